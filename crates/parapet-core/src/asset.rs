@@ -1,0 +1,357 @@
+//! An asset: one component of a cloud account, in the shape AWS Config made
+//! familiar: a stable id, where it lives, its type, and one configuration
+//! document merged from every API call that describes it.
+
+use crate::error::AssetError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The cloud an asset belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Amazon Web Services.
+    Aws,
+    /// Microsoft Azure.
+    Azure,
+    /// Google Cloud.
+    Gcp,
+}
+
+impl Provider {
+    /// The lowercase name used in the interchange format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Azure => "azure",
+            Provider::Gcp => "gcp",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource type in the provider's own naming, such as `AWS::S3::Bucket`
+/// or `AWS::EC2::SecurityGroup`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ResourceType(String);
+
+impl ResourceType {
+    /// Checks the name: AWS types are `AWS::Service::Type`; other providers'
+    /// types must at least be non-empty and free of white space.
+    pub fn new(name: impl Into<String>) -> Result<Self, AssetError> {
+        let name = name.into();
+        let parts: Vec<&str> = name.split("::").collect();
+        let well_formed = if name.starts_with("AWS::") {
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        } else {
+            !name.is_empty() && !name.chars().any(char::is_whitespace)
+        };
+        if well_formed {
+            Ok(ResourceType(name))
+        } else {
+            Err(AssetError::ResourceType(name))
+        }
+    }
+
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The provider this type's name belongs to, where the name shows it.
+    pub fn provider(&self) -> Option<Provider> {
+        self.0.starts_with("AWS::").then_some(Provider::Aws)
+    }
+}
+
+impl TryFrom<String> for ResourceType {
+    type Error = AssetError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        ResourceType::new(value)
+    }
+}
+
+impl From<ResourceType> for String {
+    fn from(value: ResourceType) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A typed edge from one asset to another, such as an instance's
+/// `uses_security_group` edge to the group's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Relationship {
+    /// The edge's kind, in snake_case: `uses_security_group`, `in_subnet`,
+    /// `attached_volume`, `snapshot_of`, `routes_to`, ...
+    pub kind: String,
+    /// The id of the asset at the other end.
+    pub target: String,
+}
+
+/// The SHA-256 of an asset's content (everything but `observed_at`): two
+/// observations with the same hash describe the same state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentHash(pub [u8; 32]);
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// One cloud component as last observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawAsset")]
+pub struct Asset {
+    /// Globally unique and stable: the ARN on AWS.
+    pub id: String,
+    /// The cloud it belongs to.
+    pub provider: Provider,
+    /// The account (AWS account id) it lives in.
+    pub account: String,
+    /// The region it lives in, or `global` for global services such as IAM.
+    pub region: String,
+    /// The resource type in the provider's naming.
+    pub resource_type: ResourceType,
+    /// A human name (bucket name, group name, instance Name tag).
+    pub name: String,
+    /// The provider's tags.
+    pub tags: BTreeMap<String, String>,
+    /// The curated configuration document: a JSON object merged from every API
+    /// call that describes the asset, documented per resource type.
+    pub config: serde_json::Value,
+    /// Edges to other assets.
+    pub relationships: Vec<Relationship>,
+    /// Configuration fields that could not be collected (the call was denied
+    /// or failed), each with the reason. Rules that read such a field report
+    /// `unknown`, never `pass`.
+    pub unknown: BTreeMap<String, String>,
+    /// When this state was observed.
+    pub observed_at: DateTime<Utc>,
+}
+
+/// An asset as written in the interchange format, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAsset {
+    id: String,
+    provider: Provider,
+    account: String,
+    #[serde(default)]
+    region: String,
+    resource_type: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    config: serde_json::Value,
+    #[serde(default)]
+    relationships: Vec<Relationship>,
+    #[serde(default)]
+    unknown: BTreeMap<String, String>,
+    observed_at: DateTime<Utc>,
+}
+
+impl TryFrom<RawAsset> for Asset {
+    type Error = AssetError;
+
+    fn try_from(raw: RawAsset) -> Result<Self, Self::Error> {
+        if raw.id.trim().is_empty() {
+            return Err(AssetError::Empty { field: "id" });
+        }
+        if raw.account.trim().is_empty() {
+            return Err(AssetError::Empty { field: "account" });
+        }
+        let resource_type = ResourceType::new(raw.resource_type)?;
+        if let Some(owner) = resource_type.provider()
+            && owner != raw.provider
+        {
+            return Err(AssetError::ProviderMismatch {
+                provider: raw.provider.to_string(),
+                resource_type: resource_type.to_string(),
+            });
+        }
+        if !raw.config.is_object() {
+            return Err(AssetError::ConfigNotObject(json_kind(&raw.config)));
+        }
+        if let Some(bad) = raw.relationships.iter().find(|r| {
+            r.kind.is_empty()
+                || !r
+                    .kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        }) {
+            return Err(AssetError::RelationshipKind(bad.kind.clone()));
+        }
+        Ok(Asset {
+            id: raw.id,
+            provider: raw.provider,
+            account: raw.account,
+            region: raw.region,
+            resource_type,
+            name: raw.name,
+            tags: raw.tags,
+            config: raw.config,
+            relationships: raw.relationships,
+            unknown: raw.unknown,
+            observed_at: raw.observed_at,
+        })
+    }
+}
+
+/// The JSON kind of a value, for error messages.
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The part of an asset its content hash covers: all but the observation time.
+#[derive(Serialize)]
+struct Content<'a> {
+    id: &'a str,
+    provider: Provider,
+    account: &'a str,
+    region: &'a str,
+    resource_type: &'a ResourceType,
+    name: &'a str,
+    tags: &'a BTreeMap<String, String>,
+    config: &'a serde_json::Value,
+    relationships: &'a [Relationship],
+    unknown: &'a BTreeMap<String, String>,
+}
+
+impl Asset {
+    /// The hash of everything but `observed_at`. Object keys are serialised in
+    /// sorted order and relationships are hashed sorted, so the hash does not
+    /// depend on the order a collector happened to see things in.
+    pub fn content_hash(&self) -> ContentHash {
+        let mut relationships = self.relationships.clone();
+        relationships.sort();
+        let content = Content {
+            id: &self.id,
+            provider: self.provider,
+            account: &self.account,
+            region: &self.region,
+            resource_type: &self.resource_type,
+            name: &self.name,
+            tags: &self.tags,
+            config: &self.config,
+            relationships: &relationships,
+            unknown: &self.unknown,
+        };
+        let mut hasher = Sha256::new();
+        // Serialising plain data into a Vec cannot fail.
+        if let Ok(bytes) = serde_json::to_vec(&content) {
+            hasher.update(bytes);
+        }
+        ContentHash(hasher.finalize().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bucket() -> serde_json::Value {
+        json!({
+            "id": "arn:aws:s3:::logs",
+            "provider": "aws",
+            "account": "123456789012",
+            "region": "eu-west-1",
+            "resource_type": "AWS::S3::Bucket",
+            "name": "logs",
+            "config": {"Versioning": {"Status": "Enabled"}},
+            "relationships": [{"kind": "logs_to", "target": "arn:aws:s3:::audit"}],
+            "observed_at": "2026-11-29T10:00:00Z"
+        })
+    }
+
+    #[test]
+    fn reads_a_valid_asset() {
+        let asset: Asset = serde_json::from_value(bucket()).expect("valid asset");
+        assert_eq!(asset.resource_type.as_str(), "AWS::S3::Bucket");
+        assert_eq!(asset.provider, Provider::Aws);
+        assert!(asset.tags.is_empty());
+    }
+
+    #[test]
+    fn rejects_malformed_resource_types() {
+        for bad in ["AWS::S3", "AWS::S3::", "AWS::S 3::Bucket", "", "AWS::S3::Bucket::X"] {
+            assert!(ResourceType::new(bad).is_err(), "{bad}");
+        }
+        assert!(ResourceType::new("Microsoft.Storage/storageAccounts").is_ok());
+    }
+
+    #[test]
+    fn rejects_config_that_is_not_an_object() {
+        let mut doc = bucket();
+        doc["config"] = json!([1]);
+        let err = serde_json::from_value::<Asset>(doc).expect_err("array config");
+        assert!(err.to_string().contains("must be a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn rejects_aws_type_under_another_provider() {
+        let mut doc = bucket();
+        doc["provider"] = json!("gcp");
+        let err = serde_json::from_value::<Asset>(doc).expect_err("mismatch");
+        assert!(err.to_string().contains("does not belong"), "{err}");
+    }
+
+    #[test]
+    fn rejects_unknown_fields() {
+        let mut doc = bucket();
+        doc["colour"] = json!("red");
+        assert!(serde_json::from_value::<Asset>(doc).is_err());
+    }
+
+    #[test]
+    fn content_hash_ignores_observation_time_and_key_order() {
+        let a: Asset = serde_json::from_value(bucket()).expect("valid");
+        let mut b = a.clone();
+        b.observed_at = b.observed_at + chrono::Duration::hours(1);
+        assert_eq!(a.content_hash(), b.content_hash());
+        let mut c = a.clone();
+        c.config["Versioning"]["Status"] = json!("Suspended");
+        assert_ne!(a.content_hash(), c.content_hash());
+        let mut d = a.clone();
+        d.relationships.insert(
+            0,
+            Relationship {
+                kind: "in_vpc".into(),
+                target: "vpc-1".into(),
+            },
+        );
+        let mut e = a.clone();
+        e.relationships.push(Relationship {
+            kind: "in_vpc".into(),
+            target: "vpc-1".into(),
+        });
+        assert_eq!(d.content_hash(), e.content_hash());
+    }
+}

@@ -1,0 +1,62 @@
+//! The result of evaluating one rule against one asset.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The outcome of one rule on one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The asset complies with the rule.
+    Pass,
+    /// The asset violates the rule.
+    Fail,
+    /// The data the rule needs is missing or could not be collected, so
+    /// compliance cannot be decided. Never counted as a pass.
+    Unknown,
+    /// The rule itself could not be evaluated (a type error in its condition,
+    /// for example); the message says why.
+    Error,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 4] = [Status::Fail, Status::Unknown, Status::Error, Status::Pass];
+
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule evaluated against one asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The rule's id.
+    pub rule_id: String,
+    /// The asset's id.
+    pub asset_id: String,
+    /// The outcome.
+    pub status: Status,
+    /// Why: for `fail`, the rule's title; for `unknown`, which field was
+    /// missing and, where the collector recorded it, why; for `error`, the
+    /// evaluation error.
+    pub message: String,
+    /// The values of the asset's fields that the rule read, by path from the
+    /// asset (`config.PublicAccessBlock.BlockPublicAcls`). A field that was
+    /// absent is left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, serde_json::Value>,
+}

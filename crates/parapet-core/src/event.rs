@@ -1,0 +1,47 @@
+//! Events on the timeline of an asset or account.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An asset was seen for the first time.
+    AssetCreated,
+    /// An asset's content hash changed.
+    AssetChanged,
+    /// An asset was absent from a complete collection of its scope.
+    AssetDeleted,
+    /// A rule failed on an asset for the first time.
+    FindingOpened,
+    /// A failing rule passed.
+    FindingResolved,
+    /// A resolved finding failed again.
+    FindingReopened,
+    /// A finding was muted.
+    FindingMuted,
+    /// A mute was lifted or expired.
+    FindingUnmuted,
+    /// A notification was delivered for a finding.
+    Notified,
+}
+
+/// One entry on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened (or was observed).
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub kind: EventKind,
+    /// The asset concerned.
+    pub asset_id: String,
+    /// The account the asset lives in.
+    pub account: String,
+    /// The rule concerned, for finding events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// Kind-specific detail, such as the changed paths of `asset_changed`.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub detail: serde_json::Value,
+}

@@ -1,0 +1,109 @@
+//! The JSON Lines interchange format for assets: one asset document per line,
+//! as described in `docs/assets.md`. Blank lines are skipped. A line that does
+//! not parse is reported with its line number and does not stop the others.
+
+use crate::asset::Asset;
+use crate::error::{AssetError, JsonlError};
+use std::io::{BufRead, Write};
+
+/// Reads assets from `reader`, one per line. Each item is either an asset or
+/// the error of one line; reading goes on after a bad line.
+pub fn read_assets<'a, R: BufRead + 'a>(
+    reader: R,
+    source_name: &'a str,
+) -> impl Iterator<Item = Result<Asset, JsonlError>> + 'a {
+    reader
+        .lines()
+        .enumerate()
+        .filter_map(move |(index, line)| {
+            let line_no = index + 1;
+            match line {
+                Err(error) => Some(Err(JsonlError::Io {
+                    source_name: source_name.to_owned(),
+                    line: line_no,
+                    error,
+                })),
+                Ok(text) if text.trim().is_empty() => None,
+                Ok(text) => Some(parse_line(&text, source_name, line_no)),
+            }
+        })
+}
+
+/// Parses one line of the format.
+pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Asset, JsonlError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| JsonlError::Syntax {
+            source_name: source_name.to_owned(),
+            line,
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    let id = value
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("?")
+        .to_owned();
+    serde_json::from_value::<Asset>(value).map_err(|e| {
+        // Model violations come back as serde's custom errors; keep their text.
+        JsonlError::Invalid {
+            source_name: source_name.to_owned(),
+            line,
+            id,
+            error: AssetError::Document(e.to_string()),
+        }
+    })
+}
+
+/// Writes assets as JSON Lines.
+pub fn write_assets<'a, W: Write>(
+    mut writer: W,
+    assets: impl IntoIterator<Item = &'a Asset>,
+) -> std::io::Result<()> {
+    for asset in assets {
+        serde_json::to_writer(&mut writer, asset)?;
+        writer.write_all(b"\n")?;
+    }
+    writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"arn:aws:s3:::a","provider":"aws","account":"1","region":"us-east-1","resource_type":"AWS::S3::Bucket","config":{},"observed_at":"2026-01-01T00:00:00Z"}"#;
+
+    #[test]
+    fn reports_bad_lines_by_number_and_keeps_the_rest() {
+        let input = format!(
+            "{GOOD}\n\n{{not json\n{}\n{GOOD}\n",
+            GOOD.replace("AWS::S3::Bucket", "AWS::S3")
+        );
+        let results: Vec<_> = read_assets(input.as_bytes(), "estate.jsonl").collect();
+        assert_eq!(results.len(), 4);
+        assert!(results[0].is_ok());
+        let syntax = results[1].as_ref().expect_err("line 3 is not JSON");
+        assert!(
+            syntax.to_string().starts_with("estate.jsonl:3:2:"),
+            "{syntax}"
+        );
+        let invalid = results[2].as_ref().expect_err("line 4 has a bad type");
+        assert!(
+            invalid
+                .to_string()
+                .starts_with("estate.jsonl:4: asset `arn:aws:s3:::a`: "),
+            "{invalid}"
+        );
+        assert!(invalid.to_string().contains("AWS::S3"), "{invalid}");
+        assert!(results[3].is_ok());
+    }
+
+    #[test]
+    fn round_trips() {
+        let asset = parse_line(GOOD, "x", 1).expect("valid");
+        let mut out = Vec::new();
+        write_assets(&mut out, [&asset]).expect("write");
+        let back = parse_line(std::str::from_utf8(&out).expect("utf8").trim(), "x", 1)
+            .expect("re-read");
+        assert_eq!(asset, back);
+    }
+}

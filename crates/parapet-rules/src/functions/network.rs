@@ -1,0 +1,151 @@
+//! Network functions: CIDR containment, the whole internet, public ranges and
+//! port ranges, for IPv4 and IPv6 alike.
+
+use super::error;
+use cel_interpreter::ExecutionError;
+use ipnet::IpNet;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Parses a CIDR range, or a single address as a one-address range.
+pub fn parse_range(function: &str, text: &str) -> Result<IpNet, ExecutionError> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net);
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| error(function, format!("`{text}` is not an IP address or CIDR range")))
+}
+
+/// `cidrContains(range, inner)`: whether `inner` (an address or range) lies
+/// wholly inside `range`. Ranges of different families never contain each
+/// other.
+pub fn cidr_contains(outer: Arc<String>, inner: Arc<String>) -> Result<bool, ExecutionError> {
+    let outer = parse_range("cidrContains", &outer)?;
+    let inner = parse_range("cidrContains", &inner)?;
+    Ok(outer.contains(&inner))
+}
+
+/// `isInternet(range)`: whether the range is the whole internet of its
+/// family: `0.0.0.0/0` or `::/0` (host bits set, as in `1.2.3.4/0`, count).
+pub fn is_internet(range: Arc<String>) -> Result<bool, ExecutionError> {
+    Ok(parse_range("isInternet", &range)?.prefix_len() == 0)
+}
+
+/// Ranges that are not reachable from the internet: private, shared,
+/// loopback, link-local and unique-local space.
+const NON_PUBLIC: &[&str] = &[
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "::1/128",
+    "::/128",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+/// `isPublicCidr(range)`: whether any address of the range is outside
+/// private, shared, loopback and link-local space, so that the internet can
+/// be among the sources it admits.
+pub fn is_public_cidr(range: Arc<String>) -> Result<bool, ExecutionError> {
+    let range = parse_range("isPublicCidr", &range)?;
+    let inside_private = NON_PUBLIC
+        .iter()
+        .filter_map(|p| p.parse::<IpNet>().ok())
+        .any(|private| private.contains(&range));
+    Ok(!inside_private)
+}
+
+/// The inclusive port range `from..=to`, where `-1` on either end (the EC2
+/// API's "all ports") means 0 to 65535.
+fn port_range(function: &str, from: i64, to: i64) -> Result<(i64, i64), ExecutionError> {
+    if from == -1 || to == -1 {
+        return Ok((0, 65535));
+    }
+    if !(0..=65535).contains(&from) || !(0..=65535).contains(&to) || from > to {
+        return Err(error(function, format!("`{from}..{to}` is not a port range")));
+    }
+    Ok((from, to))
+}
+
+/// `portRangeIncludes(from, to, port)`: whether the inclusive range includes
+/// `port`; `-1` at either end means all ports.
+pub fn port_range_includes(from: i64, to: i64, port: i64) -> Result<bool, ExecutionError> {
+    let (lo, hi) = port_range("portRangeIncludes", from, to)?;
+    Ok(lo <= port && port <= hi)
+}
+
+/// `portRangesOverlap(from1, to1, from2, to2)`: whether two inclusive ranges
+/// share a port; `-1` at either end of a range means all ports.
+pub fn port_ranges_overlap(from1: i64, to1: i64, from2: i64, to2: i64) -> Result<bool, ExecutionError> {
+    let (lo1, hi1) = port_range("portRangesOverlap", from1, to1)?;
+    let (lo2, hi2) = port_range("portRangesOverlap", from2, to2)?;
+    Ok(lo1 <= hi2 && lo2 <= hi1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{fails_with, truth};
+
+    #[test]
+    fn cidr_containment_for_both_families() {
+        assert!(truth("cidrContains('10.0.0.0/8', '10.1.2.3')"));
+        assert!(truth("cidrContains('10.0.0.0/8', '10.1.0.0/16')"));
+        assert!(!truth("cidrContains('10.1.0.0/16', '10.0.0.0/8')"));
+        assert!(!truth("cidrContains('10.0.0.0/8', '11.0.0.1')"));
+        assert!(truth("cidrContains('0.0.0.0/0', '203.0.113.9')"));
+        assert!(truth("cidrContains('2001:db8::/32', '2001:db8:1::/48')"));
+        assert!(truth("cidrContains('::/0', '2001:db8::1')"));
+        assert!(!truth("cidrContains('::/0', '10.0.0.1')"));
+        assert!(!truth("cidrContains('0.0.0.0/0', '::1')"));
+        fails_with("cidrContains('10.0.0.0/33', '10.0.0.1')", "not an IP address");
+        fails_with("cidrContains('banana', '10.0.0.1')", "`banana`");
+    }
+
+    #[test]
+    fn the_whole_internet_in_v4_and_v6() {
+        assert!(truth("isInternet('0.0.0.0/0')"));
+        assert!(truth("isInternet('::/0')"));
+        assert!(truth("isInternet('1.2.3.4/0')"));
+        assert!(!truth("isInternet('0.0.0.0/1')"));
+        assert!(!truth("isInternet('::/1')"));
+        assert!(!truth("isInternet('0.0.0.0')"));
+        assert!(!truth("isInternet('10.0.0.0/8')"));
+        fails_with("isInternet('')", "not an IP address");
+    }
+
+    #[test]
+    fn public_ranges() {
+        assert!(truth("isPublicCidr('0.0.0.0/0')"));
+        assert!(truth("isPublicCidr('203.0.113.0/24')"));
+        assert!(truth("isPublicCidr('::/0')"));
+        assert!(truth("isPublicCidr('2001:db8::/32')"));
+        assert!(!truth("isPublicCidr('10.20.0.0/16')"));
+        assert!(!truth("isPublicCidr('192.168.1.1')"));
+        assert!(!truth("isPublicCidr('fd00::/8')"));
+        assert!(!truth("isPublicCidr('fe80::1')"));
+        // A range that spans private and public space admits public sources.
+        assert!(truth("isPublicCidr('8.0.0.0/6')"));
+    }
+
+    #[test]
+    fn port_ranges() {
+        assert!(truth("portRangeIncludes(22, 22, 22)"));
+        assert!(truth("portRangeIncludes(0, 65535, 3389)"));
+        assert!(truth("portRangeIncludes(-1, -1, 22)"));
+        assert!(!truth("portRangeIncludes(80, 443, 22)"));
+        assert!(!truth("portRangeIncludes(23, 65535, 22)"));
+        assert!(truth("portRangesOverlap(20, 25, 22, 22)"));
+        assert!(truth("portRangesOverlap(22, 22, 0, 1024)"));
+        assert!(truth("portRangesOverlap(1000, 2000, 2000, 3000)"));
+        assert!(!truth("portRangesOverlap(1000, 1999, 2000, 3000)"));
+        assert!(truth("portRangesOverlap(-1, -1, 3389, 3389)"));
+        fails_with("portRangeIncludes(443, 80, 22)", "not a port range");
+        fails_with("portRangeIncludes(0, 70000, 22)", "not a port range");
+    }
+}

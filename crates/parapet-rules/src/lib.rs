@@ -1,3 +1,34 @@
-//! placeholder
+//! Parapet's rules: the YAML rule format, its CEL conditions with the
+//! functions cloud rules need, loading from the built-in folder and user
+//! folders, evaluation over assets, example tests and lint.
+//!
+//! A rule's `compliant` condition is true when the asset complies. A field the
+//! asset lacks, or that its collector could not read, makes the result
+//! `unknown`, never `pass`. See `docs/rules.md` for the format.
+//!
+//! # Layout
+//!
+//! - [`rule`]: the file format, parsed and checked into [`Rule`].
+//! - [`condition`]: CEL conditions compiled and checked at load time.
+//! - [`functions`]: the functions Parapet adds to CEL.
+//! - [`value`]: assets converted to CEL values, once per asset.
+//! - [`engine`]: evaluation of rules over assets, in parallel.
+//! - [`loader`]: built-in and user rule folders.
+//! - [`examples`]: running each rule's examples.
+//! - [`lint`]: style checks.
+//! - [`error`]: rule file errors with file and position.
+
+pub mod condition;
+pub mod engine;
+pub mod error;
+pub mod examples;
 pub mod functions;
+pub mod lint;
+pub mod loader;
+pub mod rule;
 pub mod value;
+
+pub use engine::Engine;
+pub use error::{RuleError, RuleErrorKind};
+pub use loader::{LoadReport, RuleSources, load};
+pub use rule::Rule;

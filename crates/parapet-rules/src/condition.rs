@@ -1,0 +1,289 @@
+//! A CEL condition, compiled and checked when its rule loads: it parses,
+//! names only the variables rules have and the functions that exist, calls
+//! Parapet's functions with the right number of arguments, and records the
+//! asset fields it reads (for `unknown` and evidence).
+
+use crate::functions::{FUNCTIONS, STANDARD_FUNCTIONS};
+use cel_interpreter::Program;
+use cel_parser::ast::{EntryExpr, Expr, IdedExpr};
+use cel_parser::reference::Val;
+use std::collections::BTreeSet;
+
+/// The variables a condition can read.
+pub const VARIABLES: &[&str] = &["resource", "config", "tags", "now"];
+
+/// A path into an asset, from its top level: `["config", "Versioning",
+/// "Status"]` for `config.Versioning.Status` or
+/// `resource.config.Versioning.Status`.
+pub type FieldPath = Vec<String>;
+
+/// A compiled, checked CEL condition.
+pub struct Condition {
+    /// The expression as written.
+    pub source: String,
+    /// The compiled program.
+    pub program: Program,
+    /// The asset fields the expression reads, outermost paths only.
+    pub reads: Vec<FieldPath>,
+}
+
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Condition")
+            .field("source", &self.source)
+            .field("reads", &self.reads)
+            .finish()
+    }
+}
+
+/// Why a condition was rejected, with its 1-based position inside the
+/// expression where the parser gives one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionError {
+    /// 1-based line inside the expression.
+    pub line: Option<usize>,
+    /// 1-based column inside the expression.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConditionError {
+    fn new(message: impl Into<String>) -> Self {
+        ConditionError {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl Condition {
+    /// Parses and checks `source`.
+    pub fn compile(source: &str) -> Result<Condition, ConditionError> {
+        if source.trim().is_empty() {
+            return Err(ConditionError::new("the expression is empty"));
+        }
+        let parsed = parse_quietly(source)
+            .ok_or_else(|| ConditionError::new("syntax error: the expression is malformed"))?;
+        let ast = parsed.map_err(|errors| {
+            let first = errors.errors.first();
+            ConditionError {
+                line: first.and_then(|e| usize::try_from(e.pos.0).ok()),
+                column: first.and_then(|e| usize::try_from(e.pos.1).ok()),
+                message: first
+                    .map(|e| format!("syntax error: {}", e.msg))
+                    .unwrap_or_else(|| "syntax error".to_owned()),
+            }
+        })?;
+        let mut reads = BTreeSet::new();
+        check(&ast, &mut Vec::new(), &mut reads)?;
+        let program = Program::compile(source)
+            .map_err(|e| ConditionError::new(format!("syntax error: {e}")))?;
+        Ok(Condition {
+            source: source.to_owned(),
+            program,
+            reads: reads.into_iter().collect(),
+        })
+    }
+}
+
+/// Parses `source`, or `None` where the parser panics, as it does on some
+/// malformed input (an unbalanced parenthesis, an unterminated string). The
+/// panic message is kept off the terminal: the caller reports the error.
+fn parse_quietly(source: &str) -> Option<Result<IdedExpr, cel_parser::ParseErrors>> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let parsed = std::panic::catch_unwind(|| cel_parser::Parser::new().parse(source)).ok();
+    std::panic::set_hook(previous);
+    parsed
+}
+
+/// The asset path a chain of field selections reads, if it starts at one of
+/// the variables that stand for the asset.
+fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
+    match &expr.expr {
+        Expr::Ident(name) => match name.as_str() {
+            "resource" => Some(Vec::new()),
+            "config" | "tags" => Some(vec![name.clone()]),
+            _ => None,
+        },
+        Expr::Select(select) => {
+            let mut path = field_path(&select.operand)?;
+            path.push(select.field.clone());
+            Some(path)
+        }
+        Expr::Call(call) if call.func_name == "_[_]" && call.args.len() == 2 => {
+            let mut path = field_path(&call.args[0])?;
+            match &call.args[1].expr {
+                Expr::Literal(Val::String(key)) => {
+                    path.push(key.clone());
+                    Some(path)
+                }
+                _ => Some(path),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn is_operator(name: &str) -> bool {
+    name.starts_with(['_', '!', '@', '-'])
+}
+
+fn check(
+    expr: &IdedExpr,
+    scope: &mut Vec<String>,
+    reads: &mut BTreeSet<FieldPath>,
+) -> Result<(), ConditionError> {
+    if let Some(path) = field_path(expr)
+        && !path.is_empty()
+        && !matches!(expr.expr, Expr::Ident(_))
+    {
+        reads.insert(path);
+        if let Expr::Call(call) = &expr.expr {
+            // An index such as config["a"][x]: check the index expressions.
+            for arg in call.args.iter().skip(1) {
+                check(arg, scope, reads)?;
+            }
+        }
+        return Ok(());
+    }
+    match &expr.expr {
+        Expr::Unspecified => Err(ConditionError::new("incomplete expression")),
+        Expr::Ident(name) => {
+            if VARIABLES.contains(&name.as_str()) || scope.iter().any(|s| s == name) {
+                if name == "config" || name == "tags" {
+                    reads.insert(vec![name.clone()]);
+                }
+                Ok(())
+            } else {
+                Err(ConditionError::new(format!(
+                    "unknown variable `{name}` (rules can read {})",
+                    VARIABLES.join(", ")
+                )))
+            }
+        }
+        Expr::Literal(_) => Ok(()),
+        Expr::Select(select) => check(&select.operand, scope, reads),
+        Expr::Call(call) => {
+            let name = call.func_name.as_str();
+            if !is_operator(name) {
+                if let Some(decl) = FUNCTIONS.iter().find(|f| f.name == name) {
+                    if call.target.is_some() {
+                        return Err(ConditionError::new(format!(
+                            "call `{name}` as a function: {}",
+                            decl.signature
+                        )));
+                    }
+                    if call.args.len() != decl.arity {
+                        return Err(ConditionError::new(format!(
+                            "`{name}` takes {} argument(s), given {}: {}",
+                            decl.arity,
+                            call.args.len(),
+                            decl.signature
+                        )));
+                    }
+                } else if !STANDARD_FUNCTIONS.contains(&name) {
+                    return Err(ConditionError::new(format!("unknown function `{name}`")));
+                }
+            }
+            if let Some(target) = &call.target {
+                check(target, scope, reads)?;
+            }
+            call.args.iter().try_for_each(|a| check(a, scope, reads))
+        }
+        Expr::Comprehension(c) => {
+            check(&c.iter_range, scope, reads)?;
+            check(&c.accu_init, scope, reads)?;
+            let depth = scope.len();
+            scope.push(c.iter_var.clone());
+            if let Some(v) = &c.iter_var2 {
+                scope.push(v.clone());
+            }
+            scope.push(c.accu_var.clone());
+            let result = check(&c.loop_cond, scope, reads)
+                .and_then(|_| check(&c.loop_step, scope, reads))
+                .and_then(|_| check(&c.result, scope, reads));
+            scope.truncate(depth);
+            result
+        }
+        Expr::List(list) => list.elements.iter().try_for_each(|e| check(e, scope, reads)),
+        Expr::Map(map) => map.entries.iter().try_for_each(|entry| match &entry.expr {
+            EntryExpr::MapEntry(e) => {
+                check(&e.key, scope, reads)?;
+                check(&e.value, scope, reads)
+            }
+            EntryExpr::StructField(_) => Err(ConditionError::new("message fields are not supported")),
+        }),
+        Expr::Struct(s) => Err(ConditionError::new(format!(
+            "message literals such as `{}{{...}}` are not supported",
+            s.type_name
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads(source: &str) -> Vec<String> {
+        Condition::compile(source)
+            .expect("compiles")
+            .reads
+            .iter()
+            .map(|p| p.join("."))
+            .collect()
+    }
+
+    #[test]
+    fn records_the_outermost_paths_read() {
+        assert_eq!(
+            reads("resource.config.Versioning.Status == 'Enabled' && config.Logging.Enabled"),
+            vec!["config.Logging.Enabled", "config.Versioning.Status"]
+        );
+        assert_eq!(reads("has(config.Policy) && tags['owner'] != ''"), vec!["config.Policy", "tags.owner"]);
+        assert_eq!(
+            reads("config.IpPermissions.exists(p, p.FromPort == 22)"),
+            vec!["config.IpPermissions"]
+        );
+        assert_eq!(reads("size(tags) > 0 && resource.region == 'eu-west-1'"), vec!["region", "tags"]);
+    }
+
+    #[test]
+    fn rejects_syntax_errors_with_a_position() {
+        let err = Condition::compile("config.a ==\n  1 +* 2").expect_err("syntax");
+        assert!(err.message.starts_with("syntax error"), "{err:?}");
+        assert_eq!(err.line, Some(2));
+        assert_eq!(err.column, Some(6));
+        for malformed in ["config.a ==\n  (1 +", "config.a == )", "config.a == 'x"] {
+            let err = Condition::compile(malformed).expect_err("malformed");
+            assert!(err.message.starts_with("syntax error"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_variables_and_functions() {
+        let err = Condition::compile("bucket.Name == 'x'").expect_err("variable");
+        assert!(err.message.contains("unknown variable `bucket`"), "{}", err.message);
+        let err = Condition::compile("isPublic(config.Cidr)").expect_err("function");
+        assert!(err.message.contains("unknown function `isPublic`"), "{}", err.message);
+        assert!(Condition::compile("config.Rules.all(r, r.Enabled)").is_ok());
+        let err = Condition::compile("config.Rules.all(r, x.Enabled)").expect_err("unbound");
+        assert!(err.message.contains("unknown variable `x`"), "{}", err.message);
+    }
+
+    #[test]
+    fn checks_the_arity_of_parapet_functions() {
+        let err = Condition::compile("cidrContains('10.0.0.0/8')").expect_err("arity");
+        assert!(err.message.contains("takes 2 argument(s), given 1"), "{}", err.message);
+        let err = Condition::compile("'0.0.0.0/0'.isInternet()").expect_err("method");
+        assert!(err.message.contains("call `isInternet` as a function"), "{}", err.message);
+    }
+
+    #[test]
+    fn rejects_message_literals() {
+        let err = Condition::compile("Foo{a: 1} == config").expect_err("struct");
+        assert!(err.message.contains("not supported"), "{}", err.message);
+    }
+}

@@ -1,0 +1,218 @@
+//! The evaluation engine: each asset is converted to CEL once and evaluated
+//! against only the rules of its resource type, assets in parallel across
+//! cores.
+
+use crate::condition::Condition;
+use crate::functions::{self, UNKNOWN_FUNCTION};
+use crate::rule::Rule;
+use crate::value::PreparedAsset;
+use cel_interpreter::{Context, ExecutionError, Value};
+use chrono::{DateTime, Utc};
+use parapet_core::{Asset, Evaluation, Status};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Rules indexed by resource type, with the CEL context they run in.
+pub struct Engine {
+    rules: Vec<Rule>,
+    by_type: HashMap<String, Vec<usize>>,
+    root: Context<'static>,
+}
+
+/// What one condition said about one asset.
+enum Outcome {
+    True,
+    False,
+    Unknown(String),
+    Error(String),
+}
+
+impl Engine {
+    /// An engine over `rules`, evaluating as of `now` (which `ageDays` and
+    /// the `now` variable use).
+    pub fn new(rules: Vec<Rule>, now: DateTime<Utc>) -> Engine {
+        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, rule) in rules.iter().enumerate() {
+            for t in &rule.resource_types {
+                by_type.entry(t.as_str().to_owned()).or_default().push(index);
+            }
+        }
+        let mut root = Context::default();
+        functions::register(&mut root);
+        root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
+        Engine { rules, by_type, root }
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// How many rules apply to assets of `resource_type`.
+    pub fn rule_count_for(&self, resource_type: &str) -> usize {
+        self.by_type.get(resource_type).map_or(0, Vec::len)
+    }
+
+    /// Evaluates every rule of the asset's type against it.
+    pub fn evaluate(&self, asset: &Asset) -> Vec<Evaluation> {
+        let mut out = Vec::new();
+        self.evaluate_prepared(&PreparedAsset::new(asset), &mut out);
+        out
+    }
+
+    /// Evaluates every asset, in parallel; results keep the assets' order.
+    pub fn evaluate_all(&self, assets: &[Asset]) -> Vec<Evaluation> {
+        assets
+            .par_iter()
+            .flat_map_iter(|asset| self.evaluate(asset))
+            .collect()
+    }
+
+    /// Evaluates an already converted asset, appending to `out`.
+    pub fn evaluate_prepared(&self, prepared: &PreparedAsset<'_>, out: &mut Vec<Evaluation>) {
+        let Some(indices) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
+            return;
+        };
+        let scope = self.scope(&self.root, prepared);
+        for &index in indices {
+            if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope) {
+                out.push(evaluation);
+            }
+        }
+    }
+
+    /// Evaluates one rule against an asset, with `now` overridden where
+    /// given (rule examples carry their own time). `None` when the rule's
+    /// `applies` filter excludes the asset.
+    pub fn evaluate_rule(&self, rule: &Rule, asset: &Asset, now: Option<DateTime<Utc>>) -> Option<Evaluation> {
+        let prepared = PreparedAsset::new(asset);
+        let mut scope = self.scope(&self.root, &prepared);
+        if let Some(now) = now {
+            scope.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
+        }
+        evaluate_rule(rule, &prepared, &scope)
+    }
+
+    fn scope<'a>(&self, root: &'a Context<'a>, prepared: &PreparedAsset<'_>) -> Context<'a> {
+        let mut scope = root.new_inner_scope();
+        scope.add_variable_from_value("resource", prepared.resource.clone());
+        scope.add_variable_from_value("config", prepared.config.clone());
+        scope.add_variable_from_value("tags", prepared.tags.clone());
+        scope
+    }
+}
+
+/// Runs one condition. A missing field or `unknown()` makes the outcome
+/// unknown; any other failure is an error, as is a non-boolean result.
+fn run(condition: &Condition, scope: &Context<'_>) -> Outcome {
+    // cel-interpreter panics on a few malformed programs; one bad rule must
+    // not stop a scan.
+    let result = catch_unwind(AssertUnwindSafe(|| condition.program.execute(scope)));
+    match result {
+        Ok(Ok(Value::Bool(true))) => Outcome::True,
+        Ok(Ok(Value::Bool(false))) => Outcome::False,
+        Ok(Ok(other)) => Outcome::Error(format!(
+            "the condition returned {:?}, not a boolean",
+            other.type_of()
+        )),
+        Ok(Err(ExecutionError::NoSuchKey(key))) => Outcome::Unknown(format!("field `{key}` is missing")),
+        Ok(Err(ExecutionError::FunctionError { function, message })) if function == UNKNOWN_FUNCTION => {
+            Outcome::Unknown(message)
+        }
+        Ok(Err(e)) => Outcome::Error(e.to_string()),
+        Err(_) => Outcome::Error("the evaluator failed on this condition".to_owned()),
+    }
+}
+
+/// Whether two paths overlap: one is a prefix of the other.
+fn overlaps(a: &[String], b: &[&str]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The collection gaps a rule depends on: the asset's `unknown` entries
+/// (config paths) that overlap a field the rule reads.
+fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
+    if asset.unknown.is_empty() {
+        return Vec::new();
+    }
+    asset
+        .unknown
+        .iter()
+        .filter(|(path, _)| {
+            let mut full = vec!["config"];
+            full.extend(path.split('.'));
+            rule.reads().any(|read| overlaps(read, &full))
+        })
+        .map(|(path, reason)| format!("`{path}` could not be collected: {reason}"))
+        .collect()
+}
+
+fn evaluate_rule(rule: &Rule, prepared: &PreparedAsset<'_>, scope: &Context<'_>) -> Option<Evaluation> {
+    let asset = prepared.asset;
+    let gaps = gaps(rule, asset);
+    let (status, message) = if !gaps.is_empty() {
+        (Status::Unknown, gaps.join("; "))
+    } else {
+        let applies = rule.applies.as_ref().map_or(Outcome::True, |c| run(c, scope));
+        match applies {
+            Outcome::False => return None,
+            Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}")),
+            Outcome::Error(m) => (Status::Error, format!("applies: {m}")),
+            Outcome::True => match run(&rule.compliant, scope) {
+                Outcome::True => (Status::Pass, String::new()),
+                Outcome::False => (Status::Fail, rule.title.clone()),
+                Outcome::Unknown(m) => (Status::Unknown, m),
+                Outcome::Error(m) => (Status::Error, m),
+            },
+        }
+    };
+    let evidence = if status == Status::Pass {
+        BTreeMap::new()
+    } else {
+        evidence(rule, asset)
+    };
+    Some(Evaluation {
+        rule_id: rule.id.clone(),
+        asset_id: asset.id.clone(),
+        status,
+        message,
+        evidence,
+    })
+}
+
+/// The value at `path` of the asset, if present.
+fn value_at(asset: &Asset, path: &[String]) -> Option<serde_json::Value> {
+    let (first, rest) = path.split_first()?;
+    let mut current = match first.as_str() {
+        "config" => asset.config.clone(),
+        "tags" => serde_json::to_value(&asset.tags).ok()?,
+        "relationships" => serde_json::to_value(&asset.relationships).ok()?,
+        "unknown" => serde_json::to_value(&asset.unknown).ok()?,
+        "id" => asset.id.clone().into(),
+        "name" => asset.name.clone().into(),
+        "account" => asset.account.clone().into(),
+        "region" => asset.region.clone().into(),
+        "provider" => asset.provider.as_str().into(),
+        "type" => asset.resource_type.as_str().into(),
+        _ => return None,
+    };
+    for step in rest {
+        current = match current {
+            serde_json::Value::Object(mut map) => map.remove(step)?,
+            serde_json::Value::Array(items) => {
+                let index: usize = step.parse().ok()?;
+                items.into_iter().nth(index)?
+            }
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// The values of the fields the rule read, by path; absent fields are left out.
+fn evidence(rule: &Rule, asset: &Asset) -> BTreeMap<String, serde_json::Value> {
+    rule.reads()
+        .filter_map(|path| value_at(asset, path).map(|v| (path.join("."), v)))
+        .collect()
+}

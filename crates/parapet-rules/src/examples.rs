@@ -1,0 +1,82 @@
+//! Running each rule's examples (`parapet rules test`): every compliant
+//! example must pass, every non-compliant one fail, every unknown one be
+//! unknown.
+
+use crate::engine::Engine;
+use crate::rule::{Example, Rule};
+use chrono::Utc;
+use parapet_core::{Asset, Provider, ResourceType, Status};
+use serde::Serialize;
+
+/// The result of one example.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExampleOutcome {
+    /// The rule.
+    pub rule_id: String,
+    /// The example's description.
+    pub example: String,
+    /// The status the example must produce.
+    pub expected: Status,
+    /// The status it produced, or `None` when the rule's `applies` filter
+    /// excluded it.
+    pub actual: Option<Status>,
+    /// The evaluation's message.
+    pub message: String,
+}
+
+impl ExampleOutcome {
+    /// Whether the example produced the status it must.
+    pub fn passed(&self) -> bool {
+        self.actual == Some(self.expected)
+    }
+}
+
+/// The asset an example stands for.
+pub fn example_asset(rule: &Rule, index: usize, example: &Example) -> Asset {
+    let resource_type = example
+        .resource_type
+        .as_ref()
+        .and_then(|t| ResourceType::new(t.clone()).ok())
+        .unwrap_or_else(|| rule.resource_types[0].clone());
+    Asset {
+        id: format!("example:{}:{index}", rule.id),
+        provider: resource_type.provider().unwrap_or(Provider::Aws),
+        account: "123456789012".to_owned(),
+        region: "us-east-1".to_owned(),
+        name: example.description.clone(),
+        resource_type,
+        tags: example.tags.clone(),
+        config: example.config.clone(),
+        relationships: Vec::new(),
+        unknown: example.unknown.clone(),
+        observed_at: Utc::now(),
+    }
+}
+
+/// Runs every example of every rule of `engine`.
+pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
+    let mut outcomes = Vec::new();
+    for rule in engine.rules() {
+        let groups = [
+            (Status::Pass, &rule.examples.compliant),
+            (Status::Fail, &rule.examples.non_compliant),
+            (Status::Unknown, &rule.examples.unknown),
+        ];
+        let mut index = 0;
+        for (expected, examples) in groups {
+            for example in examples {
+                let asset = example_asset(rule, index, example);
+                index += 1;
+                let evaluation = engine.evaluate_rule(rule, &asset, example.now);
+                outcomes.push(ExampleOutcome {
+                    rule_id: rule.id.clone(),
+                    example: example.description.clone(),
+                    expected,
+                    actual: evaluation.as_ref().map(|e| e.status),
+                    message: evaluation.map(|e| e.message).unwrap_or_else(|| "excluded by `applies`".to_owned()),
+                });
+            }
+        }
+    }
+    outcomes
+}

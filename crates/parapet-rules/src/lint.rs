@@ -1,0 +1,57 @@
+//! Style checks beyond what loading enforces (`parapet rules lint`): things a
+//! rule should have to be useful in a report, which do not stop it running.
+
+use crate::rule::Rule;
+use serde::Serialize;
+
+/// One style problem in a loaded rule.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LintWarning {
+    /// The rule.
+    pub rule_id: String,
+    /// Its file.
+    pub path: String,
+    /// What to improve.
+    pub message: String,
+}
+
+/// Checks one rule.
+pub fn lint(rule: &Rule) -> Vec<LintWarning> {
+    let mut messages = Vec::new();
+    if rule.title.len() > 100 {
+        messages.push("the title is longer than 100 characters".to_owned());
+    }
+    if rule.title.ends_with('.') {
+        messages.push("the title ends with a period".to_owned());
+    }
+    if rule.references.is_empty() {
+        messages.push("no references: link the provider's documentation".to_owned());
+    }
+    for reference in &rule.references {
+        if !reference.starts_with("https://") {
+            messages.push(format!("reference `{reference}` is not an https:// link"));
+        }
+    }
+    if rule.frameworks.is_empty() {
+        messages.push("no framework mappings".to_owned());
+    }
+    if rule.remediation.cli.is_none() && rule.remediation.terraform.is_none() {
+        messages.push("remediation gives neither `cli` nor `terraform`".to_owned());
+    }
+    let id_prefix = rule.resource_types[0]
+        .provider()
+        .map(|p| format!("{}-", p.as_str()));
+    if let Some(prefix) = id_prefix
+        && !rule.id.starts_with(&prefix)
+    {
+        messages.push(format!("the id should start with `{prefix}`"));
+    }
+    messages
+        .into_iter()
+        .map(|message| LintWarning {
+            rule_id: rule.id.clone(),
+            path: rule.path.display().to_string(),
+            message,
+        })
+        .collect()
+}

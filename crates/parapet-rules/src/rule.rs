@@ -1,0 +1,264 @@
+//! The rule file format: one YAML file per rule, parsed into a raw shape and
+//! then checked into a [`Rule`] whose CEL is compiled at load time.
+//!
+//! The `compliant` condition states **compliance**: it is true when the asset
+//! complies, false when it violates the rule. Reading a field the asset lacks
+//! makes the result `unknown`, never `pass`.
+
+use crate::condition::{Condition, ConditionError};
+use crate::error::{RuleError, RuleErrorKind};
+use chrono::{DateTime, Utc};
+use parapet_core::{ResourceType, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How to fix a failing asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    /// What to change, in prose.
+    pub text: String,
+    /// The AWS CLI (or other CLI) commands that fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cli: Option<String>,
+    /// The Terraform that keeps it fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform: Option<String>,
+}
+
+/// An example asset in a rule file, which `parapet rules test` evaluates.
+/// Only the configuration is required; the rest is filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// What the example shows.
+    pub description: String,
+    /// The resource type, when the rule has more than one (default: the
+    /// rule's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The configuration document.
+    pub config: serde_json::Value,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Fields that could not be collected, with the reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown: BTreeMap<String, String>,
+    /// The evaluation time (default: the time of the test run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// A rule's examples, by the status each must produce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Assets that must pass; at least one.
+    pub compliant: Vec<Example>,
+    /// Assets that must fail; at least one.
+    pub non_compliant: Vec<Example>,
+    /// Assets whose result must be unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Example>,
+}
+
+/// A rule file as written, before it is checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    title: String,
+    description: String,
+    severity: Severity,
+    resource_types: Vec<String>,
+    #[serde(default)]
+    applies: Option<String>,
+    compliant: String,
+    remediation: Remediation,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    frameworks: BTreeMap<String, Vec<String>>,
+    examples: Examples,
+}
+
+/// A loaded, checked rule with its conditions compiled.
+#[derive(Debug)]
+pub struct Rule {
+    /// Unique id, kebab-case: `aws-s3-bucket-public-access-blocked`.
+    pub id: String,
+    /// One line saying what a compliant asset looks like.
+    pub title: String,
+    /// Why it matters.
+    pub description: String,
+    /// How bad a failure is.
+    pub severity: Severity,
+    /// The resource types it applies to.
+    pub resource_types: Vec<ResourceType>,
+    /// An optional filter: the rule is evaluated only where this is true.
+    pub applies: Option<Condition>,
+    /// True when the asset complies.
+    pub compliant: Condition,
+    /// How to fix it.
+    pub remediation: Remediation,
+    /// Documentation links.
+    pub references: Vec<String>,
+    /// Framework id to the control ids it maps to, such as
+    /// `cis-aws-foundations-3.0: ["2.1.4"]`.
+    pub frameworks: BTreeMap<String, Vec<String>>,
+    /// The examples `parapet rules test` runs.
+    pub examples: Examples,
+    /// The file it came from.
+    pub path: PathBuf,
+}
+
+/// The 1-based line of the top-level `key:` in a YAML text, if present.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    let prefix = format!("{key}:");
+    text.lines().position(|l| l.starts_with(&prefix)).map(|i| i + 1)
+}
+
+/// Maps a position inside a CEL expression to the file: a block scalar
+/// (`compliant: |`) starts on the line after the key, indented; a plain or
+/// quoted value starts on the key's line after `key: `.
+fn expression_position(text: &str, key: &str, error: &ConditionError) -> (Option<usize>, Option<usize>) {
+    let Some(line) = key_line(text, key) else {
+        return (None, None);
+    };
+    let key_text = text.lines().nth(line - 1).unwrap_or_default();
+    let rest = key_text[key.len() + 1..].trim_start();
+    let inner_line = error.line.unwrap_or(1);
+    let inner_column = error.column.unwrap_or(1);
+    if rest.is_empty() || rest.starts_with(['|', '>']) {
+        let file_line = line + inner_line;
+        // The block's indentation is that of its first line; deeper lines
+        // keep their extra spaces in the expression.
+        let indent = text
+            .lines()
+            .nth(line)
+            .map(|l| l.len() - l.trim_start().len())
+            .unwrap_or(0);
+        (Some(file_line), Some(indent + inner_column))
+    } else {
+        let offset = key_text.len() - rest.len();
+        let quote = usize::from(rest.starts_with(['"', '\'']));
+        if inner_line == 1 {
+            (Some(line), Some(offset + quote + inner_column))
+        } else {
+            (Some(line + inner_line - 1), error.column)
+        }
+    }
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+impl Rule {
+    /// Parses and checks one rule file's text. `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Rule, RuleError> {
+        let at = |line: Option<usize>, column: Option<usize>, kind: RuleErrorKind| RuleError {
+            path: path.to_owned(),
+            line,
+            column,
+            kind,
+        };
+        let invalid = |key: &str, message: String| {
+            at(
+                key_line(text, key),
+                key_line(text, key).map(|_| 1),
+                RuleErrorKind::Invalid {
+                    field: key.to_owned(),
+                    message,
+                },
+            )
+        };
+        let raw: RawRule = serde_norway::from_str(text).map_err(|e| {
+            let location = e.location();
+            at(
+                location.as_ref().map(|l| l.line()),
+                location.as_ref().map(|l| l.column()),
+                RuleErrorKind::Yaml(e.to_string()),
+            )
+        })?;
+        if !is_kebab_id(&raw.id) {
+            return Err(invalid("id", format!("`{}` must be kebab-case: lowercase letters and digits joined by `-`", raw.id)));
+        }
+        for (key, value) in [("title", &raw.title), ("description", &raw.description)] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty".to_owned()));
+            }
+        }
+        if raw.remediation.text.trim().is_empty() {
+            return Err(invalid("remediation", "`text` must not be empty".to_owned()));
+        }
+        if raw.resource_types.is_empty() {
+            return Err(invalid("resource_types", "name at least one resource type".to_owned()));
+        }
+        let resource_types = raw
+            .resource_types
+            .iter()
+            .map(|t| ResourceType::new(t.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid("resource_types", e.to_string()))?;
+        if let Some((framework, _)) = raw.frameworks.iter().find(|(_, controls)| {
+            controls.is_empty() || controls.iter().any(|c| c.trim().is_empty())
+        }) {
+            return Err(invalid("frameworks", format!("framework `{framework}` needs at least one non-empty control id")));
+        }
+        let compile = |key: &'static str, source: &str| {
+            Condition::compile(source).map_err(|e| {
+                let (line, column) = expression_position(text, key, &e);
+                at(line, column, RuleErrorKind::Cel { field: key, message: e.message })
+            })
+        };
+        let applies = raw.applies.as_deref().map(|s| compile("applies", s)).transpose()?;
+        let compliant = compile("compliant", &raw.compliant)?;
+        if raw.examples.compliant.is_empty() || raw.examples.non_compliant.is_empty() {
+            return Err(invalid("examples", "give at least one `compliant` and one `non_compliant` example".to_owned()));
+        }
+        let all_examples = raw
+            .examples
+            .compliant
+            .iter()
+            .chain(&raw.examples.non_compliant)
+            .chain(&raw.examples.unknown);
+        for example in all_examples {
+            if !example.config.is_object() {
+                return Err(invalid("examples", format!("example `{}`: `config` must be a map", example.description)));
+            }
+            if let Some(t) = &example.resource_type
+                && !raw.resource_types.contains(t)
+            {
+                return Err(invalid("examples", format!("example `{}`: resource type `{t}` is not one of the rule's", example.description)));
+            }
+        }
+        Ok(Rule {
+            id: raw.id,
+            title: raw.title,
+            description: raw.description,
+            severity: raw.severity,
+            resource_types,
+            applies,
+            compliant,
+            remediation: raw.remediation,
+            references: raw.references,
+            frameworks: raw.frameworks,
+            examples: raw.examples,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The asset paths the rule's conditions read.
+    pub fn reads(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.applies
+            .iter()
+            .flat_map(|c| c.reads.iter())
+            .chain(self.compliant.reads.iter())
+    }
+}

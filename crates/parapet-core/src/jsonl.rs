@@ -36,7 +36,7 @@ pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Asset, J
             source_name: source_name.to_owned(),
             line,
             column: e.column(),
-            message: e.to_string(),
+            message: without_position(&e.to_string()),
         })?;
     let id = value
         .get("id")
@@ -52,6 +52,15 @@ pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Asset, J
             error: AssetError::Document(e.to_string()),
         }
     })
+}
+
+/// serde_json ends its messages with "at line L column C", which the error
+/// already says in the `file:line:column` form.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
 }
 
 /// Writes assets as JSON Lines.
@@ -83,7 +92,7 @@ mod tests {
         assert!(results[0].is_ok());
         let syntax = results[1].as_ref().expect_err("line 3 is not JSON");
         assert!(
-            syntax.to_string().starts_with("estate.jsonl:3:2:"),
+            syntax.to_string().starts_with("estate.jsonl:3:2: key must be a string"),
             "{syntax}"
         );
         let invalid = results[2].as_ref().expect_err("line 4 has a bad type");

@@ -152,6 +152,15 @@ fn expression_position(text: &str, key: &str, error: &ConditionError) -> (Option
     }
 }
 
+/// The YAML parser ends its messages with "at line L column C", which the
+/// error already says in the `file:line:column` form.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
 fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
@@ -183,7 +192,7 @@ impl Rule {
             at(
                 location.as_ref().map(|l| l.line()),
                 location.as_ref().map(|l| l.column()),
-                RuleErrorKind::Yaml(e.to_string()),
+                RuleErrorKind::Yaml(without_position(&e.to_string())),
             )
         })?;
         if !is_kebab_id(&raw.id) {

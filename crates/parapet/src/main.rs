@@ -1,1 +1,32 @@
-fn main(){}
+//! The `parapet` binary: argument parsing and wiring of the library crates.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line, one clap struct per command.
+//! - [`output`]: tables, colour and the output formats.
+//! - [`rules_cmd`]: `parapet rules list|show|lint|test`.
+//! - [`scan_cmd`]: `parapet scan file`.
+
+mod cli;
+mod output;
+mod rules_cmd;
+mod scan_cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let style = output::Style::detect(cli.global.no_color);
+    let result = match &cli.command {
+        cli::Command::Rules(command) => rules_cmd::run(&cli.global, command, style),
+        cli::Command::Scan(cli::ScanCommand::File(args)) => scan_cmd::run_file(&cli.global, args, style),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(output::EXIT_ERROR)
+        }
+    }
+}

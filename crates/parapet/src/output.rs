@@ -1,0 +1,82 @@
+//! Output: colour only on a terminal and never with `NO_COLOR`, tables for
+//! people, JSON for machines.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+use parapet_core::{Severity, Status};
+use std::io::IsTerminal;
+
+/// Exit code for a threshold met or tests failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Whether to colour the output.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Colour when standard output is a terminal, `NO_COLOR` is unset or
+    /// empty, and `--no-color` was not given.
+    pub fn detect(no_color_flag: bool) -> Style {
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: !no_color_flag && !no_color_env && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// A new table in the house style.
+    pub fn table(&self, header: &[&str]) -> Table {
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header.iter().map(|h| Cell::new(h)));
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table
+    }
+
+    /// A severity cell, coloured by severity.
+    pub fn severity(&self, severity: Severity) -> Cell {
+        let cell = Cell::new(severity.as_str());
+        if !self.color {
+            return cell;
+        }
+        match severity {
+            Severity::Critical => cell.fg(Color::Magenta),
+            Severity::High => cell.fg(Color::Red),
+            Severity::Medium => cell.fg(Color::Yellow),
+            Severity::Low => cell.fg(Color::Blue),
+            Severity::Informational => cell,
+        }
+    }
+
+    /// A status cell, coloured by status.
+    pub fn status(&self, status: Status) -> Cell {
+        let cell = Cell::new(status.as_str());
+        if !self.color {
+            return cell;
+        }
+        match status {
+            Status::Pass => cell.fg(Color::Green),
+            Status::Fail => cell.fg(Color::Red),
+            Status::Unknown => cell.fg(Color::Yellow),
+            Status::Error => cell.fg(Color::Magenta),
+        }
+    }
+}
+
+/// Prints `value` as pretty JSON on standard output.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

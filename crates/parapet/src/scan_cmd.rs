@@ -1,0 +1,196 @@
+//! `parapet scan file`: evaluate every rule over the assets of a JSON Lines
+//! file and summarise.
+
+use crate::cli::{Format, GlobalArgs, ScanFileArgs};
+use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
+use crate::rules_cmd::{load_rules, report_load_errors};
+use anyhow::{Context, Result};
+use chrono::Utc;
+use comfy_table::Cell;
+use parapet_core::{Asset, Evaluation, Severity, Status, jsonl};
+use parapet_rules::Engine;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufReader;
+use std::process::ExitCode;
+
+/// Counts of results for one severity, by status.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+struct Counts {
+    fail: usize,
+    unknown: usize,
+    error: usize,
+    pass: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Fail => self.fail += 1,
+            Status::Unknown => self.unknown += 1,
+            Status::Error => self.error += 1,
+            Status::Pass => self.pass += 1,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.fail + self.unknown + self.error + self.pass
+    }
+}
+
+/// One evaluation with its rule's severity, as printed.
+#[derive(Serialize)]
+struct ResultView<'a> {
+    severity: Severity,
+    #[serde(flatten)]
+    evaluation: &'a Evaluation,
+}
+
+#[derive(Serialize)]
+struct ScanReport<'a> {
+    assets: usize,
+    rules: usize,
+    summary: BTreeMap<Severity, Counts>,
+    input_errors: Vec<String>,
+    results: Vec<ResultView<'a>>,
+}
+
+fn read_assets(args: &ScanFileArgs) -> Result<(Vec<Asset>, Vec<String>)> {
+    let name = args.assets.display().to_string();
+    let reader: Box<dyn std::io::BufRead> = if name == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(&args.assets).with_context(|| format!("cannot open the assets file {name}"))?;
+        Box::new(BufReader::new(file))
+    };
+    let mut assets = Vec::new();
+    let mut errors = Vec::new();
+    for item in jsonl::read_assets(reader, &name) {
+        match item {
+            Ok(asset) => assets.push(asset),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    Ok((assets, errors))
+}
+
+/// Runs `parapet scan file`.
+pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Result<ExitCode> {
+    let report = load_rules(global);
+    let rules_failed = report_load_errors(&report);
+    let (assets, input_errors) = read_assets(args)?;
+    for error in &input_errors {
+        eprintln!("error: {error}");
+    }
+    let engine = Engine::new(report.rules, Utc::now());
+    let evaluations = engine.evaluate_all(&assets);
+    let severity: HashMap<&str, Severity> = engine.rules().iter().map(|r| (r.id.as_str(), r.severity)).collect();
+    let severity_of = |e: &Evaluation| severity.get(e.rule_id.as_str()).copied().unwrap_or(Severity::Informational);
+
+    let mut summary: BTreeMap<Severity, Counts> = Severity::ALL.iter().map(|s| (*s, Counts::default())).collect();
+    for evaluation in &evaluations {
+        summary.entry(severity_of(evaluation)).or_default().add(evaluation.status);
+    }
+    let mut results: Vec<ResultView> = evaluations
+        .iter()
+        .map(|evaluation| ResultView { severity: severity_of(evaluation), evaluation })
+        .collect();
+    results.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.evaluation.rule_id.cmp(&b.evaluation.rule_id))
+            .then(a.evaluation.asset_id.cmp(&b.evaluation.asset_id))
+    });
+    let threshold_met = args.fail_on.is_some_and(|threshold| {
+        results.iter().any(|r| r.evaluation.status == Status::Fail && r.severity >= threshold)
+    });
+
+    match args.format {
+        Format::Json => {
+            let results = results.into_iter().filter(|r| r.evaluation.status != Status::Pass).collect();
+            print_json(&ScanReport {
+                assets: assets.len(),
+                rules: engine.rules().len(),
+                summary,
+                input_errors: input_errors.clone(),
+                results,
+            })?;
+        }
+        Format::Table => print_tables(&summary, &results, assets.len(), engine.rules().len(), args.show_undecided, style),
+    }
+    Ok(if rules_failed || !input_errors.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if threshold_met {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_tables(
+    summary: &BTreeMap<Severity, Counts>,
+    results: &[ResultView],
+    assets: usize,
+    rules: usize,
+    show_undecided: bool,
+    style: Style,
+) {
+    let mut table = style.table(&["severity", "fail", "unknown", "error", "pass", "total"]);
+    let mut total = Counts::default();
+    for severity in Severity::ALL {
+        let counts = summary.get(&severity).cloned().unwrap_or_default();
+        total.fail += counts.fail;
+        total.unknown += counts.unknown;
+        total.error += counts.error;
+        total.pass += counts.pass;
+        table.add_row(vec![
+            style.severity(severity),
+            Cell::new(counts.fail),
+            Cell::new(counts.unknown),
+            Cell::new(counts.error),
+            Cell::new(counts.pass),
+            Cell::new(counts.total()),
+        ]);
+    }
+    table.add_row(vec![
+        Cell::new("all"),
+        Cell::new(total.fail),
+        Cell::new(total.unknown),
+        Cell::new(total.error),
+        Cell::new(total.pass),
+        Cell::new(total.total()),
+    ]);
+    println!("{assets} assets, {rules} rules, {} evaluations", total.total());
+    println!("{table}");
+    let shown: Vec<&ResultView> = results
+        .iter()
+        .filter(|r| match r.evaluation.status {
+            Status::Fail => true,
+            Status::Unknown | Status::Error => show_undecided,
+            Status::Pass => false,
+        })
+        .collect();
+    if shown.is_empty() {
+        if total.fail == 0 {
+            println!("No failing results.");
+        }
+    } else {
+        let mut table = style.table(&["severity", "status", "rule", "asset", "message"]);
+        for r in shown {
+            table.add_row(vec![
+                style.severity(r.severity),
+                style.status(r.evaluation.status),
+                r.evaluation.rule_id.as_str().into(),
+                r.evaluation.asset_id.as_str().into(),
+                r.evaluation.message.as_str().into(),
+            ]);
+        }
+        println!("{table}");
+    }
+    if !show_undecided && total.unknown + total.error > 0 {
+        println!(
+            "{} results could not be decided (unknown or error): --show-undecided lists them.",
+            total.unknown + total.error
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! Integration tests of the `parapet` binary: run as a user would, on
+//! fixture files.
+
+/// `parapet scan file`.
+mod scan;
+/// `parapet rules ...`.
+mod rules;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The folder of fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// The rule fixtures of parapet-rules.
+pub fn rule_fixtures(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../parapet-rules/tests/fixtures").join(name)
+}
+
+/// Runs `parapet` with `args`, without colour settings from the caller.
+pub fn parapet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("PARAPET_RULES")
+        .output()
+        .expect("parapet runs")
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,122 @@
+use super::{fixture, parapet, stderr, stdout};
+use serde_json::Value;
+
+fn scan_json(extra: &[&str]) -> (Value, i32) {
+    let path = fixture("estate.jsonl");
+    let mut args = vec!["scan", "file", path.to_str().expect("utf-8 path"), "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = parapet(&args);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    (report, output.status.code().expect("exit code"))
+}
+
+fn status_of(report: &Value, rule: &str, asset: &str) -> Option<String> {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["rule_id"] == rule && r["asset_id"] == asset)
+        .map(|r| r["status"].as_str().expect("status").to_owned())
+}
+
+#[test]
+fn json_report_has_counts_and_every_non_passing_result() {
+    let (report, code) = scan_json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["assets"], 9);
+    assert_eq!(report["summary"]["critical"]["fail"], 3);
+    assert_eq!(report["summary"]["high"]["unknown"], 1);
+    assert_eq!(
+        status_of(&report, "aws-s3-bucket-policy-not-public", "arn:aws:s3:::public-website").as_deref(),
+        Some("fail")
+    );
+    assert_eq!(
+        status_of(&report, "aws-ec2-security-group-no-ssh-from-internet", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0a1").as_deref(),
+        Some("fail")
+    );
+    // Passing results are counted but not listed.
+    assert_eq!(status_of(&report, "aws-s3-bucket-versioning-enabled", "arn:aws:s3:::audit-logs"), None);
+    assert_eq!(report["summary"]["medium"]["pass"], 4);
+}
+
+#[test]
+fn a_denied_call_makes_the_result_unknown_not_pass() {
+    let (report, _) = scan_json(&[]);
+    assert_eq!(
+        status_of(&report, "aws-s3-bucket-policy-not-public", "arn:aws:s3:::locked").as_deref(),
+        Some("unknown")
+    );
+    let result = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["rule_id"] == "aws-s3-bucket-public-access-blocked" && r["asset_id"] == "arn:aws:s3:::locked")
+        .expect("listed");
+    assert!(result["message"].as_str().expect("message").contains("AccessDenied"));
+}
+
+#[test]
+fn failures_carry_evidence() {
+    let (report, _) = scan_json(&[]);
+    let result = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["rule_id"] == "aws-ec2-volume-encrypted")
+        .expect("volume fails");
+    assert_eq!(result["evidence"]["config.Encrypted"], false);
+    assert_eq!(result["severity"], "medium");
+}
+
+#[test]
+fn fail_on_sets_the_exit_code_by_severity() {
+    assert_eq!(scan_json(&["--fail-on", "critical"]).1, 1);
+    assert_eq!(scan_json(&["--fail-on", "low"]).1, 1);
+    let clean = fixture("estate.jsonl");
+    let output = parapet(&[
+        "--no-builtin-rules",
+        "--rules",
+        super::rule_fixtures("custom").to_str().expect("utf-8"),
+        "scan",
+        "file",
+        clean.to_str().expect("utf-8"),
+        "--fail-on",
+        "medium",
+    ]);
+    // The only rule is a low-severity tag rule: failing it does not meet "medium".
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("custom-owner-tag"));
+}
+
+#[test]
+fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
+    let path = fixture("estate.jsonl");
+    let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
+    let text = stdout(&output);
+    assert!(text.starts_with("9 assets, 14 rules, 28 evaluations"), "{text}");
+    let summary = text.find("│ critical").expect("summary row");
+    let failure = text.find("aws-ec2-snapshot-not-public").expect("failure row");
+    assert!(summary < failure);
+    assert!(!text.contains('\u{1b}'), "colour codes in piped output");
+    assert!(text.contains("3 results could not be decided"), "{text}");
+}
+
+#[test]
+fn bad_lines_are_reported_by_number_and_the_rest_is_scanned() {
+    let path = fixture("estate-with-bad-lines.jsonl");
+    let output = parapet(&["scan", "file", path.to_str().expect("utf-8"), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(errors.contains("estate-with-bad-lines.jsonl:2:"), "{errors}");
+    assert!(errors.contains("estate-with-bad-lines.jsonl:4: asset `arn:aws:s3:::badtype`"), "{errors}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(report["assets"], 3);
+    assert_eq!(report["input_errors"].as_array().expect("errors").len(), 2);
+}
+
+#[test]
+fn a_missing_assets_file_is_a_clear_error() {
+    let output = parapet(&["scan", "file", "/nonexistent/estate.jsonl"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot open the assets file /nonexistent/estate.jsonl"));
+}

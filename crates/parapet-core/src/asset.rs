@@ -301,7 +301,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_resource_types() {
-        for bad in ["AWS::S3", "AWS::S3::", "AWS::S 3::Bucket", "", "AWS::S3::Bucket::X"] {
+        for bad in [
+            "AWS::S3",
+            "AWS::S3::",
+            "AWS::S 3::Bucket",
+            "",
+            "AWS::S3::Bucket::X",
+        ] {
             assert!(ResourceType::new(bad).is_err(), "{bad}");
         }
         assert!(ResourceType::new("Microsoft.Storage/storageAccounts").is_ok());

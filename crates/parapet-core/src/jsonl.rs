@@ -12,32 +12,28 @@ pub fn read_assets<'a, R: BufRead + 'a>(
     reader: R,
     source_name: &'a str,
 ) -> impl Iterator<Item = Result<Asset, JsonlError>> + 'a {
-    reader
-        .lines()
-        .enumerate()
-        .filter_map(move |(index, line)| {
-            let line_no = index + 1;
-            match line {
-                Err(error) => Some(Err(JsonlError::Io {
-                    source_name: source_name.to_owned(),
-                    line: line_no,
-                    error,
-                })),
-                Ok(text) if text.trim().is_empty() => None,
-                Ok(text) => Some(parse_line(&text, source_name, line_no)),
-            }
-        })
+    reader.lines().enumerate().filter_map(move |(index, line)| {
+        let line_no = index + 1;
+        match line {
+            Err(error) => Some(Err(JsonlError::Io {
+                source_name: source_name.to_owned(),
+                line: line_no,
+                error,
+            })),
+            Ok(text) if text.trim().is_empty() => None,
+            Ok(text) => Some(parse_line(&text, source_name, line_no)),
+        }
+    })
 }
 
 /// Parses one line of the format.
 pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Asset, JsonlError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| JsonlError::Syntax {
-            source_name: source_name.to_owned(),
-            line,
-            column: e.column(),
-            message: without_position(&e.to_string()),
-        })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| JsonlError::Syntax {
+        source_name: source_name.to_owned(),
+        line,
+        column: e.column(),
+        message: without_position(&e.to_string()),
+    })?;
     let id = value
         .get("id")
         .and_then(serde_json::Value::as_str)
@@ -92,7 +88,9 @@ mod tests {
         assert!(results[0].is_ok());
         let syntax = results[1].as_ref().expect_err("line 3 is not JSON");
         assert!(
-            syntax.to_string().starts_with("estate.jsonl:3:2: key must be a string"),
+            syntax
+                .to_string()
+                .starts_with("estate.jsonl:3:2: key must be a string"),
             "{syntax}"
         );
         let invalid = results[2].as_ref().expect_err("line 4 has a bad type");
@@ -111,8 +109,8 @@ mod tests {
         let asset = parse_line(GOOD, "x", 1).expect("valid");
         let mut out = Vec::new();
         write_assets(&mut out, [&asset]).expect("write");
-        let back = parse_line(std::str::from_utf8(&out).expect("utf8").trim(), "x", 1)
-            .expect("re-read");
+        let back =
+            parse_line(std::str::from_utf8(&out).expect("utf8").trim(), "x", 1).expect("re-read");
         assert_eq!(asset, back);
     }
 }

@@ -208,13 +208,18 @@ fn check(
             scope.truncate(depth);
             result
         }
-        Expr::List(list) => list.elements.iter().try_for_each(|e| check(e, scope, reads)),
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .try_for_each(|e| check(e, scope, reads)),
         Expr::Map(map) => map.entries.iter().try_for_each(|entry| match &entry.expr {
             EntryExpr::MapEntry(e) => {
                 check(&e.key, scope, reads)?;
                 check(&e.value, scope, reads)
             }
-            EntryExpr::StructField(_) => Err(ConditionError::new("message fields are not supported")),
+            EntryExpr::StructField(_) => {
+                Err(ConditionError::new("message fields are not supported"))
+            }
         }),
         Expr::Struct(s) => Err(ConditionError::new(format!(
             "message literals such as `{}{{...}}` are not supported",
@@ -242,12 +247,18 @@ mod tests {
             reads("resource.config.Versioning.Status == 'Enabled' && config.Logging.Enabled"),
             vec!["config.Logging.Enabled", "config.Versioning.Status"]
         );
-        assert_eq!(reads("has(config.Policy) && tags['owner'] != ''"), vec!["config.Policy", "tags.owner"]);
+        assert_eq!(
+            reads("has(config.Policy) && tags['owner'] != ''"),
+            vec!["config.Policy", "tags.owner"]
+        );
         assert_eq!(
             reads("config.IpPermissions.exists(p, p.FromPort == 22)"),
             vec!["config.IpPermissions"]
         );
-        assert_eq!(reads("size(tags) > 0 && resource.region == 'eu-west-1'"), vec!["region", "tags"]);
+        assert_eq!(
+            reads("size(tags) > 0 && resource.region == 'eu-west-1'"),
+            vec!["region", "tags"]
+        );
     }
 
     #[test]
@@ -265,20 +276,40 @@ mod tests {
     #[test]
     fn rejects_unknown_variables_and_functions() {
         let err = Condition::compile("bucket.Name == 'x'").expect_err("variable");
-        assert!(err.message.contains("unknown variable `bucket`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown variable `bucket`"),
+            "{}",
+            err.message
+        );
         let err = Condition::compile("isPublic(config.Cidr)").expect_err("function");
-        assert!(err.message.contains("unknown function `isPublic`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown function `isPublic`"),
+            "{}",
+            err.message
+        );
         assert!(Condition::compile("config.Rules.all(r, r.Enabled)").is_ok());
         let err = Condition::compile("config.Rules.all(r, x.Enabled)").expect_err("unbound");
-        assert!(err.message.contains("unknown variable `x`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown variable `x`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn checks_the_arity_of_parapet_functions() {
         let err = Condition::compile("cidrContains('10.0.0.0/8')").expect_err("arity");
-        assert!(err.message.contains("takes 2 argument(s), given 1"), "{}", err.message);
+        assert!(
+            err.message.contains("takes 2 argument(s), given 1"),
+            "{}",
+            err.message
+        );
         let err = Condition::compile("'0.0.0.0/0'.isInternet()").expect_err("method");
-        assert!(err.message.contains("call `isInternet` as a function"), "{}", err.message);
+        assert!(
+            err.message.contains("call `isInternet` as a function"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

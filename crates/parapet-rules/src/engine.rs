@@ -10,13 +10,15 @@ use cel_interpreter::{Context, ExecutionError, Value};
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Status};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Rules indexed by resource type, with the CEL context they run in.
 pub struct Engine {
     rules: Vec<Rule>,
-    by_type: HashMap<String, Vec<usize>>,
+    /// Rule indices by resource type; looked up once per asset, so a fast hash.
+    by_type: FxHashMap<String, Vec<usize>>,
     root: Context<'static>,
 }
 
@@ -32,16 +34,23 @@ impl Engine {
     /// An engine over `rules`, evaluating as of `now` (which `ageDays` and
     /// the `now` variable use).
     pub fn new(rules: Vec<Rule>, now: DateTime<Utc>) -> Engine {
-        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_type: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (index, rule) in rules.iter().enumerate() {
             for t in &rule.resource_types {
-                by_type.entry(t.as_str().to_owned()).or_default().push(index);
+                by_type
+                    .entry(t.as_str().to_owned())
+                    .or_default()
+                    .push(index);
             }
         }
         let mut root = Context::default();
         functions::register(&mut root);
         root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
-        Engine { rules, by_type, root }
+        Engine {
+            rules,
+            by_type,
+            root,
+        }
     }
 
     /// The rules, in load order.
@@ -85,7 +94,12 @@ impl Engine {
     /// Evaluates one rule against an asset, with `now` overridden where
     /// given (rule examples carry their own time). `None` when the rule's
     /// `applies` filter excludes the asset.
-    pub fn evaluate_rule(&self, rule: &Rule, asset: &Asset, now: Option<DateTime<Utc>>) -> Option<Evaluation> {
+    pub fn evaluate_rule(
+        &self,
+        rule: &Rule,
+        asset: &Asset,
+        now: Option<DateTime<Utc>>,
+    ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
         let mut scope = self.scope(&self.root, &prepared);
         if let Some(now) = now {
@@ -116,8 +130,12 @@ fn run(condition: &Condition, scope: &Context<'_>) -> Outcome {
             "the condition returned {:?}, not a boolean",
             other.type_of()
         )),
-        Ok(Err(ExecutionError::NoSuchKey(key))) => Outcome::Unknown(format!("field `{key}` is missing")),
-        Ok(Err(ExecutionError::FunctionError { function, message })) if function == UNKNOWN_FUNCTION => {
+        Ok(Err(ExecutionError::NoSuchKey(key))) => {
+            Outcome::Unknown(format!("field `{key}` is missing"))
+        }
+        Ok(Err(ExecutionError::FunctionError { function, message }))
+            if function == UNKNOWN_FUNCTION =>
+        {
             Outcome::Unknown(message)
         }
         Ok(Err(e)) => Outcome::Error(e.to_string()),
@@ -148,13 +166,20 @@ fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
         .collect()
 }
 
-fn evaluate_rule(rule: &Rule, prepared: &PreparedAsset<'_>, scope: &Context<'_>) -> Option<Evaluation> {
+fn evaluate_rule(
+    rule: &Rule,
+    prepared: &PreparedAsset<'_>,
+    scope: &Context<'_>,
+) -> Option<Evaluation> {
     let asset = prepared.asset;
     let gaps = gaps(rule, asset);
     let (status, message) = if !gaps.is_empty() {
         (Status::Unknown, gaps.join("; "))
     } else {
-        let applies = rule.applies.as_ref().map_or(Outcome::True, |c| run(c, scope));
+        let applies = rule
+            .applies
+            .as_ref()
+            .map_or(Outcome::True, |c| run(c, scope));
         match applies {
             Outcome::False => return None,
             Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}")),

@@ -73,7 +73,9 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                     example: example.description.clone(),
                     expected,
                     actual: evaluation.as_ref().map(|e| e.status),
-                    message: evaluation.map(|e| e.message).unwrap_or_else(|| "excluded by `applies`".to_owned()),
+                    message: evaluation
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| "excluded by `applies`".to_owned()),
                 });
             }
         }

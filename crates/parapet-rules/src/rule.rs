@@ -117,13 +117,19 @@ pub struct Rule {
 /// The 1-based line of the top-level `key:` in a YAML text, if present.
 fn key_line(text: &str, key: &str) -> Option<usize> {
     let prefix = format!("{key}:");
-    text.lines().position(|l| l.starts_with(&prefix)).map(|i| i + 1)
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map(|i| i + 1)
 }
 
 /// Maps a position inside a CEL expression to the file: a block scalar
 /// (`compliant: |`) starts on the line after the key, indented; a plain or
 /// quoted value starts on the key's line after `key: `.
-fn expression_position(text: &str, key: &str, error: &ConditionError) -> (Option<usize>, Option<usize>) {
+fn expression_position(
+    text: &str,
+    key: &str,
+    error: &ConditionError,
+) -> (Option<usize>, Option<usize>) {
     let Some(line) = key_line(text, key) else {
         return (None, None);
     };
@@ -164,7 +170,10 @@ fn without_position(message: &str) -> String {
 fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
 }
 
@@ -196,7 +205,13 @@ impl Rule {
             )
         })?;
         if !is_kebab_id(&raw.id) {
-            return Err(invalid("id", format!("`{}` must be kebab-case: lowercase letters and digits joined by `-`", raw.id)));
+            return Err(invalid(
+                "id",
+                format!(
+                    "`{}` must be kebab-case: lowercase letters and digits joined by `-`",
+                    raw.id
+                ),
+            ));
         }
         for (key, value) in [("title", &raw.title), ("description", &raw.description)] {
             if value.trim().is_empty() {
@@ -204,10 +219,16 @@ impl Rule {
             }
         }
         if raw.remediation.text.trim().is_empty() {
-            return Err(invalid("remediation", "`text` must not be empty".to_owned()));
+            return Err(invalid(
+                "remediation",
+                "`text` must not be empty".to_owned(),
+            ));
         }
         if raw.resource_types.is_empty() {
-            return Err(invalid("resource_types", "name at least one resource type".to_owned()));
+            return Err(invalid(
+                "resource_types",
+                "name at least one resource type".to_owned(),
+            ));
         }
         let resource_types = raw
             .resource_types
@@ -218,18 +239,35 @@ impl Rule {
         if let Some((framework, _)) = raw.frameworks.iter().find(|(_, controls)| {
             controls.is_empty() || controls.iter().any(|c| c.trim().is_empty())
         }) {
-            return Err(invalid("frameworks", format!("framework `{framework}` needs at least one non-empty control id")));
+            return Err(invalid(
+                "frameworks",
+                format!("framework `{framework}` needs at least one non-empty control id"),
+            ));
         }
         let compile = |key: &'static str, source: &str| {
             Condition::compile(source).map_err(|e| {
                 let (line, column) = expression_position(text, key, &e);
-                at(line, column, RuleErrorKind::Cel { field: key, message: e.message })
+                at(
+                    line,
+                    column,
+                    RuleErrorKind::Cel {
+                        field: key,
+                        message: e.message,
+                    },
+                )
             })
         };
-        let applies = raw.applies.as_deref().map(|s| compile("applies", s)).transpose()?;
+        let applies = raw
+            .applies
+            .as_deref()
+            .map(|s| compile("applies", s))
+            .transpose()?;
         let compliant = compile("compliant", &raw.compliant)?;
         if raw.examples.compliant.is_empty() || raw.examples.non_compliant.is_empty() {
-            return Err(invalid("examples", "give at least one `compliant` and one `non_compliant` example".to_owned()));
+            return Err(invalid(
+                "examples",
+                "give at least one `compliant` and one `non_compliant` example".to_owned(),
+            ));
         }
         let all_examples = raw
             .examples
@@ -239,12 +277,21 @@ impl Rule {
             .chain(&raw.examples.unknown);
         for example in all_examples {
             if !example.config.is_object() {
-                return Err(invalid("examples", format!("example `{}`: `config` must be a map", example.description)));
+                return Err(invalid(
+                    "examples",
+                    format!("example `{}`: `config` must be a map", example.description),
+                ));
             }
             if let Some(t) = &example.resource_type
                 && !raw.resource_types.contains(t)
             {
-                return Err(invalid("examples", format!("example `{}`: resource type `{t}` is not one of the rule's", example.description)));
+                return Err(invalid(
+                    "examples",
+                    format!(
+                        "example `{}`: resource type `{t}` is not one of the rule's",
+                        example.description
+                    ),
+                ));
             }
         }
         Ok(Rule {

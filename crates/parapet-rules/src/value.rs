@@ -20,7 +20,9 @@ pub fn from_json(value: &serde_json::Value) -> Value {
             },
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(from_json).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(from_json).collect()))
+        }
         serde_json::Value::Object(fields) => {
             let map: HashMap<Key, Value> = fields
                 .iter()

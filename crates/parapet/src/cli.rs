@@ -8,8 +8,10 @@ use std::path::PathBuf;
 /// and exposure in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "parapet", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 success; 1 a --fail-on threshold was met, or rule tests or lint failed; \
-2 an error (bad arguments, unreadable input, rule files or asset lines that did not load).")]
+#[command(
+    after_help = "Exit codes: 0 success; 1 a --fail-on threshold was met, or rule tests or lint failed; \
+2 an error (bad arguments, unreadable input, rule files or asset lines that did not load)."
+)]
 pub struct Cli {
     /// Options for every command.
     #[command(flatten)]
@@ -24,7 +26,13 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Also load rules from this folder (searched recursively for *.yaml);
     /// may be given several times.
-    #[arg(long = "rules", value_name = "DIR", global = true, env = "PARAPET_RULES", value_delimiter = ':')]
+    #[arg(
+        long = "rules",
+        value_name = "DIR",
+        global = true,
+        env = "PARAPET_RULES",
+        value_delimiter = ':'
+    )]
     pub rules: Vec<PathBuf>,
     /// Do not load the rules built into Parapet.
     #[arg(long, global = true)]
@@ -132,11 +140,15 @@ mod tests {
 
     #[test]
     fn fail_on_takes_a_severity() {
-        let cli = Cli::try_parse_from(["parapet", "scan", "file", "a.jsonl", "--fail-on", "high"]).expect("parses");
+        let cli = Cli::try_parse_from(["parapet", "scan", "file", "a.jsonl", "--fail-on", "high"])
+            .expect("parses");
         let Command::Scan(ScanCommand::File(args)) = cli.command else {
             panic!("expected scan file")
         };
         assert_eq!(args.fail_on, Some(Severity::High));
-        assert!(Cli::try_parse_from(["parapet", "scan", "file", "a.jsonl", "--fail-on", "severe"]).is_err());
+        assert!(
+            Cli::try_parse_from(["parapet", "scan", "file", "a.jsonl", "--fail-on", "severe"])
+                .is_err()
+        );
     }
 }

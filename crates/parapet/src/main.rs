@@ -20,7 +20,9 @@ fn main() -> ExitCode {
     let style = output::Style::detect(cli.global.no_color);
     let result = match &cli.command {
         cli::Command::Rules(command) => rules_cmd::run(&cli.global, command, style),
-        cli::Command::Scan(cli::ScanCommand::File(args)) => scan_cmd::run_file(&cli.global, args, style),
+        cli::Command::Scan(cli::ScanCommand::File(args)) => {
+            scan_cmd::run_file(&cli.global, args, style)
+        }
     };
     match result {
         Ok(code) => code,

@@ -82,7 +82,10 @@ fn frameworks_text(rule: &Rule) -> String {
 pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<ExitCode> {
     let report = load_rules(global);
     match command {
-        RulesCommand::List { format, resource_type } => {
+        RulesCommand::List {
+            format,
+            resource_type,
+        } => {
             let load_failed = report_load_errors(&report);
             let mut rules: Vec<&Rule> = report
                 .rules
@@ -95,14 +98,22 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                 .collect();
             rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
             match format {
-                Format::Json => print_json(&rules.iter().map(|r| view(r, false)).collect::<Vec<_>>())?,
+                Format::Json => {
+                    print_json(&rules.iter().map(|r| view(r, false)).collect::<Vec<_>>())?
+                }
                 Format::Table => {
-                    let mut table = style.table(&["severity", "id", "resource types", "title", "frameworks"]);
+                    let mut table =
+                        style.table(&["severity", "id", "resource types", "title", "frameworks"]);
                     for rule in &rules {
                         table.add_row(vec![
                             style.severity(rule.severity),
                             rule.id.as_str().into(),
-                            rule.resource_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("\n").into(),
+                            rule.resource_types
+                                .iter()
+                                .map(|t| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                                .into(),
                             rule.title.as_str().into(),
                             frameworks_text(rule).into(),
                         ]);
@@ -124,11 +135,15 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
             }
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Lint { format, deny_warnings } => {
+        RulesCommand::Lint {
+            format,
+            deny_warnings,
+        } => {
             let warnings: Vec<_> = report.rules.iter().flat_map(lint).collect();
             match format {
                 Format::Json => {
-                    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+                    let errors: Vec<String> =
+                        report.errors.iter().map(ToString::to_string).collect();
                     print_json(&serde_json::json!({"errors": errors, "warnings": warnings}))?;
                 }
                 Format::Table => {
@@ -136,7 +151,10 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                         println!("error: {error}");
                     }
                     for warning in &warnings {
-                        println!("warning: {}: rule `{}`: {}", warning.path, warning.rule_id, warning.message);
+                        println!(
+                            "warning: {}: rule `{}`: {}",
+                            warning.path, warning.rule_id, warning.message
+                        );
                     }
                     println!(
                         "{} rules loaded, {} files with errors, {} warnings",
@@ -161,13 +179,15 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                 Format::Json => print_json(&outcomes)?,
                 Format::Table => {
                     if failed > 0 {
-                        let mut table = style.table(&["rule", "example", "expected", "got", "message"]);
+                        let mut table =
+                            style.table(&["rule", "example", "expected", "got", "message"]);
                         for o in outcomes.iter().filter(|o| !o.passed()) {
                             table.add_row(vec![
                                 o.rule_id.as_str().into(),
                                 o.example.as_str().into(),
                                 style.status(o.expected),
-                                o.actual.map_or_else(|| "excluded".into(), |s| style.status(s)),
+                                o.actual
+                                    .map_or_else(|| "excluded".into(), |s| style.status(s)),
                                 o.message.as_str().into(),
                             ]);
                         }
@@ -202,7 +222,15 @@ fn print_rule(rule: &Rule, style: Style) {
         ("id", rule.id.as_str().into()),
         ("title", rule.title.as_str().into()),
         ("severity", style.severity(rule.severity)),
-        ("resource types", rule.resource_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ").into()),
+        (
+            "resource types",
+            rule.resource_types
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+                .into(),
+        ),
         ("description", rule.description.trim().into()),
     ];
     if let Some(applies) = &rule.applies {

@@ -60,7 +60,8 @@ fn read_assets(args: &ScanFileArgs) -> Result<(Vec<Asset>, Vec<String>)> {
     let reader: Box<dyn std::io::BufRead> = if name == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
-        let file = std::fs::File::open(&args.assets).with_context(|| format!("cannot open the assets file {name}"))?;
+        let file = std::fs::File::open(&args.assets)
+            .with_context(|| format!("cannot open the assets file {name}"))?;
         Box::new(BufReader::new(file))
     };
     let mut assets = Vec::new();
@@ -84,16 +85,34 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
     }
     let engine = Engine::new(report.rules, Utc::now());
     let evaluations = engine.evaluate_all(&assets);
-    let severity: HashMap<&str, Severity> = engine.rules().iter().map(|r| (r.id.as_str(), r.severity)).collect();
-    let severity_of = |e: &Evaluation| severity.get(e.rule_id.as_str()).copied().unwrap_or(Severity::Informational);
+    let severity: HashMap<&str, Severity> = engine
+        .rules()
+        .iter()
+        .map(|r| (r.id.as_str(), r.severity))
+        .collect();
+    let severity_of = |e: &Evaluation| {
+        severity
+            .get(e.rule_id.as_str())
+            .copied()
+            .unwrap_or(Severity::Informational)
+    };
 
-    let mut summary: BTreeMap<Severity, Counts> = Severity::ALL.iter().map(|s| (*s, Counts::default())).collect();
+    let mut summary: BTreeMap<Severity, Counts> = Severity::ALL
+        .iter()
+        .map(|s| (*s, Counts::default()))
+        .collect();
     for evaluation in &evaluations {
-        summary.entry(severity_of(evaluation)).or_default().add(evaluation.status);
+        summary
+            .entry(severity_of(evaluation))
+            .or_default()
+            .add(evaluation.status);
     }
     let mut results: Vec<ResultView> = evaluations
         .iter()
-        .map(|evaluation| ResultView { severity: severity_of(evaluation), evaluation })
+        .map(|evaluation| ResultView {
+            severity: severity_of(evaluation),
+            evaluation,
+        })
         .collect();
     results.sort_by(|a, b| {
         b.severity
@@ -102,12 +121,17 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
             .then(a.evaluation.asset_id.cmp(&b.evaluation.asset_id))
     });
     let threshold_met = args.fail_on.is_some_and(|threshold| {
-        results.iter().any(|r| r.evaluation.status == Status::Fail && r.severity >= threshold)
+        results
+            .iter()
+            .any(|r| r.evaluation.status == Status::Fail && r.severity >= threshold)
     });
 
     match args.format {
         Format::Json => {
-            let results = results.into_iter().filter(|r| r.evaluation.status != Status::Pass).collect();
+            let results = results
+                .into_iter()
+                .filter(|r| r.evaluation.status != Status::Pass)
+                .collect();
             print_json(&ScanReport {
                 assets: assets.len(),
                 rules: engine.rules().len(),
@@ -116,7 +140,14 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
                 results,
             })?;
         }
-        Format::Table => print_tables(&summary, &results, assets.len(), engine.rules().len(), args.show_undecided, style),
+        Format::Table => print_tables(
+            &summary,
+            &results,
+            assets.len(),
+            engine.rules().len(),
+            args.show_undecided,
+            style,
+        ),
     }
     Ok(if rules_failed || !input_errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
@@ -160,7 +191,10 @@ fn print_tables(
         Cell::new(total.pass),
         Cell::new(total.total()),
     ]);
-    println!("{assets} assets, {rules} rules, {} evaluations", total.total());
+    println!(
+        "{assets} assets, {rules} rules, {} evaluations",
+        total.total()
+    );
     println!("{table}");
     let shown: Vec<&ResultView> = results
         .iter()

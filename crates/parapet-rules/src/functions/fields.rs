@@ -42,22 +42,42 @@ mod tests {
     #[test]
     fn lookup_walks_maps_and_lists() {
         let doc = "{'a': {'b': [{'c': 7}], 'n': null}}";
-        assert_eq!(eval(&format!("lookup({doc}, 'a.b.0.c', 0)")), Ok(Value::Int(7)));
-        assert_eq!(eval(&format!("lookup({doc}, 'a.x.c', 'none')")), Ok(Value::String(Arc::new("none".into()))));
-        assert_eq!(eval(&format!("lookup({doc}, 'a.b.5.c', -1)")), Ok(Value::Int(-1)));
-        assert_eq!(eval(&format!("lookup({doc}, 'a.n', false)")), Ok(Value::Bool(false)));
-        assert_eq!(eval(&format!("lookup({doc}, 'a.b.0.c.d', 1)")), Ok(Value::Int(1)));
+        assert_eq!(
+            eval(&format!("lookup({doc}, 'a.b.0.c', 0)")),
+            Ok(Value::Int(7))
+        );
+        assert_eq!(
+            eval(&format!("lookup({doc}, 'a.x.c', 'none')")),
+            Ok(Value::String(Arc::new("none".into())))
+        );
+        assert_eq!(
+            eval(&format!("lookup({doc}, 'a.b.5.c', -1)")),
+            Ok(Value::Int(-1))
+        );
+        assert_eq!(
+            eval(&format!("lookup({doc}, 'a.n', false)")),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            eval(&format!("lookup({doc}, 'a.b.0.c.d', 1)")),
+            Ok(Value::Int(1))
+        );
         assert_eq!(eval("lookup(null, 'a', 2)"), Ok(Value::Int(2)));
     }
 
     #[test]
     fn missing_fields_without_lookup_are_errors_the_engine_reads_as_unknown() {
         let err = eval("{'a': 1}.b == 1").expect_err("missing field");
-        assert!(matches!(err, cel_interpreter::ExecutionError::NoSuchKey(ref k) if k.as_str() == "b"));
+        assert!(
+            matches!(err, cel_interpreter::ExecutionError::NoSuchKey(ref k) if k.as_str() == "b")
+        );
     }
 
     #[test]
     fn unknown_reports_its_reason() {
-        fails_with("unknown('policy could not be parsed')", "policy could not be parsed");
+        fails_with(
+            "unknown('policy could not be parsed')",
+            "policy could not be parsed",
+        );
     }
 }

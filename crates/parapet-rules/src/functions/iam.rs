@@ -52,13 +52,22 @@ pub fn statements(function: &str, policy: &Value) -> Result<Vec<Value>, Executio
             Some(statement @ Value::Map(_)) => Ok(vec![statement.clone()]),
             Some(other) => Err(error(
                 function,
-                format!("`Statement` must be a list or a map, found {:?}", other.type_of()),
+                format!(
+                    "`Statement` must be a list or a map, found {:?}",
+                    other.type_of()
+                ),
             )),
             None if field(policy, "Effect").is_some() => Ok(vec![policy.clone()]),
-            None => Err(error(function, "not a policy: no `Statement` and no `Effect`")),
+            None => Err(error(
+                function,
+                "not a policy: no `Statement` and no `Effect`",
+            )),
         },
         Value::Null => Ok(Vec::new()),
-        other => Err(error(function, format!("not a policy: {:?}", other.type_of()))),
+        other => Err(error(
+            function,
+            format!("not a policy: {:?}", other.type_of()),
+        )),
     }
 }
 
@@ -81,6 +90,12 @@ fn covers_action(statement: &Value, action: &str) -> bool {
     } else {
         false
     }
+}
+
+/// `coversAction(statement, action)`: whether the statement's `Action` (or
+/// `NotAction`) covers `action`, whatever its effect.
+pub fn covers_action_fn(statement: Value, action: Arc<String>) -> bool {
+    covers_action(&statement, &action)
 }
 
 /// `statements(policy)`: the policy's statements as a list.
@@ -207,8 +222,12 @@ mod tests {
         assert!(truth(&expr("S3:getobject")));
         assert!(truth(&expr("iam:PassRole")));
         assert!(!truth(&expr("s3:PutObject")));
-        assert!(truth("allowsAction({'Effect': 'Allow', 'Action': '*'}, 'kms:Decrypt')"));
-        assert!(truth("allowsAction({'Effect': 'Allow', 'Action': 's3:?etObject'}, 's3:GetObject')"));
+        assert!(truth(
+            "allowsAction({'Effect': 'Allow', 'Action': '*'}, 'kms:Decrypt')"
+        ));
+        assert!(truth(
+            "allowsAction({'Effect': 'Allow', 'Action': 's3:?etObject'}, 's3:GetObject')"
+        ));
     }
 
     #[test]
@@ -223,23 +242,44 @@ mod tests {
     fn unconditional_deny_wins_and_conditional_deny_does_not() {
         let policy = "[{'Effect': 'Allow', 'Action': '*'}, {'Effect': 'Deny', 'Action': 's3:*'}]";
         assert!(!truth(&format!("allowsAction({policy}, 's3:GetObject')")));
-        assert!(truth(&format!("allowsAction({policy}, 'ec2:RunInstances')")));
+        assert!(truth(&format!(
+            "allowsAction({policy}, 'ec2:RunInstances')"
+        )));
         let conditional = "[{'Effect': 'Allow', 'Action': '*'}, {'Effect': 'Deny', 'Action': 's3:*', 'Condition': {'Bool': {'aws:SecureTransport': 'false'}}}]";
-        assert!(truth(&format!("allowsAction({conditional}, 's3:GetObject')")));
-        assert!(!truth("allowsAction({'Effect': 'Deny', 'Action': '*'}, 's3:GetObject')"));
+        assert!(truth(&format!(
+            "allowsAction({conditional}, 's3:GetObject')"
+        )));
+        assert!(!truth(
+            "allowsAction({'Effect': 'Deny', 'Action': '*'}, 's3:GetObject')"
+        ));
         assert!(!truth("allowsAction({'Effect': 'Allow'}, 's3:GetObject')"));
+    }
+
+    #[test]
+    fn covers_action_ignores_the_effect() {
+        assert!(truth("coversAction({'Effect': 'Deny', 'Action': 's3:*'}, 's3:GetObject')"));
+        assert!(truth("coversAction({'Effect': 'Deny', 'NotAction': 'iam:*'}, 's3:GetObject')"));
+        assert!(!truth("coversAction({'Effect': 'Deny', 'Action': ['ec2:*']}, 's3:GetObject')"));
     }
 
     #[test]
     fn public_principals() {
         assert!(truth("isPublicPrincipal('*')"));
         assert!(truth("isPublicPrincipal({'AWS': '*'})"));
-        assert!(truth("isPublicPrincipal({'AWS': ['arn:aws:iam::111122223333:root', '*']})"));
+        assert!(truth(
+            "isPublicPrincipal({'AWS': ['arn:aws:iam::111122223333:root', '*']})"
+        ));
         assert!(truth("isPublicPrincipal({'CanonicalUser': '*'})"));
         assert!(truth("isPublicPrincipal({'AWS': 'arn:aws:iam::*:root'})"));
-        assert!(!truth("isPublicPrincipal({'AWS': 'arn:aws:iam::111122223333:root'})"));
-        assert!(!truth("isPublicPrincipal({'Service': 'cloudtrail.amazonaws.com'})"));
-        assert!(!truth("isPublicPrincipal('arn:aws:iam::111122223333:root')"));
+        assert!(!truth(
+            "isPublicPrincipal({'AWS': 'arn:aws:iam::111122223333:root'})"
+        ));
+        assert!(!truth(
+            "isPublicPrincipal({'Service': 'cloudtrail.amazonaws.com'})"
+        ));
+        assert!(!truth(
+            "isPublicPrincipal('arn:aws:iam::111122223333:root')"
+        ));
         assert!(!truth("isPublicPrincipal(null)"));
     }
 
@@ -277,7 +317,9 @@ mod tests {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"},{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:PutObject","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*"}]}"#;
         let result = eval(&format!("size(publicStatements({policy:?}))")).expect("evaluates");
         assert_eq!(result, Value::Int(1));
-        assert!(truth(&format!("publicStatements({policy:?})[0].Action == 's3:GetObject'")));
+        assert!(truth(&format!(
+            "publicStatements({policy:?})[0].Action == 's3:GetObject'"
+        )));
         assert!(truth("size(statements(null)) == 0"));
         fails_with("statements('{not json')", "not JSON");
         fails_with("statements({'Statement': 3})", "must be a list or a map");

@@ -30,27 +30,110 @@ pub struct FunctionDecl {
 
 /// Every function Parapet adds, with its arity; [`register`] adds each one.
 pub const FUNCTIONS: &[FunctionDecl] = &[
-    FunctionDecl { name: "cidrContains", arity: 2, signature: "cidrContains(range string, address_or_range string) bool" },
-    FunctionDecl { name: "isInternet", arity: 1, signature: "isInternet(range string) bool" },
-    FunctionDecl { name: "isPublicCidr", arity: 1, signature: "isPublicCidr(range string) bool" },
-    FunctionDecl { name: "portRangeIncludes", arity: 3, signature: "portRangeIncludes(from int, to int, port int) bool" },
-    FunctionDecl { name: "portRangesOverlap", arity: 4, signature: "portRangesOverlap(from1 int, to1 int, from2 int, to2 int) bool" },
-    FunctionDecl { name: "statements", arity: 1, signature: "statements(policy) list(map)" },
-    FunctionDecl { name: "allowsAction", arity: 2, signature: "allowsAction(policy_or_statement, action string) bool" },
-    FunctionDecl { name: "isPublicPrincipal", arity: 1, signature: "isPublicPrincipal(principal) bool" },
-    FunctionDecl { name: "hasRestrictiveCondition", arity: 1, signature: "hasRestrictiveCondition(statement map) bool" },
-    FunctionDecl { name: "publicStatements", arity: 1, signature: "publicStatements(policy) list(map)" },
-    FunctionDecl { name: "ageDays", arity: 1, signature: "ageDays(timestamp_or_string) int" },
-    FunctionDecl { name: "lookup", arity: 3, signature: "lookup(value, path string, default) dyn" },
-    FunctionDecl { name: "unknown", arity: 1, signature: "unknown(reason string) (makes the result unknown)" },
+    FunctionDecl {
+        name: "cidrContains",
+        arity: 2,
+        signature: "cidrContains(range string, address_or_range string) bool",
+    },
+    FunctionDecl {
+        name: "isInternet",
+        arity: 1,
+        signature: "isInternet(range string) bool",
+    },
+    FunctionDecl {
+        name: "isPublicCidr",
+        arity: 1,
+        signature: "isPublicCidr(range string) bool",
+    },
+    FunctionDecl {
+        name: "portRangeIncludes",
+        arity: 3,
+        signature: "portRangeIncludes(from int, to int, port int) bool",
+    },
+    FunctionDecl {
+        name: "portRangesOverlap",
+        arity: 4,
+        signature: "portRangesOverlap(from1 int, to1 int, from2 int, to2 int) bool",
+    },
+    FunctionDecl {
+        name: "statements",
+        arity: 1,
+        signature: "statements(policy) list(map)",
+    },
+    FunctionDecl {
+        name: "coversAction",
+        arity: 2,
+        signature: "coversAction(statement map, action string) bool",
+    },
+    FunctionDecl {
+        name: "allowsAction",
+        arity: 2,
+        signature: "allowsAction(policy_or_statement, action string) bool",
+    },
+    FunctionDecl {
+        name: "isPublicPrincipal",
+        arity: 1,
+        signature: "isPublicPrincipal(principal) bool",
+    },
+    FunctionDecl {
+        name: "hasRestrictiveCondition",
+        arity: 1,
+        signature: "hasRestrictiveCondition(statement map) bool",
+    },
+    FunctionDecl {
+        name: "publicStatements",
+        arity: 1,
+        signature: "publicStatements(policy) list(map)",
+    },
+    FunctionDecl {
+        name: "ageDays",
+        arity: 1,
+        signature: "ageDays(timestamp_or_string) int",
+    },
+    FunctionDecl {
+        name: "lookup",
+        arity: 3,
+        signature: "lookup(value, path string, default) dyn",
+    },
+    FunctionDecl {
+        name: "unknown",
+        arity: 1,
+        signature: "unknown(reason string) (makes the result unknown)",
+    },
 ];
 
 /// The functions of cel-interpreter's standard context, which rules may call.
 pub const STANDARD_FUNCTIONS: &[&str] = &[
-    "contains", "size", "max", "min", "startsWith", "endsWith", "string", "bytes", "double", "int",
-    "uint", "matches", "duration", "timestamp", "getFullYear", "getMonth", "getDayOfYear",
-    "getDayOfMonth", "getDate", "getDayOfWeek", "getHours", "getMinutes", "getSeconds",
-    "getMilliseconds", "has", "all", "exists", "exists_one", "map", "filter",
+    "contains",
+    "size",
+    "max",
+    "min",
+    "startsWith",
+    "endsWith",
+    "string",
+    "bytes",
+    "double",
+    "int",
+    "uint",
+    "matches",
+    "duration",
+    "timestamp",
+    "getFullYear",
+    "getMonth",
+    "getDayOfYear",
+    "getDayOfMonth",
+    "getDate",
+    "getDayOfWeek",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
 ];
 
 /// The name `unknown()` reports under, so the engine can tell it from errors.
@@ -64,6 +147,7 @@ pub fn register(ctx: &mut Context<'_>) {
     ctx.add_function("portRangeIncludes", network::port_range_includes);
     ctx.add_function("portRangesOverlap", network::port_ranges_overlap);
     ctx.add_function("statements", iam::statements_fn);
+    ctx.add_function("coversAction", iam::covers_action_fn);
     ctx.add_function("allowsAction", iam::allows_action);
     ctx.add_function("isPublicPrincipal", iam::is_public_principal_fn);
     ctx.add_function("hasRestrictiveCondition", iam::has_restrictive_condition_fn);
@@ -89,7 +173,9 @@ pub(crate) mod test_support {
         super::register(&mut ctx);
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z").expect("fixed time");
         ctx.add_variable_from_value("now", Value::Timestamp(now));
-        Program::compile(expr).expect("test expression compiles").execute(&ctx)
+        Program::compile(expr)
+            .expect("test expression compiles")
+            .execute(&ctx)
     }
 
     /// Evaluates `expr` and expects a boolean.
@@ -121,7 +207,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for f in FUNCTIONS {
             assert!(seen.insert(f.name), "{} declared twice", f.name);
-            assert!(!STANDARD_FUNCTIONS.contains(&f.name), "{} shadows a standard function", f.name);
+            assert!(
+                !STANDARD_FUNCTIONS.contains(&f.name),
+                "{} shadows a standard function",
+                f.name
+            );
             let result = Program::compile(&format!("{}()", f.name))
                 .expect("compiles")
                 .execute(&ctx);

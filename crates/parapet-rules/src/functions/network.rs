@@ -13,9 +13,12 @@ pub fn parse_range(function: &str, text: &str) -> Result<IpNet, ExecutionError> 
     if let Ok(net) = text.parse::<IpNet>() {
         return Ok(net);
     }
-    text.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| error(function, format!("`{text}` is not an IP address or CIDR range")))
+    text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
+        error(
+            function,
+            format!("`{text}` is not an IP address or CIDR range"),
+        )
+    })
 }
 
 /// `cidrContains(range, inner)`: whether `inner` (an address or range) lies
@@ -68,7 +71,10 @@ fn port_range(function: &str, from: i64, to: i64) -> Result<(i64, i64), Executio
         return Ok((0, 65535));
     }
     if !(0..=65535).contains(&from) || !(0..=65535).contains(&to) || from > to {
-        return Err(error(function, format!("`{from}..{to}` is not a port range")));
+        return Err(error(
+            function,
+            format!("`{from}..{to}` is not a port range"),
+        ));
     }
     Ok((from, to))
 }
@@ -82,7 +88,12 @@ pub fn port_range_includes(from: i64, to: i64, port: i64) -> Result<bool, Execut
 
 /// `portRangesOverlap(from1, to1, from2, to2)`: whether two inclusive ranges
 /// share a port; `-1` at either end of a range means all ports.
-pub fn port_ranges_overlap(from1: i64, to1: i64, from2: i64, to2: i64) -> Result<bool, ExecutionError> {
+pub fn port_ranges_overlap(
+    from1: i64,
+    to1: i64,
+    from2: i64,
+    to2: i64,
+) -> Result<bool, ExecutionError> {
     let (lo1, hi1) = port_range("portRangesOverlap", from1, to1)?;
     let (lo2, hi2) = port_range("portRangesOverlap", from2, to2)?;
     Ok(lo1 <= hi2 && lo2 <= hi1)
@@ -103,7 +114,10 @@ mod tests {
         assert!(truth("cidrContains('::/0', '2001:db8::1')"));
         assert!(!truth("cidrContains('::/0', '10.0.0.1')"));
         assert!(!truth("cidrContains('0.0.0.0/0', '::1')"));
-        fails_with("cidrContains('10.0.0.0/33', '10.0.0.1')", "not an IP address");
+        fails_with(
+            "cidrContains('10.0.0.0/33', '10.0.0.1')",
+            "not an IP address",
+        );
         fails_with("cidrContains('banana', '10.0.0.1')", "`banana`");
     }
 

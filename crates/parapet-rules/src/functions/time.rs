@@ -8,11 +8,18 @@ use chrono::{DateTime, FixedOffset};
 fn timestamp(value: &Value) -> Result<DateTime<FixedOffset>, ExecutionError> {
     match value {
         Value::Timestamp(t) => Ok(*t),
-        Value::String(s) => DateTime::parse_from_rfc3339(s)
-            .map_err(|e| error("ageDays", format!("`{s}` is not an RFC 3339 timestamp: {e}"))),
+        Value::String(s) => DateTime::parse_from_rfc3339(s).map_err(|e| {
+            error(
+                "ageDays",
+                format!("`{s}` is not an RFC 3339 timestamp: {e}"),
+            )
+        }),
         other => Err(error(
             "ageDays",
-            format!("expected a timestamp or a string, found {:?}", other.type_of()),
+            format!(
+                "expected a timestamp or a string, found {:?}",
+                other.type_of()
+            ),
         )),
     }
 }
@@ -37,8 +44,14 @@ mod tests {
     fn whole_days_before_now() {
         assert_eq!(eval("ageDays('2026-08-31T00:00:00Z')"), Ok(Value::Int(90)));
         assert_eq!(eval("ageDays('2026-08-31T00:00:01Z')"), Ok(Value::Int(89)));
-        assert_eq!(eval("ageDays('2026-11-29T00:00:00+02:00')"), Ok(Value::Int(0)));
-        assert_eq!(eval("ageDays(timestamp('2025-11-29T00:00:00Z'))"), Ok(Value::Int(365)));
+        assert_eq!(
+            eval("ageDays('2026-11-29T00:00:00+02:00')"),
+            Ok(Value::Int(0))
+        );
+        assert_eq!(
+            eval("ageDays(timestamp('2025-11-29T00:00:00Z'))"),
+            Ok(Value::Int(365))
+        );
         assert_eq!(eval("ageDays('2026-12-09T00:00:00Z')"), Ok(Value::Int(-10)));
     }
 

@@ -33,7 +33,13 @@ fn builtin_rules_pass_lint() {
 #[test]
 fn builtin_rules_cover_the_first_resource_types() {
     let engine = builtin();
-    for t in ["AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::IAM::User"] {
+    for t in [
+        "AWS::S3::Bucket",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::Volume",
+        "AWS::EC2::Snapshot",
+        "AWS::IAM::User",
+    ] {
         assert!(engine.rule_count_for(t) > 0, "no rule for {t}");
     }
 }

@@ -22,7 +22,11 @@ fn bucket(config: serde_json::Value, unknown: serde_json::Value) -> Asset {
     .expect("valid asset")
 }
 
-fn status(compliant: &str, config: serde_json::Value, unknown: serde_json::Value) -> (Status, String) {
+fn status(
+    compliant: &str,
+    config: serde_json::Value,
+    unknown: serde_json::Value,
+) -> (Status, String) {
     let engine = Engine::new(vec![rule(compliant)], Utc::now());
     let evaluations = engine.evaluate(&bucket(config, unknown));
     assert_eq!(evaluations.len(), 1);
@@ -31,7 +35,11 @@ fn status(compliant: &str, config: serde_json::Value, unknown: serde_json::Value
 
 #[test]
 fn a_missing_field_is_unknown_never_pass() {
-    let (s, m) = status("config.Versioning.Status == 'Enabled'", json!({}), json!({}));
+    let (s, m) = status(
+        "config.Versioning.Status == 'Enabled'",
+        json!({}),
+        json!({}),
+    );
     assert_eq!(s, Status::Unknown);
     assert!(m.contains("`Versioning` is missing"), "{m}");
 }
@@ -39,7 +47,11 @@ fn a_missing_field_is_unknown_never_pass() {
 #[test]
 fn a_field_the_collector_could_not_read_is_unknown_even_when_the_rule_tolerates_absence() {
     let compliant = "!has(config.Policy) || size(publicStatements(config.Policy)) == 0";
-    let (s, m) = status(compliant, json!({}), json!({"Policy": "AccessDenied: s3:GetBucketPolicy"}));
+    let (s, m) = status(
+        compliant,
+        json!({}),
+        json!({"Policy": "AccessDenied: s3:GetBucketPolicy"}),
+    );
     assert_eq!(s, Status::Unknown);
     assert!(m.contains("AccessDenied"), "{m}");
     // The same rule passes a bucket that simply has no policy.
@@ -53,7 +65,11 @@ fn a_field_the_collector_could_not_read_is_unknown_even_when_the_rule_tolerates_
 
 #[test]
 fn unknown_function_gives_unknown_with_its_reason() {
-    let (s, m) = status("config.Mode == 'x' || unknown('mode ' + config.Mode + ' not understood')", json!({"Mode": "y"}), json!({}));
+    let (s, m) = status(
+        "config.Mode == 'x' || unknown('mode ' + config.Mode + ' not understood')",
+        json!({"Mode": "y"}),
+        json!({}),
+    );
     assert_eq!(s, Status::Unknown);
     assert_eq!(m, "mode y not understood");
 }
@@ -66,22 +82,37 @@ fn type_errors_and_non_booleans_are_errors() {
     let (s, m) = status("config.Count", json!({"Count": 3}), json!({}));
     assert_eq!(s, Status::Error);
     assert!(m.contains("not a boolean"), "{m}");
-    let (s, _) = status("isInternet(config.Cidr)", json!({"Cidr": "not-a-cidr"}), json!({}));
+    let (s, _) = status(
+        "isInternet(config.Cidr)",
+        json!({"Cidr": "not-a-cidr"}),
+        json!({}),
+    );
     assert_eq!(s, Status::Error);
 }
 
 #[test]
 fn failures_carry_the_title_and_the_evidence() {
     let engine = Engine::new(
-        vec![rule("config.Versioning.Status == 'Enabled' && config.Logging != null")],
+        vec![rule(
+            "config.Versioning.Status == 'Enabled' && config.Logging != null",
+        )],
         Utc::now(),
     );
-    let asset = bucket(json!({"Versioning": {"Status": "Suspended"}, "Logging": null, "Other": 1}), json!({}));
+    let asset = bucket(
+        json!({"Versioning": {"Status": "Suspended"}, "Logging": null, "Other": 1}),
+        json!({}),
+    );
     let evaluation = &engine.evaluate(&asset)[0];
     assert_eq!(evaluation.status, Status::Fail);
     assert_eq!(evaluation.message, "Test rule");
-    assert_eq!(evaluation.evidence.get("config.Versioning.Status"), Some(&json!("Suspended")));
-    assert_eq!(evaluation.evidence.get("config.Logging"), Some(&json!(null)));
+    assert_eq!(
+        evaluation.evidence.get("config.Versioning.Status"),
+        Some(&json!("Suspended"))
+    );
+    assert_eq!(
+        evaluation.evidence.get("config.Logging"),
+        Some(&json!(null))
+    );
     assert!(!evaluation.evidence.contains_key("config.Other"));
 }
 
@@ -106,5 +137,8 @@ fn parallel_evaluation_matches_sequential_and_keeps_order() {
     let parallel = engine.evaluate_all(&assets);
     let sequential: Vec<_> = assets.iter().flat_map(|a| engine.evaluate(a)).collect();
     assert_eq!(parallel, sequential);
-    assert_eq!(parallel.iter().filter(|e| e.status == Status::Fail).count(), 167);
+    assert_eq!(
+        parallel.iter().filter(|e| e.status == Status::Fail).count(),
+        167
+    );
 }

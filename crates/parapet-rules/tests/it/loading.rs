@@ -22,13 +22,21 @@ fn broken_files_are_reported_and_the_others_still_load() {
     let report = broken();
     assert_eq!(report.errors.len(), 6, "{:#?}", report.errors);
     assert!(report.rules.iter().any(|r| r.id == "custom-owner-tag"));
-    assert!(report.rules.iter().any(|r| r.id == "aws-s3-bucket-versioning-enabled"));
+    assert!(
+        report
+            .rules
+            .iter()
+            .any(|r| r.id == "aws-s3-bucket-versioning-enabled")
+    );
 }
 
 #[test]
 fn a_cel_syntax_error_names_the_file_line_and_column() {
     let message = error_for(&broken(), "syntax.yaml");
-    assert!(message.contains("broken/syntax.yaml:8:17: field `compliant`: syntax error"), "{message}");
+    assert!(
+        message.contains("broken/syntax.yaml:8:17: field `compliant`: syntax error"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -69,7 +77,10 @@ fn duplicate_ids_name_the_first_file() {
     match &error.kind {
         RuleErrorKind::DuplicateId { id, first } => {
             assert_eq!(id, "aws-s3-bucket-versioning-enabled");
-            assert!(first.ends_with("aws/s3/bucket-versioning-enabled.yaml"), "{first:?}");
+            assert!(
+                first.ends_with("aws/s3/bucket-versioning-enabled.yaml"),
+                "{first:?}"
+            );
         }
         other => panic!("expected a duplicate id, got {other:?}"),
     }

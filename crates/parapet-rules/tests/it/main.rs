@@ -1,12 +1,12 @@
 //! Integration tests of parapet-rules: the built-in rule pack, rule files
 //! from disk (good and broken), and the engine over assets.
 
-/// Loading rule folders, and the errors of broken files.
-mod loading;
 /// The built-in rules and their examples.
 mod builtin;
 /// The engine: unknown versus pass, errors, evidence, parallel evaluation.
 mod engine;
+/// Loading rule folders, and the errors of broken files.
+mod loading;
 
 use std::path::PathBuf;
 

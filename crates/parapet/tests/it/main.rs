@@ -1,22 +1,26 @@
 //! Integration tests of the `parapet` binary: run as a user would, on
 //! fixture files.
 
-/// `parapet scan file`.
-mod scan;
 /// `parapet rules ...`.
 mod rules;
+/// `parapet scan file`.
+mod scan;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// The folder of fixtures.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// The rule fixtures of parapet-rules.
 pub fn rule_fixtures(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../parapet-rules/tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../parapet-rules/tests/fixtures")
+        .join(name)
 }
 
 /// Runs `parapet` with `args`, without colour settings from the caller.

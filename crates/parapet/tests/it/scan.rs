@@ -3,7 +3,13 @@ use serde_json::Value;
 
 fn scan_json(extra: &[&str]) -> (Value, i32) {
     let path = fixture("estate.jsonl");
-    let mut args = vec!["scan", "file", path.to_str().expect("utf-8 path"), "--format", "json"];
+    let mut args = vec![
+        "scan",
+        "file",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(extra);
     let output = parapet(&args);
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
@@ -27,15 +33,32 @@ fn json_report_has_counts_and_every_non_passing_result() {
     assert_eq!(report["summary"]["critical"]["fail"], 3);
     assert_eq!(report["summary"]["high"]["unknown"], 1);
     assert_eq!(
-        status_of(&report, "aws-s3-bucket-policy-not-public", "arn:aws:s3:::public-website").as_deref(),
+        status_of(
+            &report,
+            "aws-s3-bucket-policy-not-public",
+            "arn:aws:s3:::public-website"
+        )
+        .as_deref(),
         Some("fail")
     );
     assert_eq!(
-        status_of(&report, "aws-ec2-security-group-no-ssh-from-internet", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0a1").as_deref(),
+        status_of(
+            &report,
+            "aws-ec2-security-group-no-ssh-from-internet",
+            "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0a1"
+        )
+        .as_deref(),
         Some("fail")
     );
     // Passing results are counted but not listed.
-    assert_eq!(status_of(&report, "aws-s3-bucket-versioning-enabled", "arn:aws:s3:::audit-logs"), None);
+    assert_eq!(
+        status_of(
+            &report,
+            "aws-s3-bucket-versioning-enabled",
+            "arn:aws:s3:::audit-logs"
+        ),
+        None
+    );
     assert_eq!(report["summary"]["medium"]["pass"], 4);
 }
 
@@ -43,16 +66,29 @@ fn json_report_has_counts_and_every_non_passing_result() {
 fn a_denied_call_makes_the_result_unknown_not_pass() {
     let (report, _) = scan_json(&[]);
     assert_eq!(
-        status_of(&report, "aws-s3-bucket-policy-not-public", "arn:aws:s3:::locked").as_deref(),
+        status_of(
+            &report,
+            "aws-s3-bucket-policy-not-public",
+            "arn:aws:s3:::locked"
+        )
+        .as_deref(),
         Some("unknown")
     );
     let result = report["results"]
         .as_array()
         .expect("results")
         .iter()
-        .find(|r| r["rule_id"] == "aws-s3-bucket-public-access-blocked" && r["asset_id"] == "arn:aws:s3:::locked")
+        .find(|r| {
+            r["rule_id"] == "aws-s3-bucket-public-access-blocked"
+                && r["asset_id"] == "arn:aws:s3:::locked"
+        })
         .expect("listed");
-    assert!(result["message"].as_str().expect("message").contains("AccessDenied"));
+    assert!(
+        result["message"]
+            .as_str()
+            .expect("message")
+            .contains("AccessDenied")
+    );
 }
 
 #[test]
@@ -93,9 +129,14 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let path = fixture("estate.jsonl");
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
-    assert!(text.starts_with("9 assets, 14 rules, 28 evaluations"), "{text}");
+    assert!(
+        text.starts_with("9 assets, 14 rules, 28 evaluations"),
+        "{text}"
+    );
     let summary = text.find("│ critical").expect("summary row");
-    let failure = text.find("aws-ec2-snapshot-not-public").expect("failure row");
+    let failure = text
+        .find("aws-ec2-snapshot-not-public")
+        .expect("failure row");
     assert!(summary < failure);
     assert!(!text.contains('\u{1b}'), "colour codes in piped output");
     assert!(text.contains("3 results could not be decided"), "{text}");
@@ -104,11 +145,23 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
 #[test]
 fn bad_lines_are_reported_by_number_and_the_rest_is_scanned() {
     let path = fixture("estate-with-bad-lines.jsonl");
-    let output = parapet(&["scan", "file", path.to_str().expect("utf-8"), "--format", "json"]);
+    let output = parapet(&[
+        "scan",
+        "file",
+        path.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let errors = stderr(&output);
-    assert!(errors.contains("estate-with-bad-lines.jsonl:2:"), "{errors}");
-    assert!(errors.contains("estate-with-bad-lines.jsonl:4: asset `arn:aws:s3:::badtype`"), "{errors}");
+    assert!(
+        errors.contains("estate-with-bad-lines.jsonl:2:"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("estate-with-bad-lines.jsonl:4: asset `arn:aws:s3:::badtype`"),
+        "{errors}"
+    );
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
     assert_eq!(report["assets"], 3);
     assert_eq!(report["input_errors"].as_array().expect("errors").len(), 2);

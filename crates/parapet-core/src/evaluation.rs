@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// The outcome of one rule on one asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -41,19 +42,20 @@ impl fmt::Display for Status {
     }
 }
 
-/// One rule evaluated against one asset.
+/// One rule evaluated against one asset. The ids and message are shared
+/// (`Arc<str>`): one scan produces millions of evaluations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// The rule's id.
-    pub rule_id: String,
+    pub rule_id: Arc<str>,
     /// The asset's id.
-    pub asset_id: String,
+    pub asset_id: Arc<str>,
     /// The outcome.
     pub status: Status,
     /// Why: for `fail`, the rule's title; for `unknown`, which field was
     /// missing and, where the collector recorded it, why; for `error`, the
     /// evaluation error.
-    pub message: String,
+    pub message: Arc<str>,
     /// The values of the asset's fields that the rule read, by path from the
     /// asset (`config.PublicAccessBlock.BlockPublicAcls`). A field that was
     /// absent is left out.

@@ -90,7 +90,10 @@ fn estate(size: usize) -> Vec<Asset> {
 }
 
 static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
-    let report = load(&RuleSources { builtin: true, folders: Vec::new() });
+    let report = load(&RuleSources {
+        builtin: true,
+        folders: Vec::new(),
+    });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     Engine::new(report.rules, Utc::now())
 });
@@ -99,18 +102,29 @@ static ESTATE_100K: LazyLock<Vec<Asset>> = LazyLock::new(|| estate(SIZES[0]));
 static ESTATE_1M: LazyLock<Vec<Asset>> = LazyLock::new(|| estate(SIZES[1]));
 
 fn estate_of(size: usize) -> &'static [Asset] {
-    if size == SIZES[0] { &ESTATE_100K } else { &ESTATE_1M }
+    if size == SIZES[0] {
+        &ESTATE_100K
+    } else {
+        &ESTATE_1M
+    }
 }
 
 fn evaluations_for(assets: &[Asset]) -> usize {
-    assets.iter().map(|a| ENGINE.rule_count_for(a.resource_type.as_str())).sum()
+    assets
+        .iter()
+        .map(|a| ENGINE.rule_count_for(a.resource_type.as_str()))
+        .sum()
 }
 
 /// Resident set size in bytes, from /proc/self/statm.
 fn resident_bytes() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<usize>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -147,13 +161,15 @@ fn one_core_preconverted(bencher: divan::Bencher, size: usize) {
     let assets = estate_of(size);
     let prepared: Vec<PreparedAsset> = assets.iter().map(PreparedAsset::new).collect();
     let mut out = Vec::with_capacity(evaluations_for(assets));
-    bencher.counter(ItemsCount::new(evaluations_for(assets))).bench_local(|| {
-        out.clear();
-        for p in &prepared {
-            ENGINE.evaluate_prepared(p, &mut out);
-        }
-        out.len()
-    });
+    bencher
+        .counter(ItemsCount::new(evaluations_for(assets)))
+        .bench_local(|| {
+            out.clear();
+            for p in &prepared {
+                ENGINE.evaluate_prepared(p, &mut out);
+            }
+            out.len()
+        });
 }
 
 /// One core, end to end: conversion of each asset included.
@@ -162,7 +178,12 @@ fn one_core_end_to_end(bencher: divan::Bencher, size: usize) {
     let assets = estate_of(size);
     bencher
         .counter(ItemsCount::new(evaluations_for(assets)))
-        .bench_local(|| assets.iter().map(|a| ENGINE.evaluate(a).len()).sum::<usize>());
+        .bench_local(|| {
+            assets
+                .iter()
+                .map(|a| ENGINE.evaluate(a).len())
+                .sum::<usize>()
+        });
 }
 
 /// All cores, end to end, as `parapet scan` runs it.

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock};
 
 /// Rules indexed by resource type, with the CEL context they run in.
 pub struct Engine {
@@ -173,8 +174,8 @@ fn evaluate_rule(
 ) -> Option<Evaluation> {
     let asset = prepared.asset;
     let gaps = gaps(rule, asset);
-    let (status, message) = if !gaps.is_empty() {
-        (Status::Unknown, gaps.join("; "))
+    let (status, message): (Status, Arc<str>) = if !gaps.is_empty() {
+        (Status::Unknown, gaps.join("; ").into())
     } else {
         let applies = rule
             .applies
@@ -182,13 +183,13 @@ fn evaluate_rule(
             .map_or(Outcome::True, |c| run(c, scope));
         match applies {
             Outcome::False => return None,
-            Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}")),
-            Outcome::Error(m) => (Status::Error, format!("applies: {m}")),
+            Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}").into()),
+            Outcome::Error(m) => (Status::Error, format!("applies: {m}").into()),
             Outcome::True => match run(&rule.compliant, scope) {
-                Outcome::True => (Status::Pass, String::new()),
-                Outcome::False => (Status::Fail, rule.title.clone()),
-                Outcome::Unknown(m) => (Status::Unknown, m),
-                Outcome::Error(m) => (Status::Error, m),
+                Outcome::True => (Status::Pass, Arc::clone(&EMPTY)),
+                Outcome::False => (Status::Fail, Arc::clone(&rule.title)),
+                Outcome::Unknown(m) => (Status::Unknown, m.into()),
+                Outcome::Error(m) => (Status::Error, m.into()),
             },
         }
     };
@@ -198,41 +199,48 @@ fn evaluate_rule(
         evidence(rule, asset)
     };
     Some(Evaluation {
-        rule_id: rule.id.clone(),
-        asset_id: asset.id.clone(),
+        rule_id: Arc::clone(&rule.id),
+        asset_id: Arc::clone(&prepared.id),
         status,
         message,
         evidence,
     })
 }
 
-/// The value at `path` of the asset, if present.
+/// The message of a passing evaluation, shared.
+static EMPTY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+
+/// The value at `path` of the asset, if present; only that value is copied.
 fn value_at(asset: &Asset, path: &[String]) -> Option<serde_json::Value> {
     let (first, rest) = path.split_first()?;
-    let mut current = match first.as_str() {
-        "config" => asset.config.clone(),
-        "tags" => serde_json::to_value(&asset.tags).ok()?,
-        "relationships" => serde_json::to_value(&asset.relationships).ok()?,
-        "unknown" => serde_json::to_value(&asset.unknown).ok()?,
-        "id" => asset.id.clone().into(),
-        "name" => asset.name.clone().into(),
-        "account" => asset.account.clone().into(),
-        "region" => asset.region.clone().into(),
-        "provider" => asset.provider.as_str().into(),
-        "type" => asset.resource_type.as_str().into(),
+    let top = match first.as_str() {
+        "config" => &asset.config,
+        "tags" => {
+            return match rest {
+                [] => serde_json::to_value(&asset.tags).ok(),
+                [key] => asset.tags.get(key).map(|v| v.as_str().into()),
+                _ => None,
+            };
+        }
+        "relationships" => return serde_json::to_value(&asset.relationships).ok(),
+        "unknown" => return serde_json::to_value(&asset.unknown).ok(),
+        "id" => return Some(asset.id.as_str().into()),
+        "name" => return Some(asset.name.as_str().into()),
+        "account" => return Some(asset.account.as_str().into()),
+        "region" => return Some(asset.region.as_str().into()),
+        "provider" => return Some(asset.provider.as_str().into()),
+        "type" => return Some(asset.resource_type.as_str().into()),
         _ => return None,
     };
+    let mut current = top;
     for step in rest {
         current = match current {
-            serde_json::Value::Object(mut map) => map.remove(step)?,
-            serde_json::Value::Array(items) => {
-                let index: usize = step.parse().ok()?;
-                items.into_iter().nth(index)?
-            }
+            serde_json::Value::Object(map) => map.get(step)?,
+            serde_json::Value::Array(items) => items.get(step.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
-    Some(current)
+    Some(current.clone())
 }
 
 /// The values of the fields the rule read, by path; absent fields are left out.

@@ -69,12 +69,12 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                 index += 1;
                 let evaluation = engine.evaluate_rule(rule, &asset, example.now);
                 outcomes.push(ExampleOutcome {
-                    rule_id: rule.id.clone(),
+                    rule_id: rule.id.to_string(),
                     example: example.description.clone(),
                     expected,
                     actual: evaluation.as_ref().map(|e| e.status),
                     message: evaluation
-                        .map(|e| e.message)
+                        .map(|e| e.message.to_string())
                         .unwrap_or_else(|| "excluded by `applies`".to_owned()),
                 });
             }

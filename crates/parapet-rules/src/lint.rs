@@ -49,7 +49,7 @@ pub fn lint(rule: &Rule) -> Vec<LintWarning> {
     messages
         .into_iter()
         .map(|message| LintWarning {
-            rule_id: rule.id.clone(),
+            rule_id: rule.id.to_string(),
             path: rule.path.display().to_string(),
             message,
         })

@@ -23,18 +23,18 @@ impl LoadReport {
     fn add(&mut self, path: &Path, text: &str, seen: &mut HashMap<String, PathBuf>) {
         match Rule::parse(path, text) {
             Ok(rule) => {
-                if let Some(first) = seen.get(&rule.id) {
+                if let Some(first) = seen.get(&*rule.id) {
                     self.errors.push(RuleError {
                         path: path.to_owned(),
                         line: None,
                         column: None,
                         kind: RuleErrorKind::DuplicateId {
-                            id: rule.id,
+                            id: rule.id.to_string(),
                             first: first.clone(),
                         },
                     });
                 } else {
-                    seen.insert(rule.id.clone(), path.to_owned());
+                    seen.insert(rule.id.to_string(), path.to_owned());
                     self.rules.push(rule);
                 }
             }

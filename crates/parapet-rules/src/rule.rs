@@ -12,6 +12,7 @@ use parapet_core::{ResourceType, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How to fix a failing asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,9 +89,9 @@ struct RawRule {
 #[derive(Debug)]
 pub struct Rule {
     /// Unique id, kebab-case: `aws-s3-bucket-public-access-blocked`.
-    pub id: String,
+    pub id: Arc<str>,
     /// One line saying what a compliant asset looks like.
-    pub title: String,
+    pub title: Arc<str>,
     /// Why it matters.
     pub description: String,
     /// How bad a failure is.
@@ -295,8 +296,8 @@ impl Rule {
             }
         }
         Ok(Rule {
-            id: raw.id,
-            title: raw.title,
+            id: raw.id.into(),
+            title: raw.title.into(),
             description: raw.description,
             severity: raw.severity,
             resource_types,

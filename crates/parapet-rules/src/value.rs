@@ -47,6 +47,8 @@ fn entry(name: &str, value: Value) -> (Key, Value) {
 pub struct PreparedAsset<'a> {
     /// The asset itself.
     pub asset: &'a Asset,
+    /// The asset's id, shared by its evaluations.
+    pub id: Arc<str>,
     /// The `resource` variable: the whole asset.
     pub resource: Value,
     /// The `config` variable: the asset's configuration document.
@@ -107,6 +109,7 @@ impl<'a> PreparedAsset<'a> {
         });
         PreparedAsset {
             asset,
+            id: Arc::from(asset.id.as_str()),
             resource,
             config,
             tags,

@@ -4,6 +4,7 @@ use crate::cli::{Format, GlobalArgs, RulesCommand};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use anyhow::{Result, bail};
 use chrono::Utc;
+use comfy_table::Cell;
 use parapet_core::Severity;
 use parapet_rules::examples::run_examples;
 use parapet_rules::lint::lint;
@@ -107,14 +108,14 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                     for rule in &rules {
                         table.add_row(vec![
                             style.severity(rule.severity),
-                            rule.id.as_str().into(),
+                            Cell::new(&*rule.id),
                             rule.resource_types
                                 .iter()
                                 .map(|t| t.as_str())
                                 .collect::<Vec<_>>()
                                 .join("\n")
                                 .into(),
-                            rule.title.as_str().into(),
+                            Cell::new(&*rule.title),
                             frameworks_text(rule).into(),
                         ]);
                     }
@@ -126,7 +127,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
         }
         RulesCommand::Show { id, format } => {
             report_load_errors(&report);
-            let Some(rule) = report.rules.iter().find(|r| &r.id == id) else {
+            let Some(rule) = report.rules.iter().find(|r| *r.id == **id) else {
                 bail!("no rule with id `{id}` (see `parapet rules list`)");
             };
             match format {
@@ -219,8 +220,8 @@ fn exit(load_failed: bool, failed: bool) -> ExitCode {
 fn print_rule(rule: &Rule, style: Style) {
     let mut table = style.table(&["field", "value"]);
     let mut rows: Vec<(&str, comfy_table::Cell)> = vec![
-        ("id", rule.id.as_str().into()),
-        ("title", rule.title.as_str().into()),
+        ("id", Cell::new(&*rule.id)),
+        ("title", Cell::new(&*rule.title)),
         ("severity", style.severity(rule.severity)),
         (
             "resource types",

@@ -88,11 +88,11 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
     let severity: HashMap<&str, Severity> = engine
         .rules()
         .iter()
-        .map(|r| (r.id.as_str(), r.severity))
+        .map(|r| (&*r.id, r.severity))
         .collect();
     let severity_of = |e: &Evaluation| {
         severity
-            .get(e.rule_id.as_str())
+            .get(&*e.rule_id)
             .copied()
             .unwrap_or(Severity::Informational)
     };
@@ -214,9 +214,9 @@ fn print_tables(
             table.add_row(vec![
                 style.severity(r.severity),
                 style.status(r.evaluation.status),
-                r.evaluation.rule_id.as_str().into(),
-                r.evaluation.asset_id.as_str().into(),
-                r.evaluation.message.as_str().into(),
+                Cell::new(&*r.evaluation.rule_id),
+                Cell::new(&*r.evaluation.asset_id),
+                Cell::new(&*r.evaluation.message),
             ]);
         }
         println!("{table}");

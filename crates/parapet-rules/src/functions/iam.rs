@@ -257,9 +257,15 @@ mod tests {
 
     #[test]
     fn covers_action_ignores_the_effect() {
-        assert!(truth("coversAction({'Effect': 'Deny', 'Action': 's3:*'}, 's3:GetObject')"));
-        assert!(truth("coversAction({'Effect': 'Deny', 'NotAction': 'iam:*'}, 's3:GetObject')"));
-        assert!(!truth("coversAction({'Effect': 'Deny', 'Action': ['ec2:*']}, 's3:GetObject')"));
+        assert!(truth(
+            "coversAction({'Effect': 'Deny', 'Action': 's3:*'}, 's3:GetObject')"
+        ));
+        assert!(truth(
+            "coversAction({'Effect': 'Deny', 'NotAction': 'iam:*'}, 's3:GetObject')"
+        ));
+        assert!(!truth(
+            "coversAction({'Effect': 'Deny', 'Action': ['ec2:*']}, 's3:GetObject')"
+        ));
     }
 
     #[test]

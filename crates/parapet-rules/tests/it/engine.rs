@@ -30,7 +30,7 @@ fn status(
     let engine = Engine::new(vec![rule(compliant)], Utc::now());
     let evaluations = engine.evaluate(&bucket(config, unknown));
     assert_eq!(evaluations.len(), 1);
-    (evaluations[0].status, evaluations[0].message.clone())
+    (evaluations[0].status, evaluations[0].message.to_string())
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn failures_carry_the_title_and_the_evidence() {
     );
     let evaluation = &engine.evaluate(&asset)[0];
     assert_eq!(evaluation.status, Status::Fail);
-    assert_eq!(evaluation.message, "Test rule");
+    assert_eq!(&*evaluation.message, "Test rule");
     assert_eq!(
         evaluation.evidence.get("config.Versioning.Status"),
         Some(&json!("Suspended"))

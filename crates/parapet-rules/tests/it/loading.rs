@@ -21,12 +21,12 @@ fn error_for(report: &parapet_rules::LoadReport, file: &str) -> String {
 fn broken_files_are_reported_and_the_others_still_load() {
     let report = broken();
     assert_eq!(report.errors.len(), 6, "{:#?}", report.errors);
-    assert!(report.rules.iter().any(|r| r.id == "custom-owner-tag"));
+    assert!(report.rules.iter().any(|r| &*r.id == "custom-owner-tag"));
     assert!(
         report
             .rules
             .iter()
-            .any(|r| r.id == "aws-s3-bucket-versioning-enabled")
+            .any(|r| &*r.id == "aws-s3-bucket-versioning-enabled")
     );
 }
 

@@ -79,7 +79,7 @@ fn rules_show_prints_the_condition_and_examples() {
     let rule: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(
         rule["detail"]["compliant"],
-        "size(publicStatements(config.Policy)) == 0"
+        "publicStatements(config.Policy) == []"
     );
     assert!(
         !rule["detail"]["examples"]["non_compliant"]

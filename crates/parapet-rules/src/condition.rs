@@ -153,8 +153,15 @@ fn check(
         Expr::Unspecified => Err(ConditionError::new("incomplete expression")),
         Expr::Ident(name) => {
             if VARIABLES.contains(&name.as_str()) || scope.iter().any(|s| s == name) {
-                if name == "config" || name == "tags" {
-                    reads.insert(vec![name.clone()]);
+                match name.as_str() {
+                    "config" | "tags" => {
+                        reads.insert(vec![name.clone()]);
+                    }
+                    // The whole asset, such as `resource` passed to a function.
+                    "resource" => {
+                        reads.insert(Vec::new());
+                    }
+                    _ => {}
                 }
                 Ok(())
             } else {
@@ -196,6 +203,13 @@ fn check(
         Expr::Comprehension(c) => {
             check(&c.iter_range, scope, reads)?;
             check(&c.accu_init, scope, reads)?;
+            for var in std::iter::once(&c.iter_var).chain(&c.iter_var2) {
+                if VARIABLES.contains(&var.as_str()) {
+                    return Err(ConditionError::new(format!(
+                        "`{var}` is a rule variable and cannot name a loop variable"
+                    )));
+                }
+            }
             let depth = scope.len();
             scope.push(c.iter_var.clone());
             if let Some(v) = &c.iter_var2 {
@@ -291,6 +305,18 @@ mod tests {
         let err = Condition::compile("config.Rules.all(r, x.Enabled)").expect_err("unbound");
         assert!(
             err.message.contains("unknown variable `x`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn the_whole_asset_is_an_empty_path_and_loop_variables_cannot_shadow() {
+        assert_eq!(reads("size(resource) > 0"), vec![""]);
+        let err =
+            Condition::compile("config.Rules.all(config, config.Enabled)").expect_err("shadow");
+        assert!(
+            err.message.contains("cannot name a loop variable"),
             "{}",
             err.message
         );

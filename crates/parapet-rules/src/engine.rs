@@ -5,7 +5,7 @@
 use crate::condition::Condition;
 use crate::functions::{self, UNKNOWN_FUNCTION};
 use crate::rule::Rule;
-use crate::value::PreparedAsset;
+use crate::value::{PreparedAsset, Projection};
 use cel_interpreter::{Context, ExecutionError, Value};
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Status};
@@ -18,9 +18,19 @@ use std::sync::{Arc, LazyLock};
 /// Rules indexed by resource type, with the CEL context they run in.
 pub struct Engine {
     rules: Vec<Rule>,
-    /// Rule indices by resource type; looked up once per asset, so a fast hash.
-    by_type: FxHashMap<String, Vec<usize>>,
+    /// The rules of each resource type and the parts of its assets they
+    /// read; looked up once per asset, so a fast hash.
+    by_type: FxHashMap<String, TypeRules>,
     root: Context<'static>,
+}
+
+/// The rules of one resource type.
+#[derive(Default)]
+struct TypeRules {
+    /// Indices into the engine's rules.
+    rules: Vec<usize>,
+    /// What those rules read of an asset: all that is converted.
+    projection: Projection,
 }
 
 /// What one condition said about one asset.
@@ -35,13 +45,14 @@ impl Engine {
     /// An engine over `rules`, evaluating as of `now` (which `ageDays` and
     /// the `now` variable use).
     pub fn new(rules: Vec<Rule>, now: DateTime<Utc>) -> Engine {
-        let mut by_type: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        let mut by_type: FxHashMap<String, TypeRules> = FxHashMap::default();
         for (index, rule) in rules.iter().enumerate() {
             for t in &rule.resource_types {
-                by_type
-                    .entry(t.as_str().to_owned())
-                    .or_default()
-                    .push(index);
+                let entry = by_type.entry(t.as_str().to_owned()).or_default();
+                entry.rules.push(index);
+                for path in rule.reads() {
+                    entry.projection.add(path);
+                }
             }
         }
         let mut root = Context::default();
@@ -61,13 +72,23 @@ impl Engine {
 
     /// How many rules apply to assets of `resource_type`.
     pub fn rule_count_for(&self, resource_type: &str) -> usize {
-        self.by_type.get(resource_type).map_or(0, Vec::len)
+        self.by_type.get(resource_type).map_or(0, |t| t.rules.len())
+    }
+
+    /// Converts the parts of `asset` that the rules of its type read; `None`
+    /// when no rule applies to its type.
+    pub fn prepare<'a>(&self, asset: &'a Asset) -> Option<PreparedAsset<'a>> {
+        self.by_type
+            .get(asset.resource_type.as_str())
+            .map(|t| PreparedAsset::project(asset, &t.projection))
     }
 
     /// Evaluates every rule of the asset's type against it.
     pub fn evaluate(&self, asset: &Asset) -> Vec<Evaluation> {
         let mut out = Vec::new();
-        self.evaluate_prepared(&PreparedAsset::new(asset), &mut out);
+        if let Some(prepared) = self.prepare(asset) {
+            self.evaluate_prepared(&prepared, &mut out);
+        }
         out
     }
 
@@ -81,11 +102,11 @@ impl Engine {
 
     /// Evaluates an already converted asset, appending to `out`.
     pub fn evaluate_prepared(&self, prepared: &PreparedAsset<'_>, out: &mut Vec<Evaluation>) {
-        let Some(indices) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
+        let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
             return;
         };
         let scope = self.scope(&self.root, prepared);
-        for &index in indices {
+        for &index in &type_rules.rules {
             if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope) {
                 out.push(evaluation);
             }

@@ -3,8 +3,35 @@
 use cel_interpreter::Value;
 use cel_interpreter::objects::{Key, Map};
 use parapet_core::Asset;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+/// How many distinct field names each thread keeps shared; past that, names
+/// are allocated per use. Field names repeat across assets of a type, so a
+/// small table serves a whole estate.
+const INTERNED_KEYS: usize = 1 << 16;
+
+thread_local! {
+    static KEYS: RefCell<FxHashMap<Box<str>, Key>> = RefCell::new(FxHashMap::default());
+}
+
+/// The map key for a field name, shared with every other use of the same
+/// name on this thread.
+pub fn key(name: &str) -> Key {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some(key) = keys.get(name) {
+            return key.clone();
+        }
+        let key = Key::String(Arc::new(name.to_owned()));
+        if keys.len() < INTERNED_KEYS {
+            keys.insert(name.into(), key.clone());
+        }
+        key
+    })
+}
 
 /// Converts a JSON value into a CEL value. Integers that fit `i64` become
 /// `int`, other numbers `double`.
@@ -24,10 +51,8 @@ pub fn from_json(value: &serde_json::Value) -> Value {
             Value::List(Arc::new(items.iter().map(from_json).collect()))
         }
         serde_json::Value::Object(fields) => {
-            let map: HashMap<Key, Value> = fields
-                .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), from_json(v)))
-                .collect();
+            let map: HashMap<Key, Value> =
+                fields.iter().map(|(k, v)| (key(k), from_json(v))).collect();
             Value::Map(Map { map: Arc::new(map) })
         }
     }
@@ -38,8 +63,55 @@ fn string(s: &str) -> Value {
 }
 
 fn entry(name: &str, value: Value) -> (Key, Value) {
-    (Key::String(Arc::new(name.to_owned())), value)
+    (key(name), value)
 }
+
+/// Which parts of an asset the rules of its type read, so that only those
+/// are converted: top-level configuration keys and asset fields. A rule that
+/// reads the whole configuration, or the whole asset, widens it to all.
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    everything: bool,
+    whole_config: bool,
+    config_keys: FxHashSet<String>,
+    fields: FxHashSet<String>,
+}
+
+impl Projection {
+    /// The projection that converts every part of an asset.
+    pub fn everything() -> Projection {
+        Projection {
+            everything: true,
+            ..Projection::default()
+        }
+    }
+
+    /// Adds a path a rule reads, from the asset's top (`["config", "Acl"]`,
+    /// `["tags", "owner"]`, `["name"]`, or `[]` for the whole asset).
+    pub fn add(&mut self, path: &[String]) {
+        match path {
+            [] => self.everything = true,
+            [config] if config == "config" => self.whole_config = true,
+            [config, key, ..] if config == "config" => {
+                self.config_keys.insert(key.clone());
+            }
+            [field, ..] => {
+                self.fields.insert(field.clone());
+            }
+        }
+    }
+
+    fn includes(&self, field: &str) -> bool {
+        self.everything || self.fields.contains(field)
+    }
+}
+
+/// An empty map, shared, for the parts of an asset no rule reads.
+static EMPTY_MAP: LazyLock<Value> = LazyLock::new(|| {
+    Value::Map(Map {
+        map: Arc::new(HashMap::new()),
+    })
+});
 
 /// An asset converted to CEL values once, ready to be evaluated against every
 /// rule of its resource type.
@@ -49,7 +121,7 @@ pub struct PreparedAsset<'a> {
     pub asset: &'a Asset,
     /// The asset's id, shared by its evaluations.
     pub id: Arc<str>,
-    /// The `resource` variable: the whole asset.
+    /// The `resource` variable: the asset.
     pub resource: Value,
     /// The `config` variable: the asset's configuration document.
     pub config: Value,
@@ -58,20 +130,59 @@ pub struct PreparedAsset<'a> {
 }
 
 impl<'a> PreparedAsset<'a> {
-    /// Converts `asset` into the variables rules see.
+    /// Converts all of `asset` into the variables rules see.
     pub fn new(asset: &'a Asset) -> Self {
-        let config = from_json(&asset.config);
-        let tags = Value::Map(Map {
-            map: Arc::new(
-                asset
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), string(v)))
-                    .collect(),
-            ),
-        });
-        let relationships = Value::List(Arc::new(
-            asset
+        Self::project(asset, &Projection::everything())
+    }
+
+    /// Converts the parts of `asset` that `projection` names.
+    pub fn project(asset: &'a Asset, projection: &Projection) -> Self {
+        let config = if projection.everything || projection.whole_config {
+            from_json(&asset.config)
+        } else {
+            match &asset.config {
+                serde_json::Value::Object(fields) => Value::Map(Map {
+                    map: Arc::new(
+                        projection
+                            .config_keys
+                            .iter()
+                            .filter_map(|k| fields.get(k).map(|v| (key(k), from_json(v))))
+                            .collect(),
+                    ),
+                }),
+                other => from_json(other),
+            }
+        };
+        let tags = if projection.includes("tags") {
+            Value::Map(Map {
+                map: Arc::new(
+                    asset
+                        .tags
+                        .iter()
+                        .map(|(k, v)| (key(k), string(v)))
+                        .collect(),
+                ),
+            })
+        } else {
+            EMPTY_MAP.clone()
+        };
+        let mut resource =
+            HashMap::from([entry("config", config.clone()), entry("tags", tags.clone())]);
+        let scalars = [
+            ("id", asset.id.as_str()),
+            ("provider", asset.provider.as_str()),
+            ("account", asset.account.as_str()),
+            ("region", asset.region.as_str()),
+            ("type", asset.resource_type.as_str()),
+            ("name", asset.name.as_str()),
+        ];
+        for (name, value) in scalars {
+            if projection.includes(name) {
+                resource.insert(key(name), string(value));
+            }
+        }
+        if projection.includes("relationships") {
+            let relationships = asset
                 .relationships
                 .iter()
                 .map(|r| {
@@ -82,35 +193,28 @@ impl<'a> PreparedAsset<'a> {
                         ])),
                     })
                 })
-                .collect(),
-        ));
-        let unknown = Value::Map(Map {
-            map: Arc::new(
-                asset
-                    .unknown
-                    .iter()
-                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), string(v)))
-                    .collect(),
-            ),
-        });
-        let resource = Value::Map(Map {
-            map: Arc::new(HashMap::from([
-                entry("id", string(&asset.id)),
-                entry("provider", string(asset.provider.as_str())),
-                entry("account", string(&asset.account)),
-                entry("region", string(&asset.region)),
-                entry("type", string(asset.resource_type.as_str())),
-                entry("name", string(&asset.name)),
-                entry("tags", tags.clone()),
-                entry("config", config.clone()),
-                entry("relationships", relationships),
-                entry("unknown", unknown),
-            ])),
-        });
+                .collect();
+            resource.insert(key("relationships"), Value::List(Arc::new(relationships)));
+        }
+        if projection.includes("unknown") {
+            let unknown = asset
+                .unknown
+                .iter()
+                .map(|(k, v)| (key(k), string(v)))
+                .collect();
+            resource.insert(
+                key("unknown"),
+                Value::Map(Map {
+                    map: Arc::new(unknown),
+                }),
+            );
+        }
         PreparedAsset {
             asset,
             id: Arc::from(asset.id.as_str()),
-            resource,
+            resource: Value::Map(Map {
+                map: Arc::new(resource),
+            }),
             config,
             tags,
         }
@@ -121,6 +225,44 @@ impl<'a> PreparedAsset<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn asset() -> Asset {
+        serde_json::from_value(json!({
+            "id": "arn:aws:s3:::b", "provider": "aws", "account": "1", "region": "us-east-1",
+            "resource_type": "AWS::S3::Bucket", "name": "b", "tags": {"owner": "x"},
+            "config": {"Acl": {"Grants": []}, "Policy": null, "Name": "b"},
+            "observed_at": "2026-11-29T00:00:00Z"
+        }))
+        .expect("valid asset")
+    }
+
+    fn keys(value: &Value) -> Vec<String> {
+        let Value::Map(map) = value else {
+            panic!("expected a map")
+        };
+        let mut keys: Vec<String> = map.map.keys().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn projection_converts_only_what_rules_read() {
+        let asset = asset();
+        let mut projection = Projection::default();
+        projection.add(&["config".into(), "Acl".into(), "Grants".into()]);
+        projection.add(&["name".into()]);
+        let prepared = PreparedAsset::project(&asset, &projection);
+        assert_eq!(keys(&prepared.config), vec!["Acl"]);
+        assert_eq!(keys(&prepared.resource), vec!["config", "name", "tags"]);
+        assert!(keys(&prepared.tags).is_empty());
+        projection.add(&["config".into()]);
+        projection.add(&["tags".into(), "owner".into()]);
+        let prepared = PreparedAsset::project(&asset, &projection);
+        assert_eq!(keys(&prepared.config), vec!["Acl", "Name", "Policy"]);
+        assert_eq!(keys(&prepared.tags), vec!["owner"]);
+        let everything = PreparedAsset::new(&asset);
+        assert_eq!(keys(&everything.resource).len(), 10);
+    }
 
     #[test]
     fn converts_numbers_by_range() {

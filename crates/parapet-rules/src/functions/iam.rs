@@ -8,7 +8,7 @@
 //! list of statements.
 
 use super::error;
-use crate::value::from_json;
+use crate::value::{from_json, key};
 use cel_interpreter::objects::Key;
 use cel_interpreter::{ExecutionError, Value};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use wildmatch::WildMatch;
 /// A field of a map value, if the value is a map and has it.
 pub(crate) fn field<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
     match value {
-        Value::Map(map) => map.map.get(&Key::String(Arc::new(name.to_owned()))),
+        Value::Map(map) => map.map.get(&key(name)),
         _ => None,
     }
 }
@@ -75,13 +75,29 @@ fn effect_is(statement: &Value, effect: &str) -> bool {
     matches!(field(statement, "Effect"), Some(Value::String(e)) if e.eq_ignore_ascii_case(effect))
 }
 
+/// Whether an IAM action pattern matches `action`, case-insensitively. The
+/// common shapes (`*`, an exact name, `service:*`) are decided without
+/// building a matcher.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.find(['*', '?']) {
+        None => pattern.eq_ignore_ascii_case(action),
+        Some(at) if at == pattern.len() - 1 && pattern.ends_with('*') => action
+            .get(..at)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(&pattern[..at])),
+        Some(_) => WildMatch::new_case_insensitive(pattern).matches(action),
+    }
+}
+
 /// Whether one statement's `Action` or `NotAction` covers `action`. IAM
 /// action names are case-insensitive; `*` and `?` are wildcards.
 fn covers_action(statement: &Value, action: &str) -> bool {
     let matches = |patterns: &Value| {
         strings(patterns)
             .into_iter()
-            .any(|p| WildMatch::new_case_insensitive(p).matches(action))
+            .any(|p| action_matches(p, action))
     };
     if let Some(actions) = field(statement, "Action") {
         matches(actions)
@@ -253,6 +269,20 @@ mod tests {
             "allowsAction({'Effect': 'Deny', 'Action': '*'}, 's3:GetObject')"
         ));
         assert!(!truth("allowsAction({'Effect': 'Allow'}, 's3:GetObject')"));
+    }
+
+    #[test]
+    fn action_patterns() {
+        use super::action_matches;
+        assert!(action_matches("*", "s3:GetObject"));
+        assert!(action_matches("S3:GETOBJECT", "s3:GetObject"));
+        assert!(action_matches("s3:*", "S3:PutObject"));
+        assert!(action_matches("s3:Get*", "s3:getobject"));
+        assert!(!action_matches("s3:Get*", "s3:PutObject"));
+        assert!(action_matches("s3:*Object", "s3:GetObject"));
+        assert!(action_matches("s3:?etObject", "s3:GetObject"));
+        assert!(!action_matches("s3:*", "s3"));
+        assert!(!action_matches("ec2:*", "s3:GetObject"));
     }
 
     #[test]

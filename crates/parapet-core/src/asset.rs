@@ -340,7 +340,7 @@ mod tests {
     fn content_hash_ignores_observation_time_and_key_order() {
         let a: Asset = serde_json::from_value(bucket()).expect("valid");
         let mut b = a.clone();
-        b.observed_at = b.observed_at + chrono::Duration::hours(1);
+        b.observed_at += chrono::Duration::hours(1);
         assert_eq!(a.content_hash(), b.content_hash());
         let mut c = a.clone();
         c.config["Versioning"]["Status"] = json!("Suspended");

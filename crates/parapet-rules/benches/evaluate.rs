@@ -19,7 +19,7 @@ const SIZES: &[usize] = &[100_000, 1_000_000];
 fn asset(n: usize) -> Asset {
     let account = format!("{:012}", 100_000_000_000u64 + (n % 20) as u64);
     let region = ["us-east-1", "eu-west-1", "ap-southeast-2"][n % 3];
-    let flip = n % 7 == 0;
+    let flip = n.is_multiple_of(7);
     let (resource_type, id, config) = match n % 6 {
         0 => (
             "AWS::S3::Bucket",
@@ -44,7 +44,7 @@ fn asset(n: usize) -> Asset {
             format!("arn:aws:ec2:{region}:{account}:security-group/sg-{n:08x}"),
             json!({
                 "GroupId": format!("sg-{n:08x}"),
-                "GroupName": if n % 11 == 0 { "default".to_owned() } else { format!("group-{n}") },
+                "GroupName": if n.is_multiple_of(11) { "default".to_owned() } else { format!("group-{n}") },
                 "IpPermissions": [
                     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
                     {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": if flip { "0.0.0.0/0" } else { "10.0.0.0/8" }}], "Ipv6Ranges": []},
@@ -79,7 +79,7 @@ fn asset(n: usize) -> Asset {
     serde_json::from_value(json!({
         "id": id, "provider": "aws", "account": account, "region": region,
         "resource_type": resource_type, "name": format!("asset-{n}"),
-        "tags": {"owner": "team-a", "env": if n % 2 == 0 { "prod" } else { "dev" }},
+        "tags": {"owner": "team-a", "env": if n.is_multiple_of(2) { "prod" } else { "dev" }},
         "config": config, "observed_at": "2026-11-29T00:00:00Z"
     }))
     .expect("generated asset is valid")

@@ -16,6 +16,11 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The example estate of the README.
+pub fn example_estate() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate.jsonl")
+}
+
 /// The rule fixtures of parapet-rules.
 pub fn rule_fixtures(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -2,7 +2,7 @@ use super::{fixture, parapet, stderr, stdout};
 use serde_json::Value;
 
 fn scan_json(extra: &[&str]) -> (Value, i32) {
-    let path = fixture("estate.jsonl");
+    let path = super::example_estate();
     let mut args = vec![
         "scan",
         "file",
@@ -108,7 +108,7 @@ fn failures_carry_evidence() {
 fn fail_on_sets_the_exit_code_by_severity() {
     assert_eq!(scan_json(&["--fail-on", "critical"]).1, 1);
     assert_eq!(scan_json(&["--fail-on", "low"]).1, 1);
-    let clean = fixture("estate.jsonl");
+    let clean = super::example_estate();
     let output = parapet(&[
         "--no-builtin-rules",
         "--rules",
@@ -126,7 +126,7 @@ fn fail_on_sets_the_exit_code_by_severity() {
 
 #[test]
 fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
-    let path = fixture("estate.jsonl");
+    let path = super::example_estate();
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(

@@ -92,6 +92,12 @@ impl Condition {
 /// malformed input (an unbalanced parenthesis, an unterminated string). The
 /// panic message is kept off the terminal: the caller reports the error.
 fn parse_quietly(source: &str) -> Option<Result<IdedExpr, cel_parser::ParseErrors>> {
+    // The panic hook is global: swap it under a lock, so that two threads
+    // compiling at once cannot leave the silent hook in place.
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = HOOK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let parsed = std::panic::catch_unwind(|| cel_parser::Parser::new().parse(source)).ok();

@@ -32,13 +32,19 @@ impl Style {
         let mut table = Table::new();
         table
             .load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(header.iter().map(Cell::new));
         if self.color {
             table.enforce_styling();
         } else {
             table.force_no_tty();
         }
+        // Wrap to the terminal's width where it reports a usable one; a
+        // terminal that reports none, or a tiny one, gets unwrapped rows.
+        let arrangement = match table.width() {
+            Some(width) if width >= 60 => ContentArrangement::Dynamic,
+            _ => ContentArrangement::Disabled,
+        };
+        table.set_content_arrangement(arrangement);
         table
     }
 

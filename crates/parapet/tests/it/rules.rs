@@ -108,3 +108,46 @@ fn rules_lint_reports_broken_files_with_positions() {
     let clean = parapet(&["rules", "lint", "--deny-warnings"]);
     assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
 }
+
+/// Runs `parapet ARGS` under `script`, which gives it a terminal, with or
+/// without NO_COLOR.
+fn on_a_terminal(args: &str, no_color: Option<&str>) -> String {
+    let mut command = std::process::Command::new("script");
+    command
+        .args([
+            "-qec",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_parapet")),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .env_remove("PARAPET_RULES");
+    if let Some(value) = no_color {
+        command.env("NO_COLOR", value);
+    }
+    let output = command.output().expect("script (util-linux) runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let coloured = on_a_terminal("rules list", None);
+    assert!(
+        coloured.contains("aws-s3-bucket-policy-not-public"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains('\u{1b}'),
+        "no colour on a terminal: {coloured}"
+    );
+    let plain = on_a_terminal("rules list", Some("1"));
+    assert!(plain.contains("aws-s3-bucket-policy-not-public"), "{plain}");
+    assert!(
+        !plain.contains("\u{1b}["),
+        "colour despite NO_COLOR: {plain}"
+    );
+    let flagged = on_a_terminal("--no-color rules list", None);
+    assert!(
+        !flagged.contains("\u{1b}["),
+        "colour despite --no-color: {flagged}"
+    );
+}

@@ -194,3 +194,12 @@ fn all_cores_end_to_end(bencher: divan::Bencher, size: usize) {
         .counter(ItemsCount::new(evaluations_for(assets)))
         .bench_local(|| ENGINE.evaluate_all(assets).len());
 }
+
+/// One core, conversion only: assets to the CEL values their rules read.
+#[divan::bench(args = [100_000], sample_count = 5, sample_size = 1)]
+fn one_core_conversion(bencher: divan::Bencher, size: usize) {
+    let assets = estate_of(size);
+    bencher
+        .counter(ItemsCount::new(assets.len()))
+        .bench_local(|| assets.iter().filter_map(|a| ENGINE.prepare(a)).count());
+}

@@ -1,0 +1,149 @@
+//! A collection's scope, what failed in it, and the record of a scan run.
+
+use crate::asset::{Asset, Provider};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a collection covered. An asset of the scope that a complete
+/// collection did not see has been deleted. `None` means every region or
+/// every resource type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// The cloud.
+    pub provider: Provider,
+    /// The accounts collected.
+    pub accounts: Vec<String>,
+    /// The regions collected, or every region.
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// The resource types collected, or every type.
+    #[serde(default)]
+    pub resource_types: Option<Vec<String>>,
+}
+
+impl Scope {
+    /// Whether `asset` lies inside the scope.
+    pub fn contains(&self, asset: &Asset) -> bool {
+        self.contains_parts(
+            asset.provider,
+            &asset.account,
+            &asset.region,
+            asset.resource_type.as_str(),
+        )
+    }
+
+    /// Whether an asset with these parts lies inside the scope.
+    pub fn contains_parts(
+        &self,
+        provider: Provider,
+        account: &str,
+        region: &str,
+        resource_type: &str,
+    ) -> bool {
+        provider == self.provider
+            && self.accounts.iter().any(|a| a == account)
+            && self
+                .regions
+                .as_ref()
+                .is_none_or(|rs| rs.iter().any(|r| r == region))
+            && self
+                .resource_types
+                .as_ref()
+                .is_none_or(|ts| ts.iter().any(|t| t == resource_type))
+    }
+}
+
+/// A part of a collection that was denied or failed. `None` fields cover
+/// everything: an error with only an account covers that whole account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionError {
+    /// The account, or every account of the scope.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The region, or every region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The resource type, or every type.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// What went wrong, as the provider said it (never a credential).
+    pub message: String,
+}
+
+impl CollectionError {
+    /// Whether the error covers an asset with these parts: its assets may
+    /// exist unseen, so they must not be marked deleted.
+    pub fn covers(&self, account: &str, region: &str, resource_type: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+            && self.region.as_deref().is_none_or(|r| r == region)
+            && self
+                .resource_type
+                .as_deref()
+                .is_none_or(|t| t == resource_type)
+    }
+}
+
+/// How a scan run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanStatus {
+    /// Started and not finished: still running, or killed.
+    Running,
+    /// Finished with every part collected.
+    Complete,
+    /// Finished, with parts that were denied or failed.
+    Partial,
+}
+
+impl ScanStatus {
+    /// The lowercase name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Running => "running",
+            ScanStatus::Complete => "complete",
+            ScanStatus::Partial => "partial",
+        }
+    }
+}
+
+/// Counts of what a scan changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanCounts {
+    /// Assets in the collection.
+    pub assets: u64,
+    /// Assets seen for the first time.
+    pub created: u64,
+    /// Assets whose content changed.
+    pub changed: u64,
+    /// Assets marked deleted.
+    pub deleted: u64,
+    /// Evaluations recorded.
+    pub evaluations: u64,
+    /// Findings opened.
+    pub opened: u64,
+    /// Findings resolved.
+    pub resolved: u64,
+    /// Findings reopened.
+    pub reopened: u64,
+}
+
+/// The record of one collection and evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanRun {
+    /// Its number, increasing.
+    pub id: i64,
+    /// What it covered.
+    pub scope: Scope,
+    /// Where the assets came from (a file, a collector).
+    pub source: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished, if it did.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub status: ScanStatus,
+    /// What it changed.
+    pub counts: ScanCounts,
+    /// The parts that were denied or failed.
+    pub errors: Vec<CollectionError>,
+}

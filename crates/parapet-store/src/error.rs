@@ -1,0 +1,59 @@
+//! Store errors: each says which database and what went wrong.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// What went wrong in the store.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database was written by a newer Parapet whose schema this one
+    /// does not know.
+    #[error(
+        "{}: the database has schema version {found}, newer than this Parapet supports ({supported}); upgrade Parapet to use it",
+        path.display()
+    )]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// The schema version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// SQLite failed.
+    #[error("{}: {source}", path.display())]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A stored JSON document could not be read back.
+    #[error("{}: stored {what} is not valid: {source}", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What was being read.
+        what: &'static str,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The folder for the database could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A request the store refuses, such as a mute that selects nothing.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such record.
+    #[error("{0}")]
+    NotFound(String),
+}

@@ -1,0 +1,105 @@
+//! Parapet's store: the one place state over time lives. Current assets and
+//! their versions (history), findings with their lifecycle, the event
+//! timeline, mutes and scan runs, behind the narrow [`Store`] trait, which
+//! takes and returns domain types only. SQLite ([`SqliteStore`]) is the
+//! embedded default; SQL never leaves the backend module.
+//!
+//! # Layout
+//!
+//! - [`query`]: what callers ask for and get back (queries, records, scan input).
+//! - [`sqlite`]: the SQLite backend and its embedded, versioned migrations.
+//! - [`error`]: store errors.
+
+pub mod error;
+pub mod query;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use query::{AssetVersion, EventQuery, FindingQuery, FindingRecord, ScanOutput, StoredEvent};
+pub use sqlite::SqliteStore;
+
+use chrono::{DateTime, Utc};
+use parapet_core::{
+    Asset, CollectionError, Evaluation, Mute, MuteSelector, ScanRun, Scope, Severity,
+};
+use std::path::PathBuf;
+
+/// The environment variable that names the database file.
+pub const DB_ENV: &str = "PARAPET_DB";
+
+/// The default database file: `parapet/parapet.db` in the platform's data
+/// folder (`~/.local/share` on Linux).
+pub fn default_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("parapet")
+        .join("parapet.db")
+}
+
+/// The storage interface every backend implements.
+pub trait Store {
+    /// Records the start of a scan of `scope`; committed at once, so that a
+    /// scan that never finishes is visible as `running`.
+    fn begin_scan(
+        &mut self,
+        scope: &Scope,
+        source: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+
+    /// Writes everything a scan found, as one transaction: assets and their
+    /// versions, deletions of unseen assets of the scope (except where
+    /// `errors` cover them), evaluations and the findings lifecycle, events,
+    /// and the scan's end. `severity` gives each rule's severity.
+    fn finish_scan(
+        &mut self,
+        scan_id: i64,
+        assets: &[Asset],
+        evaluations: &[Evaluation],
+        severity: &dyn Fn(&str) -> Severity,
+        errors: &[CollectionError],
+        finished_at: DateTime<Utc>,
+    ) -> Result<ScanOutput, StoreError>;
+
+    /// The most recent scan runs, newest first.
+    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError>;
+
+    /// Every version of an asset, oldest first.
+    fn asset_history(&self, asset_id: &str) -> Result<Vec<AssetVersion>, StoreError>;
+
+    /// The version of an asset that was current at `at` (or now), if it
+    /// existed then.
+    fn asset_at(
+        &self,
+        asset_id: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<AssetVersion>, StoreError>;
+
+    /// Findings matching `query`, most severe first.
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// One finding.
+    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<FindingRecord>, StoreError>;
+
+    /// Events matching `query`, newest first.
+    fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Adds a mute and mutes the findings it covers, with events.
+    fn add_mute(
+        &mut self,
+        selector: &MuteSelector,
+        reason: &str,
+        author: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Mute, StoreError>;
+
+    /// Lifts a mute and unmutes its findings, with events.
+    fn lift_mute(&mut self, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError>;
+
+    /// Ends the mutes whose expiry has passed, with events; returns them.
+    fn expire_mutes(&mut self, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError>;
+
+    /// Every mute, lifted ones too when asked.
+    fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError>;
+}

@@ -1,0 +1,1247 @@
+//! The SQLite backend: one file, WAL mode so that readers never wait for a
+//! scan, migrations embedded and applied on open, and every scan written as
+//! one transaction.
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::query::{
+    AssetVersion, EventQuery, FindingQuery, FindingRecord, ScanOutput, StoredEvent,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use parapet_core::diff::diff;
+use parapet_core::{
+    Asset, CollectionError, ContentHash, Evaluation, Event, EventKind, FindingStatus, Mute,
+    MuteSelector, MuteTarget, ScanCounts, ScanRun, ScanStatus, Scope, Severity, Status,
+};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The migrations, in order; the schema version is how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Attaches the database path to SQLite errors.
+trait AtPath<T> {
+    fn at(self, path: &Path) -> Result<T, StoreError>;
+}
+
+impl<T> AtPath<T> for rusqlite::Result<T> {
+    fn at(self, path: &Path) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// An enum's serde name (`open`, `asset_created`), as stored.
+fn name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn severity_number(severity: Severity) -> i64 {
+    match severity {
+        Severity::Informational => 0,
+        Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
+
+fn severity_from(number: i64) -> Severity {
+    match number {
+        4 => Severity::Critical,
+        3 => Severity::High,
+        2 => Severity::Medium,
+        1 => Severity::Low,
+        _ => Severity::Informational,
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, and brings its
+    /// schema up to date. A database written by a newer Parapet is refused.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).at(path)?;
+        conn.busy_timeout(Duration::from_secs(10)).at(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .at(&self.path)
+    }
+
+    /// Runs SQLite's integrity check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .at(&self.path)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction().at(&self.path)?;
+            tx.execute_batch(sql).at(&self.path)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .at(&self.path)?;
+            tx.commit().at(&self.path)?;
+        }
+        Ok(())
+    }
+
+    fn decode<T: DeserializeOwned>(&self, text: &str, what: &'static str) -> Result<T, StoreError> {
+        decode(&self.path, text, what)
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Corrupt {
+        path: path.to_owned(),
+        what,
+        source,
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// An event to append within a transaction.
+struct NewEvent<'a> {
+    at: DateTime<Utc>,
+    kind: EventKind,
+    asset_id: &'a str,
+    account: &'a str,
+    rule_id: Option<&'a str>,
+    scan_id: Option<i64>,
+    detail: serde_json::Value,
+}
+
+fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO events (at, kind, asset_id, account, rule_id, scan_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            ms(event.at),
+            name(&event.kind),
+            event.asset_id,
+            event.account,
+            event.rule_id,
+            event.scan_id,
+            event.detail.to_string()
+        ])
+    })
+    .at(path)?;
+    Ok(())
+}
+
+/// An asset's document without its observation time, for diffs.
+fn content_document(asset: &Asset) -> serde_json::Value {
+    let mut doc = serde_json::to_value(asset).unwrap_or_default();
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("observed_at");
+    }
+    doc
+}
+
+fn read_mutes(
+    conn: &Connection,
+    path: &Path,
+    include_lifted: bool,
+) -> Result<Vec<Mute>, StoreError> {
+    let sql = if include_lifted {
+        "SELECT id, selector, reason, author, created_at, expires_at, lifted_at FROM mutes ORDER BY id"
+    } else {
+        "SELECT id, selector, reason, author, created_at, expires_at, lifted_at FROM mutes WHERE lifted_at IS NULL ORDER BY id"
+    };
+    let mut stmt = conn.prepare_cached(sql).at(path)?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, Option<i64>>(5)?,
+                row.get::<_, Option<i64>>(6)?,
+            ))
+        })
+        .at(path)?
+        .collect::<Result<Vec<_>, _>>()
+        .at(path)?;
+    rows.into_iter()
+        .map(|(id, selector, reason, author, created, expires, lifted)| {
+            Ok(Mute {
+                id,
+                selector: decode::<MuteSelector>(path, &selector, "mute selector")?,
+                reason,
+                author,
+                created_at: time(created),
+                expires_at: expires.map(time),
+                lifted_at: lifted.map(time),
+            })
+        })
+        .collect()
+}
+
+/// A finding with the facts mutes match on.
+struct MuteCandidate {
+    rule_id: String,
+    asset_id: String,
+    account: String,
+    region: String,
+    tags: BTreeMap<String, String>,
+}
+
+impl MuteCandidate {
+    fn target(&self) -> MuteTarget<'_> {
+        MuteTarget {
+            rule_id: &self.rule_id,
+            asset_id: &self.asset_id,
+            account: &self.account,
+            region: &self.region,
+            tags: &self.tags,
+        }
+    }
+}
+
+/// Findings (pairs that have failed at least once) muted by `muted_by`
+/// (`None`: not muted), with their assets' tags.
+fn mute_candidates(
+    tx: &Transaction<'_>,
+    path: &Path,
+    muted_by: Option<i64>,
+) -> Result<Vec<MuteCandidate>, StoreError> {
+    let sql = "SELECT f.rule_id, f.asset_id, f.account, f.region, a.tags FROM findings f \
+               JOIN assets a ON a.id = f.asset_id \
+               WHERE f.status IS NOT NULL AND f.muted_by IS ?1";
+    let mut stmt = tx.prepare_cached(sql).at(path)?;
+    let rows = stmt
+        .query_map(params![muted_by], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })
+        .at(path)?
+        .collect::<Result<Vec<_>, _>>()
+        .at(path)?;
+    rows.into_iter()
+        .map(|(rule_id, asset_id, account, region, tags)| {
+            Ok(MuteCandidate {
+                rule_id,
+                asset_id,
+                account,
+                region,
+                tags: decode(path, &tags, "asset tags")?,
+            })
+        })
+        .collect()
+}
+
+fn set_muted_by(
+    tx: &Transaction<'_>,
+    path: &Path,
+    c: &MuteCandidate,
+    mute: Option<i64>,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE findings SET muted_by = ?1 WHERE rule_id = ?2 AND asset_id = ?3")
+        .and_then(|mut stmt| stmt.execute(params![mute, c.rule_id, c.asset_id]))
+        .at(path)?;
+    Ok(())
+}
+
+/// Releases the findings `mute` covered: each goes to another active mute
+/// that covers it, or is unmuted with an event.
+fn release(
+    tx: &Transaction<'_>,
+    path: &Path,
+    mute: &Mute,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let others: Vec<Mute> = read_mutes(tx, path, false)?
+        .into_iter()
+        .filter(|m| m.id != mute.id && m.is_active(now))
+        .collect();
+    for candidate in mute_candidates(tx, path, Some(mute.id))? {
+        let target = candidate.target();
+        match others.iter().find(|m| m.selector.matches(&target)) {
+            Some(other) => set_muted_by(tx, path, &candidate, Some(other.id))?,
+            None => {
+                set_muted_by(tx, path, &candidate, None)?;
+                append_event(
+                    tx,
+                    path,
+                    NewEvent {
+                        at: now,
+                        kind: EventKind::FindingUnmuted,
+                        asset_id: &candidate.asset_id,
+                        account: &candidate.account,
+                        rule_id: Some(&candidate.rule_id),
+                        scan_id: None,
+                        detail: serde_json::json!({"mute_id": mute.id, "why": why}),
+                    },
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn expire(tx: &Transaction<'_>, path: &Path, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
+    let expired: Vec<Mute> = read_mutes(tx, path, false)?
+        .into_iter()
+        .filter(|m| m.expires_at.is_some_and(|e| e <= now))
+        .collect();
+    let mut ended = Vec::new();
+    for mut mute in expired {
+        let at = mute.expires_at.unwrap_or(now);
+        tx.execute(
+            "UPDATE mutes SET lifted_at = ?1 WHERE id = ?2",
+            params![ms(at), mute.id],
+        )
+        .at(path)?;
+        mute.lifted_at = Some(at);
+        release(tx, path, &mute, "expired", now)?;
+        ended.push(mute);
+    }
+    Ok(ended)
+}
+
+/// The previous state of a finding.
+struct PreviousFinding {
+    status: Option<FindingStatus>,
+    first_seen: Option<i64>,
+    resolved_at: Option<i64>,
+    muted_by: Option<i64>,
+}
+
+fn read_scan(
+    path: &Path,
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<ScanRun, StoreError>> {
+    let id: i64 = row.get(0)?;
+    let scope: String = row.get(1)?;
+    let source: String = row.get(2)?;
+    let started: i64 = row.get(3)?;
+    let finished: Option<i64> = row.get(4)?;
+    let status: String = row.get(5)?;
+    let counts: String = row.get(6)?;
+    let errors: String = row.get(7)?;
+    Ok((|| {
+        Ok(ScanRun {
+            id,
+            scope: decode(path, &scope, "scan scope")?,
+            source,
+            started_at: time(started),
+            finished_at: finished.map(time),
+            status: decode(
+                path,
+                &serde_json::Value::String(status).to_string(),
+                "scan status",
+            )?,
+            counts: decode(path, &counts, "scan counts")?,
+            errors: decode(path, &errors, "scan errors")?,
+        })
+    })())
+}
+
+impl Store for SqliteStore {
+    fn begin_scan(
+        &mut self,
+        scope: &Scope,
+        source: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO scans (scope, source, started_at, status, counts, errors) VALUES (?1, ?2, ?3, ?4, ?5, '[]')",
+                params![
+                    encode(scope),
+                    source,
+                    ms(started_at),
+                    ScanStatus::Running.as_str(),
+                    encode(&ScanCounts::default())
+                ],
+            )
+            .at(&self.path)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn finish_scan(
+        &mut self,
+        scan_id: i64,
+        assets: &[Asset],
+        evaluations: &[Evaluation],
+        severity: &dyn Fn(&str) -> Severity,
+        errors: &[CollectionError],
+        finished_at: DateTime<Utc>,
+    ) -> Result<ScanOutput, StoreError> {
+        let path = self.path.clone();
+        let path = path.as_path();
+        let tx = self.conn.transaction().at(path)?;
+        let scan = tx
+            .query_row(
+                "SELECT id, scope, source, started_at, finished_at, status, counts, errors FROM scans WHERE id = ?1",
+                params![scan_id],
+                |row| read_scan(path, row),
+            )
+            .optional()
+            .at(path)?
+            .ok_or_else(|| StoreError::NotFound(format!("no scan {scan_id}")))??;
+        if scan.status != ScanStatus::Running {
+            return Err(StoreError::Invalid(format!(
+                "scan {scan_id} has already finished"
+            )));
+        }
+        let now = finished_at;
+        expire(&tx, path, now)?;
+        let mutes: Vec<Mute> = read_mutes(&tx, path, false)?
+            .into_iter()
+            .filter(|m| m.is_active(now))
+            .collect();
+        let mut counts = ScanCounts::default();
+        let mut events: u64 = 0;
+        let event_count_before: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
+            .at(path)?;
+
+        // Assets: new, changed, recreated, or only seen again.
+        let mut by_id: HashMap<&str, &Asset> = HashMap::with_capacity(assets.len());
+        for asset in assets {
+            if !scan.scope.contains(asset) {
+                return Err(StoreError::Invalid(format!(
+                    "asset {} ({} {} {}) is outside the scan's scope",
+                    asset.id, asset.account, asset.region, asset.resource_type
+                )));
+            }
+            by_id.insert(&asset.id, asset);
+            counts.assets += 1;
+            let hash = asset.content_hash().to_string();
+            let current: Option<(String, i64, Option<i64>)> = tx
+                .prepare_cached(
+                    "SELECT content_hash, version, deleted_at FROM assets WHERE id = ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![asset.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()
+                })
+                .at(path)?;
+            let observed = ms(asset.observed_at);
+            let insert_version = |version: i64| -> Result<(), StoreError> {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| s.execute(params![asset.id, version, hash, observed, encode(asset)]))
+                .at(path)?;
+                Ok(())
+            };
+            let event = |kind: EventKind, detail: serde_json::Value| NewEvent {
+                at: asset.observed_at,
+                kind,
+                asset_id: &asset.id,
+                account: &asset.account,
+                rule_id: None,
+                scan_id: Some(scan_id),
+                detail,
+            };
+            match current {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            asset.id,
+                            asset.provider.as_str(),
+                            asset.account,
+                            asset.region,
+                            asset.resource_type.as_str(),
+                            asset.name,
+                            encode(&asset.tags),
+                            hash,
+                            observed
+                        ])
+                    })
+                    .at(path)?;
+                    insert_version(1)?;
+                    append_event(
+                        &tx,
+                        path,
+                        event(EventKind::AssetCreated, serde_json::json!({"version": 1})),
+                    )?;
+                    counts.created += 1;
+                }
+                Some((old_hash, _, None)) if old_hash == hash => {
+                    tx.prepare_cached("UPDATE assets SET last_seen = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![observed, asset.id]))
+                        .at(path)?;
+                }
+                Some((old_hash, version, deleted_at)) => {
+                    let changed = old_hash != hash;
+                    let new_version = if changed { version + 1 } else { version };
+                    let mut detail = serde_json::json!({"version": new_version});
+                    if changed {
+                        let old_doc: String = tx
+                            .prepare_cached("SELECT document FROM asset_versions WHERE asset_id = ?1 AND version = ?2")
+                            .and_then(|mut s| s.query_row(params![asset.id, version], |r| r.get(0)))
+                            .at(path)?;
+                        let old: Asset = decode(path, &old_doc, "asset version")?;
+                        let changes: Vec<serde_json::Value> =
+                            diff(&content_document(&old), &content_document(asset))
+                                .into_iter()
+                                .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
+                                .collect();
+                        detail["changes"] = serde_json::Value::Array(changes);
+                        insert_version(new_version)?;
+                    }
+                    tx.prepare_cached(
+                        "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL WHERE id = ?6",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![asset.name, encode(&asset.tags), hash, new_version, observed, asset.id])
+                    })
+                    .at(path)?;
+                    if deleted_at.is_some() {
+                        detail["recreated"] = serde_json::Value::Bool(true);
+                        append_event(&tx, path, event(EventKind::AssetCreated, detail))?;
+                        counts.created += 1;
+                    } else {
+                        append_event(&tx, path, event(EventKind::AssetChanged, detail))?;
+                        counts.changed += 1;
+                    }
+                }
+            }
+        }
+
+        // Deletions: assets of the scope this complete collection did not see,
+        // except where a collection error covers them.
+        let mut unseen: Vec<(String, String)> = Vec::new();
+        for account in &scan.scope.accounts {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT id, region, resource_type FROM assets WHERE deleted_at IS NULL AND provider = ?1 AND account = ?2",
+                )
+                .at(path)?;
+            let rows = stmt
+                .query_map(params![scan.scope.provider.as_str(), account], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .at(path)?;
+            for row in rows {
+                let (id, region, resource_type) = row.at(path)?;
+                if by_id.contains_key(id.as_str())
+                    || !scan.scope.contains_parts(
+                        scan.scope.provider,
+                        account,
+                        &region,
+                        &resource_type,
+                    )
+                    || errors
+                        .iter()
+                        .any(|e| e.covers(account, &region, &resource_type))
+                {
+                    continue;
+                }
+                unseen.push((id, account.clone()));
+            }
+        }
+        for (id, account) in &unseen {
+            tx.execute(
+                "UPDATE assets SET deleted_at = ?1 WHERE id = ?2",
+                params![ms(now), id],
+            )
+            .at(path)?;
+            append_event(
+                &tx,
+                path,
+                NewEvent {
+                    at: now,
+                    kind: EventKind::AssetDeleted,
+                    asset_id: id,
+                    account,
+                    rule_id: None,
+                    scan_id: Some(scan_id),
+                    detail: serde_json::json!({}),
+                },
+            )?;
+            counts.deleted += 1;
+            let open: Vec<String> = tx
+                .prepare_cached("SELECT rule_id FROM findings WHERE asset_id = ?1 AND status IN ('open', 'reopened')")
+                .and_then(|mut s| {
+                    s.query_map(params![id], |r| r.get::<_, String>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .at(path)?;
+            for rule_id in open {
+                tx.execute(
+                    "UPDATE findings SET status = 'resolved', resolved_at = ?1 WHERE rule_id = ?2 AND asset_id = ?3",
+                    params![ms(now), rule_id, id],
+                )
+                .at(path)?;
+                append_event(
+                    &tx,
+                    path,
+                    NewEvent {
+                        at: now,
+                        kind: EventKind::FindingResolved,
+                        asset_id: id,
+                        account,
+                        rule_id: Some(&rule_id),
+                        scan_id: Some(scan_id),
+                        detail: serde_json::json!({"why": "asset deleted"}),
+                    },
+                )?;
+                counts.resolved += 1;
+            }
+        }
+
+        // Evaluations and the findings lifecycle.
+        for evaluation in evaluations {
+            let asset = by_id.get(&*evaluation.asset_id).ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "evaluation of rule {} names asset {}, which is not in the scan",
+                    evaluation.rule_id, evaluation.asset_id
+                ))
+            })?;
+            counts.evaluations += 1;
+            let previous: Option<PreviousFinding> = tx
+                .prepare_cached(
+                    "SELECT status, first_seen, resolved_at, muted_by FROM findings WHERE rule_id = ?1 AND asset_id = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![&*evaluation.rule_id, &*evaluation.asset_id], |r| {
+                        Ok((r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
+                })
+                .at(path)?
+                .map(|(status, first_seen, resolved_at, muted_by)| {
+                    Ok::<_, StoreError>(PreviousFinding {
+                        status: status
+                            .map(|s| decode(path, &serde_json::Value::String(s).to_string(), "finding status"))
+                            .transpose()?,
+                        first_seen,
+                        resolved_at,
+                        muted_by,
+                    })
+                })
+                .transpose()?;
+            let prev_status = previous.as_ref().and_then(|p| p.status);
+            let mut first_seen = previous.as_ref().and_then(|p| p.first_seen);
+            let mut resolved_at = previous.as_ref().and_then(|p| p.resolved_at);
+            let mut muted_by = previous.as_ref().and_then(|p| p.muted_by);
+            let transition = match (prev_status, evaluation.status) {
+                (None, Status::Fail) => Some((FindingStatus::Open, EventKind::FindingOpened)),
+                (Some(FindingStatus::Open | FindingStatus::Reopened), Status::Pass) => {
+                    Some((FindingStatus::Resolved, EventKind::FindingResolved))
+                }
+                (Some(FindingStatus::Resolved), Status::Fail) => {
+                    Some((FindingStatus::Reopened, EventKind::FindingReopened))
+                }
+                _ => None,
+            };
+            let status = transition.map(|(s, _)| s).or(prev_status);
+            let rule_severity = severity(&evaluation.rule_id);
+            if let Some((new_status, kind)) = transition {
+                match new_status {
+                    FindingStatus::Open => {
+                        first_seen = Some(ms(now));
+                        counts.opened += 1;
+                    }
+                    FindingStatus::Reopened => {
+                        resolved_at = None;
+                        counts.reopened += 1;
+                    }
+                    FindingStatus::Resolved => {
+                        resolved_at = Some(ms(now));
+                        counts.resolved += 1;
+                    }
+                }
+                if muted_by.is_none() {
+                    let target = MuteTarget {
+                        rule_id: &evaluation.rule_id,
+                        asset_id: &asset.id,
+                        account: &asset.account,
+                        region: &asset.region,
+                        tags: &asset.tags,
+                    };
+                    muted_by = mutes
+                        .iter()
+                        .find(|m| m.selector.matches(&target))
+                        .map(|m| m.id);
+                }
+                let mut detail =
+                    serde_json::json!({"severity": rule_severity, "message": &*evaluation.message});
+                if let Some(mute) = muted_by {
+                    detail["muted_by"] = mute.into();
+                }
+                append_event(
+                    &tx,
+                    path,
+                    NewEvent {
+                        at: now,
+                        kind,
+                        asset_id: &asset.id,
+                        account: &asset.account,
+                        rule_id: Some(&evaluation.rule_id),
+                        scan_id: Some(scan_id),
+                        detail,
+                    },
+                )?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO findings (rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                 ON CONFLICT (rule_id, asset_id) DO UPDATE SET account = ?3, region = ?4, resource_type = ?5, severity = ?6, status = ?7, \
+                 first_seen = ?8, last_seen = ?9, resolved_at = ?10, result = ?11, message = ?12, evidence = ?13, muted_by = ?14",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &*evaluation.rule_id,
+                    &*evaluation.asset_id,
+                    asset.account,
+                    asset.region,
+                    asset.resource_type.as_str(),
+                    severity_number(rule_severity),
+                    status.map(|s| name(&s)),
+                    first_seen,
+                    ms(now),
+                    resolved_at,
+                    evaluation.status.as_str(),
+                    &*evaluation.message,
+                    encode(&evaluation.evidence),
+                    muted_by
+                ])
+            })
+            .at(path)?;
+        }
+
+        let event_count_after: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
+            .at(path)?;
+        events += (event_count_after - event_count_before).max(0) as u64;
+        let status = if errors.is_empty() {
+            ScanStatus::Complete
+        } else {
+            ScanStatus::Partial
+        };
+        tx.execute(
+            "UPDATE scans SET finished_at = ?1, status = ?2, counts = ?3, errors = ?4 WHERE id = ?5",
+            params![ms(now), status.as_str(), encode(&counts), encode(&errors), scan_id],
+        )
+        .at(path)?;
+        tx.commit().at(path)?;
+        Ok(ScanOutput {
+            scan: ScanRun {
+                finished_at: Some(now),
+                status,
+                counts,
+                errors: errors.to_vec(),
+                ..scan
+            },
+            events,
+        })
+    }
+
+    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, scope, source, started_at, finished_at, status, counts, errors FROM scans ORDER BY id DESC LIMIT ?1",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |row| read_scan(&self.path, row))
+            .at(&self.path)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(&self.path)?;
+        rows.into_iter().collect()
+    }
+
+    fn asset_history(&self, asset_id: &str) -> Result<Vec<AssetVersion>, StoreError> {
+        let deleted_at: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT deleted_at FROM assets WHERE id = ?1",
+                params![asset_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .at(&self.path)?
+            .flatten();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT version, content_hash, observed_at, document FROM asset_versions WHERE asset_id = ?1 ORDER BY version",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map(params![asset_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .at(&self.path)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(&self.path)?;
+        let last = rows.len();
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, (version, hash, observed, document))| {
+                let asset: Asset = self.decode(&document, "asset version")?;
+                Ok(AssetVersion {
+                    version,
+                    content_hash: parse_hash(&hash).unwrap_or_else(|| asset.content_hash()),
+                    observed_at: time(observed),
+                    deleted_at: if i + 1 == last {
+                        deleted_at.map(time)
+                    } else {
+                        None
+                    },
+                    asset,
+                })
+            })
+            .collect()
+    }
+
+    fn asset_at(
+        &self,
+        asset_id: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<AssetVersion>, StoreError> {
+        let at_ms = at.map_or(i64::MAX, ms);
+        let row: Option<(i64, String, i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT version, content_hash, observed_at, document FROM asset_versions \
+                 WHERE asset_id = ?1 AND observed_at <= ?2 ORDER BY version DESC LIMIT 1",
+                params![asset_id, at_ms],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .at(&self.path)?;
+        let Some((version, hash, observed, document)) = row else {
+            return Ok(None);
+        };
+        let deleted_at: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT deleted_at FROM assets WHERE id = ?1 AND version = ?2",
+                params![asset_id, version],
+                |r| r.get(0),
+            )
+            .optional()
+            .at(&self.path)?
+            .flatten()
+            .filter(|d| *d <= at_ms);
+        let asset: Asset = self.decode(&document, "asset version")?;
+        Ok(Some(AssetVersion {
+            version,
+            content_hash: parse_hash(&hash).unwrap_or_else(|| asset.content_hash()),
+            observed_at: time(observed),
+            deleted_at: deleted_at.map(time),
+            asset,
+        }))
+    }
+
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut sql = String::from(
+            "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
+             FROM findings WHERE status IS NOT NULL",
+        );
+        let mut args: Vec<SqlValue> = Vec::new();
+        if !query.statuses.is_empty() {
+            sql.push_str(" AND status IN (");
+            for (i, status) in query.statuses.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(SqlValue::Text(name(status)));
+            }
+            sql.push(')');
+        }
+        if let Some(min) = query.min_severity {
+            sql.push_str(" AND severity >= ?");
+            args.push(SqlValue::Integer(severity_number(min)));
+        }
+        for (column, value) in [
+            ("rule_id", &query.rule_id),
+            ("asset_id", &query.asset_id),
+            ("account", &query.account),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                args.push(SqlValue::Text(value.clone()));
+            }
+        }
+        if !query.include_muted {
+            sql.push_str(" AND muted_by IS NULL");
+        }
+        sql.push_str(" ORDER BY severity DESC, rule_id, asset_id LIMIT ? OFFSET ?");
+        args.push(SqlValue::Integer(query.limit as i64));
+        args.push(SqlValue::Integer(query.offset as i64));
+        self.query_findings(&sql, args)
+    }
+
+    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<FindingRecord>, StoreError> {
+        let sql = "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
+                   FROM findings WHERE rule_id = ? AND asset_id = ?";
+        Ok(self
+            .query_findings(
+                sql,
+                vec![
+                    SqlValue::Text(rule_id.to_owned()),
+                    SqlValue::Text(asset_id.to_owned()),
+                ],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, at, kind, asset_id, account, rule_id, scan_id, detail FROM events WHERE 1 = 1",
+        );
+        let mut args: Vec<SqlValue> = Vec::new();
+        for (column, value) in [
+            ("asset_id", &query.asset_id),
+            ("account", &query.account),
+            ("rule_id", &query.rule_id),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                args.push(SqlValue::Text(value.clone()));
+            }
+        }
+        if !query.kinds.is_empty() {
+            sql.push_str(" AND kind IN (");
+            for (i, kind) in query.kinds.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(SqlValue::Text(name(kind)));
+            }
+            sql.push(')');
+        }
+        if let Some(since) = query.since {
+            sql.push_str(" AND at >= ?");
+            args.push(SqlValue::Integer(ms(since)));
+        }
+        if let Some(until) = query.until {
+            sql.push_str(" AND at < ?");
+            args.push(SqlValue::Integer(ms(until)));
+        }
+        if let Some(before) = query.before_id {
+            sql.push_str(" AND id < ?");
+            args.push(SqlValue::Integer(before));
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        args.push(SqlValue::Integer(query.limit as i64));
+        let mut stmt = self.conn.prepare_cached(&sql).at(&self.path)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .at(&self.path)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(&self.path)?;
+        rows.into_iter()
+            .map(
+                |(id, at, kind, asset_id, account, rule_id, scan_id, detail)| {
+                    Ok(StoredEvent {
+                        id,
+                        scan_id,
+                        event: Event {
+                            at: time(at),
+                            kind: self.decode(
+                                &serde_json::Value::String(kind).to_string(),
+                                "event kind",
+                            )?,
+                            asset_id,
+                            account,
+                            rule_id,
+                            detail: self.decode(&detail, "event detail")?,
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    fn add_mute(
+        &mut self,
+        selector: &MuteSelector,
+        reason: &str,
+        author: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Mute, StoreError> {
+        if selector.is_empty() {
+            return Err(StoreError::Invalid(
+                "a mute needs at least one of: rule, asset, account, region, tag".to_owned(),
+            ));
+        }
+        if reason.trim().is_empty() {
+            return Err(StoreError::Invalid("a mute needs a reason".to_owned()));
+        }
+        if expires_at.is_some_and(|e| e <= now) {
+            return Err(StoreError::Invalid("the expiry is in the past".to_owned()));
+        }
+        let path = self.path.clone();
+        let path = path.as_path();
+        let tx = self.conn.transaction().at(path)?;
+        tx.execute(
+            "INSERT INTO mutes (selector, reason, author, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![encode(selector), reason, author, ms(now), expires_at.map(ms)],
+        )
+        .at(path)?;
+        let mute = Mute {
+            id: tx.last_insert_rowid(),
+            selector: selector.clone(),
+            reason: reason.to_owned(),
+            author: author.to_owned(),
+            created_at: now,
+            expires_at,
+            lifted_at: None,
+        };
+        for candidate in mute_candidates(&tx, path, None)? {
+            if !mute.selector.matches(&candidate.target()) {
+                continue;
+            }
+            set_muted_by(&tx, path, &candidate, Some(mute.id))?;
+            append_event(
+                &tx,
+                path,
+                NewEvent {
+                    at: now,
+                    kind: EventKind::FindingMuted,
+                    asset_id: &candidate.asset_id,
+                    account: &candidate.account,
+                    rule_id: Some(&candidate.rule_id),
+                    scan_id: None,
+                    detail: serde_json::json!({"mute_id": mute.id, "reason": reason, "author": author, "expires_at": expires_at}),
+                },
+            )?;
+        }
+        tx.commit().at(path)?;
+        Ok(mute)
+    }
+
+    fn lift_mute(&mut self, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError> {
+        let path = self.path.clone();
+        let path = path.as_path();
+        let tx = self.conn.transaction().at(path)?;
+        let mut mute = read_mutes(&tx, path, true)?
+            .into_iter()
+            .find(|m| m.id == mute_id)
+            .ok_or_else(|| StoreError::NotFound(format!("no mute {mute_id}")))?;
+        if mute.lifted_at.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "mute {mute_id} has already ended"
+            )));
+        }
+        tx.execute(
+            "UPDATE mutes SET lifted_at = ?1 WHERE id = ?2",
+            params![ms(now), mute_id],
+        )
+        .at(path)?;
+        mute.lifted_at = Some(now);
+        release(&tx, path, &mute, "lifted", now)?;
+        tx.commit().at(path)?;
+        Ok(mute)
+    }
+
+    fn expire_mutes(&mut self, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().at(&path)?;
+        let ended = expire(&tx, &path, now)?;
+        tx.commit().at(&path)?;
+        Ok(ended)
+    }
+
+    fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError> {
+        read_mutes(&self.conn, &self.path, include_lifted)
+    }
+}
+
+fn parse_hash(text: &str) -> Option<ContentHash> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    bytes.try_into().ok().map(ContentHash)
+}
+
+impl SqliteStore {
+    fn query_findings(
+        &self,
+        sql: &str,
+        args: Vec<SqlValue>,
+    ) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ),
+                    (
+                        r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                        r.get::<_, String>(10)?,
+                        r.get::<_, String>(11)?,
+                        r.get::<_, String>(12)?,
+                        r.get::<_, Option<i64>>(13)?,
+                    ),
+                ))
+            })
+            .at(&self.path)?
+            .collect::<Result<Vec<_>, _>>()
+            .at(&self.path)?;
+        rows.into_iter()
+            .map(
+                |(
+                    (rule_id, asset_id, account, region, resource_type, severity, status),
+                    (first_seen, last_seen, resolved_at, result, message, evidence, muted_by),
+                )| {
+                    Ok(FindingRecord {
+                        rule_id,
+                        asset_id,
+                        account,
+                        region,
+                        resource_type,
+                        severity: severity_from(severity),
+                        status: status
+                            .map(|s| {
+                                self.decode(
+                                    &serde_json::Value::String(s).to_string(),
+                                    "finding status",
+                                )
+                            })
+                            .transpose()?,
+                        first_seen: first_seen.map(time),
+                        last_seen: time(last_seen),
+                        resolved_at: resolved_at.map(time),
+                        result: self.decode(
+                            &serde_json::Value::String(result).to_string(),
+                            "evaluation status",
+                        )?,
+                        message,
+                        evidence: self.decode(&evidence, "evidence")?,
+                        muted_by,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_through_text() {
+        let hash = ContentHash([7; 32]);
+        assert_eq!(parse_hash(&hash.to_string()), Some(hash));
+        assert_eq!(parse_hash("zz"), None);
+    }
+
+    #[test]
+    fn severities_are_ordered_numbers() {
+        for s in Severity::ALL {
+            assert_eq!(severity_from(severity_number(s)), s);
+        }
+        assert!(severity_number(Severity::Critical) > severity_number(Severity::Low));
+    }
+}

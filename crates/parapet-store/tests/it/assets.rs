@@ -1,0 +1,216 @@
+use super::{at, bucket, scan, store};
+use parapet_core::{CollectionError, EventKind};
+use parapet_store::{EventQuery, Store};
+use serde_json::json;
+
+fn kinds(store: &parapet_store::SqliteStore, asset: &str) -> Vec<EventKind> {
+    let mut events = store
+        .events(&EventQuery {
+            asset_id: Some(asset.into()),
+            ..Default::default()
+        })
+        .expect("events");
+    events.reverse();
+    events.into_iter().map(|e| e.event.kind).collect()
+}
+
+#[test]
+fn a_new_version_is_stored_only_when_the_content_changes() {
+    let (_dir, mut store) = store();
+    let v1 = bucket("logs", json!({"Versioning": {"Status": "Enabled"}}), at(0));
+    scan(&mut store, at(0), std::slice::from_ref(&v1), &[], &[]);
+    // Seen again, unchanged: no new version, no event.
+    let same = bucket("logs", json!({"Versioning": {"Status": "Enabled"}}), at(1));
+    let out = scan(&mut store, at(1), &[same], &[], &[]);
+    assert_eq!((out.scan.counts.created, out.scan.counts.changed), (0, 0));
+    let changed = bucket(
+        "logs",
+        json!({"Versioning": {"Status": "Suspended"}, "Logging": null}),
+        at(2),
+    );
+    let out = scan(&mut store, at(2), &[changed], &[], &[]);
+    assert_eq!(out.scan.counts.changed, 1);
+
+    let history = store.asset_history(&v1.id).expect("history");
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(history[0].asset.config["Versioning"]["Status"], "Enabled");
+    assert_eq!(history[1].asset.config["Versioning"]["Status"], "Suspended");
+    assert_eq!(history[0].observed_at, at(0));
+    assert_eq!(
+        kinds(&store, &v1.id),
+        vec![EventKind::AssetCreated, EventKind::AssetChanged]
+    );
+
+    let changed_event = &store
+        .events(&EventQuery {
+            kinds: vec![EventKind::AssetChanged],
+            ..Default::default()
+        })
+        .expect("events")[0];
+    let changes = changed_event.event.detail["changes"]
+        .as_array()
+        .expect("changes");
+    let paths: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().expect("path"),
+                c["kind"].as_str().expect("kind"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("config.Versioning.Status", "changed"),
+            ("config.Logging", "added")
+        ]
+    );
+}
+
+#[test]
+fn the_asset_as_it_was_at_a_time() {
+    let (_dir, mut store) = store();
+    scan(
+        &mut store,
+        at(0),
+        &[bucket("a", json!({"N": 1}), at(0))],
+        &[],
+        &[],
+    );
+    scan(
+        &mut store,
+        at(10),
+        &[bucket("a", json!({"N": 2}), at(10))],
+        &[],
+        &[],
+    );
+    let id = "arn:aws:s3:::a";
+    assert!(store.asset_at(id, Some(at(-1))).expect("query").is_none());
+    assert_eq!(
+        store
+            .asset_at(id, Some(at(5)))
+            .expect("query")
+            .expect("exists")
+            .asset
+            .config["N"],
+        1
+    );
+    assert_eq!(
+        store
+            .asset_at(id, Some(at(10)))
+            .expect("query")
+            .expect("exists")
+            .asset
+            .config["N"],
+        2
+    );
+    assert_eq!(
+        store
+            .asset_at(id, None)
+            .expect("query")
+            .expect("exists")
+            .version,
+        2
+    );
+}
+
+#[test]
+fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({}), at(0));
+    let b = bucket("b", json!({}), at(0));
+    scan(&mut store, at(0), &[a.clone(), b.clone()], &[], &[]);
+    let out = scan(&mut store, at(1), std::slice::from_ref(&a), &[], &[]);
+    assert_eq!(out.scan.counts.deleted, 1);
+    assert_eq!(
+        kinds(&store, &b.id),
+        vec![EventKind::AssetCreated, EventKind::AssetDeleted]
+    );
+    let history = store.asset_history(&b.id).expect("history");
+    assert_eq!(history.last().expect("version").deleted_at, Some(at(1)));
+    // It comes back: created again, as a recreation.
+    scan(
+        &mut store,
+        at(2),
+        &[a, bucket("b", json!({}), at(2))],
+        &[],
+        &[],
+    );
+    assert_eq!(
+        kinds(&store, &b.id),
+        vec![
+            EventKind::AssetCreated,
+            EventKind::AssetDeleted,
+            EventKind::AssetCreated
+        ]
+    );
+}
+
+#[test]
+fn a_failed_or_denied_collection_does_not_delete_what_it_could_not_see() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({}), at(0));
+    let b = bucket("b", json!({}), at(0));
+    scan(&mut store, at(0), &[a.clone(), b.clone()], &[], &[]);
+    let denied = CollectionError {
+        account: Some("111111111111".into()),
+        region: None,
+        resource_type: Some("AWS::S3::Bucket".into()),
+        message: "AccessDenied: s3:ListAllMyBuckets".into(),
+    };
+    let out = scan(&mut store, at(1), &[], &[], std::slice::from_ref(&denied));
+    assert_eq!(out.scan.counts.deleted, 0);
+    assert_eq!(out.scan.status, parapet_core::ScanStatus::Partial);
+    assert_eq!(kinds(&store, &b.id), vec![EventKind::AssetCreated]);
+    // An error in another region does not protect eu-west-1.
+    let elsewhere = CollectionError {
+        region: Some("us-east-1".into()),
+        ..denied
+    };
+    let out = scan(&mut store, at(2), &[a], &[], &[elsewhere]);
+    assert_eq!(out.scan.counts.deleted, 1);
+    let scans = store.scans(10).expect("scans");
+    assert_eq!(scans.len(), 3);
+    assert_eq!(
+        scans[1].errors[0].message,
+        "AccessDenied: s3:ListAllMyBuckets"
+    );
+}
+
+#[test]
+fn an_asset_outside_the_scope_is_refused_and_nothing_is_written() {
+    let (_dir, mut store) = store();
+    let mut stranger = bucket("x", json!({}), at(0));
+    stranger.account = "999999999999".into();
+    let id = store
+        .begin_scan(&super::scope(), "test", at(0))
+        .expect("begin");
+    let error = store
+        .finish_scan(
+            id,
+            &[stranger],
+            &[],
+            &|_| parapet_core::Severity::Low,
+            &[],
+            at(0),
+        )
+        .expect_err("outside the scope");
+    assert!(
+        error.to_string().contains("outside the scan's scope"),
+        "{error}"
+    );
+    assert!(
+        store
+            .events(&EventQuery::default())
+            .expect("events")
+            .is_empty()
+    );
+    assert_eq!(
+        store.scans(1).expect("scans")[0].status,
+        parapet_core::ScanStatus::Running
+    );
+}

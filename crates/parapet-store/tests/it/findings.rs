@@ -1,0 +1,189 @@
+use super::{at, bucket, evaluation, scan, store};
+use parapet_core::{EventKind, FindingStatus, Status};
+use parapet_store::{EventQuery, FindingQuery, Store};
+use serde_json::json;
+
+const RULE: &str = "aws-s3-bucket-versioning-enabled";
+
+fn finding_events(store: &parapet_store::SqliteStore) -> Vec<EventKind> {
+    let mut events = store
+        .events(&EventQuery {
+            rule_id: Some(RULE.into()),
+            ..Default::default()
+        })
+        .expect("events");
+    events.reverse();
+    events.into_iter().map(|e| e.event.kind).collect()
+}
+
+#[test]
+fn every_lifecycle_transition_with_its_event() {
+    let (_dir, mut store) = store();
+    let step = |store: &mut parapet_store::SqliteStore, hour: i64, status: Status| {
+        let asset = bucket("data", json!({"hour": hour}), at(hour));
+        let evaluation = evaluation(RULE, &asset, status);
+        scan(store, at(hour), &[asset], &[evaluation], &[]);
+        store.finding(RULE, "arn:aws:s3:::data").expect("query")
+    };
+    // Passing first: recorded, but not a finding.
+    let f = step(&mut store, 0, Status::Pass).expect("evaluation kept");
+    assert_eq!((f.status, f.result), (None, Status::Pass));
+    // Fails: opened.
+    let f = step(&mut store, 1, Status::Fail).expect("finding");
+    assert_eq!(f.status, Some(FindingStatus::Open));
+    assert_eq!(f.first_seen, Some(at(1)));
+    // Unknown and error never resolve it.
+    for (hour, status) in [(2, Status::Unknown), (3, Status::Error)] {
+        let f = step(&mut store, hour, status).expect("finding");
+        assert_eq!(f.status, Some(FindingStatus::Open));
+        assert_eq!(f.result, status);
+        assert_eq!(f.last_seen, at(hour));
+    }
+    // Passes: resolved.
+    let f = step(&mut store, 4, Status::Pass).expect("finding");
+    assert_eq!(f.status, Some(FindingStatus::Resolved));
+    assert_eq!(f.resolved_at, Some(at(4)));
+    // Unknown does not reopen it.
+    let f = step(&mut store, 5, Status::Unknown).expect("finding");
+    assert_eq!(f.status, Some(FindingStatus::Resolved));
+    // Fails again: reopened, first seen kept.
+    let f = step(&mut store, 6, Status::Fail).expect("finding");
+    assert_eq!(f.status, Some(FindingStatus::Reopened));
+    assert_eq!(f.first_seen, Some(at(1)));
+    assert_eq!(f.resolved_at, None);
+    // Still failing: no new event.
+    step(&mut store, 7, Status::Fail);
+    assert_eq!(
+        finding_events(&store),
+        vec![
+            EventKind::FindingOpened,
+            EventKind::FindingResolved,
+            EventKind::FindingReopened
+        ]
+    );
+}
+
+#[test]
+fn findings_list_filters_and_hides_resolved_by_default() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({}), at(0));
+    let b = bucket("b", json!({}), at(0));
+    let c = bucket("c", json!({}), at(0));
+    let evaluations = [
+        evaluation(RULE, &a, Status::Fail),
+        evaluation(RULE, &b, Status::Fail),
+        evaluation(RULE, &c, Status::Pass),
+    ];
+    scan(
+        &mut store,
+        at(0),
+        &[a.clone(), b.clone(), c.clone()],
+        &evaluations,
+        &[],
+    );
+    let evaluations = [
+        evaluation(RULE, &a, Status::Fail),
+        evaluation(RULE, &b, Status::Pass),
+        evaluation(RULE, &c, Status::Pass),
+    ];
+    scan(&mut store, at(1), &[a, b, c], &evaluations, &[]);
+    let open = store.findings(&FindingQuery::default()).expect("findings");
+    assert_eq!(
+        open.iter().map(|f| f.asset_id.as_str()).collect::<Vec<_>>(),
+        vec!["arn:aws:s3:::a"]
+    );
+    let resolved = store
+        .findings(&FindingQuery {
+            statuses: vec![FindingStatus::Resolved],
+            ..Default::default()
+        })
+        .expect("findings");
+    assert_eq!(resolved.len(), 1);
+    let none_critical = store
+        .findings(&FindingQuery {
+            min_severity: Some(parapet_core::Severity::Critical),
+            ..Default::default()
+        })
+        .expect("findings");
+    assert!(none_critical.is_empty(), "rules here are high");
+    assert_eq!(
+        open[0].evidence.get("config.Versioning.Status"),
+        Some(&json!("x"))
+    );
+}
+
+#[test]
+fn deleting_an_asset_resolves_its_open_findings() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({}), at(0));
+    scan(
+        &mut store,
+        at(0),
+        std::slice::from_ref(&a),
+        &[evaluation(RULE, &a, Status::Fail)],
+        &[],
+    );
+    scan(&mut store, at(1), &[], &[], &[]);
+    let f = store.finding(RULE, &a.id).expect("query").expect("kept");
+    assert_eq!(f.status, Some(FindingStatus::Resolved));
+    let events = store
+        .events(&EventQuery {
+            kinds: vec![EventKind::FindingResolved],
+            ..Default::default()
+        })
+        .expect("events");
+    assert_eq!(events[0].event.detail["why"], "asset deleted");
+}
+
+#[test]
+fn events_are_queryable_by_kind_account_and_time() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({}), at(0));
+    scan(
+        &mut store,
+        at(0),
+        std::slice::from_ref(&a),
+        &[evaluation(RULE, &a, Status::Fail)],
+        &[],
+    );
+    scan(
+        &mut store,
+        at(5),
+        &[bucket("a", json!({"x": 1}), at(5))],
+        &[],
+        &[],
+    );
+    let all = store.events(&EventQuery::default()).expect("events");
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    let since = store
+        .events(&EventQuery {
+            since: Some(at(1)),
+            ..Default::default()
+        })
+        .expect("events");
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0].event.kind, EventKind::AssetChanged);
+    let until = store
+        .events(&EventQuery {
+            until: Some(at(1)),
+            ..Default::default()
+        })
+        .expect("events");
+    assert_eq!(until.len(), 2);
+    let other_account = store
+        .events(&EventQuery {
+            account: Some("222222222222".into()),
+            ..Default::default()
+        })
+        .expect("events");
+    assert!(other_account.is_empty());
+    let page = store
+        .events(&EventQuery {
+            limit: 1,
+            before_id: Some(all[0].id),
+            ..Default::default()
+        })
+        .expect("events");
+    assert_eq!(page[0].id, all[1].id);
+}

@@ -245,6 +245,16 @@ struct Content<'a> {
 }
 
 impl Asset {
+    /// The asset as a JSON document without `observed_at`: what versions are
+    /// compared on.
+    pub fn content_document(&self) -> serde_json::Value {
+        let mut doc = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = doc.as_object_mut() {
+            map.remove("observed_at");
+        }
+        doc
+    }
+
     /// The hash of everything but `observed_at`. Object keys are serialised in
     /// sorted order and relationships are hashed sorted, so the hash does not
     /// depend on the order a collector happened to see things in.

@@ -16,6 +16,17 @@ pub enum ChangeKind {
     Changed,
 }
 
+impl ChangeKind {
+    /// The lowercase name shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        }
+    }
+}
+
 /// One changed field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {

@@ -3,6 +3,31 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn names_match_the_serialised_form() {
+        for kind in [
+            EventKind::AssetCreated,
+            EventKind::AssetChanged,
+            EventKind::AssetDeleted,
+            EventKind::FindingOpened,
+            EventKind::FindingResolved,
+            EventKind::FindingReopened,
+            EventKind::FindingMuted,
+            EventKind::FindingUnmuted,
+            EventKind::Notified,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).expect("serialises"),
+                kind.as_str()
+            );
+        }
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +50,23 @@ pub enum EventKind {
     FindingUnmuted,
     /// A notification was delivered for a finding.
     Notified,
+}
+
+impl EventKind {
+    /// The snake_case name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::AssetCreated => "asset_created",
+            EventKind::AssetChanged => "asset_changed",
+            EventKind::AssetDeleted => "asset_deleted",
+            EventKind::FindingOpened => "finding_opened",
+            EventKind::FindingResolved => "finding_resolved",
+            EventKind::FindingReopened => "finding_reopened",
+            EventKind::FindingMuted => "finding_muted",
+            EventKind::FindingUnmuted => "finding_unmuted",
+            EventKind::Notified => "notified",
+        }
+    }
 }
 
 /// One entry on the timeline.

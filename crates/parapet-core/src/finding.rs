@@ -18,6 +18,17 @@ pub enum FindingStatus {
     Reopened,
 }
 
+impl FindingStatus {
+    /// The lowercase name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Resolved => "resolved",
+            FindingStatus::Reopened => "reopened",
+        }
+    }
+}
+
 /// One finding per (rule, asset).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -84,7 +84,8 @@ pub trait Store {
     /// Events matching `query`, newest first.
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// Adds a mute and mutes the findings it covers, with events.
+    /// Adds a mute and mutes the findings it covers, with events; returns
+    /// the mute and how many findings it muted.
     fn add_mute(
         &mut self,
         selector: &MuteSelector,
@@ -92,7 +93,7 @@ pub trait Store {
         author: &str,
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<Mute, StoreError>;
+    ) -> Result<(Mute, usize), StoreError>;
 
     /// Lifts a mute and unmutes its findings, with events.
     fn lift_mute(&mut self, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError>;

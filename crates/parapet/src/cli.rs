@@ -41,6 +41,10 @@ pub struct GlobalArgs {
     /// when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// The database file [default: parapet/parapet.db in the platform's data
+    /// folder, ~/.local/share on Linux].
+    #[arg(long, value_name = "PATH", global = true, env = "PARAPET_DB")]
+    pub db: Option<PathBuf>,
 }
 
 /// Parapet's commands.
@@ -49,9 +53,226 @@ pub enum Command {
     /// List, show, check and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Evaluate rules over assets.
+    /// Evaluate rules over assets and record the results.
     #[command(subcommand)]
     Scan(ScanCommand),
+    /// Inventory history: versions, differences, an asset as it was.
+    #[command(subcommand)]
+    Assets(AssetsCommand),
+    /// Findings: list, show, mute and unmute.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+    /// The event timeline, newest first.
+    Events(EventsArgs),
+    /// Recent scan runs with their scope, status and counts.
+    Scans {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// A point in time: RFC 3339 (`2026-11-29T10:00:00Z`), a date (`2026-11-29`,
+/// midnight UTC), or an age (`90m`, `24h`, `7d`) meaning that long ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When(pub chrono::DateTime<chrono::Utc>);
+
+impl std::str::FromStr for When {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use chrono::{DateTime, NaiveDate, Utc};
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Ok(When(t.with_timezone(&Utc)));
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            return Ok(When(d.and_time(chrono::NaiveTime::MIN).and_utc()));
+        }
+        humantime::parse_duration(s)
+            .ok()
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| When(Utc::now() - d))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a time: give RFC 3339, YYYY-MM-DD, or an age such as 24h or 7d"
+                )
+            })
+    }
+}
+
+/// `parapet assets ...`
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// Every version of an asset, oldest first.
+    History {
+        /// The asset's id (an ARN on AWS).
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The fields that changed between two versions (default: the last two).
+    Diff {
+        /// The asset's id.
+        id: String,
+        /// The older version.
+        #[arg(long)]
+        from: Option<i64>,
+        /// The newer version.
+        #[arg(long)]
+        to: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// An asset as it is, or as it was at a time.
+    Show {
+        /// The asset's id.
+        id: String,
+        /// The time: RFC 3339, YYYY-MM-DD, or an age such as 7d.
+        #[arg(long, value_name = "TIME")]
+        at: Option<When>,
+    },
+}
+
+/// `parapet findings ...`
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// Findings, most severe first; open and reopened by default.
+    List(FindingsListArgs),
+    /// One finding in full, with its latest evaluation and evidence.
+    Show {
+        /// The rule's id.
+        rule: String,
+        /// The asset's id.
+        asset: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Mute the findings a selector covers (give at least one of --rule,
+    /// --asset, --account, --region, --tag). Muted findings are still
+    /// evaluated and kept, and hidden from listings until the mute ends.
+    Mute(MuteArgs),
+    /// Lift a mute.
+    Unmute {
+        /// The mute's number (see `parapet findings mutes`).
+        id: i64,
+    },
+    /// The mutes in force (all with --all).
+    Mutes {
+        /// Include mutes that were lifted or expired.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// Lifecycle statuses to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    /// Failing, never resolved.
+    Open,
+    /// Failing again after a resolution.
+    Reopened,
+    /// Passing after failing.
+    Resolved,
+}
+
+/// `parapet findings list`
+#[derive(Debug, Args)]
+pub struct FindingsListArgs {
+    /// Lifecycle statuses [default: open and reopened].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub status: Vec<StatusFilter>,
+    /// Only this severity or worse.
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<Severity>,
+    /// Which rule, asset and account.
+    #[command(flatten)]
+    pub subject: Subject,
+    /// Show muted findings too.
+    #[arg(long)]
+    pub include_muted: bool,
+    /// How many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// How many to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The rule, asset and account a command is limited to.
+#[derive(Debug, Args)]
+pub struct Subject {
+    /// Only this rule.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only this asset id.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Only assets in this account.
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+/// `parapet findings mute`
+#[derive(Debug, Args)]
+pub struct MuteArgs {
+    /// Which rule, asset (a pattern with `*` here) and account.
+    #[command(flatten)]
+    pub subject: Subject,
+    /// Only findings of assets in this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only findings of assets with this tag, as KEY=VALUE.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Option<String>,
+    /// Why the risk is accepted.
+    #[arg(long)]
+    pub reason: String,
+    /// Who accepts it [default: $USER].
+    #[arg(long)]
+    pub author: Option<String>,
+    /// When the mute ends by itself: a time, or a duration from now such as 30d.
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub expires: Option<String>,
+}
+
+/// `parapet events`
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Which rule, asset and account.
+    #[command(flatten)]
+    pub subject: Subject,
+    /// Only these kinds (asset_created, asset_changed, asset_deleted,
+    /// finding_opened, finding_resolved, finding_reopened, finding_muted,
+    /// finding_unmuted).
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<String>,
+    /// Only events at or after this time (RFC 3339, YYYY-MM-DD, or an age such as 24h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<When>,
+    /// Only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<When>,
+    /// How many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Only events older than this event id, for paging.
+    #[arg(long, value_name = "ID")]
+    pub before: Option<i64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// How to print results.
@@ -126,6 +347,13 @@ pub struct ScanFileArgs {
     /// In the table output, also list the unknown and error results.
     #[arg(long)]
     pub show_undecided: bool,
+    /// Only evaluate: do not record assets, findings and events in the database.
+    #[arg(long)]
+    pub no_store: bool,
+    /// Also count this account as collected, so that its assets missing from
+    /// the file are marked deleted (the accounts in the file always count).
+    #[arg(long = "account", value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
 }
 
 #[cfg(test)]

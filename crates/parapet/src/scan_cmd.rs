@@ -7,10 +7,11 @@ use crate::rules_cmd::{load_rules, report_load_errors};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
-use parapet_core::{Asset, Evaluation, Severity, Status, jsonl};
+use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, Status, jsonl};
 use parapet_rules::Engine;
+use parapet_store::Store;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::BufReader;
 use std::process::ExitCode;
 
@@ -52,6 +53,8 @@ struct ScanReport<'a> {
     rules: usize,
     summary: BTreeMap<Severity, Counts>,
     input_errors: Vec<String>,
+    /// The scan runs written to the database, one per provider.
+    recorded: Vec<ScanRun>,
     results: Vec<ResultView<'a>>,
 }
 
@@ -73,6 +76,60 @@ fn read_assets(args: &ScanFileArgs) -> Result<(Vec<Asset>, Vec<String>)> {
         }
     }
     Ok((assets, errors))
+}
+
+/// Records the scan in the database: one scan run per provider in the file,
+/// whose scope is the accounts in the file (and those given with
+/// `--account`), each written as one transaction.
+fn record(
+    global: &GlobalArgs,
+    args: &ScanFileArgs,
+    assets: &[Asset],
+    evaluations: &[Evaluation],
+    severity: &dyn Fn(&str) -> Severity,
+) -> Result<Vec<ScanRun>> {
+    let mut providers: BTreeMap<Provider, Vec<Asset>> = BTreeMap::new();
+    for asset in assets {
+        providers
+            .entry(asset.provider)
+            .or_default()
+            .push(asset.clone());
+    }
+    if providers.is_empty() && !args.accounts.is_empty() {
+        providers.insert(Provider::Aws, Vec::new());
+    }
+    if providers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut store = crate::db::open(global)?;
+    let source = args.assets.display().to_string();
+    let mut runs = Vec::new();
+    for (provider, assets) in providers {
+        let accounts: BTreeSet<String> = assets
+            .iter()
+            .map(|a| a.account.clone())
+            .chain(args.accounts.iter().cloned())
+            .collect();
+        let scope = Scope {
+            provider,
+            accounts: accounts.into_iter().collect(),
+            regions: None,
+            resource_types: None,
+        };
+        let ids: HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
+        let evaluations: Vec<Evaluation> = evaluations
+            .iter()
+            .filter(|e| ids.contains(&*e.asset_id))
+            .cloned()
+            .collect();
+        let started = Utc::now();
+        let id = store.begin_scan(&scope, &source, started)?;
+        let output = store
+            .finish_scan(id, &assets, &evaluations, severity, &[], Utc::now())
+            .with_context(|| format!("recording scan {id} in {}", store.path().display()))?;
+        runs.push(output.scan);
+    }
+    Ok(runs)
 }
 
 /// Runs `parapet scan file`.
@@ -120,6 +177,16 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
             .then(a.evaluation.rule_id.cmp(&b.evaluation.rule_id))
             .then(a.evaluation.asset_id.cmp(&b.evaluation.asset_id))
     });
+    let recorded = if args.no_store {
+        Vec::new()
+    } else {
+        record(global, args, &assets, &evaluations, &|rule: &str| {
+            severity
+                .get(rule)
+                .copied()
+                .unwrap_or(Severity::Informational)
+        })?
+    };
     let threshold_met = args.fail_on.is_some_and(|threshold| {
         results
             .iter()
@@ -137,17 +204,34 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
                 rules: engine.rules().len(),
                 summary,
                 input_errors: input_errors.clone(),
+                recorded: recorded.clone(),
                 results,
             })?;
         }
-        Format::Table => print_tables(
-            &summary,
-            &results,
-            assets.len(),
-            engine.rules().len(),
-            args.show_undecided,
-            style,
-        ),
+        Format::Table => {
+            print_tables(
+                &summary,
+                &results,
+                assets.len(),
+                engine.rules().len(),
+                args.show_undecided,
+                style,
+            );
+            for run in &recorded {
+                let c = &run.counts;
+                println!(
+                    "Recorded scan {}: {} assets ({} new, {} changed, {} deleted); findings {} opened, {} resolved, {} reopened.",
+                    run.id,
+                    c.assets,
+                    c.created,
+                    c.changed,
+                    c.deleted,
+                    c.opened,
+                    c.resolved,
+                    c.reopened
+                );
+            }
+        }
     }
     Ok(if rules_failed || !input_errors.is_empty() {
         ExitCode::from(EXIT_ERROR)

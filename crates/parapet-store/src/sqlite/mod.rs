@@ -196,15 +196,6 @@ fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Resul
     Ok(())
 }
 
-/// An asset's document without its observation time, for diffs.
-fn content_document(asset: &Asset) -> serde_json::Value {
-    let mut doc = serde_json::to_value(asset).unwrap_or_default();
-    if let Some(map) = doc.as_object_mut() {
-        map.remove("observed_at");
-    }
-    doc
-}
-
 fn read_mutes(
     conn: &Connection,
     path: &Path,
@@ -555,7 +546,7 @@ impl Store for SqliteStore {
                             .at(path)?;
                         let old: Asset = decode(path, &old_doc, "asset version")?;
                         let changes: Vec<serde_json::Value> =
-                            diff(&content_document(&old), &content_document(asset))
+                            diff(&old.content_document(), &asset.content_document())
                                 .into_iter()
                                 .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
                                 .collect();
@@ -1055,7 +1046,7 @@ impl Store for SqliteStore {
         author: &str,
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<Mute, StoreError> {
+    ) -> Result<(Mute, usize), StoreError> {
         if selector.is_empty() {
             return Err(StoreError::Invalid(
                 "a mute needs at least one of: rule, asset, account, region, tag".to_owned(),
@@ -1084,10 +1075,12 @@ impl Store for SqliteStore {
             expires_at,
             lifted_at: None,
         };
+        let mut muted = 0;
         for candidate in mute_candidates(&tx, path, None)? {
             if !mute.selector.matches(&candidate.target()) {
                 continue;
             }
+            muted += 1;
             set_muted_by(&tx, path, &candidate, Some(mute.id))?;
             append_event(
                 &tx,
@@ -1104,7 +1097,7 @@ impl Store for SqliteStore {
             )?;
         }
         tx.commit().at(path)?;
-        Ok(mute)
+        Ok((mute, muted))
     }
 
     fn lift_mute(&mut self, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError> {

@@ -43,7 +43,7 @@ fn a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated() {
         tag: Some(("env".into(), "dev".into())),
         ..Default::default()
     };
-    let mute = store
+    let (mute, muted) = store
         .add_mute(
             &selector,
             "dev buckets are scratch space",
@@ -52,6 +52,7 @@ fn a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated() {
             at(1),
         )
         .expect("mute");
+    assert_eq!(muted, 1);
     assert_eq!(visible(&store), vec!["arn:aws:s3:::prod-data"]);
     let all = store
         .findings(&FindingQuery {

@@ -5,6 +5,8 @@
 mod rules;
 /// `parapet scan file`.
 mod scan;
+/// The database: scans recorded, history, findings, events, mutes.
+mod store;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -28,12 +30,20 @@ pub fn rule_fixtures(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `parapet` with `args`, without colour settings from the caller.
+/// Runs `parapet` with `args` on a database of its own, without the
+/// caller's colour and rule settings.
 pub fn parapet(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    parapet_with_db(&dir.path().join("parapet.db"), args)
+}
+
+/// Runs `parapet` with `args` on the database `db`.
+pub fn parapet_with_db(db: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_parapet"))
         .args(args)
         .env_remove("NO_COLOR")
         .env_remove("PARAPET_RULES")
+        .env("PARAPET_DB", db)
         .output()
         .expect("parapet runs")
 }

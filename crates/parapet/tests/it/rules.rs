@@ -120,7 +120,8 @@ fn on_a_terminal(args: &str, no_color: Option<&str>) -> String {
             "/dev/null",
         ])
         .env_remove("NO_COLOR")
-        .env_remove("PARAPET_RULES");
+        .env_remove("PARAPET_RULES")
+        .env("PARAPET_DB", "/nonexistent/never-opened.db");
     if let Some(value) = no_color {
         command.env("NO_COLOR", value);
     }

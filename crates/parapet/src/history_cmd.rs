@@ -1,0 +1,182 @@
+//! `parapet assets history|diff|show`, `parapet events` and `parapet scans`.
+
+use crate::cli::{AssetsCommand, EventsArgs, Format, GlobalArgs};
+use crate::output::{Style, print_json};
+use anyhow::{Result, bail};
+use comfy_table::Cell;
+use parapet_core::EventKind;
+use parapet_core::diff::diff;
+use parapet_store::{EventQuery, Store};
+use std::process::ExitCode;
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Runs a `parapet assets` command.
+pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) -> Result<ExitCode> {
+    let store = crate::db::open(global)?;
+    match command {
+        AssetsCommand::History { id, format } => {
+            let history = store.asset_history(id)?;
+            if history.is_empty() {
+                bail!("no asset `{id}` in {}", store.path().display());
+            }
+            match format {
+                Format::Json => print_json(&history)?,
+                Format::Table => {
+                    let mut table =
+                        style.table(&["version", "observed", "content hash", "deleted"]);
+                    for v in &history {
+                        table.add_row(vec![
+                            Cell::new(v.version),
+                            Cell::new(time(v.observed_at)),
+                            Cell::new(&v.content_hash.to_string()[..16]),
+                            Cell::new(v.deleted_at.map(time).unwrap_or_default()),
+                        ]);
+                    }
+                    println!("{table}");
+                }
+            }
+        }
+        AssetsCommand::Diff {
+            id,
+            from,
+            to,
+            format,
+        } => {
+            let history = store.asset_history(id)?;
+            if history.is_empty() {
+                bail!("no asset `{id}` in {}", store.path().display());
+            }
+            let newest = history.len() as i64;
+            let to = to.unwrap_or(newest);
+            let from = from.unwrap_or(to - 1);
+            let pick = |v: i64| {
+                history.iter().find(|h| h.version == v).ok_or_else(|| {
+                    anyhow::anyhow!("asset `{id}` has no version {v} (versions 1 to {newest})")
+                })
+            };
+            if from < 1 {
+                bail!("asset `{id}` has only one version: nothing to compare");
+            }
+            let (old, new) = (pick(from)?, pick(to)?);
+            let changes = diff(&old.asset.content_document(), &new.asset.content_document());
+            match format {
+                Format::Json => print_json(&changes)?,
+                Format::Table => {
+                    println!(
+                        "{id}: version {from} ({}) to version {to} ({})",
+                        time(old.observed_at),
+                        time(new.observed_at)
+                    );
+                    let mut table = style.table(&["change", "path", "before", "after"]);
+                    for c in &changes {
+                        let show = |v: &Option<serde_json::Value>| {
+                            v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+                        };
+                        table.add_row(vec![
+                            Cell::new(c.kind.as_str()),
+                            Cell::new(&c.path),
+                            Cell::new(show(&c.old)),
+                            Cell::new(show(&c.new)),
+                        ]);
+                    }
+                    println!("{table}");
+                    println!("{} fields changed", changes.len());
+                }
+            }
+        }
+        AssetsCommand::Show { id, at } => {
+            let Some(version) = store.asset_at(id, at.map(|w| w.0))? else {
+                match at {
+                    Some(at) => bail!("asset `{id}` did not exist at {}", time(at.0)),
+                    None => bail!("no asset `{id}` in {}", store.path().display()),
+                }
+            };
+            print_json(&version)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `parapet events`.
+pub fn run_events(global: &GlobalArgs, args: &EventsArgs, style: Style) -> Result<ExitCode> {
+    let store = crate::db::open(global)?;
+    let kinds = args
+        .kind
+        .iter()
+        .map(|k| {
+            serde_json::from_value::<EventKind>(serde_json::Value::String(k.clone())).map_err(
+                |_| anyhow::anyhow!("`{k}` is not an event kind (see `parapet events --help`)"),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let events = store.events(&EventQuery {
+        asset_id: args.subject.asset.clone(),
+        account: args.subject.account.clone(),
+        rule_id: args.subject.rule.clone(),
+        kinds,
+        since: args.since.map(|w| w.0),
+        until: args.until.map(|w| w.0),
+        before_id: args.before,
+        limit: args.limit,
+    })?;
+    match args.format {
+        Format::Json => print_json(&events)?,
+        Format::Table => {
+            let mut table = style.table(&["id", "at", "kind", "asset", "rule", "detail"]);
+            for e in &events {
+                table.add_row(vec![
+                    Cell::new(e.id),
+                    Cell::new(time(e.event.at)),
+                    Cell::new(e.event.kind.as_str()),
+                    Cell::new(&e.event.asset_id),
+                    Cell::new(e.event.rule_id.clone().unwrap_or_default()),
+                    Cell::new(e.event.detail.to_string()),
+                ]);
+            }
+            println!("{table}");
+            println!("{} events", events.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `parapet scans`.
+pub fn run_scans(
+    global: &GlobalArgs,
+    limit: usize,
+    format: Format,
+    style: Style,
+) -> Result<ExitCode> {
+    let store = crate::db::open(global)?;
+    let scans = store.scans(limit)?;
+    match format {
+        Format::Json => print_json(&scans)?,
+        Format::Table => {
+            let mut table = style.table(&[
+                "id", "started", "status", "source", "accounts", "assets", "created", "changed",
+                "deleted", "opened", "resolved", "errors",
+            ]);
+            for s in &scans {
+                table.add_row(vec![
+                    Cell::new(s.id),
+                    Cell::new(time(s.started_at)),
+                    Cell::new(s.status.as_str()),
+                    Cell::new(&s.source),
+                    Cell::new(s.scope.accounts.join(", ")),
+                    Cell::new(s.counts.assets),
+                    Cell::new(s.counts.created),
+                    Cell::new(s.counts.changed),
+                    Cell::new(s.counts.deleted),
+                    Cell::new(s.counts.opened + s.counts.reopened),
+                    Cell::new(s.counts.resolved),
+                    Cell::new(s.errors.len()),
+                ]);
+            }
+            println!("{table}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,6 +1,8 @@
 //! Integration tests of the `parapet` binary: run as a user would, on
 //! fixture files.
 
+/// Scans killed with SIGKILL at many points leave a consistent database.
+mod atomicity;
 /// `parapet rules ...`.
 mod rules;
 /// `parapet scan file`.

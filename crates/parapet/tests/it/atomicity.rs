@@ -15,10 +15,10 @@ const TRIALS: u32 = 24;
 fn estate(dir: &Path, variant: usize) -> PathBuf {
     let mut lines = Vec::with_capacity(ASSETS);
     for n in 0..ASSETS {
-        if (n + variant) % 13 == 0 {
+        if (n + variant).is_multiple_of(13) {
             continue;
         }
-        let flip = (n + variant) % 5 == 0;
+        let flip = (n + variant).is_multiple_of(5);
         let doc = if n % 2 == 0 {
             json!({
                 "id": format!("arn:aws:s3:::bucket-{n}"), "provider": "aws", "account": "111111111111",
@@ -66,12 +66,13 @@ fn scan_to_completion(db: &Path, file: &Path) -> Duration {
     started.elapsed()
 }
 
+/// Current assets (id to content hash, `None` when deleted or unknown) and
+/// the (rule, asset) pairs that fail now.
+type CurrentState = (BTreeMap<String, Option<String>>, BTreeSet<(String, String)>);
+
 /// What must be the same after the same last complete scan: current
 /// assets and the findings that fail now.
-fn current_state(
-    store: &SqliteStore,
-    files: &[PathBuf],
-) -> (BTreeMap<String, Option<String>>, BTreeSet<(String, String)>) {
+fn current_state(store: &SqliteStore, files: &[PathBuf]) -> CurrentState {
     let mut assets = BTreeMap::new();
     for file in files {
         for line in std::fs::read_to_string(file).expect("estate").lines() {

@@ -111,6 +111,13 @@ pub struct Relationship {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContentHash(pub [u8; 32]);
 
+impl ContentHash {
+    /// The SHA-256 of `content`.
+    pub fn of(content: &[u8]) -> ContentHash {
+        ContentHash(Sha256::digest(content).into())
+    }
+}
+
 impl fmt::Display for ContentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))
@@ -245,23 +252,8 @@ struct Content<'a> {
 }
 
 impl Asset {
-    /// The asset as a JSON document without `observed_at`: what versions are
-    /// compared on.
-    pub fn content_document(&self) -> serde_json::Value {
-        let mut doc = serde_json::to_value(self).unwrap_or_default();
-        if let Some(map) = doc.as_object_mut() {
-            map.remove("observed_at");
-        }
-        doc
-    }
-
-    /// The hash of everything but `observed_at`. Object keys are serialised in
-    /// sorted order and relationships are hashed sorted, so the hash does not
-    /// depend on the order a collector happened to see things in.
-    pub fn content_hash(&self) -> ContentHash {
-        let mut relationships = self.relationships.clone();
-        relationships.sort();
-        let content = Content {
+    fn content<'a>(&'a self, relationships: &'a [Relationship]) -> Content<'a> {
+        Content {
             id: &self.id,
             provider: self.provider,
             account: &self.account,
@@ -270,15 +262,35 @@ impl Asset {
             name: &self.name,
             tags: &self.tags,
             config: &self.config,
-            relationships: &relationships,
+            relationships,
             unknown: &self.unknown,
-        };
-        let mut hasher = Sha256::new();
-        // Serialising plain data into a Vec cannot fail.
-        if let Ok(bytes) = serde_json::to_vec(&content) {
-            hasher.update(bytes);
         }
-        ContentHash(hasher.finalize().into())
+    }
+
+    fn sorted_relationships(&self) -> Vec<Relationship> {
+        let mut relationships = self.relationships.clone();
+        relationships.sort();
+        relationships
+    }
+
+    /// The asset as a JSON document without `observed_at`, with its
+    /// relationships sorted: what versions are compared on.
+    pub fn content_document(&self) -> serde_json::Value {
+        // Plain data always converts to a JSON value.
+        serde_json::to_value(self.content(&self.sorted_relationships())).unwrap_or_default()
+    }
+
+    /// [`Asset::content_document`] as compact JSON text, written in one
+    /// pass: what the content hash covers and what the store keeps. Object
+    /// keys of the configuration come out sorted, so the text does not depend
+    /// on the order a collector happened to see things in.
+    pub fn content_text(&self) -> String {
+        serde_json::to_string(&self.content(&self.sorted_relationships())).unwrap_or_default()
+    }
+
+    /// The hash of everything but `observed_at`: of [`Asset::content_text`].
+    pub fn content_hash(&self) -> ContentHash {
+        ContentHash::of(self.content_text().as_bytes())
     }
 }
 

@@ -55,14 +55,6 @@ fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-/// An enum's serde name (`open`, `asset_created`), as stored.
-fn name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn severity_number(severity: Severity) -> i64 {
     match severity {
         Severity::Informational => 0,
@@ -98,7 +90,13 @@ impl SqliteStore {
         let conn = Connection::open(path).at(path)?;
         conn.busy_timeout(Duration::from_secs(10)).at(path)?;
         conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
+        // In WAL mode NORMAL loses no committed transaction when the process
+        // dies (only, at worst, the last ones on power loss).
         conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+        // A scan of a large account writes far more than the default 2 MB
+        // page cache holds.
+        conn.pragma_update(None, "cache_size", -65536).at(path)?;
+        conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
         let mut store = SqliteStore {
             conn,
             path: path.to_owned(),
@@ -184,7 +182,7 @@ fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Resul
     .and_then(|mut stmt| {
         stmt.execute(params![
             ms(event.at),
-            name(&event.kind),
+            event.kind.as_str(),
             event.asset_id,
             event.account,
             event.rule_id,
@@ -365,6 +363,16 @@ fn expire(tx: &Transaction<'_>, path: &Path, now: DateTime<Utc>) -> Result<Vec<M
     Ok(ended)
 }
 
+/// What the store knows of an asset when a scan starts.
+struct Known {
+    content_hash: String,
+    version: i64,
+    deleted_at: Option<i64>,
+    account: String,
+    region: String,
+    resource_type: String,
+}
+
 /// The previous state of a finding.
 struct PreviousFinding {
     status: Option<FindingStatus>,
@@ -463,6 +471,36 @@ impl Store for SqliteStore {
             .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
             .at(path)?;
 
+        // What the store knows of the scope's accounts, read in one pass
+        // rather than asset by asset.
+        let mut known: HashMap<String, Known> = HashMap::new();
+        for account in &scan.scope.accounts {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT id, content_hash, version, deleted_at, region, resource_type FROM assets WHERE provider = ?1 AND account = ?2",
+                )
+                .at(path)?;
+            let rows = stmt
+                .query_map(params![scan.scope.provider.as_str(), account], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Known {
+                            content_hash: r.get(1)?,
+                            version: r.get(2)?,
+                            deleted_at: r.get(3)?,
+                            account: account.clone(),
+                            region: r.get(4)?,
+                            resource_type: r.get(5)?,
+                        },
+                    ))
+                })
+                .at(path)?;
+            for row in rows {
+                let (id, k) = row.at(path)?;
+                known.insert(id, k);
+            }
+        }
+
         // Assets: new, changed, recreated, or only seen again.
         let mut by_id: HashMap<&str, &Asset> = HashMap::with_capacity(assets.len());
         for asset in assets {
@@ -474,22 +512,18 @@ impl Store for SqliteStore {
             }
             by_id.insert(&asset.id, asset);
             counts.assets += 1;
-            let hash = asset.content_hash().to_string();
-            let current: Option<(String, i64, Option<i64>)> = tx
-                .prepare_cached(
-                    "SELECT content_hash, version, deleted_at FROM assets WHERE id = ?1",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![asset.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        .optional()
-                })
-                .at(path)?;
+            // One serialisation serves the hash and the stored version.
+            let text = asset.content_text();
+            let hash = ContentHash::of(text.as_bytes()).to_string();
+            let current = known
+                .get(asset.id.as_str())
+                .map(|k| (k.content_hash.clone(), k.version, k.deleted_at));
             let observed = ms(asset.observed_at);
             let insert_version = |version: i64| -> Result<(), StoreError> {
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .and_then(|mut s| s.execute(params![asset.id, version, hash, observed, encode(asset)]))
+                .and_then(|mut s| s.execute(params![asset.id, version, hash, observed, text]))
                 .at(path)?;
                 Ok(())
             };
@@ -544,12 +578,13 @@ impl Store for SqliteStore {
                             .prepare_cached("SELECT document FROM asset_versions WHERE asset_id = ?1 AND version = ?2")
                             .and_then(|mut s| s.query_row(params![asset.id, version], |r| r.get(0)))
                             .at(path)?;
-                        let old: Asset = decode(path, &old_doc, "asset version")?;
-                        let changes: Vec<serde_json::Value> =
-                            diff(&old.content_document(), &asset.content_document())
-                                .into_iter()
-                                .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
-                                .collect();
+                        // The stored document, read as plain JSON: it was checked
+                        // when it was written.
+                        let old: serde_json::Value = decode(path, &old_doc, "asset version")?;
+                        let changes: Vec<serde_json::Value> = diff(&old, &asset.content_document())
+                            .into_iter()
+                            .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
+                            .collect();
                         detail["changes"] = serde_json::Value::Array(changes);
                         insert_version(new_version)?;
                     }
@@ -574,40 +609,24 @@ impl Store for SqliteStore {
 
         // Deletions: assets of the scope this complete collection did not see,
         // except where a collection error covers them.
-        let mut unseen: Vec<(String, String)> = Vec::new();
-        for account in &scan.scope.accounts {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT id, region, resource_type FROM assets WHERE deleted_at IS NULL AND provider = ?1 AND account = ?2",
-                )
-                .at(path)?;
-            let rows = stmt
-                .query_map(params![scan.scope.provider.as_str(), account], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
-                .at(path)?;
-            for row in rows {
-                let (id, region, resource_type) = row.at(path)?;
-                if by_id.contains_key(id.as_str())
-                    || !scan.scope.contains_parts(
+        let mut unseen: Vec<(String, String)> = known
+            .iter()
+            .filter(|(id, k)| {
+                k.deleted_at.is_none()
+                    && !by_id.contains_key(id.as_str())
+                    && scan.scope.contains_parts(
                         scan.scope.provider,
-                        account,
-                        &region,
-                        &resource_type,
+                        &k.account,
+                        &k.region,
+                        &k.resource_type,
                     )
-                    || errors
+                    && !errors
                         .iter()
-                        .any(|e| e.covers(account, &region, &resource_type))
-                {
-                    continue;
-                }
-                unseen.push((id, account.clone()));
-            }
-        }
+                        .any(|e| e.covers(&k.account, &k.region, &k.resource_type))
+            })
+            .map(|(id, k)| (id.clone(), k.account.clone()))
+            .collect();
+        unseen.sort();
         for (id, account) in &unseen {
             tx.execute(
                 "UPDATE assets SET deleted_at = ?1 WHERE id = ?2",
@@ -766,7 +785,7 @@ impl Store for SqliteStore {
                     asset.region,
                     asset.resource_type.as_str(),
                     severity_number(rule_severity),
-                    status.map(|s| name(&s)),
+                    status.map(FindingStatus::as_str),
                     first_seen,
                     ms(now),
                     resolved_at,
@@ -854,7 +873,7 @@ impl Store for SqliteStore {
         rows.into_iter()
             .enumerate()
             .map(|(i, (version, hash, observed, document))| {
-                let asset: Asset = self.decode(&document, "asset version")?;
+                let asset = read_version(&self.path, &document, observed)?;
                 Ok(AssetVersion {
                     version,
                     content_hash: parse_hash(&hash).unwrap_or_else(|| asset.content_hash()),
@@ -900,7 +919,7 @@ impl Store for SqliteStore {
             .at(&self.path)?
             .flatten()
             .filter(|d| *d <= at_ms);
-        let asset: Asset = self.decode(&document, "asset version")?;
+        let asset = read_version(&self.path, &document, observed)?;
         Ok(Some(AssetVersion {
             version,
             content_hash: parse_hash(&hash).unwrap_or_else(|| asset.content_hash()),
@@ -920,7 +939,7 @@ impl Store for SqliteStore {
             sql.push_str(" AND status IN (");
             for (i, status) in query.statuses.iter().enumerate() {
                 sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(SqlValue::Text(name(status)));
+                args.push(SqlValue::Text(status.as_str().to_owned()));
             }
             sql.push(')');
         }
@@ -981,7 +1000,7 @@ impl Store for SqliteStore {
             sql.push_str(" AND kind IN (");
             for (i, kind) in query.kinds.iter().enumerate() {
                 sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(SqlValue::Text(name(kind)));
+                args.push(SqlValue::Text(kind.as_str().to_owned()));
             }
             sql.push(')');
         }
@@ -1135,6 +1154,23 @@ impl Store for SqliteStore {
     fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError> {
         read_mutes(&self.conn, &self.path, include_lifted)
     }
+}
+
+/// An asset from a stored version: its content document and the time it
+/// was observed.
+fn read_version(path: &Path, document: &str, observed: i64) -> Result<Asset, StoreError> {
+    let mut doc: serde_json::Value = decode(path, document, "asset version")?;
+    if let Some(map) = doc.as_object_mut() {
+        map.insert(
+            "observed_at".to_owned(),
+            serde_json::to_value(time(observed)).unwrap_or_default(),
+        );
+    }
+    serde_json::from_value(doc).map_err(|source| StoreError::Corrupt {
+        path: path.to_owned(),
+        what: "asset version",
+        source,
+    })
 }
 
 fn parse_hash(text: &str) -> Option<ContentHash> {

@@ -26,16 +26,18 @@ CREATE TABLE assets (
     deleted_at     INTEGER
 ) WITHOUT ROWID;
 
-CREATE INDEX assets_scope ON assets (provider, account, resource_type, region) WHERE deleted_at IS NULL;
+CREATE INDEX assets_account ON assets (provider, account);
 
+-- A rowid table: documents are large, and appending is cheap.
 CREATE TABLE asset_versions (
     asset_id       TEXT    NOT NULL,
     version        INTEGER NOT NULL,
     content_hash   TEXT    NOT NULL,
     observed_at    INTEGER NOT NULL,
-    document       TEXT    NOT NULL,          -- JSON: parapet_core::Asset
-    PRIMARY KEY (asset_id, version)
-) WITHOUT ROWID;
+    document       TEXT    NOT NULL           -- JSON: parapet_core::Asset
+);
+
+CREATE UNIQUE INDEX asset_versions_key ON asset_versions (asset_id, version);
 
 CREATE TABLE findings (
     rule_id        TEXT    NOT NULL,

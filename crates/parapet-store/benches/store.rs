@@ -1,0 +1,256 @@
+//! Store throughput and query latency.
+//!
+//! First prints asset upserts per second for new, unchanged and changed
+//! assets (one scan of 100,000 assets each), then builds a database of
+//! 1,000,000 assets with findings and events (`PARAPET_BENCH_ASSETS`
+//! overrides the size) and lets divan time the queries the CLI makes, each
+//! for one page of results. Run with
+//! `cargo bench -p parapet-store --bench store`.
+
+use chrono::{DateTime, Duration, Utc};
+use parapet_core::{Asset, Evaluation, FindingStatus, Provider, Scope, Severity, Status};
+use parapet_store::{EventQuery, FindingQuery, SqliteStore, Store};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+const UPSERT_BATCH: usize = 100_000;
+const RULE: &str = "aws-s3-bucket-versioning-enabled";
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .expect("fixed time")
+        .with_timezone(&Utc)
+}
+
+fn asset(n: usize, generation: usize, observed: DateTime<Utc>) -> Asset {
+    serde_json::from_value(json!({
+        "id": format!("arn:aws:s3:::bucket-{n:07}"), "provider": "aws", "account": "111111111111",
+        "region": "eu-west-1", "resource_type": "AWS::S3::Bucket", "name": format!("bucket-{n:07}"),
+        "tags": {"owner": "team-a", "env": "prod"},
+        "config": {
+            "Name": format!("bucket-{n:07}"),
+            "Versioning": {"Status": if (n + generation).is_multiple_of(2) { "Enabled" } else { "Suspended" }},
+            "Logging": null, "Policy": null,
+            "PublicAccessBlock": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true},
+            "Acl": {"Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": "abc"}, "Permission": "FULL_CONTROL"}]}
+        },
+        "observed_at": observed.to_rfc3339()
+    }))
+    .expect("valid asset")
+}
+
+fn estate(size: usize, generation: usize, observed: DateTime<Utc>) -> Vec<Asset> {
+    (0..size).map(|n| asset(n, generation, observed)).collect()
+}
+
+fn evaluations(assets: &[Asset]) -> Vec<Evaluation> {
+    assets
+        .iter()
+        .map(|a| {
+            let failing = a.config["Versioning"]["Status"] != "Enabled";
+            Evaluation {
+                rule_id: RULE.into(),
+                asset_id: a.id.as_str().into(),
+                status: if failing { Status::Fail } else { Status::Pass },
+                message: if failing {
+                    "S3 buckets have versioning enabled".into()
+                } else {
+                    "".into()
+                },
+                evidence: if failing {
+                    BTreeMap::from([(
+                        "config.Versioning.Status".to_owned(),
+                        a.config["Versioning"]["Status"].clone(),
+                    )])
+                } else {
+                    BTreeMap::new()
+                },
+            }
+        })
+        .collect()
+}
+
+fn scope() -> Scope {
+    Scope {
+        provider: Provider::Aws,
+        accounts: vec!["111111111111".into()],
+        regions: None,
+        resource_types: None,
+    }
+}
+
+fn scan(
+    store: &mut SqliteStore,
+    assets: &[Asset],
+    evaluations: &[Evaluation],
+    when: DateTime<Utc>,
+) -> f64 {
+    let started = Instant::now();
+    let id = store.begin_scan(&scope(), "bench", when).expect("begin");
+    store
+        .finish_scan(id, assets, evaluations, &|_| Severity::Medium, &[], when)
+        .expect("finish");
+    started.elapsed().as_secs_f64()
+}
+
+fn report_upserts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open(&dir.path().join("upserts.db")).expect("open");
+    let n = UPSERT_BATCH;
+    let first = estate(n, 0, t0());
+    let new = scan(&mut store, &first, &[], t0());
+    let same = estate(n, 0, t0() + Duration::hours(1));
+    let unchanged = scan(&mut store, &same, &[], t0() + Duration::hours(1));
+    let changed_assets = estate(n, 1, t0() + Duration::hours(2));
+    let changed = scan(&mut store, &changed_assets, &[], t0() + Duration::hours(2));
+    let with_findings = estate(n, 0, t0() + Duration::hours(3));
+    let evals = evaluations(&with_findings);
+    let evaluated = scan(
+        &mut store,
+        &with_findings,
+        &evals,
+        t0() + Duration::hours(3),
+    );
+    println!("asset upserts per second, one scan of {n} assets each (one transaction):");
+    println!("  new:       {:>9.0}/s", n as f64 / new);
+    println!("  unchanged: {:>9.0}/s", n as f64 / unchanged);
+    println!(
+        "  changed:   {:>9.0}/s (a new version, a diff and an event each)",
+        n as f64 / changed
+    );
+    println!(
+        "  changed, with one evaluation each: {:>9.0} assets/s",
+        n as f64 / evaluated
+    );
+}
+
+/// A database of many assets with three scans of history, findings and
+/// events, built once.
+static BIG: LazyLock<Mutex<(tempfile::TempDir, SqliteStore)>> = LazyLock::new(|| {
+    let size: usize = std::env::var("PARAPET_BENCH_ASSETS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open(&dir.path().join("big.db")).expect("open");
+    let started = Instant::now();
+    for generation in 0..3 {
+        let when = t0() + Duration::days(generation as i64);
+        let assets = estate(size, generation, when);
+        let evals = evaluations(&assets);
+        scan(&mut store, &assets, &evals, when);
+    }
+    let events = store
+        .events(&EventQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .expect("events")
+        .first()
+        .map_or(0, |e| e.id);
+    println!(
+        "built a database of {size} assets, 3 scans, {events} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Mutex::new((dir, store))
+});
+
+fn main() {
+    report_upserts();
+    LazyLock::force(&BIG);
+    divan::main();
+}
+
+#[divan::bench(sample_count = 50)]
+fn assets_history() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .asset_history("arn:aws:s3:::bucket-0123456")
+        .expect("history")
+        .len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn assets_show_at() -> bool {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .asset_at(
+            "arn:aws:s3:::bucket-0123456",
+            Some(t0() + Duration::hours(36)),
+        )
+        .expect("asset")
+        .is_some()
+}
+
+#[divan::bench(sample_count = 50)]
+fn findings_list_first_page() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .findings(&FindingQuery::default())
+        .expect("findings")
+        .len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn findings_list_deep_page() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .findings(&FindingQuery {
+            statuses: vec![
+                FindingStatus::Open,
+                FindingStatus::Reopened,
+                FindingStatus::Resolved,
+            ],
+            offset: 100_000,
+            ..Default::default()
+        })
+        .expect("findings")
+        .len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn findings_of_one_rule_and_severity() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .findings(&FindingQuery {
+            rule_id: Some(RULE.into()),
+            min_severity: Some(Severity::Medium),
+            ..Default::default()
+        })
+        .expect("findings")
+        .len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn events_first_page() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1.events(&EventQuery::default()).expect("events").len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn events_of_one_asset() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .events(&EventQuery {
+            asset_id: Some("arn:aws:s3:::bucket-0123456".into()),
+            ..Default::default()
+        })
+        .expect("events")
+        .len()
+}
+
+#[divan::bench(sample_count = 50)]
+fn events_of_one_kind_in_a_day() -> usize {
+    let big = BIG.lock().expect("lock");
+    big.1
+        .events(&EventQuery {
+            kinds: vec![parapet_core::EventKind::FindingOpened],
+            since: Some(t0() + Duration::days(1)),
+            until: Some(t0() + Duration::days(2)),
+            ..Default::default()
+        })
+        .expect("events")
+        .len()
+}

@@ -194,8 +194,13 @@ fn findings_list_first_page() -> usize {
 }
 
 #[divan::bench(sample_count = 50)]
-fn findings_list_deep_page() -> usize {
+fn findings_list_deep_page_by_cursor() -> usize {
     let big = BIG.lock().expect("lock");
+    let after = parapet_store::FindingCursor {
+        severity: Severity::Medium,
+        rule_id: RULE.into(),
+        asset_id: "arn:aws:s3:::bucket-0500000".into(),
+    };
     big.1
         .findings(&FindingQuery {
             statuses: vec![
@@ -203,7 +208,7 @@ fn findings_list_deep_page() -> usize {
                 FindingStatus::Reopened,
                 FindingStatus::Resolved,
             ],
-            offset: 100_000,
+            after: Some(after),
             ..Default::default()
         })
         .expect("findings")

@@ -15,7 +15,9 @@ pub mod query;
 pub mod sqlite;
 
 pub use error::StoreError;
-pub use query::{AssetVersion, EventQuery, FindingQuery, FindingRecord, ScanOutput, StoredEvent};
+pub use query::{
+    AssetVersion, EventQuery, FindingCursor, FindingQuery, FindingRecord, ScanOutput, StoredEvent,
+};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};

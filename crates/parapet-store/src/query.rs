@@ -78,8 +78,33 @@ pub struct FindingQuery {
     pub include_muted: bool,
     /// How many to return.
     pub limit: usize,
-    /// How many to skip, for paging.
+    /// How many to skip, for paging; prefer `after` for deep pages.
     pub offset: usize,
+    /// Only findings after this one in listing order (most severe first,
+    /// then by rule and asset): the last of the previous page.
+    pub after: Option<FindingCursor>,
+}
+
+/// A position in the findings listing order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingCursor {
+    /// The severity of the last finding seen.
+    pub severity: Severity,
+    /// Its rule.
+    pub rule_id: String,
+    /// Its asset.
+    pub asset_id: String,
+}
+
+impl FindingRecord {
+    /// The cursor that continues a listing after this finding.
+    pub fn cursor(&self) -> FindingCursor {
+        FindingCursor {
+            severity: self.severity,
+            rule_id: self.rule_id.clone(),
+            asset_id: self.asset_id.clone(),
+        }
+    }
 }
 
 impl Default for FindingQuery {
@@ -93,6 +118,7 @@ impl Default for FindingQuery {
             include_muted: false,
             limit: 100,
             offset: 0,
+            after: None,
         }
     }
 }

@@ -205,6 +205,10 @@ pub struct FindingsListArgs {
     /// How many to skip.
     #[arg(long, default_value_t = 0)]
     pub offset: usize,
+    /// Continue after this finding, as SEVERITY/RULE/ASSET (the table ends
+    /// with the cursor of the next page).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

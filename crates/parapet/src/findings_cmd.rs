@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_core::{FindingStatus, MuteSelector};
-use parapet_store::{FindingQuery, Store};
+use parapet_store::{FindingCursor, FindingQuery, Store};
 use std::process::ExitCode;
 
 fn time(t: chrono::DateTime<Utc>) -> String {
@@ -139,6 +139,7 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
         include_muted: args.include_muted,
         limit: args.limit,
         offset: args.offset,
+        after: args.after.as_deref().map(parse_cursor).transpose()?,
     })?;
     match args.format {
         Format::Json => print_json(&findings)?,
@@ -164,10 +165,37 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
                 ]);
             }
             println!("{table}");
-            println!("{} findings", findings.len());
+            match findings.last() {
+                Some(last) if findings.len() == args.limit => {
+                    let c = last.cursor();
+                    println!(
+                        "{} findings; next page: --after '{}/{}/{}'",
+                        findings.len(),
+                        c.severity,
+                        c.rule_id,
+                        c.asset_id
+                    );
+                }
+                _ => println!("{} findings", findings.len()),
+            }
         }
     }
     Ok(())
+}
+
+/// Reads a cursor written as SEVERITY/RULE/ASSET (the asset may contain `/`).
+fn parse_cursor(text: &str) -> Result<FindingCursor> {
+    let mut parts = text.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(severity), Some(rule), Some(asset)) if !rule.is_empty() && !asset.is_empty() => {
+            Ok(FindingCursor {
+                severity: severity.parse()?,
+                rule_id: rule.to_owned(),
+                asset_id: asset.to_owned(),
+            })
+        }
+        _ => bail!("--after `{text}` is not SEVERITY/RULE/ASSET"),
+    }
 }
 
 fn mute(store: &mut parapet_store::SqliteStore, args: &MuteArgs) -> Result<()> {
@@ -207,4 +235,21 @@ fn mute(store: &mut parapet_store::SqliteStore, args: &MuteArgs) -> Result<()> {
     let (mute, muted) = store.add_mute(&selector, &args.reason, &author, expires_at, now)?;
     println!("mute {} added: {muted} findings muted", mute.id);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parapet_core::Severity;
+
+    #[test]
+    fn cursors_keep_slashes_in_the_asset() {
+        let c = parse_cursor("high/aws-ec2-security-group-no-ssh-from-internet/arn:aws:ec2:eu-west-1:1:security-group/sg-1")
+            .expect("cursor");
+        assert_eq!(c.severity, Severity::High);
+        assert_eq!(c.rule_id, "aws-ec2-security-group-no-ssh-from-internet");
+        assert_eq!(c.asset_id, "arn:aws:ec2:eu-west-1:1:security-group/sg-1");
+        assert!(parse_cursor("high/rule").is_err());
+        assert!(parse_cursor("severe/rule/asset").is_err());
+    }
 }

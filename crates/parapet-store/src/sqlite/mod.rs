@@ -55,22 +55,24 @@ fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
+/// A severity's rank as stored: 0 for critical up to 4 for informational,
+/// so that report order (most severe first) is ascending.
 fn severity_number(severity: Severity) -> i64 {
     match severity {
-        Severity::Informational => 0,
-        Severity::Low => 1,
+        Severity::Critical => 0,
+        Severity::High => 1,
         Severity::Medium => 2,
-        Severity::High => 3,
-        Severity::Critical => 4,
+        Severity::Low => 3,
+        Severity::Informational => 4,
     }
 }
 
-fn severity_from(number: i64) -> Severity {
-    match number {
-        4 => Severity::Critical,
-        3 => Severity::High,
+fn severity_from(rank: i64) -> Severity {
+    match rank {
+        0 => Severity::Critical,
+        1 => Severity::High,
         2 => Severity::Medium,
-        1 => Severity::Low,
+        3 => Severity::Low,
         _ => Severity::Informational,
     }
 }
@@ -944,7 +946,7 @@ impl Store for SqliteStore {
             sql.push(')');
         }
         if let Some(min) = query.min_severity {
-            sql.push_str(" AND severity >= ?");
+            sql.push_str(" AND severity <= ?");
             args.push(SqlValue::Integer(severity_number(min)));
         }
         for (column, value) in [
@@ -960,7 +962,15 @@ impl Store for SqliteStore {
         if !query.include_muted {
             sql.push_str(" AND muted_by IS NULL");
         }
-        sql.push_str(" ORDER BY severity DESC, rule_id, asset_id LIMIT ? OFFSET ?");
+        if let Some(after) = &query.after {
+            sql.push_str(" AND (severity, rule_id, asset_id) > (?, ?, ?)");
+            args.extend([
+                SqlValue::Integer(severity_number(after.severity)),
+                SqlValue::Text(after.rule_id.clone()),
+                SqlValue::Text(after.asset_id.clone()),
+            ]);
+        }
+        sql.push_str(" ORDER BY severity, rule_id, asset_id LIMIT ? OFFSET ?");
         args.push(SqlValue::Integer(query.limit as i64));
         args.push(SqlValue::Integer(query.offset as i64));
         self.query_findings(&sql, args)
@@ -1271,6 +1281,6 @@ mod tests {
         for s in Severity::ALL {
             assert_eq!(severity_from(severity_number(s)), s);
         }
-        assert!(severity_number(Severity::Critical) > severity_number(Severity::Low));
+        assert!(severity_number(Severity::Critical) < severity_number(Severity::Low));
     }
 }

@@ -187,3 +187,32 @@ fn events_are_queryable_by_kind_account_and_time() {
         .expect("events");
     assert_eq!(page[0].id, all[1].id);
 }
+
+#[test]
+fn paging_by_cursor_visits_every_finding_once_in_order() {
+    let (_dir, mut store) = store();
+    let assets: Vec<_> = (0..25)
+        .map(|n| bucket(&format!("b{n:02}"), json!({}), at(0)))
+        .collect();
+    let evaluations: Vec<_> = assets
+        .iter()
+        .map(|a| evaluation(RULE, a, Status::Fail))
+        .collect();
+    scan(&mut store, at(0), &assets, &evaluations, &[]);
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .findings(&FindingQuery {
+                limit: 10,
+                after: after.clone(),
+                ..Default::default()
+            })
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor());
+        seen.extend(page.iter().map(|f| f.asset_id.clone()));
+    }
+    let expected: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(seen, expected);
+}

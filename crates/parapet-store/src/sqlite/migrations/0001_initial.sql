@@ -45,7 +45,7 @@ CREATE TABLE findings (
     account        TEXT    NOT NULL,
     region         TEXT    NOT NULL,
     resource_type  TEXT    NOT NULL,
-    severity       INTEGER NOT NULL,          -- 0 informational .. 4 critical
+    severity       INTEGER NOT NULL,          -- rank: 0 critical, 1 high, 2 medium, 3 low, 4 informational
     status         TEXT,                      -- open | resolved | reopened; NULL until it first fails
     first_seen     INTEGER,                   -- when it first failed
     last_seen      INTEGER NOT NULL,          -- when it was last evaluated
@@ -57,7 +57,11 @@ CREATE TABLE findings (
     PRIMARY KEY (rule_id, asset_id)
 ) WITHOUT ROWID;
 
-CREATE INDEX findings_listing ON findings (status, severity DESC, rule_id, asset_id) WHERE status IS NOT NULL;
+-- Listings read findings in report order (most severe first, the lowest rank),
+-- filtered; every column ascending, so a page can start from a cursor.
+CREATE INDEX findings_order ON findings (severity, rule_id, asset_id) WHERE status IS NOT NULL;
+CREATE INDEX findings_rule ON findings (rule_id, severity, asset_id) WHERE status IS NOT NULL;
+CREATE INDEX findings_account ON findings (account, severity, rule_id, asset_id) WHERE status IS NOT NULL;
 CREATE INDEX findings_asset ON findings (asset_id);
 
 CREATE TABLE events (

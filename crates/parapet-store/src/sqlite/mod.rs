@@ -259,18 +259,38 @@ impl MuteCandidate {
 }
 
 /// Findings (pairs that have failed at least once) muted by `muted_by`
-/// (`None`: not muted), with their assets' tags.
+/// (`None`: not muted), with their assets' tags; narrowed in SQL by the
+/// exact criteria of `selector`, where given, and matched in full by the
+/// caller.
 fn mute_candidates(
     tx: &Transaction<'_>,
     path: &Path,
     muted_by: Option<i64>,
+    selector: Option<&MuteSelector>,
 ) -> Result<Vec<MuteCandidate>, StoreError> {
-    let sql = "SELECT f.rule_id, f.asset_id, f.account, f.region, a.tags FROM findings f \
-               JOIN assets a ON a.id = f.asset_id \
-               WHERE f.status IS NOT NULL AND f.muted_by IS ?1";
-    let mut stmt = tx.prepare_cached(sql).at(path)?;
+    let mut sql = String::from(
+        "SELECT f.rule_id, f.asset_id, f.account, f.region, a.tags FROM findings f \
+         JOIN assets a ON a.id = f.asset_id \
+         WHERE f.status IS NOT NULL AND f.muted_by IS ?",
+    );
+    let mut args = vec![muted_by.map_or(SqlValue::Null, SqlValue::Integer)];
+    if let Some(selector) = selector {
+        let exact_asset = selector.asset.as_ref().filter(|a| !a.contains(['*', '?']));
+        for (column, value) in [
+            ("f.rule_id", selector.rule_id.as_ref()),
+            ("f.account", selector.account.as_ref()),
+            ("f.region", selector.region.as_ref()),
+            ("f.asset_id", exact_asset),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                args.push(SqlValue::Text(value.clone()));
+            }
+        }
+    }
+    let mut stmt = tx.prepare_cached(&sql).at(path)?;
     let rows = stmt
-        .query_map(params![muted_by], |row| {
+        .query_map(params_from_iter(args), |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
@@ -320,7 +340,7 @@ fn release(
         .into_iter()
         .filter(|m| m.id != mute.id && m.is_active(now))
         .collect();
-    for candidate in mute_candidates(tx, path, Some(mute.id))? {
+    for candidate in mute_candidates(tx, path, Some(mute.id), None)? {
         let target = candidate.target();
         match others.iter().find(|m| m.selector.matches(&target)) {
             Some(other) => set_muted_by(tx, path, &candidate, Some(other.id))?,
@@ -1105,7 +1125,7 @@ impl Store for SqliteStore {
             lifted_at: None,
         };
         let mut muted = 0;
-        for candidate in mute_candidates(&tx, path, None)? {
+        for candidate in mute_candidates(&tx, path, None, Some(&mute.selector))? {
             if !mute.selector.matches(&candidate.target()) {
                 continue;
             }

@@ -117,7 +117,7 @@ fn report_upserts() {
     println!("  new:       {:>9.0}/s", n as f64 / new);
     println!("  unchanged: {:>9.0}/s", n as f64 / unchanged);
     println!(
-        "  changed:   {:>9.0}/s (a new version, a diff and an event each)",
+        "  changed:   {:>9.0}/s (a new version and an event each)",
         n as f64 / changed
     );
     println!(

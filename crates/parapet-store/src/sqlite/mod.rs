@@ -596,18 +596,9 @@ impl Store for SqliteStore {
                     let new_version = if changed { version + 1 } else { version };
                     let mut detail = serde_json::json!({"version": new_version});
                     if changed {
-                        let old_doc: String = tx
-                            .prepare_cached("SELECT document FROM asset_versions WHERE asset_id = ?1 AND version = ?2")
-                            .and_then(|mut s| s.query_row(params![asset.id, version], |r| r.get(0)))
-                            .at(path)?;
-                        // The stored document, read as plain JSON: it was checked
-                        // when it was written.
-                        let old: serde_json::Value = decode(path, &old_doc, "asset version")?;
-                        let changes: Vec<serde_json::Value> = diff(&old, &asset.content_document())
-                            .into_iter()
-                            .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
-                            .collect();
-                        detail["changes"] = serde_json::Value::Array(changes);
+                        // The changed paths are computed from the two versions
+                        // when the event is read, which keeps scans fast.
+                        detail["previous_version"] = version.into();
                         insert_version(new_version)?;
                     }
                     tx.prepare_cached(
@@ -699,6 +690,48 @@ impl Store for SqliteStore {
             }
         }
 
+        // Findings that have ever failed in the scope's accounts, read in
+        // one pass: only they have a lifecycle to continue.
+        let mut failed_before: HashMap<String, HashMap<String, PreviousFinding>> = HashMap::new();
+        for account in &scan.scope.accounts {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by FROM findings \
+                     WHERE account = ?1 AND status IS NOT NULL",
+                )
+                .at(path)?;
+            let rows = stmt
+                .query_map(params![account], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ))
+                })
+                .at(path)?;
+            for row in rows {
+                let (rule_id, asset_id, status, first_seen, resolved_at, muted_by) =
+                    row.at(path)?;
+                let status: FindingStatus = decode(
+                    path,
+                    &serde_json::Value::String(status).to_string(),
+                    "finding status",
+                )?;
+                failed_before.entry(asset_id).or_default().insert(
+                    rule_id,
+                    PreviousFinding {
+                        status: Some(status),
+                        first_seen,
+                        resolved_at,
+                        muted_by,
+                    },
+                );
+            }
+        }
+
         // Evaluations and the findings lifecycle.
         for evaluation in evaluations {
             let asset = by_id.get(&*evaluation.asset_id).ok_or_else(|| {
@@ -708,28 +741,11 @@ impl Store for SqliteStore {
                 ))
             })?;
             counts.evaluations += 1;
-            let previous: Option<PreviousFinding> = tx
-                .prepare_cached(
-                    "SELECT status, first_seen, resolved_at, muted_by FROM findings WHERE rule_id = ?1 AND asset_id = ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![&*evaluation.rule_id, &*evaluation.asset_id], |r| {
-                        Ok((r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .optional()
-                })
-                .at(path)?
-                .map(|(status, first_seen, resolved_at, muted_by)| {
-                    Ok::<_, StoreError>(PreviousFinding {
-                        status: status
-                            .map(|s| decode(path, &serde_json::Value::String(s).to_string(), "finding status"))
-                            .transpose()?,
-                        first_seen,
-                        resolved_at,
-                        muted_by,
-                    })
-                })
-                .transpose()?;
+            // A pair absent from the preload has never failed: nothing of
+            // its lifecycle is set.
+            let previous = failed_before
+                .get(&*evaluation.asset_id)
+                .and_then(|rules| rules.get(&*evaluation.rule_id));
             let prev_status = previous.as_ref().and_then(|p| p.status);
             let mut first_seen = previous.as_ref().and_then(|p| p.first_seen);
             let mut resolved_at = previous.as_ref().and_then(|p| p.resolved_at);
@@ -1068,19 +1084,22 @@ impl Store for SqliteStore {
         rows.into_iter()
             .map(
                 |(id, at, kind, asset_id, account, rule_id, scan_id, detail)| {
+                    let kind: EventKind =
+                        self.decode(&serde_json::Value::String(kind).to_string(), "event kind")?;
+                    let mut detail: serde_json::Value = self.decode(&detail, "event detail")?;
+                    if kind == EventKind::AssetChanged {
+                        self.add_changes(&asset_id, &mut detail)?;
+                    }
                     Ok(StoredEvent {
                         id,
                         scan_id,
                         event: Event {
                             at: time(at),
-                            kind: self.decode(
-                                &serde_json::Value::String(kind).to_string(),
-                                "event kind",
-                            )?,
+                            kind,
                             asset_id,
                             account,
                             rule_id,
-                            detail: self.decode(&detail, "event detail")?,
+                            detail,
                         },
                     })
                 },
@@ -1215,6 +1234,45 @@ fn parse_hash(text: &str) -> Option<ContentHash> {
 }
 
 impl SqliteStore {
+    /// Adds to an `asset_changed` event's detail the fields that changed
+    /// between its `previous_version` and `version`, by JSON path.
+    fn add_changes(
+        &self,
+        asset_id: &str,
+        detail: &mut serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let (Some(previous), Some(version)) = (
+            detail
+                .get("previous_version")
+                .and_then(serde_json::Value::as_i64),
+            detail.get("version").and_then(serde_json::Value::as_i64),
+        ) else {
+            return Ok(());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT document FROM asset_versions WHERE asset_id = ?1 AND version = ?2",
+            )
+            .at(&self.path)?;
+        let mut document = |v: i64| -> Result<Option<serde_json::Value>, StoreError> {
+            let text: Option<String> = stmt
+                .query_row(params![asset_id, v], |r| r.get(0))
+                .optional()
+                .at(&self.path)?;
+            text.map(|t| decode(&self.path, &t, "asset version"))
+                .transpose()
+        };
+        if let (Some(old), Some(new)) = (document(previous)?, document(version)?) {
+            let changes: Vec<serde_json::Value> = diff(&old, &new)
+                .into_iter()
+                .map(|c| serde_json::json!({"path": c.path, "kind": c.kind}))
+                .collect();
+            detail["changes"] = serde_json::Value::Array(changes);
+        }
+        Ok(())
+    }
+
     fn query_findings(
         &self,
         sql: &str,

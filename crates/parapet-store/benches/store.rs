@@ -25,8 +25,12 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn asset(n: usize, generation: usize, observed: DateTime<Utc>) -> Asset {
+    in_account(n, generation, observed, "111111111111")
+}
+
+fn in_account(n: usize, generation: usize, observed: DateTime<Utc>, account: &str) -> Asset {
     serde_json::from_value(json!({
-        "id": format!("arn:aws:s3:::bucket-{n:07}"), "provider": "aws", "account": "111111111111",
+        "id": format!("arn:aws:s3:::bucket-{account}-{n:07}"), "provider": "aws", "account": account,
         "region": "eu-west-1", "resource_type": "AWS::S3::Bucket", "name": format!("bucket-{n:07}"),
         "tags": {"owner": "team-a", "env": "prod"},
         "config": {
@@ -72,10 +76,10 @@ fn evaluations(assets: &[Asset]) -> Vec<Evaluation> {
         .collect()
 }
 
-fn scope() -> Scope {
+fn scope(account: &str) -> Scope {
     Scope {
         provider: Provider::Aws,
-        accounts: vec!["111111111111".into()],
+        accounts: vec![account.into()],
         regions: None,
         resource_types: None,
     }
@@ -88,7 +92,12 @@ fn scan(
     when: DateTime<Utc>,
 ) -> f64 {
     let started = Instant::now();
-    let id = store.begin_scan(&scope(), "bench", when).expect("begin");
+    let account = assets
+        .first()
+        .map_or("111111111111", |a| a.account.as_str());
+    let id = store
+        .begin_scan(&scope(account), "bench", when)
+        .expect("begin");
     store
         .finish_scan(id, assets, evaluations, &|_| Severity::Medium, &[], when)
         .expect("finish");
@@ -99,8 +108,14 @@ fn report_upserts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open(&dir.path().join("upserts.db")).expect("open");
     let n = UPSERT_BATCH;
+    // A first account gives the database some size; the new assets of a
+    // second account are what is measured.
     let first = estate(n, 0, t0());
-    let new = scan(&mut store, &first, &[], t0());
+    scan(&mut store, &first, &[], t0());
+    let second: Vec<Asset> = (0..n)
+        .map(|i| in_account(i, 0, t0(), "222222222222"))
+        .collect();
+    let new = scan(&mut store, &second, &[], t0());
     let same = estate(n, 0, t0() + Duration::hours(1));
     let unchanged = scan(&mut store, &same, &[], t0() + Duration::hours(1));
     let changed_assets = estate(n, 1, t0() + Duration::hours(2));
@@ -167,7 +182,7 @@ fn main() {
 fn assets_history() -> usize {
     let big = BIG.lock().expect("lock");
     big.1
-        .asset_history("arn:aws:s3:::bucket-0123456")
+        .asset_history("arn:aws:s3:::bucket-111111111111-0123456")
         .expect("history")
         .len()
 }
@@ -177,7 +192,7 @@ fn assets_show_at() -> bool {
     let big = BIG.lock().expect("lock");
     big.1
         .asset_at(
-            "arn:aws:s3:::bucket-0123456",
+            "arn:aws:s3:::bucket-111111111111-0123456",
             Some(t0() + Duration::hours(36)),
         )
         .expect("asset")
@@ -199,7 +214,7 @@ fn findings_list_deep_page_by_cursor() -> usize {
     let after = parapet_store::FindingCursor {
         severity: Severity::Medium,
         rule_id: RULE.into(),
-        asset_id: "arn:aws:s3:::bucket-0500000".into(),
+        asset_id: "arn:aws:s3:::bucket-111111111111-0500000".into(),
     };
     big.1
         .findings(&FindingQuery {
@@ -239,7 +254,7 @@ fn events_of_one_asset() -> usize {
     let big = BIG.lock().expect("lock");
     big.1
         .events(&EventQuery {
-            asset_id: Some("arn:aws:s3:::bucket-0123456".into()),
+            asset_id: Some("arn:aws:s3:::bucket-111111111111-0123456".into()),
             ..Default::default()
         })
         .expect("events")

@@ -46,7 +46,7 @@ pub fn from_json(value: &serde_json::Value) -> Value {
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
         },
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::String(s) => string(s),
         serde_json::Value::Array(items) => {
             Value::List(Arc::new(items.iter().map(from_json).collect()))
         }
@@ -58,8 +58,31 @@ pub fn from_json(value: &serde_json::Value) -> Value {
     }
 }
 
+/// Strings up to this length are shared like field names: enumerations
+/// (`Enabled`, `tcp`, `Allow`), CIDRs and actions repeat across assets.
+const INTERNED_VALUE_LENGTH: usize = 24;
+
+thread_local! {
+    static VALUES: RefCell<FxHashMap<Box<str>, Arc<String>>> = RefCell::new(FxHashMap::default());
+}
+
+/// A string value, shared with other uses of the same short string on this
+/// thread.
 fn string(s: &str) -> Value {
-    Value::String(Arc::new(s.to_owned()))
+    if s.len() > INTERNED_VALUE_LENGTH {
+        return Value::String(Arc::new(s.to_owned()));
+    }
+    VALUES.with(|values| {
+        let mut values = values.borrow_mut();
+        if let Some(shared) = values.get(s) {
+            return Value::String(Arc::clone(shared));
+        }
+        let shared = Arc::new(s.to_owned());
+        if values.len() < INTERNED_KEYS {
+            values.insert(s.into(), Arc::clone(&shared));
+        }
+        Value::String(shared)
+    })
 }
 
 fn entry(name: &str, value: Value) -> (Key, Value) {

@@ -43,3 +43,24 @@ fn builtin_rules_cover_the_first_resource_types() {
         assert!(engine.rule_count_for(t) > 0, "no rule for {t}");
     }
 }
+
+#[test]
+fn every_resource_type_a_rule_reads_is_documented() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/assets.md"))
+            .expect("docs/assets.md");
+    let documented: HashSet<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .map(str::trim)
+        .collect();
+    for rule in builtin().rules() {
+        for t in &rule.resource_types {
+            assert!(
+                documented.contains(t.as_str()),
+                "rule {} reads {t}, which docs/assets.md does not document",
+                rule.id
+            );
+        }
+    }
+}

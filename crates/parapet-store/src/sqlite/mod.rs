@@ -268,26 +268,27 @@ fn mute_candidates(
     muted_by: Option<i64>,
     selector: Option<&MuteSelector>,
 ) -> Result<Vec<MuteCandidate>, StoreError> {
-    let mut sql = String::from(
+    let mut filter = Filter::new(
         "SELECT f.rule_id, f.asset_id, f.account, f.region, a.tags FROM findings f \
          JOIN assets a ON a.id = f.asset_id \
          WHERE f.status IS NOT NULL AND f.muted_by IS ?",
     );
-    let mut args = vec![muted_by.map_or(SqlValue::Null, SqlValue::Integer)];
+    filter
+        .args
+        .push(muted_by.map_or(SqlValue::Null, SqlValue::Integer));
     if let Some(selector) = selector {
-        let exact_asset = selector.asset.as_ref().filter(|a| !a.contains(['*', '?']));
-        for (column, value) in [
-            ("f.rule_id", selector.rule_id.as_ref()),
-            ("f.account", selector.account.as_ref()),
-            ("f.region", selector.region.as_ref()),
-            ("f.asset_id", exact_asset),
-        ] {
-            if let Some(value) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                args.push(SqlValue::Text(value.clone()));
-            }
-        }
+        filter.equal("f.rule_id", selector.rule_id.as_deref());
+        filter.equal("f.account", selector.account.as_deref());
+        filter.equal("f.region", selector.region.as_deref());
+        filter.equal(
+            "f.asset_id",
+            selector
+                .asset
+                .as_deref()
+                .filter(|a| !a.contains(['*', '?'])),
+        );
     }
+    let (sql, args) = (filter.sql, filter.args);
     let mut stmt = tx.prepare_cached(&sql).at(path)?;
     let rows = stmt
         .query_map(params_from_iter(args), |row| {
@@ -383,6 +384,49 @@ fn expire(tx: &Transaction<'_>, path: &Path, now: DateTime<Utc>) -> Result<Vec<M
         ended.push(mute);
     }
     Ok(ended)
+}
+
+/// A query's WHERE clause, built from the filters a caller gave; values are
+/// always bound, never spliced into the SQL.
+struct Filter {
+    sql: String,
+    args: Vec<SqlValue>,
+}
+
+impl Filter {
+    fn new(select: &str) -> Filter {
+        Filter {
+            sql: select.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// `AND column = value`, when a value is given.
+    fn equal(&mut self, column: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.sql.push_str(&format!(" AND {column} = ?"));
+            self.args.push(SqlValue::Text(value.to_owned()));
+        }
+    }
+
+    /// `AND column IN (values)`, when there are values.
+    fn any_of<'a>(&mut self, column: &str, values: impl Iterator<Item = &'a str>) {
+        let values: Vec<SqlValue> = values.map(|v| SqlValue::Text(v.to_owned())).collect();
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        self.sql.push_str(&format!(" AND {column} IN ({marks})"));
+        self.args.extend(values);
+    }
+
+    /// A condition with one bound value, when the value is given.
+    fn condition(&mut self, sql: &str, value: Option<SqlValue>) {
+        if let Some(value) = value {
+            self.sql.push_str(sql);
+            self.args.push(value);
+        }
+    }
 }
 
 /// What the store knows of an asset when a scan starts.
@@ -968,33 +1012,21 @@ impl Store for SqliteStore {
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
-        let mut sql = String::from(
+        let mut filter = Filter::new(
             "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
              FROM findings WHERE status IS NOT NULL",
         );
-        let mut args: Vec<SqlValue> = Vec::new();
-        if !query.statuses.is_empty() {
-            sql.push_str(" AND status IN (");
-            for (i, status) in query.statuses.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(SqlValue::Text(status.as_str().to_owned()));
-            }
-            sql.push(')');
-        }
-        if let Some(min) = query.min_severity {
-            sql.push_str(" AND severity <= ?");
-            args.push(SqlValue::Integer(severity_number(min)));
-        }
-        for (column, value) in [
-            ("rule_id", &query.rule_id),
-            ("asset_id", &query.asset_id),
-            ("account", &query.account),
-        ] {
-            if let Some(value) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                args.push(SqlValue::Text(value.clone()));
-            }
-        }
+        filter.any_of("status", query.statuses.iter().map(|s| s.as_str()));
+        filter.condition(
+            " AND severity <= ?",
+            query
+                .min_severity
+                .map(|min| SqlValue::Integer(severity_number(min))),
+        );
+        filter.equal("rule_id", query.rule_id.as_deref());
+        filter.equal("asset_id", query.asset_id.as_deref());
+        filter.equal("account", query.account.as_deref());
+        let (mut sql, mut args) = (filter.sql, filter.args);
         if !query.include_muted {
             sql.push_str(" AND muted_by IS NULL");
         }
@@ -1028,40 +1060,20 @@ impl Store for SqliteStore {
     }
 
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut sql = String::from(
+        let mut filter = Filter::new(
             "SELECT id, at, kind, asset_id, account, rule_id, scan_id, detail FROM events WHERE 1 = 1",
         );
-        let mut args: Vec<SqlValue> = Vec::new();
-        for (column, value) in [
-            ("asset_id", &query.asset_id),
-            ("account", &query.account),
-            ("rule_id", &query.rule_id),
-        ] {
-            if let Some(value) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                args.push(SqlValue::Text(value.clone()));
-            }
-        }
-        if !query.kinds.is_empty() {
-            sql.push_str(" AND kind IN (");
-            for (i, kind) in query.kinds.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(SqlValue::Text(kind.as_str().to_owned()));
-            }
-            sql.push(')');
-        }
-        if let Some(since) = query.since {
-            sql.push_str(" AND at >= ?");
-            args.push(SqlValue::Integer(ms(since)));
-        }
-        if let Some(until) = query.until {
-            sql.push_str(" AND at < ?");
-            args.push(SqlValue::Integer(ms(until)));
-        }
-        if let Some(before) = query.before_id {
-            sql.push_str(" AND id < ?");
-            args.push(SqlValue::Integer(before));
-        }
+        filter.equal("asset_id", query.asset_id.as_deref());
+        filter.equal("account", query.account.as_deref());
+        filter.equal("rule_id", query.rule_id.as_deref());
+        filter.any_of("kind", query.kinds.iter().map(|k| k.as_str()));
+        filter.condition(
+            " AND at >= ?",
+            query.since.map(|t| SqlValue::Integer(ms(t))),
+        );
+        filter.condition(" AND at < ?", query.until.map(|t| SqlValue::Integer(ms(t))));
+        filter.condition(" AND id < ?", query.before_id.map(SqlValue::Integer));
+        let (mut sql, mut args) = (filter.sql, filter.args);
         sql.push_str(" ORDER BY id DESC LIMIT ?");
         args.push(SqlValue::Integer(query.limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql).at(&self.path)?;

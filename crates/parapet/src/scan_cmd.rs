@@ -102,7 +102,10 @@ fn record(
         return Ok(Vec::new());
     }
     let mut store = crate::db::open(global)?;
-    let source = args.assets.display().to_string();
+    let source = match args.assets.to_str() {
+        Some("-") => "standard input".to_owned(),
+        _ => args.assets.display().to_string(),
+    };
     let mut runs = Vec::new();
     for (provider, assets) in providers {
         let accounts: BTreeSet<String> = assets

@@ -119,6 +119,13 @@ impl SqliteStore {
             .at(&self.path)
     }
 
+    /// Copies the write-ahead log into the database file and empties it.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .at(&self.path)
+    }
+
     /// Runs SQLite's integrity check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn

@@ -50,9 +50,9 @@ pub fn parse_line(text: &str, source_name: &str, line: usize) -> Result<Asset, J
     })
 }
 
-/// serde_json ends its messages with "at line L column C", which the error
-/// already says in the `file:line:column` form.
-fn without_position(message: &str) -> String {
+/// A parser's message without the "at line L column C" that serde_json and
+/// YAML parsers end it with, for errors that already say `file:line:column`.
+pub fn without_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),

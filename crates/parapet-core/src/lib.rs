@@ -34,3 +34,31 @@ pub use finding::{Finding, FindingStatus};
 pub use mute::{Mute, MuteSelector, MuteTarget};
 pub use scan::{CollectionError, ScanCounts, ScanRun, ScanStatus, Scope};
 pub use severity::Severity;
+
+/// Reads one of the model's enums (`open`, `asset_created`, `fail`, ...)
+/// from the name it is written with, as stored and typed on the command line.
+pub fn parse_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
+    let deserializer: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+        name.into_deserializer();
+    T::deserialize(deserializer).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back_into_enums() {
+        assert_eq!(
+            parse_name::<EventKind>("finding_reopened"),
+            Some(EventKind::FindingReopened)
+        );
+        assert_eq!(
+            parse_name::<FindingStatus>("resolved"),
+            Some(FindingStatus::Resolved)
+        );
+        assert_eq!(parse_name::<Status>("unknown"), Some(Status::Unknown));
+        assert_eq!(parse_name::<EventKind>("finding_closed"), None);
+    }
+}

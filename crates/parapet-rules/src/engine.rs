@@ -105,7 +105,7 @@ impl Engine {
         let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
             return;
         };
-        let scope = self.scope(&self.root, prepared);
+        let scope = self.scope(prepared);
         for &index in &type_rules.rules {
             if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope) {
                 out.push(evaluation);
@@ -123,15 +123,16 @@ impl Engine {
         now: Option<DateTime<Utc>>,
     ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
-        let mut scope = self.scope(&self.root, &prepared);
+        let mut scope = self.scope(&prepared);
         if let Some(now) = now {
             scope.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         }
         evaluate_rule(rule, &prepared, &scope)
     }
 
-    fn scope<'a>(&self, root: &'a Context<'a>, prepared: &PreparedAsset<'_>) -> Context<'a> {
-        let mut scope = root.new_inner_scope();
+    /// A scope of the root context with the asset's variables bound.
+    fn scope(&self, prepared: &PreparedAsset<'_>) -> Context<'_> {
+        let mut scope = self.root.new_inner_scope();
         scope.add_variable_from_value("resource", prepared.resource.clone());
         scope.add_variable_from_value("config", prepared.config.clone());
         scope.add_variable_from_value("tags", prepared.tags.clone());

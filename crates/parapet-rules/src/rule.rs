@@ -8,6 +8,7 @@
 use crate::condition::{Condition, ConditionError};
 use crate::error::{RuleError, RuleErrorKind};
 use chrono::{DateTime, Utc};
+use parapet_core::jsonl::without_position;
 use parapet_core::{ResourceType, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -156,15 +157,6 @@ fn expression_position(
         } else {
             (Some(line + inner_line - 1), error.column)
         }
-    }
-}
-
-/// The YAML parser ends its messages with "at line L column C", which the
-/// error already says in the `file:line:column` form.
-fn without_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
     }
 }
 

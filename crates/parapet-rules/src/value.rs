@@ -33,6 +33,14 @@ pub fn key(name: &str) -> Key {
     })
 }
 
+/// A field of a map value, if the value is a map and has it.
+pub(crate) fn field<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
+    match value {
+        Value::Map(map) => map.map.get(&key(name)),
+        _ => None,
+    }
+}
+
 /// Converts a JSON value into a CEL value. Integers that fit `i64` become
 /// `int`, other numbers `double`.
 pub fn from_json(value: &serde_json::Value) -> Value {

@@ -41,6 +41,16 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// A stored name (a status, an event kind) is not one this Parapet knows.
+    #[error("{}: stored {what} `{name}` is not known", path.display())]
+    UnknownName {
+        /// The database file.
+        path: PathBuf,
+        /// What was being read.
+        what: &'static str,
+        /// The name found.
+        name: String,
+    },
     /// The folder for the database could not be created.
     #[error("cannot create {}: {source}", path.display())]
     Folder {

@@ -15,14 +15,12 @@ pub mod query;
 pub mod sqlite;
 
 pub use error::StoreError;
-pub use query::{
-    AssetVersion, EventQuery, FindingCursor, FindingQuery, FindingRecord, ScanOutput, StoredEvent,
-};
+pub use query::{AssetVersion, EventQuery, FindingCursor, FindingQuery, ScanOutput, StoredEvent};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, Evaluation, Mute, MuteSelector, ScanRun, Scope, Severity,
+    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, ScanRun, Scope, Severity,
 };
 use std::path::PathBuf;
 
@@ -78,10 +76,10 @@ pub trait Store {
     ) -> Result<Option<AssetVersion>, StoreError>;
 
     /// Findings matching `query`, most severe first.
-    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError>;
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError>;
 
     /// One finding.
-    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<FindingRecord>, StoreError>;
+    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError>;
 
     /// Events matching `query`, newest first.
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;

@@ -2,10 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, ContentHash, Event, EventKind, FindingStatus, ScanRun, Severity, Status,
+    Asset, ContentHash, Event, EventKind, Finding, FindingStatus, ScanRun, Severity,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// One version of an asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,40 +24,6 @@ pub struct AssetVersion {
 
 fn hash_text<S: serde::Serializer>(hash: &ContentHash, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hash.to_string())
-}
-
-/// A finding as stored: the lifecycle of one (rule, asset) pair and its
-/// latest evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FindingRecord {
-    /// The rule.
-    pub rule_id: String,
-    /// The asset.
-    pub asset_id: String,
-    /// The asset's account.
-    pub account: String,
-    /// The asset's region.
-    pub region: String,
-    /// The asset's resource type.
-    pub resource_type: String,
-    /// The rule's severity.
-    pub severity: Severity,
-    /// The lifecycle status; `None` for a pair that has never failed.
-    pub status: Option<FindingStatus>,
-    /// When the rule first failed on the asset.
-    pub first_seen: Option<DateTime<Utc>>,
-    /// When the pair was last evaluated.
-    pub last_seen: DateTime<Utc>,
-    /// When the finding was resolved, if it is.
-    pub resolved_at: Option<DateTime<Utc>>,
-    /// The latest evaluation's result.
-    pub result: Status,
-    /// The latest evaluation's message.
-    pub message: String,
-    /// The latest evaluation's evidence.
-    pub evidence: BTreeMap<String, serde_json::Value>,
-    /// The mute in force, if any.
-    pub muted_by: Option<i64>,
 }
 
 /// Which findings to list.
@@ -96,13 +61,13 @@ pub struct FindingCursor {
     pub asset_id: String,
 }
 
-impl FindingRecord {
-    /// The cursor that continues a listing after this finding.
-    pub fn cursor(&self) -> FindingCursor {
+impl FindingCursor {
+    /// The cursor that continues a listing after `finding`.
+    pub fn after(finding: &Finding) -> FindingCursor {
         FindingCursor {
-            severity: self.severity,
-            rule_id: self.rule_id.clone(),
-            asset_id: self.asset_id.clone(),
+            severity: finding.severity,
+            rule_id: finding.rule_id.clone(),
+            asset_id: finding.asset_id.clone(),
         }
     }
 }

@@ -3,17 +3,13 @@
 use crate::cli::{
     FindingsCommand, FindingsListArgs, Format, GlobalArgs, MuteArgs, StatusFilter, When,
 };
-use crate::output::{Style, print_json};
+use crate::output::{Style, print_json, time};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_core::{FindingStatus, MuteSelector};
 use parapet_store::{FindingCursor, FindingQuery, Store};
 use std::process::ExitCode;
-
-fn time(t: chrono::DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// Runs a `parapet findings` command.
 pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Result<ExitCode> {
@@ -167,7 +163,7 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
             println!("{table}");
             match findings.last() {
                 Some(last) if findings.len() == args.limit => {
-                    let c = last.cursor();
+                    let c = FindingCursor::after(last);
                     println!(
                         "{} findings; next page: --after '{}/{}/{}'",
                         findings.len(),

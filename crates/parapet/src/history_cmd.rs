@@ -1,17 +1,13 @@
 //! `parapet assets history|diff|show`, `parapet events` and `parapet scans`.
 
 use crate::cli::{AssetsCommand, EventsArgs, Format, GlobalArgs};
-use crate::output::{Style, print_json};
+use crate::output::{Style, print_json, time};
 use anyhow::{Result, bail};
 use comfy_table::Cell;
 use parapet_core::EventKind;
 use parapet_core::diff::diff;
 use parapet_store::{EventQuery, Store};
 use std::process::ExitCode;
-
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// Runs a `parapet assets` command.
 pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) -> Result<ExitCode> {
@@ -107,9 +103,9 @@ pub fn run_events(global: &GlobalArgs, args: &EventsArgs, style: Style) -> Resul
         .kind
         .iter()
         .map(|k| {
-            serde_json::from_value::<EventKind>(serde_json::Value::String(k.clone())).map_err(
-                |_| anyhow::anyhow!("`{k}` is not an event kind (see `parapet events --help`)"),
-            )
+            parapet_core::parse_name::<EventKind>(k).ok_or_else(|| {
+                anyhow::anyhow!("`{k}` is not an event kind (see `parapet events --help`)")
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let events = store.events(&EventQuery {

@@ -78,6 +78,11 @@ impl Style {
     }
 }
 
+/// A time as shown in tables: RFC 3339 in UTC, to the second.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Prints `value` as pretty JSON on standard output.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     use std::io::Write;

@@ -11,6 +11,7 @@ use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, Status
 use parapet_rules::Engine;
 use parapet_store::Store;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::BufReader;
 use std::process::ExitCode;
@@ -88,15 +89,9 @@ fn record(
     evaluations: &[Evaluation],
     severity: &dyn Fn(&str) -> Severity,
 ) -> Result<Vec<ScanRun>> {
-    let mut providers: BTreeMap<Provider, Vec<Asset>> = BTreeMap::new();
-    for asset in assets {
-        providers
-            .entry(asset.provider)
-            .or_default()
-            .push(asset.clone());
-    }
+    let mut providers: BTreeSet<Provider> = assets.iter().map(|a| a.provider).collect();
     if providers.is_empty() && !args.accounts.is_empty() {
-        providers.insert(Provider::Aws, Vec::new());
+        providers.insert(Provider::Aws);
     }
     if providers.is_empty() {
         return Ok(Vec::new());
@@ -106,8 +101,26 @@ fn record(
         Some("-") => "standard input".to_owned(),
         _ => args.assets.display().to_string(),
     };
+    let single = providers.len() == 1;
     let mut runs = Vec::new();
-    for (provider, assets) in providers {
+    for provider in providers {
+        // A file of one provider, the usual case, is recorded without copies.
+        let (assets, evaluations): (Cow<[Asset]>, Cow<[Evaluation]>) = if single {
+            (Cow::Borrowed(assets), Cow::Borrowed(evaluations))
+        } else {
+            let of_provider: Vec<Asset> = assets
+                .iter()
+                .filter(|a| a.provider == provider)
+                .cloned()
+                .collect();
+            let ids: HashSet<&str> = of_provider.iter().map(|a| a.id.as_str()).collect();
+            let evaluations = evaluations
+                .iter()
+                .filter(|e| ids.contains(&*e.asset_id))
+                .cloned()
+                .collect();
+            (Cow::Owned(of_provider), Cow::Owned(evaluations))
+        };
         let accounts: BTreeSet<String> = assets
             .iter()
             .map(|a| a.account.clone())
@@ -119,12 +132,6 @@ fn record(
             regions: None,
             resource_types: None,
         };
-        let ids: HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
-        let evaluations: Vec<Evaluation> = evaluations
-            .iter()
-            .filter(|e| ids.contains(&*e.asset_id))
-            .cloned()
-            .collect();
         let started = Utc::now();
         let id = store.begin_scan(&scope, &source, started)?;
         let output = store
@@ -150,12 +157,13 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
         .iter()
         .map(|r| (&*r.id, r.severity))
         .collect();
-    let severity_of = |e: &Evaluation| {
+    let rule_severity = |rule: &str| {
         severity
-            .get(&*e.rule_id)
+            .get(rule)
             .copied()
             .unwrap_or(Severity::Informational)
     };
+    let severity_of = |e: &Evaluation| rule_severity(&e.rule_id);
 
     let mut summary: BTreeMap<Severity, Counts> = Severity::ALL
         .iter()
@@ -183,12 +191,7 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
     let recorded = if args.no_store {
         Vec::new()
     } else {
-        record(global, args, &assets, &evaluations, &|rule: &str| {
-            severity
-                .get(rule)
-                .copied()
-                .unwrap_or(Severity::Informational)
-        })?
+        record(global, args, &assets, &evaluations, &rule_severity)?
     };
     let threshold_met = args.fail_on.is_some_and(|threshold| {
         results

@@ -5,7 +5,7 @@
 //! fields whose absence has a meaning of its own.
 
 use super::{UNKNOWN_FUNCTION, error};
-use crate::functions::iam::field;
+use crate::value::field;
 use cel_interpreter::{ExecutionError, Value};
 use std::sync::Arc;
 

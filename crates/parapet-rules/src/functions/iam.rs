@@ -8,19 +8,11 @@
 //! list of statements.
 
 use super::error;
-use crate::value::{from_json, key};
+use crate::value::{field, from_json};
 use cel_interpreter::objects::Key;
 use cel_interpreter::{ExecutionError, Value};
 use std::sync::Arc;
 use wildmatch::WildMatch;
-
-/// A field of a map value, if the value is a map and has it.
-pub(crate) fn field<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
-    match value {
-        Value::Map(map) => map.map.get(&key(name)),
-        _ => None,
-    }
-}
 
 /// A string or list of strings, as IAM writes `Action`, `Resource` and
 /// principal values.

@@ -4,14 +4,12 @@
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::query::{
-    AssetVersion, EventQuery, FindingQuery, FindingRecord, ScanOutput, StoredEvent,
-};
+use crate::query::{AssetVersion, EventQuery, FindingQuery, ScanOutput, StoredEvent};
 use chrono::{DateTime, TimeZone, Utc};
 use parapet_core::diff::diff;
 use parapet_core::{
-    Asset, CollectionError, ContentHash, Evaluation, Event, EventKind, FindingStatus, Mute,
-    MuteSelector, MuteTarget, ScanCounts, ScanRun, ScanStatus, Scope, Severity, Status,
+    Asset, CollectionError, ContentHash, Evaluation, Event, EventKind, Finding, FindingStatus,
+    Mute, MuteSelector, MuteTarget, ScanCounts, ScanRun, ScanStatus, Scope, Severity, Status,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
@@ -166,6 +164,19 @@ fn decode<T: DeserializeOwned>(
         path: path.to_owned(),
         what,
         source,
+    })
+}
+
+/// One of the model's enums from the name it is stored as.
+fn named<T: DeserializeOwned>(
+    path: &Path,
+    name: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    parapet_core::parse_name(name).ok_or_else(|| StoreError::UnknownName {
+        path: path.to_owned(),
+        what,
+        name: name.to_owned(),
     })
 }
 
@@ -473,11 +484,7 @@ fn read_scan(
             source,
             started_at: time(started),
             finished_at: finished.map(time),
-            status: decode(
-                path,
-                &serde_json::Value::String(status).to_string(),
-                "scan status",
-            )?,
+            status: named(path, &status, "scan status")?,
             counts: decode(path, &counts, "scan counts")?,
             errors: decode(path, &errors, "scan errors")?,
         })
@@ -539,7 +546,6 @@ impl Store for SqliteStore {
             .filter(|m| m.is_active(now))
             .collect();
         let mut counts = ScanCounts::default();
-        let mut events: u64 = 0;
         let event_count_before: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
             .at(path)?;
@@ -766,11 +772,7 @@ impl Store for SqliteStore {
             for row in rows {
                 let (rule_id, asset_id, status, first_seen, resolved_at, muted_by) =
                     row.at(path)?;
-                let status: FindingStatus = decode(
-                    path,
-                    &serde_json::Value::String(status).to_string(),
-                    "finding status",
-                )?;
+                let status: FindingStatus = named(path, &status, "finding status")?;
                 failed_before.entry(asset_id).or_default().insert(
                     rule_id,
                     PreviousFinding {
@@ -890,7 +892,7 @@ impl Store for SqliteStore {
         let event_count_after: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
             .at(path)?;
-        events += (event_count_after - event_count_before).max(0) as u64;
+        let events = (event_count_after - event_count_before).max(0) as u64;
         let status = if errors.is_empty() {
             ScanStatus::Complete
         } else {
@@ -1018,7 +1020,7 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError> {
         let mut filter = Filter::new(
             "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
              FROM findings WHERE status IS NOT NULL",
@@ -1051,7 +1053,7 @@ impl Store for SqliteStore {
         self.query_findings(&sql, args)
     }
 
-    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<FindingRecord>, StoreError> {
+    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError> {
         let sql = "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
                    FROM findings WHERE rule_id = ? AND asset_id = ?";
         Ok(self
@@ -1103,8 +1105,7 @@ impl Store for SqliteStore {
         rows.into_iter()
             .map(
                 |(id, at, kind, asset_id, account, rule_id, scan_id, detail)| {
-                    let kind: EventKind =
-                        self.decode(&serde_json::Value::String(kind).to_string(), "event kind")?;
+                    let kind: EventKind = named(&self.path, &kind, "event kind")?;
                     let mut detail: serde_json::Value = self.decode(&detail, "event detail")?;
                     if kind == EventKind::AssetChanged {
                         self.add_changes(&asset_id, &mut detail)?;
@@ -1292,11 +1293,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn query_findings(
-        &self,
-        sql: &str,
-        args: Vec<SqlValue>,
-    ) -> Result<Vec<FindingRecord>, StoreError> {
+    fn query_findings(&self, sql: &str, args: Vec<SqlValue>) -> Result<Vec<Finding>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
         let rows = stmt
             .query_map(params_from_iter(args), |r| {
@@ -1330,7 +1327,7 @@ impl SqliteStore {
                     (rule_id, asset_id, account, region, resource_type, severity, status),
                     (first_seen, last_seen, resolved_at, result, message, evidence, muted_by),
                 )| {
-                    Ok(FindingRecord {
+                    Ok(Finding {
                         rule_id,
                         asset_id,
                         account,
@@ -1338,20 +1335,12 @@ impl SqliteStore {
                         resource_type,
                         severity: severity_from(severity),
                         status: status
-                            .map(|s| {
-                                self.decode(
-                                    &serde_json::Value::String(s).to_string(),
-                                    "finding status",
-                                )
-                            })
+                            .map(|s| named(&self.path, &s, "finding status"))
                             .transpose()?,
                         first_seen: first_seen.map(time),
                         last_seen: time(last_seen),
                         resolved_at: resolved_at.map(time),
-                        result: self.decode(
-                            &serde_json::Value::String(result).to_string(),
-                            "evaluation status",
-                        )?,
+                        result: named(&self.path, &result, "evaluation status")?,
                         message,
                         evidence: self.decode(&evidence, "evidence")?,
                         muted_by,

@@ -210,7 +210,7 @@ fn paging_by_cursor_visits_every_finding_once_in_order() {
             })
             .expect("page");
         let Some(last) = page.last() else { break };
-        after = Some(last.cursor());
+        after = Some(parapet_store::FindingCursor::after(last));
         seen.extend(page.iter().map(|f| f.asset_id.clone()));
     }
     let expected: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();

@@ -5,28 +5,39 @@
 use crate::Store;
 use crate::error::StoreError;
 use crate::query::{AssetVersion, EventQuery, FindingQuery, ScanOutput, StoredEvent};
+use checkpoint::Checkpointer;
+
+mod checkpoint;
 use chrono::{DateTime, TimeZone, Utc};
 use parapet_core::diff::diff;
 use parapet_core::{
     Asset, CollectionError, ContentHash, Evaluation, Event, EventKind, Finding, FindingStatus,
     Mute, MuteSelector, MuteTarget, ScanCounts, ScanRun, ScanStatus, Scope, Severity, Status,
 };
+use rayon::prelude::*;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Statement, Transaction, params, params_from_iter};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The migrations, in order; the schema version is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_versions_by_asset.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
+    // Declared first so that it is dropped (its last checkpoint done)
+    // before the writer's connection closes.
+    checkpointer: Option<Checkpointer>,
     conn: Connection,
     path: PathBuf,
 }
@@ -89,20 +100,32 @@ impl SqliteStore {
         }
         let conn = Connection::open(path).at(path)?;
         conn.busy_timeout(Duration::from_secs(10)).at(path)?;
+        conn.pragma_update(None, "page_size", 16384).at(path)?;
         conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
         // In WAL mode NORMAL loses no committed transaction when the process
         // dies (only, at worst, the last ones on power loss).
         conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
         // A scan of a large account writes far more than the default 2 MB
         // page cache holds.
-        conn.pragma_update(None, "cache_size", -65536).at(path)?;
+        conn.pragma_update(None, "cache_size", -262144).at(path)?;
         conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
+        let checkpointer = Checkpointer::start(path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0).at(path)?;
+        }
         let mut store = SqliteStore {
+            checkpointer,
             conn,
             path: path.to_owned(),
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    fn committed(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.after_commit();
+        }
     }
 
     /// The database file.
@@ -146,6 +169,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index as i64 + 1)
                 .at(&self.path)?;
             tx.commit().at(&self.path)?;
+            self.committed();
         }
         Ok(())
     }
@@ -195,21 +219,27 @@ struct NewEvent<'a> {
     detail: serde_json::Value,
 }
 
+const INSERT_EVENT: &str = "INSERT INTO events (at, kind, asset_id, account, rule_id, scan_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
 fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO events (at, kind, asset_id, account, rule_id, scan_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            ms(event.at),
-            event.kind.as_str(),
-            event.asset_id,
-            event.account,
-            event.rule_id,
-            event.scan_id,
-            event.detail.to_string()
-        ])
-    })
+    let mut stmt = tx.prepare_cached(INSERT_EVENT).at(path)?;
+    write_event(&mut stmt, path, event)
+}
+
+fn write_event(
+    stmt: &mut Statement<'_>,
+    path: &Path,
+    event: NewEvent<'_>,
+) -> Result<(), StoreError> {
+    stmt.execute(params![
+        ms(event.at),
+        event.kind.as_str(),
+        event.asset_id,
+        event.account,
+        event.rule_id,
+        event.scan_id,
+        event.detail.to_string()
+    ])
     .at(path)?;
     Ok(())
 }
@@ -524,6 +554,16 @@ impl Store for SqliteStore {
     ) -> Result<ScanOutput, StoreError> {
         let path = self.path.clone();
         let path = path.as_path();
+        // One serialisation serves the hash and the stored version; done on
+        // every core before the transaction.
+        let contents: Vec<(String, String)> = assets
+            .par_iter()
+            .map(|asset| {
+                let text = asset.content_text();
+                let hash = ContentHash::of(text.as_bytes()).to_string();
+                (text, hash)
+            })
+            .collect();
         let tx = self.conn.transaction().at(path)?;
         let scan = tx
             .query_row(
@@ -552,7 +592,7 @@ impl Store for SqliteStore {
 
         // What the store knows of the scope's accounts, read in one pass
         // rather than asset by asset.
-        let mut known: HashMap<String, Known> = HashMap::new();
+        let mut known: FxHashMap<String, Known> = FxHashMap::default();
         for account in &scan.scope.accounts {
             let mut stmt = tx
                 .prepare_cached(
@@ -580,9 +620,31 @@ impl Store for SqliteStore {
             }
         }
 
-        // Assets: new, changed, recreated, or only seen again.
-        let mut by_id: HashMap<&str, &Asset> = HashMap::with_capacity(assets.len());
-        for asset in assets {
+        // Assets: new, changed, recreated, or only seen again. The
+        // statements are prepared once for the whole loop.
+        let mut insert_asset = tx
+            .prepare(
+                "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)",
+            )
+            .at(path)?;
+        let mut touch_asset = tx
+            .prepare("UPDATE assets SET last_seen = ?1 WHERE id = ?2")
+            .at(path)?;
+        let mut update_asset = tx
+            .prepare(
+                "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL WHERE id = ?6",
+            )
+            .at(path)?;
+        let mut insert_version = tx
+            .prepare(
+                "INSERT OR REPLACE INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .at(path)?;
+        let mut insert_event = tx.prepare(INSERT_EVENT).at(path)?;
+        let mut by_id: FxHashMap<&str, &Asset> = FxHashMap::default();
+        by_id.reserve(assets.len());
+        for (asset, (text, hash)) in assets.iter().zip(&contents) {
             if !scan.scope.contains(asset) {
                 return Err(StoreError::Invalid(format!(
                     "asset {} ({} {} {}) is outside the scan's scope",
@@ -591,21 +653,10 @@ impl Store for SqliteStore {
             }
             by_id.insert(&asset.id, asset);
             counts.assets += 1;
-            // One serialisation serves the hash and the stored version.
-            let text = asset.content_text();
-            let hash = ContentHash::of(text.as_bytes()).to_string();
             let current = known
                 .get(asset.id.as_str())
-                .map(|k| (k.content_hash.clone(), k.version, k.deleted_at));
+                .map(|k| (k.content_hash.as_str(), k.version, k.deleted_at));
             let observed = ms(asset.observed_at);
-            let insert_version = |version: i64| -> Result<(), StoreError> {
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .and_then(|mut s| s.execute(params![asset.id, version, hash, observed, text]))
-                .at(path)?;
-                Ok(())
-            };
             let event = |kind: EventKind, detail: serde_json::Value| NewEvent {
                 at: asset.observed_at,
                 kind,
@@ -617,12 +668,8 @@ impl Store for SqliteStore {
             };
             match current {
                 None => {
-                    tx.prepare_cached(
-                        "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
+                    insert_asset
+                        .execute(params![
                             asset.id,
                             asset.provider.as_str(),
                             asset.account,
@@ -633,20 +680,19 @@ impl Store for SqliteStore {
                             hash,
                             observed
                         ])
-                    })
-                    .at(path)?;
-                    insert_version(1)?;
-                    append_event(
-                        &tx,
+                        .at(path)?;
+                    insert_version
+                        .execute(params![asset.id, 1, hash, observed, text])
+                        .at(path)?;
+                    write_event(
+                        &mut insert_event,
                         path,
                         event(EventKind::AssetCreated, serde_json::json!({"version": 1})),
                     )?;
                     counts.created += 1;
                 }
                 Some((old_hash, _, None)) if old_hash == hash => {
-                    tx.prepare_cached("UPDATE assets SET last_seen = ?1 WHERE id = ?2")
-                        .and_then(|mut s| s.execute(params![observed, asset.id]))
-                        .at(path)?;
+                    touch_asset.execute(params![observed, asset.id]).at(path)?;
                 }
                 Some((old_hash, version, deleted_at)) => {
                     let changed = old_hash != hash;
@@ -656,26 +702,46 @@ impl Store for SqliteStore {
                         // The changed paths are computed from the two versions
                         // when the event is read, which keeps scans fast.
                         detail["previous_version"] = version.into();
-                        insert_version(new_version)?;
+                        insert_version
+                            .execute(params![asset.id, new_version, hash, observed, text])
+                            .at(path)?;
                     }
-                    tx.prepare_cached(
-                        "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL WHERE id = ?6",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![asset.name, encode(&asset.tags), hash, new_version, observed, asset.id])
-                    })
-                    .at(path)?;
+                    update_asset
+                        .execute(params![
+                            asset.name,
+                            encode(&asset.tags),
+                            hash,
+                            new_version,
+                            observed,
+                            asset.id
+                        ])
+                        .at(path)?;
                     if deleted_at.is_some() {
                         detail["recreated"] = serde_json::Value::Bool(true);
-                        append_event(&tx, path, event(EventKind::AssetCreated, detail))?;
+                        write_event(
+                            &mut insert_event,
+                            path,
+                            event(EventKind::AssetCreated, detail),
+                        )?;
                         counts.created += 1;
                     } else {
-                        append_event(&tx, path, event(EventKind::AssetChanged, detail))?;
+                        write_event(
+                            &mut insert_event,
+                            path,
+                            event(EventKind::AssetChanged, detail),
+                        )?;
                         counts.changed += 1;
                     }
                 }
             }
         }
+        drop((
+            insert_asset,
+            touch_asset,
+            update_asset,
+            insert_version,
+            insert_event,
+        ));
 
         // Deletions: assets of the scope this complete collection did not see,
         // except where a collection error covers them.
@@ -749,7 +815,8 @@ impl Store for SqliteStore {
 
         // Findings that have ever failed in the scope's accounts, read in
         // one pass: only they have a lifecycle to continue.
-        let mut failed_before: HashMap<String, HashMap<String, PreviousFinding>> = HashMap::new();
+        let mut failed_before: FxHashMap<String, FxHashMap<String, PreviousFinding>> =
+            FxHashMap::default();
         for account in &scan.scope.accounts {
             let mut stmt = tx
                 .prepare_cached(
@@ -786,6 +853,15 @@ impl Store for SqliteStore {
         }
 
         // Evaluations and the findings lifecycle.
+        let mut upsert_finding = tx
+            .prepare(
+                "INSERT INTO findings (rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                 ON CONFLICT (rule_id, asset_id) DO UPDATE SET account = ?3, region = ?4, resource_type = ?5, severity = ?6, status = ?7, \
+                 first_seen = ?8, last_seen = ?9, resolved_at = ?10, result = ?11, message = ?12, evidence = ?13, muted_by = ?14",
+            )
+            .at(path)?;
+        let mut insert_event = tx.prepare(INSERT_EVENT).at(path)?;
         for evaluation in evaluations {
             let asset = by_id.get(&*evaluation.asset_id).ok_or_else(|| {
                 StoreError::Invalid(format!(
@@ -848,8 +924,8 @@ impl Store for SqliteStore {
                 if let Some(mute) = muted_by {
                     detail["muted_by"] = mute.into();
                 }
-                append_event(
-                    &tx,
+                write_event(
+                    &mut insert_event,
                     path,
                     NewEvent {
                         at: now,
@@ -862,14 +938,8 @@ impl Store for SqliteStore {
                     },
                 )?;
             }
-            tx.prepare_cached(
-                "INSERT INTO findings (rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                 ON CONFLICT (rule_id, asset_id) DO UPDATE SET account = ?3, region = ?4, resource_type = ?5, severity = ?6, status = ?7, \
-                 first_seen = ?8, last_seen = ?9, resolved_at = ?10, result = ?11, message = ?12, evidence = ?13, muted_by = ?14",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+            upsert_finding
+                .execute(params![
                     &*evaluation.rule_id,
                     &*evaluation.asset_id,
                     asset.account,
@@ -885,9 +955,9 @@ impl Store for SqliteStore {
                     encode(&evaluation.evidence),
                     muted_by
                 ])
-            })
-            .at(path)?;
+                .at(path)?;
         }
+        drop((upsert_finding, insert_event));
 
         let event_count_after: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
@@ -904,6 +974,7 @@ impl Store for SqliteStore {
         )
         .at(path)?;
         tx.commit().at(path)?;
+        self.committed();
         Ok(ScanOutput {
             scan: ScanRun {
                 finished_at: Some(now),
@@ -1185,6 +1256,7 @@ impl Store for SqliteStore {
             )?;
         }
         tx.commit().at(path)?;
+        self.committed();
         Ok((mute, muted))
     }
 
@@ -1209,6 +1281,7 @@ impl Store for SqliteStore {
         mute.lifted_at = Some(now);
         release(&tx, path, &mute, "lifted", now)?;
         tx.commit().at(path)?;
+        self.committed();
         Ok(mute)
     }
 
@@ -1217,6 +1290,7 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction().at(&path)?;
         let ended = expire(&tx, &path, now)?;
         tx.commit().at(&path)?;
+        self.committed();
         Ok(ended)
     }
 

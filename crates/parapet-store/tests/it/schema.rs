@@ -42,3 +42,42 @@ fn the_folder_of_the_database_is_created() {
     SqliteStore::open(&path).expect("open in new folders");
     assert!(path.exists());
 }
+
+#[test]
+fn a_version_1_database_is_migrated_with_its_history() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("sqlite");
+        conn.execute_batch(include_str!(
+            "../../src/sqlite/migrations/0001_initial.sql"
+        ))
+        .expect("schema 1");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("set version");
+        let document = |n: u32| {
+            format!(
+                r#"{{"id":"arn:aws:s3:::old","provider":"aws","account":"111111111111","region":"eu-west-1","resource_type":"AWS::S3::Bucket","name":"old","config":{{"Versioning":{{"Status":"S{n}"}}}},"observed_at":"2026-01-0{n}T00:00:00Z"}}"#
+            )
+        };
+        for n in 1..=2 {
+            conn.execute(
+                "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES ('arn:aws:s3:::old', ?1, ?2, ?3, ?4)",
+                rusqlite::params![n, format!("{n:064}"), 1_767_225_600_000_i64 + i64::from(n - 1) * 86_400_000, document(n)],
+            )
+            .expect("version");
+        }
+    }
+    let store = SqliteStore::open(&path).expect("migrate");
+    assert_eq!(
+        store.schema_version().expect("version"),
+        parapet_store::sqlite::SCHEMA_VERSION
+    );
+    let history = store.asset_history("arn:aws:s3:::old").expect("history");
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(history[1].asset.config["Versioning"]["Status"], "S2");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}

@@ -64,6 +64,9 @@ pub enum Command {
     Findings(FindingsCommand),
     /// The event timeline, newest first.
     Events(EventsArgs),
+    /// The resource types collectors read, with their configuration fields.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -279,6 +282,24 @@ pub struct EventsArgs {
     pub format: Format,
 }
 
+/// `parapet resources ...`
+#[derive(Debug, Subcommand)]
+pub enum ResourcesCommand {
+    /// List every resource type collected, with its service.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show one type's configuration fields, where each comes from, and an
+    /// example (the page under docs/resources/).
+    Show {
+        /// The type, such as AWS::S3::Bucket.
+        #[arg(value_name = "TYPE")]
+        resource_type: String,
+    },
+}
+
 /// How to print results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -334,14 +355,17 @@ pub enum ScanCommand {
     /// docs/assets.md), print a summary by severity and status, then the
     /// failing results.
     File(ScanFileArgs),
+    /// Collect an AWS estate with the official SDK (credentials from the
+    /// standard chain: environment, shared profiles, SSO, web identity,
+    /// container and instance roles), store it, evaluate every rule and
+    /// report: a summary of what was collected, by severity and status, then
+    /// the failing results.
+    Aws(ScanAwsArgs),
 }
 
-/// `parapet scan file`
+/// How results are reported, for every kind of scan.
 #[derive(Debug, Args)]
-pub struct ScanFileArgs {
-    /// The assets file, one asset per line; `-` reads standard input.
-    #[arg(value_name = "ASSETS.jsonl")]
-    pub assets: PathBuf,
+pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -354,6 +378,58 @@ pub struct ScanFileArgs {
     /// Only evaluate: do not record assets, findings and events in the database.
     #[arg(long)]
     pub no_store: bool,
+}
+
+/// `parapet scan aws`
+#[derive(Debug, Args)]
+pub struct ScanAwsArgs {
+    /// Use this named profile of the shared AWS configuration files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Assume this role before collecting.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[arg(long, requires = "role_arn")]
+    pub external_id: Option<String>,
+    /// The session name of the assumed role [default: parapet].
+    #[arg(long, requires = "role_arn")]
+    pub session_name: Option<String>,
+    /// Collect only these regions [default: every region enabled for the account].
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Collect only these resource types (`parapet resources list` names them).
+    #[arg(long, value_delimiter = ',', value_name = "TYPE")]
+    pub resource_types: Vec<String>,
+    /// Send every call to this endpoint, for emulators such as moto (the
+    /// standard AWS_ENDPOINT_URL variable works too).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Also collect every member account of the organisation, assuming this
+    /// role name in each (such as OrganizationAccountAccessRole).
+    #[arg(long, value_name = "ROLE_NAME")]
+    pub organization_role: Option<String>,
+    /// Parapet's configuration file; its `aws` section may list regions,
+    /// accounts (each with a role to assume) and an organisation role.
+    #[arg(long, value_name = "PATH", env = "PARAPET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// How many API calls may be in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// How results are reported.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `parapet scan file`
+#[derive(Debug, Args)]
+pub struct ScanFileArgs {
+    /// The assets file, one asset per line; `-` reads standard input.
+    #[arg(value_name = "ASSETS.jsonl")]
+    pub assets: PathBuf,
+    /// How results are reported.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Also count this account as collected, so that its assets missing from
     /// the file are marked deleted (the accounts in the file always count).
     #[arg(long = "account", value_name = "ACCOUNT")]
@@ -377,7 +453,7 @@ mod tests {
         let Command::Scan(ScanCommand::File(args)) = cli.command else {
             panic!("expected scan file")
         };
-        assert_eq!(args.fail_on, Some(Severity::High));
+        assert_eq!(args.report.fail_on, Some(Severity::High));
         assert!(
             Cli::try_parse_from(["parapet", "scan", "file", "a.jsonl", "--fail-on", "severe"])
                 .is_err()

@@ -4,8 +4,10 @@
 //!
 //! - [`cli`]: the command line, one clap struct per command.
 //! - [`output`]: tables, colour and the output formats.
+//! - [`resources_cmd`]: `parapet resources list|show`.
 //! - [`rules_cmd`]: `parapet rules list|show|lint|test`.
-//! - [`scan_cmd`]: `parapet scan file`.
+//! - [`scan_cmd`]: `parapet scan file`, and the evaluation and report every scan shares.
+//! - [`scan_aws_cmd`]: `parapet scan aws`.
 //! - [`history_cmd`]: `parapet assets`, `parapet events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
 //! - [`db`]: opening the database.
@@ -15,7 +17,9 @@ mod db;
 mod findings_cmd;
 mod history_cmd;
 mod output;
+mod resources_cmd;
 mod rules_cmd;
+mod scan_aws_cmd;
 mod scan_cmd;
 
 use clap::Parser;
@@ -28,12 +32,16 @@ fn main() -> ExitCode {
         cli::Command::Rules(command) => rules_cmd::run(&cli.global, command, style),
         cli::Command::Assets(command) => history_cmd::run_assets(&cli.global, command, style),
         cli::Command::Findings(command) => findings_cmd::run(&cli.global, command, style),
+        cli::Command::Resources(command) => resources_cmd::run(command, style),
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }
         cli::Command::Scan(cli::ScanCommand::File(args)) => {
             scan_cmd::run_file(&cli.global, args, style)
+        }
+        cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
+            scan_aws_cmd::run(&cli.global, args, style)
         }
     };
     match result {

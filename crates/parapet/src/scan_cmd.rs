@@ -1,7 +1,7 @@
 //! `parapet scan file`: evaluate every rule over the assets of a JSON Lines
-//! file and summarise.
+//! file and summarise; and the evaluation and report every scan shares.
 
-use crate::cli::{Format, GlobalArgs, ScanFileArgs};
+use crate::cli::{Format, GlobalArgs, ReportArgs, ScanFileArgs};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use crate::rules_cmd::{load_rules, report_load_errors};
 use anyhow::{Context, Result};
@@ -50,6 +50,9 @@ struct ResultView<'a> {
 
 #[derive(Serialize)]
 struct ScanReport<'a> {
+    /// What a collector read, for scans that collect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collection: Option<&'a serde_json::Value>,
     assets: usize,
     rules: usize,
     summary: BTreeMap<Severity, Counts>,
@@ -144,14 +147,48 @@ fn record(
 
 /// Runs `parapet scan file`.
 pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Result<ExitCode> {
-    let report = load_rules(global);
-    let rules_failed = report_load_errors(&report);
     let (assets, input_errors) = read_assets(args)?;
     for error in &input_errors {
         eprintln!("error: {error}");
     }
+    evaluate_and_report(
+        global,
+        &args.report,
+        style,
+        &assets,
+        &input_errors,
+        None,
+        |assets, evaluations, severity| record(global, args, assets, evaluations, severity),
+    )
+}
+
+/// Records a scan's assets and evaluations; returns the scan runs written.
+pub trait Recorder:
+    FnOnce(&[Asset], &[Evaluation], &dyn Fn(&str) -> Severity) -> Result<Vec<ScanRun>>
+{
+}
+
+impl<F> Recorder for F where
+    F: FnOnce(&[Asset], &[Evaluation], &dyn Fn(&str) -> Severity) -> Result<Vec<ScanRun>>
+{
+}
+
+/// Evaluates every rule over `assets`, records them unless `--no-store`, and
+/// reports. `collection` is what a collector printed about its work, for the
+/// JSON report.
+pub fn evaluate_and_report(
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    style: Style,
+    assets: &[Asset],
+    input_errors: &[String],
+    collection: Option<&serde_json::Value>,
+    record: impl Recorder,
+) -> Result<ExitCode> {
+    let report = load_rules(global);
+    let rules_failed = report_load_errors(&report);
     let engine = Engine::new(report.rules, Utc::now());
-    let evaluations = engine.evaluate_all(&assets);
+    let evaluations = engine.evaluate_all(assets);
     let severity: HashMap<&str, Severity> = engine
         .rules()
         .iter()
@@ -191,7 +228,7 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
     let recorded = if args.no_store {
         Vec::new()
     } else {
-        record(global, args, &assets, &evaluations, &rule_severity)?
+        record(assets, &evaluations, &rule_severity)?
     };
     let threshold_met = args.fail_on.is_some_and(|threshold| {
         results
@@ -206,10 +243,11 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
                 .filter(|r| r.evaluation.status != Status::Pass)
                 .collect();
             print_json(&ScanReport {
+                collection,
                 assets: assets.len(),
                 rules: engine.rules().len(),
                 summary,
-                input_errors: input_errors.clone(),
+                input_errors: input_errors.to_vec(),
                 recorded: recorded.clone(),
                 results,
             })?;

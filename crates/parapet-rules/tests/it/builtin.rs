@@ -45,22 +45,47 @@ fn builtin_rules_cover_the_first_resource_types() {
 }
 
 #[test]
-fn every_resource_type_a_rule_reads_is_documented() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/assets.md"))
-            .expect("docs/assets.md");
-    let documented: HashSet<&str> = docs
-        .lines()
-        .filter_map(|l| l.strip_prefix("### "))
-        .map(str::trim)
-        .collect();
+fn every_field_a_rule_reads_is_documented_on_its_type_page() {
+    // docs/resources/aws/*.md: one page per type, titled with the type, with
+    // a table whose first column lists the configuration fields.
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/resources/aws");
+    let mut pages: std::collections::HashMap<String, HashSet<String>> = Default::default();
+    for entry in std::fs::read_dir(folder).expect("docs/resources/aws") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("page");
+        let title = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# "))
+            .expect("a title")
+            .trim()
+            .to_owned();
+        let fields = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .map(str::to_owned)
+            .collect();
+        pages.insert(title, fields);
+    }
     for rule in builtin().rules() {
         for t in &rule.resource_types {
-            assert!(
-                documented.contains(t.as_str()),
-                "rule {} reads {t}, which docs/assets.md does not document",
-                rule.id
-            );
+            let fields = pages.get(t.as_str()).unwrap_or_else(|| {
+                panic!(
+                    "rule {} reads {t}, which docs/resources/aws/ does not document",
+                    rule.id
+                )
+            });
+            for path in rule.reads() {
+                if let [root, field, ..] = path.as_slice()
+                    && root == "config"
+                {
+                    assert!(
+                        fields.contains(field),
+                        "rule {} reads config.{field} of {t}, which its page does not list",
+                        rule.id
+                    );
+                }
+            }
         }
     }
 }

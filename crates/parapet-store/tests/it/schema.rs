@@ -49,10 +49,8 @@ fn a_version_1_database_is_migrated_with_its_history() {
     let path = dir.path().join("v1.db");
     {
         let conn = rusqlite::Connection::open(&path).expect("sqlite");
-        conn.execute_batch(include_str!(
-            "../../src/sqlite/migrations/0001_initial.sql"
-        ))
-        .expect("schema 1");
+        conn.execute_batch(include_str!("../../src/sqlite/migrations/0001_initial.sql"))
+            .expect("schema 1");
         conn.pragma_update(None, "user_version", 1)
             .expect("set version");
         let document = |n: u32| {

@@ -3,6 +3,10 @@
 
 /// Scans killed with SIGKILL at many points leave a consistent database.
 mod atomicity;
+/// `parapet scan aws` against moto's server.
+mod aws;
+/// moto's server for the AWS tests.
+mod moto;
 /// `parapet rules ...`.
 mod rules;
 /// `parapet scan file`.

@@ -1,0 +1,405 @@
+//! The collection: every account, region and resource type, in parallel
+//! with a bound on the calls in flight; a part that fails becomes a
+//! collection error for its account, region and type, and the rest carries on.
+
+use crate::error::{AwsError, Failure, Named};
+use crate::options::{AccountTarget, AssumeRole, AwsOptions, DEFAULT_CONCURRENCY};
+use crate::session::{HOME_REGION, Session, Shared, account_of_role};
+use crate::types::{COLLECTORS, Collector, Reach};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The region name global resources (IAM) are recorded in.
+pub const GLOBAL: &str = "global";
+
+/// What a collector works with: one account in one region.
+pub struct Ctx {
+    /// The account's session.
+    pub session: Session,
+    /// The region assets are recorded in: `global` for global services.
+    pub region: String,
+    /// The region API calls are sent to.
+    pub api_region: String,
+    /// The regions of the collection, for global services that list
+    /// resources of every region (S3 buckets).
+    pub regions: Vec<String>,
+    /// When the collection started.
+    pub observed_at: DateTime<Utc>,
+    /// The resource types asked for.
+    pub types: Arc<Vec<&'static str>>,
+}
+
+impl Ctx {
+    /// An asset of this account and region (the collector's region, or
+    /// `region` when given).
+    pub fn asset(
+        &self,
+        resource_type: &'static str,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        config: serde_json::Value,
+    ) -> Asset {
+        Asset {
+            id: id.into(),
+            provider: Provider::Aws,
+            account: self.session.account.clone(),
+            region: self.region.clone(),
+            resource_type: ResourceType::new(resource_type)
+                .expect("the collectors' type names are well-formed"),
+            name: name.into(),
+            tags: BTreeMap::new(),
+            config,
+            relationships: Vec::new(),
+            unknown: BTreeMap::new(),
+            observed_at: self.observed_at,
+        }
+    }
+
+    /// Whether `resource_type` was asked for.
+    pub fn wants(&self, resource_type: &str) -> bool {
+        self.types.iter().any(|t| *t == resource_type)
+    }
+
+    /// The SDK configuration for this account and region.
+    pub fn sdk(&self) -> aws_types::SdkConfig {
+        self.session.in_region(&self.api_region)
+    }
+
+    /// An ARN of this account and region.
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{resource}",
+            self.region, self.session.account
+        )
+    }
+
+    /// Runs `call` for each item, a few at a time (the HTTP client bounds
+    /// the calls in flight across the collection), keeping their order.
+    pub async fn each<T, F, R>(&self, items: Vec<T>, call: F) -> Vec<R>
+    where
+        F: Fn(T) -> BoxFuture<'static, R>,
+    {
+        futures::stream::iter(items.into_iter().map(call))
+            .buffered(16)
+            .collect()
+            .await
+    }
+}
+
+/// Adds a relationship.
+pub fn relate(asset: &mut Asset, kind: &str, target: impl Into<String>) {
+    asset.relationships.push(Relationship {
+        kind: kind.to_owned(),
+        target: target.into(),
+    });
+}
+
+/// What one collector found.
+#[derive(Default)]
+pub struct Out {
+    /// The assets.
+    pub assets: Vec<Asset>,
+    /// The resource types that could not be collected, and why.
+    pub failures: Vec<(&'static str, Failure)>,
+}
+
+impl Out {
+    /// Records that `resource_type` could not be collected.
+    pub fn failed(&mut self, resource_type: &'static str, failure: Failure) {
+        self.failures.push((resource_type, failure));
+    }
+}
+
+/// One account's part of a collection.
+#[derive(Debug)]
+pub struct AccountCollection {
+    /// The account id.
+    pub account: String,
+    /// The regions collected, `global` included.
+    pub regions: Vec<String>,
+    /// The assets found.
+    pub assets: Vec<Asset>,
+    /// The parts that were denied or failed.
+    pub errors: Vec<CollectionError>,
+}
+
+/// A whole collection.
+#[derive(Debug)]
+pub struct Collection {
+    /// One entry per account.
+    pub accounts: Vec<AccountCollection>,
+    /// The resource types collected.
+    pub resource_types: Vec<String>,
+    /// API calls sent, retries included.
+    pub api_calls: u64,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+/// Reports progress to a terminal.
+pub trait Progress: Send + Sync {
+    /// `total` units of work (account, region and service) are planned.
+    fn planned(&self, total: u64);
+    /// One unit is done.
+    fn done(&self, unit: &str, assets: usize);
+}
+
+/// A progress report that shows nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn planned(&self, _total: u64) {}
+    fn done(&self, _unit: &str, _assets: usize) {}
+}
+
+/// Collects the estate `options` describe.
+pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collection, AwsError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(AwsError::Runtime)?;
+    runtime.block_on(collect_async(options, progress))
+}
+
+/// The resource types `options` ask for, known ones only.
+pub fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
+    COLLECTORS
+        .iter()
+        .flat_map(|c| c.types.iter().copied())
+        .filter(|t| {
+            options
+                .resource_types
+                .as_ref()
+                .is_none_or(|wanted| wanted.iter().any(|w| w == t))
+        })
+        .collect()
+}
+
+async fn collect_async(
+    options: &AwsOptions,
+    progress: &dyn Progress,
+) -> Result<Collection, AwsError> {
+    let started = Instant::now();
+    let observed_at = Utc::now();
+    let shared = Shared::new(if options.concurrency == 0 {
+        DEFAULT_CONCURRENCY
+    } else {
+        options.concurrency
+    });
+    let base = shared
+        .base(options.profile.as_deref(), options.endpoint_url.as_deref())
+        .await;
+    let home = match &options.role {
+        Some(role) => Session::assume(&base, role).await,
+        None => Session::identify(base.clone()).await,
+    }
+    .map_err(AwsError::Identity)?;
+
+    // The accounts: the credentials' own, the configured ones, and the
+    // organisation's members.
+    let mut targets: Vec<(String, Option<AssumeRole>)> = vec![(home.account.clone(), None)];
+    let mut unreachable: Vec<(String, Failure)> = Vec::new();
+    for AccountTarget { role, .. } in &options.accounts {
+        let account = account_of_role(&role.role_arn)
+            .unwrap_or(&role.role_arn)
+            .to_owned();
+        if !targets.iter().any(|(a, _)| *a == account) {
+            targets.push((account, Some(role.clone())));
+        }
+    }
+    if let Some(role_name) = &options.organization_role {
+        match organization_accounts(&home).await {
+            Ok(accounts) => {
+                for account in accounts {
+                    if !targets.iter().any(|(a, _)| *a == account) {
+                        let role = AssumeRole {
+                            role_arn: format!("arn:aws:iam::{account}:role/{role_name}"),
+                            external_id: None,
+                            session_name: None,
+                        };
+                        targets.push((account, Some(role)));
+                    }
+                }
+            }
+            Err(failure) => unreachable.push((home.account.clone(), failure)),
+        }
+    }
+
+    let types = selected_types(options);
+    let collectors: Vec<&'static Collector> = COLLECTORS
+        .iter()
+        .filter(|c| c.types.iter().any(|t| types.contains(t)))
+        .collect();
+
+    let mut accounts = Vec::new();
+    let sessions = futures::future::join_all(targets.into_iter().map(|(account, role)| {
+        let home = home.clone();
+        let base = base.clone();
+        async move {
+            let session = match role {
+                None => Ok(home),
+                Some(role) => Session::assume(&base, &role).await,
+            };
+            (account, session)
+        }
+    }))
+    .await;
+    let mut plans = Vec::new();
+    for (account, session) in sessions {
+        match session {
+            Ok(session) => {
+                let regions = match &options.regions {
+                    Some(regions) => Ok(regions.clone()),
+                    None => enabled_regions(&session).await,
+                };
+                match regions {
+                    Ok(regions) => plans.push((session, regions)),
+                    Err(failure) => unreachable.push((account, failure)),
+                }
+            }
+            Err(failure) => unreachable.push((account, failure)),
+        }
+    }
+    for (account, failure) in unreachable {
+        accounts.push(AccountCollection {
+            account,
+            regions: Vec::new(),
+            assets: Vec::new(),
+            errors: vec![CollectionError {
+                account: None,
+                region: None,
+                resource_type: None,
+                message: failure.to_string(),
+            }],
+        });
+    }
+
+    // Every (account, region, collector) unit, run together.
+    let wanted = Arc::new(types.clone());
+    let mut units: Vec<(Arc<Ctx>, &'static Collector)> = Vec::new();
+    for (session, regions) in &plans {
+        let home_region = regions.first().map_or(HOME_REGION, String::as_str);
+        for collector in &collectors {
+            let regions_of: Vec<&str> = match collector.reach {
+                Reach::Regional => regions.iter().map(String::as_str).collect(),
+                Reach::Global | Reach::Listed => vec![home_region],
+            };
+            for region in regions_of {
+                units.push((
+                    Arc::new(Ctx {
+                        session: session.clone(),
+                        region: match collector.reach {
+                            Reach::Global => GLOBAL.to_owned(),
+                            Reach::Regional | Reach::Listed => region.to_owned(),
+                        },
+                        api_region: region.to_owned(),
+                        regions: regions.clone(),
+                        observed_at,
+                        types: wanted.clone(),
+                    }),
+                    collector,
+                ));
+            }
+        }
+    }
+    progress.planned(units.len() as u64);
+    let results: Vec<(Arc<Ctx>, &'static Collector, Out)> =
+        futures::stream::iter(units.into_iter().map(|(ctx, collector)| async move {
+            let out = (collector.run)(ctx.clone()).await;
+            progress.done(
+                &format!(
+                    "{} {} {}",
+                    ctx.session.account, ctx.region, collector.service
+                ),
+                out.assets.len(),
+            );
+            (ctx, collector, out)
+        }))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+
+    for (session, regions) in &plans {
+        let mut assets = Vec::new();
+        let mut errors = Vec::new();
+        for (ctx, collector, out) in results
+            .iter()
+            .filter(|(ctx, _, _)| ctx.session.account == session.account)
+        {
+            assets.extend(
+                out.assets
+                    .iter()
+                    .filter(|a| types.contains(&a.resource_type.as_str()))
+                    .cloned(),
+            );
+            for (resource_type, failure) in &out.failures {
+                errors.push(CollectionError {
+                    account: Some(session.account.clone()),
+                    region: match collector.reach {
+                        Reach::Regional => Some(ctx.region.clone()),
+                        Reach::Global => Some(GLOBAL.to_owned()),
+                        // One listing covers every region's resources.
+                        Reach::Listed => None,
+                    },
+                    resource_type: Some((*resource_type).to_owned()),
+                    message: failure.to_string(),
+                });
+            }
+        }
+        let mut regions = regions.clone();
+        regions.push(GLOBAL.to_owned());
+        assets.sort_by(|a, b| a.id.cmp(&b.id));
+        assets.dedup_by(|a, b| a.id == b.id);
+        accounts.push(AccountCollection {
+            account: session.account.clone(),
+            regions,
+            assets,
+            errors,
+        });
+    }
+    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    Ok(Collection {
+        accounts,
+        resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        api_calls: shared.calls(),
+        duration: started.elapsed(),
+    })
+}
+
+async fn enabled_regions(session: &Session) -> Result<Vec<String>, Failure> {
+    let ec2 = aws_sdk_ec2::Client::new(&session.in_region(HOME_REGION));
+    let answer = ec2
+        .describe_regions()
+        .send()
+        .await
+        .named("ec2:DescribeRegions")?;
+    let mut regions: Vec<String> = answer
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
+
+async fn organization_accounts(home: &Session) -> Result<Vec<String>, Failure> {
+    let organizations = aws_sdk_organizations::Client::new(&home.in_region(HOME_REGION));
+    let mut pages = organizations.list_accounts().into_paginator().send();
+    let mut accounts = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.named("organizations:ListAccounts")?;
+        for account in page.accounts() {
+            let active = account.status().is_none_or(|s| s.as_str() == "ACTIVE");
+            if let (Some(id), true) = (account.id(), active) {
+                accounts.push(id.to_owned());
+            }
+        }
+    }
+    Ok(accounts)
+}

@@ -1,0 +1,137 @@
+//! Errors: the ones that stop a collection, and the failure of one API call,
+//! which only makes its part of the estate unknown.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::fmt;
+
+/// What stops a whole collection before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// The base credentials do not work: no account can be collected.
+    #[error("cannot identify the AWS account of the credentials: {0}")]
+    Identity(Failure),
+    /// The tokio runtime could not start.
+    #[error("cannot start the collector's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// One API call that was denied or failed, as the service said it. It never
+/// holds a credential: AWS error messages name actions and resources only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The operation, as IAM names its action (`s3:GetBucketPolicy`).
+    pub action: String,
+    /// The error code (`AccessDenied`), or a kind of failure when the call
+    /// got no answer (`Timeout`, `Unreachable`, `MalformedResponse`).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of `action` from the SDK's error.
+    pub fn of<E>(
+        action: &str,
+        error: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> Failure
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let (code, message) = match error {
+            SdkError::ServiceError(service) => {
+                let status = service.raw().status().as_u16();
+                let code = service
+                    .err()
+                    .code()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("HTTP{status}"));
+                let message = service
+                    .err()
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("HTTP status {status}"));
+                (code, message)
+            }
+            SdkError::TimeoutError(_) => ("Timeout".to_owned(), "the call timed out".to_owned()),
+            SdkError::DispatchFailure(_) => (
+                "Unreachable".to_owned(),
+                DisplayErrorContext(error).to_string(),
+            ),
+            SdkError::ResponseError(_) => (
+                "MalformedResponse".to_owned(),
+                DisplayErrorContext(error).to_string(),
+            ),
+            _ => (
+                "RequestFailed".to_owned(),
+                DisplayErrorContext(error).to_string(),
+            ),
+        };
+        Failure {
+            action: action.to_owned(),
+            code,
+            message: one_line(&message),
+        }
+    }
+
+    /// A failure found in an answer the service gave (a document that does
+    /// not parse, a field that should be there).
+    pub fn malformed(action: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            action: action.to_owned(),
+            code: "MalformedResponse".to_owned(),
+            message: one_line(&message.into()),
+        }
+    }
+
+    /// Whether the service said the caller may not do this.
+    pub fn is_denied(&self) -> bool {
+        let code = self.code.as_str();
+        code.contains("AccessDenied")
+            || code.contains("Unauthorized")
+            || code == "AuthorizationError"
+            || code == "Forbidden"
+            || code == "HTTP403"
+    }
+
+    /// The reason as an asset's `unknown` map states it.
+    pub fn reason(&self) -> String {
+        format!("{}: {}", self.code, self.action)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.action, self.code, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn one_line(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 300 {
+        line.chars().take(300).chain("…".chars()).collect()
+    } else {
+        line
+    }
+}
+
+/// The result of one call.
+pub type Call<T> = Result<T, Failure>;
+
+/// Maps an SDK result to a [`Call`] named by its IAM action.
+pub trait Named<T> {
+    /// The result, with a failure named `action`.
+    fn named(self, action: &str) -> Call<T>;
+}
+
+impl<T, E> Named<T> for Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn named(self, action: &str) -> Call<T> {
+        self.map_err(|e| Failure::of(action, &e))
+    }
+}

@@ -1,0 +1,114 @@
+//! CloudTrail trails: where they deliver, whether they log now, which
+//! events they select, log file validation and encryption.
+
+use super::{Collector, Doc, Part, Reach, run_parts, text, time};
+use crate::collect::{Ctx, Out, relate};
+use crate::error::{Call, Named};
+use aws_sdk_cloudtrail::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::json;
+use std::sync::Arc;
+
+pub(super) const CLOUDTRAIL: Collector = Collector {
+    service: "cloudtrail",
+    types: &[TRAIL],
+    reach: Reach::Regional,
+    run: |ctx| cloudtrail(ctx).boxed(),
+};
+
+const TRAIL: &str = "AWS::CloudTrail::Trail";
+
+async fn cloudtrail(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(TRAIL, trails(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
+    // Trails of this region only: a multi-region trail is recorded once, in
+    // its home region.
+    let answer = cloudtrail
+        .describe_trails()
+        .include_shadow_trails(false)
+        .send()
+        .await
+        .named("cloudtrail:DescribeTrails")?;
+    let trails: Vec<_> = answer.trail_list().to_vec();
+    let client = cloudtrail.clone();
+    let details = ctx
+        .each(
+            trails
+                .iter()
+                .map(|t| t.trail_arn().or(t.name()).unwrap_or_default().to_owned())
+                .collect(),
+            move |arn| {
+                let client = client.clone();
+                async move {
+                    let (status, selectors) = tokio::join!(
+                        client.get_trail_status().name(&arn).send(),
+                        client.get_event_selectors().trail_name(&arn).send(),
+                    );
+                    (
+                        status.named("cloudtrail:GetTrailStatus").map(|s| {
+                            json!({
+                                "IsLogging": s.is_logging().unwrap_or(false),
+                                "LatestDeliveryTime": time(s.latest_delivery_time()),
+                                "LatestDeliveryError": text(s.latest_delivery_error()),
+                            })
+                        }),
+                        selectors.named("cloudtrail:GetEventSelectors").map(|s| {
+                            json!({
+                                "EventSelectors": s.event_selectors().iter().map(|e| json!({
+                                    "ReadWriteType": text(e.read_write_type().map(|r| r.as_str())),
+                                    "IncludeManagementEvents": e.include_management_events().unwrap_or(false),
+                                    "DataResources": e.data_resources().iter().map(|d| json!({
+                                        "Type": text(d.r#type()),
+                                        "Values": d.values(),
+                                    })).collect::<Vec<_>>(),
+                                })).collect::<Vec<_>>(),
+                                "AdvancedEventSelectors": s.advanced_event_selectors().len(),
+                            })
+                        }),
+                    )
+                }
+                .boxed()
+            },
+        )
+        .await;
+    Ok(trails
+        .iter()
+        .zip(details)
+        .map(|(t, (status, selectors))| {
+            let name = t.name().unwrap_or_default();
+            let arn = t
+                .trail_arn()
+                .map_or_else(|| ctx.arn("cloudtrail", &format!("trail/{name}")), str::to_owned);
+            let mut asset = ctx.asset(
+                TRAIL,
+                arn,
+                name,
+                json!({
+                    "Name": name,
+                    "S3BucketName": text(t.s3_bucket_name()),
+                    "S3KeyPrefix": text(t.s3_key_prefix()),
+                    "IsMultiRegionTrail": t.is_multi_region_trail().unwrap_or(false),
+                    "IncludeGlobalServiceEvents": t.include_global_service_events().unwrap_or(false),
+                    "IsOrganizationTrail": t.is_organization_trail().unwrap_or(false),
+                    "HomeRegion": text(t.home_region()),
+                    "LogFileValidationEnabled": t.log_file_validation_enabled().unwrap_or(false),
+                    "KmsKeyId": text(t.kms_key_id()),
+                    "CloudWatchLogsLogGroupArn": text(t.cloud_watch_logs_log_group_arn()),
+                    "SnsTopicARN": text(t.sns_topic_arn()),
+                }),
+            );
+            let mut doc = Doc::of(&mut asset);
+            doc.set("Status", status, &[]);
+            doc.set("Selectors", selectors, &[]);
+            if let Some(bucket) = t.s3_bucket_name() {
+                relate(&mut asset, "logs_to", format!("arn:aws:s3:::{bucket}"));
+            }
+            asset
+        })
+        .collect())
+}

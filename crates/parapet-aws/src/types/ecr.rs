@@ -1,0 +1,84 @@
+//! ECR repositories: repository policy, scanning on push, tag mutability
+//! and encryption.
+
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, text, time};
+use crate::collect::{Ctx, Out};
+use crate::error::{Call, Named};
+use aws_sdk_ecr::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) const ECR: Collector = Collector {
+    service: "ecr",
+    types: &[REPOSITORY],
+    reach: Reach::Regional,
+    run: |ctx| ecr(ctx).boxed(),
+};
+
+const REPOSITORY: &str = "AWS::ECR::Repository";
+
+async fn ecr(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(REPOSITORY, repositories(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
+    let repositories = all_pages!(
+        ecr.describe_repositories(),
+        "ecr:DescribeRepositories",
+        repositories
+    )?;
+    let client = ecr.clone();
+    let policies = ctx
+        .each(
+            repositories
+                .iter()
+                .filter_map(|r| r.repository_name().map(str::to_owned))
+                .collect(),
+            move |name| {
+                let client = client.clone();
+                async move {
+                    client
+                        .get_repository_policy()
+                        .repository_name(name)
+                        .send()
+                        .await
+                        .named("ecr:GetRepositoryPolicy")
+                        .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text()))
+                }
+                .boxed()
+            },
+        )
+        .await;
+    Ok(repositories
+        .iter()
+        .zip(policies)
+        .map(|(r, policy)| {
+            let name = r.repository_name().unwrap_or_default();
+            let arn = r
+                .repository_arn()
+                .map_or_else(|| ctx.arn("ecr", &format!("repository/{name}")), str::to_owned);
+            let mut asset = ctx.asset(
+                REPOSITORY,
+                arn,
+                name,
+                json!({
+                    "RepositoryName": name,
+                    "RepositoryUri": text(r.repository_uri()),
+                    "CreatedAt": time(r.created_at()),
+                    "ImageTagMutability": text(r.image_tag_mutability().map(|m| m.as_str())),
+                    "ImageScanningConfiguration": r.image_scanning_configuration().map_or(Value::Null, |s| json!({"ScanOnPush": s.scan_on_push()})),
+                    "EncryptionConfiguration": r.encryption_configuration().map_or(Value::Null, |e| json!({
+                        "EncryptionType": e.encryption_type().as_str(),
+                        "KmsKey": text(e.kms_key()),
+                    })),
+                }),
+            );
+            Doc::of(&mut asset).set("Policy", policy, &["RepositoryPolicyNotFoundException"]);
+            asset
+        })
+        .collect())
+}

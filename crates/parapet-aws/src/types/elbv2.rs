@@ -1,0 +1,204 @@
+//! Elastic Load Balancing v2: application and network load balancers (scheme,
+//! security groups, attributes), their listeners (protocol, port, TLS
+//! policy) and target groups.
+
+use super::{Collector, Doc, Part, Reach, run_parts, strings, text, time};
+use crate::collect::{Ctx, Out, relate};
+use crate::error::{Call, Named};
+use aws_sdk_elasticloadbalancingv2::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+pub(super) const ELBV2: Collector = Collector {
+    service: "elasticloadbalancing",
+    types: &[LOAD_BALANCER, LISTENER, TARGET_GROUP],
+    reach: Reach::Regional,
+    run: |ctx| elbv2(ctx).boxed(),
+};
+
+const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
+const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
+const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
+
+async fn elbv2(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let (c, x) = (&client, &*ctx);
+    let parts: Vec<Part<'_>> = vec![
+        (LOAD_BALANCER, load_balancers(x, c).boxed()),
+        (LISTENER, listeners(x, c).boxed()),
+        (TARGET_GROUP, target_groups(x, c).boxed()),
+    ];
+    run_parts(x, parts).await
+}
+
+async fn load_balancers(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
+    let balancers = all_pages!(
+        elb.describe_load_balancers(),
+        "elasticloadbalancing:DescribeLoadBalancers",
+        load_balancers
+    )?;
+    let client = elb.clone();
+    let attributes = ctx
+        .each(
+            balancers
+                .iter()
+                .filter_map(|b| b.load_balancer_arn().map(str::to_owned))
+                .collect(),
+            move |arn| {
+                let client = client.clone();
+                async move {
+                    client
+                        .describe_load_balancer_attributes()
+                        .load_balancer_arn(arn)
+                        .send()
+                        .await
+                        .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
+                        .map(|a| {
+                            Value::Object(
+                                a.attributes()
+                                    .iter()
+                                    .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
+                                    .collect::<Map<String, Value>>(),
+                            )
+                        })
+                }
+                .boxed()
+            },
+        )
+        .await;
+    Ok(balancers
+        .iter()
+        .zip(attributes)
+        .map(|(b, attributes)| {
+            let name = b.load_balancer_name().unwrap_or_default();
+            let mut asset = ctx.asset(
+                LOAD_BALANCER,
+                b.load_balancer_arn().unwrap_or_default(),
+                name,
+                json!({
+                    "LoadBalancerName": name,
+                    "DNSName": text(b.dns_name()),
+                    "Scheme": text(b.scheme().map(|s| s.as_str())),
+                    "Type": text(b.r#type().map(|s| s.as_str())),
+                    "State": text(b.state().and_then(|s| s.code()).map(|c| c.as_str())),
+                    "VpcId": text(b.vpc_id()),
+                    "SecurityGroups": strings(b.security_groups().iter().map(String::as_str)),
+                    "Subnets": strings(b.availability_zones().iter().filter_map(|z| z.subnet_id())),
+                    "IpAddressType": text(b.ip_address_type().map(|s| s.as_str())),
+                    "CreatedTime": time(b.created_time()),
+                }),
+            );
+            Doc::of(&mut asset).set("Attributes", attributes, &[]);
+            for group in b.security_groups() {
+                relate(
+                    &mut asset,
+                    "uses_security_group",
+                    ctx.arn("ec2", &format!("security-group/{group}")),
+                );
+            }
+            for subnet in b.availability_zones().iter().filter_map(|z| z.subnet_id()) {
+                relate(
+                    &mut asset,
+                    "in_subnet",
+                    ctx.arn("ec2", &format!("subnet/{subnet}")),
+                );
+            }
+            asset
+        })
+        .collect())
+}
+
+async fn listeners(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
+    let balancers = all_pages!(
+        elb.describe_load_balancers(),
+        "elasticloadbalancing:DescribeLoadBalancers",
+        load_balancers
+    )?;
+    let client = elb.clone();
+    let listeners = ctx
+        .each(
+            balancers
+                .iter()
+                .filter_map(|b| b.load_balancer_arn().map(str::to_owned))
+                .collect(),
+            move |arn| {
+                let client = client.clone();
+                async move {
+                    all_pages!(
+                        client.describe_listeners().load_balancer_arn(arn),
+                        "elasticloadbalancing:DescribeListeners",
+                        listeners
+                    )
+                }
+                .boxed()
+            },
+        )
+        .await;
+    let mut assets = Vec::new();
+    for listener in listeners {
+        for l in listener? {
+            let arn = l.listener_arn().unwrap_or_default();
+            let mut asset = ctx.asset(
+                LISTENER,
+                arn,
+                format!("{}:{}", text(l.protocol().map(|p| p.as_str())).as_str().unwrap_or("?"), l.port().unwrap_or(0)),
+                json!({
+                    "ListenerArn": arn,
+                    "LoadBalancerArn": text(l.load_balancer_arn()),
+                    "Protocol": text(l.protocol().map(|p| p.as_str())),
+                    "Port": l.port(),
+                    "SslPolicy": text(l.ssl_policy()),
+                    "Certificates": strings(l.certificates().iter().filter_map(|c| c.certificate_arn())),
+                    "DefaultActions": l.default_actions().iter().map(|a| json!({
+                        "Type": text(a.r#type().map(|t| t.as_str())),
+                        "TargetGroupArn": text(a.target_group_arn()),
+                        "RedirectProtocol": text(a.redirect_config().and_then(|r| r.protocol())),
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+            if let Some(balancer) = l.load_balancer_arn() {
+                relate(&mut asset, "listener_of", balancer);
+            }
+            for group in l
+                .default_actions()
+                .iter()
+                .filter_map(|a| a.target_group_arn())
+            {
+                relate(&mut asset, "forwards_to", group);
+            }
+            assets.push(asset);
+        }
+    }
+    Ok(assets)
+}
+
+async fn target_groups(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
+    let groups = all_pages!(
+        elb.describe_target_groups(),
+        "elasticloadbalancing:DescribeTargetGroups",
+        target_groups
+    )?;
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let name = g.target_group_name().unwrap_or_default();
+            ctx.asset(
+                TARGET_GROUP,
+                g.target_group_arn().unwrap_or_default(),
+                name,
+                json!({
+                    "TargetGroupName": name,
+                    "Protocol": text(g.protocol().map(|p| p.as_str())),
+                    "Port": g.port(),
+                    "VpcId": text(g.vpc_id()),
+                    "TargetType": text(g.target_type().map(|t| t.as_str())),
+                    "HealthCheckProtocol": text(g.health_check_protocol().map(|p| p.as_str())),
+                    "HealthCheckEnabled": g.health_check_enabled().unwrap_or(false),
+                    "LoadBalancerArns": strings(g.load_balancer_arns().iter().map(String::as_str)),
+                }),
+            )
+        })
+        .collect())
+}

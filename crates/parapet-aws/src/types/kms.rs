@@ -1,0 +1,122 @@
+//! KMS keys: state, manager, rotation and key policy. AWS managed keys are
+//! recorded too (rules usually apply to customer managed ones).
+
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, text, time};
+use crate::collect::{Ctx, Out};
+use crate::error::{Call, Named};
+use aws_sdk_kms::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) const KMS: Collector = Collector {
+    service: "kms",
+    types: &[KEY],
+    reach: Reach::Regional,
+    run: |ctx| kms(ctx).boxed(),
+};
+
+const KEY: &str = "AWS::KMS::Key";
+
+async fn kms(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(KEY, keys(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+async fn keys(ctx: &Ctx, kms: &Client) -> Call<Vec<Asset>> {
+    let keys = all_pages!(kms.list_keys(), "kms:ListKeys", keys)?;
+    let client = kms.clone();
+    let found = ctx
+        .each(
+            keys.iter()
+                .filter_map(|k| k.key_id().map(str::to_owned))
+                .collect(),
+            move |id| {
+                let client = client.clone();
+                async move { key(client, id).await }.boxed()
+            },
+        )
+        .await;
+    found.into_iter().map(|k| k.map(|k| k.build(ctx))).collect()
+}
+
+struct Key {
+    id: String,
+    metadata: aws_sdk_kms::types::KeyMetadata,
+    rotation: Call<Value>,
+    policy: Call<Value>,
+}
+
+impl Key {
+    fn build(self, ctx: &Ctx) -> Asset {
+        let m = &self.metadata;
+        let arn = m.arn().map_or_else(
+            || ctx.arn("kms", &format!("key/{}", self.id)),
+            str::to_owned,
+        );
+        let customer = m.key_manager().map(|k| k.as_str()) == Some("CUSTOMER");
+        let mut asset = ctx.asset(
+            KEY,
+            arn,
+            self.id.clone(),
+            json!({
+                "KeyId": self.id,
+                "Description": text(m.description()),
+                "Enabled": m.enabled(),
+                "KeyState": text(m.key_state().map(|s| s.as_str())),
+                "KeyManager": text(m.key_manager().map(|s| s.as_str())),
+                "KeySpec": text(m.key_spec().map(|s| s.as_str())),
+                "KeyUsage": text(m.key_usage().map(|s| s.as_str())),
+                "Origin": text(m.origin().map(|s| s.as_str())),
+                "MultiRegion": m.multi_region().unwrap_or(false),
+                "CreationDate": time(m.creation_date()),
+                "DeletionDate": time(m.deletion_date()),
+            }),
+        );
+        let mut doc = Doc::of(&mut asset);
+        // Rotation applies to symmetric customer managed keys only.
+        if customer {
+            doc.set(
+                "KeyRotationEnabled",
+                self.rotation,
+                &["UnsupportedOperationException"],
+            );
+        } else {
+            doc.set("KeyRotationEnabled", Ok(Value::Null), &[]);
+        }
+        doc.set("KeyPolicy", self.policy, &[]);
+        asset
+    }
+}
+
+async fn key(kms: Client, id: String) -> Call<Key> {
+    let described = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .named("kms:DescribeKey")?;
+    let metadata = described
+        .key_metadata()
+        .cloned()
+        .ok_or_else(|| crate::error::Failure::malformed("kms:DescribeKey", "no key metadata"))?;
+    let (rotation, policy) = tokio::join!(
+        kms.get_key_rotation_status().key_id(&id).send(),
+        kms.get_key_policy()
+            .key_id(&id)
+            .policy_name("default")
+            .send(),
+    );
+    Ok(Key {
+        id,
+        metadata,
+        rotation: rotation
+            .named("kms:GetKeyRotationStatus")
+            .map(|r| Value::Bool(r.key_rotation_enabled())),
+        policy: policy
+            .named("kms:GetKeyPolicy")
+            .and_then(|p| optional_policy("kms:GetKeyPolicy", p.policy())),
+    })
+}

@@ -1,0 +1,110 @@
+//! Lambda functions: runtime, role, network placement, the resource policy
+//! and the function URL's authentication. Environment variables are listed
+//! by name only: their values are often secrets.
+
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, text};
+use crate::collect::{Ctx, Out, relate};
+use crate::error::{Call, Named};
+use aws_sdk_lambda::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) const LAMBDA: Collector = Collector {
+    service: "lambda",
+    types: &[FUNCTION],
+    reach: Reach::Regional,
+    run: |ctx| lambda(ctx).boxed(),
+};
+
+const FUNCTION: &str = "AWS::Lambda::Function";
+
+async fn lambda(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(FUNCTION, functions(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
+    let functions = all_pages!(lambda.list_functions(), "lambda:ListFunctions", functions)?;
+    let client = lambda.clone();
+    let details = ctx
+        .each(
+            functions
+                .iter()
+                .filter_map(|f| f.function_name().map(str::to_owned))
+                .collect(),
+            move |name| {
+                let client = client.clone();
+                async move {
+                    let (policy, url) = tokio::join!(
+                        client.get_policy().function_name(&name).send(),
+                        client.get_function_url_config().function_name(&name).send(),
+                    );
+                    (
+                        policy
+                            .named("lambda:GetPolicy")
+                            .and_then(|p| optional_policy("lambda:GetPolicy", p.policy())),
+                        url.named("lambda:GetFunctionUrlConfig").map(|u| {
+                            json!({"FunctionUrl": u.function_url(), "AuthType": u.auth_type().as_str()})
+                        }),
+                    )
+                }
+                .boxed()
+            },
+        )
+        .await;
+    Ok(functions
+        .iter()
+        .zip(details)
+        .map(|(f, (policy, url))| {
+            let name = f.function_name().unwrap_or_default();
+            let arn = f
+                .function_arn()
+                .map_or_else(|| ctx.arn("lambda", &format!("function:{name}")), str::to_owned);
+            let vpc = f.vpc_config();
+            let mut asset = ctx.asset(
+                FUNCTION,
+                arn,
+                name,
+                json!({
+                    "FunctionName": name,
+                    "Runtime": text(f.runtime().map(|r| r.as_str())),
+                    "Role": text(f.role()),
+                    "Handler": text(f.handler()),
+                    "Timeout": f.timeout(),
+                    "MemorySize": f.memory_size(),
+                    "LastModified": text(f.last_modified()),
+                    "KMSKeyArn": text(f.kms_key_arn()),
+                    "TracingMode": text(f.tracing_config().and_then(|t| t.mode()).map(|m| m.as_str())),
+                    "VpcConfig": vpc.filter(|v| v.vpc_id().is_some_and(|id| !id.is_empty())).map_or(Value::Null, |v| json!({
+                        "VpcId": text(v.vpc_id()),
+                        "SubnetIds": strings(v.subnet_ids().iter().map(String::as_str)),
+                        "SecurityGroupIds": strings(v.security_group_ids().iter().map(String::as_str)),
+                    })),
+                    "EnvironmentVariableNames": strings(
+                        f.environment()
+                            .and_then(|e| e.variables())
+                            .map(|v| {
+                                let mut names: Vec<&str> = v.keys().map(String::as_str).collect();
+                                names.sort();
+                                names
+                            })
+                            .unwrap_or_default()
+                    ),
+                }),
+            );
+            let mut doc = Doc::of(&mut asset);
+            doc.set("Policy", policy, &["ResourceNotFoundException"]);
+            doc.set("FunctionUrlConfig", url, &["ResourceNotFoundException"]);
+            if let Some(role) = f.role() {
+                relate(&mut asset, "assumes_role", role);
+            }
+            for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
+                relate(&mut asset, "uses_security_group", ctx.arn("ec2", &format!("security-group/{group}")));
+            }
+            asset
+        })
+        .collect())
+}

@@ -1,0 +1,78 @@
+//! CloudWatch Logs log groups: retention and encryption.
+
+use super::{Collector, Part, Reach, run_parts, text};
+use crate::collect::{Ctx, Out};
+use crate::error::Call;
+use aws_sdk_cloudwatchlogs::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) const LOGS: Collector = Collector {
+    service: "logs",
+    types: &[LOG_GROUP],
+    reach: Reach::Regional,
+    run: |ctx| logs(ctx).boxed(),
+};
+
+const LOG_GROUP: &str = "AWS::Logs::LogGroup";
+
+async fn logs(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(LOG_GROUP, log_groups(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+/// Milliseconds since the epoch as RFC 3339.
+fn millis(ms: Option<i64>) -> Value {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(Value::Null, |t| {
+            json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        })
+}
+
+async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
+    let groups = all_pages!(
+        logs.describe_log_groups(),
+        "logs:DescribeLogGroups",
+        log_groups
+    )?;
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let name = g.log_group_name().unwrap_or_default();
+            let arn = g.log_group_arn().map_or_else(
+                || ctx.arn("logs", &format!("log-group:{name}")),
+                str::to_owned,
+            );
+            ctx.asset(
+                LOG_GROUP,
+                arn,
+                name,
+                json!({
+                    "LogGroupName": name,
+                    "RetentionInDays": g.retention_in_days(),
+                    "KmsKeyId": text(g.kms_key_id()),
+                    "CreationTime": millis(g.creation_time()),
+                    "StoredBytes": g.stored_bytes(),
+                    "MetricFilterCount": g.metric_filter_count(),
+                }),
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_times_are_read_as_timestamps() {
+        assert_eq!(
+            millis(Some(1_700_000_000_000)),
+            json!("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(millis(None), Value::Null);
+    }
+}

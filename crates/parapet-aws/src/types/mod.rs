@@ -1,0 +1,251 @@
+//! The resource types Parapet collects, one module per service, and the
+//! helpers that turn SDK answers into curated configuration documents.
+
+use crate::collect::{Ctx, Out};
+use crate::error::{Call, Failure};
+use futures::future::BoxFuture;
+use parapet_core::Asset;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// Every page of a paginated call, the items of `$items` of each, or the
+/// first failure.
+macro_rules! all_pages {
+    ($request:expr, $action:expr, $items:ident) => {{
+        let mut stream = $request.into_paginator().send();
+        let mut all = Vec::new();
+        let mut failure = None;
+        while let Some(page) = stream.next().await {
+            match crate::error::Named::named(page, $action) {
+                Ok(page) => all.extend(page.$items().iter().cloned()),
+                Err(f) => {
+                    failure = Some(f);
+                    break;
+                }
+            }
+        }
+        match failure {
+            Some(f) => Err(f),
+            None => Ok(all),
+        }
+    }};
+}
+
+mod acm;
+mod cloudtrail;
+mod config;
+mod dynamodb;
+mod ec2;
+mod ecr;
+mod eks;
+mod elbv2;
+mod guardduty;
+mod iam;
+mod kms;
+mod lambda;
+mod logs;
+mod opensearch;
+mod rds;
+mod s3;
+mod secretsmanager;
+mod sns;
+mod sqs;
+
+/// One part of a collector: the assets of one resource type.
+pub type Part<'a> = (&'static str, BoxFuture<'a, Call<Vec<Asset>>>);
+
+/// Runs the parts whose types were asked for, all at once.
+pub async fn run_parts(ctx: &Ctx, parts: Vec<Part<'_>>) -> Out {
+    let results = futures::future::join_all(
+        parts
+            .into_iter()
+            .filter(|(t, _)| ctx.wants(t))
+            .map(|(t, part)| async move { (t, part.await) }),
+    )
+    .await;
+    let mut out = Out::default();
+    for (resource_type, result) in results {
+        match result {
+            Ok(assets) => out.assets.extend(assets),
+            Err(failure) => out.failed(resource_type, failure),
+        }
+    }
+    out
+}
+
+/// Where a collector's calls go and where its assets live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Once per region; assets in that region.
+    Regional,
+    /// Once per account; assets in the region `global` (IAM).
+    Global,
+    /// Once per account; one listing returns every region's resources,
+    /// each recorded in its own region (S3 buckets).
+    Listed,
+}
+
+/// One service's collector: the types it yields and how it runs.
+pub struct Collector {
+    /// The service, as IAM names it (`s3`).
+    pub service: &'static str,
+    /// The resource types it yields.
+    pub types: &'static [&'static str],
+    /// Where it runs.
+    pub reach: Reach,
+    /// Runs it.
+    pub run: fn(Arc<Ctx>) -> BoxFuture<'static, Out>,
+}
+
+/// Every collector.
+pub static COLLECTORS: &[Collector] = &[
+    s3::BUCKETS,
+    s3::ACCOUNT,
+    ec2::EC2,
+    ec2::EC2_ACCOUNT,
+    iam::IAM,
+    rds::RDS,
+    cloudtrail::CLOUDTRAIL,
+    kms::KMS,
+    opensearch::OPENSEARCH,
+    lambda::LAMBDA,
+    sqs::SQS,
+    sns::SNS,
+    elbv2::ELBV2,
+    ecr::ECR,
+    eks::EKS,
+    logs::LOGS,
+    dynamodb::DYNAMODB,
+    secretsmanager::SECRETS_MANAGER,
+    guardduty::GUARDDUTY,
+    config::CONFIG,
+    acm::ACM,
+];
+
+/// Every resource type collected, with its service.
+pub fn resource_types() -> impl Iterator<Item = (&'static str, &'static str)> {
+    COLLECTORS
+        .iter()
+        .flat_map(|c| c.types.iter().map(move |t| (*t, c.service)))
+}
+
+/// The configuration document of an asset being built, with the fields that
+/// could not be read.
+pub struct Doc<'a> {
+    asset: &'a mut Asset,
+}
+
+impl<'a> Doc<'a> {
+    /// Edits `asset`'s configuration, which must be an object.
+    pub fn of(asset: &'a mut Asset) -> Doc<'a> {
+        if !asset.config.is_object() {
+            asset.config = Value::Object(Map::new());
+        }
+        Doc { asset }
+    }
+
+    /// Sets `field` from a call's result: the value when it succeeded,
+    /// `null` when the service said the thing is not configured (one of the
+    /// `absent` error codes), and an unknown field otherwise.
+    pub fn set(&mut self, field: &str, result: Call<Value>, absent: &[&str]) {
+        let value = match result {
+            Ok(value) => value,
+            Err(failure) if absent.contains(&failure.code.as_str()) => Value::Null,
+            Err(failure) => {
+                self.unknown(field, &failure);
+                return;
+            }
+        };
+        if let Value::Object(map) = &mut self.asset.config {
+            map.insert(field.to_owned(), value);
+        }
+    }
+
+    /// Records that `field` could not be read.
+    pub fn unknown(&mut self, field: &str, failure: &Failure) {
+        self.asset
+            .unknown
+            .insert(field.to_owned(), failure.reason());
+    }
+}
+
+/// An SDK timestamp as RFC 3339, or `null`.
+pub fn time(value: Option<&aws_smithy_types::DateTime>) -> Value {
+    value
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+/// An optional string as JSON.
+pub fn text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+/// A policy document (JSON, URL-encoded as IAM returns it or plain) as a
+/// JSON value.
+pub fn policy(action: &str, document: &str) -> Call<Value> {
+    let decoded;
+    let text = if document.trim_start().starts_with('{') {
+        document
+    } else {
+        decoded = percent_encoding::percent_decode_str(document)
+            .decode_utf8()
+            .map_err(|e| Failure::malformed(action, format!("policy is not UTF-8: {e}")))?;
+        &decoded
+    };
+    serde_json::from_str(text)
+        .map_err(|e| Failure::malformed(action, format!("policy document does not parse: {e}")))
+}
+
+/// An optional policy document as JSON: `null` when there is none.
+pub fn optional_policy(action: &str, document: Option<&str>) -> Call<Value> {
+    match document {
+        Some(d) if !d.trim().is_empty() => policy(action, d),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// Tags as the asset's map, from key and value pairs.
+pub fn tag_map<'a>(
+    tags: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> std::collections::BTreeMap<String, String> {
+    tags.into_iter()
+        .filter_map(|(k, v)| Some((k?.to_owned(), v.unwrap_or_default().to_owned())))
+        .collect()
+}
+
+/// A JSON list of strings.
+pub fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
+    Value::Array(items.into_iter().map(|s| json!(s)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_collector_type_name_is_well_formed_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for collector in COLLECTORS {
+            for t in collector.types {
+                parapet_core::ResourceType::new(*t).expect("well-formed");
+                assert!(seen.insert(*t), "{t} is collected twice");
+            }
+        }
+    }
+
+    #[test]
+    fn policies_are_read_plain_or_url_encoded() {
+        let plain = policy("iam:GetPolicyVersion", r#"{"Version":"2012-10-17"}"#).expect("plain");
+        assert_eq!(plain["Version"], "2012-10-17");
+        let encoded = policy(
+            "iam:GetPolicyVersion",
+            "%7B%22Version%22%3A%222012-10-17%22%7D",
+        )
+        .expect("encoded");
+        assert_eq!(encoded, plain);
+        let broken = policy("iam:GetRole", "%7Bnot json").expect_err("broken");
+        assert_eq!(broken.code, "MalformedResponse");
+        assert!(broken.to_string().contains("iam:GetRole"), "{broken}");
+    }
+}

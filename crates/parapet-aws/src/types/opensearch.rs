@@ -1,0 +1,107 @@
+//! OpenSearch domains: access policy, encryption at rest and in transit,
+//! fine-grained access control, and whether the endpoint is public or in a
+//! VPC.
+
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, text};
+use crate::collect::{Ctx, Out, relate};
+use crate::error::{Call, Named};
+use aws_sdk_opensearch::Client;
+use futures::FutureExt;
+use parapet_core::Asset;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub(super) const OPENSEARCH: Collector = Collector {
+    service: "es",
+    types: &[DOMAIN],
+    reach: Reach::Regional,
+    run: |ctx| opensearch(ctx).boxed(),
+};
+
+const DOMAIN: &str = "AWS::OpenSearchService::Domain";
+
+async fn opensearch(ctx: Arc<Ctx>) -> Out {
+    let client = Client::new(&ctx.sdk());
+    let parts: Vec<Part<'_>> = vec![(DOMAIN, domains(&ctx, &client).boxed())];
+    run_parts(&ctx, parts).await
+}
+
+async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
+    let names: Vec<String> = opensearch
+        .list_domain_names()
+        .send()
+        .await
+        .named("es:ListDomainNames")?
+        .domain_names()
+        .iter()
+        .filter_map(|d| d.domain_name().map(str::to_owned))
+        .collect();
+    let client = opensearch.clone();
+    let described = ctx
+        .each(names, move |name| {
+            let client = client.clone();
+            async move {
+                client
+                    .describe_domain()
+                    .domain_name(name)
+                    .send()
+                    .await
+                    .named("es:DescribeDomain")
+            }
+            .boxed()
+        })
+        .await;
+    let mut assets = Vec::new();
+    for answer in described {
+        let answer = answer?;
+        let Some(d) = answer.domain_status() else {
+            continue;
+        };
+        let vpc = d.vpc_options().filter(|v| v.vpc_id().is_some());
+        let mut asset = ctx.asset(
+            DOMAIN,
+            d.arn(),
+            d.domain_name(),
+            json!({
+                "DomainName": d.domain_name(),
+                "DomainId": d.domain_id(),
+                "EngineVersion": text(d.engine_version()),
+                "Endpoint": text(d.endpoint()),
+                "VPCOptions": vpc.map_or(Value::Null, |v| json!({
+                    "VPCId": text(v.vpc_id()),
+                    "SubnetIds": strings(v.subnet_ids().iter().map(String::as_str)),
+                    "SecurityGroupIds": strings(v.security_group_ids().iter().map(String::as_str)),
+                })),
+                "EncryptionAtRestOptions": {
+                    "Enabled": d.encryption_at_rest_options().and_then(|e| e.enabled()).unwrap_or(false),
+                    "KmsKeyId": text(d.encryption_at_rest_options().and_then(|e| e.kms_key_id())),
+                },
+                "NodeToNodeEncryptionOptions": {
+                    "Enabled": d.node_to_node_encryption_options().and_then(|e| e.enabled()).unwrap_or(false),
+                },
+                "DomainEndpointOptions": {
+                    "EnforceHTTPS": d.domain_endpoint_options().and_then(|e| e.enforce_https()).unwrap_or(false),
+                    "TLSSecurityPolicy": text(d.domain_endpoint_options().and_then(|e| e.tls_security_policy()).map(|p| p.as_str())),
+                },
+                "AdvancedSecurityOptions": {
+                    "Enabled": d.advanced_security_options().and_then(|a| a.enabled()).unwrap_or(false),
+                    "InternalUserDatabaseEnabled": d.advanced_security_options().and_then(|a| a.internal_user_database_enabled()).unwrap_or(false),
+                },
+            }),
+        );
+        Doc::of(&mut asset).set(
+            "AccessPolicies",
+            optional_policy("es:DescribeDomain", d.access_policies()),
+            &[],
+        );
+        for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
+            relate(
+                &mut asset,
+                "uses_security_group",
+                ctx.arn("ec2", &format!("security-group/{group}")),
+            );
+        }
+        assets.push(asset);
+    }
+    Ok(assets)
+}

@@ -1,0 +1,51 @@
+//! `parapet resources list|show`: the resource types collectors read.
+
+use crate::cli::{Format, ResourcesCommand};
+use crate::output::{Style, print_json};
+use anyhow::{Result, bail};
+use comfy_table::Cell;
+use std::process::ExitCode;
+
+/// Runs `parapet resources ...`.
+pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
+    match command {
+        ResourcesCommand::List { format } => {
+            let catalog = parapet_aws::catalog();
+            match format {
+                Format::Json => print_json(
+                    &catalog
+                        .iter()
+                        .map(|d| {
+                            serde_json::json!({
+                                "resource_type": d.resource_type,
+                                "service": d.service,
+                                "summary": d.summary(),
+                                "fields": d.fields(),
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                )?,
+                Format::Table => {
+                    let mut table = style.table(&["resource type", "service", "what it is"]);
+                    for doc in &catalog {
+                        table.add_row(vec![
+                            Cell::new(doc.resource_type),
+                            Cell::new(doc.service),
+                            Cell::new(doc.summary()),
+                        ]);
+                    }
+                    println!("{table}");
+                    println!("{} resource types.", catalog.len());
+                }
+            }
+        }
+        ResourcesCommand::Show { resource_type } => match parapet_aws::catalog::find(resource_type)
+        {
+            Some(doc) => print!("{}", doc.page),
+            None => bail!(
+                "unknown resource type {resource_type}: `parapet resources list` names the ones collected"
+            ),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,229 @@
+//! `parapet scan aws`: collect an AWS estate with the official SDK, record
+//! it one scan per account, evaluate every rule and report.
+
+use crate::cli::{Format, GlobalArgs, ScanAwsArgs};
+use crate::output::Style;
+use crate::scan_cmd::evaluate_and_report;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use comfy_table::Cell;
+use indicatif::{ProgressBar, ProgressStyle};
+use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, Collection, Progress};
+use parapet_core::{Asset, Evaluation, Provider, Scope};
+use parapet_store::Store;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Parapet's configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    aws: AwsFileConfig,
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    serde_norway::from_str(&text)
+        .with_context(|| format!("the configuration file {} is not valid", path.display()))
+}
+
+fn options(args: &ScanAwsArgs) -> Result<AwsOptions> {
+    let file = match &args.config {
+        Some(path) => read_config(path)?,
+        None => ConfigFile::default(),
+    };
+    let regions = if args.regions.is_empty() {
+        file.aws.regions.clone()
+    } else {
+        Some(args.regions.clone())
+    };
+    let known: HashSet<&str> = parapet_aws::resource_types().map(|(t, _)| t).collect();
+    if let Some(unknown) = args
+        .resource_types
+        .iter()
+        .find(|t| !known.contains(t.as_str()))
+    {
+        anyhow::bail!(
+            "unknown resource type {unknown}: `parapet resources list` names the ones collected"
+        );
+    }
+    Ok(AwsOptions {
+        profile: args.profile.clone(),
+        role: args.role_arn.as_ref().map(|arn| AssumeRole {
+            role_arn: arn.clone(),
+            external_id: args.external_id.clone(),
+            session_name: args.session_name.clone(),
+        }),
+        regions,
+        resource_types: (!args.resource_types.is_empty()).then(|| args.resource_types.clone()),
+        endpoint_url: args.endpoint_url.clone(),
+        accounts: file.aws.accounts,
+        organization_role: args
+            .organization_role
+            .clone()
+            .or(file.aws.organization_role),
+        concurrency: args.concurrency,
+    })
+}
+
+/// A progress bar on a terminal's standard error.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn planned(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn done(&self, unit: &str, _assets: usize) {
+        self.0.set_message(unit.to_owned());
+        self.0.inc(1);
+    }
+}
+
+/// Runs `parapet scan aws`.
+pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
+    let options = options(args)?;
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} collecting [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Utc::now();
+    let collection = parapet_aws::collect(&options, &Bar(bar.clone()))
+        .context("the AWS collection could not start")?;
+    bar.finish_and_clear();
+
+    let summary = summary(&collection);
+    if args.report.format == Format::Table {
+        print_summary(&collection, style);
+    }
+    let assets: Vec<Asset> = collection
+        .accounts
+        .iter()
+        .flat_map(|a| a.assets.iter().cloned())
+        .collect();
+    let record = |assets: &[Asset],
+                  evaluations: &[Evaluation],
+                  severity: &dyn Fn(&str) -> parapet_core::Severity| {
+        let mut store = crate::db::open(global)?;
+        let mut runs = Vec::new();
+        let mut offset = 0;
+        for account in &collection.accounts {
+            let mine = &assets[offset..offset + account.assets.len()];
+            offset += account.assets.len();
+            let ids: HashSet<&str> = mine.iter().map(|a| a.id.as_str()).collect();
+            let evaluations: Vec<Evaluation> = evaluations
+                .iter()
+                .filter(|e| ids.contains(&*e.asset_id))
+                .cloned()
+                .collect();
+            let scope = Scope {
+                provider: Provider::Aws,
+                accounts: vec![account.account.clone()],
+                regions: Some(account.regions.clone()),
+                resource_types: Some(collection.resource_types.clone()),
+            };
+            let id = store.begin_scan(&scope, "aws", started)?;
+            let output = store
+                .finish_scan(
+                    id,
+                    mine,
+                    &evaluations,
+                    severity,
+                    &account.errors,
+                    Utc::now(),
+                )
+                .with_context(|| format!("recording scan {id} in {}", store.path().display()))?;
+            runs.push(output.scan);
+        }
+        Ok(runs)
+    };
+    evaluate_and_report(
+        global,
+        &args.report,
+        style,
+        &assets,
+        &[],
+        Some(&summary),
+        record,
+    )
+}
+
+/// What was collected, for the JSON report.
+fn summary(collection: &Collection) -> serde_json::Value {
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for asset in collection.accounts.iter().flat_map(|a| &a.assets) {
+        *by_type.entry(asset.resource_type.as_str()).or_default() += 1;
+    }
+    serde_json::json!({
+        "accounts": collection.accounts.iter().map(|a| serde_json::json!({
+            "account": a.account,
+            "regions": a.regions,
+            "assets": a.assets.len(),
+            "errors": a.errors,
+        })).collect::<Vec<_>>(),
+        "resource_types": by_type,
+        "api_calls": collection.api_calls,
+        "duration_seconds": collection.duration.as_secs_f64(),
+        "peak_memory_mb": peak_memory_mb(),
+    })
+}
+
+/// The process's peak resident memory so far, where the system tells it
+/// (Linux's `VmHWM`).
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn print_summary(collection: &Collection, style: Style) {
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for asset in collection.accounts.iter().flat_map(|a| &a.assets) {
+        *by_type.entry(asset.resource_type.as_str()).or_default() += 1;
+    }
+    let mut table = style.table(&["resource type", "assets"]);
+    for (resource_type, count) in &by_type {
+        table.add_row(vec![Cell::new(resource_type), Cell::new(count)]);
+    }
+    let errors: Vec<_> = collection
+        .accounts
+        .iter()
+        .flat_map(|a| a.errors.iter().map(move |e| (a.account.as_str(), e)))
+        .collect();
+    println!(
+        "Collected {} assets of {} types from {} account(s) in {:.1} s with {} API calls{}; {} collection error(s).",
+        by_type.values().sum::<usize>(),
+        by_type.len(),
+        collection.accounts.len(),
+        collection.duration.as_secs_f64(),
+        collection.api_calls,
+        peak_memory_mb().map_or(String::new(), |mb| format!(", peak memory {mb:.0} MB")),
+        errors.len()
+    );
+    println!("{table}");
+    if !errors.is_empty() {
+        let mut table = style.table(&["account", "region", "resource type", "error"]);
+        for (account, error) in errors {
+            table.add_row(vec![
+                Cell::new(account),
+                Cell::new(error.region.as_deref().unwrap_or("all")),
+                Cell::new(error.resource_type.as_deref().unwrap_or("all")),
+                Cell::new(&error.message),
+            ]);
+        }
+        println!(
+            "Parts that were denied or failed (their rules report unknown, and nothing there is marked deleted):"
+        );
+        println!("{table}");
+    }
+}

@@ -1,0 +1,504 @@
+//! `parapet scan aws` against moto's server: the real collector, through the
+//! official SDK, over an estate seeded by the README's demo script.
+
+use super::moto::Moto;
+use super::{stderr, stdout};
+use parapet_core::{Asset, EventKind};
+use parapet_store::{EventQuery, FindingQuery, SqliteStore, Store};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const REGIONS: &str = "eu-west-1,us-east-1";
+const ACCOUNT: &str = "123456789012";
+
+/// Every asset in the database, latest versions.
+fn assets(store: &SqliteStore) -> Vec<Asset> {
+    let created = store
+        .events(&EventQuery {
+            kinds: vec![EventKind::AssetCreated],
+            limit: 100_000,
+            ..Default::default()
+        })
+        .expect("events");
+    created
+        .iter()
+        .filter_map(|e| store.asset_at(&e.event.asset_id, None).expect("asset"))
+        .collect()
+}
+
+fn named<'a>(assets: &'a [Asset], resource_type: &str, name: &str, region: &str) -> &'a Asset {
+    assets
+        .iter()
+        .find(|a| a.resource_type.as_str() == resource_type && a.name == name && a.region == region)
+        .unwrap_or_else(|| panic!("no {resource_type} named {name} in {region}"))
+}
+
+#[test]
+fn the_collector_reads_every_seeded_type_field_by_field() {
+    let moto = Moto::start();
+    moto.seed_demo(3);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let output = moto.scan(&db, ("testing", "testing"), &["--regions", REGIONS]);
+    assert!(
+        output.status.success(),
+        "scan aws failed: {}\n{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    let text = stdout(&output);
+    assert!(text.contains("API calls"), "{text}");
+    let store = SqliteStore::open(&db).expect("open");
+    let all = assets(&store);
+
+    // Every type the collector knows was seen, except the root user, which
+    // the emulator does not have.
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &all {
+        *by_type.entry(a.resource_type.as_str()).or_default() += 1;
+        assert_eq!(a.account, ACCOUNT);
+        // Every field of every document is on its type's page.
+        let doc = parapet_aws::catalog::find(a.resource_type.as_str()).expect("documented type");
+        for field in a.config.as_object().expect("object").keys() {
+            assert!(
+                doc.fields().contains(&field.as_str()),
+                "{}: field {field} is not documented",
+                a.resource_type
+            );
+        }
+    }
+    for (resource_type, _) in parapet_aws::resource_types() {
+        if resource_type != "AWS::IAM::RootAccount" {
+            assert!(
+                by_type.contains_key(resource_type),
+                "no {resource_type}: {by_type:?}"
+            );
+        }
+    }
+
+    // S3.
+    let logs = named(&all, "AWS::S3::Bucket", "parapet-demo-logs", "eu-west-1");
+    assert_eq!(logs.id, "arn:aws:s3:::parapet-demo-logs");
+    assert_eq!(logs.config["Versioning"]["Status"], "Enabled");
+    assert_eq!(
+        logs.config["PublicAccessBlock"],
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
+    );
+    assert_eq!(
+        logs.config["Encryption"]["Rules"][0]["SSEAlgorithm"],
+        "AES256"
+    );
+    assert_eq!(logs.config["Policy"]["Statement"][0]["Effect"], "Deny");
+    assert_eq!(logs.config["Logging"], Value::Null);
+    let public = named(&all, "AWS::S3::Bucket", "parapet-demo-public", "eu-west-1");
+    assert_eq!(
+        public.config["Policy"]["Statement"][0]["Principal"],
+        json!({"AWS": "*"})
+    );
+    assert_eq!(public.config["PublicAccessBlock"], Value::Null);
+    assert_eq!(public.config["Versioning"]["Status"], Value::Null);
+    assert_eq!(
+        public.config["Logging"]["TargetBucket"],
+        "parapet-demo-logs"
+    );
+    assert_eq!(
+        public.tags.get("owner").map(String::as_str),
+        Some("web-team")
+    );
+    assert!(
+        public
+            .relationships
+            .iter()
+            .any(|r| r.kind == "logs_to" && r.target == "arn:aws:s3:::parapet-demo-logs")
+    );
+    let acl = named(&all, "AWS::S3::Bucket", "parapet-demo-acl", "us-east-1");
+    assert!(
+        acl.config["Acl"]["Grants"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .any(
+                |g| g["Grantee"]["URI"] == "http://acs.amazonaws.com/groups/global/AllUsers"
+                    && g["Permission"] == "READ"
+            ),
+        "{}",
+        acl.config["Acl"]
+    );
+    let account_block = all
+        .iter()
+        .find(|a| a.resource_type.as_str() == "AWS::S3::AccountPublicAccessBlock")
+        .expect("account block");
+    assert_eq!(
+        account_block.config["PublicAccessBlock"]["BlockPublicAcls"],
+        true
+    );
+    assert_eq!(
+        account_block.config["PublicAccessBlock"]["BlockPublicPolicy"],
+        false
+    );
+
+    // EC2, in both regions.
+    for region in ["eu-west-1", "us-east-1"] {
+        let ssh = named(
+            &all,
+            "AWS::EC2::SecurityGroup",
+            "parapet-demo-ssh-open",
+            region,
+        );
+        assert_eq!(
+            ssh.config["IpPermissions"],
+            json!([{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [], "UserIdGroupPairs": [], "PrefixListIds": []}])
+        );
+        let egress = &ssh.config["IpPermissionsEgress"][0];
+        assert_eq!(
+            (egress["IpProtocol"].as_str(), egress["FromPort"].as_i64()),
+            (Some("-1"), Some(-1))
+        );
+        let rdp = named(
+            &all,
+            "AWS::EC2::SecurityGroup",
+            "parapet-demo-rdp-open",
+            region,
+        );
+        assert_eq!(
+            rdp.config["IpPermissions"][0]["Ipv6Ranges"][0]["CidrIpv6"],
+            "::/0"
+        );
+
+        let web = named(&all, "AWS::EC2::Instance", "parapet-demo-web", region);
+        assert_eq!(web.config["MetadataOptions"]["HttpTokens"], "optional");
+        assert_eq!(web.config["InstanceType"], "t3.micro");
+        let group_id = ssh.config["GroupId"].as_str().expect("group id");
+        assert!(
+            web.relationships
+                .iter()
+                .any(|r| r.kind == "uses_security_group" && r.target == ssh.id)
+        );
+        assert!(
+            web.config["SecurityGroups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .any(|g| g["GroupId"] == group_id)
+        );
+        let worker = named(&all, "AWS::EC2::Instance", "parapet-demo-worker", region);
+        assert_eq!(worker.config["MetadataOptions"]["HttpTokens"], "required");
+
+        let plain = named(&all, "AWS::EC2::Volume", "parapet-demo-plain", region);
+        assert_eq!(
+            (
+                plain.config["Encrypted"].as_bool(),
+                plain.config["Size"].as_i64()
+            ),
+            (Some(false), Some(8))
+        );
+        assert!(plain.config.get("KmsKeyId").is_none());
+        let encrypted = named(&all, "AWS::EC2::Volume", "parapet-demo-encrypted", region);
+        assert_eq!(encrypted.config["Encrypted"], true);
+
+        let snapshot = named(
+            &all,
+            "AWS::EC2::Snapshot",
+            "parapet-demo-public-snapshot",
+            region,
+        );
+        assert_eq!(
+            snapshot.config["CreateVolumePermissions"],
+            json!([{"Group": "all"}])
+        );
+        assert!(
+            snapshot
+                .relationships
+                .iter()
+                .any(|r| r.kind == "snapshot_of" && r.target == plain.id)
+        );
+        let private = all
+            .iter()
+            .find(|a| {
+                a.region == region && a.config["Description"] == "parapet-demo-private-snapshot"
+            })
+            .expect("private snapshot");
+        assert_eq!(private.config["CreateVolumePermissions"], json!([]));
+
+        let image = named(&all, "AWS::EC2::Image", "parapet-demo-image", region);
+        assert_eq!(image.config["LaunchPermissions"], json!([{"Group": "all"}]));
+
+        let vpc = named(&all, "AWS::EC2::VPC", "parapet-demo-vpc", region);
+        assert_eq!(vpc.config["CidrBlock"], "10.0.0.0/16");
+        let flow_logs = vpc.config["FlowLogs"].as_array().expect("flow logs").len();
+        assert_eq!(flow_logs, usize::from(region == "eu-west-1"), "{region}");
+
+        let default_encryption = all
+            .iter()
+            .find(|a| {
+                a.region == region && a.resource_type.as_str() == "AWS::EC2::EBSEncryptionByDefault"
+            })
+            .expect("EBS default encryption");
+        assert_eq!(
+            default_encryption.config["EbsEncryptionByDefault"],
+            region == "eu-west-1"
+        );
+
+        let acl = all
+            .iter()
+            .find(|a| {
+                a.region == region
+                    && a.resource_type.as_str() == "AWS::EC2::NetworkAcl"
+                    && a.config["VpcId"] == vpc.config["VpcId"]
+                    && a.config["IsDefault"] == false
+            })
+            .expect("network ACL");
+        assert!(
+            acl.config["Entries"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .any(|e| e["RuleNumber"] == 100
+                    && e["FromPort"] == 22
+                    && e["RuleAction"] == "allow"
+                    && e["Protocol"] == "tcp"),
+            "{}",
+            acl.config["Entries"]
+        );
+        let table = all
+            .iter()
+            .find(|a| {
+                a.region == region
+                    && a.resource_type.as_str() == "AWS::EC2::RouteTable"
+                    && a.relationships
+                        .iter()
+                        .any(|r| r.kind == "routes_to" && r.target.contains("internet-gateway/"))
+            })
+            .expect("a route table to the internet gateway");
+        assert!(
+            table.config["Routes"]
+                .as_array()
+                .expect("routes")
+                .iter()
+                .any(|r| r["DestinationCidrBlock"] == "0.0.0.0/0")
+        );
+    }
+
+    // IAM.
+    let alice = named(&all, "AWS::IAM::User", "parapet-demo-alice", "global");
+    assert_eq!(
+        (
+            alice.config["PasswordEnabled"].as_bool(),
+            alice.config["MfaActive"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert_eq!(alice.config["Groups"], json!(["parapet-demo-developers"]));
+    assert_eq!(alice.tags.get("team").map(String::as_str), Some("platform"));
+    let bob = named(&all, "AWS::IAM::User", "parapet-demo-bob", "global");
+    assert_eq!(
+        (
+            bob.config["PasswordEnabled"].as_bool(),
+            bob.config["MfaActive"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        bob.config["AttachedPolicies"][0]["PolicyName"],
+        "parapet-demo-admin"
+    );
+    assert_eq!(bob.config["InlinePolicies"], json!(["inline-s3"]));
+    let ci = named(&all, "AWS::IAM::User", "parapet-demo-ci", "global");
+    let keys = ci.config["AccessKeys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["Status"], "Active");
+    assert!(keys[0]["CreateDate"].is_string());
+    let anyone = named(&all, "AWS::IAM::Role", "parapet-demo-anyone", "global");
+    assert_eq!(
+        anyone.config["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        json!({"AWS": "*"})
+    );
+    let admin = named(&all, "AWS::IAM::Policy", "parapet-demo-admin", "global");
+    assert_eq!(
+        admin.config["PolicyDocument"]["Statement"][0]["Action"],
+        "*"
+    );
+    let group = named(&all, "AWS::IAM::Group", "parapet-demo-developers", "global");
+    assert!(
+        group.config["Users"]
+            .as_array()
+            .expect("users")
+            .contains(&json!("parapet-demo-alice"))
+    );
+    let password = all
+        .iter()
+        .find(|a| a.resource_type.as_str() == "AWS::IAM::PasswordPolicy")
+        .expect("password policy");
+    assert_eq!(
+        password.config["PasswordPolicy"]["MinimumPasswordLength"],
+        8
+    );
+
+    // The rules ran over what was collected.
+    let open = store
+        .findings(&FindingQuery {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .expect("findings");
+    let failing = |rule: &str, asset: &str| {
+        open.iter()
+            .any(|f| f.rule_id == rule && f.asset_id == asset)
+    };
+    assert!(failing("aws-s3-bucket-policy-not-public", &public.id));
+    assert!(!failing("aws-s3-bucket-policy-not-public", &logs.id));
+    assert!(failing("aws-iam-user-mfa-enabled", &bob.id));
+    assert!(!failing("aws-iam-user-mfa-enabled", &alice.id));
+    let ssh = named(
+        &all,
+        "AWS::EC2::SecurityGroup",
+        "parapet-demo-ssh-open",
+        "eu-west-1",
+    );
+    assert!(failing(
+        "aws-ec2-security-group-no-ssh-from-internet",
+        &ssh.id
+    ));
+    let scans = store.scans(10).expect("scans");
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0].scope.accounts, vec![ACCOUNT.to_owned()]);
+}
+
+#[test]
+fn denied_calls_give_collection_errors_and_unknown_results_never_passes() {
+    // moto enforcing IAM after the fixture's seven bootstrap calls.
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "7")]);
+    let seeded = moto.python(&super::fixture("aws-auditor.py"), &[]);
+    let key: Value = serde_json::from_slice(&seeded.stdout).expect("the auditor's key");
+    let (id, secret) = (
+        key["AccessKeyId"].as_str().expect("key id"),
+        key["SecretAccessKey"].as_str().expect("secret"),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let output = moto.scan(
+        &db,
+        (id, secret),
+        &[
+            "--regions",
+            "eu-west-1",
+            "--resource-types",
+            "AWS::S3::Bucket,AWS::EC2::SecurityGroup,AWS::IAM::User",
+            "--format",
+            "json",
+        ],
+    );
+    let text = stdout(&output);
+    assert!(
+        output.status.success(),
+        "scan aws failed: {}",
+        stderr(&output)
+    );
+    // The secret never shows, not in the output, not in the database.
+    assert!(
+        !text.contains(secret) && !stderr(&output).contains(secret),
+        "the secret leaked"
+    );
+    let raw = std::fs::read(&db).expect("database file");
+    assert!(
+        !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is in the database"
+    );
+
+    let report: Value = serde_json::from_str(&text).expect("JSON report");
+    let errors = report["collection"]["accounts"][0]["errors"]
+        .as_array()
+        .expect("errors");
+    let iam_error = errors
+        .iter()
+        .find(|e| e["resource_type"] == "AWS::IAM::User")
+        .unwrap_or_else(|| panic!("no IAM error: {errors:?}"));
+    assert_eq!(iam_error["region"], "global");
+    assert!(
+        iam_error["message"]
+            .as_str()
+            .expect("message")
+            .contains("AccessDenied"),
+        "{iam_error}"
+    );
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["resource_type"] != "AWS::S3::Bucket"),
+        "{errors:?}"
+    );
+
+    let store = SqliteStore::open(&db).expect("open");
+    let bucket = store
+        .asset_at("arn:aws:s3:::restricted-bucket", None)
+        .expect("read")
+        .expect("the bucket was collected");
+    assert!(bucket.config.get("Policy").is_none(), "{}", bucket.config);
+    assert_eq!(
+        bucket.unknown.get("Policy").map(String::as_str),
+        Some("AccessDenied: s3:GetBucketPolicy")
+    );
+    assert_eq!(bucket.config["Versioning"]["Status"], Value::Null);
+    let finding = store
+        .finding("aws-s3-bucket-policy-not-public", &bucket.id)
+        .expect("read")
+        .expect("evaluated");
+    assert_eq!(finding.result, parapet_core::Status::Unknown);
+    // The scan is partial, and no IAM user is marked deleted or created.
+    let scans = store.scans(1).expect("scans");
+    assert_eq!(scans[0].status, parapet_core::ScanStatus::Partial);
+    assert!(
+        assets(&store)
+            .iter()
+            .all(|a| a.resource_type.as_str() != "AWS::IAM::User")
+    );
+    assert!(assets(&store).iter().any(|a| a.name == "auditor-visible"));
+}
+
+#[test]
+fn an_organisations_member_accounts_are_collected_each_as_its_own_scan() {
+    let moto = Moto::start();
+    let seeded = moto.python(&super::fixture("aws-organization.py"), &[]);
+    let member = String::from_utf8_lossy(&seeded.stdout).trim().to_owned();
+    assert_eq!(member.len(), 12, "{member}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let output = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &[
+            "--regions",
+            "us-east-1",
+            "--resource-types",
+            "AWS::S3::Bucket",
+            "--organization-role",
+            "OrganizationAccountAccessRole",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "scan aws failed: {}",
+        stderr(&output)
+    );
+    let store = SqliteStore::open(&db).expect("open");
+    let management = store
+        .asset_at("arn:aws:s3:::management-bucket", None)
+        .expect("read")
+        .expect("the management account's bucket");
+    assert_eq!(management.account, ACCOUNT);
+    let theirs = store
+        .asset_at("arn:aws:s3:::member-bucket", None)
+        .expect("read")
+        .expect("the member account's bucket");
+    assert_eq!(theirs.account, member);
+    let mut scanned: Vec<Vec<String>> = store
+        .scans(10)
+        .expect("scans")
+        .into_iter()
+        .map(|s| s.scope.accounts)
+        .collect();
+    scanned.sort();
+    let mut expected = vec![vec![member.clone()], vec![ACCOUNT.to_owned()]];
+    expected.sort();
+    assert_eq!(scanned, expected);
+}

@@ -1,0 +1,125 @@
+//! moto's server, the AWS emulator, on a free local port for one test.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running moto server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    venv: PathBuf,
+}
+
+/// The virtual environment `scripts/moto-venv` makes (`.ci/test` runs it).
+fn venv() -> PathBuf {
+    std::env::var_os("PARAPET_MOTO_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
+        })
+        .expect("HOME or PARAPET_MOTO_VENV is set")
+}
+
+impl Moto {
+    /// Starts moto with `env` on a free port and waits until it answers.
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
+        let venv = venv();
+        let server = venv.join("bin/moto_server");
+        assert!(
+            server.exists(),
+            "moto is not installed in {}: run scripts/moto-venv (bash .ci/test does)",
+            venv.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = Command::new(server);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("moto_server starts");
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            venv,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// Starts moto.
+    pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Runs a Python script of the venv (boto3 comes with moto) against
+    /// this server.
+    pub fn python(&self, script: &Path, args: &[&str]) -> Output {
+        let output = Command::new(self.venv.join("bin/python"))
+            .arg(script)
+            .args(["--endpoint", &self.endpoint])
+            .args(args)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Seeds the README's example estate with `scale` extra resources of
+    /// each common kind.
+    pub fn seed_demo(&self, scale: usize) {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/aws-demo/seed.py");
+        self.python(&script, &["--scale", &scale.to_string()]);
+    }
+
+    /// Runs `parapet scan aws` against this server with emulator credentials
+    /// and no shared configuration of the user's.
+    pub fn scan(&self, db: &Path, credentials: (&str, &str), args: &[&str]) -> Output {
+        let home = tempfile::tempdir().expect("temp home");
+        Command::new(env!("CARGO_BIN_EXE_parapet"))
+            .args(["scan", "aws", "--endpoint-url", &self.endpoint])
+            .args(args)
+            .env("PARAPET_DB", db)
+            .env("HOME", home.path())
+            .env("AWS_ACCESS_KEY_ID", credentials.0)
+            .env("AWS_SECRET_ACCESS_KEY", credentials.1)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("PARAPET_RULES")
+            .env_remove("PARAPET_CONFIG")
+            .output()
+            .expect("parapet runs")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -113,6 +113,9 @@ def seed_s3(endpoint, scale):
             "LoggingEnabled": {"TargetBucket": "parapet-demo-logs", "TargetPrefix": "public/"}
         },
     )
+    s3.put_bucket_versioning(
+        Bucket="parapet-demo-public", VersioningConfiguration={"Status": "Suspended"}
+    )
     s3.put_bucket_tagging(
         Bucket="parapet-demo-public",
         Tagging={"TagSet": [{"Key": "owner", "Value": "web-team"}]},

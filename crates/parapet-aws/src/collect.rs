@@ -62,7 +62,7 @@ impl Ctx {
 
     /// Whether `resource_type` was asked for.
     pub fn wants(&self, resource_type: &str) -> bool {
-        self.types.iter().any(|t| *t == resource_type)
+        self.types.contains(&resource_type)
     }
 
     /// The SDK configuration for this account and region.

@@ -40,13 +40,21 @@ impl Failure {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let (code, message) = match error {
+            // A successful status whose body the SDK could not read.
+            SdkError::ServiceError(service) if service.raw().status().is_success() => (
+                "MalformedResponse".to_owned(),
+                DisplayErrorContext(error).to_string(),
+            ),
             SdkError::ServiceError(service) => {
                 let status = service.raw().status().as_u16();
-                let code = service
-                    .err()
-                    .code()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("HTTP{status}"));
+                // A refusal whose body names no code is still a refusal.
+                let code = service.err().code().map(str::to_owned).unwrap_or_else(|| {
+                    if status == 403 {
+                        "AccessDenied".to_owned()
+                    } else {
+                        format!("HTTP{status}")
+                    }
+                });
                 let message = service
                     .err()
                     .message()
@@ -83,16 +91,6 @@ impl Failure {
             code: "MalformedResponse".to_owned(),
             message: one_line(&message.into()),
         }
-    }
-
-    /// Whether the service said the caller may not do this.
-    pub fn is_denied(&self) -> bool {
-        let code = self.code.as_str();
-        code.contains("AccessDenied")
-            || code.contains("Unauthorized")
-            || code == "AuthorizationError"
-            || code == "Forbidden"
-            || code == "HTTP403"
     }
 
     /// The reason as an asset's `unknown` map states it.

@@ -728,4 +728,48 @@ fn an_organisations_member_accounts_are_collected_each_as_its_own_scan() {
     let mut expected = vec![vec![member.clone()], vec![ACCOUNT.to_owned()]];
     expected.sort();
     assert_eq!(scanned, expected);
+
+    // The same member account, listed in the configuration file instead.
+    let config = dir.path().join("parapet.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "aws:\n  regions: [us-east-1]\n  accounts:\n    - name: member\n      role_arn: arn:aws:iam::{member}:role/OrganizationAccountAccessRole\n      session_name: parapet-test\n"
+        ),
+    )
+    .expect("write the configuration");
+    let db = dir.path().join("configured.db");
+    let config = config.to_str().expect("UTF-8 path");
+    let output = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &["--resource-types", "AWS::S3::Bucket", "--config", config],
+    );
+    assert!(
+        output.status.success(),
+        "scan aws failed: {}",
+        stderr(&output)
+    );
+    let store = SqliteStore::open(&db).expect("open");
+    let theirs = store
+        .asset_at("arn:aws:s3:::member-bucket", None)
+        .expect("read")
+        .expect("the configured account's bucket");
+    assert_eq!(theirs.asset.account, member);
+    assert_eq!(store.scans(10).expect("scans").len(), 2);
+
+    // A configuration file that does not parse is refused with its path.
+    std::fs::write(dir.path().join("broken.yaml"), "aws:\n  acounts: []\n").expect("write");
+    let broken = dir.path().join("broken.yaml");
+    let output = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &["--config", broken.to_str().expect("UTF-8")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("broken.yaml") && message.contains("acounts"),
+        "{message}"
+    );
 }

@@ -1,4 +1,4 @@
-use super::{parapet, rule_fixtures, stdout};
+use super::{parapet, rule_fixtures, stderr, stdout};
 use serde_json::Value;
 
 #[test]
@@ -150,5 +150,40 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(
         !flagged.contains("\u{1b}["),
         "colour despite --no-color: {flagged}"
+    );
+}
+
+#[test]
+fn resources_lists_every_collected_type_and_shows_its_page() {
+    let output = parapet(&["resources", "list", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), parapet_aws::catalog().len());
+    assert!(listed.len() >= 40);
+    let bucket = listed
+        .iter()
+        .find(|t| t["resource_type"] == "AWS::S3::Bucket")
+        .expect("buckets listed");
+    assert_eq!(bucket["service"], "s3");
+    assert!(
+        bucket["fields"]
+            .as_array()
+            .expect("fields")
+            .contains(&serde_json::json!("PublicAccessBlock"))
+    );
+
+    let output = parapet(&["resources", "show", "aws::s3::bucket"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(page.starts_with("# AWS::S3::Bucket"), "{page}");
+    assert!(page.contains("GetBucketPolicy"), "{page}");
+
+    let output = parapet(&["resources", "show", "AWS::S3::Nothing"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("parapet resources list"),
+        "{}",
+        stderr(&output)
     );
 }

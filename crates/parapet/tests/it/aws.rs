@@ -584,6 +584,42 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         "aws-ec2-security-group-no-ssh-from-internet",
         &ssh.id
     ));
+    assert!(failing("aws-rds-instance-not-public", &public_db.id));
+    assert!(!failing("aws-rds-instance-not-public", &private_db.id));
+    assert!(failing("aws-rds-snapshot-not-public", &db_snapshot.id));
+    assert!(failing(
+        "aws-lambda-function-url-authenticated",
+        &function.id
+    ));
+    assert!(failing(
+        "aws-lambda-function-policy-not-public",
+        &function.id
+    ));
+    assert!(failing("aws-sqs-queue-policy-not-public", &queue.id));
+    assert!(!failing("aws-kms-key-rotation-enabled", &rotated.id));
+    assert!(failing("aws-kms-key-rotation-enabled", &unrotated.id));
+    assert!(failing("aws-eks-cluster-endpoint-not-public", &eks.id));
+    assert!(!failing(
+        "aws-cloudtrail-trail-multi-region-logging",
+        &trail.id
+    ));
+    assert!(failing(
+        "aws-cloudtrail-trail-multi-region-logging",
+        &other_trail.id
+    ));
+    assert!(failing(
+        "aws-s3-account-public-access-blocked",
+        &account_block.id
+    ));
+    let web = named(&all, "AWS::EC2::Instance", "parapet-demo-web", "eu-west-1");
+    let worker = named(
+        &all,
+        "AWS::EC2::Instance",
+        "parapet-demo-worker",
+        "eu-west-1",
+    );
+    assert!(failing("aws-ec2-instance-imdsv2-required", &web.id));
+    assert!(!failing("aws-ec2-instance-imdsv2-required", &worker.id));
     let scans = store.scans(10).expect("scans");
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0].scope.accounts, vec![ACCOUNT.to_owned()]);

@@ -31,7 +31,7 @@ fn json_report_has_counts_and_every_non_passing_result() {
     assert_eq!(code, 0);
     assert_eq!(report["assets"], 9);
     assert_eq!(report["summary"]["critical"]["fail"], 3);
-    assert_eq!(report["summary"]["high"]["unknown"], 1);
+    assert_eq!(report["summary"]["high"]["unknown"], 2);
     assert_eq!(
         status_of(
             &report,
@@ -130,7 +130,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("9 assets, 14 rules, 28 evaluations"),
+        text.starts_with("9 assets, 32 rules, 30 evaluations"),
         "{text}"
     );
     let summary = text.find("│ critical").expect("summary row");
@@ -139,7 +139,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
         .expect("failure row");
     assert!(summary < failure);
     assert!(!text.contains('\u{1b}'), "colour codes in piped output");
-    assert!(text.contains("3 results could not be decided"), "{text}");
+    assert!(text.contains("5 results could not be decided"), "{text}");
 }
 
 #[test]

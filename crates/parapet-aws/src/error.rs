@@ -133,3 +133,62 @@ where
         self.map_err(|e| Failure::of(action, &e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn answered(status: u16, code: Option<&str>) -> SdkError<GetBucketPolicyError, Response> {
+        let mut meta = ErrorMetadata::builder().message("the service said no");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let status = StatusCode::try_from(status).expect("a status");
+        SdkError::service_error(
+            GetBucketPolicyError::generic(meta.build()),
+            Response::new(status, SdkBody::empty()),
+        )
+    }
+
+    #[test]
+    fn failures_are_named_by_the_services_code() {
+        let failure = Failure::of("s3:GetBucketPolicy", &answered(403, Some("AccessDenied")));
+        assert_eq!(failure.code, "AccessDenied");
+        assert_eq!(failure.reason(), "AccessDenied: s3:GetBucketPolicy");
+        assert_eq!(
+            failure.to_string(),
+            "s3:GetBucketPolicy AccessDenied: the service said no"
+        );
+    }
+
+    #[test]
+    fn a_refusal_without_a_code_is_access_denied() {
+        let failure = Failure::of("iam:ListUsers", &answered(403, None));
+        assert_eq!(failure.code, "AccessDenied");
+    }
+
+    #[test]
+    fn an_unreadable_success_is_a_malformed_response() {
+        let failure = Failure::of("s3:GetBucketPolicyStatus", &answered(200, None));
+        assert_eq!(failure.code, "MalformedResponse");
+    }
+
+    #[test]
+    fn server_errors_and_timeouts_are_named() {
+        assert_eq!(Failure::of("x:Y", &answered(500, None)).code, "HTTP500");
+        let timeout: SdkError<GetBucketPolicyError, Response> = SdkError::timeout_error("slow");
+        assert_eq!(Failure::of("x:Y", &timeout).code, "Timeout");
+    }
+
+    #[test]
+    fn long_messages_are_kept_to_one_short_line() {
+        let text = format!("line one\nline two {}", "x".repeat(400));
+        let line = one_line(&text);
+        assert!(!line.contains('\n'));
+        assert_eq!(line.chars().count(), 301);
+    }
+}

@@ -619,6 +619,13 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         "eu-west-1",
     );
     assert!(failing("aws-ec2-instance-imdsv2-required", &web.id));
+    assert!(failing("aws-iam-policy-no-full-admin", &admin.id));
+    let read = named(&all, "AWS::IAM::Policy", "parapet-demo-read", "global");
+    assert!(!failing("aws-iam-policy-no-full-admin", &read.id));
+    assert!(failing(
+        "aws-iam-password-policy-minimum-length",
+        &password.id
+    ));
     assert!(!failing("aws-ec2-instance-imdsv2-required", &worker.id));
     let scans = store.scans(10).expect("scans");
     assert_eq!(scans.len(), 1);

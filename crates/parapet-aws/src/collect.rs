@@ -149,14 +149,6 @@ pub trait Progress: Send + Sync {
     fn done(&self, unit: &str, assets: usize);
 }
 
-/// A progress report that shows nothing.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn planned(&self, _total: u64) {}
-    fn done(&self, _unit: &str, _assets: usize) {}
-}
-
 /// Collects the estate `options` describe.
 pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collection, AwsError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -167,7 +159,7 @@ pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collecti
 }
 
 /// The resource types `options` ask for, known ones only.
-pub fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
+fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
     COLLECTORS
         .iter()
         .flat_map(|c| c.types.iter().copied())
@@ -266,6 +258,12 @@ async fn collect_async(
         }
     }
     for (account, failure) in unreachable {
+        // The configuration file's name for the account, when it gives one.
+        let label = options
+            .accounts
+            .iter()
+            .find(|t| account_of_role(&t.role.role_arn) == Some(account.as_str()))
+            .and_then(|t| t.name.as_deref());
         accounts.push(AccountCollection {
             account,
             regions: Vec::new(),
@@ -274,7 +272,10 @@ async fn collect_async(
                 account: None,
                 region: None,
                 resource_type: None,
-                message: failure.to_string(),
+                message: match label {
+                    Some(name) => format!("account {name}: {failure}"),
+                    None => failure.to_string(),
+                },
             }],
         });
     }

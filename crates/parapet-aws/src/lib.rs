@@ -14,7 +14,7 @@ pub mod session;
 mod types;
 
 pub use catalog::{ResourceDoc, catalog};
-pub use collect::{AccountCollection, Collection, Progress, Quiet, collect, selected_types};
+pub use collect::{AccountCollection, Collection, Progress, collect};
 pub use error::{AwsError, Failure};
 pub use options::{AccountTarget, AssumeRole, AwsFileConfig, AwsOptions};
 pub use types::resource_types;

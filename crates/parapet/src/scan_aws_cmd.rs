@@ -78,8 +78,8 @@ impl Progress for Bar {
     fn planned(&self, total: u64) {
         self.0.set_length(total);
     }
-    fn done(&self, unit: &str, _assets: usize) {
-        self.0.set_message(unit.to_owned());
+    fn done(&self, unit: &str, assets: usize) {
+        self.0.set_message(format!("{unit}: {assets} assets"));
         self.0.inc(1);
     }
 }

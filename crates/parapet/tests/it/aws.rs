@@ -626,6 +626,14 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         "aws-iam-password-policy-minimum-length",
         &password.id
     ));
+    assert!(failing("aws-ecr-repository-scan-on-push", &repository.id));
+    // Never expiring counts as kept for a year; 365 days too.
+    assert!(!failing("aws-logs-log-group-retention-one-year", &app.id));
+    assert!(!failing("aws-logs-log-group-retention-one-year", &audit.id));
+    assert!(!failing("aws-guardduty-detector-enabled", &detector.id));
+    assert!(failing("aws-opensearch-domain-in-vpc", &domain.id));
+    assert!(failing("aws-rds-instance-backups-enabled", &public_db.id));
+    assert!(!failing("aws-rds-instance-backups-enabled", &private_db.id));
     assert!(!failing("aws-ec2-instance-imdsv2-required", &worker.id));
     let scans = store.scans(10).expect("scans");
     assert_eq!(scans.len(), 1);

@@ -77,14 +77,14 @@ pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Resu
                     for (name, value) in rows {
                         table.add_row(vec![Cell::new(name), value]);
                     }
-                    println!("{table}");
+                    out!("{table}");
                 }
             }
         }
         FindingsCommand::Mute(args) => mute(&mut store, args)?,
         FindingsCommand::Unmute { id } => {
             let mute = store.lift_mute(*id, Utc::now())?;
-            println!("lifted mute {} ({})", mute.id, mute.reason);
+            out!("lifted mute {} ({})", mute.id, mute.reason);
         }
         FindingsCommand::Mutes { all, format } => {
             let mutes = store.mutes(*all)?;
@@ -105,7 +105,7 @@ pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Resu
                             Cell::new(m.lifted_at.map(time).unwrap_or_default()),
                         ]);
                     }
-                    println!("{table}");
+                    out!("{table}");
                 }
             }
         }
@@ -160,11 +160,11 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
                     Cell::new(f.muted_by.map(|m| format!("mute {m}")).unwrap_or_default()),
                 ]);
             }
-            println!("{table}");
+            out!("{table}");
             match findings.last() {
                 Some(last) if findings.len() == args.limit => {
                     let c = FindingCursor::after(last);
-                    println!(
+                    out!(
                         "{} findings; next page: --after '{}/{}/{}'",
                         findings.len(),
                         c.severity,
@@ -172,7 +172,7 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
                         c.asset_id
                     );
                 }
-                _ => println!("{} findings", findings.len()),
+                _ => out!("{} findings", findings.len()),
             }
         }
     }
@@ -229,7 +229,7 @@ fn mute(store: &mut parapet_store::SqliteStore, args: &MuteArgs) -> Result<()> {
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".to_owned());
     let (mute, muted) = store.add_mute(&selector, &args.reason, &author, expires_at, now)?;
-    println!("mute {} added: {muted} findings muted", mute.id);
+    out!("mute {} added: {muted} findings muted", mute.id);
     Ok(())
 }
 

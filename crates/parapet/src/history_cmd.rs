@@ -31,7 +31,7 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
                             Cell::new(v.deleted_at.map(time).unwrap_or_default()),
                         ]);
                     }
-                    println!("{table}");
+                    out!("{table}");
                 }
             }
         }
@@ -61,7 +61,7 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
             match format {
                 Format::Json => print_json(&changes)?,
                 Format::Table => {
-                    println!(
+                    out!(
                         "{id}: version {from} ({}) to version {to} ({})",
                         time(old.observed_at),
                         time(new.observed_at)
@@ -78,8 +78,8 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
                             Cell::new(show(&c.new)),
                         ]);
                     }
-                    println!("{table}");
-                    println!("{} fields changed", changes.len());
+                    out!("{table}");
+                    out!("{} fields changed", changes.len());
                 }
             }
         }
@@ -132,8 +132,8 @@ pub fn run_events(global: &GlobalArgs, args: &EventsArgs, style: Style) -> Resul
                     Cell::new(e.event.detail.to_string()),
                 ]);
             }
-            println!("{table}");
-            println!("{} events", events.len());
+            out!("{table}");
+            out!("{} events", events.len());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -171,7 +171,7 @@ pub fn run_scans(
                     Cell::new(s.errors.len()),
                 ]);
             }
-            println!("{table}");
+            out!("{table}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -12,11 +12,12 @@
 //! - [`findings_cmd`]: `parapet findings`.
 //! - [`db`]: opening the database.
 
+#[macro_use]
+mod output;
 mod cli;
 mod db;
 mod findings_cmd;
 mod history_cmd;
-mod output;
 mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(output::EXIT_ERROR)

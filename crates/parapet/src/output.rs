@@ -78,6 +78,36 @@ impl Style {
     }
 }
 
+/// Writes a line to standard output, returning an error (from the calling
+/// function) when it cannot, such as when the reader of a pipe has gone.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// Writes to standard output without a new line, as [`out!`] does.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// Whether `error` is standard output's reader having gone away (`parapet
+/// ... | head`): not a failure of Parapet's.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }) || error
+        .downcast_ref::<serde_json::Error>()
+        .and_then(|e| e.io_error_kind())
+        == Some(std::io::ErrorKind::BrokenPipe)
+}
+
 /// A time as shown in tables: RFC 3339 in UTC, to the second.
 pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -34,14 +34,14 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
                             Cell::new(doc.summary()),
                         ]);
                     }
-                    println!("{table}");
-                    println!("{} resource types.", catalog.len());
+                    out!("{table}");
+                    out!("{} resource types.", catalog.len());
                 }
             }
         }
         ResourcesCommand::Show { resource_type } => match parapet_aws::catalog::find(resource_type)
         {
-            Some(doc) => print!("{}", doc.page),
+            Some(doc) => out_raw!("{}", doc.page),
             None => bail!(
                 "unknown resource type {resource_type}: `parapet resources list` names the ones collected"
             ),

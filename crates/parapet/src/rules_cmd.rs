@@ -119,8 +119,8 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                             frameworks_text(rule).into(),
                         ]);
                     }
-                    println!("{table}");
-                    println!("{} rules", rules.len());
+                    out!("{table}");
+                    out!("{} rules", rules.len());
                 }
             }
             Ok(exit(load_failed, false))
@@ -132,7 +132,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
             };
             match format {
                 Format::Json => print_json(&view(rule, true))?,
-                Format::Table => print_rule(rule, style),
+                Format::Table => print_rule(rule, style)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -149,15 +149,17 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                 }
                 Format::Table => {
                     for error in &report.errors {
-                        println!("error: {error}");
+                        out!("error: {error}");
                     }
                     for warning in &warnings {
-                        println!(
+                        out!(
                             "warning: {}: rule `{}`: {}",
-                            warning.path, warning.rule_id, warning.message
+                            warning.path,
+                            warning.rule_id,
+                            warning.message
                         );
                     }
-                    println!(
+                    out!(
                         "{} rules loaded, {} files with errors, {} warnings",
                         report.rules.len(),
                         report.errors.len(),
@@ -192,14 +194,14 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                                 o.message.as_str().into(),
                             ]);
                         }
-                        println!("{table}");
+                        out!("{table}");
                     }
-                    println!(
+                    out!(
                         "rules: {} examples of {} rules",
                         outcomes.len(),
                         engine.rules().len()
                     );
-                    println!("{} passed, {} failed", outcomes.len() - failed, failed);
+                    out!("{} passed, {} failed", outcomes.len() - failed, failed);
                 }
             }
             Ok(exit(load_failed, failed > 0))
@@ -217,7 +219,7 @@ fn exit(load_failed: bool, failed: bool) -> ExitCode {
     }
 }
 
-fn print_rule(rule: &Rule, style: Style) {
+fn print_rule(rule: &Rule, style: Style) -> Result<()> {
     let mut table = style.table(&["field", "value"]);
     let mut rows: Vec<(&str, comfy_table::Cell)> = vec![
         ("id", Cell::new(&*rule.id)),
@@ -253,5 +255,6 @@ fn print_rule(rule: &Rule, style: Style) {
     for (name, value) in rows {
         table.add_row(vec![name.into(), value]);
     }
-    println!("{table}");
+    out!("{table}");
+    Ok(())
 }

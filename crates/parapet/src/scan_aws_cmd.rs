@@ -103,7 +103,7 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
 
     let summary = summary(&collection);
     if args.report.format == Format::Table {
-        print_summary(&collection, style);
+        print_summary(&collection, style)?;
     }
     let assets: Vec<Asset> = collection
         .accounts
@@ -186,7 +186,7 @@ fn peak_memory_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn print_summary(collection: &Collection, style: Style) {
+fn print_summary(collection: &Collection, style: Style) -> Result<()> {
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
     for asset in collection.accounts.iter().flat_map(|a| &a.assets) {
         *by_type.entry(asset.resource_type.as_str()).or_default() += 1;
@@ -200,7 +200,7 @@ fn print_summary(collection: &Collection, style: Style) {
         .iter()
         .flat_map(|a| a.errors.iter().map(move |e| (a.account.as_str(), e)))
         .collect();
-    println!(
+    out!(
         "Collected {} assets of {} types from {} account(s) in {:.1} s with {} API calls{}; {} collection error(s).",
         by_type.values().sum::<usize>(),
         by_type.len(),
@@ -210,7 +210,7 @@ fn print_summary(collection: &Collection, style: Style) {
         peak_memory_mb().map_or(String::new(), |mb| format!(", peak memory {mb:.0} MB")),
         errors.len()
     );
-    println!("{table}");
+    out!("{table}");
     if !errors.is_empty() {
         let mut table = style.table(&["account", "region", "resource type", "error"]);
         for (account, error) in errors {
@@ -221,9 +221,10 @@ fn print_summary(collection: &Collection, style: Style) {
                 Cell::new(&error.message),
             ]);
         }
-        println!(
+        out!(
             "Parts that were denied or failed (their rules report unknown, and nothing there is marked deleted):"
         );
-        println!("{table}");
+        out!("{table}");
     }
+    Ok(())
 }

@@ -260,10 +260,10 @@ pub fn evaluate_and_report(
                 engine.rules().len(),
                 args.show_undecided,
                 style,
-            );
+            )?;
             for run in &recorded {
                 let c = &run.counts;
-                println!(
+                out!(
                     "Recorded scan {}: {} assets ({} new, {} changed, {} deleted); findings {} opened, {} resolved, {} reopened.",
                     run.id,
                     c.assets,
@@ -293,7 +293,7 @@ fn print_tables(
     rules: usize,
     show_undecided: bool,
     style: Style,
-) {
+) -> Result<()> {
     let mut table = style.table(&["severity", "fail", "unknown", "error", "pass", "total"]);
     let mut total = Counts::default();
     for severity in Severity::ALL {
@@ -319,11 +319,11 @@ fn print_tables(
         Cell::new(total.pass),
         Cell::new(total.total()),
     ]);
-    println!(
+    out!(
         "{assets} assets, {rules} rules, {} evaluations",
         total.total()
     );
-    println!("{table}");
+    out!("{table}");
     let shown: Vec<&ResultView> = results
         .iter()
         .filter(|r| match r.evaluation.status {
@@ -334,7 +334,7 @@ fn print_tables(
         .collect();
     if shown.is_empty() {
         if total.fail == 0 {
-            println!("No failing results.");
+            out!("No failing results.");
         }
     } else {
         let mut table = style.table(&["severity", "status", "rule", "asset", "message"]);
@@ -347,12 +347,13 @@ fn print_tables(
                 Cell::new(&*r.evaluation.message),
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
     if !show_undecided && total.unknown + total.error > 0 {
-        println!(
+        out!(
             "{} results could not be decided (unknown or error): --show-undecided lists them.",
             total.unknown + total.error
         );
     }
+    Ok(())
 }

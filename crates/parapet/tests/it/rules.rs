@@ -187,3 +187,20 @@ fn resources_lists_every_collected_type_and_shows_its_page() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    // `parapet rules list | head -1`: the pipe closes before parapet writes.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(["rules", "list"])
+        .env_remove("PARAPET_RULES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("parapet runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("parapet ends");
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+}

@@ -634,6 +634,23 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
     assert!(failing("aws-opensearch-domain-in-vpc", &domain.id));
     assert!(failing("aws-rds-instance-backups-enabled", &public_db.id));
     assert!(!failing("aws-rds-instance-backups-enabled", &private_db.id));
+    // moto's account summary reports no root MFA and no root keys.
+    let summary = all
+        .iter()
+        .find(|a| a.resource_type.as_str() == "AWS::IAM::AccountSummary")
+        .expect("account summary");
+    assert!(failing("aws-iam-root-mfa-enabled", &summary.id));
+    assert!(!failing("aws-iam-root-no-access-keys", &summary.id));
+    let internal = named(
+        &all,
+        "AWS::EC2::SecurityGroup",
+        "parapet-demo-internal",
+        "eu-west-1",
+    );
+    assert!(!failing(
+        "aws-ec2-security-group-no-high-risk-ports-from-internet",
+        &internal.id
+    ));
     assert!(!failing("aws-ec2-instance-imdsv2-required", &worker.id));
     let scans = store.scans(10).expect("scans");
     assert_eq!(scans.len(), 1);

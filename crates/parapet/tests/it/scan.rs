@@ -130,7 +130,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("9 assets, 67 rules, 33 evaluations"),
+        text.starts_with("9 assets, 77 rules, 38 evaluations"),
         "{text}"
     );
     let summary = text.find("│ critical").expect("summary row");
@@ -139,7 +139,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
         .expect("failure row");
     assert!(summary < failure);
     assert!(!text.contains('\u{1b}'), "colour codes in piped output");
-    assert!(text.contains("8 results could not be decided"), "{text}");
+    assert!(text.contains("9 results could not be decided"), "{text}");
 }
 
 #[test]

@@ -6,7 +6,9 @@ use super::{Collector, Doc, Part, Reach, run_parts, strings, text, time};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use aws_sdk_elasticloadbalancingv2::Client;
+use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use parapet_core::Asset;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -22,23 +24,35 @@ const LOAD_BALANCER: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
 const TARGET_GROUP: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
 
+/// The region's load balancers, listed once for both the balancers and
+/// their listeners.
+type Balancers<'a> = Shared<BoxFuture<'a, Call<Vec<LoadBalancer>>>>;
+
 async fn elbv2(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
     let (c, x) = (&client, &*ctx);
+    let balancers: Balancers<'_> = async {
+        all_pages!(
+            c.describe_load_balancers(),
+            "elasticloadbalancing:DescribeLoadBalancers",
+            load_balancers
+        )
+    }
+    .boxed()
+    .shared();
     let parts: Vec<Part<'_>> = vec![
-        (LOAD_BALANCER, load_balancers(x, c).boxed()),
-        (LISTENER, listeners(x, c).boxed()),
+        (
+            LOAD_BALANCER,
+            load_balancers(x, c, balancers.clone()).boxed(),
+        ),
+        (LISTENER, listeners(x, c, balancers).boxed()),
         (TARGET_GROUP, target_groups(x, c).boxed()),
     ];
     run_parts(x, parts).await
 }
 
-async fn load_balancers(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
-    let balancers = all_pages!(
-        elb.describe_load_balancers(),
-        "elasticloadbalancing:DescribeLoadBalancers",
-        load_balancers
-    )?;
+async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
+    let balancers = balancers.await?;
     let client = elb.clone();
     let attributes = ctx
         .each(
@@ -110,12 +124,8 @@ async fn load_balancers(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
         .collect())
 }
 
-async fn listeners(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
-    let balancers = all_pages!(
-        elb.describe_load_balancers(),
-        "elasticloadbalancing:DescribeLoadBalancers",
-        load_balancers
-    )?;
+async fn listeners(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
+    let balancers = balancers.await?;
     let client = elb.clone();
     let listeners = ctx
         .each(

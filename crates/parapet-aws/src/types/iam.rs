@@ -208,14 +208,7 @@ async fn users(ctx: &Ctx, iam: &Client, report: Shared<BoxFuture<'_, Report>>) -
                     );
                 }
             }
-            for policy in attached
-                .iter()
-                .flat_map(|p| p.as_array().cloned().unwrap_or_default())
-            {
-                if let Some(arn) = policy["PolicyArn"].as_str() {
-                    relate(&mut asset, "has_policy", arn);
-                }
-            }
+            relate_policies(&mut asset, &attached);
             asset
         })
         .collect())
@@ -271,6 +264,17 @@ async fn user_details(iam: Client, name: String) -> UserDetails {
         inline,
         groups,
         tags,
+    }
+}
+
+/// `has_policy` edges to the attached managed policies.
+fn relate_policies(asset: &mut Asset, attached: &Call<Value>) {
+    let arns = attached
+        .iter()
+        .flat_map(|list| list.as_array().into_iter().flatten())
+        .filter_map(|policy| policy["PolicyArn"].as_str());
+    for arn in arns {
+        relate(asset, "has_policy", arn);
     }
 }
 
@@ -369,14 +373,7 @@ async fn roles(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
             );
             doc.set("AttachedPolicies", attached.clone(), &[]);
             doc.set("InlinePolicies", inline, &[]);
-            for policy in attached
-                .iter()
-                .flat_map(|p| p.as_array().cloned().unwrap_or_default())
-            {
-                if let Some(arn) = policy["PolicyArn"].as_str() {
-                    relate(&mut asset, "has_policy", arn);
-                }
-            }
+            relate_policies(&mut asset, &attached);
             asset
         })
         .collect())
@@ -437,14 +434,7 @@ async fn groups(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
             doc.set("AttachedPolicies", attached.clone(), &[]);
             doc.set("InlinePolicies", inline, &[]);
             doc.set("Users", members, &[]);
-            for policy in attached
-                .iter()
-                .flat_map(|p| p.as_array().cloned().unwrap_or_default())
-            {
-                if let Some(arn) = policy["PolicyArn"].as_str() {
-                    relate(&mut asset, "has_policy", arn);
-                }
-            }
+            relate_policies(&mut asset, &attached);
             asset
         })
         .collect())

@@ -328,6 +328,11 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         json!({"AWS": "*"})
     );
     let admin = named(&all, "AWS::IAM::Policy", "parapet-demo-admin", "global");
+    assert!(
+        bob.relationships
+            .iter()
+            .any(|r| r.kind == "has_policy" && r.target == admin.id)
+    );
     assert_eq!(
         admin.config["PolicyDocument"]["Statement"][0]["Action"],
         "*"

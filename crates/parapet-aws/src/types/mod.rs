@@ -169,6 +169,49 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// How a string attribute (SQS queues and SNS topics describe themselves as
+/// a map of strings) becomes a field of the same name.
+#[derive(Debug, Clone, Copy)]
+pub enum Attribute {
+    /// A JSON policy document, or `null` when absent.
+    Policy,
+    /// Text, or `null` when absent.
+    Text,
+    /// `"true"` is true; anything else, absence included, is false.
+    Flag,
+    /// An integer, or `null` when absent or not a number.
+    Integer,
+}
+
+/// Sets `fields` from the string attributes one call (`action`) returned,
+/// or marks them all unknown when it failed.
+pub fn set_attributes(
+    doc: &mut Doc<'_>,
+    action: &str,
+    attributes: &Call<std::collections::HashMap<String, String>>,
+    fields: &[(&str, Attribute)],
+) {
+    for (field, kind) in fields {
+        let map = match attributes {
+            Ok(map) => map,
+            Err(failure) => {
+                doc.unknown(field, failure);
+                continue;
+            }
+        };
+        let raw = map.get(*field).map(String::as_str);
+        let value = match kind {
+            Attribute::Policy => optional_policy(action, raw),
+            Attribute::Text => Ok(text(raw)),
+            Attribute::Flag => Ok(Value::Bool(raw == Some("true"))),
+            Attribute::Integer => Ok(raw
+                .and_then(|v| v.parse::<i64>().ok())
+                .map_or(Value::Null, |v| json!(v))),
+        };
+        doc.set(field, value, &[]);
+    }
+}
+
 /// An SDK timestamp as RFC 3339, or `null`.
 pub fn time(value: Option<&aws_smithy_types::DateTime>) -> Value {
     value
@@ -232,6 +275,61 @@ mod tests {
                 assert!(seen.insert(*t), "{t} is collected twice");
             }
         }
+    }
+
+    fn blank() -> Asset {
+        serde_json::from_value(json!({
+            "id": "arn:aws:sqs:eu-west-1:123456789012:q", "provider": "aws",
+            "account": "123456789012", "region": "eu-west-1",
+            "resource_type": "AWS::SQS::Queue", "config": {},
+            "observed_at": "2026-11-29T00:00:00Z"
+        }))
+        .expect("an asset")
+    }
+
+    const FIELDS: &[(&str, Attribute)] = &[
+        ("Policy", Attribute::Policy),
+        ("KmsMasterKeyId", Attribute::Text),
+        ("SqsManagedSseEnabled", Attribute::Flag),
+        ("MessageRetentionPeriod", Attribute::Integer),
+    ];
+
+    #[test]
+    fn string_attributes_become_typed_fields() {
+        let mut asset = blank();
+        let attributes = Ok(std::collections::HashMap::from([
+            ("SqsManagedSseEnabled".to_owned(), "true".to_owned()),
+            ("MessageRetentionPeriod".to_owned(), "345600".to_owned()),
+        ]));
+        set_attributes(
+            &mut Doc::of(&mut asset),
+            "sqs:GetQueueAttributes",
+            &attributes,
+            FIELDS,
+        );
+        assert_eq!(
+            asset.config,
+            json!({"Policy": null, "KmsMasterKeyId": null, "SqsManagedSseEnabled": true, "MessageRetentionPeriod": 345600})
+        );
+        assert!(asset.unknown.is_empty());
+    }
+
+    #[test]
+    fn a_failed_attribute_call_makes_every_field_unknown() {
+        let mut asset = blank();
+        let attributes = Err(Failure::malformed("sqs:GetQueueAttributes", "garbled"));
+        set_attributes(
+            &mut Doc::of(&mut asset),
+            "sqs:GetQueueAttributes",
+            &attributes,
+            FIELDS,
+        );
+        assert_eq!(asset.config, json!({}));
+        assert_eq!(asset.unknown.len(), FIELDS.len());
+        assert_eq!(
+            asset.unknown["Policy"],
+            "MalformedResponse: sqs:GetQueueAttributes"
+        );
     }
 
     #[test]

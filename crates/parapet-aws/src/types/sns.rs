@@ -1,12 +1,12 @@
 //! SNS topics: access policy and encryption.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts};
+use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sns::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 pub(super) const SNS: Collector = Collector {
@@ -41,6 +41,7 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
                     .send()
                     .await
                     .named("sns:GetTopicAttributes")
+                    .map(|a| a.attributes().cloned().unwrap_or_default())
             }
             .boxed()
         })
@@ -56,39 +57,16 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
                 name,
                 json!({"TopicArn": arn, "TopicName": name}),
             );
-            let mut doc = Doc::of(&mut asset);
-            match attributes {
-                Ok(answer) => {
-                    let get = |key: &str| {
-                        answer
-                            .attributes()
-                            .and_then(|m| m.get(key))
-                            .map(String::as_str)
-                    };
-                    doc.set(
-                        "Policy",
-                        optional_policy("sns:GetTopicAttributes", get("Policy")),
-                        &[],
-                    );
-                    doc.set(
-                        "KmsMasterKeyId",
-                        Ok(get("KmsMasterKeyId").map_or(Value::Null, |k| json!(k))),
-                        &[],
-                    );
-                    doc.set(
-                        "SubscriptionsConfirmed",
-                        Ok(get("SubscriptionsConfirmed")
-                            .and_then(|v| v.parse::<i64>().ok())
-                            .map_or(Value::Null, |v| json!(v))),
-                        &[],
-                    );
-                }
-                Err(failure) => {
-                    for field in ["Policy", "KmsMasterKeyId", "SubscriptionsConfirmed"] {
-                        doc.unknown(field, &failure);
-                    }
-                }
-            }
+            set_attributes(
+                &mut Doc::of(&mut asset),
+                "sns:GetTopicAttributes",
+                &attributes,
+                &[
+                    ("Policy", Attribute::Policy),
+                    ("KmsMasterKeyId", Attribute::Text),
+                    ("SubscriptionsConfirmed", Attribute::Integer),
+                ],
+            );
             asset
         })
         .collect())

@@ -1,13 +1,13 @@
 //! SQS queues: access policy, encryption and dead-letter settings.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts};
+use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 use futures::FutureExt;
 use parapet_core::Asset;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 pub(super) const SQS: Collector = Collector {
@@ -39,6 +39,13 @@ async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
                     .send()
                     .await
                     .named("sqs:GetQueueAttributes")
+                    .map(|a| {
+                        a.attributes()
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                            .collect()
+                    })
             }
             .boxed()
         })
@@ -54,55 +61,18 @@ async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
                 name,
                 json!({"QueueUrl": url, "QueueName": name}),
             );
-            let mut doc = Doc::of(&mut asset);
-            match attributes {
-                Ok(answer) => {
-                    let get = |key: &str| {
-                        answer
-                            .attributes()
-                            .and_then(|m| m.get(&QueueAttributeName::from(key)))
-                            .map(String::as_str)
-                    };
-                    doc.set(
-                        "Policy",
-                        optional_policy("sqs:GetQueueAttributes", get("Policy")),
-                        &[],
-                    );
-                    doc.set(
-                        "KmsMasterKeyId",
-                        Ok(get("KmsMasterKeyId").map_or(Value::Null, |k| json!(k))),
-                        &[],
-                    );
-                    doc.set(
-                        "SqsManagedSseEnabled",
-                        Ok(json!(get("SqsManagedSseEnabled") == Some("true"))),
-                        &[],
-                    );
-                    doc.set(
-                        "RedrivePolicy",
-                        optional_policy("sqs:GetQueueAttributes", get("RedrivePolicy")),
-                        &[],
-                    );
-                    doc.set(
-                        "MessageRetentionPeriod",
-                        Ok(get("MessageRetentionPeriod")
-                            .and_then(|v| v.parse::<i64>().ok())
-                            .map_or(Value::Null, |v| json!(v))),
-                        &[],
-                    );
-                }
-                Err(failure) => {
-                    for field in [
-                        "Policy",
-                        "KmsMasterKeyId",
-                        "SqsManagedSseEnabled",
-                        "RedrivePolicy",
-                        "MessageRetentionPeriod",
-                    ] {
-                        doc.unknown(field, &failure);
-                    }
-                }
-            }
+            set_attributes(
+                &mut Doc::of(&mut asset),
+                "sqs:GetQueueAttributes",
+                &attributes,
+                &[
+                    ("Policy", Attribute::Policy),
+                    ("KmsMasterKeyId", Attribute::Text),
+                    ("SqsManagedSseEnabled", Attribute::Flag),
+                    ("RedrivePolicy", Attribute::Policy),
+                    ("MessageRetentionPeriod", Attribute::Integer),
+                ],
+            );
             asset
         })
         .collect())

@@ -1,5 +1,6 @@
-//! Embeds the built-in rule files (`rules/` at the workspace root) in the
-//! crate, so that the `parapet` binary carries them.
+//! Embeds the built-in rule files (`rules/` at the workspace root) and
+//! framework files (`frameworks/`) in the crate, so that the `parapet` binary
+//! carries them.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,24 +19,25 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn main() {
-    let manifest =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.join("../../rules");
-    println!("cargo:rerun-if-changed={}", root.display());
+/// Writes a constant listing every YAML file under `dir` (relative path,
+/// then the text, embedded).
+fn embed(code: &mut String, name: &str, what: &str, dir: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
-    collect(&root, &mut files);
+    collect(dir, &mut files);
     files.sort();
-    let mut code = String::from(
-        "/// Built-in rule files: path under `rules/`, then the text.\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n",
-    );
+    writeln!(
+        code,
+        "/// Built-in {what} files: path under the folder, then the text.\npub const {name}: &[(&str, &str)] = &["
+    )
+    .expect("write to String");
     for file in &files {
         let relative = file
-            .strip_prefix(&root)
-            .expect("under rules/")
+            .strip_prefix(dir)
+            .expect("under the folder")
             .to_string_lossy()
             .replace('\\', "/");
-        let absolute = file.canonicalize().expect("rule file exists");
+        let absolute = file.canonicalize().expect("the file exists");
         writeln!(
             code,
             "    ({relative:?}, include_str!({:?})),",
@@ -44,6 +46,24 @@ fn main() {
         .expect("write to String");
     }
     code.push_str("];\n");
+}
+
+fn main() {
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let mut code = String::new();
+    embed(
+        &mut code,
+        "BUILTIN_RULES",
+        "rule",
+        &manifest.join("../../rules"),
+    );
+    embed(
+        &mut code,
+        "BUILTIN_FRAMEWORKS",
+        "framework",
+        &manifest.join("../../frameworks"),
+    );
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("builtin_rules.rs");
     std::fs::write(out, code).expect("write builtin_rules.rs");

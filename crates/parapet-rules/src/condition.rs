@@ -10,7 +10,7 @@ use cel_parser::reference::Val;
 use std::collections::BTreeSet;
 
 /// The variables a condition can read.
-pub const VARIABLES: &[&str] = &["resource", "config", "tags", "now"];
+pub const VARIABLES: &[&str] = &["resource", "config", "tags", "now", "required_tags"];
 
 /// A path into an asset, from its top level: `["config", "Versioning",
 /// "Status"]` for `config.Versioning.Status` or

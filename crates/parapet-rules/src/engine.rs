@@ -5,6 +5,7 @@
 use crate::condition::Condition;
 use crate::functions::{self, UNKNOWN_FUNCTION};
 use crate::rule::Rule;
+use crate::tag_policy::TagPolicy;
 use crate::value::{PreparedAsset, Projection};
 use cel_interpreter::{Context, ExecutionError, Value};
 use chrono::{DateTime, Utc};
@@ -31,6 +32,9 @@ struct TypeRules {
     rules: Vec<usize>,
     /// What those rules read of an asset: all that is converted.
     projection: Projection,
+    /// The tag keys the tag policy requires of the type, as the
+    /// `required_tags` list.
+    required_tags: Option<Value>,
 }
 
 /// What one condition said about one asset.
@@ -58,11 +62,21 @@ impl Engine {
         let mut root = Context::default();
         functions::register(&mut root);
         root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
+        root.add_variable_from_value("required_tags", tag_list(&[]));
         Engine {
             rules,
             by_type,
             root,
         }
+    }
+
+    /// Applies a tag policy: rules read the keys it requires of each asset's
+    /// type as `required_tags` (an empty list without a policy).
+    pub fn with_tag_policy(mut self, policy: &TagPolicy) -> Engine {
+        for (resource_type, type_rules) in &mut self.by_type {
+            type_rules.required_tags = Some(tag_list(&policy.required_for(resource_type)));
+        }
+        self
     }
 
     /// The rules, in load order.
@@ -105,7 +119,7 @@ impl Engine {
         let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
             return;
         };
-        let scope = self.scope(prepared);
+        let scope = self.scope(prepared, type_rules.required_tags.as_ref());
         for &index in &type_rules.rules {
             if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope) {
                 out.push(evaluation);
@@ -113,17 +127,25 @@ impl Engine {
         }
     }
 
-    /// Evaluates one rule against an asset, with `now` overridden where
-    /// given (rule examples carry their own time). `None` when the rule's
-    /// `applies` filter excludes the asset.
+    /// Evaluates one rule against an asset, with `now` and the required tags
+    /// overridden where given (rule examples carry their own). `None` when
+    /// the rule's `applies` filter excludes the asset.
     pub fn evaluate_rule(
         &self,
         rule: &Rule,
         asset: &Asset,
         now: Option<DateTime<Utc>>,
+        required_tags: Option<&[String]>,
     ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
-        let mut scope = self.scope(&prepared);
+        let required_tags = match required_tags {
+            Some(keys) => Some(tag_list(keys)),
+            None => self
+                .by_type
+                .get(asset.resource_type.as_str())
+                .and_then(|t| t.required_tags.clone()),
+        };
+        let mut scope = self.scope(&prepared, required_tags.as_ref());
         if let Some(now) = now {
             scope.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         }
@@ -131,13 +153,25 @@ impl Engine {
     }
 
     /// A scope of the root context with the asset's variables bound.
-    fn scope(&self, prepared: &PreparedAsset<'_>) -> Context<'_> {
+    fn scope(&self, prepared: &PreparedAsset<'_>, required_tags: Option<&Value>) -> Context<'_> {
         let mut scope = self.root.new_inner_scope();
         scope.add_variable_from_value("resource", prepared.resource.clone());
         scope.add_variable_from_value("config", prepared.config.clone());
         scope.add_variable_from_value("tags", prepared.tags.clone());
+        if let Some(keys) = required_tags {
+            scope.add_variable_from_value("required_tags", keys.clone());
+        }
         scope
     }
+}
+
+/// Tag keys as a CEL list of strings.
+fn tag_list(keys: &[String]) -> Value {
+    Value::List(Arc::new(
+        keys.iter()
+            .map(|k| Value::String(Arc::new(k.clone())))
+            .collect(),
+    ))
 }
 
 /// Runs one condition. A missing field or `unknown()` makes the outcome
@@ -172,7 +206,7 @@ fn overlaps(a: &[String], b: &[&str]) -> bool {
 }
 
 /// The collection gaps a rule depends on: the asset's `unknown` entries
-/// (config paths) that overlap a field the rule reads.
+/// (config paths, or `tags`) that overlap a field the rule reads.
 fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
     if asset.unknown.is_empty() {
         return Vec::new();
@@ -181,7 +215,13 @@ fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
         .unknown
         .iter()
         .filter(|(path, _)| {
-            let mut full = vec!["config"];
+            // `tags` stands for the asset's tags; every other key is a
+            // path inside its configuration.
+            let mut full = if path.as_str() == "tags" {
+                vec![]
+            } else {
+                vec!["config"]
+            };
             full.extend(path.split('.'));
             rule.reads().any(|read| overlaps(read, &full))
         })

@@ -67,7 +67,12 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
             for example in examples {
                 let asset = example_asset(rule, index, example);
                 index += 1;
-                let evaluation = engine.evaluate_rule(rule, &asset, example.now);
+                let evaluation = engine.evaluate_rule(
+                    rule,
+                    &asset,
+                    example.now,
+                    example.required_tags.as_deref(),
+                );
                 outcomes.push(ExampleOutcome {
                     rule_id: rule.id.to_string(),
                     example: example.description.clone(),

@@ -16,19 +16,25 @@
 //! - [`loader`]: built-in and user rule folders.
 //! - [`examples`]: running each rule's examples.
 //! - [`lint`]: style checks.
+//! - [`framework`]: compliance frameworks and their controls.
+//! - [`tag_policy`]: the tag keys assets must carry, from configuration.
 //! - [`error`]: rule file errors with file and position.
 
 pub mod condition;
 pub mod engine;
 pub mod error;
 pub mod examples;
+pub mod framework;
 pub mod functions;
 pub mod lint;
 pub mod loader;
 pub mod rule;
+pub mod tag_policy;
 pub mod value;
 
 pub use engine::Engine;
 pub use error::{RuleError, RuleErrorKind};
+pub use framework::{Control, Framework};
 pub use loader::{LoadReport, RuleSources, load};
 pub use rule::Rule;
+pub use tag_policy::TagPolicy;

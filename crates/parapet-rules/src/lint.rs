@@ -1,6 +1,7 @@
 //! Style checks beyond what loading enforces (`parapet rules lint`): things a
 //! rule should have to be useful in a report, which do not stop it running.
 
+use crate::framework::Framework;
 use crate::rule::Rule;
 use serde::Serialize;
 
@@ -15,8 +16,8 @@ pub struct LintWarning {
     pub message: String,
 }
 
-/// Checks one rule.
-pub fn lint(rule: &Rule) -> Vec<LintWarning> {
+/// Checks one rule; mappings to one of `frameworks` must name its controls.
+pub fn lint(rule: &Rule, frameworks: &[Framework]) -> Vec<LintWarning> {
     let mut messages = Vec::new();
     if rule.title.len() > 100 {
         messages.push("the title is longer than 100 characters".to_owned());
@@ -34,6 +35,16 @@ pub fn lint(rule: &Rule) -> Vec<LintWarning> {
     }
     if rule.frameworks.is_empty() {
         messages.push("no framework mappings".to_owned());
+    }
+    for (framework_id, controls) in &rule.frameworks {
+        let Some(framework) = frameworks.iter().find(|f| &f.id == framework_id) else {
+            continue;
+        };
+        for control in controls {
+            if framework.control(control).is_none() {
+                messages.push(format!("framework {framework_id} has no control {control}"));
+            }
+        }
     }
     if rule.remediation.cli.is_none() && rule.remediation.terraform.is_none() {
         messages.push("remediation gives neither `cli` nor `terraform`".to_owned());

@@ -51,6 +51,9 @@ pub struct Example {
     /// The evaluation time (default: the time of the test run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<DateTime<Utc>>,
+    /// The tag keys the tag policy requires (default: the engine's policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_tags: Option<Vec<String>>,
 }
 
 /// A rule's examples, by the status each must produce.
@@ -108,7 +111,7 @@ pub struct Rule {
     /// Documentation links.
     pub references: Vec<String>,
     /// Framework id to the control ids it maps to, such as
-    /// `cis-aws-foundations-3.0: ["2.1.4"]`.
+    /// `cis-aws-foundations-7.0: ["3.1.4"]`.
     pub frameworks: BTreeMap<String, Vec<String>>,
     /// The examples `parapet rules test` runs.
     pub examples: Examples,

@@ -45,6 +45,11 @@ pub struct GlobalArgs {
     /// folder, ~/.local/share on Linux].
     #[arg(long, value_name = "PATH", global = true, env = "PARAPET_DB")]
     pub db: Option<PathBuf>,
+    /// Parapet's configuration file (YAML): its `aws` section lists regions,
+    /// accounts (each with a role to assume) and an organisation role; its
+    /// `tags` section the tag keys assets must carry.
+    #[arg(long, value_name = "PATH", global = true, env = "PARAPET_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// Parapet's commands.
@@ -409,10 +414,6 @@ pub struct ScanAwsArgs {
     /// role name in each (such as OrganizationAccountAccessRole).
     #[arg(long, value_name = "ROLE_NAME")]
     pub organization_role: Option<String>,
-    /// Parapet's configuration file; its `aws` section may list regions,
-    /// accounts (each with a role to assume) and an organisation role.
-    #[arg(long, value_name = "PATH", env = "PARAPET_CONFIG")]
-    pub config: Option<PathBuf>,
     /// How many API calls may be in flight at once.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,

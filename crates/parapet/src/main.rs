@@ -15,6 +15,7 @@
 #[macro_use]
 mod output;
 mod cli;
+mod config;
 mod db;
 mod findings_cmd;
 mod history_cmd;

@@ -140,7 +140,12 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
             format,
             deny_warnings,
         } => {
-            let warnings: Vec<_> = report.rules.iter().flat_map(lint).collect();
+            let frameworks = parapet_rules::framework::builtin();
+            let warnings: Vec<_> = report
+                .rules
+                .iter()
+                .flat_map(|r| lint(r, &frameworks))
+                .collect();
             match format {
                 Format::Json => {
                     let errors: Vec<String> =

@@ -2,41 +2,21 @@
 //! it one scan per account, evaluate every rule and report.
 
 use crate::cli::{Format, GlobalArgs, ScanAwsArgs};
+use crate::config::ConfigFile;
 use crate::output::Style;
 use crate::scan_cmd::evaluate_and_report;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
-use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, Collection, Progress};
+use parapet_aws::{AssumeRole, AwsOptions, Collection, Progress};
 use parapet_core::{Asset, Evaluation, Provider, Scope};
 use parapet_store::Store;
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
-/// Parapet's configuration file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    aws: AwsFileConfig,
-}
-
-fn read_config(path: &Path) -> Result<ConfigFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-    serde_norway::from_str(&text)
-        .with_context(|| format!("the configuration file {} is not valid", path.display()))
-}
-
-fn options(args: &ScanAwsArgs) -> Result<AwsOptions> {
-    let file = match &args.config {
-        Some(path) => read_config(path)?,
-        None => ConfigFile::default(),
-    };
+fn options(args: &ScanAwsArgs, file: ConfigFile) -> Result<AwsOptions> {
     let regions = if args.regions.is_empty() {
         file.aws.regions.clone()
     } else {
@@ -86,7 +66,9 @@ impl Progress for Bar {
 
 /// Runs `parapet scan aws`.
 pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
-    let options = options(args)?;
+    let config = crate::config::load(global)?;
+    let tags = config.tags.clone();
+    let options = options(args, config)?;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
     } else {
@@ -153,6 +135,7 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
         &assets,
         &[],
         Some(&summary),
+        &tags,
         record,
     )
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, Status, jsonl};
-use parapet_rules::Engine;
+use parapet_rules::{Engine, TagPolicy};
 use parapet_store::Store;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -147,6 +147,7 @@ fn record(
 
 /// Runs `parapet scan file`.
 pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Result<ExitCode> {
+    let config = crate::config::load(global)?;
     let (assets, input_errors) = read_assets(args)?;
     for error in &input_errors {
         eprintln!("error: {error}");
@@ -158,6 +159,7 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
         &assets,
         &input_errors,
         None,
+        &config.tags,
         |assets, evaluations, severity| record(global, args, assets, evaluations, severity),
     )
 }
@@ -183,11 +185,12 @@ pub fn evaluate_and_report(
     assets: &[Asset],
     input_errors: &[String],
     collection: Option<&serde_json::Value>,
+    tags: &TagPolicy,
     record: impl Recorder,
 ) -> Result<ExitCode> {
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
-    let engine = Engine::new(report.rules, Utc::now());
+    let engine = Engine::new(report.rules, Utc::now()).with_tag_policy(tags);
     let evaluations = engine.evaluate_all(assets);
     let severity: HashMap<&str, Severity> = engine
         .rules()

@@ -26,7 +26,12 @@ fn every_builtin_example_gives_its_expected_status() {
 #[test]
 fn builtin_rules_pass_lint() {
     let engine = builtin();
-    let warnings: Vec<_> = engine.rules().iter().flat_map(lint).collect();
+    let frameworks = parapet_rules::framework::builtin();
+    let warnings: Vec<_> = engine
+        .rules()
+        .iter()
+        .flat_map(|r| lint(r, &frameworks))
+        .collect();
     assert!(warnings.is_empty(), "{warnings:#?}");
 }
 

@@ -78,6 +78,16 @@ pub trait Store {
     /// Findings matching `query`, most severe first.
     fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError>;
 
+    /// The latest result of every rule on every asset that exists now (not
+    /// deleted), passes included, in one account or all; for reports.
+    fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError>;
+
+    /// The names of the assets that exist now, by id, in one account or all.
+    fn asset_names(
+        &self,
+        account: Option<&str>,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError>;
+
     /// One finding.
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError>;
 

@@ -72,6 +72,10 @@ pub enum Command {
     /// The resource types collectors read, with their configuration fields.
     #[command(subcommand)]
     Resources(ResourcesCommand),
+    /// Reports from the latest results in the database: compliance with a
+    /// framework, or every result in any report format.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -353,6 +357,48 @@ pub enum RulesCommand {
     },
 }
 
+/// `parapet report ...`
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Each control of a framework with pass, fail, manual or unknown, and
+    /// the share of controls passing, per account.
+    Compliance {
+        /// The framework (`parapet report frameworks` lists them).
+        #[arg(long)]
+        framework: String,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The frameworks rules map to, with their control counts.
+    Frameworks {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every latest result of the assets that exist now, in any format.
+    Results {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Format of the standard output.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// Also write the results to a file (see `parapet scan file --help`).
+        #[arg(long, value_name = "[FORMAT=]PATH")]
+        output: Vec<OutputSpec>,
+        /// Exit with 1 when any rule of this severity or worse fails.
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<Severity>,
+        /// In the table output, also list the unknown and error results.
+        #[arg(long)]
+        show_undecided: bool,
+    },
+}
+
 /// `parapet scan ...`
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
@@ -368,12 +414,100 @@ pub enum ScanCommand {
     Aws(ScanAwsArgs),
 }
 
+/// The formats results can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A summary by severity and status, then failing results grouped by rule.
+    Table,
+    /// One JSON document: summary and the results that are not passes.
+    Json,
+    /// JSON Lines: every result, one object per line.
+    Jsonl,
+    /// CSV: every result, one row each.
+    Csv,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// OCSF Compliance Finding events, one per line.
+    Ocsf,
+    /// JUnit XML: one test suite per rule.
+    Junit,
+    /// One self-contained HTML page with charts and filters.
+    Html,
+}
+
+impl ReportFormat {
+    /// The format a file name's extension implies.
+    pub fn from_file_name(name: &str) -> Option<ReportFormat> {
+        let name = name.to_ascii_lowercase();
+        let by_suffix = [
+            (".ocsf.jsonl", ReportFormat::Ocsf),
+            (".ocsf.json", ReportFormat::Ocsf),
+            (".ocsf", ReportFormat::Ocsf),
+            (".sarif.json", ReportFormat::Sarif),
+            (".sarif", ReportFormat::Sarif),
+            (".jsonl", ReportFormat::Jsonl),
+            (".ndjson", ReportFormat::Jsonl),
+            (".json", ReportFormat::Json),
+            (".csv", ReportFormat::Csv),
+            (".xml", ReportFormat::Junit),
+            (".html", ReportFormat::Html),
+            (".htm", ReportFormat::Html),
+            (".txt", ReportFormat::Table),
+        ];
+        by_suffix
+            .iter()
+            .find(|(suffix, _)| name.ends_with(suffix))
+            .map(|(_, format)| *format)
+    }
+}
+
+/// A file to write results to, as `FORMAT=PATH` or a path whose extension
+/// names the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// The format.
+    pub format: ReportFormat,
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for OutputSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some((name, path)) = s.split_once('=') {
+            let format = ReportFormat::from_str(name, true).map_err(|_| {
+                format!(
+                    "`{name}` is not a format (table, json, jsonl, csv, sarif, ocsf, junit, html)"
+                )
+            })?;
+            return Ok(OutputSpec {
+                format,
+                path: PathBuf::from(path),
+            });
+        }
+        ReportFormat::from_file_name(s)
+            .map(|format| OutputSpec {
+                format,
+                path: PathBuf::from(s),
+            })
+            .ok_or_else(|| {
+                format!("cannot tell the format of `{s}` from its extension: give it as FORMAT={s}")
+            })
+    }
+}
+
 /// How results are reported, for every kind of scan.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Format of the standard output.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Also write the results to a file, as FORMAT=PATH or PATH with an
+    /// extension that names the format (.json, .jsonl, .csv, .sarif,
+    /// .ocsf.jsonl, .xml for JUnit, .html); may be given several times.
+    #[arg(long, value_name = "[FORMAT=]PATH")]
+    pub output: Vec<OutputSpec>,
     /// Exit with 1 when any rule of this severity or worse fails.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -445,6 +579,18 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn outputs_name_their_format_or_take_it_from_the_extension() {
+        let spec: OutputSpec = "sarif=out.txt".parse().expect("explicit");
+        assert_eq!(spec.format, ReportFormat::Sarif);
+        let spec: OutputSpec = "report.ocsf.jsonl".parse().expect("by extension");
+        assert_eq!(spec.format, ReportFormat::Ocsf);
+        let spec: OutputSpec = "r.JSONL".parse().expect("case-insensitive");
+        assert_eq!(spec.format, ReportFormat::Jsonl);
+        assert!("results".parse::<OutputSpec>().is_err());
+        assert!("yaml=r.yaml".parse::<OutputSpec>().is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod config;
 mod db;
 mod findings_cmd;
 mod history_cmd;
+mod report_cmd;
 mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Assets(command) => history_cmd::run_assets(&cli.global, command, style),
         cli::Command::Findings(command) => findings_cmd::run(&cli.global, command, style),
         cli::Command::Resources(command) => resources_cmd::run(command, style),
+        cli::Command::Report(command) => report_cmd::run(&cli.global, command, style),
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)

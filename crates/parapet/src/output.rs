@@ -27,6 +27,11 @@ impl Style {
         }
     }
 
+    /// No colour, for files.
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
     /// A new table in the house style.
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
@@ -65,7 +70,11 @@ impl Style {
 
     /// A status cell, coloured by status.
     pub fn status(&self, status: Status) -> Cell {
-        let cell = Cell::new(status.as_str());
+        self.status_cell(Cell::new(status.as_str()), status)
+    }
+
+    /// A cell coloured as `status` is.
+    pub fn status_cell(&self, cell: Cell, status: Status) -> Cell {
         if !self.color {
             return cell;
         }

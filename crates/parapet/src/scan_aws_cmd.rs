@@ -1,10 +1,10 @@
 //! `parapet scan aws`: collect an AWS estate with the official SDK, record
 //! it one scan per account, evaluate every rule and report.
 
-use crate::cli::{Format, GlobalArgs, ScanAwsArgs};
+use crate::cli::{GlobalArgs, ReportFormat, ScanAwsArgs};
 use crate::config::ConfigFile;
 use crate::output::Style;
-use crate::scan_cmd::evaluate_and_report;
+use crate::scan_cmd::{ScanInput, evaluate_and_report};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
@@ -84,7 +84,7 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
     bar.finish_and_clear();
 
     let summary = summary(&collection);
-    if args.report.format == Format::Table {
+    if args.report.format == ReportFormat::Table {
         print_summary(&collection, style)?;
     }
     let assets: Vec<Asset> = collection
@@ -132,10 +132,12 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
         global,
         &args.report,
         style,
-        &assets,
-        &[],
-        Some(&summary),
-        &tags,
+        ScanInput {
+            assets: &assets,
+            input_errors: &[],
+            collection: Some(&summary),
+            tags: &tags,
+        },
         record,
     )
 }

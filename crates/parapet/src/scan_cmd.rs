@@ -1,52 +1,21 @@
 //! `parapet scan file`: evaluate every rule over the assets of a JSON Lines
 //! file and summarise; and the evaluation and report every scan shares.
 
-use crate::cli::{Format, GlobalArgs, ReportArgs, ScanFileArgs};
+use crate::cli::{GlobalArgs, ReportArgs, ReportFormat, ScanFileArgs};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use crate::rules_cmd::{load_rules, report_load_errors};
 use anyhow::{Context, Result};
 use chrono::Utc;
-use comfy_table::Cell;
-use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, Status, jsonl};
+use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, jsonl};
+use parapet_report::json::ResultRecord;
+use parapet_report::{AssetInfo, Counts, Report};
 use parapet_rules::{Engine, TagPolicy};
 use parapet_store::Store;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::BufReader;
+use std::io::{BufReader, Write as _};
 use std::process::ExitCode;
-
-/// Counts of results for one severity, by status.
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-struct Counts {
-    fail: usize,
-    unknown: usize,
-    error: usize,
-    pass: usize,
-}
-
-impl Counts {
-    fn add(&mut self, status: Status) {
-        match status {
-            Status::Fail => self.fail += 1,
-            Status::Unknown => self.unknown += 1,
-            Status::Error => self.error += 1,
-            Status::Pass => self.pass += 1,
-        }
-    }
-
-    fn total(&self) -> usize {
-        self.fail + self.unknown + self.error + self.pass
-    }
-}
-
-/// One evaluation with its rule's severity, as printed.
-#[derive(Serialize)]
-struct ResultView<'a> {
-    severity: Severity,
-    #[serde(flatten)]
-    evaluation: &'a Evaluation,
-}
 
 #[derive(Serialize)]
 struct ScanReport<'a> {
@@ -59,7 +28,7 @@ struct ScanReport<'a> {
     input_errors: Vec<String>,
     /// The scan runs written to the database, one per provider.
     recorded: Vec<ScanRun>,
-    results: Vec<ResultView<'a>>,
+    results: Vec<ResultRecord<'a>>,
 }
 
 fn read_assets(args: &ScanFileArgs) -> Result<(Vec<Asset>, Vec<String>)> {
@@ -156,10 +125,12 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
         global,
         &args.report,
         style,
-        &assets,
-        &input_errors,
-        None,
-        &config.tags,
+        ScanInput {
+            assets: &assets,
+            input_errors: &input_errors,
+            collection: None,
+            tags: &config.tags,
+        },
         |assets, evaluations, severity| record(global, args, assets, evaluations, severity),
     )
 }
@@ -175,6 +146,18 @@ impl<F> Recorder for F where
 {
 }
 
+/// What a scan evaluates, and what it says about its input.
+pub struct ScanInput<'a> {
+    /// The assets.
+    pub assets: &'a [Asset],
+    /// Lines of the input that did not load.
+    pub input_errors: &'a [String],
+    /// What a collector read, for the JSON report.
+    pub collection: Option<&'a serde_json::Value>,
+    /// The tag policy rules check.
+    pub tags: &'a TagPolicy,
+}
+
 /// Evaluates every rule over `assets`, records them unless `--no-store`, and
 /// reports. `collection` is what a collector printed about its work, for the
 /// JSON report.
@@ -182,12 +165,15 @@ pub fn evaluate_and_report(
     global: &GlobalArgs,
     args: &ReportArgs,
     style: Style,
-    assets: &[Asset],
-    input_errors: &[String],
-    collection: Option<&serde_json::Value>,
-    tags: &TagPolicy,
+    input: ScanInput<'_>,
     record: impl Recorder,
 ) -> Result<ExitCode> {
+    let ScanInput {
+        assets,
+        input_errors,
+        collection,
+        tags,
+    } = input;
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
     let engine = Engine::new(report.rules, Utc::now()).with_tag_policy(tags);
@@ -203,70 +189,47 @@ pub fn evaluate_and_report(
             .copied()
             .unwrap_or(Severity::Informational)
     };
-    let severity_of = |e: &Evaluation| rule_severity(&e.rule_id);
-
-    let mut summary: BTreeMap<Severity, Counts> = Severity::ALL
-        .iter()
-        .map(|s| (*s, Counts::default()))
-        .collect();
-    for evaluation in &evaluations {
-        summary
-            .entry(severity_of(evaluation))
-            .or_default()
-            .add(evaluation.status);
-    }
-    let mut results: Vec<ResultView> = evaluations
-        .iter()
-        .map(|evaluation| ResultView {
-            severity: severity_of(evaluation),
-            evaluation,
-        })
-        .collect();
-    results.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.evaluation.rule_id.cmp(&b.evaluation.rule_id))
-            .then(a.evaluation.asset_id.cmp(&b.evaluation.asset_id))
-    });
     let recorded = if args.no_store {
         Vec::new()
     } else {
         record(assets, &evaluations, &rule_severity)?
     };
-    let threshold_met = args.fail_on.is_some_and(|threshold| {
-        results
-            .iter()
-            .any(|r| r.evaluation.status == Status::Fail && r.severity >= threshold)
-    });
-
+    let infos: HashMap<String, AssetInfo> = assets
+        .iter()
+        .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a)))
+        .collect();
+    let frameworks = parapet_rules::framework::builtin();
+    let (report, _) = Report::new(
+        Utc::now(),
+        engine.rules(),
+        &infos,
+        &evaluations,
+        &frameworks,
+    );
+    // Files first: a closed standard output must not lose them.
+    crate::report_cmd::write_outputs(&args.output, &report, engine.rules())?;
     match args.format {
-        Format::Json => {
-            let results = results
-                .into_iter()
-                .filter(|r| r.evaluation.status != Status::Pass)
-                .collect();
+        ReportFormat::Json => {
             print_json(&ScanReport {
                 collection,
                 assets: assets.len(),
                 rules: engine.rules().len(),
-                summary,
+                summary: report.summary(),
                 input_errors: input_errors.to_vec(),
                 recorded: recorded.clone(),
-                results,
+                results: report
+                    .undecided_or_failing()
+                    .map(ResultRecord::of)
+                    .collect(),
             })?;
         }
-        Format::Table => {
-            print_tables(
-                &summary,
-                &results,
-                assets.len(),
-                engine.rules().len(),
-                args.show_undecided,
-                style,
-            )?;
+        ReportFormat::Table => {
+            let mut stdout = std::io::stdout().lock();
+            crate::report_cmd::write_tables(&report, args.show_undecided, style, &mut stdout)?;
             for run in &recorded {
                 let c = &run.counts;
-                out!(
+                writeln!(
+                    stdout,
                     "Recorded scan {}: {} assets ({} new, {} changed, {} deleted); findings {} opened, {} resolved, {} reopened.",
                     run.id,
                     c.assets,
@@ -276,10 +239,12 @@ pub fn evaluate_and_report(
                     c.opened,
                     c.resolved,
                     c.reopened
-                );
+                )?;
             }
         }
+        other => crate::report_cmd::write_stdout(other, &report, engine.rules(), style)?,
     }
+    let threshold_met = crate::report_cmd::threshold_met(&report, args.fail_on);
     Ok(if rules_failed || !input_errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
     } else if threshold_met {
@@ -287,76 +252,4 @@ pub fn evaluate_and_report(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn print_tables(
-    summary: &BTreeMap<Severity, Counts>,
-    results: &[ResultView],
-    assets: usize,
-    rules: usize,
-    show_undecided: bool,
-    style: Style,
-) -> Result<()> {
-    let mut table = style.table(&["severity", "fail", "unknown", "error", "pass", "total"]);
-    let mut total = Counts::default();
-    for severity in Severity::ALL {
-        let counts = summary.get(&severity).cloned().unwrap_or_default();
-        total.fail += counts.fail;
-        total.unknown += counts.unknown;
-        total.error += counts.error;
-        total.pass += counts.pass;
-        table.add_row(vec![
-            style.severity(severity),
-            Cell::new(counts.fail),
-            Cell::new(counts.unknown),
-            Cell::new(counts.error),
-            Cell::new(counts.pass),
-            Cell::new(counts.total()),
-        ]);
-    }
-    table.add_row(vec![
-        Cell::new("all"),
-        Cell::new(total.fail),
-        Cell::new(total.unknown),
-        Cell::new(total.error),
-        Cell::new(total.pass),
-        Cell::new(total.total()),
-    ]);
-    out!(
-        "{assets} assets, {rules} rules, {} evaluations",
-        total.total()
-    );
-    out!("{table}");
-    let shown: Vec<&ResultView> = results
-        .iter()
-        .filter(|r| match r.evaluation.status {
-            Status::Fail => true,
-            Status::Unknown | Status::Error => show_undecided,
-            Status::Pass => false,
-        })
-        .collect();
-    if shown.is_empty() {
-        if total.fail == 0 {
-            out!("No failing results.");
-        }
-    } else {
-        let mut table = style.table(&["severity", "status", "rule", "asset", "message"]);
-        for r in shown {
-            table.add_row(vec![
-                style.severity(r.severity),
-                style.status(r.evaluation.status),
-                Cell::new(&*r.evaluation.rule_id),
-                Cell::new(&*r.evaluation.asset_id),
-                Cell::new(&*r.evaluation.message),
-            ]);
-        }
-        out!("{table}");
-    }
-    if !show_undecided && total.unknown + total.error > 0 {
-        out!(
-            "{} results could not be decided (unknown or error): --show-undecided lists them.",
-            total.unknown + total.error
-        );
-    }
-    Ok(())
 }

@@ -1124,6 +1124,34 @@ impl Store for SqliteStore {
         self.query_findings(&sql, args)
     }
 
+    fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError> {
+        let mut filter = Filter::new(
+            "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
+             FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL)",
+        );
+        filter.equal("account", account);
+        let (mut sql, args) = (filter.sql, filter.args);
+        sql.push_str(" ORDER BY severity, rule_id, asset_id");
+        self.query_findings(&sql, args)
+    }
+
+    fn asset_names(
+        &self,
+        account: Option<&str>,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut filter = Filter::new("SELECT id, name FROM assets WHERE deleted_at IS NULL");
+        filter.equal("account", account);
+        let mut stmt = self.conn.prepare(&filter.sql).at(&self.path)?;
+        let rows = stmt
+            .query_map(params_from_iter(filter.args), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .at(&self.path)?
+            .collect::<Result<_, _>>()
+            .at(&self.path)?;
+        Ok(rows)
+    }
+
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError> {
         let sql = "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
                    FROM findings WHERE rule_id = ? AND asset_id = ?";

@@ -7,6 +7,8 @@ mod atomicity;
 mod aws;
 /// moto's server for the AWS tests.
 mod moto;
+/// `--output` files and `parapet report ...`.
+mod report;
 /// `parapet rules ...`.
 mod rules;
 /// `parapet scan file`.

@@ -8,7 +8,6 @@ use crate::session::{HOME_REGION, Session, Shared, account_of_role};
 use crate::types::{COLLECTORS, Collector, Reach};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -80,9 +79,10 @@ impl Ctx {
 
     /// Runs `call` for each item, a few at a time (the HTTP client bounds
     /// the calls in flight across the collection), keeping their order.
-    pub async fn each<T, F, R>(&self, items: Vec<T>, call: F) -> Vec<R>
+    pub async fn each<T, F, Fut>(&self, items: Vec<T>, call: F) -> Vec<Fut::Output>
     where
-        F: Fn(T) -> BoxFuture<'static, R>,
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future,
     {
         futures::stream::iter(items.into_iter().map(call))
             .buffered(16)

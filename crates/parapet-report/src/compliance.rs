@@ -76,6 +76,50 @@ pub fn rules_by_control<'a>(
     map
 }
 
+/// How much of a framework the rules check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage<'a> {
+    /// The framework's id.
+    pub id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its version.
+    pub version: &'a str,
+    /// How many controls it has.
+    pub controls: usize,
+    /// The automated controls at least one rule checks.
+    pub covered: Vec<&'a str>,
+    /// The controls that need a person's judgement.
+    pub manual: Vec<&'a str>,
+    /// The automated controls no rule checks yet.
+    pub not_covered: Vec<&'a str>,
+}
+
+/// Which controls of `framework` the `rules` check.
+pub fn coverage<'a>(framework: &'a Framework, rules: &[parapet_rules::Rule]) -> Coverage<'a> {
+    let mapped = rules_by_control(framework, rules);
+    let mut coverage = Coverage {
+        id: &framework.id,
+        name: &framework.name,
+        version: &framework.version,
+        controls: framework.controls.len(),
+        covered: Vec::new(),
+        manual: Vec::new(),
+        not_covered: Vec::new(),
+    };
+    for control in &framework.controls {
+        let list = if control.manual {
+            &mut coverage.manual
+        } else if mapped.contains_key(&control.id) {
+            &mut coverage.covered
+        } else {
+            &mut coverage.not_covered
+        };
+        list.push(&control.id);
+    }
+    coverage
+}
+
 /// Each account's compliance with `framework`, from the results in `rows`;
 /// `rules` are every rule loaded (a rule without results still checks its
 /// controls), and `accounts` the accounts to report besides those in rows.
@@ -194,5 +238,13 @@ mod tests {
         let a = &accounts[0];
         let decided = a.counts["pass"] + a.counts["fail"] + a.counts["unknown"];
         assert!((a.passing_percent - 100.0 / decided as f64).abs() < 1e-9);
+
+        let coverage = coverage(cis, &fixture::RULE_LIST);
+        assert_eq!(coverage.covered, ["3.1.1"]);
+        assert!(coverage.manual.contains(&"2.2"));
+        assert_eq!(
+            coverage.covered.len() + coverage.manual.len() + coverage.not_covered.len(),
+            cis.controls.len()
+        );
     }
 }

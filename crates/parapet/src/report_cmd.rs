@@ -13,7 +13,7 @@ use parapet_report::compliance::{self, ControlStatus};
 use parapet_report::{AssetInfo, Counts, Report, Row};
 use parapet_rules::Rule;
 use parapet_store::Store;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -220,10 +220,10 @@ fn stored(global: &GlobalArgs, account: Option<&str>) -> Result<Stored> {
     let results = store.results(account)?;
     let mut assets = HashMap::new();
     let mut evaluations = Vec::with_capacity(results.len());
-    let mut accounts: Vec<String> = Vec::new();
+    let mut accounts: BTreeSet<String> = account.map(str::to_owned).into_iter().collect();
     for finding in results {
         if !accounts.contains(&finding.account) {
-            accounts.push(finding.account.clone());
+            accounts.insert(finding.account.clone());
         }
         assets
             .entry(finding.asset_id.clone())
@@ -245,16 +245,10 @@ fn stored(global: &GlobalArgs, account: Option<&str>) -> Result<Stored> {
             evidence: finding.evidence,
         });
     }
-    if let Some(account) = account
-        && !accounts.iter().any(|a| a == account)
-    {
-        accounts.push(account.to_owned());
-    }
-    accounts.sort();
     Ok(Stored {
         assets,
         evaluations,
-        accounts,
+        accounts: accounts.into_iter().collect(),
     })
 }
 
@@ -265,25 +259,12 @@ pub fn run(global: &GlobalArgs, command: &ReportCommand, style: Style) -> Result
         ReportCommand::Frameworks { format } => {
             let rules = load_rules(global);
             report_load_errors(&rules);
-            let rows: Vec<serde_json::Value> = frameworks
+            let coverage: Vec<compliance::Coverage> = frameworks
                 .iter()
-                .map(|f| {
-                    let mapped = compliance::rules_by_control(f, &rules.rules);
-                    let manual = f.controls.iter().filter(|c| c.manual).count();
-                    let covered = f
-                        .controls
-                        .iter()
-                        .filter(|c| !c.manual && mapped.contains_key(&c.id))
-                        .count();
-                    serde_json::json!({
-                        "id": f.id, "name": f.name, "version": f.version,
-                        "controls": f.controls.len(), "covered": covered, "manual": manual,
-                        "not_covered": f.controls.len() - covered - manual,
-                    })
-                })
+                .map(|f| compliance::coverage(f, &rules.rules))
                 .collect();
             match format {
-                Format::Json => print_json(&rows)?,
+                Format::Json => print_json(&coverage)?,
                 Format::Table => {
                     let mut table = style.table(&[
                         "framework",
@@ -294,20 +275,16 @@ pub fn run(global: &GlobalArgs, command: &ReportCommand, style: Style) -> Result
                         "manual",
                         "not covered",
                     ]);
-                    for r in &rows {
-                        table.add_row(
-                            [
-                                "id",
-                                "name",
-                                "version",
-                                "controls",
-                                "covered",
-                                "manual",
-                                "not_covered",
-                            ]
-                            .iter()
-                            .map(|k| Cell::new(r[k].to_string().trim_matches('"'))),
-                        );
+                    for c in &coverage {
+                        table.add_row(vec![
+                            Cell::new(c.id),
+                            Cell::new(c.name),
+                            Cell::new(c.version),
+                            Cell::new(c.controls),
+                            Cell::new(c.covered.len()),
+                            Cell::new(c.manual.len()),
+                            Cell::new(c.not_covered.len()),
+                        ]);
                     }
                     out!("{table}");
                 }

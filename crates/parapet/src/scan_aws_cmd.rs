@@ -2,23 +2,22 @@
 //! it one scan per account, evaluate every rule and report.
 
 use crate::cli::{GlobalArgs, ReportFormat, ScanAwsArgs};
-use crate::config::ConfigFile;
 use crate::output::Style;
 use crate::scan_cmd::{ScanInput, evaluate_and_report};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
-use parapet_aws::{AssumeRole, AwsOptions, Collection, Progress};
+use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, Collection, Progress};
 use parapet_core::{Asset, Evaluation, Provider, Scope};
 use parapet_store::Store;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-fn options(args: &ScanAwsArgs, file: ConfigFile) -> Result<AwsOptions> {
+fn options(args: &ScanAwsArgs, file: AwsFileConfig) -> Result<AwsOptions> {
     let regions = if args.regions.is_empty() {
-        file.aws.regions.clone()
+        file.regions
     } else {
         Some(args.regions.clone())
     };
@@ -42,11 +41,8 @@ fn options(args: &ScanAwsArgs, file: ConfigFile) -> Result<AwsOptions> {
         regions,
         resource_types: (!args.resource_types.is_empty()).then(|| args.resource_types.clone()),
         endpoint_url: args.endpoint_url.clone(),
-        accounts: file.aws.accounts,
-        organization_role: args
-            .organization_role
-            .clone()
-            .or(file.aws.organization_role),
+        accounts: file.accounts,
+        organization_role: args.organization_role.clone().or(file.organization_role),
         concurrency: args.concurrency,
     })
 }
@@ -67,8 +63,7 @@ impl Progress for Bar {
 /// Runs `parapet scan aws`.
 pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
     let config = crate::config::load(global)?;
-    let tags = config.tags.clone();
-    let options = options(args, config)?;
+    let options = options(args, config.aws)?;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
     } else {
@@ -136,7 +131,7 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
             assets: &assets,
             input_errors: &[],
             collection: Some(&summary),
-            tags: &tags,
+            tags: &config.tags,
         },
         record,
     )

@@ -35,7 +35,6 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
         .await
         .named("cloudtrail:DescribeTrails")?;
     let trails: Vec<_> = answer.trail_list().to_vec();
-    let client = cloudtrail.clone();
     let details = ctx
         .each(
             trails
@@ -43,11 +42,10 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
                 .map(|t| t.trail_arn().or(t.name()).unwrap_or_default().to_owned())
                 .collect(),
             move |arn| {
-                let client = client.clone();
                 async move {
                     let (status, selectors) = tokio::join!(
-                        client.get_trail_status().name(&arn).send(),
-                        client.get_event_selectors().trail_name(&arn).send(),
+                        cloudtrail.get_trail_status().name(&arn).send(),
+                        cloudtrail.get_event_selectors().trail_name(&arn).send(),
                     );
                     (
                         status.named("cloudtrail:GetTrailStatus").map(|s| {
@@ -72,7 +70,6 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
                         }),
                     )
                 }
-                .boxed()
             },
         )
         .await;

@@ -27,34 +27,29 @@ async fn dynamodb(ctx: Arc<Ctx>) -> Out {
 
 async fn tables(ctx: &Ctx, dynamodb: &Client) -> Call<Vec<Asset>> {
     let names = all_pages!(dynamodb.list_tables(), "dynamodb:ListTables", table_names)?;
-    let client = dynamodb.clone();
     let described = ctx
-        .each(names, move |name| {
-            let client = client.clone();
-            async move {
-                let (table, backups) = tokio::join!(
-                    client.describe_table().table_name(&name).send(),
-                    client
-                        .describe_continuous_backups()
-                        .table_name(&name)
-                        .send(),
-                );
-                (
-                    table.named("dynamodb:DescribeTable"),
-                    backups
-                        .named("dynamodb:DescribeContinuousBackups")
-                        .map(|b| {
-                            json!(
-                                b.continuous_backups_description()
-                                    .and_then(|d| d.point_in_time_recovery_description())
-                                    .and_then(|p| p.point_in_time_recovery_status())
-                                    .map(|s| s.as_str())
-                                    == Some("ENABLED")
-                            )
-                        }),
-                )
-            }
-            .boxed()
+        .each(names, move |name| async move {
+            let (table, backups) = tokio::join!(
+                dynamodb.describe_table().table_name(&name).send(),
+                dynamodb
+                    .describe_continuous_backups()
+                    .table_name(&name)
+                    .send(),
+            );
+            (
+                table.named("dynamodb:DescribeTable"),
+                backups
+                    .named("dynamodb:DescribeContinuousBackups")
+                    .map(|b| {
+                        json!(
+                            b.continuous_backups_description()
+                                .and_then(|d| d.point_in_time_recovery_description())
+                                .and_then(|p| p.point_in_time_recovery_status())
+                                .map(|s| s.as_str())
+                                == Some("ENABLED")
+                        )
+                    }),
+            )
         })
         .await;
     let mut assets = Vec::new();

@@ -361,25 +361,19 @@ async fn snapshots(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         "ec2:DescribeSnapshots",
         snapshots
     )?;
-    let client = ec2.clone();
     let attributes = ctx
         .each(
             snapshots
                 .iter()
                 .map(|s| s.snapshot_id().unwrap_or_default().to_owned())
                 .collect(),
-            move |id| {
-                let client = client.clone();
-                async move {
-                    client
-                        .describe_snapshot_attribute()
-                        .snapshot_id(id)
-                        .attribute(SnapshotAttributeName::CreateVolumePermission)
-                        .send()
-                        .await
-                        .named("ec2:DescribeSnapshotAttribute")
-                }
-                .boxed()
+            move |id| async move {
+                ec2.describe_snapshot_attribute()
+                    .snapshot_id(id)
+                    .attribute(SnapshotAttributeName::CreateVolumePermission)
+                    .send()
+                    .await
+                    .named("ec2:DescribeSnapshotAttribute")
             },
         )
         .await;
@@ -430,25 +424,19 @@ async fn images(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         "ec2:DescribeImages",
         images
     )?;
-    let client = ec2.clone();
     let attributes = ctx
         .each(
             images
                 .iter()
                 .map(|i| i.image_id().unwrap_or_default().to_owned())
                 .collect(),
-            move |id| {
-                let client = client.clone();
-                async move {
-                    client
-                        .describe_image_attribute()
-                        .image_id(id)
-                        .attribute(ImageAttributeName::LaunchPermission)
-                        .send()
-                        .await
-                        .named("ec2:DescribeImageAttribute")
-                }
-                .boxed()
+            move |id| async move {
+                ec2.describe_image_attribute()
+                    .image_id(id)
+                    .attribute(ImageAttributeName::LaunchPermission)
+                    .send()
+                    .await
+                    .named("ec2:DescribeImageAttribute")
             },
         )
         .await;

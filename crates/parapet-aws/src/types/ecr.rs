@@ -31,25 +31,19 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
         "ecr:DescribeRepositories",
         repositories
     )?;
-    let client = ecr.clone();
     let policies = ctx
         .each(
             repositories
                 .iter()
                 .filter_map(|r| r.repository_name().map(str::to_owned))
                 .collect(),
-            move |name| {
-                let client = client.clone();
-                async move {
-                    client
-                        .get_repository_policy()
-                        .repository_name(name)
-                        .send()
-                        .await
-                        .named("ecr:GetRepositoryPolicy")
-                        .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text()))
-                }
-                .boxed()
+            move |name| async move {
+                ecr.get_repository_policy()
+                    .repository_name(name)
+                    .send()
+                    .await
+                    .named("ecr:GetRepositoryPolicy")
+                    .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text()))
             },
         )
         .await;

@@ -27,19 +27,13 @@ async fn eks(ctx: Arc<Ctx>) -> Out {
 
 async fn clusters(ctx: &Ctx, eks: &Client) -> Call<Vec<Asset>> {
     let names = all_pages!(eks.list_clusters(), "eks:ListClusters", clusters)?;
-    let client = eks.clone();
     let described = ctx
-        .each(names, move |name| {
-            let client = client.clone();
-            async move {
-                client
-                    .describe_cluster()
-                    .name(name)
-                    .send()
-                    .await
-                    .named("eks:DescribeCluster")
-            }
-            .boxed()
+        .each(names, move |name| async move {
+            eks.describe_cluster()
+                .name(name)
+                .send()
+                .await
+                .named("eks:DescribeCluster")
         })
         .await;
     let mut assets = Vec::new();

@@ -51,36 +51,32 @@ async fn elbv2(ctx: Arc<Ctx>) -> Out {
     run_parts(x, parts).await
 }
 
+/// The balancers' ARNs, for the calls made per balancer.
+fn arns(balancers: &[LoadBalancer]) -> Vec<String> {
+    balancers
+        .iter()
+        .filter_map(|b| b.load_balancer_arn().map(str::to_owned))
+        .collect()
+}
+
 async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
     let balancers = balancers.await?;
-    let client = elb.clone();
     let attributes = ctx
-        .each(
-            balancers
-                .iter()
-                .filter_map(|b| b.load_balancer_arn().map(str::to_owned))
-                .collect(),
-            move |arn| {
-                let client = client.clone();
-                async move {
-                    client
-                        .describe_load_balancer_attributes()
-                        .load_balancer_arn(arn)
-                        .send()
-                        .await
-                        .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
-                        .map(|a| {
-                            Value::Object(
-                                a.attributes()
-                                    .iter()
-                                    .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
-                                    .collect::<Map<String, Value>>(),
-                            )
-                        })
-                }
-                .boxed()
-            },
-        )
+        .each(arns(&balancers), move |arn| async move {
+            elb.describe_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
+                .map(|a| {
+                    Value::Object(
+                        a.attributes()
+                            .iter()
+                            .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
+                            .collect::<Map<String, Value>>(),
+                    )
+                })
+        })
         .await;
     Ok(balancers
         .iter()
@@ -126,25 +122,14 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
 
 async fn listeners(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
     let balancers = balancers.await?;
-    let client = elb.clone();
     let listeners = ctx
-        .each(
-            balancers
-                .iter()
-                .filter_map(|b| b.load_balancer_arn().map(str::to_owned))
-                .collect(),
-            move |arn| {
-                let client = client.clone();
-                async move {
-                    all_pages!(
-                        client.describe_listeners().load_balancer_arn(arn),
-                        "elasticloadbalancing:DescribeListeners",
-                        listeners
-                    )
-                }
-                .boxed()
-            },
-        )
+        .each(arns(&balancers), move |arn| async move {
+            all_pages!(
+                elb.describe_listeners().load_balancer_arn(arn),
+                "elasticloadbalancing:DescribeListeners",
+                listeners
+            )
+        })
         .await;
     let mut assets = Vec::new();
     for listener in listeners {

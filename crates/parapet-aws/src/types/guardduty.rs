@@ -31,19 +31,14 @@ async fn detectors(ctx: &Ctx, guardduty: &Client) -> Call<Vec<Asset>> {
         "guardduty:ListDetectors",
         detector_ids
     )?;
-    let client = guardduty.clone();
     let described = ctx
-        .each(ids.clone(), move |id| {
-            let client = client.clone();
-            async move {
-                client
-                    .get_detector()
-                    .detector_id(id)
-                    .send()
-                    .await
-                    .named("guardduty:GetDetector")
-            }
-            .boxed()
+        .each(ids.clone(), move |id| async move {
+            guardduty
+                .get_detector()
+                .detector_id(id)
+                .send()
+                .await
+                .named("guardduty:GetDetector")
         })
         .await;
     ids.iter()

@@ -131,11 +131,10 @@ fn cell(row: &HashMap<String, String>, column: &str) -> Value {
 async fn users(ctx: &Ctx, iam: &Client, report: Shared<BoxFuture<'_, Report>>) -> Call<Vec<Asset>> {
     let users = all_pages!(iam.list_users(), "iam:ListUsers", users)?;
     let report = report.await;
-    let client = iam.clone();
     let details = ctx
         .each(
             users.iter().map(|u| u.user_name().to_owned()).collect(),
-            move |name| user_details(client.clone(), name).boxed(),
+            move |name| user_details(iam, name),
         )
         .await;
     Ok(users
@@ -222,9 +221,9 @@ struct UserDetails {
     tags: Call<std::collections::BTreeMap<String, String>>,
 }
 
-async fn user_details(iam: Client, name: String) -> UserDetails {
+async fn user_details(iam: &Client, name: String) -> UserDetails {
     let (keys, attached, inline, groups, tags) = tokio::join!(
-        access_keys(&iam, &name),
+        access_keys(iam, &name),
         async {
             all_pages!(
                 iam.list_attached_user_policies().user_name(&name),
@@ -316,33 +315,28 @@ async fn access_keys(iam: &Client, user: &str) -> Call<Value> {
 
 async fn roles(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
     let roles = all_pages!(iam.list_roles(), "iam:ListRoles", roles)?;
-    let client = iam.clone();
     let details = ctx
         .each(
             roles.iter().map(|r| r.role_name().to_owned()).collect(),
-            move |name| {
-                let iam = client.clone();
-                async move {
-                    tokio::join!(
-                        async {
-                            all_pages!(
-                                iam.list_attached_role_policies().role_name(&name),
-                                "iam:ListAttachedRolePolicies",
-                                attached_policies
-                            )
-                            .map(|p| attached_json(&p))
-                        },
-                        async {
-                            all_pages!(
-                                iam.list_role_policies().role_name(&name),
-                                "iam:ListRolePolicies",
-                                policy_names
-                            )
-                            .map(|names| strings(names.iter().map(String::as_str)))
-                        },
-                    )
-                }
-                .boxed()
+            move |name| async move {
+                tokio::join!(
+                    async {
+                        all_pages!(
+                            iam.list_attached_role_policies().role_name(&name),
+                            "iam:ListAttachedRolePolicies",
+                            attached_policies
+                        )
+                        .map(|p| attached_json(&p))
+                    },
+                    async {
+                        all_pages!(
+                            iam.list_role_policies().role_name(&name),
+                            "iam:ListRolePolicies",
+                            policy_names
+                        )
+                        .map(|names| strings(names.iter().map(String::as_str)))
+                    },
+                )
             },
         )
         .await;
@@ -381,37 +375,32 @@ async fn roles(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
 
 async fn groups(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
     let groups = all_pages!(iam.list_groups(), "iam:ListGroups", groups)?;
-    let client = iam.clone();
     let details = ctx
         .each(
             groups.iter().map(|g| g.group_name().to_owned()).collect(),
-            move |name| {
-                let iam = client.clone();
-                async move {
-                    tokio::join!(
-                        async {
-                            all_pages!(
-                                iam.list_attached_group_policies().group_name(&name),
-                                "iam:ListAttachedGroupPolicies",
-                                attached_policies
-                            )
-                            .map(|p| attached_json(&p))
-                        },
-                        async {
-                            all_pages!(
-                                iam.list_group_policies().group_name(&name),
-                                "iam:ListGroupPolicies",
-                                policy_names
-                            )
-                            .map(|names| strings(names.iter().map(String::as_str)))
-                        },
-                        async {
-                            all_pages!(iam.get_group().group_name(&name), "iam:GetGroup", users)
-                                .map(|users| strings(users.iter().map(|u| u.user_name())))
-                        },
-                    )
-                }
-                .boxed()
+            move |name| async move {
+                tokio::join!(
+                    async {
+                        all_pages!(
+                            iam.list_attached_group_policies().group_name(&name),
+                            "iam:ListAttachedGroupPolicies",
+                            attached_policies
+                        )
+                        .map(|p| attached_json(&p))
+                    },
+                    async {
+                        all_pages!(
+                            iam.list_group_policies().group_name(&name),
+                            "iam:ListGroupPolicies",
+                            policy_names
+                        )
+                        .map(|names| strings(names.iter().map(String::as_str)))
+                    },
+                    async {
+                        all_pages!(iam.get_group().group_name(&name), "iam:GetGroup", users)
+                            .map(|users| strings(users.iter().map(|u| u.user_name())))
+                    },
+                )
             },
         )
         .await;
@@ -446,7 +435,6 @@ async fn policies(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
         "iam:ListPolicies",
         policies
     )?;
-    let client = iam.clone();
     let documents = ctx
         .each(
             policies
@@ -458,22 +446,18 @@ async fn policies(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
                     )
                 })
                 .collect(),
-            move |(arn, version)| {
-                let iam = client.clone();
-                async move {
-                    let answer = iam
-                        .get_policy_version()
-                        .policy_arn(arn)
-                        .version_id(version)
-                        .send()
-                        .await
-                        .named("iam:GetPolicyVersion")?;
-                    optional_policy(
-                        "iam:GetPolicyVersion",
-                        answer.policy_version().and_then(|v| v.document()),
-                    )
-                }
-                .boxed()
+            move |(arn, version)| async move {
+                let answer = iam
+                    .get_policy_version()
+                    .policy_arn(arn)
+                    .version_id(version)
+                    .send()
+                    .await
+                    .named("iam:GetPolicyVersion")?;
+                optional_policy(
+                    "iam:GetPolicyVersion",
+                    answer.policy_version().and_then(|v| v.document()),
+                )
             },
         )
         .await;

@@ -27,16 +27,12 @@ async fn kms(ctx: Arc<Ctx>) -> Out {
 
 async fn keys(ctx: &Ctx, kms: &Client) -> Call<Vec<Asset>> {
     let keys = all_pages!(kms.list_keys(), "kms:ListKeys", keys)?;
-    let client = kms.clone();
     let found = ctx
         .each(
             keys.iter()
                 .filter_map(|k| k.key_id().map(str::to_owned))
                 .collect(),
-            move |id| {
-                let client = client.clone();
-                async move { key(client, id).await }.boxed()
-            },
+            |id| key(kms, id),
         )
         .await;
     found.into_iter().map(|k| k.map(|k| k.build(ctx))).collect()
@@ -91,7 +87,7 @@ impl Key {
     }
 }
 
-async fn key(kms: Client, id: String) -> Call<Key> {
+async fn key(kms: &Client, id: String) -> Call<Key> {
     let described = kms
         .describe_key()
         .key_id(&id)

@@ -28,7 +28,6 @@ async fn lambda(ctx: Arc<Ctx>) -> Out {
 
 async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
     let functions = all_pages!(lambda.list_functions(), "lambda:ListFunctions", functions)?;
-    let client = lambda.clone();
     let details = ctx
         .each(
             functions
@@ -36,11 +35,10 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
                 .filter_map(|f| f.function_name().map(str::to_owned))
                 .collect(),
             move |name| {
-                let client = client.clone();
                 async move {
                     let (policy, url) = tokio::join!(
-                        client.get_policy().function_name(&name).send(),
-                        client.get_function_url_config().function_name(&name).send(),
+                        lambda.get_policy().function_name(&name).send(),
+                        lambda.get_function_url_config().function_name(&name).send(),
                     );
                     (
                         policy
@@ -51,7 +49,6 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
                         }),
                     )
                 }
-                .boxed()
             },
         )
         .await;

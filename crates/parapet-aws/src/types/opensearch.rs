@@ -36,19 +36,14 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
         .iter()
         .filter_map(|d| d.domain_name().map(str::to_owned))
         .collect();
-    let client = opensearch.clone();
     let described = ctx
-        .each(names, move |name| {
-            let client = client.clone();
-            async move {
-                client
-                    .describe_domain()
-                    .domain_name(name)
-                    .send()
-                    .await
-                    .named("es:DescribeDomain")
-            }
-            .boxed()
+        .each(names, move |name| async move {
+            opensearch
+                .describe_domain()
+                .domain_name(name)
+                .send()
+                .await
+                .named("es:DescribeDomain")
         })
         .await;
     let mut assets = Vec::new();

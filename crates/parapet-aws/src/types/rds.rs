@@ -155,7 +155,6 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
         "rds:DescribeDBSnapshots",
         db_snapshots
     )?;
-    let client = rds.clone();
     let attributes = ctx
         .each(
             snapshots
@@ -163,9 +162,8 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                 .map(|s| s.db_snapshot_identifier().unwrap_or_default().to_owned())
                 .collect(),
             move |id| {
-                let client = client.clone();
                 async move {
-                    let answer = client
+                    let answer = rds
                         .describe_db_snapshot_attributes()
                         .db_snapshot_identifier(id)
                         .send()
@@ -183,7 +181,6 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                         .collect();
                     Ok(json!(restore))
                 }
-                .boxed()
             },
         )
         .await;

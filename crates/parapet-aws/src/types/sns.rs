@@ -30,20 +30,14 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
         .iter()
         .filter_map(|t| t.topic_arn().map(str::to_owned))
         .collect();
-    let client = sns.clone();
     let attributes = ctx
-        .each(arns.clone(), move |arn| {
-            let client = client.clone();
-            async move {
-                client
-                    .get_topic_attributes()
-                    .topic_arn(arn)
-                    .send()
-                    .await
-                    .named("sns:GetTopicAttributes")
-                    .map(|a| a.attributes().cloned().unwrap_or_default())
-            }
-            .boxed()
+        .each(arns.clone(), move |arn| async move {
+            sns.get_topic_attributes()
+                .topic_arn(arn)
+                .send()
+                .await
+                .named("sns:GetTopicAttributes")
+                .map(|a| a.attributes().cloned().unwrap_or_default())
         })
         .await;
     Ok(arns

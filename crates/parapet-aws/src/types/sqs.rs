@@ -27,27 +27,21 @@ async fn sqs(ctx: Arc<Ctx>) -> Out {
 
 async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
     let urls = all_pages!(sqs.list_queues(), "sqs:ListQueues", queue_urls)?;
-    let client = sqs.clone();
     let attributes = ctx
-        .each(urls.clone(), move |url| {
-            let client = client.clone();
-            async move {
-                client
-                    .get_queue_attributes()
-                    .queue_url(url)
-                    .attribute_names(QueueAttributeName::All)
-                    .send()
-                    .await
-                    .named("sqs:GetQueueAttributes")
-                    .map(|a| {
-                        a.attributes()
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                            .collect()
-                    })
-            }
-            .boxed()
+        .each(urls.clone(), move |url| async move {
+            sqs.get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .named("sqs:GetQueueAttributes")
+                .map(|a| {
+                    a.attributes()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                        .collect()
+                })
         })
         .await;
     Ok(urls

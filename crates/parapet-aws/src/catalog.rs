@@ -5,6 +5,10 @@
 /// Each type's documentation page.
 const PAGES: &[(&str, &str)] = &[
     (
+        "AWS::Account::Region",
+        include_str!("../../../docs/resources/aws/account-region.md"),
+    ),
+    (
         "AWS::S3::Bucket",
         include_str!("../../../docs/resources/aws/s3-bucket.md"),
     ),

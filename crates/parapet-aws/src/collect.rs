@@ -352,6 +352,7 @@ async fn collect_async(
                 });
             }
         }
+        crate::types::region::fill(&mut assets, &errors, &types);
         let mut regions = regions.clone();
         regions.push(GLOBAL.to_owned());
         assets.sort_by(|a, b| a.id.cmp(&b.id));

@@ -38,9 +38,15 @@ pub fn document(report: &Report<'_>) -> Value {
         let rule = row.rule;
         let index = *rule_index.entry(&rule.id).or_insert_with(|| {
             let mut help = rule.remediation.text.clone();
-            if let Some(cli) = &rule.remediation.cli {
-                help.push_str("\n\nCLI:\n");
-                help.push_str(cli);
+            let remediation = &rule.remediation;
+            for (label, part) in [
+                ("Console", &remediation.console),
+                ("CLI", &remediation.cli),
+                ("Terraform", &remediation.terraform),
+            ] {
+                if let Some(part) = part {
+                    help.push_str(&format!("\n\n{label}:\n{}", part.trim_end()));
+                }
             }
             let tags: Vec<String> = std::iter::once("security".to_owned())
                 .chain(rule.frameworks.iter().flat_map(|(framework, controls)| {

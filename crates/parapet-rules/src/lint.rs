@@ -46,8 +46,15 @@ pub fn lint(rule: &Rule, frameworks: &[Framework]) -> Vec<LintWarning> {
             }
         }
     }
-    if rule.remediation.cli.is_none() && rule.remediation.terraform.is_none() {
-        messages.push("remediation gives neither `cli` nor `terraform`".to_owned());
+    let remediation = &rule.remediation;
+    for (part, given) in [
+        ("console", remediation.console.is_some()),
+        ("cli", remediation.cli.is_some()),
+        ("terraform", remediation.terraform.is_some()),
+    ] {
+        if !given {
+            messages.push(format!("remediation gives no `{part}`"));
+        }
     }
     let id_prefix = rule.resource_types[0]
         .provider()

@@ -21,6 +21,9 @@ use std::sync::Arc;
 pub struct Remediation {
     /// What to change, in prose.
     pub text: String,
+    /// The steps in the provider's web console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<String>,
     /// The AWS CLI (or other CLI) commands that fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cli: Option<String>,

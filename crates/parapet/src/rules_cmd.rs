@@ -246,6 +246,9 @@ fn print_rule(rule: &Rule, style: Style) -> Result<()> {
     }
     rows.push(("compliant when", rule.compliant.source.trim().into()));
     rows.push(("remediation", rule.remediation.text.trim().into()));
+    if let Some(console) = &rule.remediation.console {
+        rows.push(("console", console.trim().into()));
+    }
     if let Some(cli) = &rule.remediation.cli {
         rows.push(("cli", cli.trim().into()));
     }

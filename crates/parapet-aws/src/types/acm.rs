@@ -1,8 +1,8 @@
-//! ACM certificates: status, expiry, key algorithm and use.
+//! ACM certificates: status, expiry, key algorithm, use and tags.
 
-use super::{Collector, Part, Reach, run_parts, strings, text, time};
+use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out};
-use crate::error::Call;
+use crate::error::{Call, Named};
 use aws_sdk_acm::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
@@ -30,12 +30,29 @@ async fn certificates(ctx: &Ctx, acm: &Client) -> Call<Vec<Asset>> {
         "acm:ListCertificates",
         certificate_summary_list
     )?;
+    let tags = ctx
+        .each(
+            certificates
+                .iter()
+                .map(|c| c.certificate_arn().unwrap_or_default().to_owned())
+                .collect(),
+            move |arn| async move {
+                acm.list_tags_for_certificate()
+                    .certificate_arn(arn)
+                    .send()
+                    .await
+                    .named("acm:ListTagsForCertificate")
+                    .map(|t| tag_map(t.tags().iter().map(|t| (Some(t.key()), t.value()))))
+            },
+        )
+        .await;
     Ok(certificates
         .iter()
-        .map(|c| {
+        .zip(tags)
+        .map(|(c, tags)| {
             let arn = c.certificate_arn().unwrap_or_default();
             let domain = c.domain_name().unwrap_or(arn);
-            ctx.asset(
+            let mut asset = ctx.asset(
                 CERTIFICATE,
                 arn,
                 domain,
@@ -50,7 +67,9 @@ async fn certificates(ctx: &Ctx, acm: &Client) -> Call<Vec<Asset>> {
                     "NotAfter": time(c.not_after()),
                     "RenewalEligibility": text(c.renewal_eligibility().map(|s| s.as_str())),
                 }),
-            )
+            );
+            Doc::of(&mut asset).tags(tags);
+            asset
         })
         .collect())
 }

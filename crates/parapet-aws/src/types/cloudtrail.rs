@@ -1,7 +1,7 @@
 //! CloudTrail trails: where they deliver, whether they log now, which
-//! events they select, log file validation and encryption.
+//! events they select, log file validation, encryption and tags.
 
-use super::{Collector, Doc, Part, Reach, run_parts, text, time};
+use super::{Collector, Doc, Part, Reach, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use aws_sdk_cloudtrail::Client;
@@ -43,9 +43,10 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
                 .collect(),
             move |arn| {
                 async move {
-                    let (status, selectors) = tokio::join!(
+                    let (status, selectors, tags) = tokio::join!(
                         cloudtrail.get_trail_status().name(&arn).send(),
                         cloudtrail.get_event_selectors().trail_name(&arn).send(),
+                        cloudtrail.list_tags().resource_id_list(&arn).send(),
                     );
                     (
                         status.named("cloudtrail:GetTrailStatus").map(|s| {
@@ -68,6 +69,14 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
                                 "AdvancedEventSelectors": s.advanced_event_selectors().len(),
                             })
                         }),
+                        tags.named("cloudtrail:ListTags").map(|t| {
+                            tag_map(
+                                t.resource_tag_list()
+                                    .iter()
+                                    .flat_map(|r| r.tags_list())
+                                    .map(|t| (Some(t.key()), t.value())),
+                            )
+                        }),
                     )
                 }
             },
@@ -76,7 +85,7 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
     Ok(trails
         .iter()
         .zip(details)
-        .map(|(t, (status, selectors))| {
+        .map(|(t, (status, selectors, tags))| {
             let name = t.name().unwrap_or_default();
             let arn = t
                 .trail_arn()
@@ -102,6 +111,7 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
             let mut doc = Doc::of(&mut asset);
             doc.set("Status", status, &[]);
             doc.set("Selectors", selectors, &[]);
+            doc.tags(tags);
             if let Some(bucket) = t.s3_bucket_name() {
                 relate(&mut asset, "logs_to", format!("arn:aws:s3:::{bucket}"));
             }

@@ -1,7 +1,7 @@
 //! DynamoDB tables: encryption, point-in-time recovery, deletion protection
 //! and billing.
 
-use super::{Collector, Doc, Part, Reach, run_parts, text, time};
+use super::{Collector, Doc, Part, Reach, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_dynamodb::Client;
@@ -29,12 +29,14 @@ async fn tables(ctx: &Ctx, dynamodb: &Client) -> Call<Vec<Asset>> {
     let names = all_pages!(dynamodb.list_tables(), "dynamodb:ListTables", table_names)?;
     let described = ctx
         .each(names, move |name| async move {
-            let (table, backups) = tokio::join!(
+            let arn = ctx.arn("dynamodb", &format!("table/{name}"));
+            let (table, backups, tags) = tokio::join!(
                 dynamodb.describe_table().table_name(&name).send(),
                 dynamodb
                     .describe_continuous_backups()
                     .table_name(&name)
                     .send(),
+                dynamodb.list_tags_of_resource().resource_arn(&arn).send(),
             );
             (
                 table.named("dynamodb:DescribeTable"),
@@ -49,11 +51,13 @@ async fn tables(ctx: &Ctx, dynamodb: &Client) -> Call<Vec<Asset>> {
                                 == Some("ENABLED")
                         )
                     }),
+                tags.named("dynamodb:ListTagsOfResource")
+                    .map(|t| tag_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))),
             )
         })
         .await;
     let mut assets = Vec::new();
-    for (table, pitr) in described {
+    for (table, pitr, tags) in described {
         let Some(t) = table?.table().cloned() else {
             continue;
         };
@@ -77,7 +81,9 @@ async fn tables(ctx: &Ctx, dynamodb: &Client) -> Call<Vec<Asset>> {
                 })),
             }),
         );
-        Doc::of(&mut asset).set("PointInTimeRecoveryEnabled", pitr, &[]);
+        let mut doc = Doc::of(&mut asset);
+        doc.set("PointInTimeRecoveryEnabled", pitr, &[]);
+        doc.tags(tags);
         assets.push(asset);
     }
     Ok(assets)

@@ -1,7 +1,7 @@
 //! ECR repositories: repository policy, scanning on push, tag mutability
 //! and encryption.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, text, time};
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_ecr::Client;
@@ -31,26 +31,37 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
         "ecr:DescribeRepositories",
         repositories
     )?;
-    let policies = ctx
+    let details = ctx
         .each(
             repositories
                 .iter()
-                .filter_map(|r| r.repository_name().map(str::to_owned))
+                .filter_map(|r| {
+                    Some((
+                        r.repository_name()?.to_owned(),
+                        r.repository_arn()?.to_owned(),
+                    ))
+                })
                 .collect(),
-            move |name| async move {
-                ecr.get_repository_policy()
-                    .repository_name(name)
-                    .send()
-                    .await
-                    .named("ecr:GetRepositoryPolicy")
-                    .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text()))
+            move |(name, arn)| async move {
+                let (policy, tags) = tokio::join!(
+                    ecr.get_repository_policy().repository_name(name).send(),
+                    ecr.list_tags_for_resource().resource_arn(arn).send(),
+                );
+                (
+                    policy
+                        .named("ecr:GetRepositoryPolicy")
+                        .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text())),
+                    tags.named("ecr:ListTagsForResource").map(|t| {
+                        tag_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+                    }),
+                )
             },
         )
         .await;
     Ok(repositories
         .iter()
-        .zip(policies)
-        .map(|(r, policy)| {
+        .zip(details)
+        .map(|(r, (policy, tags))| {
             let name = r.repository_name().unwrap_or_default();
             let arn = r
                 .repository_arn()
@@ -71,7 +82,9 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
                     })),
                 }),
             );
-            Doc::of(&mut asset).set("Policy", policy, &["RepositoryPolicyNotFoundException"]);
+            let mut doc = Doc::of(&mut asset);
+            doc.set("Policy", policy, &["RepositoryPolicyNotFoundException"]);
+            doc.tags(tags);
             asset
         })
         .collect())

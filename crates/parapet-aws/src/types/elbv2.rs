@@ -2,7 +2,7 @@
 //! security groups, attributes), their listeners (protocol, port, TLS
 //! policy) and target groups.
 
-use super::{Collector, Doc, Part, Reach, run_parts, strings, text, time};
+use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -61,12 +61,23 @@ fn arns(balancers: &[LoadBalancer]) -> Vec<String> {
 
 async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
     let balancers = balancers.await?;
-    let attributes = ctx
+    let details = ctx
         .each(arns(&balancers), move |arn| async move {
-            elb.describe_load_balancer_attributes()
-                .load_balancer_arn(arn)
-                .send()
-                .await
+            let (attributes, tags) = tokio::join!(
+                elb.describe_load_balancer_attributes()
+                    .load_balancer_arn(&arn)
+                    .send(),
+                elb.describe_tags().resource_arns(&arn).send(),
+            );
+            let tags = tags.named("elasticloadbalancing:DescribeTags").map(|t| {
+                tag_map(
+                    t.tag_descriptions()
+                        .iter()
+                        .flat_map(|d| d.tags())
+                        .map(|t| (t.key(), t.value())),
+                )
+            });
+            let attributes = attributes
                 .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
                 .map(|a| {
                     Value::Object(
@@ -75,13 +86,14 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
                             .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
                             .collect::<Map<String, Value>>(),
                     )
-                })
+                });
+            (attributes, tags)
         })
         .await;
     Ok(balancers
         .iter()
-        .zip(attributes)
-        .map(|(b, attributes)| {
+        .zip(details)
+        .map(|(b, (attributes, tags))| {
             let name = b.load_balancer_name().unwrap_or_default();
             let mut asset = ctx.asset(
                 LOAD_BALANCER,
@@ -100,7 +112,9 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
                     "CreatedTime": time(b.created_time()),
                 }),
             );
-            Doc::of(&mut asset).set("Attributes", attributes, &[]);
+            let mut doc = Doc::of(&mut asset);
+            doc.set("Attributes", attributes, &[]);
+            doc.tags(tags);
             for group in b.security_groups() {
                 relate(
                     &mut asset,

@@ -189,12 +189,7 @@ async fn users(ctx: &Ctx, iam: &Client, report: Shared<BoxFuture<'_, Report>>) -
             doc.set("AttachedPolicies", attached.clone(), &[]);
             doc.set("InlinePolicies", inline, &[]);
             doc.set("Groups", groups.clone(), &[]);
-            match tags {
-                Ok(tags) => asset.tags = tags,
-                Err(failure) => {
-                    asset.unknown.insert("tags".into(), failure.reason());
-                }
-            }
+            doc.tags(tags);
             for group in groups
                 .iter()
                 .flat_map(|g| g.as_array().cloned().unwrap_or_default())

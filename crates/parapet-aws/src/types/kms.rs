@@ -1,7 +1,7 @@
 //! KMS keys: state, manager, rotation and key policy. AWS managed keys are
 //! recorded too (rules usually apply to customer managed ones).
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, text, time};
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_kms::Client;
@@ -43,6 +43,7 @@ struct Key {
     metadata: aws_sdk_kms::types::KeyMetadata,
     rotation: Call<Value>,
     policy: Call<Value>,
+    tags: Call<std::collections::BTreeMap<String, String>>,
 }
 
 impl Key {
@@ -83,6 +84,7 @@ impl Key {
             doc.set("KeyRotationEnabled", Ok(Value::Null), &[]);
         }
         doc.set("KeyPolicy", self.policy, &[]);
+        doc.tags(self.tags);
         asset
     }
 }
@@ -98,12 +100,13 @@ async fn key(kms: &Client, id: String) -> Call<Key> {
         .key_metadata()
         .cloned()
         .ok_or_else(|| crate::error::Failure::malformed("kms:DescribeKey", "no key metadata"))?;
-    let (rotation, policy) = tokio::join!(
+    let (rotation, policy, tags) = tokio::join!(
         kms.get_key_rotation_status().key_id(&id).send(),
         kms.get_key_policy()
             .key_id(&id)
             .policy_name("default")
             .send(),
+        kms.list_resource_tags().key_id(&id).send(),
     );
     Ok(Key {
         id,
@@ -114,5 +117,12 @@ async fn key(kms: &Client, id: String) -> Call<Key> {
         policy: policy
             .named("kms:GetKeyPolicy")
             .and_then(|p| optional_policy("kms:GetKeyPolicy", p.policy())),
+        tags: tags.named("kms:ListResourceTags").map(|t| {
+            tag_map(
+                t.tags()
+                    .iter()
+                    .map(|t| (Some(t.tag_key()), Some(t.tag_value()))),
+            )
+        }),
     })
 }

@@ -32,13 +32,14 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
         .each(
             functions
                 .iter()
-                .filter_map(|f| f.function_name().map(str::to_owned))
+                .filter_map(|f| Some((f.function_name()?.to_owned(), f.function_arn()?.to_owned())))
                 .collect(),
-            move |name| {
+            move |(name, arn)| {
                 async move {
-                    let (policy, url) = tokio::join!(
+                    let (policy, url, tags) = tokio::join!(
                         lambda.get_policy().function_name(&name).send(),
                         lambda.get_function_url_config().function_name(&name).send(),
+                        lambda.list_tags().resource(&arn).send(),
                     );
                     (
                         policy
@@ -46,6 +47,9 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
                             .and_then(|p| optional_policy("lambda:GetPolicy", p.policy())),
                         url.named("lambda:GetFunctionUrlConfig").map(|u| {
                             json!({"FunctionUrl": u.function_url(), "AuthType": u.auth_type().as_str()})
+                        }),
+                        tags.named("lambda:ListTags").map(|t| {
+                            t.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()
                         }),
                     )
                 }
@@ -55,7 +59,7 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
     Ok(functions
         .iter()
         .zip(details)
-        .map(|(f, (policy, url))| {
+        .map(|(f, (policy, url, tags))| {
             let name = f.function_name().unwrap_or_default();
             let arn = f
                 .function_arn()
@@ -95,6 +99,7 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
             let mut doc = Doc::of(&mut asset);
             doc.set("Policy", policy, &["ResourceNotFoundException"]);
             doc.set("FunctionUrlConfig", url, &["ResourceNotFoundException"]);
+            doc.tags(tags);
             if let Some(role) = f.role() {
                 relate(&mut asset, "assumes_role", role);
             }

@@ -1,8 +1,8 @@
-//! CloudWatch Logs log groups: retention and encryption.
+//! CloudWatch Logs log groups: retention, encryption and tags.
 
-use super::{Collector, Part, Reach, run_parts, text};
+use super::{Collector, Doc, Part, Reach, run_parts, text};
 use crate::collect::{Ctx, Out};
-use crate::error::Call;
+use crate::error::{Call, Named};
 use aws_sdk_cloudwatchlogs::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
@@ -38,15 +38,43 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
         "logs:DescribeLogGroups",
         log_groups
     )?;
-    Ok(groups
+    let arns: Vec<String> = groups
         .iter()
         .map(|g| {
-            let name = g.log_group_name().unwrap_or_default();
-            let arn = g.log_group_arn().map_or_else(
-                || ctx.arn("logs", &format!("log-group:{name}")),
+            g.log_group_arn().map_or_else(
+                || {
+                    ctx.arn(
+                        "logs",
+                        &format!("log-group:{}", g.log_group_name().unwrap_or_default()),
+                    )
+                },
                 str::to_owned,
-            );
-            ctx.asset(
+            )
+        })
+        .collect();
+    let tags = ctx
+        .each(arns.clone(), move |arn| async move {
+            logs.list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .named("logs:ListTagsForResource")
+                .map(|t| {
+                    t.tags()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+        })
+        .await;
+    Ok(groups
+        .iter()
+        .zip(arns)
+        .zip(tags)
+        .map(|((g, arn), tags)| {
+            let name = g.log_group_name().unwrap_or_default();
+            let mut asset = ctx.asset(
                 LOG_GROUP,
                 arn,
                 name,
@@ -58,7 +86,9 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
                     "StoredBytes": g.stored_bytes(),
                     "MetricFilterCount": g.metric_filter_count(),
                 }),
-            )
+            );
+            Doc::of(&mut asset).tags(tags);
+            asset
         })
         .collect())
 }

@@ -46,6 +46,7 @@ mod lambda;
 mod logs;
 mod opensearch;
 mod rds;
+pub(crate) mod region;
 mod s3;
 mod secretsmanager;
 mod sns;
@@ -120,6 +121,7 @@ pub static COLLECTORS: &[Collector] = &[
     guardduty::GUARDDUTY,
     config::CONFIG,
     acm::ACM,
+    region::REGIONS,
 ];
 
 /// Every resource type collected, with its service.
@@ -158,6 +160,15 @@ impl<'a> Doc<'a> {
         };
         if let Value::Object(map) = &mut self.asset.config {
             map.insert(field.to_owned(), value);
+        }
+    }
+
+    /// Sets the asset's tags from a call's result, or records that they
+    /// could not be read (tag rules are then unknown for it).
+    pub fn tags(&mut self, result: Call<std::collections::BTreeMap<String, String>>) {
+        match result {
+            Ok(tags) => self.asset.tags = tags,
+            Err(failure) => self.unknown("tags", &failure),
         }
     }
 

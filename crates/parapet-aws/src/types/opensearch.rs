@@ -2,7 +2,7 @@
 //! fine-grained access control, and whether the endpoint is public or in a
 //! VPC.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, text};
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_map, text};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use aws_sdk_opensearch::Client;
@@ -38,17 +38,35 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
         .collect();
     let described = ctx
         .each(names, move |name| async move {
-            opensearch
+            let answer = opensearch
                 .describe_domain()
                 .domain_name(name)
                 .send()
                 .await
-                .named("es:DescribeDomain")
+                .named("es:DescribeDomain")?;
+            let arn = answer.domain_status().map(|d| d.arn().to_owned());
+            let tags = match arn {
+                Some(arn) => opensearch
+                    .list_tags()
+                    .arn(arn)
+                    .send()
+                    .await
+                    .named("es:ListTags")
+                    .map(|t| {
+                        tag_map(
+                            t.tag_list()
+                                .iter()
+                                .map(|t| (Some(t.key()), Some(t.value()))),
+                        )
+                    }),
+                None => Ok(Default::default()),
+            };
+            Ok::<_, crate::error::Failure>((answer, tags))
         })
         .await;
     let mut assets = Vec::new();
     for answer in described {
-        let answer = answer?;
+        let (answer, tags) = answer?;
         let Some(d) = answer.domain_status() else {
             continue;
         };
@@ -84,11 +102,13 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
                 },
             }),
         );
-        Doc::of(&mut asset).set(
+        let mut doc = Doc::of(&mut asset);
+        doc.set(
             "AccessPolicies",
             optional_policy("es:DescribeDomain", d.access_policies()),
             &[],
         );
+        doc.tags(tags);
         for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
             relate(
                 &mut asset,

@@ -266,20 +266,17 @@ async fn bucket(
         }),
         &["OwnershipControlsNotFoundError"],
     );
-    match tags {
-        Ok(answer) => {
-            asset.tags = tag_map(
+    doc.tags(match tags {
+        Err(failure) if failure.code == "NoSuchTagSet" => Ok(Default::default()),
+        other => other.map(|answer| {
+            tag_map(
                 answer
                     .tag_set()
                     .iter()
                     .map(|t| (Some(t.key()), Some(t.value()))),
-            );
-        }
-        Err(failure) if failure.code == "NoSuchTagSet" => {}
-        Err(failure) => {
-            asset.unknown.insert("tags".into(), failure.reason());
-        }
-    }
+            )
+        }),
+    });
     if let Some(target) = asset.config["Logging"]["TargetBucket"].as_str() {
         let target = format!("arn:aws:s3:::{target}");
         crate::collect::relate(&mut asset, "logs_to", target);

@@ -1,6 +1,6 @@
-//! SNS topics: access policy and encryption.
+//! SNS topics: access policy, encryption and tags.
 
-use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes};
+use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes, tag_map};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sns::Client;
@@ -30,20 +30,25 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
         .iter()
         .filter_map(|t| t.topic_arn().map(str::to_owned))
         .collect();
-    let attributes = ctx
+    let details = ctx
         .each(arns.clone(), move |arn| async move {
-            sns.get_topic_attributes()
-                .topic_arn(arn)
-                .send()
-                .await
-                .named("sns:GetTopicAttributes")
-                .map(|a| a.attributes().cloned().unwrap_or_default())
+            let (attributes, tags) = tokio::join!(
+                sns.get_topic_attributes().topic_arn(&arn).send(),
+                sns.list_tags_for_resource().resource_arn(&arn).send(),
+            );
+            (
+                attributes
+                    .named("sns:GetTopicAttributes")
+                    .map(|a| a.attributes().cloned().unwrap_or_default()),
+                tags.named("sns:ListTagsForResource")
+                    .map(|t| tag_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))),
+            )
         })
         .await;
     Ok(arns
         .iter()
-        .zip(attributes)
-        .map(|(arn, attributes)| {
+        .zip(details)
+        .map(|(arn, (attributes, tags))| {
             let name = arn.rsplit(':').next().unwrap_or(arn);
             let mut asset = ctx.asset(
                 TOPIC,
@@ -51,8 +56,10 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
                 name,
                 json!({"TopicArn": arn, "TopicName": name}),
             );
+            let mut doc = Doc::of(&mut asset);
+            doc.tags(tags);
             set_attributes(
-                &mut Doc::of(&mut asset),
+                &mut doc,
                 "sns:GetTopicAttributes",
                 &attributes,
                 &[

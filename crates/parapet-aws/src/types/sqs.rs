@@ -27,27 +27,37 @@ async fn sqs(ctx: Arc<Ctx>) -> Out {
 
 async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
     let urls = all_pages!(sqs.list_queues(), "sqs:ListQueues", queue_urls)?;
-    let attributes = ctx
+    let details = ctx
         .each(urls.clone(), move |url| async move {
-            sqs.get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(QueueAttributeName::All)
-                .send()
-                .await
-                .named("sqs:GetQueueAttributes")
-                .map(|a| {
+            let (attributes, tags) = tokio::join!(
+                sqs.get_queue_attributes()
+                    .queue_url(&url)
+                    .attribute_names(QueueAttributeName::All)
+                    .send(),
+                sqs.list_queue_tags().queue_url(&url).send(),
+            );
+            (
+                attributes.named("sqs:GetQueueAttributes").map(|a| {
                     a.attributes()
                         .into_iter()
                         .flatten()
                         .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
                         .collect()
-                })
+                }),
+                tags.named("sqs:ListQueueTags").map(|t| {
+                    t.tags()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+            )
         })
         .await;
     Ok(urls
         .iter()
-        .zip(attributes)
-        .map(|(url, attributes)| {
+        .zip(details)
+        .map(|(url, (attributes, tags))| {
             let name = url.rsplit('/').next().unwrap_or(url);
             let mut asset = ctx.asset(
                 QUEUE,
@@ -55,8 +65,10 @@ async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
                 name,
                 json!({"QueueUrl": url, "QueueName": name}),
             );
+            let mut doc = Doc::of(&mut asset);
+            doc.tags(tags);
             set_attributes(
-                &mut Doc::of(&mut asset),
+                &mut doc,
                 "sqs:GetQueueAttributes",
                 &attributes,
                 &[

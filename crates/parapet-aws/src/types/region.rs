@@ -52,6 +52,8 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
                 "IsMultiRegionTrail": t.config["IsMultiRegionTrail"],
                 "IsLogging": t.config["Status"]["IsLogging"],
                 "LogsManagementEvents": logs_management_events(&t.config),
+                "S3ObjectReadEvents": s3_object_events(&t.config, "ReadOnly"),
+                "S3ObjectWriteEvents": s3_object_events(&t.config, "WriteOnly"),
             })
         })
         .collect();
@@ -174,6 +176,31 @@ fn logs_management_events(config: &Value) -> Value {
     Value::Bool(basic || advanced)
 }
 
+/// Whether a trail's basic selectors record S3 object-level events of one
+/// kind (`ReadOnly` or `WriteOnly`; a selector of `All` records both) for
+/// every bucket (`arn:aws:s3` or `arn:aws:s3:::`). `null` when the trail
+/// uses advanced selectors, which Parapet does not read.
+fn s3_object_events(config: &Value, kind: &str) -> Value {
+    let selectors = &config["Selectors"];
+    if selectors.is_null() || selectors["AdvancedEventSelectors"].as_u64().unwrap_or(0) > 0 {
+        return Value::Null;
+    }
+    let every_bucket = |d: &Value| {
+        d["Type"] == "AWS::S3::Object"
+            && d["Values"].as_array().is_some_and(|values| {
+                values
+                    .iter()
+                    .any(|v| v == "arn:aws:s3" || v == "arn:aws:s3:::")
+            })
+    };
+    Value::Bool(selectors["EventSelectors"].as_array().is_some_and(|list| {
+        list.iter().any(|s| {
+            (s["ReadWriteType"] == "All" || s["ReadWriteType"] == kind)
+                && s["DataResources"].as_array().is_some_and(|d| d.iter().any(every_bucket))
+        })
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +243,7 @@ mod tests {
         fill(&mut assets, &[], ALL);
         assert_eq!(assets[0].config["Trails"][0]["TrailARN"], "trail/eu-west-1");
         assert_eq!(assets[0].config["Trails"][0]["LogsManagementEvents"], true);
+        assert_eq!(assets[0].config["Trails"][0]["S3ObjectWriteEvents"], false);
         assert_eq!(assets[1].config["Trails"], json!([]));
 
         let mut assets = regions();
@@ -223,6 +251,25 @@ mod tests {
         fill(&mut assets, &[], ALL);
         assert_eq!(assets[1].config["Trails"][0]["TrailARN"], "trail/eu-west-1");
         assert_eq!(assets[1].relationships[0].kind, "logged_by");
+    }
+
+    #[test]
+    fn s3_object_events_count_only_selectors_for_every_bucket() {
+        let selectors = |kind: &str, values: Value| {
+            json!({"Selectors": {"AdvancedEventSelectors": 0, "EventSelectors": [{
+                "ReadWriteType": kind, "IncludeManagementEvents": true,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": values}],
+            }]}})
+        };
+        let write = selectors("WriteOnly", json!(["arn:aws:s3"]));
+        assert_eq!(s3_object_events(&write, "WriteOnly"), true);
+        assert_eq!(s3_object_events(&write, "ReadOnly"), false);
+        let all = selectors("All", json!(["arn:aws:s3:::"]));
+        assert_eq!(s3_object_events(&all, "ReadOnly"), true);
+        let one_bucket = selectors("All", json!(["arn:aws:s3:::logs/"]));
+        assert_eq!(s3_object_events(&one_bucket, "WriteOnly"), false);
+        let advanced = json!({"Selectors": {"AdvancedEventSelectors": 1, "EventSelectors": []}});
+        assert_eq!(s3_object_events(&advanced, "WriteOnly"), Value::Null);
     }
 
     #[test]

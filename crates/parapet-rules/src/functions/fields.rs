@@ -27,6 +27,17 @@ pub fn lookup(value: Value, path: Arc<String>, default: Value) -> Result<Value, 
     Ok(current.clone())
 }
 
+/// `asList(value)`: a list as it is, `null` as the empty list, anything else
+/// as a list of one. Policies write one action, resource or principal as a
+/// string and several as a list; this reads both the same way.
+pub fn as_list(value: Value) -> Result<Value, ExecutionError> {
+    Ok(match value {
+        Value::List(_) => value,
+        Value::Null => Value::List(Arc::new(Vec::new())),
+        other => Value::List(Arc::new(vec![other])),
+    })
+}
+
 /// `unknown(reason)`: makes the rule's result `unknown` with the reason, for
 /// data that is present but does not allow a decision.
 pub fn unknown(reason: Arc<String>) -> Result<Value, ExecutionError> {
@@ -63,6 +74,13 @@ mod tests {
             Ok(Value::Int(1))
         );
         assert_eq!(eval("lookup(null, 'a', 2)"), Ok(Value::Int(2)));
+    }
+
+    #[test]
+    fn as_list_reads_one_or_several_alike() {
+        assert_eq!(eval("asList('s3:*') == ['s3:*']"), Ok(Value::Bool(true)));
+        assert_eq!(eval("asList(['a', 'b']).size()"), Ok(Value::Int(2)));
+        assert_eq!(eval("asList(null) == []"), Ok(Value::Bool(true)));
     }
 
     #[test]

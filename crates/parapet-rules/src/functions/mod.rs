@@ -96,6 +96,11 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
         signature: "lookup(value, path string, default) dyn",
     },
     FunctionDecl {
+        name: "asList",
+        arity: 1,
+        signature: "asList(value) list",
+    },
+    FunctionDecl {
         name: "unknown",
         arity: 1,
         signature: "unknown(reason string) (makes the result unknown)",
@@ -154,6 +159,7 @@ pub fn register(ctx: &mut Context<'_>) {
     ctx.add_function("publicStatements", iam::public_statements);
     ctx.add_function("ageDays", time::age_days);
     ctx.add_function("lookup", fields::lookup);
+    ctx.add_function("asList", fields::as_list);
     ctx.add_function(UNKNOWN_FUNCTION, fields::unknown);
 }
 

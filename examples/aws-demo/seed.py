@@ -363,7 +363,9 @@ def lambda_zip():
 def seed_services(endpoint, region, scale):
     """One or two of each other collected type, compliant and not."""
     kms = client(endpoint, "kms", region)
-    rotated = kms.create_key(Description="parapet-demo-rotated")["KeyMetadata"]["KeyId"]
+    rotated = kms.create_key(Description="parapet-demo-rotated", Tags=[{"TagKey": "owner", "TagValue": "platform"}])[
+        "KeyMetadata"
+    ]["KeyId"]
     kms.enable_key_rotation(KeyId=rotated)
     kms.create_key(Description="parapet-demo-unrotated")
 
@@ -405,6 +407,15 @@ def seed_services(endpoint, region, scale):
         MasterUserPassword="not-a-secret-3",
         StorageEncrypted=True,
     )
+    rds.create_db_cluster_snapshot(
+        DBClusterSnapshotIdentifier="parapet-demo-cluster-snapshot",
+        DBClusterIdentifier="parapet-demo-cluster",
+    )
+    rds.modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier="parapet-demo-cluster-snapshot",
+        AttributeName="restore",
+        ValuesToAdd=["all"],
+    )
 
     s3 = client(endpoint, "s3", region)
     trail_bucket = f"parapet-demo-trail-{region}"
@@ -418,6 +429,7 @@ def seed_services(endpoint, region, scale):
         S3BucketName=trail_bucket,
         IsMultiRegionTrail=region == REGIONS[0],
         EnableLogFileValidation=region == REGIONS[0],
+        TagsList=[{"Key": "owner", "Value": "platform"}],
     )
     if region == REGIONS[0]:
         trail.start_logging(Name="parapet-demo-trail")
@@ -437,14 +449,20 @@ def seed_services(endpoint, region, scale):
             )
         },
     )
-    sqs.create_queue(QueueName="parapet-demo-encrypted-queue", Attributes={"KmsMasterKeyId": rotated})
+    sqs.create_queue(
+        QueueName="parapet-demo-encrypted-queue", Attributes={"KmsMasterKeyId": rotated}, tags={"owner": "platform"}
+    )
     sns = client(endpoint, "sns", region)
     sns.create_topic(Name="parapet-demo-topic")
-    sns.create_topic(Name="parapet-demo-encrypted-topic", Attributes={"KmsMasterKeyId": rotated})
+    sns.create_topic(
+        Name="parapet-demo-encrypted-topic",
+        Attributes={"KmsMasterKeyId": rotated},
+        Tags=[{"Key": "owner", "Value": "platform"}],
+    )
 
     logs = client(endpoint, "logs", region)
     logs.create_log_group(logGroupName="parapet-demo-app")
-    logs.create_log_group(logGroupName="parapet-demo-audit")
+    logs.create_log_group(logGroupName="parapet-demo-audit", tags={"owner": "platform"})
     logs.put_retention_policy(logGroupName="parapet-demo-audit", retentionInDays=365)
 
     ddb = client(endpoint, "dynamodb", region)
@@ -453,16 +471,19 @@ def seed_services(endpoint, region, scale):
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "owner", "Value": "platform"}],
     )
 
     client(endpoint, "secretsmanager", region).create_secret(
         Name="parapet-demo-secret", SecretString="never-collected"
     )
     client(endpoint, "ecr", region).create_repository(
-        repositoryName="parapet-demo-repo", imageScanningConfiguration={"scanOnPush": False}
+        repositoryName="parapet-demo-repo",
+        imageScanningConfiguration={"scanOnPush": False},
+        tags=[{"Key": "owner", "Value": "platform"}],
     )
     client(endpoint, "acm", region).request_certificate(
-        DomainName="demo.example.com", ValidationMethod="DNS"
+        DomainName="demo.example.com", ValidationMethod="DNS", Tags=[{"Key": "owner", "Value": "platform"}]
     )
     if region == REGIONS[0]:
         client(endpoint, "guardduty", region).create_detector(Enable=True)
@@ -488,6 +509,7 @@ def seed_services(endpoint, region, scale):
         SecurityGroups=[groups[0]["GroupId"]],
         Scheme="internet-facing",
         Type="application",
+        Tags=[{"Key": "owner", "Value": "platform"}],
     )["LoadBalancers"][0]["LoadBalancerArn"]
     target = elb.create_target_group(
         Name="parapet-demo-targets", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
@@ -509,6 +531,7 @@ def seed_services(endpoint, region, scale):
         Handler="handler.handler",
         Code={"ZipFile": lambda_zip()},
         Environment={"Variables": {"DB_PASSWORD": "never-collected"}},
+        Tags={"owner": "platform"},
     )
     function.add_permission(
         FunctionName="parapet-demo-function",
@@ -523,6 +546,7 @@ def seed_services(endpoint, region, scale):
         DomainName="parapet-demo-search",
         EngineVersion="OpenSearch_2.11",
         EncryptionAtRestOptions={"Enabled": False},
+        TagList=[{"Key": "owner", "Value": "platform"}],
         AccessPolicies=json.dumps(
             {
                 "Version": "2012-10-17",

@@ -113,6 +113,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../../docs/resources/aws/rds-db-snapshot.md"),
     ),
     (
+        "AWS::RDS::DBClusterSnapshot",
+        include_str!("../../../docs/resources/aws/rds-db-cluster-snapshot.md"),
+    ),
+    (
         "AWS::CloudTrail::Trail",
         include_str!("../../../docs/resources/aws/cloudtrail-trail.md"),
     ),

@@ -1,5 +1,5 @@
-//! RDS: DB instances, DB clusters, and DB snapshots with who may restore
-//! them.
+//! RDS: DB instances, DB clusters, and DB instance and cluster snapshots
+//! with who may restore them.
 
 use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub(super) const RDS: Collector = Collector {
     service: "rds",
-    types: &[INSTANCE, CLUSTER, SNAPSHOT],
+    types: &[INSTANCE, CLUSTER, SNAPSHOT, CLUSTER_SNAPSHOT],
     reach: Reach::Regional,
     run: |ctx| rds(ctx).boxed(),
 };
@@ -21,6 +21,7 @@ pub(super) const RDS: Collector = Collector {
 const INSTANCE: &str = "AWS::RDS::DBInstance";
 const CLUSTER: &str = "AWS::RDS::DBCluster";
 const SNAPSHOT: &str = "AWS::RDS::DBSnapshot";
+const CLUSTER_SNAPSHOT: &str = "AWS::RDS::DBClusterSnapshot";
 
 async fn rds(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
@@ -29,6 +30,7 @@ async fn rds(ctx: Arc<Ctx>) -> Out {
         (INSTANCE, instances(x, c).boxed()),
         (CLUSTER, clusters(x, c).boxed()),
         (SNAPSHOT, snapshots(x, c).boxed()),
+        (CLUSTER_SNAPSHOT, cluster_snapshots(x, c).boxed()),
     ];
     run_parts(x, parts).await
 }
@@ -149,6 +151,19 @@ async fn clusters(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
         .collect())
 }
 
+/// The accounts a snapshot's `restore` attribute lists; `all` makes it
+/// public.
+fn restore_accounts<'a>(
+    attributes: impl Iterator<Item = (Option<&'a str>, &'a [String])>,
+) -> serde_json::Value {
+    json!(
+        attributes
+            .filter(|(name, _)| *name == Some("restore"))
+            .flat_map(|(_, values)| values.iter().cloned())
+            .collect::<Vec<String>>()
+    )
+}
+
 async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
     let snapshots = all_pages!(
         rds.describe_db_snapshots().snapshot_type("manual"),
@@ -161,26 +176,21 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                 .iter()
                 .map(|s| s.db_snapshot_identifier().unwrap_or_default().to_owned())
                 .collect(),
-            move |id| {
-                async move {
-                    let answer = rds
-                        .describe_db_snapshot_attributes()
-                        .db_snapshot_identifier(id)
-                        .send()
-                        .await
-                        .named("rds:DescribeDBSnapshotAttributes")?;
-                    // `restore` lists the accounts that may restore it;
-                    // `all` makes it public.
-                    let restore: Vec<String> = answer
+            move |id| async move {
+                let answer = rds
+                    .describe_db_snapshot_attributes()
+                    .db_snapshot_identifier(id)
+                    .send()
+                    .await
+                    .named("rds:DescribeDBSnapshotAttributes")?;
+                Ok(restore_accounts(
+                    answer
                         .db_snapshot_attributes_result()
                         .map(|r| r.db_snapshot_attributes())
                         .unwrap_or_default()
                         .iter()
-                        .filter(|a| a.attribute_name() == Some("restore"))
-                        .flat_map(|a| a.attribute_values().iter().cloned())
-                        .collect();
-                    Ok(json!(restore))
-                }
+                        .map(|a| (a.attribute_name(), a.attribute_values())),
+                ))
             },
         )
         .await;
@@ -214,6 +224,78 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                     &mut asset,
                     "snapshot_of",
                     ctx.arn("rds", &format!("db:{instance}")),
+                );
+            }
+            asset
+        })
+        .collect())
+}
+
+async fn cluster_snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
+    let snapshots = all_pages!(
+        rds.describe_db_cluster_snapshots().snapshot_type("manual"),
+        "rds:DescribeDBClusterSnapshots",
+        db_cluster_snapshots
+    )?;
+    let attributes = ctx
+        .each(
+            snapshots
+                .iter()
+                .map(|s| {
+                    s.db_cluster_snapshot_identifier()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect(),
+            move |id| async move {
+                let answer = rds
+                    .describe_db_cluster_snapshot_attributes()
+                    .db_cluster_snapshot_identifier(id)
+                    .send()
+                    .await
+                    .named("rds:DescribeDBClusterSnapshotAttributes")?;
+                Ok(restore_accounts(
+                    answer
+                        .db_cluster_snapshot_attributes_result()
+                        .map(|r| r.db_cluster_snapshot_attributes())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|a| (a.attribute_name(), a.attribute_values())),
+                ))
+            },
+        )
+        .await;
+    Ok(snapshots
+        .iter()
+        .zip(attributes)
+        .map(|(s, restore)| {
+            let id = s.db_cluster_snapshot_identifier().unwrap_or_default();
+            let arn = s.db_cluster_snapshot_arn().map_or_else(
+                || ctx.arn("rds", &format!("cluster-snapshot:{id}")),
+                str::to_owned,
+            );
+            let mut asset = ctx.asset(
+                CLUSTER_SNAPSHOT,
+                arn,
+                id,
+                json!({
+                    "DBClusterSnapshotIdentifier": id,
+                    "DBClusterIdentifier": text(s.db_cluster_identifier()),
+                    "SnapshotType": text(s.snapshot_type()),
+                    "Engine": text(s.engine()),
+                    "Status": text(s.status()),
+                    "StorageEncrypted": s.storage_encrypted().unwrap_or(false),
+                    "KmsKeyId": text(s.kms_key_id()),
+                    "SnapshotCreateTime": time(s.snapshot_create_time()),
+                }),
+            );
+            asset.tags = tags(s.tag_list());
+            Doc::of(&mut asset).set("RestoreAttribute", restore, &[]);
+            if let Some(cluster) = s.db_cluster_identifier() {
+                relate(
+                    &mut asset,
+                    "snapshot_of",
+                    ctx.arn("rds", &format!("cluster:{cluster}")),
                 );
             }
             asset

@@ -196,7 +196,9 @@ fn s3_object_events(config: &Value, kind: &str) -> Value {
     Value::Bool(selectors["EventSelectors"].as_array().is_some_and(|list| {
         list.iter().any(|s| {
             (s["ReadWriteType"] == "All" || s["ReadWriteType"] == kind)
-                && s["DataResources"].as_array().is_some_and(|d| d.iter().any(every_bucket))
+                && s["DataResources"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(every_bucket))
         })
     }))
 }

@@ -122,7 +122,22 @@ fn a_scan_killed_at_any_point_leaves_a_consistent_database_and_the_next_scan_com
         let delay = full.mul_f64(0.2 + 1.0 * f64::from(trial) / f64::from(TRIALS));
         let wal_before = wal_size();
         let mut child = scan_command(&db, file).spawn().expect("spawn parapet");
-        std::thread::sleep(delay);
+        if trial % 2 == 1 {
+            // Every other kill waits until the scan writes in bulk (the log
+            // grows past the first pages), then lands a little later each
+            // time: evaluation dominates a scan, so timed kills alone rarely
+            // hit the writes.
+            let deadline = Instant::now() + full * 3;
+            while wal_size() < wal_before + 64 * 1024
+                && Instant::now() < deadline
+                && matches!(child.try_wait(), Ok(None))
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(u64::from(trial)));
+        } else {
+            std::thread::sleep(delay);
+        }
         // Child::kill sends SIGKILL on Unix: no chance to clean up.
         child.kill().ok();
         let wal_grew = wal_size() > wal_before;

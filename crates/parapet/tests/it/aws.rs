@@ -388,6 +388,66 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
     );
     let cluster = named(&all, "AWS::RDS::DBCluster", "parapet-demo-cluster", region);
     assert_eq!(cluster.config["StorageEncrypted"], true);
+    let cluster_snapshot = named(
+        &all,
+        "AWS::RDS::DBClusterSnapshot",
+        "parapet-demo-cluster-snapshot",
+        region,
+    );
+    assert_eq!(cluster_snapshot.config["RestoreAttribute"], json!(["all"]));
+    assert!(
+        cluster_snapshot
+            .relationships
+            .iter()
+            .any(|r| r.kind == "snapshot_of" && r.target == cluster.id)
+    );
+
+    // Tags of every type that has them, from each service's own tag call.
+    for (resource_type, name) in [
+        ("AWS::SQS::Queue", "parapet-demo-encrypted-queue"),
+        ("AWS::SNS::Topic", "parapet-demo-encrypted-topic"),
+        ("AWS::Logs::LogGroup", "parapet-demo-audit"),
+        ("AWS::DynamoDB::Table", "parapet-demo-table"),
+        ("AWS::ECR::Repository", "parapet-demo-repo"),
+        ("AWS::CertificateManager::Certificate", "demo.example.com"),
+        (
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "parapet-demo-alb",
+        ),
+        ("AWS::Lambda::Function", "parapet-demo-function"),
+        ("AWS::OpenSearchService::Domain", "parapet-demo-search"),
+        ("AWS::CloudTrail::Trail", "parapet-demo-trail"),
+    ] {
+        let asset = named(&all, resource_type, name, region);
+        assert_eq!(
+            asset.tags.get("owner").map(String::as_str),
+            Some("platform"),
+            "{resource_type} {name}: {:?} {:?}",
+            asset.tags,
+            asset.unknown
+        );
+    }
+    let untagged = named(&all, "AWS::SQS::Queue", "parapet-demo-public-queue", region);
+    assert!(untagged.tags.is_empty() && !untagged.unknown.contains_key("tags"));
+
+    // Regions: the multi-region trail of eu-west-1 covers both; GuardDuty
+    // and Config are set up in eu-west-1 only.
+    let home = named(&all, "AWS::Account::Region", "eu-west-1", "eu-west-1");
+    let other = named(&all, "AWS::Account::Region", "us-east-1", "us-east-1");
+    for region_asset in [home, other] {
+        let trails = region_asset.config["Trails"].as_array().expect("trails");
+        assert!(
+            trails
+                .iter()
+                .any(|t| t["IsMultiRegionTrail"] == true && t["IsLogging"] == true),
+            "{}",
+            region_asset.config
+        );
+    }
+    assert_eq!(home.config["GuardDutyDetectors"][0]["Status"], "ENABLED");
+    assert_eq!(other.config["GuardDutyDetectors"], json!([]));
+    assert_eq!(home.config["ConfigurationRecorders"][0]["Name"], "default");
+    assert_eq!(other.config["ConfigurationRecorders"], json!([]));
 
     let trail = named(&all, "AWS::CloudTrail::Trail", "parapet-demo-trail", region);
     assert_eq!(trail.config["IsMultiRegionTrail"], true);
@@ -411,6 +471,10 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         .find(|k| k.config["Description"] == "parapet-demo-rotated")
         .expect("rotated key");
     assert_eq!(rotated.config["KeyRotationEnabled"], true);
+    assert_eq!(
+        rotated.tags.get("owner").map(String::as_str),
+        Some("platform")
+    );
     assert!(rotated.config["KeyPolicy"]["Statement"].is_array());
     let unrotated = keys
         .iter()

@@ -59,7 +59,7 @@ fn json_report_has_counts_and_every_non_passing_result() {
         ),
         None
     );
-    assert_eq!(report["summary"]["medium"]["pass"], 4);
+    assert_eq!(report["summary"]["medium"]["pass"], 10);
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("9 assets, 78 rules, 38 evaluations"),
+        text.starts_with("9 assets, 167 rules, 109 evaluations"),
         "{text}"
     );
     let summary = text.find("│ critical").expect("summary row");
@@ -139,7 +139,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
         .expect("failure row");
     assert!(summary < failure);
     assert!(!text.contains('\u{1b}'), "colour codes in piped output");
-    assert!(text.contains("9 results could not be decided"), "{text}");
+    assert!(text.contains("21 results could not be decided"), "{text}");
 }
 
 #[test]

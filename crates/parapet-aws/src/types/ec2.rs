@@ -718,17 +718,20 @@ async fn addresses(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         .iter()
         .map(|a| {
             let id = a.allocation_id().or(a.public_ip()).unwrap_or_default();
+            // An address that is not associated has no instance or
+            // interface; some answers give an empty id instead of none.
+            let given = |v: Option<&str>| text(v.filter(|s| !s.is_empty()));
             let config = json!({
                 "AllocationId": text(a.allocation_id()),
                 "PublicIp": text(a.public_ip()),
                 "Domain": text(a.domain().map(|d| d.as_str())),
-                "InstanceId": text(a.instance_id()),
-                "NetworkInterfaceId": text(a.network_interface_id()),
-                "AssociationId": text(a.association_id()),
+                "InstanceId": given(a.instance_id()),
+                "NetworkInterfaceId": given(a.network_interface_id()),
+                "AssociationId": given(a.association_id()),
                 "PrivateIpAddress": text(a.private_ip_address()),
             });
             let mut asset = tagged(ctx, EIP, "elastic-ip", id, a.tags(), config);
-            if let Some(eni) = a.network_interface_id() {
+            if let Some(eni) = a.network_interface_id().filter(|s| !s.is_empty()) {
                 relate(
                     &mut asset,
                     "associated_with",

@@ -70,7 +70,10 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
         let Some(d) = answer.domain_status() else {
             continue;
         };
-        let vpc = d.vpc_options().filter(|v| v.vpc_id().is_some());
+        // A domain in a VPC names its subnets (the VPC id may be left out).
+        let vpc = d
+            .vpc_options()
+            .filter(|v| v.vpc_id().is_some() || !v.subnet_ids().is_empty());
         let mut asset = ctx.asset(
             DOMAIN,
             d.arn(),

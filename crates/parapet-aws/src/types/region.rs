@@ -301,8 +301,12 @@ mod tests {
             message: "AccessDenied: guardduty:ListDetectors".into(),
         };
         let mut assets = regions();
-        fill(&mut assets, &[error.clone()], &[REGION, DETECTOR, RECORDER]);
-        assert!(assets[0].unknown.get("GuardDutyDetectors").is_none());
+        fill(
+            &mut assets,
+            std::slice::from_ref(&error),
+            &[REGION, DETECTOR, RECORDER],
+        );
+        assert!(!assets[0].unknown.contains_key("GuardDutyDetectors"));
         assert_eq!(
             assets[1].unknown["GuardDutyDetectors"],
             "AccessDenied: guardduty:ListDetectors"

@@ -7,6 +7,8 @@ mod atomicity;
 mod aws;
 /// moto's server for the AWS tests.
 mod moto;
+/// The built-in rule pack against compliant and non-compliant accounts.
+mod posture;
 /// `--output` files and `parapet report ...`.
 mod report;
 /// `parapet rules ...`.

@@ -87,3 +87,21 @@ impl Sample {
 pub fn schemas() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemas")
 }
+
+/// The Python of the environment `scripts/moto-venv` makes (`.ci/test`
+/// runs it), which has jsonschema and Selenium.
+pub fn python() -> PathBuf {
+    let python = std::env::var_os("PARAPET_MOTO_VENV")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
+        })
+        .expect("HOME or PARAPET_MOTO_VENV is set")
+        .join("bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/moto-venv (bash .ci/test does)",
+        python.display()
+    );
+    python
+}

@@ -2,28 +2,13 @@
 //! the `jsonschema` package of the Python environment `scripts/moto-venv`
 //! makes (`.ci/test` runs it).
 
-use crate::sample::{Sample, schemas};
-use std::path::{Path, PathBuf};
+use crate::sample::{Sample, python, schemas};
+use std::path::Path;
 use std::process::Command;
-
-fn python() -> PathBuf {
-    std::env::var_os("PARAPET_MOTO_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
-        })
-        .expect("HOME or PARAPET_MOTO_VENV is set")
-        .join("bin/python")
-}
 
 /// The schema errors of the document in `file`, one per line.
 fn validate(file: &Path) -> String {
     let python = python();
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/moto-venv (bash .ci/test does)",
-        python.display()
-    );
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\
         doc = json.load(open(sys.argv[2]))\n\

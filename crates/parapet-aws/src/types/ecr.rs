@@ -1,5 +1,5 @@
-//! ECR repositories: repository policy, scanning on push, tag mutability
-//! and encryption.
+//! ECR repositories: repository and lifecycle policies, scanning on push,
+//! tag mutability, encryption and tags.
 
 use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
@@ -43,14 +43,18 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
                 })
                 .collect(),
             move |(name, arn)| async move {
-                let (policy, tags) = tokio::join!(
-                    ecr.get_repository_policy().repository_name(name).send(),
+                let (policy, lifecycle, tags) = tokio::join!(
+                    ecr.get_repository_policy().repository_name(&name).send(),
+                    ecr.get_lifecycle_policy().repository_name(&name).send(),
                     ecr.list_tags_for_resource().resource_arn(arn).send(),
                 );
                 (
                     policy
                         .named("ecr:GetRepositoryPolicy")
                         .and_then(|p| optional_policy("ecr:GetRepositoryPolicy", p.policy_text())),
+                    lifecycle.named("ecr:GetLifecyclePolicy").and_then(|p| {
+                        optional_policy("ecr:GetLifecyclePolicy", p.lifecycle_policy_text())
+                    }),
                     tags.named("ecr:ListTagsForResource").map(|t| {
                         tag_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
                     }),
@@ -61,7 +65,7 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
     Ok(repositories
         .iter()
         .zip(details)
-        .map(|(r, (policy, tags))| {
+        .map(|(r, (policy, lifecycle, tags))| {
             let name = r.repository_name().unwrap_or_default();
             let arn = r
                 .repository_arn()
@@ -84,6 +88,11 @@ async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
             );
             let mut doc = Doc::of(&mut asset);
             doc.set("Policy", policy, &["RepositoryPolicyNotFoundException"]);
+            doc.set(
+                "LifecyclePolicy",
+                lifecycle,
+                &["LifecyclePolicyNotFoundException"],
+            );
             doc.tags(tags);
             asset
         })

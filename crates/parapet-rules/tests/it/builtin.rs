@@ -94,3 +94,27 @@ fn every_field_a_rule_reads_is_documented_on_its_type_page() {
         }
     }
 }
+
+#[test]
+fn the_readme_counts_the_builtin_rules_by_service_and_severity() {
+    let engine = builtin();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let total = engine.rules().len();
+    assert!(
+        readme.contains(&format!("{total} AWS rules ship in the binary")),
+        "README.md does not give the rule count {total}"
+    );
+    let mut by_severity = std::collections::BTreeMap::new();
+    for rule in engine.rules() {
+        *by_severity.entry(rule.severity.as_str()).or_insert(0) += 1;
+    }
+    let line = format!(
+        "By severity: {} critical, {} high, {} medium, {} low.",
+        by_severity.get("critical").unwrap_or(&0),
+        by_severity.get("high").unwrap_or(&0),
+        by_severity.get("medium").unwrap_or(&0),
+        by_severity.get("low").unwrap_or(&0),
+    );
+    assert!(readme.contains(&line), "README.md does not say: {line}");
+}

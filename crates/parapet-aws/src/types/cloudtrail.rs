@@ -25,6 +25,24 @@ async fn cloudtrail(ctx: Arc<Ctx>) -> Out {
     run_parts(&ctx, parts).await
 }
 
+/// A trail's event selectors as its `Selectors` field: the basic
+/// selectors in full, and how many advanced ones there are.
+pub(super) fn selectors_document(
+    s: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> serde_json::Value {
+    json!({
+        "EventSelectors": s.event_selectors().iter().map(|e| json!({
+            "ReadWriteType": text(e.read_write_type().map(|r| r.as_str())),
+            "IncludeManagementEvents": e.include_management_events().unwrap_or(false),
+            "DataResources": e.data_resources().iter().map(|d| json!({
+                "Type": text(d.r#type()),
+                "Values": d.values(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "AdvancedEventSelectors": s.advanced_event_selectors().len(),
+    })
+}
+
 async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
     // Trails of this region only: a multi-region trail is recorded once, in
     // its home region.
@@ -41,44 +59,32 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
                 .iter()
                 .map(|t| t.trail_arn().or(t.name()).unwrap_or_default().to_owned())
                 .collect(),
-            move |arn| {
-                async move {
-                    let (status, selectors, tags) = tokio::join!(
-                        cloudtrail.get_trail_status().name(&arn).send(),
-                        cloudtrail.get_event_selectors().trail_name(&arn).send(),
-                        cloudtrail.list_tags().resource_id_list(&arn).send(),
-                    );
-                    (
-                        status.named("cloudtrail:GetTrailStatus").map(|s| {
-                            json!({
-                                "IsLogging": s.is_logging().unwrap_or(false),
-                                "LatestDeliveryTime": time(s.latest_delivery_time()),
-                                "LatestDeliveryError": text(s.latest_delivery_error()),
-                            })
-                        }),
-                        selectors.named("cloudtrail:GetEventSelectors").map(|s| {
-                            json!({
-                                "EventSelectors": s.event_selectors().iter().map(|e| json!({
-                                    "ReadWriteType": text(e.read_write_type().map(|r| r.as_str())),
-                                    "IncludeManagementEvents": e.include_management_events().unwrap_or(false),
-                                    "DataResources": e.data_resources().iter().map(|d| json!({
-                                        "Type": text(d.r#type()),
-                                        "Values": d.values(),
-                                    })).collect::<Vec<_>>(),
-                                })).collect::<Vec<_>>(),
-                                "AdvancedEventSelectors": s.advanced_event_selectors().len(),
-                            })
-                        }),
-                        tags.named("cloudtrail:ListTags").map(|t| {
-                            tag_map(
-                                t.resource_tag_list()
-                                    .iter()
-                                    .flat_map(|r| r.tags_list())
-                                    .map(|t| (Some(t.key()), t.value())),
-                            )
-                        }),
-                    )
-                }
+            move |arn| async move {
+                let (status, selectors, tags) = tokio::join!(
+                    cloudtrail.get_trail_status().name(&arn).send(),
+                    cloudtrail.get_event_selectors().trail_name(&arn).send(),
+                    cloudtrail.list_tags().resource_id_list(&arn).send(),
+                );
+                (
+                    status.named("cloudtrail:GetTrailStatus").map(|s| {
+                        json!({
+                            "IsLogging": s.is_logging().unwrap_or(false),
+                            "LatestDeliveryTime": time(s.latest_delivery_time()),
+                            "LatestDeliveryError": text(s.latest_delivery_error()),
+                        })
+                    }),
+                    selectors
+                        .named("cloudtrail:GetEventSelectors")
+                        .map(|s| selectors_document(&s)),
+                    tags.named("cloudtrail:ListTags").map(|t| {
+                        tag_map(
+                            t.resource_tag_list()
+                                .iter()
+                                .flat_map(|r| r.tags_list())
+                                .map(|t| (Some(t.key()), t.value())),
+                        )
+                    }),
+                )
             },
         )
         .await;

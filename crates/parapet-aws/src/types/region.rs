@@ -1,11 +1,18 @@
 //! Regions (`AWS::Account::Region`): one asset per account and region
-//! collected, carrying what watches over the region (the trails that log it,
-//! GuardDuty detectors, AWS Config recorders). They are filled in from the
-//! other assets of the collection once it is done, so that region-level
+//! collected, carrying what watches over the region, so that region-level
 //! controls ("a region without a trail") are results like any other.
+//!
+//! The trails that apply to a region are asked of the region itself
+//! (`DescribeTrails` with shadow trails: multi-region trails homed anywhere,
+//! and organisation trails), each trail's status and selectors of its home
+//! region; so a trail homed in a region outside the collection still counts.
+//! GuardDuty detectors and AWS Config recorders are filled in from the
+//! collection's own assets of the region once it is done.
 
-use super::{Collector, Reach};
+use super::cloudtrail::selectors_document;
+use super::{Collector, Doc, Reach, text};
 use crate::collect::{Ctx, Out, relate};
+use crate::error::{Call, Named};
 use futures::FutureExt;
 use parapet_core::{Asset, CollectionError};
 use serde_json::{Value, json};
@@ -14,49 +21,84 @@ pub(super) const REGIONS: Collector = Collector {
     service: "account",
     types: &[REGION],
     reach: Reach::Regional,
-    run: |ctx| async move { region(&ctx) }.boxed(),
+    run: |ctx| async move { region(&ctx).await }.boxed(),
 };
 
 /// The region's resource type.
 pub const REGION: &str = "AWS::Account::Region";
-const TRAIL: &str = "AWS::CloudTrail::Trail";
 const DETECTOR: &str = "AWS::GuardDuty::Detector";
 const RECORDER: &str = "AWS::Config::ConfigurationRecorder";
 
-fn region(ctx: &Ctx) -> Out {
+async fn region(ctx: &Ctx) -> Out {
     let name = ctx.region.clone();
-    let asset = ctx.asset(
+    let mut asset = ctx.asset(
         REGION,
         format!("arn:aws:account::{}:region/{name}", ctx.session.account),
         name.clone(),
         json!({"RegionName": name}),
     );
+    let trails = trails(ctx).await;
+    if let Ok(found) = &trails {
+        for trail in found {
+            if let Some(arn) = trail["TrailARN"].as_str() {
+                relate(&mut asset, "logged_by", arn);
+            }
+        }
+    }
+    Doc::of(&mut asset).set("Trails", trails.map(Value::Array), &[]);
     Out {
         assets: vec![asset],
         failures: Vec::new(),
     }
 }
 
-/// Fills in each region asset of one account's `assets` from its trails,
-/// detectors and recorders. A watcher type that was not collected, or whose
-/// collection failed where it matters, leaves its field unknown unless what
-/// was found already settles it (a logging trail covers the region).
-pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]) {
-    let trails: Vec<Value> = assets
-        .iter()
-        .filter(|a| a.resource_type.as_str() == TRAIL)
-        .map(|t| {
-            json!({
-                "TrailARN": t.id,
-                "Region": t.region,
-                "IsMultiRegionTrail": t.config["IsMultiRegionTrail"],
-                "IsLogging": t.config["Status"]["IsLogging"],
-                "LogsManagementEvents": logs_management_events(&t.config),
-                "S3ObjectReadEvents": s3_object_events(&t.config, "ReadOnly"),
-                "S3ObjectWriteEvents": s3_object_events(&t.config, "WriteOnly"),
-            })
+/// The trails that apply to the region, each with whether it is logging and
+/// what its selectors record. A field its home region would not tell is
+/// left out, which makes a rule that reads it unknown.
+async fn trails(ctx: &Ctx) -> Call<Vec<Value>> {
+    let here = aws_sdk_cloudtrail::Client::new(&ctx.sdk());
+    let answer = here
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .named("cloudtrail:DescribeTrails")?;
+    let trails = answer.trail_list().to_vec();
+    Ok(ctx
+        .each(trails, |t| async move {
+            let arn = t.trail_arn().unwrap_or_default().to_owned();
+            let home = t.home_region().unwrap_or(&ctx.api_region).to_owned();
+            let client = aws_sdk_cloudtrail::Client::new(&ctx.session.in_region(&home));
+            let (status, selectors) = tokio::join!(
+                client.get_trail_status().name(&arn).send(),
+                client.get_event_selectors().trail_name(&arn).send(),
+            );
+            let mut trail = json!({
+                "TrailARN": arn,
+                "Region": home,
+                "IsMultiRegionTrail": t.is_multi_region_trail().unwrap_or(false),
+                "IsOrganizationTrail": t.is_organization_trail().unwrap_or(false),
+                "S3BucketName": text(t.s3_bucket_name()),
+            });
+            if let Ok(status) = status.named("cloudtrail:GetTrailStatus") {
+                trail["IsLogging"] = json!(status.is_logging().unwrap_or(false));
+            }
+            if let Ok(selectors) = selectors.named("cloudtrail:GetEventSelectors") {
+                let selectors = json!({"Selectors": selectors_document(&selectors)});
+                trail["LogsManagementEvents"] = logs_management_events(&selectors);
+                trail["S3ObjectReadEvents"] = s3_object_events(&selectors, "ReadOnly");
+                trail["S3ObjectWriteEvents"] = s3_object_events(&selectors, "WriteOnly");
+            }
+            trail
         })
-        .collect();
+        .await)
+}
+
+/// Fills in each region asset of one account's `assets` from the
+/// account's detectors and recorders of that region. A type that was not
+/// collected, or whose collection failed in the region, leaves its field
+/// unknown.
+pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]) {
     let detectors: Vec<(String, Value)> = of_type(
         assets,
         DETECTOR,
@@ -75,49 +117,22 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
         .filter(|a| a.resource_type.as_str() == REGION)
     {
         let region = asset.region.clone();
-        let covering: Vec<Value> = trails
-            .iter()
-            .filter(|t| t["IsMultiRegionTrail"] == true || t["Region"] == region.as_str())
-            .cloned()
-            .collect();
-        let settled = covering.iter().any(|t| t["IsLogging"] == true);
-        // A multi-region trail lives in its home region: a failure anywhere
-        // may hide the trail that covers this one.
-        let trail_gap = gap(errors, collected, TRAIL, None);
-        let in_region = |found: &[(String, Value)]| -> Vec<Value> {
-            found
-                .iter()
-                .filter(|(r, _)| *r == region)
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
-        let watchers = [
-            ("Trails", covering, trail_gap.filter(|_| !settled)),
-            (
-                "GuardDutyDetectors",
-                in_region(&detectors),
-                gap(errors, collected, DETECTOR, Some(&region)),
-            ),
-            (
-                "ConfigurationRecorders",
-                in_region(&recorders),
-                gap(errors, collected, RECORDER, Some(&region)),
-            ),
-        ];
-        for (field, found, gap) in watchers {
-            match gap {
+        for (field, resource_type, found) in [
+            ("GuardDutyDetectors", DETECTOR, &detectors),
+            ("ConfigurationRecorders", RECORDER, &recorders),
+        ] {
+            match gap(errors, collected, resource_type, &region) {
                 Some(reason) => {
                     asset.unknown.insert(field.to_owned(), reason);
                 }
                 None => {
-                    for watcher in &found {
-                        let target = watcher["TrailARN"].as_str().map(str::to_owned);
-                        if let Some(target) = target {
-                            relate(asset, "logged_by", target);
-                        }
-                    }
+                    let here: Vec<Value> = found
+                        .iter()
+                        .filter(|(r, _)| *r == region)
+                        .map(|(_, v)| v.clone())
+                        .collect();
                     if let Value::Object(map) = &mut asset.config {
-                        map.insert(field.to_owned(), Value::Array(found));
+                        map.insert(field.to_owned(), Value::Array(here));
                     }
                 }
             }
@@ -138,13 +153,13 @@ fn of_type(
         .collect()
 }
 
-/// Why `resource_type` is not fully known (in `region`, or anywhere when
-/// `None`): not collected, or its collection failed.
+/// Why `resource_type` is not fully known in `region`: not collected, or
+/// its collection failed there.
 fn gap(
     errors: &[CollectionError],
     collected: &[&str],
     resource_type: &str,
-    region: Option<&str>,
+    region: &str,
 ) -> Option<String> {
     if !collected.contains(&resource_type) {
         return Some(format!("NotCollected: {resource_type}"));
@@ -155,7 +170,7 @@ fn gap(
             e.resource_type
                 .as_deref()
                 .is_none_or(|t| t == resource_type)
-                && region.is_none_or(|r| e.region.as_deref().is_none_or(|x| x == r))
+                && e.region.as_deref().is_none_or(|r| r == region)
         })
         .map(|e| e.message.clone())
 }
@@ -223,37 +238,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: &[&str] = &[REGION, TRAIL, DETECTOR, RECORDER];
-
-    fn trail(region: &str, multi: bool, logging: bool) -> Asset {
-        asset(
-            TRAIL,
-            region,
-            &format!("trail/{region}"),
-            json!({
-                "IsMultiRegionTrail": multi,
-                "Status": {"IsLogging": logging},
-                "Selectors": {"EventSelectors": [{"IncludeManagementEvents": true, "ReadWriteType": "All"}], "AdvancedEventSelectors": 0},
-            }),
-        )
-    }
-
-    #[test]
-    fn a_multi_region_trail_covers_every_region_and_a_regional_one_its_own() {
-        let mut assets = regions();
-        assets.push(trail("eu-west-1", false, true));
-        fill(&mut assets, &[], ALL);
-        assert_eq!(assets[0].config["Trails"][0]["TrailARN"], "trail/eu-west-1");
-        assert_eq!(assets[0].config["Trails"][0]["LogsManagementEvents"], true);
-        assert_eq!(assets[0].config["Trails"][0]["S3ObjectWriteEvents"], false);
-        assert_eq!(assets[1].config["Trails"], json!([]));
-
-        let mut assets = regions();
-        assets.push(trail("eu-west-1", true, true));
-        fill(&mut assets, &[], ALL);
-        assert_eq!(assets[1].config["Trails"][0]["TrailARN"], "trail/eu-west-1");
-        assert_eq!(assets[1].relationships[0].kind, "logged_by");
-    }
+    const ALL: &[&str] = &[REGION, DETECTOR, RECORDER];
 
     #[test]
     fn s3_object_events_count_only_selectors_for_every_bucket() {
@@ -304,29 +289,20 @@ mod tests {
         fill(
             &mut assets,
             std::slice::from_ref(&error),
-            &[REGION, DETECTOR, RECORDER],
+            &[REGION, DETECTOR],
         );
         assert!(!assets[0].unknown.contains_key("GuardDutyDetectors"));
+        assert_eq!(assets[0].config["GuardDutyDetectors"], json!([]));
         assert_eq!(
             assets[1].unknown["GuardDutyDetectors"],
             "AccessDenied: guardduty:ListDetectors"
         );
-        assert_eq!(
-            assets[1].unknown["Trails"],
-            format!("NotCollected: {TRAIL}")
-        );
-        assert!(assets[1].config.get("Trails").is_none());
-
-        // A trail error elsewhere does not matter once a logging trail covers the region.
-        let mut assets = regions();
-        assets.push(trail("us-east-1", true, true));
-        let error = CollectionError {
-            region: Some("eu-west-1".into()),
-            resource_type: Some(TRAIL.into()),
-            ..error
-        };
-        fill(&mut assets, &[error], ALL);
-        assert!(assets[1].unknown.is_empty());
-        assert!(assets[0].unknown.is_empty(), "{:?}", assets[0].unknown);
+        assert!(assets[1].config.get("GuardDutyDetectors").is_none());
+        for region in &assets {
+            assert_eq!(
+                region.unknown["ConfigurationRecorders"],
+                format!("NotCollected: {RECORDER}")
+            );
+        }
     }
 }

@@ -444,6 +444,10 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
             region_asset.config
         );
     }
+    assert_eq!(
+        home.config["Trails"][0]["Region"], "eu-west-1",
+        "the trail's home region"
+    );
     assert_eq!(home.config["GuardDutyDetectors"][0]["Status"], "ENABLED");
     assert_eq!(other.config["GuardDutyDetectors"], json!([]));
     assert_eq!(home.config["ConfigurationRecorders"][0]["Name"], "default");
@@ -724,6 +728,48 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
     let scans = store.scans(10).expect("scans");
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0].scope.accounts, vec![ACCOUNT.to_owned()]);
+}
+
+#[test]
+fn a_region_counts_a_trail_homed_in_a_region_outside_the_collection() {
+    let moto = Moto::start();
+    moto.seed_demo(0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    // Only us-east-1, only regions: the multi-region trail lives in eu-west-1.
+    let output = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &[
+            "--regions",
+            "us-east-1",
+            "--resource-types",
+            "AWS::Account::Region",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let all = assets(&SqliteStore::open(&db).expect("open"));
+    assert_eq!(all.len(), 1, "{all:?}");
+    let region = named(&all, "AWS::Account::Region", "us-east-1", "us-east-1");
+    let trails = region.config["Trails"].as_array().expect("trails");
+    let home = trails
+        .iter()
+        .find(|t| t["Region"] == "eu-west-1")
+        .unwrap_or_else(|| panic!("no eu-west-1 trail: {trails:?}"));
+    assert_eq!(home["IsMultiRegionTrail"], true);
+    assert_eq!(home["IsLogging"], true);
+    // Its selectors were read in its home region (moto gives a new trail
+    // none, so it records no management events there).
+    assert_eq!(home["LogsManagementEvents"], false);
+    // The region's own trail is single-region and stopped.
+    let own = trails
+        .iter()
+        .find(|t| t["Region"] == "us-east-1")
+        .expect("the us-east-1 trail");
+    assert_eq!(own["IsLogging"], false);
+    // Detectors and recorders were not collected: unknown, not empty.
+    assert!(region.unknown.contains_key("GuardDutyDetectors"));
+    assert!(region.config.get("GuardDutyDetectors").is_none());
 }
 
 #[test]

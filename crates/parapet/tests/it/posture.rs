@@ -32,10 +32,6 @@ const NOT_ON_COMPLIANT: &[(&str, &str)] = &[
         "moto's credential report has no root row",
     ),
     (
-        "aws-ec2-eip-attached",
-        "an associated address would give the instance a public IP",
-    ),
-    (
         "aws-ec2-image-not-public",
         "moto's images always have unencrypted snapshots",
     ),

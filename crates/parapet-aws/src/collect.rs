@@ -99,6 +99,22 @@ pub fn relate(asset: &mut Asset, kind: &str, target: impl Into<String>) {
     });
 }
 
+/// Adds a `uses_security_group` relationship to each group (ids of `ctx`'s
+/// region and account).
+pub fn relate_security_groups<'a>(
+    asset: &mut Asset,
+    ctx: &Ctx,
+    groups: impl IntoIterator<Item = &'a str>,
+) {
+    for group in groups {
+        relate(
+            asset,
+            "uses_security_group",
+            ctx.arn("ec2", &format!("security-group/{group}")),
+        );
+    }
+}
+
 /// What one collector found.
 #[derive(Default)]
 pub struct Out {

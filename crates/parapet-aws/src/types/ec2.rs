@@ -4,7 +4,7 @@
 //! interfaces, Elastic IP addresses, and EBS encryption by default.
 
 use super::{Collector, Part, Reach, run_parts, strings, tag_map, text, time};
-use crate::collect::{Ctx, Out, relate};
+use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{ImageAttributeName, IpPermission, SnapshotAttributeName, Tag};
@@ -111,10 +111,6 @@ fn tagged(
     asset
 }
 
-fn sg_arn(ctx: &Ctx, id: &str) -> String {
-    ctx.arn("ec2", &format!("security-group/{id}"))
-}
-
 fn arn_of(ctx: &Ctx, resource: &str, id: &str) -> String {
     ctx.arn("ec2", &format!("{resource}/{id}"))
 }
@@ -159,13 +155,14 @@ async fn instances(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
             })).collect::<Vec<_>>(),
         });
         let mut asset = tagged(ctx, INSTANCE, "instance", id, instance.tags(), config);
-        for group in instance
-            .security_groups()
-            .iter()
-            .filter_map(|g| g.group_id())
-        {
-            relate(&mut asset, "uses_security_group", sg_arn(ctx, group));
-        }
+        relate_security_groups(
+            &mut asset,
+            ctx,
+            instance
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_id()),
+        );
         if let Some(subnet) = instance.subnet_id() {
             relate(&mut asset, "in_subnet", arn_of(ctx, "subnet", subnet));
         }
@@ -696,9 +693,7 @@ async fn network_interfaces(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 "Attachment": n.attachment().map_or(Value::Null, |a| json!({"InstanceId": text(a.instance_id()), "Status": text(a.status().map(|s| s.as_str()))})),
             });
             let mut asset = tagged(ctx, NETWORK_INTERFACE, "network-interface", id, n.tag_set(), config);
-            for group in n.groups().iter().filter_map(|g| g.group_id()) {
-                relate(&mut asset, "uses_security_group", sg_arn(ctx, group));
-            }
+            relate_security_groups(&mut asset, ctx, n.groups().iter().filter_map(|g| g.group_id()));
             if let Some(subnet) = n.subnet_id() {
                 relate(&mut asset, "in_subnet", arn_of(ctx, "subnet", subnet));
             }

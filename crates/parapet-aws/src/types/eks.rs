@@ -1,8 +1,8 @@
 //! EKS clusters: endpoint access (public, private, from which CIDRs),
 //! control plane logging, secrets encryption and version.
 
-use super::{Collector, Part, Reach, run_parts, strings, text, time};
-use crate::collect::{Ctx, Out, relate};
+use super::{Collector, Part, Reach, run_parts, strings, tag_hash, text, time};
+use crate::collect::{Ctx, Out, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_eks::Client;
 use futures::FutureExt;
@@ -77,16 +77,15 @@ async fn clusters(ctx: &Ctx, eks: &Client) -> Call<Vec<Asset>> {
                 })).collect::<Vec<_>>(),
             }),
         );
-        if let Some(tags) = c.tags() {
-            asset.tags = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        }
-        for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
-            relate(
-                &mut asset,
-                "uses_security_group",
-                ctx.arn("ec2", &format!("security-group/{group}")),
-            );
-        }
+        asset.tags = tag_hash(c.tags());
+        relate_security_groups(
+            &mut asset,
+            ctx,
+            vpc.map(|v| v.security_group_ids())
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str),
+        );
         assets.push(asset);
     }
     Ok(assets)

@@ -3,7 +3,7 @@
 //! policy) and target groups.
 
 use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
-use crate::collect::{Ctx, Out, relate};
+use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
@@ -115,13 +115,11 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
             let mut doc = Doc::of(&mut asset);
             doc.set("Attributes", attributes, &[]);
             doc.tags(tags);
-            for group in b.security_groups() {
-                relate(
-                    &mut asset,
-                    "uses_security_group",
-                    ctx.arn("ec2", &format!("security-group/{group}")),
-                );
-            }
+            relate_security_groups(
+                &mut asset,
+                ctx,
+                b.security_groups().iter().map(String::as_str),
+            );
             for subnet in b.availability_zones().iter().filter_map(|z| z.subnet_id()) {
                 relate(
                     &mut asset,

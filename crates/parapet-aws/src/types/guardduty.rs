@@ -1,7 +1,7 @@
 //! GuardDuty detectors: status and publishing frequency, one per region
 //! where GuardDuty is enabled.
 
-use super::{Collector, Part, Reach, run_parts, text};
+use super::{Collector, Part, Reach, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_guardduty::Client;
@@ -60,9 +60,7 @@ async fn detectors(ctx: &Ctx, guardduty: &Client) -> Call<Vec<Asset>> {
                     })).collect::<Vec<_>>(),
                 }),
             );
-            if let Some(tags) = d.tags() {
-                asset.tags = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            }
+            asset.tags = tag_hash(d.tags());
             Ok(asset)
         })
         .collect()

@@ -2,8 +2,8 @@
 //! and the function URL's authentication. Environment variables are listed
 //! by name only: their values are often secrets.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, text};
-use crate::collect::{Ctx, Out, relate};
+use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_hash, text};
+use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_lambda::Client;
 use futures::FutureExt;
@@ -48,9 +48,7 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
                         url.named("lambda:GetFunctionUrlConfig").map(|u| {
                             json!({"FunctionUrl": u.function_url(), "AuthType": u.auth_type().as_str()})
                         }),
-                        tags.named("lambda:ListTags").map(|t| {
-                            t.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()
-                        }),
+                        tags.named("lambda:ListTags").map(|t| tag_hash(t.tags())),
                     )
                 }
             },
@@ -103,9 +101,14 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
             if let Some(role) = f.role() {
                 relate(&mut asset, "assumes_role", role);
             }
-            for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
-                relate(&mut asset, "uses_security_group", ctx.arn("ec2", &format!("security-group/{group}")));
-            }
+            relate_security_groups(
+                &mut asset,
+                ctx,
+                vpc.map(|v| v.security_group_ids())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(String::as_str),
+            );
             asset
         })
         .collect())

@@ -1,6 +1,6 @@
 //! CloudWatch Logs log groups: retention, encryption and tags.
 
-use super::{Collector, Doc, Part, Reach, run_parts, text};
+use super::{Collector, Doc, Part, Reach, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_cloudwatchlogs::Client;
@@ -59,13 +59,7 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
                 .send()
                 .await
                 .named("logs:ListTagsForResource")
-                .map(|t| {
-                    t.tags()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
+                .map(|t| tag_hash(t.tags()))
         })
         .await;
     Ok(groups

@@ -268,6 +268,17 @@ pub fn tag_map<'a>(
         .collect()
 }
 
+/// Tags as the asset's map, from the string map some services answer with
+/// (none when absent).
+pub fn tag_hash(
+    tags: Option<&std::collections::HashMap<String, String>>,
+) -> std::collections::BTreeMap<String, String> {
+    tags.into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// A JSON list of strings.
 pub fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
     Value::Array(items.into_iter().map(|s| json!(s)).collect())

@@ -3,7 +3,7 @@
 //! VPC.
 
 use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_map, text};
-use crate::collect::{Ctx, Out, relate};
+use crate::collect::{Ctx, Out, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_opensearch::Client;
 use futures::FutureExt;
@@ -112,13 +112,14 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
             &[],
         );
         doc.tags(tags);
-        for group in vpc.map(|v| v.security_group_ids()).unwrap_or_default() {
-            relate(
-                &mut asset,
-                "uses_security_group",
-                ctx.arn("ec2", &format!("security-group/{group}")),
-            );
-        }
+        relate_security_groups(
+            &mut asset,
+            ctx,
+            vpc.map(|v| v.security_group_ids())
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str),
+        );
         assets.push(asset);
     }
     Ok(assets)

@@ -2,7 +2,7 @@
 //! with who may restore them.
 
 use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
-use crate::collect::{Ctx, Out, relate};
+use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
@@ -37,10 +37,6 @@ async fn rds(ctx: Arc<Ctx>) -> Out {
 
 fn tags(tags: &[Tag]) -> std::collections::BTreeMap<String, String> {
     tag_map(tags.iter().map(|t| (t.key(), t.value())))
-}
-
-fn sg_arn(ctx: &Ctx, id: &str) -> String {
-    ctx.arn("ec2", &format!("security-group/{id}"))
 }
 
 async fn instances(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
@@ -89,9 +85,7 @@ async fn instances(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                 }),
             );
             asset.tags = tags(i.tag_list());
-            for group in groups {
-                relate(&mut asset, "uses_security_group", sg_arn(ctx, group));
-            }
+            relate_security_groups(&mut asset, ctx, groups);
             if let Some(cluster) = i.db_cluster_identifier() {
                 relate(&mut asset, "member_of", ctx.arn("rds", &format!("cluster:{cluster}")));
             }
@@ -143,9 +137,7 @@ async fn clusters(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                 }),
             );
             asset.tags = tags(c.tag_list());
-            for group in groups {
-                relate(&mut asset, "uses_security_group", sg_arn(ctx, group));
-            }
+            relate_security_groups(&mut asset, ctx, groups);
             asset
         })
         .collect())

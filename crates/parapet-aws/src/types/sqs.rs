@@ -1,6 +1,6 @@
 //! SQS queues: access policy, encryption and dead-letter settings.
 
-use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes};
+use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes, tag_hash};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sqs::Client;
@@ -44,13 +44,7 @@ async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
                         .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
                         .collect()
                 }),
-                tags.named("sqs:ListQueueTags").map(|t| {
-                    t.tags()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                }),
+                tags.named("sqs:ListQueueTags").map(|t| tag_hash(t.tags())),
             )
         })
         .await;

@@ -8,7 +8,6 @@ use crate::sample::{Sample, python};
 use parapet_core::{Severity, Status};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What the browser saw, as the script prints it.
 fn drive(report: &Path, screenshots: &Path) -> Value {
@@ -19,18 +18,12 @@ fn drive(report: &Path, screenshots: &Path) -> Value {
         );
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/drive_report.py");
-    let output = Command::new(python())
-        .arg(script)
-        .arg(report)
-        .arg(screenshots)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the script's JSON")
+    let output = python(&[
+        script.as_os_str(),
+        report.as_os_str(),
+        screenshots.as_os_str(),
+    ]);
+    serde_json::from_slice(&output).expect("the script's JSON")
 }
 
 /// The rows of one step, and its count line.

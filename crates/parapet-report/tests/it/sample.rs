@@ -5,6 +5,7 @@ use parapet_core::{Evaluation, Status};
 use parapet_report::{AssetInfo, Report};
 use parapet_rules::{Framework, Rule, RuleSources};
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -88,9 +89,10 @@ pub fn schemas() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemas")
 }
 
-/// The Python of the environment `scripts/moto-venv` makes (`.ci/test`
-/// runs it), which has jsonschema and Selenium.
-pub fn python() -> PathBuf {
+/// Runs the Python of the environment `scripts/moto-venv` makes (`.ci/test`
+/// runs it), which has jsonschema and Selenium, with `args`; its standard
+/// output, once it has succeeded.
+pub fn python(args: &[&OsStr]) -> Vec<u8> {
     let python = std::env::var_os("PARAPET_MOTO_VENV")
         .map(PathBuf::from)
         .or_else(|| {
@@ -103,5 +105,14 @@ pub fn python() -> PathBuf {
         "{} is missing: run scripts/moto-venv (bash .ci/test does)",
         python.display()
     );
-    python
+    let output = std::process::Command::new(&python)
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }

@@ -4,28 +4,22 @@
 
 use crate::sample::{Sample, python, schemas};
 use std::path::Path;
-use std::process::Command;
 
 /// The schema errors of the document in `file`, one per line.
 fn validate(file: &Path) -> String {
-    let python = python();
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\
         doc = json.load(open(sys.argv[2]))\n\
         v = jsonschema.Draft4Validator(schema)\n\
         for e in v.iter_errors(doc): print(e.message, list(e.absolute_path))\n";
-    let output = Command::new(&python)
-        .args(["-c", script])
-        .arg(schemas().join("sarif-schema-2.1.0.json"))
-        .arg(file)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let schema = schemas().join("sarif-schema-2.1.0.json");
+    let output = python(&[
+        "-c".as_ref(),
+        script.as_ref(),
+        schema.as_os_str(),
+        file.as_os_str(),
+    ]);
+    String::from_utf8_lossy(&output).into_owned()
 }
 
 #[test]

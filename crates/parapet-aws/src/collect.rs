@@ -101,17 +101,14 @@ pub fn relate(asset: &mut Asset, kind: &str, target: impl Into<String>) {
 
 /// Adds a `uses_security_group` relationship to each group (ids of `ctx`'s
 /// region and account).
-pub fn relate_security_groups<'a>(
+pub fn relate_security_groups(
     asset: &mut Asset,
     ctx: &Ctx,
-    groups: impl IntoIterator<Item = &'a str>,
+    groups: impl IntoIterator<Item = impl AsRef<str>>,
 ) {
     for group in groups {
-        relate(
-            asset,
-            "uses_security_group",
-            ctx.arn("ec2", &format!("security-group/{group}")),
-        );
+        let arn = ctx.arn("ec2", &format!("security-group/{}", group.as_ref()));
+        relate(asset, "uses_security_group", arn);
     }
 }
 

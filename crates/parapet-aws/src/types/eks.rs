@@ -81,10 +81,7 @@ async fn clusters(ctx: &Ctx, eks: &Client) -> Call<Vec<Asset>> {
         relate_security_groups(
             &mut asset,
             ctx,
-            vpc.map(|v| v.security_group_ids())
-                .unwrap_or_default()
-                .iter()
-                .map(String::as_str),
+            vpc.map(|v| v.security_group_ids()).unwrap_or_default(),
         );
         assets.push(asset);
     }

@@ -115,11 +115,7 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
             let mut doc = Doc::of(&mut asset);
             doc.set("Attributes", attributes, &[]);
             doc.tags(tags);
-            relate_security_groups(
-                &mut asset,
-                ctx,
-                b.security_groups().iter().map(String::as_str),
-            );
+            relate_security_groups(&mut asset, ctx, b.security_groups());
             for subnet in b.availability_zones().iter().filter_map(|z| z.subnet_id()) {
                 relate(
                     &mut asset,

@@ -101,14 +101,7 @@ async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
             if let Some(role) = f.role() {
                 relate(&mut asset, "assumes_role", role);
             }
-            relate_security_groups(
-                &mut asset,
-                ctx,
-                vpc.map(|v| v.security_group_ids())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(String::as_str),
-            );
+            relate_security_groups(&mut asset, ctx, vpc.map(|v| v.security_group_ids()).unwrap_or_default());
             asset
         })
         .collect())

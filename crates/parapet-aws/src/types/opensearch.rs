@@ -115,10 +115,7 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
         relate_security_groups(
             &mut asset,
             ctx,
-            vpc.map(|v| v.security_group_ids())
-                .unwrap_or_default()
-                .iter()
-                .map(String::as_str),
+            vpc.map(|v| v.security_group_ids()).unwrap_or_default(),
         );
         assets.push(asset);
     }

@@ -82,6 +82,10 @@ pub trait Store {
     /// deleted), passes included, in one account or all; for reports.
     fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError>;
 
+    /// The latest version of every asset that exists now (not deleted), in
+    /// one account or all; for the topology.
+    fn current_assets(&self, account: Option<&str>) -> Result<Vec<Asset>, StoreError>;
+
     /// The names of the assets that exist now, by id, in one account or all.
     fn asset_names(
         &self,

@@ -147,6 +147,7 @@ async fn instances(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 "SubnetId": text(n.subnet_id()),
                 "PrivateIpAddress": text(n.private_ip_address()),
                 "PublicIp": text(n.association().and_then(|a| a.public_ip())),
+                "Ipv6Addresses": strings(n.ipv6_addresses().iter().filter_map(|a| a.ipv6_address())),
                 "Groups": strings(n.groups().iter().filter_map(|g| g.group_id())),
             })).collect::<Vec<_>>(),
             "BlockDeviceMappings": instance.block_device_mappings().iter().map(|b| json!({
@@ -541,6 +542,7 @@ async fn subnets(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 "SubnetId": id,
                 "VpcId": text(s.vpc_id()),
                 "CidrBlock": text(s.cidr_block()),
+                "Ipv6CidrBlocks": strings(s.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block())),
                 "AvailabilityZone": text(s.availability_zone()),
                 "MapPublicIpOnLaunch": s.map_public_ip_on_launch().unwrap_or(false),
                 "DefaultForAz": s.default_for_az().unwrap_or(false),
@@ -689,6 +691,9 @@ async fn network_interfaces(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 "SubnetId": text(n.subnet_id()),
                 "PrivateIpAddress": text(n.private_ip_address()),
                 "PublicIp": text(n.association().and_then(|a| a.public_ip())),
+                "Ipv6Addresses": strings(n.ipv6_addresses().iter().filter_map(|a| a.ipv6_address())),
+                "Description": text(n.description()),
+                "RequesterManaged": n.requester_managed().unwrap_or(false),
                 "Groups": n.groups().iter().map(|g| json!({"GroupId": text(g.group_id()), "GroupName": text(g.group_name())})).collect::<Vec<_>>(),
                 "Attachment": n.attachment().map_or(Value::Null, |a| json!({"InstanceId": text(a.instance_id()), "Status": text(a.status().map(|s| s.as_str()))})),
             });

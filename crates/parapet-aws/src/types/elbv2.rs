@@ -183,11 +183,41 @@ async fn target_groups(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
         "elasticloadbalancing:DescribeTargetGroups",
         target_groups
     )?;
+    let targets = ctx
+        .each(
+            groups
+                .iter()
+                .map(|g| g.target_group_arn().unwrap_or_default().to_owned())
+                .collect(),
+            move |arn| async move {
+                elb.describe_target_health()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .named("elasticloadbalancing:DescribeTargetHealth")
+                    .map(|t| {
+                        Value::Array(
+                            t.target_health_descriptions()
+                                .iter()
+                                .map(|d| {
+                                    json!({
+                                        "Id": text(d.target().and_then(|t| t.id())),
+                                        "Port": d.target().and_then(|t| t.port()),
+                                        "State": text(d.target_health().and_then(|h| h.state()).map(|s| s.as_str())),
+                                    })
+                                })
+                                .collect(),
+                        )
+                    })
+            },
+        )
+        .await;
     Ok(groups
         .iter()
-        .map(|g| {
+        .zip(targets)
+        .map(|(g, targets)| {
             let name = g.target_group_name().unwrap_or_default();
-            ctx.asset(
+            let mut asset = ctx.asset(
                 TARGET_GROUP,
                 g.target_group_arn().unwrap_or_default(),
                 name,
@@ -201,7 +231,9 @@ async fn target_groups(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
                     "HealthCheckEnabled": g.health_check_enabled().unwrap_or(false),
                     "LoadBalancerArns": strings(g.load_balancer_arns().iter().map(String::as_str)),
                 }),
-            )
+            );
+            Doc::of(&mut asset).set("Targets", targets, &[]);
+            asset
         })
         .collect())
 }

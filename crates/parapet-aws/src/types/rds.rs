@@ -80,6 +80,7 @@ async fn instances(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
                     "VpcSecurityGroups": strings(groups.iter().copied()),
                     "DBSubnetGroup": text(i.db_subnet_group().and_then(|g| g.db_subnet_group_name())),
                     "VpcId": text(i.db_subnet_group().and_then(|g| g.vpc_id())),
+                    "SubnetIds": strings(i.db_subnet_group().map(|g| g.subnets()).unwrap_or_default().iter().filter_map(|s| s.subnet_identifier())),
                     "DBClusterIdentifier": text(i.db_cluster_identifier()),
                     "InstanceCreateTime": time(i.instance_create_time()),
                 }),

@@ -1135,6 +1135,26 @@ impl Store for SqliteStore {
         self.query_findings(&sql, args)
     }
 
+    fn current_assets(&self, account: Option<&str>) -> Result<Vec<Asset>, StoreError> {
+        let mut filter = Filter::new(
+            "SELECT v.document, v.observed_at FROM assets a \
+             JOIN asset_versions v ON v.asset_id = a.id AND v.version = a.version \
+             WHERE a.deleted_at IS NULL",
+        );
+        filter.equal("a.account", account);
+        let mut stmt = self.conn.prepare(&filter.sql).at(&self.path)?;
+        let rows: Vec<(String, i64)> = stmt
+            .query_map(params_from_iter(filter.args), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .at(&self.path)?
+            .collect::<Result<_, _>>()
+            .at(&self.path)?;
+        rows.iter()
+            .map(|(document, observed)| read_version(&self.path, document, *observed))
+            .collect()
+    }
+
     fn asset_names(
         &self,
         account: Option<&str>,

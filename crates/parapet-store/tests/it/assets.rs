@@ -151,6 +151,31 @@ fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event() {
 }
 
 #[test]
+fn current_assets_are_the_latest_versions_of_those_not_deleted() {
+    let (_dir, mut store) = store();
+    let a = bucket("a", json!({"Versioning": {"Status": "Enabled"}}), at(0));
+    let b = bucket("b", json!({}), at(0));
+    scan(&mut store, at(0), &[a.clone(), b], &[], &[]);
+    let a2 = bucket("a", json!({"Versioning": {"Status": "Suspended"}}), at(1));
+    scan(&mut store, at(1), std::slice::from_ref(&a2), &[], &[]);
+    let current = store.current_assets(None).expect("current assets");
+    assert_eq!(current, vec![a2]);
+    assert_eq!(
+        store
+            .current_assets(Some("111111111111"))
+            .expect("one account")
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .current_assets(Some("222222222222"))
+            .expect("another account")
+            .is_empty()
+    );
+}
+
+#[test]
 fn a_failed_or_denied_collection_does_not_delete_what_it_could_not_see() {
     let (_dir, mut store) = store();
     let a = bucket("a", json!({}), at(0));

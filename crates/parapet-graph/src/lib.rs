@@ -1,0 +1,15 @@
+//! The network topology of an estate and what the internet can reach of it.
+//!
+//! [`Topology::build`] reads VPCs, subnets, route tables, gateways, network
+//! ACLs, security groups, instances, interfaces, databases and load
+//! balancers from the assets' configuration documents; [`exposures`]
+//! evaluates, hop by hop, which protocols and ports of each asset the
+//! internet reaches and explains each with its path.
+
+pub mod exposure;
+pub mod ports;
+pub mod topology;
+
+pub use exposure::{Exposure, Hop, exposures};
+pub use ports::{PortSet, Protocol};
+pub use topology::Topology;

@@ -76,6 +76,9 @@ pub enum Command {
     /// framework, or every result in any report format.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// What the internet reaches: every exposed asset with its protocols and
+    /// ports, or one asset's exposures with the path that explains each.
+    Exposure(ExposureArgs),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -569,6 +572,20 @@ pub struct ScanFileArgs {
     /// the file are marked deleted (the accounts in the file always count).
     #[arg(long = "account", value_name = "ACCOUNT")]
     pub accounts: Vec<String>,
+}
+
+/// `parapet exposure`.
+#[derive(Debug, Args)]
+pub struct ExposureArgs {
+    /// One asset (its id, an instance id, or a name): show each exposure with
+    /// its path, hop by hop.
+    pub asset: Option<String>,
+    /// Only this account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[cfg(test)]

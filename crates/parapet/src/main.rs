@@ -17,6 +17,7 @@ mod output;
 mod cli;
 mod config;
 mod db;
+mod exposure_cmd;
 mod findings_cmd;
 mod history_cmd;
 mod report_cmd;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         cli::Command::Resources(command) => resources_cmd::run(command, style),
         cli::Command::Report(command) => report_cmd::run(&cli.global, command, style),
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
+        cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

@@ -1,0 +1,109 @@
+//! `parapet exposure`: what the internet reaches of the current estate in
+//! the database, and the path that explains each exposure.
+
+use crate::cli::{ExposureArgs, Format, GlobalArgs};
+use crate::output::{Style, print_json};
+use anyhow::{Result, bail};
+use comfy_table::Cell;
+use parapet_graph::{Exposure, Topology, exposures};
+use parapet_store::Store;
+use std::process::ExitCode;
+
+/// Runs `parapet exposure`.
+pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<ExitCode> {
+    let store = crate::db::open(global)?;
+    let assets = store.current_assets(args.account.as_deref())?;
+    let topology = Topology::build(&assets);
+    let mut found = exposures(&topology);
+    if let Some(wanted) = &args.asset {
+        let matches = |id: &str| {
+            id == wanted
+                || id.ends_with(&format!("/{wanted}"))
+                || id.ends_with(&format!(":{wanted}"))
+        };
+        let known = assets.iter().any(|a| matches(&a.id) || a.name == *wanted);
+        if !known {
+            bail!("no asset `{wanted}` in {}", store.path().display());
+        }
+        let names: Vec<&str> = assets
+            .iter()
+            .filter(|a| a.name == *wanted)
+            .map(|a| a.id.as_str())
+            .collect();
+        found.retain(|e| matches(&e.asset_id) || names.contains(&e.asset_id.as_str()));
+    }
+    match args.format {
+        Format::Json => print_json(&found)?,
+        Format::Table => match &args.asset {
+            Some(asset) => explain(&found, asset)?,
+            None => list(&found, &assets, style)?,
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per exposed asset: its ports, sources and what is in front.
+fn list(found: &[Exposure], assets: &[parapet_core::Asset], style: Style) -> Result<()> {
+    let mut by_asset: std::collections::BTreeMap<&str, Vec<&Exposure>> = Default::default();
+    for e in found {
+        by_asset.entry(&e.asset_id).or_default().push(e);
+    }
+    let mut table = style.table(&["asset", "type", "ports", "from", "via"]);
+    for (id, exposures) in &by_asset {
+        let name = assets
+            .iter()
+            .find(|a| a.id == *id)
+            .map_or(*id, |a| a.name.as_str());
+        let ports = join(
+            exposures
+                .iter()
+                .map(|e| format!("{} ({})", e.ports(), e.family)),
+        );
+        let sources = join(exposures.iter().map(|e| e.source.clone()));
+        let via = join(exposures.iter().filter_map(|e| e.via.clone()));
+        table.add_row(vec![
+            Cell::new(format!("{name}\n{id}")),
+            Cell::new(&exposures[0].resource_type),
+            Cell::new(ports),
+            Cell::new(sources),
+            Cell::new(via),
+        ]);
+    }
+    out!("{} assets reachable from the internet.", by_asset.len());
+    if !by_asset.is_empty() {
+        out!("{table}");
+    }
+    Ok(())
+}
+
+/// Each exposure of one asset with its path.
+fn explain(found: &[Exposure], asset: &str) -> Result<()> {
+    if found.is_empty() {
+        out!("{asset} is not reachable from the internet.");
+        return Ok(());
+    }
+    for e in found {
+        out!(
+            "{} {} from {}{}",
+            e.ports(),
+            e.family,
+            e.source,
+            e.via
+                .as_deref()
+                .map_or(String::new(), |v| format!(" through {v}"))
+        );
+        out!("  {}", e.path_text());
+    }
+    Ok(())
+}
+
+/// Distinct values, in order, comma-separated.
+fn join(values: impl Iterator<Item = String>) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for v in values {
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen.join(", ")
+}

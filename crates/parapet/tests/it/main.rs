@@ -17,6 +17,8 @@ mod rules;
 mod scan;
 /// The database: scans recorded, history, findings, events, mutes.
 mod store;
+/// Internet exposure over topologies seeded in moto.
+mod topology;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,0 +1,138 @@
+//! Internet exposure over topologies seeded in moto whose answers are known
+//! (`fixtures/aws-topology.py`): the real collector, then `parapet
+//! exposure`, case by case, with the path of each exposure.
+
+use super::moto::Moto;
+use super::{fixture, parapet_with_db, stderr, stdout};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The case's exposures (by the instance or load balancer id it names).
+fn of<'a>(exposures: &'a [Value], cases: &BTreeMap<String, String>, case: &str) -> Vec<&'a Value> {
+    let id = &cases[case];
+    exposures
+        .iter()
+        .filter(|e| {
+            let asset = e["asset_id"].as_str().expect("asset id");
+            asset == id || asset.ends_with(&format!("/{id}"))
+        })
+        .collect()
+}
+
+fn labels(exposure: &Value) -> Vec<String> {
+    exposure["path"]
+        .as_array()
+        .expect("path")
+        .iter()
+        .map(|h| h["label"].as_str().expect("label").to_owned())
+        .collect()
+}
+
+fn ports(exposure: &Value) -> (String, u64, u64) {
+    (
+        exposure["protocol"].as_str().expect("protocol").to_owned(),
+        exposure["from_port"].as_u64().expect("from"),
+        exposure["to_port"].as_u64().expect("to"),
+    )
+}
+
+#[test]
+fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
+    let moto = Moto::start();
+    let seeded = moto.python(&fixture("aws-topology.py"), &[]);
+    let cases: BTreeMap<String, String> =
+        serde_json::from_slice(&seeded.stdout).expect("the cases as JSON");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    let output = parapet_with_db(&db, &["exposure", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let exposures: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON");
+
+    // A public subnet, a public address, SSH open to the world.
+    let open = of(&exposures, &cases, "public-open");
+    assert_eq!(open.len(), 1, "{exposures:#?}");
+    assert_eq!(ports(open[0]), ("tcp".into(), 22, 22));
+    assert_eq!(open[0]["from_anywhere"], true);
+    let path = labels(open[0]);
+    assert_eq!(path[0], "internet");
+    assert!(path[1].starts_with("igw-"), "{path:?}");
+    assert!(
+        path[2].starts_with("rtb-") && path[2].ends_with("(0.0.0.0/0)"),
+        "{path:?}"
+    );
+    assert!(path[3].starts_with("subnet-"), "{path:?}");
+    assert!(
+        path[4].starts_with("acl-") && path[4].ends_with("rule 100 allow"),
+        "{path:?}"
+    );
+    assert!(path[5].starts_with("eni-"), "{path:?}");
+    assert!(
+        path[6].starts_with("sg-") && path[6].ends_with("tcp/22 from 0.0.0.0/0"),
+        "{path:?}"
+    );
+    assert_eq!(path[7], cases["public-open"]);
+
+    // The same group where only a NAT gateway leads out; no public
+    // address; a network ACL deny ahead of the allow; a group that admits
+    // only another group: none reachable.
+    for case in ["private-nat", "no-address", "acl-deny", "group-only"] {
+        assert!(
+            of(&exposures, &cases, case).is_empty(),
+            "{case}: {exposures:#?}"
+        );
+    }
+
+    // Behind the internet-facing load balancer: its port 80 is exposed, and
+    // through it the private instance's 8080 (not 80).
+    let balancer = of(&exposures, &cases, "alb");
+    assert_eq!(balancer.len(), 1, "{exposures:#?}");
+    assert_eq!(ports(balancer[0]), ("tcp".into(), 80, 80));
+    let behind = of(&exposures, &cases, "behind-alb");
+    assert_eq!(behind.len(), 1, "{exposures:#?}");
+    assert_eq!(ports(behind[0]), ("tcp".into(), 8080, 8080));
+    assert_eq!(behind[0]["via"], cases["alb"].as_str());
+    let path = labels(behind[0]);
+    assert!(path.contains(&"topology-alb".to_owned()), "{path:?}");
+    assert!(
+        path.contains(&"topology-app".to_owned()),
+        "the target group: {path:?}"
+    );
+    assert!(
+        path.iter().any(|h| h.contains("tcp/8080 from sg-")),
+        "the target's group admits the balancer's: {path:?}"
+    );
+
+    // IPv6 only: reached over IPv6, from ::/0, and not over IPv4.
+    let v6 = of(&exposures, &cases, "ipv6-only");
+    assert_eq!(v6.len(), 1, "{exposures:#?}");
+    assert_eq!(v6[0]["family"], "ipv6");
+    assert_eq!(v6[0]["source"], "::/0");
+    assert_eq!(ports(v6[0]), ("tcp".into(), 443, 443));
+    assert!(labels(v6[0])[2].ends_with("(::/0)"));
+
+    // Two interfaces: reached through the public one only.
+    let two = of(&exposures, &cases, "two-nics");
+    assert_eq!(two.len(), 1, "{exposures:#?}");
+    assert!(
+        labels(two[0]).contains(&cases["two-nics-public-interface"]),
+        "{:?}",
+        labels(two[0])
+    );
+
+    // One asset, explained in words.
+    let explained = parapet_with_db(&db, &["exposure", &cases["behind-alb"]]);
+    let text = stdout(&explained);
+    assert!(
+        text.starts_with("tcp/8080 ipv4 from 0.0.0.0/0 through"),
+        "{text}"
+    );
+    assert!(text.contains("internet → igw-"), "{text}");
+    let closed = parapet_with_db(&db, &["exposure", &cases["acl-deny"]]);
+    assert!(
+        stdout(&closed).contains("is not reachable from the internet"),
+        "{}",
+        stdout(&closed)
+    );
+}

@@ -83,10 +83,16 @@ const NOT_INTERNET: &[&str] = &[
     "fe80::/10",
 ];
 
-fn from_internet(net: &IpNet) -> bool {
-    !NOT_INTERNET
+static NOT_INTERNET_NETS: std::sync::LazyLock<Vec<IpNet>> = std::sync::LazyLock::new(|| {
+    NOT_INTERNET
         .iter()
         .filter_map(|n| n.parse::<IpNet>().ok())
+        .collect()
+});
+
+fn from_internet(net: &IpNet) -> bool {
+    !NOT_INTERNET_NETS
+        .iter()
         .any(|private| private.contains(net))
 }
 
@@ -313,7 +319,7 @@ fn through(t: &Topology, balancer: &Balancer, front: &Exposure) -> Vec<Exposure>
                 let Some(owner) = t.instances.get(target) else {
                     continue;
                 };
-                for endpoint in t.endpoints.iter().filter(|e| &e.owner == owner) {
+                for endpoint in t.endpoints_of(owner) {
                     let Some(subnet) = t.subnets.get(&endpoint.subnet) else {
                         continue;
                     };

@@ -7,7 +7,7 @@ use crate::ports::PortSet;
 use ipnet::IpNet;
 use parapet_core::Asset;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A subnet.
 #[derive(Debug, Clone)]
@@ -201,6 +201,19 @@ pub struct Topology {
     pub target_groups: BTreeMap<String, TargetGroup>,
     /// Instance asset ids by instance id.
     pub instances: BTreeMap<String, String>,
+    /// Lookups built once: the route table and network ACL of each subnet
+    /// (its own), each VPC's main table and default ACL, and each owner's
+    /// endpoints.
+    index: Index,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    table_of_subnet: HashMap<String, usize>,
+    main_table: HashMap<String, usize>,
+    acl_of_subnet: HashMap<String, usize>,
+    default_acl: HashMap<String, usize>,
+    endpoints_of: HashMap<String, Vec<usize>>,
 }
 
 fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
@@ -526,26 +539,63 @@ impl Topology {
             })
             .collect();
         t.endpoints.extend(balancer_endpoints);
+        t.index = t.make_index();
         t
+    }
+
+    fn make_index(&self) -> Index {
+        let mut index = Index::default();
+        for (i, table) in self.route_tables.iter().enumerate() {
+            for subnet in &table.subnets {
+                index.table_of_subnet.entry(subnet.clone()).or_insert(i);
+            }
+            if table.main {
+                index.main_table.entry(table.vpc.clone()).or_insert(i);
+            }
+        }
+        for (i, acl) in self.acls.iter().enumerate() {
+            for subnet in &acl.subnets {
+                index.acl_of_subnet.entry(subnet.clone()).or_insert(i);
+            }
+            if acl.default {
+                index.default_acl.entry(acl.vpc.clone()).or_insert(i);
+            }
+        }
+        for (i, endpoint) in self.endpoints.iter().enumerate() {
+            index
+                .endpoints_of
+                .entry(endpoint.owner.clone())
+                .or_default()
+                .push(i);
+        }
+        index
+    }
+
+    /// The endpoints of the asset `owner`.
+    pub fn endpoints_of(&self, owner: &str) -> impl Iterator<Item = &Endpoint> {
+        self.index
+            .endpoints_of
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.endpoints[*i])
     }
 
     /// The route table serving `subnet`: its own, or its VPC's main table.
     pub fn route_table(&self, subnet: &Subnet) -> Option<&RouteTable> {
-        self.route_tables
-            .iter()
-            .find(|r| r.subnets.contains(&subnet.id))
-            .or_else(|| {
-                self.route_tables
-                    .iter()
-                    .find(|r| r.main && r.vpc == subnet.vpc)
-            })
+        self.index
+            .table_of_subnet
+            .get(&subnet.id)
+            .or_else(|| self.index.main_table.get(&subnet.vpc))
+            .map(|i| &self.route_tables[*i])
     }
 
     /// The network ACL guarding `subnet`: its own, or its VPC's default.
     pub fn acl(&self, subnet: &Subnet) -> Option<&Acl> {
-        self.acls
-            .iter()
-            .find(|a| a.subnets.contains(&subnet.id))
-            .or_else(|| self.acls.iter().find(|a| a.default && a.vpc == subnet.vpc))
+        self.index
+            .acl_of_subnet
+            .get(&subnet.id)
+            .or_else(|| self.index.default_acl.get(&subnet.vpc))
+            .map(|i| &self.acls[*i])
     }
 }

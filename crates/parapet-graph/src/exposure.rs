@@ -10,7 +10,7 @@ use crate::ports::{PortSet, Protocol, describe};
 use crate::topology::{Acl, Balancer, Endpoint, Source, Subnet, Topology};
 use ipnet::IpNet;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One step of an exposure's path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -188,6 +188,30 @@ pub fn exposures(t: &Topology) -> Vec<Exposure> {
                     out.push(e);
                 }
             }
+        }
+    }
+    out
+}
+
+/// The assets whose exposure cannot be decided from the topology, with why:
+/// an endpoint's subnet, its route table or one of its security groups is
+/// not among the assets (not collected, or its collection failed).
+pub fn undecided(t: &Topology) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for endpoint in &t.endpoints {
+        let reason = match t.subnets.get(&endpoint.subnet) {
+            None => Some(format!("subnet {} is not known", endpoint.subnet)),
+            Some(subnet) if t.route_table(subnet).is_none() => {
+                Some(format!("no route table is known for {}", subnet.id))
+            }
+            Some(_) => endpoint
+                .groups
+                .iter()
+                .find(|g| !t.groups.contains_key(*g))
+                .map(|g| format!("security group {g} is not known")),
+        };
+        if let Some(reason) = reason {
+            out.entry(endpoint.owner.clone()).or_insert(reason);
         }
     }
     out
@@ -787,6 +811,48 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].source, "203.0.113.0/24");
         assert!(!found[0].from_anywhere);
+    }
+
+    #[test]
+    fn an_endpoint_in_an_unknown_subnet_or_group_is_undecided() {
+        let mut assets = network();
+        assets.push(group("sg-ssh", json!([tcp_from(22, "0.0.0.0/0")])));
+        assets.push(instance(
+            "i-lost",
+            json!([nic(
+                "eni-1",
+                "subnet-gone",
+                Some("198.51.100.7"),
+                &["sg-ssh"]
+            )]),
+        ));
+        assets.push(instance(
+            "i-nogroup",
+            json!([nic(
+                "eni-2",
+                "subnet-pub",
+                Some("198.51.100.8"),
+                &["sg-gone"]
+            )]),
+        ));
+        assets.push(instance(
+            "i-known",
+            json!([nic("eni-3", "subnet-priv", None, &["sg-ssh"])]),
+        ));
+        let t = Topology::build(&assets);
+        let open = undecided(&t);
+        assert_eq!(open["arn:i-lost"], "subnet subnet-gone is not known");
+        assert_eq!(open["arn:i-nogroup"], "security group sg-gone is not known");
+        assert!(!open.contains_key("arn:i-known"));
+        let without_tables: Vec<Asset> = assets
+            .into_iter()
+            .filter(|a| a.resource_type.as_str() != "AWS::EC2::RouteTable")
+            .collect();
+        let t = Topology::build(&without_tables);
+        assert_eq!(
+            undecided(&t)["arn:i-known"],
+            "no route table is known for subnet-priv"
+        );
     }
 
     #[test]

@@ -10,6 +10,6 @@ pub mod exposure;
 pub mod ports;
 pub mod topology;
 
-pub use exposure::{Exposure, Hop, exposures};
+pub use exposure::{Exposure, Hop, exposures, undecided};
 pub use ports::{PortSet, Protocol};
 pub use topology::Topology;

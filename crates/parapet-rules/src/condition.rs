@@ -10,7 +10,14 @@ use cel_parser::reference::Val;
 use std::collections::BTreeSet;
 
 /// The variables a condition can read.
-pub const VARIABLES: &[&str] = &["resource", "config", "tags", "now", "required_tags"];
+pub const VARIABLES: &[&str] = &[
+    "resource",
+    "config",
+    "tags",
+    "now",
+    "required_tags",
+    "exposure",
+];
 
 /// A path into an asset, from its top level: `["config", "Versioning",
 /// "Status"]` for `config.Versioning.Status` or
@@ -111,7 +118,7 @@ fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
     match &expr.expr {
         Expr::Ident(name) => match name.as_str() {
             "resource" => Some(Vec::new()),
-            "config" | "tags" => Some(vec![name.clone()]),
+            "config" | "tags" | "exposure" => Some(vec![name.clone()]),
             _ => None,
         },
         Expr::Select(select) => {
@@ -160,7 +167,7 @@ fn check(
         Expr::Ident(name) => {
             if VARIABLES.contains(&name.as_str()) || scope.iter().any(|s| s == name) {
                 match name.as_str() {
-                    "config" | "tags" => {
+                    "config" | "tags" | "exposure" => {
                         reads.insert(vec![name.clone()]);
                     }
                     // The whole asset, such as `resource` passed to a function.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Status};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
 
@@ -23,6 +23,22 @@ pub struct Engine {
     /// read; looked up once per asset, so a fast hash.
     by_type: FxHashMap<String, TypeRules>,
     root: Context<'static>,
+    /// Each exposed asset's `exposure` list, converted once.
+    exposed: FxHashMap<String, Value>,
+    /// Assets whose exposure could not be decided, with why.
+    undecided: FxHashMap<String, String>,
+}
+
+/// What is known of each asset's internet exposure (computed from the
+/// topology by `parapet-graph`), for the `exposure` variable.
+#[derive(Debug, Clone, Default)]
+pub struct ExposureFacts {
+    /// Each exposed asset's exposures, by asset id: JSON objects with
+    /// `protocol`, `from_port`, `to_port`, `family`, `source`,
+    /// `from_anywhere`, `via` and `path`.
+    pub exposed: HashMap<String, Vec<serde_json::Value>>,
+    /// Assets whose exposure could not be decided, with why.
+    pub undecided: HashMap<String, String>,
 }
 
 /// The rules of one resource type.
@@ -63,11 +79,27 @@ impl Engine {
         functions::register(&mut root);
         root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         root.add_variable_from_value("required_tags", tag_list(&[]));
+        root.add_variable_from_value("exposure", Value::List(Arc::new(Vec::new())));
         Engine {
             rules,
             by_type,
             root,
+            exposed: FxHashMap::default(),
+            undecided: FxHashMap::default(),
         }
+    }
+
+    /// Gives rules each asset's internet exposure as the `exposure` list
+    /// (empty for an asset the internet does not reach); rules that read it
+    /// are unknown for an asset whose exposure could not be decided.
+    pub fn with_exposure(mut self, facts: ExposureFacts) -> Engine {
+        self.exposed = facts
+            .exposed
+            .into_iter()
+            .map(|(id, list)| (id, crate::value::from_json(&serde_json::Value::Array(list))))
+            .collect();
+        self.undecided = facts.undecided.into_iter().collect();
+        self
     }
 
     /// Applies a tag policy: rules read the keys it requires of each asset's
@@ -119,9 +151,14 @@ impl Engine {
         let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
             return;
         };
-        let scope = self.scope(prepared, type_rules.required_tags.as_ref());
+        let mut scope = self.scope(prepared, type_rules.required_tags.as_ref());
+        if let Some(exposure) = self.exposed.get(prepared.asset.id.as_str()) {
+            scope.add_variable_from_value("exposure", exposure.clone());
+        }
+        let undecided = self.undecided.get(prepared.asset.id.as_str());
         for &index in &type_rules.rules {
-            if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope) {
+            if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope, undecided)
+            {
                 out.push(evaluation);
             }
         }
@@ -136,6 +173,7 @@ impl Engine {
         asset: &Asset,
         now: Option<DateTime<Utc>>,
         required_tags: Option<&[String]>,
+        exposure: Option<&[serde_json::Value]>,
     ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
         let required_tags = match required_tags {
@@ -149,7 +187,21 @@ impl Engine {
         if let Some(now) = now {
             scope.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         }
-        evaluate_rule(rule, &prepared, &scope)
+        let exposure = match exposure {
+            Some(list) => Some(crate::value::from_json(&serde_json::Value::Array(
+                list.to_vec(),
+            ))),
+            None => self.exposed.get(asset.id.as_str()).cloned(),
+        };
+        if let Some(exposure) = exposure {
+            scope.add_variable_from_value("exposure", exposure);
+        }
+        evaluate_rule(
+            rule,
+            &prepared,
+            &scope,
+            self.undecided.get(asset.id.as_str()),
+        )
     }
 
     /// A scope of the root context with the asset's variables bound.
@@ -206,18 +258,16 @@ fn overlaps(a: &[String], b: &[&str]) -> bool {
 }
 
 /// The collection gaps a rule depends on: the asset's `unknown` entries
-/// (config paths, or `tags`) that overlap a field the rule reads.
-fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
-    if asset.unknown.is_empty() {
-        return Vec::new();
-    }
-    asset
+/// (config paths, `tags` or `exposure`) that overlap a field the rule
+/// reads, and an exposure that could not be decided when it reads that.
+fn gaps(rule: &Rule, asset: &Asset, undecided: Option<&String>) -> Vec<String> {
+    let mut gaps: Vec<String> = asset
         .unknown
         .iter()
         .filter(|(path, _)| {
-            // `tags` stands for the asset's tags; every other key is a
-            // path inside its configuration.
-            let mut full = if path.as_str() == "tags" {
+            // `tags` and `exposure` stand for those variables; every other
+            // key is a path inside the configuration.
+            let mut full = if path.as_str() == "tags" || path.as_str() == "exposure" {
                 vec![]
             } else {
                 vec!["config"]
@@ -226,16 +276,23 @@ fn gaps(rule: &Rule, asset: &Asset) -> Vec<String> {
             rule.reads().any(|read| overlaps(read, &full))
         })
         .map(|(path, reason)| format!("`{path}` could not be collected: {reason}"))
-        .collect()
+        .collect();
+    if let Some(reason) = undecided
+        && rule.reads().any(|read| overlaps(read, &["exposure"]))
+    {
+        gaps.push(format!("`exposure` could not be decided: {reason}"));
+    }
+    gaps
 }
 
 fn evaluate_rule(
     rule: &Rule,
     prepared: &PreparedAsset<'_>,
     scope: &Context<'_>,
+    undecided: Option<&String>,
 ) -> Option<Evaluation> {
     let asset = prepared.asset;
-    let gaps = gaps(rule, asset);
+    let gaps = gaps(rule, asset, undecided);
     let (status, message): (Status, Arc<str>) = if !gaps.is_empty() {
         (Status::Unknown, gaps.join("; ").into())
     } else {

@@ -72,6 +72,7 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                     &asset,
                     example.now,
                     example.required_tags.as_deref(),
+                    example.exposure.as_deref(),
                 );
                 outcomes.push(ExampleOutcome {
                     rule_id: rule.id.to_string(),

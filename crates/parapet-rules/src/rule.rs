@@ -57,6 +57,10 @@ pub struct Example {
     /// The tag keys the tag policy requires (default: the engine's policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_tags: Option<Vec<String>>,
+    /// The asset's internet exposures, as `parapet exposure --format json`
+    /// gives them (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Vec<serde_json::Value>>,
 }
 
 /// A rule's examples, by the status each must produce.

@@ -42,6 +42,33 @@ pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// The exposure of every asset of `assets`, from their topology, as the
+/// rules read it (`exposure`).
+pub fn facts(assets: &[parapet_core::Asset]) -> parapet_rules::ExposureFacts {
+    let topology = Topology::build(assets);
+    let mut facts = parapet_rules::ExposureFacts::default();
+    for exposure in exposures(&topology) {
+        let record = serde_json::json!({
+            "protocol": exposure.protocol.as_str(),
+            "from_port": exposure.from_port,
+            "to_port": exposure.to_port,
+            "family": exposure.family,
+            "address": exposure.address,
+            "source": exposure.source,
+            "from_anywhere": exposure.from_anywhere,
+            "via": exposure.via,
+            "path": exposure.path_text(),
+        });
+        facts
+            .exposed
+            .entry(exposure.asset_id)
+            .or_default()
+            .push(record);
+    }
+    facts.undecided = parapet_graph::undecided(&topology).into_iter().collect();
+    facts
+}
+
 /// One line per exposed asset: its ports, sources and what is in front.
 fn list(found: &[Exposure], assets: &[parapet_core::Asset], style: Style) -> Result<()> {
     let mut by_asset: std::collections::BTreeMap<&str, Vec<&Exposure>> = Default::default();

@@ -176,7 +176,9 @@ pub fn evaluate_and_report(
     } = input;
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
-    let engine = Engine::new(report.rules, Utc::now()).with_tag_policy(tags);
+    let engine = Engine::new(report.rules, Utc::now())
+        .with_tag_policy(tags)
+        .with_exposure(crate::exposure_cmd::facts(assets));
     let evaluations = engine.evaluate_all(assets);
     let severity: HashMap<&str, Severity> = engine
         .rules()

@@ -19,6 +19,20 @@ fn of<'a>(exposures: &'a [Value], cases: &BTreeMap<String, String>, case: &str) 
         .collect()
 }
 
+/// The id of the security group named `name`, from a scan's results.
+fn group_id(results: &std::process::Output, name: &str) -> String {
+    stdout(results)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
+        .find(|r| r["resource_type"] == "AWS::EC2::SecurityGroup" && r["asset_name"] == name)
+        .and_then(|r| {
+            r["asset_id"]
+                .as_str()
+                .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+        })
+        .unwrap_or_else(|| panic!("no group {name}"))
+}
+
 fn labels(exposure: &Value) -> Vec<String> {
     exposure["path"]
         .as_array()
@@ -120,6 +134,48 @@ fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
         "{:?}",
         labels(two[0])
     );
+
+    // Rules read the exposure: SSH reachable where the path lets it
+    // through, not where the same open group sits behind a NAT gateway, a
+    // network ACL or no address; the open rule on the group itself stays.
+    let results = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &["--regions", "eu-west-1", "--format", "jsonl"],
+    );
+    assert!(results.status.success(), "{}", stderr(&results));
+    let status = |rule: &str, id: &str| -> String {
+        stdout(&results)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
+            .find(|r| {
+                r["rule_id"] == rule && r["asset_id"].as_str().is_some_and(|a| a.ends_with(id))
+            })
+            .map(|r| r["status"].as_str().expect("status").to_owned())
+            .unwrap_or_else(|| panic!("no result of {rule} on {id}"))
+    };
+    let ssh = "aws-ec2-instance-ssh-not-reachable-from-internet";
+    assert_eq!(status(ssh, &cases["public-open"]), "fail");
+    assert_eq!(status(ssh, &cases["two-nics"]), "fail");
+    for case in [
+        "private-nat",
+        "acl-deny",
+        "no-address",
+        "behind-alb",
+        "group-only",
+    ] {
+        assert_eq!(status(ssh, &cases[case]), "pass", "{case}");
+    }
+    let web_only = "aws-ec2-instance-only-web-ports-reachable-from-internet";
+    assert_eq!(
+        status(web_only, &cases["behind-alb"]),
+        "pass",
+        "8080 through the balancer"
+    );
+    assert_eq!(status(web_only, &cases["ipv6-only"]), "pass");
+    let group_rule = "aws-ec2-security-group-no-ssh-from-internet";
+    let ssh_group = group_id(&results, "topology-ssh");
+    assert_eq!(status(group_rule, &ssh_group), "fail");
 
     // One asset, explained in words.
     let explained = parapet_with_db(&db, &["exposure", &cases["behind-alb"]]);

@@ -6,10 +6,14 @@
 //! evaluates, hop by hop, which protocols and ports of each asset the
 //! internet reaches and explains each with its path.
 
+pub mod export;
 pub mod exposure;
+#[cfg(test)]
+mod fixtures;
 pub mod ports;
 pub mod topology;
 
+pub use export::{Filter, Graph, graph, to_dot, to_svg};
 pub use exposure::{Exposure, Hop, exposures, undecided};
 pub use ports::{PortSet, Protocol};
 pub use topology::Topology;

@@ -79,6 +79,9 @@ pub enum Command {
     /// What the internet reaches: every exposed asset with its protocols and
     /// ports, or one asset's exposures with the path that explains each.
     Exposure(ExposureArgs),
+    /// The network topology of the current estate as JSON, Graphviz DOT or
+    /// SVG, exposed assets marked and an exposure's path drawn.
+    Graph(GraphArgs),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -586,6 +589,42 @@ pub struct ExposureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// The formats `parapet graph` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Nodes, edges and exposures, for machines.
+    Json,
+    /// Graphviz DOT, VPCs and subnets as clusters.
+    Dot,
+    /// A drawing: Graphviz's `dot` when it is installed, else Parapet's own
+    /// layout (without cluster frames).
+    Svg,
+}
+
+/// `parapet graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Only this account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only this VPC (`vpc-...`).
+    #[arg(long)]
+    pub vpc: Option<String>,
+    /// Draw how the internet reaches this asset (its id, an instance id, or a
+    /// name), in bold.
+    #[arg(long, value_name = "ASSET")]
+    pub path: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-//! `parapet exposure`: what the internet reaches of the current estate in
-//! the database, and the path that explains each exposure.
+//! `parapet exposure` and `parapet graph`: what the internet reaches of the
+//! current estate in the database, the path that explains each exposure,
+//! and the topology drawn.
 
-use crate::cli::{ExposureArgs, Format, GlobalArgs};
+use crate::cli::{ExposureArgs, Format, GlobalArgs, GraphArgs, GraphFormat};
 use crate::output::{Style, print_json};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use comfy_table::Cell;
 use parapet_graph::{Exposure, Topology, exposures};
 use parapet_store::Store;
@@ -16,21 +17,11 @@ pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<Exi
     let topology = Topology::build(&assets);
     let mut found = exposures(&topology);
     if let Some(wanted) = &args.asset {
-        let matches = |id: &str| {
-            id == wanted
-                || id.ends_with(&format!("/{wanted}"))
-                || id.ends_with(&format!(":{wanted}"))
-        };
-        let known = assets.iter().any(|a| matches(&a.id) || a.name == *wanted);
-        if !known {
+        let ids = named(&assets, wanted);
+        if ids.is_empty() {
             bail!("no asset `{wanted}` in {}", store.path().display());
         }
-        let names: Vec<&str> = assets
-            .iter()
-            .filter(|a| a.name == *wanted)
-            .map(|a| a.id.as_str())
-            .collect();
-        found.retain(|e| matches(&e.asset_id) || names.contains(&e.asset_id.as_str()));
+        found.retain(|e| ids.contains(&e.asset_id.as_str()));
     }
     match args.format {
         Format::Json => print_json(&found)?,
@@ -40,6 +31,92 @@ pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<Exi
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ids of the assets `wanted` names: an id, the end of one (an instance
+/// id), or a name.
+fn named<'a>(assets: &'a [parapet_core::Asset], wanted: &str) -> Vec<&'a str> {
+    assets
+        .iter()
+        .filter(|a| {
+            a.id == wanted
+                || a.id.ends_with(&format!("/{wanted}"))
+                || a.id.ends_with(&format!(":{wanted}"))
+                || a.name == wanted
+        })
+        .map(|a| a.id.as_str())
+        .collect()
+}
+
+/// Runs `parapet graph`.
+pub fn run_graph(global: &GlobalArgs, args: &GraphArgs) -> Result<ExitCode> {
+    let store = crate::db::open(global)?;
+    let assets = store.current_assets(args.account.as_deref())?;
+    let topology = Topology::build(&assets);
+    let found = exposures(&topology);
+    let filter = parapet_graph::Filter {
+        account: args.account.clone(),
+        region: args.region.clone(),
+        vpc: args.vpc.clone(),
+    };
+    let graph = parapet_graph::graph(&topology, &assets, &found, &filter);
+    let path = match &args.path {
+        Some(wanted) => {
+            let ids = named(&assets, wanted);
+            if ids.is_empty() {
+                bail!("no asset `{wanted}` in {}", store.path().display());
+            }
+            let exposure = found.iter().find(|e| ids.contains(&e.asset_id.as_str()));
+            if exposure.is_none() {
+                bail!("`{wanted}` is not reachable from the internet: no path to draw");
+            }
+            exposure
+        }
+        None => None,
+    };
+    let text = match args.format {
+        GraphFormat::Json => {
+            let shown: Vec<&parapet_graph::Exposure> = found
+                .iter()
+                .filter(|e| graph.nodes.iter().any(|n| n.id == e.asset_id))
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({
+                "nodes": graph.nodes,
+                "edges": graph.edges,
+                "exposures": shown,
+            }))?
+        }
+        GraphFormat::Dot => parapet_graph::to_dot(&graph, path),
+        GraphFormat::Svg => svg(&parapet_graph::to_dot(&graph, path))?,
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, text)
+            .with_context(|| format!("cannot write {}", file.display()))?,
+        None => out!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// DOT drawn as SVG: by Graphviz's `dot` when it is on the path, else by
+/// Parapet's own layout.
+fn svg(dot: &str) -> Result<String> {
+    use std::io::Write as _;
+    let graphviz = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Ok(mut child) = graphviz {
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(dot.as_bytes())?;
+        }
+        let output = child.wait_with_output()?;
+        if output.status.success() {
+            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+        }
+    }
+    parapet_graph::to_svg(dot).map_err(|e| anyhow::anyhow!("cannot draw the graph: {e}"))
 }
 
 /// The exposure of every asset of `assets`, from their topology, as the

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         cli::Command::Report(command) => report_cmd::run(&cli.global, command, style),
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
+        cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

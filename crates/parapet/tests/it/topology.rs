@@ -177,6 +177,65 @@ fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
     let ssh_group = group_id(&results, "topology-ssh");
     assert_eq!(status(group_rule, &ssh_group), "fail");
 
+    // The topology drawn: DOT with the VPC as a cluster and the path of
+    // the instance behind the load balancer in bold, SVG, and JSON.
+    let dot = parapet_with_db(&db, &["graph", "--path", &cases["behind-alb"]]);
+    assert!(dot.status.success(), "{}", stderr(&dot));
+    let dot = stdout(&dot);
+    assert!(
+        dot.starts_with("digraph parapet {") && dot.contains("subgraph cluster_vpc_"),
+        "{dot}"
+    );
+    let bold: Vec<&str> = dot.lines().filter(|l| l.contains("penwidth=3")).collect();
+    assert!(
+        bold.iter().any(|l| l.contains("routes_to 0.0.0.0/0")),
+        "{bold:?}"
+    );
+    assert!(
+        bold.iter().any(|l| l.contains(&cases["behind-alb"])),
+        "{bold:?}"
+    );
+    let svg_file = dir.path().join("topology.svg");
+    let svg = parapet_with_db(
+        &db,
+        &[
+            "graph",
+            "--format",
+            "svg",
+            "-o",
+            svg_file.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(svg.status.success(), "{}", stderr(&svg));
+    let drawn = std::fs::read_to_string(&svg_file).expect("svg file");
+    assert!(
+        drawn.contains("<svg") && drawn.contains("topology-alb"),
+        "{}",
+        &drawn[..200.min(drawn.len())]
+    );
+    let json = parapet_with_db(&db, &["graph", "--format", "json"]);
+    let graph: Value = serde_json::from_slice(&json.stdout).expect("graph JSON");
+    let exposed: Vec<&str> = graph["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["exposed"] == true)
+        .filter_map(|n| n["label"].as_str())
+        .collect();
+    for case in ["public-open", "behind-alb", "ipv6-only", "two-nics"] {
+        assert!(
+            exposed.contains(&cases[case].as_str()),
+            "{case}: {exposed:?}"
+        );
+    }
+    assert!(!exposed.contains(&cases["private-nat"].as_str()));
+    let elsewhere = parapet_with_db(&db, &["graph", "--format", "json", "--vpc", "vpc-00000000"]);
+    let empty: Value = serde_json::from_slice(&elsewhere.stdout).expect("graph JSON");
+    assert_eq!(empty["nodes"], Value::Array(Vec::new()));
+    let unreachable = parapet_with_db(&db, &["graph", "--path", &cases["private-nat"]]);
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(stderr(&unreachable).contains("not reachable from the internet"));
+
     // One asset, explained in words.
     let explained = parapet_with_db(&db, &["exposure", &cases["behind-alb"]]);
     let text = stdout(&explained);

@@ -1,0 +1,630 @@
+//! The topology as a graph to export: nodes (subnets, route tables,
+//! gateways, network ACLs, security groups, instances, interfaces,
+//! databases, load balancers, target groups, and the internet) and typed
+//! edges, filtered by account, region or VPC, with exposed assets marked;
+//! written as JSON, Graphviz DOT (VPCs and subnets as clusters, an
+//! exposure's path drawn in bold) or SVG.
+
+use crate::exposure::Exposure;
+use crate::topology::{Source, Topology};
+use parapet_core::Asset;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// One node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    /// The asset id (or the short id of what has no asset, such as a NAT
+    /// gateway named only by a route, or `internet`).
+    pub id: String,
+    /// The short name shown (`subnet-1`, `i-7`, a load balancer's name).
+    pub label: String,
+    /// What it is: a resource type, or `Internet`.
+    pub kind: String,
+    /// The VPC it is in, when it is in one.
+    pub vpc: Option<String>,
+    /// The subnet it is in, when it is in one.
+    pub subnet: Option<String>,
+    /// Whether the internet reaches it.
+    pub exposed: bool,
+}
+
+/// One edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edge {
+    /// From this node id.
+    pub from: String,
+    /// To this node id.
+    pub to: String,
+    /// What it means: `routes_to`, `serves`, `guards`, `attached_to`,
+    /// `in_subnet`, `uses_security_group`, `allows_from`, `forwards_to`,
+    /// `targets`, `reaches`.
+    pub kind: &'static str,
+    /// A detail: a route's destination, a rule's ports.
+    pub label: String,
+}
+
+/// Which part of the estate to draw.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this account.
+    pub account: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this VPC.
+    pub vpc: Option<String>,
+}
+
+/// The graph of a topology.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Graph {
+    /// Its nodes.
+    pub nodes: Vec<Node>,
+    /// Its edges.
+    pub edges: Vec<Edge>,
+}
+
+/// Builds the graph of `topology` (read from `assets`), marking what
+/// `exposures` reach and keeping what `filter` selects.
+pub fn graph(
+    topology: &Topology,
+    assets: &[Asset],
+    exposures: &[Exposure],
+    filter: &Filter,
+) -> Graph {
+    let place: BTreeMap<&str, (&str, &str)> = assets
+        .iter()
+        .map(|a| (a.id.as_str(), (a.account.as_str(), a.region.as_str())))
+        .collect();
+    let wanted = |id: &str, vpc: Option<&str>| {
+        let (account, region) = place.get(id).copied().unwrap_or(("", ""));
+        filter.account.as_deref().is_none_or(|a| a == account)
+            && filter.region.as_deref().is_none_or(|r| r == region)
+            && filter.vpc.as_deref().is_none_or(|v| vpc == Some(v))
+    };
+    let exposed: BTreeSet<&str> = exposures.iter().map(|e| e.asset_id.as_str()).collect();
+    let mut g = GraphBuilder::default();
+    let subnet_arn: BTreeMap<&str, &str> = topology
+        .subnets
+        .values()
+        .map(|s| (s.id.as_str(), s.arn.as_str()))
+        .collect();
+    let mut vpcs_drawn = BTreeSet::new();
+    for subnet in topology.subnets.values() {
+        if !wanted(&subnet.arn, Some(&subnet.vpc)) {
+            continue;
+        }
+        vpcs_drawn.insert(subnet.vpc.clone());
+        g.node(
+            &subnet.arn,
+            &subnet.id,
+            "AWS::EC2::Subnet",
+            Some(&subnet.vpc),
+            None,
+            false,
+        );
+    }
+    for table in &topology.route_tables {
+        if !wanted(&table.arn, Some(&table.vpc)) {
+            continue;
+        }
+        g.node(
+            &table.arn,
+            &table.id,
+            "AWS::EC2::RouteTable",
+            Some(&table.vpc),
+            None,
+            false,
+        );
+        for subnet in &table.subnets {
+            if let Some(arn) = subnet_arn.get(subnet.as_str()) {
+                g.edge(&table.arn, arn, "serves", "");
+            }
+        }
+        for route in table.routes.iter().filter(|r| r.target != "local") {
+            let target = topology
+                .gateways
+                .get(&route.target)
+                .map_or(route.target.as_str(), |(arn, _)| arn.as_str());
+            let kind = match route.target.split('-').next() {
+                Some("igw") => "AWS::EC2::InternetGateway",
+                Some("nat") => "AWS::EC2::NatGateway",
+                Some("pcx") => "AWS::EC2::VPCPeeringConnection",
+                Some("tgw") => "AWS::EC2::TransitGateway",
+                Some("eni") => "AWS::EC2::NetworkInterface",
+                _ => "route target",
+            };
+            g.node(target, &route.target, kind, None, None, false);
+            g.edge(
+                &table.arn,
+                target,
+                "routes_to",
+                &route.destination.to_string(),
+            );
+        }
+    }
+    for (id, (arn, vpcs)) in &topology.gateways {
+        if vpcs.iter().any(|v| vpcs_drawn.contains(v)) {
+            g.node(arn, id, "AWS::EC2::InternetGateway", None, None, false);
+        }
+    }
+    for acl in &topology.acls {
+        if !wanted(&acl.arn, Some(&acl.vpc)) {
+            continue;
+        }
+        g.node(
+            &acl.arn,
+            &acl.id,
+            "AWS::EC2::NetworkAcl",
+            Some(&acl.vpc),
+            None,
+            false,
+        );
+        for subnet in &acl.subnets {
+            if let Some(arn) = subnet_arn.get(subnet.as_str()) {
+                g.edge(&acl.arn, arn, "guards", "");
+            }
+        }
+    }
+    let mut groups_used = BTreeSet::new();
+    for endpoint in &topology.endpoints {
+        let Some(subnet) = topology.subnets.get(&endpoint.subnet) else {
+            continue;
+        };
+        if !wanted(&endpoint.owner, Some(&subnet.vpc)) {
+            continue;
+        }
+        let is_exposed = exposed.contains(endpoint.owner.as_str());
+        let owner_in_subnet = endpoint.interface.is_none();
+        g.node(
+            &endpoint.owner,
+            &endpoint.owner_name,
+            &endpoint.owner_type,
+            Some(&subnet.vpc),
+            owner_in_subnet.then_some(subnet.id.as_str()),
+            is_exposed,
+        );
+        let anchor = match &endpoint.interface {
+            Some(interface) if *interface != endpoint.owner_name => {
+                g.node(
+                    interface,
+                    interface,
+                    "AWS::EC2::NetworkInterface",
+                    Some(&subnet.vpc),
+                    Some(&subnet.id),
+                    is_exposed,
+                );
+                g.edge(&endpoint.owner, interface, "attached_to", "");
+                interface.as_str()
+            }
+            _ => endpoint.owner.as_str(),
+        };
+        g.edge(anchor, &subnet.arn, "in_subnet", "");
+        for group in endpoint
+            .groups
+            .iter()
+            .filter_map(|id| topology.groups.get(id))
+        {
+            g.edge(anchor, &group.arn, "uses_security_group", "");
+            groups_used.insert(group.id.clone());
+        }
+    }
+    for group in topology
+        .groups
+        .values()
+        .filter(|g| groups_used.contains(&g.id))
+    {
+        g.node(
+            &group.arn,
+            &group.id,
+            "AWS::EC2::SecurityGroup",
+            None,
+            None,
+            false,
+        );
+        for rule in &group.ingress {
+            if let Source::Group(from) = &rule.source
+                && let Some(from) = topology.groups.get(from)
+                && groups_used.contains(&from.id)
+            {
+                g.edge(
+                    &group.arn,
+                    &from.arn,
+                    "allows_from",
+                    &rule.ports.to_string(),
+                );
+            }
+        }
+    }
+    for balancer in topology.balancers.values() {
+        if !g.has(&balancer.arn) {
+            continue;
+        }
+        for group in balancer.listeners.iter().flat_map(|l| &l.target_groups) {
+            let Some(target_group) = topology.target_groups.get(group) else {
+                continue;
+            };
+            g.node(
+                &target_group.arn,
+                &target_group.name,
+                "AWS::ElasticLoadBalancingV2::TargetGroup",
+                None,
+                None,
+                false,
+            );
+            g.edge(&balancer.arn, &target_group.arn, "forwards_to", "");
+            for (target, port) in &target_group.targets {
+                if let Some(instance) = topology.instances.get(target)
+                    && g.has(instance)
+                {
+                    g.edge(
+                        &target_group.arn,
+                        instance,
+                        "targets",
+                        &format!("tcp/{port}"),
+                    );
+                }
+            }
+        }
+    }
+    if exposures.iter().any(|e| g.has(&e.asset_id)) {
+        g.node("internet", "internet", "Internet", None, None, false);
+        let gateways: BTreeSet<&str> = exposures
+            .iter()
+            .filter(|e| g.has(&e.asset_id) && e.via.is_none())
+            .filter_map(|e| e.path.get(1).map(|hop| hop.id.as_str()))
+            .collect();
+        for gateway in gateways {
+            g.edge("internet", gateway, "reaches", "");
+        }
+    }
+    g.finish()
+}
+
+#[derive(Default)]
+struct GraphBuilder {
+    nodes: BTreeMap<String, Node>,
+    edges: BTreeSet<(String, String, &'static str, String)>,
+}
+
+impl GraphBuilder {
+    fn node(
+        &mut self,
+        id: &str,
+        label: &str,
+        kind: &str,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+        exposed: bool,
+    ) {
+        let node = self.nodes.entry(id.to_owned()).or_insert_with(|| Node {
+            id: id.to_owned(),
+            label: label.to_owned(),
+            kind: kind.to_owned(),
+            vpc: vpc.map(str::to_owned),
+            subnet: subnet.map(str::to_owned),
+            exposed,
+        });
+        node.exposed |= exposed;
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.nodes.contains_key(id)
+    }
+
+    fn edge(&mut self, from: &str, to: &str, kind: &'static str, label: &str) {
+        self.edges
+            .insert((from.to_owned(), to.to_owned(), kind, label.to_owned()));
+    }
+
+    fn finish(self) -> Graph {
+        let nodes = self.nodes;
+        let edges = self
+            .edges
+            .into_iter()
+            .filter(|(from, to, _, _)| nodes.contains_key(from) && nodes.contains_key(to))
+            .map(|(from, to, kind, label)| Edge {
+                from,
+                to,
+                kind,
+                label,
+            })
+            .collect();
+        Graph {
+            nodes: nodes.into_values().collect(),
+            edges,
+        }
+    }
+}
+
+/// A DOT string literal.
+fn quote(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
+    format!("\"{escaped}\"")
+}
+
+/// The graph in Graphviz DOT: each VPC a cluster with a cluster per
+/// subnet, exposed assets filled red, and `path` (an exposure's hops)
+/// drawn as bold red edges.
+pub fn to_dot(graph: &Graph, path: Option<&Exposure>) -> String {
+    let mut out = String::from(
+        "digraph parapet {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f4f6f8\", fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10, color=\"#8a94a6\"];\n",
+    );
+    let mut by_vpc: BTreeMap<Option<&str>, BTreeMap<Option<&str>, Vec<&Node>>> = BTreeMap::new();
+    for node in &graph.nodes {
+        by_vpc
+            .entry(node.vpc.as_deref())
+            .or_default()
+            .entry(
+                node.subnet
+                    .as_deref()
+                    .or((node.kind == "AWS::EC2::Subnet").then_some(node.label.as_str())),
+            )
+            .or_default()
+            .push(node);
+    }
+    let line = |node: &Node| {
+        let fill = if node.exposed {
+            ", fillcolor=\"#f8d0d0\", color=\"#c62828\""
+        } else {
+            ""
+        };
+        let shape = if node.kind == "Internet" {
+            ", shape=ellipse"
+        } else {
+            ""
+        };
+        format!(
+            "{} [label={}{fill}{shape}];\n",
+            quote(&node.id),
+            quote(&format!("{}\n{}", node.label, short_kind(&node.kind)))
+        )
+    };
+    for (n, (vpc, subnets)) in by_vpc.iter().enumerate() {
+        let indent = if vpc.is_some() { "    " } else { "  " };
+        if let Some(vpc) = vpc {
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_vpc_{n} {{\n    label={};",
+                quote(vpc)
+            );
+        }
+        for (m, (subnet, nodes)) in subnets.iter().enumerate() {
+            if let Some(subnet) = subnet {
+                let _ = writeln!(
+                    out,
+                    "{indent}subgraph cluster_vpc_{n}_subnet_{m} {{\n{indent}  label={};",
+                    quote(subnet)
+                );
+            }
+            for node in nodes {
+                out.push_str(indent);
+                out.push_str(&line(node));
+            }
+            if subnet.is_some() {
+                let _ = writeln!(out, "{indent}}}");
+            }
+        }
+        if vpc.is_some() {
+            out.push_str("  }\n");
+        }
+    }
+    let on_path: BTreeSet<(&str, &str)> = path
+        .map(|e| {
+            e.path
+                .windows(2)
+                .map(|w| (w[0].id.as_str(), w[1].id.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for edge in &graph.edges {
+        let (from, to) = (edge.from.as_str(), edge.to.as_str());
+        let style = if on_path.contains(&(from, to)) || on_path.contains(&(to, from)) {
+            ", color=\"#c62828\", penwidth=3"
+        } else {
+            ""
+        };
+        let label = if edge.label.is_empty() {
+            edge.kind.to_owned()
+        } else {
+            format!("{} {}", edge.kind, edge.label)
+        };
+        let _ = writeln!(
+            out,
+            "  {} -> {} [label={}{style}];",
+            quote(&edge.from),
+            quote(&edge.to),
+            quote(&label)
+        );
+    }
+    // The path's hops that are not edges of the graph (through a group to
+    // the asset), drawn too.
+    let drawn: BTreeSet<(&str, &str)> = graph
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    let ids: BTreeSet<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
+    for (from, to) in &on_path {
+        let between = drawn.contains(&(*from, *to)) || drawn.contains(&(*to, *from));
+        if !between && ids.contains(from) && ids.contains(to) {
+            let _ = writeln!(
+                out,
+                "  {} -> {} [color=\"#c62828\", penwidth=3];",
+                quote(from),
+                quote(to)
+            );
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// `Subnet` for `AWS::EC2::Subnet`.
+fn short_kind(kind: &str) -> &str {
+    kind.rsplit("::").next().unwrap_or(kind)
+}
+
+/// The graph drawn as SVG by the Rust layout engine (layout-rs), which
+/// draws the clusters' contents without their frames.
+pub fn to_svg(dot: &str) -> Result<String, String> {
+    let mut parser = layout::gv::DotParser::new(dot);
+    let tree = parser.process()?;
+    let mut builder = layout::gv::GraphBuilder::new();
+    builder.visit_graph(&tree);
+    let mut visual = builder.get();
+    let mut svg = layout::backends::svg::SVGWriter::new();
+    visual.do_it(false, false, false, &mut svg);
+    Ok(svg.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposure::exposures;
+    use crate::fixtures::*;
+    use serde_json::json;
+
+    /// A private instance behind an internet-facing load balancer in the
+    /// public subnet, and a database whose group admits only the app's.
+    fn estate() -> Vec<Asset> {
+        let mut assets = network();
+        assets.push(group("sg-alb", json!([tcp_from(443, "0.0.0.0/0")])));
+        assets.push(group(
+            "sg-app",
+            json!([{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+            "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": [{"GroupId": "sg-alb"}]}]),
+        ));
+        assets.push(instance(
+            "i-app",
+            json!([nic("eni-app", "subnet-priv", None, &["sg-app"])]),
+        ));
+        assets.push(asset("AWS::ElasticLoadBalancingV2::LoadBalancer", "alb", json!({
+            "LoadBalancerName": "alb", "Scheme": "internet-facing", "Subnets": ["subnet-pub"], "SecurityGroups": ["sg-alb"]})));
+        assets.push(asset(
+            "AWS::ElasticLoadBalancingV2::Listener",
+            "listener",
+            json!({
+            "LoadBalancerArn": "arn:alb", "Protocol": "HTTPS", "Port": 443,
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]}),
+        ));
+        assets.push(asset(
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            "tg",
+            json!({
+            "TargetGroupName": "tg", "Port": 8080, "Targets": [{"Id": "i-app", "Port": 8080}]}),
+        ));
+        assets
+    }
+
+    fn has_edge(g: &Graph, from: &str, to: &str, kind: &str) -> bool {
+        g.edges
+            .iter()
+            .any(|e| e.from == from && e.to == to && e.kind == kind)
+    }
+
+    #[test]
+    fn the_graph_links_routes_acls_groups_balancers_and_targets() {
+        let assets = estate();
+        let t = Topology::build(&assets);
+        let found = exposures(&t);
+        let g = graph(&t, &assets, &found, &Filter::default());
+        assert!(has_edge(&g, "arn:rtb-pub", "arn:subnet-pub", "serves"));
+        assert!(has_edge(&g, "arn:rtb-pub", "arn:igw-1", "routes_to"));
+        assert!(
+            has_edge(&g, "arn:rtb-priv", "nat-1", "routes_to"),
+            "{:#?}",
+            g.edges
+        );
+        assert!(has_edge(&g, "arn:acl-default", "arn:subnet-priv", "guards"));
+        assert!(has_edge(&g, "arn:i-app", "eni-app", "attached_to"));
+        assert!(has_edge(&g, "eni-app", "arn:sg-app", "uses_security_group"));
+        assert!(has_edge(&g, "arn:sg-app", "arn:sg-alb", "allows_from"));
+        assert!(has_edge(&g, "arn:alb", "arn:tg", "forwards_to"));
+        assert!(has_edge(&g, "arn:tg", "arn:i-app", "targets"));
+        assert!(has_edge(&g, "internet", "arn:igw-1", "reaches"));
+        let exposed: Vec<&str> = g
+            .nodes
+            .iter()
+            .filter(|n| n.exposed)
+            .map(|n| n.label.as_str())
+            .collect();
+        assert!(
+            exposed.contains(&"alb") && exposed.contains(&"i-app"),
+            "{exposed:?}"
+        );
+        assert!(!exposed.contains(&"subnet-pub"));
+    }
+
+    #[test]
+    fn filters_keep_one_vpc_or_account() {
+        let assets = estate();
+        let t = Topology::build(&assets);
+        let none = graph(
+            &t,
+            &assets,
+            &[],
+            &Filter {
+                vpc: Some("vpc-2".into()),
+                ..Filter::default()
+            },
+        );
+        assert!(none.nodes.is_empty() && none.edges.is_empty());
+        let other = graph(
+            &t,
+            &assets,
+            &[],
+            &Filter {
+                account: Some("999999999999".into()),
+                ..Filter::default()
+            },
+        );
+        assert!(other.nodes.is_empty());
+        let all = graph(
+            &t,
+            &assets,
+            &[],
+            &Filter {
+                vpc: Some("vpc-1".into()),
+                ..Filter::default()
+            },
+        );
+        assert!(all.nodes.iter().any(|n| n.label == "i-app"));
+    }
+
+    #[test]
+    fn dot_clusters_vpcs_and_subnets_draws_the_path_and_renders_to_svg() {
+        let assets = estate();
+        let t = Topology::build(&assets);
+        let found = exposures(&t);
+        let g = graph(&t, &assets, &found, &Filter::default());
+        let app = found
+            .iter()
+            .find(|e| e.asset_id == "arn:i-app")
+            .expect("exposed");
+        let dot = to_dot(&g, Some(app));
+        assert!(dot.starts_with("digraph parapet {"));
+        assert!(
+            dot.contains("subgraph cluster_vpc_") && dot.contains("label=\"subnet-priv\""),
+            "{dot}"
+        );
+        assert!(dot.contains("\"arn:rtb-pub\" -> \"arn:igw-1\" [label=\"routes_to 0.0.0.0/0\", color=\"#c62828\", penwidth=3]"), "{dot}");
+        assert!(
+            dot.contains("\"arn:i-app\" [label=\"i-app\\nInstance\", fillcolor=\"#f8d0d0\""),
+            "{dot}"
+        );
+        let plain = to_dot(&g, None);
+        assert!(!plain.contains("penwidth=3"));
+        let svg = to_svg(&dot).expect("svg");
+        assert!(
+            svg.contains("<svg") && svg.contains("i-app"),
+            "{}",
+            &svg[..200.min(svg.len())]
+        );
+        assert!(to_svg("digraph {").is_err());
+    }
+}

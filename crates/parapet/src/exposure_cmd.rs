@@ -16,21 +16,48 @@ pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<Exi
     let assets = store.current_assets(args.account.as_deref())?;
     let topology = Topology::build(&assets);
     let mut found = exposures(&topology);
+    let mut public = parapet_graph::public_by_policy(&assets);
     if let Some(wanted) = &args.asset {
         let ids = named(&assets, wanted);
         if ids.is_empty() {
             bail!("no asset `{wanted}` in {}", store.path().display());
         }
         found.retain(|e| ids.contains(&e.asset_id.as_str()));
+        public.retain(|p| ids.contains(&p.asset_id.as_str()));
     }
     match args.format {
-        Format::Json => print_json(&found)?,
+        Format::Json => print_json(&serde_json::json!({
+            "network": found,
+            "public_by_policy": public,
+        }))?,
         Format::Table => match &args.asset {
-            Some(asset) => explain(&found, asset)?,
-            None => list(&found, &assets, style)?,
+            Some(asset) => explain(&found, &public, asset)?,
+            None => {
+                list(&found, &assets, style)?;
+                list_public(&public, style)?;
+            }
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per grant that opens a resource to everyone.
+fn list_public(public: &[parapet_graph::PublicAccess], style: Style) -> Result<()> {
+    out!("{} grants open resources to everyone.", public.len());
+    if public.is_empty() {
+        return Ok(());
+    }
+    let mut table = style.table(&["asset", "type", "grant", "statement"]);
+    for p in public {
+        table.add_row(vec![
+            Cell::new(format!("{}\n{}", p.name, p.asset_id)),
+            Cell::new(&p.resource_type),
+            Cell::new(p.grant),
+            Cell::new(p.statement.to_string()),
+        ]);
+    }
+    out!("{table}");
+    Ok(())
 }
 
 /// The ids of the assets `wanted` names: an id, the end of one (an instance
@@ -181,10 +208,13 @@ fn list(found: &[Exposure], assets: &[parapet_core::Asset], style: Style) -> Res
 }
 
 /// Each exposure of one asset with its path.
-fn explain(found: &[Exposure], asset: &str) -> Result<()> {
-    if found.is_empty() {
+fn explain(found: &[Exposure], public: &[parapet_graph::PublicAccess], asset: &str) -> Result<()> {
+    if found.is_empty() && public.is_empty() {
         out!("{asset} is not reachable from the internet.");
         return Ok(());
+    }
+    for p in public {
+        out!("everyone, by its {}: {}", p.grant, p.statement);
     }
     for e in found {
         out!(

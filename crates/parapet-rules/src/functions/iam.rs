@@ -203,16 +203,20 @@ pub fn has_restrictive_condition_fn(statement: Value) -> bool {
     has_restrictive_condition(&statement)
 }
 
+/// Whether a statement allows a public principal without a condition that
+/// restricts it: a statement that makes its resource public.
+pub fn is_public_statement(statement: &Value) -> bool {
+    effect_is(statement, "Allow")
+        && field(statement, "Principal").is_some_and(is_public_principal)
+        && !has_restrictive_condition(statement)
+}
+
 /// `publicStatements(policy)`: the `Allow` statements whose principal is
 /// public and whose condition does not restrict it.
 pub fn public_statements(policy: Value) -> Result<Value, ExecutionError> {
     let public: Vec<Value> = statements("publicStatements", &policy)?
         .into_iter()
-        .filter(|s| {
-            effect_is(s, "Allow")
-                && field(s, "Principal").is_some_and(is_public_principal)
-                && !has_restrictive_condition(s)
-        })
+        .filter(is_public_statement)
         .collect();
     Ok(Value::List(Arc::new(public)))
 }

@@ -62,7 +62,8 @@ fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
     assert!(scan.status.success(), "{}", stderr(&scan));
     let output = parapet_with_db(&db, &["exposure", "--format", "json"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let exposures: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let exposures: Vec<Value> = report["network"].as_array().expect("network").clone();
 
     // A public subnet, a public address, SSH open to the world.
     let open = of(&exposures, &cases, "public-open");
@@ -133,6 +134,23 @@ fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
         labels(two[0]).contains(&cases["two-nics-public-interface"]),
         "{:?}",
         labels(two[0])
+    );
+
+    // Public by policy, with the statement: the open bucket, not the blocked one.
+    let public = report["public_by_policy"]
+        .as_array()
+        .expect("public by policy");
+    let open_bucket: Vec<&Value> = public
+        .iter()
+        .filter(|p| p["asset_id"] == cases["topology-public"].as_str())
+        .collect();
+    assert_eq!(open_bucket.len(), 1, "{public:#?}");
+    assert_eq!(open_bucket[0]["grant"], "bucket policy");
+    assert_eq!(open_bucket[0]["statement"]["Action"], "s3:GetObject");
+    assert!(
+        !public
+            .iter()
+            .any(|p| p["asset_id"] == cases["topology-blocked"].as_str())
     );
 
     // Rules read the exposure: SSH reachable where the path lets it

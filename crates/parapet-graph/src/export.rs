@@ -39,7 +39,7 @@ pub struct Edge {
     pub to: String,
     /// What it means: `routes_to`, `serves`, `guards`, `attached_to`,
     /// `in_subnet`, `uses_security_group`, `allows_from`, `forwards_to`,
-    /// `targets`, `reaches`.
+    /// `targets`, `associated_with`, `reaches`.
     pub kind: &'static str,
     /// A detail: a route's destination, a rule's ports.
     pub label: String,
@@ -208,6 +208,20 @@ pub fn graph(
         {
             g.edge(anchor, &group.arn, "uses_security_group", "");
             groups_used.insert(group.id.clone());
+        }
+    }
+    // Elastic addresses, beside the interfaces they are associated with.
+    for address in assets
+        .iter()
+        .filter(|a| a.resource_type.as_str() == "AWS::EC2::EIP")
+    {
+        let interface = address.config["NetworkInterfaceId"]
+            .as_str()
+            .unwrap_or_default();
+        if g.has(interface) {
+            let ip = address.config["PublicIp"].as_str().unwrap_or(&address.name);
+            g.node(&address.id, ip, "AWS::EC2::EIP", None, None, false);
+            g.edge(&address.id, interface, "associated_with", "");
         }
     }
     for group in topology
@@ -518,6 +532,26 @@ mod tests {
             json!({
             "TargetGroupName": "tg", "Port": 8080, "Targets": [{"Id": "i-app", "Port": 8080}]}),
         ));
+        assets.push(asset(
+            "AWS::Lambda::Function",
+            "fn",
+            json!({
+            "VpcConfig": {"SubnetIds": ["subnet-priv"], "SecurityGroupIds": ["sg-app"]}}),
+        ));
+        assets.push(instance(
+            "i-web",
+            json!([nic(
+                "eni-web",
+                "subnet-pub",
+                Some("198.51.100.20"),
+                &["sg-alb"]
+            )]),
+        ));
+        assets.push(asset(
+            "AWS::EC2::EIP",
+            "eipalloc-1",
+            json!({"PublicIp": "198.51.100.20", "NetworkInterfaceId": "eni-web"}),
+        ));
         assets
     }
 
@@ -547,6 +581,11 @@ mod tests {
         assert!(has_edge(&g, "arn:alb", "arn:tg", "forwards_to"));
         assert!(has_edge(&g, "arn:tg", "arn:i-app", "targets"));
         assert!(has_edge(&g, "internet", "arn:igw-1", "reaches"));
+        assert!(
+            has_edge(&g, "arn:fn", "arn:subnet-priv", "in_subnet"),
+            "a function in the VPC"
+        );
+        assert!(has_edge(&g, "arn:eipalloc-1", "eni-web", "associated_with"));
         let exposed: Vec<&str> = g
             .nodes
             .iter()

@@ -139,6 +139,15 @@ pub fn public_by_policy(assets: &[Asset]) -> Vec<PublicAccess> {
                     grant(kind, s);
                 }
             }
+            "AWS::EKS::Cluster" if c["ResourcesVpcConfig"]["EndpointPublicAccess"] == true => {
+                let cidrs = &c["ResourcesVpcConfig"]["PublicAccessCidrs"];
+                let anywhere = cidrs
+                    .as_array()
+                    .is_none_or(|list| list.is_empty() || list.iter().any(|v| v == "0.0.0.0/0"));
+                if anywhere {
+                    grant("public API endpoint", cidrs);
+                }
+            }
             "AWS::KMS::Key" => {
                 for s in public_statements(&c["KeyPolicy"]) {
                     grant("key policy", s);
@@ -198,6 +207,16 @@ mod tests {
                 "AccessPolicies": {"Statement": [anyone("es:*")]}}),
             ),
             asset(
+                "AWS::EKS::Cluster",
+                "eks",
+                json!({"ResourcesVpcConfig": {"EndpointPublicAccess": true, "PublicAccessCidrs": ["0.0.0.0/0"]}}),
+            ),
+            asset(
+                "AWS::EKS::Cluster",
+                "eks-office",
+                json!({"ResourcesVpcConfig": {"EndpointPublicAccess": true, "PublicAccessCidrs": ["203.0.113.0/24"]}}),
+            ),
+            asset(
                 "AWS::KMS::Key",
                 "key",
                 json!({"KeyPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
@@ -215,6 +234,7 @@ mod tests {
                 ("dbsnap", "restore permission"),
                 ("queue", "queue policy"),
                 ("fn", "function URL without authentication"),
+                ("eks", "public API endpoint"),
             ]
         );
         assert_eq!(found[0].statement["Action"], "s3:GetObject");

@@ -400,6 +400,34 @@ impl Topology {
                 }
                 "AWS::EC2::NetworkInterface" => interfaces.push(asset),
                 "AWS::RDS::DBInstance" => databases.push(asset),
+                // In a VPC but with no public address of their own: in the
+                // graph, never reached directly (an EKS cluster's public
+                // endpoint is AWS's, listed among public grants).
+                "AWS::Lambda::Function"
+                | "AWS::OpenSearchService::Domain"
+                | "AWS::EKS::Cluster" => {
+                    let (network, subnets, groups) = match asset.resource_type.as_str() {
+                        "AWS::Lambda::Function" => ("VpcConfig", "SubnetIds", "SecurityGroupIds"),
+                        "AWS::OpenSearchService::Domain" => {
+                            ("VPCOptions", "SubnetIds", "SecurityGroupIds")
+                        }
+                        _ => ("ResourcesVpcConfig", "SubnetIds", "SecurityGroupIds"),
+                    };
+                    let network = &c[network];
+                    for subnet in strings(network, subnets) {
+                        t.endpoints.push(Endpoint {
+                            owner: asset.id.clone(),
+                            owner_type: asset.resource_type.as_str().to_owned(),
+                            owner_name: asset.name.clone(),
+                            interface: None,
+                            subnet,
+                            groups: strings(network, groups),
+                            public_ipv4: None,
+                            ipv6: Vec::new(),
+                            listens: None,
+                        });
+                    }
+                }
                 "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
                     t.balancers.insert(
                         asset.id.clone(),

@@ -506,32 +506,7 @@ mod tests {
     /// A private instance behind an internet-facing load balancer in the
     /// public subnet, and a database whose group admits only the app's.
     fn estate() -> Vec<Asset> {
-        let mut assets = network();
-        assets.push(group("sg-alb", json!([tcp_from(443, "0.0.0.0/0")])));
-        assets.push(group(
-            "sg-app",
-            json!([{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-            "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": [{"GroupId": "sg-alb"}]}]),
-        ));
-        assets.push(instance(
-            "i-app",
-            json!([nic("eni-app", "subnet-priv", None, &["sg-app"])]),
-        ));
-        assets.push(asset("AWS::ElasticLoadBalancingV2::LoadBalancer", "alb", json!({
-            "LoadBalancerName": "alb", "Scheme": "internet-facing", "Subnets": ["subnet-pub"], "SecurityGroups": ["sg-alb"]})));
-        assets.push(asset(
-            "AWS::ElasticLoadBalancingV2::Listener",
-            "listener",
-            json!({
-            "LoadBalancerArn": "arn:alb", "Protocol": "HTTPS", "Port": 443,
-            "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]}),
-        ));
-        assets.push(asset(
-            "AWS::ElasticLoadBalancingV2::TargetGroup",
-            "tg",
-            json!({
-            "TargetGroupName": "tg", "Port": 8080, "Targets": [{"Id": "i-app", "Port": 8080}]}),
-        ));
+        let mut assets = behind_balancer();
         assets.push(asset(
             "AWS::Lambda::Function",
             "fn",

@@ -444,15 +444,7 @@ mod tests {
     fn an_open_group_in_a_public_subnet_is_exposed_with_its_path() {
         let mut assets = network();
         assets.push(group("sg-ssh", json!([tcp_from(22, "0.0.0.0/0")])));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-ssh"]
-            )]),
-        ));
+        assets.push(public_instance("sg-ssh"));
         let found = exposed(&assets);
         let web = of(&found, "i-web");
         assert_eq!(web.len(), 1, "{found:#?}");
@@ -497,15 +489,7 @@ mod tests {
             "sg-web",
             json!([tcp_from(22, "0.0.0.0/0"), tcp_from(443, "0.0.0.0/0")]),
         ));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-web"]
-            )]),
-        ));
+        assets.push(public_instance("sg-web"));
         let found = exposed(&assets);
         let web = of(&found, "i-web");
         assert!(
@@ -527,15 +511,7 @@ mod tests {
             .expect("entries")
             .retain(|e| e["Egress"] == false);
         assets.push(group("sg-web", json!([tcp_from(443, "0.0.0.0/0")])));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-web"]
-            )]),
-        ));
+        assets.push(public_instance("sg-web"));
         assert!(exposed(&assets).is_empty());
     }
 
@@ -556,47 +532,13 @@ mod tests {
         let igw = assets.iter_mut().find(|a| a.name == "igw-1").expect("igw");
         igw.config["Attachments"] = json!([]);
         assets.push(group("sg-ssh", json!([tcp_from(22, "0.0.0.0/0")])));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-ssh"]
-            )]),
-        ));
+        assets.push(public_instance("sg-ssh"));
         assert!(exposed(&assets).is_empty());
     }
 
     #[test]
     fn a_private_instance_behind_an_internet_facing_load_balancer_is_exposed_on_its_port() {
-        let mut assets = network();
-        assets.push(group("sg-alb", json!([tcp_from(443, "0.0.0.0/0")])));
-        assets.push(group(
-            "sg-app",
-            json!([{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-            "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": [{"GroupId": "sg-alb"}]}]),
-        ));
-        assets.push(instance(
-            "i-app",
-            json!([nic("eni-app", "subnet-priv", None, &["sg-app"])]),
-        ));
-        assets.push(asset(
-            "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            "alb",
-            json!({
-            "LoadBalancerName": "alb", "Scheme": "internet-facing", "Type": "application",
-            "Subnets": ["subnet-pub"], "SecurityGroups": ["sg-alb"]}),
-        ));
-        assets.push(asset(
-            "AWS::ElasticLoadBalancingV2::Listener",
-            "listener",
-            json!({
-            "LoadBalancerArn": "arn:alb", "Protocol": "HTTPS", "Port": 443,
-            "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]}),
-        ));
-        assets.push(asset("AWS::ElasticLoadBalancingV2::TargetGroup", "tg", json!({
-            "TargetGroupName": "tg", "Port": 80, "Targets": [{"Id": "i-app", "Port": 8080, "State": "healthy"}]})));
+        let assets = behind_balancer();
         let found = exposed(&assets);
         let alb = of(&found, "alb");
         assert_eq!(alb.len(), 1, "{found:#?}");
@@ -641,15 +583,7 @@ mod tests {
             json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
             "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": [{"GroupId": "sg-web"}]}]),
         ));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-web"]
-            )]),
-        ));
+        assets.push(public_instance("sg-web"));
         assets.push(instance(
             "i-db",
             json!([nic("eni-2", "subnet-pub", Some("198.51.100.8"), &["sg-db"])]),
@@ -689,15 +623,7 @@ mod tests {
             "sg-office",
             json!([tcp_from(22, "203.0.113.0/24"), tcp_from(3389, "10.0.0.0/8")]),
         ));
-        assets.push(instance(
-            "i-web",
-            json!([nic(
-                "eni-1",
-                "subnet-pub",
-                Some("198.51.100.7"),
-                &["sg-office"]
-            )]),
-        ));
+        assets.push(public_instance("sg-office"));
         let found = exposed(&assets);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].source, "203.0.113.0/24");

@@ -113,3 +113,44 @@ pub fn instance(id: &str, interfaces: Value) -> Asset {
 pub fn nic(id: &str, subnet: &str, public: Option<&str>, groups: &[&str]) -> Value {
     json!({"NetworkInterfaceId": id, "SubnetId": subnet, "PublicIp": public, "Ipv6Addresses": [], "Groups": groups})
 }
+
+/// The network, with a private instance `i-app` (its group admits 8080
+/// from the load balancer's only) behind an internet-facing load balancer
+/// `alb` in the public subnet, whose listener on 443 forwards to `tg`.
+pub fn behind_balancer() -> Vec<Asset> {
+    let mut assets = network();
+    assets.push(group("sg-alb", json!([tcp_from(443, "0.0.0.0/0")])));
+    assets.push(group(
+        "sg-app",
+        json!([{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": [{"GroupId": "sg-alb"}]}]),
+    ));
+    assets.push(instance(
+        "i-app",
+        json!([nic("eni-app", "subnet-priv", None, &["sg-app"])]),
+    ));
+    assets.push(asset("AWS::ElasticLoadBalancingV2::LoadBalancer", "alb", json!({
+        "LoadBalancerName": "alb", "Scheme": "internet-facing", "Subnets": ["subnet-pub"], "SecurityGroups": ["sg-alb"]})));
+    assets.push(asset(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "listener",
+        json!({
+        "LoadBalancerArn": "arn:alb", "Protocol": "HTTPS", "Port": 443,
+        "DefaultActions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}]}),
+    ));
+    assets.push(asset(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "tg",
+        json!({
+        "TargetGroupName": "tg", "Port": 8080, "Targets": [{"Id": "i-app", "Port": 8080}]}),
+    ));
+    assets
+}
+
+/// `i-web`, in the public subnet with a public address, in `group`.
+pub fn public_instance(group: &str) -> Asset {
+    instance(
+        "i-web",
+        json!([nic("eni-1", "subnet-pub", Some("198.51.100.7"), &[group])]),
+    )
+}

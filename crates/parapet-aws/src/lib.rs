@@ -4,11 +4,13 @@
 //! bound on the calls in flight; each resource becomes an asset with a
 //! curated configuration document (see `docs/resources/aws/`). A call that
 //! is denied or fails becomes a collection error for its account, region
-//! and type, or an unknown field of its asset, never a silent gap.
+//! and type, or an unknown field of its asset, never a silent gap. The
+//! CloudTrail event map names the resources each change event touched.
 
 pub mod catalog;
 pub mod collect;
 pub mod error;
+pub mod events;
 pub mod options;
 pub mod session;
 mod types;

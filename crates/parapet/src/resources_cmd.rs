@@ -41,7 +41,19 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
         }
         ResourcesCommand::Show { resource_type } => match parapet_aws::catalog::find(resource_type)
         {
-            Some(doc) => out_raw!("{}", doc.page),
+            Some(doc) => {
+                out_raw!("{}", doc.page);
+                let events = parapet_aws::events::EventMap::builtin().events_of(doc.resource_type);
+                out!(
+                    "\nCloudTrail events that create, change or delete it (events/cloudtrail.yaml of parapet-aws):\n"
+                );
+                for (source, name, action) in events {
+                    out!(
+                        "- {source} {name} ({})",
+                        format!("{action:?}").to_lowercase()
+                    );
+                }
+            }
             None => bail!(
                 "unknown resource type {resource_type}: `parapet resources list` names the ones collected"
             ),

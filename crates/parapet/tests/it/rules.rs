@@ -176,6 +176,10 @@ fn resources_lists_every_collected_type_and_shows_its_page() {
     let page = stdout(&output);
     assert!(page.starts_with("# AWS::S3::Bucket"), "{page}");
     assert!(page.contains("GetBucketPolicy"), "{page}");
+    assert!(
+        page.contains("- s3.amazonaws.com PutBucketPolicy (change)"),
+        "the events that change it: {page}"
+    );
 
     let output = parapet(&["resources", "show", "AWS::S3::Nothing"]);
     assert_eq!(output.status.code(), Some(2));

@@ -1,0 +1,527 @@
+//! CloudTrail management events to the resources they created, changed or
+//! deleted, by the declarative map in `events/cloudtrail.yaml`: the input of
+//! continuous mode's targeted refresh. Accepts an EventBridge "AWS API Call
+//! via CloudTrail" envelope, a raw CloudTrail record, or a CloudTrail log
+//! file's `{"Records": [...]}`.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
+
+/// What an event did to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// It made it.
+    Create,
+    /// It changed it.
+    Change,
+    /// It removed it.
+    Delete,
+}
+
+/// One resource an event touched.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Target {
+    /// Its resource type.
+    pub resource_type: String,
+    /// The account it is in.
+    pub account: String,
+    /// The region it is in (`global` for IAM).
+    pub region: String,
+    /// What the collector describes it by: an id, a name or an ARN.
+    pub key: String,
+    /// What the event did.
+    pub action: Action,
+}
+
+/// What one CloudTrail record means for the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Resolved {
+    /// Resources to describe again.
+    Targets {
+        /// The record's `eventID`.
+        event_id: String,
+        /// `eventSource` and `eventName`.
+        event: String,
+        /// The resources.
+        targets: Vec<Target>,
+    },
+    /// A read-only call: nothing changed.
+    ReadOnly {
+        /// `eventSource` and `eventName`.
+        event: String,
+    },
+    /// The call failed (`errorCode`): nothing changed.
+    Failed {
+        /// `eventSource` and `eventName`.
+        event: String,
+        /// The error code.
+        error: String,
+    },
+    /// Not in the map: counted and ignored.
+    Unmapped {
+        /// `eventSource` and `eventName`.
+        event: String,
+    },
+}
+
+/// A message that is not a CloudTrail event, with why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a CloudTrail event: {0}")]
+pub struct EventError(pub String);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypeSpec {
+    source: String,
+    #[serde(default)]
+    global: bool,
+    events: Vec<EventSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventSpec {
+    name: String,
+    action: Action,
+    key: Vec<String>,
+    #[serde(default)]
+    when: BTreeMap<String, String>,
+}
+
+/// The map from events to the resources they touch.
+#[derive(Debug)]
+pub struct EventMap {
+    types: BTreeMap<String, TypeSpec>,
+    /// `(eventSource, eventName)` to the types and entries that list it.
+    by_event: HashMap<(String, String), Vec<(String, usize)>>,
+}
+
+const BUILTIN: &str = include_str!("../events/cloudtrail.yaml");
+
+static MAP: LazyLock<EventMap> = LazyLock::new(|| {
+    EventMap::parse(BUILTIN).expect("events/cloudtrail.yaml is checked by a test")
+});
+
+impl EventMap {
+    /// The built-in map.
+    pub fn builtin() -> &'static EventMap {
+        &MAP
+    }
+
+    /// Reads a map in the format of `events/cloudtrail.yaml`.
+    pub fn parse(yaml: &str) -> Result<EventMap, String> {
+        let types: BTreeMap<String, TypeSpec> =
+            serde_norway::from_str(yaml).map_err(|e| e.to_string())?;
+        let mut by_event: HashMap<(String, String), Vec<(String, usize)>> = HashMap::new();
+        for (resource_type, spec) in &types {
+            for (i, event) in spec.events.iter().enumerate() {
+                if event.key.is_empty() {
+                    return Err(format!("{resource_type} {}: no key path", event.name));
+                }
+                by_event
+                    .entry((spec.source.clone(), event.name.clone()))
+                    .or_default()
+                    .push((resource_type.clone(), i));
+            }
+        }
+        Ok(EventMap { types, by_event })
+    }
+
+    /// Each type with the actions its mapped events perform.
+    pub fn coverage(&self) -> BTreeMap<&str, BTreeSet<Action>> {
+        self.types
+            .iter()
+            .map(|(t, spec)| {
+                let actions = spec.events.iter().map(|e| e.action).collect();
+                (t.as_str(), actions)
+            })
+            .collect()
+    }
+
+    /// The events mapped for `resource_type`: `eventSource`, `eventName`
+    /// and what each does.
+    pub fn events_of(&self, resource_type: &str) -> Vec<(&str, &str, Action)> {
+        self.types
+            .get(resource_type)
+            .map(|spec| {
+                spec.events
+                    .iter()
+                    .map(|e| (spec.source.as_str(), e.name.as_str(), e.action))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What a message (an EventBridge envelope, a record, or a log file's
+    /// records) means, record by record.
+    pub fn resolve(&self, message: &Value) -> Result<Vec<Resolved>, EventError> {
+        let records: Vec<&Value> = if let Some(records) = message.get("Records") {
+            records
+                .as_array()
+                .ok_or_else(|| EventError("`Records` is not a list".into()))?
+                .iter()
+                .collect()
+        } else if let Some(detail) = message.get("detail") {
+            let kind = message
+                .get("detail-type")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if kind != "AWS API Call via CloudTrail" {
+                return Err(EventError(format!("an EventBridge event of type `{kind}`")));
+            }
+            vec![detail]
+        } else {
+            vec![message]
+        };
+        records
+            .into_iter()
+            .map(|r| self.resolve_record(r))
+            .collect()
+    }
+
+    fn resolve_record(&self, record: &Value) -> Result<Resolved, EventError> {
+        let field = |name: &str| {
+            record
+                .get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| EventError(format!("no `{name}`")))
+        };
+        let source = field("eventSource")?;
+        let name = field("eventName")?;
+        let event = format!("{source} {name}");
+        let read_only = record
+            .get("readOnly")
+            .and_then(Value::as_bool)
+            .unwrap_or_else(|| {
+                ["Get", "Describe", "List", "Head"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            });
+        if read_only {
+            return Ok(Resolved::ReadOnly { event });
+        }
+        if let Some(error) = record.get("errorCode").and_then(Value::as_str) {
+            return Ok(Resolved::Failed {
+                event,
+                error: error.to_owned(),
+            });
+        }
+        let Some(entries) = self
+            .by_event
+            .get(&(source.to_owned(), unversioned(name).to_owned()))
+        else {
+            return Ok(Resolved::Unmapped { event });
+        };
+        let account = record
+            .get("recipientAccountId")
+            .or_else(|| record.pointer("/userIdentity/accountId"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| EventError(format!("{event}: no `recipientAccountId`")))?;
+        let region = field("awsRegion")?;
+        let mut targets = Vec::new();
+        for (resource_type, index) in entries {
+            let spec = &self.types[resource_type];
+            let entry = &spec.events[*index];
+            let applies = entry
+                .when
+                .iter()
+                .all(|(path, value)| values_at(record, path).iter().any(|v| v == value));
+            if !applies {
+                continue;
+            }
+            let keys = entry
+                .key
+                .iter()
+                .map(|path| values_at(record, path))
+                .find(|found| !found.is_empty())
+                .unwrap_or_default();
+            for key in keys {
+                let target = Target {
+                    resource_type: resource_type.clone(),
+                    account: account.to_owned(),
+                    region: if spec.global {
+                        "global".to_owned()
+                    } else {
+                        region.to_owned()
+                    },
+                    key,
+                    action: entry.action,
+                };
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+        }
+        Ok(Resolved::Targets {
+            event_id: record
+                .get("eventID")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            event,
+            targets,
+        })
+    }
+}
+
+/// An event name without the API version some services append
+/// (`CreateFunction20150331`, `AddPermission20150331v2`).
+fn unversioned(name: &str) -> &str {
+    let trimmed = match name.rfind('v') {
+        Some(v) if v + 1 < name.len() && name[v + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            &name[..v]
+        }
+        _ => name,
+    };
+    let digits = trimmed.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if digits == 8 && trimmed[trimmed.len() - 8..].starts_with("20") {
+        &trimmed[..trimmed.len() - 8]
+    } else {
+        name
+    }
+}
+
+/// The strings at a dotted path; `name[*]` walks every element of a list.
+fn values_at(record: &Value, path: &str) -> Vec<String> {
+    let mut current: Vec<&Value> = vec![record];
+    for step in path.split('.') {
+        let (name, every) = match step.strip_suffix("[*]") {
+            Some(name) => (name, true),
+            None => (step, false),
+        };
+        current = current
+            .into_iter()
+            .filter_map(|v| v.get(name))
+            .flat_map(|v| match (every, v) {
+                (true, Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                (true, _) => Vec::new(),
+                (false, v) => vec![v],
+            })
+            .collect();
+    }
+    current
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(source: &str, name: &str, request: Value, response: Value) -> Value {
+        json!({
+            "eventVersion": "1.09", "eventID": "e-1", "eventTime": "2026-11-29T10:00:00Z",
+            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
+            "recipientAccountId": "123456789012", "userIdentity": {"type": "IAMUser", "accountId": "123456789012"},
+            "requestParameters": request, "responseElements": response, "readOnly": false,
+        })
+    }
+
+    fn targets(resolved: &[Resolved]) -> Vec<(&str, &str, &str, Action)> {
+        resolved
+            .iter()
+            .flat_map(|r| match r {
+                Resolved::Targets { targets, .. } => targets
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.resource_type.as_str(),
+                            t.region.as_str(),
+                            t.key.as_str(),
+                            t.action,
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_collected_type_has_events_that_change_it() {
+        let coverage = EventMap::builtin().coverage();
+        for (resource_type, _) in crate::types::resource_types() {
+            let actions = coverage
+                .get(resource_type)
+                .unwrap_or_else(|| panic!("{resource_type} has no event mapped"));
+            assert!(
+                actions.contains(&Action::Change) || actions.contains(&Action::Create),
+                "{resource_type} has no creating or changing event"
+            );
+        }
+        let collected: BTreeSet<&str> = crate::types::resource_types().map(|(t, _)| t).collect();
+        for resource_type in coverage.keys() {
+            assert!(
+                collected.contains(resource_type),
+                "{resource_type} is mapped but not collected"
+            );
+        }
+    }
+
+    #[test]
+    fn an_eventbridge_envelope_names_the_bucket_it_changed() {
+        let envelope = json!({
+            "version": "0", "id": "x", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3",
+            "account": "123456789012", "region": "eu-west-1",
+            "detail": record("s3.amazonaws.com", "PutBucketPolicy", json!({"bucketName": "data", "policy": "{}"}), Value::Null),
+        });
+        let resolved = EventMap::builtin().resolve(&envelope).expect("resolved");
+        assert_eq!(
+            targets(&resolved),
+            vec![("AWS::S3::Bucket", "eu-west-1", "data", Action::Change)]
+        );
+    }
+
+    #[test]
+    fn lists_in_responses_give_one_target_each_and_iam_is_global() {
+        let run = record(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            json!({"instanceType": "t3.micro"}),
+            json!({"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}}),
+        );
+        let attach = record(
+            "iam.amazonaws.com",
+            "AttachUserPolicy",
+            json!({"userName": "bob", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+            Value::Null,
+        );
+        let file = json!({"Records": [run, attach]});
+        let resolved = EventMap::builtin().resolve(&file).expect("resolved");
+        assert_eq!(
+            targets(&resolved),
+            vec![
+                ("AWS::EC2::Instance", "eu-west-1", "i-1", Action::Create),
+                ("AWS::EC2::Instance", "eu-west-1", "i-2", Action::Create),
+                (
+                    "AWS::IAM::Policy",
+                    "global",
+                    "arn:aws:iam::aws:policy/AdministratorAccess",
+                    Action::Change
+                ),
+                ("AWS::IAM::User", "global", "bob", Action::Change),
+            ]
+        );
+    }
+
+    #[test]
+    fn versioned_names_read_only_failed_and_unknown_events() {
+        let map = EventMap::builtin();
+        let lambda = record(
+            "lambda.amazonaws.com",
+            "AddPermission20150331v2",
+            json!({"functionName": "resize"}),
+            Value::Null,
+        );
+        assert_eq!(
+            targets(&map.resolve(&lambda).expect("resolved")),
+            vec![(
+                "AWS::Lambda::Function",
+                "eu-west-1",
+                "resize",
+                Action::Change
+            )]
+        );
+        let mut describe = record(
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            Value::Null,
+            Value::Null,
+        );
+        describe["readOnly"] = json!(true);
+        assert!(matches!(
+            map.resolve(&describe).expect("resolved")[0],
+            Resolved::ReadOnly { .. }
+        ));
+        let mut denied = record(
+            "s3.amazonaws.com",
+            "PutBucketPolicy",
+            json!({"bucketName": "data"}),
+            Value::Null,
+        );
+        denied["errorCode"] = json!("AccessDenied");
+        assert!(
+            matches!(&map.resolve(&denied).expect("resolved")[0], Resolved::Failed { error, .. } if error == "AccessDenied")
+        );
+        let other = record(
+            "glue.amazonaws.com",
+            "CreateDatabase",
+            Value::Null,
+            Value::Null,
+        );
+        assert!(matches!(
+            map.resolve(&other).expect("resolved")[0],
+            Resolved::Unmapped { .. }
+        ));
+    }
+
+    #[test]
+    fn conditions_pick_the_root_sign_in() {
+        let map = EventMap::builtin();
+        let mut login = record(
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            Value::Null,
+            json!({"ConsoleLogin": "Success"}),
+        );
+        assert!(
+            targets(&map.resolve(&login).expect("resolved")).is_empty(),
+            "an IAM user's sign-in"
+        );
+        login["userIdentity"]["type"] = json!("Root");
+        assert_eq!(
+            targets(&map.resolve(&login).expect("resolved")),
+            vec![(
+                "AWS::IAM::RootAccount",
+                "global",
+                "123456789012",
+                Action::Change
+            )]
+        );
+    }
+
+    #[test]
+    fn messages_that_are_not_cloudtrail_events_are_refused_with_the_reason() {
+        let map = EventMap::builtin();
+        let other = json!({"detail-type": "EC2 Instance State-change Notification", "detail": {}});
+        assert_eq!(
+            map.resolve(&other).expect_err("refused").to_string(),
+            "not a CloudTrail event: an EventBridge event of type `EC2 Instance State-change Notification`"
+        );
+        assert_eq!(
+            map.resolve(&json!({"hello": 1}))
+                .expect_err("refused")
+                .to_string(),
+            "not a CloudTrail event: no `eventSource`"
+        );
+        assert!(map.resolve(&json!({"Records": 3})).is_err());
+        assert!(
+            EventMap::parse(
+                "AWS::S3::Bucket: {source: s3, events: [{name: X, action: destroy, key: [a]}]}"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn version_suffixes_come_off_only_when_they_are_versions() {
+        assert_eq!(unversioned("CreateFunction20150331"), "CreateFunction");
+        assert_eq!(
+            unversioned("UpdateFunctionConfiguration20150331v2"),
+            "UpdateFunctionConfiguration"
+        );
+        assert_eq!(unversioned("CreateBucket"), "CreateBucket");
+        assert_eq!(unversioned("ModifyVolume"), "ModifyVolume");
+        assert_eq!(unversioned("Create2"), "Create2");
+    }
+}

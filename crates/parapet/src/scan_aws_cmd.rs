@@ -123,6 +123,7 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
         }
         Ok(runs)
     };
+    let surroundings = surroundings(global, args, &options, &collection)?;
     evaluate_and_report(
         global,
         &args.report,
@@ -132,9 +133,41 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
             input_errors: &[],
             collection: Some(&summary),
             tags: &config.tags,
+            surroundings: &surroundings,
         },
         record,
     )
+}
+
+/// For a collection limited to some regions or types, the stored assets of
+/// its accounts outside that limit: the rest of the topology. Nothing for a
+/// full collection, or without a database.
+fn surroundings(
+    global: &GlobalArgs,
+    args: &ScanAwsArgs,
+    options: &AwsOptions,
+    collection: &Collection,
+) -> Result<Vec<Asset>> {
+    if args.report.no_store || (options.regions.is_none() && options.resource_types.is_none()) {
+        return Ok(Vec::new());
+    }
+    let store = crate::db::open(global)?;
+    let mut out = Vec::new();
+    for account in &collection.accounts {
+        let scope = Scope {
+            provider: Provider::Aws,
+            accounts: vec![account.account.clone()],
+            regions: Some(account.regions.clone()),
+            resource_types: Some(collection.resource_types.clone()),
+        };
+        out.extend(
+            store
+                .current_assets(Some(&account.account))?
+                .into_iter()
+                .filter(|a| !scope.contains(a)),
+        );
+    }
+    Ok(out)
 }
 
 /// What was collected, for the JSON report.

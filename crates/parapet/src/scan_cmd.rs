@@ -130,6 +130,7 @@ pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Resul
             input_errors: &input_errors,
             collection: None,
             tags: &config.tags,
+            surroundings: &[],
         },
         |assets, evaluations, severity| record(global, args, assets, evaluations, severity),
     )
@@ -156,6 +157,25 @@ pub struct ScanInput<'a> {
     pub collection: Option<&'a serde_json::Value>,
     /// The tag policy rules check.
     pub tags: &'a TagPolicy,
+    /// The assets around a partial collection (the rest of the estate in
+    /// the database), for the topology that exposure is computed on; the
+    /// collected assets replace their stored versions.
+    pub surroundings: &'a [Asset],
+}
+
+/// The estate a topology is computed on: `assets`, and the `surroundings`
+/// they do not replace.
+fn with_surroundings(assets: &[Asset], surroundings: &[Asset]) -> Vec<Asset> {
+    let fresh: std::collections::HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
+    assets
+        .iter()
+        .chain(
+            surroundings
+                .iter()
+                .filter(|a| !fresh.contains(a.id.as_str())),
+        )
+        .cloned()
+        .collect()
 }
 
 /// Evaluates every rule over `assets`, records them unless `--no-store`, and
@@ -173,12 +193,16 @@ pub fn evaluate_and_report(
         input_errors,
         collection,
         tags,
+        surroundings,
     } = input;
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
     let engine = Engine::new(report.rules, Utc::now())
         .with_tag_policy(tags)
-        .with_exposure(crate::exposure_cmd::facts(assets));
+        .with_exposure(crate::exposure_cmd::facts(&with_surroundings(
+            assets,
+            surroundings,
+        )));
     let evaluations = engine.evaluate_all(assets);
     let severity: HashMap<&str, Severity> = engine
         .rules()

@@ -184,6 +184,40 @@ fn exposure_follows_routes_gateways_acls_groups_and_load_balancers() {
     ] {
         assert_eq!(status(ssh, &cases[case]), "pass", "{case}");
     }
+    // A scan of the instances alone still knows their network: the rest of
+    // the topology comes from the database.
+    let instances_only = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &[
+            "--regions",
+            "eu-west-1",
+            "--resource-types",
+            "AWS::EC2::Instance",
+            "--format",
+            "jsonl",
+        ],
+    );
+    assert!(
+        instances_only.status.success(),
+        "{}",
+        stderr(&instances_only)
+    );
+    let partial = stdout(&instances_only);
+    let ssh_results: Vec<Value> = partial
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
+        .filter(|r| r["rule_id"] == ssh)
+        .collect();
+    assert_eq!(ssh_results.len(), 8, "{partial}");
+    assert!(
+        ssh_results.iter().all(|r| r["status"] != "unknown"),
+        "{ssh_results:#?}"
+    );
+    assert_eq!(
+        ssh_results.iter().filter(|r| r["status"] == "fail").count(),
+        2
+    );
     let web_only = "aws-ec2-instance-only-web-ports-reachable-from-internet";
     assert_eq!(
         status(web_only, &cases["behind-alb"]),

@@ -546,6 +546,12 @@ pub struct ScanAwsArgs {
     /// Collect only these resource types (`parapet resources list` names them).
     #[arg(long, value_delimiter = ',', value_name = "TYPE")]
     pub resource_types: Vec<String>,
+    /// Describe again only what a CloudTrail event changed (an EventBridge
+    /// "AWS API Call via CloudTrail" event, a record, or a log file's
+    /// records; `-` for standard input), with what depends on it, and
+    /// evaluate: the step continuous mode takes for each event.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["regions", "resource_types"])]
+    pub event: Option<std::path::PathBuf>,
     /// Send every call to this endpoint, for emulators such as moto (the
     /// standard AWS_ENDPOINT_URL variable works too).
     #[arg(long, value_name = "URL")]

@@ -60,10 +60,101 @@ impl Progress for Bar {
     }
 }
 
+/// The resource types whose assets depend on each type's configuration,
+/// described again with it: what a security group, route, ACL or load
+/// balancer change alters is the exposure of what sits behind them; a
+/// trail, detector or recorder is part of its region's summary.
+fn dependents(resource_type: &str) -> &'static [&'static str] {
+    const ENDPOINTS: &[&str] = &[
+        "AWS::EC2::Instance",
+        "AWS::EC2::NetworkInterface",
+        "AWS::RDS::DBInstance",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ];
+    match resource_type {
+        "AWS::EC2::SecurityGroup"
+        | "AWS::EC2::NetworkAcl"
+        | "AWS::EC2::RouteTable"
+        | "AWS::EC2::Subnet"
+        | "AWS::EC2::InternetGateway"
+        | "AWS::EC2::NatGateway"
+        | "AWS::EC2::VPC"
+        | "AWS::EC2::EIP"
+        | "AWS::ElasticLoadBalancingV2::Listener"
+        | "AWS::ElasticLoadBalancingV2::TargetGroup" => ENDPOINTS,
+        "AWS::CloudTrail::Trail"
+        | "AWS::GuardDuty::Detector"
+        | "AWS::Config::ConfigurationRecorder" => &["AWS::Account::Region"],
+        _ => &[],
+    }
+}
+
+/// The regions and resource types a CloudTrail event asks to describe
+/// again; `None` when it changed nothing Parapet collects.
+fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String>)>> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .context("cannot read the event from standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let message: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
+    let resolved = parapet_aws::events::EventMap::builtin()
+        .resolve(&message)
+        .with_context(|| format!("{}", file.display()))?;
+    let mut regions = std::collections::BTreeSet::new();
+    let mut types = std::collections::BTreeSet::new();
+    for outcome in &resolved {
+        use parapet_aws::events::Resolved;
+        match outcome {
+            Resolved::Targets { event, targets, .. } => {
+                for t in targets {
+                    eprintln!(
+                        "{event}: {} {} in {} ({:?})",
+                        t.resource_type, t.key, t.region, t.action
+                    );
+                    if t.region != "global" {
+                        regions.insert(t.region.clone());
+                    }
+                    types.insert(t.resource_type.clone());
+                    types.extend(dependents(&t.resource_type).iter().map(|d| (*d).to_owned()));
+                }
+            }
+            Resolved::ReadOnly { event } => eprintln!("{event}: read-only, nothing changed"),
+            Resolved::Failed { event, error } => eprintln!("{event}: the call failed ({error})"),
+            Resolved::Unmapped { event } => eprintln!("{event}: not a change Parapet follows"),
+        }
+    }
+    if types.is_empty() {
+        return Ok(None);
+    }
+    if regions.is_empty() {
+        // Only global resources (IAM): their collector runs from one region.
+        regions.insert("us-east-1".to_owned());
+    }
+    Ok(Some((
+        regions.into_iter().collect(),
+        types.into_iter().collect(),
+    )))
+}
+
 /// Runs `parapet scan aws`.
 pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
     let config = crate::config::load(global)?;
-    let options = options(args, config.aws)?;
+    let mut options = options(args, config.aws)?;
+    if let Some(file) = &args.event {
+        match event_scope(file)? {
+            Some((regions, types)) => {
+                options.regions = Some(regions);
+                options.resource_types = Some(types);
+            }
+            None => {
+                eprintln!("Nothing to describe again.");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
     } else {

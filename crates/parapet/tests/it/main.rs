@@ -5,6 +5,8 @@
 mod atomicity;
 /// `parapet scan aws` against moto's server.
 mod aws;
+/// CloudTrail events refreshing what they changed.
+mod events;
 /// moto's server for the AWS tests.
 mod moto;
 /// The built-in rule pack against compliant and non-compliant accounts.

@@ -12,6 +12,7 @@ pub mod collect;
 pub mod error;
 pub mod events;
 pub mod options;
+pub mod queue;
 pub mod session;
 mod types;
 

@@ -82,6 +82,9 @@ pub enum Command {
     /// The network topology of the current estate as JSON, Graphviz DOT or
     /// SVG, exposed assets marked and an exposure's path drawn.
     Graph(GraphArgs),
+    /// Continuous mode: keep the inventory current from CloudTrail events
+    /// read from an SQS queue, describing again only what each changed.
+    Watch(WatchArgs),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -631,6 +634,48 @@ pub struct GraphArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// How `parapet watch` writes its log (to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `parapet watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The SQS queue an EventBridge rule sends CloudTrail events to.
+    #[arg(long, env = "PARAPET_QUEUE_URL", value_name = "URL")]
+    pub queue_url: String,
+    /// The queue's region [default: the one its URL names, else the
+    /// configured region].
+    #[arg(long, value_name = "REGION")]
+    pub queue_region: Option<String>,
+    /// Where messages that are not CloudTrail events are set aside (else
+    /// they are logged and dropped).
+    #[arg(long, env = "PARAPET_DEAD_LETTER_QUEUE_URL", value_name = "URL")]
+    pub dead_letter_queue_url: Option<String>,
+    /// A named profile of the shared AWS configuration files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How long to wait after a batch arrives before describing what it
+    /// changed, for AWS's eventual consistency (`2s`, `500ms`).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub delay: std::time::Duration,
+    /// How long one receive waits for messages, in seconds (SIGTERM is
+    /// honoured between receives).
+    #[arg(long, default_value_t = 1)]
+    pub wait: i32,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
 }
 
 #[cfg(test)]

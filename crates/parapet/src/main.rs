@@ -25,6 +25,7 @@ mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
 mod scan_cmd;
+mod watch_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
+        cli::Command::Watch(args) => watch_cmd::run(&cli.global, args),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

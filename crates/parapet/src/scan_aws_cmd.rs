@@ -103,17 +103,32 @@ fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String
     let resolved = parapet_aws::events::EventMap::builtin()
         .resolve(&message)
         .with_context(|| format!("{}", file.display()))?;
+    let (scope, notes) = targets_scope(&resolved);
+    for note in notes {
+        eprintln!("{note}");
+    }
+    Ok(scope)
+}
+
+/// What a message asks to describe again: the regions and resource types
+/// (with their dependents), `None` when nothing changed; and one line per
+/// event saying what it touched, or why it changed nothing.
+pub type EventScope = (Option<(Vec<String>, Vec<String>)>, Vec<String>);
+
+/// The scope resolved events name.
+fn targets_scope(resolved: &[parapet_aws::events::Resolved]) -> EventScope {
+    let mut notes = Vec::new();
     let mut regions = std::collections::BTreeSet::new();
     let mut types = std::collections::BTreeSet::new();
-    for outcome in &resolved {
+    for outcome in resolved {
         use parapet_aws::events::Resolved;
         match outcome {
             Resolved::Targets { event, targets, .. } => {
                 for t in targets {
-                    eprintln!(
+                    notes.push(format!(
                         "{event}: {} {} in {} ({:?})",
                         t.resource_type, t.key, t.region, t.action
-                    );
+                    ));
                     if t.region != "global" {
                         regions.insert(t.region.clone());
                     }
@@ -121,22 +136,28 @@ fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String
                     types.extend(dependents(&t.resource_type).iter().map(|d| (*d).to_owned()));
                 }
             }
-            Resolved::ReadOnly { event } => eprintln!("{event}: read-only, nothing changed"),
-            Resolved::Failed { event, error } => eprintln!("{event}: the call failed ({error})"),
-            Resolved::Unmapped { event } => eprintln!("{event}: not a change Parapet follows"),
+            Resolved::ReadOnly { event } => {
+                notes.push(format!("{event}: read-only, nothing changed"))
+            }
+            Resolved::Failed { event, error } => {
+                notes.push(format!("{event}: the call failed ({error})"));
+            }
+            Resolved::Unmapped { event } => {
+                notes.push(format!("{event}: not a change Parapet follows"));
+            }
         }
     }
     if types.is_empty() {
-        return Ok(None);
+        return (None, notes);
     }
     if regions.is_empty() {
         // Only global resources (IAM): their collector runs from one region.
         regions.insert("us-east-1".to_owned());
     }
-    Ok(Some((
-        regions.into_iter().collect(),
-        types.into_iter().collect(),
-    )))
+    (
+        Some((regions.into_iter().collect(), types.into_iter().collect())),
+        notes,
+    )
 }
 
 /// Runs `parapet scan aws`.
@@ -178,9 +199,33 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
         .iter()
         .flat_map(|a| a.assets.iter().cloned())
         .collect();
-    let record = |assets: &[Asset],
-                  evaluations: &[Evaluation],
-                  severity: &dyn Fn(&str) -> parapet_core::Severity| {
+    let record = recorder(global, &collection, started);
+    let surroundings = surroundings(global, args.report.no_store, &options, &collection)?;
+    evaluate_and_report(
+        global,
+        &args.report,
+        style,
+        ScanInput {
+            assets: &assets,
+            input_errors: &[],
+            collection: Some(&summary),
+            tags: &config.tags,
+            surroundings: &surroundings,
+        },
+        record,
+    )
+}
+
+/// Records a collection, one scan per account, with the evaluations of its
+/// assets.
+fn recorder<'a>(
+    global: &'a GlobalArgs,
+    collection: &'a Collection,
+    started: chrono::DateTime<Utc>,
+) -> impl crate::scan_cmd::Recorder + 'a {
+    move |assets: &[Asset],
+          evaluations: &[Evaluation],
+          severity: &dyn Fn(&str) -> parapet_core::Severity| {
         let mut store = crate::db::open(global)?;
         let mut runs = Vec::new();
         let mut offset = 0;
@@ -213,21 +258,49 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
             runs.push(output.scan);
         }
         Ok(runs)
-    };
-    let surroundings = surroundings(global, args, &options, &collection)?;
-    evaluate_and_report(
+    }
+}
+
+/// Collects what `options` name (a part of the estate), evaluates it on the
+/// whole topology and records it, reporting nothing: continuous mode's
+/// refresh.
+pub fn refresh(
+    global: &GlobalArgs,
+    options: &AwsOptions,
+    tags: &parapet_rules::TagPolicy,
+) -> Result<Vec<parapet_core::ScanRun>> {
+    struct Quiet;
+    impl Progress for Quiet {
+        fn planned(&self, _: u64) {}
+        fn done(&self, _: &str, _: usize) {}
+    }
+    let started = Utc::now();
+    let collection =
+        parapet_aws::collect(options, &Quiet).context("the AWS collection could not start")?;
+    let assets: Vec<Asset> = collection
+        .accounts
+        .iter()
+        .flat_map(|a| a.assets.iter().cloned())
+        .collect();
+    let surroundings = surroundings(global, false, options, &collection)?;
+    let evaluated = crate::scan_cmd::evaluate_and_record(
         global,
-        &args.report,
-        style,
-        ScanInput {
-            assets: &assets,
-            input_errors: &[],
-            collection: Some(&summary),
-            tags: &config.tags,
-            surroundings: &surroundings,
-        },
-        record,
-    )
+        false,
+        &assets,
+        tags,
+        &surroundings,
+        recorder(global, &collection, started),
+    )?;
+    Ok(evaluated.recorded)
+}
+
+/// The regions and resource types one message asks to describe again, as
+/// `scan aws --event` reads them.
+pub fn scope_of(message: &serde_json::Value) -> Result<EventScope, String> {
+    let resolved = parapet_aws::events::EventMap::builtin()
+        .resolve(message)
+        .map_err(|e| e.to_string())?;
+    Ok(targets_scope(&resolved))
 }
 
 /// For a collection limited to some regions or types, the stored assets of
@@ -235,11 +308,11 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
 /// full collection, or without a database.
 fn surroundings(
     global: &GlobalArgs,
-    args: &ScanAwsArgs,
+    no_store: bool,
     options: &AwsOptions,
     collection: &Collection,
 ) -> Result<Vec<Asset>> {
-    if args.report.no_store || (options.regions.is_none() && options.resource_types.is_none()) {
+    if no_store || (options.regions.is_none() && options.resource_types.is_none()) {
         return Ok(Vec::new());
     }
     let store = crate::db::open(global)?;

@@ -178,23 +178,28 @@ fn with_surroundings(assets: &[Asset], surroundings: &[Asset]) -> Vec<Asset> {
         .collect()
 }
 
-/// Evaluates every rule over `assets`, records them unless `--no-store`, and
-/// reports. `collection` is what a collector printed about its work, for the
-/// JSON report.
-pub fn evaluate_and_report(
+/// What an evaluation produced.
+pub struct Evaluated {
+    /// The rules and their context.
+    pub engine: Engine,
+    /// Every result.
+    pub evaluations: Vec<Evaluation>,
+    /// The scans recorded (none with `--no-store`).
+    pub recorded: Vec<ScanRun>,
+    /// Whether a rule file did not load.
+    pub rules_failed: bool,
+}
+
+/// Evaluates every rule over the input's assets (exposure computed with
+/// their surroundings) and records them unless `no_store`.
+pub fn evaluate_and_record(
     global: &GlobalArgs,
-    args: &ReportArgs,
-    style: Style,
-    input: ScanInput<'_>,
+    no_store: bool,
+    assets: &[Asset],
+    tags: &TagPolicy,
+    surroundings: &[Asset],
     record: impl Recorder,
-) -> Result<ExitCode> {
-    let ScanInput {
-        assets,
-        input_errors,
-        collection,
-        tags,
-        surroundings,
-    } = input;
+) -> Result<Evaluated> {
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
     let engine = Engine::new(report.rules, Utc::now())
@@ -215,11 +220,42 @@ pub fn evaluate_and_report(
             .copied()
             .unwrap_or(Severity::Informational)
     };
-    let recorded = if args.no_store {
+    let recorded = if no_store {
         Vec::new()
     } else {
         record(assets, &evaluations, &rule_severity)?
     };
+    Ok(Evaluated {
+        engine,
+        evaluations,
+        recorded,
+        rules_failed,
+    })
+}
+
+/// Evaluates every rule over `assets`, records them unless `--no-store`, and
+/// reports. `collection` is what a collector printed about its work, for the
+/// JSON report.
+pub fn evaluate_and_report(
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    style: Style,
+    input: ScanInput<'_>,
+    record: impl Recorder,
+) -> Result<ExitCode> {
+    let ScanInput {
+        assets,
+        input_errors,
+        collection,
+        tags,
+        surroundings,
+    } = input;
+    let Evaluated {
+        engine,
+        evaluations,
+        recorded,
+        rules_failed,
+    } = evaluate_and_record(global, args.no_store, assets, tags, surroundings, record)?;
     let infos: HashMap<String, AssetInfo> = assets
         .iter()
         .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a)))

@@ -159,3 +159,92 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
         stderr(&output)
     );
 }
+
+/// Waits until `done` holds, up to `seconds`.
+fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    done()
+}
+
+#[test]
+fn watch_follows_the_queue_and_stops_on_sigterm() {
+    let moto = Moto::start();
+    let script = fixture("aws-event.py");
+    let ids: BTreeMap<String, String> =
+        serde_json::from_slice(&moto.python(&script, &["setup"]).stdout).expect("ids");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    let queue = &ids["queue"];
+    let watch = moto
+        .parapet(&db, ("testing", "testing"), dir.path())
+        .args([
+            "watch",
+            "--queue-url",
+            queue,
+            "--queue-region",
+            "eu-west-1",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--log-format",
+            "json",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("parapet watch starts");
+    let bucket = format!("arn:aws:s3:::{}", ids["bucket"]);
+    let rule = "aws-s3-bucket-policy-not-public";
+    let send = |action: &str, target: &str| {
+        moto.python(&script, &[action, target, "--send-to", queue]);
+    };
+
+    send("bucket-public", &ids["bucket"]);
+    assert!(
+        eventually(60, || status(&db, rule, &bucket)
+            == Some(FindingStatus::Open)),
+        "the public bucket's finding was not opened"
+    );
+    // A message that is not an event is set aside; the daemon goes on.
+    send("garbage", "-");
+    send("bucket-private", &ids["bucket"]);
+    assert!(
+        eventually(60, || status(&db, rule, &bucket)
+            == Some(FindingStatus::Resolved)),
+        "the finding was not resolved"
+    );
+    // Every message was deleted once handled.
+    let remaining = moto.python(&fixture("aws-queue-depth.py"), &[queue]);
+    assert_eq!(String::from_utf8_lossy(&remaining.stdout).trim(), "0");
+
+    let pid = watch.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = watch.wait_with_output().expect("wait");
+    let log = stderr(&output);
+    assert!(output.status.success(), "{log}");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["message"] == "message set aside"
+        && l["reason"].as_str().is_some_and(|r| r.contains("not JSON"))));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "refreshed" && l["opened"] == 1)
+    );
+    assert_eq!(
+        lines.last().map(|l| l["message"].clone()),
+        Some(Value::from("stopped"))
+    );
+}

@@ -98,11 +98,20 @@ impl Moto {
     /// and no shared configuration of the user's.
     pub fn scan(&self, db: &Path, credentials: (&str, &str), args: &[&str]) -> Output {
         let home = tempfile::tempdir().expect("temp home");
-        Command::new(env!("CARGO_BIN_EXE_parapet"))
+        self.parapet(db, credentials, home.path())
             .args(["scan", "aws", "--endpoint-url", &self.endpoint])
             .args(args)
+            .output()
+            .expect("parapet runs")
+    }
+
+    /// `parapet` with emulator credentials, no shared configuration of the
+    /// user's (`home` stands for the user's folder) and the database `db`.
+    pub fn parapet(&self, db: &Path, credentials: (&str, &str), home: &Path) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_parapet"));
+        command
             .env("PARAPET_DB", db)
-            .env("HOME", home.path())
+            .env("HOME", home)
             .env("AWS_ACCESS_KEY_ID", credentials.0)
             .env("AWS_SECRET_ACCESS_KEY", credentials.1)
             .env("AWS_REGION", "us-east-1")
@@ -111,9 +120,8 @@ impl Moto {
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_ENDPOINT_URL")
             .env_remove("PARAPET_RULES")
-            .env_remove("PARAPET_CONFIG")
-            .output()
-            .expect("parapet runs")
+            .env_remove("PARAPET_CONFIG");
+        command
     }
 }
 

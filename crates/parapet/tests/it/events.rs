@@ -248,3 +248,83 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
         Some(Value::from("stopped"))
     );
 }
+
+#[test]
+fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_restart() {
+    let moto = Moto::start();
+    let script = fixture("aws-event.py");
+    let ids: BTreeMap<String, String> =
+        serde_json::from_slice(&moto.python(&script, &["setup"]).stdout).expect("ids");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    let queue = &ids["queue"];
+    let start = || {
+        moto.parapet(&db, ("testing", "testing"), dir.path())
+            .args([
+                "watch",
+                "--queue-url",
+                queue,
+                "--queue-region",
+                "eu-west-1",
+                "--endpoint-url",
+                &moto.endpoint,
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("parapet watch starts")
+    };
+    let buckets: Vec<String> = (0..20)
+        .map(|n| format!("arn:aws:s3:::watch-burst-{n}"))
+        .collect();
+    let rule = "aws-s3-bucket-policy-not-public";
+    let opened = |bucket: &str| {
+        SqliteStore::open(&db)
+            .expect("open")
+            .events(&EventQuery {
+                asset_id: Some(bucket.to_owned()),
+                rule_id: Some(rule.to_owned()),
+                kinds: vec![EventKind::FindingOpened],
+                ..Default::default()
+            })
+            .expect("events")
+            .len()
+    };
+
+    let mut first = start();
+    moto.python(&script, &["burst-public", "-", "--send-to", queue]);
+    // Killed as soon as it has committed something, with the rest in flight.
+    assert!(
+        eventually(60, || buckets.iter().any(|b| opened(b) > 0)),
+        "nothing was committed"
+    );
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let committed = buckets.iter().filter(|b| opened(b) > 0).count();
+    // A receive takes ten messages at most: the rest were still queued or
+    // taken and not deleted.
+    assert!(committed < buckets.len(), "all committed before the kill");
+
+    let mut second = start();
+    assert!(
+        eventually(90, || buckets
+            .iter()
+            .all(|b| status(&db, rule, b) == Some(FindingStatus::Open))),
+        "not every bucket's finding was opened after the restart ({committed} before the kill)"
+    );
+    for bucket in &buckets {
+        assert_eq!(opened(bucket), 1, "{bucket}: opened exactly once");
+    }
+    assert!(eventually(30, || {
+        let depth = moto.python(&fixture("aws-queue-depth.py"), &[queue]);
+        String::from_utf8_lossy(&depth.stdout).trim() == "0"
+    }));
+    second.kill().expect("stop");
+    second.wait().expect("reaped");
+    let integrity = SqliteStore::open(&db)
+        .expect("open")
+        .integrity_check()
+        .expect("check");
+    assert_eq!(integrity, "ok");
+}

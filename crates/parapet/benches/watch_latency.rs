@@ -1,0 +1,107 @@
+//! Continuous mode's latency against moto: `parapet watch` follows a queue
+//! while buckets are made public one by one, each change's CloudTrail event
+//! sent to the queue as it is made (20 a second). For each, the time from
+//! the message being sent to the queue to the finding being committed (its
+//! `first_seen`); prints p50, p95 and p99.
+//!
+//! Run with `cargo bench -p parapet --bench watch_latency` (needs the venv
+//! of `scripts/moto-venv`); `PARAPET_BENCH_EVENTS` sets how many (200).
+
+#[path = "../tests/it/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use parapet_store::{FindingQuery, SqliteStore, Store};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn main() {
+    let events: usize = std::env::var("PARAPET_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let count = events.to_string();
+    let moto = moto::Moto::start();
+    let script = fixture("aws-event.py");
+    let ids: BTreeMap<String, String> =
+        serde_json::from_slice(&moto.python(&script, &["setup", "--buckets", &count]).stdout)
+            .expect("ids");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success());
+    let queue = &ids["queue"];
+    let mut watch = moto
+        .parapet(&db, ("testing", "testing"), dir.path())
+        .args([
+            "watch",
+            "--queue-url",
+            queue,
+            "--queue-region",
+            "eu-west-1",
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("parapet watch starts");
+    let sent = moto.python(
+        &fixture("aws-sent-times.py"),
+        &["--queue", queue, "--rate", "20", "--count", &count],
+    );
+    let sent: BTreeMap<String, i64> = serde_json::from_slice(&sent.stdout).expect("sent times");
+    let rule = "aws-s3-bucket-policy-not-public";
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let committed = loop {
+        let findings = SqliteStore::open(&db)
+            .expect("open")
+            .findings(&FindingQuery {
+                rule_id: Some(rule.to_owned()),
+                limit: 100_000,
+                ..Default::default()
+            })
+            .expect("findings");
+        let times: BTreeMap<String, i64> = findings
+            .into_iter()
+            .filter_map(|f| {
+                let bucket = f.asset_id.trim_start_matches("arn:aws:s3:::").to_owned();
+                Some((bucket, f.first_seen?.timestamp_millis()))
+            })
+            .collect();
+        if sent.keys().all(|b| times.contains_key(b)) || Instant::now() > deadline {
+            break times;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    watch.kill().ok();
+    watch.wait().ok();
+    let mut latencies: Vec<i64> = sent
+        .iter()
+        .filter_map(|(bucket, at)| committed.get(bucket).map(|done| done - at))
+        .collect();
+    latencies.sort_unstable();
+    if latencies.is_empty() {
+        println!("no event of {} was committed", sent.len());
+        return;
+    }
+    let pick = |p: f64| {
+        let rank = (latencies.len() as f64 * p).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1]
+    };
+    println!(
+        "{} of {} events committed; from the queue to the committed finding: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+        latencies.len(),
+        sent.len(),
+        pick(0.50),
+        pick(0.95),
+        pick(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+}

@@ -39,16 +39,7 @@ fn main() {
     assert!(scan.status.success());
     let queue = &ids["queue"];
     let mut watch = moto
-        .parapet(&db, ("testing", "testing"), dir.path())
-        .args([
-            "watch",
-            "--queue-url",
-            queue,
-            "--queue-region",
-            "eu-west-1",
-            "--endpoint-url",
-            &moto.endpoint,
-        ])
+        .watch(&db, dir.path(), queue)
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("parapet watch starts");

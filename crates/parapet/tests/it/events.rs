@@ -49,14 +49,7 @@ fn events_of(db: &Path, asset: &str) -> Vec<EventKind> {
 
 #[test]
 fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
-    let moto = Moto::start();
-    let ids: BTreeMap<String, String> =
-        serde_json::from_slice(&moto.python(&fixture("aws-event.py"), &["setup"]).stdout)
-            .expect("ids");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("parapet.db");
-    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
-    assert!(scan.status.success(), "{}", stderr(&scan));
+    let (moto, ids, dir, db) = prepared();
     let bucket = format!("arn:aws:s3:::{}", ids["bucket"]);
     let group = format!(
         "arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/{}",
@@ -160,6 +153,25 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     );
 }
 
+/// moto with the estate of `aws-event.py setup` (its ids), scanned into a
+/// database in a temporary folder.
+fn prepared() -> (
+    Moto,
+    BTreeMap<String, String>,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
+    let moto = Moto::start();
+    let ids: BTreeMap<String, String> =
+        serde_json::from_slice(&moto.python(&fixture("aws-event.py"), &["setup"]).stdout)
+            .expect("ids");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    (moto, ids, dir, db)
+}
+
 /// Waits until `done` holds, up to `seconds`.
 fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
@@ -174,28 +186,12 @@ fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn watch_follows_the_queue_and_stops_on_sigterm() {
-    let moto = Moto::start();
+    let (moto, ids, dir, db) = prepared();
     let script = fixture("aws-event.py");
-    let ids: BTreeMap<String, String> =
-        serde_json::from_slice(&moto.python(&script, &["setup"]).stdout).expect("ids");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("parapet.db");
-    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
-    assert!(scan.status.success(), "{}", stderr(&scan));
     let queue = &ids["queue"];
     let watch = moto
-        .parapet(&db, ("testing", "testing"), dir.path())
-        .args([
-            "watch",
-            "--queue-url",
-            queue,
-            "--queue-region",
-            "eu-west-1",
-            "--endpoint-url",
-            &moto.endpoint,
-            "--log-format",
-            "json",
-        ])
+        .watch(&db, dir.path(), queue)
+        .args(["--log-format", "json"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("parapet watch starts");
@@ -251,26 +247,11 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
 
 #[test]
 fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_restart() {
-    let moto = Moto::start();
+    let (moto, ids, dir, db) = prepared();
     let script = fixture("aws-event.py");
-    let ids: BTreeMap<String, String> =
-        serde_json::from_slice(&moto.python(&script, &["setup"]).stdout).expect("ids");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("parapet.db");
-    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
-    assert!(scan.status.success(), "{}", stderr(&scan));
     let queue = &ids["queue"];
     let start = || {
-        moto.parapet(&db, ("testing", "testing"), dir.path())
-            .args([
-                "watch",
-                "--queue-url",
-                queue,
-                "--queue-region",
-                "eu-west-1",
-                "--endpoint-url",
-                &moto.endpoint,
-            ])
+        moto.watch(&db, dir.path(), queue)
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("parapet watch starts")

@@ -105,6 +105,22 @@ impl Moto {
             .expect("parapet runs")
     }
 
+    /// `parapet watch` following `queue` (a queue of this server in
+    /// eu-west-1), with emulator credentials and the database `db`.
+    pub fn watch(&self, db: &Path, home: &Path, queue: &str) -> Command {
+        let mut command = self.parapet(db, ("testing", "testing"), home);
+        command.args([
+            "watch",
+            "--queue-url",
+            queue,
+            "--queue-region",
+            "eu-west-1",
+            "--endpoint-url",
+            &self.endpoint,
+        ]);
+        command
+    }
+
     /// `parapet` with emulator credentials, no shared configuration of the
     /// user's (`home` stands for the user's folder) and the database `db`.
     pub fn parapet(&self, db: &Path, credentials: (&str, &str), home: &Path) -> Command {

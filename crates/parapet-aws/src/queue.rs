@@ -15,6 +15,8 @@ pub struct Message {
     pub receipt: String,
     /// Its body.
     pub body: String,
+    /// When it was sent to the queue, in milliseconds since the epoch.
+    pub sent_at_ms: Option<i64>,
 }
 
 /// The region an SQS URL names (`https://sqs.eu-west-1.amazonaws.com/...`).
@@ -75,6 +77,9 @@ impl Queue {
                     .queue_url(&self.url)
                     .max_number_of_messages(10)
                     .wait_time_seconds(wait_seconds)
+                    .message_system_attribute_names(
+                        aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp,
+                    )
                     .send(),
             )
             .named("sqs:ReceiveMessage")?;
@@ -86,6 +91,12 @@ impl Queue {
                     id: m.message_id()?.to_owned(),
                     receipt: m.receipt_handle()?.to_owned(),
                     body: m.body().unwrap_or_default().to_owned(),
+                    sent_at_ms: m
+                        .attributes()
+                        .and_then(|a| {
+                            a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp)
+                        })
+                        .and_then(|t| t.parse().ok()),
                 })
             })
             .collect())

@@ -676,6 +676,14 @@ pub struct WatchArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Serve `/health` and Prometheus `/metrics` on this address
+    /// (`127.0.0.1:9464`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: Option<String>,
+    /// Collect everything (the configuration's regions) this often, which
+    /// also catches deletions and missed events (`6h`); none by default.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub resync: Option<std::time::Duration>,
 }
 
 #[cfg(test)]

@@ -12,7 +12,121 @@ use parapet_aws::queue::{Message, Queue};
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What the daemon has done, for `/metrics`.
+#[derive(Default)]
+struct Metrics {
+    messages_received: AtomicU64,
+    events_processed: AtomicU64,
+    events_ignored: AtomicU64,
+    messages_set_aside: AtomicU64,
+    refreshes: AtomicU64,
+    refresh_failures: AtomicU64,
+    refresh_milliseconds: AtomicU64,
+    findings_opened: AtomicU64,
+    findings_resolved: AtomicU64,
+    lag_milliseconds: AtomicU64,
+    resyncs: AtomicU64,
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    fn render(&self) -> String {
+        let counters: [(&str, &str, &AtomicU64); 11] = [
+            (
+                "parapet_watch_messages_received_total",
+                "Messages received from the queue.",
+                &self.messages_received,
+            ),
+            (
+                "parapet_watch_events_processed_total",
+                "Events that named resources to describe again.",
+                &self.events_processed,
+            ),
+            (
+                "parapet_watch_events_ignored_total",
+                "Read-only, failed and unmapped events.",
+                &self.events_ignored,
+            ),
+            (
+                "parapet_watch_messages_set_aside_total",
+                "Messages that were not CloudTrail events.",
+                &self.messages_set_aside,
+            ),
+            (
+                "parapet_watch_refreshes_total",
+                "Refreshes committed.",
+                &self.refreshes,
+            ),
+            (
+                "parapet_watch_refresh_failures_total",
+                "Refreshes that failed (their messages are delivered again).",
+                &self.refresh_failures,
+            ),
+            (
+                "parapet_watch_refresh_milliseconds_total",
+                "Time spent refreshing.",
+                &self.refresh_milliseconds,
+            ),
+            (
+                "parapet_watch_findings_opened_total",
+                "Findings opened or reopened.",
+                &self.findings_opened,
+            ),
+            (
+                "parapet_watch_findings_resolved_total",
+                "Findings resolved.",
+                &self.findings_resolved,
+            ),
+            (
+                "parapet_watch_resyncs_total",
+                "Full collections.",
+                &self.resyncs,
+            ),
+            (
+                "parapet_watch_lag_milliseconds",
+                "From the last committed message's arrival in the queue to its commit.",
+                &self.lag_milliseconds,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, help, value) in counters {
+            let kind = if name.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            };
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
+        }
+        out
+    }
+}
+
+/// Serves `/health` and `/metrics` on `address`, on a thread of its own.
+fn serve(address: &str, metrics: Arc<Metrics>) -> Result<()> {
+    let server = tiny_http::Server::http(address)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let (status, body, kind) = match request.url() {
+                "/health" => (200, "ok\n".to_owned(), "text/plain"),
+                "/metrics" => (200, metrics.render(), "text/plain; version=0.0.4"),
+                _ => (404, "not found\n".to_owned(), "text/plain"),
+            };
+            let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], kind.as_bytes())
+                .expect("a valid header");
+            let response = tiny_http::Response::from_string(body)
+                .with_status_code(status)
+                .with_header(header);
+            let _ = request.respond(response);
+        }
+    });
+    Ok(())
+}
 
 /// Writes one log line to standard error.
 struct Log(LogFormat);
@@ -59,12 +173,23 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode> {
         args.endpoint_url.as_deref(),
     )
     .with_context(|| format!("cannot reach the queue {}", args.queue_url))?;
+    let metrics = Arc::new(Metrics::default());
+    if let Some(address) = &args.listen {
+        serve(address, Arc::clone(&metrics))?;
+    }
     log.line(
         "info",
         "watching",
-        serde_json::json!({"queue": args.queue_url}),
+        serde_json::json!({"queue": args.queue_url, "listen": args.listen}),
     );
+    let mut last_resync = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        if let Some(every) = args.resync
+            && last_resync.elapsed() >= every
+        {
+            resync(global, args, &config, &log, &metrics);
+            last_resync = std::time::Instant::now();
+        }
         let messages = match queue.receive(args.wait) {
             Ok(messages) => messages,
             Err(failure) => {
@@ -83,10 +208,74 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode> {
         if !args.delay.is_zero() {
             std::thread::sleep(args.delay);
         }
-        handle(global, args, &config, &queue, &log, &messages);
+        metrics
+            .messages_received
+            .fetch_add(messages.len() as u64, Ordering::Relaxed);
+        handle(global, args, &config, &queue, &log, &metrics, &messages);
     }
     log.line("info", "stopped", serde_json::json!({}));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Collects everything the configuration names: what events missed.
+fn resync(
+    global: &GlobalArgs,
+    args: &WatchArgs,
+    config: &crate::config::ConfigFile,
+    log: &Log,
+    metrics: &Metrics,
+) {
+    let options = aws_options(args, config, config.aws.regions.clone(), None);
+    let started = std::time::Instant::now();
+    match crate::scan_aws_cmd::refresh(global, &options, &config.tags) {
+        Ok(runs) => {
+            metrics.resyncs.fetch_add(1, Ordering::Relaxed);
+            count_findings(metrics, &runs);
+            log.line(
+                "info",
+                "resynced",
+                serde_json::json!({"accounts": runs.len(), "seconds": started.elapsed().as_secs_f64()}),
+            );
+        }
+        Err(error) => log.line(
+            "error",
+            "resync failed",
+            serde_json::json!({"reason": format!("{error:#}")}),
+        ),
+    }
+}
+
+/// The collection options of the daemon for `regions` and `types`.
+fn aws_options(
+    args: &WatchArgs,
+    config: &crate::config::ConfigFile,
+    regions: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+) -> AwsOptions {
+    AwsOptions {
+        profile: args.profile.clone(),
+        role: None,
+        regions,
+        resource_types: types,
+        endpoint_url: args.endpoint_url.clone(),
+        accounts: config.aws.accounts.clone(),
+        organization_role: config.aws.organization_role.clone(),
+        concurrency: parapet_aws::options::DEFAULT_CONCURRENCY,
+    }
+}
+
+/// Findings opened (or reopened) and resolved by `runs`, counted.
+fn count_findings(metrics: &Metrics, runs: &[parapet_core::ScanRun]) -> (u64, u64) {
+    let opened: u64 = runs
+        .iter()
+        .map(|r| r.counts.opened + r.counts.reopened)
+        .sum();
+    let resolved: u64 = runs.iter().map(|r| r.counts.resolved).sum();
+    metrics.findings_opened.fetch_add(opened, Ordering::Relaxed);
+    metrics
+        .findings_resolved
+        .fetch_add(resolved, Ordering::Relaxed);
+    (opened, resolved)
 }
 
 /// Handles one batch: what its events changed is described again once.
@@ -96,6 +285,7 @@ fn handle(
     config: &crate::config::ConfigFile,
     queue: &Queue,
     log: &Log,
+    metrics: &Metrics,
     messages: &[Message],
 ) {
     let mut regions = BTreeSet::new();
@@ -118,12 +308,18 @@ fn handle(
                 if let Some((r, t)) = found {
                     regions.extend(r);
                     types.extend(t);
+                    metrics.events_processed.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    metrics.events_ignored.fetch_add(1, Ordering::Relaxed);
                 }
                 handled.push(message);
             }
             Err(reason) => rejected.push((message, reason)),
         }
     }
+    metrics
+        .messages_set_aside
+        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
     for (message, reason) in &rejected {
         log.line(
             "warn",
@@ -144,23 +340,26 @@ fn handle(
         }
     }
     if !types.is_empty() {
-        let options = AwsOptions {
-            profile: args.profile.clone(),
-            role: None,
-            regions: Some(regions.iter().cloned().collect()),
-            resource_types: Some(types.iter().cloned().collect()),
-            endpoint_url: args.endpoint_url.clone(),
-            accounts: config.aws.accounts.clone(),
-            organization_role: config.aws.organization_role.clone(),
-            concurrency: parapet_aws::options::DEFAULT_CONCURRENCY,
-        };
+        let options = aws_options(
+            args,
+            config,
+            Some(regions.iter().cloned().collect()),
+            Some(types.iter().cloned().collect()),
+        );
+        let started = std::time::Instant::now();
         match crate::scan_aws_cmd::refresh(global, &options, &config.tags) {
             Ok(runs) => {
-                let opened: u64 = runs
-                    .iter()
-                    .map(|r| r.counts.opened + r.counts.reopened)
-                    .sum();
-                let resolved: u64 = runs.iter().map(|r| r.counts.resolved).sum();
+                let (opened, resolved) = count_findings(metrics, &runs);
+                metrics.refreshes.fetch_add(1, Ordering::Relaxed);
+                let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                metrics
+                    .refresh_milliseconds
+                    .fetch_add(spent, Ordering::Relaxed);
+                let now = chrono::Utc::now().timestamp_millis();
+                if let Some(oldest) = handled.iter().filter_map(|m| m.sent_at_ms).min() {
+                    let lag = u64::try_from(now - oldest).unwrap_or(0);
+                    metrics.lag_milliseconds.store(lag, Ordering::Relaxed);
+                }
                 log.line(
                     "info",
                     "refreshed",
@@ -171,6 +370,7 @@ fn handle(
                 );
             }
             Err(error) => {
+                metrics.refresh_failures.fetch_add(1, Ordering::Relaxed);
                 // Not deleted: the queue delivers them again.
                 log.line(
                     "error",

@@ -189,9 +189,21 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
     let (moto, ids, dir, db) = prepared();
     let script = fixture("aws-event.py");
     let queue = &ids["queue"];
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
     let watch = moto
         .watch(&db, dir.path(), queue)
-        .args(["--log-format", "json"])
+        .args([
+            "--log-format",
+            "json",
+            "--listen",
+            &listen,
+            "--resync",
+            "3s",
+        ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("parapet watch starts");
@@ -215,6 +227,45 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
             == Some(FindingStatus::Resolved)),
         "the finding was not resolved"
     );
+    // Health and metrics.
+    let get = |path: &str| -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&listen).expect("connect");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        answer
+    };
+    assert!(get("/health").ends_with("ok\n"), "{}", get("/health"));
+    let metrics = get("/metrics");
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+    };
+    assert!(
+        value("parapet_watch_messages_received_total") >= 3,
+        "{metrics}"
+    );
+    assert_eq!(value("parapet_watch_messages_set_aside_total"), 1);
+    assert!(value("parapet_watch_findings_opened_total") >= 1);
+    assert!(value("parapet_watch_findings_resolved_total") >= 1);
+    assert!(value("parapet_watch_refreshes_total") >= 2);
+    assert!(value("parapet_watch_lag_milliseconds") > 0);
+    assert!(
+        get("/nothing").starts_with("HTTP/1.0 404") || get("/nothing").starts_with("HTTP/1.1 404")
+    );
+    // The periodic resync ran (every 3 s).
+    assert!(eventually(30, || {
+        let metrics = get("/metrics");
+        metrics.lines().any(|l| {
+            l.strip_prefix("parapet_watch_resyncs_total ")
+                .is_some_and(|v| v.trim() != "0")
+        })
+    }));
+
     // Every message was deleted once handled.
     let remaining = moto.python(&fixture("aws-queue-depth.py"), &[queue]);
     assert_eq!(String::from_utf8_lossy(&remaining.stdout).trim(), "0");

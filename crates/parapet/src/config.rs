@@ -1,6 +1,7 @@
-//! Parapet's configuration file (YAML, `--config` or `PARAPET_CONFIG`): the
-//! `aws` section (accounts, regions, organisation role) and the `tags`
-//! section (the tag policy rules check).
+//! Parapet's configuration file (`--config` or `PARAPET_CONFIG`; TOML when
+//! its name ends in `.toml`, YAML otherwise): the `aws` section (accounts,
+//! regions, organisation role) and the `tags` section (the tag policy rules
+//! check). `examples/parapet.toml` is a commented example.
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context, Result};
@@ -27,6 +28,10 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-    serde_norway::from_str(&text)
-        .with_context(|| format!("the configuration file {} is not valid", path.display()))
+    let parsed = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).map_err(anyhow::Error::from)
+    } else {
+        serde_norway::from_str(&text).map_err(anyhow::Error::from)
+    };
+    parsed.with_context(|| format!("the configuration file {} is not valid", path.display()))
 }

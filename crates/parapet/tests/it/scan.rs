@@ -173,3 +173,45 @@ fn a_missing_assets_file_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot open the assets file /nonexistent/estate.jsonl"));
 }
+
+#[test]
+fn the_commented_toml_example_sets_the_tag_policy_and_a_broken_file_is_named() {
+    let config =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/parapet.toml");
+    let estate = super::example_estate();
+    let output = parapet(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "scan",
+        "file",
+        estate.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let tag_results: Vec<&Value> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["rule_id"] == "aws-resource-required-tags")
+        .collect();
+    assert!(!tag_results.is_empty(), "the example's tag policy applies");
+    assert!(tag_results.iter().all(|r| r["status"] == "fail"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = dir.path().join("parapet.toml");
+    std::fs::write(&broken, "[tags]\nrequired = \"owner\"\n").expect("write");
+    let output = parapet(&[
+        "--config",
+        broken.to_str().expect("utf-8"),
+        "scan",
+        "file",
+        estate.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("parapet.toml") && errors.contains("not valid"),
+        "{errors}"
+    );
+}

@@ -254,7 +254,7 @@ fn rule_ports(rule: &Value, protocol_field: &str) -> PortSet {
 impl Topology {
     /// Reads the topology from `assets`; assets of other types are ignored,
     /// and a document missing a field leaves that part out.
-    pub fn build(assets: &[Asset]) -> Topology {
+    pub fn build<'a>(assets: impl IntoIterator<Item = &'a Asset>) -> Topology {
         let mut t = Topology::default();
         let mut interfaces: Vec<&Asset> = Vec::new();
         let mut listeners: Vec<&Asset> = Vec::new();

@@ -148,7 +148,9 @@ fn svg(dot: &str) -> Result<String> {
 
 /// The exposure of every asset of `assets`, from their topology, as the
 /// rules read it (`exposure`).
-pub fn facts(assets: &[parapet_core::Asset]) -> parapet_rules::ExposureFacts {
+pub fn facts<'a>(
+    assets: impl IntoIterator<Item = &'a parapet_core::Asset>,
+) -> parapet_rules::ExposureFacts {
     let topology = Topology::build(assets);
     let mut facts = parapet_rules::ExposureFacts::default();
     for exposure in exposures(&topology) {

@@ -100,10 +100,8 @@ fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String
     };
     let message: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
-    let resolved = parapet_aws::events::EventMap::builtin()
-        .resolve(&message)
-        .with_context(|| format!("{}", file.display()))?;
-    let (scope, notes) = targets_scope(&resolved);
+    let (scope, notes) =
+        scope_of(&message).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     for note in notes {
         eprintln!("{note}");
     }

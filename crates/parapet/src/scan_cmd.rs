@@ -165,17 +165,16 @@ pub struct ScanInput<'a> {
 
 /// The estate a topology is computed on: `assets`, and the `surroundings`
 /// they do not replace.
-fn with_surroundings(assets: &[Asset], surroundings: &[Asset]) -> Vec<Asset> {
+fn with_surroundings<'a>(
+    assets: &'a [Asset],
+    surroundings: &'a [Asset],
+) -> impl Iterator<Item = &'a Asset> {
     let fresh: std::collections::HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
-    assets
-        .iter()
-        .chain(
-            surroundings
-                .iter()
-                .filter(|a| !fresh.contains(a.id.as_str())),
-        )
-        .cloned()
-        .collect()
+    assets.iter().chain(
+        surroundings
+            .iter()
+            .filter(move |a| !fresh.contains(a.id.as_str())),
+    )
 }
 
 /// What an evaluation produced.
@@ -204,7 +203,7 @@ pub fn evaluate_and_record(
     let rules_failed = report_load_errors(&report);
     let engine = Engine::new(report.rules, Utc::now())
         .with_tag_policy(tags)
-        .with_exposure(crate::exposure_cmd::facts(&with_surroundings(
+        .with_exposure(crate::exposure_cmd::facts(with_surroundings(
             assets,
             surroundings,
         )));

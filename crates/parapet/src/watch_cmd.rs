@@ -86,7 +86,7 @@ impl Metrics {
             ),
             (
                 "parapet_watch_lag_milliseconds",
-                "From the last committed message's arrival in the queue to its commit.",
+                "From the arrival in the queue of the oldest message of the last committed batch to its commit.",
                 &self.lag_milliseconds,
             ),
         ];

@@ -9,7 +9,7 @@ use crate::types::{COLLECTORS, Collector, Reach};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,8 @@ pub struct Ctx {
     pub observed_at: DateTime<Utc>,
     /// The resource types asked for.
     pub types: Arc<Vec<&'static str>>,
+    /// For the types named, the keys of the only resources asked for.
+    pub keys: Arc<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl Ctx {
@@ -64,6 +66,21 @@ impl Ctx {
         self.types.contains(&resource_type)
     }
 
+    /// Whether the resource known by `names` (its id, ARN, name or URL) is
+    /// asked for: every resource of its type, unless the collection names
+    /// some.
+    pub fn selects(&self, resource_type: &str, names: &[&str]) -> bool {
+        selects(&self.keys, resource_type, names)
+    }
+
+    /// Keeps the listed items the collection asks for, before each is
+    /// described.
+    pub fn keep<T>(&self, resource_type: &str, items: &mut Vec<T>, names: fn(&T) -> Vec<&str>) {
+        if self.keys.contains_key(resource_type) {
+            items.retain(|item| self.selects(resource_type, &names(item)));
+        }
+    }
+
     /// The SDK configuration for this account and region.
     pub fn sdk(&self) -> aws_types::SdkConfig {
         self.session.in_region(&self.api_region)
@@ -89,6 +106,12 @@ impl Ctx {
             .collect()
             .await
     }
+}
+
+/// Whether `keys` ask for the resource of `resource_type` known by `names`.
+fn selects(keys: &BTreeMap<String, BTreeSet<String>>, resource_type: &str, names: &[&str]) -> bool {
+    keys.get(resource_type)
+        .is_none_or(|keys| keys.iter().any(|k| crate::events::key_names(k, names)))
 }
 
 /// Adds a relationship.
@@ -235,6 +258,10 @@ async fn collect_async(
         }
     }
 
+    if let Some(only) = &options.only_accounts {
+        targets.retain(|(account, _)| only.contains(account));
+    }
+
     let types = selected_types(options);
     let collectors: Vec<&'static Collector> = COLLECTORS
         .iter()
@@ -295,6 +322,7 @@ async fn collect_async(
 
     // Every (account, region, collector) unit, run together.
     let wanted = Arc::new(types.clone());
+    let keys = Arc::new(options.keys.clone());
     let mut units: Vec<(Arc<Ctx>, &'static Collector)> = Vec::new();
     for (session, regions) in &plans {
         let home_region = regions.first().map_or(HOME_REGION, String::as_str);
@@ -315,6 +343,7 @@ async fn collect_async(
                         regions: regions.clone(),
                         observed_at,
                         types: wanted.clone(),
+                        keys: keys.clone(),
                     }),
                     collector,
                 ));
@@ -348,7 +377,10 @@ async fn collect_async(
             assets.extend(
                 out.assets
                     .iter()
-                    .filter(|a| types.contains(&a.resource_type.as_str()))
+                    .filter(|a| {
+                        let kind = a.resource_type.as_str();
+                        types.contains(&kind) && selects(&keys, kind, &[&a.id, &a.name])
+                    })
                     .cloned(),
             );
             for (resource_type, failure) in &out.failures {

@@ -32,6 +32,10 @@ pub struct Target {
     pub region: String,
     /// What the collector describes it by: an id, a name or an ARN.
     pub key: String,
+    /// Whether the key names the resource. When it does not (an
+    /// association id, the account or the region), the whole type is
+    /// described again in that account and region.
+    pub names_resource: bool,
     /// What the event did.
     pub action: Action,
 }
@@ -90,7 +94,12 @@ struct EventSpec {
     key: Vec<String>,
     #[serde(default)]
     when: BTreeMap<String, String>,
+    #[serde(default)]
+    indirect: bool,
 }
+
+/// Key paths that name where a change happened rather than what changed.
+const PLACES: [&str; 2] = ["recipientAccountId", "awsRegion"];
 
 /// The map from events to the resources they touch.
 #[derive(Debug)]
@@ -233,12 +242,15 @@ impl EventMap {
             if !applies {
                 continue;
             }
-            let keys = entry
+            let Some((path, keys)) = entry
                 .key
                 .iter()
-                .map(|path| values_at(record, path))
-                .find(|found| !found.is_empty())
-                .unwrap_or_default();
+                .map(|path| (path.as_str(), values_at(record, path)))
+                .find(|(_, found)| !found.is_empty())
+            else {
+                continue;
+            };
+            let names_resource = !entry.indirect && !PLACES.contains(&path);
             for key in keys {
                 let target = Target {
                     resource_type: resource_type.clone(),
@@ -249,6 +261,7 @@ impl EventMap {
                         region.to_owned()
                     },
                     key,
+                    names_resource,
                     action: entry.action,
                 };
                 if !targets.contains(&target) {
@@ -266,6 +279,22 @@ impl EventMap {
             targets,
         })
     }
+}
+
+/// Whether an event's key names the resource known by `names` (its id,
+/// ARN, name or URL): equal to one of them, or one ends with the other as
+/// its last path or ARN segment (`sg-1` and `arn:…:security-group/sg-1`; a
+/// queue's URL and its name).
+pub fn key_names(key: &str, names: &[&str]) -> bool {
+    fn ends_with_segment(whole: &str, tail: &str) -> bool {
+        whole.len() > tail.len()
+            && whole.ends_with(tail)
+            && matches!(whole.as_bytes()[whole.len() - tail.len() - 1], b'/' | b':')
+    }
+    names.iter().any(|name| {
+        !name.is_empty()
+            && (key == *name || ends_with_segment(name, key) || ends_with_segment(key, name))
+    })
 }
 
 /// An event name without the API version some services append
@@ -511,6 +540,64 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn keys_name_resources_by_id_arn_name_or_url() {
+        let group = ["arn:aws:ec2:eu-west-1:1:security-group/sg-1", "web"];
+        assert!(key_names("sg-1", &group));
+        assert!(!key_names("sg-10", &group), "a prefix is not a name");
+        assert!(!key_names("g-1", &group), "nor a part of a segment");
+        let queue = ["arn:aws:sqs:eu-west-1:1:jobs", "jobs"];
+        assert!(key_names(
+            "https://sqs.eu-west-1.amazonaws.com/1/jobs",
+            &queue
+        ));
+        assert!(!key_names(
+            "https://sqs.eu-west-1.amazonaws.com/1/jobs-dlq",
+            &queue
+        ));
+        let function = ["arn:aws:lambda:eu-west-1:1:function:resize", "resize"];
+        assert!(key_names(
+            "arn:aws:lambda:eu-west-1:1:function:resize",
+            &function
+        ));
+        assert!(key_names("resize", &function));
+        assert!(!key_names("", &[""]), "nothing names nothing");
+    }
+
+    #[test]
+    fn association_ids_and_places_do_not_name_a_resource() {
+        let map = EventMap::builtin();
+        let names = |event: Value| -> Vec<bool> {
+            match &map.resolve(&event).expect("resolved")[0] {
+                Resolved::Targets { targets, .. } => {
+                    targets.iter().map(|t| t.names_resource).collect()
+                }
+                other => panic!("no targets: {other:?}"),
+            }
+        };
+        let create = record(
+            "ec2.amazonaws.com",
+            "CreateRoute",
+            json!({"routeTableId": "rtb-1"}),
+            Value::Null,
+        );
+        assert_eq!(names(create), vec![true]);
+        let disassociate = record(
+            "ec2.amazonaws.com",
+            "DisassociateRouteTable",
+            json!({"associationId": "rtbassoc-1"}),
+            Value::Null,
+        );
+        assert_eq!(names(disassociate), vec![false]);
+        let policy = record(
+            "iam.amazonaws.com",
+            "UpdateAccountPasswordPolicy",
+            json!({"minimumPasswordLength": 14}),
+            Value::Null,
+        );
+        assert_eq!(names(policy), vec![false]);
     }
 
     #[test]

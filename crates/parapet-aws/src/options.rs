@@ -2,6 +2,7 @@
 //! configuration file's AWS options.
 
 use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How to reach an AWS estate and what to read of it.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +29,12 @@ pub struct AwsOptions {
     pub organization_role: Option<String>,
     /// How many API calls may be in flight at once.
     pub concurrency: usize,
+    /// For the resource types named, only the resources these keys name
+    /// (an id, ARN, name or URL, as CloudTrail events give them); continuous
+    /// mode's targeted refresh.
+    pub keys: BTreeMap<String, BTreeSet<String>>,
+    /// Only these of the accounts the options reach, when given.
+    pub only_accounts: Option<BTreeSet<String>>,
 }
 
 /// A role to assume.

@@ -3,6 +3,7 @@
 use crate::asset::{Asset, Provider};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a collection covered. An asset of the scope that a complete
 /// collection did not see has been deleted. `None` means every region or
@@ -19,6 +20,11 @@ pub struct Scope {
     /// The resource types collected, or every type.
     #[serde(default)]
     pub resource_types: Option<Vec<String>>,
+    /// For the resource types named here, only these assets (by id) were
+    /// described: continuous mode's refresh of the resources an event
+    /// changed. Other types of the scope were described whole.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub assets: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Scope {
@@ -29,6 +35,7 @@ impl Scope {
             &asset.account,
             &asset.region,
             asset.resource_type.as_str(),
+            &asset.id,
         )
     }
 
@@ -39,6 +46,7 @@ impl Scope {
         account: &str,
         region: &str,
         resource_type: &str,
+        id: &str,
     ) -> bool {
         provider == self.provider
             && self.accounts.iter().any(|a| a == account)
@@ -50,6 +58,10 @@ impl Scope {
                 .resource_types
                 .as_ref()
                 .is_none_or(|ts| ts.iter().any(|t| t == resource_type))
+            && self
+                .assets
+                .get(resource_type)
+                .is_none_or(|ids| ids.contains(id))
     }
 }
 
@@ -146,4 +158,60 @@ pub struct ScanRun {
     pub counts: ScanCounts,
     /// The parts that were denied or failed.
     pub errors: Vec<CollectionError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_names_some_assets_of_some_types() {
+        let scope = Scope {
+            provider: Provider::Aws,
+            accounts: vec!["1".into()],
+            regions: Some(vec!["eu-west-1".into(), "global".into()]),
+            resource_types: Some(vec!["AWS::S3::Bucket".into(), "AWS::EC2::Instance".into()]),
+            assets: BTreeMap::from([(
+                "AWS::S3::Bucket".to_owned(),
+                BTreeSet::from(["arn:aws:s3:::data".to_owned()]),
+            )]),
+        };
+        let inside = |region, kind, id| scope.contains_parts(Provider::Aws, "1", region, kind, id);
+        assert!(inside("global", "AWS::S3::Bucket", "arn:aws:s3:::data"));
+        assert!(
+            !inside("global", "AWS::S3::Bucket", "arn:aws:s3:::logs"),
+            "another bucket"
+        );
+        assert!(
+            inside("eu-west-1", "AWS::EC2::Instance", "i-1"),
+            "every instance"
+        );
+        assert!(
+            !inside("us-east-1", "AWS::EC2::Instance", "i-1"),
+            "another region"
+        );
+        assert!(
+            !inside("eu-west-1", "AWS::EC2::Volume", "vol-1"),
+            "another type"
+        );
+        assert!(!scope.contains_parts(
+            Provider::Aws,
+            "2",
+            "global",
+            "AWS::S3::Bucket",
+            "arn:aws:s3:::data"
+        ));
+        let text = serde_json::to_string(&Scope {
+            assets: BTreeMap::new(),
+            ..scope.clone()
+        })
+        .expect("json");
+        assert!(
+            !text.contains("assets"),
+            "a whole scope is stored as before: {text}"
+        );
+        let back: Scope =
+            serde_json::from_str(&serde_json::to_string(&scope).expect("json")).expect("read");
+        assert_eq!(back, scope);
+    }
 }

@@ -82,6 +82,7 @@ fn scope(account: &str) -> Scope {
         accounts: vec![account.into()],
         regions: None,
         resource_types: None,
+        assets: Default::default(),
     }
 }
 

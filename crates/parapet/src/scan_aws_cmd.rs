@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
+use parapet_aws::events::{Action, Resolved, Target};
 use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, Collection, Progress};
 use parapet_core::{Asset, Evaluation, Provider, Scope};
 use parapet_store::Store;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -44,6 +45,8 @@ fn options(args: &ScanAwsArgs, file: AwsFileConfig) -> Result<AwsOptions> {
         accounts: file.accounts,
         organization_role: args.organization_role.clone().or(file.organization_role),
         concurrency: args.concurrency,
+        keys: BTreeMap::new(),
+        only_accounts: None,
     })
 }
 
@@ -59,6 +62,9 @@ impl Progress for Bar {
         self.0.inc(1);
     }
 }
+
+/// The resource type of a region's summary.
+const REGION: &str = "AWS::Account::Region";
 
 /// The resource types whose assets depend on each type's configuration,
 /// described again with it: what a security group, route, ACL or load
@@ -84,14 +90,13 @@ fn dependents(resource_type: &str) -> &'static [&'static str] {
         | "AWS::ElasticLoadBalancingV2::TargetGroup" => ENDPOINTS,
         "AWS::CloudTrail::Trail"
         | "AWS::GuardDuty::Detector"
-        | "AWS::Config::ConfigurationRecorder" => &["AWS::Account::Region"],
+        | "AWS::Config::ConfigurationRecorder" => &[REGION],
         _ => &[],
     }
 }
 
-/// The regions and resource types a CloudTrail event asks to describe
-/// again; `None` when it changed nothing Parapet collects.
-fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String>)>> {
+/// The resources the CloudTrail events of a file (or standard input) touched.
+fn event_targets(file: &std::path::Path) -> Result<Vec<Target>> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
             .context("cannot read the event from standard input")?
@@ -100,39 +105,38 @@ fn event_scope(file: &std::path::Path) -> Result<Option<(Vec<String>, Vec<String
     };
     let message: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
-    let (scope, notes) =
-        scope_of(&message).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (targets, notes) =
+        targets_of(&message).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     for note in notes {
         eprintln!("{note}");
     }
-    Ok(scope)
+    Ok(targets)
 }
 
-/// What a message asks to describe again: the regions and resource types
-/// (with their dependents), `None` when nothing changed; and one line per
+/// The resources the events of one message touched, and one line per
 /// event saying what it touched, or why it changed nothing.
-pub type EventScope = (Option<(Vec<String>, Vec<String>)>, Vec<String>);
+pub type EventTargets = (Vec<Target>, Vec<String>);
 
-/// The scope resolved events name.
-fn targets_scope(resolved: &[parapet_aws::events::Resolved]) -> EventScope {
+/// The resources one message's events touched, as `scan aws --event` and
+/// `watch` read them.
+pub fn targets_of(message: &serde_json::Value) -> Result<EventTargets, String> {
+    let resolved = parapet_aws::events::EventMap::builtin()
+        .resolve(message)
+        .map_err(|e| e.to_string())?;
     let mut notes = Vec::new();
-    let mut regions = std::collections::BTreeSet::new();
-    let mut types = std::collections::BTreeSet::new();
+    let mut targets = Vec::new();
     for outcome in resolved {
-        use parapet_aws::events::Resolved;
         match outcome {
-            Resolved::Targets { event, targets, .. } => {
-                for t in targets {
+            Resolved::Targets {
+                event, targets: t, ..
+            } => {
+                for target in &t {
                     notes.push(format!(
                         "{event}: {} {} in {} ({:?})",
-                        t.resource_type, t.key, t.region, t.action
+                        target.resource_type, target.key, target.region, target.action
                     ));
-                    if t.region != "global" {
-                        regions.insert(t.region.clone());
-                    }
-                    types.insert(t.resource_type.clone());
-                    types.extend(dependents(&t.resource_type).iter().map(|d| (*d).to_owned()));
                 }
+                targets.extend(t);
             }
             Resolved::ReadOnly { event } => {
                 notes.push(format!("{event}: read-only, nothing changed"))
@@ -145,34 +149,85 @@ fn targets_scope(resolved: &[parapet_aws::events::Resolved]) -> EventScope {
             }
         }
     }
-    if types.is_empty() {
-        return (None, notes);
+    Ok((targets, notes))
+}
+
+/// What a set of event targets asks to describe again.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Plan {
+    accounts: BTreeSet<String>,
+    regions: BTreeSet<String>,
+    /// Types described whole in those accounts and regions.
+    whole: BTreeSet<String>,
+    /// Types of which only the resources these keys name are described.
+    keyed: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Plan {
+    /// Only the resources the targets name, with what depends on them. A
+    /// type is described whole when a key does not name a resource, when
+    /// its region's summary depends on it, or when a change names a
+    /// resource the inventory does not know (it may know it by another
+    /// name: an alias).
+    fn of(targets: &[Target], stored: &[Asset]) -> Plan {
+        let mut plan = Plan::default();
+        for t in targets {
+            plan.accounts.insert(t.account.clone());
+            if t.region != parapet_aws::collect::GLOBAL {
+                plan.regions.insert(t.region.clone());
+            }
+            let dependents = dependents(&t.resource_type);
+            plan.whole
+                .extend(dependents.iter().map(|d| (*d).to_owned()));
+            let known = || {
+                stored.iter().any(|a| {
+                    a.account == t.account
+                        && a.resource_type.as_str() == t.resource_type
+                        && parapet_aws::events::key_names(&t.key, &[&a.id, &a.name])
+                })
+            };
+            if !t.names_resource
+                || dependents.contains(&REGION)
+                || (t.action != Action::Create && !known())
+            {
+                plan.whole.insert(t.resource_type.clone());
+            } else {
+                plan.keyed
+                    .entry(t.resource_type.clone())
+                    .or_default()
+                    .insert(t.key.clone());
+            }
+        }
+        plan.keyed.retain(|t, _| !plan.whole.contains(t));
+        if plan.regions.is_empty() && !plan.accounts.is_empty() {
+            // Only global resources (IAM): their collector runs from one region.
+            plan.regions.insert("us-east-1".to_owned());
+        }
+        plan
     }
-    if regions.is_empty() {
-        // Only global resources (IAM): their collector runs from one region.
-        regions.insert("us-east-1".to_owned());
+
+    /// `options` narrowed to the plan.
+    fn apply(self, options: &AwsOptions) -> AwsOptions {
+        let mut types: Vec<String> = self.whole.into_iter().collect();
+        types.extend(self.keyed.keys().cloned());
+        AwsOptions {
+            regions: Some(self.regions.into_iter().collect()),
+            resource_types: Some(types),
+            keys: self.keyed,
+            only_accounts: Some(self.accounts),
+            ..options.clone()
+        }
     }
-    (
-        Some((regions.into_iter().collect(), types.into_iter().collect())),
-        notes,
-    )
 }
 
 /// Runs `parapet scan aws`.
 pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
     let config = crate::config::load(global)?;
-    let mut options = options(args, config.aws)?;
-    if let Some(file) = &args.event {
-        match event_scope(file)? {
-            Some((regions, types)) => {
-                options.regions = Some(regions);
-                options.resource_types = Some(types);
-            }
-            None => {
-                eprintln!("Nothing to describe again.");
-                return Ok(ExitCode::SUCCESS);
-            }
-        }
+    let options = options(args, config.aws)?;
+    let targets = args.event.as_deref().map(event_targets).transpose()?;
+    if targets.as_ref().is_some_and(Vec::is_empty) {
+        eprintln!("Nothing to describe again.");
+        return Ok(ExitCode::SUCCESS);
     }
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0)
@@ -183,153 +238,218 @@ pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<Exit
         ProgressStyle::with_template("{spinner} collecting [{bar:30}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let started = Utc::now();
-    let collection = parapet_aws::collect(&options, &Bar(bar.clone()))
-        .context("the AWS collection could not start")?;
+    let collected = Collected::gather(
+        global,
+        args.report.no_store,
+        &options,
+        targets.as_deref(),
+        &Bar(bar.clone()),
+    )?;
     bar.finish_and_clear();
 
-    let summary = summary(&collection);
+    let summary = summary(&collected.collection);
     if args.report.format == ReportFormat::Table {
-        print_summary(&collection, style)?;
+        print_summary(&collected.collection, style)?;
     }
-    let assets: Vec<Asset> = collection
-        .accounts
-        .iter()
-        .flat_map(|a| a.assets.iter().cloned())
-        .collect();
-    let record = recorder(global, &collection, started);
-    let surroundings = surroundings(global, args.report.no_store, &options, &collection)?;
     evaluate_and_report(
         global,
         &args.report,
         style,
         ScanInput {
-            assets: &assets,
+            assets: &collected.assets,
             input_errors: &[],
             collection: Some(&summary),
             tags: &config.tags,
-            surroundings: &surroundings,
+            surroundings: &collected.surroundings,
         },
-        record,
+        collected.recorder(global),
     )
 }
 
-/// Records a collection, one scan per account, with the evaluations of its
-/// assets.
-fn recorder<'a>(
-    global: &'a GlobalArgs,
-    collection: &'a Collection,
+/// A collection ready to evaluate: its assets, the scope each account's
+/// scan covers, and the stored assets around a partial collection.
+struct Collected {
+    collection: Collection,
     started: chrono::DateTime<Utc>,
-) -> impl crate::scan_cmd::Recorder + 'a {
-    move |assets: &[Asset],
-          evaluations: &[Evaluation],
-          severity: &dyn Fn(&str) -> parapet_core::Severity| {
-        let mut store = crate::db::open(global)?;
-        let mut runs = Vec::new();
-        let mut offset = 0;
+    assets: Vec<Asset>,
+    scopes: Vec<Scope>,
+    surroundings: Vec<Asset>,
+}
+
+impl Collected {
+    /// Collects what `options` name, or, with `targets`, only the resources
+    /// they touched and what depends on them.
+    fn gather(
+        global: &GlobalArgs,
+        no_store: bool,
+        options: &AwsOptions,
+        targets: Option<&[Target]>,
+        progress: &dyn Progress,
+    ) -> Result<Collected> {
+        let mut stored = Stored::new(global, no_store);
+        let narrowed;
+        let options = match targets {
+            Some(targets) => {
+                let mut known = Vec::new();
+                for account in targets.iter().map(|t| &t.account).collect::<BTreeSet<_>>() {
+                    known.extend(stored.of(account)?.iter().cloned());
+                }
+                narrowed = Plan::of(targets, &known).apply(options);
+                &narrowed
+            }
+            None => options,
+        };
+        let started = Utc::now();
+        let collection = parapet_aws::collect(options, progress)
+            .context("the AWS collection could not start")?;
+        let partial = options.regions.is_some() || options.resource_types.is_some();
+        let mut scopes = Vec::new();
+        let mut surroundings = Vec::new();
         for account in &collection.accounts {
-            let mine = &assets[offset..offset + account.assets.len()];
-            offset += account.assets.len();
-            let ids: HashSet<&str> = mine.iter().map(|a| a.id.as_str()).collect();
-            let evaluations: Vec<Evaluation> = evaluations
-                .iter()
-                .filter(|e| ids.contains(&*e.asset_id))
-                .cloned()
-                .collect();
-            let scope = Scope {
+            let mut scope = Scope {
                 provider: Provider::Aws,
                 accounts: vec![account.account.clone()],
                 regions: Some(account.regions.clone()),
                 resource_types: Some(collection.resource_types.clone()),
+                assets: BTreeMap::new(),
             };
-            let id = store.begin_scan(&scope, "aws", started)?;
-            let output = store
-                .finish_scan(
-                    id,
-                    mine,
-                    &evaluations,
-                    severity,
-                    &account.errors,
-                    Utc::now(),
-                )
-                .with_context(|| format!("recording scan {id} in {}", store.path().display()))?;
-            runs.push(output.scan);
+            let known = if partial {
+                stored.of(&account.account)?
+            } else {
+                &[]
+            };
+            // A keyed type's scope: what its keys name, collected or stored
+            // (what is stored and no longer collected has been deleted).
+            for (resource_type, keys) in &options.keys {
+                let named = |a: &&Asset| {
+                    a.resource_type.as_str() == resource_type
+                        && keys
+                            .iter()
+                            .any(|k| parapet_aws::events::key_names(k, &[&a.id, &a.name]))
+                };
+                let ids = account
+                    .assets
+                    .iter()
+                    .filter(|a| a.resource_type.as_str() == resource_type)
+                    .chain(known.iter().filter(named))
+                    .map(|a| a.id.clone())
+                    .collect();
+                scope.assets.insert(resource_type.clone(), ids);
+            }
+            surroundings.extend(known.iter().filter(|a| !scope.contains(a)).cloned());
+            scopes.push(scope);
         }
-        Ok(runs)
+        let assets = collection
+            .accounts
+            .iter()
+            .flat_map(|a| a.assets.iter().cloned())
+            .collect();
+        Ok(Collected {
+            collection,
+            started,
+            assets,
+            scopes,
+            surroundings,
+        })
+    }
+
+    /// Records the collection, one scan per account, with the evaluations
+    /// of its assets.
+    fn recorder<'a>(&'a self, global: &'a GlobalArgs) -> impl crate::scan_cmd::Recorder + 'a {
+        move |assets: &[Asset],
+              evaluations: &[Evaluation],
+              severity: &dyn Fn(&str) -> parapet_core::Severity| {
+            let mut store = crate::db::open(global)?;
+            let mut runs = Vec::new();
+            let mut offset = 0;
+            for (account, scope) in self.collection.accounts.iter().zip(&self.scopes) {
+                let mine = &assets[offset..offset + account.assets.len()];
+                offset += account.assets.len();
+                let ids: HashSet<&str> = mine.iter().map(|a| a.id.as_str()).collect();
+                let evaluations: Vec<Evaluation> = evaluations
+                    .iter()
+                    .filter(|e| ids.contains(&*e.asset_id))
+                    .cloned()
+                    .collect();
+                let id = store.begin_scan(scope, "aws", self.started)?;
+                let output = store
+                    .finish_scan(
+                        id,
+                        mine,
+                        &evaluations,
+                        severity,
+                        &account.errors,
+                        Utc::now(),
+                    )
+                    .with_context(|| {
+                        format!("recording scan {id} in {}", store.path().display())
+                    })?;
+                runs.push(output.scan);
+            }
+            Ok(runs)
+        }
     }
 }
 
-/// Collects what `options` name (a part of the estate), evaluates it on the
-/// whole topology and records it, reporting nothing: continuous mode's
-/// refresh.
+/// The stored assets of the accounts a partial collection touches, each
+/// account read once; nothing without a database.
+struct Stored<'a> {
+    global: &'a GlobalArgs,
+    no_store: bool,
+    store: Option<parapet_store::SqliteStore>,
+    by_account: BTreeMap<String, Vec<Asset>>,
+}
+
+impl<'a> Stored<'a> {
+    fn new(global: &'a GlobalArgs, no_store: bool) -> Stored<'a> {
+        Stored {
+            global,
+            no_store,
+            store: None,
+            by_account: BTreeMap::new(),
+        }
+    }
+
+    fn of(&mut self, account: &str) -> Result<&[Asset]> {
+        if self.no_store {
+            return Ok(&[]);
+        }
+        if !self.by_account.contains_key(account) {
+            let store = match &mut self.store {
+                Some(store) => store,
+                None => self.store.insert(crate::db::open(self.global)?),
+            };
+            let assets = store.current_assets(Some(account))?;
+            self.by_account.insert(account.to_owned(), assets);
+        }
+        Ok(self.by_account.get(account).map_or(&[], Vec::as_slice))
+    }
+}
+
+/// Collects what `options` name (a part of the estate, or with `targets`
+/// only the resources they touched), evaluates it on the whole topology and
+/// records it, reporting nothing: continuous mode's refresh.
 pub fn refresh(
     global: &GlobalArgs,
     options: &AwsOptions,
     tags: &parapet_rules::TagPolicy,
+    targets: Option<&[Target]>,
 ) -> Result<Vec<parapet_core::ScanRun>> {
     struct Quiet;
     impl Progress for Quiet {
         fn planned(&self, _: u64) {}
         fn done(&self, _: &str, _: usize) {}
     }
-    let started = Utc::now();
-    let collection =
-        parapet_aws::collect(options, &Quiet).context("the AWS collection could not start")?;
-    let assets: Vec<Asset> = collection
-        .accounts
-        .iter()
-        .flat_map(|a| a.assets.iter().cloned())
-        .collect();
-    let surroundings = surroundings(global, false, options, &collection)?;
+    let collected = Collected::gather(global, false, options, targets, &Quiet)?;
     let evaluated = crate::scan_cmd::evaluate_and_record(
         global,
         false,
-        &assets,
+        &collected.assets,
         tags,
-        &surroundings,
-        recorder(global, &collection, started),
+        &collected.surroundings,
+        collected.recorder(global),
     )?;
     Ok(evaluated.recorded)
-}
-
-/// The regions and resource types one message asks to describe again, as
-/// `scan aws --event` reads them.
-pub fn scope_of(message: &serde_json::Value) -> Result<EventScope, String> {
-    let resolved = parapet_aws::events::EventMap::builtin()
-        .resolve(message)
-        .map_err(|e| e.to_string())?;
-    Ok(targets_scope(&resolved))
-}
-
-/// For a collection limited to some regions or types, the stored assets of
-/// its accounts outside that limit: the rest of the topology. Nothing for a
-/// full collection, or without a database.
-fn surroundings(
-    global: &GlobalArgs,
-    no_store: bool,
-    options: &AwsOptions,
-    collection: &Collection,
-) -> Result<Vec<Asset>> {
-    if no_store || (options.regions.is_none() && options.resource_types.is_none()) {
-        return Ok(Vec::new());
-    }
-    let store = crate::db::open(global)?;
-    let mut out = Vec::new();
-    for account in &collection.accounts {
-        let scope = Scope {
-            provider: Provider::Aws,
-            accounts: vec![account.account.clone()],
-            regions: Some(account.regions.clone()),
-            resource_types: Some(collection.resource_types.clone()),
-        };
-        out.extend(
-            store
-                .current_assets(Some(&account.account))?
-                .into_iter()
-                .filter(|a| !scope.contains(a)),
-        );
-    }
-    Ok(out)
 }
 
 /// What was collected, for the JSON report.
@@ -402,4 +522,176 @@ fn print_summary(collection: &Collection, style: Style) -> Result<()> {
         out!("{table}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(resource_type: &str, region: &str, key: &str, action: Action) -> Target {
+        Target {
+            resource_type: resource_type.to_owned(),
+            account: "111111111111".to_owned(),
+            region: region.to_owned(),
+            key: key.to_owned(),
+            names_resource: true,
+            action,
+        }
+    }
+
+    fn stored(resource_type: &str, id: &str, name: &str) -> Asset {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "provider": "aws", "account": "111111111111", "region": "eu-west-1",
+            "resource_type": resource_type, "name": name, "config": {},
+            "observed_at": "2026-11-29T10:00:00Z",
+        }))
+        .expect("an asset")
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|i| (*i).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_change_to_a_known_resource_describes_only_it() {
+        let known = [stored("AWS::S3::Bucket", "arn:aws:s3:::data", "data")];
+        let plan = Plan::of(
+            &[target(
+                "AWS::S3::Bucket",
+                "eu-west-1",
+                "data",
+                Action::Change,
+            )],
+            &known,
+        );
+        assert_eq!(plan.accounts, set(&["111111111111"]));
+        assert_eq!(plan.regions, set(&["eu-west-1"]));
+        assert!(plan.whole.is_empty());
+        assert_eq!(
+            plan.keyed,
+            BTreeMap::from([("AWS::S3::Bucket".to_owned(), set(&["data"]))])
+        );
+        let options = plan.apply(&AwsOptions::default());
+        assert_eq!(
+            options.resource_types,
+            Some(vec!["AWS::S3::Bucket".to_owned()])
+        );
+        assert_eq!(options.only_accounts, Some(set(&["111111111111"])));
+    }
+
+    #[test]
+    fn a_group_is_described_alone_and_what_sits_behind_it_whole() {
+        let known = [stored(
+            "AWS::EC2::SecurityGroup",
+            "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-1",
+            "web",
+        )];
+        let plan = Plan::of(
+            &[target(
+                "AWS::EC2::SecurityGroup",
+                "eu-west-1",
+                "sg-1",
+                Action::Change,
+            )],
+            &known,
+        );
+        assert_eq!(
+            plan.keyed.keys().collect::<Vec<_>>(),
+            ["AWS::EC2::SecurityGroup"]
+        );
+        assert!(plan.whole.contains("AWS::EC2::Instance"));
+        assert!(
+            plan.whole
+                .contains("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        );
+    }
+
+    #[test]
+    fn unknown_names_indirect_keys_and_region_summaries_describe_the_whole_type() {
+        // A change to a key the inventory does not know (an alias).
+        let plan = Plan::of(
+            &[target(
+                "AWS::KMS::Key",
+                "eu-west-1",
+                "alias/app",
+                Action::Change,
+            )],
+            &[],
+        );
+        assert_eq!(plan.whole, set(&["AWS::KMS::Key"]));
+        assert!(plan.keyed.is_empty());
+        // A new resource is described by its key, though unknown.
+        let plan = Plan::of(
+            &[target(
+                "AWS::EC2::Instance",
+                "eu-west-1",
+                "i-9",
+                Action::Create,
+            )],
+            &[],
+        );
+        assert_eq!(plan.keyed["AWS::EC2::Instance"], set(&["i-9"]));
+        // An association id.
+        let mut indirect = target(
+            "AWS::EC2::RouteTable",
+            "eu-west-1",
+            "rtbassoc-1",
+            Action::Change,
+        );
+        indirect.names_resource = false;
+        let plan = Plan::of(&[indirect], &[]);
+        assert!(plan.whole.contains("AWS::EC2::RouteTable"));
+        assert!(plan.whole.contains("AWS::EC2::Instance"));
+        // A detector: its region's summary is rebuilt from all of them.
+        let known = [stored("AWS::GuardDuty::Detector", "arn:d/abc", "abc")];
+        let plan = Plan::of(
+            &[target(
+                "AWS::GuardDuty::Detector",
+                "eu-west-1",
+                "abc",
+                Action::Change,
+            )],
+            &known,
+        );
+        assert_eq!(plan.whole, set(&["AWS::GuardDuty::Detector", REGION]));
+    }
+
+    #[test]
+    fn a_known_key_described_whole_elsewhere_is_not_also_keyed() {
+        let known = [stored(
+            "AWS::EC2::Instance",
+            "arn:aws:ec2:eu-west-1:111111111111:instance/i-1",
+            "i-1",
+        )];
+        let plan = Plan::of(
+            &[
+                target("AWS::EC2::Instance", "eu-west-1", "i-1", Action::Change),
+                target(
+                    "AWS::EC2::SecurityGroup",
+                    "eu-west-1",
+                    "sg-1",
+                    Action::Create,
+                ),
+            ],
+            &known,
+        );
+        assert!(plan.whole.contains("AWS::EC2::Instance"));
+        assert!(!plan.keyed.contains_key("AWS::EC2::Instance"));
+        assert_eq!(plan.keyed["AWS::EC2::SecurityGroup"], set(&["sg-1"]));
+    }
+
+    #[test]
+    fn global_changes_are_collected_from_one_region() {
+        let known = [stored(
+            "AWS::IAM::User",
+            "arn:aws:iam::111111111111:user/bob",
+            "bob",
+        )];
+        let plan = Plan::of(
+            &[target("AWS::IAM::User", "global", "bob", Action::Change)],
+            &known,
+        );
+        assert_eq!(plan.regions, set(&["us-east-1"]));
+        assert_eq!(plan.keyed["AWS::IAM::User"], set(&["bob"]));
+    }
 }

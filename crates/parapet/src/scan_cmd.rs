@@ -103,6 +103,7 @@ fn record(
             accounts: accounts.into_iter().collect(),
             regions: None,
             resource_types: None,
+            assets: Default::default(),
         };
         let started = Utc::now();
         let id = store.begin_scan(&scope, &source, started)?;

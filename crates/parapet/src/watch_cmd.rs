@@ -9,7 +9,6 @@ use crate::cli::{GlobalArgs, LogFormat, WatchArgs};
 use anyhow::{Context, Result};
 use parapet_aws::AwsOptions;
 use parapet_aws::queue::{Message, Queue};
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -225,9 +224,8 @@ fn resync(
     log: &Log,
     metrics: &Metrics,
 ) {
-    let options = aws_options(args, config, config.aws.regions.clone(), None);
     let started = std::time::Instant::now();
-    match crate::scan_aws_cmd::refresh(global, &options, &config.tags) {
+    match crate::scan_aws_cmd::refresh(global, &aws_options(args, config), &config.tags, None) {
         Ok(runs) => {
             metrics.resyncs.fetch_add(1, Ordering::Relaxed);
             count_findings(metrics, &runs);
@@ -245,22 +243,19 @@ fn resync(
     }
 }
 
-/// The collection options of the daemon for `regions` and `types`.
-fn aws_options(
-    args: &WatchArgs,
-    config: &crate::config::ConfigFile,
-    regions: Option<Vec<String>>,
-    types: Option<Vec<String>>,
-) -> AwsOptions {
+/// The collection options of the daemon: the configuration's estate.
+fn aws_options(args: &WatchArgs, config: &crate::config::ConfigFile) -> AwsOptions {
     AwsOptions {
         profile: args.profile.clone(),
         role: None,
-        regions,
-        resource_types: types,
+        regions: config.aws.regions.clone(),
+        resource_types: None,
         endpoint_url: args.endpoint_url.clone(),
         accounts: config.aws.accounts.clone(),
         organization_role: config.aws.organization_role.clone(),
         concurrency: parapet_aws::options::DEFAULT_CONCURRENCY,
+        keys: Default::default(),
+        only_accounts: None,
     }
 }
 
@@ -288,15 +283,14 @@ fn handle(
     metrics: &Metrics,
     messages: &[Message],
 ) {
-    let mut regions = BTreeSet::new();
-    let mut types = BTreeSet::new();
+    let mut targets = Vec::new();
     let mut handled: Vec<&Message> = Vec::new();
     let mut rejected: Vec<(&Message, String)> = Vec::new();
     for message in messages {
-        let scope = serde_json::from_str::<serde_json::Value>(&message.body)
+        let found = serde_json::from_str::<serde_json::Value>(&message.body)
             .map_err(|e| format!("not JSON: {e}"))
-            .and_then(|body| crate::scan_aws_cmd::scope_of(&body));
-        match scope {
+            .and_then(|body| crate::scan_aws_cmd::targets_of(&body));
+        match found {
             Ok((found, notes)) => {
                 for note in notes {
                     log.line(
@@ -305,12 +299,16 @@ fn handle(
                         serde_json::json!({"id": message.id, "event": note}),
                     );
                 }
-                if let Some((r, t)) = found {
-                    regions.extend(r);
-                    types.extend(t);
-                    metrics.events_processed.fetch_add(1, Ordering::Relaxed);
-                } else {
+                if found.is_empty() {
                     metrics.events_ignored.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    metrics.events_processed.fetch_add(1, Ordering::Relaxed);
+                }
+                // A burst's repeated changes to one resource are described once.
+                for target in found {
+                    if !targets.contains(&target) {
+                        targets.push(target);
+                    }
                 }
                 handled.push(message);
             }
@@ -339,15 +337,10 @@ fn handle(
             ),
         }
     }
-    if !types.is_empty() {
-        let options = aws_options(
-            args,
-            config,
-            Some(regions.iter().cloned().collect()),
-            Some(types.iter().cloned().collect()),
-        );
+    if !targets.is_empty() {
+        let options = aws_options(args, config);
         let started = std::time::Instant::now();
-        match crate::scan_aws_cmd::refresh(global, &options, &config.tags) {
+        match crate::scan_aws_cmd::refresh(global, &options, &config.tags, Some(&targets)) {
             Ok(runs) => {
                 let (opened, resolved) = count_findings(metrics, &runs);
                 metrics.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -364,7 +357,7 @@ fn handle(
                     "info",
                     "refreshed",
                     serde_json::json!({
-                        "messages": handled.len(), "regions": regions, "types": types,
+                        "messages": handled.len(), "resources": targets.len(),
                         "opened": opened, "resolved": resolved,
                     }),
                 );

@@ -25,11 +25,17 @@ async fn acm(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn certificates(ctx: &Ctx, acm: &Client) -> Call<Vec<Asset>> {
-    let certificates = all_pages!(
+    let mut certificates = all_pages!(
         acm.list_certificates(),
         "acm:ListCertificates",
         certificate_summary_list
     )?;
+    ctx.keep(CERTIFICATE, &mut certificates, |c| {
+        c.certificate_arn()
+            .into_iter()
+            .chain(c.domain_name())
+            .collect()
+    });
     let tags = ctx
         .each(
             certificates

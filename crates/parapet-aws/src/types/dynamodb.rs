@@ -26,7 +26,8 @@ async fn dynamodb(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn tables(ctx: &Ctx, dynamodb: &Client) -> Call<Vec<Asset>> {
-    let names = all_pages!(dynamodb.list_tables(), "dynamodb:ListTables", table_names)?;
+    let mut names = all_pages!(dynamodb.list_tables(), "dynamodb:ListTables", table_names)?;
+    ctx.keep(TABLE, &mut names, |n| vec![n.as_str()]);
     let described = ctx
         .each(names, move |name| async move {
             let arn = ctx.arn("dynamodb", &format!("table/{name}"));

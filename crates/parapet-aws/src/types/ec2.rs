@@ -354,11 +354,14 @@ fn permissions<'a>(items: impl Iterator<Item = (Option<&'a str>, Option<&'a str>
 }
 
 async fn snapshots(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
-    let snapshots = all_pages!(
+    let mut snapshots = all_pages!(
         ec2.describe_snapshots().owner_ids("self"),
         "ec2:DescribeSnapshots",
         snapshots
     )?;
+    ctx.keep(SNAPSHOT, &mut snapshots, |s| {
+        s.snapshot_id().into_iter().collect()
+    });
     let attributes = ctx
         .each(
             snapshots
@@ -417,11 +420,14 @@ async fn snapshots(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
 }
 
 async fn images(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
-    let images = all_pages!(
+    let mut images = all_pages!(
         ec2.describe_images().owners("self"),
         "ec2:DescribeImages",
         images
     )?;
+    ctx.keep(IMAGE, &mut images, |i| {
+        i.image_id().into_iter().chain(i.name()).collect()
+    });
     let attributes = ctx
         .each(
             images

@@ -26,11 +26,17 @@ async fn ecr(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn repositories(ctx: &Ctx, ecr: &Client) -> Call<Vec<Asset>> {
-    let repositories = all_pages!(
+    let mut repositories = all_pages!(
         ecr.describe_repositories(),
         "ecr:DescribeRepositories",
         repositories
     )?;
+    ctx.keep(REPOSITORY, &mut repositories, |r| {
+        r.repository_name()
+            .into_iter()
+            .chain(r.repository_arn())
+            .collect()
+    });
     let details = ctx
         .each(
             repositories

@@ -26,7 +26,8 @@ async fn eks(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn clusters(ctx: &Ctx, eks: &Client) -> Call<Vec<Asset>> {
-    let names = all_pages!(eks.list_clusters(), "eks:ListClusters", clusters)?;
+    let mut names = all_pages!(eks.list_clusters(), "eks:ListClusters", clusters)?;
+    ctx.keep(CLUSTER, &mut names, |n| vec![n.as_str()]);
     let described = ctx
         .each(names, move |name| async move {
             eks.describe_cluster()

@@ -178,11 +178,17 @@ async fn listeners(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Ve
 }
 
 async fn target_groups(ctx: &Ctx, elb: &Client) -> Call<Vec<Asset>> {
-    let groups = all_pages!(
+    let mut groups = all_pages!(
         elb.describe_target_groups(),
         "elasticloadbalancing:DescribeTargetGroups",
         target_groups
     )?;
+    ctx.keep(TARGET_GROUP, &mut groups, |g| {
+        g.target_group_arn()
+            .into_iter()
+            .chain(g.target_group_name())
+            .collect()
+    });
     let targets = ctx
         .each(
             groups

@@ -129,7 +129,8 @@ fn cell(row: &HashMap<String, String>, column: &str) -> Value {
 }
 
 async fn users(ctx: &Ctx, iam: &Client, report: Shared<BoxFuture<'_, Report>>) -> Call<Vec<Asset>> {
-    let users = all_pages!(iam.list_users(), "iam:ListUsers", users)?;
+    let mut users = all_pages!(iam.list_users(), "iam:ListUsers", users)?;
+    ctx.keep(USER, &mut users, |u| vec![u.user_name(), u.arn()]);
     let report = report.await;
     let details = ctx
         .each(
@@ -309,7 +310,8 @@ async fn access_keys(iam: &Client, user: &str) -> Call<Value> {
 }
 
 async fn roles(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
-    let roles = all_pages!(iam.list_roles(), "iam:ListRoles", roles)?;
+    let mut roles = all_pages!(iam.list_roles(), "iam:ListRoles", roles)?;
+    ctx.keep(ROLE, &mut roles, |r| vec![r.role_name(), r.arn()]);
     let details = ctx
         .each(
             roles.iter().map(|r| r.role_name().to_owned()).collect(),
@@ -369,7 +371,8 @@ async fn roles(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
 }
 
 async fn groups(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
-    let groups = all_pages!(iam.list_groups(), "iam:ListGroups", groups)?;
+    let mut groups = all_pages!(iam.list_groups(), "iam:ListGroups", groups)?;
+    ctx.keep(GROUP, &mut groups, |g| vec![g.group_name(), g.arn()]);
     let details = ctx
         .each(
             groups.iter().map(|g| g.group_name().to_owned()).collect(),
@@ -425,11 +428,14 @@ async fn groups(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
 }
 
 async fn policies(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
-    let policies = all_pages!(
+    let mut policies = all_pages!(
         iam.list_policies().scope(PolicyScopeType::Local),
         "iam:ListPolicies",
         policies
     )?;
+    ctx.keep(POLICY, &mut policies, |p| {
+        p.arn().into_iter().chain(p.policy_name()).collect()
+    });
     let documents = ctx
         .each(
             policies

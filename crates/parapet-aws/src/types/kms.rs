@@ -26,7 +26,10 @@ async fn kms(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn keys(ctx: &Ctx, kms: &Client) -> Call<Vec<Asset>> {
-    let keys = all_pages!(kms.list_keys(), "kms:ListKeys", keys)?;
+    let mut keys = all_pages!(kms.list_keys(), "kms:ListKeys", keys)?;
+    ctx.keep(KEY, &mut keys, |k| {
+        k.key_id().into_iter().chain(k.key_arn()).collect()
+    });
     let found = ctx
         .each(
             keys.iter()

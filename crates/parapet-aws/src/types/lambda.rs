@@ -27,7 +27,13 @@ async fn lambda(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn functions(ctx: &Ctx, lambda: &Client) -> Call<Vec<Asset>> {
-    let functions = all_pages!(lambda.list_functions(), "lambda:ListFunctions", functions)?;
+    let mut functions = all_pages!(lambda.list_functions(), "lambda:ListFunctions", functions)?;
+    ctx.keep(FUNCTION, &mut functions, |f| {
+        f.function_name()
+            .into_iter()
+            .chain(f.function_arn())
+            .collect()
+    });
     let details = ctx
         .each(
             functions

@@ -33,11 +33,17 @@ fn millis(ms: Option<i64>) -> Value {
 }
 
 async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
-    let groups = all_pages!(
+    let mut groups = all_pages!(
         logs.describe_log_groups(),
         "logs:DescribeLogGroups",
         log_groups
     )?;
+    ctx.keep(LOG_GROUP, &mut groups, |g| {
+        g.log_group_name()
+            .into_iter()
+            .chain(g.log_group_arn())
+            .collect()
+    });
     let arns: Vec<String> = groups
         .iter()
         .map(|g| {

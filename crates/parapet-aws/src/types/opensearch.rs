@@ -27,7 +27,7 @@ async fn opensearch(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
-    let names: Vec<String> = opensearch
+    let mut names: Vec<String> = opensearch
         .list_domain_names()
         .send()
         .await
@@ -36,6 +36,7 @@ async fn domains(ctx: &Ctx, opensearch: &Client) -> Call<Vec<Asset>> {
         .iter()
         .filter_map(|d| d.domain_name().map(str::to_owned))
         .collect();
+    ctx.keep(DOMAIN, &mut names, |n| vec![n.as_str()]);
     let described = ctx
         .each(names, move |name| async move {
             let answer = opensearch

@@ -158,11 +158,17 @@ fn restore_accounts<'a>(
 }
 
 async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
-    let snapshots = all_pages!(
+    let mut snapshots = all_pages!(
         rds.describe_db_snapshots().snapshot_type("manual"),
         "rds:DescribeDBSnapshots",
         db_snapshots
     )?;
+    ctx.keep(SNAPSHOT, &mut snapshots, |s| {
+        s.db_snapshot_identifier()
+            .into_iter()
+            .chain(s.db_snapshot_arn())
+            .collect()
+    });
     let attributes = ctx
         .each(
             snapshots
@@ -225,11 +231,17 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
 }
 
 async fn cluster_snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
-    let snapshots = all_pages!(
+    let mut snapshots = all_pages!(
         rds.describe_db_cluster_snapshots().snapshot_type("manual"),
         "rds:DescribeDBClusterSnapshots",
         db_cluster_snapshots
     )?;
+    ctx.keep(CLUSTER_SNAPSHOT, &mut snapshots, |s| {
+        s.db_cluster_snapshot_identifier()
+            .into_iter()
+            .chain(s.db_cluster_snapshot_arn())
+            .collect()
+    });
     let attributes = ctx
         .each(
             snapshots

@@ -97,6 +97,7 @@ async fn buckets(ctx: Arc<Ctx>) -> Out {
             }
         }
     }
+    ctx.keep(BUCKET, &mut listed, |(name, _, _)| vec![name.as_str()]);
     let ctx2 = ctx.clone();
     let found = ctx
         .each(listed, move |(name, created, region)| {

@@ -25,7 +25,8 @@ async fn sns(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
-    let topics = all_pages!(sns.list_topics(), "sns:ListTopics", topics)?;
+    let mut topics = all_pages!(sns.list_topics(), "sns:ListTopics", topics)?;
+    ctx.keep(TOPIC, &mut topics, |t| t.topic_arn().into_iter().collect());
     let arns: Vec<String> = topics
         .iter()
         .filter_map(|t| t.topic_arn().map(str::to_owned))

@@ -26,7 +26,8 @@ async fn sqs(ctx: Arc<Ctx>) -> Out {
 }
 
 async fn queues(ctx: &Ctx, sqs: &Client) -> Call<Vec<Asset>> {
-    let urls = all_pages!(sqs.list_queues(), "sqs:ListQueues", queue_urls)?;
+    let mut urls = all_pages!(sqs.list_queues(), "sqs:ListQueues", queue_urls)?;
+    ctx.keep(QUEUE, &mut urls, |u| vec![u.as_str()]);
     let details = ctx
         .each(urls.clone(), move |url| async move {
             let (attributes, tags) = tokio::join!(

@@ -755,6 +755,7 @@ impl Store for SqliteStore {
                         &k.account,
                         &k.region,
                         &k.resource_type,
+                        id,
                     )
                     && !errors
                         .iter()

@@ -52,6 +52,7 @@ pub fn scope() -> Scope {
         accounts: vec!["111111111111".into()],
         regions: None,
         resource_types: None,
+        assets: Default::default(),
     }
 }
 

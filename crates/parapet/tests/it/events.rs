@@ -47,6 +47,20 @@ fn events_of(db: &Path, asset: &str) -> Vec<EventKind> {
         .collect()
 }
 
+/// The latest scan's count of assets described, and the buckets the
+/// inventory holds.
+fn described_and_buckets(db: &Path) -> (u64, usize) {
+    let store = SqliteStore::open(db).expect("open");
+    let described = store.scans(1).expect("scans")[0].counts.assets;
+    let buckets = store
+        .current_assets(Some(ACCOUNT))
+        .expect("assets")
+        .into_iter()
+        .filter(|a| a.resource_type.as_str() == "AWS::S3::Bucket")
+        .count();
+    (described, buckets)
+}
+
 #[test]
 fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     let (moto, ids, dir, db) = prepared();
@@ -73,8 +87,12 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
         assert_eq!(status(&db, rule, asset), None, "{rule} before any change");
     }
 
-    // A bucket made public, then private again.
+    // A bucket made public, then private again: only that bucket is
+    // described again, and the others stay in the inventory.
+    let (_, buckets) = described_and_buckets(&db);
+    assert!(buckets > 20, "the burst's buckets and the watched one");
     change(&moto, &db, dir.path(), "bucket-public", &ids["bucket"]);
+    assert_eq!(described_and_buckets(&db), (1, buckets));
     assert_eq!(
         status(&db, public_bucket, &bucket),
         Some(FindingStatus::Open)
@@ -116,6 +134,7 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
 
     // A bucket deleted: recorded as deleted.
     change(&moto, &db, dir.path(), "bucket-delete", &ids["bucket"]);
+    assert_eq!(described_and_buckets(&db), (0, buckets - 1));
     assert!(
         events_of(&db, &bucket).contains(&EventKind::AssetDeleted),
         "{:?}",

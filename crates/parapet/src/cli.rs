@@ -45,9 +45,10 @@ pub struct GlobalArgs {
     /// folder, ~/.local/share on Linux].
     #[arg(long, value_name = "PATH", global = true, env = "PARAPET_DB")]
     pub db: Option<PathBuf>,
-    /// Parapet's configuration file (YAML): its `aws` section lists regions,
-    /// accounts (each with a role to assume) and an organisation role; its
-    /// `tags` section the tag keys assets must carry.
+    /// Parapet's configuration file (TOML when named `*.toml`, YAML
+    /// otherwise): database, rule folders, AWS accounts and regions, tag
+    /// policy, mutes and the daemon's settings; `examples/parapet.toml`
+    /// explains each. Options and environment variables override it.
     #[arg(long, value_name = "PATH", global = true, env = "PARAPET_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -637,7 +638,8 @@ pub struct GraphArgs {
 }
 
 /// How `parapet watch` writes its log (to standard error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One readable line per event.
     Human,
@@ -645,12 +647,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// `parapet watch`.
+/// `parapet watch`. Each setting may also come from the configuration
+/// file's `watch` section; an option or its environment variable wins.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// The SQS queue an EventBridge rule sends CloudTrail events to.
     #[arg(long, env = "PARAPET_QUEUE_URL", value_name = "URL")]
-    pub queue_url: String,
+    pub queue_url: Option<String>,
     /// The queue's region [default: the one its URL names, else the
     /// configured region].
     #[arg(long, value_name = "REGION")]
@@ -665,25 +668,29 @@ pub struct WatchArgs {
     /// Send every AWS call to this endpoint (an emulator such as moto).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// How long to wait after a batch arrives before describing what it
-    /// changed, for AWS's eventual consistency (`2s`, `500ms`).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
-    pub delay: std::time::Duration,
-    /// How long one receive waits for messages, in seconds (SIGTERM is
-    /// honoured between receives).
-    #[arg(long, default_value_t = 1)]
-    pub wait: i32,
-    /// Log format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
-    pub log_format: LogFormat,
-    /// Serve `/health` and Prometheus `/metrics` on this address
-    /// (`127.0.0.1:9464`).
-    #[arg(long, value_name = "ADDRESS")]
+    /// How long to wait after events arrive before describing what they
+    /// changed, for AWS's eventual consistency (`2s`, `500ms`) [default: 0s].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub delay: Option<std::time::Duration>,
+    /// How long one receive waits for messages, in seconds [default: 1].
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<i32>,
+    /// Log format [default: human].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Serve `/health`, Prometheus `/metrics` and, with a secret, the
+    /// `/events` endpoint on this address (`127.0.0.1:9464`).
+    #[arg(long, env = "PARAPET_LISTEN", value_name = "ADDRESS")]
     pub listen: Option<String>,
-    /// Collect everything (the configuration's regions) this often, which
-    /// also catches deletions and missed events (`6h`); none by default.
+    /// Collect each account whole this often, the accounts spread over the
+    /// interval, which also catches deletions and missed events (`6h`);
+    /// never by default.
     #[arg(long, value_parser = humantime::parse_duration)]
     pub resync: Option<std::time::Duration>,
+    /// A file holding the secret that senders to `/events` prove they hold
+    /// (the variable PARAPET_EVENT_SECRET may hold it instead).
+    #[arg(long, value_name = "PATH")]
+    pub event_secret_file: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

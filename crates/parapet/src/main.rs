@@ -32,8 +32,30 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(output::EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let style = output::Style::detect(cli.global.no_color);
-    let result = match &cli.command {
+    let config = config::load(&cli.global)?;
+    let global = config::merged(cli.global, &config);
+    if !config.mutes.is_empty()
+        && matches!(cli.command, cli::Command::Scan(_) | cli::Command::Watch(_))
+    {
+        config::sync_mutes(&global, &config)?;
+    }
+    let cli = cli::Cli {
+        global,
+        command: cli.command,
+    };
+    match &cli.command {
         cli::Command::Rules(command) => rules_cmd::run(&cli.global, command, style),
         cli::Command::Assets(command) => history_cmd::run_assets(&cli.global, command, style),
         cli::Command::Findings(command) => findings_cmd::run(&cli.global, command, style),
@@ -42,23 +64,15 @@ fn main() -> ExitCode {
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
-        cli::Command::Watch(args) => watch_cmd::run(&cli.global, args),
+        cli::Command::Watch(args) => watch_cmd::run(&cli.global, &config, args),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }
         cli::Command::Scan(cli::ScanCommand::File(args)) => {
-            scan_cmd::run_file(&cli.global, args, style)
+            scan_cmd::run_file(&cli.global, &config, args, style)
         }
         cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
-            scan_aws_cmd::run(&cli.global, args, style)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(output::EXIT_ERROR)
+            scan_aws_cmd::run(&cli.global, &config, args, style)
         }
     }
 }

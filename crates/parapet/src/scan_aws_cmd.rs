@@ -221,9 +221,13 @@ impl Plan {
 }
 
 /// Runs `parapet scan aws`.
-pub fn run(global: &GlobalArgs, args: &ScanAwsArgs, style: Style) -> Result<ExitCode> {
-    let config = crate::config::load(global)?;
-    let options = options(args, config.aws)?;
+pub fn run(
+    global: &GlobalArgs,
+    config: &crate::config::ConfigFile,
+    args: &ScanAwsArgs,
+    style: Style,
+) -> Result<ExitCode> {
+    let options = options(args, config.aws.clone())?;
     let targets = args.event.as_deref().map(event_targets).transpose()?;
     if targets.as_ref().is_some_and(Vec::is_empty) {
         eprintln!("Nothing to describe again.");

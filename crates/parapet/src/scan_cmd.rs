@@ -116,8 +116,12 @@ fn record(
 }
 
 /// Runs `parapet scan file`.
-pub fn run_file(global: &GlobalArgs, args: &ScanFileArgs, style: Style) -> Result<ExitCode> {
-    let config = crate::config::load(global)?;
+pub fn run_file(
+    global: &GlobalArgs,
+    config: &crate::config::ConfigFile,
+    args: &ScanFileArgs,
+    style: Style,
+) -> Result<ExitCode> {
     let (assets, input_errors) = read_assets(args)?;
     for error in &input_errors {
         eprintln!("error: {error}");

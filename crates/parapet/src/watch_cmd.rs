@@ -1,17 +1,34 @@
-//! `parapet watch`: continuous mode. Reads CloudTrail events from an SQS
-//! queue, describes again only the resources they changed (with what
-//! depends on them), evaluates and records, then deletes the messages: a
-//! message is deleted only once its result is committed, so a restart
-//! reprocesses what was in flight. A message that is not an event is set
-//! aside with the reason; SIGTERM and SIGINT stop it between batches.
+//! `parapet watch`: continuous mode. CloudTrail events arrive from an SQS
+//! queue (read by a thread of its own) and from the `/events` HTTP endpoint
+//! (for EventBridge API destinations, each request signed or carrying the
+//! shared secret). What arrived while the last batch was handled is merged,
+//! only the resources the events name are described again (with what
+//! depends on them), evaluated and recorded; then the messages are deleted
+//! and the requests answered: nothing is acknowledged before its result is
+//! committed, so a restart reprocesses what was in flight. A message that is
+//! not an event is set aside with the reason. Each account is also collected
+//! whole on a schedule spread over the resync interval. SIGTERM and SIGINT
+//! stop it between batches.
 
 use crate::cli::{GlobalArgs, LogFormat, WatchArgs};
+use crate::config::{ConfigFile, Secret};
 use anyhow::{Context, Result};
 use parapet_aws::AwsOptions;
+use parapet_aws::events::Target;
 use parapet_aws::queue::{Message, Queue};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The largest event the endpoint accepts (EventBridge's own limit).
+const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// How long an endpoint request waits for its event's result.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the daemon has done, for `/metrics`.
 #[derive(Default)]
@@ -20,6 +37,7 @@ struct Metrics {
     events_processed: AtomicU64,
     events_ignored: AtomicU64,
     messages_set_aside: AtomicU64,
+    requests_refused: AtomicU64,
     refreshes: AtomicU64,
     refresh_failures: AtomicU64,
     refresh_milliseconds: AtomicU64,
@@ -32,10 +50,10 @@ struct Metrics {
 impl Metrics {
     /// The Prometheus text exposition.
     fn render(&self) -> String {
-        let counters: [(&str, &str, &AtomicU64); 11] = [
+        let counters: [(&str, &str, &AtomicU64); 12] = [
             (
                 "parapet_watch_messages_received_total",
-                "Messages received from the queue.",
+                "Messages received from the queue and the event endpoint.",
                 &self.messages_received,
             ),
             (
@@ -52,6 +70,11 @@ impl Metrics {
                 "parapet_watch_messages_set_aside_total",
                 "Messages that were not CloudTrail events.",
                 &self.messages_set_aside,
+            ),
+            (
+                "parapet_watch_requests_refused_total",
+                "Endpoint requests refused: no valid secret or signature, too large, not a POST.",
+                &self.requests_refused,
             ),
             (
                 "parapet_watch_refreshes_total",
@@ -80,12 +103,12 @@ impl Metrics {
             ),
             (
                 "parapet_watch_resyncs_total",
-                "Full collections.",
+                "Whole collections of an account.",
                 &self.resyncs,
             ),
             (
                 "parapet_watch_lag_milliseconds",
-                "From the arrival in the queue of the oldest message of the last committed batch to its commit.",
+                "From the arrival of the oldest message of the last committed batch to its commit.",
                 &self.lag_milliseconds,
             ),
         ];
@@ -105,29 +128,8 @@ impl Metrics {
     }
 }
 
-/// Serves `/health` and `/metrics` on `address`, on a thread of its own.
-fn serve(address: &str, metrics: Arc<Metrics>) -> Result<()> {
-    let server = tiny_http::Server::http(address)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let (status, body, kind) = match request.url() {
-                "/health" => (200, "ok\n".to_owned(), "text/plain"),
-                "/metrics" => (200, metrics.render(), "text/plain; version=0.0.4"),
-                _ => (404, "not found\n".to_owned(), "text/plain"),
-            };
-            let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], kind.as_bytes())
-                .expect("a valid header");
-            let response = tiny_http::Response::from_string(body)
-                .with_status_code(status)
-                .with_header(header);
-            let _ = request.respond(response);
-        }
-    });
-    Ok(())
-}
-
 /// Writes one log line to standard error.
+#[derive(Clone, Copy)]
 struct Log(LogFormat);
 
 impl Log {
@@ -156,229 +158,777 @@ impl Log {
     }
 }
 
+/// The daemon's settings: its options, else the configuration file's
+/// `watch` section, else the defaults.
+struct Settings {
+    queue_url: Option<String>,
+    queue_region: Option<String>,
+    dead_letter_queue_url: Option<String>,
+    delay: Duration,
+    wait: i32,
+    log: Log,
+    listen: Option<String>,
+    resync: Option<Duration>,
+    event_secret: Option<String>,
+}
+
+impl Settings {
+    fn resolve(args: &WatchArgs, config: &ConfigFile) -> Result<Settings> {
+        let file = &config.watch;
+        let secret = match (
+            &args.event_secret_file,
+            std::env::var("PARAPET_EVENT_SECRET"),
+        ) {
+            (Some(path), _) => Some(Secret::File(path.clone()).read()?),
+            (None, Ok(value)) if !value.is_empty() => Some(value),
+            _ => file.event_secret.as_ref().map(Secret::read).transpose()?,
+        };
+        let settings = Settings {
+            queue_url: args.queue_url.clone().or_else(|| file.queue_url.clone()),
+            queue_region: args
+                .queue_region
+                .clone()
+                .or_else(|| file.queue_region.clone()),
+            dead_letter_queue_url: args
+                .dead_letter_queue_url
+                .clone()
+                .or_else(|| file.dead_letter_queue_url.clone()),
+            delay: args.delay.or(file.delay).unwrap_or_default(),
+            wait: args.wait.or(file.wait_seconds).unwrap_or(1),
+            log: Log(args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Human)),
+            listen: args.listen.clone().or_else(|| file.listen.clone()),
+            resync: args.resync.or(file.resync),
+            event_secret: secret,
+        };
+        anyhow::ensure!(
+            settings.queue_url.is_some() || settings.event_secret.is_some(),
+            "no event source: give a queue (--queue-url, PARAPET_QUEUE_URL or watch.queue_url), \
+             or an address and a secret for the /events endpoint"
+        );
+        anyhow::ensure!(
+            settings.event_secret.is_none() || settings.listen.is_some(),
+            "the /events endpoint has a secret but no address: give --listen"
+        );
+        anyhow::ensure!(
+            (0..=20).contains(&settings.wait),
+            "the receive wait is {} s; SQS allows 0 to 20",
+            settings.wait
+        );
+        Ok(settings)
+    }
+}
+
+/// What the daemon's sources hand to its loop.
+enum Work {
+    /// Messages received from the queue, deleted once handled.
+    Queue(Vec<Message>),
+    /// One event posted to the endpoint, answered once handled.
+    Request {
+        body: String,
+        received_at_ms: i64,
+        reply: mpsc::Sender<Reply>,
+    },
+}
+
+/// The answer to an endpoint request: its status and body.
+type Reply = (u16, String);
+
 /// Runs `parapet watch` until SIGTERM or SIGINT.
-pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<ExitCode> {
-    let log = Log(args.log_format);
-    let config = crate::config::load(global)?;
+pub fn run(global: &GlobalArgs, config: &ConfigFile, args: &WatchArgs) -> Result<ExitCode> {
+    let settings = Settings::resolve(args, config)?;
+    let log = settings.log;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot listen for signals")?;
     }
-    let queue = Queue::connect(
-        &args.queue_url,
-        args.queue_region.as_deref(),
-        args.profile.as_deref(),
-        args.endpoint_url.as_deref(),
-    )
-    .with_context(|| format!("cannot reach the queue {}", args.queue_url))?;
+    let queue = match &settings.queue_url {
+        Some(url) => Some(Arc::new(
+            Queue::connect(
+                url,
+                settings.queue_region.as_deref(),
+                args.profile.as_deref(),
+                args.endpoint_url.as_deref(),
+            )
+            .with_context(|| format!("cannot reach the queue {url}"))?,
+        )),
+        None => None,
+    };
     let metrics = Arc::new(Metrics::default());
-    if let Some(address) = &args.listen {
-        serve(address, Arc::clone(&metrics))?;
+    // A small bound: a source waits while a batch is handled rather than
+    // holding messages past their visibility timeout.
+    let (sender, work) = mpsc::sync_channel::<Work>(16);
+    if let Some(address) = &settings.listen {
+        serve(
+            address,
+            settings.event_secret.clone(),
+            sender.clone(),
+            Arc::clone(&metrics),
+            log,
+        )?;
+    }
+    if let Some(queue) = &queue {
+        poll(
+            Arc::clone(queue),
+            settings.wait,
+            sender,
+            Arc::clone(&stop),
+            log,
+        );
+    } else {
+        drop(sender);
     }
     log.line(
         "info",
         "watching",
-        serde_json::json!({"queue": args.queue_url, "listen": args.listen}),
+        serde_json::json!({
+            "queue": settings.queue_url, "listen": settings.listen,
+            "endpoint": settings.event_secret.is_some(),
+        }),
     );
-    let mut last_resync = std::time::Instant::now();
+    let daemon = Daemon {
+        global,
+        config,
+        args,
+        settings: &settings,
+        queue: queue.as_deref(),
+        metrics: &metrics,
+    };
+    let mut schedule = settings
+        .resync
+        .map(|every| Schedule::new(every, daemon.known_accounts(), Instant::now()));
     while !stop.load(Ordering::Relaxed) {
-        if let Some(every) = args.resync
-            && last_resync.elapsed() >= every
+        if let Some(schedule) = &mut schedule
+            && let Some(account) = schedule.due(Instant::now())
         {
-            resync(global, args, &config, &log, &metrics);
-            last_resync = std::time::Instant::now();
+            daemon.resync(account.as_deref());
+            schedule.ran(account, Instant::now());
+            schedule.learn(daemon.known_accounts(), Instant::now());
         }
-        let messages = match queue.receive(args.wait) {
-            Ok(messages) => messages,
-            Err(failure) => {
-                log.line(
-                    "error",
-                    "cannot receive",
-                    serde_json::json!({"reason": failure.to_string()}),
-                );
-                std::thread::sleep(std::time::Duration::from_secs(1));
+        let first = match work.recv_timeout(Duration::from_millis(500)) {
+            Ok(first) => first,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // No source left (the endpoint alone, which never ends, or
+                // nothing): wait for a signal.
+                std::thread::sleep(Duration::from_millis(500));
                 continue;
             }
         };
-        if messages.is_empty() {
-            continue;
+        if !settings.delay.is_zero() {
+            std::thread::sleep(settings.delay);
         }
-        if !args.delay.is_zero() {
-            std::thread::sleep(args.delay);
-        }
-        metrics
-            .messages_received
-            .fetch_add(messages.len() as u64, Ordering::Relaxed);
-        handle(global, args, &config, &queue, &log, &metrics, &messages);
+        // Everything that arrived meanwhile, in one refresh.
+        let mut batch = vec![first];
+        batch.extend(work.try_iter());
+        daemon.handle(batch);
     }
     log.line("info", "stopped", serde_json::json!({}));
     Ok(ExitCode::SUCCESS)
 }
 
-/// Collects everything the configuration names: what events missed.
-fn resync(
-    global: &GlobalArgs,
-    args: &WatchArgs,
-    config: &crate::config::ConfigFile,
-    log: &Log,
-    metrics: &Metrics,
+/// Receives from the queue on a thread of its own until `stop`.
+fn poll(
+    queue: Arc<Queue>,
+    wait: i32,
+    sender: mpsc::SyncSender<Work>,
+    stop: Arc<AtomicBool>,
+    log: Log,
 ) {
-    let started = std::time::Instant::now();
-    match crate::scan_aws_cmd::refresh(global, &aws_options(args, config), &config.tags, None) {
-        Ok(runs) => {
-            metrics.resyncs.fetch_add(1, Ordering::Relaxed);
-            count_findings(metrics, &runs);
-            log.line(
-                "info",
-                "resynced",
-                serde_json::json!({"accounts": runs.len(), "seconds": started.elapsed().as_secs_f64()}),
-            );
-        }
-        Err(error) => log.line(
-            "error",
-            "resync failed",
-            serde_json::json!({"reason": format!("{error:#}")}),
-        ),
-    }
-}
-
-/// The collection options of the daemon: the configuration's estate.
-fn aws_options(args: &WatchArgs, config: &crate::config::ConfigFile) -> AwsOptions {
-    AwsOptions {
-        profile: args.profile.clone(),
-        role: None,
-        regions: config.aws.regions.clone(),
-        resource_types: None,
-        endpoint_url: args.endpoint_url.clone(),
-        accounts: config.aws.accounts.clone(),
-        organization_role: config.aws.organization_role.clone(),
-        concurrency: parapet_aws::options::DEFAULT_CONCURRENCY,
-        keys: Default::default(),
-        only_accounts: None,
-    }
-}
-
-/// Findings opened (or reopened) and resolved by `runs`, counted.
-fn count_findings(metrics: &Metrics, runs: &[parapet_core::ScanRun]) -> (u64, u64) {
-    let opened: u64 = runs
-        .iter()
-        .map(|r| r.counts.opened + r.counts.reopened)
-        .sum();
-    let resolved: u64 = runs.iter().map(|r| r.counts.resolved).sum();
-    metrics.findings_opened.fetch_add(opened, Ordering::Relaxed);
-    metrics
-        .findings_resolved
-        .fetch_add(resolved, Ordering::Relaxed);
-    (opened, resolved)
-}
-
-/// Handles one batch: what its events changed is described again once.
-fn handle(
-    global: &GlobalArgs,
-    args: &WatchArgs,
-    config: &crate::config::ConfigFile,
-    queue: &Queue,
-    log: &Log,
-    metrics: &Metrics,
-    messages: &[Message],
-) {
-    let mut targets = Vec::new();
-    let mut handled: Vec<&Message> = Vec::new();
-    let mut rejected: Vec<(&Message, String)> = Vec::new();
-    for message in messages {
-        let found = serde_json::from_str::<serde_json::Value>(&message.body)
-            .map_err(|e| format!("not JSON: {e}"))
-            .and_then(|body| crate::scan_aws_cmd::targets_of(&body));
-        match found {
-            Ok((found, notes)) => {
-                for note in notes {
-                    log.line(
-                        "info",
-                        "event",
-                        serde_json::json!({"id": message.id, "event": note}),
-                    );
-                }
-                if found.is_empty() {
-                    metrics.events_ignored.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    metrics.events_processed.fetch_add(1, Ordering::Relaxed);
-                }
-                // A burst's repeated changes to one resource are described once.
-                for target in found {
-                    if !targets.contains(&target) {
-                        targets.push(target);
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match queue.receive(wait) {
+                Ok(messages) if messages.is_empty() => {}
+                Ok(messages) => {
+                    if sender.send(Work::Queue(messages)).is_err() {
+                        return;
                     }
                 }
-                handled.push(message);
+                Err(failure) => {
+                    log.line(
+                        "error",
+                        "cannot receive",
+                        serde_json::json!({"reason": failure.to_string()}),
+                    );
+                    std::thread::sleep(Duration::from_secs(1));
+                }
             }
-            Err(reason) => rejected.push((message, reason)),
+        }
+    });
+}
+
+/// Serves `/health`, `/metrics` and (with a secret) `/events` on `address`.
+fn serve(
+    address: &str,
+    secret: Option<String>,
+    sender: mpsc::SyncSender<Work>,
+    metrics: Arc<Metrics>,
+    log: Log,
+) -> Result<()> {
+    let server = Arc::new(
+        tiny_http::Server::http(address)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?,
+    );
+    let secret = Arc::new(secret);
+    // A few workers: an event request waits for its commit while health
+    // checks and scrapes are still answered.
+    for _ in 0..4 {
+        let server = Arc::clone(&server);
+        let secret = Arc::clone(&secret);
+        let sender = sender.clone();
+        let metrics = Arc::clone(&metrics);
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                let (status, body, kind) = match request.url() {
+                    "/health" => (200, "ok\n".to_owned(), "text/plain"),
+                    "/metrics" => (200, metrics.render(), "text/plain; version=0.0.4"),
+                    "/events" if secret.is_some() => {
+                        let secret = secret.as_deref().unwrap_or_default();
+                        event_request(request, secret, &sender, &metrics, log);
+                        continue;
+                    }
+                    _ => (404, "not found\n".to_owned(), "text/plain"),
+                };
+                respond(request, status, body, kind);
+            }
+        });
+    }
+    Ok(())
+}
+
+fn respond(request: tiny_http::Request, status: u16, body: String, kind: &str) {
+    let response = tiny_http::Response::from_string(body).with_status_code(status);
+    let response = match tiny_http::Header::from_bytes(&b"Content-Type"[..], kind.as_bytes()) {
+        Ok(header) => response.with_header(header),
+        Err(()) => response,
+    };
+    // The sender may have gone; nothing to do about it.
+    let _ = request.respond(response);
+}
+
+/// One event posted to `/events`: refused unless it carries the shared
+/// secret (`X-Parapet-Secret`, what an EventBridge connection's API key
+/// sends) or a valid HMAC-SHA256 of its body (`X-Parapet-Signature:
+/// sha256=HEX`); answered once its result is committed.
+fn event_request(
+    mut request: tiny_http::Request,
+    secret: &str,
+    sender: &mpsc::SyncSender<Work>,
+    metrics: &Metrics,
+    log: Log,
+) {
+    let refuse = |request, status, why: &str| {
+        metrics.requests_refused.fetch_add(1, Ordering::Relaxed);
+        log.line(
+            "warn",
+            "request refused",
+            serde_json::json!({"status": status, "reason": why}),
+        );
+        respond(request, status, format!("{why}\n"), "text/plain");
+    };
+    if *request.method() != tiny_http::Method::Post {
+        return refuse(request, 405, "events are POSTed");
+    }
+    if request.body_length().is_some_and(|n| n > MAX_EVENT_BYTES) {
+        return refuse(request, 413, "the event is larger than 256 KiB");
+    }
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_EVENT_BYTES as u64 + 1)
+        .read_to_end(&mut body);
+    if read.is_err() {
+        return refuse(request, 400, "the body could not be read");
+    }
+    if body.len() > MAX_EVENT_BYTES {
+        return refuse(request, 413, "the event is larger than 256 KiB");
+    }
+    let header = |name: &'static str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv(name))
+            .map(|h| h.value.as_str().to_owned())
+    };
+    let proven = authentic(
+        secret.as_bytes(),
+        header("X-Parapet-Secret").as_deref(),
+        header("X-Parapet-Signature").as_deref(),
+        &body,
+    );
+    if !proven {
+        return refuse(
+            request,
+            401,
+            "no valid X-Parapet-Secret or X-Parapet-Signature",
+        );
+    }
+    let Ok(body) = String::from_utf8(body) else {
+        return refuse(request, 400, "the body is not UTF-8");
+    };
+    metrics.messages_received.fetch_add(1, Ordering::Relaxed);
+    let (reply, answer) = mpsc::channel();
+    let work = Work::Request {
+        body,
+        received_at_ms: chrono::Utc::now().timestamp_millis(),
+        reply,
+    };
+    let (status, text) = if sender.send(work).is_err() {
+        (503, "the daemon is stopping".to_owned())
+    } else {
+        answer
+            .recv_timeout(REPLY_TIMEOUT)
+            .unwrap_or_else(|_| (503, "not committed; send it again".to_owned()))
+    };
+    respond(request, status, text, "application/json");
+}
+
+/// Whether a request proves it holds `secret`: the secret itself, or the
+/// HMAC-SHA256 of the body under it; both compared in constant time.
+fn authentic(secret: &[u8], given: Option<&str>, signature: Option<&str>, body: &[u8]) -> bool {
+    use hmac::Mac;
+    use subtle::ConstantTimeEq;
+    if let Some(given) = given {
+        return given.as_bytes().ct_eq(secret).into();
+    }
+    let Some(signature) = signature.and_then(|s| s.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(signature) = hex::decode(signature.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&signature).is_ok()
+}
+
+/// When each account is next collected whole: the accounts spread evenly
+/// over the interval, so that they do not all run at once. Before any
+/// account is known, one whole collection (`None`) stands for them all.
+#[derive(Debug)]
+struct Schedule {
+    every: Duration,
+    due: BTreeMap<Option<String>, Instant>,
+}
+
+impl Schedule {
+    fn new(every: Duration, accounts: BTreeSet<String>, now: Instant) -> Schedule {
+        let mut schedule = Schedule {
+            every,
+            due: BTreeMap::new(),
+        };
+        if accounts.is_empty() {
+            schedule.due.insert(None, now + every);
+        } else {
+            schedule.learn(accounts, now);
+        }
+        schedule
+    }
+
+    /// The first collection due at `now`.
+    fn due(&self, now: Instant) -> Option<Option<String>> {
+        self.due
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .min_by_key(|(_, at)| **at)
+            .map(|(account, _)| account.clone())
+    }
+
+    /// `account` was collected: next time in one interval.
+    fn ran(&mut self, account: Option<String>, now: Instant) {
+        self.due.insert(account, now + self.every);
+    }
+
+    /// Adds accounts seen since, spread over the interval after those
+    /// already scheduled; once accounts are known, they replace the
+    /// whole collection.
+    fn learn(&mut self, accounts: BTreeSet<String>, now: Instant) {
+        if accounts.is_empty() {
+            return;
+        }
+        self.due.remove(&None);
+        let new: Vec<String> = accounts
+            .into_iter()
+            .filter(|a| !self.due.contains_key(&Some(a.clone())))
+            .collect();
+        let count = new.len() as u32;
+        for (i, account) in (1..).zip(new) {
+            self.due
+                .insert(Some(account), now + self.every * i / count.max(1));
         }
     }
-    metrics
-        .messages_set_aside
-        .fetch_add(rejected.len() as u64, Ordering::Relaxed);
-    for (message, reason) in &rejected {
+}
+
+/// The daemon's loop's context.
+struct Daemon<'a> {
+    global: &'a GlobalArgs,
+    config: &'a ConfigFile,
+    args: &'a WatchArgs,
+    settings: &'a Settings,
+    queue: Option<&'a Queue>,
+    metrics: &'a Metrics,
+}
+
+impl Daemon<'_> {
+    /// The collection options: the configuration's estate.
+    fn options(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.args.profile.clone(),
+            role: None,
+            regions: self.config.aws.regions.clone(),
+            resource_types: None,
+            endpoint_url: self.args.endpoint_url.clone(),
+            accounts: self.config.aws.accounts.clone(),
+            organization_role: self.config.aws.organization_role.clone(),
+            concurrency: parapet_aws::options::DEFAULT_CONCURRENCY,
+            keys: BTreeMap::new(),
+            only_accounts: None,
+        }
+    }
+
+    /// The accounts to resync: those of recent AWS scans and the configured
+    /// ones.
+    fn known_accounts(&self) -> BTreeSet<String> {
+        use parapet_store::Store;
+        let mut accounts: BTreeSet<String> = self
+            .config
+            .aws
+            .accounts
+            .iter()
+            .filter_map(|t| parapet_aws::session::account_of_role(&t.role.role_arn))
+            .map(str::to_owned)
+            .collect();
+        match crate::db::open(self.global).and_then(|s| Ok(s.scans(500)?)) {
+            Ok(scans) => accounts.extend(
+                scans
+                    .into_iter()
+                    .filter(|s| s.source == "aws")
+                    .flat_map(|s| s.scope.accounts),
+            ),
+            Err(error) => self.settings.log.line(
+                "warn",
+                "cannot read the accounts of earlier scans",
+                serde_json::json!({"reason": format!("{error:#}")}),
+            ),
+        }
+        accounts
+    }
+
+    /// Collects one account (or everything) whole: what events missed.
+    fn resync(&self, account: Option<&str>) {
+        let mut options = self.options();
+        options.only_accounts = account.map(|a| BTreeSet::from([a.to_owned()]));
+        let started = Instant::now();
+        let log = self.settings.log;
+        match crate::scan_aws_cmd::refresh(self.global, &options, &self.config.tags, None) {
+            Ok(runs) => {
+                self.metrics.resyncs.fetch_add(1, Ordering::Relaxed);
+                let (opened, resolved) = self.count_findings(&runs);
+                log.line(
+                    "info",
+                    "resynced",
+                    serde_json::json!({
+                        "account": account, "accounts": runs.len(), "opened": opened,
+                        "resolved": resolved, "seconds": started.elapsed().as_secs_f64(),
+                    }),
+                );
+            }
+            Err(error) => log.line(
+                "error",
+                "resync failed",
+                serde_json::json!({"account": account, "reason": format!("{error:#}")}),
+            ),
+        }
+    }
+
+    /// Findings opened (or reopened) and resolved by `runs`, counted.
+    fn count_findings(&self, runs: &[parapet_core::ScanRun]) -> (u64, u64) {
+        let opened: u64 = runs
+            .iter()
+            .map(|r| r.counts.opened + r.counts.reopened)
+            .sum();
+        let resolved: u64 = runs.iter().map(|r| r.counts.resolved).sum();
+        self.metrics
+            .findings_opened
+            .fetch_add(opened, Ordering::Relaxed);
+        self.metrics
+            .findings_resolved
+            .fetch_add(resolved, Ordering::Relaxed);
+        (opened, resolved)
+    }
+
+    /// The resources one message's events touched, counted and logged; the
+    /// reason when it is not an event.
+    fn targets(&self, id: &str, body: &str) -> Result<Vec<Target>, String> {
+        let (targets, notes) = serde_json::from_str::<serde_json::Value>(body)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|body| crate::scan_aws_cmd::targets_of(&body))?;
+        for note in notes {
+            self.settings.log.line(
+                "info",
+                "event",
+                serde_json::json!({"id": id, "event": note}),
+            );
+        }
+        let counter = if targets.is_empty() {
+            &self.metrics.events_ignored
+        } else {
+            &self.metrics.events_processed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(targets)
+    }
+
+    /// Keeps a message that is not an event in the dead-letter queue (when
+    /// there is one) and deletes it from the queue.
+    fn set_aside(&self, message: &Message, reason: &str) {
+        let log = self.settings.log;
+        self.metrics
+            .messages_set_aside
+            .fetch_add(1, Ordering::Relaxed);
         log.line(
             "warn",
             "message set aside",
             serde_json::json!({"id": message.id, "reason": reason}),
         );
-        let kept = match &args.dead_letter_queue_url {
+        let Some(queue) = self.queue else { return };
+        let kept = match &self.settings.dead_letter_queue_url {
             Some(url) => queue.send_to(url, &message.body).map_err(|e| e.to_string()),
             None => Ok(()),
         };
-        match kept.and_then(|()| queue.delete(&[*message]).map_err(|e| e.to_string())) {
-            Ok(()) => {}
-            Err(reason) => log.line(
+        if let Err(reason) = kept.and_then(|()| queue.delete(&[message]).map_err(|e| e.to_string()))
+        {
+            log.line(
                 "error",
                 "cannot set aside",
                 serde_json::json!({"id": message.id, "reason": reason}),
-            ),
+            );
         }
     }
-    if !targets.is_empty() {
-        let options = aws_options(args, config);
-        let started = std::time::Instant::now();
-        match crate::scan_aws_cmd::refresh(global, &options, &config.tags, Some(&targets)) {
-            Ok(runs) => {
-                let (opened, resolved) = count_findings(metrics, &runs);
-                metrics.refreshes.fetch_add(1, Ordering::Relaxed);
-                let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                metrics
-                    .refresh_milliseconds
-                    .fetch_add(spent, Ordering::Relaxed);
-                let now = chrono::Utc::now().timestamp_millis();
-                if let Some(oldest) = handled.iter().filter_map(|m| m.sent_at_ms).min() {
-                    let lag = u64::try_from(now - oldest).unwrap_or(0);
-                    metrics.lag_milliseconds.store(lag, Ordering::Relaxed);
+
+    /// Handles one batch: what its events changed is described again once,
+    /// then its messages are deleted and its requests answered.
+    fn handle(&self, batch: Vec<Work>) {
+        let log = self.settings.log;
+        let mut targets: Vec<Target> = Vec::new();
+        let mut messages: Vec<Message> = Vec::new();
+        let mut replies: Vec<mpsc::Sender<Reply>> = Vec::new();
+        let mut oldest: Option<i64> = None;
+        let mut add = |found: Vec<Target>, arrived: Option<i64>| {
+            // A burst's repeated changes to one resource are described once.
+            for target in found {
+                if !targets.contains(&target) {
+                    targets.push(target);
                 }
-                log.line(
-                    "info",
-                    "refreshed",
-                    serde_json::json!({
-                        "messages": handled.len(), "resources": targets.len(),
-                        "opened": opened, "resolved": resolved,
-                    }),
-                );
             }
-            Err(error) => {
-                metrics.refresh_failures.fetch_add(1, Ordering::Relaxed);
-                // Not deleted: the queue delivers them again.
+            oldest = match (oldest, arrived) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        };
+        for work in batch {
+            match work {
+                Work::Queue(received) => {
+                    self.metrics
+                        .messages_received
+                        .fetch_add(received.len() as u64, Ordering::Relaxed);
+                    for message in received {
+                        match self.targets(&message.id, &message.body) {
+                            Ok(found) => {
+                                add(found, message.sent_at_ms);
+                                messages.push(message);
+                            }
+                            Err(reason) => self.set_aside(&message, &reason),
+                        }
+                    }
+                }
+                Work::Request {
+                    body,
+                    received_at_ms,
+                    reply,
+                } => match self.targets("endpoint", &body) {
+                    Ok(found) => {
+                        add(found, Some(received_at_ms));
+                        replies.push(reply);
+                    }
+                    Err(reason) => {
+                        self.metrics
+                            .messages_set_aside
+                            .fetch_add(1, Ordering::Relaxed);
+                        log.line(
+                            "warn",
+                            "request set aside",
+                            serde_json::json!({"reason": reason}),
+                        );
+                        let _ = reply.send((400, serde_json::json!({"error": reason}).to_string()));
+                    }
+                },
+            }
+        }
+        let mut summary = serde_json::json!({"committed": true, "resources": targets.len()});
+        if !targets.is_empty() {
+            let started = Instant::now();
+            match crate::scan_aws_cmd::refresh(
+                self.global,
+                &self.options(),
+                &self.config.tags,
+                Some(&targets),
+            ) {
+                Ok(runs) => {
+                    let (opened, resolved) = self.count_findings(&runs);
+                    self.metrics.refreshes.fetch_add(1, Ordering::Relaxed);
+                    let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    self.metrics
+                        .refresh_milliseconds
+                        .fetch_add(spent, Ordering::Relaxed);
+                    if let Some(oldest) = oldest {
+                        let now = chrono::Utc::now().timestamp_millis();
+                        let lag = u64::try_from(now - oldest).unwrap_or(0);
+                        self.metrics.lag_milliseconds.store(lag, Ordering::Relaxed);
+                    }
+                    summary["opened"] = opened.into();
+                    summary["resolved"] = resolved.into();
+                    log.line(
+                        "info",
+                        "refreshed",
+                        serde_json::json!({
+                            "messages": messages.len(), "requests": replies.len(),
+                            "resources": targets.len(), "opened": opened, "resolved": resolved,
+                        }),
+                    );
+                }
+                Err(error) => {
+                    self.metrics
+                        .refresh_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    // Not deleted: the queue delivers them again; the
+                    // endpoint's senders retry.
+                    log.line(
+                        "error",
+                        "refresh failed",
+                        serde_json::json!({"reason": format!("{error:#}")}),
+                    );
+                    for reply in replies {
+                        let _ = reply.send((
+                            503,
+                            serde_json::json!({"error": "the refresh failed; send it again"})
+                                .to_string(),
+                        ));
+                    }
+                    return;
+                }
+            }
+        }
+        for reply in replies {
+            let _ = reply.send((200, summary.to_string()));
+        }
+        if let Some(queue) = self.queue
+            && !messages.is_empty()
+        {
+            let handled: Vec<&Message> = messages.iter().collect();
+            if let Err(failure) = queue.delete(&handled) {
                 log.line(
                     "error",
-                    "refresh failed",
-                    serde_json::json!({"reason": format!("{error:#}")}),
+                    "cannot delete",
+                    serde_json::json!({"reason": failure.to_string()}),
                 );
-                return;
             }
         }
     }
-    if let Err(failure) = queue.delete(&handled) {
-        log.line(
-            "error",
-            "cannot delete",
-            serde_json::json!({"reason": failure.to_string()}),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac::Mac;
+
+    fn sign(secret: &[u8], body: &[u8]) -> String {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key");
+        mac.update(body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn requests_prove_the_secret_by_itself_or_by_a_signature_of_the_body() {
+        let body = br#"{"detail-type": "AWS API Call via CloudTrail"}"#;
+        assert!(authentic(b"s3cret", Some("s3cret"), None, body));
+        assert!(!authentic(b"s3cret", Some("s3cre"), None, body));
+        assert!(!authentic(b"s3cret", Some(""), None, body));
+        let signature = sign(b"s3cret", body);
+        assert!(authentic(b"s3cret", None, Some(&signature), body));
+        assert!(
+            !authentic(b"s3cret", None, Some(&signature), b"{}"),
+            "a signature of another body"
+        );
+        assert!(!authentic(b"other", None, Some(&signature), body));
+        assert!(!authentic(b"s3cret", None, Some("sha256=zz"), body));
+        assert!(!authentic(
+            b"s3cret",
+            None,
+            Some(signature.trim_start_matches("sha256=")),
+            body
+        ));
+        assert!(!authentic(b"s3cret", None, None, body));
+    }
+
+    #[test]
+    fn accounts_are_resynced_spread_over_the_interval() {
+        let start = Instant::now();
+        let every = Duration::from_secs(300);
+        let accounts: BTreeSet<String> = ["1", "2", "3"].map(String::from).into();
+        let mut schedule = Schedule::new(every, accounts.clone(), start);
+        assert_eq!(schedule.due(start), None);
+        assert_eq!(
+            schedule.due(start + Duration::from_secs(100)),
+            Some(Some("1".into()))
+        );
+        schedule.ran(Some("1".into()), start + Duration::from_secs(100));
+        assert_eq!(schedule.due(start + Duration::from_secs(150)), None);
+        assert_eq!(
+            schedule.due(start + Duration::from_secs(200)),
+            Some(Some("2".into()))
+        );
+        // Each account once per interval.
+        let at: Vec<Instant> = schedule.due.values().copied().collect();
+        assert_eq!(
+            at,
+            [
+                start + Duration::from_secs(400),
+                start + Duration::from_secs(200),
+                start + Duration::from_secs(300)
+            ]
+        );
+        // A new account joins without moving the others.
+        schedule.learn(
+            ["1", "2", "3", "4"].map(String::from).into(),
+            start + Duration::from_secs(100),
+        );
+        assert_eq!(
+            schedule.due[&Some("4".into())],
+            start + Duration::from_secs(400)
+        );
+        assert_eq!(
+            schedule.due[&Some("2".into())],
+            start + Duration::from_secs(200)
+        );
+    }
+
+    #[test]
+    fn before_any_account_is_known_one_whole_collection_stands_for_all() {
+        let start = Instant::now();
+        let every = Duration::from_secs(60);
+        let mut schedule = Schedule::new(every, BTreeSet::new(), start);
+        assert_eq!(schedule.due(start + every), Some(None));
+        schedule.ran(None, start + every);
+        schedule.learn(["9".to_owned()].into(), start + every);
+        assert_eq!(
+            schedule.due.keys().collect::<Vec<_>>(),
+            [&Some("9".to_owned())]
         );
     }
 }

@@ -379,3 +379,148 @@ fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_r
         .expect("check");
     assert_eq!(integrity, "ok");
 }
+
+/// One POST to the daemon's endpoint: the status and the body.
+fn post(address: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let mut request = format!(
+        "POST /events HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("request");
+    stream.write_all(body).expect("body");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_event_endpoint_answers_once_the_result_is_committed() {
+    use hmac::Mac;
+    let (moto, ids, dir, db) = prepared();
+    let script = fixture("aws-event.py");
+    let bucket = format!("arn:aws:s3:::{}", ids["bucket"]);
+    let rule = "aws-s3-bucket-policy-not-public";
+    let secret = "endpoint-secret-4f1c";
+    std::fs::write(dir.path().join("event-secret"), format!("{secret}\n")).expect("write");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    // Every setting from the configuration file: no queue, the endpoint
+    // only, its secret in a file; and an accepted risk.
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[watch]\nlisten = \"{listen}\"\nlog_format = \"json\"\nevent_secret = {{ file = \"event-secret\" }}\n\n\
+             [[mutes]]\nrule_id = \"aws-s3-bucket-versioning-enabled\"\nasset = \"{bucket}\"\nreason = \"rewritten daily\"\n"
+        ),
+    )
+    .expect("write");
+    let mut watch = moto
+        .parapet(&db, ("testing", "testing"), dir.path())
+        .args(["--config", config.to_str().expect("utf-8")])
+        .args(["watch", "--endpoint-url", &moto.endpoint])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("parapet watch starts");
+    assert!(
+        eventually(30, || std::net::TcpStream::connect(&listen).is_ok()),
+        "the endpoint did not open"
+    );
+
+    let public = moto
+        .python(&script, &["bucket-public", &ids["bucket"]])
+        .stdout;
+    assert_eq!(post(&listen, &public, &[]).0, 401, "no proof");
+    assert_eq!(
+        post(&listen, &public, &[("X-Parapet-Secret", "guess")]).0,
+        401
+    );
+    assert_eq!(
+        status(&db, rule, &bucket),
+        None,
+        "a refused event changed nothing"
+    );
+    // With the secret: answered once committed, so the finding is there.
+    let (code, body) = post(&listen, &public, &[("X-Parapet-Secret", secret)]);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(status(&db, rule, &bucket), Some(FindingStatus::Open));
+    let summary: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(summary["committed"], true);
+    assert!(summary["opened"].as_u64().is_some_and(|n| n >= 1), "{body}");
+
+    // Signed with HMAC-SHA256 instead.
+    let private = moto
+        .python(&script, &["bucket-private", &ids["bucket"]])
+        .stdout;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(&private);
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(
+        post(&listen, &public, &[("X-Parapet-Signature", &signature)]).0,
+        401,
+        "the signature of another body"
+    );
+    assert_eq!(
+        post(&listen, &private, &[("X-Parapet-Signature", &signature)]).0,
+        200
+    );
+    assert_eq!(status(&db, rule, &bucket), Some(FindingStatus::Resolved));
+
+    // What is not an event is refused with the reason; the daemon goes on.
+    let (code, body) = post(&listen, b"{\"hello\": 1}", &[("X-Parapet-Secret", secret)]);
+    assert_eq!(code, 400);
+    assert!(body.contains("not a CloudTrail event"), "{body}");
+    let big = vec![b' '; 300 * 1024];
+    assert_eq!(post(&listen, &big, &[("X-Parapet-Secret", secret)]).0, 413);
+
+    // The configuration's mute holds.
+    let muted = SqliteStore::open(&db)
+        .expect("open")
+        .finding("aws-s3-bucket-versioning-enabled", &bucket)
+        .expect("finding")
+        .expect("the bucket fails the rule");
+    assert!(muted.muted_by.is_some());
+
+    let pid = watch.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let stopped = eventually(30, || watch.try_wait().ok().flatten().is_some());
+    assert!(stopped, "SIGTERM did not stop the daemon");
+    let mut log = String::new();
+    use std::io::Read;
+    watch
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut log)
+        .expect("log");
+    assert!(!log.contains(secret), "the secret is in the log: {log}");
+    let refused = log
+        .lines()
+        .filter(|l| l.contains("\"request refused\""))
+        .count();
+    assert_eq!(refused, 4, "{log}");
+}

@@ -15,7 +15,10 @@ pub mod query;
 pub mod sqlite;
 
 pub use error::StoreError;
-pub use query::{AssetVersion, EventQuery, FindingCursor, FindingQuery, ScanOutput, StoredEvent};
+pub use query::{
+    AssetVersion, EventQuery, FindingChange, FindingCursor, FindingQuery, Notification,
+    OutboxStatus, Router, ScanOutput, StoredEvent,
+};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
@@ -117,4 +120,30 @@ pub trait Store {
 
     /// Every mute, lifted ones too when asked.
     fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError>;
+
+    /// Pending notifications due at `now`, oldest first, at most `limit`.
+    fn due_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
+
+    /// Records that a notification was delivered.
+    fn notification_delivered(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Records a failed attempt: tried again at `retry_at`, or marked failed
+    /// when there is none.
+    fn notification_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+
+    /// The outbox, newest first, of one status or all; at most `limit`.
+    fn notifications(
+        &self,
+        status: Option<OutboxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
 }

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use parapet_core::{
     Asset, ContentHash, Event, EventKind, Finding, FindingStatus, ScanRun, Severity,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One version of an asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,4 +144,90 @@ pub struct ScanOutput {
     pub scan: ScanRun,
     /// How many events it added.
     pub events: u64,
+}
+
+/// A finding's change of state, as a notification carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingChange {
+    /// Opened, reopened or resolved.
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The rule.
+    pub rule_id: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's message.
+    pub message: String,
+    /// The asset.
+    pub asset_id: String,
+    /// Its name.
+    pub asset_name: String,
+    /// Its account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// Its resource type.
+    pub resource_type: String,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Where a finding change's notifications go: set on a store, it is asked
+/// for each change a scan records (muted findings are never asked about),
+/// and one outbox entry per channel it names is written with the change.
+pub trait Router: Send + Sync {
+    /// The channels `change` goes to; none to send nothing.
+    fn channels(&self, change: &FindingChange) -> Vec<String>;
+}
+
+/// Where an outbox entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    /// Not delivered yet; tried again at `next_attempt_at`.
+    Pending,
+    /// The channel accepted it.
+    Delivered,
+    /// Every attempt failed.
+    Failed,
+}
+
+impl OutboxStatus {
+    /// The lowercase name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One notification of the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    /// Its number.
+    pub id: i64,
+    /// The event of the change.
+    pub event_id: i64,
+    /// The channel it goes to.
+    pub channel: String,
+    /// The same for every attempt: receivers drop duplicates by it.
+    pub idempotency_key: String,
+    /// What changed.
+    pub change: FindingChange,
+    /// Where it stands.
+    pub status: OutboxStatus,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it is tried next (pending).
+    pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When the channel accepted it.
+    pub delivered_at: Option<DateTime<Utc>>,
 }

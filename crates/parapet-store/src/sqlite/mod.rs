@@ -4,7 +4,10 @@
 
 use crate::Store;
 use crate::error::StoreError;
-use crate::query::{AssetVersion, EventQuery, FindingQuery, ScanOutput, StoredEvent};
+use crate::query::{
+    AssetVersion, EventQuery, FindingChange, FindingQuery, Notification, OutboxStatus, Router,
+    ScanOutput, StoredEvent,
+};
 use checkpoint::Checkpointer;
 
 mod checkpoint;
@@ -28,6 +31,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_versions_by_asset.sql"),
+    include_str!("migrations/0003_outbox.sql"),
 ];
 
 /// The schema version this build writes.
@@ -40,6 +44,7 @@ pub struct SqliteStore {
     checkpointer: Option<Checkpointer>,
     conn: Connection,
     path: PathBuf,
+    router: Option<std::sync::Arc<dyn Router>>,
 }
 
 /// Attaches the database path to SQLite errors.
@@ -117,6 +122,7 @@ impl SqliteStore {
             checkpointer,
             conn,
             path: path.to_owned(),
+            router: None,
         };
         store.migrate()?;
         Ok(store)
@@ -126,6 +132,12 @@ impl SqliteStore {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.after_commit();
         }
+    }
+
+    /// Routes the finding changes that scans record to notification
+    /// channels, each written to the outbox with its change.
+    pub fn set_router(&mut self, router: std::sync::Arc<dyn Router>) {
+        self.router = Some(router);
     }
 
     /// The database file.
@@ -224,6 +236,35 @@ const INSERT_EVENT: &str = "INSERT INTO events (at, kind, asset_id, account, rul
 fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(INSERT_EVENT).at(path)?;
     write_event(&mut stmt, path, event)
+}
+
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (event_id, channel, idempotency_key, change, status, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)";
+
+/// Writes the outbox entries of the change just recorded as event
+/// `event_id`, one per channel the router names.
+fn route(
+    tx: &Transaction<'_>,
+    path: &Path,
+    router: Option<&dyn Router>,
+    event_id: i64,
+    change: impl FnOnce() -> FindingChange,
+) -> Result<(), StoreError> {
+    let Some(router) = router else {
+        return Ok(());
+    };
+    let change = change();
+    let channels = router.channels(&change);
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let text = encode(&change);
+    let mut stmt = tx.prepare_cached(INSERT_OUTBOX).at(path)?;
+    for channel in channels {
+        let key = format!("parapet-{event_id}-{channel}");
+        stmt.execute(params![event_id, channel, key, text, ms(change.at)])
+            .at(path)?;
+    }
+    Ok(())
 }
 
 fn write_event(
@@ -554,6 +595,8 @@ impl Store for SqliteStore {
     ) -> Result<ScanOutput, StoreError> {
         let path = self.path.clone();
         let path = path.as_path();
+        let router = self.router.clone();
+        let router = router.as_deref();
         // One serialisation serves the hash and the stored version; done on
         // every core before the transaction.
         let contents: Vec<(String, String)> = assets
@@ -745,7 +788,7 @@ impl Store for SqliteStore {
 
         // Deletions: assets of the scope this complete collection did not see,
         // except where a collection error covers them.
-        let mut unseen: Vec<(String, String)> = known
+        let mut unseen: Vec<(String, &Known)> = known
             .iter()
             .filter(|(id, k)| {
                 k.deleted_at.is_none()
@@ -761,10 +804,11 @@ impl Store for SqliteStore {
                         .iter()
                         .any(|e| e.covers(&k.account, &k.region, &k.resource_type))
             })
-            .map(|(id, k)| (id.clone(), k.account.clone()))
+            .map(|(id, k)| (id.clone(), k))
             .collect();
-        unseen.sort();
-        for (id, account) in &unseen {
+        unseen.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, k) in &unseen {
+            let account = &k.account;
             tx.execute(
                 "UPDATE assets SET deleted_at = ?1 WHERE id = ?2",
                 params![ms(now), id],
@@ -784,14 +828,14 @@ impl Store for SqliteStore {
                 },
             )?;
             counts.deleted += 1;
-            let open: Vec<String> = tx
-                .prepare_cached("SELECT rule_id FROM findings WHERE asset_id = ?1 AND status IN ('open', 'reopened')")
+            let open: Vec<(String, String, Option<i64>)> = tx
+                .prepare_cached("SELECT rule_id, message, muted_by FROM findings WHERE asset_id = ?1 AND status IN ('open', 'reopened')")
                 .and_then(|mut s| {
-                    s.query_map(params![id], |r| r.get::<_, String>(0))?
+                    s.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .at(path)?;
-            for rule_id in open {
+            for (rule_id, message, muted_by) in open {
                 tx.execute(
                     "UPDATE findings SET status = 'resolved', resolved_at = ?1 WHERE rule_id = ?2 AND asset_id = ?3",
                     params![ms(now), rule_id, id],
@@ -811,6 +855,30 @@ impl Store for SqliteStore {
                     },
                 )?;
                 counts.resolved += 1;
+                if muted_by.is_none() {
+                    let event_id = tx.last_insert_rowid();
+                    let (name, tags): (String, String) = tx
+                        .query_row(
+                            "SELECT name, tags FROM assets WHERE id = ?1",
+                            params![id],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .at(path)?;
+                    let tags = decode(path, &tags, "asset tags")?;
+                    route(&tx, path, router, event_id, || FindingChange {
+                        kind: EventKind::FindingResolved,
+                        at: now,
+                        rule_id: rule_id.clone(),
+                        severity: severity(&rule_id),
+                        message,
+                        asset_id: id.clone(),
+                        asset_name: name,
+                        account: account.clone(),
+                        region: k.region.clone(),
+                        resource_type: k.resource_type.clone(),
+                        tags,
+                    })?;
+                }
             }
         }
 
@@ -938,6 +1006,23 @@ impl Store for SqliteStore {
                         detail,
                     },
                 )?;
+                if muted_by.is_none() {
+                    route(&tx, path, router, tx.last_insert_rowid(), || {
+                        FindingChange {
+                            kind,
+                            at: now,
+                            rule_id: evaluation.rule_id.to_string(),
+                            severity: rule_severity,
+                            message: evaluation.message.to_string(),
+                            asset_id: asset.id.clone(),
+                            asset_name: asset.name.clone(),
+                            account: asset.account.clone(),
+                            region: asset.region.clone(),
+                            resource_type: asset.resource_type.as_str().to_owned(),
+                            tags: asset.tags.clone(),
+                        }
+                    })?;
+                }
             }
             upsert_finding
                 .execute(params![
@@ -1345,6 +1430,125 @@ impl Store for SqliteStore {
 
     fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError> {
         read_mutes(&self.conn, &self.path, include_lifted)
+    }
+
+    fn due_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_outbox(
+            "WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+            params![ms(now), limit as i64],
+        )
+    }
+
+    fn notification_delivered(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?1, last_error = NULL WHERE id = ?2",
+                params![ms(now), id],
+            )
+            .at(&self.path)?;
+        self.committed();
+        Ok(())
+    }
+
+    fn notification_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let status = if retry_at.is_some() {
+            OutboxStatus::Pending
+        } else {
+            OutboxStatus::Failed
+        };
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = ?1, attempts = attempts + 1, last_error = ?2, next_attempt_at = COALESCE(?3, next_attempt_at) WHERE id = ?4",
+                params![status.as_str(), error, retry_at.map(ms), id],
+            )
+            .at(&self.path)?;
+        self.committed();
+        Ok(())
+    }
+
+    fn notifications(
+        &self,
+        status: Option<OutboxStatus>,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        match status {
+            Some(status) => self.read_outbox(
+                "WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
+                params![status.as_str(), limit as i64],
+            ),
+            None => self.read_outbox("ORDER BY id DESC LIMIT ?1", params![limit as i64]),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Outbox entries, selected and ordered by `tail`.
+    fn read_outbox(
+        &self,
+        tail: &str,
+        values: impl rusqlite::Params,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, event_id, channel, idempotency_key, change, status, attempts, next_attempt_at, last_error, created_at, delivered_at FROM outbox {tail}"
+            ))
+            .at(path)?;
+        let rows = stmt
+            .query_map(values, |r| {
+                Ok((
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ),
+                    (
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    (
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ),
+                    (r.get::<_, i64>(9)?, r.get::<_, Option<i64>>(10)?),
+                ))
+            })
+            .at(path)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                (id, event_id, channel),
+                (idempotency_key, change, status),
+                (attempts, next, last_error),
+                (created, delivered),
+            ) = row.at(path)?;
+            out.push(Notification {
+                id,
+                event_id,
+                channel,
+                idempotency_key,
+                change: decode(path, &change, "outbox change")?,
+                status: named(path, &status, "outbox status")?,
+                attempts,
+                next_attempt_at: time(next),
+                last_error,
+                created_at: time(created),
+                delivered_at: delivered.map(time),
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -6,6 +6,8 @@ mod assets;
 mod findings;
 /// Mutes: matching, lifting, expiry.
 mod mutes;
+/// The notification outbox: routing with the change, retries, failures.
+mod outbox;
 /// Opening: migrations, the refusal of a newer schema.
 mod schema;
 

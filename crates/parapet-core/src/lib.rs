@@ -24,6 +24,7 @@ pub mod finding;
 pub mod jsonl;
 pub mod mute;
 pub mod scan;
+pub mod secret;
 pub mod severity;
 
 pub use asset::{Asset, ContentHash, Provider, Relationship, ResourceType};
@@ -33,6 +34,7 @@ pub use event::{Event, EventKind};
 pub use finding::{Finding, FindingStatus};
 pub use mute::{Mute, MuteSelector, MuteTarget};
 pub use scan::{CollectionError, ScanCounts, ScanRun, ScanStatus, Scope};
+pub use secret::{Secret, SecretError};
 pub use severity::Severity;
 
 /// Reads one of the model's enums (`open`, `asset_created`, `fail`, ...)

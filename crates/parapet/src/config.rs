@@ -11,7 +11,7 @@ use crate::cli::{GlobalArgs, LogFormat};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use parapet_aws::AwsFileConfig;
-use parapet_core::MuteSelector;
+use parapet_core::{MuteSelector, Secret};
 use parapet_rules::TagPolicy;
 use parapet_store::Store;
 use serde::Deserialize;
@@ -125,73 +125,6 @@ fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, 
         .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration: {e}")))
 }
 
-/// Where a secret is read from: an environment variable or a file, never
-/// the configuration file itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Secret {
-    /// The variable's value.
-    Env(String),
-    /// The file's contents, without a trailing newline.
-    File(PathBuf),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SecretReference {
-    #[serde(default)]
-    env: Option<String>,
-    #[serde(default)]
-    file: Option<PathBuf>,
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        struct Reference;
-        impl<'de> serde::de::Visitor<'de> for Reference {
-            type Value = Secret;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("`{ env = \"NAME\" }` or `{ file = \"PATH\" }`")
-            }
-            // The text itself is neither kept nor repeated.
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Secret, E> {
-                Err(E::custom(
-                    "a secret is not written in the configuration file: give `{ env = \"NAME\" }` or `{ file = \"PATH\" }`",
-                ))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Secret, A::Error> {
-                let reference = SecretReference::deserialize(
-                    serde::de::value::MapAccessDeserializer::new(map),
-                )?;
-                match (reference.env, reference.file) {
-                    (Some(env), None) => Ok(Secret::Env(env)),
-                    (None, Some(file)) => Ok(Secret::File(file)),
-                    _ => Err(serde::de::Error::custom(
-                        "a secret names either `env` or `file`, exactly one",
-                    )),
-                }
-            }
-        }
-        d.deserialize_any(Reference)
-    }
-}
-
-impl Secret {
-    /// The secret's value; the error names where it was looked for, never
-    /// what it holds.
-    pub fn read(&self) -> Result<String> {
-        let value = match self {
-            Secret::Env(name) => std::env::var(name)
-                .with_context(|| format!("the environment variable {name} holds no secret"))?,
-            Secret::File(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the secret file {}", path.display()))?
-                .trim_end_matches(['\n', '\r'])
-                .to_owned(),
-        };
-        anyhow::ensure!(!value.is_empty(), "the secret of {self:?} is empty");
-        Ok(value)
-    }
-}
-
 /// Reads the configuration file given with `--config` (the defaults
 /// without one); its relative paths are taken from the file's folder.
 pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
@@ -215,8 +148,8 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
     };
     config.database.iter_mut().for_each(anchor);
     config.rules.iter_mut().for_each(anchor);
-    if let Some(Secret::File(file)) = &mut config.watch.event_secret {
-        anchor(file);
+    if let Some(secret) = &mut config.watch.event_secret {
+        secret.anchor(folder);
     }
     for (i, mute) in config.mutes.iter().enumerate() {
         anyhow::ensure!(

@@ -11,11 +11,12 @@
 //! stop it between batches.
 
 use crate::cli::{GlobalArgs, LogFormat, WatchArgs};
-use crate::config::{ConfigFile, Secret};
+use crate::config::ConfigFile;
 use anyhow::{Context, Result};
 use parapet_aws::AwsOptions;
 use parapet_aws::events::Target;
 use parapet_aws::queue::{Message, Queue};
+use parapet_core::Secret;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::process::ExitCode;

@@ -1,0 +1,87 @@
+//! The `notifications` section of the configuration file: channels, routes
+//! and the default route, the base URL messages link to, and how many
+//! attempts a delivery gets.
+
+use parapet_core::{Secret, Severity};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Where finding changes are sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// The web UI's address; messages link to the finding there.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Attempts before a notification is marked failed (8 by default:
+    /// about two minutes of backoff).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// The channels, each with a name routes refer to.
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+    /// The routes: a change goes to the channels of every route it matches.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// The channels of a change no route matches.
+    #[serde(default)]
+    pub default: Vec<String>,
+}
+
+/// One channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ChannelConfig {
+    /// JSON posted to a URL, signed with HMAC-SHA256 when a secret is given.
+    Webhook {
+        /// What routes call it.
+        name: String,
+        /// Where to post (the address may hold a token: it is never logged).
+        url: String,
+        /// The key of the `X-Parapet-Signature` header.
+        #[serde(default)]
+        secret: Option<Secret>,
+        /// More headers to send.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+}
+
+impl ChannelConfig {
+    /// The channel's name.
+    pub fn name(&self) -> &str {
+        match self {
+            ChannelConfig::Webhook { name, .. } => name,
+        }
+    }
+}
+
+/// Which changes go to which channels. Every criterion given must match;
+/// a list matches when it holds the value (rules may use `*` and `?`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Where matching changes go.
+    pub channels: Vec<String>,
+    /// This severity or worse.
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    /// Rule ids or patterns.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Framework ids a rule maps to (`cis-aws-foundations-7.0`).
+    #[serde(default)]
+    pub frameworks: Vec<String>,
+    /// Accounts.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Regions.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Resource types.
+    #[serde(default)]
+    pub resource_types: Vec<String>,
+    /// Tags the asset carries, each key with its value.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}

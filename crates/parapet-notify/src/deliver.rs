@@ -1,0 +1,236 @@
+//! The outbox worker: sends the notifications that are due, records each
+//! delivery, and schedules a failed one again with exponential backoff
+//! until its last attempt, after which it stays in the outbox marked failed
+//! (`parapet notify outbox`).
+
+use crate::NotifyError;
+use crate::channel::{Channel, Message};
+use crate::config::NotifyConfig;
+use chrono::{DateTime, Utc};
+use parapet_store::{FindingChange, Store};
+use std::collections::BTreeMap;
+
+/// Attempts before a notification is marked failed, unless configured.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECONDS: i64 = 15 * 60;
+
+/// How many notifications one pass takes from the outbox.
+const BATCH: usize = 100;
+
+/// What one pass over the outbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// Accepted by their channel.
+    pub delivered: usize,
+    /// Failed, to be tried again.
+    pub retrying: usize,
+    /// Failed for the last time.
+    pub failed: usize,
+}
+
+/// The configured channels and how to reach them.
+pub struct Notifier {
+    channels: BTreeMap<String, Channel>,
+    max_attempts: u32,
+    base_url: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Notifier {
+    /// The channels of `config`, their secrets read.
+    pub fn new(config: &NotifyConfig) -> Result<Notifier, NotifyError> {
+        let mut channels = BTreeMap::new();
+        for channel in &config.channels {
+            let built = Channel::new(channel)?;
+            if channels.insert(built.name().to_owned(), built).is_some() {
+                return Err(NotifyError::Config(format!(
+                    "two channels are named `{}`",
+                    channel.name()
+                )));
+            }
+        }
+        let agent = ureq::Agent::config_builder()
+            // A receiver's refusal is an answer to record, not to follow.
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        Ok(Notifier {
+            channels,
+            max_attempts: config.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
+            base_url: config
+                .base_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            agent,
+        })
+    }
+
+    /// The channels' names.
+    pub fn channel_names(&self) -> impl Iterator<Item = &str> {
+        self.channels.keys().map(String::as_str)
+    }
+
+    /// The finding's page in the web UI.
+    fn link(&self, change: &FindingChange) -> Option<String> {
+        self.base_url.as_ref().map(|base| {
+            format!(
+                "{base}/findings?rule={}&asset={}",
+                encode(&change.rule_id),
+                encode(&change.asset_id)
+            )
+        })
+    }
+
+    /// When the attempt after `attempts` failed ones is due.
+    fn retry_at(&self, attempts: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (attempts < i64::from(self.max_attempts)).then(|| {
+            let wait = 1_i64
+                .checked_shl(u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX))
+                .unwrap_or(MAX_BACKOFF_SECONDS)
+                .clamp(1, MAX_BACKOFF_SECONDS);
+            now + chrono::Duration::seconds(wait)
+        })
+    }
+
+    /// Sends what is due at `now` (one batch), recording each outcome.
+    pub fn deliver_due(
+        &self,
+        store: &mut impl Store,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery, NotifyError> {
+        let mut done = Delivery::default();
+        for notification in store.due_notifications(now, BATCH)? {
+            let sent = match self.channels.get(&notification.channel) {
+                Some(channel) => channel.send(
+                    &self.agent,
+                    &Message {
+                        change: &notification.change,
+                        idempotency_key: &notification.idempotency_key,
+                        link: self.link(&notification.change),
+                    },
+                ),
+                None => Err(NotifyError::Config(format!(
+                    "no channel is named `{}` any more",
+                    notification.channel
+                ))),
+            };
+            match sent {
+                Ok(()) => {
+                    store.notification_delivered(notification.id, Utc::now())?;
+                    done.delivered += 1;
+                }
+                Err(error) => {
+                    let retry = self.retry_at(notification.attempts + 1, Utc::now());
+                    store.notification_failed(notification.id, &error.to_string(), retry)?;
+                    if retry.is_some() {
+                        done.retrying += 1;
+                    } else {
+                        done.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Sends a test message to `channel` now, outside the outbox.
+    pub fn test(&self, channel: &str) -> Result<(), NotifyError> {
+        let channel = self
+            .channels
+            .get(channel)
+            .ok_or_else(|| NotifyError::Config(format!("no channel is named `{channel}`")))?;
+        let change = FindingChange {
+            kind: parapet_core::EventKind::FindingOpened,
+            at: Utc::now(),
+            rule_id: "parapet-test".to_owned(),
+            severity: parapet_core::Severity::Informational,
+            message: "A test message from Parapet: this channel works".to_owned(),
+            asset_id: "parapet-test".to_owned(),
+            asset_name: "parapet-test".to_owned(),
+            account: String::new(),
+            region: String::new(),
+            resource_type: String::new(),
+            tags: BTreeMap::new(),
+        };
+        let key = format!("parapet-test-{}", change.at.timestamp_millis());
+        channel.send(
+            &self.agent,
+            &Message {
+                change: &change,
+                idempotency_key: &key,
+                link: None,
+            },
+        )
+    }
+}
+
+/// `text` with everything but unreserved characters percent-encoded.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_last_attempt() {
+        let notifier = Notifier::new(&NotifyConfig {
+            max_attempts: Some(5),
+            ..Default::default()
+        })
+        .expect("notifier");
+        let now = Utc::now();
+        let waits: Vec<Option<i64>> = (1..=5)
+            .map(|n| notifier.retry_at(n, now).map(|t| (t - now).num_seconds()))
+            .collect();
+        assert_eq!(waits, [Some(1), Some(2), Some(4), Some(8), None]);
+        let many = Notifier::new(&NotifyConfig {
+            max_attempts: Some(100),
+            ..Default::default()
+        })
+        .expect("notifier");
+        assert_eq!(
+            many.retry_at(80, now).map(|t| (t - now).num_seconds()),
+            Some(MAX_BACKOFF_SECONDS)
+        );
+    }
+
+    #[test]
+    fn links_encode_the_finding() {
+        let notifier = Notifier::new(&NotifyConfig {
+            base_url: Some("https://parapet.example.com/".into()),
+            ..Default::default()
+        })
+        .expect("notifier");
+        let change = FindingChange {
+            kind: parapet_core::EventKind::FindingOpened,
+            at: Utc::now(),
+            rule_id: "aws-s3-x".into(),
+            severity: parapet_core::Severity::High,
+            message: String::new(),
+            asset_id: "arn:aws:s3:::a b".into(),
+            asset_name: String::new(),
+            account: String::new(),
+            region: String::new(),
+            resource_type: String::new(),
+            tags: BTreeMap::new(),
+        };
+        assert_eq!(
+            notifier.link(&change).as_deref(),
+            Some(
+                "https://parapet.example.com/findings?rule=aws-s3-x&asset=arn%3Aaws%3As3%3A%3A%3Aa%20b"
+            )
+        );
+    }
+}

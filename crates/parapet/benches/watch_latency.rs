@@ -2,7 +2,8 @@
 //! while buckets are made public one by one, each change's CloudTrail event
 //! sent to the queue as it is made (20 a second). For each, the time from
 //! the message being sent to the queue to the finding being committed (its
-//! `first_seen`); prints p50, p95 and p99.
+//! `first_seen`), and to a webhook on 127.0.0.1 receiving its notification;
+//! prints p50, p95 and p99 of each.
 //!
 //! Run with `cargo bench -p parapet --bench watch_latency` (needs the venv
 //! of `scripts/moto-venv`); `PARAPET_BENCH_EVENTS` sets how many (200).
@@ -10,6 +11,10 @@
 #[path = "../tests/it/moto.rs"]
 #[allow(dead_code)]
 mod moto;
+
+#[path = "../../parapet-notify/tests/it/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
 
 use parapet_store::{FindingQuery, SqliteStore, Store};
 use std::collections::BTreeMap;
@@ -38,8 +43,20 @@ fn main() {
     let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
     assert!(scan.status.success());
     let queue = &ids["queue"];
+    let rule = "aws-s3-bucket-policy-not-public";
+    let webhook = receiver::Receiver::start(200);
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\ndefault = [\"hook\"]\n[[notifications.channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/hook\"\n",
+            webhook.url
+        ),
+    )
+    .expect("write the configuration");
     let mut watch = moto
         .watch(&db, dir.path(), queue)
+        .args(["--config", config.to_str().expect("utf-8")])
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("parapet watch starts");
@@ -48,7 +65,6 @@ fn main() {
         &["--queue", queue, "--rate", "20", "--count", &count],
     );
     let sent: BTreeMap<String, i64> = serde_json::from_slice(&sent.stdout).expect("sent times");
-    let rule = "aws-s3-bucket-policy-not-public";
     let deadline = Instant::now() + Duration::from_secs(600);
     let committed = loop {
         let findings = SqliteStore::open(&db)
@@ -71,15 +87,43 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(250));
     };
+    // The webhook's notifications follow the commit.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let heard = loop {
+        let heard: BTreeMap<String, i64> = webhook
+            .received()
+            .iter()
+            .filter_map(|r| {
+                let body: serde_json::Value = serde_json::from_str(&r.body).ok()?;
+                (body["finding"]["rule_id"] == rule && body["event"] == "finding_opened").then(
+                    || {
+                        let id = body["asset"]["id"].as_str()?;
+                        Some((id.trim_start_matches("arn:aws:s3:::").to_owned(), r.at_ms))
+                    },
+                )?
+            })
+            .collect();
+        if sent.keys().all(|b| heard.contains_key(b)) || Instant::now() > deadline {
+            break heard;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     watch.kill().ok();
     watch.wait().ok();
+    report("from the queue to the committed finding", &sent, &committed);
+    report("from the queue to the webhook", &sent, &heard);
+}
+
+/// Prints the percentiles of the times from `sent` to `done`, bucket by
+/// bucket.
+fn report(what: &str, sent: &BTreeMap<String, i64>, done: &BTreeMap<String, i64>) {
     let mut latencies: Vec<i64> = sent
         .iter()
-        .filter_map(|(bucket, at)| committed.get(bucket).map(|done| done - at))
+        .filter_map(|(bucket, at)| done.get(bucket).map(|d| d - at))
         .collect();
     latencies.sort_unstable();
     if latencies.is_empty() {
-        println!("no event of {} was committed", sent.len());
+        println!("{what}: none of {} events", sent.len());
         return;
     }
     let pick = |p: f64| {
@@ -87,7 +131,7 @@ fn main() {
         latencies[rank.clamp(1, latencies.len()) - 1]
     };
     println!(
-        "{} of {} events committed; from the queue to the committed finding: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+        "{} of {} events; {what}: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
         latencies.len(),
         sent.len(),
         pick(0.50),

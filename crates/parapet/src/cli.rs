@@ -86,6 +86,9 @@ pub enum Command {
     /// Continuous mode: keep the inventory current from CloudTrail events
     /// read from an SQS queue, describing again only what each changed.
     Watch(WatchArgs),
+    /// Notifications: the outbox, sending what is due, a test message.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -95,6 +98,43 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// `parapet notify ...`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// The outbox: every notification with its channel, attempts and
+    /// status, newest first.
+    Outbox {
+        /// Only this status.
+        #[arg(long, value_enum)]
+        status: Option<OutboxStatusArg>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Sends the notifications that are due now (`parapet watch` does this
+    /// continuously).
+    Send,
+    /// Sends a test message to a channel of the configuration.
+    Test {
+        /// The channel's name.
+        channel: String,
+    },
+}
+
+/// An outbox status, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutboxStatusArg {
+    /// Not delivered yet.
+    Pending,
+    /// Accepted by the channel.
+    Delivered,
+    /// Every attempt failed.
+    Failed,
 }
 
 /// A point in time: RFC 3339 (`2026-11-29T10:00:00Z`), a date (`2026-11-29`,

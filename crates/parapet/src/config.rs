@@ -41,6 +41,9 @@ pub struct ConfigFile {
     /// `parapet watch`.
     #[serde(default)]
     pub watch: WatchConfig,
+    /// Where finding changes are sent.
+    #[serde(default)]
+    pub notifications: parapet_notify::NotifyConfig,
 }
 
 /// A mute the configuration keeps: which findings, why, until when.
@@ -150,6 +153,15 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
     config.rules.iter_mut().for_each(anchor);
     if let Some(secret) = &mut config.watch.event_secret {
         secret.anchor(folder);
+    }
+    for channel in &mut config.notifications.channels {
+        match channel {
+            parapet_notify::ChannelConfig::Webhook {
+                secret: Some(secret),
+                ..
+            } => secret.anchor(folder),
+            parapet_notify::ChannelConfig::Webhook { secret: None, .. } => {}
+        }
     }
     for (i, mute) in config.mutes.iter().enumerate() {
         anyhow::ensure!(

@@ -1,8 +1,20 @@
-//! Opening the database the options name.
+//! Opening the database the options name, with the configuration's
+//! notification routes: a store opened here writes a notification to the
+//! outbox with each finding change a scan records.
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context, Result};
-use parapet_store::SqliteStore;
+use parapet_store::{Router, SqliteStore};
+use std::sync::{Arc, OnceLock};
+
+/// The configuration's routes, set once at start when it has channels.
+static ROUTES: OnceLock<Arc<dyn Router>> = OnceLock::new();
+
+/// Routes the finding changes of every store opened from now on.
+pub fn route_with(router: Arc<dyn Router>) {
+    // Set once, by `main`; a second call changes nothing.
+    let _ = ROUTES.set(router);
+}
 
 /// Opens `--db`, `PARAPET_DB`, or the default database.
 pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
@@ -10,5 +22,10 @@ pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
         .db
         .clone()
         .unwrap_or_else(parapet_store::default_path);
-    SqliteStore::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+    let mut store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    if let Some(router) = ROUTES.get() {
+        store.set_router(Arc::clone(router));
+    }
+    Ok(store)
 }

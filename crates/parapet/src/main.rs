@@ -10,6 +10,10 @@
 //! - [`scan_aws_cmd`]: `parapet scan aws`.
 //! - [`history_cmd`]: `parapet assets`, `parapet events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
+//! - [`notify_cmd`]: `parapet notify`, and the notification routes and
+//!   channels every recording command uses.
+//! - [`watch_cmd`]: `parapet watch`, the continuous mode.
+//! - [`config`]: the configuration file.
 //! - [`db`]: opening the database.
 
 #[macro_use]
@@ -20,6 +24,7 @@ mod db;
 mod exposure_cmd;
 mod findings_cmd;
 mod history_cmd;
+mod notify_cmd;
 mod report_cmd;
 mod resources_cmd;
 mod rules_cmd;
@@ -51,11 +56,17 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     {
         config::sync_mutes(&global, &config)?;
     }
+    let notifier = match cli.command {
+        cli::Command::Scan(_) | cli::Command::Watch(_) | cli::Command::Notify(_) => {
+            notify_cmd::setup(&global, &config)?
+        }
+        _ => None,
+    };
     let cli = cli::Cli {
         global,
         command: cli.command,
     };
-    match &cli.command {
+    let code = match &cli.command {
         cli::Command::Rules(command) => rules_cmd::run(&cli.global, command, style),
         cli::Command::Assets(command) => history_cmd::run_assets(&cli.global, command, style),
         cli::Command::Findings(command) => findings_cmd::run(&cli.global, command, style),
@@ -64,7 +75,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
-        cli::Command::Watch(args) => watch_cmd::run(&cli.global, &config, args),
+        cli::Command::Watch(args) => watch_cmd::run(&cli.global, &config, notifier.as_ref(), args),
+        cli::Command::Notify(command) => {
+            notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
+        }
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }
@@ -74,5 +88,18 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
             scan_aws_cmd::run(&cli.global, &config, args, style)
         }
+    }?;
+    // What a scan recorded is sent at once; what fails stays in the outbox
+    // for `parapet notify send` (or the daemon) to try again.
+    if let (cli::Command::Scan(_), Some(notifier)) = (&cli.command, &notifier) {
+        let done = notify_cmd::deliver(&cli.global, notifier)?;
+        if done.retrying + done.failed > 0 {
+            eprintln!(
+                "{} notification(s) sent; {} could not be delivered (`parapet notify outbox` shows why).",
+                done.delivered,
+                done.retrying + done.failed
+            );
+        }
     }
+    Ok(code)
 }

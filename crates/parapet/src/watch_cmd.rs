@@ -46,12 +46,14 @@ struct Metrics {
     findings_resolved: AtomicU64,
     lag_milliseconds: AtomicU64,
     resyncs: AtomicU64,
+    notifications_delivered: AtomicU64,
+    notification_failures: AtomicU64,
 }
 
 impl Metrics {
     /// The Prometheus text exposition.
     fn render(&self) -> String {
-        let counters: [(&str, &str, &AtomicU64); 12] = [
+        let counters: [(&str, &str, &AtomicU64); 14] = [
             (
                 "parapet_watch_messages_received_total",
                 "Messages received from the queue and the event endpoint.",
@@ -106,6 +108,16 @@ impl Metrics {
                 "parapet_watch_resyncs_total",
                 "Whole collections of an account.",
                 &self.resyncs,
+            ),
+            (
+                "parapet_watch_notifications_delivered_total",
+                "Notifications their channel accepted.",
+                &self.notifications_delivered,
+            ),
+            (
+                "parapet_watch_notification_failures_total",
+                "Delivery attempts that failed (tried again with backoff, then marked failed).",
+                &self.notification_failures,
             ),
             (
                 "parapet_watch_lag_milliseconds",
@@ -238,7 +250,12 @@ enum Work {
 type Reply = (u16, String);
 
 /// Runs `parapet watch` until SIGTERM or SIGINT.
-pub fn run(global: &GlobalArgs, config: &ConfigFile, args: &WatchArgs) -> Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    config: &ConfigFile,
+    notifier: Option<&parapet_notify::Notifier>,
+    args: &WatchArgs,
+) -> Result<ExitCode> {
     let settings = Settings::resolve(args, config)?;
     let log = settings.log;
     let stop = Arc::new(AtomicBool::new(false));
@@ -290,6 +307,7 @@ pub fn run(global: &GlobalArgs, config: &ConfigFile, args: &WatchArgs) -> Result
             "endpoint": settings.event_secret.is_some(),
         }),
     );
+    let (kick, kicked) = mpsc::channel::<()>();
     let daemon = Daemon {
         global,
         config,
@@ -297,38 +315,112 @@ pub fn run(global: &GlobalArgs, config: &ConfigFile, args: &WatchArgs) -> Result
         settings: &settings,
         queue: queue.as_deref(),
         metrics: &metrics,
+        kick: notifier.map(|_| kick),
     };
-    let mut schedule = settings
-        .resync
-        .map(|every| Schedule::new(every, daemon.known_accounts(), Instant::now()));
-    while !stop.load(Ordering::Relaxed) {
-        if let Some(schedule) = &mut schedule
-            && let Some(account) = schedule.due(Instant::now())
-        {
-            daemon.resync(account.as_deref());
-            schedule.ran(account, Instant::now());
-            schedule.learn(daemon.known_accounts(), Instant::now());
+    std::thread::scope(|scope| {
+        if let Some(notifier) = notifier {
+            let (stop, metrics) = (&stop, &metrics);
+            scope.spawn(move || notify(global, notifier, &kicked, stop, metrics, log));
         }
-        let first = match work.recv_timeout(Duration::from_millis(500)) {
-            Ok(first) => first,
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                // No source left (the endpoint alone, which never ends, or
-                // nothing): wait for a signal.
-                std::thread::sleep(Duration::from_millis(500));
-                continue;
+        let mut known = daemon.known_accounts();
+        if known.is_empty() {
+            // Nothing collected yet: the inventory starts whole.
+            daemon.resync(None);
+            known = daemon.known_accounts();
+        }
+        let mut schedule = settings
+            .resync
+            .map(|every| Schedule::new(every, known, Instant::now()));
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(schedule) = &mut schedule
+                && let Some(account) = schedule.due(Instant::now())
+            {
+                daemon.resync(account.as_deref());
+                schedule.ran(account, Instant::now());
+                schedule.learn(daemon.known_accounts(), Instant::now());
             }
-        };
-        if !settings.delay.is_zero() {
-            std::thread::sleep(settings.delay);
+            let first = match work.recv_timeout(Duration::from_millis(500)) {
+                Ok(first) => first,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // No source left: wait for a signal.
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+            };
+            if !settings.delay.is_zero() {
+                std::thread::sleep(settings.delay);
+            }
+            // Everything that arrived meanwhile, in one refresh.
+            let mut batch = vec![first];
+            batch.extend(work.try_iter());
+            daemon.handle(batch);
         }
-        // Everything that arrived meanwhile, in one refresh.
-        let mut batch = vec![first];
-        batch.extend(work.try_iter());
-        daemon.handle(batch);
-    }
+    });
     log.line("info", "stopped", serde_json::json!({}));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the outbox's due notifications until `stop`: at once after each
+/// commit (`kicked`), and every second for retries.
+fn notify(
+    global: &GlobalArgs,
+    notifier: &parapet_notify::Notifier,
+    kicked: &mpsc::Receiver<()>,
+    stop: &AtomicBool,
+    metrics: &Metrics,
+    log: Log,
+) {
+    let mut store = None;
+    while !stop.load(Ordering::Relaxed) {
+        let _ = kicked.recv_timeout(Duration::from_secs(1));
+        while kicked.try_recv().is_ok() {}
+        let store = match &mut store {
+            Some(store) => store,
+            None => match crate::db::open(global) {
+                Ok(opened) => store.insert(opened),
+                Err(error) => {
+                    log.line(
+                        "error",
+                        "cannot open the outbox",
+                        serde_json::json!({"reason": format!("{error:#}")}),
+                    );
+                    continue;
+                }
+            },
+        };
+        loop {
+            match notifier.deliver_due(store, chrono::Utc::now()) {
+                Ok(done) => {
+                    metrics
+                        .notifications_delivered
+                        .fetch_add(done.delivered as u64, Ordering::Relaxed);
+                    let failures = (done.retrying + done.failed) as u64;
+                    metrics
+                        .notification_failures
+                        .fetch_add(failures, Ordering::Relaxed);
+                    if done.retrying + done.failed > 0 {
+                        log.line(
+                            "warn",
+                            "notifications not delivered",
+                            serde_json::json!({"retrying": done.retrying, "failed": done.failed}),
+                        );
+                    }
+                    if done.delivered + done.retrying + done.failed == 0 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    log.line(
+                        "error",
+                        "notification delivery failed",
+                        serde_json::json!({"reason": error.to_string()}),
+                    );
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Receives from the queue on a thread of its own until `stop`.
@@ -573,6 +665,8 @@ struct Daemon<'a> {
     settings: &'a Settings,
     queue: Option<&'a Queue>,
     metrics: &'a Metrics,
+    /// Wakes the notifier after a commit.
+    kick: Option<mpsc::Sender<()>>,
 }
 
 impl Daemon<'_> {
@@ -628,6 +722,7 @@ impl Daemon<'_> {
         let log = self.settings.log;
         match crate::scan_aws_cmd::refresh(self.global, &options, &self.config.tags, None) {
             Ok(runs) => {
+                self.notify_now();
                 self.metrics.resyncs.fetch_add(1, Ordering::Relaxed);
                 let (opened, resolved) = self.count_findings(&runs);
                 log.line(
@@ -644,6 +739,14 @@ impl Daemon<'_> {
                 "resync failed",
                 serde_json::json!({"account": account, "reason": format!("{error:#}")}),
             ),
+        }
+    }
+
+    /// Wakes the notifier: a commit may have written notifications.
+    fn notify_now(&self) {
+        if let Some(kick) = &self.kick {
+            // The notifier stops only with the daemon.
+            let _ = kick.send(());
         }
     }
 
@@ -781,6 +884,7 @@ impl Daemon<'_> {
                 Some(&targets),
             ) {
                 Ok(runs) => {
+                    self.notify_now();
                     let (opened, resolved) = self.count_findings(&runs);
                     self.metrics.refreshes.fetch_add(1, Ordering::Relaxed);
                     let spent = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

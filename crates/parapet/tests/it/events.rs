@@ -8,7 +8,7 @@ use super::{fixture, stderr};
 use parapet_core::{EventKind, FindingStatus};
 use parapet_store::{EventQuery, SqliteStore, Store};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 const ACCOUNT: &str = "123456789012";
@@ -47,6 +47,36 @@ fn events_of(db: &Path, asset: &str) -> Vec<EventKind> {
         .collect()
 }
 
+/// The rules the changes of `aws-event.py` make fail.
+const PUBLIC_BUCKET: &str = "aws-s3-bucket-policy-not-public";
+const OPEN_GROUP: &str = "aws-ec2-security-group-no-ssh-from-internet";
+const PUBLIC_SNAPSHOT: &str = "aws-ec2-snapshot-not-public";
+
+/// The asset ids of what `aws-event.py setup` made.
+struct Watched {
+    bucket: String,
+    group: String,
+    instance: String,
+    snapshot: String,
+}
+
+impl Watched {
+    fn of(ids: &BTreeMap<String, String>) -> Watched {
+        Watched {
+            bucket: format!("arn:aws:s3:::{}", ids["bucket"]),
+            group: format!(
+                "arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/{}",
+                ids["group"]
+            ),
+            instance: format!(
+                "arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/{}",
+                ids["instance"]
+            ),
+            snapshot: format!("arn:aws:ec2:eu-west-1::snapshot/{}", ids["snapshot"]),
+        }
+    }
+}
+
 /// The latest scan's count of assets described, and the buckets the
 /// inventory holds.
 fn described_and_buckets(db: &Path) -> (u64, usize) {
@@ -64,25 +94,18 @@ fn described_and_buckets(db: &Path) -> (u64, usize) {
 #[test]
 fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     let (moto, ids, dir, db) = prepared();
-    let bucket = format!("arn:aws:s3:::{}", ids["bucket"]);
-    let group = format!(
-        "arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/{}",
-        ids["group"]
-    );
-    let instance = format!(
-        "arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/{}",
-        ids["instance"]
-    );
-    let snapshot = format!("arn:aws:ec2:eu-west-1::snapshot/{}", ids["snapshot"]);
-    let public_bucket = "aws-s3-bucket-policy-not-public";
-    let open_group = "aws-ec2-security-group-no-ssh-from-internet";
+    let Watched {
+        bucket,
+        group,
+        instance,
+        snapshot,
+    } = Watched::of(&ids);
     let reachable = "aws-ec2-instance-ssh-not-reachable-from-internet";
-    let public_snapshot = "aws-ec2-snapshot-not-public";
     for (rule, asset) in [
-        (public_bucket, &bucket),
-        (open_group, &group),
+        (PUBLIC_BUCKET, &bucket),
+        (OPEN_GROUP, &group),
         (reachable, &instance),
-        (public_snapshot, &snapshot),
+        (PUBLIC_SNAPSHOT, &snapshot),
     ] {
         assert_eq!(status(&db, rule, asset), None, "{rule} before any change");
     }
@@ -94,13 +117,13 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     change(&moto, &db, dir.path(), "bucket-public", &ids["bucket"]);
     assert_eq!(described_and_buckets(&db), (1, buckets));
     assert_eq!(
-        status(&db, public_bucket, &bucket),
+        status(&db, PUBLIC_BUCKET, &bucket),
         Some(FindingStatus::Open)
     );
     assert!(events_of(&db, &bucket).contains(&EventKind::FindingOpened));
     change(&moto, &db, dir.path(), "bucket-private", &ids["bucket"]);
     assert_eq!(
-        status(&db, public_bucket, &bucket),
+        status(&db, PUBLIC_BUCKET, &bucket),
         Some(FindingStatus::Resolved)
     );
     assert!(events_of(&db, &bucket).contains(&EventKind::FindingResolved));
@@ -108,11 +131,11 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     // A group opened to the world: the group's rule fails, and the instance
     // behind it, in a public subnet with an address, is now reachable.
     change(&moto, &db, dir.path(), "sg-open", &ids["group"]);
-    assert_eq!(status(&db, open_group, &group), Some(FindingStatus::Open));
+    assert_eq!(status(&db, OPEN_GROUP, &group), Some(FindingStatus::Open));
     assert_eq!(status(&db, reachable, &instance), Some(FindingStatus::Open));
     change(&moto, &db, dir.path(), "sg-close", &ids["group"]);
     assert_eq!(
-        status(&db, open_group, &group),
+        status(&db, OPEN_GROUP, &group),
         Some(FindingStatus::Resolved)
     );
     assert_eq!(
@@ -123,12 +146,12 @@ fn an_event_refreshes_what_it_changed_and_what_depends_on_it() {
     // A snapshot shared with everyone, then unshared.
     change(&moto, &db, dir.path(), "snapshot-share", &ids["snapshot"]);
     assert_eq!(
-        status(&db, public_snapshot, &snapshot),
+        status(&db, PUBLIC_SNAPSHOT, &snapshot),
         Some(FindingStatus::Open)
     );
     change(&moto, &db, dir.path(), "snapshot-unshare", &ids["snapshot"]);
     assert_eq!(
-        status(&db, public_snapshot, &snapshot),
+        status(&db, PUBLIC_SNAPSHOT, &snapshot),
         Some(FindingStatus::Resolved)
     );
 
@@ -523,4 +546,136 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
         .filter(|l| l.contains("\"request refused\""))
         .count();
     assert_eq!(refused, 4, "{log}");
+}
+
+#[test]
+fn watch_notifies_a_webhook_of_each_change_it_commits() {
+    let (moto, ids, dir, db) = prepared();
+    let script = fixture("aws-event.py");
+    let queue = &ids["queue"];
+    let receiver = super::receiver::Receiver::start(200);
+    let Watched {
+        bucket,
+        group,
+        snapshot,
+        ..
+    } = Watched::of(&ids);
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nbase_url = \"https://parapet.example.com\"\n\
+             [[notifications.channels]]\ntype = \"webhook\"\nname = \"security\"\nurl = \"{}/hook\"\n\
+             [[notifications.routes]]\nchannels = [\"security\"]\nrules = [\"{PUBLIC_BUCKET}\", \"{OPEN_GROUP}\", \"{PUBLIC_SNAPSHOT}\"]\n",
+            receiver.url
+        ),
+    )
+    .expect("write");
+    let _watch = Stopped(
+        moto.watch(&db, dir.path(), queue)
+            .args(["--config", config.to_str().expect("utf-8")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("parapet watch starts"),
+    );
+    let send = |action: &str, target: &str| {
+        moto.python(&script, &[action, target, "--send-to", queue]);
+    };
+    // The webhook's messages about one finding, in order of arrival.
+    let heard = |rule: &str, asset: &str| -> Vec<String> {
+        receiver
+            .received()
+            .iter()
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .filter(|b| b["finding"]["rule_id"] == rule && b["asset"]["id"] == asset)
+            .filter_map(|b| b["event"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for (change, revert, rule, asset, id) in [
+        (
+            "bucket-public",
+            "bucket-private",
+            PUBLIC_BUCKET,
+            &bucket,
+            "bucket",
+        ),
+        ("sg-open", "sg-close", OPEN_GROUP, &group, "group"),
+        (
+            "snapshot-share",
+            "snapshot-unshare",
+            PUBLIC_SNAPSHOT,
+            &snapshot,
+            "snapshot",
+        ),
+    ] {
+        send(change, &ids[id]);
+        assert!(
+            eventually(60, || heard(rule, asset) == ["finding_opened"]),
+            "{change}: the webhook heard {:?}",
+            heard(rule, asset)
+        );
+        assert_eq!(status(&db, rule, asset), Some(FindingStatus::Open));
+        assert!(events_of(&db, asset).contains(&EventKind::FindingOpened));
+        send(revert, &ids[id]);
+        assert!(
+            eventually(60, || heard(rule, asset)
+                == ["finding_opened", "finding_resolved"]),
+            "{revert}: the webhook heard {:?}",
+            heard(rule, asset)
+        );
+        assert_eq!(status(&db, rule, asset), Some(FindingStatus::Resolved));
+        assert!(events_of(&db, asset).contains(&EventKind::FindingResolved));
+    }
+    // A public bucket deleted: its finding resolves with it.
+    send("bucket-public", &ids["bucket"]);
+    assert!(eventually(60, || heard(PUBLIC_BUCKET, &bucket).len() == 3));
+    send("bucket-delete", &ids["bucket"]);
+    assert!(
+        eventually(60, || heard(PUBLIC_BUCKET, &bucket).len() == 4),
+        "{:?}",
+        heard(PUBLIC_BUCKET, &bucket)
+    );
+    assert_eq!(
+        heard(PUBLIC_BUCKET, &bucket).last().map(String::as_str),
+        Some("finding_resolved")
+    );
+    assert!(events_of(&db, &bucket).contains(&EventKind::AssetDeleted));
+
+    // Every message once, each with its own key, and nothing about rules
+    // the route does not name.
+    let got = receiver.received();
+    let keys: BTreeSet<&str> = got
+        .iter()
+        .filter_map(|r| r.header("Idempotency-Key"))
+        .collect();
+    assert_eq!(keys.len(), got.len());
+    assert_eq!(got.len(), 8, "three changes and their reverts, a deletion");
+    assert!(
+        got.iter().all(|r| r.method == "POST" && r.path == "/hook"),
+        "{got:?}"
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].at_ms <= w[1].at_ms),
+        "kept in order of arrival"
+    );
+    let outbox = SqliteStore::open(&db)
+        .expect("open")
+        .notifications(None, 100)
+        .expect("outbox");
+    assert!(
+        outbox
+            .iter()
+            .all(|n| n.status == parapet_store::OutboxStatus::Delivered)
+    );
+}
+
+/// A daemon killed when the test ends, passed or failed.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }

@@ -11,6 +11,9 @@ mod events;
 mod moto;
 /// The built-in rule pack against compliant and non-compliant accounts.
 mod posture;
+/// A webhook receiver on 127.0.0.1 (shared with parapet-notify's tests).
+#[path = "../../../parapet-notify/tests/it/receiver.rs"]
+mod receiver;
 /// `--output` files and `parapet report ...`.
 mod report;
 /// `parapet rules ...`.

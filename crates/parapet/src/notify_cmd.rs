@@ -1,0 +1,126 @@
+//! `parapet notify`: the outbox, sending what is due, a test message; and
+//! the routes and notifier the other commands use when the configuration
+//! has notification channels.
+
+use crate::cli::{Format, GlobalArgs, NotifyCommand, OutboxStatusArg};
+use crate::config::ConfigFile;
+use crate::output::{Style, print_json};
+use anyhow::{Context, Result};
+use comfy_table::Cell;
+use parapet_notify::{Notifier, Routes};
+use parapet_store::{OutboxStatus, Store};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The configuration's routes and notifier, when it has channels; the
+/// routes are set on every store opened from then on.
+pub fn setup(global: &GlobalArgs, config: &ConfigFile) -> Result<Option<Notifier>> {
+    let notify = &config.notifications;
+    if notify.channels.is_empty() {
+        return Ok(None);
+    }
+    let rules = crate::rules_cmd::load_rules(global).rules;
+    let frameworks: BTreeMap<String, BTreeSet<String>> = rules
+        .iter()
+        .map(|r| (r.id.to_string(), r.frameworks.keys().cloned().collect()))
+        .collect();
+    let routes = Routes::new(notify, frameworks).context("the notification routes")?;
+    crate::db::route_with(Arc::new(routes));
+    Ok(Some(
+        Notifier::new(notify).context("the notification channels")?,
+    ))
+}
+
+/// Sends what is due until nothing is, or only retries later remain.
+pub fn deliver(global: &GlobalArgs, notifier: &Notifier) -> Result<parapet_notify::Delivery> {
+    let mut store = crate::db::open(global)?;
+    let mut total = parapet_notify::Delivery::default();
+    loop {
+        let done = notifier.deliver_due(&mut store, chrono::Utc::now())?;
+        total.delivered += done.delivered;
+        total.retrying += done.retrying;
+        total.failed += done.failed;
+        // Those that failed wait for their backoff: a pass that finds
+        // nothing due ends it.
+        if done.delivered + done.retrying + done.failed == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs `parapet notify`.
+pub fn run(
+    global: &GlobalArgs,
+    notifier: Option<&Notifier>,
+    command: &NotifyCommand,
+    style: Style,
+) -> Result<ExitCode> {
+    match command {
+        NotifyCommand::Outbox {
+            status,
+            limit,
+            format,
+        } => {
+            let status = status.map(|s| match s {
+                OutboxStatusArg::Pending => OutboxStatus::Pending,
+                OutboxStatusArg::Delivered => OutboxStatus::Delivered,
+                OutboxStatusArg::Failed => OutboxStatus::Failed,
+            });
+            let outbox = crate::db::open(global)?.notifications(status, *limit)?;
+            match format {
+                Format::Json => print_json(&outbox)?,
+                Format::Table => {
+                    let mut table = style.table(&[
+                        "id",
+                        "created",
+                        "channel",
+                        "event",
+                        "rule",
+                        "asset",
+                        "status",
+                        "attempts",
+                        "last error",
+                    ]);
+                    for n in &outbox {
+                        table.add_row(vec![
+                            Cell::new(n.id),
+                            Cell::new(n.created_at.format("%Y-%m-%dT%H:%M:%SZ")),
+                            Cell::new(&n.channel),
+                            Cell::new(n.change.kind.as_str()),
+                            Cell::new(&n.change.rule_id),
+                            Cell::new(&n.change.asset_id),
+                            Cell::new(n.status.as_str()),
+                            Cell::new(n.attempts),
+                            Cell::new(n.last_error.as_deref().unwrap_or("")),
+                        ]);
+                    }
+                    out!("{table}");
+                    out!("{} notification(s).", outbox.len());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Send => {
+            let notifier = notifier.context("the configuration has no notification channels")?;
+            let done = deliver(global, notifier)?;
+            out!(
+                "{} delivered, {} to try again later, {} failed for good.",
+                done.delivered,
+                done.retrying,
+                done.failed
+            );
+            Ok(if done.failed > 0 {
+                ExitCode::from(crate::output::EXIT_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        NotifyCommand::Test { channel } => {
+            let notifier = notifier.context("the configuration has no notification channels")?;
+            notifier.test(channel)?;
+            out!("Sent a test message to {channel}.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,11 +1,14 @@
 //! The channels: what each sends for a notification, and how. A webhook
 //! receives one JSON document per change, with the idempotency key in its
 //! body and in the `Idempotency-Key` header, and an HMAC-SHA256 signature of
-//! the body when a secret is configured.
+//! the body when a secret is configured; Slack a Block Kit message; Teams
+//! an Adaptive Card; PagerDuty an Events API v2 trigger, then the resolve of
+//! the same dedup key.
 
 use crate::NotifyError;
 use crate::config::ChannelConfig;
 use hmac::Mac;
+use parapet_core::{EventKind, Severity};
 use parapet_store::FindingChange;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,20 +17,31 @@ use std::time::Duration;
 /// How long one delivery may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A channel ready to send: its secret read.
+/// What a channel's messages look like.
 #[derive(Debug)]
-pub enum Channel {
-    /// JSON posted to a URL.
-    Webhook {
-        /// Its name.
-        name: String,
-        /// Where.
-        url: String,
-        /// The signature's key.
-        secret: Option<String>,
-        /// More headers.
-        headers: BTreeMap<String, String>,
+enum Kind {
+    /// Parapet's own JSON document.
+    Webhook,
+    /// A Block Kit message.
+    Slack,
+    /// An Adaptive Card.
+    Teams,
+    /// An Events API v2 event.
+    PagerDuty {
+        /// The integration's routing key.
+        routing_key: String,
     },
+}
+
+/// A channel ready to send: its secrets read.
+#[derive(Debug)]
+pub struct Channel {
+    name: String,
+    kind: Kind,
+    url: String,
+    /// The key of the body's signature.
+    signing: Option<String>,
+    headers: BTreeMap<String, String>,
 }
 
 /// What a delivery sends: the change, its key, and where to see it.
@@ -41,89 +55,111 @@ pub struct Message<'a> {
 }
 
 impl Channel {
-    /// The channel `config` describes, its secret read.
+    /// The channel `config` describes, its secrets read.
     pub fn new(config: &ChannelConfig) -> Result<Channel, NotifyError> {
-        match config {
+        let name = config.name().to_owned();
+        let read = |secret: &parapet_core::Secret| {
+            secret.read().map_err(|source| NotifyError::Secret {
+                channel: name.clone(),
+                source,
+            })
+        };
+        let channel = match config {
             ChannelConfig::Webhook {
-                name,
                 url,
                 secret,
                 headers,
-            } => {
-                for (header, value) in headers {
-                    let valid_name = !header.is_empty()
-                        && header
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                    let valid_value = value
-                        .bytes()
-                        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
-                    if !valid_name || !valid_value {
-                        return Err(NotifyError::Config(format!(
-                            "channel {name}: the header `{header}` is not a valid HTTP header"
-                        )));
-                    }
-                }
-                let secret = secret
-                    .as_ref()
-                    .map(|s| s.read())
-                    .transpose()
-                    .map_err(|source| NotifyError::Secret {
-                        channel: name.clone(),
-                        source,
-                    })?;
-                Ok(Channel::Webhook {
-                    name: name.clone(),
-                    url: url.clone(),
-                    secret,
-                    headers: headers.clone(),
-                })
+                ..
+            } => Channel {
+                name: name.clone(),
+                kind: Kind::Webhook,
+                url: url.clone(),
+                signing: secret.as_ref().map(read).transpose()?,
+                headers: headers.clone(),
+            },
+            ChannelConfig::Slack { url, .. } => Channel {
+                name: name.clone(),
+                kind: Kind::Slack,
+                url: read(url)?,
+                signing: None,
+                headers: BTreeMap::new(),
+            },
+            ChannelConfig::Teams { url, .. } => Channel {
+                name: name.clone(),
+                kind: Kind::Teams,
+                url: read(url)?,
+                signing: None,
+                headers: BTreeMap::new(),
+            },
+            ChannelConfig::PagerDuty {
+                routing_key, url, ..
+            } => Channel {
+                name: name.clone(),
+                kind: Kind::PagerDuty {
+                    routing_key: read(routing_key)?,
+                },
+                url: url.clone(),
+                signing: None,
+                headers: BTreeMap::new(),
+            },
+        };
+        for (header, value) in &channel.headers {
+            let valid_name = !header.is_empty()
+                && header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            let valid_value = value
+                .bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+            if !valid_name || !valid_value {
+                return Err(NotifyError::Config(format!(
+                    "channel {name}: the header `{header}` is not a valid HTTP header"
+                )));
             }
         }
+        Ok(channel)
     }
 
     /// The channel's name.
     pub fn name(&self) -> &str {
-        match self {
-            Channel::Webhook { name, .. } => name,
+        &self.name
+    }
+
+    /// The body the channel sends for `message`.
+    pub fn body(&self, message: &Message<'_>) -> Value {
+        match &self.kind {
+            Kind::Webhook => webhook_body(message),
+            Kind::Slack => slack_body(message),
+            Kind::Teams => teams_body(message),
+            Kind::PagerDuty { routing_key } => pagerduty_body(routing_key, message),
         }
     }
 
     /// Sends one message; an error says why without the channel's address.
     pub fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
-        match self {
-            Channel::Webhook {
-                name,
-                url,
-                secret,
-                headers,
-            } => {
-                let body = webhook_body(message).to_string();
-                let mut request = agent
-                    .post(url)
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", concat!("parapet/", env!("CARGO_PKG_VERSION")))
-                    .header("Idempotency-Key", message.idempotency_key)
-                    .header("X-Parapet-Event", message.change.kind.as_str());
-                if let Some(secret) = secret {
-                    request =
-                        request.header("X-Parapet-Signature", signature(secret, body.as_bytes()));
-                }
-                for (header, value) in headers {
-                    request = request.header(header, value);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(TIMEOUT))
-                    .build()
-                    .send(body.as_bytes())
-                    .map(|_| ())
-                    .map_err(|e| NotifyError::Delivery {
-                        channel: name.clone(),
-                        reason: describe(&e, url),
-                    })
-            }
+        let body = self.body(message).to_string();
+        let mut request = agent
+            .post(&self.url)
+            .header("Content-Type", "application/json")
+            .header("User-Agent", concat!("parapet/", env!("CARGO_PKG_VERSION")))
+            .header("Idempotency-Key", message.idempotency_key)
+            .header("X-Parapet-Event", message.change.kind.as_str());
+        if let Some(secret) = &self.signing {
+            request = request.header("X-Parapet-Signature", signature(secret, body.as_bytes()));
         }
+        for (header, value) in &self.headers {
+            request = request.header(header, value);
+        }
+        request
+            .config()
+            .timeout_global(Some(TIMEOUT))
+            .build()
+            .send(body.as_bytes())
+            .map(|_| ())
+            .map_err(|e| NotifyError::Delivery {
+                channel: self.name.clone(),
+                reason: describe(&e, &self.url),
+            })
     }
 }
 
@@ -169,6 +205,154 @@ fn webhook_body(message: &Message<'_>) -> Value {
     })
 }
 
+/// "Opened", "Reopened" or "Resolved".
+fn verb(change: &FindingChange) -> &'static str {
+    match change.kind {
+        EventKind::FindingResolved => "Resolved",
+        EventKind::FindingReopened => "Reopened",
+        _ => "Opened",
+    }
+}
+
+/// A one-line title: what happened to which finding on which asset.
+fn title(change: &FindingChange) -> String {
+    format!(
+        "{} ({}): {} on {}",
+        verb(change),
+        change.severity.as_str(),
+        change.message,
+        change.asset_name
+    )
+}
+
+/// The facts every message gives, label and value.
+fn facts(change: &FindingChange) -> Vec<(&'static str, String)> {
+    vec![
+        ("Severity", change.severity.as_str().to_owned()),
+        ("Rule", change.rule_id.clone()),
+        ("Asset", change.asset_id.clone()),
+        ("Type", change.resource_type.clone()),
+        ("Account", change.account.clone()),
+        ("Region", change.region.clone()),
+    ]
+}
+
+/// Text for Slack's mrkdwn: its three control characters escaped.
+fn mrkdwn(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// At most `max` characters of `text`.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((cut, _)) if text.chars().count() > max => format!("{}…", &text[..cut]),
+        _ => text.to_owned(),
+    }
+}
+
+/// A Slack Block Kit message.
+fn slack_body(message: &Message<'_>) -> Value {
+    let change = message.change;
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": clip(&title(change), 150)}}),
+        json!({"type": "section", "fields": facts(change)
+            .into_iter()
+            .map(|(label, value)| json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", mrkdwn(&value))}))
+            .collect::<Vec<_>>()}),
+    ];
+    if let Some(link) = &message.link {
+        blocks.push(json!({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open in Parapet"}, "url": link}
+        ]}));
+    }
+    blocks.push(json!({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": mrkdwn(&format!("{} · {}", change.kind.as_str(), change.at.to_rfc3339()))}
+    ]}));
+    json!({"text": title(change), "blocks": blocks})
+}
+
+/// A Teams message carrying an Adaptive Card.
+fn teams_body(message: &Message<'_>) -> Value {
+    let change = message.change;
+    let mut card = json!({
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": title(change)},
+            {"type": "FactSet", "facts": facts(change)
+                .into_iter()
+                .map(|(label, value)| json!({"title": label, "value": value}))
+                .collect::<Vec<_>>()},
+        ],
+    });
+    if let Some(link) = &message.link {
+        card["actions"] =
+            json!([{"type": "Action.OpenUrl", "title": "Open in Parapet", "url": link}]);
+    }
+    json!({"type": "message", "attachments": [{
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "contentUrl": null,
+        "content": card,
+    }]})
+}
+
+/// PagerDuty's key for one finding: an opened finding triggers it, its
+/// resolution resolves the same alert.
+pub fn dedup_key(change: &FindingChange) -> String {
+    let readable = format!("parapet/{}/{}", change.rule_id, change.asset_id);
+    if readable.len() <= 255 {
+        return readable;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{}\n{}", change.rule_id, change.asset_id));
+    format!("parapet/{}", hex::encode(digest))
+}
+
+/// A PagerDuty Events API v2 event.
+fn pagerduty_body(routing_key: &str, message: &Message<'_>) -> Value {
+    let change = message.change;
+    let action = match change.kind {
+        EventKind::FindingResolved => "resolve",
+        _ => "trigger",
+    };
+    let severity = match change.severity {
+        Severity::Critical => "critical",
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Informational => "info",
+    };
+    let mut body = json!({
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": dedup_key(change),
+    });
+    if action == "trigger" {
+        body["payload"] = json!({
+            "summary": clip(&title(change), 1024),
+            "source": change.asset_id,
+            "severity": severity,
+            "timestamp": change.at,
+            "component": change.resource_type,
+            "group": change.account,
+            "class": change.rule_id,
+            "custom_details": {
+                "region": change.region,
+                "asset": change.asset_name,
+                "tags": change.tags,
+            },
+        });
+        body["client"] = json!("Parapet");
+        if let Some(link) = &message.link {
+            body["client_url"] = json!(link);
+            body["links"] = json!([{"href": link, "text": "Open in Parapet"}]);
+        }
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +364,37 @@ mod tests {
             signature("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn text_is_clipped_on_characters_and_escaped_for_slack() {
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
+        assert_eq!(clip("ééééé", 3), "éé…");
+        assert_eq!(mrkdwn("<a & b>"), "&lt;a &amp; b&gt;");
+    }
+
+    #[test]
+    fn dedup_keys_stay_within_pagerdutys_limit() {
+        let mut change = FindingChange {
+            kind: EventKind::FindingOpened,
+            at: chrono::Utc::now(),
+            rule_id: "r".into(),
+            severity: Severity::High,
+            message: String::new(),
+            asset_id: "a".into(),
+            asset_name: String::new(),
+            account: String::new(),
+            region: String::new(),
+            resource_type: String::new(),
+            tags: BTreeMap::new(),
+        };
+        assert_eq!(dedup_key(&change), "parapet/r/a");
+        change.asset_id = "x".repeat(400);
+        let long = dedup_key(&change);
+        assert!(long.len() <= 255 && long.starts_with("parapet/"), "{long}");
+        change.rule_id = "s".into();
+        assert_ne!(dedup_key(&change), long);
     }
 
     #[test]

@@ -45,13 +45,56 @@ pub enum ChannelConfig {
         #[serde(default)]
         headers: BTreeMap<String, String>,
     },
+    /// A Slack incoming webhook: a Block Kit message.
+    Slack {
+        /// What routes call it.
+        name: String,
+        /// The webhook's address, which is its credential.
+        url: Secret,
+    },
+    /// A Microsoft Teams incoming webhook (a Workflows webhook): an
+    /// Adaptive Card.
+    Teams {
+        /// What routes call it.
+        name: String,
+        /// The webhook's address, which is its credential.
+        url: Secret,
+    },
+    /// PagerDuty's Events API v2: an opened finding triggers an alert, its
+    /// resolution resolves it (one dedup key per finding).
+    PagerDuty {
+        /// What routes call it.
+        name: String,
+        /// The integration's routing key.
+        routing_key: Secret,
+        /// The Events API's address.
+        #[serde(default = "pagerduty_events")]
+        url: String,
+    },
+}
+
+fn pagerduty_events() -> String {
+    "https://events.pagerduty.com/v2/enqueue".to_owned()
 }
 
 impl ChannelConfig {
     /// The channel's name.
     pub fn name(&self) -> &str {
         match self {
-            ChannelConfig::Webhook { name, .. } => name,
+            ChannelConfig::Webhook { name, .. }
+            | ChannelConfig::Slack { name, .. }
+            | ChannelConfig::Teams { name, .. }
+            | ChannelConfig::PagerDuty { name, .. } => name,
+        }
+    }
+
+    /// The secrets the channel names, to take relative files from the
+    /// configuration file's folder.
+    pub fn secrets_mut(&mut self) -> Vec<&mut Secret> {
+        match self {
+            ChannelConfig::Webhook { secret, .. } => secret.iter_mut().collect(),
+            ChannelConfig::Slack { url, .. } | ChannelConfig::Teams { url, .. } => vec![url],
+            ChannelConfig::PagerDuty { routing_key, .. } => vec![routing_key],
         }
     }
 }

@@ -155,12 +155,8 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
         secret.anchor(folder);
     }
     for channel in &mut config.notifications.channels {
-        match channel {
-            parapet_notify::ChannelConfig::Webhook {
-                secret: Some(secret),
-                ..
-            } => secret.anchor(folder),
-            parapet_notify::ChannelConfig::Webhook { secret: None, .. } => {}
+        for secret in channel.secrets_mut() {
+            secret.anchor(folder);
         }
     }
     for (i, mute) in config.mutes.iter().enumerate() {

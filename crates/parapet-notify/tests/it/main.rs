@@ -2,6 +2,7 @@
 //! sends (payload, signature, headers), and what happens when a receiver is
 //! down.
 
+mod channels;
 mod receiver;
 mod webhook;
 

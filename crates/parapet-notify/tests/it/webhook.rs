@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 const RULE: &str = "aws-s3-bucket-policy-not-public";
 
-fn bucket(name: &str) -> Asset {
+pub fn bucket(name: &str) -> Asset {
     serde_json::from_value(serde_json::json!({
         "id": format!("arn:aws:s3:::{name}"), "provider": "aws", "account": "111111111111",
         "region": "eu-west-1", "resource_type": "AWS::S3::Bucket", "name": name,
@@ -18,7 +18,7 @@ fn bucket(name: &str) -> Asset {
 }
 
 /// Records one scan of `assets`, each failing or passing the rule.
-fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
+pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
     let scope = Scope {
         provider: Provider::Aws,
         accounts: vec!["111111111111".into()],
@@ -50,7 +50,7 @@ fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
         .expect("finish");
 }
 
-fn setup(config: &str) -> (tempfile::TempDir, SqliteStore, Notifier) {
+pub fn setup(config: &str) -> (tempfile::TempDir, SqliteStore, Notifier) {
     let config: NotifyConfig = toml::from_str(config).expect("valid configuration");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::open(&dir.path().join("parapet.db")).expect("open");

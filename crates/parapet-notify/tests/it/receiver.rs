@@ -39,9 +39,14 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Starts one.
+    /// Starts one on a free port.
     pub fn start(status: u16) -> Receiver {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("listen"));
+        Receiver::start_on("127.0.0.1:0", status, std::time::Duration::ZERO)
+    }
+
+    /// Starts one on `address` that takes `delay` over each request.
+    pub fn start_on(address: &str, status: u16, delay: std::time::Duration) -> Receiver {
+        let server = Arc::new(tiny_http::Server::http(address).expect("listen"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
         let got = Arc::new(Mutex::new(Vec::new()));
         let (s, g) = (Arc::clone(&server), Arc::clone(&got));
@@ -65,6 +70,7 @@ impl Receiver {
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
                 });
+                std::thread::sleep(delay);
                 let _ = request.respond(tiny_http::Response::empty(status));
             }
         });

@@ -9,6 +9,8 @@ mod aws;
 mod events;
 /// moto's server for the AWS tests.
 mod moto;
+/// Notifications: the outbox delivered through outages and kills.
+mod notify;
 /// The built-in rule pack against compliant and non-compliant accounts.
 mod posture;
 /// A webhook receiver on 127.0.0.1 (shared with parapet-notify's tests).

@@ -1,0 +1,141 @@
+//! Notifications end to end: scans write them to the outbox, `parapet
+//! notify send` delivers them, and nothing is lost when the receiver is down
+//! or the sender is killed.
+
+use super::receiver::Receiver;
+use super::{parapet_with_db, stderr, stdout};
+use parapet_store::{OutboxStatus, SqliteStore, Store};
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RULE: &str = "aws-s3-bucket-versioning-enabled";
+
+/// `count` buckets with versioning suspended, as JSON Lines.
+fn estate(count: usize) -> String {
+    (0..count)
+        .map(|n| {
+            serde_json::json!({
+                "id": format!("arn:aws:s3:::bucket-{n:03}"), "provider": "aws",
+                "account": "123456789012", "region": "eu-west-1",
+                "resource_type": "AWS::S3::Bucket", "name": format!("bucket-{n:03}"),
+                "config": {"Name": format!("bucket-{n:03}"), "Versioning": {"Status": "Suspended"}},
+                "observed_at": "2026-11-29T10:00:00Z",
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\nmax_attempts = 30\n\
+             [[notifications.channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:{port}/hook\"\n\
+             [[notifications.routes]]\nchannels = [\"hook\"]\nrules = [\"{RULE}\"]\n"
+        ),
+    )
+    .expect("write");
+    let config = config.to_str().expect("utf-8");
+    let file = dir.path().join("estate.jsonl");
+    std::fs::write(&file, estate(100)).expect("write");
+
+    // The receiver is down: the scan records 100 changes, and their
+    // notifications wait in the outbox.
+    let scan = parapet_with_db(
+        &db,
+        &[
+            "--config",
+            config,
+            "scan",
+            "file",
+            file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        stderr(&scan).contains("100 could not be delivered"),
+        "{}",
+        stderr(&scan)
+    );
+    let outbox = SqliteStore::open(&db)
+        .expect("open")
+        .notifications(None, 1000)
+        .expect("outbox");
+    assert_eq!(outbox.len(), 100);
+    assert!(
+        outbox
+            .iter()
+            .all(|n| n.status == OutboxStatus::Pending && n.attempts == 1)
+    );
+
+    // The receiver comes back, slow; the sender is killed midway.
+    let receiver = Receiver::start_on(&format!("127.0.0.1:{port}"), 200, Duration::from_millis(20));
+    std::thread::sleep(Duration::from_millis(1200));
+    let send = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_parapet"));
+        command
+            .args(["--config", config, "notify", "send"])
+            .env("PARAPET_DB", &db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let mut sender = send().spawn().expect("parapet notify send starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.received().len() < 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sender.kill().expect("SIGKILL");
+    sender.wait().expect("reaped");
+    let midway = receiver.received().len();
+    assert!((30..100).contains(&midway), "killed after {midway}");
+
+    let finished = send().output().expect("parapet notify send runs");
+    assert!(finished.status.success(), "{}", stderr(&finished));
+    assert!(
+        stdout(&finished).contains("0 failed for good"),
+        "{}",
+        stdout(&finished)
+    );
+
+    let got = receiver.received();
+    let keys: Vec<&str> = got
+        .iter()
+        .map(|r| r.header("Idempotency-Key").expect("a key"))
+        .collect();
+    let distinct: BTreeSet<&str> = keys.iter().copied().collect();
+    let outbox = SqliteStore::open(&db)
+        .expect("open")
+        .notifications(None, 1000)
+        .expect("outbox");
+    let expected: BTreeSet<&str> = outbox.iter().map(|n| n.idempotency_key.as_str()).collect();
+    assert_eq!(
+        distinct, expected,
+        "every notification arrived, and nothing else"
+    );
+    assert!(outbox.iter().all(|n| n.status == OutboxStatus::Delivered));
+    // A duplicate (sent before the kill, not yet recorded) repeats its key.
+    assert!(
+        got.len() <= 101,
+        "{} requests for 100 notifications",
+        got.len()
+    );
+    let assets: BTreeSet<String> = got
+        .iter()
+        .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+        .filter_map(|b| b["asset"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(assets.len(), 100);
+}

@@ -18,7 +18,6 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a channel's messages look like.
-#[derive(Debug)]
 enum Kind {
     /// Parapet's own JSON document.
     Webhook,
@@ -31,10 +30,18 @@ enum Kind {
         /// The integration's routing key.
         routing_key: String,
     },
+    /// A plain-text email.
+    Email {
+        /// The connection to the SMTP server.
+        transport: Box<lettre::SmtpTransport>,
+        /// The sender.
+        from: lettre::message::Mailbox,
+        /// The recipients.
+        to: Vec<lettre::message::Mailbox>,
+    },
 }
 
 /// A channel ready to send: its secrets read.
-#[derive(Debug)]
 pub struct Channel {
     name: String,
     kind: Kind,
@@ -91,6 +98,56 @@ impl Channel {
                 signing: None,
                 headers: BTreeMap::new(),
             },
+            ChannelConfig::Email {
+                host,
+                port,
+                security,
+                username,
+                password,
+                from,
+                to,
+                ca_file,
+                ..
+            } => {
+                let invalid = |what: String| NotifyError::Config(format!("channel {name}: {what}"));
+                let address = |text: &String| {
+                    text.parse::<lettre::message::Mailbox>()
+                        .map_err(|e| invalid(format!("`{text}` is not an email address: {e}")))
+                };
+                let from = address(from)?;
+                let to = to.iter().map(address).collect::<Result<Vec<_>, _>>()?;
+                if to.is_empty() {
+                    return Err(invalid("no recipient".to_owned()));
+                }
+                let credentials = match (username, password) {
+                    (Some(user), Some(password)) => {
+                        Some(lettre::transport::smtp::authentication::Credentials::new(
+                            user.clone(),
+                            read(password)?,
+                        ))
+                    }
+                    (None, None) => None,
+                    _ => {
+                        return Err(invalid(
+                            "a username needs a password, and a password a username".to_owned(),
+                        ));
+                    }
+                };
+                let transport =
+                    smtp_transport(host, *port, *security, ca_file.as_deref(), credentials)
+                        .map_err(invalid)?;
+                Channel {
+                    name: name.clone(),
+                    kind: Kind::Email {
+                        transport: Box::new(transport),
+                        from,
+                        to,
+                    },
+                    url: format!("smtp://{host}"),
+                    signing: None,
+                    headers: BTreeMap::new(),
+                }
+            }
             ChannelConfig::PagerDuty {
                 routing_key, url, ..
             } => Channel {
@@ -132,11 +189,22 @@ impl Channel {
             Kind::Slack => slack_body(message),
             Kind::Teams => teams_body(message),
             Kind::PagerDuty { routing_key } => pagerduty_body(routing_key, message),
+            Kind::Email { .. } => {
+                json!({"subject": clip(&title(message.change), 200), "text": email_text(message)})
+            }
         }
     }
 
     /// Sends one message; an error says why without the channel's address.
     pub fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
+        if let Kind::Email {
+            transport,
+            from,
+            to,
+        } = &self.kind
+        {
+            return self.send_email(transport, from, to, message);
+        }
         let body = self.body(message).to_string();
         let mut request = agent
             .post(&self.url)
@@ -161,6 +229,94 @@ impl Channel {
                 reason: describe(&e, &self.url),
             })
     }
+}
+
+impl Channel {
+    fn send_email(
+        &self,
+        transport: &lettre::SmtpTransport,
+        from: &lettre::message::Mailbox,
+        to: &[lettre::message::Mailbox],
+        message: &Message<'_>,
+    ) -> Result<(), NotifyError> {
+        use lettre::Transport;
+        let failed = |reason: String| NotifyError::Delivery {
+            channel: self.name.clone(),
+            reason,
+        };
+        let mut email = lettre::Message::builder()
+            .from(from.clone())
+            .subject(clip(&title(message.change), 200))
+            // Receivers drop a second copy of one notification by its id.
+            .message_id(Some(format!("<{}@parapet>", message.idempotency_key)))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN);
+        for recipient in to {
+            email = email.to(recipient.clone());
+        }
+        let email = email
+            .body(email_text(message))
+            .map_err(|e| failed(format!("the message could not be built: {e}")))?;
+        transport
+            .send(&email)
+            .map(|_| ())
+            .map_err(|e| failed(e.to_string()))
+    }
+}
+
+/// The SMTP connection an email channel describes.
+fn smtp_transport(
+    host: &str,
+    port: Option<u16>,
+    security: crate::config::SmtpSecurity,
+    ca_file: Option<&std::path::Path>,
+    credentials: Option<lettre::transport::smtp::authentication::Credentials>,
+) -> Result<lettre::SmtpTransport, String> {
+    use crate::config::SmtpSecurity;
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let tls = || -> Result<TlsParameters, String> {
+        let mut builder = TlsParameters::builder(host.to_owned());
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read the certificate {}: {e}", path.display()))?;
+            let certificate = Certificate::from_pem(&pem)
+                .map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        builder
+            .build_rustls()
+            .map_err(|e| format!("TLS for {host}: {e}"))
+    };
+    let (tls, default_port) = match security {
+        SmtpSecurity::Starttls => (Tls::Required(tls()?), 587),
+        SmtpSecurity::Tls => (Tls::Wrapper(tls()?), 465),
+        SmtpSecurity::None => (Tls::None, 25),
+    };
+    let mut builder = lettre::SmtpTransport::builder_dangerous(host)
+        .port(port.unwrap_or(default_port))
+        .tls(tls)
+        .timeout(Some(TIMEOUT));
+    if let Some(credentials) = credentials {
+        builder = builder.credentials(credentials);
+    }
+    Ok(builder.build())
+}
+
+/// An email's text: the title, the facts, the link and the key.
+fn email_text(message: &Message<'_>) -> String {
+    let change = message.change;
+    let mut text = format!("{}\n\n", title(change));
+    for (label, value) in facts(change) {
+        text.push_str(&format!("{label}: {value}\n"));
+    }
+    text.push_str(&format!("When: {}\n", change.at.to_rfc3339()));
+    if let Some(link) = &message.link {
+        text.push_str(&format!("\nOpen in Parapet: {link}\n"));
+    }
+    text.push_str(&format!(
+        "\n-- \nParapet notification {}\n",
+        message.idempotency_key
+    ));
+    text
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.

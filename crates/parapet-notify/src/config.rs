@@ -60,6 +60,34 @@ pub enum ChannelConfig {
         /// The webhook's address, which is its credential.
         url: Secret,
     },
+    /// Email through an SMTP server: STARTTLS (the default) or TLS, with
+    /// authentication when a user is given.
+    Email {
+        /// What routes call it.
+        name: String,
+        /// The SMTP server.
+        host: String,
+        /// Its port (587 for STARTTLS, 465 for TLS, 25 without).
+        #[serde(default)]
+        port: Option<u16>,
+        /// How the connection is protected.
+        #[serde(default)]
+        security: SmtpSecurity,
+        /// The user to authenticate as.
+        #[serde(default)]
+        username: Option<String>,
+        /// Their password.
+        #[serde(default)]
+        password: Option<Secret>,
+        /// The sender, `Name <address>` or an address.
+        from: String,
+        /// The recipients.
+        to: Vec<String>,
+        /// A PEM certificate to trust besides the public roots (a private
+        /// CA's).
+        #[serde(default)]
+        ca_file: Option<std::path::PathBuf>,
+    },
     /// PagerDuty's Events API v2: an opened finding triggers an alert, its
     /// resolution resolves it (one dedup key per finding).
     PagerDuty {
@@ -73,6 +101,19 @@ pub enum ChannelConfig {
     },
 }
 
+/// How an SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which is required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// No encryption: only for a relay on the same host.
+    None,
+}
+
 fn pagerduty_events() -> String {
     "https://events.pagerduty.com/v2/enqueue".to_owned()
 }
@@ -84,6 +125,7 @@ impl ChannelConfig {
             ChannelConfig::Webhook { name, .. }
             | ChannelConfig::Slack { name, .. }
             | ChannelConfig::Teams { name, .. }
+            | ChannelConfig::Email { name, .. }
             | ChannelConfig::PagerDuty { name, .. } => name,
         }
     }
@@ -95,6 +137,7 @@ impl ChannelConfig {
             ChannelConfig::Webhook { secret, .. } => secret.iter_mut().collect(),
             ChannelConfig::Slack { url, .. } | ChannelConfig::Teams { url, .. } => vec![url],
             ChannelConfig::PagerDuty { routing_key, .. } => vec![routing_key],
+            ChannelConfig::Email { password, .. } => password.iter_mut().collect(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! down.
 
 mod channels;
+mod email;
 mod receiver;
 mod webhook;
 

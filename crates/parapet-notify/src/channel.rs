@@ -59,6 +59,10 @@ pub struct Message<'a> {
     pub idempotency_key: &'a str,
     /// The finding in the web UI, when a base URL is configured.
     pub link: Option<String>,
+    /// The title, from the channel's template.
+    pub title: String,
+    /// The text, from the channel's template.
+    pub text: String,
 }
 
 impl Channel {
@@ -190,7 +194,7 @@ impl Channel {
             Kind::Teams => teams_body(message),
             Kind::PagerDuty { routing_key } => pagerduty_body(routing_key, message),
             Kind::Email { .. } => {
-                json!({"subject": clip(&title(message.change), 200), "text": email_text(message)})
+                json!({"subject": clip(&message.title, 200), "text": message.text})
             }
         }
     }
@@ -246,7 +250,7 @@ impl Channel {
         };
         let mut email = lettre::Message::builder()
             .from(from.clone())
-            .subject(clip(&title(message.change), 200))
+            .subject(clip(&message.title, 200))
             // Receivers drop a second copy of one notification by its id.
             .message_id(Some(format!("<{}@parapet>", message.idempotency_key)))
             .header(lettre::message::header::ContentType::TEXT_PLAIN);
@@ -254,7 +258,7 @@ impl Channel {
             email = email.to(recipient.clone());
         }
         let email = email
-            .body(email_text(message))
+            .body(message.text.clone())
             .map_err(|e| failed(format!("the message could not be built: {e}")))?;
         transport
             .send(&email)
@@ -301,24 +305,6 @@ fn smtp_transport(
     Ok(builder.build())
 }
 
-/// An email's text: the title, the facts, the link and the key.
-fn email_text(message: &Message<'_>) -> String {
-    let change = message.change;
-    let mut text = format!("{}\n\n", title(change));
-    for (label, value) in facts(change) {
-        text.push_str(&format!("{label}: {value}\n"));
-    }
-    text.push_str(&format!("When: {}\n", change.at.to_rfc3339()));
-    if let Some(link) = &message.link {
-        text.push_str(&format!("\nOpen in Parapet: {link}\n"));
-    }
-    text.push_str(&format!(
-        "\n-- \nParapet notification {}\n",
-        message.idempotency_key
-    ));
-    text
-}
-
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
     // HMAC takes a key of any length.
@@ -361,26 +347,6 @@ fn webhook_body(message: &Message<'_>) -> Value {
     })
 }
 
-/// "Opened", "Reopened" or "Resolved".
-fn verb(change: &FindingChange) -> &'static str {
-    match change.kind {
-        EventKind::FindingResolved => "Resolved",
-        EventKind::FindingReopened => "Reopened",
-        _ => "Opened",
-    }
-}
-
-/// A one-line title: what happened to which finding on which asset.
-fn title(change: &FindingChange) -> String {
-    format!(
-        "{} ({}): {} on {}",
-        verb(change),
-        change.severity.as_str(),
-        change.message,
-        change.asset_name
-    )
-}
-
 /// The facts every message gives, label and value.
 fn facts(change: &FindingChange) -> Vec<(&'static str, String)> {
     vec![
@@ -412,7 +378,7 @@ fn clip(text: &str, max: usize) -> String {
 fn slack_body(message: &Message<'_>) -> Value {
     let change = message.change;
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": clip(&title(change), 150)}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": clip(&message.title, 150)}}),
         json!({"type": "section", "fields": facts(change)
             .into_iter()
             .map(|(label, value)| json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", mrkdwn(&value))}))
@@ -426,7 +392,7 @@ fn slack_body(message: &Message<'_>) -> Value {
     blocks.push(json!({"type": "context", "elements": [
         {"type": "mrkdwn", "text": mrkdwn(&format!("{} · {}", change.kind.as_str(), change.at.to_rfc3339()))}
     ]}));
-    json!({"text": title(change), "blocks": blocks})
+    json!({"text": message.title, "blocks": blocks})
 }
 
 /// A Teams message carrying an Adaptive Card.
@@ -437,7 +403,7 @@ fn teams_body(message: &Message<'_>) -> Value {
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": title(change)},
+            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": message.title},
             {"type": "FactSet", "facts": facts(change)
                 .into_iter()
                 .map(|(label, value)| json!({"title": label, "value": value}))
@@ -487,7 +453,7 @@ fn pagerduty_body(routing_key: &str, message: &Message<'_>) -> Value {
     });
     if action == "trigger" {
         body["payload"] = json!({
-            "summary": clip(&title(change), 1024),
+            "summary": clip(&message.title, 1024),
             "source": change.asset_id,
             "severity": severity,
             "timestamp": change.at,

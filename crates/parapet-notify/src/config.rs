@@ -26,6 +26,9 @@ pub struct NotifyConfig {
     /// The channels of a change no route matches.
     #[serde(default)]
     pub default: Vec<String>,
+    /// Message templates, for every channel or one.
+    #[serde(default)]
+    pub templates: crate::template::TemplateConfig,
 }
 
 /// One channel.

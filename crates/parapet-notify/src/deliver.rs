@@ -6,6 +6,7 @@
 use crate::NotifyError;
 use crate::channel::{Channel, Message};
 use crate::config::NotifyConfig;
+use crate::template::Templates;
 use chrono::{DateTime, Utc};
 use parapet_store::{FindingChange, Store};
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub struct Delivery {
 /// The configured channels and how to reach them.
 pub struct Notifier {
     channels: BTreeMap<String, Channel>,
+    templates: Templates,
     max_attempts: u32,
     base_url: Option<String>,
     agent: ureq::Agent,
@@ -51,6 +53,7 @@ impl Notifier {
                 )));
             }
         }
+        let templates = Templates::new(&config.templates, channels.keys().map(String::as_str))?;
         let agent = ureq::Agent::config_builder()
             // A receiver's refusal is an answer to record, not to follow.
             .max_redirects(0)
@@ -58,6 +61,7 @@ impl Notifier {
             .new_agent();
         Ok(Notifier {
             channels,
+            templates,
             max_attempts: config.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
             base_url: config
                 .base_url
@@ -103,14 +107,9 @@ impl Notifier {
         let mut done = Delivery::default();
         for notification in store.due_notifications(now, BATCH)? {
             let sent = match self.channels.get(&notification.channel) {
-                Some(channel) => channel.send(
-                    &self.agent,
-                    &Message {
-                        change: &notification.change,
-                        idempotency_key: &notification.idempotency_key,
-                        link: self.link(&notification.change),
-                    },
-                ),
+                Some(channel) => {
+                    self.send(channel, &notification.change, &notification.idempotency_key)
+                }
                 None => Err(NotifyError::Config(format!(
                     "no channel is named `{}` any more",
                     notification.channel
@@ -155,12 +154,32 @@ impl Notifier {
             tags: BTreeMap::new(),
         };
         let key = format!("parapet-test-{}", change.at.timestamp_millis());
+        self.send(channel, &change, &key)
+    }
+
+    /// Renders `change` with the channel's templates and sends it.
+    fn send(
+        &self,
+        channel: &Channel,
+        change: &FindingChange,
+        key: &str,
+    ) -> Result<(), NotifyError> {
+        let link = self.link(change);
+        let rendered = self
+            .templates
+            .render(channel.name(), change, key, link.as_deref())
+            .map_err(|reason| NotifyError::Delivery {
+                channel: channel.name().to_owned(),
+                reason,
+            })?;
         channel.send(
             &self.agent,
             &Message {
-                change: &change,
-                idempotency_key: &key,
-                link: None,
+                change,
+                idempotency_key: key,
+                link,
+                title: rendered.title,
+                text: rendered.text,
             },
         )
     }

@@ -12,11 +12,13 @@
 //! - [`route`]: which channels a change goes to.
 //! - [`channel`]: each channel's payload and how it is sent.
 //! - [`deliver`]: the outbox worker.
+//! - [`template`]: the title and text of messages.
 
 pub mod channel;
 pub mod config;
 pub mod deliver;
 pub mod route;
+pub mod template;
 
 pub use channel::Channel;
 pub use config::{ChannelConfig, NotifyConfig, RouteConfig};

@@ -29,6 +29,18 @@ pub struct NotifyConfig {
     /// Message templates, for every channel or one.
     #[serde(default)]
     pub templates: crate::template::TemplateConfig,
+    /// Per channel, by name: how fast it may be sent to.
+    #[serde(default)]
+    pub limits: BTreeMap<String, LimitConfig>,
+}
+
+/// How fast one channel may be sent to.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitConfig {
+    /// At most this many messages in any minute; the rest wait their turn
+    /// (no attempt is spent).
+    pub per_minute: u32,
 }
 
 /// One channel.

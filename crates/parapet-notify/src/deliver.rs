@@ -29,12 +29,23 @@ pub struct Delivery {
     pub retrying: usize,
     /// Failed for the last time.
     pub failed: usize,
+    /// Put off by their channel's rate limit.
+    pub deferred: usize,
 }
+
+/// A channel's limit a minute, and the times of its sends in the last one.
+type RateLimit = (
+    u32,
+    std::sync::Mutex<std::collections::VecDeque<DateTime<Utc>>>,
+);
 
 /// The configured channels and how to reach them.
 pub struct Notifier {
     channels: BTreeMap<String, Channel>,
     templates: Templates,
+    /// Per rate-limited channel: its limit a minute, and when it was last
+    /// sent to.
+    limits: BTreeMap<String, RateLimit>,
     max_attempts: u32,
     base_url: Option<String>,
     agent: ureq::Agent,
@@ -54,6 +65,20 @@ impl Notifier {
             }
         }
         let templates = Templates::new(&config.templates, channels.keys().map(String::as_str))?;
+        let mut limits = BTreeMap::new();
+        for (channel, limit) in &config.limits {
+            if !channels.contains_key(channel) {
+                return Err(NotifyError::Config(format!(
+                    "a limit is given for the channel `{channel}`, which is not defined"
+                )));
+            }
+            if limit.per_minute == 0 {
+                return Err(NotifyError::Config(format!(
+                    "channel {channel}: a limit of 0 a minute would never send"
+                )));
+            }
+            limits.insert(channel.clone(), (limit.per_minute, Default::default()));
+        }
         let agent = ureq::Agent::config_builder()
             // A receiver's refusal is an answer to record, not to follow.
             .max_redirects(0)
@@ -62,6 +87,7 @@ impl Notifier {
         Ok(Notifier {
             channels,
             templates,
+            limits,
             max_attempts: config.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
             base_url: config
                 .base_url
@@ -98,6 +124,24 @@ impl Notifier {
         })
     }
 
+    /// When `channel` may next be sent to, if its limit is reached at `now`;
+    /// otherwise the send is counted against the limit.
+    fn limited(&self, channel: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (per_minute, sent) = self.limits.get(channel)?;
+        let mut sent = sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let minute = chrono::Duration::minutes(1);
+        while sent.front().is_some_and(|t| *t + minute <= now) {
+            sent.pop_front();
+        }
+        if sent.len() >= *per_minute as usize {
+            return sent.front().map(|first| *first + minute);
+        }
+        sent.push_back(now);
+        None
+    }
+
     /// Sends what is due at `now` (one batch), recording each outcome.
     pub fn deliver_due(
         &self,
@@ -106,6 +150,11 @@ impl Notifier {
     ) -> Result<Delivery, NotifyError> {
         let mut done = Delivery::default();
         for notification in store.due_notifications(now, BATCH)? {
+            if let Some(free_at) = self.limited(&notification.channel, Utc::now()) {
+                store.notification_deferred(notification.id, free_at)?;
+                done.deferred += 1;
+                continue;
+            }
             let sent = match self.channels.get(&notification.channel) {
                 Some(channel) => {
                     self.send(channel, &notification.change, &notification.idempotency_key)
@@ -223,6 +272,35 @@ mod tests {
             many.retry_at(80, now).map(|t| (t - now).num_seconds()),
             Some(MAX_BACKOFF_SECONDS)
         );
+    }
+
+    #[test]
+    fn a_rate_limit_lets_so_many_through_a_minute() {
+        let config: NotifyConfig = toml::from_str(
+            "[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:1\"\n[limits.hook]\nper_minute = 2\n",
+        )
+        .expect("valid");
+        let notifier = Notifier::new(&config).expect("notifier");
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        assert_eq!(notifier.limited("hook", at(0)), None);
+        assert_eq!(notifier.limited("hook", at(10)), None);
+        assert_eq!(
+            notifier.limited("hook", at(20)),
+            Some(at(60)),
+            "the third waits"
+        );
+        assert_eq!(
+            notifier.limited("hook", at(60)),
+            None,
+            "a minute after the first"
+        );
+        assert_eq!(notifier.limited("other", at(0)), None, "no limit");
+        let zero: NotifyConfig = toml::from_str(
+            "[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:1\"\n[limits.hook]\nper_minute = 0\n",
+        )
+        .expect("valid");
+        assert!(Notifier::new(&zero).is_err());
     }
 
     #[test]

@@ -131,6 +131,10 @@ pub trait Store {
     /// Records that a notification was delivered.
     fn notification_delivered(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Puts a pending notification off until `until` without counting an
+    /// attempt (its channel's rate limit is reached).
+    fn notification_deferred(&mut self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// Records a failed attempt: tried again at `retry_at`, or marked failed
     /// when there is none.
     fn notification_failed(

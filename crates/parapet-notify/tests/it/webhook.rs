@@ -199,3 +199,31 @@ fn a_test_message_reaches_the_named_channel() {
     assert_eq!(got.len(), 1);
     assert!(got[0].body.contains("this channel works"));
 }
+
+#[test]
+fn a_rate_limited_channel_gets_so_many_a_minute_and_the_rest_wait_without_spending_attempts() {
+    let receiver = Receiver::start(200);
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"hook\"]\n[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/h\"\n\
+         [limits.hook]\nper_minute = 3\n",
+        receiver.url
+    ));
+    let assets: Vec<(Asset, Status)> = (0..5)
+        .map(|n| (bucket(&format!("b{n}")), Status::Fail))
+        .collect();
+    scan(&mut store, &assets);
+    let now = Utc::now();
+    let done = notifier.deliver_due(&mut store, now).expect("pass");
+    assert_eq!((done.delivered, done.deferred), (3, 2));
+    assert_eq!(receiver.received().len(), 3);
+    let waiting = store
+        .notifications(Some(OutboxStatus::Pending), 10)
+        .expect("pending");
+    assert_eq!(waiting.len(), 2);
+    assert!(
+        waiting
+            .iter()
+            .all(|n| n.attempts == 0 && n.next_attempt_at > now + chrono::Duration::seconds(50))
+    );
+    assert!(store.due_notifications(now, 10).expect("due").is_empty());
+}

@@ -1454,6 +1454,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn notification_deferred(&mut self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET next_attempt_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                params![ms(until), id],
+            )
+            .at(&self.path)?;
+        self.committed();
+        Ok(())
+    }
+
     fn notification_failed(
         &mut self,
         id: i64,

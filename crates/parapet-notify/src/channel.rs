@@ -201,21 +201,106 @@ impl Channel {
 
     /// Sends one message; an error says why without the channel's address.
     pub fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
-        if let Kind::Email {
-            transport,
-            from,
-            to,
-        } = &self.kind
-        {
-            return self.send_email(transport, from, to, message);
+        match &self.kind {
+            Kind::Email { .. } => self.mail(&message.title, &message.text, message.idempotency_key),
+            _ => self.post(
+                agent,
+                &self.body(message),
+                message.idempotency_key,
+                message.change.kind.as_str(),
+            ),
         }
-        let body = self.body(message).to_string();
+    }
+
+    /// Whether the channel can carry a digest (PagerDuty's alerts are one
+    /// per finding).
+    pub fn digests(&self) -> bool {
+        !matches!(self.kind, Kind::PagerDuty { .. })
+    }
+
+    /// Sends several messages as one digest under `key`.
+    pub fn send_digest(
+        &self,
+        agent: &ureq::Agent,
+        messages: &[Message<'_>],
+        key: &str,
+    ) -> Result<(), NotifyError> {
+        let heading = format!("Parapet: {} finding changes", messages.len());
+        let body = match &self.kind {
+            Kind::Email { .. } => {
+                let text: Vec<&str> = messages.iter().map(|m| m.text.as_str()).collect();
+                return self.mail(&heading, &text.join("\n----\n\n"), key);
+            }
+            Kind::Webhook => json!({
+                "idempotency_key": key,
+                "digest": true,
+                "count": messages.len(),
+                "notifications": messages.iter().map(webhook_body).collect::<Vec<_>>(),
+            }),
+            Kind::Slack => {
+                let mut blocks = vec![
+                    json!({"type": "header", "text": {"type": "plain_text", "text": heading}}),
+                ];
+                for m in messages.iter().take(DIGEST_LINES) {
+                    let line = match &m.link {
+                        Some(link) => format!("• <{link}|{}>", mrkdwn(&m.title)),
+                        None => format!("• {}", mrkdwn(&m.title)),
+                    };
+                    blocks
+                        .push(json!({"type": "section", "text": {"type": "mrkdwn", "text": line}}));
+                }
+                if messages.len() > DIGEST_LINES {
+                    blocks.push(json!({"type": "context", "elements": [
+                        {"type": "mrkdwn", "text": format!("and {} more", messages.len() - DIGEST_LINES)}
+                    ]}));
+                }
+                json!({"text": heading, "blocks": blocks})
+            }
+            Kind::Teams => {
+                let mut body = vec![
+                    json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": heading}),
+                ];
+                body.extend(messages.iter().take(DIGEST_LINES).map(|m| {
+                    json!({"type": "TextBlock", "wrap": true, "text": format!("- {}", m.title)})
+                }));
+                if messages.len() > DIGEST_LINES {
+                    body.push(json!({"type": "TextBlock", "isSubtle": true,
+                        "text": format!("and {} more", messages.len() - DIGEST_LINES)}));
+                }
+                json!({"type": "message", "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": null,
+                    "content": {
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "type": "AdaptiveCard", "version": "1.4", "body": body,
+                    },
+                }]})
+            }
+            Kind::PagerDuty { .. } => {
+                return Err(NotifyError::Config(format!(
+                    "channel {}: PagerDuty takes no digest",
+                    self.name
+                )));
+            }
+        };
+        self.post(agent, &body, key, "digest")
+    }
+
+    /// Posts a JSON body, signed when the channel has a secret.
+    fn post(
+        &self,
+        agent: &ureq::Agent,
+        body: &Value,
+        key: &str,
+        event: &str,
+    ) -> Result<(), NotifyError> {
+        let body = body.to_string();
         let mut request = agent
             .post(&self.url)
             .header("Content-Type", "application/json")
             .header("User-Agent", concat!("parapet/", env!("CARGO_PKG_VERSION")))
-            .header("Idempotency-Key", message.idempotency_key)
-            .header("X-Parapet-Event", message.change.kind.as_str());
+            .header("Idempotency-Key", key)
+            .header("X-Parapet-Event", event);
         if let Some(secret) = &self.signing {
             request = request.header("X-Parapet-Signature", signature(secret, body.as_bytes()));
         }
@@ -233,32 +318,36 @@ impl Channel {
                 reason: describe(&e, &self.url),
             })
     }
-}
 
-impl Channel {
-    fn send_email(
-        &self,
-        transport: &lettre::SmtpTransport,
-        from: &lettre::message::Mailbox,
-        to: &[lettre::message::Mailbox],
-        message: &Message<'_>,
-    ) -> Result<(), NotifyError> {
+    /// Mails a plain-text message whose id comes from `key`.
+    fn mail(&self, subject: &str, text: &str, key: &str) -> Result<(), NotifyError> {
         use lettre::Transport;
+        let Kind::Email {
+            transport,
+            from,
+            to,
+        } = &self.kind
+        else {
+            return Err(NotifyError::Config(format!(
+                "channel {} does not send email",
+                self.name
+            )));
+        };
         let failed = |reason: String| NotifyError::Delivery {
             channel: self.name.clone(),
             reason,
         };
         let mut email = lettre::Message::builder()
             .from(from.clone())
-            .subject(clip(&message.title, 200))
+            .subject(clip(subject, 200))
             // Receivers drop a second copy of one notification by its id.
-            .message_id(Some(format!("<{}@parapet>", message.idempotency_key)))
+            .message_id(Some(format!("<{key}@parapet>")))
             .header(lettre::message::header::ContentType::TEXT_PLAIN);
         for recipient in to {
             email = email.to(recipient.clone());
         }
         let email = email
-            .body(message.text.clone())
+            .body(text.to_owned())
             .map_err(|e| failed(format!("the message could not be built: {e}")))?;
         transport
             .send(&email)
@@ -266,6 +355,9 @@ impl Channel {
             .map_err(|e| failed(e.to_string()))
     }
 }
+
+/// How many changes a chat digest lists; the rest are counted.
+const DIGEST_LINES: usize = 40;
 
 /// The SMTP connection an email channel describes.
 fn smtp_transport(

@@ -40,7 +40,19 @@ pub struct NotifyConfig {
 pub struct LimitConfig {
     /// At most this many messages in any minute; the rest wait their turn
     /// (no attempt is spent).
-    pub per_minute: u32,
+    #[serde(default)]
+    pub per_minute: Option<u32>,
+    /// One message per window (`5m`) listing every change in it, rather
+    /// than one per change.
+    #[serde(default, deserialize_with = "window")]
+    pub digest: Option<std::time::Duration>,
+}
+
+fn window<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration: {e}")))
 }
 
 /// One channel.

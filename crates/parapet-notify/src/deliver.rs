@@ -8,7 +8,7 @@ use crate::channel::{Channel, Message};
 use crate::config::NotifyConfig;
 use crate::template::Templates;
 use chrono::{DateTime, Utc};
-use parapet_store::{FindingChange, Store};
+use parapet_store::{FindingChange, Notification, Store};
 use std::collections::BTreeMap;
 
 /// Attempts before a notification is marked failed, unless configured.
@@ -46,6 +46,8 @@ pub struct Notifier {
     /// Per rate-limited channel: its limit a minute, and when it was last
     /// sent to.
     limits: BTreeMap<String, RateLimit>,
+    /// Per digest channel: its window.
+    digests: BTreeMap<String, chrono::Duration>,
     max_attempts: u32,
     base_url: Option<String>,
     agent: ureq::Agent,
@@ -66,18 +68,32 @@ impl Notifier {
         }
         let templates = Templates::new(&config.templates, channels.keys().map(String::as_str))?;
         let mut limits = BTreeMap::new();
-        for (channel, limit) in &config.limits {
-            if !channels.contains_key(channel) {
+        let mut digests = BTreeMap::new();
+        for (name, limit) in &config.limits {
+            let Some(channel) = channels.get(name) else {
                 return Err(NotifyError::Config(format!(
-                    "a limit is given for the channel `{channel}`, which is not defined"
+                    "a limit is given for the channel `{name}`, which is not defined"
                 )));
+            };
+            if let Some(per_minute) = limit.per_minute {
+                if per_minute == 0 {
+                    return Err(NotifyError::Config(format!(
+                        "channel {name}: a limit of 0 a minute would never send"
+                    )));
+                }
+                limits.insert(name.clone(), (per_minute, Default::default()));
             }
-            if limit.per_minute == 0 {
-                return Err(NotifyError::Config(format!(
-                    "channel {channel}: a limit of 0 a minute would never send"
-                )));
+            if let Some(window) = limit.digest {
+                if !channel.digests() {
+                    return Err(NotifyError::Config(format!(
+                        "channel {name}: PagerDuty alerts are one per finding, never a digest"
+                    )));
+                }
+                let window = chrono::Duration::from_std(window).map_err(|_| {
+                    NotifyError::Config(format!("channel {name}: the digest window is too long"))
+                })?;
+                digests.insert(name.clone(), window);
             }
-            limits.insert(channel.clone(), (limit.per_minute, Default::default()));
         }
         let agent = ureq::Agent::config_builder()
             // A receiver's refusal is an answer to record, not to follow.
@@ -88,6 +104,7 @@ impl Notifier {
             channels,
             templates,
             limits,
+            digests,
             max_attempts: config.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
             base_url: config
                 .base_url
@@ -149,7 +166,15 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Result<Delivery, NotifyError> {
         let mut done = Delivery::default();
+        let mut digests: BTreeMap<String, Vec<Notification>> = BTreeMap::new();
         for notification in store.due_notifications(now, BATCH)? {
+            if self.digests.contains_key(&notification.channel) {
+                digests
+                    .entry(notification.channel.clone())
+                    .or_default()
+                    .push(notification);
+                continue;
+            }
             if let Some(free_at) = self.limited(&notification.channel, Utc::now()) {
                 store.notification_deferred(notification.id, free_at)?;
                 done.deferred += 1;
@@ -164,7 +189,46 @@ impl Notifier {
                     notification.channel
                 ))),
             };
-            match sent {
+            self.record(store, &[notification], sent, &mut done)?;
+        }
+        for (name, group) in digests {
+            let window = self.digests[&name];
+            // The window opens with the oldest change it holds.
+            let opened = group.iter().map(|n| n.created_at).min().unwrap_or(now);
+            let closes = opened + window;
+            let free_at = if closes > now {
+                Some(closes)
+            } else {
+                self.limited(&name, Utc::now())
+            };
+            if let Some(free_at) = free_at {
+                for n in &group {
+                    store.notification_deferred(n.id, free_at)?;
+                }
+                done.deferred += group.len();
+                continue;
+            }
+            let sent = match self.channels.get(&name) {
+                Some(channel) => self.send_digest(channel, &group),
+                None => Err(NotifyError::Config(format!(
+                    "no channel is named `{name}` any more"
+                ))),
+            };
+            self.record(store, &group, sent, &mut done)?;
+        }
+        Ok(done)
+    }
+
+    /// Records the outcome of one message that carried `notifications`.
+    fn record(
+        &self,
+        store: &mut impl Store,
+        notifications: &[Notification],
+        sent: Result<(), NotifyError>,
+        done: &mut Delivery,
+    ) -> Result<(), NotifyError> {
+        for notification in notifications {
+            match &sent {
                 Ok(()) => {
                     store.notification_delivered(notification.id, Utc::now())?;
                     done.delivered += 1;
@@ -180,7 +244,41 @@ impl Notifier {
                 }
             }
         }
-        Ok(done)
+        Ok(())
+    }
+
+    /// Renders each of `group` with the channel's templates and sends them
+    /// as one digest, under a key made of theirs.
+    fn send_digest(&self, channel: &Channel, group: &[Notification]) -> Result<(), NotifyError> {
+        use sha2::Digest;
+        let links: Vec<Option<String>> = group.iter().map(|n| self.link(&n.change)).collect();
+        let mut messages = Vec::new();
+        for (n, link) in group.iter().zip(&links) {
+            let rendered = self
+                .templates
+                .render(
+                    channel.name(),
+                    &n.change,
+                    &n.idempotency_key,
+                    link.as_deref(),
+                )
+                .map_err(|reason| NotifyError::Delivery {
+                    channel: channel.name().to_owned(),
+                    reason,
+                })?;
+            messages.push(Message {
+                change: &n.change,
+                idempotency_key: &n.idempotency_key,
+                link: link.clone(),
+                title: rendered.title,
+                text: rendered.text,
+            });
+        }
+        let mut keys: Vec<&str> = group.iter().map(|n| n.idempotency_key.as_str()).collect();
+        keys.sort_unstable();
+        let digest = sha2::Sha256::digest(keys.join("\n"));
+        let key = format!("parapet-digest-{}", &hex::encode(digest)[..32]);
+        channel.send_digest(&self.agent, &messages, &key)
     }
 
     /// Sends a test message to `channel` now, outside the outbox.

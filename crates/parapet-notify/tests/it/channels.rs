@@ -146,3 +146,41 @@ fn a_secret_that_cannot_be_read_names_the_channel_not_the_value() {
         "a Slack address is a secret, never written inline"
     );
 }
+
+#[test]
+fn a_slack_digest_lists_each_change_with_its_link() {
+    let slack = Receiver::start(200);
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let (_dir, mut store, notifier) = setup(&format!(
+        "base_url = \"https://parapet.example.com\"\ndefault = [\"slack\"]\n\
+         [[channels]]\ntype = \"slack\"\nname = \"slack\"\nurl = {}\n[limits.slack]\ndigest = \"1m\"\n",
+        secret(
+            secrets.path(),
+            "slack",
+            &format!("{}/services/T/B/X", slack.url)
+        ),
+    ));
+    let assets: Vec<_> = (0..3)
+        .map(|n| (bucket(&format!("b{n}")), Status::Fail))
+        .collect();
+    scan(&mut store, &assets);
+    let later = Utc::now() + chrono::Duration::minutes(2);
+    assert_eq!(
+        notifier
+            .deliver_due(&mut store, later)
+            .expect("pass")
+            .delivered,
+        3
+    );
+    let bodies = bodies(&slack);
+    assert_eq!(bodies.len(), 1);
+    let blocks = bodies[0]["blocks"].as_array().expect("blocks");
+    assert_eq!(blocks[0]["text"]["text"], "Parapet: 3 finding changes");
+    assert_eq!(blocks.len(), 4);
+    let line = blocks[1]["text"]["text"].as_str().expect("a line");
+    assert!(
+        line.starts_with("• <https://parapet.example.com/findings?")
+            && line.contains("|Opened (critical)"),
+        "{line}"
+    );
+}

@@ -227,3 +227,68 @@ fn a_rate_limited_channel_gets_so_many_a_minute_and_the_rest_wait_without_spendi
     );
     assert!(store.due_notifications(now, 10).expect("due").is_empty());
 }
+
+#[test]
+fn a_digest_channel_gets_one_message_per_window_with_every_change_in_it() {
+    let receiver = Receiver::start(200);
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"hook\"]\n[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/h\"\n\
+         [limits.hook]\ndigest = \"5m\"\n",
+        receiver.url
+    ));
+    let assets: Vec<(Asset, Status)> = (0..4)
+        .map(|n| (bucket(&format!("b{n}")), Status::Fail))
+        .collect();
+    scan(&mut store, &assets);
+    let now = Utc::now();
+    let held = notifier.deliver_due(&mut store, now).expect("pass");
+    assert_eq!(
+        (held.delivered, held.deferred),
+        (0, 4),
+        "the window is open"
+    );
+    assert!(receiver.received().is_empty());
+    // The window closes: one message with the four changes.
+    let later = now + chrono::Duration::minutes(5) + chrono::Duration::seconds(1);
+    let sent = notifier.deliver_due(&mut store, later).expect("pass");
+    assert_eq!(sent.delivered, 4);
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("X-Parapet-Event"), Some("digest"));
+    let body: serde_json::Value = serde_json::from_str(&got[0].body).expect("JSON");
+    assert_eq!(body["digest"], true);
+    assert_eq!(body["count"], 4);
+    let assets: Vec<&str> = body["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter_map(|n| n["asset"]["id"].as_str())
+        .collect();
+    assert_eq!(
+        assets,
+        [
+            "arn:aws:s3:::b0",
+            "arn:aws:s3:::b1",
+            "arn:aws:s3:::b2",
+            "arn:aws:s3:::b3"
+        ]
+    );
+    assert_eq!(
+        Some(body["idempotency_key"].as_str().unwrap_or_default()),
+        got[0].header("Idempotency-Key")
+    );
+    assert!(
+        store
+            .notifications(None, 10)
+            .expect("outbox")
+            .iter()
+            .all(|n| n.status == OutboxStatus::Delivered)
+    );
+
+    // PagerDuty takes no digest.
+    let config: NotifyConfig = toml::from_str(
+        "[[channels]]\ntype = \"pagerduty\"\nname = \"p\"\nrouting_key = { env = \"HOME\" }\n[limits.p]\ndigest = \"5m\"\n",
+    )
+    .expect("valid TOML");
+    assert!(Notifier::new(&config).is_err());
+}

@@ -16,8 +16,9 @@ pub mod sqlite;
 
 pub use error::StoreError;
 pub use query::{
-    AssetVersion, EventQuery, FindingChange, FindingCursor, FindingQuery, Notification,
-    OutboxStatus, Router, ScanOutput, StoredEvent,
+    AssetVersion, EventQuery, FindingChange, FindingCursor, FindingQuery, Grouping, Incident,
+    IncidentEvent, IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput,
+    StoredEvent,
 };
 pub use sqlite::SqliteStore;
 
@@ -143,6 +144,33 @@ pub trait Store {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
+
+    /// Incidents, newest first, of one status or all; at most `limit`.
+    fn incidents(
+        &self,
+        status: Option<IncidentStatus>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError>;
+
+    /// One incident with its timeline, oldest first.
+    fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
+
+    /// Someone takes an open incident.
+    fn acknowledge_incident(
+        &mut self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, StoreError>;
+
+    /// Resolves an incident by hand (a finding of it that opens again
+    /// reopens it).
+    fn resolve_incident(
+        &mut self,
+        id: i64,
+        who: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, StoreError>;
 
     /// The outbox, newest first, of one status or all; at most `limit`.
     fn notifications(

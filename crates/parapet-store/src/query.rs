@@ -231,3 +231,83 @@ pub struct Notification {
     /// When the channel accepted it.
     pub delivered_at: Option<DateTime<Utc>>,
 }
+
+/// How findings are grouped into incidents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grouping {
+    /// One incident per rule and account.
+    RuleAndAccount,
+    /// One incident per asset.
+    Asset,
+}
+
+/// Which findings become incidents, and how they are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncidentPolicy {
+    /// How findings are grouped.
+    pub grouping: Grouping,
+    /// Only findings of this severity or worse.
+    pub min_severity: Severity,
+}
+
+/// Where an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    /// Needs someone.
+    Open,
+    /// Someone has it.
+    Acknowledged,
+    /// Every finding resolved, or resolved by hand.
+    Resolved,
+}
+
+impl IncidentStatus {
+    /// The lowercase name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Open => "open",
+            IncidentStatus::Acknowledged => "acknowledged",
+            IncidentStatus::Resolved => "resolved",
+        }
+    }
+}
+
+/// An incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    /// Its number.
+    pub id: i64,
+    /// What groups its findings (`rule:R/account:A` or `asset:ID`).
+    pub group_key: String,
+    /// A title: the rule's message and the account, or the asset.
+    pub title: String,
+    /// The worst severity of its findings.
+    pub severity: Severity,
+    /// Where it stands.
+    pub status: IncidentStatus,
+    /// Who has it.
+    pub owner: Option<String>,
+    /// When it opened (or last reopened).
+    pub opened_at: DateTime<Utc>,
+    /// When it was acknowledged.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// When it resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Its findings, rule and asset, and how many are still open.
+    pub findings: Vec<(String, String)>,
+    /// How many of its findings are open.
+    pub open_findings: usize,
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `opened`, `finding_added`, `acknowledged`, `resolved` or `reopened`.
+    pub kind: String,
+    /// What else there is to say (the finding, who).
+    pub detail: serde_json::Value,
+}

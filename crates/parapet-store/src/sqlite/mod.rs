@@ -5,8 +5,8 @@
 use crate::Store;
 use crate::error::StoreError;
 use crate::query::{
-    AssetVersion, EventQuery, FindingChange, FindingQuery, Notification, OutboxStatus, Router,
-    ScanOutput, StoredEvent,
+    AssetVersion, EventQuery, FindingChange, FindingQuery, Grouping, Incident, IncidentEvent,
+    IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput, StoredEvent,
 };
 use checkpoint::Checkpointer;
 
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_versions_by_asset.sql"),
     include_str!("migrations/0003_outbox.sql"),
+    include_str!("migrations/0004_incidents.sql"),
 ];
 
 /// The schema version this build writes.
@@ -45,6 +46,7 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     router: Option<std::sync::Arc<dyn Router>>,
+    incidents: Option<IncidentPolicy>,
 }
 
 /// Attaches the database path to SQLite errors.
@@ -123,6 +125,7 @@ impl SqliteStore {
             conn,
             path: path.to_owned(),
             router: None,
+            incidents: None,
         };
         store.migrate()?;
         Ok(store)
@@ -138,6 +141,11 @@ impl SqliteStore {
     /// channels, each written to the outbox with its change.
     pub fn set_router(&mut self, router: std::sync::Arc<dyn Router>) {
         self.router = Some(router);
+    }
+
+    /// Groups the findings that scans open into incidents by `policy`.
+    pub fn set_incident_policy(&mut self, policy: IncidentPolicy) {
+        self.incidents = Some(policy);
     }
 
     /// The database file.
@@ -236,6 +244,147 @@ const INSERT_EVENT: &str = "INSERT INTO events (at, kind, asset_id, account, rul
 fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(INSERT_EVENT).at(path)?;
     write_event(&mut stmt, path, event)
+}
+
+/// A finding's change of state, as incidents follow it.
+struct Transition {
+    kind: EventKind,
+    rule_id: String,
+    asset_id: String,
+    account: String,
+    severity: Severity,
+    message: String,
+}
+
+fn incident_event(
+    tx: &Transaction<'_>,
+    path: &Path,
+    incident: i64,
+    at: DateTime<Utc>,
+    kind: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO incident_events (incident_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![incident, ms(at), kind, detail.to_string()]))
+    .at(path)?;
+    Ok(())
+}
+
+/// Follows one finding change in the incidents: an opened finding joins
+/// its group's incident (opened if there is none, reopened if the finding's
+/// own had resolved); a resolved one resolves its incident once none of
+/// the incident's findings is open.
+fn incident_step(
+    tx: &Transaction<'_>,
+    path: &Path,
+    policy: IncidentPolicy,
+    t: &Transition,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let finding = serde_json::json!({"rule_id": t.rule_id, "asset_id": t.asset_id});
+    let previous: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT i.id, i.status FROM incident_findings f JOIN incidents i ON i.id = f.incident_id \
+             WHERE f.rule_id = ?1 AND f.asset_id = ?2",
+            params![t.rule_id, t.asset_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .at(path)?;
+    if t.kind == EventKind::FindingResolved {
+        let Some((id, status)) = previous else {
+            return Ok(());
+        };
+        if status == IncidentStatus::Resolved.as_str() {
+            return Ok(());
+        }
+        let open: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM incident_findings i JOIN findings f ON f.rule_id = i.rule_id AND f.asset_id = i.asset_id \
+                 WHERE i.incident_id = ?1 AND f.status IN ('open', 'reopened')",
+                params![id],
+                |r| r.get(0),
+            )
+            .at(path)?;
+        if open == 0 {
+            tx.execute(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ?1 WHERE id = ?2",
+                params![ms(now), id],
+            )
+            .at(path)?;
+            let detail = serde_json::json!({"why": "every finding resolved", "last": finding});
+            incident_event(tx, path, id, now, "resolved", detail)?;
+        }
+        return Ok(());
+    }
+    if t.severity < policy.min_severity {
+        return Ok(());
+    }
+    let id = match previous {
+        Some((id, status)) if status == IncidentStatus::Resolved.as_str() => {
+            tx.execute(
+                "UPDATE incidents SET status = 'open', resolved_at = NULL, acknowledged_at = NULL, opened_at = ?1 WHERE id = ?2",
+                params![ms(now), id],
+            )
+            .at(path)?;
+            incident_event(tx, path, id, now, "reopened", finding.clone())?;
+            id
+        }
+        Some((id, _)) => id,
+        None => {
+            let key = match policy.grouping {
+                Grouping::RuleAndAccount => format!("rule:{}/account:{}", t.rule_id, t.account),
+                Grouping::Asset => format!("asset:{}", t.asset_id),
+            };
+            let current: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM incidents WHERE group_key = ?1 AND status != 'resolved' ORDER BY id DESC LIMIT 1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .at(path)?;
+            match current {
+                Some(id) => id,
+                None => {
+                    let title = match policy.grouping {
+                        Grouping::RuleAndAccount => format!("{} in {}", t.message, t.account),
+                        Grouping::Asset => format!("Findings on {}", t.asset_id),
+                    };
+                    tx.execute(
+                        "INSERT INTO incidents (group_key, title, severity, status, opened_at) VALUES (?1, ?2, ?3, 'open', ?4)",
+                        params![key, title, severity_number(t.severity), ms(now)],
+                    )
+                    .at(path)?;
+                    let id = tx.last_insert_rowid();
+                    incident_event(
+                        tx,
+                        path,
+                        id,
+                        now,
+                        "opened",
+                        serde_json::json!({"group": key}),
+                    )?;
+                    id
+                }
+            }
+        }
+    };
+    tx.execute(
+        "INSERT INTO incident_findings (rule_id, asset_id, incident_id) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (rule_id, asset_id) DO UPDATE SET incident_id = ?3",
+        params![t.rule_id, t.asset_id, id],
+    )
+    .at(path)?;
+    tx.execute(
+        "UPDATE incidents SET severity = MIN(severity, ?1) WHERE id = ?2",
+        params![severity_number(t.severity), id],
+    )
+    .at(path)?;
+    incident_event(tx, path, id, now, "finding_added", finding)?;
+    Ok(())
 }
 
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (event_id, channel, idempotency_key, change, status, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)";
@@ -597,6 +746,9 @@ impl Store for SqliteStore {
         let path = path.as_path();
         let router = self.router.clone();
         let router = router.as_deref();
+        let incident_policy = self.incidents;
+        // Finding changes, for incidents once every finding is written.
+        let mut transitions: Vec<Transition> = Vec::new();
         // One serialisation serves the hash and the stored version; done on
         // every core before the transaction.
         let contents: Vec<(String, String)> = assets
@@ -856,6 +1008,14 @@ impl Store for SqliteStore {
                 )?;
                 counts.resolved += 1;
                 if muted_by.is_none() {
+                    transitions.push(Transition {
+                        kind: EventKind::FindingResolved,
+                        rule_id: rule_id.clone(),
+                        asset_id: id.clone(),
+                        account: account.clone(),
+                        severity: severity(&rule_id),
+                        message: message.clone(),
+                    });
                     let event_id = tx.last_insert_rowid();
                     let (name, tags): (String, String) = tx
                         .query_row(
@@ -1007,6 +1167,14 @@ impl Store for SqliteStore {
                     },
                 )?;
                 if muted_by.is_none() {
+                    transitions.push(Transition {
+                        kind,
+                        rule_id: evaluation.rule_id.to_string(),
+                        asset_id: asset.id.clone(),
+                        account: asset.account.clone(),
+                        severity: rule_severity,
+                        message: evaluation.message.to_string(),
+                    });
                     route(&tx, path, router, tx.last_insert_rowid(), || {
                         FindingChange {
                             kind,
@@ -1044,6 +1212,11 @@ impl Store for SqliteStore {
                 .at(path)?;
         }
         drop((upsert_finding, insert_event));
+        if let Some(policy) = incident_policy {
+            for transition in &transitions {
+                incident_step(&tx, path, policy, transition, now)?;
+            }
+        }
 
         let event_count_after: i64 = tx
             .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
@@ -1486,6 +1659,112 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn incidents(
+        &self,
+        status: Option<IncidentStatus>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        match status {
+            Some(status) => self.read_incidents(
+                "WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
+                params![status.as_str(), limit as i64],
+            ),
+            None => self.read_incidents("ORDER BY id DESC LIMIT ?1", params![limit as i64]),
+        }
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError> {
+        let Some(incident) = self.read_incidents("WHERE id = ?1", params![id])?.pop() else {
+            return Ok(None);
+        };
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, kind, detail FROM incident_events WHERE incident_id = ?1 ORDER BY id",
+            )
+            .at(path)?;
+        let mut events = Vec::new();
+        for row in stmt
+            .query_map(params![id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .at(path)?
+        {
+            let (at, kind, detail) = row.at(path)?;
+            events.push(IncidentEvent {
+                at: time(at),
+                kind,
+                detail: decode(path, &detail, "incident event")?,
+            });
+        }
+        Ok(Some((incident, events)))
+    }
+
+    fn acknowledge_incident(
+        &mut self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, StoreError> {
+        let current = self.one_incident(id)?;
+        if current.status == IncidentStatus::Resolved {
+            return Err(StoreError::Invalid(format!("incident {id} is resolved")));
+        }
+        let path = self.path.clone();
+        let tx = self.conn.transaction().at(&path)?;
+        tx.execute(
+            "UPDATE incidents SET status = 'acknowledged', owner = ?1, acknowledged_at = ?2 WHERE id = ?3",
+            params![owner, ms(now), id],
+        )
+        .at(&path)?;
+        incident_event(
+            &tx,
+            &path,
+            id,
+            now,
+            "acknowledged",
+            serde_json::json!({"owner": owner}),
+        )?;
+        tx.commit().at(&path)?;
+        self.committed();
+        self.one_incident(id)
+    }
+
+    fn resolve_incident(
+        &mut self,
+        id: i64,
+        who: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, StoreError> {
+        let current = self.one_incident(id)?;
+        if current.status == IncidentStatus::Resolved {
+            return Ok(current);
+        }
+        let path = self.path.clone();
+        let tx = self.conn.transaction().at(&path)?;
+        tx.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ?1 WHERE id = ?2",
+            params![ms(now), id],
+        )
+        .at(&path)?;
+        incident_event(
+            &tx,
+            &path,
+            id,
+            now,
+            "resolved",
+            serde_json::json!({"by": who}),
+        )?;
+        tx.commit().at(&path)?;
+        self.committed();
+        self.one_incident(id)
+    }
+
     fn notifications(
         &self,
         status: Option<OutboxStatus>,
@@ -1502,6 +1781,93 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Incidents, selected and ordered by `tail`, with their findings.
+    fn read_incidents(
+        &self,
+        tail: &str,
+        values: impl rusqlite::Params,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let path = &self.path;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, group_key, title, severity, status, owner, opened_at, acknowledged_at, resolved_at FROM incidents {tail}"
+            ))
+            .at(path)?;
+        let rows = stmt
+            .query_map(values, |r| {
+                Ok((
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ),
+                    (
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ),
+                    (
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, Option<i64>>(8)?,
+                    ),
+                ))
+            })
+            .at(path)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let ((id, group_key, title), (severity, status, owner), (opened, acked, resolved)) =
+                row.at(path)?;
+            let mut findings_stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT i.rule_id, i.asset_id, f.status FROM incident_findings i \
+                     LEFT JOIN findings f ON f.rule_id = i.rule_id AND f.asset_id = i.asset_id \
+                     WHERE i.incident_id = ?1 ORDER BY i.rule_id, i.asset_id",
+                )
+                .at(path)?;
+            let mut findings = Vec::new();
+            let mut open_findings = 0;
+            for found in findings_stmt
+                .query_map(params![id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .at(path)?
+            {
+                let (rule, asset, status) = found.at(path)?;
+                if matches!(status.as_deref(), Some("open" | "reopened")) {
+                    open_findings += 1;
+                }
+                findings.push((rule, asset));
+            }
+            out.push(Incident {
+                id,
+                group_key,
+                title,
+                severity: severity_from(severity),
+                status: named(path, &status, "incident status")?,
+                owner,
+                opened_at: time(opened),
+                acknowledged_at: acked.map(time),
+                resolved_at: resolved.map(time),
+                findings,
+                open_findings,
+            });
+        }
+        Ok(out)
+    }
+
+    fn one_incident(&self, id: i64) -> Result<Incident, StoreError> {
+        self.read_incidents("WHERE id = ?1", params![id])?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("no incident {id}")))
+    }
+
     /// Outbox entries, selected and ordered by `tail`.
     fn read_outbox(
         &self,

@@ -4,6 +4,8 @@
 mod assets;
 /// Findings: every lifecycle transition, events.
 mod findings;
+/// Incidents: grouping, resolving and reopening with their findings, by hand.
+mod incidents;
 /// Mutes: matching, lifting, expiry.
 mod mutes;
 /// The notification outbox: routing with the change, retries, failures.

@@ -86,6 +86,9 @@ pub enum Command {
     /// Continuous mode: keep the inventory current from CloudTrail events
     /// read from an SQS queue, describing again only what each changed.
     Watch(WatchArgs),
+    /// Incidents: findings grouped, with an owner and a lifecycle.
+    #[command(subcommand)]
+    Incidents(IncidentsCommand),
     /// Notifications: the outbox, sending what is due, a test message.
     #[command(subcommand)]
     Notify(NotifyCommand),
@@ -98,6 +101,56 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// `parapet incidents ...`
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// Incidents, newest first.
+    List {
+        /// Only this status.
+        #[arg(long, value_enum)]
+        status: Option<IncidentStatusArg>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One incident: its findings and its timeline.
+    Show {
+        /// The incident's number.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Take an incident: it is acknowledged, with an owner.
+    Ack {
+        /// The incident's number.
+        id: i64,
+        /// Who has it [default: the user running the command].
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Resolve an incident by hand (a finding of it that fails again
+    /// reopens it).
+    Resolve {
+        /// The incident's number.
+        id: i64,
+    },
+}
+
+/// An incident status, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IncidentStatusArg {
+    /// Needs someone.
+    Open,
+    /// Someone has it.
+    Acknowledged,
+    /// Over.
+    Resolved,
 }
 
 /// `parapet notify ...`

@@ -44,6 +44,39 @@ pub struct ConfigFile {
     /// Where finding changes are sent.
     #[serde(default)]
     pub notifications: parapet_notify::NotifyConfig,
+    /// Findings grouped into incidents (none without this section).
+    #[serde(default)]
+    pub incidents: Option<IncidentsConfig>,
+}
+
+/// The `incidents` section.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsConfig {
+    /// `rule-and-account` (the default) or `asset`.
+    #[serde(default = "rule_and_account")]
+    pub group_by: parapet_store::Grouping,
+    /// Only findings this severe or worse (high by default).
+    #[serde(default = "high")]
+    pub min_severity: parapet_core::Severity,
+}
+
+fn rule_and_account() -> parapet_store::Grouping {
+    parapet_store::Grouping::RuleAndAccount
+}
+
+fn high() -> parapet_core::Severity {
+    parapet_core::Severity::High
+}
+
+impl IncidentsConfig {
+    /// The store's policy.
+    pub fn policy(self) -> parapet_store::IncidentPolicy {
+        parapet_store::IncidentPolicy {
+            grouping: self.group_by,
+            min_severity: self.min_severity,
+        }
+    }
 }
 
 /// A mute the configuration keeps: which findings, why, until when.

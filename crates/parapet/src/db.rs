@@ -1,14 +1,24 @@
 //! Opening the database the options name, with the configuration's
-//! notification routes: a store opened here writes a notification to the
-//! outbox with each finding change a scan records.
+//! notification routes and incident policy: a store opened here writes a
+//! notification to the outbox, and follows the incidents, with each finding
+//! change a scan records.
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context, Result};
-use parapet_store::{Router, SqliteStore};
+use parapet_store::{IncidentPolicy, Router, SqliteStore};
 use std::sync::{Arc, OnceLock};
 
 /// The configuration's routes, set once at start when it has channels.
 static ROUTES: OnceLock<Arc<dyn Router>> = OnceLock::new();
+
+/// The configuration's incident policy, set once at start when it has one.
+static INCIDENTS: OnceLock<IncidentPolicy> = OnceLock::new();
+
+/// Groups the findings of every store opened from now on into incidents.
+pub fn incidents_by(policy: IncidentPolicy) {
+    // Set once, by `main`; a second call changes nothing.
+    let _ = INCIDENTS.set(policy);
+}
 
 /// Routes the finding changes of every store opened from now on.
 pub fn route_with(router: Arc<dyn Router>) {
@@ -26,6 +36,9 @@ pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
         .with_context(|| format!("cannot open the database {}", path.display()))?;
     if let Some(router) = ROUTES.get() {
         store.set_router(Arc::clone(router));
+    }
+    if let Some(policy) = INCIDENTS.get() {
+        store.set_incident_policy(*policy);
     }
     Ok(store)
 }

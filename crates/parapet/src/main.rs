@@ -10,6 +10,7 @@
 //! - [`scan_aws_cmd`]: `parapet scan aws`.
 //! - [`history_cmd`]: `parapet assets`, `parapet events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
+//! - [`incidents_cmd`]: `parapet incidents`.
 //! - [`notify_cmd`]: `parapet notify`, and the notification routes and
 //!   channels every recording command uses.
 //! - [`watch_cmd`]: `parapet watch`, the continuous mode.
@@ -24,6 +25,7 @@ mod db;
 mod exposure_cmd;
 mod findings_cmd;
 mod history_cmd;
+mod incidents_cmd;
 mod notify_cmd;
 mod report_cmd;
 mod resources_cmd;
@@ -56,6 +58,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     {
         config::sync_mutes(&global, &config)?;
     }
+    if let Some(incidents) = config.incidents {
+        db::incidents_by(incidents.policy());
+    }
     let notifier = match cli.command {
         cli::Command::Scan(_) | cli::Command::Watch(_) | cli::Command::Notify(_) => {
             notify_cmd::setup(&global, &config)?
@@ -76,6 +81,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
         cli::Command::Watch(args) => watch_cmd::run(&cli.global, &config, notifier.as_ref(), args),
+        cli::Command::Incidents(command) => incidents_cmd::run(&cli.global, command, style),
         cli::Command::Notify(command) => {
             notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
         }

@@ -28,6 +28,22 @@ fn estate(count: usize) -> String {
         .collect()
 }
 
+/// `parapet scan file` of `file` with the configuration `config`.
+fn scan_with(db: &std::path::Path, config: &str, file: &std::path::Path) -> std::process::Output {
+    parapet_with_db(
+        db,
+        &[
+            "--config",
+            config,
+            "scan",
+            "file",
+            file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    )
+}
+
 #[test]
 fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -52,18 +68,7 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
 
     // The receiver is down: the scan records 100 changes, and their
     // notifications wait in the outbox.
-    let scan = parapet_with_db(
-        &db,
-        &[
-            "--config",
-            config,
-            "scan",
-            "file",
-            file.to_str().expect("utf-8"),
-            "--format",
-            "json",
-        ],
-    );
+    let scan = scan_with(&db, config, &file);
     assert!(
         stderr(&scan).contains("100 could not be delivered"),
         "{}",
@@ -138,4 +143,63 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
         .filter_map(|b| b["asset"]["id"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(assets.len(), 100);
+}
+
+#[test]
+fn incidents_group_a_scans_findings_and_follow_them_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        "[incidents]\ngroup_by = \"rule-and-account\"\nmin_severity = \"medium\"\n",
+    )
+    .expect("write");
+    let config = config.to_str().expect("utf-8");
+    let file = dir.path().join("estate.jsonl");
+    std::fs::write(&file, estate(3)).expect("write");
+    let scan = |db: &std::path::Path| scan_with(db, config, &file);
+    scan(&db);
+    let list = parapet_with_db(&db, &["incidents", "list", "--format", "json"]);
+    let incidents: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    let versioning: Vec<&serde_json::Value> = incidents
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|i| i["group_key"] == format!("rule:{RULE}/account:123456789012"))
+        .collect();
+    assert_eq!(versioning.len(), 1, "{incidents}");
+    assert_eq!(versioning[0]["findings"].as_array().map(Vec::len), Some(3));
+    assert_eq!(versioning[0]["status"], "open");
+    let id = versioning[0]["id"].to_string();
+
+    let ack = parapet_with_db(&db, &["incidents", "ack", &id, "--owner", "alice"]);
+    assert!(ack.status.success(), "{}", stderr(&ack));
+    // The buckets are fixed: the incident resolves by itself.
+    std::fs::write(&file, estate(3).replace("Suspended", "Enabled")).expect("write");
+    scan(&db);
+    let show = parapet_with_db(&db, &["incidents", "show", &id, "--format", "json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).expect("JSON");
+    assert_eq!(shown["incident"]["status"], "resolved");
+    assert_eq!(shown["incident"]["owner"], "alice");
+    let timeline: Vec<&str> = shown["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            "opened",
+            "finding_added",
+            "finding_added",
+            "finding_added",
+            "acknowledged",
+            "resolved"
+        ]
+    );
+    let missing = parapet_with_db(&db, &["incidents", "show", "999"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("no incident 999"));
 }

@@ -30,6 +30,8 @@ enum Kind {
         /// The integration's routing key.
         routing_key: String,
     },
+    /// Jira issues.
+    Jira(Box<Jira>),
     /// A plain-text email.
     Email {
         /// The connection to the SMTP server.
@@ -39,6 +41,17 @@ enum Kind {
         /// The recipients.
         to: Vec<lettre::message::Mailbox>,
     },
+}
+
+/// A Jira channel's settings, its token read.
+struct Jira {
+    /// `Basic` and the user and token.
+    authorization: String,
+    project: String,
+    issue_type: String,
+    resolve_transition: String,
+    reopen_transition: Option<String>,
+    labels: Vec<String>,
 }
 
 /// A channel ready to send: its secrets read.
@@ -152,6 +165,37 @@ impl Channel {
                     headers: BTreeMap::new(),
                 }
             }
+            ChannelConfig::Jira {
+                url,
+                user,
+                token,
+                project,
+                issue_type,
+                resolve_transition,
+                reopen_transition,
+                labels,
+                ..
+            } => {
+                use base64::Engine;
+                let credentials = format!("{user}:{}", read(token)?);
+                Channel {
+                    name: name.clone(),
+                    kind: Kind::Jira(Box::new(Jira {
+                        authorization: format!(
+                            "Basic {}",
+                            base64::engine::general_purpose::STANDARD.encode(credentials)
+                        ),
+                        project: project.clone(),
+                        issue_type: issue_type.clone(),
+                        resolve_transition: resolve_transition.clone(),
+                        reopen_transition: reopen_transition.clone(),
+                        labels: labels.clone(),
+                    })),
+                    url: url.trim_end_matches('/').to_owned(),
+                    signing: None,
+                    headers: BTreeMap::new(),
+                }
+            }
             ChannelConfig::PagerDuty {
                 routing_key, url, ..
             } => Channel {
@@ -196,6 +240,7 @@ impl Channel {
             Kind::Email { .. } => {
                 json!({"subject": clip(&message.title, 200), "text": message.text})
             }
+            Kind::Jira(jira) => jira_issue(jira, message),
         }
     }
 
@@ -203,6 +248,7 @@ impl Channel {
     pub fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
         match &self.kind {
             Kind::Email { .. } => self.mail(&message.title, &message.text, message.idempotency_key),
+            Kind::Jira(_) => self.send_tracked(agent, message, None).map(|_| ()),
             _ => self.post(
                 agent,
                 &self.body(message),
@@ -215,7 +261,122 @@ impl Channel {
     /// Whether the channel can carry a digest (PagerDuty's alerts are one
     /// per finding).
     pub fn digests(&self) -> bool {
-        !matches!(self.kind, Kind::PagerDuty { .. })
+        !matches!(self.kind, Kind::PagerDuty { .. } | Kind::Jira(_))
+    }
+
+    /// Whether the channel keeps a reference per finding (a Jira issue).
+    pub fn keeps_references(&self) -> bool {
+        matches!(self.kind, Kind::Jira(_))
+    }
+
+    /// Sends one message to a channel that keeps references: with the
+    /// finding's existing issue, comments on it and moves it; without one,
+    /// creates it. Returns the issue created.
+    pub fn send_tracked(
+        &self,
+        agent: &ureq::Agent,
+        message: &Message<'_>,
+        existing: Option<&str>,
+    ) -> Result<Option<String>, NotifyError> {
+        let Kind::Jira(jira) = &self.kind else {
+            return self.send(agent, message).map(|()| None);
+        };
+        let resolved = message.change.kind == EventKind::FindingResolved;
+        let Some(issue) = existing else {
+            if resolved {
+                // Nothing was opened here: nothing to close.
+                return Ok(None);
+            }
+            let created =
+                self.jira(agent, "/rest/api/2/issue", Some(&jira_issue(jira, message)))?;
+            return created["key"]
+                .as_str()
+                .map(|k| Some(k.to_owned()))
+                .ok_or_else(|| self.failed("Jira answered without the issue's key".to_owned()));
+        };
+        let comment = json!({"body": message.text});
+        self.jira(
+            agent,
+            &format!("/rest/api/2/issue/{issue}/comment"),
+            Some(&comment),
+        )?;
+        let wanted = if resolved {
+            Some(jira.resolve_transition.as_str())
+        } else {
+            jira.reopen_transition.as_deref()
+        };
+        if let Some(wanted) = wanted {
+            let path = format!("/rest/api/2/issue/{issue}/transitions");
+            let offered = self.jira(agent, &path, None)?;
+            let id = offered["transitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|t| {
+                    t["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
+                })
+                .and_then(|t| t["id"].as_str().map(str::to_owned))
+                .ok_or_else(|| {
+                    self.failed(format!(
+                        "issue {issue} offers no transition named `{wanted}`"
+                    ))
+                })?;
+            self.jira(agent, &path, Some(&json!({"transition": {"id": id}})))?;
+        }
+        Ok(None)
+    }
+
+    fn failed(&self, reason: String) -> NotifyError {
+        NotifyError::Delivery {
+            channel: self.name.clone(),
+            reason,
+        }
+    }
+
+    /// One call of Jira's REST API; its JSON answer (`null` when empty).
+    /// (A POST with a body, a GET without.)
+    fn jira(
+        &self,
+        agent: &ureq::Agent,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, NotifyError> {
+        let Kind::Jira(jira) = &self.kind else {
+            return Err(self.failed("not a Jira channel".to_owned()));
+        };
+        let url = format!("{}{path}", self.url);
+        let fail = |e: ureq::Error| self.failed(describe(&e, &self.url));
+        let answer = match body {
+            Some(body) => agent
+                .post(&url)
+                .header("Authorization", &jira.authorization)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .config()
+                .timeout_global(Some(TIMEOUT))
+                .build()
+                .send(body.to_string().as_bytes()),
+            None => agent
+                .get(&url)
+                .header("Authorization", &jira.authorization)
+                .header("Accept", "application/json")
+                .config()
+                .timeout_global(Some(TIMEOUT))
+                .build()
+                .call(),
+        };
+        let mut answer = answer.map_err(fail)?;
+        let text = answer
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| self.failed(format!("Jira's answer could not be read: {e}")))?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| self.failed(format!("Jira's answer is not JSON: {e}")))
     }
 
     /// Sends several messages as one digest under `key`.
@@ -276,9 +437,9 @@ impl Channel {
                     },
                 }]})
             }
-            Kind::PagerDuty { .. } => {
+            Kind::PagerDuty { .. } | Kind::Jira(_) => {
                 return Err(NotifyError::Config(format!(
-                    "channel {}: PagerDuty takes no digest",
+                    "channel {} takes no digest",
                     self.name
                 )));
             }
@@ -523,6 +684,19 @@ pub fn dedup_key(change: &FindingChange) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{}\n{}", change.rule_id, change.asset_id));
     format!("parapet/{}", hex::encode(digest))
+}
+
+/// A Jira issue for a finding.
+fn jira_issue(jira: &Jira, message: &Message<'_>) -> Value {
+    let mut labels = vec!["parapet".to_owned()];
+    labels.extend(jira.labels.iter().cloned());
+    json!({"fields": {
+        "project": {"key": jira.project},
+        "summary": clip(&message.title, 250),
+        "description": message.text,
+        "issuetype": {"name": jira.issue_type},
+        "labels": labels,
+    }})
 }
 
 /// A PagerDuty Events API v2 event.

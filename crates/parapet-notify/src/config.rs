@@ -115,6 +115,33 @@ pub enum ChannelConfig {
         #[serde(default)]
         ca_file: Option<std::path::PathBuf>,
     },
+    /// Jira (REST API v2): an opened finding creates an issue; its
+    /// resolution comments on it and moves it to the resolving transition;
+    /// a reopening comments and moves it back.
+    Jira {
+        /// What routes call it.
+        name: String,
+        /// The site (`https://example.atlassian.net`).
+        url: String,
+        /// The account (an email address for Jira Cloud).
+        user: String,
+        /// Its API token.
+        token: Secret,
+        /// The project key (`SEC`).
+        project: String,
+        /// The issue type.
+        #[serde(default = "jira_issue_type")]
+        issue_type: String,
+        /// The transition that closes an issue.
+        #[serde(default = "jira_done")]
+        resolve_transition: String,
+        /// The transition that opens it again, if any.
+        #[serde(default)]
+        reopen_transition: Option<String>,
+        /// Labels every issue gets (besides `parapet`).
+        #[serde(default)]
+        labels: Vec<String>,
+    },
     /// PagerDuty's Events API v2: an opened finding triggers an alert, its
     /// resolution resolves it (one dedup key per finding).
     PagerDuty {
@@ -141,6 +168,14 @@ pub enum SmtpSecurity {
     None,
 }
 
+fn jira_issue_type() -> String {
+    "Bug".to_owned()
+}
+
+fn jira_done() -> String {
+    "Done".to_owned()
+}
+
 fn pagerduty_events() -> String {
     "https://events.pagerduty.com/v2/enqueue".to_owned()
 }
@@ -153,6 +188,7 @@ impl ChannelConfig {
             | ChannelConfig::Slack { name, .. }
             | ChannelConfig::Teams { name, .. }
             | ChannelConfig::Email { name, .. }
+            | ChannelConfig::Jira { name, .. }
             | ChannelConfig::PagerDuty { name, .. } => name,
         }
     }
@@ -165,6 +201,7 @@ impl ChannelConfig {
             ChannelConfig::Slack { url, .. } | ChannelConfig::Teams { url, .. } => vec![url],
             ChannelConfig::PagerDuty { routing_key, .. } => vec![routing_key],
             ChannelConfig::Email { password, .. } => password.iter_mut().collect(),
+            ChannelConfig::Jira { token, .. } => vec![token],
         }
     }
 }

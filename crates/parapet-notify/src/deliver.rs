@@ -181,6 +181,9 @@ impl Notifier {
                 continue;
             }
             let sent = match self.channels.get(&notification.channel) {
+                Some(channel) if channel.keeps_references() => {
+                    self.send_tracked(store, channel, &notification)
+                }
                 Some(channel) => {
                     self.send(channel, &notification.change, &notification.idempotency_key)
                 }
@@ -302,6 +305,43 @@ impl Notifier {
         };
         let key = format!("parapet-test-{}", change.at.timestamp_millis());
         self.send(channel, &change, &key)
+    }
+
+    /// Sends to a channel that keeps a reference per finding (a Jira issue),
+    /// recording the one it creates.
+    fn send_tracked(
+        &self,
+        store: &mut impl Store,
+        channel: &Channel,
+        notification: &Notification,
+    ) -> Result<(), NotifyError> {
+        let change = &notification.change;
+        let link = self.link(change);
+        let rendered = self
+            .templates
+            .render(
+                channel.name(),
+                change,
+                &notification.idempotency_key,
+                link.as_deref(),
+            )
+            .map_err(|reason| NotifyError::Delivery {
+                channel: channel.name().to_owned(),
+                reason,
+            })?;
+        let subject = crate::channel::dedup_key(change);
+        let existing = store.channel_ref(channel.name(), &subject)?;
+        let message = Message {
+            change,
+            idempotency_key: &notification.idempotency_key,
+            link,
+            title: rendered.title,
+            text: rendered.text,
+        };
+        if let Some(created) = channel.send_tracked(&self.agent, &message, existing.as_deref())? {
+            store.set_channel_ref(channel.name(), &subject, &created)?;
+        }
+        Ok(())
     }
 
     /// Renders `change` with the channel's templates and sends it.

@@ -172,6 +172,17 @@ pub trait Store {
         now: DateTime<Utc>,
     ) -> Result<Incident, StoreError>;
 
+    /// What `channel` calls `subject` (the Jira issue of a finding).
+    fn channel_ref(&self, channel: &str, subject: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records what `channel` calls `subject`.
+    fn set_channel_ref(
+        &mut self,
+        channel: &str,
+        subject: &str,
+        reference: &str,
+    ) -> Result<(), StoreError>;
+
     /// The outbox, newest first, of one status or all; at most `limit`.
     fn notifications(
         &self,

@@ -2,6 +2,7 @@ use super::Receiver;
 use super::webhook::{bucket, scan, setup};
 use chrono::Utc;
 use parapet_core::Status;
+use parapet_store::Store;
 use serde_json::Value;
 
 /// A secret in a file of `dir`, as the configuration names it.
@@ -182,5 +183,113 @@ fn a_slack_digest_lists_each_change_with_its_link() {
         line.starts_with("• <https://parapet.example.com/findings?")
             && line.contains("|Opened (critical)"),
         "{line}"
+    );
+}
+
+#[test]
+fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves_and_reopens() {
+    let jira = Receiver::answering("127.0.0.1:0", |request| {
+        let answer = match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/rest/api/2/issue") => (201, r#"{"id": "10001", "key": "SEC-1"}"#),
+            ("POST", "/rest/api/2/issue/SEC-1/comment") => (201, r#"{"id": "5"}"#),
+            ("GET", "/rest/api/2/issue/SEC-1/transitions") => (
+                200,
+                r#"{"transitions": [{"id": "11", "name": "To Do"}, {"id": "31", "name": "Done"}]}"#,
+            ),
+            ("POST", "/rest/api/2/issue/SEC-1/transitions") => (204, ""),
+            _ => (404, r#"{"errorMessages": ["no such thing"]}"#),
+        };
+        (answer.0, answer.1.to_owned())
+    });
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"jira\"]\n[[channels]]\ntype = \"jira\"\nname = \"jira\"\nurl = \"{}/\"\n\
+         user = \"parapet@example.com\"\ntoken = {}\nproject = \"SEC\"\nreopen_transition = \"To Do\"\nlabels = [\"cloud\"]\n",
+        jira.url,
+        secret(secrets.path(), "jira", "j1ra-t0ken"),
+    ));
+    let later = || Utc::now() + chrono::Duration::hours(1);
+    scan(&mut store, &[(bucket("data"), Status::Fail)]);
+    assert_eq!(
+        notifier
+            .deliver_due(&mut store, later())
+            .expect("pass")
+            .delivered,
+        1
+    );
+    scan(&mut store, &[(bucket("data"), Status::Pass)]);
+    assert_eq!(
+        notifier
+            .deliver_due(&mut store, later())
+            .expect("pass")
+            .delivered,
+        1
+    );
+    scan(&mut store, &[(bucket("data"), Status::Fail)]);
+    assert_eq!(
+        notifier
+            .deliver_due(&mut store, later())
+            .expect("pass")
+            .delivered,
+        1
+    );
+
+    let calls: Vec<(String, String)> = jira
+        .received()
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    let call = |m: &str, p: &str| (m.to_owned(), p.to_owned());
+    // Resolving and reopening: a comment, the transitions offered, the move.
+    let follow = [
+        call("POST", "/rest/api/2/issue/SEC-1/comment"),
+        call("GET", "/rest/api/2/issue/SEC-1/transitions"),
+        call("POST", "/rest/api/2/issue/SEC-1/transitions"),
+    ];
+    let mut expected = vec![call("POST", "/rest/api/2/issue")];
+    expected.extend(follow.iter().cloned());
+    expected.extend(follow.iter().cloned());
+    assert_eq!(calls, expected);
+    let got = jira.received();
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("parapet@example.com:j1ra-t0ken")
+    );
+    assert!(
+        got.iter()
+            .all(|r| r.header("Authorization") == Some(expected.as_str()))
+    );
+    let issue: Value = serde_json::from_str(&got[0].body).expect("JSON");
+    assert_eq!(issue["fields"]["project"]["key"], "SEC");
+    assert_eq!(issue["fields"]["issuetype"]["name"], "Bug");
+    assert_eq!(
+        issue["fields"]["labels"],
+        serde_json::json!(["parapet", "cloud"])
+    );
+    assert!(
+        issue["fields"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Opened (critical)"))
+    );
+    let done: Value = serde_json::from_str(&got[3].body).expect("JSON");
+    assert_eq!(done["transition"]["id"], "31");
+    let reopened: Value = serde_json::from_str(&got[6].body).expect("JSON");
+    assert_eq!(reopened["transition"]["id"], "11");
+    let comment: Value = serde_json::from_str(&got[1].body).expect("JSON");
+    assert!(
+        comment["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("Resolved"))
+    );
+    assert_eq!(
+        store
+            .channel_ref(
+                "jira",
+                "parapet/aws-s3-bucket-policy-not-public/arn:aws:s3:::data"
+            )
+            .expect("query")
+            .as_deref(),
+        Some("SEC-1")
     );
 }

@@ -46,6 +46,18 @@ impl Receiver {
 
     /// Starts one on `address` that takes `delay` over each request.
     pub fn start_on(address: &str, status: u16, delay: std::time::Duration) -> Receiver {
+        Receiver::answering(address, move |_| {
+            std::thread::sleep(delay);
+            (status, String::new())
+        })
+    }
+
+    /// Starts one on `address` that answers each request as `answer` says:
+    /// a status and a JSON body (a service's API).
+    pub fn answering(
+        address: &str,
+        answer: impl Fn(&Received) -> (u16, String) + Send + 'static,
+    ) -> Receiver {
         let server = Arc::new(tiny_http::Server::http(address).expect("listen"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -57,7 +69,7 @@ impl Receiver {
                     .as_reader()
                     .read_to_string(&mut body)
                     .expect("a UTF-8 body");
-                g.lock().expect("lock").push(Received {
+                let received = Received {
                     method: request.method().to_string(),
                     path: request.url().to_owned(),
                     headers: request
@@ -69,9 +81,11 @@ impl Receiver {
                     at_ms: std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-                });
-                std::thread::sleep(delay);
-                let _ = request.respond(tiny_http::Response::empty(status));
+                };
+                g.lock().expect("lock").push(received.clone());
+                let (status, body) = answer(&received);
+                let response = tiny_http::Response::from_string(body).with_status_code(status);
+                let _ = request.respond(response);
             }
         });
         Receiver {

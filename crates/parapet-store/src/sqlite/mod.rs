@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_versions_by_asset.sql"),
     include_str!("migrations/0003_outbox.sql"),
     include_str!("migrations/0004_incidents.sql"),
+    include_str!("migrations/0005_channel_refs.sql"),
 ];
 
 /// The schema version this build writes.
@@ -1763,6 +1764,34 @@ impl Store for SqliteStore {
         tx.commit().at(&path)?;
         self.committed();
         self.one_incident(id)
+    }
+
+    fn channel_ref(&self, channel: &str, subject: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT reference FROM channel_refs WHERE channel = ?1 AND subject = ?2",
+                params![channel, subject],
+                |r| r.get(0),
+            )
+            .optional()
+            .at(&self.path)
+    }
+
+    fn set_channel_ref(
+        &mut self,
+        channel: &str,
+        subject: &str,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO channel_refs (channel, subject, reference) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (channel, subject) DO UPDATE SET reference = ?3",
+                params![channel, subject, reference],
+            )
+            .at(&self.path)?;
+        self.committed();
+        Ok(())
     }
 
     fn notifications(

@@ -208,31 +208,13 @@ fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves
         jira.url,
         secret(secrets.path(), "jira", "j1ra-t0ken"),
     ));
-    let later = || Utc::now() + chrono::Duration::hours(1);
-    scan(&mut store, &[(bucket("data"), Status::Fail)]);
-    assert_eq!(
-        notifier
-            .deliver_due(&mut store, later())
-            .expect("pass")
-            .delivered,
-        1
-    );
-    scan(&mut store, &[(bucket("data"), Status::Pass)]);
-    assert_eq!(
-        notifier
-            .deliver_due(&mut store, later())
-            .expect("pass")
-            .delivered,
-        1
-    );
-    scan(&mut store, &[(bucket("data"), Status::Fail)]);
-    assert_eq!(
-        notifier
-            .deliver_due(&mut store, later())
-            .expect("pass")
-            .delivered,
-        1
-    );
+    // Opened, resolved, reopened: each change delivered once.
+    for status in [Status::Fail, Status::Pass, Status::Fail] {
+        scan(&mut store, &[(bucket("data"), status)]);
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let done = notifier.deliver_due(&mut store, later).expect("pass");
+        assert_eq!(done.delivered, 1, "{status:?}");
+    }
 
     let calls: Vec<(String, String)> = jira
         .received()

@@ -249,6 +249,12 @@ impl Channel {
         match &self.kind {
             Kind::Email { .. } => self.mail(&message.title, &message.text, message.idempotency_key),
             Kind::Jira(_) => self.send_tracked(agent, message, None).map(|_| ()),
+            Kind::PagerDuty { .. }
+                if message.change.kind == EventKind::FindingResolved && !closes(message.change) =>
+            {
+                // One finding of a still open incident: its alert stays.
+                Ok(())
+            }
             _ => self.post(
                 agent,
                 &self.body(message),
@@ -281,7 +287,7 @@ impl Channel {
         let Kind::Jira(jira) = &self.kind else {
             return self.send(agent, message).map(|()| None);
         };
-        let resolved = message.change.kind == EventKind::FindingResolved;
+        let resolved = closes(message.change);
         let Some(issue) = existing else {
             if resolved {
                 // Nothing was opened here: nothing to close.
@@ -302,6 +308,9 @@ impl Channel {
         )?;
         let wanted = if resolved {
             Some(jira.resolve_transition.as_str())
+        } else if message.change.kind == EventKind::FindingResolved {
+            // One finding of a still open incident: the comment says it.
+            None
         } else {
             jira.reopen_transition.as_deref()
         };
@@ -597,6 +606,7 @@ fn webhook_body(message: &Message<'_>) -> Value {
             "resource_type": change.resource_type,
             "tags": change.tags,
         },
+        "incident": change.incident,
     })
 }
 
@@ -674,9 +684,14 @@ fn teams_body(message: &Message<'_>) -> Value {
     }]})
 }
 
-/// PagerDuty's key for one finding: an opened finding triggers it, its
-/// resolution resolves the same alert.
+/// PagerDuty's key (and Jira's subject) for one finding: an opened finding
+/// triggers it, its resolution resolves the same alert. When findings are
+/// grouped into incidents, the key is the incident's: one alert or issue per
+/// incident.
 pub fn dedup_key(change: &FindingChange) -> String {
+    if let Some(incident) = &change.incident {
+        return format!("parapet/incident/{}", incident.id);
+    }
     let readable = format!("parapet/{}/{}", change.rule_id, change.asset_id);
     if readable.len() <= 255 {
         return readable;
@@ -686,13 +701,29 @@ pub fn dedup_key(change: &FindingChange) -> String {
     format!("parapet/{}", hex::encode(digest))
 }
 
-/// A Jira issue for a finding.
+/// Whether `change` ends what the channel tracks: the finding resolved, or
+/// with incidents, the incident.
+fn closes(change: &FindingChange) -> bool {
+    match &change.incident {
+        Some(incident) => incident.status == parapet_store::IncidentStatus::Resolved,
+        None => change.kind == EventKind::FindingResolved,
+    }
+}
+
+/// A Jira issue for a finding (or its incident).
 fn jira_issue(jira: &Jira, message: &Message<'_>) -> Value {
     let mut labels = vec!["parapet".to_owned()];
     labels.extend(jira.labels.iter().cloned());
     json!({"fields": {
         "project": {"key": jira.project},
-        "summary": clip(&message.title, 250),
+        "summary": clip(
+            message
+                .change
+                .incident
+                .as_ref()
+                .map_or(&message.title, |i| &i.title),
+            250,
+        ),
         "description": message.text,
         "issuetype": {"name": jira.issue_type},
         "labels": labels,
@@ -702,10 +733,7 @@ fn jira_issue(jira: &Jira, message: &Message<'_>) -> Value {
 /// A PagerDuty Events API v2 event.
 fn pagerduty_body(routing_key: &str, message: &Message<'_>) -> Value {
     let change = message.change;
-    let action = match change.kind {
-        EventKind::FindingResolved => "resolve",
-        _ => "trigger",
-    };
+    let action = if closes(change) { "resolve" } else { "trigger" };
     let severity = match change.severity {
         Severity::Critical => "critical",
         Severity::High => "error",
@@ -719,7 +747,10 @@ fn pagerduty_body(routing_key: &str, message: &Message<'_>) -> Value {
     });
     if action == "trigger" {
         body["payload"] = json!({
-            "summary": clip(&message.title, 1024),
+            "summary": clip(
+                change.incident.as_ref().map_or(&message.title, |i| &i.title),
+                1024,
+            ),
             "source": change.asset_id,
             "severity": severity,
             "timestamp": change.at,
@@ -776,6 +807,7 @@ mod tests {
             region: String::new(),
             resource_type: String::new(),
             tags: BTreeMap::new(),
+            incident: None,
         };
         assert_eq!(dedup_key(&change), "parapet/r/a");
         change.asset_id = "x".repeat(400);

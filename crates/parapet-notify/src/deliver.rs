@@ -302,6 +302,7 @@ impl Notifier {
             region: String::new(),
             resource_type: String::new(),
             tags: BTreeMap::new(),
+            incident: None,
         };
         let key = format!("parapet-test-{}", change.at.timestamp_millis());
         self.send(channel, &change, &key)
@@ -460,6 +461,7 @@ mod tests {
             region: String::new(),
             resource_type: String::new(),
             tags: BTreeMap::new(),
+            incident: None,
         };
         assert_eq!(
             notifier.link(&change).as_deref(),

@@ -103,6 +103,7 @@ mod tests {
             region: "eu-west-1".into(),
             resource_type: "AWS::S3::Bucket".into(),
             tags: BTreeMap::from([("env".to_owned(), env.to_owned())]),
+            incident: None,
         }
     }
 

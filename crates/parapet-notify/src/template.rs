@@ -182,6 +182,7 @@ fn sample() -> FindingChange {
         region: "eu-west-1".to_owned(),
         resource_type: "AWS::S3::Bucket".to_owned(),
         tags: BTreeMap::from([("env".to_owned(), "prod".to_owned())]),
+        incident: None,
     }
 }
 

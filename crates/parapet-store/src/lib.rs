@@ -17,8 +17,8 @@ pub mod sqlite;
 pub use error::StoreError;
 pub use query::{
     AssetVersion, EventQuery, FindingChange, FindingCursor, FindingQuery, Grouping, Incident,
-    IncidentEvent, IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput,
-    StoredEvent,
+    IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus, Notification, OutboxStatus,
+    Router, ScanOutput, StoredEvent,
 };
 pub use sqlite::SqliteStore;
 

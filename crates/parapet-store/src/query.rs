@@ -172,6 +172,21 @@ pub struct FindingChange {
     /// Its tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The incident the finding belongs to after the change, when findings
+    /// are grouped into incidents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentInfo>,
+}
+
+/// An incident, as a notification names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentInfo {
+    /// Its number.
+    pub id: i64,
+    /// Its title.
+    pub title: String,
+    /// Its status after the change.
+    pub status: IncidentStatus,
 }
 
 /// Where a finding change's notifications go: set on a store, it is asked

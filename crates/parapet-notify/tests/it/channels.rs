@@ -275,3 +275,96 @@ fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves
         Some("SEC-1")
     );
 }
+
+#[test]
+fn with_incidents_pagerduty_and_jira_follow_the_incident_not_each_finding() {
+    let pagerduty = Receiver::start(202);
+    let jira = Receiver::answering("127.0.0.1:0", |request| {
+        let answer = match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/rest/api/2/issue") => (201, r#"{"key": "SEC-7"}"#),
+            ("GET", "/rest/api/2/issue/SEC-7/transitions") => {
+                (200, r#"{"transitions": [{"id": "31", "name": "Done"}]}"#)
+            }
+            ("POST", p) if p.starts_with("/rest/api/2/issue/SEC-7/") => (204, ""),
+            _ => (404, "{}"),
+        };
+        (answer.0, answer.1.to_owned())
+    });
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"pager\", \"jira\"]\n\
+         [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n\
+         [[channels]]\ntype = \"jira\"\nname = \"jira\"\nurl = \"{}\"\nuser = \"u\"\ntoken = {}\nproject = \"SEC\"\n",
+        secret(secrets.path(), "pager", "R0UT1NG"),
+        pagerduty.url,
+        jira.url,
+        secret(secrets.path(), "jira", "t0ken"),
+    ));
+    store.set_incident_policy(parapet_store::IncidentPolicy {
+        grouping: parapet_store::Grouping::RuleAndAccount,
+        min_severity: parapet_core::Severity::High,
+    });
+    // Two buckets fail one rule: one incident, one alert, one issue.
+    for results in [
+        [Status::Fail, Status::Fail],
+        [Status::Pass, Status::Fail],
+        [Status::Pass, Status::Pass],
+    ] {
+        let assets: Vec<_> = ["data", "logs"]
+            .into_iter()
+            .zip(results)
+            .map(|(name, status)| (bucket(name), status))
+            .collect();
+        scan(&mut store, &assets);
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let done = notifier.deliver_due(&mut store, later).expect("pass");
+        assert_eq!((done.retrying, done.failed), (0, 0), "{results:?}");
+    }
+    let incident = store.incidents(None, 10).expect("incidents");
+    assert_eq!(incident.len(), 1);
+    let key = format!("parapet/incident/{}", incident[0].id);
+
+    let events = bodies(&pagerduty);
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .filter_map(|e| Some((e["event_action"].as_str()?, e["dedup_key"].as_str()?)))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("trigger", key.as_str()),
+            ("trigger", key.as_str()),
+            ("resolve", key.as_str())
+        ],
+        "the first finding resolving leaves the alert open"
+    );
+    assert!(
+        events[0]["payload"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("in 111111111111")),
+        "the incident's title: {}",
+        events[0]["payload"]["summary"]
+    );
+
+    let calls: Vec<String> = jira
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "POST /rest/api/2/issue",
+            "POST /rest/api/2/issue/SEC-7/comment",
+            "POST /rest/api/2/issue/SEC-7/comment",
+            "POST /rest/api/2/issue/SEC-7/comment",
+            "GET /rest/api/2/issue/SEC-7/transitions",
+            "POST /rest/api/2/issue/SEC-7/transitions",
+        ],
+        "one issue for the incident, closed with it"
+    );
+    assert_eq!(
+        store.channel_ref("jira", &key).expect("query").as_deref(),
+        Some("SEC-7")
+    );
+}

@@ -292,3 +292,31 @@ fn a_digest_channel_gets_one_message_per_window_with_every_change_in_it() {
     .expect("valid TOML");
     assert!(Notifier::new(&config).is_err());
 }
+
+#[test]
+fn a_webhook_hears_the_incident_of_each_change() {
+    let receiver = Receiver::start(200);
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"hook\"]\n[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/h\"\n",
+        receiver.url
+    ));
+    store.set_incident_policy(parapet_store::IncidentPolicy {
+        grouping: parapet_store::Grouping::Asset,
+        min_severity: Severity::High,
+    });
+    scan(&mut store, &[(bucket("data"), Status::Fail)]);
+    scan(&mut store, &[(bucket("data"), Status::Pass)]);
+    notifier.deliver_due(&mut store, Utc::now()).expect("pass");
+    let incidents: Vec<serde_json::Value> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).expect("JSON")["incident"].clone()
+        })
+        .collect();
+    assert_eq!(incidents.len(), 2);
+    assert_eq!(incidents[0]["title"], "Findings on arn:aws:s3:::data");
+    assert_eq!(incidents[0]["status"], "open");
+    assert_eq!(incidents[1]["status"], "resolved");
+    assert_eq!(incidents[0]["id"], incidents[1]["id"]);
+}

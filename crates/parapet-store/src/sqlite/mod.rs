@@ -6,7 +6,8 @@ use crate::Store;
 use crate::error::StoreError;
 use crate::query::{
     AssetVersion, EventQuery, FindingChange, FindingQuery, Grouping, Incident, IncidentEvent,
-    IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput, StoredEvent,
+    IncidentInfo, IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput,
+    StoredEvent,
 };
 use checkpoint::Checkpointer;
 
@@ -247,6 +248,33 @@ fn append_event(tx: &Transaction<'_>, path: &Path, event: NewEvent<'_>) -> Resul
     write_event(&mut stmt, path, event)
 }
 
+/// The incident a finding belongs to, as it stands.
+fn incident_of(
+    tx: &Transaction<'_>,
+    path: &Path,
+    rule_id: &str,
+    asset_id: &str,
+) -> Result<Option<IncidentInfo>, StoreError> {
+    let found: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT i.id, i.title, i.status FROM incident_findings f JOIN incidents i ON i.id = f.incident_id \
+             WHERE f.rule_id = ?1 AND f.asset_id = ?2",
+            params![rule_id, asset_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .at(path)?;
+    found
+        .map(|(id, title, status)| {
+            Ok(IncidentInfo {
+                id,
+                title,
+                status: named(path, &status, "incident status")?,
+            })
+        })
+        .transpose()
+}
+
 /// A finding's change of state, as incidents follow it.
 struct Transition {
     kind: EventKind,
@@ -395,19 +423,15 @@ const INSERT_OUTBOX: &str = "INSERT INTO outbox (event_id, channel, idempotency_
 fn route(
     tx: &Transaction<'_>,
     path: &Path,
-    router: Option<&dyn Router>,
+    router: &dyn Router,
     event_id: i64,
-    change: impl FnOnce() -> FindingChange,
+    change: &FindingChange,
 ) -> Result<(), StoreError> {
-    let Some(router) = router else {
-        return Ok(());
-    };
-    let change = change();
-    let channels = router.channels(&change);
+    let channels = router.channels(change);
     if channels.is_empty() {
         return Ok(());
     }
-    let text = encode(&change);
+    let text = encode(change);
     let mut stmt = tx.prepare_cached(INSERT_OUTBOX).at(path)?;
     for channel in channels {
         let key = format!("parapet-{event_id}-{channel}");
@@ -748,8 +772,10 @@ impl Store for SqliteStore {
         let router = self.router.clone();
         let router = router.as_deref();
         let incident_policy = self.incidents;
-        // Finding changes, for incidents once every finding is written.
+        // Finding changes, for incidents once every finding is written, and
+        // for the outbox once incidents are.
         let mut transitions: Vec<Transition> = Vec::new();
+        let mut routed: Vec<(i64, FindingChange)> = Vec::new();
         // One serialisation serves the hash and the stored version; done on
         // every core before the transaction.
         let contents: Vec<(String, String)> = assets
@@ -1026,19 +1052,23 @@ impl Store for SqliteStore {
                         )
                         .at(path)?;
                     let tags = decode(path, &tags, "asset tags")?;
-                    route(&tx, path, router, event_id, || FindingChange {
-                        kind: EventKind::FindingResolved,
-                        at: now,
-                        rule_id: rule_id.clone(),
-                        severity: severity(&rule_id),
-                        message,
-                        asset_id: id.clone(),
-                        asset_name: name,
-                        account: account.clone(),
-                        region: k.region.clone(),
-                        resource_type: k.resource_type.clone(),
-                        tags,
-                    })?;
+                    routed.push((
+                        event_id,
+                        FindingChange {
+                            kind: EventKind::FindingResolved,
+                            at: now,
+                            rule_id: rule_id.clone(),
+                            severity: severity(&rule_id),
+                            message,
+                            asset_id: id.clone(),
+                            asset_name: name,
+                            account: account.clone(),
+                            region: k.region.clone(),
+                            resource_type: k.resource_type.clone(),
+                            tags,
+                            incident: None,
+                        },
+                    ));
                 }
             }
         }
@@ -1176,21 +1206,25 @@ impl Store for SqliteStore {
                         severity: rule_severity,
                         message: evaluation.message.to_string(),
                     });
-                    route(&tx, path, router, tx.last_insert_rowid(), || {
-                        FindingChange {
-                            kind,
-                            at: now,
-                            rule_id: evaluation.rule_id.to_string(),
-                            severity: rule_severity,
-                            message: evaluation.message.to_string(),
-                            asset_id: asset.id.clone(),
-                            asset_name: asset.name.clone(),
-                            account: asset.account.clone(),
-                            region: asset.region.clone(),
-                            resource_type: asset.resource_type.as_str().to_owned(),
-                            tags: asset.tags.clone(),
-                        }
-                    })?;
+                    if router.is_some() {
+                        routed.push((
+                            tx.last_insert_rowid(),
+                            FindingChange {
+                                kind,
+                                at: now,
+                                rule_id: evaluation.rule_id.to_string(),
+                                severity: rule_severity,
+                                message: evaluation.message.to_string(),
+                                asset_id: asset.id.clone(),
+                                asset_name: asset.name.clone(),
+                                account: asset.account.clone(),
+                                region: asset.region.clone(),
+                                resource_type: asset.resource_type.as_str().to_owned(),
+                                tags: asset.tags.clone(),
+                                incident: None,
+                            },
+                        ));
+                    }
                 }
             }
             upsert_finding
@@ -1216,6 +1250,14 @@ impl Store for SqliteStore {
         if let Some(policy) = incident_policy {
             for transition in &transitions {
                 incident_step(&tx, path, policy, transition, now)?;
+            }
+        }
+        if let Some(router) = router {
+            for (event_id, mut change) in routed {
+                if incident_policy.is_some() {
+                    change.incident = incident_of(&tx, path, &change.rule_id, &change.asset_id)?;
+                }
+                route(&tx, path, router, event_id, &change)?;
             }
         }
 

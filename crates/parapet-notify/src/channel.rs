@@ -796,18 +796,9 @@ mod tests {
     #[test]
     fn dedup_keys_stay_within_pagerdutys_limit() {
         let mut change = FindingChange {
-            kind: EventKind::FindingOpened,
-            at: chrono::Utc::now(),
             rule_id: "r".into(),
-            severity: Severity::High,
-            message: String::new(),
             asset_id: "a".into(),
-            asset_name: String::new(),
-            account: String::new(),
-            region: String::new(),
-            resource_type: String::new(),
-            tags: BTreeMap::new(),
-            incident: None,
+            ..crate::template::sample()
         };
         assert_eq!(dedup_key(&change), "parapet/r/a");
         change.asset_id = "x".repeat(400);

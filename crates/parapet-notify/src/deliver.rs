@@ -450,18 +450,9 @@ mod tests {
         })
         .expect("notifier");
         let change = FindingChange {
-            kind: parapet_core::EventKind::FindingOpened,
-            at: Utc::now(),
             rule_id: "aws-s3-x".into(),
-            severity: parapet_core::Severity::High,
-            message: String::new(),
             asset_id: "arn:aws:s3:::a b".into(),
-            asset_name: String::new(),
-            account: String::new(),
-            region: String::new(),
-            resource_type: String::new(),
-            tags: BTreeMap::new(),
-            incident: None,
+            ..crate::template::sample()
         };
         assert_eq!(
             notifier.link(&change).as_deref(),

@@ -168,8 +168,8 @@ impl Templates {
     }
 }
 
-/// A change to check templates against.
-fn sample() -> FindingChange {
+/// A change to check templates against (and for tests).
+pub(crate) fn sample() -> FindingChange {
     FindingChange {
         kind: parapet_core::EventKind::FindingOpened,
         at: chrono::Utc::now(),

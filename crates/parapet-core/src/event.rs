@@ -18,7 +18,8 @@ mod tests {
             EventKind::FindingReopened,
             EventKind::FindingMuted,
             EventKind::FindingUnmuted,
-            EventKind::Notified,
+            EventKind::IncidentAcknowledged,
+            EventKind::IncidentResolved,
         ] {
             assert_eq!(
                 serde_json::to_value(kind).expect("serialises"),
@@ -48,8 +49,11 @@ pub enum EventKind {
     FindingMuted,
     /// A mute was lifted or expired.
     FindingUnmuted,
-    /// A notification was delivered for a finding.
-    Notified,
+    /// Someone took the incident a finding belongs to (the event names one
+    /// of its findings; its detail, the incident and the owner).
+    IncidentAcknowledged,
+    /// Someone resolved by hand the incident a finding belongs to.
+    IncidentResolved,
 }
 
 impl EventKind {
@@ -64,7 +68,8 @@ impl EventKind {
             EventKind::FindingReopened => "finding_reopened",
             EventKind::FindingMuted => "finding_muted",
             EventKind::FindingUnmuted => "finding_unmuted",
-            EventKind::Notified => "notified",
+            EventKind::IncidentAcknowledged => "incident_acknowledged",
+            EventKind::IncidentResolved => "incident_resolved",
         }
     }
 }

@@ -240,7 +240,7 @@ impl Channel {
             Kind::Email { .. } => {
                 json!({"subject": clip(&message.title, 200), "text": message.text})
             }
-            Kind::Jira(jira) => jira_issue(jira, message),
+            Kind::Jira(jira) => jira_issue(jira, message, &issue_label(message.change)),
         }
     }
 
@@ -276,8 +276,9 @@ impl Channel {
     }
 
     /// Sends one message to a channel that keeps references: with the
-    /// finding's existing issue, comments on it and moves it; without one,
-    /// creates it. Returns the issue created.
+    /// finding's (or incident's) existing issue, comments on it and moves
+    /// it; without one, creates it when the change opens a finding. Returns
+    /// the issue created.
     pub fn send_tracked(
         &self,
         agent: &ureq::Agent,
@@ -288,13 +289,26 @@ impl Channel {
             return self.send(agent, message).map(|()| None);
         };
         let resolved = closes(message.change);
+        let opens = matches!(
+            message.change.kind,
+            EventKind::FindingOpened | EventKind::FindingReopened
+        );
         let Some(issue) = existing else {
-            if resolved {
-                // Nothing was opened here: nothing to close.
+            if !opens {
+                // Nothing was opened here: nothing to comment on or close.
                 return Ok(None);
             }
-            let created =
-                self.jira(agent, "/rest/api/2/issue", Some(&jira_issue(jira, message)))?;
+            // An earlier attempt may have created it (and been cut off before
+            // it was recorded): its label finds it.
+            let label = issue_label(message.change);
+            if let Some(found) = self.jira_find(agent, &label)? {
+                return Ok(Some(found));
+            }
+            let created = self.jira(
+                agent,
+                "/rest/api/2/issue",
+                Some(&jira_issue(jira, message, &label)),
+            )?;
             return created["key"]
                 .as_str()
                 .map(|k| Some(k.to_owned()))
@@ -306,13 +320,15 @@ impl Channel {
             &format!("/rest/api/2/issue/{issue}/comment"),
             Some(&comment),
         )?;
+        // Resolved: the resolving transition. Opened again: the reopening
+        // one. Otherwise (one finding of an open incident resolved, the
+        // incident acknowledged) the comment says it.
         let wanted = if resolved {
             Some(jira.resolve_transition.as_str())
-        } else if message.change.kind == EventKind::FindingResolved {
-            // One finding of a still open incident: the comment says it.
-            None
-        } else {
+        } else if opens {
             jira.reopen_transition.as_deref()
+        } else {
+            None
         };
         if let Some(wanted) = wanted {
             let path = format!("/rest/api/2/issue/{issue}/transitions");
@@ -326,13 +342,21 @@ impl Channel {
                         .as_str()
                         .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
                 })
-                .and_then(|t| t["id"].as_str().map(str::to_owned))
-                .ok_or_else(|| {
-                    self.failed(format!(
+                .and_then(|t| t["id"].as_str().map(str::to_owned));
+            match id {
+                Some(id) => {
+                    self.jira(agent, &path, Some(&json!({"transition": {"id": id}})))?;
+                }
+                // Not offered because the issue is already where the change
+                // would move it (closed by hand, or the open issue of an
+                // incident that a finding joins): the comment is enough.
+                None if self.jira_done(agent, issue)? == resolved => {}
+                None => {
+                    return Err(self.failed(format!(
                         "issue {issue} offers no transition named `{wanted}`"
-                    ))
-                })?;
-            self.jira(agent, &path, Some(&json!({"transition": {"id": id}})))?;
+                    )));
+                }
+            }
         }
         Ok(None)
     }
@@ -344,6 +368,38 @@ impl Channel {
         }
     }
 
+    /// The issue carrying `label`, if there is one: Jira Cloud's
+    /// `search/jql`, or where that is missing (Jira Data Center), `search`.
+    fn jira_find(&self, agent: &ureq::Agent, label: &str) -> Result<Option<String>, NotifyError> {
+        // The label is hex digits after `parapet-`: nothing to escape but
+        // the JQL's spaces, `=` and quotes.
+        let query = format!("jql=labels%20%3D%20%22{label}%22&fields=summary&maxResults=1");
+        let found = match self.jira_call(agent, &format!("/rest/api/2/search/jql?{query}"), None)? {
+            Some(found) => found,
+            None => self.jira(agent, &format!("/rest/api/2/search?{query}"), None)?,
+        };
+        let issue = &found["issues"][0];
+        Ok(issue["key"]
+            .as_str()
+            .or_else(|| issue["id"].as_str())
+            .map(str::to_owned))
+    }
+
+    /// Whether a Jira issue is in a status of the `done` category.
+    fn jira_done(&self, agent: &ureq::Agent, issue: &str) -> Result<bool, NotifyError> {
+        let found = self.jira(
+            agent,
+            &format!("/rest/api/2/issue/{issue}?fields=status"),
+            None,
+        )?;
+        match found["fields"]["status"]["statusCategory"]["key"].as_str() {
+            Some(category) => Ok(category == "done"),
+            None => Err(self.failed(format!(
+                "Jira answered for issue {issue} without its status category"
+            ))),
+        }
+    }
+
     /// One call of Jira's REST API; its JSON answer (`null` when empty).
     /// (A POST with a body, a GET without.)
     fn jira(
@@ -352,6 +408,18 @@ impl Channel {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, NotifyError> {
+        self.jira_call(agent, path, body)?
+            .ok_or_else(|| self.failed(describe(&ureq::Error::StatusCode(404), &self.url)))
+    }
+
+    /// One call of Jira's REST API; its JSON answer, or none when Jira
+    /// answers 404 (no such resource).
+    fn jira_call(
+        &self,
+        agent: &ureq::Agent,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, NotifyError> {
         let Kind::Jira(jira) = &self.kind else {
             return Err(self.failed("not a Jira channel".to_owned()));
         };
@@ -376,15 +444,19 @@ impl Channel {
                 .build()
                 .call(),
         };
-        let mut answer = answer.map_err(fail)?;
+        let mut answer = match answer {
+            Err(ureq::Error::StatusCode(404)) => return Ok(None),
+            other => other.map_err(fail)?,
+        };
         let text = answer
             .body_mut()
             .read_to_string()
             .map_err(|e| self.failed(format!("Jira's answer could not be read: {e}")))?;
         if text.trim().is_empty() {
-            return Ok(Value::Null);
+            return Ok(Some(Value::Null));
         }
         serde_json::from_str(&text)
+            .map(Some)
             .map_err(|e| self.failed(format!("Jira's answer is not JSON: {e}")))
     }
 
@@ -710,9 +782,17 @@ fn closes(change: &FindingChange) -> bool {
     }
 }
 
-/// A Jira issue for a finding (or its incident).
-fn jira_issue(jira: &Jira, message: &Message<'_>) -> Value {
-    let mut labels = vec!["parapet".to_owned()];
+/// The label that marks the Jira issue of a finding (or incident):
+/// `parapet-` and 16 hex digits of its dedup key's SHA-256.
+fn issue_label(change: &FindingChange) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dedup_key(change));
+    format!("parapet-{}", &hex::encode(digest)[..16])
+}
+
+/// A Jira issue for a finding (or its incident), with its `label`.
+fn jira_issue(jira: &Jira, message: &Message<'_>, label: &str) -> Value {
+    let mut labels = vec!["parapet".to_owned(), label.to_owned()];
     labels.extend(jira.labels.iter().cloned());
     json!({"fields": {
         "project": {"key": jira.project},
@@ -733,7 +813,13 @@ fn jira_issue(jira: &Jira, message: &Message<'_>) -> Value {
 /// A PagerDuty Events API v2 event.
 fn pagerduty_body(routing_key: &str, message: &Message<'_>) -> Value {
     let change = message.change;
-    let action = if closes(change) { "resolve" } else { "trigger" };
+    let action = if closes(change) {
+        "resolve"
+    } else if change.kind == EventKind::IncidentAcknowledged {
+        "acknowledge"
+    } else {
+        "trigger"
+    };
     let severity = match change.severity {
         Severity::Critical => "critical",
         Severity::High => "error",

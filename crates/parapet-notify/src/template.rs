@@ -9,12 +9,16 @@ use parapet_store::FindingChange;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The default title.
-pub const TITLE: &str = "{{ verb }} ({{ severity }}): {{ message }} on {{ asset_name }}";
+/// The default title: the finding's change, or what someone did to its
+/// incident.
+pub const TITLE: &str = "{% if by %}Incident {{ incident.id }} {{ verb | lower }} by {{ by }}: {{ incident.title }}\
+{% else %}{{ verb }} ({{ severity }}): {{ message }} on {{ asset_name }}{% endif %}";
 
 /// The default text.
 pub const TEXT: &str = "{{ title }}
-
+{% if incident %}
+Incident: {{ incident.id }}, {{ incident.status }}: {{ incident.title }}
+{% endif %}
 Severity: {{ severity }}
 Rule: {{ rule_id }}
 Asset: {{ asset_id }}
@@ -96,16 +100,18 @@ impl Templates {
             }
         }
         let templates = Templates { env };
-        let sample = sample();
+        let samples = [sample(), acknowledged()];
         for channel in &names {
-            templates
-                .render(
-                    channel,
-                    &sample,
-                    "parapet-0-sample",
-                    Some("https://parapet.example.com"),
-                )
-                .map_err(|e| NotifyError::Config(format!("channel {channel}: {e}")))?;
+            for sample in &samples {
+                templates
+                    .render(
+                        channel,
+                        sample,
+                        "parapet-0-sample",
+                        Some("https://parapet.example.com"),
+                    )
+                    .map_err(|e| NotifyError::Config(format!("channel {channel}: {e}")))?;
+            }
         }
         Ok(templates)
     }
@@ -118,11 +124,14 @@ impl Templates {
         key: &str,
         link: Option<&str>,
     ) -> Result<Rendered, String> {
+        use parapet_core::EventKind;
         let verb = match change.kind {
-            parapet_core::EventKind::FindingResolved => "Resolved",
-            parapet_core::EventKind::FindingReopened => "Reopened",
+            EventKind::FindingResolved | EventKind::IncidentResolved => "Resolved",
+            EventKind::FindingReopened => "Reopened",
+            EventKind::IncidentAcknowledged => "Acknowledged",
             _ => "Opened",
         };
+        let incident = change.incident.as_ref();
         let mut context = minijinja::context! {
             event => change.kind.as_str(),
             verb => verb,
@@ -138,6 +147,8 @@ impl Templates {
             at => change.at.to_rfc3339(),
             link => link,
             key => key,
+            incident => minijinja::value::Serde(incident),
+            by => incident.and_then(|i| i.by.as_deref()),
         };
         let get = |part: &str| {
             self.env
@@ -186,6 +197,20 @@ pub(crate) fn sample() -> FindingChange {
     }
 }
 
+/// The sample change's incident, acknowledged by hand.
+pub(crate) fn acknowledged() -> FindingChange {
+    FindingChange {
+        kind: parapet_core::EventKind::IncidentAcknowledged,
+        incident: Some(parapet_store::IncidentInfo {
+            id: 12,
+            title: "S3 bucket policies do not grant access to everyone in 111122223333".to_owned(),
+            status: parapet_store::IncidentStatus::Acknowledged,
+            by: Some("alice".to_owned()),
+        }),
+        ..sample()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +250,35 @@ mod tests {
             .render("mail", &sample(), "k", None)
             .expect("rendered");
         assert!(!without.text.contains("Open in Parapet"));
+    }
+
+    #[test]
+    fn an_incident_acknowledged_by_hand_says_who_and_which_incident() {
+        let templates = Templates::new(&TemplateConfig::default(), ["mail"]).expect("valid");
+        let rendered = templates
+            .render("mail", &acknowledged(), "parapet-8-mail", None)
+            .expect("rendered");
+        assert_eq!(
+            rendered.title,
+            "Incident 12 acknowledged by alice: S3 bucket policies do not grant access to everyone in 111122223333"
+        );
+        assert!(
+            rendered.text.contains(
+                "\n\nIncident: 12, acknowledged: S3 bucket policies do not grant access to everyone in 111122223333\n\nSeverity: critical\n"
+            ),
+            "{}",
+            rendered.text
+        );
+        let mut resolved = acknowledged();
+        resolved.kind = parapet_core::EventKind::IncidentResolved;
+        let title = templates
+            .render("mail", &resolved, "k", None)
+            .expect("rendered")
+            .title;
+        assert!(
+            title.starts_with("Incident 12 resolved by alice: "),
+            "{title}"
+        );
     }
 
     #[test]

@@ -187,6 +187,9 @@ pub struct IncidentInfo {
     pub title: String,
     /// Its status after the change.
     pub status: IncidentStatus,
+    /// Who acknowledged or resolved it by hand, when that is the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// Where a finding change's notifications go: set on a store, it is asked

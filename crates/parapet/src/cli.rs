@@ -126,7 +126,8 @@ pub enum IncidentsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Take an incident: it is acknowledged, with an owner.
+    /// Take an incident: it is acknowledged, with an owner (and its
+    /// PagerDuty alert acknowledged, its Jira issue commented on).
     Ack {
         /// The incident's number.
         id: i64,
@@ -134,8 +135,8 @@ pub enum IncidentsCommand {
         #[arg(long)]
         owner: Option<String>,
     },
-    /// Resolve an incident by hand (a finding of it that fails again
-    /// reopens it).
+    /// Resolve an incident by hand, with its PagerDuty alert and Jira issue
+    /// (a finding of it that fails again reopens it).
     Resolve {
         /// The incident's number.
         id: i64,
@@ -374,7 +375,7 @@ pub struct EventsArgs {
     pub subject: Subject,
     /// Only these kinds (asset_created, asset_changed, asset_deleted,
     /// finding_opened, finding_resolved, finding_reopened, finding_muted,
-    /// finding_unmuted).
+    /// finding_unmuted, incident_acknowledged, incident_resolved).
     #[arg(long, value_delimiter = ',')]
     pub kind: Vec<String>,
     /// Only events at or after this time (RFC 3339, YYYY-MM-DD, or an age such as 24h).

@@ -61,11 +61,22 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     if let Some(incidents) = config.incidents {
         db::incidents_by(incidents.policy());
     }
-    let notifier = match cli.command {
-        cli::Command::Scan(_) | cli::Command::Watch(_) | cli::Command::Notify(_) => {
-            notify_cmd::setup(&global, &config)?
-        }
-        _ => None,
+    // Commands that change what is notified, or send it.
+    let changes = matches!(
+        cli.command,
+        cli::Command::Scan(_)
+            | cli::Command::Incidents(
+                cli::IncidentsCommand::Ack { .. } | cli::IncidentsCommand::Resolve { .. }
+            )
+    );
+    let notifier = if changes
+        || matches!(
+            cli.command,
+            cli::Command::Watch(_) | cli::Command::Notify(_)
+        ) {
+        notify_cmd::setup(&global, &config)?
+    } else {
+        None
     };
     let cli = cli::Cli {
         global,
@@ -95,9 +106,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             scan_aws_cmd::run(&cli.global, &config, args, style)
         }
     }?;
-    // What a scan recorded is sent at once; what fails stays in the outbox
-    // for `parapet notify send` (or the daemon) to try again.
-    if let (cli::Command::Scan(_), Some(notifier)) = (&cli.command, &notifier) {
+    // What a scan or a hand on an incident recorded is sent at once; what
+    // fails stays in the outbox for `parapet notify send` (or the daemon)
+    // to try again.
+    if let (true, Some(notifier)) = (changes, &notifier) {
         let done = notify_cmd::deliver(&cli.global, notifier)?;
         if done.retrying + done.failed > 0 {
             eprintln!(

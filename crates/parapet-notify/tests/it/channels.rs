@@ -1,8 +1,9 @@
 use super::Receiver;
+use super::fake_jira::{FakeJira, Flavour};
 use super::webhook::{bucket, scan, setup};
 use chrono::Utc;
 use parapet_core::Status;
-use parapet_store::Store;
+use parapet_store::{SqliteStore, Store};
 use serde_json::Value;
 
 /// A secret in a file of `dir`, as the configuration names it.
@@ -186,27 +187,47 @@ fn a_slack_digest_lists_each_change_with_its_link() {
     );
 }
 
+/// The label Parapet puts on the issue of `dedup_key`.
+fn label_of(dedup_key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dedup_key);
+    format!("parapet-{}", &hex::encode(digest)[..16])
+}
+
+/// A search for the issue labelled for `dedup_key`, on Jira Cloud.
+fn search(dedup_key: &str) -> String {
+    format!(
+        "GET /rest/api/2/search/jql?jql=labels%20%3D%20%22{}%22&fields=summary&maxResults=1",
+        label_of(dedup_key)
+    )
+}
+
+const COMMENT: &str = "POST /rest/api/2/issue/SEC-1/comment";
+const OFFERED: &str = "GET /rest/api/2/issue/SEC-1/transitions";
+const STATUS: &str = "GET /rest/api/2/issue/SEC-1?fields=status";
+const MOVED: &str = "POST /rest/api/2/issue/SEC-1/transitions";
+const CREATE: &str = "POST /rest/api/2/issue";
+
+fn jira_channel(jira: &FakeJira, secrets: &std::path::Path, extra: &str) -> String {
+    format!(
+        "[[channels]]\ntype = \"jira\"\nname = \"jira\"\nurl = \"{}/\"\n\
+         user = \"parapet@example.com\"\ntoken = {}\nproject = \"SEC\"\n{extra}",
+        jira.url(),
+        secret(secrets, "jira", "j1ra-t0ken"),
+    )
+}
+
 #[test]
 fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves_and_reopens() {
-    let jira = Receiver::answering("127.0.0.1:0", |request| {
-        let answer = match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/rest/api/2/issue") => (201, r#"{"id": "10001", "key": "SEC-1"}"#),
-            ("POST", "/rest/api/2/issue/SEC-1/comment") => (201, r#"{"id": "5"}"#),
-            ("GET", "/rest/api/2/issue/SEC-1/transitions") => (
-                200,
-                r#"{"transitions": [{"id": "11", "name": "To Do"}, {"id": "31", "name": "Done"}]}"#,
-            ),
-            ("POST", "/rest/api/2/issue/SEC-1/transitions") => (204, ""),
-            _ => (404, r#"{"errorMessages": ["no such thing"]}"#),
-        };
-        (answer.0, answer.1.to_owned())
-    });
+    let jira = FakeJira::start(Flavour::default());
     let secrets = tempfile::tempdir().expect("temp dir");
     let (_dir, mut store, notifier) = setup(&format!(
-        "default = [\"jira\"]\n[[channels]]\ntype = \"jira\"\nname = \"jira\"\nurl = \"{}/\"\n\
-         user = \"parapet@example.com\"\ntoken = {}\nproject = \"SEC\"\nreopen_transition = \"To Do\"\nlabels = [\"cloud\"]\n",
-        jira.url,
-        secret(secrets.path(), "jira", "j1ra-t0ken"),
+        "default = [\"jira\"]\n{}",
+        jira_channel(
+            &jira,
+            secrets.path(),
+            "reopen_transition = \"To Do\"\nlabels = [\"cloud\"]\n"
+        )
     ));
     // Opened, resolved, reopened: each change delivered once.
     for status in [Status::Fail, Status::Pass, Status::Fail] {
@@ -216,89 +237,112 @@ fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves
         assert_eq!(done.delivered, 1, "{status:?}");
     }
 
-    let calls: Vec<(String, String)> = jira
-        .received()
-        .iter()
-        .map(|r| (r.method.clone(), r.path.clone()))
-        .collect();
-    let call = |m: &str, p: &str| (m.to_owned(), p.to_owned());
+    let key = "parapet/aws-s3-bucket-policy-not-public/arn:aws:s3:::data";
     // Resolving and reopening: a comment, the transitions offered, the move.
-    let follow = [
-        call("POST", "/rest/api/2/issue/SEC-1/comment"),
-        call("GET", "/rest/api/2/issue/SEC-1/transitions"),
-        call("POST", "/rest/api/2/issue/SEC-1/transitions"),
-    ];
-    let mut expected = vec![call("POST", "/rest/api/2/issue")];
-    expected.extend(follow.iter().cloned());
-    expected.extend(follow.iter().cloned());
-    assert_eq!(calls, expected);
-    let got = jira.received();
+    assert_eq!(
+        jira.calls(),
+        [
+            &search(key),
+            CREATE,
+            COMMENT,
+            OFFERED,
+            MOVED,
+            COMMENT,
+            OFFERED,
+            MOVED
+        ]
+    );
     use base64::Engine;
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("parapet@example.com:j1ra-t0ken")
     );
     assert!(
-        got.iter()
+        jira.receiver
+            .received()
+            .iter()
             .all(|r| r.header("Authorization") == Some(expected.as_str()))
     );
-    let issue: Value = serde_json::from_str(&got[0].body).expect("JSON");
+    let issue = &jira.bodies("POST", "/rest/api/2/issue")[0];
     assert_eq!(issue["fields"]["project"]["key"], "SEC");
     assert_eq!(issue["fields"]["issuetype"]["name"], "Bug");
     assert_eq!(
         issue["fields"]["labels"],
-        serde_json::json!(["parapet", "cloud"])
+        serde_json::json!(["parapet", label_of(key), "cloud"])
     );
     assert!(
         issue["fields"]["summary"]
             .as_str()
             .is_some_and(|s| s.starts_with("Opened (critical)"))
     );
-    let done: Value = serde_json::from_str(&got[3].body).expect("JSON");
-    assert_eq!(done["transition"]["id"], "31");
-    let reopened: Value = serde_json::from_str(&got[6].body).expect("JSON");
-    assert_eq!(reopened["transition"]["id"], "11");
-    let comment: Value = serde_json::from_str(&got[1].body).expect("JSON");
+    let moves: Vec<Value> = jira
+        .bodies("POST", "/rest/api/2/issue/SEC-1/transitions")
+        .iter()
+        .map(|b| b["transition"]["id"].clone())
+        .collect();
+    assert_eq!(moves, ["31", "11"], "Done, then To Do");
+    assert!(!jira.issues()[0].done);
+    let comment = &jira.bodies("POST", "/rest/api/2/issue/SEC-1/comment")[0];
     assert!(
         comment["body"]
             .as_str()
             .is_some_and(|b| b.starts_with("Resolved"))
     );
     assert_eq!(
-        store
-            .channel_ref(
-                "jira",
-                "parapet/aws-s3-bucket-policy-not-public/arn:aws:s3:::data"
-            )
-            .expect("query")
-            .as_deref(),
+        store.channel_ref("jira", key).expect("query").as_deref(),
         Some("SEC-1")
     );
 }
 
 #[test]
+fn an_issue_created_whose_answer_was_lost_is_found_by_its_label_not_created_twice() {
+    for data_center in [false, true] {
+        let jira = FakeJira::start(Flavour {
+            data_center,
+            lose_first_answer: true,
+        });
+        let secrets = tempfile::tempdir().expect("temp dir");
+        let (_dir, mut store, notifier) = setup(&format!(
+            "default = [\"jira\"]\n{}",
+            jira_channel(&jira, secrets.path(), "")
+        ));
+        scan(&mut store, &[(bucket("data"), Status::Fail)]);
+        let done = notifier.deliver_due(&mut store, Utc::now()).expect("pass");
+        assert_eq!(done.retrying, 1, "the answer was lost: tried again");
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let done = notifier.deliver_due(&mut store, later).expect("pass");
+        assert_eq!(done.delivered, 1);
+        assert_eq!(jira.issues().len(), 1, "{:?}", jira.issues());
+        let key = "parapet/aws-s3-bucket-policy-not-public/arn:aws:s3:::data";
+        assert_eq!(
+            store.channel_ref("jira", key).expect("query").as_deref(),
+            Some("SEC-1")
+        );
+        let searches = jira
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("GET /rest/api/2/search"))
+            .count();
+        assert_eq!(
+            searches,
+            if data_center { 4 } else { 2 },
+            "Data Center has no search/jql: {:?}",
+            jira.calls()
+        );
+    }
+}
+
+#[test]
 fn with_incidents_pagerduty_and_jira_follow_the_incident_not_each_finding() {
     let pagerduty = Receiver::start(202);
-    let jira = Receiver::answering("127.0.0.1:0", |request| {
-        let answer = match (request.method.as_str(), request.path.as_str()) {
-            ("POST", "/rest/api/2/issue") => (201, r#"{"key": "SEC-7"}"#),
-            ("GET", "/rest/api/2/issue/SEC-7/transitions") => {
-                (200, r#"{"transitions": [{"id": "31", "name": "Done"}]}"#)
-            }
-            ("POST", p) if p.starts_with("/rest/api/2/issue/SEC-7/") => (204, ""),
-            _ => (404, "{}"),
-        };
-        (answer.0, answer.1.to_owned())
-    });
+    let jira = FakeJira::start(Flavour::default());
     let secrets = tempfile::tempdir().expect("temp dir");
     let (_dir, mut store, notifier) = setup(&format!(
         "default = [\"pager\", \"jira\"]\n\
-         [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n\
-         [[channels]]\ntype = \"jira\"\nname = \"jira\"\nurl = \"{}\"\nuser = \"u\"\ntoken = {}\nproject = \"SEC\"\n",
+         [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n{}",
         secret(secrets.path(), "pager", "R0UT1NG"),
         pagerduty.url,
-        jira.url,
-        secret(secrets.path(), "jira", "t0ken"),
+        jira_channel(&jira, secrets.path(), ""),
     ));
     store.set_incident_policy(parapet_store::IncidentPolicy {
         grouping: parapet_store::Grouping::RuleAndAccount,
@@ -346,25 +390,180 @@ fn with_incidents_pagerduty_and_jira_follow_the_incident_not_each_finding() {
         events[0]["payload"]["summary"]
     );
 
-    let calls: Vec<String> = jira
-        .received()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
     assert_eq!(
-        calls,
+        jira.calls(),
         [
-            "POST /rest/api/2/issue",
-            "POST /rest/api/2/issue/SEC-7/comment",
-            "POST /rest/api/2/issue/SEC-7/comment",
-            "POST /rest/api/2/issue/SEC-7/comment",
-            "GET /rest/api/2/issue/SEC-7/transitions",
-            "POST /rest/api/2/issue/SEC-7/transitions",
+            &search(&key),
+            CREATE,
+            COMMENT,
+            COMMENT,
+            COMMENT,
+            OFFERED,
+            MOVED
         ],
         "one issue for the incident, closed with it"
     );
     assert_eq!(
         store.channel_ref("jira", &key).expect("query").as_deref(),
-        Some("SEC-7")
+        Some("SEC-1")
+    );
+}
+
+#[test]
+fn an_incident_acknowledged_and_resolved_by_hand_is_followed_by_its_alert_and_issue() {
+    let pagerduty = Receiver::start(202);
+    let hook = Receiver::start(200);
+    let jira = FakeJira::start(Flavour::default());
+    let secrets = tempfile::tempdir().expect("temp dir");
+    // The webhook only hears of another rule: it never carried the incident.
+    let (_dir, mut store, notifier) = setup(&format!(
+        "default = [\"pager\", \"jira\"]\n\
+         [[routes]]\nrules = [\"aws-iam-*\"]\nchannels = [\"hook\"]\n\
+         [[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}\"\n\
+         [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n{}",
+        hook.url,
+        secret(secrets.path(), "pager", "R0UT1NG"),
+        pagerduty.url,
+        jira_channel(&jira, secrets.path(), "reopen_transition = \"To Do\"\n"),
+    ));
+    store.set_incident_policy(parapet_store::IncidentPolicy {
+        grouping: parapet_store::Grouping::RuleAndAccount,
+        min_severity: parapet_core::Severity::High,
+    });
+    let deliver = |store: &mut SqliteStore| {
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let done = notifier.deliver_due(store, later).expect("pass");
+        assert_eq!((done.failed, done.retrying), (0, 0));
+        done.delivered
+    };
+    let both = |status| [(bucket("data"), status), (bucket("logs"), status)];
+    // `data` fails, then `logs` joins the open incident: its issue offers
+    // no `To Do`, being open, so the second change only comments.
+    scan(&mut store, &[(bucket("data"), Status::Fail)]);
+    scan(&mut store, &both(Status::Fail));
+    assert_eq!(deliver(&mut store), 4);
+    let id = store.incidents(None, 10).expect("incidents")[0].id;
+    let key = format!("parapet/incident/{id}");
+
+    store
+        .acknowledge_incident(id, "alice", Utc::now())
+        .expect("ack");
+    assert_eq!(deliver(&mut store), 2, "pager and jira, not the webhook");
+    store
+        .resolve_incident(id, "alice", Utc::now())
+        .expect("resolve");
+    assert_eq!(deliver(&mut store), 2);
+    assert!(jira.issues()[0].done);
+    // Still failing: nothing changed, nothing to send.
+    scan(&mut store, &both(Status::Fail));
+    assert_eq!(deliver(&mut store), 0);
+    // Fixed: the findings resolve; the issue is already done. Broken again:
+    // the incident reopens, and with it the alert and the issue.
+    scan(&mut store, &both(Status::Pass));
+    assert_eq!(deliver(&mut store), 4);
+    scan(&mut store, &both(Status::Fail));
+    assert_eq!(deliver(&mut store), 4);
+    assert!(!jira.issues()[0].done);
+    assert_eq!(jira.issues().len(), 1);
+    assert!(hook.received().is_empty(), "{:?}", hook.received());
+
+    let events = bodies(&pagerduty);
+    let actions: Vec<&str> = events
+        .iter()
+        .filter_map(|e| {
+            (e["dedup_key"] == key.as_str())
+                .then_some(e["event_action"].as_str())
+                .flatten()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "trigger",
+            "trigger",
+            "acknowledge",
+            "resolve",
+            "resolve",
+            "resolve",
+            "trigger",
+            "trigger"
+        ]
+    );
+    assert_eq!(
+        events[2].as_object().map(|o| o.len()),
+        Some(3),
+        "an acknowledgement is the routing key, the action and the key: {}",
+        events[2]
+    );
+
+    assert_eq!(
+        jira.calls(),
+        [
+            &search(&key),
+            CREATE,
+            COMMENT,
+            OFFERED,
+            STATUS,  // logs joins the open issue
+            COMMENT, // acknowledged
+            COMMENT,
+            OFFERED,
+            MOVED, // resolved by hand: Done
+            COMMENT,
+            OFFERED,
+            STATUS, // data resolves: already done
+            COMMENT,
+            OFFERED,
+            STATUS, // logs resolves: already done
+            COMMENT,
+            OFFERED,
+            MOVED, // data fails again: To Do
+            COMMENT,
+            OFFERED,
+            STATUS, // logs joins the reopened issue
+        ]
+    );
+    let comments = jira.bodies("POST", "/rest/api/2/issue/SEC-1/comment");
+    let text = |i: usize| comments[i]["body"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        text(1).starts_with(&format!("Incident {id} acknowledged by alice: ")),
+        "{}",
+        text(1)
+    );
+    assert!(
+        text(2).starts_with(&format!("Incident {id} resolved by alice: ")),
+        "{}",
+        text(2)
+    );
+
+    // The timeline has both, each naming the incident and who.
+    let timeline = store
+        .events(&parapet_store::EventQuery {
+            kinds: vec![
+                parapet_core::EventKind::IncidentAcknowledged,
+                parapet_core::EventKind::IncidentResolved,
+            ],
+            ..Default::default()
+        })
+        .expect("events");
+    let said: Vec<(&str, &Value, &Value)> = timeline
+        .iter()
+        .map(|e| {
+            (
+                e.event.kind.as_str(),
+                &e.event.detail["incident"],
+                &e.event.detail["by"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("incident_resolved", &Value::from(id), &Value::from("alice")),
+            (
+                "incident_acknowledged",
+                &Value::from(id),
+                &Value::from("alice")
+            ),
+        ]
     );
 }

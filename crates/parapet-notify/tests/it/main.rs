@@ -4,6 +4,7 @@
 
 mod channels;
 mod email;
+mod fake_jira;
 mod receiver;
 mod webhook;
 

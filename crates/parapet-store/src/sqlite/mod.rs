@@ -270,6 +270,7 @@ fn incident_of(
                 id,
                 title,
                 status: named(path, &status, "incident status")?,
+                by: None,
             })
         })
         .transpose()
@@ -427,7 +428,18 @@ fn route(
     event_id: i64,
     change: &FindingChange,
 ) -> Result<(), StoreError> {
-    let channels = router.channels(change);
+    enqueue(tx, path, event_id, router.channels(change), change)
+}
+
+/// Writes one outbox entry of `change` (recorded as event `event_id`) per
+/// channel.
+fn enqueue(
+    tx: &Transaction<'_>,
+    path: &Path,
+    event_id: i64,
+    channels: Vec<String>,
+    change: &FindingChange,
+) -> Result<(), StoreError> {
     if channels.is_empty() {
         return Ok(());
     }
@@ -439,6 +451,88 @@ fn route(
             .at(path)?;
     }
     Ok(())
+}
+
+/// Records that `by` acknowledged or resolved `incident` by hand (`kind`),
+/// leaving it `status`: an event on the timeline of its most recently
+/// evaluated finding and, when notifications are routed, one message to
+/// each channel that carried the incident before (so that its PagerDuty
+/// alert is acknowledged or resolved and its Jira issue commented on or
+/// closed), with the finding of the last message it got.
+fn incident_by_hand(
+    tx: &Transaction<'_>,
+    path: &Path,
+    notify: bool,
+    incident: &Incident,
+    (kind, status): (EventKind, IncidentStatus),
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let finding: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT f.rule_id, f.asset_id, f.account FROM incident_findings i \
+             JOIN findings f ON f.rule_id = i.rule_id AND f.asset_id = i.asset_id \
+             WHERE i.incident_id = ?1 ORDER BY f.last_seen DESC, f.rule_id, f.asset_id LIMIT 1",
+            params![incident.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .at(path)?;
+    let Some((rule_id, asset_id, account)) = finding else {
+        return Ok(());
+    };
+    append_event(
+        tx,
+        path,
+        NewEvent {
+            at: now,
+            kind,
+            asset_id: &asset_id,
+            account: &account,
+            rule_id: Some(&rule_id),
+            scan_id: None,
+            detail: serde_json::json!({"incident": incident.id, "title": incident.title, "by": by}),
+        },
+    )?;
+    if !notify {
+        return Ok(());
+    }
+    let event_id = tx.last_insert_rowid();
+    let mut channels: Vec<String> = Vec::new();
+    let mut last: Option<String> = None;
+    {
+        let mut stmt = tx
+            .prepare(
+                "SELECT channel, change FROM outbox WHERE json_extract(change, '$.incident.id') = ?1 ORDER BY id DESC",
+            )
+            .at(path)?;
+        let rows = stmt
+            .query_map(params![incident.id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .at(path)?;
+        for row in rows {
+            let (channel, change) = row.at(path)?;
+            last.get_or_insert(change);
+            if !channels.contains(&channel) {
+                channels.push(channel);
+            }
+        }
+    }
+    let Some(last) = last else {
+        return Ok(());
+    };
+    let mut change: FindingChange = decode(path, &last, "outbox change")?;
+    change.kind = kind;
+    change.at = now;
+    change.incident = Some(IncidentInfo {
+        id: incident.id,
+        title: incident.title.clone(),
+        status,
+        by: Some(by.to_owned()),
+    });
+    channels.sort();
+    enqueue(tx, path, event_id, channels, &change)
 }
 
 fn write_event(
@@ -1773,6 +1867,18 @@ impl Store for SqliteStore {
             "acknowledged",
             serde_json::json!({"owner": owner}),
         )?;
+        incident_by_hand(
+            &tx,
+            &path,
+            self.router.is_some(),
+            &current,
+            (
+                EventKind::IncidentAcknowledged,
+                IncidentStatus::Acknowledged,
+            ),
+            owner,
+            now,
+        )?;
         tx.commit().at(&path)?;
         self.committed();
         self.one_incident(id)
@@ -1802,6 +1908,15 @@ impl Store for SqliteStore {
             now,
             "resolved",
             serde_json::json!({"by": who}),
+        )?;
+        incident_by_hand(
+            &tx,
+            &path,
+            self.router.is_some(),
+            &current,
+            (EventKind::IncidentResolved, IncidentStatus::Resolved),
+            who,
+            now,
         )?;
         tx.commit().at(&path)?;
         self.committed();

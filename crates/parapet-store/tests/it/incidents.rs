@@ -117,6 +117,36 @@ fn acknowledged_then_resolved_by_hand_with_a_timeline() {
         store.acknowledge_incident(99, "bob", at(3)).is_err(),
         "no such incident"
     );
+    // Both on the timeline, on the finding evaluated last; without routes,
+    // nothing to send.
+    let timeline = store
+        .events(&parapet_store::EventQuery {
+            kinds: vec![
+                parapet_core::EventKind::IncidentAcknowledged,
+                parapet_core::EventKind::IncidentResolved,
+            ],
+            ..Default::default()
+        })
+        .expect("events");
+    let said: Vec<(&str, &str, serde_json::Value)> = timeline
+        .iter()
+        .map(|e| {
+            (
+                e.event.kind.as_str(),
+                e.event.asset_id.as_str(),
+                e.event.detail.clone(),
+            )
+        })
+        .collect();
+    let detail = json!({"incident": id, "title": "Findings on arn:aws:s3:::data", "by": "alice"});
+    assert_eq!(
+        said,
+        [
+            ("incident_resolved", "arn:aws:s3:::data", detail.clone()),
+            ("incident_acknowledged", "arn:aws:s3:::data", detail),
+        ]
+    );
+    assert!(store.notifications(None, 10).expect("outbox").is_empty());
     let (_, events) = store.incident(id).expect("q").expect("incident");
     assert_eq!(events[3].kind, "acknowledged");
     assert_eq!(events[3].detail["owner"], "alice");

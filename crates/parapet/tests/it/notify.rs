@@ -150,9 +150,16 @@ fn incidents_group_a_scans_findings_and_follow_them_from_the_command_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("parapet.db");
     let config = dir.path().join("parapet.toml");
+    let pagerduty = Receiver::start(202);
+    std::fs::write(dir.path().join("routing-key"), "R0UT1NG").expect("write");
     std::fs::write(
         &config,
-        "[incidents]\ngroup_by = \"rule-and-account\"\nmin_severity = \"medium\"\n",
+        format!(
+            "[incidents]\ngroup_by = \"rule-and-account\"\nmin_severity = \"medium\"\n\
+             [notifications]\ndefault = [\"pager\"]\n[[notifications.channels]]\ntype = \"pagerduty\"\n\
+             name = \"pager\"\nrouting_key = {{ file = \"routing-key\" }}\nurl = \"{}/v2/enqueue\"\n",
+            pagerduty.url
+        ),
     )
     .expect("write");
     let config = config.to_str().expect("utf-8");
@@ -173,8 +180,31 @@ fn incidents_group_a_scans_findings_and_follow_them_from_the_command_line() {
     assert_eq!(versioning[0]["status"], "open");
     let id = versioning[0]["id"].to_string();
 
-    let ack = parapet_with_db(&db, &["incidents", "ack", &id, "--owner", "alice"]);
+    let ack = parapet_with_db(
+        &db,
+        &[
+            "--config",
+            config,
+            "incidents",
+            "ack",
+            &id,
+            "--owner",
+            "alice",
+        ],
+    );
     assert!(ack.status.success(), "{}", stderr(&ack));
+    // Acknowledged by hand: PagerDuty hears it before the command ends.
+    let key = format!("parapet/incident/{id}");
+    let actions = || -> Vec<String> {
+        pagerduty
+            .received()
+            .iter()
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+            .filter(|b| b["dedup_key"] == key.as_str())
+            .filter_map(|b| b["event_action"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(actions(), ["trigger", "trigger", "trigger", "acknowledge"]);
     // The buckets are fixed: the incident resolves by itself.
     std::fs::write(&file, estate(3).replace("Suspended", "Enabled")).expect("write");
     scan(&db);
@@ -199,6 +229,24 @@ fn incidents_group_a_scans_findings_and_follow_them_from_the_command_line() {
             "resolved"
         ]
     );
+    assert_eq!(
+        actions()[4..],
+        ["resolve", "resolve", "resolve"],
+        "the incident resolves with its findings"
+    );
+    let events = parapet_with_db(
+        &db,
+        &[
+            "events",
+            "--kind",
+            "incident_acknowledged",
+            "--format",
+            "json",
+        ],
+    );
+    let events: serde_json::Value = serde_json::from_slice(&events.stdout).expect("JSON");
+    assert_eq!(events.as_array().map(Vec::len), Some(1), "{events}");
+    assert_eq!(events[0]["detail"]["by"], "alice");
     let missing = parapet_with_db(&db, &["incidents", "show", "999"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("no incident 999"));

@@ -219,6 +219,9 @@ pub struct RouteConfig {
     /// Rule ids or patterns.
     #[serde(default)]
     pub rules: Vec<String>,
+    /// Rule tags (`internet-exposed`): rules with any of them.
+    #[serde(default)]
+    pub rule_tags: Vec<String>,
     /// Framework ids a rule maps to (`cis-aws-foundations-7.0`).
     #[serde(default)]
     pub frameworks: Vec<String>,

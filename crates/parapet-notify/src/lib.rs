@@ -23,7 +23,7 @@ pub mod template;
 pub use channel::Channel;
 pub use config::{ChannelConfig, NotifyConfig, RouteConfig};
 pub use deliver::{Delivery, Notifier};
-pub use route::Routes;
+pub use route::{Routes, RuleFacts};
 
 /// A notification configuration or delivery that went wrong.
 #[derive(Debug, thiserror::Error)]

@@ -7,22 +7,30 @@ use parapet_store::{FindingChange, Router};
 use std::collections::{BTreeMap, BTreeSet};
 use wildmatch::WildMatch;
 
+/// What routes know of a rule besides its id.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFacts {
+    /// The frameworks its controls belong to.
+    pub frameworks: BTreeSet<String>,
+    /// Its tags.
+    pub tags: BTreeSet<String>,
+}
+
 /// The routes of a configuration, checked against its channels.
 #[derive(Debug)]
 pub struct Routes {
     routes: Vec<RouteConfig>,
     default: Vec<String>,
-    /// Rule id to the frameworks its controls belong to.
-    frameworks: BTreeMap<String, BTreeSet<String>>,
+    /// Rule id to its frameworks and tags.
+    rules: BTreeMap<String, RuleFacts>,
 }
 
 impl Routes {
-    /// The routes of `config`; `frameworks` maps each rule to the framework
-    /// ids it is mapped to. A route naming a channel that does not exist is
-    /// refused.
+    /// The routes of `config`; `rules` gives each rule's frameworks and
+    /// tags. A route naming a channel that does not exist is refused.
     pub fn new(
         config: &NotifyConfig,
-        frameworks: BTreeMap<String, BTreeSet<String>>,
+        rules: BTreeMap<String, RuleFacts>,
     ) -> Result<Routes, NotifyError> {
         let names: BTreeSet<&str> = config.channels.iter().map(|c| c.name()).collect();
         let named = config
@@ -40,7 +48,7 @@ impl Routes {
         Ok(Routes {
             routes: config.routes.clone(),
             default: config.default.clone(),
-            frameworks,
+            rules,
         })
     }
 
@@ -53,11 +61,8 @@ impl Routes {
                     .rules
                     .iter()
                     .any(|p| WildMatch::new(p).matches(&change.rule_id)))
-            && (route.frameworks.is_empty()
-                || self
-                    .frameworks
-                    .get(&change.rule_id)
-                    .is_some_and(|f| route.frameworks.iter().any(|w| f.contains(w))))
+            && self.rule_has(&route.frameworks, &change.rule_id, |r| &r.frameworks)
+            && self.rule_has(&route.rule_tags, &change.rule_id, |r| &r.tags)
             && listed(&route.accounts, &change.account)
             && listed(&route.regions, &change.region)
             && listed(&route.resource_types, &change.resource_type)
@@ -65,6 +70,21 @@ impl Routes {
                 .tags
                 .iter()
                 .all(|(k, v)| change.tags.get(k) == Some(v))
+    }
+
+    /// Whether `wanted` is empty, or the rule has one of them in the set
+    /// `of` picks.
+    fn rule_has(
+        &self,
+        wanted: &[String],
+        rule_id: &str,
+        of: impl Fn(&RuleFacts) -> &BTreeSet<String>,
+    ) -> bool {
+        wanted.is_empty()
+            || self
+                .rules
+                .get(rule_id)
+                .is_some_and(|r| wanted.iter().any(|w| of(r).contains(w)))
     }
 }
 
@@ -121,13 +141,24 @@ mod tests {
             "default = [\"audit\"]\n{CHANNELS}\
              [[routes]]\nchannels = [\"pager\"]\nmin_severity = \"high\"\ntags = {{ env = \"prod\" }}\n\
              [[routes]]\nchannels = [\"chat\", \"pager\"]\nrules = [\"aws-s3-*\"]\n\
-             [[routes]]\nchannels = [\"chat\"]\nframeworks = [\"cis-aws-foundations-7.0\"]\n"
+             [[routes]]\nchannels = [\"chat\"]\nframeworks = [\"cis-aws-foundations-7.0\"]\n\
+             [[routes]]\nchannels = [\"pager\"]\nrule_tags = [\"internet-exposed\", \"secrets\"]\n"
         );
-        let frameworks = BTreeMap::from([(
-            "aws-iam-root-mfa-enabled".to_owned(),
-            BTreeSet::from(["cis-aws-foundations-7.0".to_owned()]),
-        )]);
-        let routes = Routes::new(&config(&text), frameworks).expect("routes");
+        let facts = |frameworks: &[&str], tags: &[&str]| RuleFacts {
+            frameworks: frameworks.iter().map(|f| f.to_string()).collect(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        };
+        let rules = BTreeMap::from([
+            (
+                "aws-iam-root-mfa-enabled".to_owned(),
+                facts(&["cis-aws-foundations-7.0"], &["identity"]),
+            ),
+            (
+                "aws-ec2-snapshot-not-public".to_owned(),
+                facts(&[], &["internet-exposed"]),
+            ),
+        ]);
+        let routes = Routes::new(&config(&text), rules).expect("routes");
         assert_eq!(
             routes.channels(&change("aws-s3-bucket-x", Severity::Critical, "prod")),
             ["pager", "chat"]
@@ -147,7 +178,13 @@ mod tests {
         );
         assert_eq!(
             routes.channels(&change("aws-iam-root-mfa-enabled", Severity::Low, "dev")),
-            ["chat"]
+            ["chat"],
+            "mapped to the framework; its tag is not one the pager takes"
+        );
+        assert_eq!(
+            routes.channels(&change("aws-ec2-snapshot-not-public", Severity::Low, "dev")),
+            ["pager"],
+            "tagged internet-exposed"
         );
     }
 

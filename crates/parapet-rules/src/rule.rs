@@ -84,6 +84,8 @@ struct RawRule {
     title: String,
     description: String,
     severity: Severity,
+    #[serde(default)]
+    tags: Vec<String>,
     resource_types: Vec<String>,
     #[serde(default)]
     applies: Option<String>,
@@ -107,6 +109,9 @@ pub struct Rule {
     pub description: String,
     /// How bad a failure is.
     pub severity: Severity,
+    /// Categories, kebab-case (`internet-exposed`, `encryption`, `logging`):
+    /// for routing notifications and listing rules.
+    pub tags: Vec<String>,
     /// The resource types it applies to.
     pub resource_types: Vec<ResourceType>,
     /// An optional filter: the rule is evaluated only where this is true.
@@ -216,6 +221,12 @@ impl Rule {
                 ),
             ));
         }
+        if let Some(tag) = raw.tags.iter().find(|t| !is_kebab_id(t)) {
+            return Err(invalid(
+                "tags",
+                format!("`{tag}` must be kebab-case: lowercase letters and digits joined by `-`"),
+            ));
+        }
         for (key, value) in [("title", &raw.title), ("description", &raw.description)] {
             if value.trim().is_empty() {
                 return Err(invalid(key, "must not be empty".to_owned()));
@@ -302,6 +313,7 @@ impl Rule {
             title: raw.title.into(),
             description: raw.description,
             severity: raw.severity,
+            tags: raw.tags,
             resource_types,
             applies,
             compliant,

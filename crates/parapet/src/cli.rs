@@ -433,6 +433,11 @@ pub enum RulesCommand {
         /// Only rules for this resource type (such as AWS::S3::Bucket).
         #[arg(long, value_name = "TYPE")]
         resource_type: Option<String>,
+        /// Only rules with this tag (internet-exposed, encryption, logging,
+        /// identity, secrets, resilience, threat-detection, patching,
+        /// hardening, hygiene).
+        #[arg(long)]
+        tag: Option<String>,
     },
     /// Show one rule in full: conditions, remediation, mappings, examples.
     Show {

@@ -7,9 +7,9 @@ use crate::config::ConfigFile;
 use crate::output::{Style, print_json};
 use anyhow::{Context, Result};
 use comfy_table::Cell;
-use parapet_notify::{Notifier, Routes};
+use parapet_notify::{Notifier, Routes, RuleFacts};
 use parapet_store::{OutboxStatus, Store};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -21,11 +21,17 @@ pub fn setup(global: &GlobalArgs, config: &ConfigFile) -> Result<Option<Notifier
         return Ok(None);
     }
     let rules = crate::rules_cmd::load_rules(global).rules;
-    let frameworks: BTreeMap<String, BTreeSet<String>> = rules
+    let facts: BTreeMap<String, RuleFacts> = rules
         .iter()
-        .map(|r| (r.id.to_string(), r.frameworks.keys().cloned().collect()))
+        .map(|r| {
+            let facts = RuleFacts {
+                frameworks: r.frameworks.keys().cloned().collect(),
+                tags: r.tags.iter().cloned().collect(),
+            };
+            (r.id.to_string(), facts)
+        })
         .collect();
-    let routes = Routes::new(notify, frameworks).context("the notification routes")?;
+    let routes = Routes::new(notify, facts).context("the notification routes")?;
     crate::db::route_with(Arc::new(routes));
     Ok(Some(
         Notifier::new(notify).context("the notification channels")?,

@@ -35,6 +35,7 @@ struct RuleView<'a> {
     id: &'a str,
     title: &'a str,
     severity: Severity,
+    tags: &'a [String],
     resource_types: Vec<&'a str>,
     frameworks: &'a BTreeMap<String, Vec<String>>,
     path: String,
@@ -57,6 +58,7 @@ fn view(rule: &Rule, detailed: bool) -> RuleView<'_> {
         id: &rule.id,
         title: &rule.title,
         severity: rule.severity,
+        tags: &rule.tags,
         resource_types: rule.resource_types.iter().map(|t| t.as_str()).collect(),
         frameworks: &rule.frameworks,
         path: rule.path.display().to_string(),
@@ -86,6 +88,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
         RulesCommand::List {
             format,
             resource_type,
+            tag,
         } => {
             let load_failed = report_load_errors(&report);
             let mut rules: Vec<&Rule> = report
@@ -95,6 +98,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                     resource_type
                         .as_ref()
                         .is_none_or(|t| r.resource_types.iter().any(|rt| rt.as_str() == t))
+                        && tag.as_ref().is_none_or(|t| r.tags.contains(t))
                 })
                 .collect();
             rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
@@ -103,12 +107,19 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                     print_json(&rules.iter().map(|r| view(r, false)).collect::<Vec<_>>())?
                 }
                 Format::Table => {
-                    let mut table =
-                        style.table(&["severity", "id", "resource types", "title", "frameworks"]);
+                    let mut table = style.table(&[
+                        "severity",
+                        "id",
+                        "tags",
+                        "resource types",
+                        "title",
+                        "frameworks",
+                    ]);
                     for rule in &rules {
                         table.add_row(vec![
                             style.severity(rule.severity),
                             Cell::new(&*rule.id),
+                            rule.tags.join("\n").into(),
                             rule.resource_types
                                 .iter()
                                 .map(|t| t.as_str())
@@ -230,6 +241,7 @@ fn print_rule(rule: &Rule, style: Style) -> Result<()> {
         ("id", Cell::new(&*rule.id)),
         ("title", Cell::new(&*rule.title)),
         ("severity", style.severity(rule.severity)),
+        ("tags", rule.tags.join(", ").into()),
         (
             "resource types",
             rule.resource_types

@@ -20,7 +20,7 @@ fn error_for(report: &parapet_rules::LoadReport, file: &str) -> String {
 #[test]
 fn broken_files_are_reported_and_the_others_still_load() {
     let report = broken();
-    assert_eq!(report.errors.len(), 6, "{:#?}", report.errors);
+    assert_eq!(report.errors.len(), 7, "{:#?}", report.errors);
     assert!(report.rules.iter().any(|r| &*r.id == "custom-owner-tag"));
     assert!(
         report
@@ -51,6 +51,43 @@ fn a_wrong_type_names_the_file_and_line() {
     let message = error_for(&broken(), "wrong-type.yaml");
     assert!(message.contains("wrong-type.yaml:4:"), "{message}");
     assert!(message.contains("severity"), "{message}");
+}
+
+#[test]
+fn a_tag_that_is_not_kebab_case_names_the_file_line_and_tag() {
+    let message = error_for(&broken(), "bad-tag.yaml");
+    assert!(message.contains("bad-tag.yaml:5:1: "), "{message}");
+    assert!(
+        message.contains("`Internet Exposed` must be kebab-case"),
+        "{message}"
+    );
+}
+
+#[test]
+fn builtin_rules_are_tagged_and_the_tags_select_them() {
+    let report = broken();
+    let tagged = |tag: &str| {
+        report
+            .rules
+            .iter()
+            .filter(|r| r.id.starts_with("aws-") && r.tags.iter().any(|t| t == tag))
+            .count()
+    };
+    assert!(
+        report
+            .rules
+            .iter()
+            .filter(|r| r.id.starts_with("aws-"))
+            .all(|r| !r.tags.is_empty()),
+        "every built-in rule has a tag"
+    );
+    assert!(tagged("internet-exposed") >= 60);
+    let versioning = report
+        .rules
+        .iter()
+        .find(|r| &*r.id == "aws-s3-bucket-versioning-enabled")
+        .expect("built in");
+    assert_eq!(versioning.tags, ["resilience"]);
 }
 
 #[test]

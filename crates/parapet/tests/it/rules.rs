@@ -63,6 +63,27 @@ fn rules_list_json_names_every_rule_once() {
             .as_array()
             .is_some_and(|types| types.iter().any(|t| t == "AWS::IAM::User"))
     }));
+    let tagged = parapet(&["rules", "list", "--format", "json", "--tag", "secrets"]);
+    let tagged: Value = serde_json::from_slice(&tagged.stdout).expect("JSON");
+    let ids: Vec<&str> = tagged
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"aws-secretsmanager-secret-rotation-enabled"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"aws-s3-bucket-versioning-enabled"),
+        "{ids:?}"
+    );
+    assert!(tagged.as_array().expect("array").iter().all(|r| {
+        r["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "secrets"))
+    }));
 }
 
 #[test]

@@ -42,13 +42,14 @@ pub fn setup(global: &GlobalArgs, config: &ConfigFile) -> Result<Option<Notifier
 pub fn deliver(global: &GlobalArgs, notifier: &Notifier) -> Result<parapet_notify::Delivery> {
     let mut store = crate::db::open(global)?;
     let mut total = parapet_notify::Delivery::default();
+    // What is due now, batch after batch: those that fail wait for their
+    // backoff, after this moment, so each is tried once and counted once.
+    let now = chrono::Utc::now();
     loop {
-        let done = notifier.deliver_due(&mut store, chrono::Utc::now())?;
+        let done = notifier.deliver_due(&mut store, now)?;
         total.delivered += done.delivered;
         total.retrying += done.retrying;
         total.failed += done.failed;
-        // Those that failed wait for their backoff: a pass that finds
-        // nothing due ends it.
         if done.delivered + done.retrying + done.failed == 0 {
             return Ok(total);
         }
@@ -109,12 +110,19 @@ pub fn run(
         }
         NotifyCommand::Send => {
             let notifier = notifier.context("the configuration has no notification channels")?;
+            let started = std::time::Instant::now();
             let done = deliver(global, notifier)?;
+            let seconds = started.elapsed().as_secs_f64();
             out!(
                 "{} delivered, {} to try again later, {} failed for good.",
                 done.delivered,
                 done.retrying,
                 done.failed
+            );
+            eprintln!(
+                "{seconds:.2} s ({:.0} delivered a second){}",
+                done.delivered as f64 / seconds.max(1e-9),
+                crate::output::peak_memory_note(),
             );
             Ok(if done.failed > 0 {
                 ExitCode::from(crate::output::EXIT_ERROR)

@@ -130,3 +130,17 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     writeln!(out)?;
     Ok(())
 }
+
+/// The process's peak resident memory so far, where the system tells it
+/// (Linux's `VmHWM`).
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `, peak memory N MB` where the system tells it, for a timing line.
+pub fn peak_memory_note() -> String {
+    peak_memory_mb().map_or(String::new(), |mb| format!(", peak memory {mb:.0} MB"))
+}

@@ -472,17 +472,8 @@ fn summary(collection: &Collection) -> serde_json::Value {
         "resource_types": by_type,
         "api_calls": collection.api_calls,
         "duration_seconds": collection.duration.as_secs_f64(),
-        "peak_memory_mb": peak_memory_mb(),
+        "peak_memory_mb": crate::output::peak_memory_mb(),
     })
-}
-
-/// The process's peak resident memory so far, where the system tells it
-/// (Linux's `VmHWM`).
-fn peak_memory_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn print_summary(collection: &Collection, style: Style) -> Result<()> {
@@ -506,7 +497,7 @@ fn print_summary(collection: &Collection, style: Style) -> Result<()> {
         collection.accounts.len(),
         collection.duration.as_secs_f64(),
         collection.api_calls,
-        peak_memory_mb().map_or(String::new(), |mb| format!(", peak memory {mb:.0} MB")),
+        crate::output::peak_memory_note(),
         errors.len()
     );
     out!("{table}");

@@ -1,0 +1,11 @@
+//! Parapet's vulnerability management: which packages a container image, a
+//! disk, a root filesystem, a lockfile or an SBOM holds, and which OSV
+//! advisories affect them.
+//!
+//! # Layout
+//!
+//! - [`ecosystem`]: the package ecosystems, each with its version order.
+
+pub mod ecosystem;
+
+pub use ecosystem::Ecosystem;

@@ -5,7 +5,9 @@
 //! # Layout
 //!
 //! - [`ecosystem`]: the package ecosystems, each with its version order.
+//! - [`osv`]: OSV advisories, whether a version is affected, severities.
 
 pub mod ecosystem;
+pub mod osv;
 
 pub use ecosystem::Ecosystem;

@@ -6,8 +6,20 @@
 //!
 //! - [`ecosystem`]: the package ecosystems, each with its version order.
 //! - [`osv`]: OSV advisories, whether a version is affected, severities.
+//! - [`package`]: packages, their operating system, inventories.
+//! - [`db`]: the advisory database, imported from OSV folders and zips.
+//! - [`matcher`]: an inventory matched against the database.
+//! - [`error`]: errors, each naming its input.
 
+pub mod db;
 pub mod ecosystem;
+pub mod error;
+pub mod matcher;
 pub mod osv;
+pub mod package;
 
+pub use db::AdvisoryDb;
 pub use ecosystem::Ecosystem;
+pub use error::VulnError;
+pub use matcher::{Match, Report, scan};
+pub use package::{Inventory, OsRelease, Package, SourcePackage};

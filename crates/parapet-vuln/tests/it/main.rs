@@ -1,0 +1,27 @@
+//! parapet-vuln against real data: the Go and PyPI advisories of
+//! `../shared/vulndb/`, OS advisories written as fixtures.
+
+mod advisories;
+
+use std::path::PathBuf;
+
+/// The real advisories (`PARAPET_TEST_VULNDB`, which `.ci/test` sets, or
+/// `../shared/vulndb` beside the repository).
+pub fn vulndb() -> PathBuf {
+    let path = std::env::var_os("PARAPET_TEST_VULNDB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndb")
+        });
+    assert!(
+        path.join("go").is_dir() && path.join("pypi").is_dir(),
+        "the real advisories are not at {} (set PARAPET_TEST_VULNDB)",
+        path.display()
+    );
+    path
+}
+
+/// The test fixtures folder.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}

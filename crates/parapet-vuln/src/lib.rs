@@ -9,6 +9,7 @@
 //! - [`package`]: packages, their operating system, inventories.
 //! - [`db`]: the advisory database, imported from OSV folders and zips.
 //! - [`matcher`]: an inventory matched against the database.
+//! - [`tree`]: file trees from image layers, directories and disks.
 //! - [`error`]: errors, each naming its input.
 
 pub mod db;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod matcher;
 pub mod osv;
 pub mod package;
+pub mod tree;
 
 pub use db::AdvisoryDb;
 pub use ecosystem::Ecosystem;

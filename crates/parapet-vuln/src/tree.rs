@@ -1,0 +1,676 @@
+//! A file tree read without extracting anything to disk: image layers
+//! applied in order (whiteouts and opaque directories included), a root
+//! filesystem directory walked without following links, or a disk's
+//! filesystem. Every path is kept with its kind; only the files package
+//! detection reads keep their content. Paths that climb out of the root,
+//! entries written through a link that leads out of it, and inputs beyond
+//! the limits are refused with an error naming the input and the entry.
+
+use crate::error::VulnError;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::sync::Arc;
+
+/// Limits against decompression bombs and oversized inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Uncompressed bytes read from one input (all its layers).
+    pub max_bytes: u64,
+    /// Entries read from one input.
+    pub max_entries: u64,
+    /// Bytes of one file whose content is kept.
+    pub max_file: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 32 * 1024 * 1024 * 1024,
+            max_entries: 5_000_000,
+            max_file: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// What package detection wants of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Nothing: only that it exists.
+    Nothing,
+    /// Its content.
+    Content,
+    /// Its content if it is a Go binary (an executable with Go's build
+    /// information).
+    IfGoBinary,
+}
+
+/// One path of the tree.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A directory.
+    Dir,
+    /// A file, with its content when detection wanted it.
+    File {
+        /// Its size.
+        size: u64,
+        /// Its permission bits.
+        mode: u32,
+        /// Its content, if kept.
+        content: Option<Arc<Vec<u8>>>,
+    },
+    /// A symbolic link and its target, as written.
+    Symlink(String),
+}
+
+/// The magic that starts a Go binary's build information.
+pub const GO_BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
+
+/// A file tree.
+#[derive(Debug, Default)]
+pub struct Tree {
+    nodes: BTreeMap<String, Node>,
+    read: u64,
+    entries: u64,
+}
+
+/// Normalises an entry path to `/a/b`: `.` parts dropped, `..` resolved;
+/// `None` when it climbs above the root.
+pub fn normalise(path: &str) -> Option<String> {
+    normalise_within(path, false)
+}
+
+/// Normalises a path; `..` above the root stays at the root when
+/// `clamp`, as `chroot` resolves it, and is `None` otherwise.
+fn normalise_within(path: &str, clamp: bool) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() && !clamp {
+                    return None;
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// The parent of a normalised path.
+fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(at) => &path[..at],
+    }
+}
+
+impl Tree {
+    /// An empty tree.
+    pub fn new() -> Tree {
+        Tree::default()
+    }
+
+    /// Every path, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(p, n)| (p.as_str(), n))
+    }
+
+    /// The files whose content was kept, with it.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Arc<Vec<u8>>)> {
+        self.nodes.iter().filter_map(|(p, n)| match n {
+            Node::File {
+                content: Some(c), ..
+            } => Some((p.as_str(), c)),
+            _ => None,
+        })
+    }
+
+    /// The content of the file at `path`, following links inside the tree
+    /// (a link that climbs above the root stays at the root).
+    pub fn read(&self, path: &str) -> Option<&Arc<Vec<u8>>> {
+        let resolved = self.resolve(path, 0)?;
+        match self.nodes.get(&resolved)? {
+            Node::File {
+                content: Some(c), ..
+            } => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether `path` exists (after links).
+    pub fn exists(&self, path: &str) -> bool {
+        self.resolve(path, 0)
+            .is_some_and(|p| self.nodes.contains_key(&p))
+    }
+
+    /// `path` with every link in it followed, inside the tree (`..` above
+    /// the root stays at the root); `None` when links loop.
+    fn resolve(&self, path: &str, depth: usize) -> Option<String> {
+        if depth > 40 {
+            return None;
+        }
+        let path = normalise_within(path, true)?;
+        let mut done = String::new();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let here = format!("{done}/{part}");
+            match self.nodes.get(&here) {
+                Some(Node::Symlink(target)) => {
+                    let base = if target.starts_with('/') {
+                        target.clone()
+                    } else {
+                        format!("{}/{target}", if done.is_empty() { "/" } else { &done })
+                    };
+                    let rest = parts[i + 1..].join("/");
+                    let joined = if rest.is_empty() {
+                        base
+                    } else {
+                        format!("{base}/{rest}")
+                    };
+                    return self.resolve(&joined, depth + 1);
+                }
+                _ => done = here,
+            }
+        }
+        Some(if done.is_empty() {
+            "/".to_owned()
+        } else {
+            done
+        })
+    }
+
+    /// The directory an entry at `path` is written into, with links in its
+    /// parents followed as a container runtime would (inside the root): an
+    /// error when one leads out of it.
+    fn place(&self, input: &str, path: &str) -> Result<String, VulnError> {
+        let dir = parent(path);
+        if dir == "/" || !self.has_link_in(dir) {
+            return Ok(path.to_owned());
+        }
+        let name = &path[dir.len()..];
+        let Some(resolved) = self.resolve_strict(dir, 0) else {
+            return Err(VulnError::malformed(
+                input,
+                format!("entry {path}"),
+                "it is written through a symbolic link that leads out of the root",
+            ));
+        };
+        Ok(if resolved == "/" {
+            name.to_owned()
+        } else {
+            format!("{resolved}{name}")
+        })
+    }
+
+    /// Whether a parent of (or) `dir` is a link.
+    fn has_link_in(&self, dir: &str) -> bool {
+        let mut here = String::new();
+        for part in dir.split('/').filter(|p| !p.is_empty()) {
+            here.push('/');
+            here.push_str(part);
+            if matches!(self.nodes.get(&here), Some(Node::Symlink(_))) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Like [`Tree::resolve`], but a link whose target climbs above the
+    /// root is refused rather than clamped.
+    fn resolve_strict(&self, path: &str, depth: usize) -> Option<String> {
+        if depth > 40 {
+            return None;
+        }
+        let mut done = String::new();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let here = format!("{done}/{part}");
+            if let Some(Node::Symlink(target)) = self.nodes.get(&here) {
+                let base = if target.starts_with('/') {
+                    target.clone()
+                } else {
+                    format!("{done}/{target}")
+                };
+                let joined = format!("{base}/{}", parts[i + 1..].join("/"));
+                let normal = normalise(&joined)?;
+                return self.resolve_strict(&normal, depth + 1);
+            }
+            done = here;
+        }
+        Some(if done.is_empty() {
+            "/".to_owned()
+        } else {
+            done
+        })
+    }
+
+    fn count(&mut self, input: &str, bytes: u64, limits: &Limits) -> Result<(), VulnError> {
+        self.entries += 1;
+        self.read += bytes;
+        if self.entries > limits.max_entries {
+            return Err(VulnError::Limit {
+                input: input.to_owned(),
+                what: "the number of entries".to_owned(),
+                limit: limits.max_entries.to_string(),
+            });
+        }
+        if self.read > limits.max_bytes {
+            return Err(VulnError::Limit {
+                input: input.to_owned(),
+                what: "the uncompressed size".to_owned(),
+                limit: format!("{} bytes", limits.max_bytes),
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes `path` and everything under it.
+    fn remove_all(&mut self, path: &str, keep: Option<&BTreeSet<String>>) {
+        let below = format!("{path}/");
+        let doomed: Vec<String> = self
+            .nodes
+            .range(below.clone()..)
+            .take_while(|(p, _)| p.starts_with(&below))
+            .map(|(p, _)| p.clone())
+            .filter(|p| keep.is_none_or(|k| !k.contains(p)))
+            .collect();
+        for p in doomed {
+            self.nodes.remove(&p);
+        }
+        if keep.is_none() {
+            self.nodes.remove(path);
+        }
+    }
+
+    /// Applies one layer (an uncompressed tar stream): entries replace
+    /// what lower layers had at their path, `.wh.NAME` removes `NAME`, and
+    /// `.wh..wh..opq` hides everything lower layers put in its directory.
+    /// `input` names the layer in errors; `want` says which files to keep.
+    pub fn apply_layer(
+        &mut self,
+        input: &str,
+        reader: impl Read,
+        want: &dyn Fn(&str, u32) -> Want,
+        limits: &Limits,
+    ) -> Result<(), VulnError> {
+        let mut archive = tar::Archive::new(reader);
+        let entries = archive
+            .entries()
+            .map_err(|e| VulnError::malformed(input, "tar", e))?;
+        // Paths this layer wrote: an opaque marker hides only lower layers'.
+        let mut written: BTreeSet<String> = BTreeSet::new();
+        let mut buffer = Vec::new();
+        for (index, entry) in entries.enumerate() {
+            let mut entry =
+                entry.map_err(|e| VulnError::malformed(input, format!("entry {index}"), e))?;
+            let raw = entry
+                .path()
+                .map_err(|e| VulnError::malformed(input, format!("entry {index}"), e))?
+                .to_string_lossy()
+                .into_owned();
+            let size = entry.size();
+            self.count(input, size, limits)?;
+            let Some(path) = normalise(&raw) else {
+                return Err(VulnError::malformed(
+                    input,
+                    format!("entry {raw}"),
+                    "its path climbs out of the root",
+                ));
+            };
+            if path == "/" {
+                continue;
+            }
+            let name = &path[parent(&path).len()..].trim_start_matches('/');
+            if *name == ".wh..wh..opq" {
+                let dir = parent(&path).to_owned();
+                self.remove_all(&dir, Some(&written));
+                continue;
+            }
+            if let Some(hidden) = name.strip_prefix(".wh.") {
+                let dir = parent(&path);
+                let target = if dir == "/" {
+                    format!("/{hidden}")
+                } else {
+                    format!("{dir}/{hidden}")
+                };
+                self.remove_all(&target, None);
+                continue;
+            }
+            let path = self.place(input, &path)?;
+            let kind = entry.header().entry_type();
+            let node = match kind {
+                tar::EntryType::Directory => Node::Dir,
+                tar::EntryType::Symlink => {
+                    let target = entry
+                        .link_name()
+                        .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    Node::Symlink(target)
+                }
+                tar::EntryType::Link => {
+                    let target = entry
+                        .link_name()
+                        .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let Some(target) = normalise(&target) else {
+                        return Err(VulnError::malformed(
+                            input,
+                            format!("entry {raw}"),
+                            "its hard link climbs out of the root",
+                        ));
+                    };
+                    match self.nodes.get(&target) {
+                        Some(node) => node.clone(),
+                        None => Node::File {
+                            size: 0,
+                            mode: 0o644,
+                            content: None,
+                        },
+                    }
+                }
+                tar::EntryType::Regular | tar::EntryType::Continuous => {
+                    let mode = entry.header().mode().unwrap_or(0o644);
+                    let content = match want(&path, mode) {
+                        Want::Nothing => None,
+                        wanted => {
+                            if size > limits.max_file {
+                                return Err(VulnError::Limit {
+                                    input: input.to_owned(),
+                                    what: format!("the file {path}"),
+                                    limit: format!("{} bytes", limits.max_file),
+                                });
+                            }
+                            buffer.clear();
+                            (&mut entry)
+                                .take(limits.max_file + 1)
+                                .read_to_end(&mut buffer)
+                                .map_err(|e| {
+                                    VulnError::malformed(input, format!("entry {raw}"), e)
+                                })?;
+                            let keep = wanted == Want::Content
+                                || memchr::memmem::find(&buffer, GO_BUILDINFO_MAGIC).is_some();
+                            keep.then(|| Arc::new(buffer.clone()))
+                        }
+                    };
+                    Node::File {
+                        size,
+                        mode,
+                        content,
+                    }
+                }
+                // Devices, FIFOs and the like: present, nothing to read.
+                _ => Node::File {
+                    size: 0,
+                    mode: 0,
+                    content: None,
+                },
+            };
+            // Reading to the end of the entry proves the layer is whole.
+            std::io::copy(&mut entry, &mut std::io::sink())
+                .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?;
+            if !matches!(node, Node::Dir) {
+                self.remove_all(&path, None);
+            }
+            written.insert(path.clone());
+            self.nodes.insert(path, node);
+        }
+        Ok(())
+    }
+
+    /// Reads a root filesystem directory, following no link (links are
+    /// kept as links, resolved inside the tree).
+    pub fn from_dir(
+        root: &std::path::Path,
+        want: &dyn Fn(&str, u32) -> Want,
+        limits: &Limits,
+    ) -> Result<Tree, VulnError> {
+        use std::os::unix::fs::PermissionsExt;
+        let input = root.display().to_string();
+        let mut tree = Tree::new();
+        for entry in walkdir::WalkDir::new(root).follow_links(false) {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(root).to_owned();
+                VulnError::io(
+                    path,
+                    e.into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("a loop of links")),
+                )
+            })?;
+            let Ok(relative) = entry.path().strip_prefix(root) else {
+                continue;
+            };
+            let Some(path) = normalise(&relative.to_string_lossy()) else {
+                continue;
+            };
+            if path == "/" {
+                continue;
+            }
+            let meta = entry
+                .metadata()
+                .map_err(|e| VulnError::io(entry.path(), e.into()))?;
+            tree.count(&input, meta.len(), limits)?;
+            let kind = entry.file_type();
+            let node = if kind.is_dir() {
+                Node::Dir
+            } else if kind.is_symlink() {
+                let target =
+                    std::fs::read_link(entry.path()).map_err(|e| VulnError::io(entry.path(), e))?;
+                Node::Symlink(target.to_string_lossy().into_owned())
+            } else if kind.is_file() {
+                let mode = meta.permissions().mode();
+                let content = match want(&path, mode) {
+                    Want::Nothing => None,
+                    wanted => {
+                        if meta.len() > limits.max_file {
+                            return Err(VulnError::Limit {
+                                input: input.clone(),
+                                what: format!("the file {path}"),
+                                limit: format!("{} bytes", limits.max_file),
+                            });
+                        }
+                        let bytes = std::fs::read(entry.path())
+                            .map_err(|e| VulnError::io(entry.path(), e))?;
+                        let keep = wanted == Want::Content
+                            || memchr::memmem::find(&bytes, GO_BUILDINFO_MAGIC).is_some();
+                        keep.then(|| Arc::new(bytes))
+                    }
+                };
+                Node::File {
+                    size: meta.len(),
+                    mode,
+                    content,
+                }
+            } else {
+                Node::File {
+                    size: 0,
+                    mode: 0,
+                    content: None,
+                }
+            };
+            tree.nodes.insert(path, node);
+        }
+        Ok(tree)
+    }
+
+    /// Adds a file read from elsewhere (a disk's filesystem).
+    pub fn insert(&mut self, path: &str, node: Node) {
+        if let Some(path) = normalise(path) {
+            self.nodes.insert(path, node);
+        }
+    }
+
+    /// Counts an entry read from elsewhere against the limits.
+    pub fn account(&mut self, input: &str, bytes: u64, limits: &Limits) -> Result<(), VulnError> {
+        self.count(input, bytes, limits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar of `entries`: (path, content or link target, kind), names
+    /// written as they are (`..` included).
+    fn layer(entries: &[(&str, &str, tar::EntryType)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, data, kind) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.set_mode(0o644);
+            header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            let body = if matches!(kind, tar::EntryType::Symlink | tar::EntryType::Link) {
+                header.as_old_mut().linkname[..data.len()].copy_from_slice(data.as_bytes());
+                ""
+            } else {
+                data
+            };
+            header.set_size(body.len() as u64);
+            header.set_cksum();
+            builder.append(&header, body.as_bytes()).expect("append");
+        }
+        builder.into_inner().expect("tar")
+    }
+
+    const FILE: tar::EntryType = tar::EntryType::Regular;
+    const DIR: tar::EntryType = tar::EntryType::Directory;
+    const LINK: tar::EntryType = tar::EntryType::Symlink;
+
+    fn everything(_: &str, _: u32) -> Want {
+        Want::Content
+    }
+
+    fn apply(tree: &mut Tree, entries: &[(&str, &str, tar::EntryType)]) -> Result<(), VulnError> {
+        tree.apply_layer(
+            "layer",
+            &layer(entries)[..],
+            &everything,
+            &Limits::default(),
+        )
+    }
+
+    #[test]
+    fn whiteouts_and_opaque_directories_hide_lower_layers() {
+        let mut tree = Tree::new();
+        apply(
+            &mut tree,
+            &[
+                ("etc/", "", DIR),
+                ("etc/a", "a", FILE),
+                ("etc/b", "b", FILE),
+                ("opt/", "", DIR),
+                ("opt/x/", "", DIR),
+                ("opt/x/y", "y", FILE),
+                ("opt/z", "z", FILE),
+            ],
+        )
+        .expect("layer 1");
+        apply(
+            &mut tree,
+            &[
+                ("etc/.wh.a", "", FILE),
+                ("opt/new", "n", FILE),
+                ("opt/.wh..wh..opq", "", FILE),
+            ],
+        )
+        .expect("layer 2");
+        assert!(tree.read("/etc/a").is_none());
+        assert_eq!(tree.read("/etc/b").map(|c| c.as_slice()), Some(&b"b"[..]));
+        assert!(!tree.exists("/opt/x/y") && !tree.exists("/opt/x") && !tree.exists("/opt/z"));
+        assert_eq!(
+            tree.read("/opt/new").map(|c| c.as_slice()),
+            Some(&b"n"[..]),
+            "the opaque layer's own entries stay"
+        );
+    }
+
+    #[test]
+    fn links_resolve_inside_the_root() {
+        let mut tree = Tree::new();
+        apply(
+            &mut tree,
+            &[
+                ("usr/lib/os-release", "ID=debian\n", FILE),
+                ("etc/os-release", "../usr/lib/os-release", LINK),
+                ("bin", "usr/bin", LINK),
+                ("usr/bin/tool", "t", FILE),
+                ("escape", "../../../../usr/lib", LINK),
+            ],
+        )
+        .expect("layer");
+        assert_eq!(
+            tree.read("/etc/os-release").map(|c| c.as_slice()),
+            Some(&b"ID=debian\n"[..])
+        );
+        assert!(tree.exists("/bin/tool"));
+        // Read through, a link out of the root is clamped to it, as
+        // `chroot` does.
+        assert!(tree.exists("/escape/os-release"));
+    }
+
+    #[test]
+    fn paths_and_links_out_of_the_root_are_refused() {
+        let mut tree = Tree::new();
+        let error = apply(&mut tree, &[("../../etc/passwd", "x", FILE)])
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("climbs out of the root"), "{error}");
+        let mut tree = Tree::new();
+        let error = apply(
+            &mut tree,
+            &[("up", "../../../../tmp", LINK), ("up/evil", "x", FILE)],
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            error.contains("entry /up/evil") && error.contains("leads out of the root"),
+            "{error}"
+        );
+        // A link inside the root is written through, as a runtime would.
+        let mut tree = Tree::new();
+        apply(
+            &mut tree,
+            &[
+                ("usr/lib/", "", DIR),
+                ("lib", "usr/lib", LINK),
+                ("lib/x", "x", FILE),
+            ],
+        )
+        .expect("layer");
+        assert!(tree.read("/usr/lib/x").is_some());
+    }
+
+    #[test]
+    fn limits_stop_bombs_and_truncated_layers_are_errors() {
+        let big = "x".repeat(4096);
+        let entries: Vec<(&str, &str, tar::EntryType)> =
+            vec![("a", big.as_str(), FILE), ("b", big.as_str(), FILE)];
+        let limits = Limits {
+            max_bytes: 6000,
+            ..Limits::default()
+        };
+        let mut tree = Tree::new();
+        let error = tree
+            .apply_layer("bomb", &layer(&entries)[..], &everything, &limits)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("bomb: the uncompressed size"), "{error}");
+        let limits = Limits {
+            max_file: 100,
+            ..Limits::default()
+        };
+        let error = Tree::new()
+            .apply_layer("big", &layer(&entries)[..], &everything, &limits)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("the file /a"), "{error}");
+        let whole = layer(&entries);
+        let error = Tree::new()
+            .apply_layer("cut", &whole[..3000], &everything, &Limits::default())
+            .expect_err("truncated")
+            .to_string();
+        assert!(error.starts_with("cut: entry"), "{error}");
+    }
+}

@@ -10,9 +10,11 @@
 //! - [`db`]: the advisory database, imported from OSV folders and zips.
 //! - [`matcher`]: an inventory matched against the database.
 //! - [`tree`]: file trees from image layers, directories and disks.
+//! - [`detect`]: packages found in a tree, a lockfile or a Go binary.
 //! - [`error`]: errors, each naming its input.
 
 pub mod db;
+pub mod detect;
 pub mod ecosystem;
 pub mod error;
 pub mod matcher;

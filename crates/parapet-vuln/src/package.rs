@@ -198,6 +198,10 @@ pub struct Inventory {
     pub os: Option<OsRelease>,
     /// Its packages, sorted.
     pub packages: Vec<Package>,
+    /// What could not be read (each naming the file and the place); the
+    /// rest was read all the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ fn matched(
             target: "test".into(),
             os,
             packages,
+            errors: Vec::new(),
         },
     )
     .expect("scan");
@@ -180,6 +181,7 @@ fn os_advisories_match_source_packages_in_their_release() {
             target: "t".into(),
             os: Some(debian("12")),
             packages: vec![libc("2.36-9+deb12u1")],
+            errors: Vec::new(),
         },
     )
     .expect("scan");
@@ -226,6 +228,7 @@ fn os_advisories_match_source_packages_in_their_release() {
             target: "t".into(),
             os: Some(ubuntu.clone()),
             packages: vec![openssl("3.0.2-0ubuntu1.12")],
+            errors: Vec::new(),
         },
     )
     .expect("scan");

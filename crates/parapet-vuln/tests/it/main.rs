@@ -2,6 +2,7 @@
 //! `../shared/vulndb/`, OS advisories written as fixtures.
 
 mod advisories;
+mod lockfiles;
 
 use std::path::PathBuf;
 

@@ -55,39 +55,31 @@ impl Package {
 
     /// Its package URL (`pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12`).
     pub fn purl(&self, os: Option<&OsRelease>) -> String {
-        let kind = self.ecosystem.purl_type();
         let (namespace, name) = match self.ecosystem {
             Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine => (
-                os.map(|o| o.id.clone())
-                    .or_else(|| Some(self.ecosystem.osv_name().to_lowercase())),
-                self.name.clone(),
+                Some(
+                    os.map(|o| o.id.clone())
+                        .unwrap_or_else(|| self.ecosystem.osv_name().to_lowercase()),
+                ),
+                self.name.as_str(),
             ),
             Ecosystem::RockyLinux | Ecosystem::AlmaLinux | Ecosystem::RedHat => {
-                (os.map(|o| o.id.clone()), self.name.clone())
+                (os.map(|o| o.id.clone()), self.name.as_str())
             }
             Ecosystem::Maven => match self.name.split_once(':') {
-                Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
-                None => (None, self.name.clone()),
+                Some((group, artifact)) => (Some(group.to_owned()), artifact),
+                None => (None, self.name.as_str()),
             },
             Ecosystem::Go | Ecosystem::Npm | Ecosystem::Packagist => {
                 match self.name.rsplit_once('/') {
-                    Some((namespace, name)) => (Some(namespace.to_owned()), name.to_owned()),
-                    None => (None, self.name.clone()),
+                    Some((namespace, name)) => (Some(namespace.to_owned()), name),
+                    None => (None, self.name.as_str()),
                 }
             }
-            Ecosystem::PyPI => (None, Ecosystem::PyPI.normalise_name(&self.name)),
-            Ecosystem::CratesIo | Ecosystem::RubyGems => (None, self.name.clone()),
-        };
-        let mut text = format!("pkg:{kind}/");
-        if let Some(namespace) = namespace {
-            for part in namespace.split('/') {
-                text.push_str(&encode(part));
-                text.push('/');
+            Ecosystem::PyPI | Ecosystem::CratesIo | Ecosystem::RubyGems => {
+                (None, self.name.as_str())
             }
-        }
-        text.push_str(&encode(&name));
-        text.push('@');
-        text.push_str(&encode(&self.version));
+        };
         let mut qualifiers: Vec<(&str, String)> = Vec::new();
         if let Some(arch) = &self.arch {
             qualifiers.push(("arch", arch.clone()));
@@ -101,34 +93,37 @@ impl Package {
             && self.ecosystem.is_os()
             && (source.name != self.name || source.version != self.version)
         {
-            let upstream = if source.version == self.version {
-                source.name.clone()
-            } else {
-                format!("{}@{}", source.name, source.version)
-            };
-            qualifiers.push(("upstream", upstream));
+            qualifiers.push((
+                "upstream",
+                if source.version == self.version {
+                    source.name.clone()
+                } else {
+                    format!("{}@{}", source.name, source.version)
+                },
+            ));
         }
-        for (i, (key, value)) in qualifiers.iter().enumerate() {
-            text.push(if i == 0 { '?' } else { '&' });
-            text.push_str(key);
-            text.push('=');
-            text.push_str(&encode(value));
-        }
-        text
+        let built =
+            packageurl::PackageUrl::new(self.ecosystem.purl_type(), name).and_then(|mut p| {
+                if let Some(namespace) = &namespace {
+                    p.with_namespace(namespace.as_str())?;
+                }
+                p.with_version(self.version.as_str())?;
+                for (key, value) in &qualifiers {
+                    p.add_qualifier(*key, value.as_str())?;
+                }
+                Ok(p.to_string())
+            });
+        // Names and versions come from package databases; one that a
+        // package URL cannot hold still gets a readable identifier.
+        built.unwrap_or_else(|_| {
+            format!(
+                "pkg:{}/{}@{}",
+                self.ecosystem.purl_type(),
+                self.name,
+                self.version
+            )
+        })
     }
-}
-
-/// Percent-encodes what a package URL segment may not hold as it is.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// An operating system, from `/etc/os-release`.

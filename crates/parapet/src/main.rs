@@ -32,6 +32,7 @@ mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
 mod scan_cmd;
+mod vuln_cmd;
 mod watch_cmd;
 
 use clap::Parser;
@@ -96,6 +97,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Notify(command) => {
             notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
         }
+        cli::Command::Vuln(command) => vuln_cmd::run(command, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

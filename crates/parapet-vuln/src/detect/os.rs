@@ -15,7 +15,9 @@ pub fn wanted(path: &str) -> bool {
             | "/var/lib/dpkg/status"
             | "/lib/apk/db/installed"
             | "/var/lib/rpm/rpmdb.sqlite"
+            | "/var/lib/rpm/rpmdb.sqlite-wal"
             | "/usr/lib/sysimage/rpm/rpmdb.sqlite"
+            | "/usr/lib/sysimage/rpm/rpmdb.sqlite-wal"
     ) || path
         .strip_prefix("/var/lib/dpkg/status.d/")
         .is_some_and(|name| !name.contains('/') && !name.ends_with(".md5sums"))
@@ -253,7 +255,9 @@ pub fn rpm(
         let Some(content) = tree.read(path) else {
             continue;
         };
-        match rpm_headers(content) {
+        // Changes not yet checkpointed are in the write-ahead log.
+        let wal = tree.read(&format!("{path}-wal")).map(|w| w.as_slice());
+        match rpm_headers(content, wal) {
             Ok(headers) => {
                 for (hnum, blob) in headers {
                     match rpm_package(ecosystem, path, &blob) {
@@ -269,15 +273,18 @@ pub fn rpm(
     }
 }
 
-/// The header blobs of an rpm SQLite database, by number.
-fn rpm_headers(content: &[u8]) -> Result<Vec<(i64, Vec<u8>)>, String> {
-    let scratch = tempfile::NamedTempFile::new().map_err(|e| format!("a scratch file: {e}"))?;
-    std::fs::write(scratch.path(), content).map_err(|e| format!("a scratch file: {e}"))?;
-    let conn = rusqlite::Connection::open_with_flags(
-        scratch.path(),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(|e| format!("not an SQLite database: {e}"))?;
+/// The header blobs of an rpm SQLite database (and its write-ahead log),
+/// by number; read from a copy in a scratch folder.
+fn rpm_headers(content: &[u8], wal: Option<&[u8]>) -> Result<Vec<(i64, Vec<u8>)>, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("a scratch folder: {e}"))?;
+    let db = scratch.path().join("rpmdb.sqlite");
+    std::fs::write(&db, content).map_err(|e| format!("a scratch file: {e}"))?;
+    if let Some(wal) = wal {
+        std::fs::write(scratch.path().join("rpmdb.sqlite-wal"), wal)
+            .map_err(|e| format!("a scratch file: {e}"))?;
+    }
+    let conn =
+        rusqlite::Connection::open(&db).map_err(|e| format!("not an SQLite database: {e}"))?;
     let mut stmt = conn
         .prepare("SELECT hnum, blob FROM Packages ORDER BY hnum")
         .map_err(|e| format!("not an rpm database: {e}"))?;

@@ -2,6 +2,8 @@
 //! `../shared/vulndb/`, OS advisories written as fixtures.
 
 mod advisories;
+mod hostile;
+mod images;
 mod lockfiles;
 
 use std::path::PathBuf;

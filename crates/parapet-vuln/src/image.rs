@@ -1,0 +1,370 @@
+//! Container images on disk: OCI image layout folders, OCI archives (a tar
+//! of a layout) and `docker save` archives. The manifest is chosen (by tag,
+//! or the platform's in an index), then its layers are read in order into
+//! one file tree, each blob checked against its digest, gzip and zstd
+//! layers decompressed as they stream.
+
+use crate::error::VulnError;
+use crate::tree::{Limits, Tree, Want};
+use sha2::Digest;
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Where an image's files are: a folder, or entries of a tar archive.
+enum Store {
+    Folder(PathBuf),
+    Archive {
+        path: PathBuf,
+        /// Entry path to (offset of its data, size).
+        entries: HashMap<String, (u64, u64)>,
+    },
+}
+
+/// An image read from disk, ready to be applied layer by layer.
+pub struct Image {
+    /// What the image is called in messages (`debian.tar`, `layout:tag`).
+    pub name: String,
+    store: Store,
+    /// The manifest's layers: blob path, digest (when addressed by one),
+    /// media type.
+    layers: Vec<Layer>,
+    /// The image's configuration (platform, history).
+    pub config: serde_json::Value,
+}
+
+struct Layer {
+    path: String,
+    digest: Option<String>,
+    media_type: String,
+}
+
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+impl Store {
+    fn open(&self, entry: &str) -> std::io::Result<Box<dyn Read + '_>> {
+        match self {
+            Store::Folder(root) => {
+                // Blob paths come from the image's own JSON: keep them inside.
+                let relative = crate::tree::normalise(entry)
+                    .ok_or_else(|| std::io::Error::other("a path out of the image"))?;
+                let file = std::fs::File::open(root.join(relative.trim_start_matches('/')))?;
+                Ok(Box::new(std::io::BufReader::with_capacity(
+                    256 * 1024,
+                    file,
+                )))
+            }
+            Store::Archive { path, entries } => {
+                let key = crate::tree::normalise(entry).unwrap_or_default();
+                let (offset, size) = *entries.get(&key).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such entry")
+                })?;
+                let mut file = std::fs::File::open(path)?;
+                file.seek(SeekFrom::Start(offset))?;
+                Ok(Box::new(std::io::BufReader::with_capacity(
+                    256 * 1024,
+                    file.take(size),
+                )))
+            }
+        }
+    }
+
+    fn read_json(&self, input: &str, entry: &str) -> Result<serde_json::Value, VulnError> {
+        let mut text = Vec::new();
+        self.open(entry)
+            .and_then(|r| r.take(64 * 1024 * 1024).read_to_end(&mut text))
+            .map_err(|e| VulnError::malformed(input, entry, e))?;
+        serde_json::from_slice(&text).map_err(|e| {
+            VulnError::malformed(
+                input,
+                entry,
+                format!("not JSON (line {}, column {}): {e}", e.line(), e.column()),
+            )
+        })
+    }
+
+    fn exists(&self, entry: &str) -> bool {
+        match self {
+            Store::Folder(root) => root.join(entry).is_file(),
+            Store::Archive { entries, .. } => entries.contains_key(&format!("/{entry}")),
+        }
+    }
+}
+
+/// The blob path of a digest (`sha256:abc` → `blobs/sha256/abc`).
+fn blob_path(input: &str, digest: &str) -> Result<String, VulnError> {
+    let (algorithm, hex) = digest.split_once(':').ok_or_else(|| {
+        VulnError::malformed(input, "manifest", format!("`{digest}` is not a digest"))
+    })?;
+    if algorithm != "sha256" || hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(VulnError::malformed(
+            input,
+            "manifest",
+            format!("`{digest}` is not a sha256 digest"),
+        ));
+    }
+    Ok(format!("blobs/sha256/{hex}"))
+}
+
+impl Image {
+    /// Opens an OCI layout folder, an OCI archive or a `docker save`
+    /// archive at `path`; `tag` picks a manifest of a layout holding
+    /// several.
+    pub fn open(path: &Path, tag: Option<&str>) -> Result<Image, VulnError> {
+        let name = match tag {
+            Some(tag) => format!("{}:{tag}", path.display()),
+            None => path.display().to_string(),
+        };
+        let store = if path.is_dir() {
+            Store::Folder(path.to_owned())
+        } else {
+            Store::Archive {
+                path: path.to_owned(),
+                entries: index_archive(&name, path)?,
+            }
+        };
+        if store.exists("index.json") {
+            Image::from_layout(name, store, tag)
+        } else if store.exists("manifest.json") {
+            Image::from_docker_save(name, store, tag)
+        } else {
+            Err(VulnError::Unsupported(format!(
+                "{name}: neither an OCI image layout (index.json) nor a `docker save` archive (manifest.json)"
+            )))
+        }
+    }
+
+    fn from_layout(name: String, store: Store, tag: Option<&str>) -> Result<Image, VulnError> {
+        let index = store.read_json(&name, "index.json")?;
+        let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+        let chosen = match tag {
+            Some(tag) => manifests.iter().find(|m| {
+                m["annotations"]["org.opencontainers.image.ref.name"].as_str() == Some(tag)
+            }),
+            None if manifests.len() == 1 => manifests.first(),
+            None => {
+                return Err(VulnError::malformed(
+                    &name,
+                    "index.json",
+                    format!(
+                        "it holds {} manifests: name one with PATH:TAG",
+                        manifests.len()
+                    ),
+                ));
+            }
+        }
+        .ok_or_else(|| VulnError::malformed(&name, "index.json", "no manifest has that tag"))?;
+        let mut descriptor = chosen.clone();
+        // An index (several platforms): linux/amd64, else the first.
+        for _ in 0..4 {
+            let media = descriptor["mediaType"].as_str().unwrap_or_default();
+            let digest = descriptor["digest"].as_str().unwrap_or_default().to_owned();
+            let path = blob_path(&name, &digest)?;
+            let document = store.read_json(&name, &path)?;
+            let media = document["mediaType"].as_str().unwrap_or(media).to_owned();
+            if INDEX_TYPES.contains(&media.as_str()) {
+                descriptor = platform_manifest(&name, &document)?;
+                continue;
+            }
+            return Image::from_manifest(name, store, &document);
+        }
+        Err(VulnError::malformed(
+            &name,
+            "index.json",
+            "indexes nest too deep",
+        ))
+    }
+
+    fn from_manifest(
+        name: String,
+        store: Store,
+        manifest: &serde_json::Value,
+    ) -> Result<Image, VulnError> {
+        let config_digest = manifest["config"]["digest"].as_str().unwrap_or_default();
+        let config = store.read_json(&name, &blob_path(&name, config_digest)?)?;
+        let mut layers = Vec::new();
+        for layer in manifest["layers"].as_array().into_iter().flatten() {
+            let digest = layer["digest"].as_str().unwrap_or_default().to_owned();
+            layers.push(Layer {
+                path: blob_path(&name, &digest)?,
+                digest: Some(digest),
+                media_type: layer["mediaType"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        Ok(Image {
+            name,
+            store,
+            layers,
+            config,
+        })
+    }
+
+    fn from_docker_save(name: String, store: Store, tag: Option<&str>) -> Result<Image, VulnError> {
+        let manifest = store.read_json(&name, "manifest.json")?;
+        let images = manifest.as_array().cloned().unwrap_or_default();
+        let chosen = match tag {
+            Some(tag) => images.iter().find(|i| {
+                i["RepoTags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t.as_str() == Some(tag))
+            }),
+            None => images.first(),
+        }
+        .ok_or_else(|| VulnError::malformed(&name, "manifest.json", "no image with that tag"))?;
+        let config_path = chosen["Config"].as_str().unwrap_or_default();
+        let config = store.read_json(&name, config_path)?;
+        let layers = chosen["Layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str())
+            .map(|path| Layer {
+                path: path.to_owned(),
+                // `blobs/sha256/HEX` (Docker 25 and later) names its digest.
+                digest: path
+                    .strip_prefix("blobs/sha256/")
+                    .map(|hex| format!("sha256:{hex}")),
+                media_type: String::new(),
+            })
+            .collect();
+        Ok(Image {
+            name,
+            store,
+            layers,
+            config,
+        })
+    }
+
+    /// How many layers it has.
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Applies every layer, in order, to a new tree.
+    pub fn tree(
+        &self,
+        want: &dyn Fn(&str, u32) -> Want,
+        limits: &Limits,
+    ) -> Result<Tree, VulnError> {
+        let mut tree = Tree::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let label = format!(
+                "{} layer {} ({})",
+                self.name,
+                i + 1,
+                layer.digest.as_deref().unwrap_or(&layer.path)
+            );
+            let raw = self
+                .store
+                .open(&layer.path)
+                .map_err(|e| VulnError::malformed(&label, "blob", e))?;
+            let mut hashed = Hashing {
+                inner: raw,
+                hasher: sha2::Sha256::new(),
+            };
+            {
+                let stream = decompress(&label, &layer.media_type, &mut hashed)?;
+                tree.apply_layer(&label, stream, want, limits)?;
+            }
+            // What follows the tar's end (padding) still counts for the digest.
+            std::io::copy(&mut hashed, &mut std::io::sink())
+                .map_err(|e| VulnError::malformed(&label, "blob", e))?;
+            if let Some(digest) = &layer.digest {
+                let got = format!("sha256:{}", hex::encode(hashed.hasher.finalize()));
+                if &got != digest {
+                    return Err(VulnError::malformed(
+                        &label,
+                        "blob",
+                        format!("its content does not match its digest (it is {got})"),
+                    ));
+                }
+            }
+        }
+        Ok(tree)
+    }
+}
+
+/// The manifest of an index for linux/amd64, else the first.
+fn platform_manifest(
+    name: &str,
+    index: &serde_json::Value,
+) -> Result<serde_json::Value, VulnError> {
+    let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+    manifests
+        .iter()
+        .find(|m| {
+            m["platform"]["os"].as_str() == Some("linux")
+                && m["platform"]["architecture"].as_str() == Some("amd64")
+        })
+        .or_else(|| manifests.first())
+        .cloned()
+        .ok_or_else(|| VulnError::malformed(name, "index", "an index with no manifest"))
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The layer's tar stream: gzip or zstd by media type or magic bytes,
+/// plain otherwise.
+fn decompress<'a>(
+    label: &str,
+    media_type: &str,
+    reader: &'a mut dyn Read,
+) -> Result<Box<dyn Read + 'a>, VulnError> {
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, reader);
+    let magic = std::io::BufRead::fill_buf(&mut reader)
+        .map_err(|e| VulnError::malformed(label, "blob", e))?
+        .get(..4)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    if media_type.ends_with("gzip") || magic.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(reader)))
+    } else if media_type.ends_with("zstd") || magic == [0x28, 0xb5, 0x2f, 0xfd] {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(reader)
+            .map_err(|e| VulnError::malformed(label, "zstd", e))?;
+        Ok(Box::new(decoder))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// Where each entry of a tar archive's data starts, and its size.
+fn index_archive(name: &str, path: &Path) -> Result<HashMap<String, (u64, u64)>, VulnError> {
+    let file = std::fs::File::open(path).map_err(|e| VulnError::io(path, e))?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    let mut entries = HashMap::new();
+    for entry in archive
+        .entries()
+        .map_err(|e| VulnError::malformed(name, "tar", e))?
+    {
+        let entry = entry.map_err(|e| VulnError::malformed(name, "tar", e))?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let entry_path = entry
+            .path()
+            .map_err(|e| VulnError::malformed(name, "tar", e))?
+            .to_string_lossy()
+            .into_owned();
+        if let Some(normal) = crate::tree::normalise(&entry_path) {
+            entries.insert(normal, (entry.raw_file_position(), entry.size()));
+        }
+    }
+    Ok(entries)
+}

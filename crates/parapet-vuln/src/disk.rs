@@ -10,7 +10,6 @@ use crate::tree::{Limits, Node, Tree, Want};
 use ext4_view::{Ext4, Ext4Read};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Arc;
 
 /// A disk's bytes, whatever its image format.
 trait Disk {
@@ -240,40 +239,35 @@ pub fn tree(
             } else {
                 format!("{folder}/{file_name}")
             };
-            let meta = fs
-                .symlink_metadata(full.as_str())
+            let kind = entry
+                .file_type()
                 .map_err(|e| VulnError::malformed(&name, &full, e))?;
-            tree.account(&name, meta.len(), limits)?;
-            let kind = meta.file_type();
             let node = if kind.is_dir() {
+                tree.account(&name, 0, limits)?;
                 folders.push(full.clone());
                 Node::Dir
             } else if kind.is_symlink() {
+                tree.account(&name, 0, limits)?;
                 let target = fs
                     .read_link(full.as_str())
                     .map_err(|e| VulnError::malformed(&name, &full, e))?;
                 Node::Symlink(target.display().to_string())
             } else if kind.is_regular_file() {
+                let meta = entry
+                    .metadata()
+                    .map_err(|e| VulnError::malformed(&name, &full, e))?;
+                tree.account(&name, meta.len(), limits)?;
                 let mode = u32::from(meta.mode());
-                let content = match want(&full, mode) {
-                    Want::Nothing => None,
-                    wanted => {
-                        if meta.len() > limits.max_file {
-                            return Err(VulnError::Limit {
-                                input: name.clone(),
-                                what: format!("the file {full}"),
-                                limit: format!("{} bytes", limits.max_file),
-                            });
-                        }
-                        let bytes = fs
-                            .read(full.as_str())
-                            .map_err(|e| VulnError::malformed(&name, &full, e))?;
-                        let keep = wanted == Want::Content
-                            || memchr::memmem::find(&bytes, crate::tree::GO_BUILDINFO_MAGIC)
-                                .is_some();
-                        keep.then(|| Arc::new(bytes))
-                    }
-                };
+                let content = crate::tree::keep(
+                    (&name, &full),
+                    meta.len(),
+                    want(&full, mode),
+                    limits,
+                    || {
+                        fs.open(full.as_str())
+                            .map_err(|e| std::io::Error::other(e.to_string()))
+                    },
+                )?;
                 Node::File {
                     size: meta.len(),
                     mode,

@@ -45,7 +45,7 @@ const INDEX_TYPES: [&str; 2] = [
 ];
 
 impl Store {
-    fn open(&self, entry: &str) -> std::io::Result<Box<dyn Read + '_>> {
+    fn open(&self, entry: &str) -> std::io::Result<Box<dyn Read + Send + '_>> {
         match self {
             Store::Folder(root) => {
                 // Blob paths come from the image's own JSON: keep them inside.
@@ -245,10 +245,12 @@ impl Image {
         self.layers.len()
     }
 
-    /// Applies every layer, in order, to a new tree.
+    /// Applies every layer, in order, to a new tree. Each layer streams
+    /// through three threads: one reads the blob and hashes it, one
+    /// decompresses it, and this one reads the tar.
     pub fn tree(
         &self,
-        want: &dyn Fn(&str, u32) -> Want,
+        want: &(dyn Fn(&str, u32) -> Want + Sync),
         limits: &Limits,
     ) -> Result<Tree, VulnError> {
         let mut tree = Tree::new();
@@ -263,20 +265,44 @@ impl Image {
                 .store
                 .open(&layer.path)
                 .map_err(|e| VulnError::malformed(&label, "blob", e))?;
-            let mut hashed = Hashing {
-                inner: raw,
-                hasher: sha2::Sha256::new(),
-            };
-            {
-                let stream = decompress(&label, &layer.media_type, &mut hashed)?;
-                tree.apply_layer(&label, stream, want, limits)?;
-            }
-            // What follows the tar's end (padding) still counts for the digest.
-            std::io::copy(&mut hashed, &mut std::io::sink())
-                .map_err(|e| VulnError::malformed(&label, "blob", e))?;
-            if let Some(digest) = &layer.digest {
-                let got = format!("sha256:{}", hex::encode(hashed.hasher.finalize()));
-                if &got != digest {
+            let digest = std::thread::scope(|scope| {
+                let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel(8);
+                let (tar_tx, tar_rx) = std::sync::mpsc::sync_channel(8);
+                let hashing = scope.spawn(move || {
+                    let mut hasher = sha2::Sha256::new();
+                    pump(raw, &raw_tx, |chunk| hasher.update(chunk));
+                    hasher.finalize()
+                });
+                let media_type = layer.media_type.as_str();
+                let decompress_label = label.as_str();
+                scope.spawn(move || {
+                    match decompress(decompress_label, media_type, Pipe::new(raw_rx)) {
+                        Ok(stream) => pump(stream, &tar_tx, |_| {}),
+                        Err(e) => {
+                            let _ = tar_tx.send(Err(std::io::Error::other(e.to_string())));
+                        }
+                    }
+                });
+                let mut tar = Pipe::new(tar_rx);
+                let applied = tree
+                    .apply_layer(&label, &mut tar, want, limits)
+                    .and_then(|()| {
+                        // What follows the tar's end (padding) still counts
+                        // for the digest.
+                        std::io::copy(&mut tar, &mut std::io::sink())
+                            .map(drop)
+                            .map_err(|e| VulnError::malformed(&label, "blob", e))
+                    });
+                // An error above stops the other threads: their sends fail.
+                drop(tar);
+                let digest = hashing.join().map_err(|_| {
+                    VulnError::malformed(&label, "blob", "the thread that read it failed")
+                })?;
+                applied.map(|()| digest)
+            })?;
+            if let Some(expected) = &layer.digest {
+                let got = format!("sha256:{}", hex::encode(digest));
+                if &got != expected {
                     return Err(VulnError::malformed(
                         &label,
                         "blob",
@@ -286,6 +312,73 @@ impl Image {
             }
         }
         Ok(tree)
+    }
+}
+
+/// One piece of a stream passed between threads.
+type Chunk = std::io::Result<Vec<u8>>;
+
+/// Reads `source` into chunks sent to `to` (an error is sent too), calling
+/// `each` on every chunk; stops when the receiver is gone.
+fn pump(
+    mut source: impl Read,
+    to: &std::sync::mpsc::SyncSender<Chunk>,
+    mut each: impl FnMut(&[u8]),
+) {
+    loop {
+        let mut chunk = vec![0u8; 256 * 1024];
+        match source.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                each(&chunk);
+                if to.send(Ok(chunk)).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = to.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// The receiving end of [`pump`], read as a stream.
+struct Pipe {
+    from: std::sync::mpsc::Receiver<Chunk>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl Pipe {
+    fn new(from: std::sync::mpsc::Receiver<Chunk>) -> Pipe {
+        Pipe {
+            from,
+            current: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.from.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                // The sender is done: the end of the stream.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -306,27 +399,13 @@ fn platform_manifest(
         .ok_or_else(|| VulnError::malformed(name, "index", "an index with no manifest"))
 }
 
-/// A reader that hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// The layer's tar stream: gzip or zstd by media type or magic bytes,
 /// plain otherwise.
-fn decompress<'a>(
+fn decompress(
     label: &str,
     media_type: &str,
-    reader: &'a mut dyn Read,
-) -> Result<Box<dyn Read + 'a>, VulnError> {
+    reader: Pipe,
+) -> Result<Box<dyn Read + Send>, VulnError> {
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, reader);
     let magic = std::io::BufRead::fill_buf(&mut reader)
         .map_err(|e| VulnError::malformed(label, "blob", e))?

@@ -65,6 +65,56 @@ pub enum Node {
 /// The magic that starts a Go binary's build information.
 pub const GO_BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
 
+/// What to keep of a file that can seek (a folder's, a disk's), given
+/// what detection wants of it: all of it (within the limit), or the Go
+/// build information section of an executable. `(input, path)` name it in
+/// errors.
+pub fn keep<R: Read + std::io::Seek>(
+    (input, path): (&str, &str),
+    size: u64,
+    wanted: Want,
+    limits: &Limits,
+    open: impl FnOnce() -> std::io::Result<R>,
+) -> Result<Option<Arc<Vec<u8>>>, VulnError> {
+    match wanted {
+        Want::Nothing => Ok(None),
+        Want::IfGoBinary => Ok(open()
+            .ok()
+            .and_then(|f| go_section(f, limits))
+            .map(Arc::new)),
+        Want::Content => {
+            if size > limits.max_file {
+                return Err(VulnError::Limit {
+                    input: input.to_owned(),
+                    what: format!("the file {path}"),
+                    limit: format!("{} bytes", limits.max_file),
+                });
+            }
+            let mut bytes = Vec::new();
+            open()
+                .and_then(|f| f.take(limits.max_file + 1).read_to_end(&mut bytes))
+                .map_err(|e| VulnError::malformed(input, path, e))?;
+            Ok(Some(Arc::new(bytes)))
+        }
+    }
+}
+
+/// The Go build information section (`.go.buildinfo`) of an ELF
+/// executable read from a file that can seek: only its headers and that
+/// section are read. `None` for anything else (a script, a binary that is
+/// not Go's).
+pub fn go_section(reader: impl Read + std::io::Seek, limits: &Limits) -> Option<Vec<u8>> {
+    use object::{Object, ObjectSection};
+    let cache = object::ReadCache::new(reader);
+    let file = object::File::parse(&cache).ok()?;
+    let section = file.section_by_name(".go.buildinfo")?;
+    if section.size() > limits.max_file {
+        return None;
+    }
+    let data = section.data().ok()?;
+    memchr::memmem::find(data, GO_BUILDINFO_MAGIC).map(|_| data.to_vec())
+}
+
 /// A file tree.
 #[derive(Debug, Default)]
 pub struct Tree {
@@ -392,7 +442,7 @@ impl Tree {
                                 })?;
                             let keep = wanted == Want::Content
                                 || memchr::memmem::find(&buffer, GO_BUILDINFO_MAGIC).is_some();
-                            keep.then(|| Arc::new(buffer.clone()))
+                            keep.then(|| Arc::new(std::mem::take(&mut buffer)))
                         }
                     };
                     Node::File {
@@ -461,23 +511,13 @@ impl Tree {
                 Node::Symlink(target.to_string_lossy().into_owned())
             } else if kind.is_file() {
                 let mode = meta.permissions().mode();
-                let content = match want(&path, mode) {
-                    Want::Nothing => None,
-                    wanted => {
-                        if meta.len() > limits.max_file {
-                            return Err(VulnError::Limit {
-                                input: input.clone(),
-                                what: format!("the file {path}"),
-                                limit: format!("{} bytes", limits.max_file),
-                            });
-                        }
-                        let bytes = std::fs::read(entry.path())
-                            .map_err(|e| VulnError::io(entry.path(), e))?;
-                        let keep = wanted == Want::Content
-                            || memchr::memmem::find(&bytes, GO_BUILDINFO_MAGIC).is_some();
-                        keep.then(|| Arc::new(bytes))
-                    }
-                };
+                let content = keep(
+                    (&input, &path),
+                    meta.len(),
+                    want(&path, mode),
+                    limits,
+                    || std::fs::File::open(entry.path()).map(std::io::BufReader::new),
+                )?;
                 Node::File {
                     size: meta.len(),
                     mode,

@@ -5,6 +5,7 @@ mod advisories;
 mod hostile;
 mod images;
 mod lockfiles;
+pub mod test_images;
 
 use std::path::PathBuf;
 

@@ -24,8 +24,13 @@ mod rules;
 mod scan;
 /// The database: scans recorded, history, findings, events, mutes.
 mod store;
+/// The images `scripts/test-images` builds (shared with parapet-vuln's tests).
+#[path = "../../../parapet-vuln/tests/it/test_images.rs"]
+mod test_images;
 /// Internet exposure over topologies seeded in moto.
 mod topology;
+/// `parapet vuln`: images scanned, SBOMs, output formats.
+mod vuln;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -14,7 +14,7 @@ pub struct Moto {
 }
 
 /// The virtual environment `scripts/moto-venv` makes (`.ci/test` runs it).
-fn venv() -> PathBuf {
+pub fn venv() -> PathBuf {
     std::env::var_os("PARAPET_MOTO_VENV")
         .map(PathBuf::from)
         .or_else(|| {

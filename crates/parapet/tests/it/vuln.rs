@@ -1,0 +1,250 @@
+//! `parapet vuln` as a user runs it: advisories imported, the Debian image
+//! scanned in every output format (SARIF and CycloneDX checked against their
+//! schemas), its SBOM scanned again with the same result, and bad targets
+//! refused with a clear error.
+
+use super::moto::venv;
+use super::test_images::images;
+use super::{stderr, stdout};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `parapet` with `args`, the advisory database at `db`.
+fn vuln(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(args)
+        .env("PARAPET_VULN_DB", db)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("parapet runs")
+}
+
+/// An advisory for the Debian image's glibc: its installed version is
+/// affected (fixed in a later revision), and one whose fix is installed.
+fn advisories(dir: &Path) -> PathBuf {
+    let listed = std::fs::read_to_string(images().join("expected/debian.txt")).expect("list");
+    let glibc = listed
+        .lines()
+        .find(|l| l.starts_with("libc6 "))
+        .and_then(|l| l.split(' ').nth(3))
+        .expect("libc6 with its source version")
+        .to_owned();
+    let folder = dir.join("osv");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let record = |id: &str, fixed: &str| {
+        serde_json::json!({
+            "id": id, "modified": "2026-11-01T00:00:00Z", "aliases": [format!("CVE-2099-{}", &id[4..8])],
+            "summary": format!("glibc: {id}"),
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "Debian:12", "name": "glibc"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+        })
+    };
+    let later = format!("{glibc}+fix1");
+    for (id, fixed) in [
+        ("DSA-9001-1", later.as_str()),
+        ("DSA-9002-1", glibc.as_str()),
+    ] {
+        std::fs::write(
+            folder.join(format!("{id}.json")),
+            record(id, fixed).to_string(),
+        )
+        .expect("write");
+    }
+    folder
+}
+
+/// The schema errors of a document, from the test venv's validators.
+fn validate(kind: &str, file: &Path) -> String {
+    let script = match kind {
+        "cyclonedx" => {
+            "import sys\n\
+            from cyclonedx.schema import SchemaVersion\n\
+            from cyclonedx.validation.json import JsonStrictValidator\n\
+            e = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
+            print(e or '', end='')\n"
+        }
+        _ => {
+            "import json, sys, jsonschema\n\
+            schema = json.load(open(sys.argv[2]))\n\
+            for e in jsonschema.Draft4Validator(schema).iter_errors(json.load(open(sys.argv[1]))):\n    print(e.message)\n"
+        }
+    };
+    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../parapet-report/tests/schemas/sarif-schema-2.1.0.json");
+    let output = Command::new(venv().join("bin/python"))
+        .args(["-c", script])
+        .arg(file)
+        .arg(schema)
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn the_debian_image_is_scanned_in_every_format_and_its_sbom_gives_the_same_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("advisories.db");
+    let empty = vuln(&db, &["vuln", "scan", "x"]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("the advisory database is empty"),
+        "{}",
+        stderr(&empty)
+    );
+    let folder = advisories(dir.path());
+    let imported = vuln(
+        &db,
+        &["vuln", "db", "import", folder.to_str().expect("utf-8")],
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(
+        stdout(&imported).contains("2 imported"),
+        "{}",
+        stdout(&imported)
+    );
+
+    let image = images().join("debian-docker.tar");
+    let image = image.to_str().expect("utf-8");
+    let json = vuln(&db, &["vuln", "scan", image, "--format", "json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    assert!(
+        stderr(&json).contains("96 package(s) on Debian GNU/Linux 12 (bookworm) in"),
+        "{}",
+        stderr(&json)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let matches = report["matches"].as_array().expect("matches");
+    let found: Vec<(&str, &str)> = matches
+        .iter()
+        .map(|m| {
+            (
+                m["package"]["name"].as_str().unwrap_or(""),
+                m["advisory"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // glibc's binary packages of the image, each affected by DSA-9001-1 only.
+    assert!(found.contains(&("libc6", "DSA-9001-1")), "{found:?}");
+    assert!(found.iter().all(|(_, id)| *id == "DSA-9001-1"), "{found:?}");
+    assert!(
+        matches
+            .iter()
+            .all(|m| m["fixed"].as_str().is_some_and(|f| f.ends_with("+fix1")))
+    );
+    assert_eq!(matches[0]["rating"]["severity"], "critical");
+
+    let table = vuln(&db, &["vuln", "scan", image, "--fail-on", "high"]);
+    assert_eq!(table.status.code(), Some(1), "a critical one is there");
+    assert!(
+        stdout(&table).contains("CVE-2099-9001"),
+        "{}",
+        stdout(&table)
+    );
+    let quiet = vuln(
+        &db,
+        &[
+            "vuln",
+            "scan",
+            image,
+            "--min-severity",
+            "critical",
+            "--fixed-only",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(quiet.status.success());
+
+    let sarif = vuln(&db, &["vuln", "scan", image, "--format", "sarif"]);
+    let sarif_file = dir.path().join("scan.sarif");
+    std::fs::write(&sarif_file, &sarif.stdout).expect("write");
+    assert_eq!(validate("sarif", &sarif_file), "");
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("JSON");
+    assert_eq!(
+        log["runs"][0]["results"].as_array().map(Vec::len),
+        Some(matches.len())
+    );
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+        "9.8"
+    );
+
+    let cyclonedx = vuln(&db, &["vuln", "scan", image, "--format", "cyclonedx"]);
+    let cdx_file = dir.path().join("scan.cdx.json");
+    std::fs::write(&cdx_file, &cyclonedx.stdout).expect("write");
+    assert_eq!(validate("cyclonedx", &cdx_file), "");
+    let bom: serde_json::Value = serde_json::from_slice(&cyclonedx.stdout).expect("JSON");
+    assert_eq!(
+        bom["vulnerabilities"].as_array().map(Vec::len),
+        Some(matches.len())
+    );
+
+    // The SBOM alone, then scanned as a target: the same matches.
+    let sbom = vuln(&db, &["vuln", "sbom", image]);
+    assert!(sbom.status.success(), "{}", stderr(&sbom));
+    let sbom_file = dir.path().join("image.cdx.json");
+    std::fs::write(&sbom_file, &sbom.stdout).expect("write");
+    assert_eq!(validate("cyclonedx", &sbom_file), "");
+    let again = vuln(
+        &db,
+        &[
+            "vuln",
+            "scan",
+            sbom_file.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(
+        again["matches"],
+        report["matches"]
+            .clone()
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| {
+                        let mut m = m.clone();
+                        m["package"]["location"] =
+                            serde_json::json!(sbom_file.display().to_string());
+                        m
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .map(serde_json::Value::from)
+            .unwrap_or_default()
+    );
+}
+
+#[test]
+fn targets_that_cannot_be_read_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("advisories.db");
+    let missing = vuln(&db, &["vuln", "sbom", "/nonexistent/image.tar"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no such file or folder"),
+        "{}",
+        stderr(&missing)
+    );
+    let image = images().join("debian-oci.tar");
+    let bomb = vuln(
+        &db,
+        &[
+            "vuln",
+            "sbom",
+            image.to_str().expect("utf-8"),
+            "--max-size",
+            "10MiB",
+        ],
+    );
+    assert_eq!(bomb.status.code(), Some(2));
+    assert!(
+        stderr(&bomb).contains("the uncompressed size goes beyond the limit of 10485760 bytes"),
+        "{}",
+        stderr(&bomb)
+    );
+}

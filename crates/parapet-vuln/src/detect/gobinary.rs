@@ -140,13 +140,17 @@ pub fn detect(path: &str, binary: &[u8], packages: &mut Vec<Package>, errors: &m
             packages.push(package(name, version));
         }
     }
-    // `go1.22.1 X:boringcrypto`: the toolchain is the first word.
+    // `go1.22.1 X:boringcrypto`: the toolchain is the first word; written
+    // `v1.22.1`, as Trivy and the module proxy write versions.
     let toolchain = info
         .go_version
         .split_whitespace()
         .next()
         .unwrap_or_default();
-    packages.push(package("stdlib", toolchain.trim_start_matches("go")));
+    packages.push(package(
+        "stdlib",
+        &format!("v{}", toolchain.trim_start_matches("go")),
+    ));
 }
 
 #[cfg(test)]
@@ -197,7 +201,7 @@ pub(crate) mod tests {
             [
                 ("golang.org/x/net", "v0.17.0"),
                 ("github.com/fork/b", "v1.0.1"),
-                ("stdlib", "1.22.1")
+                ("stdlib", "v1.22.1")
             ]
         );
         let mut old = binary("go1.17", "");

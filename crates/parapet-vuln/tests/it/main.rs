@@ -5,6 +5,7 @@ mod advisories;
 mod hostile;
 mod images;
 mod lockfiles;
+mod registry;
 pub mod test_images;
 
 use std::path::PathBuf;

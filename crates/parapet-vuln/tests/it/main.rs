@@ -6,6 +6,7 @@ mod hostile;
 mod images;
 mod lockfiles;
 mod registry;
+mod sbom;
 pub mod test_images;
 
 use std::path::PathBuf;

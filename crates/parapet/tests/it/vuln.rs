@@ -248,3 +248,79 @@ fn targets_that_cannot_be_read_are_refused_with_the_reason() {
         stderr(&bomb)
     );
 }
+
+#[test]
+fn db_update_downloads_each_ecosystem_s_export_and_imports_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // osv.dev's layout: SOURCE/ECOSYSTEM/all.zip, one record a file.
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../parapet-vuln/tests/fixtures/osv");
+    let zip = dir.path().join("all.zip");
+    let made = Command::new("python3")
+        .args(["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n    for f in sys.argv[2:]: z.write(f, f.rsplit('/', 1)[-1])"])
+        .arg(&zip)
+        .arg(fixtures.join("DSA-5514-1.json"))
+        .arg(fixtures.join("RLSA-2024-0003.json"))
+        .output()
+        .expect("python3 runs");
+    assert!(made.status.success(), "{}", stderr(&made));
+    let content = std::fs::read(&zip).expect("zip");
+    let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("a server"));
+    let port = server.server_addr().to_ip().expect("an IP address").port();
+    let serving = std::sync::Arc::clone(&server);
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&asked);
+    std::thread::spawn(move || {
+        for request in serving.incoming_requests() {
+            log.lock().expect("lock").push(request.url().to_owned());
+            let response = if request.url().ends_with("/all.zip") {
+                tiny_http::Response::from_data(content.clone())
+            } else {
+                tiny_http::Response::from_data(Vec::new()).with_status_code(404)
+            };
+            let _ = request.respond(response);
+        }
+    });
+    let db = dir.path().join("advisories.db");
+    let source = format!("http://127.0.0.1:{port}/osv");
+    let updated = vuln(
+        &db,
+        &[
+            "vuln",
+            "db",
+            "update",
+            "--source",
+            &source,
+            "--ecosystem",
+            "Debian",
+            "--ecosystem",
+            "Rocky Linux",
+        ],
+    );
+    server.unblock();
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    assert!(
+        stdout(&updated).contains("Debian: 2 imported"),
+        "{}",
+        stdout(&updated)
+    );
+    assert!(
+        stdout(&updated).contains("Rocky Linux: 0 imported, 2 unchanged"),
+        "{}",
+        stdout(&updated)
+    );
+    assert_eq!(
+        *asked.lock().expect("lock"),
+        ["/osv/Debian/all.zip", "/osv/Rocky%20Linux/all.zip"]
+    );
+    let status = vuln(&db, &["vuln", "db", "status", "--format", "json"]);
+    let counts: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(counts, serde_json::json!({"Debian": 1, "Rocky Linux": 1}));
+    let unknown = vuln(&db, &["vuln", "db", "update", "--ecosystem", "Hackage"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("`Hackage` is not an ecosystem"),
+        "{}",
+        stderr(&unknown)
+    );
+}

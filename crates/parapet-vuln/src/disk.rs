@@ -274,11 +274,7 @@ pub fn tree(
                     content,
                 }
             } else {
-                Node::File {
-                    size: 0,
-                    mode: 0,
-                    content: None,
-                }
+                Node::SPECIAL
             };
             tree.insert(&full, node);
         }

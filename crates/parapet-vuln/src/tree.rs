@@ -62,6 +62,15 @@ pub enum Node {
     Symlink(String),
 }
 
+impl Node {
+    /// A device, FIFO or socket: present, nothing to read.
+    pub const SPECIAL: Node = Node::File {
+        size: 0,
+        mode: 0,
+        content: None,
+    };
+}
+
 /// The magic that starts a Go binary's build information.
 pub const GO_BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
 
@@ -451,12 +460,7 @@ impl Tree {
                         content,
                     }
                 }
-                // Devices, FIFOs and the like: present, nothing to read.
-                _ => Node::File {
-                    size: 0,
-                    mode: 0,
-                    content: None,
-                },
+                _ => Node::SPECIAL,
             };
             // Reading to the end of the entry proves the layer is whole.
             std::io::copy(&mut entry, &mut std::io::sink())
@@ -524,11 +528,7 @@ impl Tree {
                     content,
                 }
             } else {
-                Node::File {
-                    size: 0,
-                    mode: 0,
-                    content: None,
-                }
+                Node::SPECIAL
             };
             tree.nodes.insert(path, node);
         }

@@ -163,18 +163,7 @@ fn an_rpm_database_written_by_rpm_justdb_lists_what_rpm_lists() {
 #[test]
 fn a_hand_written_apk_database_lists_its_packages_with_their_origin() {
     let found = inventory(&fixtures().join("alpine-root").display().to_string());
-    let got: Vec<(Ecosystem, &str, &str, &str)> = found
-        .packages
-        .iter()
-        .map(|p| {
-            (
-                p.ecosystem,
-                p.name.as_str(),
-                p.version.as_str(),
-                p.advisory_name(),
-            )
-        })
-        .collect();
+    let got = super::listed(&found);
     assert_eq!(
         got,
         [

@@ -31,3 +31,21 @@ pub fn vulndb() -> PathBuf {
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
+
+/// Each package as (ecosystem, name, version, the name advisories use).
+pub fn listed(
+    inventory: &parapet_vuln::Inventory,
+) -> Vec<(parapet_vuln::Ecosystem, &str, &str, &str)> {
+    inventory
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.ecosystem,
+                p.name.as_str(),
+                p.version.as_str(),
+                p.advisory_name(),
+            )
+        })
+        .collect()
+}

@@ -13,18 +13,7 @@ fn an_spdx_document_gives_its_operating_system_and_packages() {
     let inventory = target.inventory(&Options::default()).expect("read");
     let os = inventory.os.as_ref().expect("the operating system");
     assert_eq!((os.id.as_str(), os.version_id.as_str()), ("debian", "12.4"));
-    let got: Vec<(Ecosystem, &str, &str, &str)> = inventory
-        .packages
-        .iter()
-        .map(|p| {
-            (
-                p.ecosystem,
-                p.name.as_str(),
-                p.version.as_str(),
-                p.advisory_name(),
-            )
-        })
-        .collect();
+    let got = super::listed(&inventory);
     assert_eq!(
         got,
         [

@@ -13,6 +13,7 @@
 //! - [`mute`]: accepted risks that hide findings until lifted or expired.
 //! - [`diff`]: field-level differences between two versions of a document.
 //! - [`jsonl`]: the JSON Lines interchange format for assets.
+//! - [`vulnerability`]: known vulnerabilities a scan attached to an asset.
 //! - [`error`]: what can be wrong with an asset read from outside.
 
 pub mod asset;
@@ -26,6 +27,7 @@ pub mod mute;
 pub mod scan;
 pub mod secret;
 pub mod severity;
+pub mod vulnerability;
 
 pub use asset::{Asset, ContentHash, Provider, Relationship, ResourceType};
 pub use error::{AssetError, JsonlError};
@@ -36,6 +38,7 @@ pub use mute::{Mute, MuteSelector, MuteTarget};
 pub use scan::{CollectionError, ScanCounts, ScanRun, ScanStatus, Scope};
 pub use secret::{Secret, SecretError};
 pub use severity::Severity;
+pub use vulnerability::{Vulnerability, VulnerabilityScan};
 
 /// Reads one of the model's enums (`open`, `asset_created`, `fail`, ...)
 /// from the name it is written with, as stored and typed on the command line.

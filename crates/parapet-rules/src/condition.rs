@@ -17,6 +17,7 @@ pub const VARIABLES: &[&str] = &[
     "now",
     "required_tags",
     "exposure",
+    "vulnerabilities",
 ];
 
 /// A path into an asset, from its top level: `["config", "Versioning",
@@ -118,7 +119,7 @@ fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
     match &expr.expr {
         Expr::Ident(name) => match name.as_str() {
             "resource" => Some(Vec::new()),
-            "config" | "tags" | "exposure" => Some(vec![name.clone()]),
+            "config" | "tags" | "exposure" | "vulnerabilities" => Some(vec![name.clone()]),
             _ => None,
         },
         Expr::Select(select) => {
@@ -167,7 +168,7 @@ fn check(
         Expr::Ident(name) => {
             if VARIABLES.contains(&name.as_str()) || scope.iter().any(|s| s == name) {
                 match name.as_str() {
-                    "config" | "tags" | "exposure" => {
+                    "config" | "tags" | "exposure" | "vulnerabilities" => {
                         reads.insert(vec![name.clone()]);
                     }
                     // The whole asset, such as `resource` passed to a function.

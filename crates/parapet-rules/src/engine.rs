@@ -27,7 +27,24 @@ pub struct Engine {
     exposed: FxHashMap<String, Value>,
     /// Assets whose exposure could not be decided, with why.
     undecided: FxHashMap<String, String>,
+    /// Each scanned asset's `vulnerabilities` list, converted once.
+    scanned: FxHashMap<String, Value>,
 }
+
+/// The known vulnerabilities of each asset a vulnerability scan covers
+/// (its own, or that of the image or snapshot it runs from), for the
+/// `vulnerabilities` variable.
+#[derive(Debug, Clone, Default)]
+pub struct VulnerabilityFacts {
+    /// By asset id: JSON objects with `advisory`, `aliases`, `package`,
+    /// `version`, `ecosystem`, `severity`, `score`, `fixed` and `source`
+    /// (the asset the scan is attached to).
+    pub scanned: HashMap<String, Vec<serde_json::Value>>,
+}
+
+/// Why a rule reading `vulnerabilities` is unknown for an unscanned asset.
+const UNSCANNED: &str = "no vulnerability scan is attached to this asset or to what it runs from \
+    (`parapet vuln scan TARGET --asset ID`)";
 
 /// What is known of each asset's internet exposure (computed from the
 /// topology by `parapet-graph`), for the `exposure` variable.
@@ -80,12 +97,14 @@ impl Engine {
         root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         root.add_variable_from_value("required_tags", tag_list(&[]));
         root.add_variable_from_value("exposure", Value::List(Arc::new(Vec::new())));
+        root.add_variable_from_value("vulnerabilities", Value::List(Arc::new(Vec::new())));
         Engine {
             rules,
             by_type,
             root,
             exposed: FxHashMap::default(),
             undecided: FxHashMap::default(),
+            scanned: FxHashMap::default(),
         }
     }
 
@@ -99,6 +118,18 @@ impl Engine {
             .map(|(id, list)| (id, crate::value::from_json(&serde_json::Value::Array(list))))
             .collect();
         self.undecided = facts.undecided.into_iter().collect();
+        self
+    }
+
+    /// Gives rules each scanned asset's known vulnerabilities as the
+    /// `vulnerabilities` list; rules that read it are unknown for an asset
+    /// no scan covers.
+    pub fn with_vulnerabilities(mut self, facts: VulnerabilityFacts) -> Engine {
+        self.scanned = facts
+            .scanned
+            .into_iter()
+            .map(|(id, list)| (id, crate::value::from_json(&serde_json::Value::Array(list))))
+            .collect();
         self
     }
 
@@ -155,9 +186,17 @@ impl Engine {
         if let Some(exposure) = self.exposed.get(prepared.asset.id.as_str()) {
             scope.add_variable_from_value("exposure", exposure.clone());
         }
+        let scanned = match self.scanned.get(prepared.asset.id.as_str()) {
+            Some(list) => {
+                scope.add_variable_from_value("vulnerabilities", list.clone());
+                true
+            }
+            None => false,
+        };
         let undecided = self.undecided.get(prepared.asset.id.as_str());
         for &index in &type_rules.rules {
-            if let Some(evaluation) = evaluate_rule(&self.rules[index], prepared, &scope, undecided)
+            if let Some(evaluation) =
+                evaluate_rule(&self.rules[index], prepared, &scope, undecided, scanned)
             {
                 out.push(evaluation);
             }
@@ -174,6 +213,7 @@ impl Engine {
         now: Option<DateTime<Utc>>,
         required_tags: Option<&[String]>,
         exposure: Option<&[serde_json::Value]>,
+        vulnerabilities: Option<&[serde_json::Value]>,
     ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
         let required_tags = match required_tags {
@@ -196,11 +236,22 @@ impl Engine {
         if let Some(exposure) = exposure {
             scope.add_variable_from_value("exposure", exposure);
         }
+        let vulnerabilities = match vulnerabilities {
+            Some(list) => Some(crate::value::from_json(&serde_json::Value::Array(
+                list.to_vec(),
+            ))),
+            None => self.scanned.get(asset.id.as_str()).cloned(),
+        };
+        let scanned = vulnerabilities.is_some();
+        if let Some(list) = vulnerabilities {
+            scope.add_variable_from_value("vulnerabilities", list);
+        }
         evaluate_rule(
             rule,
             &prepared,
             &scope,
             self.undecided.get(asset.id.as_str()),
+            scanned,
         )
     }
 
@@ -290,6 +341,7 @@ fn evaluate_rule(
     prepared: &PreparedAsset<'_>,
     scope: &Context<'_>,
     undecided: Option<&String>,
+    scanned: bool,
 ) -> Option<Evaluation> {
     let asset = prepared.asset;
     let gaps = gaps(rule, asset, undecided);
@@ -304,6 +356,17 @@ fn evaluate_rule(
             Outcome::False => return None,
             Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}").into()),
             Outcome::Error(m) => (Status::Error, format!("applies: {m}").into()),
+            // Applicable, but nothing says what the asset's software is.
+            Outcome::True
+                if !scanned
+                    && rule
+                        .compliant
+                        .reads
+                        .iter()
+                        .any(|read| overlaps(read, &["vulnerabilities"])) =>
+            {
+                (Status::Unknown, UNSCANNED.into())
+            }
             Outcome::True => match run(&rule.compliant, scope) {
                 Outcome::True => (Status::Pass, Arc::clone(&EMPTY)),
                 Outcome::False => (Status::Fail, Arc::clone(&rule.title)),

@@ -73,6 +73,7 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                     example.now,
                     example.required_tags.as_deref(),
                     example.exposure.as_deref(),
+                    example.vulnerabilities.as_deref(),
                 );
                 outcomes.push(ExampleOutcome {
                     rule_id: rule.id.to_string(),

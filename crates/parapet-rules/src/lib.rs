@@ -32,7 +32,7 @@ pub mod rule;
 pub mod tag_policy;
 pub mod value;
 
-pub use engine::{Engine, ExposureFacts};
+pub use engine::{Engine, ExposureFacts, VulnerabilityFacts};
 pub use error::{RuleError, RuleErrorKind};
 pub use framework::{Control, Framework};
 pub use loader::{LoadReport, RuleSources, load};

@@ -61,6 +61,11 @@ pub struct Example {
     /// gives them (default: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Vec<serde_json::Value>>,
+    /// The known vulnerabilities of the asset's software, as a scan
+    /// attached to it gives them (default: none attached, so a rule that
+    /// reads them is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<Vec<serde_json::Value>>,
 }
 
 /// A rule's examples, by the status each must produce.

@@ -1,7 +1,8 @@
 //! Parapet's store: the one place state over time lives. Current assets and
 //! their versions (history), findings with their lifecycle, the event
-//! timeline, mutes and scan runs, behind the narrow [`Store`] trait, which
-//! takes and returns domain types only. SQLite ([`SqliteStore`]) is the
+//! timeline, mutes, scan runs and the vulnerability scans attached to
+//! assets, behind the narrow [`Store`] trait, which takes and returns domain
+//! types only. SQLite ([`SqliteStore`]) is the
 //! embedded default; SQL never leaves the backend module.
 //!
 //! # Layout
@@ -182,6 +183,18 @@ pub trait Store {
         subject: &str,
         reference: &str,
     ) -> Result<(), StoreError>;
+
+    /// Attaches a vulnerability scan to an asset, replacing its last one.
+    fn attach_vulnerabilities(
+        &mut self,
+        asset_id: &str,
+        scan: &parapet_core::VulnerabilityScan,
+    ) -> Result<(), StoreError>;
+
+    /// The vulnerability scan attached to each asset.
+    fn vulnerability_scans(
+        &self,
+    ) -> Result<std::collections::HashMap<String, parapet_core::VulnerabilityScan>, StoreError>;
 
     /// The outbox, newest first, of one status or all; at most `limit`.
     fn notifications(

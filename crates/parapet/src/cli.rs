@@ -481,6 +481,13 @@ pub struct VulnScanArgs {
     /// Exit with 1 when a vulnerability this severe or worse is found.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Attach the results to this asset of the inventory (its id or ARN,
+    /// resource id or name): an AMI (`ami-...`), a snapshot of a volume, a
+    /// volume, an instance, an ECR repository. Rules read them as
+    /// `vulnerabilities`; an instance also gets its AMI's and its volumes'
+    /// snapshots'.
+    #[arg(long, value_name = "ID")]
+    pub asset: Option<String>,
     /// The advisory database.
     #[command(flatten)]
     pub db: VulnDbArgs,

@@ -97,7 +97,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Notify(command) => {
             notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
         }
-        cli::Command::Vuln(command) => vuln_cmd::run(command, style),
+        cli::Command::Vuln(command) => vuln_cmd::run(&cli.global, command, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

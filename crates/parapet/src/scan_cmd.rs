@@ -206,12 +206,24 @@ pub fn evaluate_and_record(
 ) -> Result<Evaluated> {
     let report = load_rules(global);
     let rules_failed = report_load_errors(&report);
+    // The vulnerability scans attached to assets, from the database (none
+    // without one).
+    let scans = if no_store {
+        Default::default()
+    } else {
+        use parapet_store::Store;
+        crate::db::open(global)?.vulnerability_scans()?
+    };
     let engine = Engine::new(report.rules, Utc::now())
         .with_tag_policy(tags)
         .with_exposure(crate::exposure_cmd::facts(with_surroundings(
             assets,
             surroundings,
-        )));
+        )))
+        .with_vulnerabilities(crate::vuln_cmd::facts(
+            &scans,
+            with_surroundings(assets, surroundings),
+        ));
     let evaluations = engine.evaluate_all(assets);
     let severity: HashMap<&str, Severity> = engine
         .rules()

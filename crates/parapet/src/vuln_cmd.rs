@@ -2,8 +2,8 @@
 //! write its SBOM, and keep the advisory database.
 
 use crate::cli::{
-    Format, SbomFormat, VulnCommand, VulnDbArgs, VulnDbCommand, VulnFormat, VulnScanArgs,
-    VulnTarget,
+    Format, GlobalArgs, SbomFormat, VulnCommand, VulnDbArgs, VulnDbCommand, VulnFormat,
+    VulnScanArgs, VulnTarget,
 };
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use anyhow::{Context, Result};
@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// Runs `parapet vuln`.
-pub fn run(command: &VulnCommand, style: Style) -> Result<ExitCode> {
+pub fn run(global: &GlobalArgs, command: &VulnCommand, style: Style) -> Result<ExitCode> {
     match command {
-        VulnCommand::Scan(args) => scan(args, style),
+        VulnCommand::Scan(args) => scan(global, args, style),
         VulnCommand::Sbom(args) => {
             let inventory = read(&args.target)?;
             match args.format {
@@ -126,7 +126,7 @@ fn open_db(args: &VulnDbArgs) -> Result<AdvisoryDb> {
     Ok(AdvisoryDb::open(&path)?)
 }
 
-fn scan(args: &VulnScanArgs, style: Style) -> Result<ExitCode> {
+fn scan(global: &GlobalArgs, args: &VulnScanArgs, style: Style) -> Result<ExitCode> {
     let db = open_db(&args.db)?;
     if db.counts()?.is_empty() {
         anyhow::bail!(
@@ -140,6 +140,10 @@ fn scan(args: &VulnScanArgs, style: Style) -> Result<ExitCode> {
         "matched against the advisories in {:.3} s",
         started.elapsed().as_secs_f64()
     );
+    if let Some(asset) = &args.asset {
+        let id = attach(global, asset, &report)?;
+        eprintln!("attached to {id}");
+    }
     report.matches.retain(|m| {
         let severe = match args.min_severity {
             Some(min) => m.rating.as_ref().is_some_and(|r| r.severity >= min),
@@ -333,4 +337,133 @@ fn download(url: &str, path: &std::path::Path) -> Result<()> {
     )
     .with_context(|| format!("downloading {url}"))?;
     Ok(())
+}
+
+/// Attaches `report`'s matches to the asset of the inventory that `wanted`
+/// names (its id, resource id or name); returns its id.
+fn attach(global: &GlobalArgs, wanted: &str, report: &parapet_vuln::Report) -> Result<String> {
+    use parapet_store::Store;
+    let mut store = crate::db::open(global)?;
+    let assets = store.current_assets(None)?;
+    let found: Vec<&parapet_core::Asset> = assets
+        .iter()
+        .filter(|a| {
+            a.id == wanted || a.name == wanted || a.id.rsplit(['/', ':']).next() == Some(wanted)
+        })
+        .collect();
+    let asset = match found.as_slice() {
+        [one] => *one,
+        [] => anyhow::bail!("--asset {wanted}: no asset of the inventory has that id or name"),
+        many => anyhow::bail!(
+            "--asset {wanted}: {} assets have that name; give an id ({})",
+            many.len(),
+            many.iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let scan = parapet_core::VulnerabilityScan {
+        target: report.inventory.target.clone(),
+        scanned_at: chrono::Utc::now(),
+        packages: report.inventory.packages.len(),
+        vulnerabilities: report
+            .matches
+            .iter()
+            .map(|m| parapet_core::Vulnerability {
+                advisory: m.advisory.clone(),
+                aliases: m.aliases.clone(),
+                package: m.package.name.clone(),
+                version: m.package.version.clone(),
+                ecosystem: m.package.ecosystem.osv_name().to_owned(),
+                severity: m.rating.as_ref().map(|r| r.severity),
+                score: m.rating.as_ref().and_then(|r| r.score),
+                fixed: m.fixed.clone(),
+            })
+            .collect(),
+    };
+    store.attach_vulnerabilities(&asset.id, &scan)?;
+    Ok(asset.id.clone())
+}
+
+/// What rules read as `vulnerabilities`: for each asset, the scan attached
+/// to it and, for an instance, those attached to the AMI it was launched
+/// from, to its volumes, and to the latest scanned snapshot of each volume.
+pub fn facts<'a>(
+    scans: &std::collections::HashMap<String, parapet_core::VulnerabilityScan>,
+    assets: impl IntoIterator<Item = &'a parapet_core::Asset>,
+) -> parapet_rules::VulnerabilityFacts {
+    use std::collections::HashMap;
+    let assets: Vec<&parapet_core::Asset> = assets.into_iter().collect();
+    let text = |a: &parapet_core::Asset, key: &str| a.config[key].as_str().map(str::to_owned);
+    let mut images: HashMap<String, &str> = HashMap::new();
+    let mut snapshots: HashMap<String, Vec<&str>> = HashMap::new();
+    let mut volumes: HashMap<String, &str> = HashMap::new();
+    for asset in &assets {
+        match asset.resource_type.as_str() {
+            "AWS::EC2::Image" => {
+                if let Some(id) = text(asset, "ImageId") {
+                    images.insert(id, &asset.id);
+                }
+            }
+            "AWS::EC2::Snapshot" => {
+                if let Some(volume) = text(asset, "VolumeId") {
+                    snapshots.entry(volume).or_default().push(&asset.id);
+                }
+            }
+            "AWS::EC2::Volume" => {
+                if let Some(id) = text(asset, "VolumeId") {
+                    volumes.insert(id, &asset.id);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut facts = parapet_rules::VulnerabilityFacts::default();
+    for asset in &assets {
+        let mut sources: Vec<&str> = vec![asset.id.as_str()];
+        if asset.resource_type.as_str() == "AWS::EC2::Instance" {
+            if let Some(image) = text(asset, "ImageId").and_then(|i| images.get(&i)) {
+                sources.push(image);
+            }
+            let attached = asset.config["BlockDeviceMappings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|b| b["VolumeId"].as_str());
+            for volume in attached {
+                sources.extend(volumes.get(volume).copied());
+                let latest = snapshots
+                    .get(volume)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| scans.get(*s).map(|scan| (scan.scanned_at, *s)))
+                    .max();
+                sources.extend(latest.map(|(_, s)| s));
+            }
+        }
+        let mut list: Vec<serde_json::Value> = Vec::new();
+        let mut covered = false;
+        for source in sources {
+            let Some(scan) = scans.get(source) else {
+                continue;
+            };
+            covered = true;
+            for v in &scan.vulnerabilities {
+                let mut entry = serde_json::to_value(v).unwrap_or_default();
+                entry["source"] = serde_json::json!(source);
+                if !list.iter().any(|e| {
+                    e["advisory"] == entry["advisory"]
+                        && e["package"] == entry["package"]
+                        && e["version"] == entry["version"]
+                }) {
+                    list.push(entry);
+                }
+            }
+        }
+        if covered {
+            facts.scanned.insert(asset.id.clone(), list);
+        }
+    }
+    facts
 }

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_outbox.sql"),
     include_str!("migrations/0004_incidents.sql"),
     include_str!("migrations/0005_channel_refs.sql"),
+    include_str!("migrations/0006_vulnerability_scans.sql"),
 ];
 
 /// The schema version this build writes.
@@ -1949,6 +1950,41 @@ impl Store for SqliteStore {
             .at(&self.path)?;
         self.committed();
         Ok(())
+    }
+
+    fn attach_vulnerabilities(
+        &mut self,
+        asset_id: &str,
+        scan: &parapet_core::VulnerabilityScan,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO vulnerability_scans (asset_id, scanned_at, scan) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (asset_id) DO UPDATE SET scanned_at = ?2, scan = ?3",
+                params![asset_id, ms(scan.scanned_at), encode(scan)],
+            )
+            .at(&self.path)?;
+        self.committed();
+        Ok(())
+    }
+
+    fn vulnerability_scans(
+        &self,
+    ) -> Result<std::collections::HashMap<String, parapet_core::VulnerabilityScan>, StoreError>
+    {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT asset_id, scan FROM vulnerability_scans")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .at(&self.path)?;
+        let mut scans = std::collections::HashMap::new();
+        for row in rows {
+            let (asset_id, scan) = row.at(&self.path)?;
+            scans.insert(asset_id, decode(&self.path, &scan, "vulnerability scan")?);
+        }
+        Ok(scans)
     }
 
     fn notifications(

@@ -79,3 +79,41 @@ fn a_version_1_database_is_migrated_with_its_history() {
     assert_eq!(history[1].asset.config["Versioning"]["Status"], "S2");
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
+
+#[test]
+fn a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one() {
+    use parapet_core::{Severity, Vulnerability, VulnerabilityScan};
+    use parapet_store::Store;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = parapet_store::SqliteStore::open(&dir.path().join("p.db")).expect("open");
+    let scan = |target: &str, severity| VulnerabilityScan {
+        target: target.to_owned(),
+        scanned_at: chrono::Utc::now(),
+        packages: 96,
+        vulnerabilities: vec![Vulnerability {
+            advisory: "DSA-5514-1".to_owned(),
+            aliases: vec!["CVE-2023-4911".to_owned()],
+            package: "libc6".to_owned(),
+            version: "2.36-9+deb12u1".to_owned(),
+            ecosystem: "Debian".to_owned(),
+            severity,
+            score: Some(7.8),
+            fixed: Some("2.36-9+deb12u3".to_owned()),
+        }],
+    };
+    let image = "arn:aws:ec2:eu-west-1::image/ami-1";
+    store
+        .attach_vulnerabilities(image, &scan("old.img", Some(Severity::High)))
+        .expect("attach");
+    store
+        .attach_vulnerabilities(image, &scan("new.img", None))
+        .expect("attach");
+    let scans = store.vulnerability_scans().expect("read");
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[image].target, "new.img");
+    assert_eq!(scans[image].vulnerabilities[0].severity, None);
+    assert_eq!(
+        scans[image].vulnerabilities[0].fixed.as_deref(),
+        Some("2.36-9+deb12u3")
+    );
+}

@@ -24,6 +24,10 @@ const CANNOT_PASS: &[(&str, &str)] = &[
 /// exists there), and why.
 const NOT_ON_COMPLIANT: &[(&str, &str)] = &[
     (
+        VULNERABLE,
+        "no instance of the compliant account is reachable from the internet",
+    ),
+    (
         "aws-iam-root-account-mfa-active",
         "moto's credential report has no root row",
     ),
@@ -106,31 +110,85 @@ const TAG_POLICY: &str = "tags:
     AWS::EKS::Cluster: [owner]
 ";
 
+/// The rule that needs a vulnerability scan attached to the instances.
+const VULNERABLE: &str = "aws-ec2-instance-exposed-no-critical-vulnerability-with-fix";
+
 /// Seeds a fresh moto with `posture` and returns every result of a scan of
-/// `regions`, by status and rule.
+/// `regions`, by status and rule. Instances whose vulnerabilities are
+/// unknown get a scan attached (a package with a critical, fixable
+/// advisory) and the account is scanned again.
 fn scan(posture: &str, regions: &str) -> Vec<Value> {
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
     moto.python(&fixture("aws-posture.py"), &["--posture", posture]);
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("parapet.yaml");
     std::fs::write(&config, TAG_POLICY).expect("write config");
-    let output = moto.scan(
-        &dir.path().join("parapet.db"),
-        ("testing", "testing"),
-        &[
-            "--regions",
-            regions,
-            "--format",
-            "jsonl",
-            "--config",
-            config.to_str().expect("utf-8"),
-        ],
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
-    stdout(&output)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
+    let db = dir.path().join("parapet.db");
+    let run = || {
+        let output = moto.scan(
+            &db,
+            ("testing", "testing"),
+            &[
+                "--regions",
+                regions,
+                "--format",
+                "jsonl",
+                "--config",
+                config.to_str().expect("utf-8"),
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect::<Vec<Value>>()
+    };
+    let results = run();
+    let unscanned: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r["rule_id"] == VULNERABLE && r["status"] == "unknown")
+        .filter_map(|r| r["asset_id"].as_str())
+        .collect();
+    if unscanned.is_empty() {
+        return results;
+    }
+    let advisories = dir.path().join("advisories");
+    std::fs::create_dir(&advisories).expect("mkdir");
+    std::fs::write(
+        advisories.join("PARAPET-TEST-1.json"),
+        r#"{"id": "PARAPET-TEST-1", "modified": "2026-01-01T00:00:00Z",
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "jinja2"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.10.1"}]}]}]}"#,
+    )
+    .expect("write");
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+            {"type": "library", "name": "jinja2", "version": "2.10", "purl": "pkg:pypi/jinja2@2.10"}]}"#,
+    )
+    .expect("write");
+    let vuln = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_parapet"))
+            .args(args)
+            .env("PARAPET_DB", &db)
+            .env("PARAPET_VULN_DB", dir.path().join("advisories.db"))
+            .output()
+            .expect("parapet runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    vuln(&["vuln", "db", "import", advisories.to_str().expect("utf-8")]);
+    for instance in unscanned {
+        vuln(&[
+            "vuln",
+            "scan",
+            sbom.to_str().expect("utf-8"),
+            "--asset",
+            instance,
+        ]);
+    }
+    run()
 }
 
 /// The ids of the built-in rules.

@@ -324,3 +324,159 @@ fn db_update_downloads_each_ecosystem_s_export_and_imports_it() {
         stderr(&unknown)
     );
 }
+
+/// An instance, image, volume or snapshot as the AWS collector writes it.
+fn ec2(kind: &str, id: &str, config: serde_json::Value) -> String {
+    let resource = kind.rsplit("::").next().unwrap_or(kind).to_lowercase();
+    serde_json::json!({
+        "id": format!("arn:aws:ec2:eu-west-1:123456789012:{resource}/{id}"), "provider": "aws",
+        "account": "123456789012", "region": "eu-west-1", "resource_type": kind, "name": id,
+        "config": config, "observed_at": "2026-11-29T10:00:00Z",
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_scan_attached_to_an_ami_or_a_volume_s_snapshot_reaches_the_instances_that_run_from_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let advisories = dir.path().join("advisories.db");
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../parapet-vuln/tests/fixtures");
+    // i-1 runs from ami-1; i-2 from ami-2 with vol-2, of which snap-2 is a
+    // snapshot; i-3 from ami-3, never scanned.
+    let estate = dir.path().join("estate.jsonl");
+    let volume = |id: &str| serde_json::json!({"BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "VolumeId": id}]});
+    let mut text = String::new();
+    for (instance, image, vol) in [
+        ("i-1", "ami-1", "vol-1"),
+        ("i-2", "ami-2", "vol-2"),
+        ("i-3", "ami-3", "vol-3"),
+    ] {
+        let mut config = volume(vol);
+        config["InstanceId"] = serde_json::json!(instance);
+        config["ImageId"] = serde_json::json!(image);
+        text += &ec2("AWS::EC2::Instance", instance, config);
+        text += &ec2(
+            "AWS::EC2::Image",
+            image,
+            serde_json::json!({"ImageId": image}),
+        );
+    }
+    text += &ec2(
+        "AWS::EC2::Snapshot",
+        "snap-2",
+        serde_json::json!({"SnapshotId": "snap-2", "VolumeId": "vol-2"}),
+    );
+    std::fs::write(&estate, text).expect("write");
+    // A rule of the user's: no high vulnerability with a fix.
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    std::fs::write(
+        rules.join("patched.yaml"),
+        "id: custom-instance-patched\ntitle: Instances run no software with a high vulnerability that has a fix\n\
+         description: Patched.\nseverity: high\nresource_types: [AWS::EC2::Instance]\n\
+         compliant: '!vulnerabilities.exists(v, v.severity == \"high\" && v.fixed != null)'\n\
+         remediation: {text: Patch.}\n\
+         examples:\n  compliant: [{description: none, config: {}, vulnerabilities: []}]\n  \
+         non_compliant: [{description: one, config: {}, vulnerabilities: [{severity: high, fixed: '2'}]}]\n",
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_parapet"))
+            .args([
+                "--no-builtin-rules",
+                "--rules",
+                rules.to_str().expect("utf-8"),
+            ])
+            .args(args)
+            .env("PARAPET_DB", &db)
+            .env("PARAPET_VULN_DB", &advisories)
+            .output()
+            .expect("parapet runs")
+    };
+    let scan_estate = || {
+        let output = run(&[
+            "scan",
+            "file",
+            estate.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let mut statuses: Vec<(String, String)> = report["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["asset_name"].as_str().unwrap_or("").to_owned(),
+                    r["status"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        statuses.sort();
+        statuses
+    };
+    let unknown = |name: &str| (name.to_owned(), "unknown".to_owned());
+    let fail = |name: &str| (name.to_owned(), "fail".to_owned());
+    assert_eq!(
+        scan_estate(),
+        [unknown("i-1"), unknown("i-2"), unknown("i-3")],
+        "nothing scanned yet"
+    );
+
+    let imported = run(&[
+        "vuln",
+        "db",
+        "import",
+        fixtures.join("osv").to_str().expect("utf-8"),
+    ]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    // The SBOM's glibc is below DSA-5514-1's fix (a high vulnerability);
+    // its package without a version is left out.
+    let mut document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("sbom/app.spdx.json")).expect("read"))
+            .expect("JSON");
+    if let Some(packages) = document["packages"].as_array_mut() {
+        packages.retain(|p| p["name"] != "broken");
+    }
+    let sbom = dir.path().join("app.spdx.json");
+    std::fs::write(&sbom, document.to_string()).expect("write");
+    let attached = run(&[
+        "vuln",
+        "scan",
+        sbom.to_str().expect("utf-8"),
+        "--asset",
+        "ami-1",
+    ]);
+    assert!(attached.status.success(), "{}", stderr(&attached));
+    assert!(
+        stderr(&attached).contains("attached to arn:aws:ec2:eu-west-1:123456789012:image/ami-1"),
+        "{}",
+        stderr(&attached)
+    );
+    let attached = run(&[
+        "vuln",
+        "scan",
+        sbom.to_str().expect("utf-8"),
+        "--asset",
+        "snap-2",
+    ]);
+    assert!(attached.status.success(), "{}", stderr(&attached));
+    assert_eq!(scan_estate(), [fail("i-1"), fail("i-2"), unknown("i-3")]);
+
+    let missing = run(&[
+        "vuln",
+        "scan",
+        sbom.to_str().expect("utf-8"),
+        "--asset",
+        "ami-404",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no asset of the inventory has that id or name"),
+        "{}",
+        stderr(&missing)
+    );
+}

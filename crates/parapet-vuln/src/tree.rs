@@ -188,7 +188,7 @@ impl Tree {
     /// The content of the file at `path`, following links inside the tree
     /// (a link that climbs above the root stays at the root).
     pub fn read(&self, path: &str) -> Option<&Arc<Vec<u8>>> {
-        let resolved = self.resolve(path, 0)?;
+        let resolved = self.resolve(path, true, 0)?;
         match self.nodes.get(&resolved)? {
             Node::File {
                 content: Some(c), ..
@@ -199,88 +199,19 @@ impl Tree {
 
     /// Whether `path` exists (after links).
     pub fn exists(&self, path: &str) -> bool {
-        self.resolve(path, 0)
+        self.resolve(path, true, 0)
             .is_some_and(|p| self.nodes.contains_key(&p))
     }
 
-    /// `path` with every link in it followed, inside the tree (`..` above
-    /// the root stays at the root); `None` when links loop.
-    fn resolve(&self, path: &str, depth: usize) -> Option<String> {
+    /// `path` with every link in it followed, inside the tree; `None` when
+    /// links loop. With `clamp`, `..` above the root stays at the root (as
+    /// `chroot` resolves it, for reading); without, a link that climbs
+    /// above the root is `None` too (for writing).
+    fn resolve(&self, path: &str, clamp: bool, depth: usize) -> Option<String> {
         if depth > 40 {
             return None;
         }
-        let path = normalise_within(path, true)?;
-        let mut done = String::new();
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        for (i, part) in parts.iter().enumerate() {
-            let here = format!("{done}/{part}");
-            match self.nodes.get(&here) {
-                Some(Node::Symlink(target)) => {
-                    let base = if target.starts_with('/') {
-                        target.clone()
-                    } else {
-                        format!("{}/{target}", if done.is_empty() { "/" } else { &done })
-                    };
-                    let rest = parts[i + 1..].join("/");
-                    let joined = if rest.is_empty() {
-                        base
-                    } else {
-                        format!("{base}/{rest}")
-                    };
-                    return self.resolve(&joined, depth + 1);
-                }
-                _ => done = here,
-            }
-        }
-        Some(if done.is_empty() {
-            "/".to_owned()
-        } else {
-            done
-        })
-    }
-
-    /// The directory an entry at `path` is written into, with links in its
-    /// parents followed as a container runtime would (inside the root): an
-    /// error when one leads out of it.
-    fn place(&self, input: &str, path: &str) -> Result<String, VulnError> {
-        let dir = parent(path);
-        if dir == "/" || !self.has_link_in(dir) {
-            return Ok(path.to_owned());
-        }
-        let name = &path[dir.len()..];
-        let Some(resolved) = self.resolve_strict(dir, 0) else {
-            return Err(VulnError::malformed(
-                input,
-                format!("entry {path}"),
-                "it is written through a symbolic link that leads out of the root",
-            ));
-        };
-        Ok(if resolved == "/" {
-            name.to_owned()
-        } else {
-            format!("{resolved}{name}")
-        })
-    }
-
-    /// Whether a parent of (or) `dir` is a link.
-    fn has_link_in(&self, dir: &str) -> bool {
-        let mut here = String::new();
-        for part in dir.split('/').filter(|p| !p.is_empty()) {
-            here.push('/');
-            here.push_str(part);
-            if matches!(self.nodes.get(&here), Some(Node::Symlink(_))) {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Like [`Tree::resolve`], but a link whose target climbs above the
-    /// root is refused rather than clamped.
-    fn resolve_strict(&self, path: &str, depth: usize) -> Option<String> {
-        if depth > 40 {
-            return None;
-        }
+        let path = normalise_within(path, clamp)?;
         let mut done = String::new();
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         for (i, part) in parts.iter().enumerate() {
@@ -292,8 +223,7 @@ impl Tree {
                     format!("{done}/{target}")
                 };
                 let joined = format!("{base}/{}", parts[i + 1..].join("/"));
-                let normal = normalise(&joined)?;
-                return self.resolve_strict(&normal, depth + 1);
+                return self.resolve(&joined, clamp, depth + 1);
             }
             done = here;
         }
@@ -301,6 +231,26 @@ impl Tree {
             "/".to_owned()
         } else {
             done
+        })
+    }
+
+    /// Where an entry at `path` is written, with links in its parents
+    /// followed as a container runtime would (inside the root): an error
+    /// when one leads out of it.
+    fn place(&self, input: &str, path: &str) -> Result<String, VulnError> {
+        let dir = parent(path);
+        let Some(resolved) = self.resolve(dir, false, 0) else {
+            return Err(VulnError::malformed(
+                input,
+                format!("entry {path}"),
+                "it is written through a symbolic link that leads out of the root",
+            ));
+        };
+        let name = &path[dir.len()..];
+        Ok(if resolved == "/" {
+            format!("/{}", name.trim_start_matches('/'))
+        } else {
+            format!("{resolved}/{}", name.trim_start_matches('/'))
         })
     }
 

@@ -236,7 +236,7 @@ fn findings_of_one_rule_and_severity() -> usize {
     let big = BIG.lock().expect("lock");
     big.1
         .findings(&FindingQuery {
-            rule_id: Some(RULE.into()),
+            rule_ids: vec![RULE.into()],
             min_severity: Some(Severity::Medium),
             ..Default::default()
         })

@@ -17,9 +17,10 @@ pub mod sqlite;
 
 pub use error::StoreError;
 pub use query::{
-    AssetVersion, EventQuery, FindingChange, FindingCursor, FindingQuery, Grouping, Incident,
-    IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus, Notification, OutboxStatus,
-    Router, ScanOutput, StoredEvent,
+    AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange,
+    FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy,
+    IncidentStatus, Notification, OutboxStatus, Overview, Router, ScanOutput, StoredEvent,
+    TokenScope, TrendDay,
 };
 pub use sqlite::SqliteStore;
 
@@ -79,6 +80,38 @@ pub trait Store {
         asset_id: &str,
         at: Option<DateTime<Utc>>,
     ) -> Result<Option<AssetVersion>, StoreError>;
+
+    /// Assets matching `query`, in id order.
+    fn assets(&self, query: &AssetQuery) -> Result<Vec<AssetSummary>, StoreError>;
+
+    /// How many assets match `query`, its paging aside.
+    fn count_assets(&self, query: &AssetQuery) -> Result<i64, StoreError>;
+
+    /// The estate at a glance, with the findings trend of the `days` days
+    /// up to `now`.
+    fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError>;
+
+    /// Records a new API token by the hash of its secret.
+    fn create_token(
+        &mut self,
+        name: &str,
+        scope: TokenScope,
+        hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError>;
+
+    /// Every API token, revoked ones too, oldest first.
+    fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// The token whose secret hashes to `hash`, valid or not.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Records that a token was used at `now`.
+    fn token_used(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Revokes a token: it stops working at once.
+    fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError>;
 
     /// Findings matching `query`, most severe first.
     fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError>;
@@ -146,10 +179,12 @@ pub trait Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
 
-    /// Incidents, newest first, of one status or all; at most `limit`.
+    /// Incidents, newest first, of one status or all, older than incident
+    /// `before` when given (for paging); at most `limit`.
     fn incidents(
         &self,
         status: Option<IncidentStatus>,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError>;
 

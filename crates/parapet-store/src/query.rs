@@ -34,12 +34,18 @@ pub struct FindingQuery {
     pub statuses: Vec<FindingStatus>,
     /// Only this severity or worse.
     pub min_severity: Option<Severity>,
-    /// Only this rule.
-    pub rule_id: Option<String>,
+    /// Only these severities (all when empty).
+    pub severities: Vec<Severity>,
+    /// Only these rules (all when empty).
+    pub rule_ids: Vec<String>,
     /// Only this asset.
     pub asset_id: Option<String>,
     /// Only this account.
     pub account: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this resource type.
+    pub resource_type: Option<String>,
     /// Include muted findings (hidden by default).
     pub include_muted: bool,
     /// How many to return.
@@ -78,14 +84,187 @@ impl Default for FindingQuery {
         FindingQuery {
             statuses: vec![FindingStatus::Open, FindingStatus::Reopened],
             min_severity: None,
-            rule_id: None,
+            severities: Vec::new(),
+            rule_ids: Vec::new(),
             asset_id: None,
             account: None,
+            region: None,
+            resource_type: None,
             include_muted: false,
             limit: 100,
             offset: 0,
             after: None,
         }
+    }
+}
+
+/// Which assets to list, in id order. Every filter given must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetQuery {
+    /// Only this provider (`aws`).
+    pub provider: Option<String>,
+    /// Only this account.
+    pub account: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this resource type (`AWS::S3::Bucket`).
+    pub resource_type: Option<String>,
+    /// Only assets carrying this tag key, with this value when one is given.
+    pub tag: Option<(String, Option<String>)>,
+    /// Only assets whose id or name contains this text, in any case.
+    pub text: Option<String>,
+    /// Deleted assets too (hidden by default).
+    pub include_deleted: bool,
+    /// Only assets whose id sorts after this one: the last of the previous
+    /// page.
+    pub after: Option<String>,
+    /// How many to return.
+    pub limit: usize,
+}
+
+impl Default for AssetQuery {
+    fn default() -> Self {
+        AssetQuery {
+            provider: None,
+            account: None,
+            region: None,
+            resource_type: None,
+            tag: None,
+            text: None,
+            include_deleted: false,
+            after: None,
+            limit: 100,
+        }
+    }
+}
+
+/// An asset as the inventory lists it: where it is and what it is, without
+/// its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetSummary {
+    /// The asset id.
+    pub id: String,
+    /// The provider.
+    pub provider: String,
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// The name.
+    pub name: String,
+    /// The tags.
+    pub tags: BTreeMap<String, String>,
+    /// The current version.
+    pub version: i64,
+    /// When it was first seen.
+    pub first_seen: DateTime<Utc>,
+    /// When it was last seen.
+    pub last_seen: DateTime<Utc>,
+    /// When it was deleted, if it was.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// How many of its findings are open and not muted.
+    pub open_findings: i64,
+}
+
+/// The estate at a glance: what the overview page shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    /// How many assets exist now.
+    pub assets: i64,
+    /// Latest results of every rule on every current asset, by status
+    /// (`pass`, `fail`, `unknown`, `error`).
+    pub results: BTreeMap<String, i64>,
+    /// The share of decided results (pass or fail) that pass, in percent;
+    /// `None` before anything was evaluated.
+    pub posture_score: Option<f64>,
+    /// Open findings that are not muted, by severity.
+    pub open_by_severity: BTreeMap<Severity, i64>,
+    /// Muted open findings.
+    pub muted: i64,
+    /// Each account: its assets, open findings by severity and score.
+    pub accounts: Vec<AccountPosture>,
+    /// Findings opened and resolved per day, oldest day first.
+    pub trend: Vec<TrendDay>,
+}
+
+/// One account on the overview.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountPosture {
+    /// The account.
+    pub account: String,
+    /// How many assets exist now in it.
+    pub assets: i64,
+    /// Open findings that are not muted, by severity.
+    pub open_by_severity: BTreeMap<Severity, i64>,
+    /// The share of its decided results that pass, in percent.
+    pub posture_score: Option<f64>,
+}
+
+/// One day of the findings trend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrendDay {
+    /// The day (UTC), as `YYYY-MM-DD`.
+    pub day: String,
+    /// Findings opened or reopened that day.
+    pub opened: i64,
+    /// Findings resolved that day.
+    pub resolved: i64,
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenScope {
+    /// Read everything.
+    ReadOnly,
+    /// Read everything, mute and unmute findings, take and resolve incidents.
+    ReadWrite,
+}
+
+impl TokenScope {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::ReadOnly => "read-only",
+            TokenScope::ReadWrite => "read-write",
+        }
+    }
+
+    /// The scope named `name`.
+    pub fn parse(name: &str) -> Option<TokenScope> {
+        match name {
+            "read-only" => Some(TokenScope::ReadOnly),
+            "read-write" => Some(TokenScope::ReadWrite),
+            _ => None,
+        }
+    }
+}
+
+/// An API token, without its secret (only a hash of it is stored).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    /// Its number.
+    pub id: i64,
+    /// What it is for (`ci`, `alice's laptop`).
+    pub name: String,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used, if it was.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether it may be used at `now`.
+    pub fn is_valid(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
     }
 }
 

@@ -70,7 +70,7 @@ fn main() {
         let findings = SqliteStore::open(&db)
             .expect("open")
             .findings(&FindingQuery {
-                rule_id: Some(rule.to_owned()),
+                rule_ids: vec![rule.to_owned()],
                 limit: 100_000,
                 ..Default::default()
             })

@@ -129,13 +129,14 @@ fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Styl
     let findings = store.findings(&FindingQuery {
         statuses,
         min_severity: args.severity,
-        rule_id: args.subject.rule.clone(),
+        rule_ids: args.subject.rule.iter().cloned().collect(),
         asset_id: args.subject.asset.clone(),
         account: args.subject.account.clone(),
         include_muted: args.include_muted,
         limit: args.limit,
         offset: args.offset,
         after: args.after.as_deref().map(parse_cursor).transpose()?,
+        ..FindingQuery::default()
     })?;
     match args.format {
         Format::Json => print_json(&findings)?,

@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, command: &IncidentsCommand, style: Style) -> Res
                 IncidentStatusArg::Acknowledged => IncidentStatus::Acknowledged,
                 IncidentStatusArg::Resolved => IncidentStatus::Resolved,
             });
-            let incidents = store.incidents(status, *limit)?;
+            let incidents = store.incidents(status, None, *limit)?;
             match format {
                 Format::Json => print_json(&incidents)?,
                 Format::Table => {

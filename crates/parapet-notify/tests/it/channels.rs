@@ -364,7 +364,7 @@ fn with_incidents_pagerduty_and_jira_follow_the_incident_not_each_finding() {
         let done = notifier.deliver_due(&mut store, later).expect("pass");
         assert_eq!((done.retrying, done.failed), (0, 0), "{results:?}");
     }
-    let incident = store.incidents(None, 10).expect("incidents");
+    let incident = store.incidents(None, None, 10).expect("incidents");
     assert_eq!(incident.len(), 1);
     let key = format!("parapet/incident/{}", incident[0].id);
 
@@ -442,7 +442,7 @@ fn an_incident_acknowledged_and_resolved_by_hand_is_followed_by_its_alert_and_is
     scan(&mut store, &[(bucket("data"), Status::Fail)]);
     scan(&mut store, &both(Status::Fail));
     assert_eq!(deliver(&mut store), 4);
-    let id = store.incidents(None, 10).expect("incidents")[0].id;
+    let id = store.incidents(None, None, 10).expect("incidents")[0].id;
     let key = format!("parapet/incident/{id}");
 
     store

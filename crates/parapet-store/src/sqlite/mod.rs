@@ -5,13 +5,15 @@
 use crate::Store;
 use crate::error::StoreError;
 use crate::query::{
-    AssetVersion, EventQuery, FindingChange, FindingQuery, Grouping, Incident, IncidentEvent,
-    IncidentInfo, IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Router, ScanOutput,
-    StoredEvent,
+    ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange, FindingQuery,
+    Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus, Notification,
+    OutboxStatus, Overview, Router, ScanOutput, StoredEvent, TokenScope,
 };
 use checkpoint::Checkpointer;
 
 mod checkpoint;
+mod inventory;
+mod tokens;
 use chrono::{DateTime, TimeZone, Utc};
 use parapet_core::diff::diff;
 use parapet_core::{
@@ -36,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_incidents.sql"),
     include_str!("migrations/0005_channel_refs.sql"),
     include_str!("migrations/0006_vulnerability_scans.sql"),
+    include_str!("migrations/0007_api_tokens.sql"),
 ];
 
 /// The schema version this build writes.
@@ -769,7 +772,14 @@ impl Filter {
 
     /// `AND column IN (values)`, when there are values.
     fn any_of<'a>(&mut self, column: &str, values: impl Iterator<Item = &'a str>) {
-        let values: Vec<SqlValue> = values.map(|v| SqlValue::Text(v.to_owned())).collect();
+        self.any_of_values(
+            column,
+            values.map(|v| SqlValue::Text(v.to_owned())).collect(),
+        );
+    }
+
+    /// `AND column IN (values)`, when there are values.
+    fn any_of_values(&mut self, column: &str, values: Vec<SqlValue>) {
         if values.is_empty() {
             return;
         }
@@ -1488,6 +1498,51 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn assets(&self, query: &AssetQuery) -> Result<Vec<AssetSummary>, StoreError> {
+        inventory::assets(&self.conn, &self.path, query)
+    }
+
+    fn count_assets(&self, query: &AssetQuery) -> Result<i64, StoreError> {
+        inventory::count_assets(&self.conn, &self.path, query)
+    }
+
+    fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError> {
+        inventory::overview(&self.conn, &self.path, now, days)
+    }
+
+    fn create_token(
+        &mut self,
+        name: &str,
+        scope: TokenScope,
+        hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError> {
+        let token = tokens::create(&self.conn, &self.path, name, scope, hash, expires_at, now)?;
+        self.committed();
+        Ok(token)
+    }
+
+    fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        tokens::list(&self.conn, &self.path, None)
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        Ok(tokens::list(&self.conn, &self.path, Some(hash))?.pop())
+    }
+
+    fn token_used(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        tokens::used(&self.conn, &self.path, id, now)?;
+        self.committed();
+        Ok(())
+    }
+
+    fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError> {
+        let token = tokens::revoke(&self.conn, &self.path, id, now)?;
+        self.committed();
+        Ok(token)
+    }
+
     fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError> {
         let mut filter = Filter::new(
             "SELECT rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by \
@@ -1500,9 +1555,19 @@ impl Store for SqliteStore {
                 .min_severity
                 .map(|min| SqlValue::Integer(severity_number(min))),
         );
-        filter.equal("rule_id", query.rule_id.as_deref());
+        filter.any_of_values(
+            "severity",
+            query
+                .severities
+                .iter()
+                .map(|s| SqlValue::Integer(severity_number(*s)))
+                .collect(),
+        );
+        filter.any_of("rule_id", query.rule_ids.iter().map(String::as_str));
         filter.equal("asset_id", query.asset_id.as_deref());
         filter.equal("account", query.account.as_deref());
+        filter.equal("region", query.region.as_deref());
+        filter.equal("resource_type", query.resource_type.as_deref());
         let (mut sql, mut args) = (filter.sql, filter.args);
         if !query.include_muted {
             sql.push_str(" AND muted_by IS NULL");
@@ -1800,15 +1865,17 @@ impl Store for SqliteStore {
     fn incidents(
         &self,
         status: Option<IncidentStatus>,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError> {
-        match status {
-            Some(status) => self.read_incidents(
-                "WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
-                params![status.as_str(), limit as i64],
-            ),
-            None => self.read_incidents("ORDER BY id DESC LIMIT ?1", params![limit as i64]),
-        }
+        self.read_incidents(
+            "WHERE (?1 IS NULL OR status = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3",
+            params![
+                status.map(IncidentStatus::as_str),
+                before.unwrap_or(i64::MAX),
+                limit as i64
+            ],
+        )
     }
 
     fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError> {

@@ -45,7 +45,7 @@ fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_
     let (_dir, mut store) = store();
     store.set_incident_policy(policy(Grouping::RuleAndAccount));
     run(&mut store, 0, [(Fail, Pass), (Fail, Pass)]);
-    let incidents = store.incidents(None, 10).expect("incidents");
+    let incidents = store.incidents(None, None, 10).expect("incidents");
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     let incident = &incidents[0];
     assert_eq!(
@@ -72,7 +72,7 @@ fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_
 
     // A finding of it fails again: the same incident reopens.
     run(&mut store, 3, [(Fail, Pass), (Pass, Pass)]);
-    assert_eq!(store.incidents(None, 10).expect("incidents").len(), 1);
+    assert_eq!(store.incidents(None, None, 10).expect("incidents").len(), 1);
     let incident = store.incident(id).expect("q").expect("incident").0;
     assert_eq!(incident.status, IncidentStatus::Open);
     assert_eq!(incident.resolved_at, None);
@@ -90,7 +90,7 @@ fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_
 
     // Another rule fails: an incident of its own.
     run(&mut store, 4, [(Fail, Fail), (Pass, Pass)]);
-    assert_eq!(store.incidents(None, 10).expect("incidents").len(), 2);
+    assert_eq!(store.incidents(None, None, 10).expect("incidents").len(), 2);
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn acknowledged_then_resolved_by_hand_with_a_timeline() {
     let (_dir, mut store) = store();
     store.set_incident_policy(policy(Grouping::Asset));
     run(&mut store, 0, [(Fail, Fail), (Pass, Pass)]);
-    let incidents = store.incidents(None, 10).expect("incidents");
+    let incidents = store.incidents(None, None, 10).expect("incidents");
     assert_eq!(incidents.len(), 1, "both of data's findings, one incident");
     assert_eq!(incidents[0].group_key, "asset:arn:aws:s3:::data");
     let id = incidents[0].id;
@@ -154,7 +154,7 @@ fn acknowledged_then_resolved_by_hand_with_a_timeline() {
     assert_eq!(events[4].detail["by"], "alice");
     assert_eq!(
         store
-            .incidents(Some(IncidentStatus::Open), 10)
+            .incidents(Some(IncidentStatus::Open), None, 10)
             .expect("open ones")
             .len(),
         0
@@ -173,5 +173,10 @@ fn findings_milder_than_the_policy_make_no_incident() {
         0,
         [(Status::Fail, Status::Fail), (Status::Pass, Status::Pass)],
     );
-    assert!(store.incidents(None, 10).expect("incidents").is_empty());
+    assert!(
+        store
+            .incidents(None, None, 10)
+            .expect("incidents")
+            .is_empty()
+    );
 }

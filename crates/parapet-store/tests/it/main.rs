@@ -6,6 +6,8 @@ mod assets;
 mod findings;
 /// Incidents: grouping, resolving and reopening with their findings, by hand.
 mod incidents;
+/// The inventory, the overview and API tokens.
+mod inventory;
 /// Mutes: matching, lifting, expiry.
 mod mutes;
 /// The notification outbox: routing with the change, retries, failures.

@@ -1,0 +1,1 @@
+//! Parapet's HTTP API and web UI.

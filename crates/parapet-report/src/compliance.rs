@@ -129,17 +129,27 @@ pub fn evaluate<'a>(
     rows: &[Row<'_>],
     accounts: &[String],
 ) -> Vec<AccountCompliance<'a>> {
-    let mapped = rules_by_control(framework, rules);
-    let mut accounts: BTreeSet<String> = accounts.iter().cloned().collect();
-    accounts.extend(rows.iter().map(|r| r.asset.account.clone()));
-    // Results per (account, rule).
-    let mut results: BTreeMap<(&str, &str), Counts> = BTreeMap::new();
+    let mut results: BTreeMap<(String, String), Counts> = BTreeMap::new();
     for row in rows {
         results
-            .entry((&row.asset.account, &row.rule.id))
+            .entry((row.asset.account.clone(), row.rule.id.to_string()))
             .or_default()
             .add(row.status());
     }
+    evaluate_counts(framework, rules, &results, accounts)
+}
+
+/// Each account's compliance with `framework`, from the results of each
+/// rule in each account counted by status (keyed by account and rule id).
+pub fn evaluate_counts<'a>(
+    framework: &'a Framework,
+    rules: &'a [parapet_rules::Rule],
+    results: &BTreeMap<(String, String), Counts>,
+    accounts: &[String],
+) -> Vec<AccountCompliance<'a>> {
+    let mapped = rules_by_control(framework, rules);
+    let mut accounts: BTreeSet<String> = accounts.iter().cloned().collect();
+    accounts.extend(results.keys().map(|(account, _)| account.clone()));
     accounts
         .into_iter()
         .map(|account| {
@@ -150,7 +160,7 @@ pub fn evaluate<'a>(
                     let rules = mapped.get(&control.id).cloned().unwrap_or_default();
                     let mut counts = Counts::default();
                     for rule in &rules {
-                        if let Some(c) = results.get(&(account.as_str(), *rule)) {
+                        if let Some(c) = results.get(&(account.clone(), (*rule).to_owned())) {
                             counts.fail += c.fail;
                             counts.unknown += c.unknown;
                             counts.error += c.error;

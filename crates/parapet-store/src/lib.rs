@@ -19,8 +19,8 @@ pub use error::StoreError;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange,
     FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy,
-    IncidentStatus, Notification, OutboxStatus, Overview, Router, ScanOutput, StoredEvent,
-    TokenScope, TrendDay,
+    IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router, ScanOutput,
+    StoredEvent, TokenScope, TrendDay,
 };
 pub use sqlite::SqliteStore;
 
@@ -90,6 +90,10 @@ pub trait Store {
     /// The estate at a glance, with the findings trend of the `days` days
     /// up to `now`.
     fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError>;
+
+    /// The latest results of each rule in each account, on the assets that
+    /// exist now, counted by status: what compliance is computed from.
+    fn result_counts(&self) -> Result<Vec<ResultCount>, StoreError>;
 
     /// Records a new API token by the hash of its secret.
     fn create_token(

@@ -202,6 +202,19 @@ pub struct AccountPosture {
     pub posture_score: Option<f64>,
 }
 
+/// How many latest results of one rule in one account have one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultCount {
+    /// The account.
+    pub account: String,
+    /// The rule.
+    pub rule_id: String,
+    /// The status.
+    pub result: parapet_core::Status,
+    /// How many.
+    pub count: i64,
+}
+
 /// One day of the findings trend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrendDay {

@@ -2,9 +2,9 @@
 //! one page at a time, and the overview of the whole estate, each answered
 //! by a few aggregate queries rather than by reading documents.
 
-use super::{AtPath, Filter, decode, ms, severity_from, time};
+use super::{AtPath, Filter, decode, ms, named, severity_from, time};
 use crate::error::StoreError;
-use crate::query::{AccountPosture, AssetQuery, AssetSummary, Overview, TrendDay};
+use crate::query::{AccountPosture, AssetQuery, AssetSummary, Overview, ResultCount, TrendDay};
 use chrono::{DateTime, Duration, Utc};
 use parapet_core::Severity;
 use rusqlite::types::Value as SqlValue;
@@ -255,4 +255,40 @@ fn trend(
             resolved,
         })
         .collect())
+}
+
+/// Latest results per account, rule and status, on current assets.
+pub(super) fn result_counts(
+    conn: &Connection,
+    path: &Path,
+) -> Result<Vec<ResultCount>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT account, rule_id, result, count(*) FROM findings \
+             WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) \
+             GROUP BY account, rule_id, result",
+        )
+        .at(path)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .at(path)?
+        .collect::<Result<Vec<_>, _>>()
+        .at(path)?;
+    rows.into_iter()
+        .map(|(account, rule_id, result, count)| {
+            Ok(ResultCount {
+                account,
+                rule_id,
+                result: named(path, &result, "result")?,
+                count,
+            })
+        })
+        .collect()
 }

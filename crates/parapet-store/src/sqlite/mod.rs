@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::query::{
     ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange, FindingQuery,
     Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus, Notification,
-    OutboxStatus, Overview, Router, ScanOutput, StoredEvent, TokenScope,
+    OutboxStatus, Overview, ResultCount, Router, ScanOutput, StoredEvent, TokenScope,
 };
 use checkpoint::Checkpointer;
 
@@ -1508,6 +1508,10 @@ impl Store for SqliteStore {
 
     fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError> {
         inventory::overview(&self.conn, &self.path, now, days)
+    }
+
+    fn result_counts(&self) -> Result<Vec<ResultCount>, StoreError> {
+        inventory::result_counts(&self.conn, &self.path)
     }
 
     fn create_token(

@@ -145,6 +145,13 @@ fn overview_counts_results_open_findings_mutes_and_trend() {
     assert_eq!(overview.muted, 1);
     assert_eq!(overview.accounts.len(), 1);
     assert_eq!(overview.accounts[0].assets, 5);
+    let counts: Vec<_> = store
+        .result_counts()
+        .expect("counts")
+        .into_iter()
+        .map(|c| (c.result, c.count))
+        .collect();
+    assert_eq!(counts, [(Status::Fail, 3), (Status::Pass, 2)]);
     let days: Vec<_> = overview
         .trend
         .iter()

@@ -91,11 +91,16 @@ pub struct Counts {
 impl Counts {
     /// Counts one result.
     pub fn add(&mut self, status: Status) {
+        self.add_many(status, 1);
+    }
+
+    /// Counts `n` results of one status.
+    pub fn add_many(&mut self, status: Status, n: usize) {
         match status {
-            Status::Fail => self.fail += 1,
-            Status::Unknown => self.unknown += 1,
-            Status::Error => self.error += 1,
-            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += n,
+            Status::Unknown => self.unknown += n,
+            Status::Error => self.error += n,
+            Status::Pass => self.pass += n,
         }
     }
 

@@ -136,6 +136,69 @@ pub struct Rule {
     pub path: PathBuf,
 }
 
+/// A rule as the CLI's JSON output and the HTTP API show it: its
+/// conditions as their source text.
+#[derive(Debug, Serialize)]
+pub struct RuleView<'a> {
+    /// The id.
+    pub id: &'a str,
+    /// The title.
+    pub title: &'a str,
+    /// The severity.
+    pub severity: Severity,
+    /// The tags.
+    pub tags: &'a [String],
+    /// The resource types it applies to.
+    pub resource_types: Vec<&'a str>,
+    /// Its framework mappings.
+    pub frameworks: &'a BTreeMap<String, Vec<String>>,
+    /// The file it came from.
+    pub path: String,
+    /// The rest, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<RuleDetail<'a>>,
+}
+
+/// The parts of a rule shown only for one rule.
+#[derive(Debug, Serialize)]
+pub struct RuleDetail<'a> {
+    /// Why it matters.
+    pub description: &'a str,
+    /// The `applies` condition.
+    pub applies: Option<&'a str>,
+    /// The `compliant` condition.
+    pub compliant: &'a str,
+    /// How to fix it.
+    pub remediation: &'a Remediation,
+    /// Documentation links.
+    pub references: &'a [String],
+    /// Its examples.
+    pub examples: &'a Examples,
+}
+
+impl Rule {
+    /// The rule to show, with its detail when `detailed`.
+    pub fn view(&self, detailed: bool) -> RuleView<'_> {
+        RuleView {
+            id: &self.id,
+            title: &self.title,
+            severity: self.severity,
+            tags: &self.tags,
+            resource_types: self.resource_types.iter().map(|t| t.as_str()).collect(),
+            frameworks: &self.frameworks,
+            path: self.path.display().to_string(),
+            detail: detailed.then(|| RuleDetail {
+                description: &self.description,
+                applies: self.applies.as_ref().map(|c| c.source.as_str()),
+                compliant: &self.compliant.source,
+                remediation: &self.remediation,
+                references: &self.references,
+                examples: &self.examples,
+            }),
+        }
+    }
+}
+
 /// The 1-based line of the top-level `key:` in a YAML text, if present.
 fn key_line(text: &str, key: &str) -> Option<usize> {
     let prefix = format!("{key}:");

@@ -17,10 +17,10 @@ pub mod sqlite;
 
 pub use error::StoreError;
 pub use query::{
-    AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange,
-    FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy,
-    IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router, ScanOutput,
-    StoredEvent, TokenScope, TrendDay,
+    AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
+    FindingChange, FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo,
+    IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router,
+    ScanOutput, StoredEvent, TokenScope, TrendDay,
 };
 pub use sqlite::SqliteStore;
 
@@ -87,6 +87,10 @@ pub trait Store {
     /// How many assets match `query`, its paging aside.
     fn count_assets(&self, query: &AssetQuery) -> Result<i64, StoreError>;
 
+    /// The providers, accounts, regions and resource types of the assets
+    /// that exist now, with how many assets have each.
+    fn facets(&self) -> Result<Facets, StoreError>;
+
     /// The estate at a glance, with the findings trend of the `days` days
     /// up to `now`.
     fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError>;
@@ -137,7 +141,8 @@ pub trait Store {
     /// One finding.
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError>;
 
-    /// Events matching `query`, newest first.
+    /// Events matching `query`, newest first (oldest first when it asks
+    /// for events after one).
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// Adds a mute and mutes the findings it covers, with events; returns

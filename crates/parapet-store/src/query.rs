@@ -189,6 +189,20 @@ pub struct Overview {
     pub trend: Vec<TrendDay>,
 }
 
+/// The values the inventory's filters can take, with how many current
+/// assets have each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// Providers.
+    pub providers: BTreeMap<String, i64>,
+    /// Accounts.
+    pub accounts: BTreeMap<String, i64>,
+    /// Regions.
+    pub regions: BTreeMap<String, i64>,
+    /// Resource types.
+    pub resource_types: BTreeMap<String, i64>,
+}
+
 /// One account on the overview.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccountPosture {
@@ -281,7 +295,8 @@ impl ApiToken {
     }
 }
 
-/// Which events to list. Every filter given must match.
+/// Which events to list, newest first (oldest first with `after_id`).
+/// Every filter given must match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQuery {
     /// Only events of this asset.
@@ -298,6 +313,9 @@ pub struct EventQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only events older than this event id, for paging.
     pub before_id: Option<i64>,
+    /// Only events newer than this event id, listed oldest first: what a
+    /// follower of the timeline has not seen yet.
+    pub after_id: Option<i64>,
     /// How many to return.
     pub limit: usize,
 }
@@ -312,6 +330,7 @@ impl Default for EventQuery {
             since: None,
             until: None,
             before_id: None,
+            after_id: None,
             limit: 100,
         }
     }

@@ -5,12 +5,9 @@ use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use anyhow::{Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
-use parapet_core::Severity;
 use parapet_rules::examples::run_examples;
 use parapet_rules::lint::lint;
 use parapet_rules::{Engine, LoadReport, Rule, RuleSources, load};
-use serde::Serialize;
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 /// Loads the rules the global options name.
@@ -29,49 +26,6 @@ pub fn report_load_errors(report: &LoadReport) -> bool {
     !report.errors.is_empty()
 }
 
-/// A rule as `rules list --format json` and `rules show --format json` print it.
-#[derive(Serialize)]
-struct RuleView<'a> {
-    id: &'a str,
-    title: &'a str,
-    severity: Severity,
-    tags: &'a [String],
-    resource_types: Vec<&'a str>,
-    frameworks: &'a BTreeMap<String, Vec<String>>,
-    path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<RuleDetail<'a>>,
-}
-
-#[derive(Serialize)]
-struct RuleDetail<'a> {
-    description: &'a str,
-    applies: Option<&'a str>,
-    compliant: &'a str,
-    remediation: &'a parapet_rules::rule::Remediation,
-    references: &'a [String],
-    examples: &'a parapet_rules::rule::Examples,
-}
-
-fn view(rule: &Rule, detailed: bool) -> RuleView<'_> {
-    RuleView {
-        id: &rule.id,
-        title: &rule.title,
-        severity: rule.severity,
-        tags: &rule.tags,
-        resource_types: rule.resource_types.iter().map(|t| t.as_str()).collect(),
-        frameworks: &rule.frameworks,
-        path: rule.path.display().to_string(),
-        detail: detailed.then(|| RuleDetail {
-            description: &rule.description,
-            applies: rule.applies.as_ref().map(|c| c.source.as_str()),
-            compliant: &rule.compliant.source,
-            remediation: &rule.remediation,
-            references: &rule.references,
-            examples: &rule.examples,
-        }),
-    }
-}
 
 fn frameworks_text(rule: &Rule) -> String {
     rule.frameworks
@@ -104,7 +58,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
             rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
             match format {
                 Format::Json => {
-                    print_json(&rules.iter().map(|r| view(r, false)).collect::<Vec<_>>())?
+                    print_json(&rules.iter().map(|r| r.view(false)).collect::<Vec<_>>())?
                 }
                 Format::Table => {
                     let mut table = style.table(&[
@@ -142,7 +96,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                 bail!("no rule with id `{id}` (see `parapet rules list`)");
             };
             match format {
-                Format::Json => print_json(&view(rule, true))?,
+                Format::Json => print_json(&rule.view(true))?,
                 Format::Table => print_rule(rule, style)?,
             }
             Ok(ExitCode::SUCCESS)

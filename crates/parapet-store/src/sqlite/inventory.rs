@@ -4,7 +4,9 @@
 
 use super::{AtPath, Filter, decode, ms, named, severity_from, time};
 use crate::error::StoreError;
-use crate::query::{AccountPosture, AssetQuery, AssetSummary, Overview, ResultCount, TrendDay};
+use crate::query::{
+    AccountPosture, AssetQuery, AssetSummary, Facets, Overview, ResultCount, TrendDay,
+};
 use chrono::{DateTime, Duration, Utc};
 use parapet_core::Severity;
 use rusqlite::types::Value as SqlValue;
@@ -120,11 +122,44 @@ pub(super) fn count_assets(
         .at(path)
 }
 
+/// The values of each filterable column among current assets, counted.
+pub(super) fn facets(conn: &Connection, path: &Path) -> Result<Facets, StoreError> {
+    let mut facets = Facets::default();
+    for (column, into) in [
+        ("provider", &mut facets.providers),
+        ("account", &mut facets.accounts),
+        ("region", &mut facets.regions),
+        ("resource_type", &mut facets.resource_types),
+    ] {
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {column}, count(*) FROM assets WHERE deleted_at IS NULL GROUP BY {column}"
+            ))
+            .at(path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .at(path)?;
+        for row in rows {
+            let (value, count) = row.at(path)?;
+            into.insert(value, count);
+        }
+    }
+    Ok(facets)
+}
+
 /// The share of decided results that pass, in percent.
 fn score(results: &BTreeMap<String, i64>) -> Option<f64> {
     let pass = results.get("pass").copied().unwrap_or(0);
     let fail = results.get("fail").copied().unwrap_or(0);
     (pass + fail > 0).then(|| pass as f64 * 100.0 / (pass + fail) as f64)
+}
+
+/// One account's counts on the overview.
+#[derive(Default)]
+struct Tally {
+    assets: i64,
+    open: BTreeMap<Severity, i64>,
+    results: BTreeMap<String, i64>,
 }
 
 /// The estate at a glance.
@@ -134,8 +169,7 @@ pub(super) fn overview(
     now: DateTime<Utc>,
     days: u32,
 ) -> Result<Overview, StoreError> {
-    let mut accounts: BTreeMap<String, (i64, BTreeMap<Severity, i64>, BTreeMap<String, i64>)> =
-        BTreeMap::new();
+    let mut accounts: BTreeMap<String, Tally> = BTreeMap::new();
     let mut stmt = conn
         .prepare_cached(
             "SELECT account, count(*) FROM assets WHERE deleted_at IS NULL GROUP BY account",
@@ -147,7 +181,7 @@ pub(super) fn overview(
         .collect::<Result<Vec<_>, _>>()
         .at(path)?;
     for (account, assets) in counts {
-        accounts.entry(account).or_default().0 = assets;
+        accounts.entry(account).or_default().assets = assets;
     }
     // One pass over the findings of current assets: results by status, and
     // open findings by severity and whether a mute covers them.
@@ -178,16 +212,16 @@ pub(super) fn overview(
     for (account, result, severity, open, is_muted, count) in groups {
         let entry = accounts.entry(account).or_default();
         *results.entry(result.clone()).or_default() += count;
-        *entry.2.entry(result).or_default() += count;
+        *entry.results.entry(result).or_default() += count;
         if open && is_muted {
             muted += count;
         } else if open {
             *open_by_severity.entry(severity_from(severity)).or_default() += count;
-            *entry.1.entry(severity_from(severity)).or_default() += count;
+            *entry.open.entry(severity_from(severity)).or_default() += count;
         }
     }
     Ok(Overview {
-        assets: accounts.values().map(|a| a.0).sum(),
+        assets: accounts.values().map(|a| a.assets).sum(),
         posture_score: score(&results),
         results,
         open_by_severity,

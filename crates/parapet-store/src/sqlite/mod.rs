@@ -5,9 +5,9 @@
 use crate::Store;
 use crate::error::StoreError;
 use crate::query::{
-    ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, FindingChange, FindingQuery,
-    Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus, Notification,
-    OutboxStatus, Overview, ResultCount, Router, ScanOutput, StoredEvent, TokenScope,
+    ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets, FindingChange,
+    FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo, IncidentPolicy, IncidentStatus,
+    Notification, OutboxStatus, Overview, ResultCount, Router, ScanOutput, StoredEvent, TokenScope,
 };
 use checkpoint::Checkpointer;
 
@@ -1506,6 +1506,10 @@ impl Store for SqliteStore {
         inventory::count_assets(&self.conn, &self.path, query)
     }
 
+    fn facets(&self) -> Result<Facets, StoreError> {
+        inventory::facets(&self.conn, &self.path)
+    }
+
     fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError> {
         inventory::overview(&self.conn, &self.path, now, days)
     }
@@ -1667,8 +1671,13 @@ impl Store for SqliteStore {
         );
         filter.condition(" AND at < ?", query.until.map(|t| SqlValue::Integer(ms(t))));
         filter.condition(" AND id < ?", query.before_id.map(SqlValue::Integer));
+        filter.condition(" AND id > ?", query.after_id.map(SqlValue::Integer));
         let (mut sql, mut args) = (filter.sql, filter.args);
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        sql.push_str(if query.after_id.is_some() {
+            " ORDER BY id LIMIT ?"
+        } else {
+            " ORDER BY id DESC LIMIT ?"
+        });
         args.push(SqlValue::Integer(query.limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql).at(&self.path)?;
         let rows = stmt

@@ -92,6 +92,9 @@ fn assets_filter_by_tag_text_and_place_and_page_by_id() {
     let first = &store.assets(&all).expect("assets")[0];
     assert_eq!((first.name.as_str(), first.open_findings), ("dev-0", 1));
     assert_eq!(first.tags["env"], "dev");
+    let facets = store.facets().expect("facets");
+    assert_eq!(facets.resource_types["AWS::S3::Bucket"], 5);
+    assert_eq!(facets.regions.keys().collect::<Vec<_>>(), ["eu-west-1"]);
 }
 
 #[test]

@@ -1,0 +1,95 @@
+//! Browser sessions: who is logged in, logging in with an API token, and
+//! logging out.
+
+use super::Json;
+use crate::auth::{self, Principal, SESSION_COOKIE, SESSION_LIFETIME, Session, Via};
+use crate::error::ApiError;
+use crate::params::{Body, Params};
+use crate::state::{Access, App};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// `GET /api/v1/session`: who the caller is, and the CSRF token a browser
+/// sends with changes.
+pub async fn show(State(app): State<Arc<App>>, request: Request) -> Json {
+    let required = app.settings.access == Access::Authenticated;
+    let value = match auth::principal(&request) {
+        Some(Principal { name, scope, via }) => json!({
+            "authenticated": true,
+            "name": name,
+            "scope": scope,
+            "csrf_token": match via {
+                Via::Session(csrf) | Via::Open(csrf) => Some(csrf),
+                Via::Token => None,
+            },
+            "auth_required": required,
+        }),
+        None => json!({"authenticated": false, "auth_required": required}),
+    };
+    Ok(axum::Json(value))
+}
+
+/// Logging in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// An API token.
+    pub token: String,
+}
+
+/// `POST /api/v1/session`: logs a browser in with an API token.
+pub async fn login(
+    State(app): State<Arc<App>>,
+    params: Params,
+    Body(login): Body<Login>,
+) -> Result<Response, ApiError> {
+    params.only(&[])?;
+    let token = auth::valid_token(&app, auth::token_hash(login.token.trim()))
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
+    let csrf = auth::random_secret().map_err(ApiError::internal)?;
+    let id = app.sessions.start(Session {
+        name: token.name.clone(),
+        scope: token.scope,
+        token_hash: Some(auth::token_hash(login.token.trim())),
+        csrf: csrf.clone(),
+        expires: Instant::now() + SESSION_LIFETIME,
+    })?;
+    let body = json!({
+        "authenticated": true,
+        "name": token.name,
+        "scope": token.scope,
+        "csrf_token": csrf,
+    });
+    Ok(with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), body))
+}
+
+/// `DELETE /api/v1/session`: logs out.
+pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
+        app.sessions.end(&id)?;
+    }
+    Ok(with_cookie(&app, "", 0, json!({"authenticated": false})))
+}
+
+/// An answer that sets (or, with `max_age` 0, clears) the session cookie.
+pub fn with_cookie(app: &App, id: &str, max_age: u64, body: serde_json::Value) -> Response {
+    let secure = if app.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    let mut response = axum::Json(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}

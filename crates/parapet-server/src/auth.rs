@@ -1,0 +1,418 @@
+//! Who is asking, and what they may do.
+//!
+//! - API tokens (`ppt_` and 43 base64url characters, 256 random bits) sent
+//!   as `Authorization: Bearer`, kept only as a SHA-256 hash, each
+//!   read-only or read-write.
+//! - Browser sessions: logging in with a token (or with the OpenID Connect
+//!   provider) sets an `HttpOnly`, `SameSite=Strict` cookie; a session made
+//!   from a token ends when the token is revoked.
+//! - CSRF: a request that changes something and is not sent with a bearer
+//!   token must carry the session's `X-CSRF-Token` and, when the browser
+//!   names an `Origin`, come from the server's own origin.
+//! - A server open on loopback needs no credentials, but then answers only
+//!   requests addressed to a loopback host name, so that a web page cannot
+//!   reach it by rebinding its own name to 127.0.0.1.
+//! - Security headers on every answer: a strict Content Security Policy
+//!   (the pages load nothing from anywhere else), no framing, no sniffing,
+//!   no referrer.
+
+use crate::error::ApiError;
+use crate::state::{Access, App};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use parapet_store::{Store, TokenScope};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+
+/// The cookie that carries a browser session.
+pub const SESSION_COOKIE: &str = "parapet_session";
+/// The header that carries a session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long a browser session lasts.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// 32 random bytes, base64url.
+pub fn random_secret() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A new API token's secret.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    Ok(format!("ppt_{}", random_secret()?))
+}
+
+/// The hash a token is stored and looked up by.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Who a request comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// A name for the timeline: the token's name, the OIDC user, or
+    /// `local` on an open loopback server.
+    pub name: String,
+    /// What they may do.
+    pub scope: TokenScope,
+    /// How they proved it.
+    pub via: Via,
+}
+
+/// How a request proved who it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A bearer token.
+    Token,
+    /// A browser session; its CSRF token.
+    Session(String),
+    /// Nothing: an open loopback server; the server's CSRF token.
+    Open(String),
+}
+
+/// One browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who.
+    pub name: String,
+    /// What they may do.
+    pub scope: TokenScope,
+    /// The hash of the token it was made from; none for OIDC.
+    pub token_hash: Option<String>,
+    /// Its CSRF token.
+    pub csrf: String,
+    /// When it ends.
+    pub expires: Instant,
+}
+
+/// Browser sessions, by the hash of their cookie (kept in memory: a restart
+/// logs everyone out), and the CSRF token of an open loopback server.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_hash: Mutex<HashMap<String, Session>>,
+    open_csrf: Mutex<Option<String>>,
+}
+
+impl Sessions {
+    /// Starts a session; returns its cookie value.
+    pub fn start(&self, session: Session) -> Result<String, ApiError> {
+        let id = random_secret().map_err(ApiError::internal)?;
+        let mut sessions = self.by_hash.lock().map_err(ApiError::internal)?;
+        let now = Instant::now();
+        sessions.retain(|_, s| s.expires > now);
+        sessions.insert(token_hash(&id), session);
+        Ok(id)
+    }
+
+    /// The live session with cookie `id`.
+    pub fn get(&self, id: &str) -> Result<Option<Session>, ApiError> {
+        let sessions = self.by_hash.lock().map_err(ApiError::internal)?;
+        Ok(sessions
+            .get(&token_hash(id))
+            .filter(|s| s.expires > Instant::now())
+            .cloned())
+    }
+
+    /// Ends the session with cookie `id`.
+    pub fn end(&self, id: &str) -> Result<(), ApiError> {
+        self.by_hash
+            .lock()
+            .map_err(ApiError::internal)?
+            .remove(&token_hash(id));
+        Ok(())
+    }
+
+    /// The CSRF token of an open loopback server, made on first use.
+    pub fn open_csrf(&self) -> Result<String, ApiError> {
+        let mut token = self.open_csrf.lock().map_err(ApiError::internal)?;
+        if let Some(token) = &*token {
+            return Ok(token.clone());
+        }
+        let new = random_secret().map_err(ApiError::internal)?;
+        *token = Some(new.clone());
+        Ok(new)
+    }
+}
+
+/// The value of cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Whether `host` (a Host header, with or without port) names loopback.
+fn loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Who sent `headers`, if anyone the server knows.
+async fn authenticate(app: &Arc<App>, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthenticated("`Authorization` must be `Bearer` and an API token")
+            })?;
+        let token = valid_token(app, token_hash(token.trim()))
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
+        return Ok(Some(Principal {
+            name: token.name,
+            scope: token.scope,
+            via: Via::Token,
+        }));
+    }
+    if let Some(id) = cookie(headers, SESSION_COOKIE)
+        && let Some(session) = app.sessions.get(&id)?
+    {
+        if let Some(hash) = &session.token_hash
+            && valid_token(app, hash.clone()).await?.is_none()
+        {
+            app.sessions.end(&id)?;
+            return Ok(None);
+        }
+        return Ok(Some(Principal {
+            name: session.name,
+            scope: session.scope,
+            via: Via::Session(session.csrf),
+        }));
+    }
+    Ok(None)
+}
+
+/// The token with `hash` when it is valid now; its use is recorded (at
+/// most once a minute).
+pub async fn valid_token(
+    app: &Arc<App>,
+    hash: String,
+) -> Result<Option<parapet_store::ApiToken>, ApiError> {
+    app.store(move |store| {
+        let now = Utc::now();
+        let Some(token) = store.token_by_hash(&hash)?.filter(|t| t.is_valid(now)) else {
+            return Ok(None);
+        };
+        if token
+            .last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+        {
+            store.token_used(token.id, now)?;
+        }
+        Ok(Some(token))
+    })
+    .await
+}
+
+/// Paths anyone may fetch: the pages, the API description, and logging in.
+fn public_path(path: &str) -> bool {
+    !path.starts_with("/api/") || path == "/api/v1/openapi.json" || path == "/api/v1/session"
+}
+
+/// The request's principal, set by [`guard`] on every API request.
+pub fn principal(request: &Request) -> Option<&Principal> {
+    request.extensions().get::<Principal>()
+}
+
+/// Authenticates every request, checks CSRF and scope on those that change
+/// something, and refuses foreign hosts on an open loopback server.
+pub async fn guard(
+    State(app): State<Arc<App>>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let headers = request.headers();
+    let open = app.settings.access == Access::OpenOnLoopback;
+    if open {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if !loopback_host(host) {
+            return Err(ApiError::forbidden(
+                "foreign_host",
+                format!("this server answers only requests to a loopback host, not `{host}`"),
+            ));
+        }
+    }
+    let principal = match authenticate(&app, headers).await? {
+        Some(principal) => Some(principal),
+        None if open => Some(Principal {
+            name: "local".to_owned(),
+            scope: TokenScope::ReadWrite,
+            via: Via::Open(app.sessions.open_csrf()?),
+        }),
+        None => None,
+    };
+    let path = request.uri().path().to_owned();
+    let Some(principal) = principal else {
+        if public_path(&path) {
+            return Ok(next.run(request).await);
+        }
+        return Err(ApiError::unauthenticated(
+            "this server needs an API token (`Authorization: Bearer`) or a session; create one with `parapet tokens create`",
+        ));
+    };
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        check_csrf(&principal, request.headers())?;
+        if principal.scope != TokenScope::ReadWrite && path != "/api/v1/session" {
+            return Err(ApiError::forbidden(
+                "read_only",
+                format!(
+                    "`{}` is read-only; changing anything needs a read-write token",
+                    principal.name
+                ),
+            ));
+        }
+    }
+    request.extensions_mut().insert(principal);
+    Ok(next.run(request).await)
+}
+
+/// A request that changes something from a browser carries the CSRF token
+/// and, when it names its origin, comes from this server's.
+fn check_csrf(principal: &Principal, headers: &HeaderMap) -> Result<(), ApiError> {
+    let expected = match &principal.via {
+        Via::Token => return Ok(()),
+        Via::Session(csrf) | Via::Open(csrf) => csrf,
+    };
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let same = origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
+        if !same {
+            return Err(ApiError::forbidden(
+                "csrf",
+                format!("requests from `{origin}` may not change anything here"),
+            ));
+        }
+    }
+    let given = headers
+        .get(CSRF_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !bool::from(given.ct_eq(expected.as_bytes())) {
+        return Err(ApiError::forbidden(
+            "csrf",
+            "a change from a browser needs the `X-CSRF-Token` header that `GET /api/v1/session` gives",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds the security headers to every answer.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, "cross-origin-resource-policy", "same-origin");
+    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    if api {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let a = new_token().expect("random");
+        let b = new_token().expect("random");
+        assert!(a.starts_with("ppt_") && a.len() == 47, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in ["localhost:8080", "127.0.0.1:80", "[::1]:8080", "127.0.0.1", "LOCALHOST"] {
+            assert!(loopback_host(host), "{host}");
+        }
+        for host in ["evil.example:8080", "10.0.0.1:80", "", "localhost.evil.example"] {
+            assert!(!loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; parapet_session=xyz; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+
+    #[test]
+    fn browser_changes_need_the_csrf_token_and_the_same_origin() {
+        let principal = Principal {
+            name: "alice".into(),
+            scope: TokenScope::ReadWrite,
+            via: Via::Session("s3cret".into()),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("parapet.internal:8080"));
+        assert_eq!(check_csrf(&principal, &headers).expect_err("none").code, "csrf");
+        headers.insert(CSRF_HEADER, HeaderValue::from_static("s3cret"));
+        assert!(check_csrf(&principal, &headers).is_ok());
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(check_csrf(&principal, &headers).is_err());
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://parapet.internal:8080"),
+        );
+        assert!(check_csrf(&principal, &headers).is_ok());
+        headers.insert(CSRF_HEADER, HeaderValue::from_static("guess"));
+        assert!(check_csrf(&principal, &headers).is_err());
+        let token = Principal {
+            via: Via::Token,
+            ..principal
+        };
+        assert!(check_csrf(&token, &HeaderMap::new()).is_ok());
+    }
+}

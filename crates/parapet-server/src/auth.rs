@@ -276,7 +276,10 @@ pub async fn guard(
             "this server needs an API token (`Authorization: Bearer`) or a session; create one with `parapet tokens create`",
         ));
     };
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         check_csrf(&principal, request.headers())?;
         if principal.scope != TokenScope::ReadWrite && path != "/api/v1/session" {
@@ -346,7 +349,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     set(headers, "referrer-policy", "no-referrer");
     set(headers, "cross-origin-opener-policy", "same-origin");
     set(headers, "cross-origin-resource-policy", "same-origin");
-    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        headers,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     if api {
         set(headers, "cache-control", "no-store");
     }
@@ -369,10 +376,21 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognised() {
-        for host in ["localhost:8080", "127.0.0.1:80", "[::1]:8080", "127.0.0.1", "LOCALHOST"] {
+        for host in [
+            "localhost:8080",
+            "127.0.0.1:80",
+            "[::1]:8080",
+            "127.0.0.1",
+            "LOCALHOST",
+        ] {
             assert!(loopback_host(host), "{host}");
         }
-        for host in ["evil.example:8080", "10.0.0.1:80", "", "localhost.evil.example"] {
+        for host in [
+            "evil.example:8080",
+            "10.0.0.1:80",
+            "",
+            "localhost.evil.example",
+        ] {
             assert!(!loopback_host(host), "{host}");
         }
     }
@@ -396,11 +414,20 @@ mod tests {
             via: Via::Session("s3cret".into()),
         };
         let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_static("parapet.internal:8080"));
-        assert_eq!(check_csrf(&principal, &headers).expect_err("none").code, "csrf");
+        headers.insert(
+            header::HOST,
+            HeaderValue::from_static("parapet.internal:8080"),
+        );
+        assert_eq!(
+            check_csrf(&principal, &headers).expect_err("none").code,
+            "csrf"
+        );
         headers.insert(CSRF_HEADER, HeaderValue::from_static("s3cret"));
         assert!(check_csrf(&principal, &headers).is_ok());
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(check_csrf(&principal, &headers).is_err());
         headers.insert(
             header::ORIGIN,

@@ -156,7 +156,9 @@ impl Params {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cursor",
-                format!("`cursor` is not a cursor of this {kind} listing; pass `next_cursor` from the previous page as it was given"),
+                format!(
+                    "`cursor` is not a cursor of this {kind} listing; pass `next_cursor` from the previous page as it was given"
+                ),
             )
         };
         let bytes = URL_SAFE_NO_PAD.decode(text.as_bytes()).map_err(|_| bad())?;
@@ -280,9 +282,15 @@ mod tests {
             p.cursor::<String>("assets").expect("valid"),
             Some("arn:aws:s3:::b".to_owned())
         );
-        assert_eq!(p.cursor::<String>("events").expect_err("other").code, "invalid_cursor");
+        assert_eq!(
+            p.cursor::<String>("events").expect_err("other").code,
+            "invalid_cursor"
+        );
         let bad = params(&[("cursor", "not base64!")]);
-        assert_eq!(bad.cursor::<String>("assets").expect_err("bad").code, "invalid_cursor");
+        assert_eq!(
+            bad.cursor::<String>("assets").expect_err("bad").code,
+            "invalid_cursor"
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ fn file(kind: &'static str, body: &'static str) -> impl IntoResponse {
 /// The UI's routes.
 pub fn routes() -> Router<Arc<crate::App>> {
     Router::new()
-        .route("/", get(|| async { file("text/html; charset=utf-8", INDEX) }))
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", INDEX) }),
+        )
         .route(
             "/ui/app.js",
             get(|| async { file("text/javascript; charset=utf-8", SCRIPT) }),

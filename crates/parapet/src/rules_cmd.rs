@@ -26,7 +26,6 @@ pub fn report_load_errors(report: &LoadReport) -> bool {
     !report.errors.is_empty()
 }
 
-
 fn frameworks_text(rule: &Rule) -> String {
     rule.frameworks
         .iter()

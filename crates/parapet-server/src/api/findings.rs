@@ -5,7 +5,7 @@
 use super::{Json, owned};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::params::{PathParam, Body, Page, Params};
+use crate::params::{Body, Page, Params, PathParam};
 use crate::state::App;
 use axum::Extension;
 use axum::extract::State;
@@ -58,11 +58,19 @@ pub async fn list(State(app): State<Arc<App>>, params: Params) -> Json {
         rule_ids = if rule_ids.is_empty() {
             mapped
         } else {
-            rule_ids.into_iter().filter(|r| mapped.contains(r)).collect()
+            rule_ids
+                .into_iter()
+                .filter(|r| mapped.contains(r))
+                .collect()
         };
         if rule_ids.is_empty() {
             // No rule checks it: no finding can match.
-            return Ok(axum::Json(owned(&Page::<()>::of(vec![], 1, "findings", |_| ()))?));
+            return Ok(axum::Json(owned(&Page::<()>::of(
+                vec![],
+                1,
+                "findings",
+                |_| (),
+            ))?));
         }
     } else if params.text("control").is_some() {
         return Err(ApiError::parameter("`control` needs `framework`"));
@@ -100,20 +108,16 @@ pub async fn list(State(app): State<Arc<App>>, params: Params) -> Json {
 
 /// The rules mapped to `framework` (to one of its controls when given).
 fn framework_rules(app: &App, id: &str, control: Option<&str>) -> Result<Vec<String>, ApiError> {
-    let framework = app
-        .frameworks
-        .iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| {
-            ApiError::parameter(format!(
-                "`framework`: no framework `{id}`; there are {}",
-                app.frameworks
-                    .iter()
-                    .map(|f| format!("`{}`", f.id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+    let framework = app.frameworks.iter().find(|f| f.id == id).ok_or_else(|| {
+        ApiError::parameter(format!(
+            "`framework`: no framework `{id}`; there are {}",
+            app.frameworks
+                .iter()
+                .map(|f| format!("`{}`", f.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
     if let Some(control) = control
         && framework.control(control).is_none()
     {
@@ -200,8 +204,13 @@ pub async fn mute(
             let mut mutes = Vec::new();
             let mut muted = 0;
             for selector in &selectors {
-                let (mute, count) =
-                    store.add_mute(selector, &request.reason, &principal.name, request.expires_at, now)?;
+                let (mute, count) = store.add_mute(
+                    selector,
+                    &request.reason,
+                    &principal.name,
+                    request.expires_at,
+                    now,
+                )?;
                 mutes.push(mute);
                 muted += count;
             }
@@ -220,7 +229,11 @@ pub async fn mutes(State(app): State<Arc<App>>, params: Params) -> Json {
 }
 
 /// `DELETE /api/v1/mutes/{id}`: lifts a mute.
-pub async fn lift(State(app): State<Arc<App>>, PathParam(id): PathParam<i64>, params: Params) -> Json {
+pub async fn lift(
+    State(app): State<Arc<App>>,
+    PathParam(id): PathParam<i64>,
+    params: Params,
+) -> Json {
     params.only(&[])?;
     let mute = app
         .store(move |store| Ok(store.lift_mute(id, Utc::now())?))
@@ -237,19 +250,20 @@ pub async fn unmute(
     params.only(&[])?;
     let mute = app
         .store(move |store| {
-            let finding = store
-                .finding(&key.rule_id, &key.asset_id)?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "no finding of `{}` on `{}`",
-                        key.rule_id, key.asset_id
-                    ))
-                })?;
+            let finding = store.finding(&key.rule_id, &key.asset_id)?.ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no finding of `{}` on `{}`",
+                    key.rule_id, key.asset_id
+                ))
+            })?;
             let id = finding.muted_by.ok_or_else(|| {
                 ApiError::new(
                     axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                     "rejected",
-                    format!("the finding of `{}` on `{}` is not muted", key.rule_id, key.asset_id),
+                    format!(
+                        "the finding of `{}` on `{}` is not muted",
+                        key.rule_id, key.asset_id
+                    ),
                 )
             })?;
             Ok(store.lift_mute(id, Utc::now())?)

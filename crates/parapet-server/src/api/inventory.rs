@@ -4,7 +4,7 @@
 
 use super::{Json, owned};
 use crate::error::ApiError;
-use crate::params::{PathParam, Page, Params};
+use crate::params::{Page, Params, PathParam};
 use crate::state::App;
 use axum::extract::State;
 use chrono::Utc;
@@ -89,17 +89,19 @@ pub async fn list(State(app): State<Arc<App>>, params: Params) -> Json {
 
 /// `GET /api/v1/assets/{id}`: the asset as it is (or was `at` a time),
 /// with its findings, attached vulnerability scan and exposure.
-pub async fn show(State(app): State<Arc<App>>, PathParam(id): PathParam<String>, params: Params) -> Json {
+pub async fn show(
+    State(app): State<Arc<App>>,
+    PathParam(id): PathParam<String>,
+    params: Params,
+) -> Json {
     let params = params.only(&["at"])?;
     let at = params.time("at")?;
     let value = app
         .store(move |store| {
-            let version = store
-                .asset_at(&id, at)?
-                .ok_or_else(|| match at {
-                    Some(at) => ApiError::not_found(format!("no asset `{id}` at {}", at.to_rfc3339())),
-                    None => ApiError::not_found(format!("no asset `{id}`")),
-                })?;
+            let version = store.asset_at(&id, at)?.ok_or_else(|| match at {
+                Some(at) => ApiError::not_found(format!("no asset `{id}` at {}", at.to_rfc3339())),
+                None => ApiError::not_found(format!("no asset `{id}`")),
+            })?;
             let findings = store.findings(&FindingQuery {
                 asset_id: Some(id.clone()),
                 statuses: vec![

@@ -48,7 +48,9 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/openapi.json", get(openapi))
         .route(
             "/api/v1/session",
-            get(session::show).post(session::login).delete(session::logout),
+            get(session::show)
+                .post(session::login)
+                .delete(session::logout),
         )
         .route("/api/v1/overview", get(inventory::overview))
         .route("/api/v1/facets", get(inventory::facets))

@@ -3,7 +3,7 @@
 
 use super::{Json, owned};
 use crate::error::ApiError;
-use crate::params::{PathParam, Page, Params};
+use crate::params::{Page, Params, PathParam};
 use crate::state::App;
 use axum::extract::State;
 use parapet_core::{Severity, parse_name};
@@ -32,7 +32,11 @@ pub async fn rules(State(app): State<Arc<App>>, params: Params) -> Json {
         .iter()
         .filter(|r| severities.is_empty() || severities.contains(&r.severity))
         .filter(|r| tag.as_ref().is_none_or(|t| r.tags.contains(t)))
-        .filter(|r| framework.as_ref().is_none_or(|f| r.frameworks.contains_key(f)))
+        .filter(|r| {
+            framework
+                .as_ref()
+                .is_none_or(|f| r.frameworks.contains_key(f))
+        })
         .filter(|r| {
             resource_type
                 .as_ref()
@@ -49,7 +53,11 @@ pub async fn rules(State(app): State<Arc<App>>, params: Params) -> Json {
 }
 
 /// `GET /api/v1/rules/{id}`
-pub async fn rule(State(app): State<Arc<App>>, PathParam(id): PathParam<String>, params: Params) -> Json {
+pub async fn rule(
+    State(app): State<Arc<App>>,
+    PathParam(id): PathParam<String>,
+    params: Params,
+) -> Json {
     params.only(&[])?;
     let rule = app
         .rule(&id)
@@ -200,7 +208,14 @@ pub async fn topology(State(app): State<Arc<App>>, params: Params) -> Json {
 /// `GET /api/v1/vulnerabilities`: every vulnerability of every attached
 /// scan, most severe first.
 pub async fn vulnerabilities(State(app): State<Arc<App>>, params: Params) -> Json {
-    let params = params.only(&["asset", "severity", "package", "fixed_only", "limit", "cursor"])?;
+    let params = params.only(&[
+        "asset",
+        "severity",
+        "package",
+        "fixed_only",
+        "limit",
+        "cursor",
+    ])?;
     let severities = params.names(
         "severity",
         "`critical`, `high`, `medium`, `low`, `informational`",
@@ -212,15 +227,24 @@ pub async fn vulnerabilities(State(app): State<Arc<App>>, params: Params) -> Jso
     let limit = params.limit()?;
     let start: usize = params.cursor("vulnerabilities")?.unwrap_or(0);
     let scans = app.store(|store| Ok(store.vulnerability_scans()?)).await?;
-    let mut rows: Vec<(String, &parapet_core::VulnerabilityScan, &parapet_core::Vulnerability)> =
-        scans
-            .iter()
-            .filter(|(id, _)| asset.as_ref().is_none_or(|a| a == *id))
-            .flat_map(|(id, scan)| scan.vulnerabilities.iter().map(move |v| (id.clone(), scan, v)))
-            .filter(|(_, _, v)| severities.is_empty() || v.severity.is_some_and(|s| severities.contains(&s)))
-            .filter(|(_, _, v)| package.as_ref().is_none_or(|p| *p == v.package))
-            .filter(|(_, _, v)| !fixed_only || v.fixed.is_some())
-            .collect();
+    let mut rows: Vec<(
+        String,
+        &parapet_core::VulnerabilityScan,
+        &parapet_core::Vulnerability,
+    )> = scans
+        .iter()
+        .filter(|(id, _)| asset.as_ref().is_none_or(|a| a == *id))
+        .flat_map(|(id, scan)| {
+            scan.vulnerabilities
+                .iter()
+                .map(move |v| (id.clone(), scan, v))
+        })
+        .filter(|(_, _, v)| {
+            severities.is_empty() || v.severity.is_some_and(|s| severities.contains(&s))
+        })
+        .filter(|(_, _, v)| package.as_ref().is_none_or(|p| *p == v.package))
+        .filter(|(_, _, v)| !fixed_only || v.fixed.is_some())
+        .collect();
     rows.sort_by(|a, b| {
         b.2.severity
             .cmp(&a.2.severity)

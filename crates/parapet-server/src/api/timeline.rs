@@ -5,7 +5,7 @@
 use super::{Json, owned};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::params::{PathParam, Body, Page, Params};
+use crate::params::{Body, Page, Params, PathParam};
 use crate::state::App;
 use axum::Extension;
 use axum::extract::State;
@@ -43,7 +43,12 @@ pub async fn events(State(app): State<Arc<App>>, params: Params) -> Json {
     };
     let limit = query.limit;
     let events = app.store(move |store| Ok(store.events(&query)?)).await?;
-    Ok(axum::Json(owned(&Page::of(events, limit, "events", |e| e.id))?))
+    Ok(axum::Json(owned(&Page::of(
+        events,
+        limit,
+        "events",
+        |e| e.id,
+    ))?))
 }
 
 /// `GET /api/v1/incidents`
@@ -62,11 +67,20 @@ pub async fn incidents(State(app): State<Arc<App>>, params: Params) -> Json {
     let incidents = app
         .store(move |store| Ok(store.incidents(status, before, limit)?))
         .await?;
-    Ok(axum::Json(owned(&Page::of(incidents, limit, "incidents", |i| i.id))?))
+    Ok(axum::Json(owned(&Page::of(
+        incidents,
+        limit,
+        "incidents",
+        |i| i.id,
+    ))?))
 }
 
 /// `GET /api/v1/incidents/{id}`
-pub async fn incident(State(app): State<Arc<App>>, PathParam(id): PathParam<i64>, params: Params) -> Json {
+pub async fn incident(
+    State(app): State<Arc<App>>,
+    PathParam(id): PathParam<i64>,
+    params: Params,
+) -> Json {
     params.only(&[])?;
     let (incident, timeline) = app
         .store(move |store| {
@@ -154,39 +168,43 @@ pub async fn stream(
     };
     let interval = app.settings.poll_interval;
     let state = (app, start, Vec::<Event>::new());
-    let events = futures_util::stream::unfold(state, move |(app, mut last, mut queue)| async move {
-        loop {
-            if let Some(event) = queue.pop() {
-                return Some((Ok(event), (app, last, queue)));
+    let events =
+        futures_util::stream::unfold(state, move |(app, mut last, mut queue)| async move {
+            loop {
+                if let Some(event) = queue.pop() {
+                    return Some((Ok(event), (app, last, queue)));
+                }
+                tokio::time::sleep(interval).await;
+                let after = last;
+                let found = app
+                    .store(move |store| {
+                        Ok(store.events(&EventQuery {
+                            after_id: Some(after),
+                            limit: STREAM_BATCH,
+                            ..EventQuery::default()
+                        })?)
+                    })
+                    .await;
+                // A failed poll (the database busy) is tried again at the next.
+                let Ok(found) = found else { continue };
+                if let Some(newest) = found.last() {
+                    last = newest.id;
+                }
+                // Popped from the end: oldest first.
+                queue = found
+                    .iter()
+                    .rev()
+                    .map(|e| {
+                        Event::default()
+                            .event("timeline")
+                            .id(e.id.to_string())
+                            .data(
+                                serde_json::to_string(e)
+                                    .unwrap_or_else(|_| json!(null).to_string()),
+                            )
+                    })
+                    .collect();
             }
-            tokio::time::sleep(interval).await;
-            let after = last;
-            let found = app
-                .store(move |store| {
-                    Ok(store.events(&EventQuery {
-                        after_id: Some(after),
-                        limit: STREAM_BATCH,
-                        ..EventQuery::default()
-                    })?)
-                })
-                .await;
-            // A failed poll (the database busy) is tried again at the next.
-            let Ok(found) = found else { continue };
-            if let Some(newest) = found.last() {
-                last = newest.id;
-            }
-            // Popped from the end: oldest first.
-            queue = found
-                .iter()
-                .rev()
-                .map(|e| {
-                    Event::default()
-                        .event("timeline")
-                        .id(e.id.to_string())
-                        .data(serde_json::to_string(e).unwrap_or_else(|_| json!(null).to_string()))
-                })
-                .collect();
-        }
-    });
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

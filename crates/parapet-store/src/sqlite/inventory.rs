@@ -228,14 +228,12 @@ pub(super) fn overview(
         muted,
         accounts: accounts
             .into_iter()
-            .map(
-                |(account, (assets, open_by_severity, results))| AccountPosture {
-                    account,
-                    assets,
-                    open_by_severity,
-                    posture_score: score(&results),
-                },
-            )
+            .map(|(account, tally)| AccountPosture {
+                account,
+                assets: tally.assets,
+                posture_score: score(&tally.results),
+                open_by_severity: tally.open,
+            })
             .collect(),
         trend: trend(conn, path, now, days)?,
     })

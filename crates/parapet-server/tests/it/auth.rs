@@ -1,0 +1,204 @@
+use super::Server;
+use parapet_server::Access;
+use parapet_store::{Store, TokenScope};
+use serde_json::json;
+
+const MUTE: &str =
+    r#"{"reason": "r", "selector": {"rule_id": "aws-s3-bucket-versioning-enabled"}}"#;
+
+#[test]
+fn an_authenticated_server_needs_a_valid_token() {
+    let server = Server::start(Access::Authenticated);
+    let answer = server.get("/api/v1/assets", &[]);
+    assert_eq!((answer.status, answer.code()), (401, "unauthenticated"));
+    assert!(
+        answer.text.contains("parapet tokens create"),
+        "{}",
+        answer.text
+    );
+    let answer = server.get("/api/v1/assets", &[("authorization", "Bearer ppt_wrong")]);
+    assert_eq!(answer.status, 401);
+    let answer = server.get("/api/v1/assets", &[("authorization", "Basic dXNlcjpwYXNz")]);
+    assert_eq!(answer.status, 401);
+    // The pages, the API description and the session endpoint are public.
+    assert_eq!(server.get("/", &[]).status, 200);
+    assert_eq!(server.get("/api/v1/openapi.json", &[]).status, 200);
+    let session = server.get("/api/v1/session", &[]);
+    assert_eq!(
+        session.json,
+        json!({"authenticated": false, "auth_required": true})
+    );
+    let token = server.token(TokenScope::ReadOnly);
+    let bearer = format!("Bearer {token}");
+    let answer = server.get("/api/v1/assets", &[("authorization", &bearer)]);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    // Its use is recorded, the secret nowhere.
+    let store = server.store();
+    let tokens = store.tokens().expect("tokens");
+    assert!(tokens[0].last_used_at.is_some());
+    let dump = std::fs::read(&server.db).expect("database");
+    assert!(
+        !String::from_utf8_lossy(&dump).contains(&token[4..]),
+        "the secret is not stored"
+    );
+}
+
+#[test]
+fn scopes_decide_who_may_change_things() {
+    let server = Server::start(Access::Authenticated);
+    let read = format!("Bearer {}", server.token(TokenScope::ReadOnly));
+    let write = format!("Bearer {}", server.token(TokenScope::ReadWrite));
+    let answer = server.send("POST", "/api/v1/mutes", MUTE, &[("authorization", &read)]);
+    assert_eq!((answer.status, answer.code()), (403, "read_only"));
+    // A bearer token needs no CSRF token: no browser sends it by itself.
+    let answer = server.send("POST", "/api/v1/mutes", MUTE, &[("authorization", &write)]);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["mutes"][0]["author"], "tester");
+    // A revoked token stops working at once.
+    let mut store = server.store();
+    let id = store.tokens().expect("tokens")[1].id;
+    store.revoke_token(id, chrono::Utc::now()).expect("revoke");
+    let answer = server.get("/api/v1/assets", &[("authorization", &write)]);
+    assert_eq!(answer.status, 401);
+}
+
+#[test]
+fn browser_sessions_log_in_with_a_token_and_need_the_csrf_token() {
+    let server = Server::start(Access::Authenticated);
+    let token = server.token(TokenScope::ReadWrite);
+    let bad = server.send("POST", "/api/v1/session", r#"{"token": "ppt_nope"}"#, &[]);
+    assert_eq!(bad.status, 401);
+    let login = server.send(
+        "POST",
+        "/api/v1/session",
+        &json!({"token": token}).to_string(),
+        &[],
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    let cookie = login.header("set-cookie").expect("a cookie").to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let session = cookie.split(';').next().expect("pair").to_owned();
+    let csrf = login.json["csrf_token"].as_str().expect("csrf").to_owned();
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let with = |extra: &[(&'static str, String)]| {
+        let mut headers = vec![("cookie", session.clone())];
+        headers.extend(extra.iter().cloned());
+        headers
+    };
+    let pairs = |h: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { h.clone() };
+    let call = |method: &str, headers: Vec<(&'static str, String)>| {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match method {
+            "GET" => server.get("/api/v1/session", &headers),
+            _ => server.send("POST", "/api/v1/mutes", MUTE, &headers),
+        }
+    };
+    let me = call("GET", with(&[]));
+    assert_eq!(me.json["name"], "tester");
+    assert_eq!(me.json["csrf_token"], csrf.as_str());
+    let no_csrf = call("POST", with(&[]));
+    assert_eq!((no_csrf.status, no_csrf.code()), (403, "csrf"));
+    let wrong_csrf = call("POST", with(&[("x-csrf-token", "guess".to_owned())]));
+    assert_eq!(wrong_csrf.status, 403);
+    let foreign = call(
+        "POST",
+        with(&[
+            ("x-csrf-token", csrf.clone()),
+            ("origin", "https://evil.example".to_owned()),
+        ]),
+    );
+    assert_eq!((foreign.status, foreign.code()), (403, "csrf"));
+    let own = with(&[
+        ("x-csrf-token", csrf.clone()),
+        ("origin", format!("http://{host}")),
+    ]);
+    let ok = call("POST", pairs(&own));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    // Logging out ends the session.
+    let headers: Vec<(&str, &str)> = own.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = server.delete("/api/v1/session", &headers);
+    assert!(
+        out.header("set-cookie")
+            .is_some_and(|c| c.contains("Max-Age=0"))
+    );
+    let after = call("GET", with(&[]));
+    assert_eq!(after.json["authenticated"], false);
+}
+
+#[test]
+fn a_session_ends_when_its_token_is_revoked() {
+    let server = Server::start(Access::Authenticated);
+    let token = server.token(TokenScope::ReadOnly);
+    let login = server.send(
+        "POST",
+        "/api/v1/session",
+        &json!({"token": token}).to_string(),
+        &[],
+    );
+    let cookie = login
+        .header("set-cookie")
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    assert_eq!(
+        server.get("/api/v1/assets", &[("cookie", &cookie)]).status,
+        200
+    );
+    let mut store = server.store();
+    let id = store.tokens().expect("tokens")[0].id;
+    store.revoke_token(id, chrono::Utc::now()).expect("revoke");
+    assert_eq!(
+        server.get("/api/v1/assets", &[("cookie", &cookie)]).status,
+        401
+    );
+}
+
+#[test]
+fn an_open_loopback_server_answers_only_loopback_names_and_checks_csrf() {
+    let server = Server::start(Access::OpenOnLoopback);
+    assert_eq!(server.get("/api/v1/assets", &[]).status, 200);
+    let rebound = server.get("/api/v1/assets", &[("host", "attacker.example:8080")]);
+    assert_eq!((rebound.status, rebound.code()), (403, "foreign_host"));
+    let localhost = server.get("/api/v1/assets", &[("host", "localhost")]);
+    assert_eq!(localhost.status, 200);
+    let no_csrf = server.send("POST", "/api/v1/mutes", MUTE, &[]);
+    assert_eq!((no_csrf.status, no_csrf.code()), (403, "csrf"));
+    let session = server.get("/api/v1/session", &[]);
+    assert_eq!(session.json["scope"], "read-write");
+    let csrf = session.json["csrf_token"]
+        .as_str()
+        .expect("csrf")
+        .to_owned();
+    let ok = server.send("POST", "/api/v1/mutes", MUTE, &[("x-csrf-token", &csrf)]);
+    assert_eq!(ok.status, 200, "{}", ok.text);
+}
+
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let server = Server::start(Access::OpenOnLoopback);
+    for path in ["/", "/ui/app.js", "/api/v1/assets", "/api/v1/nothing"] {
+        let answer = server.get(path, &[]);
+        let csp = answer.header("content-security-policy").unwrap_or("");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            answer.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(answer.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(
+            answer.header("referrer-policy"),
+            Some("no-referrer"),
+            "{path}"
+        );
+    }
+    let api = server.get("/api/v1/assets", &[]);
+    assert_eq!(api.header("cache-control"), Some("no-store"));
+}

@@ -10,6 +10,7 @@ use wildmatch::WildMatch;
 /// Which findings a mute covers. Every criterion given must match; at least
 /// one must be given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MuteSelector {
     /// The rule id.
     #[serde(default, skip_serializing_if = "Option::is_none")]

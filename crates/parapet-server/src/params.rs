@@ -82,26 +82,55 @@ impl Params {
             .unwrap_or_default()
     }
 
-    /// A comma-separated list of names, each read by `parse`.
+    /// A comma-separated list of names, each read by `parse`; empty when
+    /// absent, an error when given empty.
     pub fn names<T>(
         &self,
         name: &str,
         allowed: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Vec<T>, ApiError> {
-        self.list(name)
-            .iter()
+        let Some(text) = self.typed(name)? else {
+            return Ok(Vec::new());
+        };
+        text.split(',')
             .map(|v| {
-                parse(v).ok_or_else(|| {
+                parse(v.trim()).ok_or_else(|| {
                     ApiError::parameter(format!("`{name}`: `{v}` is not one of {allowed}"))
                 })
             })
             .collect()
     }
 
+    /// One name, read by `parse`.
+    pub fn name<T>(
+        &self,
+        name: &str,
+        allowed: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        self.typed(name)?
+            .map(|v| {
+                parse(&v).ok_or_else(|| {
+                    ApiError::parameter(format!("`{name}`: `{v}` is not one of {allowed}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// A typed parameter's text: absent, or not empty.
+    fn typed(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.values.get(name) {
+            Some(v) if v.is_empty() => Err(ApiError::parameter(format!(
+                "`{name}` is empty; give a value or leave it out"
+            ))),
+            other => Ok(other.cloned()),
+        }
+    }
+
     /// A true/false parameter, false when absent.
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        match self.text(name).as_deref() {
+        match self.typed(name)?.as_deref() {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(other) => Err(ApiError::parameter(format!(
@@ -112,7 +141,7 @@ impl Params {
 
     /// A time in RFC 3339 (`2026-11-30T12:00:00Z`).
     pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.text(name)
+        self.typed(name)?
             .map(|v| {
                 DateTime::parse_from_rfc3339(&v)
                     .map(|t| t.with_timezone(&Utc))
@@ -127,7 +156,7 @@ impl Params {
 
     /// A whole number.
     pub fn number(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        self.text(name)
+        self.typed(name)?
             .map(|v| {
                 v.parse::<i64>().map_err(|_| {
                     ApiError::parameter(format!("`{name}`: `{v}` is not a whole number"))
@@ -291,6 +320,13 @@ mod tests {
             bad.cursor::<String>("assets").expect_err("bad").code,
             "invalid_cursor"
         );
+    }
+
+    #[test]
+    fn typed_parameters_may_not_be_empty() {
+        assert!(params(&[("until", "")]).time("until").is_err());
+        assert!(params(&[("limit", "")]).limit().is_err());
+        assert!(params(&[("account", "")]).text("account").is_none());
     }
 
     #[test]

@@ -6,15 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The test venv of `scripts/moto-venv`, which has aiosmtpd.
 fn python() -> PathBuf {
-    std::env::var_os("PARAPET_MOTO_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
-        })
-        .expect("HOME or PARAPET_MOTO_VENV")
-        .join("bin/python")
+    parapet_testkit::tool("python")
 }
 
 /// An SMTP server on 127.0.0.1 (STARTTLS and authentication required),

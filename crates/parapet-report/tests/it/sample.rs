@@ -93,19 +93,7 @@ pub fn schemas() -> PathBuf {
 /// runs it), which has jsonschema and Selenium, with `args`; its standard
 /// output, once it has succeeded.
 pub fn python(args: &[&OsStr]) -> Vec<u8> {
-    let python = std::env::var_os("PARAPET_MOTO_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
-        })
-        .expect("HOME or PARAPET_MOTO_VENV is set")
-        .join("bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/moto-venv (bash .ci/test does)",
-        python.display()
-    );
-    let output = std::process::Command::new(&python)
+    let output = std::process::Command::new(parapet_testkit::tool("python"))
         .args(args)
         .output()
         .expect("run python");

@@ -43,12 +43,7 @@ pub async fn list(State(app): State<Arc<App>>, params: Params) -> Json {
     let statuses = params.names("status", "`open`, `reopened`, `resolved`", |s| {
         parse_name::<FindingStatus>(s)
     })?;
-    let min_severity = match params.text("min_severity") {
-        Some(s) => Some(severity(&s).ok_or_else(|| {
-            ApiError::parameter(format!("`min_severity`: `{s}` is not one of {SEVERITIES}"))
-        })?),
-        None => None,
-    };
+    let min_severity = params.name("min_severity", SEVERITIES, severity)?;
     let mut rule_ids = params.list("rule");
     if let Some(unknown) = rule_ids.iter().find(|r| app.rule(r).is_none()) {
         return Err(ApiError::parameter(format!("`rule`: no rule `{unknown}`")));
@@ -159,11 +154,18 @@ pub struct MuteRequest {
     pub expires_at: Option<DateTime<Utc>>,
     /// What it covers: rule, asset (wildcards allowed), account, region,
     /// tag.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub selector: Option<MuteSelector>,
     /// Or: these findings, one mute each.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub findings: Option<Vec<FindingKey>>,
+}
+
+/// A field that may be left out but, when given, is not `null`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// The most findings one request mutes.

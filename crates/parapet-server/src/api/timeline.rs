@@ -54,14 +54,11 @@ pub async fn events(State(app): State<Arc<App>>, params: Params) -> Json {
 /// `GET /api/v1/incidents`
 pub async fn incidents(State(app): State<Arc<App>>, params: Params) -> Json {
     let params = params.only(&["status", "limit", "cursor"])?;
-    let status = match params.text("status") {
-        Some(s) => Some(parse_name::<IncidentStatus>(&s).ok_or_else(|| {
-            ApiError::parameter(format!(
-                "`status`: `{s}` is not one of `open`, `acknowledged`, `resolved`"
-            ))
-        })?),
-        None => None,
-    };
+    let status = params.name(
+        "status",
+        "`open`, `acknowledged`, `resolved`",
+        parse_name::<IncidentStatus>,
+    )?;
     let before: Option<i64> = params.cursor("incidents")?;
     let limit = params.limit()?;
     let incidents = app

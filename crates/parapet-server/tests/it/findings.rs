@@ -95,7 +95,7 @@ fn findings_page_by_cursor() {
     assert_eq!(paged, expected);
     assert_eq!(
         pages,
-        expected.len().div_ceil(2) + usize::from(expected.len() % 2 == 0)
+        expected.len().div_ceil(2) + usize::from(expected.len().is_multiple_of(2))
     );
 }
 

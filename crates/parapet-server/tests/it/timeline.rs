@@ -84,7 +84,7 @@ fn incidents_are_listed_shown_taken_and_resolved() {
     );
     assert_eq!(resolved.json["status"], "resolved");
     let listed = server.get("/api/v1/incidents?status=resolved", &[]);
-    assert_eq!(listed.items("id"), [id.clone()]);
+    assert_eq!(listed.items("id"), std::slice::from_ref(id));
     assert_eq!(server.get("/api/v1/incidents/9999", &[]).status, 404);
     assert_eq!(
         server.get("/api/v1/incidents?status=closed", &[]).status,

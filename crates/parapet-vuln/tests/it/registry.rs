@@ -46,13 +46,7 @@ fn free_port() -> u16 {
 }
 
 fn python() -> PathBuf {
-    std::env::var_os("PARAPET_MOTO_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
-        })
-        .expect("HOME or PARAPET_MOTO_VENV")
-        .join("bin/python")
+    parapet_testkit::tool("python")
 }
 
 impl Registry {

@@ -15,12 +15,7 @@ pub struct Moto {
 
 /// The virtual environment `scripts/moto-venv` makes (`.ci/test` runs it).
 pub fn venv() -> PathBuf {
-    std::env::var_os("PARAPET_MOTO_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/parapet/moto-venv"))
-        })
-        .expect("HOME or PARAPET_MOTO_VENV is set")
+    parapet_testkit::venv()
 }
 
 impl Moto {

@@ -4,6 +4,8 @@
 
 /// Tokens, scopes, sessions, CSRF, loopback-only open mode, headers.
 mod auth;
+/// The web UI in headless Chromium.
+mod browser;
 /// Findings: filters, paging, mutes one by one and in bulk, unmuting.
 mod findings;
 /// Assets: filters, paging, one asset, history, diffs, facets, overview.

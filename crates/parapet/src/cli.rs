@@ -96,6 +96,15 @@ pub enum Command {
     /// folders, lockfiles and SBOMs matched against OSV advisories.
     #[command(subcommand)]
     Vuln(VulnCommand),
+    /// The HTTP API and the web UI over the database: the overview,
+    /// inventory, findings, compliance, timeline, incidents and topology in
+    /// a browser, the same data as JSON under /api/v1. On a loopback address
+    /// no token is needed unless --auth is given; on any other address every
+    /// request needs one (`parapet tokens create`).
+    Serve(ServeArgs),
+    /// API tokens for the HTTP API and the web UI: create, list, revoke.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.
@@ -105,6 +114,72 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// `parapet serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to serve on.
+    #[arg(
+        long,
+        env = "PARAPET_SERVE",
+        value_name = "ADDRESS",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: String,
+    /// How the server is reached.
+    #[command(flatten)]
+    pub options: ServeOptions,
+}
+
+/// How the API and the web UI are reached, for `serve` and `watch --serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeOptions {
+    /// Require an API token or a session even on a loopback address.
+    #[arg(long)]
+    pub auth: bool,
+    /// Mark session cookies `Secure`: the server is reached over HTTPS
+    /// through a proxy in front of it.
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+/// `parapet tokens ...`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Creates a token and prints it, once: only its hash is kept.
+    Create {
+        /// What it is for (`ci`, `alice's laptop`).
+        #[arg(long)]
+        name: String,
+        /// What it may do: read everything, or also mute findings and take
+        /// and resolve incidents.
+        #[arg(long, value_enum, default_value_t = TokenScopeArg::ReadOnly)]
+        scope: TokenScopeArg,
+        /// When it stops working, from now (`90d`, `12h`); never by default.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+    },
+    /// Every token, revoked ones too, without their secrets.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revokes a token: it stops working at once, sessions made with it too.
+    Revoke {
+        /// The token's number (`parapet tokens list`).
+        id: i64,
+    },
+}
+
+/// A token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenScopeArg {
+    /// Read everything.
+    ReadOnly,
+    /// Read everything, mute and unmute findings, take and resolve incidents.
+    ReadWrite,
 }
 
 /// `parapet incidents ...`
@@ -946,6 +1021,13 @@ pub struct WatchArgs {
     /// (the variable PARAPET_EVENT_SECRET may hold it instead).
     #[arg(long, value_name = "PATH")]
     pub event_secret_file: Option<std::path::PathBuf>,
+    /// Also serve the HTTP API and the web UI on this address, as
+    /// `parapet serve` does (`127.0.0.1:8080`).
+    #[arg(long, env = "PARAPET_SERVE", value_name = "ADDRESS")]
+    pub serve: Option<String>,
+    /// How the API and the web UI are reached.
+    #[command(flatten)]
+    pub serve_options: ServeOptions,
 }
 
 #[cfg(test)]

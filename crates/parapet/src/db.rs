@@ -26,19 +26,29 @@ pub fn route_with(router: Arc<dyn Router>) {
     let _ = ROUTES.set(router);
 }
 
-/// Opens `--db`, `PARAPET_DB`, or the default database.
-pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
-    let path = global
+/// `--db`, `PARAPET_DB`, or the default database.
+pub fn path(global: &GlobalArgs) -> std::path::PathBuf {
+    global
         .db
         .clone()
-        .unwrap_or_else(parapet_store::default_path);
-    let mut store = SqliteStore::open(&path)
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
+        .unwrap_or_else(parapet_store::default_path)
+}
+
+/// Gives a store the configuration's routes and incident policy.
+pub fn configure(store: &mut SqliteStore) {
     if let Some(router) = ROUTES.get() {
         store.set_router(Arc::clone(router));
     }
     if let Some(policy) = INCIDENTS.get() {
         store.set_incident_policy(*policy);
     }
+}
+
+/// Opens `--db`, `PARAPET_DB`, or the default database.
+pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
+    let path = path(global);
+    let mut store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    configure(&mut store);
     Ok(store)
 }

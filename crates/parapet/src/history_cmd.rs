@@ -116,6 +116,7 @@ pub fn run_events(global: &GlobalArgs, args: &EventsArgs, style: Style) -> Resul
         since: args.since.map(|w| w.0),
         until: args.until.map(|w| w.0),
         before_id: args.before,
+        after_id: None,
         limit: args.limit,
     })?;
     match args.format {

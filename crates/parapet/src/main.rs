@@ -32,6 +32,7 @@ mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
 mod scan_cmd;
+mod serve_cmd;
 mod vuln_cmd;
 mod watch_cmd;
 
@@ -73,7 +74,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let notifier = if changes
         || matches!(
             cli.command,
-            cli::Command::Watch(_) | cli::Command::Notify(_)
+            cli::Command::Watch(_) | cli::Command::Notify(_) | cli::Command::Serve(_)
         ) {
         notify_cmd::setup(&global, &config)?
     } else {
@@ -98,6 +99,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
         }
         cli::Command::Vuln(command) => vuln_cmd::run(&cli.global, command, style),
+        cli::Command::Serve(args) => serve_cmd::run(&cli.global, args),
+        cli::Command::Tokens(command) => serve_cmd::run_tokens(&cli.global, command, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

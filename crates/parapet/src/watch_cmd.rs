@@ -275,6 +275,13 @@ pub fn run(
         )),
         None => None,
     };
+    let _server = args
+        .serve
+        .as_deref()
+        .map(|listen| {
+            crate::serve_cmd::spawn(global, listen, &args.serve_options, Arc::clone(&stop))
+        })
+        .transpose()?;
     let metrics = Arc::new(Metrics::default());
     // A small bound: a source waits while a batch is handled rather than
     // holding messages past their visibility timeout.
@@ -303,7 +310,7 @@ pub fn run(
         "info",
         "watching",
         serde_json::json!({
-            "queue": settings.queue_url, "listen": settings.listen,
+            "queue": settings.queue_url, "listen": settings.listen, "serve": args.serve,
             "endpoint": settings.event_secret.is_some(),
         }),
     );

@@ -236,6 +236,10 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
         .expect("a free port")
         .port();
     let listen = format!("127.0.0.1:{port}");
+    let serve = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .to_string();
     let watch = moto
         .watch(&db, dir.path(), queue)
         .args([
@@ -245,6 +249,8 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
             &listen,
             "--resync",
             "3s",
+            "--serve",
+            &serve,
         ])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -299,6 +305,23 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
     assert!(
         get("/nothing").starts_with("HTTP/1.0 404") || get("/nothing").starts_with("HTTP/1.1 404")
     );
+    // The API and the web UI are served beside the daemon, over its
+    // database: the bucket's finding, resolved, is in the API.
+    let api = |path: &str| -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&serve).expect("connect");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        answer
+    };
+    let findings = api(&format!("/api/v1/findings?status=resolved&rule={rule}"));
+    assert!(
+        findings.starts_with("HTTP/1.0 200") || findings.starts_with("HTTP/1.1 200"),
+        "{findings}"
+    );
+    assert!(findings.contains(&bucket), "{findings}");
+    assert!(api("/").contains("<title>Parapet</title>"));
     // The periodic resync ran (every 3 s).
     assert!(eventually(30, || {
         let metrics = get("/metrics");

@@ -22,6 +22,8 @@ mod report;
 mod rules;
 /// `parapet scan file`.
 mod scan;
+/// `parapet tokens` and `parapet serve`.
+mod serve;
 /// The database: scans recorded, history, findings, events, mutes.
 mod store;
 /// The images `scripts/test-images` builds (shared with parapet-vuln's tests).

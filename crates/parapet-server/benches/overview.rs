@@ -6,7 +6,8 @@
 //! overrides the size), serves it on 127.0.0.1, and lets divan time what a
 //! browser fetches to show the overview: the session, the page, its script
 //! and style sheet, and `/api/v1/overview`; then the inventory's first page
-//! and the findings' first page. Run with
+//! and the findings' first page. `PARAPET_BENCH_DB` keeps the database at
+//! that path and reuses it when it exists. Run with
 //! `cargo bench -p parapet-server --bench overview`.
 
 use chrono::{DateTime, Duration, Utc};
@@ -36,7 +37,7 @@ fn asset(n: usize, observed: DateTime<Utc>) -> Asset {
     serde_json::from_value(json!({
         "id": format!("arn:aws:s3:::bucket-{n:07}"), "provider": "aws", "account": account,
         "region": region, "resource_type": "AWS::S3::Bucket",
-        "name": format!("bucket-{n:07}"), "tags": {"env": if n % 4 == 0 { "dev" } else { "prod" }},
+        "name": format!("bucket-{n:07}"), "tags": {"env": if n.is_multiple_of(4) { "dev" } else { "prod" }},
         "config": {"Name": format!("bucket-{n:07}"), "Versioning": {"Status": "Enabled"}},
         "observed_at": observed.to_rfc3339()
     }))
@@ -56,13 +57,53 @@ static SERVED: LazyLock<Served> = LazyLock::new(|| {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("parapet.db");
-    let mut store = SqliteStore::open(&path).expect("open");
+    let path = std::env::var_os("PARAPET_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("parapet.db"));
+    if !path.exists() {
+        build(&path, size);
+    }
+    let rules = parapet_rules::load(&parapet_rules::RuleSources {
+        builtin: true,
+        folders: Vec::new(),
+    })
+    .rules;
+    let open_path = path.clone();
+    let app = App::new(
+        Arc::new(move || SqliteStore::open(&open_path)),
+        rules,
+        parapet_rules::framework::builtin(),
+        Settings {
+            access: Access::OpenOnLoopback,
+            secure_cookies: false,
+            poll_interval: std::time::Duration::from_millis(500),
+        },
+    )
+    .expect("app");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    runtime.spawn(parapet_server::serve(listener, app, std::future::pending()));
+    Served {
+        base,
+        _dir: dir,
+        _runtime: runtime,
+    }
+});
+
+/// Writes the estate: three scans a day apart, so that the trend has days.
+fn build(path: &std::path::Path, size: usize) {
+    let mut store = SqliteStore::open(path).expect("open");
     let started = Instant::now();
     let accounts: Vec<String> = (0..10)
         .map(|i| format!("{:012}", 100_000_000_000u64 + i))
         .collect();
-    // Three scans a day apart, so that the trend has days.
     for day in 0..3 {
         let when = t0() + Duration::days(day);
         let assets: Vec<Asset> = (0..size).map(|n| asset(n, when)).collect();
@@ -76,7 +117,7 @@ static SERVED: LazyLock<Served> = LazyLock::new(|| {
                     .map(move |(r, (rule, _))| Evaluation {
                         rule_id: (*rule).into(),
                         asset_id: a.id.as_str().into(),
-                        status: if (n + r + day as usize) % 3 == 0 {
+                        status: if (n + r + day as usize).is_multiple_of(3) {
                             Status::Fail
                         } else {
                             Status::Pass
@@ -122,40 +163,7 @@ static SERVED: LazyLock<Served> = LazyLock::new(|| {
         size * RULES.len(),
         started.elapsed().as_secs_f64()
     );
-    drop(store);
-    let rules = parapet_rules::load(&parapet_rules::RuleSources {
-        builtin: true,
-        folders: Vec::new(),
-    })
-    .rules;
-    let open_path = path.clone();
-    let app = App::new(
-        Arc::new(move || SqliteStore::open(&open_path)),
-        rules,
-        parapet_rules::framework::builtin(),
-        Settings {
-            access: Access::OpenOnLoopback,
-            secure_cookies: false,
-            poll_interval: std::time::Duration::from_millis(500),
-        },
-    )
-    .expect("app");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    runtime.spawn(parapet_server::serve(listener, app, std::future::pending()));
-    Served {
-        base,
-        _dir: dir,
-        _runtime: runtime,
-    }
-});
+}
 
 fn get(path: &str) -> usize {
     let mut response = ureq::get(format!("{}{path}", SERVED.base))

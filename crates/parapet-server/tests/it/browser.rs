@@ -3,7 +3,7 @@
 //! Chromium from `scripts/chromium`), logs in, filters the inventory, opens
 //! a bucket's diff, mutes a finding, opens compliance and the topology with
 //! an exposure path, and sees the timeline update live. Screenshots go to
-//! `target/ui-screenshots` (or `PARAPET_SCREENSHOTS`).
+//! `target/ui-screenshots` (or `PARAPET_SCREENSHOT_DIR`).
 
 use super::Server;
 use parapet_server::Access;
@@ -22,7 +22,7 @@ fn a_person_uses_the_web_ui_in_chromium() {
     }
     let server = Server::start(Access::Authenticated);
     let token = server.token(TokenScope::ReadWrite);
-    let shots = std::env::var_os("PARAPET_SCREENSHOTS")
+    let shots = std::env::var_os("PARAPET_SCREENSHOT_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots")

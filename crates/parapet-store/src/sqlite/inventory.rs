@@ -14,11 +14,17 @@ use rusqlite::{Connection, params, params_from_iter};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The WHERE clause of `query`'s filters, paging aside.
-fn filter(select: &str, query: &AssetQuery) -> Filter {
+/// The WHERE clause of `query`'s filters, paging aside. A listing in id
+/// order (`in_id_order`) walks the table by id and filters deletions as it
+/// goes; a count reads the `assets_place` index.
+fn filter(select: &str, query: &AssetQuery, in_id_order: bool) -> Filter {
     let mut filter = Filter::new(select);
     if !query.include_deleted {
-        filter.sql.push_str(" AND deleted_at IS NULL");
+        filter.sql.push_str(if in_id_order {
+            " AND +deleted_at IS NULL"
+        } else {
+            " AND deleted_at IS NULL"
+        });
     }
     filter.equal("provider", query.provider.as_deref());
     filter.equal("account", query.account.as_deref());
@@ -55,6 +61,7 @@ pub(super) fn assets(
          (SELECT count(*) FROM findings f WHERE f.asset_id = assets.id AND f.status IN ('open', 'reopened') AND f.muted_by IS NULL) \
          FROM assets WHERE 1 = 1",
         query,
+        true,
     );
     filter.condition(" AND id > ?", query.after.clone().map(SqlValue::Text));
     filter.sql.push_str(" ORDER BY id LIMIT ?");
@@ -115,34 +122,40 @@ pub(super) fn count_assets(
     path: &Path,
     query: &AssetQuery,
 ) -> Result<i64, StoreError> {
-    let filter = filter("SELECT count(*) FROM assets WHERE 1 = 1", query);
+    let filter = filter("SELECT count(*) FROM assets WHERE 1 = 1", query, false);
     conn.prepare_cached(&filter.sql)
         .at(path)?
         .query_row(params_from_iter(filter.args), |r| r.get(0))
         .at(path)
 }
 
-/// The values of each filterable column among current assets, counted.
+/// The values of each filterable column among current assets, counted, in
+/// one pass over the `assets_place` index.
 pub(super) fn facets(conn: &Connection, path: &Path) -> Result<Facets, StoreError> {
     let mut facets = Facets::default();
-    for (column, into) in [
-        ("provider", &mut facets.providers),
-        ("account", &mut facets.accounts),
-        ("region", &mut facets.regions),
-        ("resource_type", &mut facets.resource_types),
-    ] {
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {column}, count(*) FROM assets WHERE deleted_at IS NULL GROUP BY {column}"
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT provider, account, region, resource_type, count(*) FROM assets \
+             WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4",
+        )
+        .at(path)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
             ))
-            .at(path)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .at(path)?;
-        for row in rows {
-            let (value, count) = row.at(path)?;
-            into.insert(value, count);
-        }
+        })
+        .at(path)?;
+    for row in rows {
+        let (provider, account, region, resource_type, count) = row.at(path)?;
+        *facets.providers.entry(provider).or_default() += count;
+        *facets.accounts.entry(account).or_default() += count;
+        *facets.regions.entry(region).or_default() += count;
+        *facets.resource_types.entry(resource_type).or_default() += count;
     }
     Ok(facets)
 }
@@ -183,13 +196,13 @@ pub(super) fn overview(
     for (account, assets) in counts {
         accounts.entry(account).or_default().assets = assets;
     }
-    // One pass over the findings of current assets: results by status, and
-    // open findings by severity and whether a mute covers them.
+    // The findings of current assets as the triggers of migration 0008
+    // count them: results by status, and open findings by severity and
+    // whether a mute covers them.
     let mut stmt = conn
         .prepare_cached(
-            "SELECT account, result, severity, status IN ('open', 'reopened'), muted_by IS NOT NULL, count(*) \
-             FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) \
-             GROUP BY account, result, severity, 4, 5",
+            "SELECT account, result, severity, open, muted, sum(n) FROM finding_counts \
+             WHERE live = 1 AND n > 0 GROUP BY 1, 2, 3, 4, 5",
         )
         .at(path)?;
     let groups = stmt
@@ -198,7 +211,7 @@ pub(super) fn overview(
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
-                r.get::<_, Option<bool>>(3)?.unwrap_or(false),
+                r.get::<_, bool>(3)?,
                 r.get::<_, bool>(4)?,
                 r.get::<_, i64>(5)?,
             ))
@@ -250,33 +263,27 @@ fn trend(
     let today = ms(now).div_euclid(DAY_MS);
     let first = today - i64::from(days.max(1)) + 1;
     let mut per_day: BTreeMap<i64, (i64, i64)> = (first..=today).map(|d| (d, (0, 0))).collect();
+    // Counted by the trigger of migration 0008 as events are appended.
     let mut stmt = conn
         .prepare_cached(
-            "SELECT at / ?1, kind = 'finding_resolved', count(*) FROM events \
-             WHERE at >= ?2 AND at < ?3 AND kind IN ('finding_opened', 'finding_reopened', 'finding_resolved') \
-             GROUP BY 1, 2",
+            "SELECT day, opened, resolved FROM finding_trend WHERE day BETWEEN ?1 AND ?2",
         )
         .at(path)?;
     let rows = stmt
-        .query_map(params![DAY_MS, first * DAY_MS, (today + 1) * DAY_MS], |r| {
+        .query_map(params![first, today], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
             ))
         })
         .at(path)?
         .collect::<Result<Vec<_>, _>>()
         .at(path)?;
-    for (day, resolved, count) in rows {
-        if let Some(entry) = per_day.get_mut(&day) {
-            if resolved {
-                entry.1 += count;
-            } else {
-                entry.0 += count;
-            }
-        }
-    }
+    per_day.extend(
+        rows.into_iter()
+            .map(|(day, opened, resolved)| (day, (opened, resolved))),
+    );
     Ok(per_day
         .into_iter()
         .map(|(day, (opened, resolved))| TrendDay {
@@ -289,16 +296,16 @@ fn trend(
         .collect())
 }
 
-/// Latest results per account, rule and status, on current assets.
+/// Latest results per account, rule and status, on current assets, as the
+/// triggers of migration 0008 count them.
 pub(super) fn result_counts(
     conn: &Connection,
     path: &Path,
 ) -> Result<Vec<ResultCount>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT account, rule_id, result, count(*) FROM findings \
-             WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) \
-             GROUP BY account, rule_id, result",
+            "SELECT account, rule_id, result, sum(n) FROM finding_counts \
+             WHERE live = 1 AND n > 0 GROUP BY 1, 2, 3",
         )
         .at(path)?;
     let rows = stmt

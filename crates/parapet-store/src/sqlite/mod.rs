@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_channel_refs.sql"),
     include_str!("migrations/0006_vulnerability_scans.sql"),
     include_str!("migrations/0007_api_tokens.sql"),
+    include_str!("migrations/0008_overview_counts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -200,3 +200,120 @@ fn tokens_are_found_by_hash_used_and_revoked() {
     );
     assert_eq!(store.tokens().expect("list").len(), 1);
 }
+
+/// Findings counted by account, severity, result, open and muted.
+type Counts = Vec<(String, i64, String, i64, i64, i64)>;
+
+/// The overview's counters, and the same counted from the findings.
+fn counted(path: &std::path::Path) -> (Counts, Counts) {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let rows = |sql: &str| -> Counts {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    };
+    (
+        rows(
+            "SELECT account, severity, result, open, muted, n FROM finding_counts WHERE live = 1 AND n > 0 ORDER BY 1, 2, 3, 4, 5",
+        ),
+        rows(
+            "SELECT account, severity, result, coalesce(status IN ('open', 'reopened'), 0), muted_by IS NOT NULL, count(*) \
+             FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        ),
+    )
+}
+
+#[test]
+fn the_overview_counters_follow_every_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("parapet.db");
+    let mut store = parapet_store::SqliteStore::open(&path).expect("open");
+    let check = |step: &str| {
+        let (counters, direct) = counted(&path);
+        assert_eq!(counters, direct, "after {step}");
+    };
+    estate(&mut store);
+    check("the first scan");
+    let (mute, _) = store
+        .add_mute(
+            &MuteSelector {
+                rule_id: Some(RULE.into()),
+                ..MuteSelector::default()
+            },
+            "r",
+            "a",
+            Some(at(5)),
+            at(1),
+        )
+        .expect("mute");
+    check("a mute");
+    store.expire_mutes(at(6)).expect("expire");
+    check("an expiry");
+    store
+        .add_mute(
+            &MuteSelector {
+                asset: Some("arn:aws:s3:::dev-0".into()),
+                ..MuteSelector::default()
+            },
+            "r",
+            "a",
+            None,
+            at(7),
+        )
+        .expect("mute");
+    assert!(store.lift_mute(mute.id, at(8)).is_err(), "already ended");
+    // prod-4 is gone from a complete scan; prod-2 now passes.
+    let assets: Vec<_> = ["dev-0", "dev-1", "prod-2", "prod-3"]
+        .iter()
+        .map(|n| bucket(n, json!({"v": 2}), at(9)))
+        .collect();
+    let evaluations: Vec<_> = assets
+        .iter()
+        .map(|a| {
+            evaluation(
+                RULE,
+                a,
+                if a.name == "dev-0" {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                },
+            )
+        })
+        .collect();
+    scan(&mut store, at(9), &assets, &evaluations, &[]);
+    check("a deletion and a resolution");
+    let overview = store.overview(at(9), 1).expect("overview");
+    assert_eq!(overview.assets, 4);
+    // prod-4 is back, failing again.
+    let mut back = assets.clone();
+    back.push(bucket("prod-4", json!({}), at(10)));
+    let evaluations: Vec<_> = back
+        .iter()
+        .map(|a| {
+            evaluation(
+                RULE,
+                a,
+                if a.name == "prod-4" {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                },
+            )
+        })
+        .collect();
+    scan(&mut store, at(10), &back, &evaluations, &[]);
+    check("an asset seen again");
+    assert_eq!(store.overview(at(10), 1).expect("overview").assets, 5);
+}

@@ -26,3 +26,9 @@ pub fn tool(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The folder of the Python modules the tests' scripts share (`chromium`:
+/// the browser as the tests drive it), for `PYTHONPATH`.
+pub fn python_modules() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python")
+}

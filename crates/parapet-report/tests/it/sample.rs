@@ -95,6 +95,7 @@ pub fn schemas() -> PathBuf {
 pub fn python(args: &[&OsStr]) -> Vec<u8> {
     let output = std::process::Command::new(parapet_testkit::tool("python"))
         .args(args)
+        .env("PYTHONPATH", parapet_testkit::python_modules())
         .output()
         .expect("run python");
     assert!(

@@ -16,39 +16,17 @@ output.
 
 import json
 import pathlib
+import shutil
 import sys
+import tempfile
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import browser
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WEB = "arn:aws:ec2:eu-west-1:111111111111:instance/i-web"
-
-
-def browser(profile):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
 def texts(driver, selector):
@@ -58,7 +36,9 @@ def texts(driver, selector):
 def main():
     base, token, shots = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
     shots.mkdir(parents=True, exist_ok=True)
-    driver = browser(shots / "profile")
+    # A profile of its own each run: one left by an earlier run may be locked.
+    profile = tempfile.mkdtemp(prefix="parapet-ui-")
+    driver = browser(profile)
     wait = WebDriverWait(driver, 15)
     seen = {}
     try:
@@ -181,6 +161,7 @@ def main():
         raise
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
     print(json.dumps(seen))
 
 

@@ -32,6 +32,7 @@ fn a_person_uses_the_web_ui_in_chromium() {
         .arg(&script)
         .args([&server.base, &token])
         .arg(&shots)
+        .env("PYTHONPATH", parapet_testkit::python_modules())
         .output()
         .expect("run the browser");
     assert!(

@@ -77,6 +77,7 @@ static SERVED: LazyLock<Served> = LazyLock::new(|| {
             access: Access::OpenOnLoopback,
             secure_cookies: false,
             poll_interval: std::time::Duration::from_millis(500),
+            oidc: None,
         },
     )
     .expect("app");

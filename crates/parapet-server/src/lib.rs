@@ -9,6 +9,7 @@
 //! - [`api`]: the endpoints, and `api/openapi.yaml` that describes them.
 //! - [`auth`]: API tokens, browser sessions, CSRF, loopback-only open mode,
 //!   security headers.
+//! - [`oidc`]: logging in through an OpenID Connect provider.
 //! - [`params`]: query parameters checked against each endpoint's list,
 //!   cursors, bounded JSON bodies.
 //! - [`state`]: the store connections, rules and settings requests share.
@@ -18,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod oidc;
 pub mod params;
 pub mod state;
 pub mod ui;

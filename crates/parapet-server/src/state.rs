@@ -33,6 +33,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How often the live stream looks for new events.
     pub poll_interval: std::time::Duration,
+    /// The OpenID Connect provider browsers may log in with.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
 }
 
 /// How many store calls run at once.

@@ -134,6 +134,7 @@ function renderLogin(message) {
     }
   } },
   h("h1", { text: "Log in to Parapet" }),
+  state.session?.oidc ? [h("p", {}, h("a", { class: "primary", id: "login-sso", href: "/auth/oidc/login", text: "Log in with your identity provider" })), h("p", { class: "muted", text: "or" })] : "",
   h("p", { class: "muted", text: "Paste an API token. Create one with: parapet tokens create --name NAME" }),
   input, h("button", { class: "primary", type: "submit", id: "login-submit" }, "Log in"), error);
   show(form);

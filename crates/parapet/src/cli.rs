@@ -142,6 +142,21 @@ pub struct ServeOptions {
     /// through a proxy in front of it.
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Let browsers log in through this OpenID Connect provider (its issuer
+    /// URL); its client secret comes from PARAPET_OIDC_CLIENT_SECRET.
+    #[arg(long, value_name = "URL", requires_all = ["oidc_client_id", "oidc_redirect_url"])]
+    pub oidc_issuer: Option<String>,
+    /// This server's client id at the provider.
+    #[arg(long, value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+    /// The callback URL registered at the provider
+    /// (`https://parapet.example/auth/oidc/callback`).
+    #[arg(long, value_name = "URL")]
+    pub oidc_redirect_url: Option<String>,
+    /// Users who may change things, by email, user name or subject
+    /// (comma-separated); everyone else the provider admits may read.
+    #[arg(long, value_name = "USERS", value_delimiter = ',')]
+    pub oidc_read_write: Vec<String>,
 }
 
 /// `parapet tokens ...`

@@ -37,9 +37,33 @@ fn app(global: &GlobalArgs, address: SocketAddr, options: &ServeOptions) -> Resu
             access,
             secure_cookies: options.secure_cookies,
             poll_interval: Duration::from_millis(500),
+            oidc: oidc(options)?,
         },
     )
     .context("cannot open the database")
+}
+
+/// The OpenID Connect provider the options name, discovered.
+fn oidc(options: &ServeOptions) -> Result<Option<Arc<parapet_server::oidc::Provider>>> {
+    let (Some(issuer), Some(client_id), Some(redirect_url)) = (
+        &options.oidc_issuer,
+        &options.oidc_client_id,
+        &options.oidc_redirect_url,
+    ) else {
+        return Ok(None);
+    };
+    let client_secret = std::env::var("PARAPET_OIDC_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let provider = parapet_server::oidc::Provider::discover(parapet_server::oidc::OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret,
+        redirect_url: redirect_url.clone(),
+        read_write: options.oidc_read_write.clone(),
+    })
+    .context("cannot use the OpenID Connect provider")?;
+    Ok(Some(Arc::new(provider)))
 }
 
 /// Binds `listen` on a runtime of two threads.

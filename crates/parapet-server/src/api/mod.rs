@@ -52,6 +52,8 @@ pub fn routes() -> Router<Arc<App>> {
                 .post(session::login)
                 .delete(session::logout),
         )
+        .route("/auth/oidc/login", get(session::oidc_login))
+        .route("/auth/oidc/callback", get(session::oidc_callback))
         .route("/api/v1/overview", get(inventory::overview))
         .route("/api/v1/facets", get(inventory::facets))
         .route("/api/v1/assets", get(inventory::list))

@@ -28,8 +28,13 @@ pub async fn show(State(app): State<Arc<App>>, request: Request) -> Json {
                 Via::Token => None,
             },
             "auth_required": required,
+            "oidc": app.settings.oidc.is_some(),
         }),
-        None => json!({"authenticated": false, "auth_required": required}),
+        None => json!({
+            "authenticated": false,
+            "auth_required": required,
+            "oidc": app.settings.oidc.is_some(),
+        }),
     };
     Ok(axum::Json(value))
 }
@@ -90,6 +95,86 @@ pub fn with_cookie(app: &App, id: &str, max_age: u64, body: serde_json::Value) -
     let mut response = axum::Json(body).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `GET /auth/oidc/login`: sends the browser to the provider.
+pub async fn oidc_login(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let provider = app
+        .settings
+        .oidc
+        .clone()
+        .ok_or_else(|| ApiError::not_found("this server has no OpenID Connect provider"))?;
+    let url = provider
+        .start()
+        .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
+    Ok(redirect(&url))
+}
+
+/// `GET /auth/oidc/callback`: the provider sends the browser back with a
+/// code; a session starts once the ID token checks out.
+pub async fn oidc_callback(
+    State(app): State<Arc<App>>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let params = params.only(&[
+        "code",
+        "state",
+        "error",
+        "error_description",
+        "session_state",
+        "iss",
+        "scope",
+        "authuser",
+        "prompt",
+    ])?;
+    let provider = app
+        .settings
+        .oidc
+        .clone()
+        .ok_or_else(|| ApiError::not_found("this server has no OpenID Connect provider"))?;
+    if let Some(error) = params.text("error") {
+        let detail = params.text("error_description").unwrap_or_default();
+        return Err(ApiError::unauthenticated(format!(
+            "the provider refused the login: {error} {detail}"
+        )));
+    }
+    let (Some(code), Some(state)) = (params.text("code"), params.text("state")) else {
+        return Err(ApiError::parameter("the callback needs `code` and `state`"));
+    };
+    let identity = tokio::task::spawn_blocking(move || provider.finish(&code, &state))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            crate::oidc::OidcError::Provider { .. } => ApiError::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "provider",
+                e.to_string(),
+            ),
+            other => ApiError::unauthenticated(other.to_string()),
+        })?;
+    let csrf = auth::random_secret().map_err(ApiError::internal)?;
+    let id = app.sessions.start(Session {
+        name: identity.name,
+        scope: identity.scope,
+        token_hash: None,
+        csrf,
+        expires: Instant::now() + SESSION_LIFETIME,
+    })?;
+    let mut response = with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), json!({}));
+    *response.status_mut() = axum::http::StatusCode::FOUND;
+    response
+        .headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static("/"));
+    Ok(response)
+}
+
+/// A 302 to `url`.
+fn redirect(url: &str) -> Response {
+    let mut response = axum::http::StatusCode::FOUND.into_response();
+    if let Ok(value) = HeaderValue::from_str(url) {
+        response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }

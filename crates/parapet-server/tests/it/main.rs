@@ -10,6 +10,8 @@ mod browser;
 mod findings;
 /// Assets: filters, paging, one asset, history, diffs, facets, overview.
 mod inventory;
+/// Logging in through an OpenID Connect provider.
+mod oidc;
 /// The OpenAPI document: it parses, and names every endpoint served.
 mod openapi;
 /// Rules, compliance, exposure, topology, vulnerabilities.
@@ -139,6 +141,15 @@ pub struct Server {
 impl Server {
     /// Starts a server with `access` over a freshly seeded database.
     pub fn start(access: Access) -> Server {
+        Server::start_with(access, |_| None)
+    }
+
+    /// Starts a server with `access` and the OpenID Connect provider `oidc`
+    /// makes from the server's base URL.
+    pub fn start_with(
+        access: Access,
+        oidc: impl FnOnce(&str) -> Option<Arc<parapet_server::oidc::Provider>>,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("parapet.db");
         seed(&db);
@@ -147,6 +158,9 @@ impl Server {
             folders: Vec::new(),
         })
         .rules;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let oidc = oidc(&base);
         let path = db.clone();
         let app = App::new(
             Arc::new(move || open(&path)),
@@ -156,11 +170,10 @@ impl Server {
                 access,
                 secure_cookies: false,
                 poll_interval: std::time::Duration::from_millis(100),
+                oidc,
             },
         )
         .expect("app");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
         listener.set_nonblocking(true).expect("non-blocking");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

@@ -300,7 +300,9 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
     assert_eq!(value("parapet_watch_messages_set_aside_total"), 1);
     assert!(value("parapet_watch_findings_opened_total") >= 1);
     assert!(value("parapet_watch_findings_resolved_total") >= 1);
-    assert!(value("parapet_watch_refreshes_total") >= 2);
+    // Events that arrive while a resync runs are refreshed in one batch
+    // after it: at least one refresh, two when none coincided.
+    assert!(value("parapet_watch_refreshes_total") >= 1);
     assert!(value("parapet_watch_lag_milliseconds") > 0);
     assert!(
         get("/nothing").starts_with("HTTP/1.0 404") || get("/nothing").starts_with("HTTP/1.1 404")

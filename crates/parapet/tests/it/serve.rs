@@ -103,3 +103,49 @@ fn tokens_open_a_server_that_requires_them() {
     assert!(log.contains("API token or session required"), "{log}");
     assert!(!log.contains(&token[4..]), "no secret in the log");
 }
+
+#[test]
+fn an_unreachable_identity_provider_stops_the_server_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let issuer = format!("http://{dead}");
+    let output = Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--auth",
+            "--oidc-issuer",
+            &issuer,
+        ])
+        .args([
+            "--oidc-client-id",
+            "parapet",
+            "--oidc-redirect-url",
+            "http://127.0.0.1/auth/oidc/callback",
+        ])
+        .env("PARAPET_DB", &db)
+        .env("PARAPET_OIDC_CLIENT_SECRET", "never-shown")
+        .env_remove("PARAPET_RULES")
+        .output()
+        .expect("parapet serve runs");
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains("cannot use the OpenID Connect provider"),
+        "{text}"
+    );
+    assert!(text.contains(&issuer), "{text}");
+    assert!(!text.contains("never-shown"), "{text}");
+    // The issuer without its client id is refused by the command line.
+    let partial = parapet_with_db(&db, &["serve", "--oidc-issuer", &issuer]);
+    assert!(!partial.status.success());
+    assert!(
+        stderr(&partial).contains("--oidc-client-id"),
+        "{}",
+        stderr(&partial)
+    );
+}

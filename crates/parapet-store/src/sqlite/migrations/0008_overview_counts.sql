@@ -40,11 +40,11 @@ CREATE TRIGGER finding_counts_delete AFTER DELETE ON findings BEGIN
       AND live = coalesce((SELECT deleted_at IS NULL FROM assets WHERE id = OLD.asset_id), 1);
 END;
 
-CREATE TRIGGER finding_counts_update AFTER UPDATE ON findings
-WHEN OLD.account IS NOT NEW.account OR OLD.rule_id IS NOT NEW.rule_id OR OLD.severity IS NOT NEW.severity
-  OR OLD.result IS NOT NEW.result
-  OR coalesce(OLD.status IN ('open', 'reopened'), 0) <> coalesce(NEW.status IN ('open', 'reopened'), 0)
-  OR (OLD.muted_by IS NULL) <> (NEW.muted_by IS NULL)
+CREATE TRIGGER finding_counts_update
+AFTER UPDATE OF account, rule_id, severity, result, status, muted_by ON findings
+WHEN OLD.result IS NOT NEW.result OR OLD.status IS NOT NEW.status
+  OR (OLD.muted_by IS NULL) <> (NEW.muted_by IS NULL) OR OLD.severity IS NOT NEW.severity
+  OR OLD.account IS NOT NEW.account OR OLD.rule_id IS NOT NEW.rule_id
 BEGIN
     UPDATE finding_counts SET n = n - 1
     WHERE account = OLD.account AND rule_id = OLD.rule_id AND severity = OLD.severity AND result = OLD.result

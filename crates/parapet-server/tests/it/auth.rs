@@ -26,7 +26,7 @@ fn an_authenticated_server_needs_a_valid_token() {
     let session = server.get("/api/v1/session", &[]);
     assert_eq!(
         session.json,
-        json!({"authenticated": false, "auth_required": true})
+        json!({"authenticated": false, "auth_required": true, "oidc": false})
     );
     let token = server.token(TokenScope::ReadOnly);
     let bearer = format!("Bearer {token}");

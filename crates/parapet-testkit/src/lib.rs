@@ -32,3 +32,32 @@ pub fn tool(name: &str) -> PathBuf {
 pub fn python_modules() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python")
 }
+
+/// Starts a Python script of the virtual environment with `args` (its
+/// standard error discarded when `quiet`), and returns it with the first
+/// line it prints, trimmed: a fixture server's port, or `ready`.
+pub fn start_python(
+    script: &std::path::Path,
+    args: &[&std::ffi::OsStr],
+    quiet: bool,
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = std::process::Command::new(tool("python"));
+    command
+        .arg(script)
+        .args(args)
+        .stdout(std::process::Stdio::piped());
+    if quiet {
+        command.stderr(std::process::Stdio::null());
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", script.display()));
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{} printed nothing: {e}", script.display()));
+    }
+    (child, line.trim().to_owned())
+}

@@ -2,13 +2,8 @@ use super::webhook::{bucket, scan, setup};
 use chrono::Utc;
 use parapet_core::Status;
 use parapet_store::Store;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-fn python() -> PathBuf {
-    parapet_testkit::tool("python")
-}
+use std::process::Child;
 
 /// An SMTP server on 127.0.0.1 (STARTTLS and authentication required),
 /// stopped when dropped.
@@ -28,21 +23,21 @@ impl Sink {
             .expect("a free port")
             .port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp-sink.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .args(["--port", &port.to_string(), "--user", user])
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--password-file")
-            .arg(&password_file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the SMTP sink starts (run scripts/moto-venv)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("a line");
+        let port_text = port.to_string();
+        let (child, line) = parapet_testkit::start_python(
+            &script,
+            &[
+                "--port".as_ref(),
+                port_text.as_ref(),
+                "--user".as_ref(),
+                user.as_ref(),
+                "--dir".as_ref(),
+                dir.path().as_os_str(),
+                "--password-file".as_ref(),
+                password_file.as_os_str(),
+            ],
+            true,
+        );
         assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
         Sink { child, port, dir }
     }

@@ -1,9 +1,8 @@
 use super::Server;
 use parapet_server::Access;
 use parapet_server::oidc::{OidcSettings, Provider};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 
 const CLIENT: &str = "parapet";
@@ -24,20 +23,14 @@ impl Idp {
         std::fs::write(&mode, "ok").expect("mode");
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oidc_provider.py");
-        let mut child = Command::new(parapet_testkit::tool("python"))
-            .arg(script)
-            .arg(&mode)
-            .args([CLIENT, SECRET])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the provider starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("its port");
+        let (child, port) = parapet_testkit::start_python(
+            &script,
+            &[mode.as_os_str(), CLIENT.as_ref(), SECRET.as_ref()],
+            false,
+        );
         Idp {
             child,
-            issuer: format!("http://127.0.0.1:{}", line.trim()),
+            issuer: format!("http://127.0.0.1:{port}"),
             mode,
             _dir: dir,
         }

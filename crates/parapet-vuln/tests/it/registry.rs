@@ -8,8 +8,7 @@ use super::test_images::images;
 use parapet_vuln::registry::Access;
 use parapet_vuln::target::Options;
 use parapet_vuln::{Ecosystem, Target};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,10 +44,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn python() -> PathBuf {
-    parapet_testkit::tool("python")
-}
-
 impl Registry {
     fn start(auth: Auth) -> Registry {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -68,22 +63,17 @@ impl Registry {
                 )
             }
             Auth::Token => {
-                let mut server = Command::new(python())
-                    .arg(fixtures().join("registry/token_server.py"))
-                    .args([
-                        dir.path().to_str().expect("utf-8"),
-                        USER,
-                        PASSWORD,
-                        "parapet-test",
-                        "--anonymous-pull",
-                    ])
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .expect("the token service starts");
-                let mut line = String::new();
-                std::io::BufReader::new(server.stdout.take().expect("stdout"))
-                    .read_line(&mut line)
-                    .expect("its port");
+                let (server, line) = parapet_testkit::start_python(
+                    &fixtures().join("registry/token_server.py"),
+                    &[
+                        dir.path().as_os_str(),
+                        USER.as_ref(),
+                        PASSWORD.as_ref(),
+                        "parapet-test".as_ref(),
+                        "--anonymous-pull".as_ref(),
+                    ],
+                    false,
+                );
                 children.push(server);
                 format!(
                     "  token:\n    realm: http://127.0.0.1:{}/token\n    service: parapet-registry\n    issuer: parapet-test\n    rootcertbundle: {}\n",

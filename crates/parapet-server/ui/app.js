@@ -101,7 +101,10 @@ async function start() {
   } catch (e) {
     return failed(e);
   }
-  if (!state.session.authenticated) return renderLogin();
+  // A login through the identity provider that failed comes back with why.
+  const loginError = new URLSearchParams(location.search).get("login_error");
+  if (loginError !== null) history.replaceState(null, "", `/${location.hash}`);
+  if (!state.session.authenticated) return renderLogin(loginError || "");
   afterLogin();
 }
 

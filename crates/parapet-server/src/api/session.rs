@@ -113,11 +113,42 @@ pub async fn oidc_login(State(app): State<Arc<App>>) -> Result<Response, ApiErro
 }
 
 /// `GET /auth/oidc/callback`: the provider sends the browser back with a
-/// code; a session starts once the ID token checks out.
-pub async fn oidc_callback(
-    State(app): State<Arc<App>>,
-    params: Params,
-) -> Result<Response, ApiError> {
+/// code; a session starts once the ID token checks out, and the browser
+/// goes to the UI. A login that fails goes back to the login page with the
+/// reason (`/?login_error=...`).
+pub async fn oidc_callback(State(app): State<Arc<App>>, params: Params) -> Response {
+    let identity = match oidc_identity(&app, params).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            let reason: String = form_urlencoded::byte_serialize(e.message.as_bytes()).collect();
+            return redirect(&format!("/?login_error={reason}"));
+        }
+    };
+    let session = auth::random_secret()
+        .map_err(ApiError::internal)
+        .and_then(|csrf| {
+            app.sessions.start(Session {
+                name: identity.name,
+                scope: identity.scope,
+                token_hash: None,
+                csrf,
+                expires: Instant::now() + SESSION_LIFETIME,
+            })
+        });
+    let id = match session {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let mut response = with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), json!({}));
+    *response.status_mut() = axum::http::StatusCode::FOUND;
+    response
+        .headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static("/"));
+    response
+}
+
+/// Who the callback's code names, once the provider and the ID token agree.
+async fn oidc_identity(app: &App, params: Params) -> Result<crate::oidc::Identity, ApiError> {
     let params = params.only(&[
         "code",
         "state",
@@ -143,7 +174,7 @@ pub async fn oidc_callback(
     let (Some(code), Some(state)) = (params.text("code"), params.text("state")) else {
         return Err(ApiError::parameter("the callback needs `code` and `state`"));
     };
-    let identity = tokio::task::spawn_blocking(move || provider.finish(&code, &state))
+    tokio::task::spawn_blocking(move || provider.finish(&code, &state))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
@@ -153,21 +184,7 @@ pub async fn oidc_callback(
                 e.to_string(),
             ),
             other => ApiError::unauthenticated(other.to_string()),
-        })?;
-    let csrf = auth::random_secret().map_err(ApiError::internal)?;
-    let id = app.sessions.start(Session {
-        name: identity.name,
-        scope: identity.scope,
-        token_hash: None,
-        csrf,
-        expires: Instant::now() + SESSION_LIFETIME,
-    })?;
-    let mut response = with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), json!({}));
-    *response.status_mut() = axum::http::StatusCode::FOUND;
-    response
-        .headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static("/"));
-    Ok(response)
+        })
 }
 
 /// A 302 to `url`.

@@ -19,6 +19,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 
 from chromium import browser
@@ -42,6 +43,14 @@ def main():
     wait = WebDriverWait(driver, 15)
     seen = {}
     try:
+        # A login through the identity provider that failed comes back
+        # with why; the address is cleaned.
+        reason = urllib.parse.quote("the ID token is not valid: it has expired")
+        driver.get(base + "/?login_error=" + reason)
+        wait.until(ec.text_to_be_present_in_element((By.ID, "login-error"), "expired"))
+        seen["sso_error"] = driver.find_element(By.ID, "login-error").text
+        seen["address_after_error"] = driver.current_url
+
         # Log in.
         driver.get(base + "/")
         wait.until(ec.visibility_of_element_located((By.ID, "token")))

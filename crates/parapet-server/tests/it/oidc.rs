@@ -56,7 +56,20 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Follows a login from `/auth/oidc/login` as `user`: the callback's answer.
+/// The reason a failed login's redirect carries.
+fn login_error(location: &str) -> String {
+    location
+        .split_once("login_error=")
+        .map(|(_, reason)| {
+            form_urlencoded::parse(format!("r={reason}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Follows a login from `/auth/oidc/login` as `user`: the callback's
+/// status, session cookie and where it sends the browser.
 fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
     let agent = agent();
     let start = agent
@@ -85,18 +98,26 @@ fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
         .to_str()
         .expect("location")
         .to_owned();
-    let mut done = agent.get(&callback).call().expect("callback");
+    let done = agent.get(&callback).call().expect("callback");
     let cookie = done
         .headers()
         .get("set-cookie")
         .and_then(|c| c.to_str().ok())
         .map(|c| c.split(';').next().unwrap_or("").to_owned());
     let status = done.status().as_u16();
-    let body = done.body_mut().read_to_string().unwrap_or_default();
+    let location = done
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     // The same callback twice is refused: its state was used.
     let again = agent.get(&callback).call().expect("replay");
-    assert_eq!(again.status(), 401, "a replayed callback");
-    (status, cookie, body)
+    assert!(
+        login_error(again.headers()["location"].to_str().unwrap_or("")).contains("already used"),
+        "a replayed callback"
+    );
+    (status, cookie, location)
 }
 
 #[test]
@@ -116,8 +137,8 @@ fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
     let session = server.get("/api/v1/session", &[]);
     assert_eq!(session.json["oidc"], true);
 
-    let (status, cookie, body) = log_in(&server, "alice");
-    assert_eq!(status, 302, "{body}");
+    let (status, cookie, location) = log_in(&server, "alice");
+    assert_eq!((status, location.as_str()), (302, "/"));
     let cookie = cookie.expect("a session cookie");
     let me = server.get("/api/v1/session", &[("cookie", &cookie)]);
     assert_eq!(me.json["name"], "alice@example.com");
@@ -140,14 +161,24 @@ fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
         ("none-algorithm", "does not verify"),
     ] {
         idp.set(mode);
-        let (status, cookie, body) = log_in(&server, "mallory");
-        assert_eq!(status, 401, "{mode}: {body}");
+        let (status, cookie, location) = log_in(&server, "mallory");
+        assert_eq!(status, 302, "{mode}");
         assert!(cookie.is_none(), "{mode}: no session");
-        assert!(body.contains(says), "{mode}: {body}");
+        let reason = login_error(&location);
+        assert!(reason.contains(says), "{mode}: {reason}");
     }
     idp.set("ok");
-    let unknown = server.get("/auth/oidc/callback?code=x&state=forged", &[]);
-    assert_eq!(unknown.status, 401);
-    let missing = server.get("/auth/oidc/callback", &[]);
-    assert_eq!(missing.status, 400);
+    let back = |query: &str| {
+        let answer = agent()
+            .get(format!("{}/auth/oidc/callback{query}", server.base))
+            .call()
+            .expect("callback");
+        login_error(answer.headers()["location"].to_str().unwrap_or(""))
+    };
+    assert!(back("?code=x&state=forged").contains("not started here"));
+    assert!(back("").contains("needs `code` and `state`"));
+    assert!(
+        back("?error=access_denied&error_description=no")
+            .contains("refused the login: access_denied")
+    );
 }

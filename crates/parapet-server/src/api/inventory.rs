@@ -10,7 +10,6 @@ use axum::extract::State;
 use chrono::Utc;
 use parapet_core::FindingStatus;
 use parapet_core::diff::diff;
-use parapet_graph::{Topology, exposures};
 use parapet_store::{AssetQuery, EventQuery, FindingQuery, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -114,17 +113,8 @@ pub async fn show(
                 ..FindingQuery::default()
             })?;
             let vulnerabilities = store.vulnerability_scans()?.remove(&id);
-            let account = version.asset.account.clone();
-            let assets = store.current_assets(Some(&account))?;
-            let topology = Topology::build(&assets);
-            let exposure: Vec<_> = exposures(&topology)
-                .into_iter()
-                .filter(|e| e.asset_id == id)
-                .collect();
-            let public: Vec<_> = parapet_graph::public_by_policy(&assets)
-                .into_iter()
-                .filter(|p| p.asset_id == id)
-                .collect();
+            let (exposure, public) =
+                super::posture::exposed(store, Some(&version.asset.account), Some(&id))?;
             Ok(json!({
                 "version": owned(&version)?,
                 "findings": owned(&findings)?,

@@ -42,6 +42,17 @@ async fn unknown_endpoint(uri: axum::http::Uri) -> ApiError {
     ))
 }
 
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "`{}` does not take {method}; see /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
 /// Every endpoint.
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -81,4 +92,5 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/topology", get(posture::topology))
         .route("/api/v1/vulnerabilities", get(posture::vulnerabilities))
         .route("/api/{*rest}", axum::routing::any(unknown_endpoint))
+        .method_not_allowed_fallback(wrong_method)
 }

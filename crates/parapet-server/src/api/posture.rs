@@ -152,18 +152,29 @@ pub async fn exposure(State(app): State<Arc<App>>, params: Params) -> Json {
     let asset = params.text("asset");
     let value = app
         .store(move |store| {
-            let assets = store.current_assets(account.as_deref())?;
-            let topology = Topology::build(&assets);
-            let mut network = exposures(&topology);
-            let mut public = parapet_graph::public_by_policy(&assets);
-            if let Some(asset) = &asset {
-                network.retain(|e| e.asset_id == *asset);
-                public.retain(|p| p.asset_id == *asset);
-            }
+            let (network, public) = exposed(store, account.as_deref(), asset.as_deref())?;
             Ok(json!({"network": owned(&network)?, "public_by_policy": owned(&public)?}))
         })
         .await?;
     Ok(axum::Json(value))
+}
+
+/// What the internet reaches of the current assets of one account (or
+/// all), and the grants that open resources to everyone; of one asset when
+/// given.
+pub fn exposed(
+    store: &parapet_store::SqliteStore,
+    account: Option<&str>,
+    asset: Option<&str>,
+) -> Result<(Vec<Exposure>, Vec<parapet_graph::PublicAccess>), ApiError> {
+    let assets = store.current_assets(account)?;
+    let mut network = exposures(&Topology::build(&assets));
+    let mut public = parapet_graph::public_by_policy(&assets);
+    if let Some(asset) = asset {
+        network.retain(|e| e.asset_id == asset);
+        public.retain(|p| p.asset_id == asset);
+    }
+    Ok((network, public))
 }
 
 /// `GET /api/v1/topology`: the graph of an account, region or VPC, exposed

@@ -77,6 +77,12 @@ fn bad_listing_parameters_are_clear_client_errors() {
     }
     let answer = server.get("/api/v1/nothing-here", &[]);
     assert_eq!((answer.status, answer.code()), (404, "not_found"));
+    let csrf = server.get("/api/v1/session", &[]).json["csrf_token"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let answer = server.send("PUT", "/api/v1/assets", "{}", &[("x-csrf-token", &csrf)]);
+    assert_eq!((answer.status, answer.code()), (405, "method_not_allowed"));
 }
 
 #[test]

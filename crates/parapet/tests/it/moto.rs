@@ -1,6 +1,7 @@
 //! moto's server, the AWS emulator, on a free local port for one test.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -28,20 +29,31 @@ impl Moto {
             "moto is not installed in {}: run scripts/moto-venv (bash .ci/test does)",
             venv.display()
         );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // moto binds a port the system chooses and says which: no other
+        // test can take it between a probe and moto's own bind.
         let mut command = Command::new(server);
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
-        let child = command.spawn().expect("moto_server starts");
+        let mut child = command.spawn().expect("moto_server starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let port = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split("Running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.trim().parse::<u16>().ok())
+            })
+            .expect("moto says which port it listens on");
+        // Its request log is read and dropped, so that a full pipe never
+        // stops it.
+        std::thread::spawn(move || lines.for_each(drop));
         let moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),

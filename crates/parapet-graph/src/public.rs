@@ -4,8 +4,6 @@
 //! with the statement or permission that does it.
 
 use parapet_core::Asset;
-use parapet_rules::functions::iam::is_public_statement;
-use parapet_rules::value::from_json;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,20 +24,19 @@ pub struct PublicAccess {
     pub statement: Value,
 }
 
-/// A policy document's statements, one or many.
-fn statements(policy: &Value) -> Vec<&Value> {
-    match policy.get("Statement") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    }
-}
-
-/// The statements of `policy` that make it public.
+/// The statements of `policy` (a document, as collectors record policies)
+/// that make it public.
 fn public_statements(policy: &Value) -> Vec<&Value> {
-    statements(policy)
+    if !policy
+        .get("Statement")
+        .is_some_and(|s| s.is_array() || s.is_object())
+    {
+        return Vec::new();
+    }
+    parapet_policy::statements(policy)
+        .unwrap_or_default()
         .into_iter()
-        .filter(|s| is_public_statement(&from_json(s)))
+        .filter(|s| parapet_policy::is_public_statement(*s))
         .collect()
 }
 

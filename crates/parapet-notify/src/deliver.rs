@@ -8,7 +8,7 @@ use crate::channel::{Channel, Message};
 use crate::config::NotifyConfig;
 use crate::template::Templates;
 use chrono::{DateTime, Utc};
-use parapet_store::{FindingChange, Notification, Store};
+use parapet_store::{FindingChange, Notification, Outbox};
 use std::collections::BTreeMap;
 
 /// Attempts before a notification is marked failed, unless configured.
@@ -162,7 +162,7 @@ impl Notifier {
     /// Sends what is due at `now` (one batch), recording each outcome.
     pub fn deliver_due(
         &self,
-        store: &mut impl Store,
+        store: &mut dyn Outbox,
         now: DateTime<Utc>,
     ) -> Result<Delivery, NotifyError> {
         let mut done = Delivery::default();
@@ -225,7 +225,7 @@ impl Notifier {
     /// Records the outcome of one message that carried `notifications`.
     fn record(
         &self,
-        store: &mut impl Store,
+        store: &mut dyn Outbox,
         notifications: &[Notification],
         sent: Result<(), NotifyError>,
         done: &mut Delivery,
@@ -312,7 +312,7 @@ impl Notifier {
     /// recording the one it creates.
     fn send_tracked(
         &self,
-        store: &mut impl Store,
+        store: &mut dyn Outbox,
         channel: &Channel,
         notification: &Notification,
     ) -> Result<(), NotifyError> {

@@ -13,7 +13,8 @@
 use chrono::{DateTime, Duration, Utc};
 use parapet_core::{Asset, Evaluation, MuteSelector, Provider, Scope, Severity, Status};
 use parapet_server::{Access, App, Settings};
-use parapet_store::{SqliteStore, Store};
+use parapet_store::SqliteStore;
+use parapet_store::roles::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -70,7 +71,7 @@ static SERVED: LazyLock<Served> = LazyLock::new(|| {
     .rules;
     let open_path = path.clone();
     let app = App::new(
-        Arc::new(move || SqliteStore::open(&open_path)),
+        Arc::new(move || Ok(Box::new(SqliteStore::open(&open_path)?))),
         rules,
         parapet_rules::framework::builtin(),
         Settings {

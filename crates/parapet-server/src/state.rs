@@ -5,13 +5,13 @@
 use crate::auth::Sessions;
 use crate::error::ApiError;
 use parapet_rules::{Framework, Rule};
-use parapet_store::{SqliteStore, StoreError};
+use parapet_store::{Store, StoreError};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 /// Opens a store connection the way the binary configures them (with its
-/// notification routes and incident policy).
-pub type OpenStore = Arc<dyn Fn() -> Result<SqliteStore, StoreError> + Send + Sync>;
+/// notification routes and incident policy), on whichever backend.
+pub type OpenStore = Arc<dyn Fn() -> Result<Box<dyn Store>, StoreError> + Send + Sync>;
 
 /// Who may use the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ const CONCURRENT_STORE_CALLS: usize = 8;
 /// The shared state.
 pub struct App {
     open: OpenStore,
-    pool: Mutex<Vec<SqliteStore>>,
+    pool: Mutex<Vec<Box<dyn Store>>>,
     permits: Semaphore,
     /// Every rule loaded.
     pub rules: Vec<Rule>,
@@ -81,7 +81,7 @@ impl App {
     /// Runs `call` with a store connection on a blocking thread.
     pub async fn store<T: Send + 'static>(
         self: &Arc<Self>,
-        call: impl FnOnce(&mut SqliteStore) -> Result<T, ApiError> + Send + 'static,
+        call: impl FnOnce(&mut dyn Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let app = Arc::clone(self);
@@ -91,7 +91,7 @@ impl App {
                 Some(store) => store,
                 None => (app.open)()?,
             };
-            let result = call(&mut store);
+            let result = call(store.as_mut());
             app.pool.lock().map_err(ApiError::internal)?.push(store);
             result
         })

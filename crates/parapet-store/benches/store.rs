@@ -9,7 +9,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use parapet_core::{Asset, Evaluation, FindingStatus, Provider, Scope, Severity, Status};
-use parapet_store::{EventQuery, FindingQuery, SqliteStore, Store};
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, FindingQuery, SqliteStore};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{LazyLock, Mutex};

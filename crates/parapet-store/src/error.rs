@@ -21,14 +21,15 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
-    /// SQLite failed.
-    #[error("{}: {source}", path.display())]
-    Sqlite {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's error.
+    /// The database failed.
+    #[error("{database}: {source}")]
+    Backend {
+        /// The database: a file, or a server and database name (never a
+        /// credential).
+        database: String,
+        /// The backend's error.
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A stored JSON document could not be read back.
     #[error("{}: stored {what} is not valid: {source}", path.display())]

@@ -1,33 +1,41 @@
 //! Parapet's store: the one place state over time lives. Current assets and
 //! their versions (history), findings with their lifecycle, the event
-//! timeline, mutes, scan runs and the vulnerability scans attached to
-//! assets, behind the narrow [`Store`] trait, which takes and returns domain
-//! types only. SQLite ([`SqliteStore`]) is the
-//! embedded default; SQL never leaves the backend module.
+//! timeline, mutes, incidents, the notification outbox, scan runs, API
+//! tokens and the vulnerability scans attached to assets, behind role
+//! traits that take and return domain types only ([`roles`]). The findings
+//! lifecycle is logic apart from any database ([`lifecycle`]): a backend
+//! offers it plain reads and writes in one transaction. SQLite
+//! ([`SqliteStore`]) is the embedded default; SQL never leaves the backend
+//! module.
 //!
 //! # Layout
 //!
-//! - [`query`]: what callers ask for and get back (queries, records, scan input).
+//! - [`roles`]: the store's roles ([`Scans`], [`Inventory`], [`Findings`],
+//!   [`Timeline`], [`Outbox`], [`Incidents`], [`Tokens`]) and [`Store`],
+//!   all of them.
+//! - [`lifecycle`]: what a scan, a mute or a hand on an incident changes,
+//!   worked out over a backend's [`lifecycle::Ledger`].
+//! - [`query`]: what callers ask for and get back (queries, records).
 //! - [`sqlite`]: the SQLite backend and its embedded, versioned migrations.
 //! - [`error`]: store errors.
 
 pub mod error;
+pub mod lifecycle;
 pub mod query;
+pub mod roles;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub use lifecycle::Policy;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
     FindingChange, FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo,
     IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router,
     ScanOutput, StoredEvent, TokenScope, TrendDay,
 };
+pub use roles::{Findings, Incidents, Inventory, Outbox, Scans, Store, Timeline, Tokens};
 pub use sqlite::SqliteStore;
 
-use chrono::{DateTime, Utc};
-use parapet_core::{
-    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, ScanRun, Scope, Severity,
-};
 use std::path::PathBuf;
 
 /// The environment variable that names the database file.
@@ -40,210 +48,4 @@ pub fn default_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("parapet")
         .join("parapet.db")
-}
-
-/// The storage interface every backend implements.
-pub trait Store {
-    /// Records the start of a scan of `scope`; committed at once, so that a
-    /// scan that never finishes is visible as `running`.
-    fn begin_scan(
-        &mut self,
-        scope: &Scope,
-        source: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError>;
-
-    /// Writes everything a scan found, as one transaction: assets and their
-    /// versions, deletions of unseen assets of the scope (except where
-    /// `errors` cover them), evaluations and the findings lifecycle, events,
-    /// and the scan's end. `severity` gives each rule's severity.
-    fn finish_scan(
-        &mut self,
-        scan_id: i64,
-        assets: &[Asset],
-        evaluations: &[Evaluation],
-        severity: &dyn Fn(&str) -> Severity,
-        errors: &[CollectionError],
-        finished_at: DateTime<Utc>,
-    ) -> Result<ScanOutput, StoreError>;
-
-    /// The most recent scan runs, newest first.
-    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError>;
-
-    /// Every version of an asset, oldest first.
-    fn asset_history(&self, asset_id: &str) -> Result<Vec<AssetVersion>, StoreError>;
-
-    /// The version of an asset that was current at `at` (or now), if it
-    /// existed then.
-    fn asset_at(
-        &self,
-        asset_id: &str,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Option<AssetVersion>, StoreError>;
-
-    /// Assets matching `query`, in id order.
-    fn assets(&self, query: &AssetQuery) -> Result<Vec<AssetSummary>, StoreError>;
-
-    /// How many assets match `query`, its paging aside.
-    fn count_assets(&self, query: &AssetQuery) -> Result<i64, StoreError>;
-
-    /// The providers, accounts, regions and resource types of the assets
-    /// that exist now, with how many assets have each.
-    fn facets(&self) -> Result<Facets, StoreError>;
-
-    /// The estate at a glance, with the findings trend of the `days` days
-    /// up to `now`.
-    fn overview(&self, now: DateTime<Utc>, days: u32) -> Result<Overview, StoreError>;
-
-    /// The latest results of each rule in each account, on the assets that
-    /// exist now, counted by status: what compliance is computed from.
-    fn result_counts(&self) -> Result<Vec<ResultCount>, StoreError>;
-
-    /// Records a new API token by the hash of its secret.
-    fn create_token(
-        &mut self,
-        name: &str,
-        scope: TokenScope,
-        hash: &str,
-        expires_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<ApiToken, StoreError>;
-
-    /// Every API token, revoked ones too, oldest first.
-    fn tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
-
-    /// The token whose secret hashes to `hash`, valid or not.
-    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError>;
-
-    /// Records that a token was used at `now`.
-    fn token_used(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Revokes a token: it stops working at once.
-    fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError>;
-
-    /// Findings matching `query`, most severe first.
-    fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError>;
-
-    /// The latest result of every rule on every asset that exists now (not
-    /// deleted), passes included, in one account or all; for reports.
-    fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError>;
-
-    /// The latest version of every asset that exists now (not deleted), in
-    /// one account or all; for the topology.
-    fn current_assets(&self, account: Option<&str>) -> Result<Vec<Asset>, StoreError>;
-
-    /// The names of the assets that exist now, by id, in one account or all.
-    fn asset_names(
-        &self,
-        account: Option<&str>,
-    ) -> Result<std::collections::HashMap<String, String>, StoreError>;
-
-    /// One finding.
-    fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError>;
-
-    /// Events matching `query`, newest first (oldest first when it asks
-    /// for events after one).
-    fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
-
-    /// Adds a mute and mutes the findings it covers, with events; returns
-    /// the mute and how many findings it muted.
-    fn add_mute(
-        &mut self,
-        selector: &MuteSelector,
-        reason: &str,
-        author: &str,
-        expires_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<(Mute, usize), StoreError>;
-
-    /// Lifts a mute and unmutes its findings, with events.
-    fn lift_mute(&mut self, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError>;
-
-    /// Ends the mutes whose expiry has passed, with events; returns them.
-    fn expire_mutes(&mut self, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError>;
-
-    /// Every mute, lifted ones too when asked.
-    fn mutes(&self, include_lifted: bool) -> Result<Vec<Mute>, StoreError>;
-
-    /// Pending notifications due at `now`, oldest first, at most `limit`.
-    fn due_notifications(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Notification>, StoreError>;
-
-    /// Records that a notification was delivered.
-    fn notification_delivered(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Puts a pending notification off until `until` without counting an
-    /// attempt (its channel's rate limit is reached).
-    fn notification_deferred(&mut self, id: i64, until: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Records a failed attempt: tried again at `retry_at`, or marked failed
-    /// when there is none.
-    fn notification_failed(
-        &mut self,
-        id: i64,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError>;
-
-    /// Incidents, newest first, of one status or all, older than incident
-    /// `before` when given (for paging); at most `limit`.
-    fn incidents(
-        &self,
-        status: Option<IncidentStatus>,
-        before: Option<i64>,
-        limit: usize,
-    ) -> Result<Vec<Incident>, StoreError>;
-
-    /// One incident with its timeline, oldest first.
-    fn incident(&self, id: i64) -> Result<Option<(Incident, Vec<IncidentEvent>)>, StoreError>;
-
-    /// Someone takes an open incident.
-    fn acknowledge_incident(
-        &mut self,
-        id: i64,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Incident, StoreError>;
-
-    /// Resolves an incident by hand (a finding of it that opens again
-    /// reopens it).
-    fn resolve_incident(
-        &mut self,
-        id: i64,
-        who: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Incident, StoreError>;
-
-    /// What `channel` calls `subject` (the Jira issue of a finding).
-    fn channel_ref(&self, channel: &str, subject: &str) -> Result<Option<String>, StoreError>;
-
-    /// Records what `channel` calls `subject`.
-    fn set_channel_ref(
-        &mut self,
-        channel: &str,
-        subject: &str,
-        reference: &str,
-    ) -> Result<(), StoreError>;
-
-    /// Attaches a vulnerability scan to an asset, replacing its last one.
-    fn attach_vulnerabilities(
-        &mut self,
-        asset_id: &str,
-        scan: &parapet_core::VulnerabilityScan,
-    ) -> Result<(), StoreError>;
-
-    /// The vulnerability scan attached to each asset.
-    fn vulnerability_scans(
-        &self,
-    ) -> Result<std::collections::HashMap<String, parapet_core::VulnerabilityScan>, StoreError>;
-
-    /// The outbox, newest first, of one status or all; at most `limit`.
-    fn notifications(
-        &self,
-        status: Option<OutboxStatus>,
-        limit: usize,
-    ) -> Result<Vec<Notification>, StoreError>;
 }

@@ -16,7 +16,9 @@ mod moto;
 #[allow(dead_code)]
 mod receiver;
 
-use parapet_store::{FindingQuery, SqliteStore, Store};
+use parapet_store::{FindingQuery, SqliteStore};
+
+use parapet_store::roles::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

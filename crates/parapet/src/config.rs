@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use parapet_aws::AwsFileConfig;
 use parapet_core::{MuteSelector, Secret};
 use parapet_rules::TagPolicy;
-use parapet_store::Store;
+use parapet_store::roles::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

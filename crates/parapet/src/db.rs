@@ -5,7 +5,7 @@
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context, Result};
-use parapet_store::{IncidentPolicy, Router, SqliteStore};
+use parapet_store::{IncidentPolicy, Policy, Router, SqliteStore};
 use std::sync::{Arc, OnceLock};
 
 /// The configuration's routes, set once at start when it has channels.
@@ -34,21 +34,17 @@ pub fn path(global: &GlobalArgs) -> std::path::PathBuf {
         .unwrap_or_else(parapet_store::default_path)
 }
 
-/// Gives a store the configuration's routes and incident policy.
-pub fn configure(store: &mut SqliteStore) {
-    if let Some(router) = ROUTES.get() {
-        store.set_router(Arc::clone(router));
-    }
-    if let Some(policy) = INCIDENTS.get() {
-        store.set_incident_policy(*policy);
+/// The configuration's routes and incident policy.
+pub fn policy() -> Policy {
+    Policy {
+        router: ROUTES.get().cloned(),
+        incidents: INCIDENTS.get().copied(),
     }
 }
 
 /// Opens `--db`, `PARAPET_DB`, or the default database.
 pub fn open(global: &GlobalArgs) -> Result<SqliteStore> {
     let path = path(global);
-    let mut store = SqliteStore::open(&path)
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
-    configure(&mut store);
-    Ok(store)
+    SqliteStore::open_with(&path, policy())
+        .with_context(|| format!("cannot open the database {}", path.display()))
 }

@@ -7,7 +7,7 @@ use crate::output::{Style, print_json};
 use anyhow::{Context, Result, bail};
 use comfy_table::Cell;
 use parapet_graph::{Exposure, Topology, exposures};
-use parapet_store::Store;
+use parapet_store::roles::*;
 use std::process::ExitCode;
 
 /// Runs `parapet exposure`.

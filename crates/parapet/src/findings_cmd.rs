@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_core::{FindingStatus, MuteSelector};
-use parapet_store::{FindingCursor, FindingQuery, Store};
+use parapet_store::roles::*;
+use parapet_store::{FindingCursor, FindingQuery};
 use std::process::ExitCode;
 
 /// Runs a `parapet findings` command.

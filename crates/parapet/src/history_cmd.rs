@@ -6,7 +6,8 @@ use anyhow::{Result, bail};
 use comfy_table::Cell;
 use parapet_core::EventKind;
 use parapet_core::diff::diff;
-use parapet_store::{EventQuery, Store};
+use parapet_store::EventQuery;
+use parapet_store::roles::*;
 use std::process::ExitCode;
 
 /// Runs a `parapet assets` command.

@@ -5,7 +5,8 @@ use crate::cli::{Format, GlobalArgs, IncidentStatusArg, IncidentsCommand};
 use crate::output::{Style, print_json};
 use anyhow::Result;
 use comfy_table::Cell;
-use parapet_store::{Incident, IncidentStatus, Store};
+use parapet_store::roles::*;
+use parapet_store::{Incident, IncidentStatus};
 use std::process::ExitCode;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use parapet_aws::events::{Action, Resolved, Target};
 use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, Collection, Progress};
 use parapet_core::{Asset, Evaluation, Provider, Scope};
-use parapet_store::Store;
+use parapet_store::roles::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::process::ExitCode;

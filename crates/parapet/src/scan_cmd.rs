@@ -10,7 +10,7 @@ use parapet_core::{Asset, Evaluation, Provider, ScanRun, Scope, Severity, jsonl}
 use parapet_report::json::ResultRecord;
 use parapet_report::{AssetInfo, Counts, Report};
 use parapet_rules::{Engine, TagPolicy};
-use parapet_store::Store;
+use parapet_store::roles::*;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -211,7 +211,7 @@ pub fn evaluate_and_record(
     let scans = if no_store {
         Default::default()
     } else {
-        use parapet_store::Store;
+        use parapet_store::roles::*;
         crate::db::open(global)?.vulnerability_scans()?
     };
     let engine = Engine::new(report.rules, Utc::now())

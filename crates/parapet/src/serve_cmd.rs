@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_server::{Access, App, Settings};
-use parapet_store::{Store, TokenScope};
+use parapet_store::TokenScope;
+use parapet_store::roles::*;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,10 +25,12 @@ fn app(global: &GlobalArgs, address: SocketAddr, options: &ServeOptions) -> Resu
         Access::Authenticated
     };
     let path = crate::db::path(global);
+    let policy = crate::db::policy();
     let open: parapet_server::OpenStore = Arc::new(move || {
-        let mut store = parapet_store::SqliteStore::open(&path)?;
-        crate::db::configure(&mut store);
-        Ok(store)
+        Ok(Box::new(parapet_store::SqliteStore::open_with(
+            &path,
+            policy.clone(),
+        )?))
     });
     App::new(
         open,

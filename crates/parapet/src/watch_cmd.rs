@@ -696,7 +696,7 @@ impl Daemon<'_> {
     /// The accounts to resync: those of recent AWS scans and the configured
     /// ones.
     fn known_accounts(&self) -> BTreeSet<String> {
-        use parapet_store::Store;
+        use parapet_store::roles::*;
         let mut accounts: BTreeSet<String> = self
             .config
             .aws

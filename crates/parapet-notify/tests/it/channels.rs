@@ -1,9 +1,9 @@
 use super::Receiver;
 use super::fake_jira::{FakeJira, Flavour};
-use super::webhook::{bucket, scan, setup};
+use super::webhook::{bucket, scan, setup, setup_grouped};
 use chrono::Utc;
 use parapet_core::Status;
-use parapet_store::{SqliteStore, Store};
+use parapet_store::{Incidents, Outbox, SqliteStore, Timeline};
 use serde_json::Value;
 
 /// A secret in a file of `dir`, as the configuration names it.
@@ -337,17 +337,19 @@ fn with_incidents_pagerduty_and_jira_follow_the_incident_not_each_finding() {
     let pagerduty = Receiver::start(202);
     let jira = FakeJira::start(Flavour::default());
     let secrets = tempfile::tempdir().expect("temp dir");
-    let (_dir, mut store, notifier) = setup(&format!(
-        "default = [\"pager\", \"jira\"]\n\
+    let (_dir, mut store, notifier) = setup_grouped(
+        &format!(
+            "default = [\"pager\", \"jira\"]\n\
          [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n{}",
-        secret(secrets.path(), "pager", "R0UT1NG"),
-        pagerduty.url,
-        jira_channel(&jira, secrets.path(), ""),
-    ));
-    store.set_incident_policy(parapet_store::IncidentPolicy {
-        grouping: parapet_store::Grouping::RuleAndAccount,
-        min_severity: parapet_core::Severity::High,
-    });
+            secret(secrets.path(), "pager", "R0UT1NG"),
+            pagerduty.url,
+            jira_channel(&jira, secrets.path(), ""),
+        ),
+        Some(parapet_store::IncidentPolicy {
+            grouping: parapet_store::Grouping::RuleAndAccount,
+            min_severity: parapet_core::Severity::High,
+        }),
+    );
     // Two buckets fail one rule: one incident, one alert, one issue.
     for results in [
         [Status::Fail, Status::Fail],
@@ -416,20 +418,22 @@ fn an_incident_acknowledged_and_resolved_by_hand_is_followed_by_its_alert_and_is
     let jira = FakeJira::start(Flavour::default());
     let secrets = tempfile::tempdir().expect("temp dir");
     // The webhook only hears of another rule: it never carried the incident.
-    let (_dir, mut store, notifier) = setup(&format!(
-        "default = [\"pager\", \"jira\"]\n\
+    let (_dir, mut store, notifier) = setup_grouped(
+        &format!(
+            "default = [\"pager\", \"jira\"]\n\
          [[routes]]\nrules = [\"aws-iam-*\"]\nchannels = [\"hook\"]\n\
          [[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}\"\n\
          [[channels]]\ntype = \"pagerduty\"\nname = \"pager\"\nrouting_key = {}\nurl = \"{}/v2/enqueue\"\n{}",
-        hook.url,
-        secret(secrets.path(), "pager", "R0UT1NG"),
-        pagerduty.url,
-        jira_channel(&jira, secrets.path(), "reopen_transition = \"To Do\"\n"),
-    ));
-    store.set_incident_policy(parapet_store::IncidentPolicy {
-        grouping: parapet_store::Grouping::RuleAndAccount,
-        min_severity: parapet_core::Severity::High,
-    });
+            hook.url,
+            secret(secrets.path(), "pager", "R0UT1NG"),
+            pagerduty.url,
+            jira_channel(&jira, secrets.path(), "reopen_transition = \"To Do\"\n"),
+        ),
+        Some(parapet_store::IncidentPolicy {
+            grouping: parapet_store::Grouping::RuleAndAccount,
+            min_severity: parapet_core::Severity::High,
+        }),
+    );
     let deliver = |store: &mut SqliteStore| {
         let later = Utc::now() + chrono::Duration::hours(1);
         let done = notifier.deliver_due(store, later).expect("pass");

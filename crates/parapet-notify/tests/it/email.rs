@@ -1,7 +1,7 @@
 use super::webhook::{bucket, scan, setup};
 use chrono::Utc;
 use parapet_core::Status;
-use parapet_store::Store;
+use parapet_store::Outbox;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 

@@ -2,7 +2,7 @@ use super::Receiver;
 use chrono::Utc;
 use parapet_core::{Asset, Evaluation, Provider, Scope, Severity, Status};
 use parapet_notify::{Notifier, NotifyConfig, Routes};
-use parapet_store::{OutboxStatus, SqliteStore, Store};
+use parapet_store::{IncidentPolicy, Outbox, OutboxStatus, Policy, Scans, SqliteStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -51,12 +51,23 @@ pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
 }
 
 pub fn setup(config: &str) -> (tempfile::TempDir, SqliteStore, Notifier) {
+    setup_grouped(config, None)
+}
+
+/// `setup`, with findings grouped into incidents by `incidents`.
+pub fn setup_grouped(
+    config: &str,
+    incidents: Option<IncidentPolicy>,
+) -> (tempfile::TempDir, SqliteStore, Notifier) {
     let config: NotifyConfig = toml::from_str(config).expect("valid configuration");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = SqliteStore::open(&dir.path().join("parapet.db")).expect("open");
-    store.set_router(Arc::new(
-        Routes::new(&config, BTreeMap::new()).expect("routes"),
-    ));
+    let policy = Policy {
+        router: Some(Arc::new(
+            Routes::new(&config, BTreeMap::new()).expect("routes"),
+        )),
+        incidents,
+    };
+    let store = SqliteStore::open_with(&dir.path().join("parapet.db"), policy).expect("open");
     let notifier = Notifier::new(&config).expect("notifier");
     (dir, store, notifier)
 }
@@ -296,14 +307,16 @@ fn a_digest_channel_gets_one_message_per_window_with_every_change_in_it() {
 #[test]
 fn a_webhook_hears_the_incident_of_each_change() {
     let receiver = Receiver::start(200);
-    let (_dir, mut store, notifier) = setup(&format!(
-        "default = [\"hook\"]\n[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/h\"\n",
-        receiver.url
-    ));
-    store.set_incident_policy(parapet_store::IncidentPolicy {
-        grouping: parapet_store::Grouping::Asset,
-        min_severity: Severity::High,
-    });
+    let (_dir, mut store, notifier) = setup_grouped(
+        &format!(
+            "default = [\"hook\"]\n[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/h\"\n",
+            receiver.url
+        ),
+        Some(IncidentPolicy {
+            grouping: parapet_store::Grouping::Asset,
+            min_severity: Severity::High,
+        }),
+    );
     scan(&mut store, &[(bucket("data"), Status::Fail)]);
     scan(&mut store, &[(bucket("data"), Status::Pass)]);
     notifier.deliver_due(&mut store, Utc::now()).expect("pass");

@@ -11,99 +11,87 @@ use super::error;
 use crate::value::{field, from_json};
 use cel_interpreter::objects::Key;
 use cel_interpreter::{ExecutionError, Value};
+use parapet_policy::Document;
 use std::sync::Arc;
-use wildmatch::WildMatch;
 
-/// A string or list of strings, as IAM writes `Action`, `Resource` and
-/// principal values.
-fn strings(value: &Value) -> Vec<&str> {
-    match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::List(items) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+/// A CEL value read as a policy document.
+#[derive(Clone, Copy)]
+struct Cel<'a>(&'a Value);
+
+impl<'a> Document<'a> for Cel<'a> {
+    fn field(self, name: &str) -> Option<Self> {
+        field(self.0, name).map(Cel)
     }
-}
 
-/// The statements of a policy, in any of the accepted shapes.
-pub fn statements(function: &str, policy: &Value) -> Result<Vec<Value>, ExecutionError> {
-    match policy {
-        Value::String(text) => {
-            let doc: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| error(function, format!("policy text is not JSON: {e}")))?;
-            statements(function, &from_json(&doc))
+    fn text(self) -> Option<&'a str> {
+        match self.0 {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
         }
-        Value::List(items) => Ok(items.iter().cloned().collect()),
-        Value::Map(_) => match field(policy, "Statement") {
-            Some(Value::List(items)) => Ok(items.iter().cloned().collect()),
-            Some(statement @ Value::Map(_)) => Ok(vec![statement.clone()]),
-            Some(other) => Err(error(
-                function,
-                format!(
-                    "`Statement` must be a list or a map, found {:?}",
-                    other.type_of()
-                ),
-            )),
-            None if field(policy, "Effect").is_some() => Ok(vec![policy.clone()]),
-            None => Err(error(
-                function,
-                "not a policy: no `Statement` and no `Effect`",
-            )),
-        },
-        Value::Null => Ok(Vec::new()),
-        other => Err(error(
-            function,
-            format!("not a policy: {:?}", other.type_of()),
-        )),
+    }
+
+    fn items(self) -> Option<Vec<Self>> {
+        match self.0 {
+            Value::List(items) => Some(items.iter().map(Cel).collect()),
+            _ => None,
+        }
+    }
+
+    fn entries(self) -> Option<Vec<(&'a str, Self)>> {
+        match self.0 {
+            Value::Map(map) => Some(
+                map.map
+                    .iter()
+                    .filter_map(|(k, v)| match k {
+                        Key::String(k) => Some((k.as_str(), Cel(v))),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn is_null(self) -> bool {
+        matches!(self.0, Value::Null)
+    }
+
+    fn is_map(self) -> bool {
+        matches!(self.0, Value::Map(_))
+    }
+
+    fn shape(self) -> &'static str {
+        match self.0 {
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::String(_) => "string",
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::UInt(_) | Value::Float(_) => "number",
+            _ => "another type",
+        }
     }
 }
 
-fn effect_is(statement: &Value, effect: &str) -> bool {
-    matches!(field(statement, "Effect"), Some(Value::String(e)) if e.eq_ignore_ascii_case(effect))
-}
-
-/// Whether an IAM action pattern matches `action`, case-insensitively. The
-/// common shapes (`*`, an exact name, `service:*`) are decided without
-/// building a matcher.
-fn action_matches(pattern: &str, action: &str) -> bool {
-    if pattern == "*" {
-        return true;
+/// The statements of a policy, in any of the accepted shapes: a document,
+/// the JSON text AWS returns for bucket and queue policies, one statement,
+/// or a list of statements.
+pub fn statements(function: &str, policy: &Value) -> Result<Vec<Value>, ExecutionError> {
+    if let Value::String(text) = policy {
+        let doc = parapet_policy::document::parse_text(text).map_err(|e| error(function, e))?;
+        return statements(function, &from_json(&doc));
     }
-    match pattern.find(['*', '?']) {
-        None => pattern.eq_ignore_ascii_case(action),
-        Some(at) if at == pattern.len() - 1 && pattern.ends_with('*') => action
-            .get(..at)
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(&pattern[..at])),
-        Some(_) => WildMatch::new_case_insensitive(pattern).matches(action),
-    }
-}
-
-/// Whether one statement's `Action` or `NotAction` covers `action`. IAM
-/// action names are case-insensitive; `*` and `?` are wildcards.
-fn covers_action(statement: &Value, action: &str) -> bool {
-    let matches = |patterns: &Value| {
-        strings(patterns)
-            .into_iter()
-            .any(|p| action_matches(p, action))
-    };
-    if let Some(actions) = field(statement, "Action") {
-        matches(actions)
-    } else if let Some(not_actions) = field(statement, "NotAction") {
-        !matches(not_actions)
-    } else {
-        false
-    }
+    Ok(parapet_policy::statements(Cel(policy))
+        .map_err(|e| error(function, e))?
+        .into_iter()
+        .map(|s| s.0.clone())
+        .collect())
 }
 
 /// `coversAction(statement, action)`: whether the statement's `Action` (or
 /// `NotAction`) covers `action`, whatever its effect.
 pub fn covers_action_fn(statement: Value, action: Arc<String>) -> bool {
-    covers_action(&statement, &action)
+    parapet_policy::covers_action(Cel(&statement), &action)
 }
 
 /// `statements(policy)`: the policy's statements as a list.
@@ -116,99 +104,19 @@ pub fn statements_fn(policy: Value) -> Result<Value, ExecutionError> {
 /// not considered.
 pub fn allows_action(policy: Value, action: Arc<String>) -> Result<bool, ExecutionError> {
     let statements = statements("allowsAction", &policy)?;
-    let allowed = statements
-        .iter()
-        .any(|s| effect_is(s, "Allow") && covers_action(s, &action));
-    let denied = statements.iter().any(|s| {
-        effect_is(s, "Deny") && field(s, "Condition").is_none() && covers_action(s, &action)
-    });
-    Ok(allowed && !denied)
+    let statements: Vec<Cel<'_>> = statements.iter().map(Cel).collect();
+    Ok(parapet_policy::allows_action(&statements, &action))
 }
 
-fn is_public_principal_value(value: &str) -> bool {
-    value == "*" || value.starts_with("arn:aws:iam::*:")
-}
-
-/// Whether a principal is anyone: `"*"`, `{"AWS": "*"}`, `{"AWS": ["*"]}`,
-/// `{"CanonicalUser": "*"}`, or an ARN with a wildcard account.
-pub fn is_public_principal(principal: &Value) -> bool {
-    match principal {
-        Value::String(s) => s.as_str() == "*",
-        Value::Map(_) => ["AWS", "CanonicalUser"].iter().any(|kind| {
-            field(principal, kind)
-                .map(|v| strings(v).into_iter().any(is_public_principal_value))
-                .unwrap_or(false)
-        }),
-        _ => false,
-    }
-}
-
-/// `isPublicPrincipal(principal)`: see [`is_public_principal`].
+/// `isPublicPrincipal(principal)`: whether a principal is anyone.
 pub fn is_public_principal_fn(principal: Value) -> bool {
-    is_public_principal(&principal)
+    parapet_policy::is_public_principal(Cel(&principal))
 }
 
-/// Condition keys that narrow who may use a statement, or from where, when
-/// tested with a positive operator against a value without wildcards.
-const RESTRICTING_KEYS: &[&str] = &[
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceowner",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-    "aws:sourceip",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:userid",
-    "aws:username",
-    "kms:calleraccount",
-];
-
-/// Whether a statement's `Condition` limits who can use it: some key of
-/// [`RESTRICTING_KEYS`] under a positive operator (not `Not...`, not
-/// `...IfExists`) with no value that admits everyone (`*`, `0.0.0.0/0`, `::/0`).
-pub fn has_restrictive_condition(statement: &Value) -> bool {
-    let Some(Value::Map(condition)) = field(statement, "Condition") else {
-        return false;
-    };
-    condition.map.iter().any(|(operator, tests)| {
-        let Key::String(operator) = operator else {
-            return false;
-        };
-        let operator = operator.to_ascii_lowercase();
-        if operator.contains("not") || operator.ends_with("ifexists") {
-            return false;
-        }
-        let Value::Map(tests) = tests else {
-            return false;
-        };
-        tests.map.iter().any(|(key, values)| {
-            let Key::String(key) = key else { return false };
-            let values = strings(values);
-            RESTRICTING_KEYS.contains(&key.to_ascii_lowercase().as_str())
-                && !values.is_empty()
-                && !values
-                    .iter()
-                    .any(|v| *v == "*" || *v == "0.0.0.0/0" || *v == "::/0")
-        })
-    })
-}
-
-/// `hasRestrictiveCondition(statement)`: see [`has_restrictive_condition`].
+/// `hasRestrictiveCondition(statement)`: whether a statement's condition
+/// limits who can use it.
 pub fn has_restrictive_condition_fn(statement: Value) -> bool {
-    has_restrictive_condition(&statement)
-}
-
-/// Whether a statement allows a public principal without a condition that
-/// restricts it: a statement that makes its resource public.
-pub fn is_public_statement(statement: &Value) -> bool {
-    effect_is(statement, "Allow")
-        && field(statement, "Principal").is_some_and(is_public_principal)
-        && !has_restrictive_condition(statement)
+    parapet_policy::has_restrictive_condition(Cel(&statement))
 }
 
 /// `publicStatements(policy)`: the `Allow` statements whose principal is
@@ -216,7 +124,7 @@ pub fn is_public_statement(statement: &Value) -> bool {
 pub fn public_statements(policy: Value) -> Result<Value, ExecutionError> {
     let public: Vec<Value> = statements("publicStatements", &policy)?
         .into_iter()
-        .filter(is_public_statement)
+        .filter(|s| parapet_policy::is_public_statement(Cel(s)))
         .collect();
     Ok(Value::List(Arc::new(public)))
 }
@@ -265,20 +173,6 @@ mod tests {
             "allowsAction({'Effect': 'Deny', 'Action': '*'}, 's3:GetObject')"
         ));
         assert!(!truth("allowsAction({'Effect': 'Allow'}, 's3:GetObject')"));
-    }
-
-    #[test]
-    fn action_patterns() {
-        use super::action_matches;
-        assert!(action_matches("*", "s3:GetObject"));
-        assert!(action_matches("S3:GETOBJECT", "s3:GetObject"));
-        assert!(action_matches("s3:*", "S3:PutObject"));
-        assert!(action_matches("s3:Get*", "s3:getobject"));
-        assert!(!action_matches("s3:Get*", "s3:PutObject"));
-        assert!(action_matches("s3:*Object", "s3:GetObject"));
-        assert!(action_matches("s3:?etObject", "s3:GetObject"));
-        assert!(!action_matches("s3:*", "s3"));
-        assert!(!action_matches("ec2:*", "s3:GetObject"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::Extension;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use parapet_core::{FindingStatus, MuteSelector, Severity, parse_name};
-use parapet_store::{FindingCursor, FindingQuery, Store};
+use parapet_store::{FindingCursor, FindingQuery};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use axum::extract::State;
 use chrono::Utc;
 use parapet_core::FindingStatus;
 use parapet_core::diff::diff;
-use parapet_store::{AssetQuery, EventQuery, FindingQuery, Store};
+use parapet_store::{AssetQuery, EventQuery, FindingQuery};
 use serde_json::{Value, json};
 use std::sync::Arc;
 

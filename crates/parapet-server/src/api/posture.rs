@@ -10,7 +10,6 @@ use parapet_core::{Severity, parse_name};
 use parapet_graph::{Exposure, Topology, exposures};
 use parapet_report::Counts;
 use parapet_report::compliance::evaluate_counts;
-use parapet_store::Store;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -163,7 +162,7 @@ pub async fn exposure(State(app): State<Arc<App>>, params: Params) -> Json {
 /// all), and the grants that open resources to everyone; of one asset when
 /// given.
 pub fn exposed(
-    store: &parapet_store::SqliteStore,
+    store: &dyn parapet_store::Store,
     account: Option<&str>,
     asset: Option<&str>,
 ) -> Result<(Vec<Exposure>, Vec<parapet_graph::PublicAccess>), ApiError> {

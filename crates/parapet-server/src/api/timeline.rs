@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::Utc;
 use futures_util::Stream;
 use parapet_core::{EventKind, parse_name};
-use parapet_store::{EventQuery, IncidentStatus, Store};
+use parapet_store::{EventQuery, IncidentStatus};
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;

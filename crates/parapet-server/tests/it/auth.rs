@@ -1,6 +1,7 @@
 use super::Server;
 use parapet_server::Access;
-use parapet_store::{Store, TokenScope};
+use parapet_store::TokenScope;
+use parapet_store::roles::*;
 use serde_json::json;
 
 const MUTE: &str =

@@ -7,7 +7,8 @@
 
 use super::Server;
 use parapet_server::Access;
-use parapet_store::{FindingQuery, Store, TokenScope};
+use parapet_store::roles::*;
+use parapet_store::{FindingQuery, TokenScope};
 use std::path::PathBuf;
 
 const WEB: &str = "arn:aws:ec2:eu-west-1:111111111111:instance/i-web";

@@ -23,7 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 use parapet_core::{Asset, Scope, Severity, Vulnerability, VulnerabilityScan};
 use parapet_rules::{Engine, RuleSources};
 use parapet_server::{Access, App, Settings};
-use parapet_store::{Grouping, IncidentPolicy, SqliteStore, Store, TokenScope};
+use parapet_store::roles::*;
+use parapet_store::{Grouping, IncidentPolicy, Policy, SqliteStore, TokenScope};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,12 +46,14 @@ pub fn estate() -> Vec<Asset> {
 /// Opens the test database, grouping findings into incidents per rule and
 /// account.
 fn open(path: &Path) -> Result<SqliteStore, parapet_store::StoreError> {
-    let mut store = SqliteStore::open(path)?;
-    store.set_incident_policy(IncidentPolicy {
-        grouping: Grouping::RuleAndAccount,
-        min_severity: Severity::Medium,
-    });
-    Ok(store)
+    let policy = Policy {
+        incidents: Some(IncidentPolicy {
+            grouping: Grouping::RuleAndAccount,
+            min_severity: Severity::Medium,
+        }),
+        ..Policy::default()
+    };
+    SqliteStore::open_with(path, policy)
 }
 
 /// Scans `assets` at `when` with the built-in rules.
@@ -163,7 +166,7 @@ impl Server {
         let oidc = oidc(&base);
         let path = db.clone();
         let app = App::new(
-            Arc::new(move || open(&path)),
+            Arc::new(move || Ok(Box::new(open(&path)?))),
             rules,
             parapet_rules::framework::builtin(),
             Settings {

@@ -2,7 +2,7 @@ use super::{Server, all_pages, escape, t0};
 use chrono::Duration;
 use parapet_core::MuteSelector;
 use parapet_server::Access;
-use parapet_store::Store;
+use parapet_store::roles::*;
 use std::io::{BufRead, BufReader};
 
 const LOGS: &str = "arn:aws:s3:::prod-logs";

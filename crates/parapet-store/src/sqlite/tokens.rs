@@ -11,7 +11,7 @@ use std::path::Path;
 const COLUMNS: &str = "id, name, scope, created_at, expires_at, last_used_at, revoked_at";
 
 /// Records a token.
-pub(super) fn create(
+fn create(
     conn: &Connection,
     path: &Path,
     name: &str,
@@ -40,11 +40,7 @@ pub(super) fn create(
 }
 
 /// Every token, or the one with `hash`.
-pub(super) fn list(
-    conn: &Connection,
-    path: &Path,
-    hash: Option<&str>,
-) -> Result<Vec<ApiToken>, StoreError> {
+fn list(conn: &Connection, path: &Path, hash: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE ?1 IS NULL OR hash = ?1 ORDER BY id"
@@ -85,12 +81,7 @@ pub(super) fn list(
 }
 
 /// Records a use.
-pub(super) fn used(
-    conn: &Connection,
-    path: &Path,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+fn used(conn: &Connection, path: &Path, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
         params![ms(now), id],
@@ -100,7 +91,7 @@ pub(super) fn used(
 }
 
 /// Revokes a token.
-pub(super) fn revoke(
+fn revoke(
     conn: &Connection,
     path: &Path,
     id: i64,
@@ -122,4 +113,39 @@ pub(super) fn revoke(
         )));
     }
     Ok(token)
+}
+
+impl crate::roles::Tokens for super::SqliteStore {
+    fn create_token(
+        &mut self,
+        name: &str,
+        scope: TokenScope,
+        hash: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError> {
+        let token = create(&self.conn, &self.path, name, scope, hash, expires_at, now)?;
+        self.committed();
+        Ok(token)
+    }
+
+    fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        list(&self.conn, &self.path, None)
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        Ok(list(&self.conn, &self.path, Some(hash))?.pop())
+    }
+
+    fn token_used(&mut self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        used(&self.conn, &self.path, id, now)?;
+        self.committed();
+        Ok(())
+    }
+
+    fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError> {
+        let token = revoke(&self.conn, &self.path, id, now)?;
+        self.committed();
+        Ok(token)
+    }
 }

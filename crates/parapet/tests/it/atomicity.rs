@@ -1,6 +1,7 @@
 use super::stderr;
 use parapet_core::FindingStatus;
-use parapet_store::{EventQuery, FindingQuery, SqliteStore, Store};
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, FindingQuery, SqliteStore};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

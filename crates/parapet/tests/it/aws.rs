@@ -4,7 +4,8 @@
 use super::moto::Moto;
 use super::{stderr, stdout};
 use parapet_core::{Asset, EventKind};
-use parapet_store::{EventQuery, FindingQuery, SqliteStore, Store};
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, FindingQuery, SqliteStore};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 

@@ -6,7 +6,8 @@
 use super::moto::Moto;
 use super::{fixture, stderr};
 use parapet_core::{EventKind, FindingStatus};
-use parapet_store::{EventQuery, SqliteStore, Store};
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, SqliteStore};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -4,7 +4,8 @@
 
 use super::receiver::Receiver;
 use super::{parapet_with_db, stderr, stdout};
-use parapet_store::{OutboxStatus, SqliteStore, Store};
+use parapet_store::roles::*;
+use parapet_store::{OutboxStatus, SqliteStore};
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,11 +1,13 @@
-use super::{at, bucket, evaluation, scan, store};
+use crate::{Backend, at, bucket, evaluation, scan};
 use parapet_core::{EventKind, FindingStatus, Status};
-use parapet_store::{EventQuery, FindingQuery, Store};
+use parapet_store::Policy;
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, FindingQuery};
 use serde_json::json;
 
 const RULE: &str = "aws-s3-bucket-versioning-enabled";
 
-fn finding_events(store: &parapet_store::SqliteStore) -> Vec<EventKind> {
+fn finding_events(store: &dyn Store) -> Vec<EventKind> {
     let mut events = store
         .events(&EventQuery {
             rule_id: Some(RULE.into()),
@@ -16,10 +18,9 @@ fn finding_events(store: &parapet_store::SqliteStore) -> Vec<EventKind> {
     events.into_iter().map(|e| e.event.kind).collect()
 }
 
-#[test]
-fn every_lifecycle_transition_with_its_event() {
-    let (_dir, mut store) = store();
-    let step = |store: &mut parapet_store::SqliteStore, hour: i64, status: Status| {
+pub fn every_lifecycle_transition_with_its_event(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let step = |store: &mut dyn Store, hour: i64, status: Status| {
         let asset = bucket("data", json!({"hour": hour}), at(hour));
         let evaluation = evaluation(RULE, &asset, status);
         scan(store, at(hour), &[asset], &[evaluation], &[]);
@@ -63,9 +64,8 @@ fn every_lifecycle_transition_with_its_event() {
     );
 }
 
-#[test]
-fn findings_list_filters_and_hides_resolved_by_default() {
-    let (_dir, mut store) = store();
+pub fn findings_list_filters_and_hides_resolved_by_default(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));
     let b = bucket("b", json!({}), at(0));
     let c = bucket("c", json!({}), at(0));
@@ -112,9 +112,8 @@ fn findings_list_filters_and_hides_resolved_by_default() {
     );
 }
 
-#[test]
-fn deleting_an_asset_resolves_its_open_findings() {
-    let (_dir, mut store) = store();
+pub fn deleting_an_asset_resolves_its_open_findings(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));
     scan(
         &mut store,
@@ -135,9 +134,8 @@ fn deleting_an_asset_resolves_its_open_findings() {
     assert_eq!(events[0].event.detail["why"], "asset deleted");
 }
 
-#[test]
-fn events_are_queryable_by_kind_account_and_time() {
-    let (_dir, mut store) = store();
+pub fn events_are_queryable_by_kind_account_and_time(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));
     scan(
         &mut store,
@@ -188,9 +186,8 @@ fn events_are_queryable_by_kind_account_and_time() {
     assert_eq!(page[0].id, all[1].id);
 }
 
-#[test]
-fn paging_by_cursor_visits_every_finding_once_in_order() {
-    let (_dir, mut store) = store();
+pub fn paging_by_cursor_visits_every_finding_once_in_order(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let assets: Vec<_> = (0..25)
         .map(|n| bucket(&format!("b{n:02}"), json!({}), at(0)))
         .collect();

@@ -1,6 +1,8 @@
-use super::{at, bucket, evaluation, scan, store};
+use crate::{Backend, at, bucket, evaluation, scan};
 use parapet_core::{EventKind, MuteSelector, Status};
-use parapet_store::{FindingChange, OutboxStatus, Router, Store};
+use parapet_store::Policy;
+use parapet_store::roles::*;
+use parapet_store::{FindingChange, OutboxStatus, Router};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -19,11 +21,12 @@ impl Router for ByTag {
     }
 }
 
-#[test]
-fn each_change_of_state_is_routed_once_in_the_scans_transaction() {
-    let (_dir, mut store) = store();
-    store.set_router(Arc::new(ByTag));
-    let run = |store: &mut parapet_store::SqliteStore, hour: i64, status: Status| {
+pub fn each_change_of_state_is_routed_once_in_the_scans_transaction(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy {
+        router: Some(Arc::new(ByTag)),
+        ..Policy::default()
+    });
+    let run = |store: &mut dyn Store, hour: i64, status: Status| {
         let prod = bucket("data", json!({}), at(hour));
         let dev = bucket("dev-data", json!({}), at(hour));
         let evaluations = [
@@ -92,10 +95,11 @@ fn each_change_of_state_is_routed_once_in_the_scans_transaction() {
     );
 }
 
-#[test]
-fn delivery_attempts_retry_then_fail_and_stay_visible() {
-    let (_dir, mut store) = store();
-    store.set_router(Arc::new(ByTag));
+pub fn delivery_attempts_retry_then_fail_and_stay_visible(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy {
+        router: Some(Arc::new(ByTag)),
+        ..Policy::default()
+    });
     let prod = bucket("data", json!({}), at(0));
     let evaluations = [evaluation(RULE, &prod, Status::Fail)];
     scan(&mut store, at(0), &[prod], &evaluations, &[]);
@@ -140,9 +144,8 @@ fn delivery_attempts_retry_then_fail_and_stay_visible() {
     assert_eq!(delivered[0].delivered_at, Some(at(1)));
 }
 
-#[test]
-fn without_a_router_nothing_is_queued() {
-    let (_dir, mut store) = store();
+pub fn without_a_router_nothing_is_queued(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let prod = bucket("data", json!({}), at(0));
     let evaluations = [evaluation(RULE, &prod, Status::Fail)];
     scan(&mut store, at(0), &[prod], &evaluations, &[]);

@@ -1,9 +1,11 @@
-use super::{at, bucket, scan, store};
+use crate::{Backend, at, bucket, scan};
 use parapet_core::{CollectionError, EventKind};
-use parapet_store::{EventQuery, Store};
+use parapet_store::EventQuery;
+use parapet_store::Policy;
+use parapet_store::roles::*;
 use serde_json::json;
 
-fn kinds(store: &parapet_store::SqliteStore, asset: &str) -> Vec<EventKind> {
+fn kinds(store: &dyn Store, asset: &str) -> Vec<EventKind> {
     let mut events = store
         .events(&EventQuery {
             asset_id: Some(asset.into()),
@@ -14,9 +16,8 @@ fn kinds(store: &parapet_store::SqliteStore, asset: &str) -> Vec<EventKind> {
     events.into_iter().map(|e| e.event.kind).collect()
 }
 
-#[test]
-fn a_new_version_is_stored_only_when_the_content_changes() {
-    let (_dir, mut store) = store();
+pub fn a_new_version_is_stored_only_when_the_content_changes(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let v1 = bucket("logs", json!({"Versioning": {"Status": "Enabled"}}), at(0));
     scan(&mut store, at(0), std::slice::from_ref(&v1), &[], &[]);
     // Seen again, unchanged: no new version, no event.
@@ -71,9 +72,8 @@ fn a_new_version_is_stored_only_when_the_content_changes() {
     );
 }
 
-#[test]
-fn the_asset_as_it_was_at_a_time() {
-    let (_dir, mut store) = store();
+pub fn the_asset_as_it_was_at_a_time(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     scan(
         &mut store,
         at(0),
@@ -118,9 +118,10 @@ fn the_asset_as_it_was_at_a_time() {
     );
 }
 
-#[test]
-fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event() {
-    let (_dir, mut store) = store();
+pub fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event(
+    backend: &impl Backend,
+) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));
     let b = bucket("b", json!({}), at(0));
     scan(&mut store, at(0), &[a.clone(), b.clone()], &[], &[]);
@@ -150,9 +151,8 @@ fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event() {
     );
 }
 
-#[test]
-fn current_assets_are_the_latest_versions_of_those_not_deleted() {
-    let (_dir, mut store) = store();
+pub fn current_assets_are_the_latest_versions_of_those_not_deleted(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({"Versioning": {"Status": "Enabled"}}), at(0));
     let b = bucket("b", json!({}), at(0));
     scan(&mut store, at(0), &[a.clone(), b], &[], &[]);
@@ -175,9 +175,8 @@ fn current_assets_are_the_latest_versions_of_those_not_deleted() {
     );
 }
 
-#[test]
-fn a_failed_or_denied_collection_does_not_delete_what_it_could_not_see() {
-    let (_dir, mut store) = store();
+pub fn a_failed_or_denied_collection_does_not_delete_what_it_could_not_see(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));
     let b = bucket("b", json!({}), at(0));
     scan(&mut store, at(0), &[a.clone(), b.clone()], &[], &[]);
@@ -206,13 +205,12 @@ fn a_failed_or_denied_collection_does_not_delete_what_it_could_not_see() {
     );
 }
 
-#[test]
-fn an_asset_outside_the_scope_is_refused_and_nothing_is_written() {
-    let (_dir, mut store) = store();
+pub fn an_asset_outside_the_scope_is_refused_and_nothing_is_written(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let mut stranger = bucket("x", json!({}), at(0));
     stranger.account = "999999999999".into();
     let id = store
-        .begin_scan(&super::scope(), "test", at(0))
+        .begin_scan(&crate::scope(), "test", at(0))
         .expect("begin");
     let error = store
         .finish_scan(

@@ -1,6 +1,8 @@
-use super::{at, bucket, evaluation, scan, store};
+use crate::{Backend, at, bucket, evaluation, scan};
 use parapet_core::{Severity, Status};
-use parapet_store::{Grouping, IncidentPolicy, IncidentStatus, SqliteStore, Store};
+use parapet_store::Policy;
+use parapet_store::roles::*;
+use parapet_store::{Grouping, IncidentPolicy, IncidentStatus};
 use serde_json::json;
 
 const VERSIONING: &str = "aws-s3-bucket-versioning-enabled";
@@ -15,7 +17,7 @@ fn policy(grouping: Grouping) -> IncidentPolicy {
 
 /// One scan of the buckets `data` and `logs`, each failing or passing
 /// `VERSIONING` and `LOGGING` as given.
-fn run(store: &mut SqliteStore, hour: i64, results: [(Status, Status); 2]) {
+fn run(store: &mut dyn Store, hour: i64, results: [(Status, Status); 2]) {
     let assets = [
         bucket("data", json!({}), at(hour)),
         bucket("logs", json!({}), at(hour)),
@@ -28,7 +30,7 @@ fn run(store: &mut SqliteStore, hour: i64, results: [(Status, Status); 2]) {
     scan(store, at(hour), &assets, &evaluations, &[]);
 }
 
-fn kinds(store: &SqliteStore, id: i64) -> Vec<String> {
+fn kinds(store: &dyn Store, id: i64) -> Vec<String> {
     store
         .incident(id)
         .expect("query")
@@ -39,11 +41,14 @@ fn kinds(store: &SqliteStore, id: i64) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them() {
+pub fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them(
+    backend: &impl Backend,
+) {
     use Status::{Fail, Pass};
-    let (_dir, mut store) = store();
-    store.set_incident_policy(policy(Grouping::RuleAndAccount));
+    let (_dir, mut store) = backend.open(Policy {
+        incidents: Some(policy(Grouping::RuleAndAccount)),
+        ..Policy::default()
+    });
     run(&mut store, 0, [(Fail, Pass), (Fail, Pass)]);
     let incidents = store.incidents(None, None, 10).expect("incidents");
     assert_eq!(incidents.len(), 1, "{incidents:?}");
@@ -93,11 +98,12 @@ fn findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_
     assert_eq!(store.incidents(None, None, 10).expect("incidents").len(), 2);
 }
 
-#[test]
-fn acknowledged_then_resolved_by_hand_with_a_timeline() {
+pub fn acknowledged_then_resolved_by_hand_with_a_timeline(backend: &impl Backend) {
     use Status::{Fail, Pass};
-    let (_dir, mut store) = store();
-    store.set_incident_policy(policy(Grouping::Asset));
+    let (_dir, mut store) = backend.open(Policy {
+        incidents: Some(policy(Grouping::Asset)),
+        ..Policy::default()
+    });
     run(&mut store, 0, [(Fail, Fail), (Pass, Pass)]);
     let incidents = store.incidents(None, None, 10).expect("incidents");
     assert_eq!(incidents.len(), 1, "both of data's findings, one incident");
@@ -161,12 +167,13 @@ fn acknowledged_then_resolved_by_hand_with_a_timeline() {
     );
 }
 
-#[test]
-fn findings_milder_than_the_policy_make_no_incident() {
-    let (_dir, mut store) = store();
-    store.set_incident_policy(IncidentPolicy {
-        grouping: Grouping::Asset,
-        min_severity: Severity::Critical,
+pub fn findings_milder_than_the_policy_make_no_incident(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy {
+        incidents: Some(IncidentPolicy {
+            grouping: Grouping::Asset,
+            min_severity: Severity::Critical,
+        }),
+        ..Policy::default()
     });
     run(
         &mut store,

@@ -1,12 +1,14 @@
-use super::{at, bucket, evaluation, scan, store};
+use crate::{Backend, at, bucket, evaluation, scan};
 use chrono::Duration;
 use parapet_core::{EventKind, MuteSelector, Status};
-use parapet_store::{EventQuery, FindingQuery, Store};
+use parapet_store::Policy;
+use parapet_store::roles::*;
+use parapet_store::{EventQuery, FindingQuery};
 use serde_json::json;
 
 const RULE: &str = "aws-s3-bucket-versioning-enabled";
 
-fn failing_estate(store: &mut parapet_store::SqliteStore) {
+fn failing_estate(store: &mut dyn Store) {
     let prod = bucket("prod-data", json!({}), at(0));
     let dev = bucket("dev-data", json!({}), at(0));
     let evaluations = [
@@ -16,7 +18,7 @@ fn failing_estate(store: &mut parapet_store::SqliteStore) {
     scan(store, at(0), &[prod, dev], &evaluations, &[]);
 }
 
-fn visible(store: &parapet_store::SqliteStore) -> Vec<String> {
+fn visible(store: &dyn Store) -> Vec<String> {
     store
         .findings(&FindingQuery::default())
         .expect("findings")
@@ -25,7 +27,7 @@ fn visible(store: &parapet_store::SqliteStore) -> Vec<String> {
         .collect()
 }
 
-fn count(store: &parapet_store::SqliteStore, kind: EventKind) -> usize {
+fn count(store: &dyn Store, kind: EventKind) -> usize {
     store
         .events(&EventQuery {
             kinds: vec![kind],
@@ -35,9 +37,10 @@ fn count(store: &parapet_store::SqliteStore, kind: EventKind) -> usize {
         .len()
 }
 
-#[test]
-fn a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated() {
-    let (_dir, mut store) = store();
+pub fn a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated(
+    backend: &impl Backend,
+) {
+    let (_dir, mut store) = backend.open(Policy::default());
     failing_estate(&mut store);
     let selector = MuteSelector {
         tag: Some(("env".into(), "dev".into())),
@@ -89,9 +92,8 @@ fn a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated() {
     assert_eq!(count(&store, EventKind::FindingUnmuted), 1);
 }
 
-#[test]
-fn expiry_unmutes_with_an_event() {
-    let (_dir, mut store) = store();
+pub fn expiry_unmutes_with_an_event(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     failing_estate(&mut store);
     let selector = MuteSelector {
         rule_id: Some(RULE.into()),
@@ -131,9 +133,8 @@ fn expiry_unmutes_with_an_event() {
     assert_eq!(store.mutes(true).expect("mutes").len(), 1);
 }
 
-#[test]
-fn a_finding_opened_under_an_active_mute_is_muted_at_once() {
-    let (_dir, mut store) = store();
+pub fn a_finding_opened_under_an_active_mute_is_muted_at_once(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let selector = MuteSelector {
         account: Some("111111111111".into()),
         ..Default::default()
@@ -145,9 +146,8 @@ fn a_finding_opened_under_an_active_mute_is_muted_at_once() {
     assert!(visible(&store).is_empty());
 }
 
-#[test]
-fn a_mute_must_select_something_and_say_why() {
-    let (_dir, mut store) = store();
+pub fn a_mute_must_select_something_and_say_why(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     assert!(
         store
             .add_mute(&MuteSelector::default(), "why", "a", None, at(0))

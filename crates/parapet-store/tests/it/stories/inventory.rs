@@ -1,12 +1,14 @@
-use super::{at, bucket, evaluation, scan, store};
+use crate::{Backend, at, bucket, evaluation, scan};
 use parapet_core::{MuteSelector, Severity, Status};
-use parapet_store::{AssetQuery, FindingQuery, Store, TokenScope};
+use parapet_store::Policy;
+use parapet_store::roles::*;
+use parapet_store::{AssetQuery, FindingQuery, TokenScope};
 use serde_json::json;
 
-const RULE: &str = "aws-s3-bucket-versioning-enabled";
+pub const RULE: &str = "aws-s3-bucket-versioning-enabled";
 
 /// Five buckets (`dev-0`, `dev-1`, `prod-2`...), even ones failing.
-fn estate(store: &mut parapet_store::SqliteStore) {
+pub fn estate(store: &mut dyn Store) {
     let assets: Vec<_> = (0..5)
         .map(|i| {
             let name = if i < 2 {
@@ -32,7 +34,7 @@ fn estate(store: &mut parapet_store::SqliteStore) {
     scan(store, at(0), &assets, &evaluations, &[]);
 }
 
-fn ids(store: &parapet_store::SqliteStore, query: &AssetQuery) -> Vec<String> {
+fn ids(store: &dyn Store, query: &AssetQuery) -> Vec<String> {
     store
         .assets(query)
         .expect("assets")
@@ -41,9 +43,8 @@ fn ids(store: &parapet_store::SqliteStore, query: &AssetQuery) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn assets_filter_by_tag_text_and_place_and_page_by_id() {
-    let (_dir, mut store) = store();
+pub fn assets_filter_by_tag_text_and_place_and_page_by_id(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     estate(&mut store);
     let all = AssetQuery::default();
     assert_eq!(
@@ -97,9 +98,8 @@ fn assets_filter_by_tag_text_and_place_and_page_by_id() {
     assert_eq!(facets.regions.keys().collect::<Vec<_>>(), ["eu-west-1"]);
 }
 
-#[test]
-fn findings_filter_by_severities_rules_and_place() {
-    let (_dir, mut store) = store();
+pub fn findings_filter_by_severities_rules_and_place(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     estate(&mut store);
     let count = |query: FindingQuery| store.findings(&query).expect("findings").len();
     // The scan's severity is high for every rule.
@@ -128,9 +128,8 @@ fn findings_filter_by_severities_rules_and_place() {
     assert_eq!(count(place), 3);
 }
 
-#[test]
-fn overview_counts_results_open_findings_mutes_and_trend() {
-    let (_dir, mut store) = store();
+pub fn overview_counts_results_open_findings_mutes_and_trend(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     estate(&mut store);
     let selector = MuteSelector {
         asset: Some("arn:aws:s3:::prod-4".into()),
@@ -170,9 +169,8 @@ fn overview_counts_results_open_findings_mutes_and_trend() {
     );
 }
 
-#[test]
-fn tokens_are_found_by_hash_used_and_revoked() {
-    let (_dir, mut store) = store();
+pub fn tokens_are_found_by_hash_used_and_revoked(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
     let token = store
         .create_token("ci", TokenScope::ReadOnly, "ab12", Some(at(48)), at(0))
         .expect("create");
@@ -201,119 +199,37 @@ fn tokens_are_found_by_hash_used_and_revoked() {
     assert_eq!(store.tokens().expect("list").len(), 1);
 }
 
-/// Findings counted by account, severity, result, open and muted.
-type Counts = Vec<(String, i64, String, i64, i64, i64)>;
-
-/// The overview's counters, and the same counted from the findings.
-fn counted(path: &std::path::Path) -> (Counts, Counts) {
-    let conn = rusqlite::Connection::open(path).expect("open");
-    let rows = |sql: &str| -> Counts {
-        let mut stmt = conn.prepare(sql).expect("prepare");
-        stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+pub fn a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one(backend: &impl Backend) {
+    use parapet_core::{Severity, Vulnerability, VulnerabilityScan};
+    let (_dir, mut store) = backend.open(Policy::default());
+    let scan = |target: &str, severity| VulnerabilityScan {
+        target: target.to_owned(),
+        scanned_at: chrono::Utc::now(),
+        packages: 96,
+        vulnerabilities: vec![Vulnerability {
+            advisory: "DSA-5514-1".to_owned(),
+            aliases: vec!["CVE-2023-4911".to_owned()],
+            package: "libc6".to_owned(),
+            version: "2.36-9+deb12u1".to_owned(),
+            ecosystem: "Debian".to_owned(),
+            severity,
+            score: Some(7.8),
+            fixed: Some("2.36-9+deb12u3".to_owned()),
+        }],
     };
-    (
-        rows(
-            "SELECT account, severity, result, open, muted, n FROM finding_counts WHERE live = 1 AND n > 0 ORDER BY 1, 2, 3, 4, 5",
-        ),
-        rows(
-            "SELECT account, severity, result, coalesce(status IN ('open', 'reopened'), 0), muted_by IS NOT NULL, count(*) \
-             FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
-        ),
-    )
-}
-
-#[test]
-fn the_overview_counters_follow_every_write() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("parapet.db");
-    let mut store = parapet_store::SqliteStore::open(&path).expect("open");
-    let check = |step: &str| {
-        let (counters, direct) = counted(&path);
-        assert_eq!(counters, direct, "after {step}");
-    };
-    estate(&mut store);
-    check("the first scan");
-    let (mute, _) = store
-        .add_mute(
-            &MuteSelector {
-                rule_id: Some(RULE.into()),
-                ..MuteSelector::default()
-            },
-            "r",
-            "a",
-            Some(at(5)),
-            at(1),
-        )
-        .expect("mute");
-    check("a mute");
-    store.expire_mutes(at(6)).expect("expire");
-    check("an expiry");
+    let image = "arn:aws:ec2:eu-west-1::image/ami-1";
     store
-        .add_mute(
-            &MuteSelector {
-                asset: Some("arn:aws:s3:::dev-0".into()),
-                ..MuteSelector::default()
-            },
-            "r",
-            "a",
-            None,
-            at(7),
-        )
-        .expect("mute");
-    assert!(store.lift_mute(mute.id, at(8)).is_err(), "already ended");
-    // prod-4 is gone from a complete scan; prod-2 now passes.
-    let assets: Vec<_> = ["dev-0", "dev-1", "prod-2", "prod-3"]
-        .iter()
-        .map(|n| bucket(n, json!({"v": 2}), at(9)))
-        .collect();
-    let evaluations: Vec<_> = assets
-        .iter()
-        .map(|a| {
-            evaluation(
-                RULE,
-                a,
-                if a.name == "dev-0" {
-                    Status::Fail
-                } else {
-                    Status::Pass
-                },
-            )
-        })
-        .collect();
-    scan(&mut store, at(9), &assets, &evaluations, &[]);
-    check("a deletion and a resolution");
-    let overview = store.overview(at(9), 1).expect("overview");
-    assert_eq!(overview.assets, 4);
-    // prod-4 is back, failing again.
-    let mut back = assets.clone();
-    back.push(bucket("prod-4", json!({}), at(10)));
-    let evaluations: Vec<_> = back
-        .iter()
-        .map(|a| {
-            evaluation(
-                RULE,
-                a,
-                if a.name == "prod-4" {
-                    Status::Fail
-                } else {
-                    Status::Pass
-                },
-            )
-        })
-        .collect();
-    scan(&mut store, at(10), &back, &evaluations, &[]);
-    check("an asset seen again");
-    assert_eq!(store.overview(at(10), 1).expect("overview").assets, 5);
+        .attach_vulnerabilities(image, &scan("old.img", Some(Severity::High)))
+        .expect("attach");
+    store
+        .attach_vulnerabilities(image, &scan("new.img", None))
+        .expect("attach");
+    let scans = store.vulnerability_scans().expect("read");
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[image].target, "new.img");
+    assert_eq!(scans[image].vulnerabilities[0].severity, None);
+    assert_eq!(
+        scans[image].vulnerabilities[0].fixed.as_deref(),
+        Some("2.36-9+deb12u3")
+    );
 }

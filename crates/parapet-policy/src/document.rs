@@ -1,0 +1,80 @@
+//! A JSON-like value as the policy analysis reads it: fields of maps, text,
+//! list items and map entries. Implemented for `serde_json` values; the
+//! rules implement it for their CEL values, so that a policy is read where
+//! it is without being converted.
+
+/// A borrowed JSON-like value.
+pub trait Document<'a>: Copy + 'a {
+    /// The field `name` of a map; `None` for a missing field or another
+    /// shape.
+    fn field(self, name: &str) -> Option<Self>;
+    /// The text of a string.
+    fn text(self) -> Option<&'a str>;
+    /// The items of a list.
+    fn items(self) -> Option<Vec<Self>>;
+    /// The entries of a map whose keys are strings.
+    fn entries(self) -> Option<Vec<(&'a str, Self)>>;
+    /// Whether it is null.
+    fn is_null(self) -> bool;
+    /// Whether it is a map.
+    fn is_map(self) -> bool;
+    /// Its shape, for error messages: `string`, `list`, `map`...
+    fn shape(self) -> &'static str;
+
+    /// A string, or the strings of a list, as IAM writes `Action`,
+    /// `Resource` and principal values.
+    fn strings(self) -> Vec<&'a str> {
+        match self.text() {
+            Some(text) => vec![text],
+            None => self
+                .items()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(Document::text)
+                .collect(),
+        }
+    }
+}
+
+impl<'a> Document<'a> for &'a serde_json::Value {
+    fn field(self, name: &str) -> Option<Self> {
+        self.as_object()?.get(name)
+    }
+
+    fn text(self) -> Option<&'a str> {
+        self.as_str()
+    }
+
+    fn items(self) -> Option<Vec<Self>> {
+        self.as_array().map(|items| items.iter().collect())
+    }
+
+    fn entries(self) -> Option<Vec<(&'a str, Self)>> {
+        self.as_object()
+            .map(|map| map.iter().map(|(k, v)| (k.as_str(), v)).collect())
+    }
+
+    fn is_null(self) -> bool {
+        serde_json::Value::is_null(self)
+    }
+
+    fn is_map(self) -> bool {
+        self.is_object()
+    }
+
+    fn shape(self) -> &'static str {
+        match self {
+            serde_json::Value::Null => "null",
+            serde_json::Value::Bool(_) => "bool",
+            serde_json::Value::Number(_) => "number",
+            serde_json::Value::String(_) => "string",
+            serde_json::Value::Array(_) => "list",
+            serde_json::Value::Object(_) => "map",
+        }
+    }
+}
+
+/// Policy text, as AWS returns bucket and queue policies, parsed.
+pub fn parse_text(text: &str) -> Result<serde_json::Value, crate::PolicyError> {
+    serde_json::from_str(text).map_err(|e| crate::PolicyError::NotJson(e.to_string()))
+}

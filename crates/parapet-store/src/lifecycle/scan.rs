@@ -1,0 +1,425 @@
+//! One scan recorded, phase by phase: the scan checked and mutes expired;
+//! assets written (new, changed, recreated, seen again); assets of the scope
+//! the scan did not see marked deleted, resolving their open findings;
+//! evaluations carried into the findings lifecycle; incidents followed;
+//! changes routed to the outbox; the scan closed with its counts.
+
+use super::incidents::{self, Transition};
+use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
+use super::{AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, Policy, PreviousFinding};
+use crate::error::StoreError;
+use crate::query::{FindingChange, ScanOutput};
+use chrono::{DateTime, Utc};
+use parapet_core::{
+    Asset, CollectionError, ContentHash, Evaluation, EventKind, FindingStatus, Mute, MuteTarget,
+    ScanCounts, ScanRun, ScanStatus, Scope, Severity,
+};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// What a scan found, to record.
+pub struct ScanInput<'a> {
+    /// The scan begun for it.
+    pub scan_id: i64,
+    /// Every asset collected.
+    pub assets: &'a [Asset],
+    /// Every evaluation of those assets.
+    pub evaluations: &'a [Evaluation],
+    /// Each rule's severity.
+    pub severity: &'a dyn Fn(&str) -> Severity,
+    /// The parts of the scope that were denied or failed.
+    pub errors: &'a [CollectionError],
+    /// When it finished: the time of every change it records.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Records a scan through `ledger`, as one transaction of the backend.
+pub fn record(
+    ledger: &mut dyn Ledger,
+    policy: &Policy,
+    input: &ScanInput<'_>,
+) -> Result<ScanOutput, StoreError> {
+    // One serialisation serves the hash and the stored version; done on
+    // every core before the writes.
+    let contents: Vec<(String, String)> = input
+        .assets
+        .par_iter()
+        .map(|asset| {
+            let text = asset.content_text();
+            let hash = ContentHash::of(text.as_bytes()).to_string();
+            (text, hash)
+        })
+        .collect();
+    let scan = running_scan(ledger, input.scan_id)?;
+    let now = input.finished_at;
+    super::mutes::expire(ledger, now)?;
+    let mutes: Vec<Mute> = ledger
+        .mutes(false)?
+        .into_iter()
+        .filter(|m| m.is_active(now))
+        .collect();
+    let mut known: FxHashMap<String, KnownAsset> = FxHashMap::default();
+    for account in &scan.scope.accounts {
+        known.extend(ledger.known_assets(scan.scope.provider, account)?);
+    }
+    let mut recording = Recording {
+        ledger,
+        policy,
+        input,
+        now,
+        counts: ScanCounts::default(),
+        events: 0,
+        transitions: Vec::new(),
+        routed: Vec::new(),
+    };
+    let by_id = recording.write_assets(&scan.scope, &contents, &known)?;
+    recording.delete_unseen(&scan.scope, &known, &by_id)?;
+    let failed_before = recording.failed_before(&scan.scope)?;
+    recording.write_findings(&by_id, &failed_before, &mutes)?;
+    recording.follow_incidents()?;
+    recording.route()?;
+    let Recording { counts, events, .. } = recording;
+    let status = if input.errors.is_empty() {
+        ScanStatus::Complete
+    } else {
+        ScanStatus::Partial
+    };
+    let scan = ScanRun {
+        finished_at: Some(now),
+        status,
+        counts,
+        errors: input.errors.to_vec(),
+        ..scan
+    };
+    ledger.close_scan(&scan)?;
+    Ok(ScanOutput { scan, events })
+}
+
+/// The scan `id`, which must still be running.
+fn running_scan(ledger: &mut dyn Ledger, id: i64) -> Result<ScanRun, StoreError> {
+    let scan = ledger
+        .scan(id)?
+        .ok_or_else(|| StoreError::NotFound(format!("no scan {id}")))?;
+    if scan.status != ScanStatus::Running {
+        return Err(StoreError::Invalid(format!(
+            "scan {id} has already finished"
+        )));
+    }
+    Ok(scan)
+}
+
+/// A scan being recorded, and what its phases hand on.
+struct Recording<'r, 'a> {
+    ledger: &'r mut dyn Ledger,
+    policy: &'r Policy,
+    input: &'r ScanInput<'a>,
+    now: DateTime<Utc>,
+    counts: ScanCounts,
+    /// Events appended.
+    events: u64,
+    /// Changes of findings no mute covers, for incidents.
+    transitions: Vec<Transition>,
+    /// The same changes with the ids of their events, for the outbox (only
+    /// when notifications are routed).
+    routed: Vec<(i64, FindingChange)>,
+}
+
+impl<'a> Recording<'_, 'a> {
+    fn append(&mut self, events: &[NewEvent<'_>]) -> Result<Vec<i64>, StoreError> {
+        self.events += events.len() as u64;
+        self.ledger.append_events(events)
+    }
+
+    /// A change of a finding no mute covers: followed by incidents, and
+    /// routed once its event is written.
+    fn changed(&mut self, event_id: i64, change: FindingChange) {
+        self.transitions.push(Transition::of(&change));
+        if self.policy.router.is_some() {
+            self.routed.push((event_id, change));
+        }
+    }
+
+    /// Writes the assets: new, changed, recreated, or only seen again.
+    /// Returns them by id.
+    fn write_assets(
+        &mut self,
+        scope: &Scope,
+        contents: &'a [(String, String)],
+        known: &FxHashMap<String, KnownAsset>,
+    ) -> Result<FxHashMap<&'a str, &'a Asset>, StoreError> {
+        let assets = self.input.assets;
+        let mut by_id: FxHashMap<&str, &Asset> = FxHashMap::default();
+        by_id.reserve(assets.len());
+        let mut writes = Vec::with_capacity(assets.len());
+        let mut events = Vec::new();
+        for (asset, (text, hash)) in assets.iter().zip(contents) {
+            if !scope.contains(asset) {
+                return Err(StoreError::Invalid(format!(
+                    "asset {} ({} {} {}) is outside the scan's scope",
+                    asset.id, asset.account, asset.region, asset.resource_type
+                )));
+            }
+            by_id.insert(&asset.id, asset);
+            self.counts.assets += 1;
+            let step = asset_step(known.get(asset.id.as_str()), hash);
+            writes.push(match step {
+                AssetStep::New => AssetWrite::Insert {
+                    asset,
+                    hash,
+                    document: text,
+                },
+                AssetStep::Seen => AssetWrite::Touch { asset },
+                AssetStep::Updated {
+                    version, previous, ..
+                } => AssetWrite::Update {
+                    asset,
+                    hash,
+                    version,
+                    document: previous.map(|_| text.as_str()),
+                },
+            });
+            if let Some((kind, detail)) = step.event() {
+                match kind {
+                    EventKind::AssetCreated => self.counts.created += 1,
+                    _ => self.counts.changed += 1,
+                }
+                events.push(NewEvent {
+                    at: asset.observed_at,
+                    kind,
+                    asset_id: &asset.id,
+                    account: &asset.account,
+                    rule_id: None,
+                    scan_id: Some(self.input.scan_id),
+                    detail,
+                });
+            }
+        }
+        self.ledger.write_assets(&writes)?;
+        self.append(&events)?;
+        Ok(by_id)
+    }
+
+    /// Marks deleted the assets of the scope this collection did not see
+    /// (except where a collection error covers them), resolving their open
+    /// findings.
+    fn delete_unseen(
+        &mut self,
+        scope: &Scope,
+        known: &FxHashMap<String, KnownAsset>,
+        seen: &FxHashMap<&str, &Asset>,
+    ) -> Result<(), StoreError> {
+        let mut unseen: Vec<(&String, &KnownAsset)> = known
+            .iter()
+            .filter(|(id, k)| {
+                !seen.contains_key(id.as_str()) && is_deleted(id, k, scope, self.input.errors)
+            })
+            .collect();
+        unseen.sort_by(|a, b| a.0.cmp(b.0));
+        let (now, scan_id) = (self.now, Some(self.input.scan_id));
+        for (id, k) in unseen {
+            self.ledger.mark_deleted(id, now)?;
+            self.append(&[NewEvent {
+                at: now,
+                kind: EventKind::AssetDeleted,
+                asset_id: id,
+                account: &k.account,
+                rule_id: None,
+                scan_id,
+                detail: serde_json::json!({}),
+            }])?;
+            self.counts.deleted += 1;
+            for open in self.ledger.open_findings(id)? {
+                self.ledger.resolve_finding(&open.rule_id, id, now)?;
+                let event = self.append(&[NewEvent {
+                    at: now,
+                    kind: EventKind::FindingResolved,
+                    asset_id: id,
+                    account: &k.account,
+                    rule_id: Some(&open.rule_id),
+                    scan_id,
+                    detail: serde_json::json!({"why": "asset deleted"}),
+                }])?;
+                self.counts.resolved += 1;
+                if open.muted_by.is_some() {
+                    continue;
+                }
+                let (asset_name, tags) = self.ledger.asset_label(id)?;
+                let severity = (self.input.severity)(&open.rule_id);
+                self.changed(
+                    event.first().copied().unwrap_or_default(),
+                    FindingChange {
+                        kind: EventKind::FindingResolved,
+                        at: now,
+                        rule_id: open.rule_id,
+                        severity,
+                        message: open.message,
+                        asset_id: id.clone(),
+                        asset_name,
+                        account: k.account.clone(),
+                        region: k.region.clone(),
+                        resource_type: k.resource_type.clone(),
+                        tags,
+                        incident: None,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The findings that have ever failed in the scope's accounts, by asset
+    /// and rule: only they have a lifecycle to continue.
+    fn failed_before(
+        &mut self,
+        scope: &Scope,
+    ) -> Result<FxHashMap<String, FxHashMap<String, PreviousFinding>>, StoreError> {
+        let mut failed: FxHashMap<String, FxHashMap<String, PreviousFinding>> =
+            FxHashMap::default();
+        for account in &scope.accounts {
+            for (rule_id, asset_id, previous) in self.ledger.failed_findings(account)? {
+                failed
+                    .entry(asset_id)
+                    .or_default()
+                    .insert(rule_id, previous);
+            }
+        }
+        Ok(failed)
+    }
+
+    /// Carries each evaluation into its finding's lifecycle.
+    fn write_findings(
+        &mut self,
+        by_id: &FxHashMap<&str, &Asset>,
+        failed_before: &FxHashMap<String, FxHashMap<String, PreviousFinding>>,
+        mutes: &[Mute],
+    ) -> Result<(), StoreError> {
+        let input = self.input;
+        let now = self.now;
+        let mut rows = Vec::with_capacity(input.evaluations.len());
+        let mut events = Vec::new();
+        // The changes no mute covers, by the index of their event.
+        let mut unmuted: Vec<(usize, FindingChange)> = Vec::new();
+        for evaluation in input.evaluations {
+            let asset = *by_id.get(&*evaluation.asset_id).ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "evaluation of rule {} names asset {}, which is not in the scan",
+                    evaluation.rule_id, evaluation.asset_id
+                ))
+            })?;
+            self.counts.evaluations += 1;
+            let previous = failed_before
+                .get(&*evaluation.asset_id)
+                .and_then(|rules| rules.get(&*evaluation.rule_id));
+            let severity = (input.severity)(&evaluation.rule_id);
+            let target = MuteTarget {
+                rule_id: &evaluation.rule_id,
+                asset_id: &asset.id,
+                account: &asset.account,
+                region: &asset.region,
+                tags: &asset.tags,
+            };
+            let step = finding_step(previous, evaluation.status, now, || {
+                mutes
+                    .iter()
+                    .find(|m| m.selector.matches(&target))
+                    .map(|m| m.id)
+            });
+            if let (Some(kind), Some(status)) = (step.change, step.status) {
+                match status {
+                    FindingStatus::Open => self.counts.opened += 1,
+                    FindingStatus::Reopened => self.counts.reopened += 1,
+                    FindingStatus::Resolved => self.counts.resolved += 1,
+                }
+                let mut detail =
+                    serde_json::json!({"severity": severity, "message": &*evaluation.message});
+                if let Some(mute) = step.muted_by {
+                    detail["muted_by"] = mute.into();
+                }
+                events.push(NewEvent {
+                    at: now,
+                    kind,
+                    asset_id: &asset.id,
+                    account: &asset.account,
+                    rule_id: Some(&evaluation.rule_id),
+                    scan_id: Some(input.scan_id),
+                    detail,
+                });
+                if step.muted_by.is_none() {
+                    unmuted.push((
+                        events.len() - 1,
+                        change_of(asset, evaluation, kind, severity, now),
+                    ));
+                }
+            }
+            rows.push(FindingRow {
+                rule_id: &evaluation.rule_id,
+                asset,
+                severity,
+                status: step.status,
+                first_seen: step.first_seen,
+                last_seen: now,
+                resolved_at: step.resolved_at,
+                result: evaluation.status,
+                message: &evaluation.message,
+                evidence: &evaluation.evidence,
+                muted_by: step.muted_by,
+            });
+        }
+        self.ledger.write_findings(&rows)?;
+        let ids = self.append(&events)?;
+        for (index, change) in unmuted {
+            self.changed(ids.get(index).copied().unwrap_or_default(), change);
+        }
+        Ok(())
+    }
+
+    /// Follows each change in the incidents, when findings are grouped.
+    fn follow_incidents(&mut self) -> Result<(), StoreError> {
+        let Some(policy) = self.policy.incidents else {
+            return Ok(());
+        };
+        for transition in &self.transitions {
+            incidents::follow(self.ledger, policy, transition, self.now)?;
+        }
+        Ok(())
+    }
+
+    /// Writes each change's notifications, with its incident as it now
+    /// stands.
+    fn route(&mut self) -> Result<(), StoreError> {
+        let Some(router) = self.policy.router.as_deref() else {
+            return Ok(());
+        };
+        for (event_id, mut change) in std::mem::take(&mut self.routed) {
+            if self.policy.incidents.is_some() {
+                change.incident = self.ledger.incident_of(&change.rule_id, &change.asset_id)?;
+            }
+            super::outbox::route(self.ledger, router, event_id, &change)?;
+        }
+        Ok(())
+    }
+}
+
+/// A finding's change, as notifications carry it.
+fn change_of(
+    asset: &Asset,
+    evaluation: &Evaluation,
+    kind: EventKind,
+    severity: Severity,
+    now: DateTime<Utc>,
+) -> FindingChange {
+    FindingChange {
+        kind,
+        at: now,
+        rule_id: evaluation.rule_id.to_string(),
+        severity,
+        message: evaluation.message.to_string(),
+        asset_id: asset.id.clone(),
+        asset_name: asset.name.clone(),
+        account: asset.account.clone(),
+        region: asset.region.clone(),
+        resource_type: asset.resource_type.as_str().to_owned(),
+        tags: asset.tags.clone(),
+        incident: None,
+    }
+}

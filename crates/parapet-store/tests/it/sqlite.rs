@@ -1,0 +1,203 @@
+use crate::stories::inventory::{RULE, estate};
+use crate::{at, bucket, evaluation, scan};
+use parapet_core::{MuteSelector, Status};
+use parapet_store::roles::*;
+use parapet_store::{Policy, SqliteStore, StoreError};
+use serde_json::json;
+
+#[test]
+fn a_new_database_gets_the_current_schema_and_reopens() {
+    let (dir, store) = crate::sqlite_store(Policy::default());
+    assert_eq!(
+        store.schema_version().expect("version"),
+        parapet_store::sqlite::SCHEMA_VERSION
+    );
+    drop(store);
+    let again = SqliteStore::open(&dir.path().join("parapet.db")).expect("reopen");
+    assert_eq!(again.scans(10).expect("scans").len(), 0);
+    assert_eq!(again.integrity_check().expect("check"), "ok");
+}
+
+#[test]
+fn a_database_from_a_newer_parapet_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("future.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("sqlite");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("set version");
+    }
+    let error = match SqliteStore::open(&path) {
+        Err(e) => e,
+        Ok(_) => panic!("a newer schema must be refused"),
+    };
+    assert!(
+        matches!(error, StoreError::NewerSchema { found: 99, .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("future.db"), "{message}");
+    assert!(message.contains("upgrade Parapet"), "{message}");
+}
+
+#[test]
+fn the_folder_of_the_database_is_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("a/b/parapet.db");
+    SqliteStore::open(&path).expect("open in new folders");
+    assert!(path.exists());
+}
+
+#[test]
+fn a_version_1_database_is_migrated_with_its_history() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("sqlite");
+        conn.execute_batch(include_str!("../../src/sqlite/migrations/0001_initial.sql"))
+            .expect("schema 1");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("set version");
+        let document = |n: u32| {
+            format!(
+                r#"{{"id":"arn:aws:s3:::old","provider":"aws","account":"111111111111","region":"eu-west-1","resource_type":"AWS::S3::Bucket","name":"old","config":{{"Versioning":{{"Status":"S{n}"}}}},"observed_at":"2026-01-0{n}T00:00:00Z"}}"#
+            )
+        };
+        for n in 1..=2 {
+            conn.execute(
+                "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES ('arn:aws:s3:::old', ?1, ?2, ?3, ?4)",
+                rusqlite::params![n, format!("{n:064}"), 1_767_225_600_000_i64 + i64::from(n - 1) * 86_400_000, document(n)],
+            )
+            .expect("version");
+        }
+    }
+    let store = SqliteStore::open(&path).expect("migrate");
+    assert_eq!(
+        store.schema_version().expect("version"),
+        parapet_store::sqlite::SCHEMA_VERSION
+    );
+    let history = store.asset_history("arn:aws:s3:::old").expect("history");
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(history[1].asset.config["Versioning"]["Status"], "S2");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
+/// Findings counted by account, severity, result, open and muted.
+type Counts = Vec<(String, i64, String, i64, i64, i64)>;
+
+/// The overview's counters, and the same counted from the findings.
+fn counted(path: &std::path::Path) -> (Counts, Counts) {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let rows = |sql: &str| -> Counts {
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    };
+    (
+        rows(
+            "SELECT account, severity, result, open, muted, n FROM finding_counts WHERE live = 1 AND n > 0 ORDER BY 1, 2, 3, 4, 5",
+        ),
+        rows(
+            "SELECT account, severity, result, coalesce(status IN ('open', 'reopened'), 0), muted_by IS NOT NULL, count(*) \
+             FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        ),
+    )
+}
+
+#[test]
+fn the_overview_counters_follow_every_write() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("parapet.db");
+    let mut store = parapet_store::SqliteStore::open(&path).expect("open");
+    let check = |step: &str| {
+        let (counters, direct) = counted(&path);
+        assert_eq!(counters, direct, "after {step}");
+    };
+    estate(&mut store);
+    check("the first scan");
+    let (mute, _) = store
+        .add_mute(
+            &MuteSelector {
+                rule_id: Some(RULE.into()),
+                ..MuteSelector::default()
+            },
+            "r",
+            "a",
+            Some(at(5)),
+            at(1),
+        )
+        .expect("mute");
+    check("a mute");
+    store.expire_mutes(at(6)).expect("expire");
+    check("an expiry");
+    store
+        .add_mute(
+            &MuteSelector {
+                asset: Some("arn:aws:s3:::dev-0".into()),
+                ..MuteSelector::default()
+            },
+            "r",
+            "a",
+            None,
+            at(7),
+        )
+        .expect("mute");
+    assert!(store.lift_mute(mute.id, at(8)).is_err(), "already ended");
+    // prod-4 is gone from a complete scan; prod-2 now passes.
+    let assets: Vec<_> = ["dev-0", "dev-1", "prod-2", "prod-3"]
+        .iter()
+        .map(|n| bucket(n, json!({"v": 2}), at(9)))
+        .collect();
+    let evaluations: Vec<_> = assets
+        .iter()
+        .map(|a| {
+            evaluation(
+                RULE,
+                a,
+                if a.name == "dev-0" {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                },
+            )
+        })
+        .collect();
+    scan(&mut store, at(9), &assets, &evaluations, &[]);
+    check("a deletion and a resolution");
+    let overview = store.overview(at(9), 1).expect("overview");
+    assert_eq!(overview.assets, 4);
+    // prod-4 is back, failing again.
+    let mut back = assets.clone();
+    back.push(bucket("prod-4", json!({}), at(10)));
+    let evaluations: Vec<_> = back
+        .iter()
+        .map(|a| {
+            evaluation(
+                RULE,
+                a,
+                if a.name == "prod-4" {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                },
+            )
+        })
+        .collect();
+    scan(&mut store, at(10), &back, &evaluations, &[]);
+    check("an asset seen again");
+    assert_eq!(store.overview(at(10), 1).expect("overview").assets, 5);
+}

@@ -1,0 +1,16 @@
+//! The stories of the store: what every backend must record and answer
+//! alike. Each is a function of the backend it runs on; `main.rs` runs
+//! each on every backend.
+
+/// Assets: versions, history, diffs, `--at`, deletions.
+pub mod assets;
+/// Findings: every lifecycle transition, events.
+pub mod findings;
+/// Incidents: grouping, resolving and reopening with their findings, by hand.
+pub mod incidents;
+/// The inventory, the overview and API tokens.
+pub mod inventory;
+/// Mutes: matching, lifting, expiry.
+pub mod mutes;
+/// The notification outbox: routing with the change, retries, failures.
+pub mod outbox;

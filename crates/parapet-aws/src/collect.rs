@@ -8,10 +8,11 @@ use crate::session::{HOME_REGION, Session, Shared, account_of_role};
 use crate::types::{COLLECTORS, Collector, Reach};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType};
+use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType, Scope};
+use parapet_provider::{Collection, Part, Progress};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The region name global resources (IAM) are recorded in.
 pub const GLOBAL: &str = "global";
@@ -151,41 +152,9 @@ impl Out {
     }
 }
 
-/// One account's part of a collection.
-#[derive(Debug)]
-pub struct AccountCollection {
-    /// The account id.
-    pub account: String,
-    /// The regions collected, `global` included.
-    pub regions: Vec<String>,
-    /// The assets found.
-    pub assets: Vec<Asset>,
-    /// The parts that were denied or failed.
-    pub errors: Vec<CollectionError>,
-}
-
-/// A whole collection.
-#[derive(Debug)]
-pub struct Collection {
-    /// One entry per account.
-    pub accounts: Vec<AccountCollection>,
-    /// The resource types collected.
-    pub resource_types: Vec<String>,
-    /// API calls sent, retries included.
-    pub api_calls: u64,
-    /// Wall time.
-    pub duration: Duration,
-}
-
-/// Reports progress to a terminal.
-pub trait Progress: Send + Sync {
-    /// `total` units of work (account, region and service) are planned.
-    fn planned(&self, total: u64);
-    /// One unit is done.
-    fn done(&self, unit: &str, assets: usize);
-}
-
-/// Collects the estate `options` describe.
+/// Collects the estate `options` describe: one part per account, whose
+/// scope is the account's regions (`global` included) and the types
+/// collected.
 pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collection, AwsError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -198,7 +167,7 @@ pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collecti
 fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
     COLLECTORS
         .iter()
-        .flat_map(|c| c.types.iter().copied())
+        .flat_map(|c| c.types.iter().map(|t| t.name))
         .filter(|t| {
             options
                 .resource_types
@@ -265,7 +234,7 @@ async fn collect_async(
     let types = selected_types(options);
     let collectors: Vec<&'static Collector> = COLLECTORS
         .iter()
-        .filter(|c| c.types.iter().any(|t| types.contains(t)))
+        .filter(|c| c.types.iter().any(|t| types.contains(&t.name)))
         .collect();
 
     let mut accounts = Vec::new();
@@ -304,9 +273,8 @@ async fn collect_async(
             .iter()
             .find(|t| account_of_role(&t.role.role_arn) == Some(account.as_str()))
             .and_then(|t| t.name.as_deref());
-        accounts.push(AccountCollection {
-            account,
-            regions: Vec::new(),
+        accounts.push(Part {
+            scope: scope_of(&account, Vec::new(), &types),
             assets: Vec::new(),
             errors: vec![CollectionError {
                 account: None,
@@ -402,20 +370,32 @@ async fn collect_async(
         regions.push(GLOBAL.to_owned());
         assets.sort_by(|a, b| a.id.cmp(&b.id));
         assets.dedup_by(|a, b| a.id == b.id);
-        accounts.push(AccountCollection {
-            account: session.account.clone(),
-            regions,
+        accounts.push(Part {
+            scope: scope_of(&session.account, regions, &types),
             assets,
             errors,
         });
     }
-    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    accounts.sort_by(|a, b| a.scope.accounts.cmp(&b.scope.accounts));
     Ok(Collection {
-        accounts,
+        parts: accounts,
         resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        partial: options.regions.is_some() || options.resource_types.is_some(),
         api_calls: shared.calls(),
         duration: started.elapsed(),
+        input_errors: Vec::new(),
     })
+}
+
+/// The scope of one account's part: its regions and the types collected.
+fn scope_of(account: &str, regions: Vec<String>, types: &[&str]) -> Scope {
+    Scope {
+        provider: Provider::Aws,
+        accounts: vec![account.to_owned()],
+        regions: Some(regions),
+        resource_types: Some(types.iter().map(|t| (*t).to_owned()).collect()),
+        assets: BTreeMap::new(),
+    }
 }
 
 async fn enabled_regions(session: &Session) -> Result<Vec<String>, Failure> {

@@ -1,44 +1,15 @@
 //! CloudTrail management events to the resources they created, changed or
-//! deleted, by the declarative map in `events/cloudtrail.yaml`: the input of
-//! continuous mode's targeted refresh. Accepts an EventBridge "AWS API Call
+//! deleted, by the declarative map each resource type declares beside its
+//! collector (`TypeDef::events`): the input of continuous mode's targeted
+//! refresh. Accepts an EventBridge "AWS API Call
 //! via CloudTrail" envelope, a raw CloudTrail record, or a CloudTrail log
 //! file's `{"Records": [...]}`.
 
+pub use parapet_provider::{Action, Target};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
-
-/// What an event did to a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// It made it.
-    Create,
-    /// It changed it.
-    Change,
-    /// It removed it.
-    Delete,
-}
-
-/// One resource an event touched.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Target {
-    /// Its resource type.
-    pub resource_type: String,
-    /// The account it is in.
-    pub account: String,
-    /// The region it is in (`global` for IAM).
-    pub region: String,
-    /// What the collector describes it by: an id, a name or an ARN.
-    pub key: String,
-    /// Whether the key names the resource. When it does not (an
-    /// association id, the account or the region), the whole type is
-    /// described again in that account and region.
-    pub names_resource: bool,
-    /// What the event did.
-    pub action: Action,
-}
 
 /// What one CloudTrail record means for the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -109,10 +80,9 @@ pub struct EventMap {
     by_event: HashMap<(String, String), Vec<(String, usize)>>,
 }
 
-const BUILTIN: &str = include_str!("../events/cloudtrail.yaml");
-
 static MAP: LazyLock<EventMap> = LazyLock::new(|| {
-    EventMap::parse(BUILTIN).expect("events/cloudtrail.yaml is checked by a test")
+    EventMap::of(crate::types::resource_types().map(|(def, _)| (def.name, def.events)))
+        .expect("every type's events are checked by a test")
 });
 
 impl EventMap {
@@ -121,10 +91,19 @@ impl EventMap {
         &MAP
     }
 
-    /// Reads a map in the format of `events/cloudtrail.yaml`.
-    pub fn parse(yaml: &str) -> Result<EventMap, String> {
-        let types: BTreeMap<String, TypeSpec> =
-            serde_norway::from_str(yaml).map_err(|e| e.to_string())?;
+    /// Reads a map from each type's events, in the format of
+    /// `TypeDef::events`.
+    pub fn of<'a>(types: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<EventMap, String> {
+        let mut specs = BTreeMap::new();
+        for (resource_type, yaml) in types {
+            let spec: TypeSpec = serde_norway::from_str(yaml)
+                .map_err(|e| format!("{resource_type}'s events: {e}"))?;
+            specs.insert(resource_type.to_owned(), spec);
+        }
+        EventMap::index(specs)
+    }
+
+    fn index(types: BTreeMap<String, TypeSpec>) -> Result<EventMap, String> {
         let mut by_event: HashMap<(String, String), Vec<(String, usize)>> = HashMap::new();
         for (resource_type, spec) in &types {
             for (i, event) in spec.events.iter().enumerate() {
@@ -379,7 +358,8 @@ mod tests {
     #[test]
     fn every_collected_type_has_events_that_change_it() {
         let coverage = EventMap::builtin().coverage();
-        for (resource_type, _) in crate::types::resource_types() {
+        for (def, _) in crate::types::resource_types() {
+            let resource_type = def.name;
             let actions = coverage
                 .get(resource_type)
                 .unwrap_or_else(|| panic!("{resource_type} has no event mapped"));
@@ -388,7 +368,9 @@ mod tests {
                 "{resource_type} has no creating or changing event"
             );
         }
-        let collected: BTreeSet<&str> = crate::types::resource_types().map(|(t, _)| t).collect();
+        let collected: BTreeSet<&str> = crate::types::resource_types()
+            .map(|(t, _)| t.name)
+            .collect();
         for resource_type in coverage.keys() {
             assert!(
                 collected.contains(resource_type),
@@ -534,10 +516,20 @@ mod tests {
             "not a CloudTrail event: no `eventSource`"
         );
         assert!(map.resolve(&json!({"Records": 3})).is_err());
+        let bad = EventMap::of([(
+            "AWS::S3::Bucket",
+            "{source: s3, events: [{name: X, action: destroy, key: [a]}]}",
+        )]);
         assert!(
-            EventMap::parse(
-                "AWS::S3::Bucket: {source: s3, events: [{name: X, action: destroy, key: [a]}]}"
-            )
+            bad.expect_err("refused")
+                .starts_with("AWS::S3::Bucket's events:"),
+            "the error names the type"
+        );
+        assert!(
+            EventMap::of([(
+                "AWS::S3::Bucket",
+                "{source: s3, events: [{name: X, action: change, key: []}]}"
+            )])
             .is_err()
         );
     }

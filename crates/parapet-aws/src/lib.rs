@@ -12,12 +12,13 @@ pub mod collect;
 pub mod error;
 pub mod events;
 pub mod options;
+pub mod provider;
 pub mod queue;
 pub mod session;
 mod types;
 
-pub use catalog::{ResourceDoc, catalog};
-pub use collect::{AccountCollection, Collection, Progress, collect};
+pub use catalog::catalog;
+pub use collect::collect;
 pub use error::{AwsError, Failure};
 pub use options::{AccountTarget, AssumeRole, AwsFileConfig, AwsOptions};
-pub use types::resource_types;
+pub use provider::AwsProvider;

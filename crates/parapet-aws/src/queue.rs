@@ -5,19 +5,8 @@
 
 use crate::error::{Failure, Named};
 use crate::session::Shared;
-
-/// A message received, to delete once handled.
-#[derive(Debug, Clone)]
-pub struct Message {
-    /// SQS's id for it.
-    pub id: String,
-    /// The handle that deletes it.
-    pub receipt: String,
-    /// Its body.
-    pub body: String,
-    /// When it was sent to the queue, in milliseconds since the epoch.
-    pub sent_at_ms: Option<i64>,
-}
+pub use parapet_provider::Message;
+use parapet_provider::ProviderError;
 
 /// The region an SQS URL names (`https://sqs.eu-west-1.amazonaws.com/...`).
 fn region_of(url: &str) -> Option<String> {
@@ -34,6 +23,7 @@ pub struct Queue {
     runtime: tokio::runtime::Runtime,
     client: aws_sdk_sqs::Client,
     url: String,
+    dead_letter: Option<String>,
 }
 
 impl Queue {
@@ -64,7 +54,15 @@ impl Queue {
             runtime,
             client: aws_sdk_sqs::Client::new(&config),
             url: url.to_owned(),
+            dead_letter: None,
         })
+    }
+
+    /// Keeps the messages that are not events in the queue at `url` before
+    /// deleting them.
+    pub fn with_dead_letter(mut self, url: Option<String>) -> Queue {
+        self.dead_letter = url;
+        self
     }
 
     /// Up to ten messages, waiting at most `wait_seconds` for the first.
@@ -149,6 +147,37 @@ impl Queue {
             )
             .named("sqs:SendMessage")?;
         Ok(())
+    }
+}
+
+impl parapet_provider::Queue for Queue {
+    fn name(&self) -> &str {
+        &self.url
+    }
+
+    fn receive(&self, wait_seconds: i32) -> Result<Vec<Message>, ProviderError> {
+        Queue::receive(self, wait_seconds).map_err(|e| self.failed(e))
+    }
+
+    fn delete(&self, messages: &[&Message]) -> Result<(), ProviderError> {
+        Queue::delete(self, messages).map_err(|e| self.failed(e))
+    }
+
+    fn set_aside(&self, message: &Message) -> Result<(), ProviderError> {
+        if let Some(url) = &self.dead_letter {
+            self.send_to(url, &message.body)
+                .map_err(|e| self.failed(e))?;
+        }
+        Queue::delete(self, &[message]).map_err(|e| self.failed(e))
+    }
+}
+
+impl Queue {
+    fn failed(&self, failure: Failure) -> ProviderError {
+        ProviderError::Queue {
+            queue: self.url.clone(),
+            reason: failure.to_string(),
+        }
     }
 }
 

@@ -13,6 +13,8 @@
 //! - [`mute`]: accepted risks that hide findings until lifted or expired.
 //! - [`diff`]: field-level differences between two versions of a document.
 //! - [`jsonl`]: the JSON Lines interchange format for assets.
+//! - [`facts`]: what rules know of an asset from the estate around it:
+//!   its internet exposure and its known vulnerabilities.
 //! - [`vulnerability`]: known vulnerabilities a scan attached to an asset.
 //! - [`error`]: what can be wrong with an asset read from outside.
 
@@ -21,6 +23,7 @@ pub mod diff;
 pub mod error;
 pub mod evaluation;
 pub mod event;
+pub mod facts;
 pub mod finding;
 pub mod jsonl;
 pub mod mute;
@@ -33,6 +36,7 @@ pub use asset::{Asset, ContentHash, Provider, Relationship, ResourceType};
 pub use error::{AssetError, JsonlError};
 pub use evaluation::{Evaluation, Status};
 pub use event::{Event, EventKind};
+pub use facts::{ExposureFact, ExposureFacts, VulnerabilityFact, VulnerabilityFacts};
 pub use finding::{Finding, FindingStatus};
 pub use mute::{Mute, MuteSelector, MuteTarget};
 pub use scan::{CollectionError, ScanCounts, ScanRun, ScanStatus, Scope};

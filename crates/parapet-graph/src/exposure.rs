@@ -9,6 +9,7 @@
 use crate::ports::{PortSet, Protocol, describe};
 use crate::topology::{Acl, Balancer, Endpoint, Source, Subnet, Topology};
 use ipnet::IpNet;
+use parapet_core::{ExposureFact, ExposureFacts};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -191,6 +192,39 @@ pub fn exposures(t: &Topology) -> Vec<Exposure> {
         }
     }
     out
+}
+
+impl Exposure {
+    /// The exposure as rules read it in `exposure`.
+    pub fn fact(&self) -> ExposureFact {
+        ExposureFact {
+            protocol: self.protocol.as_str().to_owned(),
+            from_port: self.from_port,
+            to_port: self.to_port,
+            family: self.family.to_owned(),
+            address: self.address.clone(),
+            source: self.source.clone(),
+            from_anywhere: self.from_anywhere,
+            via: self.via.clone(),
+            path: self.path_text(),
+        }
+    }
+}
+
+/// What the internet reaches of every asset of the topology, as rules read
+/// it, with the assets whose exposure could not be decided.
+pub fn facts(t: &Topology) -> ExposureFacts {
+    let mut facts = ExposureFacts::default();
+    for exposure in exposures(t) {
+        let fact = exposure.fact();
+        facts
+            .exposed
+            .entry(exposure.asset_id)
+            .or_default()
+            .push(fact);
+    }
+    facts.undecided = undecided(t).into_iter().collect();
+    facts
 }
 
 /// The assets whose exposure cannot be decided from the topology, with why:

@@ -16,7 +16,7 @@ pub mod public;
 pub mod topology;
 
 pub use export::{Filter, Graph, graph, to_dot, to_svg};
-pub use exposure::{Exposure, Hop, exposures, undecided};
+pub use exposure::{Exposure, Hop, exposures, facts as exposure_facts, undecided};
 pub use ports::{PortSet, Protocol};
 pub use public::{PublicAccess, public_by_policy};
 pub use topology::Topology;

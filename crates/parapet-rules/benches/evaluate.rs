@@ -10,7 +10,7 @@ use chrono::Utc;
 use divan::counter::ItemsCount;
 use parapet_core::Asset;
 use parapet_rules::value::PreparedAsset;
-use parapet_rules::{Engine, RuleSources, load};
+use parapet_rules::{Engine, Facts, RuleSources, load};
 use serde_json::json;
 use std::sync::LazyLock;
 
@@ -95,8 +95,10 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
         folders: Vec::new(),
     });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    Engine::new(report.rules, Utc::now())
+    Engine::new(report.rules)
 });
+
+static FACTS: LazyLock<Facts> = LazyLock::new(|| Facts::at(Utc::now()));
 
 static ESTATE_100K: LazyLock<Vec<Asset>> = LazyLock::new(|| estate(SIZES[0]));
 static ESTATE_1M: LazyLock<Vec<Asset>> = LazyLock::new(|| estate(SIZES[1]));
@@ -166,7 +168,7 @@ fn one_core_preconverted(bencher: divan::Bencher, size: usize) {
         .bench_local(|| {
             out.clear();
             for p in &prepared {
-                ENGINE.evaluate_prepared(p, &mut out);
+                ENGINE.evaluate_prepared(&FACTS, p, &mut out);
             }
             out.len()
         });
@@ -181,7 +183,7 @@ fn one_core_end_to_end(bencher: divan::Bencher, size: usize) {
         .bench_local(|| {
             assets
                 .iter()
-                .map(|a| ENGINE.evaluate(a).len())
+                .map(|a| ENGINE.evaluate(&FACTS, a).len())
                 .sum::<usize>()
         });
 }
@@ -192,7 +194,7 @@ fn all_cores_end_to_end(bencher: divan::Bencher, size: usize) {
     let assets = estate_of(size);
     bencher
         .counter(ItemsCount::new(evaluations_for(assets)))
-        .bench_local(|| ENGINE.evaluate_all(assets).len());
+        .bench_local(|| ENGINE.evaluate_all(&FACTS, assets).len());
 }
 
 /// One core, conversion only: assets to the CEL values their rules read.

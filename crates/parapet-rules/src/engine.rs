@@ -9,54 +9,87 @@ use crate::tag_policy::TagPolicy;
 use crate::value::{PreparedAsset, Projection};
 use cel_interpreter::{Context, ExecutionError, Value};
 use chrono::{DateTime, Utc};
-use parapet_core::{Asset, Evaluation, Status};
+use parapet_core::{Asset, Evaluation, ExposureFacts, Status, VulnerabilityFacts};
+#[cfg(doc)]
+use parapet_core::{ExposureFact, VulnerabilityFact};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
 
-/// Rules indexed by resource type, with the CEL context they run in.
+/// Rules indexed by resource type, with the CEL context they run in:
+/// compiled once and used for every evaluation after, whatever the facts of
+/// each run.
 pub struct Engine {
     rules: Vec<Rule>,
     /// The rules of each resource type and the parts of its assets they
     /// read; looked up once per asset, so a fast hash.
     by_type: FxHashMap<String, TypeRules>,
     root: Context<'static>,
-    /// Each exposed asset's `exposure` list, converted once.
+}
+
+/// What one evaluation run knows beyond each asset's document: the time it
+/// evaluates as of, and the facts derived from the estate (exposure,
+/// vulnerabilities), converted to CEL once.
+pub struct Facts {
+    /// `now`, as a CEL timestamp.
+    now: Value,
+    /// Each exposed asset's `exposure` list.
     exposed: FxHashMap<String, Value>,
     /// Assets whose exposure could not be decided, with why.
     undecided: FxHashMap<String, String>,
-    /// Each scanned asset's `vulnerabilities` list, converted once.
+    /// Each scanned asset's `vulnerabilities` list.
     scanned: FxHashMap<String, Value>,
 }
 
-/// The known vulnerabilities of each asset a vulnerability scan covers
-/// (its own, or that of the image or snapshot it runs from), for the
-/// `vulnerabilities` variable.
-#[derive(Debug, Clone, Default)]
-pub struct VulnerabilityFacts {
-    /// By asset id: JSON objects with `advisory`, `aliases`, `package`,
-    /// `version`, `ecosystem`, `severity`, `score`, `fixed` and `source`
-    /// (the asset the scan is attached to).
-    pub scanned: HashMap<String, Vec<serde_json::Value>>,
+impl Facts {
+    /// No facts, as of `now` (which `ageDays` and the `now` variable use):
+    /// nothing is exposed, nothing scanned.
+    pub fn at(now: DateTime<Utc>) -> Facts {
+        Facts {
+            now: Value::Timestamp(now.fixed_offset()),
+            exposed: FxHashMap::default(),
+            undecided: FxHashMap::default(),
+            scanned: FxHashMap::default(),
+        }
+    }
+
+    /// Gives rules each asset's internet exposure as the `exposure` list
+    /// (empty for an asset the internet does not reach); rules that read it
+    /// are unknown for an asset whose exposure could not be decided.
+    pub fn with_exposure(mut self, facts: ExposureFacts) -> Facts {
+        self.exposed = facts
+            .exposed
+            .into_iter()
+            .map(|(id, list)| (id, cel_list(&list)))
+            .collect();
+        self.undecided = facts.undecided.into_iter().collect();
+        self
+    }
+
+    /// Gives rules each scanned asset's known vulnerabilities as the
+    /// `vulnerabilities` list; rules that read it are unknown for an asset
+    /// no scan covers.
+    pub fn with_vulnerabilities(mut self, facts: VulnerabilityFacts) -> Facts {
+        self.scanned = facts
+            .scanned
+            .into_iter()
+            .map(|(id, list)| (id, cel_list(&list)))
+            .collect();
+        self
+    }
+}
+
+/// Typed facts as the CEL list rules read.
+fn cel_list<T: serde::Serialize>(items: &[T]) -> Value {
+    let json = serde_json::to_value(items).unwrap_or(serde_json::Value::Array(Vec::new()));
+    crate::value::from_json(&json)
 }
 
 /// Why a rule reading `vulnerabilities` is unknown for an unscanned asset.
 const UNSCANNED: &str = "no vulnerability scan is attached to this asset or to what it runs from \
     (`parapet vuln scan TARGET --asset ID`)";
-
-/// What is known of each asset's internet exposure (computed from the
-/// topology by `parapet-graph`), for the `exposure` variable.
-#[derive(Debug, Clone, Default)]
-pub struct ExposureFacts {
-    /// Each exposed asset's exposures, by asset id: JSON objects with
-    /// `protocol`, `from_port`, `to_port`, `family`, `source`,
-    /// `from_anywhere`, `via` and `path`.
-    pub exposed: HashMap<String, Vec<serde_json::Value>>,
-    /// Assets whose exposure could not be decided, with why.
-    pub undecided: HashMap<String, String>,
-}
 
 /// The rules of one resource type.
 #[derive(Default)]
@@ -78,10 +111,25 @@ enum Outcome {
     Error(String),
 }
 
+/// What a rule's example sets besides its asset: the time, the required
+/// tags, the exposure and the vulnerabilities (each `None`: as the facts of
+/// the run have it). Examples write only the fields their rule reads, so
+/// their exposure and vulnerabilities are plain JSON objects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExampleFacts<'a> {
+    /// `now`.
+    pub now: Option<DateTime<Utc>>,
+    /// `required_tags`.
+    pub required_tags: Option<&'a [String]>,
+    /// `exposure`: objects of the shape of [`ExposureFact`].
+    pub exposure: Option<&'a [serde_json::Value]>,
+    /// `vulnerabilities`: objects of the shape of [`VulnerabilityFact`].
+    pub vulnerabilities: Option<&'a [serde_json::Value]>,
+}
+
 impl Engine {
-    /// An engine over `rules`, evaluating as of `now` (which `ageDays` and
-    /// the `now` variable use).
-    pub fn new(rules: Vec<Rule>, now: DateTime<Utc>) -> Engine {
+    /// An engine over `rules`, indexed by resource type.
+    pub fn new(rules: Vec<Rule>) -> Engine {
         let mut by_type: FxHashMap<String, TypeRules> = FxHashMap::default();
         for (index, rule) in rules.iter().enumerate() {
             for t in &rule.resource_types {
@@ -94,7 +142,6 @@ impl Engine {
         }
         let mut root = Context::default();
         functions::register(&mut root);
-        root.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
         root.add_variable_from_value("required_tags", tag_list(&[]));
         root.add_variable_from_value("exposure", Value::List(Arc::new(Vec::new())));
         root.add_variable_from_value("vulnerabilities", Value::List(Arc::new(Vec::new())));
@@ -102,35 +149,7 @@ impl Engine {
             rules,
             by_type,
             root,
-            exposed: FxHashMap::default(),
-            undecided: FxHashMap::default(),
-            scanned: FxHashMap::default(),
         }
-    }
-
-    /// Gives rules each asset's internet exposure as the `exposure` list
-    /// (empty for an asset the internet does not reach); rules that read it
-    /// are unknown for an asset whose exposure could not be decided.
-    pub fn with_exposure(mut self, facts: ExposureFacts) -> Engine {
-        self.exposed = facts
-            .exposed
-            .into_iter()
-            .map(|(id, list)| (id, crate::value::from_json(&serde_json::Value::Array(list))))
-            .collect();
-        self.undecided = facts.undecided.into_iter().collect();
-        self
-    }
-
-    /// Gives rules each scanned asset's known vulnerabilities as the
-    /// `vulnerabilities` list; rules that read it are unknown for an asset
-    /// no scan covers.
-    pub fn with_vulnerabilities(mut self, facts: VulnerabilityFacts) -> Engine {
-        self.scanned = facts
-            .scanned
-            .into_iter()
-            .map(|(id, list)| (id, crate::value::from_json(&serde_json::Value::Array(list))))
-            .collect();
-        self
     }
 
     /// Applies a tag policy: rules read the keys it requires of each asset's
@@ -161,39 +180,46 @@ impl Engine {
     }
 
     /// Evaluates every rule of the asset's type against it.
-    pub fn evaluate(&self, asset: &Asset) -> Vec<Evaluation> {
+    pub fn evaluate(&self, facts: &Facts, asset: &Asset) -> Vec<Evaluation> {
         let mut out = Vec::new();
         if let Some(prepared) = self.prepare(asset) {
-            self.evaluate_prepared(&prepared, &mut out);
+            self.evaluate_prepared(facts, &prepared, &mut out);
         }
         out
     }
 
     /// Evaluates every asset, in parallel; results keep the assets' order.
-    pub fn evaluate_all(&self, assets: &[Asset]) -> Vec<Evaluation> {
+    pub fn evaluate_all(&self, facts: &Facts, assets: &[Asset]) -> Vec<Evaluation> {
         assets
             .par_iter()
-            .flat_map_iter(|asset| self.evaluate(asset))
+            .flat_map_iter(|asset| self.evaluate(facts, asset))
             .collect()
     }
 
     /// Evaluates an already converted asset, appending to `out`.
-    pub fn evaluate_prepared(&self, prepared: &PreparedAsset<'_>, out: &mut Vec<Evaluation>) {
+    pub fn evaluate_prepared(
+        &self,
+        facts: &Facts,
+        prepared: &PreparedAsset<'_>,
+        out: &mut Vec<Evaluation>,
+    ) {
         let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
             return;
         };
         let mut scope = self.scope(prepared, type_rules.required_tags.as_ref());
-        if let Some(exposure) = self.exposed.get(prepared.asset.id.as_str()) {
+        scope.add_variable_from_value("now", facts.now.clone());
+        let id = prepared.asset.id.as_str();
+        if let Some(exposure) = facts.exposed.get(id) {
             scope.add_variable_from_value("exposure", exposure.clone());
         }
-        let scanned = match self.scanned.get(prepared.asset.id.as_str()) {
+        let scanned = match facts.scanned.get(id) {
             Some(list) => {
                 scope.add_variable_from_value("vulnerabilities", list.clone());
                 true
             }
             None => false,
         };
-        let undecided = self.undecided.get(prepared.asset.id.as_str());
+        let undecided = facts.undecided.get(id);
         for &index in &type_rules.rules {
             if let Some(evaluation) =
                 evaluate_rule(&self.rules[index], prepared, &scope, undecided, scanned)
@@ -203,20 +229,19 @@ impl Engine {
         }
     }
 
-    /// Evaluates one rule against an asset, with `now` and the required tags
-    /// overridden where given (rule examples carry their own). `None` when
-    /// the rule's `applies` filter excludes the asset.
+    /// Evaluates one rule against an asset as a rule's example does: with
+    /// the time, required tags, exposure and vulnerabilities it sets, and
+    /// otherwise those of `facts`. `None` when the rule's `applies` filter
+    /// excludes the asset.
     pub fn evaluate_rule(
         &self,
+        facts: &Facts,
         rule: &Rule,
         asset: &Asset,
-        now: Option<DateTime<Utc>>,
-        required_tags: Option<&[String]>,
-        exposure: Option<&[serde_json::Value]>,
-        vulnerabilities: Option<&[serde_json::Value]>,
+        example: ExampleFacts<'_>,
     ) -> Option<Evaluation> {
         let prepared = PreparedAsset::new(asset);
-        let required_tags = match required_tags {
+        let required_tags = match example.required_tags {
             Some(keys) => Some(tag_list(keys)),
             None => self
                 .by_type
@@ -224,23 +249,21 @@ impl Engine {
                 .and_then(|t| t.required_tags.clone()),
         };
         let mut scope = self.scope(&prepared, required_tags.as_ref());
-        if let Some(now) = now {
-            scope.add_variable_from_value("now", Value::Timestamp(now.fixed_offset()));
-        }
-        let exposure = match exposure {
-            Some(list) => Some(crate::value::from_json(&serde_json::Value::Array(
-                list.to_vec(),
-            ))),
-            None => self.exposed.get(asset.id.as_str()).cloned(),
+        let now = example.now.map_or_else(
+            || facts.now.clone(),
+            |now| Value::Timestamp(now.fixed_offset()),
+        );
+        scope.add_variable_from_value("now", now);
+        let exposure = match example.exposure {
+            Some(list) => Some(cel_list(list)),
+            None => facts.exposed.get(asset.id.as_str()).cloned(),
         };
         if let Some(exposure) = exposure {
             scope.add_variable_from_value("exposure", exposure);
         }
-        let vulnerabilities = match vulnerabilities {
-            Some(list) => Some(crate::value::from_json(&serde_json::Value::Array(
-                list.to_vec(),
-            ))),
-            None => self.scanned.get(asset.id.as_str()).cloned(),
+        let vulnerabilities = match example.vulnerabilities {
+            Some(list) => Some(cel_list(list)),
+            None => facts.scanned.get(asset.id.as_str()).cloned(),
         };
         let scanned = vulnerabilities.is_some();
         if let Some(list) = vulnerabilities {
@@ -250,7 +273,7 @@ impl Engine {
             rule,
             &prepared,
             &scope,
-            self.undecided.get(asset.id.as_str()),
+            facts.undecided.get(asset.id.as_str()),
             scanned,
         )
     }

@@ -55,6 +55,7 @@ pub fn example_asset(rule: &Rule, index: usize, example: &Example) -> Asset {
 
 /// Runs every example of every rule of `engine`.
 pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
+    let facts = crate::Facts::at(chrono::Utc::now());
     let mut outcomes = Vec::new();
     for rule in engine.rules() {
         let groups = [
@@ -68,12 +69,15 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                 let asset = example_asset(rule, index, example);
                 index += 1;
                 let evaluation = engine.evaluate_rule(
+                    &facts,
                     rule,
                     &asset,
-                    example.now,
-                    example.required_tags.as_deref(),
-                    example.exposure.as_deref(),
-                    example.vulnerabilities.as_deref(),
+                    crate::ExampleFacts {
+                        now: example.now,
+                        required_tags: example.required_tags.as_deref(),
+                        exposure: example.exposure.as_deref(),
+                        vulnerabilities: example.vulnerabilities.as_deref(),
+                    },
                 );
                 outcomes.push(ExampleOutcome {
                     rule_id: rule.id.to_string(),

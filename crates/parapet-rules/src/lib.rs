@@ -17,6 +17,7 @@
 //! - [`examples`]: running each rule's examples.
 //! - [`lint`]: style checks.
 //! - [`framework`]: compliance frameworks and their controls.
+//! - [`pack`]: the rule pack's digest.
 //! - [`tag_policy`]: the tag keys assets must carry, from configuration.
 //! - [`error`]: rule file errors with file and position.
 
@@ -28,13 +29,15 @@ pub mod framework;
 pub mod functions;
 pub mod lint;
 pub mod loader;
+pub mod pack;
 pub mod rule;
 pub mod tag_policy;
 pub mod value;
 
-pub use engine::{Engine, ExposureFacts, VulnerabilityFacts};
+pub use engine::{Engine, ExampleFacts, Facts};
 pub use error::{RuleError, RuleErrorKind};
 pub use framework::{Control, Framework};
 pub use loader::{LoadReport, RuleSources, load};
+pub use parapet_core::{ExposureFact, ExposureFacts, VulnerabilityFact, VulnerabilityFacts};
 pub use rule::Rule;
 pub use tag_policy::TagPolicy;

@@ -57,13 +57,15 @@ pub struct Example {
     /// The tag keys the tag policy requires (default: the engine's policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_tags: Option<Vec<String>>,
-    /// The asset's internet exposures, as `parapet exposure --format json`
-    /// gives them (default: none).
+    /// The asset's internet exposures, objects of the shape of
+    /// [`parapet_core::ExposureFact`] with the fields the rule reads
+    /// (default: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<Vec<serde_json::Value>>,
     /// The known vulnerabilities of the asset's software, as a scan
     /// attached to it gives them (default: none attached, so a rule that
     /// reads them is unknown).
+    /// Objects of the shape of [`parapet_core::VulnerabilityFact`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<Vec<serde_json::Value>>,
 }

@@ -146,35 +146,6 @@ fn svg(dot: &str) -> Result<String> {
     parapet_graph::to_svg(dot).map_err(|e| anyhow::anyhow!("cannot draw the graph: {e}"))
 }
 
-/// The exposure of every asset of `assets`, from their topology, as the
-/// rules read it (`exposure`).
-pub fn facts<'a>(
-    assets: impl IntoIterator<Item = &'a parapet_core::Asset>,
-) -> parapet_rules::ExposureFacts {
-    let topology = Topology::build(assets);
-    let mut facts = parapet_rules::ExposureFacts::default();
-    for exposure in exposures(&topology) {
-        let record = serde_json::json!({
-            "protocol": exposure.protocol.as_str(),
-            "from_port": exposure.from_port,
-            "to_port": exposure.to_port,
-            "family": exposure.family,
-            "address": exposure.address,
-            "source": exposure.source,
-            "from_anywhere": exposure.from_anywhere,
-            "via": exposure.via,
-            "path": exposure.path_text(),
-        });
-        facts
-            .exposed
-            .entry(exposure.asset_id)
-            .or_default()
-            .push(record);
-    }
-    facts.undecided = parapet_graph::undecided(&topology).into_iter().collect();
-    facts
-}
-
 /// One line per exposed asset: its ports, sources and what is in front.
 fn list(found: &[Exposure], assets: &[parapet_core::Asset], style: Style) -> Result<()> {
     let mut by_asset: std::collections::BTreeMap<&str, Vec<&Exposure>> = Default::default();

@@ -6,7 +6,7 @@ use crate::output::{Style, print_json};
 use anyhow::Result;
 use comfy_table::Cell;
 use parapet_store::roles::*;
-use parapet_store::{Incident, IncidentStatus};
+use parapet_store::{Incident, IncidentStatus, Policy};
 use std::process::ExitCode;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -33,8 +33,13 @@ fn table(incidents: &[Incident], style: Style) -> comfy_table::Table {
 }
 
 /// Runs `parapet incidents`.
-pub fn run(global: &GlobalArgs, command: &IncidentsCommand, style: Style) -> Result<ExitCode> {
-    let mut store = crate::db::open(global)?;
+pub fn run(
+    global: &GlobalArgs,
+    policy: &Policy,
+    command: &IncidentsCommand,
+    style: Style,
+) -> Result<ExitCode> {
+    let mut store = crate::db::open_with(global, policy)?;
     let now = chrono::Utc::now();
     match command {
         IncidentsCommand::List {

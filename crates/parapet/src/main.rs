@@ -6,14 +6,14 @@
 //! - [`output`]: tables, colour and the output formats.
 //! - [`resources_cmd`]: `parapet resources list|show`.
 //! - [`rules_cmd`]: `parapet rules list|show|lint|test`.
-//! - [`scan_cmd`]: `parapet scan file`, and the evaluation and report every scan shares.
-//! - [`scan_aws_cmd`]: `parapet scan aws`.
+//! - [`scan_cmd`]: `parapet scan file`, and the run and report every scan shares.
+//! - [`scan_aws_cmd`]: `parapet scan aws`: the AWS provider's options.
 //! - [`history_cmd`]: `parapet assets`, `parapet events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
 //! - [`incidents_cmd`]: `parapet incidents`.
 //! - [`notify_cmd`]: `parapet notify`, and the notification routes and
 //!   channels every recording command uses.
-//! - [`watch_cmd`]: `parapet watch`, the continuous mode.
+//! - [`watch_cmd`]: `parapet watch`: the daemon's settings.
 //! - [`config`]: the configuration file.
 //! - [`db`]: opening the database.
 
@@ -60,9 +60,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     {
         config::sync_mutes(&global, &config)?;
     }
-    if let Some(incidents) = config.incidents {
-        db::incidents_by(incidents.policy());
-    }
     // Commands that change what is notified, or send it.
     let changes = matches!(
         cli.command,
@@ -71,14 +68,20 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
                 cli::IncidentsCommand::Ack { .. } | cli::IncidentsCommand::Resolve { .. }
             )
     );
-    let notifier = if changes
+    let (notifier, router) = if changes
         || matches!(
             cli.command,
             cli::Command::Watch(_) | cli::Command::Notify(_) | cli::Command::Serve(_)
         ) {
-        notify_cmd::setup(&global, &config)?
+        notify_cmd::setup(&global, &config)?.unzip()
     } else {
-        None
+        (None, None)
+    };
+    // How the commands that record route finding changes and group them
+    // into incidents.
+    let policy = parapet_store::Policy {
+        router,
+        incidents: config.incidents.map(|i| i.policy()),
     };
     let cli = cli::Cli {
         global,
@@ -93,22 +96,26 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Events(args) => history_cmd::run_events(&cli.global, args, style),
         cli::Command::Exposure(args) => exposure_cmd::run(&cli.global, args, style),
         cli::Command::Graph(args) => exposure_cmd::run_graph(&cli.global, args),
-        cli::Command::Watch(args) => watch_cmd::run(&cli.global, &config, notifier.as_ref(), args),
-        cli::Command::Incidents(command) => incidents_cmd::run(&cli.global, command, style),
+        cli::Command::Watch(args) => {
+            watch_cmd::run(&cli.global, &config, &policy, notifier.as_ref(), args)
+        }
+        cli::Command::Incidents(command) => {
+            incidents_cmd::run(&cli.global, &policy, command, style)
+        }
         cli::Command::Notify(command) => {
             notify_cmd::run(&cli.global, notifier.as_ref(), command, style)
         }
         cli::Command::Vuln(command) => vuln_cmd::run(&cli.global, command, style),
-        cli::Command::Serve(args) => serve_cmd::run(&cli.global, args),
+        cli::Command::Serve(args) => serve_cmd::run(&cli.global, &policy, args),
         cli::Command::Tokens(command) => serve_cmd::run_tokens(&cli.global, command, style),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }
         cli::Command::Scan(cli::ScanCommand::File(args)) => {
-            scan_cmd::run_file(&cli.global, &config, args, style)
+            scan_cmd::run_file(&cli.global, &config, &policy, args, style)
         }
         cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
-            scan_aws_cmd::run(&cli.global, &config, args, style)
+            scan_aws_cmd::run(&cli.global, &config, &policy, args, style)
         }
     }?;
     // What a scan or a hand on an incident recorded is sent at once; what

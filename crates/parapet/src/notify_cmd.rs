@@ -8,15 +8,18 @@ use crate::output::{Style, print_json};
 use anyhow::{Context, Result};
 use comfy_table::Cell;
 use parapet_notify::{Notifier, Routes, RuleFacts};
-use parapet_store::OutboxStatus;
 use parapet_store::roles::*;
+use parapet_store::{OutboxStatus, Router};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The configuration's routes and notifier, when it has channels; the
-/// routes are set on every store opened from then on.
-pub fn setup(global: &GlobalArgs, config: &ConfigFile) -> Result<Option<Notifier>> {
+/// The configuration's notifier and routes, when it has channels: the
+/// routes go into the recording policy of the stores that record.
+pub fn setup(
+    global: &GlobalArgs,
+    config: &ConfigFile,
+) -> Result<Option<(Notifier, Arc<dyn Router>)>> {
     let notify = &config.notifications;
     if notify.channels.is_empty() {
         return Ok(None);
@@ -33,10 +36,8 @@ pub fn setup(global: &GlobalArgs, config: &ConfigFile) -> Result<Option<Notifier
         })
         .collect();
     let routes = Routes::new(notify, facts).context("the notification routes")?;
-    crate::db::route_with(Arc::new(routes));
-    Ok(Some(
-        Notifier::new(notify).context("the notification channels")?,
-    ))
+    let notifier = Notifier::new(notify).context("the notification channels")?;
+    Ok(Some((notifier, Arc::new(routes))))
 }
 
 /// Sends what is due until nothing is, or only retries later remain.

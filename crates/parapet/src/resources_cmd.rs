@@ -17,10 +17,11 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
                         .iter()
                         .map(|d| {
                             serde_json::json!({
-                                "resource_type": d.resource_type,
+                                "resource_type": d.name,
                                 "service": d.service,
                                 "summary": d.summary(),
                                 "fields": d.fields(),
+                                "network": d.network,
                             })
                         })
                         .collect::<Vec<_>>(),
@@ -29,7 +30,7 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
                     let mut table = style.table(&["resource type", "service", "what it is"]);
                     for doc in &catalog {
                         table.add_row(vec![
-                            Cell::new(doc.resource_type),
+                            Cell::new(doc.name),
                             Cell::new(doc.service),
                             Cell::new(doc.summary()),
                         ]);
@@ -43,14 +44,13 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
         {
             Some(doc) => {
                 out_raw!("{}", doc.page);
-                let events = parapet_aws::events::EventMap::builtin().events_of(doc.resource_type);
-                out!(
-                    "\nCloudTrail events that create, change or delete it (events/cloudtrail.yaml of parapet-aws):\n"
-                );
-                for (source, name, action) in events {
+                out!("\nCloudTrail events that create, change or delete it:\n");
+                for event in &doc.events {
                     out!(
-                        "- {source} {name} ({})",
-                        format!("{action:?}").to_lowercase()
+                        "- {} {} ({})",
+                        event.source,
+                        event.name,
+                        format!("{:?}", event.action).to_lowercase()
                     );
                 }
             }

@@ -3,7 +3,6 @@
 use crate::cli::{Format, GlobalArgs, RulesCommand};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use anyhow::{Result, bail};
-use chrono::Utc;
 use comfy_table::Cell;
 use parapet_rules::examples::run_examples;
 use parapet_rules::lint::lint;
@@ -144,7 +143,7 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
         }
         RulesCommand::Test { format } => {
             let load_failed = report_load_errors(&report);
-            let engine = Engine::new(report.rules, Utc::now());
+            let engine = Engine::new(report.rules);
             let outcomes = run_examples(&engine);
             let failed = outcomes.iter().filter(|o| !o.passed()).count();
             match format {

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_server::{Access, App, Settings};
-use parapet_store::TokenScope;
 use parapet_store::roles::*;
+use parapet_store::{Policy, TokenScope};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +16,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The application over the database `global` names.
-fn app(global: &GlobalArgs, address: SocketAddr, options: &ServeOptions) -> Result<Arc<App>> {
+fn app(
+    global: &GlobalArgs,
+    policy: &Policy,
+    address: SocketAddr,
+    options: &ServeOptions,
+) -> Result<Arc<App>> {
     let rules = crate::rules_cmd::load_rules(global);
     crate::rules_cmd::report_load_errors(&rules);
     let access = if address.ip().is_loopback() && !options.auth {
@@ -25,7 +30,7 @@ fn app(global: &GlobalArgs, address: SocketAddr, options: &ServeOptions) -> Resu
         Access::Authenticated
     };
     let path = crate::db::path(global);
-    let policy = crate::db::policy();
+    let policy = policy.clone();
     let open: parapet_server::OpenStore = Arc::new(move || {
         Ok(Box::new(parapet_store::SqliteStore::open_with(
             &path,
@@ -97,11 +102,11 @@ fn announce(address: SocketAddr, app: &App) {
 }
 
 /// Runs `parapet serve` until SIGINT or SIGTERM.
-pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
+pub fn run(global: &GlobalArgs, policy: &Policy, args: &ServeArgs) -> Result<ExitCode> {
     let runtime = runtime()?;
     let listener = bind(&runtime, &args.listen)?;
     let address = listener.local_addr().context("the listening address")?;
-    let app = app(global, address, &args.options)?;
+    let app = app(global, policy, address, &args.options)?;
     announce(address, &app);
     runtime
         .block_on(parapet_server::serve(listener, app, async {
@@ -141,6 +146,7 @@ impl Drop for Background {
 /// the address).
 pub fn spawn(
     global: &GlobalArgs,
+    policy: &Policy,
     listen: &str,
     options: &ServeOptions,
     stop: Arc<AtomicBool>,
@@ -148,7 +154,7 @@ pub fn spawn(
     let runtime = runtime()?;
     let listener = bind(&runtime, listen)?;
     let address = listener.local_addr().context("the listening address")?;
-    let app = app(global, address, options)?;
+    let app = app(global, policy, address, options)?;
     let flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
         .name("parapet-serve".into())

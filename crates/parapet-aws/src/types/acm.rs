@@ -1,6 +1,6 @@
 //! ACM certificates: status, expiry, key algorithm, use and tags.
 
-use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_acm::Client;
@@ -11,7 +11,19 @@ use std::sync::Arc;
 
 pub(super) const ACM: Collector = Collector {
     service: "acm",
-    types: &[CERTIFICATE],
+    types: &[TypeDef {
+        name: CERTIFICATE,
+        page: include_str!("../../../../docs/resources/aws/acm-certificate.md"),
+        events: r#"
+            source: acm.amazonaws.com
+            events:
+              - {name: RequestCertificate, action: create, key: [responseElements.certificateArn]}
+              - {name: ImportCertificate, action: change, key: [responseElements.certificateArn, requestParameters.certificateArn]}
+              - {name: DeleteCertificate, action: delete, key: [requestParameters.certificateArn]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| acm(ctx).boxed(),
 };

@@ -1,7 +1,7 @@
 //! CloudTrail trails: where they deliver, whether they log now, which
 //! events they select, log file validation, encryption and tags.
 
-use super::{Collector, Doc, Part, Reach, run_parts, tag_map, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use aws_sdk_cloudtrail::Client;
@@ -12,7 +12,22 @@ use std::sync::Arc;
 
 pub(super) const CLOUDTRAIL: Collector = Collector {
     service: "cloudtrail",
-    types: &[TRAIL],
+    types: &[TypeDef {
+        name: TRAIL,
+        page: include_str!("../../../../docs/resources/aws/cloudtrail-trail.md"),
+        events: r#"
+            source: cloudtrail.amazonaws.com
+            events:
+              - {name: CreateTrail, action: create, key: [responseElements.trailARN, requestParameters.name]}
+              - {name: DeleteTrail, action: delete, key: [requestParameters.name]}
+              - {name: UpdateTrail, action: change, key: [requestParameters.name]}
+              - {name: StartLogging, action: change, key: [requestParameters.name]}
+              - {name: StopLogging, action: change, key: [requestParameters.name]}
+              - {name: PutEventSelectors, action: change, key: [requestParameters.trailName]}
+            "#,
+        dependents: &[super::region::REGION],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| cloudtrail(ctx).boxed(),
 };

@@ -1,7 +1,7 @@
 //! AWS Config configuration recorders: what they record and whether they
 //! are recording.
 
-use super::{Collector, Doc, Part, Reach, run_parts, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_config::Client;
@@ -12,7 +12,20 @@ use std::sync::Arc;
 
 pub(super) const CONFIG: Collector = Collector {
     service: "config",
-    types: &[RECORDER],
+    types: &[TypeDef {
+        name: RECORDER,
+        page: include_str!("../../../../docs/resources/aws/config-configuration-recorder.md"),
+        events: r#"
+            source: config.amazonaws.com
+            events:
+              - {name: PutConfigurationRecorder, action: change, key: [requestParameters.configurationRecorder.name]}
+              - {name: DeleteConfigurationRecorder, action: delete, key: [requestParameters.configurationRecorderName]}
+              - {name: StartConfigurationRecorder, action: change, key: [requestParameters.configurationRecorderName]}
+              - {name: StopConfigurationRecorder, action: change, key: [requestParameters.configurationRecorderName]}
+            "#,
+        dependents: &[super::region::REGION],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| config(ctx).boxed(),
 };

@@ -1,7 +1,7 @@
 //! DynamoDB tables: encryption, point-in-time recovery, deletion protection
 //! and billing.
 
-use super::{Collector, Doc, Part, Reach, run_parts, tag_map, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_dynamodb::Client;
@@ -12,7 +12,20 @@ use std::sync::Arc;
 
 pub(super) const DYNAMODB: Collector = Collector {
     service: "dynamodb",
-    types: &[TABLE],
+    types: &[TypeDef {
+        name: TABLE,
+        page: include_str!("../../../../docs/resources/aws/dynamodb-table.md"),
+        events: r#"
+            source: dynamodb.amazonaws.com
+            events:
+              - {name: CreateTable, action: create, key: [requestParameters.tableName]}
+              - {name: DeleteTable, action: delete, key: [requestParameters.tableName]}
+              - {name: UpdateTable, action: change, key: [requestParameters.tableName]}
+              - {name: UpdateContinuousBackups, action: change, key: [requestParameters.tableName]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| dynamodb(ctx).boxed(),
 };

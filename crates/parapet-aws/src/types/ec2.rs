@@ -3,13 +3,14 @@
 //! flow logs), subnets, route tables, internet and NAT gateways, network
 //! interfaces, Elastic IP addresses, and EBS encryption by default.
 
-use super::{Collector, Part, Reach, run_parts, strings, tag_map, text, time};
+use super::{Collector, Part, Reach, TypeDef, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{ImageAttributeName, IpPermission, SnapshotAttributeName, Tag};
 use futures::FutureExt;
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,19 +18,206 @@ use std::sync::Arc;
 pub(super) const EC2: Collector = Collector {
     service: "ec2",
     types: &[
-        INSTANCE,
-        SECURITY_GROUP,
-        NETWORK_ACL,
-        VOLUME,
-        SNAPSHOT,
-        IMAGE,
-        VPC,
-        SUBNET,
-        ROUTE_TABLE,
-        INTERNET_GATEWAY,
-        NAT_GATEWAY,
-        NETWORK_INTERFACE,
-        EIP,
+        TypeDef {
+            name: INSTANCE,
+            page: include_str!("../../../../docs/resources/aws/ec2-instance.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: RunInstances, action: create, key: ["responseElements.instancesSet.items[*].instanceId"]}
+              - {name: TerminateInstances, action: delete, key: ["requestParameters.instancesSet.items[*].instanceId"]}
+              - {name: StartInstances, action: change, key: ["requestParameters.instancesSet.items[*].instanceId"]}
+              - {name: StopInstances, action: change, key: ["requestParameters.instancesSet.items[*].instanceId"]}
+              - {name: ModifyInstanceAttribute, action: change, key: [requestParameters.instanceId]}
+              - {name: ModifyInstanceMetadataOptions, action: change, key: [requestParameters.ModifyInstanceMetadataOptionsRequest.InstanceId, requestParameters.instanceId]}
+              - {name: AssociateIamInstanceProfile, action: change, key: [requestParameters.AssociateIamInstanceProfileRequest.InstanceId, requestParameters.instanceId]}
+              - {name: DisassociateIamInstanceProfile, action: change, key: [responseElements.DisassociateIamInstanceProfileResponse.iamInstanceProfileAssociation.instanceId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Endpoint),
+        },
+        TypeDef {
+            name: SECURITY_GROUP,
+            page: include_str!("../../../../docs/resources/aws/ec2-security-group.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateSecurityGroup, action: create, key: [responseElements.groupId]}
+              - {name: DeleteSecurityGroup, action: delete, key: [requestParameters.groupId]}
+              - {name: AuthorizeSecurityGroupIngress, action: change, key: [requestParameters.groupId]}
+              - {name: RevokeSecurityGroupIngress, action: change, key: [requestParameters.groupId]}
+              - {name: AuthorizeSecurityGroupEgress, action: change, key: [requestParameters.groupId]}
+              - {name: RevokeSecurityGroupEgress, action: change, key: [requestParameters.groupId]}
+              - {name: ModifySecurityGroupRules, action: change, key: [requestParameters.ModifySecurityGroupRulesRequest.GroupId]}
+              - {name: UpdateSecurityGroupRuleDescriptionsIngress, action: change, key: [requestParameters.groupId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Firewall),
+        },
+        TypeDef {
+            name: NETWORK_ACL,
+            page: include_str!("../../../../docs/resources/aws/ec2-network-acl.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateNetworkAcl, action: create, key: [responseElements.networkAcl.networkAclId]}
+              - {name: DeleteNetworkAcl, action: delete, key: [requestParameters.networkAclId]}
+              - {name: CreateNetworkAclEntry, action: change, key: [requestParameters.networkAclId]}
+              - {name: DeleteNetworkAclEntry, action: change, key: [requestParameters.networkAclId]}
+              - {name: ReplaceNetworkAclEntry, action: change, key: [requestParameters.networkAclId]}
+              - {name: ReplaceNetworkAclAssociation, action: change, key: [requestParameters.networkAclId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Firewall),
+        },
+        TypeDef {
+            name: VOLUME,
+            page: include_str!("../../../../docs/resources/aws/ec2-volume.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateVolume, action: create, key: [responseElements.volumeId]}
+              - {name: DeleteVolume, action: delete, key: [requestParameters.volumeId]}
+              - {name: AttachVolume, action: change, key: [requestParameters.volumeId]}
+              - {name: DetachVolume, action: change, key: [requestParameters.volumeId]}
+              - {name: ModifyVolume, action: change, key: [requestParameters.ModifyVolumeRequest.VolumeId, requestParameters.volumeId]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: SNAPSHOT,
+            page: include_str!("../../../../docs/resources/aws/ec2-snapshot.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateSnapshot, action: create, key: [responseElements.snapshotId]}
+              - {name: CopySnapshot, action: create, key: [responseElements.snapshotId]}
+              - {name: DeleteSnapshot, action: delete, key: [requestParameters.snapshotId]}
+              - {name: ModifySnapshotAttribute, action: change, key: [requestParameters.snapshotId]}
+              - {name: ResetSnapshotAttribute, action: change, key: [requestParameters.snapshotId]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: IMAGE,
+            page: include_str!("../../../../docs/resources/aws/ec2-image.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateImage, action: create, key: [responseElements.imageId]}
+              - {name: RegisterImage, action: create, key: [responseElements.imageId]}
+              - {name: CopyImage, action: create, key: [responseElements.imageId]}
+              - {name: DeregisterImage, action: delete, key: [requestParameters.imageId]}
+              - {name: ModifyImageAttribute, action: change, key: [requestParameters.imageId]}
+              - {name: ResetImageAttribute, action: change, key: [requestParameters.imageId]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: VPC,
+            page: include_str!("../../../../docs/resources/aws/ec2-vpc.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateVpc, action: create, key: [responseElements.vpc.vpcId]}
+              - {name: DeleteVpc, action: delete, key: [requestParameters.vpcId]}
+              - {name: ModifyVpcAttribute, action: change, key: [requestParameters.vpcId]}
+              - {name: CreateFlowLogs, action: change, key: ["requestParameters.CreateFlowLogsRequest.ResourceId.content", "requestParameters.CreateFlowLogsRequest.ResourceId[*].content"]}
+              - {name: DeleteFlowLogs, action: change, key: ["requestParameters.DeleteFlowLogsRequest.FlowLogId.content"], indirect: true}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Network),
+        },
+        TypeDef {
+            name: SUBNET,
+            page: include_str!("../../../../docs/resources/aws/ec2-subnet.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateSubnet, action: create, key: [responseElements.subnet.subnetId]}
+              - {name: DeleteSubnet, action: delete, key: [requestParameters.subnetId]}
+              - {name: ModifySubnetAttribute, action: change, key: [requestParameters.subnetId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Subnet),
+        },
+        TypeDef {
+            name: ROUTE_TABLE,
+            page: include_str!("../../../../docs/resources/aws/ec2-route-table.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateRouteTable, action: create, key: [responseElements.routeTable.routeTableId]}
+              - {name: DeleteRouteTable, action: delete, key: [requestParameters.routeTableId]}
+              - {name: CreateRoute, action: change, key: [requestParameters.routeTableId]}
+              - {name: ReplaceRoute, action: change, key: [requestParameters.routeTableId]}
+              - {name: DeleteRoute, action: change, key: [requestParameters.routeTableId]}
+              - {name: AssociateRouteTable, action: change, key: [requestParameters.routeTableId]}
+              - {name: DisassociateRouteTable, action: change, key: [requestParameters.associationId], indirect: true}
+              - {name: ReplaceRouteTableAssociation, action: change, key: [requestParameters.routeTableId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Routes),
+        },
+        TypeDef {
+            name: INTERNET_GATEWAY,
+            page: include_str!("../../../../docs/resources/aws/ec2-internet-gateway.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateInternetGateway, action: create, key: [responseElements.internetGateway.internetGatewayId]}
+              - {name: DeleteInternetGateway, action: delete, key: [requestParameters.internetGatewayId]}
+              - {name: AttachInternetGateway, action: change, key: [requestParameters.internetGatewayId]}
+              - {name: DetachInternetGateway, action: change, key: [requestParameters.internetGatewayId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Gateway),
+        },
+        TypeDef {
+            name: NAT_GATEWAY,
+            page: include_str!("../../../../docs/resources/aws/ec2-nat-gateway.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateNatGateway, action: create, key: [responseElements.CreateNatGatewayResponse.natGateway.natGatewayId]}
+              - {name: DeleteNatGateway, action: delete, key: [requestParameters.DeleteNatGatewayRequest.NatGatewayId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Gateway),
+        },
+        TypeDef {
+            name: NETWORK_INTERFACE,
+            page: include_str!("../../../../docs/resources/aws/ec2-network-interface.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: CreateNetworkInterface, action: create, key: [responseElements.networkInterface.networkInterfaceId]}
+              - {name: DeleteNetworkInterface, action: delete, key: [requestParameters.networkInterfaceId]}
+              - {name: AttachNetworkInterface, action: change, key: [requestParameters.networkInterfaceId]}
+              - {name: DetachNetworkInterface, action: change, key: [requestParameters.attachmentId], indirect: true}
+              - {name: ModifyNetworkInterfaceAttribute, action: change, key: [requestParameters.networkInterfaceId]}
+              - {name: AssignIpv6Addresses, action: change, key: [requestParameters.AssignIpv6AddressesRequest.NetworkInterfaceId, requestParameters.networkInterfaceId]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Endpoint),
+        },
+        TypeDef {
+            name: EIP,
+            page: include_str!("../../../../docs/resources/aws/ec2-eip.md"),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: AllocateAddress, action: create, key: [responseElements.allocationId]}
+              - {name: ReleaseAddress, action: delete, key: [requestParameters.allocationId]}
+              - {name: AssociateAddress, action: change, key: [requestParameters.allocationId]}
+              - {name: DisassociateAddress, action: change, key: [requestParameters.associationId], indirect: true}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Address),
+        },
     ],
     reach: Reach::Regional,
     run: |ctx| ec2(ctx).boxed(),
@@ -37,7 +225,19 @@ pub(super) const EC2: Collector = Collector {
 
 pub(super) const EC2_ACCOUNT: Collector = Collector {
     service: "ec2-settings",
-    types: &[EBS_DEFAULT_ENCRYPTION],
+    types: &[TypeDef {
+        name: EBS_DEFAULT_ENCRYPTION,
+        page: include_str!("../../../../docs/resources/aws/ec2-ebs-encryption-by-default.md"),
+        events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: EnableEbsEncryptionByDefault, action: change, key: [awsRegion]}
+              - {name: DisableEbsEncryptionByDefault, action: change, key: [awsRegion]}
+              - {name: ModifyEbsDefaultKmsKeyId, action: change, key: [awsRegion]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| ebs_default_encryption(ctx).boxed(),
 };
@@ -190,6 +390,13 @@ async fn instances(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         }
         if let Some(profile) = instance.iam_instance_profile().and_then(|p| p.arn()) {
             relate(&mut asset, "uses_instance_profile", profile);
+        }
+        if let Some(image) = instance.image_id() {
+            relate(
+                &mut asset,
+                "runs_image",
+                format!("arn:aws:ec2:{}::image/{image}", ctx.region),
+            );
         }
         assets.push(asset);
     }

@@ -1,7 +1,9 @@
 //! ECR repositories: repository and lifecycle policies, scanning on push,
 //! tag mutability, encryption and tags.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, tag_map, text, time};
+use super::{
+    Collector, Doc, Part, Reach, TypeDef, optional_policy, run_parts, tag_map, text, time,
+};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_ecr::Client;
@@ -12,7 +14,24 @@ use std::sync::Arc;
 
 pub(super) const ECR: Collector = Collector {
     service: "ecr",
-    types: &[REPOSITORY],
+    types: &[TypeDef {
+        name: REPOSITORY,
+        page: include_str!("../../../../docs/resources/aws/ecr-repository.md"),
+        events: r#"
+            source: ecr.amazonaws.com
+            events:
+              - {name: CreateRepository, action: create, key: [requestParameters.repositoryName]}
+              - {name: DeleteRepository, action: delete, key: [requestParameters.repositoryName]}
+              - {name: SetRepositoryPolicy, action: change, key: [requestParameters.repositoryName]}
+              - {name: DeleteRepositoryPolicy, action: change, key: [requestParameters.repositoryName]}
+              - {name: PutImageScanningConfiguration, action: change, key: [requestParameters.repositoryName]}
+              - {name: PutImageTagMutability, action: change, key: [requestParameters.repositoryName]}
+              - {name: PutLifecyclePolicy, action: change, key: [requestParameters.repositoryName]}
+              - {name: DeleteLifecyclePolicy, action: change, key: [requestParameters.repositoryName]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| ecr(ctx).boxed(),
 };

@@ -1,18 +1,33 @@
 //! EKS clusters: endpoint access (public, private, from which CIDRs),
 //! control plane logging, secrets encryption and version.
 
-use super::{Collector, Part, Reach, run_parts, strings, tag_hash, text, time};
+use super::{Collector, Part, Reach, TypeDef, run_parts, strings, tag_hash, text, time};
 use crate::collect::{Ctx, Out, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_eks::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub(super) const EKS: Collector = Collector {
     service: "eks",
-    types: &[CLUSTER],
+    types: &[TypeDef {
+        name: CLUSTER,
+        page: include_str!("../../../../docs/resources/aws/eks-cluster.md"),
+        events: r#"
+            source: eks.amazonaws.com
+            events:
+              - {name: CreateCluster, action: create, key: [requestParameters.name]}
+              - {name: DeleteCluster, action: delete, key: [requestParameters.name]}
+              - {name: UpdateClusterConfig, action: change, key: [requestParameters.name]}
+              - {name: UpdateClusterVersion, action: change, key: [requestParameters.name]}
+              - {name: AssociateEncryptionConfig, action: change, key: [requestParameters.clusterName, requestParameters.name]}
+            "#,
+        dependents: &[],
+        network: Some(NetworkRole::Member),
+    }],
     reach: Reach::Regional,
     run: |ctx| eks(ctx).boxed(),
 };

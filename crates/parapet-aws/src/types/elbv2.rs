@@ -2,7 +2,7 @@
 //! security groups, attributes), their listeners (protocol, port, TLS
 //! policy) and target groups.
 
-use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -10,12 +10,57 @@ use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 pub(super) const ELBV2: Collector = Collector {
     service: "elasticloadbalancing",
-    types: &[LOAD_BALANCER, LISTENER, TARGET_GROUP],
+    types: &[
+        TypeDef {
+            name: LOAD_BALANCER,
+            page: include_str!("../../../../docs/resources/aws/elbv2-load-balancer.md"),
+            events: r#"
+            source: elasticloadbalancing.amazonaws.com
+            events:
+              - {name: CreateLoadBalancer, action: create, key: ["responseElements.loadBalancers[*].loadBalancerArn"]}
+              - {name: DeleteLoadBalancer, action: delete, key: [requestParameters.loadBalancerArn]}
+              - {name: ModifyLoadBalancerAttributes, action: change, key: [requestParameters.loadBalancerArn]}
+              - {name: SetSecurityGroups, action: change, key: [requestParameters.loadBalancerArn]}
+              - {name: SetSubnets, action: change, key: [requestParameters.loadBalancerArn]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Endpoint),
+        },
+        TypeDef {
+            name: LISTENER,
+            page: include_str!("../../../../docs/resources/aws/elbv2-listener.md"),
+            events: r#"
+            source: elasticloadbalancing.amazonaws.com
+            events:
+              - {name: CreateListener, action: create, key: ["responseElements.listeners[*].listenerArn"]}
+              - {name: DeleteListener, action: delete, key: [requestParameters.listenerArn]}
+              - {name: ModifyListener, action: change, key: [requestParameters.listenerArn]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Forwarding),
+        },
+        TypeDef {
+            name: TARGET_GROUP,
+            page: include_str!("../../../../docs/resources/aws/elbv2-target-group.md"),
+            events: r#"
+            source: elasticloadbalancing.amazonaws.com
+            events:
+              - {name: CreateTargetGroup, action: create, key: ["responseElements.targetGroups[*].targetGroupArn"]}
+              - {name: DeleteTargetGroup, action: delete, key: [requestParameters.targetGroupArn]}
+              - {name: ModifyTargetGroup, action: change, key: [requestParameters.targetGroupArn]}
+              - {name: RegisterTargets, action: change, key: [requestParameters.targetGroupArn]}
+              - {name: DeregisterTargets, action: change, key: [requestParameters.targetGroupArn]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Forwarding),
+        },
+    ],
     reach: Reach::Regional,
     run: |ctx| elbv2(ctx).boxed(),
 };

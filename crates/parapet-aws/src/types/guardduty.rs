@@ -1,7 +1,7 @@
 //! GuardDuty detectors: status and publishing frequency, one per region
 //! where GuardDuty is enabled.
 
-use super::{Collector, Part, Reach, run_parts, tag_hash, text};
+use super::{Collector, Part, Reach, TypeDef, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_guardduty::Client;
@@ -12,7 +12,19 @@ use std::sync::Arc;
 
 pub(super) const GUARDDUTY: Collector = Collector {
     service: "guardduty",
-    types: &[DETECTOR],
+    types: &[TypeDef {
+        name: DETECTOR,
+        page: include_str!("../../../../docs/resources/aws/guardduty-detector.md"),
+        events: r#"
+            source: guardduty.amazonaws.com
+            events:
+              - {name: CreateDetector, action: create, key: [responseElements.detectorId]}
+              - {name: DeleteDetector, action: delete, key: [requestParameters.detectorId]}
+              - {name: UpdateDetector, action: change, key: [requestParameters.detectorId]}
+            "#,
+        dependents: &[super::region::REGION],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| guardduty(ctx).boxed(),
 };

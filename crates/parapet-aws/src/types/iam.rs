@@ -5,7 +5,7 @@
 //! credential report.
 
 use super::{
-    Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_map, text, time,
+    Collector, Doc, Part, Reach, TypeDef, optional_policy, run_parts, strings, tag_map, text, time,
 };
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Failure, Named};
@@ -22,13 +22,131 @@ use std::time::Duration;
 pub(super) const IAM: Collector = Collector {
     service: "iam",
     types: &[
-        USER,
-        ROLE,
-        GROUP,
-        POLICY,
-        PASSWORD_POLICY,
-        ACCOUNT_SUMMARY,
-        ROOT,
+        TypeDef {
+            name: USER,
+            page: include_str!("../../../../docs/resources/aws/iam-user.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: CreateUser, action: create, key: [requestParameters.userName]}
+              - {name: DeleteUser, action: delete, key: [requestParameters.userName]}
+              - {name: AttachUserPolicy, action: change, key: [requestParameters.userName]}
+              - {name: DetachUserPolicy, action: change, key: [requestParameters.userName]}
+              - {name: PutUserPolicy, action: change, key: [requestParameters.userName]}
+              - {name: DeleteUserPolicy, action: change, key: [requestParameters.userName]}
+              - {name: AddUserToGroup, action: change, key: [requestParameters.userName]}
+              - {name: RemoveUserFromGroup, action: change, key: [requestParameters.userName]}
+              - {name: CreateAccessKey, action: change, key: [requestParameters.userName, responseElements.accessKey.userName]}
+              - {name: UpdateAccessKey, action: change, key: [requestParameters.userName]}
+              - {name: DeleteAccessKey, action: change, key: [requestParameters.userName]}
+              - {name: CreateLoginProfile, action: change, key: [requestParameters.userName]}
+              - {name: DeleteLoginProfile, action: change, key: [requestParameters.userName]}
+              - {name: EnableMFADevice, action: change, key: [requestParameters.userName]}
+              - {name: DeactivateMFADevice, action: change, key: [requestParameters.userName]}
+              - {name: TagUser, action: change, key: [requestParameters.userName]}
+              - {name: UntagUser, action: change, key: [requestParameters.userName]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: ROLE,
+            page: include_str!("../../../../docs/resources/aws/iam-role.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: CreateRole, action: create, key: [requestParameters.roleName]}
+              - {name: DeleteRole, action: delete, key: [requestParameters.roleName]}
+              - {name: UpdateAssumeRolePolicy, action: change, key: [requestParameters.roleName]}
+              - {name: AttachRolePolicy, action: change, key: [requestParameters.roleName]}
+              - {name: DetachRolePolicy, action: change, key: [requestParameters.roleName]}
+              - {name: PutRolePolicy, action: change, key: [requestParameters.roleName]}
+              - {name: DeleteRolePolicy, action: change, key: [requestParameters.roleName]}
+              - {name: TagRole, action: change, key: [requestParameters.roleName]}
+              - {name: UntagRole, action: change, key: [requestParameters.roleName]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: GROUP,
+            page: include_str!("../../../../docs/resources/aws/iam-group.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: CreateGroup, action: create, key: [requestParameters.groupName]}
+              - {name: DeleteGroup, action: delete, key: [requestParameters.groupName]}
+              - {name: AttachGroupPolicy, action: change, key: [requestParameters.groupName]}
+              - {name: DetachGroupPolicy, action: change, key: [requestParameters.groupName]}
+              - {name: PutGroupPolicy, action: change, key: [requestParameters.groupName]}
+              - {name: DeleteGroupPolicy, action: change, key: [requestParameters.groupName]}
+              - {name: AddUserToGroup, action: change, key: [requestParameters.groupName]}
+              - {name: RemoveUserFromGroup, action: change, key: [requestParameters.groupName]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: POLICY,
+            page: include_str!("../../../../docs/resources/aws/iam-policy.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: CreatePolicy, action: create, key: [responseElements.policy.arn]}
+              - {name: DeletePolicy, action: delete, key: [requestParameters.policyArn]}
+              - {name: CreatePolicyVersion, action: change, key: [requestParameters.policyArn]}
+              - {name: SetDefaultPolicyVersion, action: change, key: [requestParameters.policyArn]}
+              - {name: AttachUserPolicy, action: change, key: [requestParameters.policyArn]}
+              - {name: AttachGroupPolicy, action: change, key: [requestParameters.policyArn]}
+              - {name: AttachRolePolicy, action: change, key: [requestParameters.policyArn]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: PASSWORD_POLICY,
+            page: include_str!("../../../../docs/resources/aws/iam-password-policy.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: UpdateAccountPasswordPolicy, action: change, key: [recipientAccountId]}
+              - {name: DeleteAccountPasswordPolicy, action: change, key: [recipientAccountId]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: ACCOUNT_SUMMARY,
+            page: include_str!("../../../../docs/resources/aws/iam-account-summary.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: EnableMFADevice, action: change, key: [recipientAccountId]}
+              - {name: DeactivateMFADevice, action: change, key: [recipientAccountId]}
+              - {name: CreateAccessKey, action: change, key: [recipientAccountId]}
+              - {name: DeleteAccessKey, action: change, key: [recipientAccountId]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: ROOT,
+            page: include_str!("../../../../docs/resources/aws/iam-root-account.md"),
+            events: r#"
+            source: signin.amazonaws.com
+            global: true
+            events:
+              - {name: ConsoleLogin, action: change, key: [recipientAccountId], when: {userIdentity.type: Root}}
+            "#,
+            dependents: &[],
+            network: None,
+        },
     ],
     reach: Reach::Global,
     run: |ctx| iam(ctx).boxed(),

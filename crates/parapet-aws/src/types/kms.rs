@@ -1,7 +1,9 @@
 //! KMS keys: state, manager, rotation and key policy. AWS managed keys are
 //! recorded too (rules usually apply to customer managed ones).
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, tag_map, text, time};
+use super::{
+    Collector, Doc, Part, Reach, TypeDef, optional_policy, run_parts, tag_map, text, time,
+};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_kms::Client;
@@ -12,7 +14,25 @@ use std::sync::Arc;
 
 pub(super) const KMS: Collector = Collector {
     service: "kms",
-    types: &[KEY],
+    types: &[TypeDef {
+        name: KEY,
+        page: include_str!("../../../../docs/resources/aws/kms-key.md"),
+        events: r#"
+            source: kms.amazonaws.com
+            events:
+              - {name: CreateKey, action: create, key: [responseElements.keyMetadata.keyId]}
+              - {name: ScheduleKeyDeletion, action: change, key: [requestParameters.keyId]}
+              - {name: CancelKeyDeletion, action: change, key: [requestParameters.keyId]}
+              - {name: EnableKeyRotation, action: change, key: [requestParameters.keyId]}
+              - {name: DisableKeyRotation, action: change, key: [requestParameters.keyId]}
+              - {name: PutKeyPolicy, action: change, key: [requestParameters.keyId]}
+              - {name: EnableKey, action: change, key: [requestParameters.keyId]}
+              - {name: DisableKey, action: change, key: [requestParameters.keyId]}
+              - {name: TagResource, action: change, key: [requestParameters.keyId]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| kms(ctx).boxed(),
 };

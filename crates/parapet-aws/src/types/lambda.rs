@@ -2,18 +2,38 @@
 //! and the function URL's authentication. Environment variables are listed
 //! by name only: their values are often secrets.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_hash, text};
+use super::{
+    Collector, Doc, Part, Reach, TypeDef, optional_policy, run_parts, strings, tag_hash, text,
+};
 use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_lambda::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub(super) const LAMBDA: Collector = Collector {
     service: "lambda",
-    types: &[FUNCTION],
+    types: &[TypeDef {
+        name: FUNCTION,
+        page: include_str!("../../../../docs/resources/aws/lambda-function.md"),
+        events: r#"
+            source: lambda.amazonaws.com
+            events:
+              - {name: CreateFunction, action: create, key: [requestParameters.functionName, responseElements.functionName]}
+              - {name: DeleteFunction, action: delete, key: [requestParameters.functionName]}
+              - {name: UpdateFunctionConfiguration, action: change, key: [requestParameters.functionName]}
+              - {name: AddPermission, action: change, key: [requestParameters.functionName]}
+              - {name: RemovePermission, action: change, key: [requestParameters.functionName]}
+              - {name: CreateFunctionUrlConfig, action: change, key: [requestParameters.functionName]}
+              - {name: UpdateFunctionUrlConfig, action: change, key: [requestParameters.functionName]}
+              - {name: DeleteFunctionUrlConfig, action: change, key: [requestParameters.functionName]}
+            "#,
+        dependents: &[],
+        network: Some(NetworkRole::Member),
+    }],
     reach: Reach::Regional,
     run: |ctx| lambda(ctx).boxed(),
 };

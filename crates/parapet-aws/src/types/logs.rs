@@ -1,6 +1,6 @@
 //! CloudWatch Logs log groups: retention, encryption and tags.
 
-use super::{Collector, Doc, Part, Reach, run_parts, tag_hash, text};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_cloudwatchlogs::Client;
@@ -11,7 +11,22 @@ use std::sync::Arc;
 
 pub(super) const LOGS: Collector = Collector {
     service: "logs",
-    types: &[LOG_GROUP],
+    types: &[TypeDef {
+        name: LOG_GROUP,
+        page: include_str!("../../../../docs/resources/aws/logs-log-group.md"),
+        events: r#"
+            source: logs.amazonaws.com
+            events:
+              - {name: CreateLogGroup, action: create, key: [requestParameters.logGroupName]}
+              - {name: DeleteLogGroup, action: delete, key: [requestParameters.logGroupName]}
+              - {name: PutRetentionPolicy, action: change, key: [requestParameters.logGroupName]}
+              - {name: DeleteRetentionPolicy, action: change, key: [requestParameters.logGroupName]}
+              - {name: AssociateKmsKey, action: change, key: [requestParameters.logGroupName]}
+              - {name: DisassociateKmsKey, action: change, key: [requestParameters.logGroupName]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| logs(ctx).boxed(),
 };

@@ -86,12 +86,40 @@ pub enum Reach {
     Listed,
 }
 
+/// Everything Parapet knows of one resource type, declared beside its
+/// collector.
+pub struct TypeDef {
+    /// The type's name (`AWS::S3::Bucket`).
+    pub name: &'static str,
+    /// Its documentation page (`docs/resources/aws/`): fields, where each
+    /// comes from, and an example.
+    pub page: &'static str,
+    /// The CloudTrail management events that create, change or delete it,
+    /// in YAML: the event source (`source`), `global: true` for resources
+    /// of no region (IAM), and its `events`, each a name (`eventName`; a
+    /// version suffix such as `20150331v2` is ignored), what it does
+    /// (`create`, `change` or `delete`) and where the resource's key is
+    /// (`key`: candidate paths into the record, tried in order; `[*]` walks
+    /// a list), with `when` conditions on other paths. The key is what the
+    /// collector describes the resource by (an id, a name or an ARN).
+    /// `indirect: true` marks a key that does not name the resource (an
+    /// association id), and a key of `recipientAccountId` or `awsRegion`
+    /// names only where the change happened: for those, the whole type is
+    /// described again in that account and region.
+    pub events: &'static str,
+    /// The types described again when it changes, besides (for a type on
+    /// the network path) every endpoint.
+    pub dependents: &'static [&'static str],
+    /// Its part in the network topology.
+    pub network: Option<parapet_provider::NetworkRole>,
+}
+
 /// One service's collector: the types it yields and how it runs.
 pub struct Collector {
     /// The service, as IAM names it (`s3`).
     pub service: &'static str,
     /// The resource types it yields.
-    pub types: &'static [&'static str],
+    pub types: &'static [TypeDef],
     /// Where it runs.
     pub reach: Reach,
     /// Runs it.
@@ -125,10 +153,10 @@ pub static COLLECTORS: &[Collector] = &[
 ];
 
 /// Every resource type collected, with its service.
-pub fn resource_types() -> impl Iterator<Item = (&'static str, &'static str)> {
+pub fn resource_types() -> impl Iterator<Item = (&'static TypeDef, &'static str)> {
     COLLECTORS
         .iter()
-        .flat_map(|c| c.types.iter().map(move |t| (*t, c.service)))
+        .flat_map(|c| c.types.iter().map(move |t| (t, c.service)))
 }
 
 /// The configuration document of an asset being built, with the fields that
@@ -293,8 +321,8 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for collector in COLLECTORS {
             for t in collector.types {
-                parapet_core::ResourceType::new(*t).expect("well-formed");
-                assert!(seen.insert(*t), "{t} is collected twice");
+                parapet_core::ResourceType::new(t.name).expect("well-formed");
+                assert!(seen.insert(t.name), "{} is collected twice", t.name);
             }
         }
     }

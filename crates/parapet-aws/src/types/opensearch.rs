@@ -2,18 +2,36 @@
 //! fine-grained access control, and whether the endpoint is public or in a
 //! VPC.
 
-use super::{Collector, Doc, Part, Reach, optional_policy, run_parts, strings, tag_map, text};
+use super::{
+    Collector, Doc, Part, Reach, TypeDef, optional_policy, run_parts, strings, tag_map, text,
+};
 use crate::collect::{Ctx, Out, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_opensearch::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub(super) const OPENSEARCH: Collector = Collector {
     service: "es",
-    types: &[DOMAIN],
+    types: &[TypeDef {
+        name: DOMAIN,
+        page: include_str!("../../../../docs/resources/aws/opensearch-domain.md"),
+        events: r#"
+            source: es.amazonaws.com
+            events:
+              - {name: CreateDomain, action: create, key: [requestParameters.domainName]}
+              - {name: CreateElasticsearchDomain, action: create, key: [requestParameters.domainName]}
+              - {name: DeleteDomain, action: delete, key: [requestParameters.domainName]}
+              - {name: DeleteElasticsearchDomain, action: delete, key: [requestParameters.domainName]}
+              - {name: UpdateDomainConfig, action: change, key: [requestParameters.domainName]}
+              - {name: UpdateElasticsearchDomainConfig, action: change, key: [requestParameters.domainName]}
+            "#,
+        dependents: &[],
+        network: Some(NetworkRole::Member),
+    }],
     reach: Reach::Regional,
     run: |ctx| opensearch(ctx).boxed(),
 };

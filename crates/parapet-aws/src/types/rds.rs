@@ -1,19 +1,78 @@
 //! RDS: DB instances, DB clusters, and DB instance and cluster snapshots
 //! with who may restore them.
 
-use super::{Collector, Doc, Part, Reach, run_parts, strings, tag_map, text, time};
+use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, strings, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate, relate_security_groups};
 use crate::error::{Call, Named};
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
 use futures::FutureExt;
 use parapet_core::Asset;
+use parapet_provider::NetworkRole;
 use serde_json::json;
 use std::sync::Arc;
 
 pub(super) const RDS: Collector = Collector {
     service: "rds",
-    types: &[INSTANCE, CLUSTER, SNAPSHOT, CLUSTER_SNAPSHOT],
+    types: &[
+        TypeDef {
+            name: INSTANCE,
+            page: include_str!("../../../../docs/resources/aws/rds-db-instance.md"),
+            events: r#"
+            source: rds.amazonaws.com
+            events:
+              - {name: CreateDBInstance, action: create, key: [requestParameters.dBInstanceIdentifier]}
+              - {name: CreateDBInstanceReadReplica, action: create, key: [requestParameters.dBInstanceIdentifier]}
+              - {name: RestoreDBInstanceFromDBSnapshot, action: create, key: [requestParameters.dBInstanceIdentifier]}
+              - {name: DeleteDBInstance, action: delete, key: [requestParameters.dBInstanceIdentifier]}
+              - {name: ModifyDBInstance, action: change, key: [requestParameters.dBInstanceIdentifier]}
+              - {name: RebootDBInstance, action: change, key: [requestParameters.dBInstanceIdentifier]}
+            "#,
+            dependents: &[],
+            network: Some(NetworkRole::Endpoint),
+        },
+        TypeDef {
+            name: CLUSTER,
+            page: include_str!("../../../../docs/resources/aws/rds-db-cluster.md"),
+            events: r#"
+            source: rds.amazonaws.com
+            events:
+              - {name: CreateDBCluster, action: create, key: [requestParameters.dBClusterIdentifier]}
+              - {name: DeleteDBCluster, action: delete, key: [requestParameters.dBClusterIdentifier]}
+              - {name: ModifyDBCluster, action: change, key: [requestParameters.dBClusterIdentifier]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: SNAPSHOT,
+            page: include_str!("../../../../docs/resources/aws/rds-db-snapshot.md"),
+            events: r#"
+            source: rds.amazonaws.com
+            events:
+              - {name: CreateDBSnapshot, action: create, key: [requestParameters.dBSnapshotIdentifier]}
+              - {name: CopyDBSnapshot, action: create, key: [requestParameters.targetDBSnapshotIdentifier]}
+              - {name: DeleteDBSnapshot, action: delete, key: [requestParameters.dBSnapshotIdentifier]}
+              - {name: ModifyDBSnapshotAttribute, action: change, key: [requestParameters.dBSnapshotIdentifier]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: CLUSTER_SNAPSHOT,
+            page: include_str!("../../../../docs/resources/aws/rds-db-cluster-snapshot.md"),
+            events: r#"
+            source: rds.amazonaws.com
+            events:
+              - {name: CreateDBClusterSnapshot, action: create, key: [requestParameters.dBClusterSnapshotIdentifier]}
+              - {name: CopyDBClusterSnapshot, action: create, key: [requestParameters.targetDBClusterSnapshotIdentifier]}
+              - {name: DeleteDBClusterSnapshot, action: delete, key: [requestParameters.dBClusterSnapshotIdentifier]}
+              - {name: ModifyDBClusterSnapshotAttribute, action: change, key: [requestParameters.dBClusterSnapshotIdentifier]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+    ],
     reach: Reach::Regional,
     run: |ctx| rds(ctx).boxed(),
 };

@@ -10,7 +10,7 @@
 //! collection's own assets of the region once it is done.
 
 use super::cloudtrail::selectors_document;
-use super::{Collector, Doc, Reach, text};
+use super::{Collector, Doc, Reach, TypeDef, text};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
 use futures::FutureExt;
@@ -19,7 +19,22 @@ use serde_json::{Value, json};
 
 pub(super) const REGIONS: Collector = Collector {
     service: "account",
-    types: &[REGION],
+    types: &[TypeDef {
+        name: REGION,
+        page: include_str!("../../../../docs/resources/aws/account-region.md"),
+        events: r#"
+            source: cloudtrail.amazonaws.com
+            events:
+              - {name: CreateTrail, action: change, key: [awsRegion]}
+              - {name: DeleteTrail, action: change, key: [awsRegion]}
+              - {name: StartLogging, action: change, key: [awsRegion]}
+              - {name: StopLogging, action: change, key: [awsRegion]}
+              - {name: UpdateTrail, action: change, key: [awsRegion]}
+              - {name: PutEventSelectors, action: change, key: [awsRegion]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| async move { region(&ctx).await }.boxed(),
 };

@@ -1,7 +1,7 @@
 //! S3: buckets (`AWS::S3::Bucket`) with every setting the rules read, and
 //! the account's public access block (`AWS::S3::AccountPublicAccessBlock`).
 
-use super::{Collector, Doc, Reach, tag_map, text, time};
+use super::{Collector, Doc, Reach, TypeDef, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use futures::FutureExt;
@@ -11,14 +11,49 @@ use std::sync::Arc;
 
 pub(super) const BUCKETS: Collector = Collector {
     service: "s3",
-    types: &[BUCKET],
+    types: &[TypeDef {
+        name: BUCKET,
+        page: include_str!("../../../../docs/resources/aws/s3-bucket.md"),
+        events: r#"
+            source: s3.amazonaws.com
+            events:
+              - {name: CreateBucket, action: create, key: [requestParameters.bucketName]}
+              - {name: DeleteBucket, action: delete, key: [requestParameters.bucketName]}
+              - {name: PutBucketPolicy, action: change, key: [requestParameters.bucketName]}
+              - {name: DeleteBucketPolicy, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketAcl, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketPublicAccessBlock, action: change, key: [requestParameters.bucketName]}
+              - {name: DeleteBucketPublicAccessBlock, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketEncryption, action: change, key: [requestParameters.bucketName]}
+              - {name: DeleteBucketEncryption, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketVersioning, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketLogging, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketOwnershipControls, action: change, key: [requestParameters.bucketName]}
+              - {name: DeleteBucketOwnershipControls, action: change, key: [requestParameters.bucketName]}
+              - {name: PutBucketTagging, action: change, key: [requestParameters.bucketName]}
+              - {name: DeleteBucketTagging, action: change, key: [requestParameters.bucketName]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Listed,
     run: |ctx| buckets(ctx).boxed(),
 };
 
 pub(super) const ACCOUNT: Collector = Collector {
     service: "s3control",
-    types: &[ACCOUNT_BLOCK],
+    types: &[TypeDef {
+        name: ACCOUNT_BLOCK,
+        page: include_str!("../../../../docs/resources/aws/s3-account-public-access-block.md"),
+        events: r#"
+            source: s3.amazonaws.com
+            events:
+              - {name: PutAccountPublicAccessBlock, action: change, key: [recipientAccountId]}
+              - {name: DeleteAccountPublicAccessBlock, action: change, key: [recipientAccountId]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Global,
     run: |ctx| account_block(ctx).boxed(),
 };

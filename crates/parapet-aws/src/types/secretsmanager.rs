@@ -1,7 +1,7 @@
 //! Secrets Manager secrets: metadata only (rotation, encryption, use).
 //! Values are never read: Parapet has no reason to call GetSecretValue.
 
-use super::{Collector, Part, Reach, run_parts, tag_map, text, time};
+use super::{Collector, Part, Reach, TypeDef, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out};
 use crate::error::Call;
 use aws_sdk_secretsmanager::Client;
@@ -12,7 +12,21 @@ use std::sync::Arc;
 
 pub(super) const SECRETS_MANAGER: Collector = Collector {
     service: "secretsmanager",
-    types: &[SECRET],
+    types: &[TypeDef {
+        name: SECRET,
+        page: include_str!("../../../../docs/resources/aws/secretsmanager-secret.md"),
+        events: r#"
+            source: secretsmanager.amazonaws.com
+            events:
+              - {name: CreateSecret, action: create, key: [responseElements.aRN, requestParameters.name]}
+              - {name: DeleteSecret, action: delete, key: [requestParameters.secretId]}
+              - {name: RotateSecret, action: change, key: [requestParameters.secretId]}
+              - {name: UpdateSecret, action: change, key: [requestParameters.secretId]}
+              - {name: PutResourcePolicy, action: change, key: [requestParameters.secretId]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| secretsmanager(ctx).boxed(),
 };

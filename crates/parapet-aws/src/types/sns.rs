@@ -1,6 +1,6 @@
 //! SNS topics: access policy, encryption and tags.
 
-use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes, tag_map};
+use super::{Attribute, Collector, Doc, Part, Reach, TypeDef, run_parts, set_attributes, tag_map};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sns::Client;
@@ -11,7 +11,21 @@ use std::sync::Arc;
 
 pub(super) const SNS: Collector = Collector {
     service: "sns",
-    types: &[TOPIC],
+    types: &[TypeDef {
+        name: TOPIC,
+        page: include_str!("../../../../docs/resources/aws/sns-topic.md"),
+        events: r#"
+            source: sns.amazonaws.com
+            events:
+              - {name: CreateTopic, action: create, key: [responseElements.topicArn]}
+              - {name: DeleteTopic, action: delete, key: [requestParameters.topicArn]}
+              - {name: SetTopicAttributes, action: change, key: [requestParameters.topicArn]}
+              - {name: AddPermission, action: change, key: [requestParameters.topicArn]}
+              - {name: RemovePermission, action: change, key: [requestParameters.topicArn]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| sns(ctx).boxed(),
 };

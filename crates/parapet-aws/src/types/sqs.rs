@@ -1,6 +1,6 @@
 //! SQS queues: access policy, encryption and dead-letter settings.
 
-use super::{Attribute, Collector, Doc, Part, Reach, run_parts, set_attributes, tag_hash};
+use super::{Attribute, Collector, Doc, Part, Reach, TypeDef, run_parts, set_attributes, tag_hash};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sqs::Client;
@@ -12,7 +12,21 @@ use std::sync::Arc;
 
 pub(super) const SQS: Collector = Collector {
     service: "sqs",
-    types: &[QUEUE],
+    types: &[TypeDef {
+        name: QUEUE,
+        page: include_str!("../../../../docs/resources/aws/sqs-queue.md"),
+        events: r#"
+            source: sqs.amazonaws.com
+            events:
+              - {name: CreateQueue, action: create, key: [responseElements.queueUrl]}
+              - {name: DeleteQueue, action: delete, key: [requestParameters.queueUrl]}
+              - {name: SetQueueAttributes, action: change, key: [requestParameters.queueUrl]}
+              - {name: TagQueue, action: change, key: [requestParameters.queueUrl]}
+              - {name: UntagQueue, action: change, key: [requestParameters.queueUrl]}
+            "#,
+        dependents: &[],
+        network: None,
+    }],
     reach: Reach::Regional,
     run: |ctx| sqs(ctx).boxed(),
 };

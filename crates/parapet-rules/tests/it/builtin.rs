@@ -1,4 +1,3 @@
-use chrono::Utc;
 use parapet_rules::examples::run_examples;
 use parapet_rules::lint::lint;
 use parapet_rules::{Engine, RuleSources, load};
@@ -10,7 +9,7 @@ fn builtin() -> Engine {
         folders: Vec::new(),
     });
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
-    Engine::new(report.rules, Utc::now())
+    Engine::new(report.rules)
 }
 
 #[test]

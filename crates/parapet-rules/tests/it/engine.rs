@@ -1,6 +1,6 @@
 use chrono::Utc;
 use parapet_core::{Asset, Status};
-use parapet_rules::{Engine, Rule};
+use parapet_rules::{Engine, Facts, Rule};
 use serde_json::json;
 use std::path::Path;
 
@@ -27,8 +27,8 @@ fn status(
     config: serde_json::Value,
     unknown: serde_json::Value,
 ) -> (Status, String) {
-    let engine = Engine::new(vec![rule(compliant)], Utc::now());
-    let evaluations = engine.evaluate(&bucket(config, unknown));
+    let engine = Engine::new(vec![rule(compliant)]);
+    let evaluations = engine.evaluate(&Facts::at(Utc::now()), &bucket(config, unknown));
     assert_eq!(evaluations.len(), 1);
     (evaluations[0].status, evaluations[0].message.to_string())
 }
@@ -92,17 +92,14 @@ fn type_errors_and_non_booleans_are_errors() {
 
 #[test]
 fn failures_carry_the_title_and_the_evidence() {
-    let engine = Engine::new(
-        vec![rule(
-            "config.Versioning.Status == 'Enabled' && config.Logging != null",
-        )],
-        Utc::now(),
-    );
+    let engine = Engine::new(vec![rule(
+        "config.Versioning.Status == 'Enabled' && config.Logging != null",
+    )]);
     let asset = bucket(
         json!({"Versioning": {"Status": "Suspended"}, "Logging": null, "Other": 1}),
         json!({}),
     );
-    let evaluation = &engine.evaluate(&asset)[0];
+    let evaluation = &engine.evaluate(&Facts::at(Utc::now()), &asset)[0];
     assert_eq!(evaluation.status, Status::Fail);
     assert_eq!(&*evaluation.message, "Test rule");
     assert_eq!(
@@ -118,15 +115,15 @@ fn failures_carry_the_title_and_the_evidence() {
 
 #[test]
 fn only_rules_of_the_asset_type_are_evaluated() {
-    let engine = Engine::new(vec![rule("true")], Utc::now());
+    let engine = Engine::new(vec![rule("true")]);
     let mut asset = bucket(json!({}), json!({}));
     asset.resource_type = parapet_core::ResourceType::new("AWS::EC2::Volume").expect("valid type");
-    assert!(engine.evaluate(&asset).is_empty());
+    assert!(engine.evaluate(&Facts::at(Utc::now()), &asset).is_empty());
 }
 
 #[test]
 fn parallel_evaluation_matches_sequential_and_keeps_order() {
-    let engine = Engine::new(vec![rule("config.N % 3 != 0")], Utc::now());
+    let engine = Engine::new(vec![rule("config.N % 3 != 0")]);
     let assets: Vec<Asset> = (0..500)
         .map(|n| {
             let mut a = bucket(json!({"N": n}), json!({}));
@@ -134,8 +131,11 @@ fn parallel_evaluation_matches_sequential_and_keeps_order() {
             a
         })
         .collect();
-    let parallel = engine.evaluate_all(&assets);
-    let sequential: Vec<_> = assets.iter().flat_map(|a| engine.evaluate(a)).collect();
+    let parallel = engine.evaluate_all(&Facts::at(Utc::now()), &assets);
+    let sequential: Vec<_> = assets
+        .iter()
+        .flat_map(|a| engine.evaluate(&Facts::at(Utc::now()), a))
+        .collect();
     assert_eq!(parallel, sequential);
     assert_eq!(
         parallel.iter().filter(|e| e.status == Status::Fail).count(),

@@ -67,8 +67,8 @@ fn scan(store: &mut SqliteStore, assets: &[Asset], when: DateTime<Utc>) {
         .iter()
         .map(|r| (r.id.to_string(), r.severity))
         .collect();
-    let engine = Engine::new(rules, when);
-    let evaluations = engine.evaluate_all(assets);
+    let engine = Engine::new(rules);
+    let evaluations = engine.evaluate_all(&parapet_rules::Facts::at(when), assets);
     let scope = Scope {
         provider: parapet_core::Provider::Aws,
         accounts: vec!["111111111111".into(), "222222222222".into()],

@@ -216,13 +216,22 @@ fn prepared() -> (
 }
 
 /// Waits until `done` holds, up to `seconds`.
-fn eventually(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+fn eventually(seconds: u64, done: impl FnMut() -> bool) -> bool {
+    eventually_every(seconds, std::time::Duration::from_millis(200), done)
+}
+
+/// Whether `done` becomes true within `seconds`, asked every `every`.
+fn eventually_every(
+    seconds: u64,
+    every: std::time::Duration,
+    mut done: impl FnMut() -> bool,
+) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     while std::time::Instant::now() < deadline {
         if done() {
             return true;
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(every);
     }
     done()
 }
@@ -392,11 +401,17 @@ fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_r
             .len()
     };
 
-    let mut first = start();
+    // The burst is queued before the daemon starts (a daemon that keeps up
+    // with the sender would leave nothing in flight), and the daemon is
+    // killed as soon as it has committed something, with the rest in
+    // flight: looked for often, since a batch commits in tens of
+    // milliseconds.
     moto.python(&script, &["burst-public", "-", "--send-to", queue]);
-    // Killed as soon as it has committed something, with the rest in flight.
+    let mut first = start();
     assert!(
-        eventually(60, || buckets.iter().any(|b| opened(b) > 0)),
+        eventually_every(60, std::time::Duration::from_millis(5), || buckets
+            .iter()
+            .any(|b| opened(b) > 0)),
         "nothing was committed"
     );
     first.kill().expect("SIGKILL");

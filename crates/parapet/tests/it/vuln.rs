@@ -325,13 +325,30 @@ fn db_update_downloads_each_ecosystem_s_export_and_imports_it() {
     );
 }
 
-/// An instance, image, volume or snapshot as the AWS collector writes it.
-fn ec2(kind: &str, id: &str, config: serde_json::Value) -> String {
+/// The id of an instance, image, volume or snapshot.
+fn ec2_id(kind: &str, id: &str) -> String {
     let resource = kind.rsplit("::").next().unwrap_or(kind).to_lowercase();
+    format!("arn:aws:ec2:eu-west-1:123456789012:{resource}/{id}")
+}
+
+/// An instance, image, volume or snapshot as the AWS collector writes it,
+/// with its relationships (`kind`, target type and id).
+fn ec2(
+    kind: &str,
+    id: &str,
+    config: serde_json::Value,
+    relationships: &[(&str, &str, &str)],
+) -> String {
+    let relationships: Vec<serde_json::Value> = relationships
+        .iter()
+        .map(|(kind, target_kind, target)| {
+            serde_json::json!({"kind": kind, "target": ec2_id(target_kind, target)})
+        })
+        .collect();
     serde_json::json!({
-        "id": format!("arn:aws:ec2:eu-west-1:123456789012:{resource}/{id}"), "provider": "aws",
+        "id": ec2_id(kind, id), "provider": "aws",
         "account": "123456789012", "region": "eu-west-1", "resource_type": kind, "name": id,
-        "config": config, "observed_at": "2026-11-29T10:00:00Z",
+        "config": config, "relationships": relationships, "observed_at": "2026-11-29T10:00:00Z",
     })
     .to_string()
         + "\n"
@@ -356,17 +373,27 @@ fn a_scan_attached_to_an_ami_or_a_volume_s_snapshot_reaches_the_instances_that_r
         let mut config = volume(vol);
         config["InstanceId"] = serde_json::json!(instance);
         config["ImageId"] = serde_json::json!(image);
-        text += &ec2("AWS::EC2::Instance", instance, config);
+        text += &ec2(
+            "AWS::EC2::Instance",
+            instance,
+            config,
+            &[
+                ("runs_image", "AWS::EC2::Image", image),
+                ("attached_volume", "AWS::EC2::Volume", vol),
+            ],
+        );
         text += &ec2(
             "AWS::EC2::Image",
             image,
             serde_json::json!({"ImageId": image}),
+            &[],
         );
     }
     text += &ec2(
         "AWS::EC2::Snapshot",
         "snap-2",
         serde_json::json!({"SnapshotId": "snap-2", "VolumeId": "vol-2"}),
+        &[("snapshot_of", "AWS::EC2::Volume", "vol-2")],
     );
     std::fs::write(&estate, text).expect("write");
     // A rule of the user's: no high vulnerability with a fix.

@@ -1,0 +1,14 @@
+//! What can stop a run.
+
+use thiserror::Error;
+
+/// A run that could not finish; nothing of it was recorded.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// The provider could not collect.
+    #[error(transparent)]
+    Provider(#[from] parapet_provider::ProviderError),
+    /// The store could not be read or written.
+    #[error(transparent)]
+    Store(#[from] parapet_store::StoreError),
+}

@@ -1,0 +1,19 @@
+//! One run of Parapet, the same for `scan`, `scan --event`, the continuous
+//! mode and workers: collect a provider's scope (or refresh what change
+//! events touched), derive the facts rules read from the estate around each
+//! asset, evaluate every rule with an engine compiled once, and record the
+//! result, which hands finding changes to the outbox in the same
+//! transaction.
+//!
+//! # Layout
+//!
+//! - [`run`]: the [`Pipeline`] and one [`Run`].
+//! - [`facts`]: exposure and vulnerabilities, derived from the estate.
+//! - [`error`]: what can stop a run.
+
+pub mod error;
+pub mod facts;
+pub mod run;
+
+pub use error::PipelineError;
+pub use run::{Pipeline, Request, Run};

@@ -1,0 +1,197 @@
+//! One run: collect the provider's scope (or only what change events
+//! touched, with what depends on it), read the stored estate around a
+//! partial collection, derive the facts rules read, evaluate every rule,
+//! and record each part of the collection as one scan. One store handle and
+//! one clock reading serve the whole run.
+
+use crate::PipelineError;
+use crate::facts;
+use chrono::{DateTime, Utc};
+use parapet_core::{Asset, Evaluation, ScanRun, Severity};
+use parapet_provider::{Collection, Narrowing, Progress, Provider, Target};
+use parapet_rules::{Engine, Rule, TagPolicy};
+use parapet_store::Store;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// The rules, compiled once, with what every run records of them.
+pub struct Pipeline {
+    engine: Engine,
+    rules_digest: String,
+    severities: HashMap<String, Severity>,
+}
+
+/// What to collect.
+#[derive(Debug, Clone, Copy)]
+pub enum Request<'a> {
+    /// The provider's whole scope.
+    Whole,
+    /// The provider's whole scope in these accounts.
+    Accounts(&'a BTreeSet<String>),
+    /// Only what these targets of change events name, with what depends on
+    /// them.
+    Refresh(&'a [Target]),
+}
+
+/// What one run did.
+pub struct Run {
+    /// What was collected (with, for a refresh, the scopes it covered).
+    pub collection: Collection,
+    /// Every result, the parts' assets in order.
+    pub evaluations: Vec<Evaluation>,
+    /// The scans recorded, one per part (none without a store).
+    pub recorded: Vec<ScanRun>,
+    /// The time the run evaluated and recorded as of.
+    pub now: DateTime<Utc>,
+}
+
+impl Pipeline {
+    /// A pipeline over `rules`, reading the keys `tags` requires.
+    pub fn new(rules: Vec<Rule>, tags: &TagPolicy) -> Pipeline {
+        let rules_digest = parapet_rules::pack::digest(&rules);
+        let severities = rules
+            .iter()
+            .map(|r| (r.id.to_string(), r.severity))
+            .collect();
+        Pipeline {
+            engine: Engine::new(rules).with_tag_policy(tags),
+            rules_digest,
+            severities,
+        }
+    }
+
+    /// The engine, for reports of its rules.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The digest of the rule pack, recorded with each scan.
+    pub fn rules_digest(&self) -> &str {
+        &self.rules_digest
+    }
+
+    /// Collects, evaluates and (with a store) records.
+    pub fn run(
+        &self,
+        provider: &dyn Provider,
+        mut store: Option<&mut dyn Store>,
+        request: Request<'_>,
+        progress: &dyn Progress,
+    ) -> Result<Run, PipelineError> {
+        let mut stored = Stored::default();
+        let narrowing = match request {
+            Request::Whole => None,
+            Request::Accounts(accounts) => Some(Narrowing::accounts(accounts.clone())),
+            Request::Refresh(targets) => {
+                let mut known = Vec::new();
+                for target in targets {
+                    known.extend(
+                        stored
+                            .of(store.as_deref(), &target.account)?
+                            .iter()
+                            .cloned(),
+                    );
+                }
+                Some(provider.plan(targets, &known))
+            }
+        };
+        let mut collection = provider.collect(narrowing.as_ref(), progress)?;
+        let partial = collection.partial || matches!(request, Request::Refresh(_));
+        let mut surroundings: Vec<Asset> = Vec::new();
+        for part in &mut collection.parts {
+            let Some(account) = part.scope.accounts.first().cloned() else {
+                continue;
+            };
+            let known = if partial {
+                stored.of(store.as_deref(), &account)?
+            } else {
+                &[]
+            };
+            if let Some(narrowing) = &narrowing {
+                keyed_scope(provider, narrowing, part, known);
+            }
+            surroundings.extend(known.iter().filter(|a| !part.scope.contains(a)).cloned());
+        }
+        let now = Utc::now();
+        let scans = match store.as_deref() {
+            Some(store) => store.vulnerability_scans()?,
+            None => HashMap::new(),
+        };
+        let collected: HashSet<&str> = collection.assets().map(|a| a.id.as_str()).collect();
+        let estate: Vec<&Asset> = collection
+            .assets()
+            .chain(
+                surroundings
+                    .iter()
+                    .filter(|a| !collected.contains(a.id.as_str())),
+            )
+            .collect();
+        let facts = facts::derive(&estate, &scans, now);
+        let mut evaluations = Vec::new();
+        let mut recorded = Vec::new();
+        for part in &collection.parts {
+            let results = self.engine.evaluate_all(&facts, &part.assets);
+            if let Some(store) = store.as_deref_mut() {
+                let severity = |rule: &str| {
+                    self.severities
+                        .get(rule)
+                        .copied()
+                        .unwrap_or(Severity::Informational)
+                };
+                let id = store.begin_scan(&part.scope, &provider.source(), now)?;
+                let output =
+                    store.finish_scan(id, &part.assets, &results, &severity, &part.errors, now)?;
+                recorded.push(output.scan);
+            }
+            evaluations.extend(results);
+        }
+        Ok(Run {
+            collection,
+            evaluations,
+            recorded,
+            now,
+        })
+    }
+}
+
+/// A keyed type's scope: what its keys name, collected or stored (what is
+/// stored and no longer collected has been deleted).
+fn keyed_scope(
+    provider: &dyn Provider,
+    narrowing: &Narrowing,
+    part: &mut parapet_provider::Part,
+    known: &[Asset],
+) {
+    for (resource_type, keys) in &narrowing.keyed {
+        let named = |a: &&Asset| {
+            a.resource_type.as_str() == resource_type && keys.iter().any(|k| provider.names(k, a))
+        };
+        let ids = part
+            .assets
+            .iter()
+            .filter(|a| a.resource_type.as_str() == resource_type)
+            .chain(known.iter().filter(named))
+            .map(|a| a.id.clone())
+            .collect();
+        part.scope.assets.insert(resource_type.clone(), ids);
+    }
+}
+
+/// The stored assets of the accounts a partial collection touches, each
+/// account read once; nothing without a store.
+#[derive(Default)]
+struct Stored {
+    by_account: BTreeMap<String, Vec<Asset>>,
+}
+
+impl Stored {
+    fn of(&mut self, store: Option<&dyn Store>, account: &str) -> Result<&[Asset], PipelineError> {
+        let Some(store) = store else {
+            return Ok(&[]);
+        };
+        if !self.by_account.contains_key(account) {
+            let assets = store.current_assets(Some(account))?;
+            self.by_account.insert(account.to_owned(), assets);
+        }
+        Ok(self.by_account.get(account).map_or(&[], Vec::as_slice))
+    }
+}

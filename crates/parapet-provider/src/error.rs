@@ -1,0 +1,37 @@
+//! What can go wrong asking a provider.
+
+use thiserror::Error;
+
+/// A provider that could not do what was asked.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The collection could not start: no credentials, no identity, no
+    /// runtime. Parts that fail once it runs are collection errors instead.
+    #[error("the collection could not start")]
+    Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A message that is not one of the provider's change events, with
+    /// why.
+    #[error("{0}")]
+    NotAnEvent(String),
+    /// The provider has no change events.
+    #[error("{0} has no change events")]
+    NoEvents(String),
+    /// An inventory file could not be opened.
+    #[error("cannot open the assets file {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A queue that could not be reached or answered.
+    #[error("queue {queue}: {reason}")]
+    Queue {
+        /// The queue (its URL, never a credential).
+        queue: String,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,80 @@
+//! The provider interface: what a cloud implements in its own crate, and
+//! what the pipeline asks of it. A [`Provider`] names the resource types it
+//! collects (each with its documentation page, the change events that touch
+//! it, what depends on it and its part in the network), collects a scope or
+//! a part of one, decodes its change events into the resources they touched,
+//! and plans the refresh of a batch of them. An inventory file is a provider
+//! too ([`file::FileSource`]).
+//!
+//! # Layout
+//!
+//! - [`resource`]: what a provider says of each resource type.
+//! - [`collection`]: what a collection covered and found, and what narrows
+//!   one.
+//! - [`events`]: the resources change events touched.
+//! - [`queue`]: the queues change events arrive on.
+//! - [`file`]: the JSON Lines inventory file as a provider.
+//! - [`error`]: what can go wrong asking a provider.
+
+pub mod collection;
+pub mod error;
+pub mod events;
+pub mod file;
+pub mod queue;
+pub mod resource;
+
+pub use collection::{Collection, Narrowing, Part, Progress, Quiet};
+pub use error::ProviderError;
+pub use events::{Action, Decoded, Target};
+pub use queue::{Message, Queue};
+pub use resource::{EventInfo, NetworkRole, ResourceTypeInfo};
+
+use parapet_core::Asset;
+use std::collections::BTreeSet;
+
+/// A source of assets: a cloud's APIs, or an inventory file.
+pub trait Provider: Send + Sync {
+    /// What scans record as their source: `aws`, or the file read.
+    fn source(&self) -> String;
+
+    /// The version of its collectors, recorded with each scan so that a
+    /// change in Parapet is never mistaken for a change in the cloud.
+    fn version(&self) -> String;
+
+    /// Every resource type it collects.
+    fn resource_types(&self) -> Vec<ResourceTypeInfo>;
+
+    /// Collects its whole scope, or the part `narrowing` names.
+    fn collect(
+        &self,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+    ) -> Result<Collection, ProviderError>;
+
+    /// The resources the change events of one message touched, with a note
+    /// per event saying what it touched or why it changed nothing. A
+    /// message that is not one of its events is an error.
+    fn decode(&self, message: &serde_json::Value) -> Result<Decoded, ProviderError> {
+        let _ = message;
+        Err(ProviderError::NoEvents(self.source()))
+    }
+
+    /// What describing `targets` again takes: only the resources they
+    /// name, with what depends on them; `stored` holds the assets the store
+    /// has of the targets' accounts.
+    fn plan(&self, targets: &[Target], stored: &[Asset]) -> Narrowing {
+        let _ = stored;
+        Narrowing::accounts(targets.iter().map(|t| t.account.clone()).collect())
+    }
+
+    /// Whether an event's `key` names `asset` (by its id, name or URL).
+    fn names(&self, key: &str, asset: &Asset) -> bool {
+        key == asset.id || key == asset.name
+    }
+
+    /// The accounts its configuration names, collected on a schedule even
+    /// before a scan has seen them.
+    fn configured_accounts(&self) -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+}

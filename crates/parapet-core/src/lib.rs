@@ -39,7 +39,7 @@ pub use event::{Event, EventKind};
 pub use facts::{ExposureFact, ExposureFacts, VulnerabilityFact, VulnerabilityFacts};
 pub use finding::{Finding, FindingStatus};
 pub use mute::{Mute, MuteSelector, MuteTarget};
-pub use scan::{CollectionError, ScanCounts, ScanRun, ScanStatus, Scope};
+pub use scan::{CollectionError, Provenance, ScanCounts, ScanRun, ScanStatus, Scope};
 pub use secret::{Secret, SecretError};
 pub use severity::Severity;
 pub use vulnerability::{Vulnerability, VulnerabilityScan};

@@ -158,6 +158,33 @@ pub struct ScanRun {
     pub counts: ScanCounts,
     /// The parts that were denied or failed.
     pub errors: Vec<CollectionError>,
+    /// What produced it; unknown for scans recorded before Parapet kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// What produced a scan's results, so that a change in Parapet is never
+/// mistaken for a change in the cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Parapet's version.
+    pub parapet: String,
+    /// The collector and its version (`parapet-aws 0.1.0`).
+    pub collector: String,
+    /// The digest of the rule pack that evaluated it.
+    pub rules: String,
+}
+
+impl Provenance {
+    /// Results of this Parapet, from `collector` evaluated by the rule pack
+    /// of digest `rules`.
+    pub fn new(collector: impl Into<String>, rules: impl Into<String>) -> Provenance {
+        Provenance {
+            parapet: env!("CARGO_PKG_VERSION").to_owned(),
+            collector: collector.into(),
+            rules: rules.into(),
+        }
+    }
 }
 
 #[cfg(test)]

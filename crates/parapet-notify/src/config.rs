@@ -55,154 +55,94 @@ fn window<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<std::time::Du
         .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration: {e}")))
 }
 
-/// One channel.
+/// One channel: its kind, its name, and its kind's settings (each kind's
+/// module under `channel/` documents them; docs/notifications.md shows
+/// each).
+/// It is checked as it is read: a channel of an unknown kind, or whose
+/// settings are not its kind's, does not load.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum ChannelConfig {
-    /// JSON posted to a URL, signed with HMAC-SHA256 when a secret is given.
-    Webhook {
-        /// What routes call it.
-        name: String,
-        /// Where to post (the address may hold a token: it is never logged).
-        url: String,
-        /// The key of the `X-Parapet-Signature` header.
-        #[serde(default)]
-        secret: Option<Secret>,
-        /// More headers to send.
-        #[serde(default)]
-        headers: BTreeMap<String, String>,
-    },
-    /// A Slack incoming webhook: a Block Kit message.
-    Slack {
-        /// What routes call it.
-        name: String,
-        /// The webhook's address, which is its credential.
-        url: Secret,
-    },
-    /// A Microsoft Teams incoming webhook (a Workflows webhook): an
-    /// Adaptive Card.
-    Teams {
-        /// What routes call it.
-        name: String,
-        /// The webhook's address, which is its credential.
-        url: Secret,
-    },
-    /// Email through an SMTP server: STARTTLS (the default) or TLS, with
-    /// authentication when a user is given.
-    Email {
-        /// What routes call it.
-        name: String,
-        /// The SMTP server.
-        host: String,
-        /// Its port (587 for STARTTLS, 465 for TLS, 25 without).
-        #[serde(default)]
-        port: Option<u16>,
-        /// How the connection is protected.
-        #[serde(default)]
-        security: SmtpSecurity,
-        /// The user to authenticate as.
-        #[serde(default)]
-        username: Option<String>,
-        /// Their password.
-        #[serde(default)]
-        password: Option<Secret>,
-        /// The sender, `Name <address>` or an address.
-        from: String,
-        /// The recipients.
-        to: Vec<String>,
-        /// A PEM certificate to trust besides the public roots (a private
-        /// CA's).
-        #[serde(default)]
-        ca_file: Option<std::path::PathBuf>,
-    },
-    /// Jira (REST API v2): an opened finding creates an issue; its
-    /// resolution comments on it and moves it to the resolving transition;
-    /// a reopening comments and moves it back.
-    Jira {
-        /// What routes call it.
-        name: String,
-        /// The site (`https://example.atlassian.net`).
-        url: String,
-        /// The account (an email address for Jira Cloud).
-        user: String,
-        /// Its API token.
-        token: Secret,
-        /// The project key (`SEC`).
-        project: String,
-        /// The issue type.
-        #[serde(default = "jira_issue_type")]
-        issue_type: String,
-        /// The transition that closes an issue.
-        #[serde(default = "jira_done")]
-        resolve_transition: String,
-        /// The transition that opens it again, if any.
-        #[serde(default)]
-        reopen_transition: Option<String>,
-        /// Labels every issue gets (besides `parapet`).
-        #[serde(default)]
-        labels: Vec<String>,
-    },
-    /// PagerDuty's Events API v2: an opened finding triggers an alert, its
-    /// resolution resolves it (one dedup key per finding).
-    PagerDuty {
-        /// What routes call it.
-        name: String,
-        /// The integration's routing key.
-        routing_key: Secret,
-        /// The Events API's address.
-        #[serde(default = "pagerduty_events")]
-        url: String,
-    },
+#[serde(try_from = "RawChannelConfig")]
+pub struct ChannelConfig {
+    /// Its kind: `webhook`, `slack`, `teams`, `email`, `jira`, `pagerduty`.
+    pub kind: String,
+    /// What routes call it.
+    pub name: String,
+    /// The settings of its kind.
+    pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
-/// How an SMTP connection is protected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    /// Plain connection upgraded with STARTTLS, which is required.
-    #[default]
-    Starttls,
-    /// TLS from the first byte.
-    Tls,
-    /// No encryption: only for a relay on the same host.
-    None,
+/// A channel as written, before its kind checks it.
+#[derive(Deserialize)]
+struct RawChannelConfig {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    #[serde(flatten)]
+    settings: serde_json::Map<String, serde_json::Value>,
 }
 
-fn jira_issue_type() -> String {
-    "Bug".to_owned()
-}
+impl TryFrom<RawChannelConfig> for ChannelConfig {
+    type Error = String;
 
-fn jira_done() -> String {
-    "Done".to_owned()
-}
-
-fn pagerduty_events() -> String {
-    "https://events.pagerduty.com/v2/enqueue".to_owned()
+    fn try_from(raw: RawChannelConfig) -> Result<ChannelConfig, String> {
+        let config = ChannelConfig {
+            kind: raw.kind,
+            name: raw.name,
+            settings: raw.settings,
+        };
+        config.check().map_err(config_reason)?;
+        Ok(config)
+    }
 }
 
 impl ChannelConfig {
     /// The channel's name.
     pub fn name(&self) -> &str {
-        match self {
-            ChannelConfig::Webhook { name, .. }
-            | ChannelConfig::Slack { name, .. }
-            | ChannelConfig::Teams { name, .. }
-            | ChannelConfig::Email { name, .. }
-            | ChannelConfig::Jira { name, .. }
-            | ChannelConfig::PagerDuty { name, .. } => name,
-        }
+        &self.name
     }
 
-    /// The secrets the channel names, to take relative files from the
-    /// configuration file's folder.
-    pub fn secrets_mut(&mut self) -> Vec<&mut Secret> {
-        match self {
-            ChannelConfig::Webhook { secret, .. } => secret.iter_mut().collect(),
-            ChannelConfig::Slack { url, .. } | ChannelConfig::Teams { url, .. } => vec![url],
-            ChannelConfig::PagerDuty { routing_key, .. } => vec![routing_key],
-            ChannelConfig::Email { password, .. } => password.iter_mut().collect(),
-            ChannelConfig::Jira { token, .. } => vec![token],
+    /// Checks that its kind exists and its settings are that kind's,
+    /// without reading its secrets.
+    pub fn check(&self) -> Result<(), crate::NotifyError> {
+        let kind = crate::channel::channel_type(&self.kind).map_err(|e| {
+            crate::NotifyError::Config(format!("channel {}: {}", self.name, config_reason(e)))
+        })?;
+        (kind.check)(self)
+    }
+
+    /// Reads one of its secrets.
+    pub fn read(&self, secret: &Secret) -> Result<String, crate::NotifyError> {
+        secret.read().map_err(|source| crate::NotifyError::Secret {
+            channel: self.name.clone(),
+            source,
+        })
+    }
+
+    /// Takes the relative files of its secrets (`{ file = "PATH" }`) from
+    /// `folder`, the configuration file's.
+    pub fn secrets_from(&mut self, folder: &std::path::Path) {
+        for value in self.settings.values_mut() {
+            let Some(reference) = value.as_object_mut() else {
+                continue;
+            };
+            if reference.len() != 1 {
+                continue;
+            }
+            if let Some(serde_json::Value::String(file)) = reference.get_mut("file") {
+                let path = std::path::Path::new(file.as_str());
+                if path.is_relative() {
+                    *file = folder.join(path).display().to_string();
+                }
+            }
         }
+    }
+}
+
+/// The reason of a configuration error, without its prefix.
+fn config_reason(error: crate::NotifyError) -> String {
+    match error {
+        crate::NotifyError::Config(reason) => reason,
+        other => other.to_string(),
     }
 }
 
@@ -237,4 +177,40 @@ pub struct RouteConfig {
     /// Tags the asset carries, each key with its value.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_of_an_unknown_kind_or_with_foreign_settings_does_not_load() {
+        let unknown =
+            toml::from_str::<NotifyConfig>("[[channels]]\ntype = \"pigeon\"\nname = \"coo\"\n")
+                .expect_err("no pigeons");
+        assert!(
+            unknown
+                .to_string()
+                .contains("channel coo: `pigeon` is not a kind of channel"),
+            "{unknown}"
+        );
+        let foreign = toml::from_str::<NotifyConfig>(
+            "[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:1\"\nproject = \"SEC\"\n",
+        )
+        .expect_err("a webhook has no project");
+        assert!(
+            foreign
+                .to_string()
+                .contains("channel hook (webhook): unknown field `project`"),
+            "{foreign}"
+        );
+        let webhook = toml::from_str::<NotifyConfig>(
+            "[[channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:1\"\nsecret = { file = \"hook.key\" }\n",
+        )
+        .expect("a webhook");
+        let mut channel = webhook.channels[0].clone();
+        channel.secrets_from(std::path::Path::new("/etc/parapet"));
+        assert_eq!(channel.settings["secret"]["file"], "/etc/parapet/hook.key");
+        assert_eq!(channel.settings["url"], "http://127.0.0.1:1");
+    }
 }

@@ -7,7 +7,7 @@
 use crate::PipelineError;
 use crate::facts;
 use chrono::{DateTime, Utc};
-use parapet_core::{Asset, Evaluation, ScanRun, Severity};
+use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Progress, Provider, Target};
 use parapet_rules::{Engine, Rule, TagPolicy};
 use parapet_store::Store;
@@ -42,6 +42,8 @@ pub struct Run {
     pub recorded: Vec<ScanRun>,
     /// The time the run evaluated and recorded as of.
     pub now: DateTime<Utc>,
+    /// What produced its results.
+    pub provenance: Provenance,
 }
 
 impl Pipeline {
@@ -126,6 +128,7 @@ impl Pipeline {
             )
             .collect();
         let facts = facts::derive(&estate, &scans, now);
+        let provenance = Provenance::new(provider.version(), &self.rules_digest);
         let mut evaluations = Vec::new();
         let mut recorded = Vec::new();
         for part in &collection.parts {
@@ -137,7 +140,7 @@ impl Pipeline {
                         .copied()
                         .unwrap_or(Severity::Informational)
                 };
-                let id = store.begin_scan(&part.scope, &provider.source(), now)?;
+                let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
                 let output =
                     store.finish_scan(id, &part.assets, &results, &severity, &part.errors, now)?;
                 recorded.push(output.scan);
@@ -149,6 +152,7 @@ impl Pipeline {
             evaluations,
             recorded,
             now,
+            provenance,
         })
     }
 }

@@ -50,6 +50,32 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writer.flush()
 }
 
+/// The `csv` format.
+pub struct Csv;
+
+impl crate::format::Formatter for Csv {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn description(&self) -> &'static str {
+        "CSV: every result, one row each, with framework controls and remediation"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &[".csv"]
+    }
+
+    fn write(
+        &self,
+        report: &Report<'_>,
+        _rules: &[parapet_rules::Rule],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,10 +58,42 @@ pub fn write(
                 data => minijinja::value::Serde(&data),
                 generated_at => report.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 version => VERSION,
+                provenance => report
+                    .provenance
+                    .iter()
+                    .map(|p| format!("{} with rules {}", p.collector, p.rules))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             })
         })
         .map_err(io::Error::other)?;
     out.write_all(page.as_bytes())
+}
+
+/// The `html` format.
+pub struct Html;
+
+impl crate::format::Formatter for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn description(&self) -> &'static str {
+        "One self-contained HTML page: summary charts, per-framework compliance, filters and search"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &[".html", ".htm"]
+    }
+
+    fn write(
+        &self,
+        report: &Report<'_>,
+        rules: &[parapet_rules::Rule],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write(report, rules, out)
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ struct Document<'a> {
     assets: usize,
     rules: usize,
     summary: BTreeMap<Severity, crate::Counts>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    provenance: &'a [parapet_core::Provenance],
     results: Vec<ResultRecord<'a>>,
 }
 
@@ -79,6 +81,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         assets: report.assets,
         rules: report.rules,
         summary: report.summary(),
+        provenance: &report.provenance,
         results: report
             .undecided_or_failing()
             .map(ResultRecord::of)
@@ -95,6 +98,58 @@ pub fn write_lines(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// The `json` format.
+pub struct Json;
+
+impl crate::format::Formatter for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn description(&self) -> &'static str {
+        "One JSON document: the summary and every result that is not a pass"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &[".json"]
+    }
+
+    fn write(
+        &self,
+        report: &Report<'_>,
+        _rules: &[parapet_rules::Rule],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write(report, out)
+    }
+}
+
+/// The `jsonl` format.
+pub struct Lines;
+
+impl crate::format::Formatter for Lines {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+
+    fn description(&self) -> &'static str {
+        "JSON Lines: every result, passes included, one object per line"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &[".jsonl", ".ndjson"]
+    }
+
+    fn write(
+        &self,
+        report: &Report<'_>,
+        _rules: &[parapet_rules::Rule],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write_lines(report, out)
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //!
+//! - [`format`]: the [`format::Formatter`] trait and the list of formats.
 //! - [`json`]: one JSON document, and JSON Lines (one result per line).
 //! - [`csv`]: one row per result.
 //! - [`sarif`]: SARIF 2.1.0 for code-scanning dashboards.
@@ -15,6 +16,7 @@
 
 pub mod compliance;
 pub mod csv;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -123,6 +125,9 @@ pub struct Report<'a> {
     pub rows: Vec<Row<'a>>,
     /// The frameworks the rules map to, for per-framework views.
     pub frameworks: &'a [Framework],
+    /// What produced the results (Parapet, collectors, rule packs), each
+    /// once; none when unknown.
+    pub provenance: Vec<parapet_core::Provenance>,
 }
 
 impl<'a> Report<'a> {
@@ -166,6 +171,7 @@ impl<'a> Report<'a> {
             rules: rules.len(),
             rows,
             frameworks,
+            provenance: Vec::new(),
         };
         (report, missing)
     }

@@ -114,6 +114,7 @@ pub fn document(report: &Report<'_>) -> Value {
                 "endTimeUtc": report.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             }],
             "results": results,
+            "properties": {"provenance": report.provenance},
         }],
     })
 }
@@ -122,6 +123,32 @@ pub fn document(report: &Report<'_>) -> Value {
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(report))?;
     writeln!(out)
+}
+
+/// The `sarif` format.
+pub struct Sarif;
+
+impl crate::format::Formatter for Sarif {
+    fn name(&self) -> &'static str {
+        "sarif"
+    }
+
+    fn description(&self) -> &'static str {
+        "SARIF 2.1.0, for code-scanning dashboards: failing and undecided results"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &[".sarif", ".sarif.json"]
+    }
+
+    fn write(
+        &self,
+        report: &Report<'_>,
+        _rules: &[parapet_rules::Rule],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        write(report, out)
+    }
 }
 
 #[cfg(test)]

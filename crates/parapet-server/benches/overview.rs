@@ -136,7 +136,14 @@ fn build(path: &std::path::Path, size: usize) {
             resource_types: None,
             assets: Default::default(),
         };
-        let id = store.begin_scan(&scope, "bench", when).expect("begin");
+        let id = store
+            .begin_scan(
+                &scope,
+                "bench",
+                &parapet_core::Provenance::new("bench", "bench"),
+                when,
+            )
+            .expect("begin");
         let severity = |rule: &str| {
             RULES
                 .iter()

@@ -98,7 +98,12 @@ fn scan(
         .first()
         .map_or("111111111111", |a| a.account.as_str());
     let id = store
-        .begin_scan(&scope(account), "bench", when)
+        .begin_scan(
+            &scope(account),
+            "bench",
+            &parapet_core::Provenance::new("bench", "bench"),
+            when,
+        )
         .expect("begin");
     store
         .finish_scan(id, assets, evaluations, &|_| Severity::Medium, &[], when)

@@ -12,17 +12,20 @@ use crate::query::{
 };
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, ScanRun, Scope, Severity,
+    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, ScanRun, Scope,
+    Severity,
 };
 
 /// Scan runs: begun, recorded as one transaction, listed.
 pub trait Scans {
-    /// Records the start of a scan of `scope`; committed at once, so that a
-    /// scan that never finishes is visible as `running`.
+    /// Records the start of a scan of `scope` from `source`, produced as
+    /// `provenance` says; committed at once, so that a scan that never
+    /// finishes is visible as `running`.
     fn begin_scan(
         &mut self,
         scope: &Scope,
         source: &str,
+        provenance: &Provenance,
         started_at: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
 
@@ -41,7 +44,13 @@ pub trait Scans {
     ) -> Result<ScanOutput, StoreError>;
 
     /// The most recent scan runs, newest first.
-    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError>;
+    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
+        self.scans_page(None, limit)
+    }
+
+    /// Scan runs older than scan `before` when given (for paging), newest
+    /// first; at most `limit`.
+    fn scans_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<ScanRun>, StoreError>;
 }
 
 /// The inventory: assets as they are and were, and the vulnerability scans attached to them.

@@ -740,7 +740,7 @@ pub enum ReportCommand {
         #[arg(long)]
         account: Option<String>,
         /// Format of the standard output.
-        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        #[arg(long, default_value = "table", value_parser = ReportFormat::parse, long_help = formats_help())]
         format: ReportFormat,
         /// Also write the results to a file (see `parapet scan file --help`).
         #[arg(long, value_name = "[FORMAT=]PATH")]
@@ -769,51 +769,81 @@ pub enum ScanCommand {
     Aws(ScanAwsArgs),
 }
 
-/// The formats results can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The formats results can be written in: tables for people, or one of
+/// the report formats (`parapet_report::format::FORMATS`).
+#[derive(Clone, Copy)]
 pub enum ReportFormat {
     /// A summary by severity and status, then failing results grouped by rule.
     Table,
-    /// One JSON document: summary and the results that are not passes.
-    Json,
-    /// JSON Lines: every result, one object per line.
-    Jsonl,
-    /// CSV: every result, one row each.
-    Csv,
-    /// SARIF 2.1.0, for code-scanning dashboards.
-    Sarif,
-    /// OCSF Compliance Finding events, one per line.
-    Ocsf,
-    /// JUnit XML: one test suite per rule.
-    Junit,
-    /// One self-contained HTML page with charts and filters.
-    Html,
+    /// A report format.
+    Report(&'static dyn parapet_report::format::Formatter),
 }
 
 impl ReportFormat {
-    /// The format a file name's extension implies.
-    pub fn from_file_name(name: &str) -> Option<ReportFormat> {
-        let name = name.to_ascii_lowercase();
-        let by_suffix = [
-            (".ocsf.jsonl", ReportFormat::Ocsf),
-            (".ocsf.json", ReportFormat::Ocsf),
-            (".ocsf", ReportFormat::Ocsf),
-            (".sarif.json", ReportFormat::Sarif),
-            (".sarif", ReportFormat::Sarif),
-            (".jsonl", ReportFormat::Jsonl),
-            (".ndjson", ReportFormat::Jsonl),
-            (".json", ReportFormat::Json),
-            (".csv", ReportFormat::Csv),
-            (".xml", ReportFormat::Junit),
-            (".html", ReportFormat::Html),
-            (".htm", ReportFormat::Html),
-            (".txt", ReportFormat::Table),
-        ];
-        by_suffix
-            .iter()
-            .find(|(suffix, _)| name.ends_with(suffix))
-            .map(|(_, format)| *format)
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReportFormat::Table => "table",
+            ReportFormat::Report(format) => format.name(),
+        }
     }
+
+    /// The format of this name.
+    pub fn parse(name: &str) -> Result<ReportFormat, String> {
+        if name.eq_ignore_ascii_case("table") {
+            return Ok(ReportFormat::Table);
+        }
+        parapet_report::format::by_name(name)
+            .map(ReportFormat::Report)
+            .ok_or_else(|| format!("`{name}` is not a format ({})", format_names()))
+    }
+
+    /// The format a file name's extension implies (`.txt`: the tables).
+    pub fn from_file_name(name: &str) -> Option<ReportFormat> {
+        if name.to_ascii_lowercase().ends_with(".txt") {
+            return Some(ReportFormat::Table);
+        }
+        parapet_report::format::by_file_name(name).map(ReportFormat::Report)
+    }
+}
+
+impl std::fmt::Debug for ReportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl PartialEq for ReportFormat {
+    fn eq(&self, other: &ReportFormat) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for ReportFormat {}
+
+/// Every format's name, comma-separated.
+fn format_names() -> String {
+    std::iter::once("table")
+        .chain(parapet_report::format::FORMATS.iter().map(|f| f.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What `--help` says of the formats: each, what it is and its file
+/// extensions.
+fn formats_help() -> String {
+    let mut help = String::from(
+        "Format of the standard output:\n  table: a summary by severity and status, then the failing results grouped by rule (.txt)",
+    );
+    for format in parapet_report::format::FORMATS {
+        help.push_str(&format!(
+            "\n  {}: {} ({})",
+            format.name(),
+            format.description(),
+            format.extensions().join(", ")
+        ));
+    }
+    help
 }
 
 /// A file to write results to, as `FORMAT=PATH` or a path whose extension
@@ -831,11 +861,7 @@ impl std::str::FromStr for OutputSpec {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some((name, path)) = s.split_once('=') {
-            let format = ReportFormat::from_str(name, true).map_err(|_| {
-                format!(
-                    "`{name}` is not a format (table, json, jsonl, csv, sarif, ocsf, junit, html)"
-                )
-            })?;
+            let format = ReportFormat::parse(name)?;
             return Ok(OutputSpec {
                 format,
                 path: PathBuf::from(path),
@@ -856,7 +882,7 @@ impl std::str::FromStr for OutputSpec {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Format of the standard output.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    #[arg(long, default_value = "table", value_parser = ReportFormat::parse, long_help = formats_help())]
     pub format: ReportFormat,
     /// Also write the results to a file, as FORMAT=PATH or PATH with an
     /// extension that names the format (.json, .jsonl, .csv, .sarif,
@@ -1058,13 +1084,21 @@ mod tests {
     #[test]
     fn outputs_name_their_format_or_take_it_from_the_extension() {
         let spec: OutputSpec = "sarif=out.txt".parse().expect("explicit");
-        assert_eq!(spec.format, ReportFormat::Sarif);
+        assert_eq!(spec.format.name(), "sarif");
         let spec: OutputSpec = "report.ocsf.jsonl".parse().expect("by extension");
-        assert_eq!(spec.format, ReportFormat::Ocsf);
+        assert_eq!(spec.format.name(), "ocsf");
         let spec: OutputSpec = "r.JSONL".parse().expect("case-insensitive");
-        assert_eq!(spec.format, ReportFormat::Jsonl);
+        assert_eq!(spec.format.name(), "jsonl");
+        let spec: OutputSpec = "r.txt".parse().expect("the tables");
+        assert_eq!(spec.format, ReportFormat::Table);
         assert!("results".parse::<OutputSpec>().is_err());
-        assert!("yaml=r.yaml".parse::<OutputSpec>().is_err());
+        let refused = "yaml=r.yaml"
+            .parse::<OutputSpec>()
+            .expect_err("no such format");
+        assert!(
+            refused.contains("table, json, jsonl, csv, sarif, ocsf, junit, html"),
+            "the formats come from the registry: {refused}"
+        );
     }
 
     #[test]

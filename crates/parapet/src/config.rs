@@ -188,9 +188,7 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
         secret.anchor(folder);
     }
     for channel in &mut config.notifications.channels {
-        for secret in channel.secrets_mut() {
-            secret.anchor(folder);
-        }
+        channel.secrets_from(folder);
     }
     for (i, mute) in config.mutes.iter().enumerate() {
         anyhow::ensure!(

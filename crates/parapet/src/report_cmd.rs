@@ -39,13 +39,7 @@ pub fn write_format(
 ) -> io::Result<()> {
     match format {
         ReportFormat::Table => write_tables(report, false, style, out),
-        ReportFormat::Json => parapet_report::json::write(report, out),
-        ReportFormat::Jsonl => parapet_report::json::write_lines(report, out),
-        ReportFormat::Csv => parapet_report::csv::write(report, out),
-        ReportFormat::Sarif => parapet_report::sarif::write(report, out),
-        ReportFormat::Ocsf => parapet_report::ocsf::write(report, out),
-        ReportFormat::Junit => parapet_report::junit::write(report, out),
-        ReportFormat::Html => parapet_report::html::write(report, rules, out),
+        ReportFormat::Report(format) => format.write(report, rules, out),
     }
 }
 
@@ -184,6 +178,8 @@ struct Stored {
     assets: HashMap<String, AssetInfo>,
     evaluations: Vec<Evaluation>,
     accounts: Vec<String>,
+    /// What produced the recent scans, each once.
+    provenance: Vec<parapet_core::Provenance>,
 }
 
 impl Stored {
@@ -193,14 +189,15 @@ impl Stored {
         rules: &'a [Rule],
         frameworks: &'a [parapet_rules::Framework],
     ) -> Report<'a> {
-        Report::new(
+        let (mut report, _) = Report::new(
             Utc::now(),
             rules,
             &self.assets,
             &self.evaluations,
             frameworks,
-        )
-        .0
+        );
+        report.provenance = self.provenance.clone();
+        report
     }
 }
 
@@ -245,12 +242,24 @@ fn stored(global: &GlobalArgs, account: Option<&str>) -> Result<Stored> {
             evidence: finding.evidence,
         });
     }
+    let mut provenance = Vec::new();
+    for scan in store.scans(RECENT_SCANS)? {
+        if let Some(p) = scan.provenance
+            && !provenance.contains(&p)
+        {
+            provenance.push(p);
+        }
+    }
     Ok(Stored {
         assets,
         evaluations,
         accounts: accounts.into_iter().collect(),
+        provenance,
     })
 }
+
+/// How many recent scans a report of stored results names the producers of.
+const RECENT_SCANS: usize = 100;
 
 /// Runs `parapet report ...`.
 pub fn run(global: &GlobalArgs, command: &ReportCommand, style: Style) -> Result<ExitCode> {

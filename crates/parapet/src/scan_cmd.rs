@@ -110,13 +110,14 @@ pub fn scan_and_report(
         .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a)))
         .collect();
     let frameworks = parapet_rules::framework::builtin();
-    let (report, _) = Report::new(
+    let (mut report, _) = Report::new(
         run.now,
         pipeline.engine().rules(),
         &infos,
         &run.evaluations,
         &frameworks,
     );
+    report.provenance = vec![run.provenance.clone()];
     write_report(&pipeline, &run, &report, args, style, collects)?;
     let failed = crate::report_cmd::threshold_met(&report, args.fail_on);
     Ok(if rules_failed || !run.collection.input_errors.is_empty() {
@@ -141,7 +142,7 @@ fn write_report(
     let rules = pipeline.engine().rules();
     crate::report_cmd::write_outputs(&args.output, report, rules)?;
     match args.format {
-        ReportFormat::Json => print_json(&ScanReport {
+        ReportFormat::Report(format) if format.name() == "json" => print_json(&ScanReport {
             collection: collects.then(|| crate::scan_aws_cmd::summary(&run.collection)),
             assets: run.collection.assets().count(),
             rules: rules.len(),

@@ -26,7 +26,14 @@ pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
         resource_types: None,
         assets: BTreeMap::new(),
     };
-    let id = store.begin_scan(&scope, "test", Utc::now()).expect("begin");
+    let id = store
+        .begin_scan(
+            &scope,
+            "test",
+            &parapet_core::Provenance::new("test", "test"),
+            Utc::now(),
+        )
+        .expect("begin");
     let evaluations: Vec<Evaluation> = assets
         .iter()
         .map(|(a, status)| Evaluation {

@@ -72,13 +72,17 @@ impl Sample {
         let at: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-29T10:00:00Z")
             .expect("time")
             .with_timezone(&Utc);
-        let (report, missing) = Report::new(
+        let (mut report, missing) = Report::new(
             at,
             &self.rules,
             &self.assets,
             &self.evaluations,
             &self.frameworks,
         );
+        report.provenance = vec![parapet_core::Provenance::new(
+            "parapet-aws 0.1.0",
+            "sha256:abc",
+        )];
         assert!(missing.is_empty());
         report
     }

@@ -33,6 +33,9 @@ fn sarif_output_validates_against_the_2_1_0_schema() {
     let errors = validate(&file);
     assert!(errors.is_empty(), "{errors}");
     let sarif: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+    let provenance = &sarif["runs"][0]["properties"]["provenance"][0];
+    assert_eq!(provenance["collector"], "parapet-aws 0.1.0");
+    assert_eq!(provenance["rules"], "sha256:abc");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert!(
         results.len() >= sample.rules.len() / 2,

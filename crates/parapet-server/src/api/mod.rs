@@ -77,6 +77,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/mutes/{id}", delete(findings::lift))
         .route("/api/v1/events", get(timeline::events))
         .route("/api/v1/stream", get(timeline::stream))
+        .route("/api/v1/scans", get(timeline::scans))
         .route("/api/v1/incidents", get(timeline::incidents))
         .route("/api/v1/incidents/{id}", get(timeline::incident))
         .route(

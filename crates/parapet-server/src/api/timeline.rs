@@ -51,6 +51,19 @@ pub async fn events(State(app): State<Arc<App>>, params: Params) -> Json {
     ))?))
 }
 
+/// `GET /api/v1/scans`
+pub async fn scans(State(app): State<Arc<App>>, params: Params) -> Json {
+    let params = params.only(&["limit", "cursor"])?;
+    let before: Option<i64> = params.cursor("scans")?;
+    let limit = params.limit()?;
+    let scans = app
+        .store(move |store| Ok(store.scans_page(before, limit)?))
+        .await?;
+    Ok(axum::Json(owned(&Page::of(scans, limit, "scans", |s| {
+        s.id
+    }))?))
+}
+
 /// `GET /api/v1/incidents`
 pub async fn incidents(State(app): State<Arc<App>>, params: Params) -> Json {
     let params = params.only(&["status", "limit", "cursor"])?;

@@ -76,7 +76,14 @@ fn scan(store: &mut SqliteStore, assets: &[Asset], when: DateTime<Utc>) {
         resource_types: None,
         assets: Default::default(),
     };
-    let id = store.begin_scan(&scope, "test", when).expect("begin");
+    let id = store
+        .begin_scan(
+            &scope,
+            "test",
+            &parapet_core::Provenance::new("test", "builtin"),
+            when,
+        )
+        .expect("begin");
     store
         .finish_scan(
             id,

@@ -31,6 +31,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/api/v1/exposure"),
     ("get", "/api/v1/topology"),
     ("get", "/api/v1/vulnerabilities"),
+    ("get", "/api/v1/scans"),
 ];
 
 #[test]

@@ -138,3 +138,26 @@ fn the_stream_sends_new_events_as_they_are_committed() {
     }
     assert!(seen.iter().all(|k| k == "finding_muted"), "{seen:?}");
 }
+
+#[test]
+fn scans_are_listed_newest_first_with_what_produced_them() {
+    let server = Server::start(Access::OpenOnLoopback);
+    let answer = server.get("/api/v1/scans?limit=1", &[]);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let page: serde_json::Value = serde_json::from_str(&answer.text).expect("JSON");
+    let newest = &page["items"][0];
+    assert_eq!(newest["provenance"]["collector"], "test");
+    assert_eq!(newest["provenance"]["rules"], "builtin");
+    assert_eq!(
+        newest["provenance"]["parapet"],
+        env!("CARGO_PKG_VERSION"),
+        "{newest}"
+    );
+    let (ids, _) = all_pages(&server, "/api/v1/scans?limit=1", "id", &[]);
+    assert_eq!(
+        ids.len(),
+        2,
+        "the two scans of the seed, one page each: {ids:?}"
+    );
+    assert!(ids[0] > ids[1], "newest first: {ids:?}");
+}

@@ -30,7 +30,8 @@ use checkpoint::Checkpointer;
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqliteLedger;
 use parapet_core::{
-    Asset, CollectionError, Evaluation, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
+    Asset, CollectionError, Evaluation, Provenance, ScanCounts, ScanRun, ScanStatus, Scope,
+    Severity,
 };
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params};
@@ -49,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_vulnerability_scans.sql"),
     include_str!("migrations/0007_api_tokens.sql"),
     include_str!("migrations/0008_overview_counts.sql"),
+    include_str!("migrations/0009_scan_provenance.sql"),
 ];
 
 /// The schema version this build writes.
@@ -304,7 +306,8 @@ impl Filter {
     }
 }
 
-const SCAN_COLUMNS: &str = "id, scope, source, started_at, finished_at, status, counts, errors";
+const SCAN_COLUMNS: &str =
+    "id, scope, source, started_at, finished_at, status, counts, errors, provenance";
 
 fn read_scan(
     path: &Path,
@@ -318,6 +321,7 @@ fn read_scan(
     let status: String = row.get(5)?;
     let counts: String = row.get(6)?;
     let errors: String = row.get(7)?;
+    let provenance: Option<String> = row.get(8)?;
     Ok((|| {
         Ok(ScanRun {
             id,
@@ -328,6 +332,9 @@ fn read_scan(
             status: named(path, &status, "scan status")?,
             counts: decode(path, &counts, "scan counts")?,
             errors: decode(path, &errors, "scan errors")?,
+            provenance: provenance
+                .map(|p| decode(path, &p, "scan provenance"))
+                .transpose()?,
         })
     })())
 }
@@ -337,17 +344,19 @@ impl Scans for SqliteStore {
         &mut self,
         scope: &Scope,
         source: &str,
+        provenance: &Provenance,
         started_at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO scans (scope, source, started_at, status, counts, errors) VALUES (?1, ?2, ?3, ?4, ?5, '[]')",
+                "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6)",
                 params![
                     encode(scope),
                     source,
                     ms(started_at),
                     ScanStatus::Running.as_str(),
-                    encode(&ScanCounts::default())
+                    encode(&ScanCounts::default()),
+                    encode(provenance)
                 ],
             )
             .at(&self.path)?;
@@ -374,15 +383,17 @@ impl Scans for SqliteStore {
         self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
     }
 
-    fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
+    fn scans_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {SCAN_COLUMNS} FROM scans ORDER BY id DESC LIMIT ?1"
+                "SELECT {SCAN_COLUMNS} FROM scans WHERE id < ?1 ORDER BY id DESC LIMIT ?2"
             ))
             .at(&self.path)?;
         let rows = stmt
-            .query_map(params![limit as i64], |row| read_scan(&self.path, row))
+            .query_map(params![before.unwrap_or(i64::MAX), limit as i64], |row| {
+                read_scan(&self.path, row)
+            })
             .at(&self.path)?
             .collect::<Result<Vec<_>, _>>()
             .at(&self.path)?;

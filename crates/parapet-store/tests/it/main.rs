@@ -62,7 +62,7 @@ macro_rules! stories {
 
 stories! {
     on_sqlite: crate::Sqlite;
-    assets { a_new_version_is_stored_only_when_the_content_changes, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written },
+    assets { a_new_version_is_stored_only_when_the_content_changes, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
     findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order },
     incidents { findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them, acknowledged_then_resolved_by_hand_with_a_timeline, findings_milder_than_the_policy_make_no_incident },
     inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
@@ -104,6 +104,11 @@ pub fn scope() -> Scope {
     }
 }
 
+/// What the stories' scans say produced them.
+pub fn provenance() -> parapet_core::Provenance {
+    parapet_core::Provenance::new("test 1", "sha256:0")
+}
+
 /// An evaluation of `rule` on `asset`.
 pub fn evaluation(rule: &str, asset: &Asset, status: Status) -> Evaluation {
     Evaluation {
@@ -124,7 +129,7 @@ pub fn scan(
     errors: &[CollectionError],
 ) -> ScanOutput {
     let id = store
-        .begin_scan(&scope(), "test", when)
+        .begin_scan(&scope(), "test", &provenance(), when)
         .expect("begin scan");
     store
         .finish_scan(id, assets, evaluations, &|_| Severity::High, errors, when)

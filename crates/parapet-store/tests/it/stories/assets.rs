@@ -210,7 +210,7 @@ pub fn an_asset_outside_the_scope_is_refused_and_nothing_is_written(backend: &im
     let mut stranger = bucket("x", json!({}), at(0));
     stranger.account = "999999999999".into();
     let id = store
-        .begin_scan(&crate::scope(), "test", at(0))
+        .begin_scan(&crate::scope(), "test", &crate::provenance(), at(0))
         .expect("begin");
     let error = store
         .finish_scan(
@@ -235,5 +235,17 @@ pub fn an_asset_outside_the_scope_is_refused_and_nothing_is_written(backend: &im
     assert_eq!(
         store.scans(1).expect("scans")[0].status,
         parapet_core::ScanStatus::Running
+    );
+}
+
+pub fn a_scan_records_what_produced_it(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let asset = bucket("data", json!({}), at(0));
+    scan(&mut store, at(0), &[asset], &[], &[]);
+    let scans = store.scans(1).expect("scans");
+    assert_eq!(scans[0].provenance, Some(crate::provenance()));
+    assert_eq!(
+        scans[0].provenance.as_ref().map(|p| p.parapet.as_str()),
+        Some(env!("CARGO_PKG_VERSION"))
     );
 }

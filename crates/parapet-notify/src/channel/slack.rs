@@ -1,0 +1,120 @@
+//! Slack, through an incoming webhook: a Block Kit message per change, and
+//! a list of changes as a digest.
+
+use super::post::Post;
+use super::{ChannelType, DIGEST_LINES, Message, Sender, clip, facts};
+use crate::NotifyError;
+use crate::config::ChannelConfig;
+use parapet_core::Secret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// A Slack channel's settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// The incoming webhook's address, which is its credential.
+    url: Secret,
+}
+
+/// The Slack kind.
+pub const TYPE: ChannelType = ChannelType {
+    name: "slack",
+    description: "a Slack incoming webhook: a Block Kit message",
+    check: |config| super::settings::<Settings>(config).map(drop),
+    build: |config: &ChannelConfig| {
+        let settings: Settings = super::settings(config)?;
+        let url = config.read(&settings.url)?;
+        Ok(Box::new(Slack(Post::new(
+            &config.name,
+            url,
+            None,
+            BTreeMap::new(),
+        )?)))
+    },
+};
+
+struct Slack(Post);
+
+impl Sender for Slack {
+    fn body(&self, message: &Message<'_>) -> Value {
+        body(message)
+    }
+
+    fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
+        self.0.post(
+            agent,
+            &body(message),
+            message.idempotency_key,
+            message.change.kind.as_str(),
+        )
+    }
+
+    fn send_digest(
+        &self,
+        agent: &ureq::Agent,
+        messages: &[Message<'_>],
+        key: &str,
+    ) -> Result<(), NotifyError> {
+        let heading = format!("Parapet: {} finding changes", messages.len());
+        let mut blocks =
+            vec![json!({"type": "header", "text": {"type": "plain_text", "text": heading}})];
+        for m in messages.iter().take(DIGEST_LINES) {
+            let line = match &m.link {
+                Some(link) => format!("• <{link}|{}>", mrkdwn(&m.title)),
+                None => format!("• {}", mrkdwn(&m.title)),
+            };
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": line}}));
+        }
+        if messages.len() > DIGEST_LINES {
+            blocks.push(json!({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": format!("and {} more", messages.len() - DIGEST_LINES)}
+            ]}));
+        }
+        self.0.post(
+            agent,
+            &json!({"text": heading, "blocks": blocks}),
+            key,
+            "digest",
+        )
+    }
+}
+
+/// Text for Slack's mrkdwn: its three control characters escaped.
+fn mrkdwn(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A Slack Block Kit message.
+fn body(message: &Message<'_>) -> Value {
+    let change = message.change;
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": clip(&message.title, 150)}}),
+        json!({"type": "section", "fields": facts(change)
+            .into_iter()
+            .map(|(label, value)| json!({"type": "mrkdwn", "text": format!("*{label}*\n{}", mrkdwn(&value))}))
+            .collect::<Vec<_>>()}),
+    ];
+    if let Some(link) = &message.link {
+        blocks.push(json!({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open in Parapet"}, "url": link}
+        ]}));
+    }
+    blocks.push(json!({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": mrkdwn(&format!("{} · {}", change.kind.as_str(), change.at.to_rfc3339()))}
+    ]}));
+    json!({"text": message.title, "blocks": blocks})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_for_slack() {
+        assert_eq!(mrkdwn("<a & b>"), "&lt;a &amp; b&gt;");
+    }
+}

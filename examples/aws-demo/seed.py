@@ -460,6 +460,16 @@ def seed_services(endpoint, region, scale):
         Tags=[{"Key": "owner", "Value": "platform"}],
     )
 
+    efs = client(endpoint, "efs", region)
+    efs.create_file_system(
+        CreationToken="parapet-demo-shared",
+        Encrypted=True,
+        KmsKeyId=rotated,
+        Backup=True,
+        Tags=[{"Key": "Name", "Value": "parapet-demo-shared"}, {"Key": "owner", "Value": "platform"}],
+    )
+    efs.create_file_system(CreationToken="parapet-demo-scratch", Tags=[{"Key": "Name", "Value": "parapet-demo-scratch"}])
+
     logs = client(endpoint, "logs", region)
     logs.create_log_group(logGroupName="parapet-demo-app")
     logs.create_log_group(logGroupName="parapet-demo-audit", tags={"owner": "platform"})

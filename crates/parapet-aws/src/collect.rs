@@ -196,9 +196,51 @@ async fn collect_async(
         None => Session::identify(base.clone()).await,
     }
     .map_err(AwsError::Identity)?;
+    let (targets, mut unreachable) = accounts(options, &home).await;
+    let plans = sessions(options, &home, &base, targets, &mut unreachable).await;
+    let types = selected_types(options);
+    let mut parts: Vec<Part> = unreachable
+        .into_iter()
+        .map(|(account, failure)| unreachable_part(options, &account, &failure, &types))
+        .collect();
+    let units = units(options, &plans, &types, observed_at);
+    progress.planned(units.len() as u64);
+    let results: Vec<(Arc<Ctx>, &'static Collector, Out)> =
+        futures::stream::iter(units.into_iter().map(|(ctx, collector)| async move {
+            let out = (collector.run)(ctx.clone()).await;
+            progress.done(
+                &format!(
+                    "{} {} {}",
+                    ctx.session.account, ctx.region, collector.service
+                ),
+                out.assets.len(),
+            );
+            (ctx, collector, out)
+        }))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    for (session, regions) in &plans {
+        parts.push(account_part(options, session, regions, &results, &types));
+    }
+    parts.sort_by(|a, b| a.scope.accounts.cmp(&b.scope.accounts));
+    Ok(Collection {
+        parts,
+        resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        partial: options.regions.is_some() || options.resource_types.is_some(),
+        api_calls: shared.calls(),
+        duration: started.elapsed(),
+        input_errors: Vec::new(),
+    })
+}
 
-    // The accounts: the credentials' own, the configured ones, and the
-    // organisation's members.
+/// The accounts to collect: the credentials' own, the configured ones, and
+/// the organisation's members (each with the role that reaches it); and
+/// those that could not be listed.
+async fn accounts(
+    options: &AwsOptions,
+    home: &Session,
+) -> (Vec<(String, Option<AssumeRole>)>, Vec<(String, Failure)>) {
     let mut targets: Vec<(String, Option<AssumeRole>)> = vec![(home.account.clone(), None)];
     let mut unreachable: Vec<(String, Failure)> = Vec::new();
     for AccountTarget { role, .. } in &options.accounts {
@@ -210,7 +252,7 @@ async fn collect_async(
         }
     }
     if let Some(role_name) = &options.organization_role {
-        match organization_accounts(&home).await {
+        match organization_accounts(home).await {
             Ok(accounts) => {
                 for account in accounts {
                     if !targets.iter().any(|(a, _)| *a == account) {
@@ -226,18 +268,21 @@ async fn collect_async(
             Err(failure) => unreachable.push((home.account.clone(), failure)),
         }
     }
-
     if let Some(only) = &options.only_accounts {
         targets.retain(|(account, _)| only.contains(account));
     }
+    (targets, unreachable)
+}
 
-    let types = selected_types(options);
-    let collectors: Vec<&'static Collector> = COLLECTORS
-        .iter()
-        .filter(|c| c.types.iter().any(|t| types.contains(&t.name)))
-        .collect();
-
-    let mut accounts = Vec::new();
+/// A session in each account, with its regions; the accounts that cannot
+/// be reached join `unreachable`.
+async fn sessions(
+    options: &AwsOptions,
+    home: &Session,
+    base: &aws_types::SdkConfig,
+    targets: Vec<(String, Option<AssumeRole>)>,
+    unreachable: &mut Vec<(String, Failure)>,
+) -> Vec<(Session, Vec<String>)> {
     let sessions = futures::future::join_all(targets.into_iter().map(|(account, role)| {
         let home = home.clone();
         let base = base.clone();
@@ -266,33 +311,52 @@ async fn collect_async(
             Err(failure) => unreachable.push((account, failure)),
         }
     }
-    for (account, failure) in unreachable {
-        // The configuration file's name for the account, when it gives one.
-        let label = options
-            .accounts
-            .iter()
-            .find(|t| account_of_role(&t.role.role_arn) == Some(account.as_str()))
-            .and_then(|t| t.name.as_deref());
-        accounts.push(Part {
-            scope: scope_of(&account, Vec::new(), &types),
-            assets: Vec::new(),
-            errors: vec![CollectionError {
-                account: None,
-                region: None,
-                resource_type: None,
-                message: match label {
-                    Some(name) => format!("account {name}: {failure}"),
-                    None => failure.to_string(),
-                },
-            }],
-        });
-    }
+    plans
+}
 
-    // Every (account, region, collector) unit, run together.
-    let wanted = Arc::new(types.clone());
+/// The part of an account that could not be reached: one error covering it.
+fn unreachable_part(
+    options: &AwsOptions,
+    account: &str,
+    failure: &Failure,
+    types: &[&str],
+) -> Part {
+    // The configuration file's name for the account, when it gives one.
+    let label = options
+        .accounts
+        .iter()
+        .find(|t| account_of_role(&t.role.role_arn) == Some(account))
+        .and_then(|t| t.name.as_deref());
+    Part {
+        scope: scope_of(account, Vec::new(), types),
+        assets: Vec::new(),
+        errors: vec![CollectionError {
+            account: None,
+            region: None,
+            resource_type: None,
+            message: match label {
+                Some(name) => format!("account {name}: {failure}"),
+                None => failure.to_string(),
+            },
+        }],
+    }
+}
+
+/// Every (account, region, collector) unit of the plans.
+fn units(
+    options: &AwsOptions,
+    plans: &[(Session, Vec<String>)],
+    types: &[&'static str],
+    observed_at: DateTime<Utc>,
+) -> Vec<(Arc<Ctx>, &'static Collector)> {
+    let collectors: Vec<&'static Collector> = COLLECTORS
+        .iter()
+        .filter(|c| c.types.iter().any(|t| types.contains(&t.name)))
+        .collect();
+    let wanted = Arc::new(types.to_vec());
     let keys = Arc::new(options.keys.clone());
     let mut units: Vec<(Arc<Ctx>, &'static Collector)> = Vec::new();
-    for (session, regions) in &plans {
+    for (session, regions) in plans {
         let home_region = regions.first().map_or(HOME_REGION, String::as_str);
         for collector in &collectors {
             let regions_of: Vec<&str> = match collector.reach {
@@ -318,73 +382,57 @@ async fn collect_async(
             }
         }
     }
-    progress.planned(units.len() as u64);
-    let results: Vec<(Arc<Ctx>, &'static Collector, Out)> =
-        futures::stream::iter(units.into_iter().map(|(ctx, collector)| async move {
-            let out = (collector.run)(ctx.clone()).await;
-            progress.done(
-                &format!(
-                    "{} {} {}",
-                    ctx.session.account, ctx.region, collector.service
-                ),
-                out.assets.len(),
-            );
-            (ctx, collector, out)
-        }))
-        .buffer_unordered(64)
-        .collect()
-        .await;
+    units
+}
 
-    for (session, regions) in &plans {
-        let mut assets = Vec::new();
-        let mut errors = Vec::new();
-        for (ctx, collector, out) in results
-            .iter()
-            .filter(|(ctx, _, _)| ctx.session.account == session.account)
-        {
-            assets.extend(
-                out.assets
-                    .iter()
-                    .filter(|a| {
-                        let kind = a.resource_type.as_str();
-                        types.contains(&kind) && selects(&keys, kind, &[&a.id, &a.name])
-                    })
-                    .cloned(),
-            );
-            for (resource_type, failure) in &out.failures {
-                errors.push(CollectionError {
-                    account: Some(session.account.clone()),
-                    region: match collector.reach {
-                        Reach::Regional => Some(ctx.region.clone()),
-                        Reach::Global => Some(GLOBAL.to_owned()),
-                        // One listing covers every region's resources.
-                        Reach::Listed => None,
-                    },
-                    resource_type: Some((*resource_type).to_owned()),
-                    message: failure.to_string(),
-                });
-            }
+/// One account's part: what its units found, and what they could not
+/// collect.
+fn account_part(
+    options: &AwsOptions,
+    session: &Session,
+    regions: &[String],
+    results: &[(Arc<Ctx>, &'static Collector, Out)],
+    types: &[&str],
+) -> Part {
+    let mut assets = Vec::new();
+    let mut errors = Vec::new();
+    for (ctx, collector, out) in results
+        .iter()
+        .filter(|(ctx, _, _)| ctx.session.account == session.account)
+    {
+        assets.extend(
+            out.assets
+                .iter()
+                .filter(|a| {
+                    let kind = a.resource_type.as_str();
+                    types.contains(&kind) && selects(&options.keys, kind, &[&a.id, &a.name])
+                })
+                .cloned(),
+        );
+        for (resource_type, failure) in &out.failures {
+            errors.push(CollectionError {
+                account: Some(session.account.clone()),
+                region: match collector.reach {
+                    Reach::Regional => Some(ctx.region.clone()),
+                    Reach::Global => Some(GLOBAL.to_owned()),
+                    // One listing covers every region's resources.
+                    Reach::Listed => None,
+                },
+                resource_type: Some((*resource_type).to_owned()),
+                message: failure.to_string(),
+            });
         }
-        crate::types::region::fill(&mut assets, &errors, &types);
-        let mut regions = regions.clone();
-        regions.push(GLOBAL.to_owned());
-        assets.sort_by(|a, b| a.id.cmp(&b.id));
-        assets.dedup_by(|a, b| a.id == b.id);
-        accounts.push(Part {
-            scope: scope_of(&session.account, regions, &types),
-            assets,
-            errors,
-        });
     }
-    accounts.sort_by(|a, b| a.scope.accounts.cmp(&b.scope.accounts));
-    Ok(Collection {
-        parts: accounts,
-        resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
-        partial: options.regions.is_some() || options.resource_types.is_some(),
-        api_calls: shared.calls(),
-        duration: started.elapsed(),
-        input_errors: Vec::new(),
-    })
+    crate::types::region::fill(&mut assets, &errors, types);
+    let mut regions = regions.to_vec();
+    regions.push(GLOBAL.to_owned());
+    assets.sort_by(|a, b| a.id.cmp(&b.id));
+    assets.dedup_by(|a, b| a.id == b.id);
+    Part {
+        scope: scope_of(&session.account, regions, types),
+        assets,
+        errors,
+    }
 }
 
 /// The scope of one account's part: its regions and the types collected.

@@ -6,7 +6,7 @@
 //! exposure's path drawn in bold) or SVG.
 
 use crate::exposure::Exposure;
-use crate::topology::{Source, Topology};
+use crate::topology::{Source, Topology, Via};
 use parapet_core::Asset;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +28,9 @@ pub struct Node {
     pub subnet: Option<String>,
     /// Whether the internet reaches it.
     pub exposed: bool,
+    /// Whether it is a subnet, drawn around what it holds.
+    #[serde(skip)]
+    pub is_subnet: bool,
 }
 
 /// One edge.
@@ -73,227 +76,279 @@ pub fn graph(
     exposures: &[Exposure],
     filter: &Filter,
 ) -> Graph {
-    let place: BTreeMap<&str, (&str, &str)> = assets
-        .iter()
-        .map(|a| (a.id.as_str(), (a.account.as_str(), a.region.as_str())))
-        .collect();
-    let wanted = |id: &str, vpc: Option<&str>| {
-        let (account, region) = place.get(id).copied().unwrap_or(("", ""));
-        filter.account.as_deref().is_none_or(|a| a == account)
-            && filter.region.as_deref().is_none_or(|r| r == region)
-            && filter.vpc.as_deref().is_none_or(|v| vpc == Some(v))
-    };
-    let exposed: BTreeSet<&str> = exposures.iter().map(|e| e.asset_id.as_str()).collect();
-    let mut g = GraphBuilder::default();
-    let subnet_arn: BTreeMap<&str, &str> = topology
-        .subnets
-        .values()
-        .map(|s| (s.id.as_str(), s.arn.as_str()))
-        .collect();
-    let mut vpcs_drawn = BTreeSet::new();
-    for subnet in topology.subnets.values() {
-        if !wanted(&subnet.arn, Some(&subnet.vpc)) {
-            continue;
-        }
-        vpcs_drawn.insert(subnet.vpc.clone());
-        g.node(
-            &subnet.arn,
-            &subnet.id,
-            "AWS::EC2::Subnet",
-            Some(&subnet.vpc),
-            None,
-            false,
-        );
-    }
-    for table in &topology.route_tables {
-        if !wanted(&table.arn, Some(&table.vpc)) {
-            continue;
-        }
-        g.node(
-            &table.arn,
-            &table.id,
-            "AWS::EC2::RouteTable",
-            Some(&table.vpc),
-            None,
-            false,
-        );
-        for subnet in &table.subnets {
-            if let Some(arn) = subnet_arn.get(subnet.as_str()) {
-                g.edge(&table.arn, arn, "serves", "");
-            }
-        }
-        for route in table.routes.iter().filter(|r| r.target != "local") {
-            let target = topology
-                .gateways
-                .get(&route.target)
-                .map_or(route.target.as_str(), |(arn, _)| arn.as_str());
-            let kind = match route.target.split('-').next() {
-                Some("igw") => "AWS::EC2::InternetGateway",
-                Some("nat") => "AWS::EC2::NatGateway",
-                Some("pcx") => "AWS::EC2::VPCPeeringConnection",
-                Some("tgw") => "AWS::EC2::TransitGateway",
-                Some("eni") => "AWS::EC2::NetworkInterface",
-                _ => "route target",
-            };
-            g.node(target, &route.target, kind, None, None, false);
-            g.edge(
-                &table.arn,
-                target,
-                "routes_to",
-                &route.destination.to_string(),
-            );
-        }
-    }
-    for (id, (arn, vpcs)) in &topology.gateways {
-        if vpcs.iter().any(|v| vpcs_drawn.contains(v)) {
-            g.node(arn, id, "AWS::EC2::InternetGateway", None, None, false);
-        }
-    }
-    for acl in &topology.acls {
-        if !wanted(&acl.arn, Some(&acl.vpc)) {
-            continue;
-        }
-        g.node(
-            &acl.arn,
-            &acl.id,
-            "AWS::EC2::NetworkAcl",
-            Some(&acl.vpc),
-            None,
-            false,
-        );
-        for subnet in &acl.subnets {
-            if let Some(arn) = subnet_arn.get(subnet.as_str()) {
-                g.edge(&acl.arn, arn, "guards", "");
-            }
-        }
-    }
-    let mut groups_used = BTreeSet::new();
-    for endpoint in &topology.endpoints {
-        let Some(subnet) = topology.subnets.get(&endpoint.subnet) else {
-            continue;
-        };
-        if !wanted(&endpoint.owner, Some(&subnet.vpc)) {
-            continue;
-        }
-        let is_exposed = exposed.contains(endpoint.owner.as_str());
-        let owner_in_subnet = endpoint.interface.is_none();
-        g.node(
-            &endpoint.owner,
-            &endpoint.owner_name,
-            &endpoint.owner_type,
-            Some(&subnet.vpc),
-            owner_in_subnet.then_some(subnet.id.as_str()),
-            is_exposed,
-        );
-        let anchor = match &endpoint.interface {
-            Some(interface) if *interface != endpoint.owner_name => {
-                g.node(
-                    interface,
-                    interface,
-                    "AWS::EC2::NetworkInterface",
-                    Some(&subnet.vpc),
-                    Some(&subnet.id),
-                    is_exposed,
-                );
-                g.edge(&endpoint.owner, interface, "attached_to", "");
-                interface.as_str()
-            }
-            _ => endpoint.owner.as_str(),
-        };
-        g.edge(anchor, &subnet.arn, "in_subnet", "");
-        for group in endpoint
-            .groups
+    let mut drawing = Drawing {
+        topology,
+        filter,
+        place: assets
             .iter()
-            .filter_map(|id| topology.groups.get(id))
-        {
-            g.edge(anchor, &group.arn, "uses_security_group", "");
-            groups_used.insert(group.id.clone());
-        }
+            .map(|a| (a.id.as_str(), (a.account.as_str(), a.region.as_str())))
+            .collect(),
+        exposed: exposures.iter().map(|e| e.asset_id.as_str()).collect(),
+        g: GraphBuilder::default(),
+    };
+    drawing.network();
+    drawing.acls();
+    let groups = drawing.endpoints();
+    drawing.addresses();
+    drawing.groups(&groups);
+    drawing.balancers();
+    drawing.internet(exposures);
+    drawing.g.finish()
+}
+
+/// A graph being drawn, and what it is drawn from.
+struct Drawing<'a> {
+    topology: &'a Topology,
+    filter: &'a Filter,
+    /// Each asset's account and region.
+    place: BTreeMap<&'a str, (&'a str, &'a str)>,
+    /// The assets the internet reaches.
+    exposed: BTreeSet<&'a str>,
+    g: GraphBuilder,
+}
+
+impl<'a> Drawing<'a> {
+    /// Whether the filter keeps the asset `id` (in network `vpc`).
+    fn wanted(&self, id: &str, vpc: Option<&str>) -> bool {
+        let (account, region) = self.place.get(id).copied().unwrap_or(("", ""));
+        self.filter.account.as_deref().is_none_or(|a| a == account)
+            && self.filter.region.as_deref().is_none_or(|r| r == region)
+            && self.filter.vpc.as_deref().is_none_or(|v| vpc == Some(v))
     }
-    // Elastic addresses, beside the interfaces they are associated with.
-    for address in assets
-        .iter()
-        .filter(|a| a.resource_type.as_str() == "AWS::EC2::EIP")
-    {
-        let interface = address.config["NetworkInterfaceId"]
-            .as_str()
-            .unwrap_or_default();
-        if g.has(interface) {
-            let ip = address.config["PublicIp"].as_str().unwrap_or(&address.name);
-            g.node(&address.id, ip, "AWS::EC2::EIP", None, None, false);
-            g.edge(&address.id, interface, "associated_with", "");
-        }
+
+    /// The ARN of each subnet, by its id.
+    fn subnet_arns(&self) -> BTreeMap<&'a str, &'a str> {
+        self.topology
+            .subnets
+            .values()
+            .map(|s| (s.id.as_str(), s.arn.as_str()))
+            .collect()
     }
-    for group in topology
-        .groups
-        .values()
-        .filter(|g| groups_used.contains(&g.id))
-    {
-        g.node(
-            &group.arn,
-            &group.id,
-            "AWS::EC2::SecurityGroup",
-            None,
-            None,
-            false,
-        );
-        for rule in &group.ingress {
-            if let Source::Group(from) = &rule.source
-                && let Some(from) = topology.groups.get(from)
-                && groups_used.contains(&from.id)
-            {
-                g.edge(
-                    &group.arn,
-                    &from.arn,
-                    "allows_from",
-                    &rule.ports.to_string(),
-                );
-            }
-        }
-    }
-    for balancer in topology.balancers.values() {
-        if !g.has(&balancer.arn) {
-            continue;
-        }
-        for group in balancer.listeners.iter().flat_map(|l| &l.target_groups) {
-            let Some(target_group) = topology.target_groups.get(group) else {
+
+    /// Subnets, route tables and their targets, and the gateways of the
+    /// networks drawn.
+    fn network(&mut self) {
+        let topology = self.topology;
+        let subnet_arn: BTreeMap<&str, &str> = topology
+            .subnets
+            .values()
+            .map(|s| (s.id.as_str(), s.arn.as_str()))
+            .collect();
+        let mut vpcs_drawn = BTreeSet::new();
+        for subnet in topology.subnets.values() {
+            if !self.wanted(&subnet.arn, Some(&subnet.vpc)) {
                 continue;
-            };
-            g.node(
-                &target_group.arn,
-                &target_group.name,
-                "AWS::ElasticLoadBalancingV2::TargetGroup",
-                None,
+            }
+            vpcs_drawn.insert(subnet.vpc.clone());
+            self.g.node(
+                &subnet.arn,
+                &subnet.id,
+                &subnet.kind,
+                Some(&subnet.vpc),
                 None,
                 false,
             );
-            g.edge(&balancer.arn, &target_group.arn, "forwards_to", "");
-            for (target, port) in &target_group.targets {
-                if let Some(instance) = topology.instances.get(target)
-                    && g.has(instance)
+            self.g.subnet(&subnet.arn);
+        }
+        for table in &topology.route_tables {
+            if !self.wanted(&table.arn, Some(&table.vpc)) {
+                continue;
+            }
+            self.g.node(
+                &table.arn,
+                &table.id,
+                &table.kind,
+                Some(&table.vpc),
+                None,
+                false,
+            );
+            for subnet in &table.subnets {
+                if let Some(arn) = subnet_arn.get(subnet.as_str()) {
+                    self.g.edge(&table.arn, arn, "serves", "");
+                }
+            }
+            for route in table.routes.iter().filter(|r| r.via != Via::Local) {
+                let target = topology
+                    .gateways
+                    .get(&route.target)
+                    .map_or(route.target.as_str(), |g| g.arn.as_str());
+                let kind = route.target_kind.as_deref().unwrap_or("route target");
+                self.g.node(target, &route.target, kind, None, None, false);
+                self.g.edge(
+                    &table.arn,
+                    target,
+                    "routes_to",
+                    &route.destination.to_string(),
+                );
+            }
+        }
+        for (id, gateway) in &topology.gateways {
+            if gateway.vpcs.iter().any(|v| vpcs_drawn.contains(v)) {
+                self.g
+                    .node(&gateway.arn, id, &gateway.kind, None, None, false);
+            }
+        }
+    }
+
+    /// Network ACLs and the subnets they guard.
+    fn acls(&mut self) {
+        let topology = self.topology;
+        let subnet_arn = self.subnet_arns();
+        for acl in &topology.acls {
+            if !self.wanted(&acl.arn, Some(&acl.vpc)) {
+                continue;
+            }
+            self.g
+                .node(&acl.arn, &acl.id, &acl.kind, Some(&acl.vpc), None, false);
+            for subnet in &acl.subnets {
+                if let Some(arn) = subnet_arn.get(subnet.as_str()) {
+                    self.g.edge(&acl.arn, arn, "guards", "");
+                }
+            }
+        }
+    }
+
+    /// Endpoints, their interfaces, subnets and groups; returns the groups
+    /// they use.
+    fn endpoints(&mut self) -> BTreeSet<String> {
+        let topology = self.topology;
+        let mut groups_used = BTreeSet::new();
+        for endpoint in &topology.endpoints {
+            let Some(subnet) = topology.subnets.get(&endpoint.subnet) else {
+                continue;
+            };
+            if !self.wanted(&endpoint.owner, Some(&subnet.vpc)) {
+                continue;
+            }
+            let is_exposed = self.exposed.contains(endpoint.owner.as_str());
+            let owner_in_subnet = endpoint.interface.is_none();
+            self.g.node(
+                &endpoint.owner,
+                &endpoint.owner_name,
+                &endpoint.owner_type,
+                Some(&subnet.vpc),
+                owner_in_subnet.then_some(subnet.id.as_str()),
+                is_exposed,
+            );
+            let anchor = match &endpoint.interface {
+                Some(interface) if *interface != endpoint.owner_name => {
+                    self.g.node(
+                        interface,
+                        interface,
+                        &endpoint.interface_kind,
+                        Some(&subnet.vpc),
+                        Some(&subnet.id),
+                        is_exposed,
+                    );
+                    self.g.edge(&endpoint.owner, interface, "attached_to", "");
+                    interface.as_str()
+                }
+                _ => endpoint.owner.as_str(),
+            };
+            self.g.edge(anchor, &subnet.arn, "in_subnet", "");
+            for group in endpoint
+                .groups
+                .iter()
+                .filter_map(|id| topology.groups.get(id))
+            {
+                self.g.edge(anchor, &group.arn, "uses_security_group", "");
+                groups_used.insert(group.id.clone());
+            }
+        }
+        groups_used
+    }
+
+    fn addresses(&mut self) {
+        let topology = self.topology;
+        // Public addresses, beside the interfaces they are associated with.
+        for address in &topology.addresses {
+            if self.g.has(&address.interface) {
+                self.g
+                    .node(&address.arn, &address.ip, &address.kind, None, None, false);
+                self.g
+                    .edge(&address.arn, &address.interface, "associated_with", "");
+            }
+        }
+    }
+
+    /// The groups in use, and which admits which.
+    fn groups(&mut self, groups_used: &BTreeSet<String>) {
+        let topology = self.topology;
+        for group in topology
+            .groups
+            .values()
+            .filter(|g| groups_used.contains(&g.id))
+        {
+            self.g
+                .node(&group.arn, &group.id, &group.kind, None, None, false);
+            for rule in &group.ingress {
+                if let Source::Group(from) = &rule.source
+                    && let Some(from) = topology.groups.get(from)
+                    && groups_used.contains(&from.id)
                 {
-                    g.edge(
-                        &target_group.arn,
-                        instance,
-                        "targets",
-                        &format!("tcp/{port}"),
+                    self.g.edge(
+                        &group.arn,
+                        &from.arn,
+                        "allows_from",
+                        &rule.ports.to_string(),
                     );
                 }
             }
         }
     }
-    if exposures.iter().any(|e| g.has(&e.asset_id)) {
-        g.node("internet", "internet", "Internet", None, None, false);
-        let gateways: BTreeSet<&str> = exposures
-            .iter()
-            .filter(|e| g.has(&e.asset_id) && e.via.is_none())
-            .filter_map(|e| e.path.get(1).map(|hop| hop.id.as_str()))
-            .collect();
-        for gateway in gateways {
-            g.edge("internet", gateway, "reaches", "");
+
+    /// What load balancers forward to.
+    fn balancers(&mut self) {
+        let topology = self.topology;
+        for balancer in topology.balancers.values() {
+            if !self.g.has(&balancer.arn) {
+                continue;
+            }
+            for group in balancer.listeners.iter().flat_map(|l| &l.target_groups) {
+                let Some(target_group) = topology.target_groups.get(group) else {
+                    continue;
+                };
+                self.g.node(
+                    &target_group.arn,
+                    &target_group.name,
+                    &target_group.kind,
+                    None,
+                    None,
+                    false,
+                );
+                self.g
+                    .edge(&balancer.arn, &target_group.arn, "forwards_to", "");
+                for (target, port) in &target_group.targets {
+                    if let Some(instance) = topology.instances.get(target)
+                        && self.g.has(instance)
+                    {
+                        self.g.edge(
+                            &target_group.arn,
+                            instance,
+                            "targets",
+                            &format!("tcp/{port}"),
+                        );
+                    }
+                }
+            }
         }
     }
-    g.finish()
+
+    /// The internet, and the gateways it reaches exposed assets through.
+    fn internet(&mut self, exposures: &[Exposure]) {
+        if exposures.iter().any(|e| self.g.has(&e.asset_id)) {
+            self.g
+                .node("internet", "internet", "Internet", None, None, false);
+            let gateways: BTreeSet<&str> = exposures
+                .iter()
+                .filter(|e| self.g.has(&e.asset_id) && e.via.is_none())
+                .filter_map(|e| e.path.get(1).map(|hop| hop.id.as_str()))
+                .collect();
+            for gateway in gateways {
+                self.g.edge("internet", gateway, "reaches", "");
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -319,8 +374,16 @@ impl GraphBuilder {
             vpc: vpc.map(str::to_owned),
             subnet: subnet.map(str::to_owned),
             exposed,
+            is_subnet: false,
         });
         node.exposed |= exposed;
+    }
+
+    /// Marks a node drawn as a subnet.
+    fn subnet(&mut self, id: &str) {
+        if let Some(node) = self.nodes.get_mut(id) {
+            node.is_subnet = true;
+        }
     }
 
     fn has(&self, id: &str) -> bool {
@@ -376,7 +439,7 @@ pub fn to_dot(graph: &Graph, path: Option<&Exposure>) -> String {
             .entry(
                 node.subnet
                     .as_deref()
-                    .or((node.kind == "AWS::EC2::Subnet").then_some(node.label.as_str())),
+                    .or(node.is_subnet.then_some(node.label.as_str())),
             )
             .or_default()
             .push(node);

@@ -7,7 +7,7 @@
 //! the path that explains it.
 
 use crate::ports::{PortSet, Protocol, describe};
-use crate::topology::{Acl, Balancer, Endpoint, Source, Subnet, Topology};
+use crate::topology::{Acl, Balancer, Endpoint, Source, Subnet, Topology, Via};
 use ipnet::IpNet;
 use parapet_core::{ExposureFact, ExposureFacts};
 use serde::Serialize;
@@ -170,10 +170,7 @@ pub fn exposures(t: &Topology) -> Vec<Exposure> {
             continue;
         };
         for found in reach(t, endpoint, subnet) {
-            let balancer = t
-                .balancers
-                .get(&found.asset_id)
-                .filter(|_| found.resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer");
+            let balancer = t.balancers.get(&found.asset_id);
             let behind = balancer.map(|b| through(t, b, &found)).unwrap_or_default();
             for e in std::iter::once(found).chain(behind) {
                 let key = (
@@ -266,19 +263,19 @@ fn reach(t: &Topology, endpoint: &Endpoint, subnet: &Subnet) -> Vec<Exposure> {
         let Some(address) = address else { continue };
         let v6 = family == "ipv6";
         for route in table.routes.iter().filter(|r| {
-            r.active && r.target.starts_with("igw-") && matches!(r.destination, IpNet::V6(_)) == v6
+            r.active && r.via == Via::Internet && matches!(r.destination, IpNet::V6(_)) == v6
         }) {
             // A gateway known to be detached from the VPC carries nothing.
             if t.gateways
                 .get(&route.target)
-                .is_some_and(|(_, vpcs)| !vpcs.contains(&subnet.vpc))
+                .is_some_and(|g| !g.vpcs.contains(&subnet.vpc))
             {
                 continue;
             }
             let gateway_id = t
                 .gateways
                 .get(&route.target)
-                .map_or(route.target.as_str(), |(arn, _)| arn.as_str());
+                .map_or(route.target.as_str(), |g| g.arn.as_str());
             // Where the groups admit traffic from, within what the route
             // answers; no group (a network load balancer) admits everything.
             let mut admitted: Vec<(Option<&str>, IpNet, PortSet)> = Vec::new();

@@ -1,12 +1,22 @@
 //! The network topology of an estate and what the internet can reach of it.
 //!
-//! [`Topology::build`] reads VPCs, subnets, route tables, gateways, network
-//! ACLs, security groups, instances, interfaces, databases and load
-//! balancers from the assets' configuration documents; [`exposures`]
-//! evaluates, hop by hop, which protocols and ports of each asset the
-//! internet reaches and explains each with its path; [`public_by_policy`]
-//! finds what policies open to everyone.
+//! [`Topology::build`] reads networks, subnets, route tables, gateways,
+//! subnet rules, firewalls and endpoints into a model of no provider, each
+//! provider's assets through its [`adapter`]; [`exposures`] evaluates, hop
+//! by hop, which protocols and ports of each asset the internet reaches and
+//! explains each with its path; [`public_by_policy`] finds what policies
+//! open to everyone.
+//!
+//! # Layout
+//!
+//! - [`topology`]: the provider-neutral model.
+//! - [`adapter`]: each provider's assets read into it, and its public grants.
+//! - [`exposure`]: what the internet reaches, and the facts rules read.
+//! - [`public`]: grants that open resources to everyone.
+//! - [`export`]: the graph drawn (JSON, DOT, SVG).
+//! - [`ports`]: protocols and port ranges.
 
+pub mod adapter;
 pub mod export;
 pub mod exposure;
 #[cfg(test)]

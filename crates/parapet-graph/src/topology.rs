@@ -1,12 +1,13 @@
-//! The network topology of an estate, read from the assets' configuration
-//! documents: VPCs, subnets, route tables, internet gateways, network ACLs,
-//! security groups, the network presence of instances, interfaces, databases
-//! and load balancers, and what load balancers forward to.
+//! The network topology of an estate in terms of no provider: networks,
+//! subnets, route tables and their routes, internet gateways, stateless
+//! subnet rules (network ACLs) and stateful firewalls (security groups), the
+//! network presence of endpoints (instances, interfaces, databases, load
+//! balancers), public addresses, and what load balancers forward to. Each
+//! provider's adapter ([`crate::adapter`]) reads its assets into it.
 
 use crate::ports::PortSet;
 use ipnet::IpNet;
 use parapet_core::Asset;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// A subnet.
@@ -14,6 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Subnet {
     /// The asset id (ARN).
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// `subnet-...`.
     pub id: String,
     /// Its VPC.
@@ -27,6 +30,8 @@ pub struct Subnet {
 pub struct RouteTable {
     /// The asset id.
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// `rtb-...`.
     pub id: String,
     /// Its VPC.
@@ -40,14 +45,36 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
+/// What a route leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A gateway to the internet.
+    Internet,
+    /// A NAT gateway (out only).
+    Nat,
+    /// A peering with another network.
+    Peering,
+    /// A transit gateway between networks.
+    Transit,
+    /// An interface (an appliance).
+    Interface,
+    /// The network itself.
+    Local,
+    /// Anything else.
+    Other,
+}
+
 /// One route.
 #[derive(Debug, Clone)]
 pub struct Route {
     /// Where it leads.
     pub destination: IpNet,
-    /// The target: `igw-...`, `nat-...`, `pcx-...`, `tgw-...`, `eni-...`,
-    /// `local`.
+    /// The target's id (`igw-...` on AWS), or `local`.
     pub target: String,
+    /// What the target is.
+    pub via: Via,
+    /// The target's resource type, when the provider names one.
+    pub target_kind: Option<String>,
     /// Whether it is usable (not blackholed).
     pub active: bool,
 }
@@ -72,6 +99,8 @@ pub struct AclEntry {
 pub struct Acl {
     /// The asset id.
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// `acl-...`.
     pub id: String,
     /// Its VPC.
@@ -108,6 +137,8 @@ pub struct GroupRule {
 pub struct Group {
     /// The asset id.
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// `sg-...`.
     pub id: String,
     /// Inbound rules (security groups only allow).
@@ -127,6 +158,8 @@ pub struct Endpoint {
     pub owner_name: String,
     /// The interface (`eni-...`), when known.
     pub interface: Option<String>,
+    /// The interface's resource type.
+    pub interface_kind: String,
     /// The subnet.
     pub subnet: String,
     /// Its security groups.
@@ -156,6 +189,8 @@ pub struct Listener {
 pub struct Balancer {
     /// The asset id.
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// Its name.
     pub name: String,
     /// `internet-facing` gives it public addresses.
@@ -173,10 +208,36 @@ pub struct Balancer {
 pub struct TargetGroup {
     /// The asset id.
     pub arn: String,
+    /// Its resource type.
+    pub kind: String,
     /// Its name.
     pub name: String,
     /// Each target's id (an instance id or an address) and port.
     pub targets: Vec<(String, u16)>,
+}
+
+/// An internet gateway and the networks it is attached to.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    /// The asset id.
+    pub arn: String,
+    /// Its resource type.
+    pub kind: String,
+    /// The networks it is attached to.
+    pub vpcs: Vec<String>,
+}
+
+/// A public address of its own, associated with an interface.
+#[derive(Debug, Clone)]
+pub struct Address {
+    /// The asset id.
+    pub arn: String,
+    /// Its resource type.
+    pub kind: String,
+    /// The address.
+    pub ip: String,
+    /// The interface it is associated with.
+    pub interface: String,
 }
 
 /// The topology of a set of assets.
@@ -186,8 +247,8 @@ pub struct Topology {
     pub subnets: BTreeMap<String, Subnet>,
     /// Route tables.
     pub route_tables: Vec<RouteTable>,
-    /// Internet gateways by id, with the VPCs they are attached to.
-    pub gateways: BTreeMap<String, (String, Vec<String>)>,
+    /// Internet gateways by id.
+    pub gateways: BTreeMap<String, Gateway>,
     /// Network ACLs.
     pub acls: Vec<Acl>,
     /// Security groups by id.
@@ -201,14 +262,16 @@ pub struct Topology {
     pub target_groups: BTreeMap<String, TargetGroup>,
     /// Instance asset ids by instance id.
     pub instances: BTreeMap<String, String>,
+    /// Public addresses of their own.
+    pub addresses: Vec<Address>,
     /// Lookups built once: the route table and network ACL of each subnet
     /// (its own), each VPC's main table and default ACL, and each owner's
     /// endpoints.
-    index: Index,
+    pub(crate) index: Index,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Index {
+pub(crate) struct Index {
     table_of_subnet: HashMap<String, usize>,
     main_table: HashMap<String, usize>,
     acl_of_subnet: HashMap<String, usize>,
@@ -216,362 +279,28 @@ struct Index {
     endpoints_of: HashMap<String, Vec<usize>>,
 }
 
-fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
-    value
-        .get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn list<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    value
-        .get(field)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-}
-
-fn strings(value: &Value, field: &str) -> Vec<String> {
-    list(value, field)
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
-}
-
-fn cidr(value: &Value, field: &str) -> Option<IpNet> {
-    text(value, field).and_then(|c| c.parse().ok())
-}
-
-/// A group rule's protocol and ports (`IpProtocol`, `FromPort`, `ToPort`).
-fn rule_ports(rule: &Value, protocol_field: &str) -> PortSet {
-    PortSet::of_rule(
-        text(rule, protocol_field).unwrap_or("-1"),
-        rule.get("FromPort").and_then(Value::as_i64),
-        rule.get("ToPort").and_then(Value::as_i64),
-    )
-}
-
 impl Topology {
-    /// Reads the topology from `assets`; assets of other types are ignored,
-    /// and a document missing a field leaves that part out.
+    /// Reads the topology from `assets`, each through the adapter of its
+    /// provider; assets of other types are ignored, and a document missing
+    /// a field leaves that part out.
     pub fn build<'a>(assets: impl IntoIterator<Item = &'a Asset>) -> Topology {
         let mut t = Topology::default();
-        let mut interfaces: Vec<&Asset> = Vec::new();
-        let mut listeners: Vec<&Asset> = Vec::new();
-        let mut databases: Vec<&Asset> = Vec::new();
-        for asset in assets {
-            let c = &asset.config;
-            match asset.resource_type.as_str() {
-                "AWS::EC2::Subnet" => {
-                    if let (Some(id), Some(vpc)) = (text(c, "SubnetId"), text(c, "VpcId")) {
-                        let mut cidrs: Vec<IpNet> = cidr(c, "CidrBlock").into_iter().collect();
-                        cidrs.extend(
-                            list(c, "Ipv6CidrBlocks")
-                                .filter_map(|v| v.as_str()?.parse::<IpNet>().ok()),
-                        );
-                        t.subnets.insert(
-                            id.to_owned(),
-                            Subnet {
-                                arn: asset.id.clone(),
-                                id: id.to_owned(),
-                                vpc: vpc.to_owned(),
-                                cidrs,
-                            },
-                        );
-                    }
-                }
-                "AWS::EC2::RouteTable" => t.route_tables.push(RouteTable {
-                    arn: asset.id.clone(),
-                    id: text(c, "RouteTableId").unwrap_or(&asset.name).to_owned(),
-                    vpc: text(c, "VpcId").unwrap_or_default().to_owned(),
-                    main: list(c, "Associations").any(|a| a["Main"] == true),
-                    subnets: list(c, "Associations")
-                        .filter_map(|a| text(a, "SubnetId").map(str::to_owned))
-                        .collect(),
-                    routes: list(c, "Routes")
-                        .filter_map(|r| {
-                            let destination = cidr(r, "DestinationCidrBlock")
-                                .or_else(|| cidr(r, "DestinationIpv6CidrBlock"))?;
-                            let target = [
-                                "GatewayId",
-                                "NatGatewayId",
-                                "TransitGatewayId",
-                                "VpcPeeringConnectionId",
-                                "NetworkInterfaceId",
-                                "InstanceId",
-                            ]
-                            .iter()
-                            .find_map(|f| text(r, f))?
-                            .to_owned();
-                            Some(Route {
-                                destination,
-                                target,
-                                active: text(r, "State").is_none_or(|s| s == "active"),
-                            })
-                        })
-                        .collect(),
-                }),
-                "AWS::EC2::InternetGateway" => {
-                    if let Some(id) = text(c, "InternetGatewayId") {
-                        let vpcs = list(c, "Attachments")
-                            .filter(|a| {
-                                text(a, "State").is_none_or(|s| s == "available" || s == "attached")
-                            })
-                            .filter_map(|a| text(a, "VpcId").map(str::to_owned))
-                            .collect();
-                        t.gateways.insert(id.to_owned(), (asset.id.clone(), vpcs));
-                    }
-                }
-                "AWS::EC2::NetworkAcl" => {
-                    let mut entries: Vec<AclEntry> = list(c, "Entries")
-                        .filter_map(|e| {
-                            Some(AclEntry {
-                                number: e.get("RuleNumber")?.as_i64()?,
-                                egress: e["Egress"] == true,
-                                allow: text(e, "RuleAction") == Some("allow"),
-                                cidr: cidr(e, "CidrBlock").or_else(|| cidr(e, "Ipv6CidrBlock"))?,
-                                ports: rule_ports(e, "Protocol"),
-                            })
-                        })
-                        .collect();
-                    entries.sort_by_key(|e| e.number);
-                    t.acls.push(Acl {
-                        arn: asset.id.clone(),
-                        id: text(c, "NetworkAclId").unwrap_or(&asset.name).to_owned(),
-                        vpc: text(c, "VpcId").unwrap_or_default().to_owned(),
-                        default: c["IsDefault"] == true,
-                        subnets: strings(c, "SubnetIds"),
-                        entries,
-                    });
-                }
-                "AWS::EC2::SecurityGroup" => {
-                    if let Some(id) = text(c, "GroupId") {
-                        let ingress = list(c, "IpPermissions")
-                            .flat_map(|p| {
-                                let ports = rule_ports(p, "IpProtocol");
-                                let cidrs = list(p, "IpRanges")
-                                    .filter_map(|r| cidr(r, "CidrIp"))
-                                    .chain(
-                                        list(p, "Ipv6Ranges").filter_map(|r| cidr(r, "CidrIpv6")),
-                                    )
-                                    .map(Source::Cidr);
-                                let groups = list(p, "UserIdGroupPairs")
-                                    .filter_map(|g| text(g, "GroupId"))
-                                    .map(|g| Source::Group(g.to_owned()));
-                                cidrs
-                                    .chain(groups)
-                                    .map(|source| GroupRule {
-                                        ports: ports.clone(),
-                                        source,
-                                    })
-                                    .collect::<Vec<_>>()
-                            })
-                            .collect();
-                        t.groups.insert(
-                            id.to_owned(),
-                            Group {
-                                arn: asset.id.clone(),
-                                id: id.to_owned(),
-                                ingress,
-                            },
-                        );
-                    }
-                }
-                "AWS::EC2::Instance" => {
-                    if let Some(id) = text(c, "InstanceId") {
-                        t.instances.insert(id.to_owned(), asset.id.clone());
-                        // Only a running instance answers.
-                        if text(c, "State").is_none_or(|s| s == "running") {
-                            for n in list(c, "NetworkInterfaces") {
-                                t.endpoints.push(Endpoint {
-                                    owner: asset.id.clone(),
-                                    owner_type: asset.resource_type.as_str().to_owned(),
-                                    owner_name: id.to_owned(),
-                                    interface: text(n, "NetworkInterfaceId").map(str::to_owned),
-                                    subnet: text(n, "SubnetId").unwrap_or_default().to_owned(),
-                                    groups: strings(n, "Groups"),
-                                    public_ipv4: text(n, "PublicIp").map(str::to_owned),
-                                    ipv6: strings(n, "Ipv6Addresses"),
-                                    listens: None,
-                                });
-                            }
-                        }
-                    }
-                }
-                "AWS::EC2::NetworkInterface" => interfaces.push(asset),
-                "AWS::RDS::DBInstance" => databases.push(asset),
-                // In a VPC but with no public address of their own: in the
-                // graph, never reached directly (an EKS cluster's public
-                // endpoint is AWS's, listed among public grants).
-                "AWS::Lambda::Function"
-                | "AWS::OpenSearchService::Domain"
-                | "AWS::EKS::Cluster" => {
-                    let (network, subnets, groups) = match asset.resource_type.as_str() {
-                        "AWS::Lambda::Function" => ("VpcConfig", "SubnetIds", "SecurityGroupIds"),
-                        "AWS::OpenSearchService::Domain" => {
-                            ("VPCOptions", "SubnetIds", "SecurityGroupIds")
-                        }
-                        _ => ("ResourcesVpcConfig", "SubnetIds", "SecurityGroupIds"),
-                    };
-                    let network = &c[network];
-                    for subnet in strings(network, subnets) {
-                        t.endpoints.push(Endpoint {
-                            owner: asset.id.clone(),
-                            owner_type: asset.resource_type.as_str().to_owned(),
-                            owner_name: asset.name.clone(),
-                            interface: None,
-                            subnet,
-                            groups: strings(network, groups),
-                            public_ipv4: None,
-                            ipv6: Vec::new(),
-                            listens: None,
-                        });
-                    }
-                }
-                "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
-                    t.balancers.insert(
-                        asset.id.clone(),
-                        Balancer {
-                            arn: asset.id.clone(),
-                            name: text(c, "LoadBalancerName")
-                                .unwrap_or(&asset.name)
-                                .to_owned(),
-                            internet_facing: text(c, "Scheme") == Some("internet-facing"),
-                            subnets: strings(c, "Subnets"),
-                            groups: strings(c, "SecurityGroups"),
-                            listeners: Vec::new(),
-                        },
-                    );
-                }
-                "AWS::ElasticLoadBalancingV2::Listener" => listeners.push(asset),
-                "AWS::ElasticLoadBalancingV2::TargetGroup" => {
-                    let default_port = c.get("Port").and_then(Value::as_u64);
-                    t.target_groups.insert(
-                        asset.id.clone(),
-                        TargetGroup {
-                            arn: asset.id.clone(),
-                            name: text(c, "TargetGroupName").unwrap_or(&asset.name).to_owned(),
-                            targets: list(c, "Targets")
-                                .filter_map(|target| {
-                                    let port = target
-                                        .get("Port")
-                                        .and_then(Value::as_u64)
-                                        .or(default_port)?;
-                                    Some((
-                                        text(target, "Id")?.to_owned(),
-                                        u16::try_from(port).ok()?,
-                                    ))
-                                })
-                                .collect(),
-                        },
-                    );
-                }
-                _ => {}
+        let assets: Vec<&Asset> = assets.into_iter().collect();
+        for adapter in crate::adapter::ADAPTERS {
+            let own: Vec<&Asset> = assets
+                .iter()
+                .copied()
+                .filter(|a| a.provider == adapter.provider())
+                .collect();
+            if !own.is_empty() {
+                adapter.read(&own, &mut t);
             }
         }
-        for listener in listeners {
-            let c = &listener.config;
-            let balancer = text(c, "LoadBalancerArn").unwrap_or_default();
-            let port = c
-                .get("Port")
-                .and_then(Value::as_u64)
-                .and_then(|p| u16::try_from(p).ok());
-            let protocol = match text(c, "Protocol") {
-                Some("UDP") => "udp",
-                Some("TCP_UDP") => "-1",
-                _ => "tcp",
-            };
-            if let (Some(b), Some(port)) = (t.balancers.get_mut(balancer), port) {
-                b.listeners.push(Listener {
-                    arn: listener.id.clone(),
-                    ports: PortSet::of_rule(protocol, Some(i64::from(port)), Some(i64::from(port))),
-                    target_groups: list(c, "DefaultActions")
-                        .filter_map(|a| text(a, "TargetGroupArn").map(str::to_owned))
-                        .collect(),
-                });
-            }
-        }
-        // Interfaces of their own: not an instance's (listed with it) and
-        // not made by a service for its resource (databases and load
-        // balancers are read from their own documents).
-        for asset in interfaces {
-            let c = &asset.config;
-            let attached = c["Attachment"]["InstanceId"]
-                .as_str()
-                .is_some_and(|i| !i.is_empty());
-            if attached || c["RequesterManaged"] == true {
-                continue;
-            }
-            let id = text(c, "NetworkInterfaceId")
-                .unwrap_or(&asset.name)
-                .to_owned();
-            t.endpoints.push(Endpoint {
-                owner: asset.id.clone(),
-                owner_type: asset.resource_type.as_str().to_owned(),
-                owner_name: id.clone(),
-                interface: Some(id),
-                subnet: text(c, "SubnetId").unwrap_or_default().to_owned(),
-                groups: list(c, "Groups")
-                    .filter_map(|g| text(g, "GroupId").map(str::to_owned))
-                    .collect(),
-                public_ipv4: text(c, "PublicIp").map(str::to_owned),
-                ipv6: strings(c, "Ipv6Addresses"),
-                listens: None,
-            });
-        }
-        for asset in databases {
-            let c = &asset.config;
-            let port = c["Endpoint"]["Port"].as_i64();
-            let public = c["PubliclyAccessible"] == true;
-            for subnet in strings(c, "SubnetIds") {
-                t.endpoints.push(Endpoint {
-                    owner: asset.id.clone(),
-                    owner_type: asset.resource_type.as_str().to_owned(),
-                    owner_name: text(c, "DBInstanceIdentifier")
-                        .unwrap_or(&asset.name)
-                        .to_owned(),
-                    interface: None,
-                    subnet,
-                    groups: strings(c, "VpcSecurityGroups"),
-                    public_ipv4: public.then(|| {
-                        text(&c["Endpoint"], "Address")
-                            .unwrap_or("public endpoint")
-                            .to_owned()
-                    }),
-                    ipv6: Vec::new(),
-                    listens: Some(port.map_or_else(PortSet::empty, |p| {
-                        PortSet::of_rule("tcp", Some(p), Some(p))
-                    })),
-                });
-            }
-        }
-        let balancer_endpoints: Vec<Endpoint> = t
-            .balancers
-            .values()
-            .flat_map(|b| {
-                let listens = b
-                    .listeners
-                    .iter()
-                    .fold(PortSet::empty(), |all, l| all.union(&l.ports));
-                b.subnets.iter().map(move |subnet| Endpoint {
-                    owner: b.arn.clone(),
-                    owner_type: "AWS::ElasticLoadBalancingV2::LoadBalancer".to_owned(),
-                    owner_name: b.name.clone(),
-                    interface: None,
-                    subnet: subnet.clone(),
-                    groups: b.groups.clone(),
-                    public_ipv4: b.internet_facing.then(|| b.name.clone()),
-                    ipv6: Vec::new(),
-                    listens: Some(listens.clone()),
-                })
-            })
-            .collect();
-        t.endpoints.extend(balancer_endpoints);
         t.index = t.make_index();
         t
     }
 
-    fn make_index(&self) -> Index {
+    pub(crate) fn make_index(&self) -> Index {
         let mut index = Index::default();
         for (i, table) in self.route_tables.iter().enumerate() {
             for subnet in &table.subnets {

@@ -37,6 +37,7 @@ mod config;
 mod dynamodb;
 mod ec2;
 mod ecr;
+mod efs;
 mod eks;
 mod elbv2;
 mod guardduty;
@@ -143,6 +144,7 @@ pub static COLLECTORS: &[Collector] = &[
     elbv2::ELBV2,
     ecr::ECR,
     eks::EKS,
+    efs::EFS,
     logs::LOGS,
     dynamodb::DYNAMODB,
     secretsmanager::SECRETS_MANAGER,

@@ -149,6 +149,43 @@ async fn buckets(ctx: Arc<Ctx>) -> Out {
     out
 }
 
+/// A bucket's ACL: its owner and grants.
+fn acl_document(a: &aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput) -> Value {
+    json!({
+        "Owner": {"ID": text(a.owner().and_then(|o| o.id()))},
+        "Grants": a.grants().iter().map(|g| {
+            let mut grantee = json!({});
+            if let Some(who) = g.grantee() {
+                grantee["Type"] = json!(who.r#type().as_str());
+                if let Some(id) = who.id() { grantee["ID"] = json!(id); }
+                if let Some(uri) = who.uri() { grantee["URI"] = json!(uri); }
+            }
+            json!({"Grantee": grantee, "Permission": text(g.permission().map(|p| p.as_str()))})
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// A bucket's default encryption rules.
+fn encryption_document(
+    a: &aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput,
+) -> Value {
+    let rules: Vec<Value> = a
+        .server_side_encryption_configuration()
+        .map(|c| c.rules())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let default = r.apply_server_side_encryption_by_default();
+            json!({
+                "SSEAlgorithm": text(default.map(|d| d.sse_algorithm().as_str())),
+                "KMSMasterKeyID": text(default.and_then(|d| d.kms_master_key_id())),
+                "BucketKeyEnabled": r.bucket_key_enabled().unwrap_or(false),
+            })
+        })
+        .collect();
+    json!({"Rules": rules})
+}
+
 /// The region a bucket lives in, as GetBucketLocation names it.
 fn location_region(constraint: Option<&str>) -> String {
     match constraint {
@@ -234,41 +271,14 @@ async fn bucket(
     );
     doc.set(
         "Acl",
-        acl.named("s3:GetBucketAcl").map(|a| {
-            json!({
-                "Owner": {"ID": text(a.owner().and_then(|o| o.id()))},
-                "Grants": a.grants().iter().map(|g| {
-                    let mut grantee = json!({});
-                    if let Some(who) = g.grantee() {
-                        grantee["Type"] = json!(who.r#type().as_str());
-                        if let Some(id) = who.id() { grantee["ID"] = json!(id); }
-                        if let Some(uri) = who.uri() { grantee["URI"] = json!(uri); }
-                    }
-                    json!({"Grantee": grantee, "Permission": text(g.permission().map(|p| p.as_str()))})
-                }).collect::<Vec<_>>(),
-            })
-        }),
+        acl.named("s3:GetBucketAcl").map(|a| acl_document(&a)),
         &[],
     );
     doc.set(
         "Encryption",
-        encryption.named("s3:GetEncryptionConfiguration").map(|a| {
-            let rules: Vec<Value> = a
-                .server_side_encryption_configuration()
-                .map(|c| c.rules())
-                .unwrap_or_default()
-                .iter()
-                .map(|r| {
-                    let default = r.apply_server_side_encryption_by_default();
-                    json!({
-                        "SSEAlgorithm": text(default.map(|d| d.sse_algorithm().as_str())),
-                        "KMSMasterKeyID": text(default.and_then(|d| d.kms_master_key_id())),
-                        "BucketKeyEnabled": r.bucket_key_enabled().unwrap_or(false),
-                    })
-                })
-                .collect();
-            json!({"Rules": rules})
-        }),
+        encryption
+            .named("s3:GetEncryptionConfiguration")
+            .map(|a| encryption_document(&a)),
         &["ServerSideEncryptionConfigurationNotFoundError"],
     );
     doc.set(

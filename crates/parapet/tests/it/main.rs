@@ -1,6 +1,8 @@
 //! Integration tests of the `parapet` binary: run as a user would, on
 //! fixture files.
 
+/// The shape of the workspace: a thin binary, short files and functions.
+mod architecture;
 /// Scans killed with SIGKILL at many points leave a consistent database.
 mod atomicity;
 /// `parapet scan aws` against moto's server.

@@ -51,30 +51,12 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The `csv` format.
-pub struct Csv;
-
-impl crate::format::Formatter for Csv {
-    fn name(&self) -> &'static str {
-        "csv"
-    }
-
-    fn description(&self) -> &'static str {
-        "CSV: every result, one row each, with framework controls and remediation"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".csv"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, out)
-    }
-}
+pub const CSV: crate::format::Format = crate::format::Format {
+    name: "csv",
+    description: "CSV: every result, one row each, with framework controls and remediation",
+    extensions: &[".csv"],
+    write: |report, _, out| write(report, out),
+};
 
 #[cfg(test)]
 mod tests {

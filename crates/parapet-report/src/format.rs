@@ -18,15 +18,45 @@ pub trait Formatter: Sync {
     fn write(&self, report: &Report<'_>, rules: &[Rule], out: &mut dyn Write) -> io::Result<()>;
 }
 
+/// A format described by its parts: what the built-in formats are.
+pub struct Format {
+    /// Its name.
+    pub name: &'static str,
+    /// What it is.
+    pub description: &'static str,
+    /// The ends of file names that choose it.
+    pub extensions: &'static [&'static str],
+    /// Writes a report.
+    pub write: fn(&Report<'_>, &[Rule], &mut dyn Write) -> io::Result<()>,
+}
+
+impl Formatter for Format {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn description(&self) -> &'static str {
+        self.description
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        self.extensions
+    }
+
+    fn write(&self, report: &Report<'_>, rules: &[Rule], out: &mut dyn Write) -> io::Result<()> {
+        (self.write)(report, rules, out)
+    }
+}
+
 /// Every format, in the order help lists them.
 pub static FORMATS: &[&dyn Formatter] = &[
-    &crate::json::Json,
-    &crate::json::Lines,
-    &crate::csv::Csv,
-    &crate::sarif::Sarif,
-    &crate::ocsf::Ocsf,
-    &crate::junit::Junit,
-    &crate::html::Html,
+    &crate::json::JSON,
+    &crate::json::LINES,
+    &crate::csv::CSV,
+    &crate::sarif::SARIF,
+    &crate::ocsf::OCSF,
+    &crate::junit::JUNIT,
+    &crate::html::HTML,
 ];
 
 /// The format of this name (any case).

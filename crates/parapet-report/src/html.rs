@@ -71,30 +71,12 @@ pub fn write(
 }
 
 /// The `html` format.
-pub struct Html;
-
-impl crate::format::Formatter for Html {
-    fn name(&self) -> &'static str {
-        "html"
-    }
-
-    fn description(&self) -> &'static str {
-        "One self-contained HTML page: summary charts, per-framework compliance, filters and search"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".html", ".htm"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, rules, out)
-    }
-}
+pub const HTML: crate::format::Format = crate::format::Format {
+    name: "html",
+    description: "One self-contained HTML page: summary charts, per-framework compliance, filters and search",
+    extensions: &[".html", ".htm"],
+    write,
+};
 
 #[cfg(test)]
 mod tests {

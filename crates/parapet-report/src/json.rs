@@ -101,56 +101,20 @@ pub fn write_lines(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The `json` format.
-pub struct Json;
-
-impl crate::format::Formatter for Json {
-    fn name(&self) -> &'static str {
-        "json"
-    }
-
-    fn description(&self) -> &'static str {
-        "One JSON document: the summary and every result that is not a pass"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".json"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, out)
-    }
-}
+pub const JSON: crate::format::Format = crate::format::Format {
+    name: "json",
+    description: "One JSON document: the summary and every result that is not a pass",
+    extensions: &[".json"],
+    write: |report, _, out| write(report, out),
+};
 
 /// The `jsonl` format.
-pub struct Lines;
-
-impl crate::format::Formatter for Lines {
-    fn name(&self) -> &'static str {
-        "jsonl"
-    }
-
-    fn description(&self) -> &'static str {
-        "JSON Lines: every result, passes included, one object per line"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".jsonl", ".ndjson"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write_lines(report, out)
-    }
-}
+pub const LINES: crate::format::Format = crate::format::Format {
+    name: "jsonl",
+    description: "JSON Lines: every result, passes included, one object per line",
+    extensions: &[".jsonl", ".ndjson"],
+    write: |report, _, out| write_lines(report, out),
+};
 
 #[cfg(test)]
 mod tests {

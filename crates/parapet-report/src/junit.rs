@@ -109,30 +109,12 @@ fn write_suite<W: Write>(
 }
 
 /// The `junit` format.
-pub struct Junit;
-
-impl crate::format::Formatter for Junit {
-    fn name(&self) -> &'static str {
-        "junit"
-    }
-
-    fn description(&self) -> &'static str {
-        "JUnit XML: one test suite per rule, one test case per asset"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".xml"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, out)
-    }
-}
+pub const JUNIT: crate::format::Format = crate::format::Format {
+    name: "junit",
+    description: "JUnit XML: one test suite per rule, one test case per asset",
+    extensions: &[".xml"],
+    write: |report, _, out| write(report, out),
+};
 
 #[cfg(test)]
 mod tests {

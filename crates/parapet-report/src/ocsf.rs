@@ -133,30 +133,12 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The `ocsf` format.
-pub struct Ocsf;
-
-impl crate::format::Formatter for Ocsf {
-    fn name(&self) -> &'static str {
-        "ocsf"
-    }
-
-    fn description(&self) -> &'static str {
-        "OCSF Compliance Finding events (class 2003), one per line, for security data lakes"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".ocsf", ".ocsf.json", ".ocsf.jsonl"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, out)
-    }
-}
+pub const OCSF: crate::format::Format = crate::format::Format {
+    name: "ocsf",
+    description: "OCSF Compliance Finding events (class 2003), one per line, for security data lakes",
+    extensions: &[".ocsf", ".ocsf.json", ".ocsf.jsonl"],
+    write: |report, _, out| write(report, out),
+};
 
 #[cfg(test)]
 mod tests {

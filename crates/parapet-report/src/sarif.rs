@@ -126,30 +126,12 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The `sarif` format.
-pub struct Sarif;
-
-impl crate::format::Formatter for Sarif {
-    fn name(&self) -> &'static str {
-        "sarif"
-    }
-
-    fn description(&self) -> &'static str {
-        "SARIF 2.1.0, for code-scanning dashboards: failing and undecided results"
-    }
-
-    fn extensions(&self) -> &'static [&'static str] {
-        &[".sarif", ".sarif.json"]
-    }
-
-    fn write(
-        &self,
-        report: &Report<'_>,
-        _rules: &[parapet_rules::Rule],
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        write(report, out)
-    }
-}
+pub const SARIF: crate::format::Format = crate::format::Format {
+    name: "sarif",
+    description: "SARIF 2.1.0, for code-scanning dashboards: failing and undecided results",
+    extensions: &[".sarif", ".sarif.json"],
+    write: |report, _, out| write(report, out),
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,76 @@
 //! notification's idempotency key, signed when the channel has a secret, and
 //! errors that never show the channel's address (it may hold a token).
 
-use super::TIMEOUT;
+use super::{Message, Sender, TIMEOUT};
 use crate::NotifyError;
+use crate::config::ChannelConfig;
 use hmac::Mac;
+use parapet_core::Secret;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// The settings of a channel whose address is its only setting, and a
+/// secret (a chat's incoming webhook).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlSettings {
+    /// The webhook's address, which is its credential.
+    url: Secret,
+}
+
+impl UrlSettings {
+    /// Checks a channel's settings.
+    pub fn check(config: &ChannelConfig) -> Result<(), NotifyError> {
+        super::settings::<UrlSettings>(config).map(drop)
+    }
+
+    /// Where the channel posts, its address read.
+    pub fn post(config: &ChannelConfig) -> Result<Post, NotifyError> {
+        let settings: UrlSettings = super::settings(config)?;
+        Post::new(
+            &config.name,
+            config.read(&settings.url)?,
+            None,
+            BTreeMap::new(),
+        )
+    }
+}
+
+/// A channel that posts one JSON document per message, and one per digest.
+pub struct Posting {
+    /// Where it posts.
+    pub post: Post,
+    /// The document of one message.
+    pub body: fn(&Message<'_>) -> Value,
+    /// The document of a digest of messages, under its key.
+    pub digest: fn(&[Message<'_>], &str) -> Value,
+}
+
+impl Sender for Posting {
+    fn body(&self, message: &Message<'_>) -> Value {
+        (self.body)(message)
+    }
+
+    fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
+        self.post.post(
+            agent,
+            &(self.body)(message),
+            message.idempotency_key,
+            message.change.kind.as_str(),
+        )
+    }
+
+    fn send_digest(
+        &self,
+        agent: &ureq::Agent,
+        messages: &[Message<'_>],
+        key: &str,
+    ) -> Result<(), NotifyError> {
+        self.post
+            .post(agent, &(self.digest)(messages, key), key, "digest")
+    }
+}
 
 /// Where an HTTP channel posts.
 pub struct Post {

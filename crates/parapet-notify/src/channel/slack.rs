@@ -1,84 +1,42 @@
 //! Slack, through an incoming webhook: a Block Kit message per change, and
 //! a list of changes as a digest.
 
-use super::post::Post;
-use super::{ChannelType, DIGEST_LINES, Message, Sender, clip, facts};
-use crate::NotifyError;
-use crate::config::ChannelConfig;
-use parapet_core::Secret;
-use serde::Deserialize;
+use super::post::{Posting, UrlSettings};
+use super::{ChannelType, DIGEST_LINES, Message, clip, facts};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-
-/// A Slack channel's settings.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// The incoming webhook's address, which is its credential.
-    url: Secret,
-}
 
 /// The Slack kind.
 pub const TYPE: ChannelType = ChannelType {
     name: "slack",
     description: "a Slack incoming webhook: a Block Kit message",
-    check: |config| super::settings::<Settings>(config).map(drop),
-    build: |config: &ChannelConfig| {
-        let settings: Settings = super::settings(config)?;
-        let url = config.read(&settings.url)?;
-        Ok(Box::new(Slack(Post::new(
-            &config.name,
-            url,
-            None,
-            BTreeMap::new(),
-        )?)))
+    check: UrlSettings::check,
+    build: |config| {
+        Ok(Box::new(Posting {
+            post: UrlSettings::post(config)?,
+            body,
+            digest,
+        }))
     },
 };
 
-struct Slack(Post);
-
-impl Sender for Slack {
-    fn body(&self, message: &Message<'_>) -> Value {
-        body(message)
+/// A digest: a heading and a line per change, with its link.
+fn digest(messages: &[Message<'_>], _key: &str) -> Value {
+    let heading = format!("Parapet: {} finding changes", messages.len());
+    let mut blocks =
+        vec![json!({"type": "header", "text": {"type": "plain_text", "text": heading}})];
+    for m in messages.iter().take(DIGEST_LINES) {
+        let line = match &m.link {
+            Some(link) => format!("• <{link}|{}>", mrkdwn(&m.title)),
+            None => format!("• {}", mrkdwn(&m.title)),
+        };
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": line}}));
     }
-
-    fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
-        self.0.post(
-            agent,
-            &body(message),
-            message.idempotency_key,
-            message.change.kind.as_str(),
-        )
+    if messages.len() > DIGEST_LINES {
+        blocks.push(json!({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": format!("and {} more", messages.len() - DIGEST_LINES)}
+        ]}));
     }
-
-    fn send_digest(
-        &self,
-        agent: &ureq::Agent,
-        messages: &[Message<'_>],
-        key: &str,
-    ) -> Result<(), NotifyError> {
-        let heading = format!("Parapet: {} finding changes", messages.len());
-        let mut blocks =
-            vec![json!({"type": "header", "text": {"type": "plain_text", "text": heading}})];
-        for m in messages.iter().take(DIGEST_LINES) {
-            let line = match &m.link {
-                Some(link) => format!("• <{link}|{}>", mrkdwn(&m.title)),
-                None => format!("• {}", mrkdwn(&m.title)),
-            };
-            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": line}}));
-        }
-        if messages.len() > DIGEST_LINES {
-            blocks.push(json!({"type": "context", "elements": [
-                {"type": "mrkdwn", "text": format!("and {} more", messages.len() - DIGEST_LINES)}
-            ]}));
-        }
-        self.0.post(
-            agent,
-            &json!({"text": heading, "blocks": blocks}),
-            key,
-            "digest",
-        )
-    }
+    json!({"text": heading, "blocks": blocks})
 }
 
 /// Text for Slack's mrkdwn: its three control characters escaped.

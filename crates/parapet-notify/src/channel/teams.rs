@@ -1,81 +1,43 @@
 //! Microsoft Teams, through an incoming (Workflows) webhook: an Adaptive
 //! Card per change, and a list of changes as a digest.
 
-use super::post::Post;
-use super::{ChannelType, DIGEST_LINES, Message, Sender, facts};
-use crate::NotifyError;
-use crate::config::ChannelConfig;
-use parapet_core::Secret;
-use serde::Deserialize;
+use super::post::{Posting, UrlSettings};
+use super::{ChannelType, DIGEST_LINES, Message, facts};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-
-/// A Teams channel's settings.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// The webhook's address, which is its credential.
-    url: Secret,
-}
 
 /// The Teams kind.
 pub const TYPE: ChannelType = ChannelType {
     name: "teams",
     description: "a Microsoft Teams incoming webhook: an Adaptive Card",
-    check: |config| super::settings::<Settings>(config).map(drop),
-    build: |config: &ChannelConfig| {
-        let settings: Settings = super::settings(config)?;
-        let url = config.read(&settings.url)?;
-        Ok(Box::new(Teams(Post::new(
-            &config.name,
-            url,
-            None,
-            BTreeMap::new(),
-        )?)))
+    check: UrlSettings::check,
+    build: |config| {
+        Ok(Box::new(Posting {
+            post: UrlSettings::post(config)?,
+            body,
+            digest,
+        }))
     },
 };
 
-struct Teams(Post);
-
-impl Sender for Teams {
-    fn body(&self, message: &Message<'_>) -> Value {
-        body(message)
+/// A digest: a card with a heading and a line per change.
+fn digest(messages: &[Message<'_>], _key: &str) -> Value {
+    let heading = format!("Parapet: {} finding changes", messages.len());
+    let mut body =
+        vec![json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": heading})];
+    body.extend(
+        messages
+            .iter()
+            .take(DIGEST_LINES)
+            .map(|m| json!({"type": "TextBlock", "wrap": true, "text": format!("- {}", m.title)})),
+    );
+    if messages.len() > DIGEST_LINES {
+        body.push(json!({"type": "TextBlock", "isSubtle": true,
+            "text": format!("and {} more", messages.len() - DIGEST_LINES)}));
     }
-
-    fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
-        self.0.post(
-            agent,
-            &body(message),
-            message.idempotency_key,
-            message.change.kind.as_str(),
-        )
-    }
-
-    fn send_digest(
-        &self,
-        agent: &ureq::Agent,
-        messages: &[Message<'_>],
-        key: &str,
-    ) -> Result<(), NotifyError> {
-        let heading = format!("Parapet: {} finding changes", messages.len());
-        let mut body = vec![
-            json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": heading}),
-        ];
-        body.extend(
-            messages.iter().take(DIGEST_LINES).map(
-                |m| json!({"type": "TextBlock", "wrap": true, "text": format!("- {}", m.title)}),
-            ),
-        );
-        if messages.len() > DIGEST_LINES {
-            body.push(json!({"type": "TextBlock", "isSubtle": true,
-                "text": format!("and {} more", messages.len() - DIGEST_LINES)}));
-        }
-        let card = json!({
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "type": "AdaptiveCard", "version": "1.4", "body": body,
-        });
-        self.0.post(agent, &envelope(card), key, "digest")
-    }
+    envelope(json!({
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard", "version": "1.4", "body": body,
+    }))
 }
 
 /// A Teams message carrying `card`.

@@ -3,9 +3,8 @@
 //! HMAC-SHA256 signature of the body (`X-Parapet-Signature`) when a secret
 //! is configured.
 
-use super::post::Post;
-use super::{ChannelType, Message, Sender};
-use crate::NotifyError;
+use super::post::{Post, Posting};
+use super::{ChannelType, Message};
 use parapet_core::Secret;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -37,45 +36,22 @@ pub const TYPE: ChannelType = ChannelType {
             .as_ref()
             .map(|s| config.read(s))
             .transpose()?;
-        Ok(Box::new(Webhook(Post::new(
-            &config.name,
-            settings.url,
-            signing,
-            settings.headers,
-        )?)))
+        Ok(Box::new(Posting {
+            post: Post::new(&config.name, settings.url, signing, settings.headers)?,
+            body,
+            digest,
+        }))
     },
 };
 
-struct Webhook(Post);
-
-impl Sender for Webhook {
-    fn body(&self, message: &Message<'_>) -> Value {
-        body(message)
-    }
-
-    fn send(&self, agent: &ureq::Agent, message: &Message<'_>) -> Result<(), NotifyError> {
-        self.0.post(
-            agent,
-            &body(message),
-            message.idempotency_key,
-            message.change.kind.as_str(),
-        )
-    }
-
-    fn send_digest(
-        &self,
-        agent: &ureq::Agent,
-        messages: &[Message<'_>],
-        key: &str,
-    ) -> Result<(), NotifyError> {
-        let digest = json!({
-            "idempotency_key": key,
-            "digest": true,
-            "count": messages.len(),
-            "notifications": messages.iter().map(body).collect::<Vec<_>>(),
-        });
-        self.0.post(agent, &digest, key, "digest")
-    }
+/// A digest: every change's document under one key.
+fn digest(messages: &[Message<'_>], key: &str) -> Value {
+    json!({
+        "idempotency_key": key,
+        "digest": true,
+        "count": messages.len(),
+        "notifications": messages.iter().map(body).collect::<Vec<_>>(),
+    })
 }
 
 /// The webhook's document.

@@ -30,6 +30,64 @@ impl Provider {
             Provider::Gcp => "gcp",
         }
     }
+
+    /// The account a rule's example is placed in when it names none: an
+    /// AWS account, an Azure subscription, a Google Cloud project.
+    pub fn example_account(self) -> &'static str {
+        match self {
+            Provider::Aws => "123456789012",
+            Provider::Azure => "00000000-0000-0000-0000-000000000000",
+            Provider::Gcp => "example-project",
+        }
+    }
+
+    /// The region a rule's example is placed in when it names none.
+    pub fn example_region(self) -> &'static str {
+        match self {
+            Provider::Aws => "us-east-1",
+            Provider::Azure => "westeurope",
+            Provider::Gcp => "europe-west1",
+        }
+    }
+
+    /// The provider whose naming a resource type follows: AWS's
+    /// `AWS::Service::Type`, Azure Resource Manager's
+    /// `Microsoft.Namespace/type`, Google Cloud Asset Inventory's
+    /// `service.googleapis.com/Type`.
+    fn naming(name: &str) -> Option<Provider> {
+        if name.starts_with("AWS::") {
+            Some(Provider::Aws)
+        } else if name.starts_with("Microsoft.") {
+            Some(Provider::Azure)
+        } else if name.contains(".googleapis.com/") {
+            Some(Provider::Gcp)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether `name` is well formed for the provider whose naming it follows.
+fn well_formed(provider: Option<Provider>, name: &str) -> bool {
+    let word = |p: &str, extra: &[char]| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    };
+    match provider {
+        Some(Provider::Aws) => {
+            let parts: Vec<&str> = name.split("::").collect();
+            parts.len() == 3 && parts.iter().all(|p| word(p, &[]))
+        }
+        Some(Provider::Azure) => {
+            let parts: Vec<&str> = name.split('/').collect();
+            parts.len() >= 2 && parts.iter().all(|p| word(p, &['.']))
+        }
+        Some(Provider::Gcp) => name
+            .split_once('/')
+            .is_some_and(|(service, kind)| word(service, &['.', '-']) && word(kind, &[])),
+        None => !name.is_empty() && !name.chars().any(char::is_whitespace),
+    }
 }
 
 impl fmt::Display for Provider {
@@ -38,27 +96,20 @@ impl fmt::Display for Provider {
     }
 }
 
-/// A resource type in the provider's own naming, such as `AWS::S3::Bucket`
-/// or `AWS::EC2::SecurityGroup`.
+/// A resource type in the provider's own naming, such as `AWS::S3::Bucket`,
+/// `Microsoft.Storage/storageAccounts` or `storage.googleapis.com/Bucket`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ResourceType(String);
 
 impl ResourceType {
-    /// Checks the name: AWS types are `AWS::Service::Type`; other providers'
-    /// types must at least be non-empty and free of white space.
+    /// Checks the name against its provider's naming: AWS types are
+    /// `AWS::Service::Type`, Azure's `Microsoft.Namespace/type[/child]`,
+    /// Google Cloud's `service.googleapis.com/Type`; a name of no known
+    /// naming must at least be non-empty and free of white space.
     pub fn new(name: impl Into<String>) -> Result<Self, AssetError> {
         let name = name.into();
-        let parts: Vec<&str> = name.split("::").collect();
-        let well_formed = if name.starts_with("AWS::") {
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        } else {
-            !name.is_empty() && !name.chars().any(char::is_whitespace)
-        };
-        if well_formed {
+        if well_formed(Provider::naming(&name), &name) {
             Ok(ResourceType(name))
         } else {
             Err(AssetError::ResourceType(name))
@@ -72,7 +123,7 @@ impl ResourceType {
 
     /// The provider this type's name belongs to, where the name shows it.
     pub fn provider(&self) -> Option<Provider> {
-        self.0.starts_with("AWS::").then_some(Provider::Aws)
+        Provider::naming(&self.0)
     }
 }
 
@@ -329,10 +380,27 @@ mod tests {
             "AWS::S 3::Bucket",
             "",
             "AWS::S3::Bucket::X",
+            "Microsoft.Storage",
+            "Microsoft.Storage//containers",
+            "storage.googleapis.com/",
+            "storage.googleapis.com/Buck et",
         ] {
             assert!(ResourceType::new(bad).is_err(), "{bad}");
         }
-        assert!(ResourceType::new("Microsoft.Storage/storageAccounts").is_ok());
+        for (good, provider) in [
+            ("AWS::S3::Bucket", Some(Provider::Aws)),
+            ("Microsoft.Storage/storageAccounts", Some(Provider::Azure)),
+            (
+                "Microsoft.Storage/storageAccounts/blobServices/containers",
+                Some(Provider::Azure),
+            ),
+            ("storage.googleapis.com/Bucket", Some(Provider::Gcp)),
+            ("compute.googleapis.com/Firewall", Some(Provider::Gcp)),
+            ("Custom::Thing", None),
+        ] {
+            let parsed = ResourceType::new(good).expect(good);
+            assert_eq!(parsed.provider(), provider, "{good}");
+        }
     }
 
     #[test]

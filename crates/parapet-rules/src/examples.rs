@@ -38,11 +38,19 @@ pub fn example_asset(rule: &Rule, index: usize, example: &Example) -> Asset {
         .as_ref()
         .and_then(|t| ResourceType::new(t.clone()).ok())
         .unwrap_or_else(|| rule.resource_types[0].clone());
+    // A type of no provider's naming is a user's own: placed as AWS's.
+    let provider = resource_type.provider().unwrap_or(Provider::Aws);
     Asset {
         id: format!("example:{}:{index}", rule.id),
-        provider: resource_type.provider().unwrap_or(Provider::Aws),
-        account: "123456789012".to_owned(),
-        region: "us-east-1".to_owned(),
+        provider,
+        account: example
+            .account
+            .clone()
+            .unwrap_or_else(|| provider.example_account().to_owned()),
+        region: example
+            .region
+            .clone()
+            .unwrap_or_else(|| provider.example_region().to_owned()),
         name: example.description.clone(),
         resource_type,
         tags: example.tags.clone(),
@@ -92,4 +100,36 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
         }
     }
     outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(resource_type: &str) -> Rule {
+        let yaml = format!(
+            "id: x-example\ntitle: An example\ndescription: d\nseverity: low\nresource_types: [{resource_type}]\n\
+             compliant: 'true'\nremediation: {{text: t}}\nexamples: {{compliant: [{{description: a, config: {{}}}}], non_compliant: [{{description: b, config: {{}}}}]}}\n"
+        );
+        Rule::parse(std::path::Path::new("x.yaml"), &yaml).expect("a rule")
+    }
+
+    #[test]
+    fn examples_are_placed_where_their_provider_places_them_unless_they_say() {
+        let azure = rule("Microsoft.Storage/storageAccounts");
+        let mut example = azure.examples.compliant[0].clone();
+        let asset = example_asset(&azure, 0, &example);
+        assert_eq!(asset.provider, Provider::Azure);
+        assert_eq!(asset.account, "00000000-0000-0000-0000-000000000000");
+        assert_eq!(asset.region, "westeurope");
+        example.account = Some("111122223333".to_owned());
+        example.region = Some("eu-west-1".to_owned());
+        let aws = rule("AWS::S3::Bucket");
+        let asset = example_asset(&aws, 0, &example);
+        assert_eq!(asset.provider, Provider::Aws);
+        assert_eq!(
+            (asset.account.as_str(), asset.region.as_str()),
+            ("111122223333", "eu-west-1")
+        );
+    }
 }

@@ -43,6 +43,14 @@ pub struct Example {
     /// rule's first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
+    /// The account (default: its provider's example account, such as
+    /// `123456789012` on AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region (default: its provider's example region, such as
+    /// `us-east-1` on AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// The configuration document.
     pub config: serde_json::Value,
     /// Tags.

@@ -130,10 +130,18 @@ impl<'a> Recording<'_, 'a> {
         self.ledger.append_events(events)
     }
 
+    /// Whether changes of findings are followed: by incidents, or by
+    /// notifications.
+    fn follows_changes(&self) -> bool {
+        self.policy.incidents.is_some() || self.policy.router.is_some()
+    }
+
     /// A change of a finding no mute covers: followed by incidents, and
     /// routed once its event is written.
     fn changed(&mut self, event_id: i64, change: FindingChange) {
-        self.transitions.push(Transition::of(&change));
+        if self.policy.incidents.is_some() {
+            self.transitions.push(Transition::of(&change));
+        }
         if self.policy.router.is_some() {
             self.routed.push((event_id, change));
         }
@@ -240,7 +248,7 @@ impl<'a> Recording<'_, 'a> {
                     detail: serde_json::json!({"why": "asset deleted"}),
                 }])?;
                 self.counts.resolved += 1;
-                if open.muted_by.is_some() {
+                if open.muted_by.is_some() || !self.follows_changes() {
                     continue;
                 }
                 let (asset_name, tags) = self.ledger.asset_label(id)?;
@@ -297,7 +305,9 @@ impl<'a> Recording<'_, 'a> {
         let now = self.now;
         let mut rows = Vec::with_capacity(input.evaluations.len());
         let mut events = Vec::new();
-        // The changes no mute covers, by the index of their event.
+        // The changes no mute covers, by the index of their event, when
+        // changes are followed.
+        let follows = self.follows_changes();
         let mut unmuted: Vec<(usize, FindingChange)> = Vec::new();
         for evaluation in input.evaluations {
             let asset = *by_id.get(&*evaluation.asset_id).ok_or_else(|| {
@@ -344,7 +354,7 @@ impl<'a> Recording<'_, 'a> {
                     scan_id: Some(input.scan_id),
                     detail,
                 });
-                if step.muted_by.is_none() {
+                if step.muted_by.is_none() && follows {
                     unmuted.push((
                         events.len() - 1,
                         change_of(asset, evaluation, kind, severity, now),

@@ -11,9 +11,9 @@ pub trait Document<'a>: Copy + 'a {
     /// The text of a string.
     fn text(self) -> Option<&'a str>;
     /// The items of a list.
-    fn items(self) -> Option<Vec<Self>>;
+    fn items(self) -> Option<impl Iterator<Item = Self>>;
     /// The entries of a map whose keys are strings.
-    fn entries(self) -> Option<Vec<(&'a str, Self)>>;
+    fn entries(self) -> Option<impl Iterator<Item = (&'a str, Self)>>;
     /// Whether it is null.
     fn is_null(self) -> bool;
     /// Whether it is a map.
@@ -23,16 +23,16 @@ pub trait Document<'a>: Copy + 'a {
 
     /// A string, or the strings of a list, as IAM writes `Action`,
     /// `Resource` and principal values.
-    fn strings(self) -> Vec<&'a str> {
-        match self.text() {
-            Some(text) => vec![text],
-            None => self
-                .items()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(Document::text)
-                .collect(),
-        }
+    fn strings(self) -> impl Iterator<Item = &'a str> {
+        let one = self.text();
+        let many = one
+            .is_none()
+            .then(|| self.items())
+            .flatten()
+            .into_iter()
+            .flatten()
+            .filter_map(Document::text);
+        one.into_iter().chain(many)
     }
 }
 
@@ -45,13 +45,13 @@ impl<'a> Document<'a> for &'a serde_json::Value {
         self.as_str()
     }
 
-    fn items(self) -> Option<Vec<Self>> {
-        self.as_array().map(|items| items.iter().collect())
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        self.as_array().map(|items| items.iter())
     }
 
-    fn entries(self) -> Option<Vec<(&'a str, Self)>> {
+    fn entries(self) -> Option<impl Iterator<Item = (&'a str, Self)>> {
         self.as_object()
-            .map(|map| map.iter().map(|(k, v)| (k.as_str(), v)).collect())
+            .map(|map| map.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
     fn is_null(self) -> bool {

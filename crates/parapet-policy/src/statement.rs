@@ -13,13 +13,13 @@ pub fn statements<'a, D: Document<'a>>(policy: D) -> Result<Vec<D>, PolicyError>
         return Ok(Vec::new());
     }
     if let Some(items) = policy.items() {
-        return Ok(items);
+        return Ok(items.collect());
     }
     if !policy.is_map() {
         return Err(PolicyError::NotAPolicy(policy.shape()));
     }
     match policy.field("Statement") {
-        Some(list) if list.items().is_some() => Ok(list.items().unwrap_or_default()),
+        Some(list) if list.items().is_some() => Ok(list.items().into_iter().flatten().collect()),
         Some(one) if one.is_map() => Ok(vec![one]),
         Some(other) => Err(PolicyError::StatementShape {
             found: other.shape(),
@@ -58,12 +58,7 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 /// whatever its effect. IAM action names are case-insensitive; `*` and `?`
 /// are wildcards.
 pub fn covers_action<'a, D: Document<'a>>(statement: D, action: &str) -> bool {
-    let matches = |patterns: D| {
-        patterns
-            .strings()
-            .into_iter()
-            .any(|p| action_matches(p, action))
-    };
+    let matches = |patterns: D| patterns.strings().any(|p| action_matches(p, action));
     if let Some(actions) = statement.field("Action") {
         matches(actions)
     } else if let Some(not_actions) = statement.field("NotAction") {
@@ -99,7 +94,7 @@ pub fn is_public_principal<'a, D: Document<'a>>(principal: D) -> bool {
         && ["AWS", "CanonicalUser"].iter().any(|kind| {
             principal
                 .field(kind)
-                .is_some_and(|v| v.strings().into_iter().any(is_public_principal_value))
+                .is_some_and(|v| v.strings().any(is_public_principal_value))
         })
 }
 
@@ -128,24 +123,22 @@ pub const RESTRICTING_KEYS: &[&str] = &[
 /// `...IfExists`) with no value that admits everyone (`*`, `0.0.0.0/0`,
 /// `::/0`).
 pub fn has_restrictive_condition<'a, D: Document<'a>>(statement: D) -> bool {
-    let Some(condition) = statement.field("Condition").and_then(Document::entries) else {
+    let Some(mut condition) = statement.field("Condition").and_then(Document::entries) else {
         return false;
     };
-    condition.into_iter().any(|(operator, tests)| {
+    condition.any(|(operator, tests)| {
         let operator = operator.to_ascii_lowercase();
         if operator.contains("not") || operator.ends_with("ifexists") {
             return false;
         }
-        let Some(tests) = tests.entries() else {
+        let Some(mut tests) = tests.entries() else {
             return false;
         };
-        tests.into_iter().any(|(key, values)| {
-            let values = values.strings();
-            RESTRICTING_KEYS.contains(&key.to_ascii_lowercase().as_str())
-                && !values.is_empty()
-                && !values
-                    .iter()
-                    .any(|v| *v == "*" || *v == "0.0.0.0/0" || *v == "::/0")
+        tests.any(|(key, values)| {
+            let mut values = values.strings().peekable();
+            RESTRICTING_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+                && values.peek().is_some()
+                && !values.any(|v| v == "*" || v == "0.0.0.0/0" || v == "::/0")
         })
     })
 }

@@ -30,24 +30,19 @@ impl<'a> Document<'a> for Cel<'a> {
         }
     }
 
-    fn items(self) -> Option<Vec<Self>> {
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
         match self.0 {
-            Value::List(items) => Some(items.iter().map(Cel).collect()),
+            Value::List(items) => Some(items.iter().map(Cel)),
             _ => None,
         }
     }
 
-    fn entries(self) -> Option<Vec<(&'a str, Self)>> {
+    fn entries(self) -> Option<impl Iterator<Item = (&'a str, Self)>> {
         match self.0 {
-            Value::Map(map) => Some(
-                map.map
-                    .iter()
-                    .filter_map(|(k, v)| match k {
-                        Key::String(k) => Some((k.as_str(), Cel(v))),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
+            Value::Map(map) => Some(map.map.iter().filter_map(|(k, v)| match k {
+                Key::String(k) => Some((k.as_str(), Cel(v))),
+                _ => None,
+            })),
             _ => None,
         }
     }

@@ -157,6 +157,25 @@ pub struct Relationship {
     pub target: String,
 }
 
+/// The kinds of edge that derived facts follow, the contract between the
+/// collectors that draw them and the facts read through them.
+impl Relationship {
+    /// From an instance to the image it was launched from.
+    pub const RUNS_IMAGE: &'static str = "runs_image";
+    /// From an instance to a volume attached to it.
+    pub const ATTACHED_VOLUME: &'static str = "attached_volume";
+    /// From a snapshot to the volume it was taken of.
+    pub const SNAPSHOT_OF: &'static str = "snapshot_of";
+    /// From a principal to a managed policy attached to it (whose
+    /// configuration holds its `PolicyDocument`).
+    pub const HAS_POLICY: &'static str = "has_policy";
+    /// From a member to its group (a user to an IAM group, whose policies it
+    /// holds; a database instance to its cluster).
+    pub const MEMBER_OF: &'static str = "member_of";
+    /// From a principal to the managed policy that bounds its permissions.
+    pub const PERMISSIONS_BOUNDARY: &'static str = "permissions_boundary";
+}
+
 /// The SHA-256 of an asset's content (everything but `observed_at`): two
 /// observations with the same hash describe the same state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -52,9 +52,12 @@ pub struct Evaluation {
     pub asset_id: Arc<str>,
     /// The outcome.
     pub status: Status,
-    /// Why: for `fail`, the rule's title; for `unknown`, which field was
-    /// missing and, where the collector recorded it, why; for `error`, the
-    /// evaluation error.
+    /// Why: for `fail`, what is wrong with the asset (the rule's
+    /// `message.fail`, naming the asset and the offending detail, or its
+    /// title where it has none); for `pass`, why it passes (`message.pass`,
+    /// or the title); for `unknown`, which field was missing and, where the
+    /// collector recorded it, which call was denied or failed; for `error`,
+    /// the evaluation error.
     pub message: Arc<str>,
     /// The values of the asset's fields that the rule read, by path from the
     /// asset (`config.PublicAccessBlock.BlockPublicAcls`). A field that was

@@ -2,7 +2,9 @@
 //! own document, as rules read them: how the internet reaches it (the
 //! `exposure` variable, from the topology) and the known vulnerabilities of
 //! its software (the `vulnerabilities` variable, from the scans attached to
-//! it and to what it runs from). `docs/rules.md` documents both.
+//! it and to what it runs from) and what a principal may do (the
+//! `permissions` variable, from the policies that reach it).
+//! `docs/rules.md` documents them.
 
 use crate::vulnerability::Vulnerability;
 use serde::{Deserialize, Serialize};
@@ -62,4 +64,29 @@ pub struct VulnerabilityFacts {
     /// By asset id; an asset absent here is covered by no scan, and rules
     /// that read its vulnerabilities are unknown.
     pub scanned: HashMap<String, Vec<VulnerabilityFact>>,
+}
+
+/// What a principal may do: the statements of every policy that reaches it
+/// (its own, those of its groups, and the managed policies attached to
+/// either), and the boundary that caps them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Each statement as its policy writes it, with `Source` added: the
+    /// policy it comes from and how it reaches the principal.
+    pub statements: Vec<serde_json::Value>,
+    /// The statements of its permissions boundary, when it has one: an
+    /// action is allowed only where the boundary allows it too.
+    #[serde(default)]
+    pub boundary: Option<Vec<serde_json::Value>>,
+}
+
+/// The permissions of each principal of an estate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PermissionFacts {
+    /// By principal id; an asset absent here is no principal.
+    pub principals: HashMap<String, Permissions>,
+    /// Principals whose permissions could not be worked out, with why (a
+    /// policy or group that reaches them was not collected).
+    pub undecided: HashMap<String, String>,
 }

@@ -36,7 +36,10 @@ pub use asset::{Asset, ContentHash, Provider, Relationship, ResourceType};
 pub use error::{AssetError, JsonlError};
 pub use evaluation::{Evaluation, Status};
 pub use event::{Event, EventKind};
-pub use facts::{ExposureFact, ExposureFacts, VulnerabilityFact, VulnerabilityFacts};
+pub use facts::{
+    ExposureFact, ExposureFacts, PermissionFacts, Permissions, VulnerabilityFact,
+    VulnerabilityFacts,
+};
 pub use finding::{Finding, FindingStatus};
 pub use mute::{Mute, MuteSelector, MuteTarget};
 pub use scan::{CollectionError, Provenance, ScanCounts, ScanRun, ScanStatus, Scope};

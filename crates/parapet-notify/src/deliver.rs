@@ -294,6 +294,7 @@ impl Notifier {
             kind: parapet_core::EventKind::FindingOpened,
             at: Utc::now(),
             rule_id: "parapet-test".to_owned(),
+            rule_title: "Parapet can send to this channel".to_owned(),
             severity: parapet_core::Severity::Informational,
             message: "A test message from Parapet: this channel works".to_owned(),
             asset_id: "parapet-test".to_owned(),

@@ -115,6 +115,7 @@ mod tests {
             kind: EventKind::FindingOpened,
             at: chrono::Utc::now(),
             rule_id: rule.into(),
+            rule_title: "t".into(),
             severity,
             message: "m".into(),
             asset_id: "arn:aws:s3:::data".into(),

@@ -9,10 +9,11 @@ use parapet_store::FindingChange;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The default title: the finding's change, or what someone did to its
-/// incident.
+/// The default title: what is wrong with the asset (its result's message),
+/// the rule it now meets, or what someone did to its incident.
 pub const TITLE: &str = "{% if by %}Incident {{ incident.id }} {{ verb | lower }} by {{ by }}: {{ incident.title }}\
-{% else %}{{ verb }} ({{ severity }}): {{ message }} on {{ asset_name }}{% endif %}";
+{% elif verb == 'Resolved' %}{{ verb }} ({{ severity }}): {{ rule_title }} on {{ asset_name }}\
+{% else %}{{ verb }} ({{ severity }}): {{ message }}{% endif %}";
 
 /// The default text.
 pub const TEXT: &str = "{{ title }}
@@ -20,7 +21,7 @@ pub const TEXT: &str = "{{ title }}
 Incident: {{ incident.id }}, {{ incident.status }}: {{ incident.title }}
 {% endif %}
 Severity: {{ severity }}
-Rule: {{ rule_id }}
+Rule: {{ rule_title }} ({{ rule_id }})
 Asset: {{ asset_id }}
 Type: {{ resource_type }}
 Account: {{ account }}
@@ -137,6 +138,7 @@ impl Templates {
             verb => verb,
             severity => change.severity.as_str(),
             rule_id => &change.rule_id,
+            rule_title => &change.rule_title,
             message => &change.message,
             asset_id => &change.asset_id,
             asset_name => &change.asset_name,
@@ -185,8 +187,10 @@ pub(crate) fn sample() -> FindingChange {
         kind: parapet_core::EventKind::FindingOpened,
         at: chrono::Utc::now(),
         rule_id: "aws-s3-bucket-policy-not-public".to_owned(),
+        rule_title: "S3 bucket policies do not grant access to everyone".to_owned(),
         severity: parapet_core::Severity::Critical,
-        message: "S3 bucket policies do not grant access to everyone".to_owned(),
+        message: "Bucket `data` grants s3:GetObject to everyone through statement `PublicRead`"
+            .to_owned(),
         asset_id: "arn:aws:s3:::data".to_owned(),
         asset_name: "data".to_owned(),
         account: "111122223333".to_owned(),
@@ -228,13 +232,13 @@ mod tests {
             .expect("rendered");
         assert_eq!(
             rendered.title,
-            "Opened (critical): S3 bucket policies do not grant access to everyone on data"
+            "Opened (critical): Bucket `data` grants s3:GetObject to everyone through statement `PublicRead`"
         );
         assert!(rendered.text.starts_with(&rendered.title));
         assert!(
             rendered
                 .text
-                .contains("Rule: aws-s3-bucket-policy-not-public\n")
+                .contains("Rule: S3 bucket policies do not grant access to everyone (aws-s3-bucket-policy-not-public)\n")
         );
         assert!(
             rendered
@@ -250,6 +254,17 @@ mod tests {
             .render("mail", &sample(), "k", None)
             .expect("rendered");
         assert!(!without.text.contains("Open in Parapet"));
+        let resolved = FindingChange {
+            kind: parapet_core::EventKind::FindingResolved,
+            ..sample()
+        };
+        assert_eq!(
+            templates
+                .render("mail", &resolved, "k", None)
+                .expect("rendered")
+                .title,
+            "Resolved (critical): S3 bucket policies do not grant access to everyone on data"
+        );
     }
 
     #[test]

@@ -2,19 +2,13 @@
 //! estate around it: what the internet reaches of it (from the topology of
 //! the estate) and the known vulnerabilities of its software (the scans
 //! attached to it and to what it runs from, followed through its
-//! relationships).
+//! relationships) and, for a principal, its effective permissions
+//! ([`crate::permissions`]).
 
 use chrono::{DateTime, Utc};
-use parapet_core::{Asset, VulnerabilityFact, VulnerabilityFacts, VulnerabilityScan};
+use parapet_core::{Asset, Relationship, VulnerabilityFact, VulnerabilityFacts, VulnerabilityScan};
 use parapet_rules::Facts;
 use std::collections::HashMap;
-
-/// The relationship from an asset to the image it was launched from.
-pub const RUNS_IMAGE: &str = "runs_image";
-/// The relationship from an asset to a volume attached to it.
-pub const ATTACHED_VOLUME: &str = "attached_volume";
-/// The relationship from a snapshot to the volume it was taken of.
-pub const SNAPSHOT_OF: &str = "snapshot_of";
 
 /// Every fact of `estate` as of `now`, with the vulnerability scans
 /// attached to its assets.
@@ -27,6 +21,7 @@ pub fn derive(
     Facts::at(now)
         .with_exposure(parapet_graph::exposure_facts(&topology))
         .with_vulnerabilities(vulnerabilities(scans, estate))
+        .with_permissions(crate::permissions::permissions(estate))
 }
 
 /// What rules read as `vulnerabilities`: for each asset, the scan attached
@@ -44,7 +39,7 @@ pub fn vulnerabilities(
         let Some(scan) = scans.get(&asset.id) else {
             continue;
         };
-        for volume in related(asset, SNAPSHOT_OF) {
+        for volume in related(asset, Relationship::SNAPSHOT_OF) {
             let entry = latest.entry(volume).or_insert((scan.scanned_at, &asset.id));
             if (scan.scanned_at, asset.id.as_str()) > *entry {
                 *entry = (scan.scanned_at, &asset.id);
@@ -54,8 +49,8 @@ pub fn vulnerabilities(
     let mut facts = VulnerabilityFacts::default();
     for asset in estate {
         let mut sources: Vec<&str> = vec![asset.id.as_str()];
-        sources.extend(related(asset, RUNS_IMAGE));
-        for volume in related(asset, ATTACHED_VOLUME) {
+        sources.extend(related(asset, Relationship::RUNS_IMAGE));
+        for volume in related(asset, Relationship::ATTACHED_VOLUME) {
             sources.push(volume);
             sources.extend(latest.get(volume).map(|(_, snapshot)| *snapshot));
         }
@@ -88,7 +83,7 @@ pub fn vulnerabilities(
 }
 
 /// The targets of an asset's relationships of `kind`.
-fn related<'a>(asset: &'a Asset, kind: &'a str) -> impl Iterator<Item = &'a str> {
+pub(crate) fn related<'a>(asset: &'a Asset, kind: &'a str) -> impl Iterator<Item = &'a str> {
     asset
         .relationships
         .iter()

@@ -8,11 +8,15 @@
 //! # Layout
 //!
 //! - [`run`]: the [`Pipeline`] and one [`Run`].
-//! - [`facts`]: exposure and vulnerabilities, derived from the estate.
+//! - [`facts`]: exposure, vulnerabilities and permissions, derived from the
+//!   estate.
+//! - [`permissions`]: each principal's effective permissions, joined through
+//!   its relationships.
 //! - [`error`]: what can stop a run.
 
 pub mod error;
 pub mod facts;
+pub mod permissions;
 pub mod run;
 
 pub use error::PipelineError;

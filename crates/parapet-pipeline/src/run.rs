@@ -9,15 +9,30 @@ use crate::facts;
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Progress, Provider, Target};
-use parapet_rules::{Engine, Rule, TagPolicy};
-use parapet_store::Store;
+use parapet_rules::{Engine, IdentityPolicy, Rule, TagPolicy};
+use parapet_store::{RuleFacts, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The rules, compiled once, with what every run records of them.
 pub struct Pipeline {
     engine: Engine,
     rules_digest: String,
-    severities: HashMap<String, Severity>,
+    catalog: Catalog,
+}
+
+/// Each rule's severity and title, as recording needs them.
+struct Catalog(HashMap<String, (Severity, String)>);
+
+impl RuleFacts for Catalog {
+    fn severity(&self, rule_id: &str) -> Severity {
+        self.0
+            .get(rule_id)
+            .map_or(Severity::Informational, |(severity, _)| *severity)
+    }
+
+    fn title(&self, rule_id: &str) -> Option<&str> {
+        self.0.get(rule_id).map(|(_, title)| title.as_str())
+    }
 }
 
 /// What to collect.
@@ -47,17 +62,22 @@ pub struct Run {
 }
 
 impl Pipeline {
-    /// A pipeline over `rules`, reading the keys `tags` requires.
-    pub fn new(rules: Vec<Rule>, tags: &TagPolicy) -> Pipeline {
+    /// A pipeline over `rules`, reading the keys `tags` requires and the
+    /// administrators `identity` names.
+    pub fn new(rules: Vec<Rule>, tags: &TagPolicy, identity: &IdentityPolicy) -> Pipeline {
         let rules_digest = parapet_rules::pack::digest(&rules);
-        let severities = rules
-            .iter()
-            .map(|r| (r.id.to_string(), r.severity))
-            .collect();
+        let catalog = Catalog(
+            rules
+                .iter()
+                .map(|r| (r.id.to_string(), (r.severity, r.title.to_string())))
+                .collect(),
+        );
         Pipeline {
-            engine: Engine::new(rules).with_tag_policy(tags),
+            engine: Engine::new(rules)
+                .with_tag_policy(tags)
+                .with_identity_policy(identity),
             rules_digest,
-            severities,
+            catalog,
         }
     }
 
@@ -134,15 +154,15 @@ impl Pipeline {
         for part in &collection.parts {
             let results = self.engine.evaluate_all(&facts, &part.assets);
             if let Some(store) = store.as_deref_mut() {
-                let severity = |rule: &str| {
-                    self.severities
-                        .get(rule)
-                        .copied()
-                        .unwrap_or(Severity::Informational)
-                };
                 let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
-                let output =
-                    store.finish_scan(id, &part.assets, &results, &severity, &part.errors, now)?;
+                let output = store.finish_scan(
+                    id,
+                    &part.assets,
+                    &results,
+                    &self.catalog,
+                    &part.errors,
+                    now,
+                )?;
                 recorded.push(output.scan);
             }
             evaluations.extend(results);

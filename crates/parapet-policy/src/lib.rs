@@ -20,6 +20,6 @@ pub mod statement;
 pub use document::Document;
 pub use error::PolicyError;
 pub use statement::{
-    action_matches, allows_action, covers_action, effect_is, has_restrictive_condition,
-    is_public_principal, is_public_statement, statements,
+    action_matches, allows_action, allows_action_within, arn_like, covers_action, effect_is,
+    has_restrictive_condition, is_public_principal, is_public_statement, statements,
 };

@@ -54,6 +54,12 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     }
 }
 
+/// Whether an ARN matches a pattern as IAM's `ArnLike` reads it: `*` any
+/// run of characters, `?` one, case-sensitively.
+pub fn arn_like(arn: &str, pattern: &str) -> bool {
+    WildMatch::new(pattern).matches(arn)
+}
+
 /// Whether one statement's `Action` (or `NotAction`) covers `action`,
 /// whatever its effect. IAM action names are case-insensitive; `*` and `?`
 /// are wildcards.
@@ -70,6 +76,8 @@ pub fn covers_action<'a, D: Document<'a>>(statement: D, action: &str) -> bool {
 
 /// Whether an `Allow` statement covers the action and no unconditional
 /// `Deny` statement covers it too. Resources are not considered.
+///
+/// With a permissions boundary, see [`allows_action_within`].
 pub fn allows_action<'a, D: Document<'a>>(statements: &[D], action: &str) -> bool {
     let allowed = statements
         .iter()
@@ -78,6 +86,17 @@ pub fn allows_action<'a, D: Document<'a>>(statements: &[D], action: &str) -> boo
         effect_is(*s, "Deny") && s.field("Condition").is_none() && covers_action(*s, action)
     });
     allowed && !denied
+}
+
+/// Whether a principal's policies allow an action and its permissions
+/// boundary (when it has one) allows it too: IAM grants an action only
+/// where both do.
+pub fn allows_action_within<'a, D: Document<'a>>(
+    statements: &[D],
+    boundary: Option<&[D]>,
+    action: &str,
+) -> bool {
+    allows_action(statements, action) && boundary.is_none_or(|b| allows_action(b, action))
 }
 
 fn is_public_principal_value(value: &str) -> bool {
@@ -157,6 +176,43 @@ pub fn is_public_statement<'a, D: Document<'a>>(statement: D) -> bool {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_boundary_caps_what_policies_allow_and_arns_match_like_iam() {
+        let admin = json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+        let s3 = json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"});
+        let granted = [&admin];
+        assert!(allows_action_within(&granted, None, "iam:PassRole"));
+        let boundary = [&s3];
+        assert!(!allows_action_within(
+            &granted,
+            Some(&boundary),
+            "iam:PassRole"
+        ));
+        assert!(allows_action_within(
+            &granted,
+            Some(&boundary),
+            "s3:GetObject"
+        ));
+        let nothing: [&Value; 0] = [];
+        assert!(!allows_action_within(
+            &nothing,
+            Some(&boundary),
+            "s3:GetObject"
+        ));
+        assert!(arn_like(
+            "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole",
+            "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+        ));
+        assert!(!arn_like(
+            "arn:aws:iam::123456789012:role/organizationaccountaccessrole",
+            "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+        ));
+        assert!(arn_like(
+            "arn:aws:iam::1:user/ops-1",
+            "arn:aws:iam::1:user/ops-?"
+        ));
+    }
 
     #[test]
     fn statements_of_every_shape() {

@@ -66,6 +66,23 @@ impl Row<'_> {
         self.rule.severity
     }
 
+    /// The result's message as a sentence on its own, naming the asset: as
+    /// the rule's template for its status wrote it, or after the asset's
+    /// name where the rule has none (unknown and error results, rules
+    /// without messages).
+    pub fn sentence(&self) -> String {
+        let templated = match self.status() {
+            Status::Fail => self.rule.fail_message.is_some(),
+            Status::Pass => self.rule.pass_message.is_some(),
+            Status::Unknown | Status::Error => false,
+        };
+        if templated {
+            self.evaluation.message.to_string()
+        } else {
+            format!("{}: {}", self.asset.name, self.evaluation.message)
+        }
+    }
+
     /// A stable identifier of the (rule, asset) pair.
     pub fn uid(&self) -> String {
         use sha2::{Digest, Sha256};

@@ -54,11 +54,7 @@ pub fn event(report: &Report<'_>, row: &Row<'_>) -> Value {
         remediation["references"] = json!(rule.references);
     }
     let time = report.generated_at.timestamp_millis();
-    let message = if row.status() == Status::Pass {
-        format!("{}: {}", row.asset.name, rule.title)
-    } else {
-        format!("{}: {}", row.asset.name, row.evaluation.message)
-    };
+    let message = row.sentence();
     json!({
         "activity_id": ACTIVITY_ID,
         "activity_name": "Create",

@@ -81,7 +81,7 @@ pub fn document(report: &Report<'_>) -> Value {
             "ruleIndex": index,
             "kind": kind,
             "level": level,
-            "message": {"text": format!("{}: {}", row.asset.name, row.evaluation.message)},
+            "message": {"text": row.sentence()},
             "locations": [{
                 "logicalLocations": [{
                     "name": &row.asset.name,

@@ -18,6 +18,9 @@ pub const VARIABLES: &[&str] = &[
     "required_tags",
     "exposure",
     "vulnerabilities",
+    "permissions",
+    "administrators",
+    "variables",
 ];
 
 /// A path into an asset, from its top level: `["config", "Versioning",
@@ -33,6 +36,8 @@ pub struct Condition {
     pub program: Program,
     /// The asset fields the expression reads, outermost paths only.
     pub reads: Vec<FieldPath>,
+    /// The rule's variables it reads (`variables.NAME`).
+    pub variables: Vec<String>,
 }
 
 impl std::fmt::Debug for Condition {
@@ -84,14 +89,15 @@ impl Condition {
                     .unwrap_or_else(|| "syntax error".to_owned()),
             }
         })?;
-        let mut reads = BTreeSet::new();
-        check(&ast, &mut Vec::new(), &mut reads)?;
+        let mut found = Found::default();
+        check(&ast, &mut Vec::new(), &mut found)?;
         let program = Program::compile(source)
             .map_err(|e| ConditionError::new(format!("syntax error: {e}")))?;
         Ok(Condition {
             source: source.to_owned(),
             program,
-            reads: reads.into_iter().collect(),
+            reads: found.reads.into_iter().collect(),
+            variables: found.variables.into_iter().collect(),
         })
     }
 }
@@ -119,7 +125,9 @@ fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
     match &expr.expr {
         Expr::Ident(name) => match name.as_str() {
             "resource" => Some(Vec::new()),
-            "config" | "tags" | "exposure" | "vulnerabilities" => Some(vec![name.clone()]),
+            "config" | "tags" | "exposure" | "vulnerabilities" | "permissions" => {
+                Some(vec![name.clone()])
+            }
             _ => None,
         },
         Expr::Select(select) => {
@@ -141,6 +149,13 @@ fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
     }
 }
 
+/// What an expression reads: asset paths and the rule's variables.
+#[derive(Default)]
+struct Found {
+    reads: BTreeSet<FieldPath>,
+    variables: BTreeSet<String>,
+}
+
 fn is_operator(name: &str) -> bool {
     name.starts_with(['_', '!', '@', '-'])
 }
@@ -148,17 +163,17 @@ fn is_operator(name: &str) -> bool {
 fn check(
     expr: &IdedExpr,
     scope: &mut Vec<String>,
-    reads: &mut BTreeSet<FieldPath>,
+    found: &mut Found,
 ) -> Result<(), ConditionError> {
     if let Some(path) = field_path(expr)
         && !path.is_empty()
         && !matches!(expr.expr, Expr::Ident(_))
     {
-        reads.insert(path);
+        found.reads.insert(path);
         if let Expr::Call(call) = &expr.expr {
             // An index such as config["a"][x]: check the index expressions.
             for arg in call.args.iter().skip(1) {
-                check(arg, scope, reads)?;
+                check(arg, scope, found)?;
             }
         }
         return Ok(());
@@ -168,12 +183,12 @@ fn check(
         Expr::Ident(name) => {
             if VARIABLES.contains(&name.as_str()) || scope.iter().any(|s| s == name) {
                 match name.as_str() {
-                    "config" | "tags" | "exposure" | "vulnerabilities" => {
-                        reads.insert(vec![name.clone()]);
+                    "config" | "tags" | "exposure" | "vulnerabilities" | "permissions" => {
+                        found.reads.insert(vec![name.clone()]);
                     }
                     // The whole asset, such as `resource` passed to a function.
                     "resource" => {
-                        reads.insert(Vec::new());
+                        found.reads.insert(Vec::new());
                     }
                     _ => {}
                 }
@@ -186,7 +201,14 @@ fn check(
             }
         }
         Expr::Literal(_) => Ok(()),
-        Expr::Select(select) => check(&select.operand, scope, reads),
+        Expr::Select(select) => {
+            if matches!(&select.operand.expr, Expr::Ident(name) if name == "variables")
+                && !scope.iter().any(|s| s == "variables")
+            {
+                found.variables.insert(select.field.clone());
+            }
+            check(&select.operand, scope, found)
+        }
         Expr::Call(call) => {
             let name = call.func_name.as_str();
             if !is_operator(name) {
@@ -210,13 +232,13 @@ fn check(
                 }
             }
             if let Some(target) = &call.target {
-                check(target, scope, reads)?;
+                check(target, scope, found)?;
             }
-            call.args.iter().try_for_each(|a| check(a, scope, reads))
+            call.args.iter().try_for_each(|a| check(a, scope, found))
         }
         Expr::Comprehension(c) => {
-            check(&c.iter_range, scope, reads)?;
-            check(&c.accu_init, scope, reads)?;
+            check(&c.iter_range, scope, found)?;
+            check(&c.accu_init, scope, found)?;
             for var in std::iter::once(&c.iter_var).chain(&c.iter_var2) {
                 if VARIABLES.contains(&var.as_str()) {
                     return Err(ConditionError::new(format!(
@@ -230,20 +252,20 @@ fn check(
                 scope.push(v.clone());
             }
             scope.push(c.accu_var.clone());
-            let result = check(&c.loop_cond, scope, reads)
-                .and_then(|_| check(&c.loop_step, scope, reads))
-                .and_then(|_| check(&c.result, scope, reads));
+            let result = check(&c.loop_cond, scope, found)
+                .and_then(|_| check(&c.loop_step, scope, found))
+                .and_then(|_| check(&c.result, scope, found));
             scope.truncate(depth);
             result
         }
         Expr::List(list) => list
             .elements
             .iter()
-            .try_for_each(|e| check(e, scope, reads)),
+            .try_for_each(|e| check(e, scope, found)),
         Expr::Map(map) => map.entries.iter().try_for_each(|entry| match &entry.expr {
             EntryExpr::MapEntry(e) => {
-                check(&e.key, scope, reads)?;
-                check(&e.value, scope, reads)
+                check(&e.key, scope, found)?;
+                check(&e.value, scope, found)
             }
             EntryExpr::StructField(_) => {
                 Err(ConditionError::new("message fields are not supported"))
@@ -350,6 +372,15 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn records_the_rule_variables_read_apart_from_asset_fields() {
+        let condition =
+            Condition::compile("size(variables.open) == 0 || variables.open.all(p, p.x)")
+                .expect("compiles");
+        assert_eq!(condition.variables, vec!["open"]);
+        assert!(condition.reads.is_empty(), "{:?}", condition.reads);
     }
 
     #[test]

@@ -4,19 +4,24 @@
 
 use crate::condition::Condition;
 use crate::functions::{self, UNKNOWN_FUNCTION};
+use crate::identity_policy::IdentityPolicy;
+use crate::message::Message;
 use crate::rule::Rule;
 use crate::tag_policy::TagPolicy;
 use crate::value::{PreparedAsset, Projection};
+use cel_interpreter::objects::{Key, Map};
 use cel_interpreter::{Context, ExecutionError, Value};
 use chrono::{DateTime, Utc};
-use parapet_core::{Asset, Evaluation, ExposureFacts, Status, VulnerabilityFacts};
+use parapet_core::{
+    Asset, Evaluation, ExposureFacts, PermissionFacts, Permissions, Status, VulnerabilityFacts,
+};
 #[cfg(doc)]
 use parapet_core::{ExposureFact, VulnerabilityFact};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// Rules indexed by resource type, with the CEL context they run in:
 /// compiled once and used for every evaluation after, whatever the facts of
@@ -41,6 +46,10 @@ pub struct Facts {
     undecided: FxHashMap<String, String>,
     /// Each scanned asset's `vulnerabilities` list.
     scanned: FxHashMap<String, Value>,
+    /// Each principal's `permissions`.
+    permitted: FxHashMap<String, Value>,
+    /// Principals whose permissions could not be worked out, with why.
+    unsettled: FxHashMap<String, String>,
 }
 
 impl Facts {
@@ -52,6 +61,8 @@ impl Facts {
             exposed: FxHashMap::default(),
             undecided: FxHashMap::default(),
             scanned: FxHashMap::default(),
+            permitted: FxHashMap::default(),
+            unsettled: FxHashMap::default(),
         }
     }
 
@@ -62,7 +73,7 @@ impl Facts {
         self.exposed = facts
             .exposed
             .into_iter()
-            .map(|(id, list)| (id, cel_list(&list)))
+            .map(|(id, list)| (id, cel_value(&list)))
             .collect();
         self.undecided = facts.undecided.into_iter().collect();
         self
@@ -75,15 +86,30 @@ impl Facts {
         self.scanned = facts
             .scanned
             .into_iter()
-            .map(|(id, list)| (id, cel_list(&list)))
+            .map(|(id, list)| (id, cel_value(&list)))
             .collect();
         self
     }
 }
 
-/// Typed facts as the CEL list rules read.
-fn cel_list<T: serde::Serialize>(items: &[T]) -> Value {
-    let json = serde_json::to_value(items).unwrap_or(serde_json::Value::Array(Vec::new()));
+impl Facts {
+    /// Gives rules each principal's effective permissions as the
+    /// `permissions` map; rules that read it are unknown for a principal
+    /// whose permissions could not be worked out.
+    pub fn with_permissions(mut self, facts: PermissionFacts) -> Facts {
+        self.permitted = facts
+            .principals
+            .into_iter()
+            .map(|(id, permissions)| (id, cel_value(&permissions)))
+            .collect();
+        self.unsettled = facts.undecided.into_iter().collect();
+        self
+    }
+}
+
+/// A typed fact as the CEL value rules read.
+fn cel_value<T: serde::Serialize + ?Sized>(fact: &T) -> Value {
+    let json = serde_json::to_value(fact).unwrap_or(serde_json::Value::Null);
     crate::value::from_json(&json)
 }
 
@@ -103,12 +129,30 @@ struct TypeRules {
     required_tags: Option<Value>,
 }
 
-/// What one condition said about one asset.
-enum Outcome {
-    True,
-    False,
+/// Why an expression gave no value for one asset.
+enum Failure {
+    /// It read something the asset lacks, or called `unknown()`.
     Unknown(String),
+    /// It failed in any other way.
     Error(String),
+}
+
+impl Failure {
+    /// The failure with `context` before its reason.
+    fn within(self, context: &str) -> Failure {
+        match self {
+            Failure::Unknown(m) => Failure::Unknown(format!("{context}: {m}")),
+            Failure::Error(m) => Failure::Error(format!("{context}: {m}")),
+        }
+    }
+
+    /// The result it makes.
+    fn result(self) -> (Status, Arc<str>) {
+        match self {
+            Failure::Unknown(m) => (Status::Unknown, m.into()),
+            Failure::Error(m) => (Status::Error, m.into()),
+        }
+    }
 }
 
 /// What a rule's example sets besides its asset: the time, the required
@@ -125,6 +169,8 @@ pub struct ExampleFacts<'a> {
     pub exposure: Option<&'a [serde_json::Value]>,
     /// `vulnerabilities`: objects of the shape of [`VulnerabilityFact`].
     pub vulnerabilities: Option<&'a [serde_json::Value]>,
+    /// `permissions`: an object of the shape of [`Permissions`].
+    pub permissions: Option<&'a serde_json::Value>,
 }
 
 impl Engine {
@@ -135,7 +181,7 @@ impl Engine {
             for t in &rule.resource_types {
                 let entry = by_type.entry(t.as_str().to_owned()).or_default();
                 entry.rules.push(index);
-                for path in rule.reads() {
+                for path in rule.reads().chain(rule.message_reads()) {
                     entry.projection.add(path);
                 }
             }
@@ -145,11 +191,21 @@ impl Engine {
         root.add_variable_from_value("required_tags", tag_list(&[]));
         root.add_variable_from_value("exposure", Value::List(Arc::new(Vec::new())));
         root.add_variable_from_value("vulnerabilities", Value::List(Arc::new(Vec::new())));
+        root.add_variable_from_value("permissions", cel_value(&Permissions::default()));
+        root.add_variable_from_value("administrators", tag_list(&[]));
         Engine {
             rules,
             by_type,
             root,
         }
+    }
+
+    /// Applies an identity policy: rules read the principals it names as
+    /// administrators as `administrators` (an empty list without one).
+    pub fn with_identity_policy(mut self, policy: &IdentityPolicy) -> Engine {
+        self.root
+            .add_variable_from_value("administrators", tag_list(&policy.administrators));
+        self
     }
 
     /// Applies a tag policy: rules read the keys it requires of each asset's
@@ -219,7 +275,13 @@ impl Engine {
             }
             None => false,
         };
-        let undecided = facts.undecided.get(id);
+        if let Some(permissions) = facts.permitted.get(id) {
+            scope.add_variable_from_value("permissions", permissions.clone());
+        }
+        let undecided = Undecided {
+            exposure: facts.undecided.get(id),
+            permissions: facts.unsettled.get(id),
+        };
         for &index in &type_rules.rules {
             if let Some(evaluation) =
                 evaluate_rule(&self.rules[index], prepared, &scope, undecided, scanned)
@@ -255,27 +317,32 @@ impl Engine {
         );
         scope.add_variable_from_value("now", now);
         let exposure = match example.exposure {
-            Some(list) => Some(cel_list(list)),
+            Some(list) => Some(cel_value(list)),
             None => facts.exposed.get(asset.id.as_str()).cloned(),
         };
         if let Some(exposure) = exposure {
             scope.add_variable_from_value("exposure", exposure);
         }
         let vulnerabilities = match example.vulnerabilities {
-            Some(list) => Some(cel_list(list)),
+            Some(list) => Some(cel_value(list)),
             None => facts.scanned.get(asset.id.as_str()).cloned(),
         };
         let scanned = vulnerabilities.is_some();
         if let Some(list) = vulnerabilities {
             scope.add_variable_from_value("vulnerabilities", list);
         }
-        evaluate_rule(
-            rule,
-            &prepared,
-            &scope,
-            facts.undecided.get(asset.id.as_str()),
-            scanned,
-        )
+        let permissions = match example.permissions {
+            Some(permissions) => Some(crate::value::from_json(permissions)),
+            None => facts.permitted.get(asset.id.as_str()).cloned(),
+        };
+        if let Some(permissions) = permissions {
+            scope.add_variable_from_value("permissions", permissions);
+        }
+        let undecided = Undecided {
+            exposure: facts.undecided.get(asset.id.as_str()),
+            permissions: facts.unsettled.get(asset.id.as_str()),
+        };
+        evaluate_rule(rule, &prepared, &scope, undecided, scanned)
     }
 
     /// A scope of the root context with the asset's variables bound.
@@ -291,7 +358,7 @@ impl Engine {
     }
 }
 
-/// Tag keys as a CEL list of strings.
+/// Strings (tag keys, principal patterns) as a CEL list.
 fn tag_list(keys: &[String]) -> Value {
     Value::List(Arc::new(
         keys.iter()
@@ -300,30 +367,63 @@ fn tag_list(keys: &[String]) -> Value {
     ))
 }
 
-/// Runs one condition. A missing field or `unknown()` makes the outcome
-/// unknown; any other failure is an error, as is a non-boolean result.
-fn run(condition: &Condition, scope: &Context<'_>) -> Outcome {
+/// Runs one expression: a missing field or `unknown()` makes the outcome
+/// unknown, any other failure an error.
+fn execute(condition: &Condition, scope: &Context<'_>) -> Result<Value, Failure> {
     // cel-interpreter panics on a few malformed programs; one bad rule must
     // not stop a scan.
     let result = catch_unwind(AssertUnwindSafe(|| condition.program.execute(scope)));
     match result {
-        Ok(Ok(Value::Bool(true))) => Outcome::True,
-        Ok(Ok(Value::Bool(false))) => Outcome::False,
-        Ok(Ok(other)) => Outcome::Error(format!(
-            "the condition returned {:?}, not a boolean",
-            other.type_of()
-        )),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(ExecutionError::NoSuchKey(key))) => {
-            Outcome::Unknown(format!("field `{key}` is missing"))
+            Err(Failure::Unknown(format!("field `{key}` is missing")))
         }
         Ok(Err(ExecutionError::FunctionError { function, message }))
             if function == UNKNOWN_FUNCTION =>
         {
-            Outcome::Unknown(message)
+            Err(Failure::Unknown(message))
         }
-        Ok(Err(e)) => Outcome::Error(e.to_string()),
-        Err(_) => Outcome::Error("the evaluator failed on this condition".to_owned()),
+        Ok(Err(e)) => Err(Failure::Error(e.to_string())),
+        Err(_) => Err(Failure::Error(
+            "the evaluator failed on this condition".to_owned(),
+        )),
     }
+}
+
+/// Runs one condition, which must give a boolean.
+fn run(condition: &Condition, scope: &Context<'_>) -> Result<bool, Failure> {
+    match execute(condition, scope)? {
+        Value::Bool(b) => Ok(b),
+        other => Err(Failure::Error(format!(
+            "the condition returned {:?}, not a boolean",
+            other.type_of()
+        ))),
+    }
+}
+
+/// A scope with the rule's variables worked out, in order, as the
+/// `variables` map; the first that cannot be fails the rule.
+fn bind_variables<'s>(rule: &Rule, scope: &'s Context<'_>) -> Result<Context<'s>, Failure> {
+    let mut values: HashMap<Key, Value> = HashMap::with_capacity(rule.variables.len());
+    let mut inner = scope.new_inner_scope();
+    for variable in &rule.variables {
+        inner.add_variable_from_value(
+            "variables",
+            Value::Map(Map {
+                map: Arc::new(values.clone()),
+            }),
+        );
+        let value = execute(&variable.expression, &inner)
+            .map_err(|f| f.within(&format!("variables.{}", variable.name)))?;
+        values.insert(crate::value::key(&variable.name), value);
+    }
+    inner.add_variable_from_value(
+        "variables",
+        Value::Map(Map {
+            map: Arc::new(values),
+        }),
+    );
+    Ok(inner)
 }
 
 /// Whether two paths overlap: one is a prefix of the other.
@@ -331,17 +431,24 @@ fn overlaps(a: &[String], b: &[&str]) -> bool {
     a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// The derived facts of an asset that could not be worked out, with why.
+#[derive(Clone, Copy)]
+struct Undecided<'a> {
+    exposure: Option<&'a String>,
+    permissions: Option<&'a String>,
+}
+
 /// The collection gaps a rule depends on: the asset's `unknown` entries
 /// (config paths, `tags` or `exposure`) that overlap a field the rule
-/// reads, and an exposure that could not be decided when it reads that.
-fn gaps(rule: &Rule, asset: &Asset, undecided: Option<&String>) -> Vec<String> {
+/// reads, and a derived fact it reads that could not be worked out.
+fn gaps(rule: &Rule, asset: &Asset, undecided: Undecided<'_>) -> Vec<String> {
     let mut gaps: Vec<String> = asset
         .unknown
         .iter()
         .filter(|(path, _)| {
-            // `tags` and `exposure` stand for those variables; every other
-            // key is a path inside the configuration.
-            let mut full = if path.as_str() == "tags" || path.as_str() == "exposure" {
+            // `tags`, `exposure` and `permissions` stand for those
+            // variables; every other key is a path inside the configuration.
+            let mut full = if ["tags", "exposure", "permissions"].contains(&path.as_str()) {
                 vec![]
             } else {
                 vec!["config"]
@@ -351,10 +458,15 @@ fn gaps(rule: &Rule, asset: &Asset, undecided: Option<&String>) -> Vec<String> {
         })
         .map(|(path, reason)| format!("`{path}` could not be collected: {reason}"))
         .collect();
-    if let Some(reason) = undecided
+    if let Some(reason) = undecided.exposure
         && rule.reads().any(|read| overlaps(read, &["exposure"]))
     {
         gaps.push(format!("`exposure` could not be decided: {reason}"));
+    }
+    if let Some(reason) = undecided.permissions
+        && rule.reads().any(|read| overlaps(read, &["permissions"]))
+    {
+        gaps.push(format!("`permissions` could not be worked out: {reason}"));
     }
     gaps
 }
@@ -363,7 +475,7 @@ fn evaluate_rule(
     rule: &Rule,
     prepared: &PreparedAsset<'_>,
     scope: &Context<'_>,
-    undecided: Option<&String>,
+    undecided: Undecided<'_>,
     scanned: bool,
 ) -> Option<Evaluation> {
     let asset = prepared.asset;
@@ -371,31 +483,15 @@ fn evaluate_rule(
     let (status, message): (Status, Arc<str>) = if !gaps.is_empty() {
         (Status::Unknown, gaps.join("; ").into())
     } else {
-        let applies = rule
-            .applies
-            .as_ref()
-            .map_or(Outcome::True, |c| run(c, scope));
+        let applies = rule.applies.as_ref().map_or(Ok(true), |c| run(c, scope));
         match applies {
-            Outcome::False => return None,
-            Outcome::Unknown(m) => (Status::Unknown, format!("applies: {m}").into()),
-            Outcome::Error(m) => (Status::Error, format!("applies: {m}").into()),
+            Ok(false) => return None,
+            Err(failure) => failure.within("applies").result(),
             // Applicable, but nothing says what the asset's software is.
-            Outcome::True
-                if !scanned
-                    && rule
-                        .compliant
-                        .reads
-                        .iter()
-                        .any(|read| overlaps(read, &["vulnerabilities"])) =>
-            {
+            Ok(true) if !scanned && rule.reads_vulnerabilities() => {
                 (Status::Unknown, UNSCANNED.into())
             }
-            Outcome::True => match run(&rule.compliant, scope) {
-                Outcome::True => (Status::Pass, Arc::clone(&EMPTY)),
-                Outcome::False => (Status::Fail, Arc::clone(&rule.title)),
-                Outcome::Unknown(m) => (Status::Unknown, m.into()),
-                Outcome::Error(m) => (Status::Error, m.into()),
-            },
+            Ok(true) => decide(rule, scope).unwrap_or_else(Failure::result),
         }
     };
     let evidence = if status == Status::Pass {
@@ -412,8 +508,37 @@ fn evaluate_rule(
     })
 }
 
-/// The message of a passing evaluation, shared.
-static EMPTY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+/// The status and message of an applicable rule: its variables worked out,
+/// then its condition.
+fn decide(rule: &Rule, scope: &Context<'_>) -> Result<(Status, Arc<str>), Failure> {
+    let bound;
+    let scope = if rule.variables.is_empty() {
+        scope
+    } else {
+        bound = bind_variables(rule, scope)?;
+        &bound
+    };
+    Ok(if run(&rule.compliant, scope)? {
+        (
+            Status::Pass,
+            message(rule.pass_message.as_ref(), rule, scope),
+        )
+    } else {
+        (
+            Status::Fail,
+            message(rule.fail_message.as_ref(), rule, scope),
+        )
+    })
+}
+
+/// A result's message from its template, or the rule's title (shared) when
+/// it has none.
+fn message(template: Option<&Message>, rule: &Rule, scope: &Context<'_>) -> Arc<str> {
+    match template {
+        Some(template) => template.render(scope).into(),
+        None => Arc::clone(&rule.title),
+    }
+}
 
 /// The value at `path` of the asset, if present; only that value is copied.
 fn value_at(asset: &Asset, path: &[String]) -> Option<serde_json::Value> {

@@ -1,6 +1,6 @@
 //! Running each rule's examples (`parapet rules test`): every compliant
 //! example must pass, every non-compliant one fail, every unknown one be
-//! unknown.
+//! unknown, each with the message it states.
 
 use crate::engine::Engine;
 use crate::rule::{Example, Rule};
@@ -22,14 +22,26 @@ pub struct ExampleOutcome {
     pub actual: Option<Status>,
     /// The evaluation's message.
     pub message: String,
+    /// The message the example states, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_message: Option<String>,
+    /// The example asset's name, which its messages should name.
+    pub asset_name: String,
 }
 
 impl ExampleOutcome {
-    /// Whether the example produced the status it must.
+    /// Whether the example produced the status, and the message, it must.
     pub fn passed(&self) -> bool {
         self.actual == Some(self.expected)
+            && self
+                .expected_message
+                .as_ref()
+                .is_none_or(|m| *m == self.message)
     }
 }
+
+/// The name of an example asset that does not give one.
+pub const EXAMPLE_NAME: &str = "example";
 
 /// The asset an example stands for.
 pub fn example_asset(rule: &Rule, index: usize, example: &Example) -> Asset {
@@ -51,7 +63,10 @@ pub fn example_asset(rule: &Rule, index: usize, example: &Example) -> Asset {
             .region
             .clone()
             .unwrap_or_else(|| provider.example_region().to_owned()),
-        name: example.description.clone(),
+        name: example
+            .name
+            .clone()
+            .unwrap_or_else(|| EXAMPLE_NAME.to_owned()),
         resource_type,
         tags: example.tags.clone(),
         config: example.config.clone(),
@@ -85,6 +100,7 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                         required_tags: example.required_tags.as_deref(),
                         exposure: example.exposure.as_deref(),
                         vulnerabilities: example.vulnerabilities.as_deref(),
+                        permissions: example.permissions.as_ref(),
                     },
                 );
                 outcomes.push(ExampleOutcome {
@@ -95,6 +111,8 @@ pub fn run_examples(engine: &Engine) -> Vec<ExampleOutcome> {
                     message: evaluation
                         .map(|e| e.message.to_string())
                         .unwrap_or_else(|| "excluded by `applies`".to_owned()),
+                    expected_message: example.message.clone(),
+                    asset_name: asset.name,
                 });
             }
         }

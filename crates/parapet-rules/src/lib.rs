@@ -16,9 +16,12 @@
 //! - [`loader`]: built-in and user rule folders.
 //! - [`examples`]: running each rule's examples.
 //! - [`lint`]: style checks.
+//! - [`message`]: the templates of results' messages.
 //! - [`framework`]: compliance frameworks and their controls.
 //! - [`pack`]: the rule pack's digest.
 //! - [`tag_policy`]: the tag keys assets must carry, from configuration.
+//! - [`identity_policy`]: the principals meant to be administrators, from
+//!   configuration.
 //! - [`error`]: rule file errors with file and position.
 
 pub mod condition;
@@ -27,8 +30,10 @@ pub mod error;
 pub mod examples;
 pub mod framework;
 pub mod functions;
+pub mod identity_policy;
 pub mod lint;
 pub mod loader;
+pub mod message;
 pub mod pack;
 pub mod rule;
 pub mod tag_policy;
@@ -37,7 +42,11 @@ pub mod value;
 pub use engine::{Engine, ExampleFacts, Facts};
 pub use error::{RuleError, RuleErrorKind};
 pub use framework::{Control, Framework};
+pub use identity_policy::IdentityPolicy;
 pub use loader::{LoadReport, RuleSources, load};
-pub use parapet_core::{ExposureFact, ExposureFacts, VulnerabilityFact, VulnerabilityFacts};
+pub use parapet_core::{
+    ExposureFact, ExposureFacts, PermissionFacts, Permissions, VulnerabilityFact,
+    VulnerabilityFacts,
+};
 pub use rule::Rule;
 pub use tag_policy::TagPolicy;

@@ -25,6 +25,24 @@ pub fn lint(rule: &Rule, frameworks: &[Framework]) -> Vec<LintWarning> {
     if rule.title.ends_with('.') {
         messages.push("the title ends with a period".to_owned());
     }
+    match &rule.fail_message {
+        None => messages.push(
+            "no `message.fail`: say what is wrong with the asset, naming it (`{{ resource.name }}`)"
+                .to_owned(),
+        ),
+        Some(m) if m.source.trim() == rule.title.trim() => {
+            messages.push("`message.fail` repeats the title: say what is wrong".to_owned());
+        }
+        Some(_) => {}
+    }
+    if !rule
+        .examples
+        .non_compliant
+        .iter()
+        .any(|e| e.message.is_some())
+    {
+        messages.push("no non-compliant example states its `message`".to_owned());
+    }
     if rule.references.is_empty() {
         messages.push("no references: link the provider's documentation".to_owned());
     }

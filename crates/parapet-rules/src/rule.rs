@@ -7,6 +7,7 @@
 
 use crate::condition::{Condition, ConditionError};
 use crate::error::{RuleError, RuleErrorKind};
+use crate::message::Message;
 use chrono::{DateTime, Utc};
 use parapet_core::jsonl::without_position;
 use parapet_core::{ResourceType, Severity};
@@ -51,6 +52,13 @@ pub struct Example {
     /// `us-east-1` on AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The asset's name (default: `example`), which the rule's messages
+    /// name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The message the result must have, when the example states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// The configuration document.
     pub config: serde_json::Value,
     /// Tags.
@@ -76,6 +84,10 @@ pub struct Example {
     /// Objects of the shape of [`parapet_core::VulnerabilityFact`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<Vec<serde_json::Value>>,
+    /// The principal's effective permissions, an object of the shape of
+    /// [`parapet_core::Permissions`] (default: no policy reaches it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<serde_json::Value>,
 }
 
 /// A rule's examples, by the status each must produce.
@@ -91,6 +103,39 @@ pub struct Examples {
     pub unknown: Vec<Example>,
 }
 
+/// What a rule's results say, as written: templates with `{{ expression }}`
+/// placeholders (see [`crate::message`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messages {
+    /// What is wrong with a failing asset, naming it and the offending
+    /// detail.
+    pub fail: String,
+    /// Why an asset passes (default: the rule's title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<String>,
+}
+
+/// A named expression a rule's conditions and messages read as
+/// `variables.NAME`, evaluated once per asset, in order, after `applies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariable {
+    /// The name: letters, digits and `_`, starting with a letter.
+    pub name: String,
+    /// The CEL expression; it may read the variables before it.
+    pub expression: String,
+}
+
+/// A rule's variable, compiled.
+#[derive(Debug)]
+pub struct Variable {
+    /// Its name.
+    pub name: String,
+    /// Its expression.
+    pub expression: Condition,
+}
+
 /// A rule file as written, before it is checked.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,7 +149,11 @@ struct RawRule {
     resource_types: Vec<String>,
     #[serde(default)]
     applies: Option<String>,
+    #[serde(default)]
+    variables: Vec<RawVariable>,
     compliant: String,
+    #[serde(default)]
+    message: Option<Messages>,
     remediation: Remediation,
     #[serde(default)]
     references: Vec<String>,
@@ -131,8 +180,14 @@ pub struct Rule {
     pub resource_types: Vec<ResourceType>,
     /// An optional filter: the rule is evaluated only where this is true.
     pub applies: Option<Condition>,
+    /// Named expressions the conditions and messages read, in order.
+    pub variables: Vec<Variable>,
     /// True when the asset complies.
     pub compliant: Condition,
+    /// What a failing result says (default: the title).
+    pub fail_message: Option<Message>,
+    /// What a passing result says (default: the title).
+    pub pass_message: Option<Message>,
     /// How to fix it.
     pub remediation: Remediation,
     /// Documentation links.
@@ -176,8 +231,12 @@ pub struct RuleDetail<'a> {
     pub description: &'a str,
     /// The `applies` condition.
     pub applies: Option<&'a str>,
+    /// The variables.
+    pub variables: Vec<RawVariable>,
     /// The `compliant` condition.
     pub compliant: &'a str,
+    /// The message templates.
+    pub message: Option<Messages>,
     /// How to fix it.
     pub remediation: &'a Remediation,
     /// Documentation links.
@@ -200,7 +259,19 @@ impl Rule {
             detail: detailed.then(|| RuleDetail {
                 description: &self.description,
                 applies: self.applies.as_ref().map(|c| c.source.as_str()),
+                variables: self
+                    .variables
+                    .iter()
+                    .map(|v| RawVariable {
+                        name: v.name.clone(),
+                        expression: v.expression.source.clone(),
+                    })
+                    .collect(),
                 compliant: &self.compliant.source,
+                message: self.fail_message.as_ref().map(|fail| Messages {
+                    fail: fail.source.clone(),
+                    pass: self.pass_message.as_ref().map(|p| p.source.clone()),
+                }),
                 remediation: &self.remediation,
                 references: &self.references,
                 examples: &self.examples,
@@ -253,6 +324,141 @@ fn expression_position(
     }
 }
 
+/// Compiles a rule's variables in order: each name is an identifier, used
+/// once, and each expression reads only the variables before it; `applies`
+/// reads none, as it runs before them.
+fn compile_variables(
+    raw: &[RawVariable],
+    applies: Option<&Condition>,
+) -> Result<Vec<Variable>, String> {
+    if let Some(name) = applies.and_then(|a| a.variables.first()) {
+        return Err(format!(
+            "`applies` reads `variables.{name}`, but variables are worked out after it"
+        ));
+    }
+    let mut variables: Vec<Variable> = Vec::with_capacity(raw.len());
+    for v in raw {
+        let identifier = v.name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && v.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return Err(format!(
+                "`{}` is not a name: letters, digits and `_`, starting with a letter",
+                v.name
+            ));
+        }
+        if variables.iter().any(|d| d.name == v.name) {
+            return Err(format!("`{}` is defined twice", v.name));
+        }
+        let expression = Condition::compile(&v.expression)
+            .map_err(|e| format!("`{}`: {}", v.name, e.message))?;
+        if let Some(name) = expression
+            .variables
+            .iter()
+            .find(|n| !variables.iter().any(|d| &&d.name == n))
+        {
+            return Err(format!(
+                "`{}` reads `variables.{name}`, which is not defined before it",
+                v.name
+            ));
+        }
+        variables.push(Variable {
+            name: v.name.clone(),
+            expression,
+        });
+    }
+    Ok(variables)
+}
+
+/// The checks of a rule's plain fields, as the field and what is wrong.
+fn check_fields(raw: &RawRule) -> Result<(), (&'static str, String)> {
+    let kebab = |what: &str| {
+        format!("`{what}` must be kebab-case: lowercase letters and digits joined by `-`")
+    };
+    if !is_kebab_id(&raw.id) {
+        return Err(("id", kebab(&raw.id)));
+    }
+    if let Some(tag) = raw.tags.iter().find(|t| !is_kebab_id(t)) {
+        return Err(("tags", kebab(tag)));
+    }
+    for (key, value) in [("title", &raw.title), ("description", &raw.description)] {
+        if value.trim().is_empty() {
+            return Err((key, "must not be empty".to_owned()));
+        }
+    }
+    if raw.remediation.text.trim().is_empty() {
+        return Err(("remediation", "`text` must not be empty".to_owned()));
+    }
+    if raw.resource_types.is_empty() {
+        return Err((
+            "resource_types",
+            "name at least one resource type".to_owned(),
+        ));
+    }
+    if let Some((framework, _)) = raw
+        .frameworks
+        .iter()
+        .find(|(_, controls)| controls.is_empty() || controls.iter().any(|c| c.trim().is_empty()))
+    {
+        return Err((
+            "frameworks",
+            format!("framework `{framework}` needs at least one non-empty control id"),
+        ));
+    }
+    Ok(())
+}
+
+/// That every `variables.NAME` the condition and messages read is defined.
+fn check_variables_defined<'a>(
+    variables: &[Variable],
+    used: impl Iterator<Item = (&'static str, Vec<&'a String>)>,
+) -> Result<(), (&'static str, String)> {
+    for (field, names) in used {
+        if let Some(name) = names
+            .into_iter()
+            .find(|n| !variables.iter().any(|v| &v.name == *n))
+        {
+            return Err((
+                field.split('.').next().unwrap_or(field),
+                format!("`{field}` reads `variables.{name}`, which the rule does not define"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// That there is a compliant and a non-compliant example, each with a map
+/// for `config` and, if it names one, a resource type of the rule's.
+fn check_examples(raw: &RawRule) -> Result<(), String> {
+    if raw.examples.compliant.is_empty() || raw.examples.non_compliant.is_empty() {
+        return Err("give at least one `compliant` and one `non_compliant` example".to_owned());
+    }
+    let all = raw
+        .examples
+        .compliant
+        .iter()
+        .chain(&raw.examples.non_compliant)
+        .chain(&raw.examples.unknown);
+    for example in all {
+        if !example.config.is_object() {
+            return Err(format!(
+                "example `{}`: `config` must be a map",
+                example.description
+            ));
+        }
+        if let Some(t) = &example.resource_type
+            && !raw.resource_types.contains(t)
+        {
+            return Err(format!(
+                "example `{}`: resource type `{t}` is not one of the rule's",
+                example.description
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn is_kebab_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
@@ -290,38 +496,7 @@ impl Rule {
                 RuleErrorKind::Yaml(without_position(&e.to_string())),
             )
         })?;
-        if !is_kebab_id(&raw.id) {
-            return Err(invalid(
-                "id",
-                format!(
-                    "`{}` must be kebab-case: lowercase letters and digits joined by `-`",
-                    raw.id
-                ),
-            ));
-        }
-        if let Some(tag) = raw.tags.iter().find(|t| !is_kebab_id(t)) {
-            return Err(invalid(
-                "tags",
-                format!("`{tag}` must be kebab-case: lowercase letters and digits joined by `-`"),
-            ));
-        }
-        for (key, value) in [("title", &raw.title), ("description", &raw.description)] {
-            if value.trim().is_empty() {
-                return Err(invalid(key, "must not be empty".to_owned()));
-            }
-        }
-        if raw.remediation.text.trim().is_empty() {
-            return Err(invalid(
-                "remediation",
-                "`text` must not be empty".to_owned(),
-            ));
-        }
-        if raw.resource_types.is_empty() {
-            return Err(invalid(
-                "resource_types",
-                "name at least one resource type".to_owned(),
-            ));
-        }
+        check_fields(&raw).map_err(|(key, message)| invalid(key, message))?;
         let resource_types = raw
             .resource_types
             .iter()
@@ -354,38 +529,46 @@ impl Rule {
             .as_deref()
             .map(|s| compile("applies", s))
             .transpose()?;
+        let variables = compile_variables(&raw.variables, applies.as_ref())
+            .map_err(|message| invalid("variables", message))?;
         let compliant = compile("compliant", &raw.compliant)?;
-        if raw.examples.compliant.is_empty() || raw.examples.non_compliant.is_empty() {
-            return Err(invalid(
-                "examples",
-                "give at least one `compliant` and one `non_compliant` example".to_owned(),
-            ));
-        }
-        let all_examples = raw
-            .examples
-            .compliant
-            .iter()
-            .chain(&raw.examples.non_compliant)
-            .chain(&raw.examples.unknown);
-        for example in all_examples {
-            if !example.config.is_object() {
-                return Err(invalid(
-                    "examples",
-                    format!("example `{}`: `config` must be a map", example.description),
-                ));
-            }
-            if let Some(t) = &example.resource_type
-                && !raw.resource_types.contains(t)
-            {
-                return Err(invalid(
-                    "examples",
-                    format!(
-                        "example `{}`: resource type `{t}` is not one of the rule's",
-                        example.description
-                    ),
-                ));
-            }
-        }
+        let template = |field: &'static str, source: &str| {
+            Message::compile(source).map_err(|e| {
+                at(
+                    key_line(text, "message"),
+                    None,
+                    RuleErrorKind::Cel {
+                        field,
+                        message: match (e.line, e.column) {
+                            (Some(line), Some(column)) => {
+                                format!(
+                                    "{} (line {line}, column {column} of the template)",
+                                    e.message
+                                )
+                            }
+                            _ => e.message,
+                        },
+                    },
+                )
+            })
+        };
+        let (fail_message, pass_message) = match &raw.message {
+            Some(messages) => (
+                Some(template("message.fail", &messages.fail)?),
+                messages
+                    .pass
+                    .as_deref()
+                    .map(|p| template("message.pass", p))
+                    .transpose()?,
+            ),
+            None => (None, None),
+        };
+        let used = std::iter::once(("compliant", compliant.variables.iter().collect::<Vec<_>>()))
+            .chain(fail_message.iter().map(|m| ("message.fail", m.variables())))
+            .chain(pass_message.iter().map(|m| ("message.pass", m.variables())));
+        check_variables_defined(&variables, used)
+            .map_err(|(key, message)| invalid(key, message))?;
+        check_examples(&raw).map_err(|message| invalid("examples", message))?;
         Ok(Rule {
             id: raw.id.into(),
             title: raw.title.into(),
@@ -394,7 +577,10 @@ impl Rule {
             tags: raw.tags,
             resource_types,
             applies,
+            variables,
             compliant,
+            fail_message,
+            pass_message,
             remediation: raw.remediation,
             references: raw.references,
             frameworks: raw.frameworks,
@@ -403,11 +589,32 @@ impl Rule {
         })
     }
 
-    /// The asset paths the rule's conditions read.
+    /// The asset paths the rule's messages read: converted for evaluation,
+    /// but what they lack never makes a result unknown.
+    pub fn message_reads(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.fail_message
+            .iter()
+            .chain(&self.pass_message)
+            .flat_map(|m| m.reads())
+    }
+
+    /// The asset paths the rule's conditions and variables read.
     pub fn reads(&self) -> impl Iterator<Item = &Vec<String>> {
         self.applies
             .iter()
+            .chain(self.variables.iter().map(|v| &v.expression))
+            .chain([&self.compliant])
             .flat_map(|c| c.reads.iter())
-            .chain(self.compliant.reads.iter())
+    }
+
+    /// Whether what decides the result (not `applies`) reads the asset's
+    /// vulnerabilities.
+    pub fn reads_vulnerabilities(&self) -> bool {
+        self.variables
+            .iter()
+            .map(|v| &v.expression)
+            .chain([&self.compliant])
+            .flat_map(|c| c.reads.iter())
+            .any(|read| read.first().is_some_and(|f| f == "vulnerabilities"))
     }
 }

@@ -106,7 +106,14 @@ fn scan(
         )
         .expect("begin");
     store
-        .finish_scan(id, assets, evaluations, &|_| Severity::Medium, &[], when)
+        .finish_scan(
+            id,
+            assets,
+            evaluations,
+            &|_: &str| Severity::Medium,
+            &[],
+            when,
+        )
         .expect("finish");
     started.elapsed().as_secs_f64()
 }

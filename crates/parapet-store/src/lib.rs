@@ -33,7 +33,9 @@ pub use query::{
     IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router,
     ScanOutput, StoredEvent, TokenScope, TrendDay,
 };
-pub use roles::{Findings, Incidents, Inventory, Outbox, Scans, Store, Timeline, Tokens};
+pub use roles::{
+    Findings, Incidents, Inventory, Outbox, RuleFacts, Scans, Store, Timeline, Tokens,
+};
 pub use sqlite::SqliteStore;
 
 use std::path::PathBuf;

@@ -366,9 +366,13 @@ pub struct FindingChange {
     pub at: DateTime<Utc>,
     /// The rule.
     pub rule_id: String,
+    /// The rule's title (its id where it was not known).
+    #[serde(default)]
+    pub rule_title: String,
     /// The rule's severity.
     pub severity: Severity,
-    /// The rule's message.
+    /// The evaluation's message: what is wrong with the asset, or why it
+    /// now passes.
     pub message: String,
     /// The asset.
     pub asset_id: String,

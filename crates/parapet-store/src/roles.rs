@@ -16,6 +16,26 @@ use parapet_core::{
     Severity,
 };
 
+/// What recording needs to know of the rules behind the evaluations.
+pub trait RuleFacts {
+    /// The rule's severity.
+    fn severity(&self, rule_id: &str) -> Severity;
+    /// The rule's title, which names an incident grouping its findings
+    /// (without one, the incident is named by the first finding's message).
+    fn title(&self, rule_id: &str) -> Option<&str>;
+}
+
+/// A function from rule id to severity, for callers that know no titles.
+impl<F: Fn(&str) -> Severity> RuleFacts for F {
+    fn severity(&self, rule_id: &str) -> Severity {
+        self(rule_id)
+    }
+
+    fn title(&self, _rule_id: &str) -> Option<&str> {
+        None
+    }
+}
+
 /// Scan runs: begun, recorded as one transaction, listed.
 pub trait Scans {
     /// Records the start of a scan of `scope` from `source`, produced as
@@ -32,13 +52,13 @@ pub trait Scans {
     /// Writes everything a scan found, as one transaction: assets and their
     /// versions, deletions of unseen assets of the scope (except where
     /// `errors` cover them), evaluations and the findings lifecycle, events,
-    /// and the scan's end. `severity` gives each rule's severity.
+    /// and the scan's end. `rules` gives each rule's severity and title.
     fn finish_scan(
         &mut self,
         scan_id: i64,
         assets: &[Asset],
         evaluations: &[Evaluation],
-        severity: &dyn Fn(&str) -> Severity,
+        rules: &dyn RuleFacts,
         errors: &[CollectionError],
         finished_at: DateTime<Utc>,
     ) -> Result<ScanOutput, StoreError>;

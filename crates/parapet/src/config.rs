@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use parapet_aws::AwsFileConfig;
 use parapet_core::{MuteSelector, Secret};
-use parapet_rules::TagPolicy;
+use parapet_rules::{IdentityPolicy, TagPolicy};
 use parapet_store::roles::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,9 @@ pub struct ConfigFile {
     /// The tag keys assets must carry.
     #[serde(default)]
     pub tags: TagPolicy,
+    /// The principals meant to hold administrator rights.
+    #[serde(default)]
+    pub identity: IdentityPolicy,
     /// Accepted risks: findings these cover are muted.
     #[serde(default)]
     pub mutes: Vec<MuteConfig>,

@@ -159,7 +159,13 @@ pub fn run(global: &GlobalArgs, command: &RulesCommand, style: Style) -> Result<
                                 style.status(o.expected),
                                 o.actual
                                     .map_or_else(|| "excluded".into(), |s| style.status(s)),
-                                o.message.as_str().into(),
+                                match &o.expected_message {
+                                    Some(wanted) if *wanted != o.message => {
+                                        format!("{}\n(the example states: {wanted})", o.message)
+                                            .into()
+                                    }
+                                    _ => o.message.as_str().into(),
+                                },
                             ]);
                         }
                         out!("{table}");
@@ -208,7 +214,19 @@ fn print_rule(rule: &Rule, style: Style) -> Result<()> {
     if let Some(applies) = &rule.applies {
         rows.push(("applies", applies.source.trim().into()));
     }
+    for variable in &rule.variables {
+        rows.push((
+            "variable",
+            format!("{} = {}", variable.name, variable.expression.source.trim()).into(),
+        ));
+    }
     rows.push(("compliant when", rule.compliant.source.trim().into()));
+    if let Some(fail) = &rule.fail_message {
+        rows.push(("fail message", fail.source.as_str().into()));
+    }
+    if let Some(pass) = &rule.pass_message {
+        rows.push(("pass message", pass.source.as_str().into()));
+    }
     rows.push(("remediation", rule.remediation.text.trim().into()));
     if let Some(console) = &rule.remediation.console {
         rows.push(("console", console.trim().into()));

@@ -85,7 +85,7 @@ pub fn scan_and_report(
     } = scan;
     let rules = load_rules(global);
     let rules_failed = report_load_errors(&rules);
-    let pipeline = Pipeline::new(rules.rules, &config.tags);
+    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
     let mut store = if args.no_store {
         None
     } else {

@@ -132,7 +132,7 @@ pub fn run(
     });
     let rules = crate::rules_cmd::load_rules(global);
     crate::rules_cmd::report_load_errors(&rules);
-    let pipeline = Pipeline::new(rules.rules, &config.tags);
+    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
     let path = crate::db::path(global);
     let open_store = || -> Result<Box<dyn Store>, StoreError> {
         Ok(Box::new(parapet_store::SqliteStore::open_with(

@@ -9,7 +9,7 @@ use crate::error::{Call, Named};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{ImageAttributeName, IpPermission, SnapshotAttributeName, Tag};
 use futures::FutureExt;
-use parapet_core::Asset;
+use parapet_core::{Asset, Relationship};
 use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -375,7 +375,11 @@ async fn instances(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
             .iter()
             .filter_map(|b| b.ebs().and_then(|e| e.volume_id()))
         {
-            relate(&mut asset, "attached_volume", arn_of(ctx, "volume", volume));
+            relate(
+                &mut asset,
+                Relationship::ATTACHED_VOLUME,
+                arn_of(ctx, "volume", volume),
+            );
         }
         for eni in instance
             .network_interfaces()
@@ -394,7 +398,7 @@ async fn instances(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         if let Some(image) = instance.image_id() {
             relate(
                 &mut asset,
-                "runs_image",
+                Relationship::RUNS_IMAGE,
                 format!("arn:aws:ec2:{}::image/{image}", ctx.region),
             );
         }
@@ -619,7 +623,11 @@ async fn snapshots(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 &[],
             );
             if let Some(volume) = s.volume_id() {
-                relate(&mut asset, "snapshot_of", arn_of(ctx, "volume", volume));
+                relate(
+                    &mut asset,
+                    Relationship::SNAPSHOT_OF,
+                    arn_of(ctx, "volume", volume),
+                );
             }
             asset
         })

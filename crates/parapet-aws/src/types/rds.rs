@@ -7,7 +7,7 @@ use crate::error::{Call, Named};
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
 use futures::FutureExt;
-use parapet_core::Asset;
+use parapet_core::{Asset, Relationship};
 use parapet_provider::NetworkRole;
 use serde_json::json;
 use std::sync::Arc;
@@ -147,7 +147,7 @@ async fn instances(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
             asset.tags = tags(i.tag_list());
             relate_security_groups(&mut asset, ctx, groups);
             if let Some(cluster) = i.db_cluster_identifier() {
-                relate(&mut asset, "member_of", ctx.arn("rds", &format!("cluster:{cluster}")));
+                relate(&mut asset, Relationship::MEMBER_OF, ctx.arn("rds", &format!("cluster:{cluster}")));
             }
             asset
         })

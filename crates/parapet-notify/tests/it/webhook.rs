@@ -50,7 +50,7 @@ pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
             id,
             &only,
             &evaluations,
-            &|_| Severity::Critical,
+            &|_: &str| Severity::Critical,
             &[],
             Utc::now(),
         )

@@ -8,7 +8,7 @@ mod refresh;
 
 use parapet_core::Asset;
 use parapet_pipeline::Pipeline;
-use parapet_rules::{RuleSources, TagPolicy, load};
+use parapet_rules::{IdentityPolicy, RuleSources, TagPolicy, load};
 use parapet_store::SqliteStore;
 use serde_json::{Value, json};
 
@@ -19,7 +19,11 @@ pub fn pipeline() -> Pipeline {
         folders: Vec::new(),
     });
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    Pipeline::new(report.rules, &TagPolicy::default())
+    Pipeline::new(
+        report.rules,
+        &TagPolicy::default(),
+        &IdentityPolicy::default(),
+    )
 }
 
 /// A fresh database.

@@ -96,11 +96,32 @@ pub fn statements_fn(policy: Value) -> Result<Value, ExecutionError> {
 
 /// `allowsAction(policy, action)`: whether an `Allow` statement covers the
 /// action and no unconditional `Deny` statement covers it too. Resources are
-/// not considered.
+/// not considered. Given a principal's `permissions` (`{statements,
+/// boundary}`), the action must also be allowed by its boundary, if any.
 pub fn allows_action(policy: Value, action: Arc<String>) -> Result<bool, ExecutionError> {
+    if let Some(granted) = field(&policy, "statements") {
+        let granted = statements("allowsAction", granted)?;
+        let granted: Vec<Cel<'_>> = granted.iter().map(Cel).collect();
+        let boundary = match field(&policy, "boundary") {
+            None | Some(Value::Null) => None,
+            Some(boundary) => Some(statements("allowsAction", boundary)?),
+        };
+        let boundary: Option<Vec<Cel<'_>>> = boundary.as_ref().map(|b| b.iter().map(Cel).collect());
+        return Ok(parapet_policy::allows_action_within(
+            &granted,
+            boundary.as_deref(),
+            &action,
+        ));
+    }
     let statements = statements("allowsAction", &policy)?;
     let statements: Vec<Cel<'_>> = statements.iter().map(Cel).collect();
     Ok(parapet_policy::allows_action(&statements, &action))
+}
+
+/// `arnLike(arn, pattern)`: whether the ARN matches the pattern as IAM's
+/// `ArnLike` reads it (`*` and `?` wildcards, case-sensitive).
+pub fn arn_like(arn: Arc<String>, pattern: Arc<String>) -> bool {
+    parapet_policy::arn_like(&arn, &pattern)
 }
 
 /// `isPublicPrincipal(principal)`: whether a principal is anyone.

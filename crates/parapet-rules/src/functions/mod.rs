@@ -56,6 +56,11 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
         signature: "portRangesOverlap(from1 int, to1 int, from2 int, to2 int) bool",
     },
     FunctionDecl {
+        name: "permissionText",
+        arity: 1,
+        signature: "permissionText(permission map) string",
+    },
+    FunctionDecl {
         name: "statements",
         arity: 1,
         signature: "statements(policy) list(map)",
@@ -68,7 +73,7 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
     FunctionDecl {
         name: "allowsAction",
         arity: 2,
-        signature: "allowsAction(policy_or_statement, action string) bool",
+        signature: "allowsAction(policy_or_statement_or_permissions, action string) bool",
     },
     FunctionDecl {
         name: "isPublicPrincipal",
@@ -84,6 +89,11 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
         name: "publicStatements",
         arity: 1,
         signature: "publicStatements(policy) list(map)",
+    },
+    FunctionDecl {
+        name: "arnLike",
+        arity: 2,
+        signature: "arnLike(arn string, pattern string) bool",
     },
     FunctionDecl {
         name: "ageDays",
@@ -151,12 +161,14 @@ pub fn register(ctx: &mut Context<'_>) {
     ctx.add_function("isPublicCidr", network::is_public_cidr);
     ctx.add_function("portRangeIncludes", network::port_range_includes);
     ctx.add_function("portRangesOverlap", network::port_ranges_overlap);
+    ctx.add_function("permissionText", network::permission_text);
     ctx.add_function("statements", iam::statements_fn);
     ctx.add_function("coversAction", iam::covers_action_fn);
     ctx.add_function("allowsAction", iam::allows_action);
     ctx.add_function("isPublicPrincipal", iam::is_public_principal_fn);
     ctx.add_function("hasRestrictiveCondition", iam::has_restrictive_condition_fn);
     ctx.add_function("publicStatements", iam::public_statements);
+    ctx.add_function("arnLike", iam::arn_like);
     ctx.add_function("ageDays", time::age_days);
     ctx.add_function("lookup", fields::lookup);
     ctx.add_function("asList", fields::as_list);

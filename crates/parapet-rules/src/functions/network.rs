@@ -2,7 +2,8 @@
 //! port ranges, for IPv4 and IPv6 alike.
 
 use super::error;
-use cel_interpreter::ExecutionError;
+use crate::value::field;
+use cel_interpreter::{ExecutionError, Value};
 use ipnet::IpNet;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -99,9 +100,99 @@ pub fn port_ranges_overlap(
     Ok(lo1 <= hi2 && lo2 <= hi1)
 }
 
+/// `permissionText(permission)`: an EC2 security group permission as a
+/// reader says it: `tcp/22 from 0.0.0.0/0, ::/0`, `all traffic from sg-1`,
+/// `udp/1000-2000 from pl-1`. Fields it lacks are left out.
+pub fn permission_text(permission: Value) -> Result<Value, ExecutionError> {
+    let text_of = |value: Option<&Value>| match value {
+        Some(Value::String(s)) => Some(s.to_string()),
+        Some(Value::Int(i)) => Some(i.to_string()),
+        _ => None,
+    };
+    let number = |name: &str| match field(&permission, name) {
+        Some(Value::Int(i)) => Some(*i),
+        _ => None,
+    };
+    let protocol = match text_of(field(&permission, "IpProtocol")).as_deref() {
+        None | Some("-1") => None,
+        Some("6") => Some("tcp".to_owned()),
+        Some("17") => Some("udp".to_owned()),
+        Some("1") => Some("icmp".to_owned()),
+        Some("58") => Some("icmpv6".to_owned()),
+        Some(other) => Some(other.to_owned()),
+    };
+    let mut text = match protocol {
+        None => "all traffic".to_owned(),
+        Some(protocol) => match (number("FromPort"), number("ToPort")) {
+            _ if protocol.starts_with("icmp") => protocol,
+            (Some(from), Some(to)) if from <= 0 && to >= 65535 || from < 0 => {
+                format!("{protocol}/all ports")
+            }
+            (Some(from), Some(to)) if from == to => format!("{protocol}/{from}"),
+            (Some(from), Some(to)) => format!("{protocol}/{from}-{to}"),
+            _ => protocol,
+        },
+    };
+    let sources: Vec<String> = [
+        ("IpRanges", "CidrIp"),
+        ("Ipv6Ranges", "CidrIpv6"),
+        ("UserIdGroupPairs", "GroupId"),
+        ("PrefixListIds", "PrefixListId"),
+    ]
+    .iter()
+    .filter_map(|(list, key)| match field(&permission, list) {
+        Some(Value::List(items)) => Some(
+            items
+                .iter()
+                .filter_map(|item| text_of(field(item, key)))
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    })
+    .flatten()
+    .collect();
+    if !sources.is_empty() {
+        text.push_str(" from ");
+        text.push_str(&sources.join(", "));
+    }
+    Ok(Value::String(Arc::new(text)))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{fails_with, truth};
+    use super::super::test_support::{eval, fails_with, truth};
+    use cel_interpreter::Value;
+    use std::sync::Arc;
+
+    #[test]
+    fn permissions_read_as_protocol_ports_and_sources() {
+        let text = |permission: &str| eval(&format!("permissionText({permission})")).expect("text");
+        let string = |s: &str| Value::String(Arc::new(s.to_owned()));
+        assert_eq!(
+            text(
+                "{'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '0.0.0.0/0'}], 'Ipv6Ranges': [{'CidrIpv6': '::/0'}]}"
+            ),
+            string("tcp/22 from 0.0.0.0/0, ::/0")
+        );
+        assert_eq!(
+            text("{'IpProtocol': '-1', 'UserIdGroupPairs': [{'GroupId': 'sg-1'}]}"),
+            string("all traffic from sg-1")
+        );
+        assert_eq!(
+            text(
+                "{'IpProtocol': '17', 'FromPort': 1000, 'ToPort': 2000, 'PrefixListIds': [{'PrefixListId': 'pl-1'}]}"
+            ),
+            string("udp/1000-2000 from pl-1")
+        );
+        assert_eq!(
+            text("{'IpProtocol': 'tcp', 'FromPort': 0, 'ToPort': 65535}"),
+            string("tcp/all ports")
+        );
+        assert_eq!(
+            text("{'IpProtocol': 'icmp', 'FromPort': 8, 'ToPort': -1}"),
+            string("icmp")
+        );
+    }
 
     #[test]
     fn cidr_containment_for_both_families() {

@@ -23,6 +23,36 @@ fn every_builtin_example_gives_its_expected_status() {
 }
 
 #[test]
+fn every_builtin_failure_says_what_is_wrong_with_the_asset_it_names() {
+    let engine = builtin();
+    let titles: std::collections::HashMap<&str, &str> =
+        engine.rules().iter().map(|r| (&*r.id, &*r.title)).collect();
+    let outcomes = run_examples(&engine);
+    let failures: Vec<_> = outcomes
+        .iter()
+        .filter(|o| o.expected == parapet_core::Status::Fail)
+        .collect();
+    assert!(failures.len() >= engine.rules().len());
+    for o in failures {
+        let rule = o.rule_id.as_str();
+        assert_ne!(o.message, titles[rule], "{rule}: {}", o.example);
+        assert!(
+            o.message.contains(&o.asset_name),
+            "{rule}, example `{}`: `{}` does not name the asset `{}`",
+            o.example,
+            o.message,
+            o.asset_name
+        );
+        assert!(
+            !o.message.contains('?'),
+            "{rule}, example `{}`: a placeholder of `{}` could not be worked out",
+            o.example,
+            o.message
+        );
+    }
+}
+
+#[test]
 fn builtin_rules_pass_lint() {
     let engine = builtin();
     let frameworks = parapet_rules::framework::builtin();

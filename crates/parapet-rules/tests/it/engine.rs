@@ -90,6 +90,157 @@ fn type_errors_and_non_booleans_are_errors() {
     assert_eq!(s, Status::Error);
 }
 
+/// A security group rule whose message shows what its variable found.
+const OPEN_SSH: &str = r#"
+id: test-ssh
+title: Security groups do not admit SSH from the internet
+description: d
+severity: high
+resource_types: [AWS::S3::Bucket]
+variables:
+  - name: open
+    expression: >
+      config.IpPermissions.filter(p, p.FromPort <= 22 && 22 <= p.ToPort
+        && p.IpRanges.exists(r, isInternet(r.CidrIp)))
+  - name: count
+    expression: size(variables.open)
+compliant: variables.count == 0
+message:
+  fail: "Security group `{{ resource.name }}` admits SSH from the internet: {{ variables.open.map(p, permissionText(p)) }} ({{ variables.count }} of {{ size(config.IpPermissions) }})"
+  pass: "Security group `{{ resource.name }}` admits SSH from nowhere on the internet"
+remediation: {text: t}
+examples: {compliant: [{description: a, config: {}}], non_compliant: [{description: b, config: {}}]}
+"#;
+
+#[test]
+fn results_say_what_their_rule_found_through_its_variables() {
+    let rule = Rule::parse(Path::new("ssh.yaml"), OPEN_SSH).expect("parses");
+    let engine = Engine::new(vec![rule]);
+    let facts = Facts::at(Utc::now());
+    let open = json!({"IpPermissions": [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ]});
+    let failing = &engine.evaluate(&facts, &bucket(open, json!({})))[0];
+    assert_eq!(failing.status, Status::Fail);
+    assert_eq!(
+        &*failing.message,
+        "Security group `b` admits SSH from the internet: tcp/22 from 0.0.0.0/0 (1 of 2)"
+    );
+    assert!(failing.evidence.contains_key("config.IpPermissions"));
+    let closed = json!({"IpPermissions": [
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+    ]});
+    let passing = &engine.evaluate(&facts, &bucket(closed, json!({})))[0];
+    assert_eq!(passing.status, Status::Pass);
+    assert_eq!(
+        &*passing.message,
+        "Security group `b` admits SSH from nowhere on the internet"
+    );
+    let partial = json!({"IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}]});
+    let unknown = &engine.evaluate(&facts, &bucket(partial, json!({})))[0];
+    assert_eq!(unknown.status, Status::Unknown);
+    assert_eq!(
+        &*unknown.message,
+        "variables.open: field `IpRanges` is missing"
+    );
+    let denied = &engine.evaluate(
+        &facts,
+        &bucket(
+            json!({}),
+            json!({"IpPermissions": "AccessDenied: ec2:DescribeSecurityGroups"}),
+        ),
+    )[0];
+    assert_eq!(denied.status, Status::Unknown);
+    assert!(
+        denied.message.contains("AccessDenied"),
+        "{}",
+        denied.message
+    );
+}
+
+/// A rule on what principals can really do.
+const ADMIN: &str = r#"
+id: test-admin
+title: No principal can do everything
+description: d
+severity: high
+resource_types: [AWS::S3::Bucket]
+applies: "!administrators.exists(p, arnLike(resource.id, p))"
+compliant: '!allowsAction(permissions, "*")'
+remediation: {text: t}
+examples: {compliant: [{description: a, config: {}}], non_compliant: [{description: b, config: {}}]}
+"#;
+
+#[test]
+fn principals_are_judged_on_their_effective_permissions_and_named_administrators_left_out() {
+    use parapet_core::{PermissionFacts, Permissions};
+    use parapet_rules::IdentityPolicy;
+    let rule = Rule::parse(Path::new("admin.yaml"), ADMIN).expect("parses");
+    let engine = Engine::new(vec![rule]).with_identity_policy(&IdentityPolicy {
+        administrators: vec!["arn:aws:s3:::break*".to_owned()],
+    });
+    let admin = |action: &str| Permissions {
+        statements: vec![
+            json!({"Effect": "Allow", "Action": action, "Resource": "*", "Source": "x"}),
+        ],
+        boundary: None,
+    };
+    let facts = Facts::at(Utc::now()).with_permissions(PermissionFacts {
+        principals: [
+            ("arn:aws:s3:::root".to_owned(), admin("*")),
+            ("arn:aws:s3:::reader".to_owned(), admin("s3:Get*")),
+            (
+                "arn:aws:s3:::bounded".to_owned(),
+                Permissions {
+                    boundary: Some(vec![json!({"Effect": "Allow", "Action": "s3:*"})]),
+                    ..admin("*")
+                },
+            ),
+            ("arn:aws:s3:::breakglass".to_owned(), admin("*")),
+        ]
+        .into(),
+        undecided: [(
+            "arn:aws:s3:::lost".to_owned(),
+            "its group g was not collected".to_owned(),
+        )]
+        .into(),
+    });
+    let judge = |id: &str| {
+        let mut asset = bucket(json!({}), json!({}));
+        asset.id = id.to_owned();
+        engine
+            .evaluate(&facts, &asset)
+            .first()
+            .map(|e| (e.status, e.message.to_string()))
+    };
+    assert_eq!(judge("arn:aws:s3:::root").map(|r| r.0), Some(Status::Fail));
+    assert_eq!(
+        judge("arn:aws:s3:::reader").map(|r| r.0),
+        Some(Status::Pass)
+    );
+    assert_eq!(
+        judge("arn:aws:s3:::bounded").map(|r| r.0),
+        Some(Status::Pass)
+    );
+    assert_eq!(
+        judge("arn:aws:s3:::nobody").map(|r| r.0),
+        Some(Status::Pass)
+    );
+    assert_eq!(
+        judge("arn:aws:s3:::breakglass"),
+        None,
+        "a named administrator"
+    );
+    assert_eq!(
+        judge("arn:aws:s3:::lost"),
+        Some((
+            Status::Unknown,
+            "`permissions` could not be worked out: its group g was not collected".to_owned()
+        ))
+    );
+}
+
 #[test]
 fn failures_carry_the_title_and_the_evidence() {
     let engine = Engine::new(vec![rule(

@@ -20,7 +20,7 @@ fn error_for(report: &parapet_rules::LoadReport, file: &str) -> String {
 #[test]
 fn broken_files_are_reported_and_the_others_still_load() {
     let report = broken();
-    assert_eq!(report.errors.len(), 7, "{:#?}", report.errors);
+    assert_eq!(report.errors.len(), 9, "{:#?}", report.errors);
     assert!(report.rules.iter().any(|r| &*r.id == "custom-owner-tag"));
     assert!(
         report
@@ -95,6 +95,19 @@ fn an_unknown_function_is_rejected_at_load() {
     let message = error_for(&broken(), "unknown-function.yaml");
     assert!(message.contains("unknown-function.yaml:6:"), "{message}");
     assert!(message.contains("unknown function `isOpen`"), "{message}");
+}
+
+#[test]
+fn a_message_reading_an_undefined_variable_or_left_open_is_refused_at_load() {
+    let message = error_for(&broken(), "undefined-variable.yaml");
+    assert!(
+        message.contains("`message.fail` reads `variables.opened`, which the rule does not define"),
+        "{message}"
+    );
+    let message = error_for(&broken(), "bad-message.yaml");
+    assert!(message.contains("bad-message.yaml:7:"), "{message}");
+    assert!(message.contains("field `message.fail`"), "{message}");
+    assert!(message.contains("`{{` is not closed"), "{message}");
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn scan(store: &mut SqliteStore, assets: &[Asset], when: DateTime<Utc>) {
             id,
             assets,
             &evaluations,
-            &|rule| severities.get(rule).copied().unwrap_or(Severity::Low),
+            &|rule: &str| severities.get(rule).copied().unwrap_or(Severity::Low),
             &[],
             when,
         )

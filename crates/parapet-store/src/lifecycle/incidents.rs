@@ -20,14 +20,14 @@ pub struct Transition {
     pub kind: EventKind,
     /// The rule.
     pub rule_id: String,
+    /// The rule's title.
+    pub rule_title: String,
     /// The asset.
     pub asset_id: String,
     /// Its account.
     pub account: String,
     /// The rule's severity.
     pub severity: Severity,
-    /// The evaluation's message.
-    pub message: String,
 }
 
 impl Transition {
@@ -36,10 +36,10 @@ impl Transition {
         Transition {
             kind: change.kind,
             rule_id: change.rule_id.clone(),
+            rule_title: change.rule_title.clone(),
             asset_id: change.asset_id.clone(),
             account: change.account.clone(),
             severity: change.severity,
-            message: change.message.clone(),
         }
     }
 }
@@ -50,7 +50,7 @@ pub fn group(policy: IncidentPolicy, t: &Transition) -> (String, String) {
     match policy.grouping {
         Grouping::RuleAndAccount => (
             format!("rule:{}/account:{}", t.rule_id, t.account),
-            format!("{} in {}", t.message, t.account),
+            format!("{} in {}", t.rule_title, t.account),
         ),
         Grouping::Asset => (
             format!("asset:{}", t.asset_id),

@@ -9,10 +9,11 @@ use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
 use super::{AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, Policy, PreviousFinding};
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
+use crate::roles::RuleFacts;
 use chrono::{DateTime, Utc};
 use parapet_core::{
     Asset, CollectionError, ContentHash, Evaluation, EventKind, FindingStatus, Mute, MuteTarget,
-    ScanCounts, ScanRun, ScanStatus, Scope, Severity,
+    ScanCounts, ScanRun, ScanStatus, Scope,
 };
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -25,8 +26,8 @@ pub struct ScanInput<'a> {
     pub assets: &'a [Asset],
     /// Every evaluation of those assets.
     pub evaluations: &'a [Evaluation],
-    /// Each rule's severity.
-    pub severity: &'a dyn Fn(&str) -> Severity,
+    /// Each rule's severity and title.
+    pub rules: &'a dyn RuleFacts,
     /// The parts of the scope that were denied or failed.
     pub errors: &'a [CollectionError],
     /// When it finished: the time of every change it records.
@@ -252,14 +253,15 @@ impl<'a> Recording<'_, 'a> {
                     continue;
                 }
                 let (asset_name, tags) = self.ledger.asset_label(id)?;
-                let severity = (self.input.severity)(&open.rule_id);
+                let rules = self.input.rules;
                 self.changed(
                     event.first().copied().unwrap_or_default(),
                     FindingChange {
                         kind: EventKind::FindingResolved,
                         at: now,
+                        severity: rules.severity(&open.rule_id),
+                        rule_title: rule_title(rules, &open.rule_id),
                         rule_id: open.rule_id,
-                        severity,
                         message: open.message,
                         asset_id: id.clone(),
                         asset_name,
@@ -320,7 +322,7 @@ impl<'a> Recording<'_, 'a> {
             let previous = failed_before
                 .get(&*evaluation.asset_id)
                 .and_then(|rules| rules.get(&*evaluation.rule_id));
-            let severity = (input.severity)(&evaluation.rule_id);
+            let severity = input.rules.severity(&evaluation.rule_id);
             let target = MuteTarget {
                 rule_id: &evaluation.rule_id,
                 asset_id: &asset.id,
@@ -357,7 +359,7 @@ impl<'a> Recording<'_, 'a> {
                 if step.muted_by.is_none() && follows {
                     unmuted.push((
                         events.len() - 1,
-                        change_of(asset, evaluation, kind, severity, now),
+                        change_of(asset, evaluation, kind, input.rules, now),
                     ));
                 }
             }
@@ -415,14 +417,15 @@ fn change_of(
     asset: &Asset,
     evaluation: &Evaluation,
     kind: EventKind,
-    severity: Severity,
+    rules: &dyn RuleFacts,
     now: DateTime<Utc>,
 ) -> FindingChange {
     FindingChange {
         kind,
         at: now,
         rule_id: evaluation.rule_id.to_string(),
-        severity,
+        rule_title: rule_title(rules, &evaluation.rule_id),
+        severity: rules.severity(&evaluation.rule_id),
         message: evaluation.message.to_string(),
         asset_id: asset.id.clone(),
         asset_name: asset.name.clone(),
@@ -432,4 +435,9 @@ fn change_of(
         tags: asset.tags.clone(),
         incident: None,
     }
+}
+
+/// The rule's title, or its id where the rules give none.
+fn rule_title(rules: &dyn RuleFacts, rule_id: &str) -> String {
+    rules.title(rule_id).unwrap_or(rule_id).to_owned()
 }

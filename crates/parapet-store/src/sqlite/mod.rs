@@ -25,7 +25,7 @@ mod tokens;
 use crate::error::StoreError;
 use crate::lifecycle::{self, Policy};
 use crate::query::ScanOutput;
-use crate::roles::Scans;
+use crate::roles::{RuleFacts, Scans};
 use checkpoint::Checkpointer;
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqliteLedger;
@@ -368,7 +368,7 @@ impl Scans for SqliteStore {
         scan_id: i64,
         assets: &[Asset],
         evaluations: &[Evaluation],
-        severity: &dyn Fn(&str) -> Severity,
+        rules: &dyn RuleFacts,
         errors: &[CollectionError],
         finished_at: DateTime<Utc>,
     ) -> Result<ScanOutput, StoreError> {
@@ -376,7 +376,7 @@ impl Scans for SqliteStore {
             scan_id,
             assets,
             evaluations,
-            severity,
+            rules,
             errors,
             finished_at,
         };

@@ -132,6 +132,13 @@ pub fn scan(
         .begin_scan(&scope(), "test", &provenance(), when)
         .expect("begin scan");
     store
-        .finish_scan(id, assets, evaluations, &|_| Severity::High, errors, when)
+        .finish_scan(
+            id,
+            assets,
+            evaluations,
+            &|_: &str| Severity::High,
+            errors,
+            when,
+        )
         .expect("finish scan")
 }

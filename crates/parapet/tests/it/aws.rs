@@ -317,7 +317,13 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         bob.config["AttachedPolicies"][0]["PolicyName"],
         "parapet-demo-admin"
     );
-    assert_eq!(bob.config["InlinePolicies"], json!(["inline-s3"]));
+    assert_eq!(bob.config["InlinePolicies"][0]["PolicyName"], "inline-s3");
+    assert!(
+        bob.config["InlinePolicies"][0]["PolicyDocument"]["Statement"].is_array(),
+        "{}",
+        bob.config["InlinePolicies"]
+    );
+    assert_eq!(bob.config["PermissionsBoundary"], json!(null));
     let ci = named(&all, "AWS::IAM::User", "parapet-demo-ci", "global");
     let keys = ci.config["AccessKeys"].as_array().expect("keys");
     assert_eq!(keys.len(), 1);

@@ -9,6 +9,8 @@ mod atomicity;
 mod aws;
 /// CloudTrail events refreshing what they changed.
 mod events;
+/// Effective permissions of IAM principals seeded in moto.
+mod identity;
 /// moto's server for the AWS tests.
 mod moto;
 /// Notifications: the outbox delivered through outages and kills.

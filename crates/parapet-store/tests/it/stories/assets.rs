@@ -217,7 +217,7 @@ pub fn an_asset_outside_the_scope_is_refused_and_nothing_is_written(backend: &im
             id,
             &[stranger],
             &[],
-            &|_| parapet_core::Severity::Low,
+            &|_: &str| parapet_core::Severity::Low,
             &[],
             at(0),
         )

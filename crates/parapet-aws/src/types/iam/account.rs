@@ -1,0 +1,93 @@
+//! The account-wide IAM settings: the password policy, the account
+//! summary and the root user's row of the credential report.
+
+use super::report::{Report, cell};
+use super::{ACCOUNT_SUMMARY, PASSWORD_POLICY, ROOT};
+use crate::collect::Ctx;
+use crate::error::{Call, Named};
+use aws_sdk_iam::Client;
+use futures::future::{BoxFuture, Shared};
+use parapet_core::Asset;
+use serde_json::{Map, Value, json};
+
+pub(super) async fn password_policy(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
+    let policy = match iam
+        .get_account_password_policy()
+        .send()
+        .await
+        .named("iam:GetAccountPasswordPolicy")
+    {
+        Ok(answer) => answer.password_policy().map_or(Value::Null, |p| {
+            json!({
+                "MinimumPasswordLength": p.minimum_password_length(),
+                "RequireSymbols": p.require_symbols(),
+                "RequireNumbers": p.require_numbers(),
+                "RequireUppercaseCharacters": p.require_uppercase_characters(),
+                "RequireLowercaseCharacters": p.require_lowercase_characters(),
+                "AllowUsersToChangePassword": p.allow_users_to_change_password(),
+                "ExpirePasswords": p.expire_passwords(),
+                // AWS leaves it out when passwords do not expire; emulators
+                // may say 0.
+                "MaxPasswordAge": p.max_password_age().filter(|age| *age > 0),
+                "PasswordReusePrevention": p.password_reuse_prevention(),
+                "HardExpiry": p.hard_expiry().unwrap_or(false),
+            })
+        }),
+        Err(failure) if failure.code == "NoSuchEntity" => Value::Null,
+        Err(failure) => return Err(failure),
+    };
+    let account = &ctx.session.account;
+    Ok(vec![ctx.asset(
+        PASSWORD_POLICY,
+        format!("arn:aws:iam::{account}:account-password-policy"),
+        account.clone(),
+        json!({"PasswordPolicy": policy}),
+    )])
+}
+
+pub(super) async fn account_summary(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
+    let answer = iam
+        .get_account_summary()
+        .send()
+        .await
+        .named("iam:GetAccountSummary")?;
+    let summary: Map<String, Value> = answer
+        .summary_map()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), json!(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let account = &ctx.session.account;
+    Ok(vec![ctx.asset(
+        ACCOUNT_SUMMARY,
+        format!("arn:aws:iam::{account}:account-summary"),
+        account.clone(),
+        json!({"SummaryMap": summary}),
+    )])
+}
+
+pub(super) async fn root(ctx: &Ctx, report: Shared<BoxFuture<'_, Report>>) -> Call<Vec<Asset>> {
+    let report = report.await;
+    let rows = report.as_ref().as_ref().map_err(Clone::clone)?;
+    let Some(row) = rows.get("<root_account>") else {
+        // No root row (emulators have no root user): nothing to report on.
+        return Ok(Vec::new());
+    };
+    let account = &ctx.session.account;
+    Ok(vec![ctx.asset(
+        ROOT,
+        format!("arn:aws:iam::{account}:root"),
+        "root",
+        json!({
+            "PasswordEnabled": cell(row, "password_enabled"),
+            "PasswordLastUsed": cell(row, "password_last_used"),
+            "MfaActive": cell(row, "mfa_active"),
+            "AccessKey1Active": cell(row, "access_key_1_active"),
+            "AccessKey1LastUsedDate": cell(row, "access_key_1_last_used_date"),
+            "AccessKey2Active": cell(row, "access_key_2_active"),
+            "AccessKey2LastUsedDate": cell(row, "access_key_2_last_used_date"),
+        }),
+    )])
+}

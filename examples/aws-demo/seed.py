@@ -271,9 +271,41 @@ def seed_ec2(endpoint, region, scale):
     )
 
 
+def self_signed(name):
+    """A self-signed certificate and its key, PEM-encoded."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=400))
+        .not_valid_after(now - datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    body = cert.public_bytes(serialization.Encoding.PEM).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return body, pem
+
+
 def seed_iam(endpoint, scale):
     iam = client(endpoint, "iam")
     iam.update_account_password_policy(MinimumPasswordLength=8, RequireSymbols=False)
+    # An expired certificate left in IAM from before ACM.
+    body, key = self_signed("legacy.example.com")
+    iam.upload_server_certificate(ServerCertificateName="parapet-demo-legacy", CertificateBody=body, PrivateKey=key)
     admin = iam.create_policy(
         PolicyName="parapet-demo-admin",
         PolicyDocument=json.dumps(

@@ -407,12 +407,15 @@ fn bind_variables<'s>(rule: &Rule, scope: &'s Context<'_>) -> Result<Context<'s>
     let mut values: HashMap<Key, Value> = HashMap::with_capacity(rule.variables.len());
     let mut inner = scope.new_inner_scope();
     for variable in &rule.variables {
-        inner.add_variable_from_value(
-            "variables",
-            Value::Map(Map {
-                map: Arc::new(values.clone()),
-            }),
-        );
+        // Only a variable that reads earlier ones needs them bound.
+        if !variable.expression.variables.is_empty() {
+            inner.add_variable_from_value(
+                "variables",
+                Value::Map(Map {
+                    map: Arc::new(values.clone()),
+                }),
+            );
+        }
         let value = execute(&variable.expression, &inner)
             .map_err(|f| f.within(&format!("variables.{}", variable.name)))?;
         values.insert(crate::value::key(&variable.name), value);

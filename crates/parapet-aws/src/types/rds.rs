@@ -218,7 +218,7 @@ fn restore_accounts<'a>(
 
 async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
     let mut snapshots = all_pages!(
-        rds.describe_db_snapshots().snapshot_type("manual"),
+        rds.describe_db_snapshots(),
         "rds:DescribeDBSnapshots",
         db_snapshots
     )?;
@@ -232,9 +232,19 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
         .each(
             snapshots
                 .iter()
-                .map(|s| s.db_snapshot_identifier().unwrap_or_default().to_owned())
+                .map(|s| {
+                    (
+                        s.db_snapshot_identifier().unwrap_or_default().to_owned(),
+                        s.snapshot_type() == Some("manual"),
+                    )
+                })
                 .collect(),
-            move |id| async move {
+            move |(id, manual)| async move {
+                // Only manual snapshots can be shared; an automated one
+                // restores in its own account alone.
+                if !manual {
+                    return Ok(json!([]));
+                }
                 let answer = rds
                     .describe_db_snapshot_attributes()
                     .db_snapshot_identifier(id)
@@ -280,7 +290,7 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
             if let Some(instance) = s.db_instance_identifier() {
                 relate(
                     &mut asset,
-                    "snapshot_of",
+                    Relationship::SNAPSHOT_OF,
                     ctx.arn("rds", &format!("db:{instance}")),
                 );
             }
@@ -291,7 +301,7 @@ async fn snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
 
 async fn cluster_snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
     let mut snapshots = all_pages!(
-        rds.describe_db_cluster_snapshots().snapshot_type("manual"),
+        rds.describe_db_cluster_snapshots(),
         "rds:DescribeDBClusterSnapshots",
         db_cluster_snapshots
     )?;
@@ -306,12 +316,18 @@ async fn cluster_snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
             snapshots
                 .iter()
                 .map(|s| {
-                    s.db_cluster_snapshot_identifier()
-                        .unwrap_or_default()
-                        .to_owned()
+                    (
+                        s.db_cluster_snapshot_identifier()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        s.snapshot_type() == Some("manual"),
+                    )
                 })
                 .collect(),
-            move |id| async move {
+            move |(id, manual)| async move {
+                if !manual {
+                    return Ok(json!([]));
+                }
                 let answer = rds
                     .describe_db_cluster_snapshot_attributes()
                     .db_cluster_snapshot_identifier(id)
@@ -358,7 +374,7 @@ async fn cluster_snapshots(ctx: &Ctx, rds: &Client) -> Call<Vec<Asset>> {
             if let Some(cluster) = s.db_cluster_identifier() {
                 relate(
                     &mut asset,
-                    "snapshot_of",
+                    Relationship::SNAPSHOT_OF,
                     ctx.arn("rds", &format!("cluster:{cluster}")),
                 );
             }

@@ -324,6 +324,19 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
         bob.config["InlinePolicies"]
     );
     assert_eq!(bob.config["PermissionsBoundary"], json!(null));
+    let legacy = named(
+        &all,
+        "AWS::IAM::ServerCertificate",
+        "parapet-demo-legacy",
+        "global",
+    );
+    assert!(legacy.config["Expiration"].is_string());
+    assert_eq!(
+        legacy.id,
+        "arn:aws:iam::123456789012:server-certificate/parapet-demo-legacy"
+    );
+    let summary = named(&all, "AWS::IAM::AccountSummary", ACCOUNT, "global");
+    assert_eq!(summary.config["RootVirtualMfaDevice"], json!(null));
     let ci = named(&all, "AWS::IAM::User", "parapet-demo-ci", "global");
     let keys = ci.config["AccessKeys"].as_array().expect("keys");
     assert_eq!(keys.len(), 1);
@@ -393,6 +406,26 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
             .iter()
             .any(|r| r.kind == "snapshot_of" && r.target == public_db.id)
     );
+    // Each instance's automated snapshot, judged like a manual one: its
+    // encryption follows the instance's and it cannot be shared.
+    for instance in [public_db, private_db] {
+        let automated = all
+            .iter()
+            .find(|a| {
+                a.resource_type.as_str() == "AWS::RDS::DBSnapshot"
+                    && a.config["SnapshotType"] == "automated"
+                    && a.relationships
+                        .iter()
+                        .any(|r| r.kind == "snapshot_of" && r.target == instance.id)
+            })
+            .unwrap_or_else(|| panic!("no automated snapshot of {}", instance.name));
+        assert!(automated.name.starts_with("rds:"), "{}", automated.name);
+        assert_eq!(
+            automated.config["Encrypted"],
+            instance.config["StorageEncrypted"]
+        );
+        assert_eq!(automated.config["RestoreAttribute"], json!([]));
+    }
     let cluster = named(&all, "AWS::RDS::DBCluster", "parapet-demo-cluster", region);
     assert_eq!(cluster.config["StorageEncrypted"], true);
     let cluster_snapshot = named(
@@ -667,6 +700,19 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
     assert!(failing("aws-rds-instance-not-public", &public_db.id));
     assert!(!failing("aws-rds-instance-not-public", &private_db.id));
     assert!(failing("aws-rds-snapshot-not-public", &db_snapshot.id));
+    let automated_of_public = all
+        .iter()
+        .find(|a| {
+            a.resource_type.as_str() == "AWS::RDS::DBSnapshot"
+                && a.config["SnapshotType"] == "automated"
+                && a.config["DBInstanceIdentifier"] == "parapet-demo-public-db"
+                && a.region == region
+        })
+        .expect("the public instance's automated snapshot");
+    assert!(failing(
+        "aws-rds-snapshot-encrypted",
+        &automated_of_public.id
+    ));
     assert!(failing(
         "aws-lambda-function-url-authenticated",
         &function.id

@@ -15,6 +15,10 @@ const CANNOT_PASS: &[(&str, &str)] = &[
         "moto's account summary has no MFA for the root user, and none can be assigned",
     ),
     (
+        "aws-iam-root-hardware-mfa",
+        "moto's account summary has no MFA for the root user, and none can be assigned",
+    ),
+    (
         "aws-s3-bucket-mfa-delete",
         "moto does not implement MFA Delete on bucket versioning",
     ),
@@ -46,6 +50,10 @@ const NOT_ON_COMPLIANT: &[(&str, &str)] = &[
     (
         "aws-eks-cluster-public-endpoint-restricted",
         "the compliant cluster's endpoint is private",
+    ),
+    (
+        "aws-iam-server-certificate-not-expired",
+        "moto's server certificates all expire in 2012, so the compliant account stores none",
     ),
 ];
 

@@ -5,7 +5,9 @@ use super::report::{Report, cell};
 use super::{ACCOUNT_SUMMARY, PASSWORD_POLICY, ROOT};
 use crate::collect::Ctx;
 use crate::error::{Call, Named};
+use crate::types::Doc;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::types::AssignmentStatusType;
 use futures::future::{BoxFuture, Shared};
 use parapet_core::Asset;
 use serde_json::{Map, Value, json};
@@ -60,12 +62,28 @@ pub(super) async fn account_summary(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>>
         })
         .unwrap_or_default();
     let account = &ctx.session.account;
-    Ok(vec![ctx.asset(
+    let mut asset = ctx.asset(
         ACCOUNT_SUMMARY,
         format!("arn:aws:iam::{account}:account-summary"),
         account.clone(),
         json!({"SummaryMap": summary}),
-    )])
+    );
+    // A virtual MFA device assigned to the root user: its MFA is not a
+    // hardware key.
+    let root_virtual = all_pages!(
+        iam.list_virtual_mfa_devices()
+            .assignment_status(AssignmentStatusType::Assigned),
+        "iam:ListVirtualMFADevices",
+        virtual_mfa_devices
+    )
+    .map(|devices| {
+        devices
+            .iter()
+            .find(|d| d.user().is_some_and(|u| u.arn().ends_with(":root")))
+            .map_or(Value::Null, |d| Value::String(d.serial_number().to_owned()))
+    });
+    Doc::of(&mut asset).set("RootVirtualMfaDevice", root_virtual, &[]);
+    Ok(vec![asset])
 }
 
 pub(super) async fn root(ctx: &Ctx, report: Shared<BoxFuture<'_, Report>>) -> Call<Vec<Asset>> {

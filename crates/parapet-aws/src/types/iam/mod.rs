@@ -1,10 +1,11 @@
 //! IAM (global): users with console password, MFA, access keys (age and last
 //! use), policies, groups and permissions boundary; roles with their trust
 //! policy; groups; managed policies with the default version's document;
-//! the password policy; the account summary; and the root user's row of the
-//! credential report.
+//! the password policy; the account summary; the root user's row of the
+//! credential report; and the server certificates stored in IAM.
 
 mod account;
+mod certificates;
 mod policies;
 mod principals;
 mod report;
@@ -131,6 +132,7 @@ pub(super) const IAM: Collector = Collector {
             events:
               - {name: EnableMFADevice, action: change, key: [recipientAccountId]}
               - {name: DeactivateMFADevice, action: change, key: [recipientAccountId]}
+              - {name: DeleteVirtualMFADevice, action: change, key: [recipientAccountId]}
               - {name: CreateAccessKey, action: change, key: [recipientAccountId]}
               - {name: DeleteAccessKey, action: change, key: [recipientAccountId]}
             "#,
@@ -149,6 +151,20 @@ pub(super) const IAM: Collector = Collector {
             dependents: &[],
             network: None,
         },
+        TypeDef {
+            name: SERVER_CERTIFICATE,
+            page: include_str!("../../../../../docs/resources/aws/iam-server-certificate.md"),
+            events: r#"
+            source: iam.amazonaws.com
+            global: true
+            events:
+              - {name: UploadServerCertificate, action: create, key: [requestParameters.serverCertificateName]}
+              - {name: UpdateServerCertificate, action: change, key: [requestParameters.serverCertificateName, requestParameters.newServerCertificateName]}
+              - {name: DeleteServerCertificate, action: delete, key: [requestParameters.serverCertificateName]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
     ],
     reach: Reach::Global,
     run: |ctx| iam(ctx).boxed(),
@@ -161,6 +177,7 @@ const POLICY: &str = "AWS::IAM::Policy";
 const PASSWORD_POLICY: &str = "AWS::IAM::PasswordPolicy";
 const ACCOUNT_SUMMARY: &str = "AWS::IAM::AccountSummary";
 const ROOT: &str = "AWS::IAM::RootAccount";
+const SERVER_CERTIFICATE: &str = "AWS::IAM::ServerCertificate";
 
 async fn iam(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
@@ -177,6 +194,10 @@ async fn iam(ctx: Arc<Ctx>) -> Out {
         (PASSWORD_POLICY, account::password_policy(x, c).boxed()),
         (ACCOUNT_SUMMARY, account::account_summary(x, c).boxed()),
         (ROOT, account::root(x, report).boxed()),
+        (
+            SERVER_CERTIFICATE,
+            certificates::server_certificates(x, c).boxed(),
+        ),
     ];
     run_parts(x, parts).await
 }

@@ -184,6 +184,8 @@ pub struct Rule {
     pub variables: Vec<Variable>,
     /// True when the asset complies.
     pub compliant: Condition,
+    /// Whether the variables or the condition read `vulnerabilities`.
+    reads_vulnerabilities: bool,
     /// What a failing result says (default: the title).
     pub fail_message: Option<Message>,
     /// What a passing result says (default: the title).
@@ -569,6 +571,12 @@ impl Rule {
         check_variables_defined(&variables, used)
             .map_err(|(key, message)| invalid(key, message))?;
         check_examples(&raw).map_err(|message| invalid("examples", message))?;
+        let reads_vulnerabilities = variables
+            .iter()
+            .map(|v| &v.expression)
+            .chain([&compliant])
+            .flat_map(|c| c.reads.iter())
+            .any(|read| read.first().is_some_and(|f| f == "vulnerabilities"));
         Ok(Rule {
             id: raw.id.into(),
             title: raw.title.into(),
@@ -579,6 +587,7 @@ impl Rule {
             applies,
             variables,
             compliant,
+            reads_vulnerabilities,
             fail_message,
             pass_message,
             remediation: raw.remediation,
@@ -608,13 +617,8 @@ impl Rule {
     }
 
     /// Whether what decides the result (not `applies`) reads the asset's
-    /// vulnerabilities.
+    /// vulnerabilities; worked out once, as the rule loads.
     pub fn reads_vulnerabilities(&self) -> bool {
-        self.variables
-            .iter()
-            .map(|v| &v.expression)
-            .chain([&self.compliant])
-            .flat_map(|c| c.reads.iter())
-            .any(|read| read.first().is_some_and(|f| f == "vulnerabilities"))
+        self.reads_vulnerabilities
     }
 }

@@ -301,6 +301,13 @@ def self_signed(name):
 
 
 def seed_iam(endpoint, scale):
+    client(endpoint, "account").put_alternate_contact(
+        AlternateContactType="SECURITY",
+        Name="Security team",
+        Title="Security",
+        EmailAddress="security@example.com",
+        PhoneNumber="+1-555-0100",
+    )
     iam = client(endpoint, "iam")
     iam.update_account_password_policy(MinimumPasswordLength=8, RequireSymbols=False)
     # An expired certificate left in IAM from before ACM.
@@ -506,6 +513,46 @@ def seed_services(endpoint, region, scale):
     logs.create_log_group(logGroupName="parapet-demo-app")
     logs.create_log_group(logGroupName="parapet-demo-audit", tags={"owner": "platform"})
     logs.put_retention_policy(logGroupName="parapet-demo-audit", retentionInDays=365)
+    if region == REGIONS[0]:
+        # The multi-region trail delivers to the audit log group, where one
+        # CIS monitoring filter (root use) raises an alarm to a topic with
+        # a subscriber; the other fourteen are missing. Security Hub, Macie
+        # and Access Analyzer watch this region only.
+        trail.put_event_selectors(
+            TrailName="parapet-demo-trail",
+            EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+        )
+        trail.update_trail(
+            Name="parapet-demo-trail",
+            CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:parapet-demo-audit:*",
+            CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/flow-logs",
+        )
+        logs.put_metric_filter(
+            logGroupName="parapet-demo-audit",
+            filterName="root-user-use",
+            filterPattern='{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+            '&& $.eventType != "AwsServiceEvent" }',
+            metricTransformations=[{"metricName": "RootUserUse", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+        )
+        client(endpoint, "securityhub", region).enable_security_hub(EnableDefaultStandards=False)
+        client(endpoint, "macie2", region).enable_macie(status="ENABLED")
+        client(endpoint, "accessanalyzer", region).create_analyzer(analyzerName="parapet-demo-external", type="ACCOUNT")
+        topic = sns.create_topic(Name="parapet-demo-security")["TopicArn"]
+        queue = sqs.create_queue(QueueName="parapet-demo-security-inbox")["QueueUrl"]
+        inbox = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox)
+        client(endpoint, "cloudwatch", region).put_metric_alarm(
+            AlarmName="parapet-demo-root-user-use",
+            MetricName="RootUserUse",
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=[topic],
+            Tags=[{"Key": "owner", "Value": "platform"}],
+        )
 
     ddb = client(endpoint, "dynamodb", region)
     ddb.create_table(

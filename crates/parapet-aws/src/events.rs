@@ -61,6 +61,10 @@ struct TypeSpec {
 #[serde(deny_unknown_fields)]
 struct EventSpec {
     name: String,
+    /// The event's own `eventSource`, when another service's change
+    /// touches the type (a trail's bucket).
+    #[serde(default)]
+    source: Option<String>,
     action: Action,
     key: Vec<String>,
     #[serde(default)]
@@ -111,7 +115,10 @@ impl EventMap {
                     return Err(format!("{resource_type} {}: no key path", event.name));
                 }
                 by_event
-                    .entry((spec.source.clone(), event.name.clone()))
+                    .entry((
+                        event.source.as_ref().unwrap_or(&spec.source).clone(),
+                        event.name.clone(),
+                    ))
                     .or_default()
                     .push((resource_type.clone(), i));
             }
@@ -138,7 +145,10 @@ impl EventMap {
             .map(|spec| {
                 spec.events
                     .iter()
-                    .map(|e| (spec.source.as_str(), e.name.as_str(), e.action))
+                    .map(|e| {
+                        let source = e.source.as_deref().unwrap_or(&spec.source);
+                        (source, e.name.as_str(), e.action)
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -130,7 +130,8 @@ impl Provider for AwsProvider {
 /// Only the resources the targets name, with what depends on them. A type
 /// is described whole when a key does not name a resource, when its
 /// region's summary depends on it, or when a change names a resource the
-/// inventory does not know (it may know it by another name: an alias).
+/// inventory does not know (it may know it by another name: an alias); a
+/// region's summary is described with every type it reads.
 fn plan(types: &[ResourceTypeInfo], targets: &[Target], stored: &[Asset]) -> Narrowing {
     let mut plan = Narrowing::default();
     let mut whole = BTreeSet::new();
@@ -160,6 +161,16 @@ fn plan(types: &[ResourceTypeInfo], targets: &[Target], stored: &[Asset]) -> Nar
                 .or_default()
                 .insert(t.key.clone());
         }
+    }
+    if whole.contains(REGION) {
+        // The region's summary is filled from every type it reads: each is
+        // described again with it, or the summary would lose them.
+        whole.extend(
+            types
+                .iter()
+                .filter(|t| t.dependents.contains(&REGION))
+                .map(|t| t.name.to_owned()),
+        );
     }
     plan.keyed.retain(|t, _| !whole.contains(t));
     plan.whole = Some(whole);
@@ -299,7 +310,8 @@ mod tests {
         let whole = plan.whole.expect("types");
         assert!(whole.contains("AWS::EC2::RouteTable"));
         assert!(whole.contains("AWS::EC2::Instance"));
-        // A detector: its region's summary is rebuilt from all of them.
+        // A detector: its region's summary is rebuilt from all of them and
+        // from every other type it reads.
         let known = [stored("AWS::GuardDuty::Detector", "arn:d/abc", "abc")];
         let plan = plan_of(
             &[target(
@@ -310,7 +322,19 @@ mod tests {
             )],
             &known,
         );
-        assert_eq!(plan.whole, Some(set(&["AWS::GuardDuty::Detector", REGION])));
+        let whole = plan.whole.expect("types");
+        for read in [
+            "AWS::GuardDuty::Detector",
+            "AWS::Config::ConfigurationRecorder",
+            "AWS::CloudTrail::Trail",
+            "AWS::Logs::LogGroup",
+            "AWS::CloudWatch::Alarm",
+            "AWS::SNS::Topic",
+            REGION,
+        ] {
+            assert!(whole.contains(read), "{read} not in {whole:?}");
+        }
+        assert!(!whole.contains("AWS::EC2::Instance"), "{whole:?}");
     }
 
     #[test]

@@ -89,7 +89,10 @@ pub struct Coverage<'a> {
     pub controls: usize,
     /// The automated controls at least one rule checks.
     pub covered: Vec<&'a str>,
-    /// The controls that need a person's judgement.
+    /// The controls that need a person's judgement, for which a rule's
+    /// result stands as evidence beside the manual status.
+    pub evidence: Vec<&'a str>,
+    /// The controls that need a person's judgement and no rule informs.
     pub manual: Vec<&'a str>,
     /// The automated controls no rule checks yet.
     pub not_covered: Vec<&'a str>,
@@ -104,11 +107,14 @@ pub fn coverage<'a>(framework: &'a Framework, rules: &[parapet_rules::Rule]) -> 
         version: &framework.version,
         controls: framework.controls.len(),
         covered: Vec::new(),
+        evidence: Vec::new(),
         manual: Vec::new(),
         not_covered: Vec::new(),
     };
     for control in &framework.controls {
-        let list = if control.manual {
+        let list = if control.manual && mapped.contains_key(&control.id) {
+            &mut coverage.evidence
+        } else if control.manual {
             &mut coverage.manual
         } else if mapped.contains_key(&control.id) {
             &mut coverage.covered
@@ -253,7 +259,10 @@ mod tests {
         assert_eq!(coverage.covered, ["3.1.1"]);
         assert!(coverage.manual.contains(&"2.2"));
         assert_eq!(
-            coverage.covered.len() + coverage.manual.len() + coverage.not_covered.len(),
+            coverage.covered.len()
+                + coverage.evidence.len()
+                + coverage.manual.len()
+                + coverage.not_covered.len(),
             cis.controls.len()
         );
     }

@@ -281,6 +281,7 @@ pub fn run(global: &GlobalArgs, command: &ReportCommand, style: Style) -> Result
                         "version",
                         "controls",
                         "covered",
+                        "manual, with evidence",
                         "manual",
                         "not covered",
                     ]);
@@ -291,6 +292,7 @@ pub fn run(global: &GlobalArgs, command: &ReportCommand, style: Style) -> Result
                             Cell::new(c.version),
                             Cell::new(c.controls),
                             Cell::new(c.covered.len()),
+                            Cell::new(c.evidence.len()),
                             Cell::new(c.manual.len()),
                             Cell::new(c.not_covered.len()),
                         ]);

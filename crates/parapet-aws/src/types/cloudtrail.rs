@@ -1,5 +1,6 @@
-//! CloudTrail trails: where they deliver, whether they log now, which
-//! events they select, log file validation, encryption and tags.
+//! CloudTrail trails: where they deliver (and whether their bucket keeps
+//! access logs), whether they log now, which events they select, log file
+//! validation, encryption and tags.
 
 use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_map, text, time};
 use crate::collect::{Ctx, Out, relate};
@@ -24,6 +25,7 @@ pub(super) const CLOUDTRAIL: Collector = Collector {
               - {name: StartLogging, action: change, key: [requestParameters.name]}
               - {name: StopLogging, action: change, key: [requestParameters.name]}
               - {name: PutEventSelectors, action: change, key: [requestParameters.trailName]}
+              - {name: PutBucketLogging, source: s3.amazonaws.com, action: change, key: [requestParameters.bucketName], indirect: true}
             "#,
         dependents: &[super::region::REGION],
         network: None,
@@ -103,10 +105,23 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
             },
         )
         .await;
+    let buckets: Vec<Option<String>> = trails
+        .iter()
+        .map(|t| t.s3_bucket_name().map(str::to_owned))
+        .collect();
+    let logging = ctx
+        .each(buckets, |bucket| async move {
+            match bucket {
+                Some(bucket) => Some(bucket_logging(ctx, &bucket).await),
+                None => None,
+            }
+        })
+        .await;
     Ok(trails
         .iter()
         .zip(details)
-        .map(|(t, (status, selectors, tags))| {
+        .zip(logging)
+        .map(|((t, (status, selectors, tags)), logging)| {
             let name = t.name().unwrap_or_default();
             let arn = t
                 .trail_arn()
@@ -133,10 +148,29 @@ async fn trails(ctx: &Ctx, cloudtrail: &Client) -> Call<Vec<Asset>> {
             doc.set("Status", status, &[]);
             doc.set("Selectors", selectors, &[]);
             doc.tags(tags);
+            if let Some(logging) = logging {
+                doc.set("S3BucketLogging", logging, &[]);
+            }
             if let Some(bucket) = t.s3_bucket_name() {
                 relate(&mut asset, "logs_to", format!("arn:aws:s3:::{bucket}"));
             }
             asset
         })
         .collect())
+}
+
+/// The server access logging of the bucket a trail delivers to, asked of
+/// the bucket's region. A bucket of another account usually refuses, which
+/// leaves the field unknown.
+async fn bucket_logging(ctx: &Ctx, bucket: &str) -> Call<serde_json::Value> {
+    let region = super::s3::bucket_region(ctx, bucket).await?;
+    let answer = ctx
+        .session
+        .s3(&region)
+        .get_bucket_logging()
+        .bucket(bucket)
+        .send()
+        .await
+        .named("s3:GetBucketLogging")?;
+    Ok(super::s3::logging_document(&answer))
 }

@@ -127,6 +127,8 @@ pub(super) const EC2: Collector = Collector {
               - {name: ModifyVpcAttribute, action: change, key: [requestParameters.vpcId]}
               - {name: CreateFlowLogs, action: change, key: ["requestParameters.CreateFlowLogsRequest.ResourceId.content", "requestParameters.CreateFlowLogsRequest.ResourceId[*].content"]}
               - {name: DeleteFlowLogs, action: change, key: ["requestParameters.DeleteFlowLogsRequest.FlowLogId.content"], indirect: true}
+              - {name: CreateVpcEndpoint, action: change, key: [awsRegion]}
+              - {name: DeleteVpcEndpoints, action: change, key: [awsRegion]}
             "#,
             dependents: &[],
             network: Some(NetworkRole::Network),
@@ -158,6 +160,8 @@ pub(super) const EC2: Collector = Collector {
               - {name: AssociateRouteTable, action: change, key: [requestParameters.routeTableId]}
               - {name: DisassociateRouteTable, action: change, key: [requestParameters.associationId], indirect: true}
               - {name: ReplaceRouteTableAssociation, action: change, key: [requestParameters.routeTableId]}
+              - {name: AcceptVpcPeeringConnection, action: change, key: [awsRegion]}
+              - {name: DeleteVpcPeeringConnection, action: change, key: [awsRegion]}
             "#,
             dependents: &[],
             network: Some(NetworkRole::Routes),
@@ -702,11 +706,33 @@ async fn images(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
 }
 
 async fn vpcs(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
-    let (vpcs, flow_logs) = tokio::join!(
+    let (vpcs, flow_logs, endpoints) = tokio::join!(
         async { all_pages!(ec2.describe_vpcs(), "ec2:DescribeVpcs", vpcs) },
         async { all_pages!(ec2.describe_flow_logs(), "ec2:DescribeFlowLogs", flow_logs) },
+        async {
+            all_pages!(
+                ec2.describe_vpc_endpoints(),
+                "ec2:DescribeVpcEndpoints",
+                vpc_endpoints
+            )
+        },
     );
     let vpcs = vpcs?;
+    let endpoints = endpoints.map(|all| {
+        let mut by_vpc: HashMap<String, Vec<Value>> = HashMap::new();
+        for e in all {
+            by_vpc
+                .entry(e.vpc_id().unwrap_or_default().to_owned())
+                .or_default()
+                .push(json!({
+                    "VpcEndpointId": text(e.vpc_endpoint_id()),
+                    "ServiceName": text(e.service_name()),
+                    "VpcEndpointType": text(e.vpc_endpoint_type().map(|t| t.as_str())),
+                    "State": text(e.state().map(|s| s.as_str())),
+                }));
+        }
+        by_vpc
+    });
     let mut by_resource: HashMap<String, Vec<Value>> = HashMap::new();
     let flow_failure = match flow_logs {
         Ok(logs) => {
@@ -748,6 +774,14 @@ async fn vpcs(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 ),
                 Some(failure) => doc.unknown("FlowLogs", failure),
             }
+            doc.set(
+                "Endpoints",
+                endpoints
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .map(|by_vpc| Value::Array(by_vpc.get(id).cloned().unwrap_or_default())),
+                &[],
+            );
             asset
         })
         .collect())
@@ -777,12 +811,76 @@ async fn subnets(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         .collect())
 }
 
-async fn route_tables(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
-    let tables = all_pages!(
-        ec2.describe_route_tables(),
-        "ec2:DescribeRouteTables",
-        route_tables
+/// Each VPC peering connection's two sides, as the VPC id and the CIDR
+/// blocks of each.
+type PeeringSides = HashMap<String, [(String, Vec<String>); 2]>;
+
+async fn peering_connections(ec2: &Client) -> Call<PeeringSides> {
+    let connections = all_pages!(
+        ec2.describe_vpc_peering_connections(),
+        "ec2:DescribeVpcPeeringConnections",
+        vpc_peering_connections
     )?;
+    let side = |info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>| {
+        let vpc = info.and_then(|i| i.vpc_id()).unwrap_or_default().to_owned();
+        let mut blocks: Vec<String> = info
+            .map(|i| {
+                i.cidr_block_set()
+                    .iter()
+                    .filter_map(|b| b.cidr_block().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if blocks.is_empty() {
+            blocks.extend(info.and_then(|i| i.cidr_block()).map(str::to_owned));
+        }
+        blocks.extend(info.into_iter().flat_map(|i| {
+            i.ipv6_cidr_block_set()
+                .iter()
+                .filter_map(|b| b.ipv6_cidr_block().map(str::to_owned))
+        }));
+        (vpc, blocks)
+    };
+    Ok(connections
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c.vpc_peering_connection_id()?.to_owned(),
+                [side(c.requester_vpc_info()), side(c.accepter_vpc_info())],
+            ))
+        })
+        .collect())
+}
+
+/// The CIDR blocks of the VPC on the other side of each peering connection
+/// that `routes` use, seen from `vpc`.
+fn peered_blocks(
+    peerings: &PeeringSides,
+    vpc: &str,
+    routes: &[aws_sdk_ec2::types::Route],
+) -> Value {
+    let mut found = serde_json::Map::new();
+    for id in routes.iter().filter_map(|r| r.vpc_peering_connection_id()) {
+        if let Some(sides) = peerings.get(id) {
+            let peer = sides.iter().find(|(v, _)| v != vpc).unwrap_or(&sides[1]);
+            found.insert(id.to_owned(), json!(peer.1));
+        }
+    }
+    Value::Object(found)
+}
+
+async fn route_tables(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
+    let (tables, peerings) = tokio::join!(
+        async {
+            all_pages!(
+                ec2.describe_route_tables(),
+                "ec2:DescribeRouteTables",
+                route_tables
+            )
+        },
+        peering_connections(ec2),
+    );
+    let tables = tables?;
     Ok(tables
         .iter()
         .map(|t| {
@@ -807,6 +905,14 @@ async fn route_tables(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
                 })).collect::<Vec<_>>(),
             });
             let mut asset = tagged(ctx, ROUTE_TABLE, "route-table", id, t.tags(), config);
+            super::Doc::of(&mut asset).set(
+                "PeeredCidrBlocks",
+                peerings
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .map(|p| peered_blocks(p, t.vpc_id().unwrap_or_default(), t.routes())),
+                &[],
+            );
             for subnet in t.associations().iter().filter_map(|a| a.subnet_id()) {
                 relate(&mut asset, "routes_subnet", arn_of(ctx, "subnet", subnet));
             }

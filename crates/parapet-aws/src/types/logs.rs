@@ -1,4 +1,5 @@
-//! CloudWatch Logs log groups: retention, encryption and tags.
+//! CloudWatch Logs log groups: retention, encryption, metric filters and
+//! tags.
 
 use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
@@ -7,6 +8,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) const LOGS: Collector = Collector {
@@ -23,15 +25,17 @@ pub(super) const LOGS: Collector = Collector {
               - {name: DeleteRetentionPolicy, action: change, key: [requestParameters.logGroupName]}
               - {name: AssociateKmsKey, action: change, key: [requestParameters.logGroupName]}
               - {name: DisassociateKmsKey, action: change, key: [requestParameters.logGroupName]}
+              - {name: PutMetricFilter, action: change, key: [requestParameters.logGroupName]}
+              - {name: DeleteMetricFilter, action: change, key: [requestParameters.logGroupName]}
             "#,
-        dependents: &[],
+        dependents: &[super::region::REGION],
         network: None,
     }],
     reach: Reach::Regional,
     run: |ctx| logs(ctx).boxed(),
 };
 
-const LOG_GROUP: &str = "AWS::Logs::LogGroup";
+pub(super) const LOG_GROUP: &str = "AWS::Logs::LogGroup";
 
 async fn logs(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
@@ -73,6 +77,7 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
             )
         })
         .collect();
+    let filters = metric_filters(logs).await;
     let tags = ctx
         .each(arns.clone(), move |arn| async move {
             logs.list_tags_for_resource()
@@ -102,10 +107,44 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
                     "MetricFilterCount": g.metric_filter_count(),
                 }),
             );
-            Doc::of(&mut asset).tags(tags);
+            let mut doc = Doc::of(&mut asset);
+            doc.tags(tags);
+            doc.set(
+                "MetricFilters",
+                filters
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .map(|all| Value::Array(all.get(name).cloned().unwrap_or_default())),
+                &[],
+            );
             asset
         })
         .collect())
+}
+
+/// The region's metric filters by log group, each as its name, pattern
+/// and the metrics it feeds: one listing for every group.
+async fn metric_filters(logs: &Client) -> Call<HashMap<String, Vec<Value>>> {
+    let all = all_pages!(
+        logs.describe_metric_filters(),
+        "logs:DescribeMetricFilters",
+        metric_filters
+    )?;
+    let mut by_group: HashMap<String, Vec<Value>> = HashMap::new();
+    for f in &all {
+        by_group
+            .entry(f.log_group_name().unwrap_or_default().to_owned())
+            .or_default()
+            .push(json!({
+                "FilterName": text(f.filter_name()),
+                "FilterPattern": text(f.filter_pattern()),
+                "Metrics": f.metric_transformations().iter().map(|m| json!({
+                    "MetricNamespace": m.metric_namespace(),
+                    "MetricName": m.metric_name(),
+                })).collect::<Vec<_>>(),
+            }));
+    }
+    Ok(by_group)
 }
 
 #[cfg(test)]

@@ -31,8 +31,11 @@ macro_rules! all_pages {
     }};
 }
 
+mod accessanalyzer;
+mod account;
 mod acm;
 mod cloudtrail;
+mod cloudwatch;
 mod config;
 mod dynamodb;
 mod ec2;
@@ -45,11 +48,14 @@ mod iam;
 mod kms;
 mod lambda;
 mod logs;
+mod macie;
 mod opensearch;
+mod organizations;
 mod rds;
 pub(crate) mod region;
 mod s3;
 mod secretsmanager;
+mod securityhub;
 mod sns;
 mod sqs;
 
@@ -101,7 +107,8 @@ pub struct TypeDef {
     /// version suffix such as `20150331v2` is ignored), what it does
     /// (`create`, `change` or `delete`) and where the resource's key is
     /// (`key`: candidate paths into the record, tried in order; `[*]` walks
-    /// a list), with `when` conditions on other paths. The key is what the
+    /// a list), with `when` conditions on other paths and, for an event of
+    /// another service, its own `source`. The key is what the
     /// collector describes the resource by (an id, a name or an ARN).
     /// `indirect: true` marks a key that does not name the resource (an
     /// association id), and a key of `recipientAccountId` or `awsRegion`
@@ -136,6 +143,7 @@ pub static COLLECTORS: &[Collector] = &[
     iam::IAM,
     rds::RDS,
     cloudtrail::CLOUDTRAIL,
+    cloudwatch::CLOUDWATCH,
     kms::KMS,
     opensearch::OPENSEARCH,
     lambda::LAMBDA,
@@ -151,6 +159,11 @@ pub static COLLECTORS: &[Collector] = &[
     guardduty::GUARDDUTY,
     config::CONFIG,
     acm::ACM,
+    securityhub::SECURITY_HUB,
+    accessanalyzer::ACCESS_ANALYZER,
+    account::ACCOUNT,
+    organizations::ORGANIZATIONS,
+    macie::MACIE,
     region::REGIONS,
 ];
 

@@ -6,10 +6,20 @@
 //! (`DescribeTrails` with shadow trails: multi-region trails homed anywhere,
 //! and organisation trails), each trail's status and selectors of its home
 //! region; so a trail homed in a region outside the collection still counts.
-//! GuardDuty detectors and AWS Config recorders are filled in from the
-//! collection's own assets of the region once it is done.
+//! GuardDuty detectors, AWS Config recorders, Security Hub hubs, Macie
+//! sessions and IAM Access Analyzer analyzers are filled in from the
+//! collection's own assets of the region once it is done, and so are the
+//! alarms on the covering trails' logs: each metric filter of a trail's log
+//! group, the alarms on its metrics and the subscribers of their topics
+//! (the CIS monitoring controls).
 
+use super::accessanalyzer::ANALYZER;
 use super::cloudtrail::selectors_document;
+use super::cloudwatch::ALARM;
+use super::logs::LOG_GROUP;
+use super::macie::SESSION;
+use super::securityhub::HUB;
+use super::sns::TOPIC;
 use super::{Collector, Doc, Reach, TypeDef, text};
 use crate::collect::{Ctx, Out, relate};
 use crate::error::{Call, Named};
@@ -94,6 +104,7 @@ async fn trails(ctx: &Ctx) -> Call<Vec<Value>> {
                 "IsMultiRegionTrail": t.is_multi_region_trail().unwrap_or(false),
                 "IsOrganizationTrail": t.is_organization_trail().unwrap_or(false),
                 "S3BucketName": text(t.s3_bucket_name()),
+                "CloudWatchLogsLogGroupArn": text(t.cloud_watch_logs_log_group_arn()),
             });
             if let Ok(status) = status.named("cloudtrail:GetTrailStatus") {
                 trail["IsLogging"] = json!(status.is_logging().unwrap_or(false));
@@ -127,6 +138,17 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
             "IncludeGlobalResourceTypes": r.config["RecordingGroup"]["IncludeGlobalResourceTypes"],
         })
     });
+    let hubs = of_type(
+        assets,
+        HUB,
+        |h| json!({"HubArn": h.config["HubArn"], "SubscribedAt": h.config["SubscribedAt"]}),
+    );
+    let sessions = of_type(assets, SESSION, |s| json!({"Status": s.config["Status"]}));
+    let analyzers = of_type(
+        assets,
+        ANALYZER,
+        |a| json!({"AnalyzerName": a.config["AnalyzerName"], "Type": a.config["Type"], "Status": a.config["Status"]}),
+    );
     for asset in assets
         .iter_mut()
         .filter(|a| a.resource_type.as_str() == REGION)
@@ -135,6 +157,9 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
         for (field, resource_type, found) in [
             ("GuardDutyDetectors", DETECTOR, &detectors),
             ("ConfigurationRecorders", RECORDER, &recorders),
+            ("SecurityHubs", HUB, &hubs),
+            ("MacieSessions", SESSION, &sessions),
+            ("AccessAnalyzers", ANALYZER, &analyzers),
         ] {
             match gap(errors, collected, resource_type, &region) {
                 Some(reason) => {
@@ -153,6 +178,204 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
             }
         }
     }
+    let alarms: Vec<Result<Value, String>> = assets
+        .iter()
+        .filter(|a| a.resource_type.as_str() == REGION)
+        .map(|region| {
+            Estate {
+                assets,
+                errors,
+                collected,
+            }
+            .metric_alarms(region)
+        })
+        .collect();
+    for (asset, found) in assets
+        .iter_mut()
+        .filter(|a| a.resource_type.as_str() == REGION)
+        .zip(alarms)
+    {
+        match found {
+            Ok(value) => {
+                if let Value::Object(map) = &mut asset.config {
+                    map.insert("LogMetricAlarms".to_owned(), value);
+                }
+            }
+            Err(reason) => {
+                asset.unknown.insert("LogMetricAlarms".to_owned(), reason);
+            }
+        }
+    }
+}
+
+/// One account's collection, read to join a region's trails to the alarms
+/// on their logs.
+struct Estate<'a> {
+    assets: &'a [Asset],
+    errors: &'a [CollectionError],
+    collected: &'a [&'a str],
+}
+
+impl Estate<'_> {
+    /// The asset of `resource_type` in `region` that `matches`, or why
+    /// that type is not fully known there.
+    fn find(
+        &self,
+        resource_type: &str,
+        region: &str,
+        matches: impl Fn(&Asset) -> bool,
+    ) -> Result<Option<&Asset>, String> {
+        if let Some(reason) = gap(self.errors, self.collected, resource_type, region) {
+            return Err(reason);
+        }
+        if !self
+            .assets
+            .iter()
+            .any(|a| a.resource_type.as_str() == REGION && a.region == region)
+        {
+            return Err(format!("NotCollected: region {region}"));
+        }
+        Ok(self.assets.iter().find(|a| {
+            a.resource_type.as_str() == resource_type && a.region == region && matches(a)
+        }))
+    }
+
+    /// Every metric filter on the log group of each trail covering
+    /// `region` that logs all regions' management events now, with the
+    /// alarms (actions enabled) on the metrics it feeds and the confirmed
+    /// subscriptions of their topics.
+    fn metric_alarms(&self, region: &Asset) -> Result<Value, String> {
+        if let Some(reason) = region.unknown.get("Trails") {
+            return Err(reason.clone());
+        }
+        let mut found = Vec::new();
+        let trails = region.config["Trails"].as_array().into_iter().flatten();
+        for trail in trails.filter(|t| {
+            t["IsMultiRegionTrail"] == true
+                && t["IsLogging"] == true
+                && t["LogsManagementEvents"] == true
+        }) {
+            let Some(group_arn) = trail["CloudWatchLogsLogGroupArn"].as_str() else {
+                continue;
+            };
+            let Some((group_region, group_account, group_name)) = log_group_of(group_arn) else {
+                return Err(format!("MalformedResponse: log group ARN {group_arn}"));
+            };
+            if group_account != region.account {
+                return Err(format!(
+                    "NotCollected: log group {group_arn} of another account"
+                ));
+            }
+            let Some(group) = self.find(LOG_GROUP, group_region, |g| {
+                g.config["LogGroupName"] == group_name
+            })?
+            else {
+                continue;
+            };
+            if let Some(reason) = group.unknown.get("MetricFilters") {
+                return Err(reason.clone());
+            }
+            for filter in group.config["MetricFilters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let alarms = self.alarms_on(group_region, &filter["Metrics"])?;
+                let subscribers: u64 = alarms
+                    .iter()
+                    .flat_map(|a| a["Topics"].as_array().into_iter().flatten())
+                    .filter_map(|t| t["ConfirmedSubscriptions"].as_u64())
+                    .sum();
+                found.push(json!({
+                    "TrailARN": trail["TrailARN"],
+                    "LogGroupName": group_name,
+                    "FilterName": filter["FilterName"],
+                    "FilterPattern": filter["FilterPattern"],
+                    "Alarms": alarms,
+                    "Subscribers": subscribers,
+                }));
+            }
+        }
+        Ok(Value::Array(found))
+    }
+
+    /// The alarms of `region` with actions enabled on any of `metrics`
+    /// (`{MetricNamespace, MetricName}`), each with its SNS topics and
+    /// their confirmed subscriptions.
+    fn alarms_on(&self, region: &str, metrics: &Value) -> Result<Vec<Value>, String> {
+        if let Some(reason) = gap(self.errors, self.collected, ALARM, region) {
+            return Err(reason);
+        }
+        let watched = |alarm: &Asset| {
+            alarm.config["Metrics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|m| {
+                    metrics.as_array().into_iter().flatten().any(|f| {
+                        m["Namespace"] == f["MetricNamespace"] && m["MetricName"] == f["MetricName"]
+                    })
+                })
+        };
+        let mut found = Vec::new();
+        for alarm in self.assets.iter().filter(|a| {
+            a.resource_type.as_str() == ALARM
+                && a.region == region
+                && a.config["ActionsEnabled"] == true
+                && watched(a)
+        }) {
+            let mut topics = Vec::new();
+            for action in alarm.config["AlarmActions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let Some(arn) = action.as_str().filter(|a| a.starts_with("arn:aws:sns:")) else {
+                    continue;
+                };
+                let topic_region = arn.split(':').nth(3).unwrap_or_default();
+                let topic = self.find(TOPIC, topic_region, |t| t.id == arn)?;
+                let confirmed = match topic {
+                    Some(t) => {
+                        if let Some(reason) = t.unknown.get("Subscriptions") {
+                            return Err(reason.clone());
+                        }
+                        t.config["Subscriptions"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|s| {
+                                s["SubscriptionArn"]
+                                    .as_str()
+                                    .is_some_and(|a| a.starts_with("arn:"))
+                            })
+                            .count()
+                    }
+                    None => 0,
+                };
+                topics.push(json!({"TopicArn": arn, "ConfirmedSubscriptions": confirmed}));
+            }
+            found.push(json!({"AlarmName": alarm.config["AlarmName"], "Topics": topics}));
+        }
+        Ok(found)
+    }
+}
+
+/// A log group ARN's region, account and name
+/// (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`).
+fn log_group_of(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(7, ':');
+    let (_, _, service, region, account, kind) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let name = parts.next()?;
+    let name = name.strip_suffix(":*").unwrap_or(name);
+    (service == "logs" && kind == "log-group").then_some((region, account, name))
 }
 
 /// The assets of one type, each as its region and a summary.
@@ -253,7 +476,149 @@ mod tests {
             .collect()
     }
 
-    const ALL: &[&str] = &[REGION, DETECTOR, RECORDER];
+    const ALL: &[&str] = &[
+        REGION, DETECTOR, RECORDER, HUB, SESSION, ANALYZER, LOG_GROUP, ALARM, TOPIC,
+    ];
+
+    const GROUP_ARN: &str = "arn:aws:logs:us-east-1:123456789012:log-group:trail:*";
+    const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:security";
+
+    /// Both regions covered by a multi-region trail homed in us-east-1
+    /// whose log group has one metric filter on root use, an alarm on its
+    /// metric and one with actions disabled, both notifying a topic with
+    /// one confirmed and one pending subscription.
+    fn monitored() -> Vec<Asset> {
+        let mut assets = regions();
+        for region in &mut assets {
+            region.config["Trails"] = json!([{
+                "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+                "IsMultiRegionTrail": true, "IsLogging": true, "LogsManagementEvents": true,
+                "CloudWatchLogsLogGroupArn": GROUP_ARN,
+            }]);
+        }
+        assets.push(asset(
+            LOG_GROUP,
+            "us-east-1",
+            GROUP_ARN,
+            json!({
+                "LogGroupName": "trail",
+                "MetricFilters": [{
+                    "FilterName": "root", "FilterPattern": "{ $.userIdentity.type = \"Root\" }",
+                    "Metrics": [{"MetricNamespace": "CIS", "MetricName": "RootUse"}],
+                }],
+            }),
+        ));
+        for (name, enabled) in [("root-use", true), ("muted", false)] {
+            assets.push(asset(
+                ALARM,
+                "us-east-1",
+                &format!("alarm/{name}"),
+                json!({
+                    "AlarmName": name, "ActionsEnabled": enabled, "AlarmActions": [TOPIC_ARN],
+                    "Metrics": [{"Namespace": "CIS", "MetricName": "RootUse"}],
+                }),
+            ));
+        }
+        assets.push(asset(
+            TOPIC,
+            "us-east-1",
+            TOPIC_ARN,
+            json!({"Subscriptions": [
+                {"Protocol": "email", "SubscriptionArn": "PendingConfirmation"},
+                {"Protocol": "sqs", "SubscriptionArn": format!("{TOPIC_ARN}:1")},
+            ]}),
+        ));
+        assets
+    }
+
+    #[test]
+    fn a_trails_metric_filters_are_joined_to_their_alarms_and_subscribers_in_every_region() {
+        let mut assets = monitored();
+        fill(&mut assets, &[], ALL);
+        for region in &assets[..2] {
+            assert!(region.unknown.is_empty(), "{:?}", region.unknown);
+            assert_eq!(
+                region.config["LogMetricAlarms"],
+                json!([{
+                    "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+                    "LogGroupName": "trail",
+                    "FilterName": "root",
+                    "FilterPattern": "{ $.userIdentity.type = \"Root\" }",
+                    "Alarms": [{"AlarmName": "root-use", "Topics": [{"TopicArn": TOPIC_ARN, "ConfirmedSubscriptions": 1}]}],
+                    "Subscribers": 1,
+                }])
+            );
+        }
+    }
+
+    #[test]
+    fn a_trail_that_does_not_log_every_region_brings_no_filters() {
+        let mut assets = monitored();
+        assets[0].config["Trails"][0]["IsMultiRegionTrail"] = json!(false);
+        assets[1].config["Trails"][0]["IsLogging"] = json!(false);
+        fill(&mut assets, &[], ALL);
+        assert_eq!(assets[0].config["LogMetricAlarms"], json!([]));
+        assert_eq!(assets[1].config["LogMetricAlarms"], json!([]));
+    }
+
+    #[test]
+    fn alarms_are_unknown_when_a_link_of_the_chain_is_not_known() {
+        // The topic's subscriptions could not be listed.
+        let mut assets = monitored();
+        let topic = assets
+            .iter_mut()
+            .find(|a| a.id == TOPIC_ARN)
+            .expect("topic");
+        topic.unknown.insert(
+            "Subscriptions".into(),
+            "AccessDenied: sns:ListSubscriptionsByTopic".into(),
+        );
+        fill(&mut assets, &[], ALL);
+        assert_eq!(
+            assets[0].unknown["LogMetricAlarms"],
+            "AccessDenied: sns:ListSubscriptionsByTopic"
+        );
+        assert!(assets[0].config.get("LogMetricAlarms").is_none());
+        // The alarms were not collected.
+        let mut assets = monitored();
+        fill(&mut assets, &[], &[REGION, LOG_GROUP, TOPIC]);
+        assert_eq!(
+            assets[1].unknown["LogMetricAlarms"],
+            format!("NotCollected: {ALARM}")
+        );
+        // The log group's region was not collected.
+        let mut assets = monitored();
+        assets.remove(1);
+        fill(&mut assets, &[], ALL);
+        assert_eq!(
+            assets[0].unknown["LogMetricAlarms"],
+            "NotCollected: region us-east-1"
+        );
+        // The trails could not be read.
+        let mut assets = monitored();
+        assets[0].unknown.insert(
+            "Trails".into(),
+            "AccessDenied: cloudtrail:DescribeTrails".into(),
+        );
+        fill(&mut assets, &[], ALL);
+        assert_eq!(
+            assets[0].unknown["LogMetricAlarms"],
+            "AccessDenied: cloudtrail:DescribeTrails"
+        );
+    }
+
+    #[test]
+    fn log_group_arns_are_read_with_or_without_their_suffix() {
+        assert_eq!(
+            log_group_of(GROUP_ARN),
+            Some(("us-east-1", "123456789012", "trail"))
+        );
+        assert_eq!(
+            log_group_of("arn:aws:logs:eu-west-1:1:log-group:/aws/a:b"),
+            Some(("eu-west-1", "1", "/aws/a:b"))
+        );
+        assert_eq!(log_group_of("arn:aws:s3:::bucket"), None);
+    }
 
     #[test]
     fn s3_object_events_count_only_selectors_for_every_bucket() {

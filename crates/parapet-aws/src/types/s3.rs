@@ -195,6 +195,31 @@ fn location_region(constraint: Option<&str>) -> String {
     }
 }
 
+/// The region a bucket lives in.
+pub(super) async fn bucket_region(ctx: &Ctx, name: &str) -> Call<String> {
+    let answer = ctx
+        .session
+        .s3(&ctx.api_region)
+        .get_bucket_location()
+        .bucket(name)
+        .send()
+        .await
+        .named("s3:GetBucketLocation")?;
+    Ok(location_region(
+        answer.location_constraint().map(|c| c.as_str()),
+    ))
+}
+
+/// A bucket's server access logging: where it delivers, or `null`.
+pub(super) fn logging_document(
+    answer: &aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingOutput,
+) -> Value {
+    answer.logging_enabled().map_or(
+        Value::Null,
+        |l| json!({"TargetBucket": l.target_bucket(), "TargetPrefix": l.target_prefix()}),
+    )
+}
+
 /// One bucket, or `None` when it lies outside the collected regions.
 async fn bucket(
     ctx: Arc<Ctx>,
@@ -204,17 +229,7 @@ async fn bucket(
 ) -> Call<Option<Asset>> {
     let region = match region {
         Some(region) => region,
-        None => {
-            let answer = ctx
-                .session
-                .s3(&ctx.api_region)
-                .get_bucket_location()
-                .bucket(&name)
-                .send()
-                .await
-                .named("s3:GetBucketLocation")?;
-            location_region(answer.location_constraint().map(|c| c.as_str()))
-        }
+        None => bucket_region(&ctx, &name).await?,
     };
     if !ctx.regions.contains(&region) {
         return Ok(None);
@@ -293,12 +308,9 @@ async fn bucket(
     );
     doc.set(
         "Logging",
-        logging.named("s3:GetBucketLogging").map(|a| {
-            a.logging_enabled().map_or(
-                Value::Null,
-                |l| json!({"TargetBucket": l.target_bucket(), "TargetPrefix": l.target_prefix()}),
-            )
-        }),
+        logging
+            .named("s3:GetBucketLogging")
+            .map(|a| logging_document(&a)),
         &[],
     );
     doc.set(

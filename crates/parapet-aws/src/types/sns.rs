@@ -1,12 +1,14 @@
-//! SNS topics: access policy, encryption and tags.
+//! SNS topics: access policy, encryption, subscriptions and tags.
 
-use super::{Attribute, Collector, Doc, Part, Reach, TypeDef, run_parts, set_attributes, tag_map};
+use super::{
+    Attribute, Collector, Doc, Part, Reach, TypeDef, run_parts, set_attributes, tag_map, text,
+};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_sns::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub(super) const SNS: Collector = Collector {
@@ -22,15 +24,18 @@ pub(super) const SNS: Collector = Collector {
               - {name: SetTopicAttributes, action: change, key: [requestParameters.topicArn]}
               - {name: AddPermission, action: change, key: [requestParameters.topicArn]}
               - {name: RemovePermission, action: change, key: [requestParameters.topicArn]}
+              - {name: Subscribe, action: change, key: [requestParameters.topicArn]}
+              - {name: ConfirmSubscription, action: change, key: [requestParameters.topicArn]}
+              - {name: Unsubscribe, action: change, key: [requestParameters.subscriptionArn], indirect: true}
             "#,
-        dependents: &[],
+        dependents: &[super::region::REGION],
         network: None,
     }],
     reach: Reach::Regional,
     run: |ctx| sns(ctx).boxed(),
 };
 
-const TOPIC: &str = "AWS::SNS::Topic";
+pub(super) const TOPIC: &str = "AWS::SNS::Topic";
 
 async fn sns(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
@@ -47,9 +52,10 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
         .collect();
     let details = ctx
         .each(arns.clone(), move |arn| async move {
-            let (attributes, tags) = tokio::join!(
+            let (attributes, tags, subscriptions) = tokio::join!(
                 sns.get_topic_attributes().topic_arn(&arn).send(),
                 sns.list_tags_for_resource().resource_arn(&arn).send(),
+                subscriptions(sns, &arn),
             );
             (
                 attributes
@@ -57,13 +63,14 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
                     .map(|a| a.attributes().cloned().unwrap_or_default()),
                 tags.named("sns:ListTagsForResource")
                     .map(|t| tag_map(t.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))),
+                subscriptions,
             )
         })
         .await;
     Ok(arns
         .iter()
         .zip(details)
-        .map(|(arn, (attributes, tags))| {
+        .map(|(arn, (attributes, tags, subscriptions))| {
             let name = arn.rsplit(':').next().unwrap_or(arn);
             let mut asset = ctx.asset(
                 TOPIC,
@@ -73,6 +80,7 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
             );
             let mut doc = Doc::of(&mut asset);
             doc.tags(tags);
+            doc.set("Subscriptions", subscriptions, &[]);
             set_attributes(
                 &mut doc,
                 "sns:GetTopicAttributes",
@@ -86,4 +94,25 @@ async fn topics(ctx: &Ctx, sns: &Client) -> Call<Vec<Asset>> {
             asset
         })
         .collect())
+}
+
+/// A topic's subscriptions, each as its protocol and subscription ARN
+/// (`PendingConfirmation` until the subscriber confirms). The endpoint (an
+/// address, a URL) is left out.
+async fn subscriptions(sns: &Client, arn: &str) -> Call<Value> {
+    let all = all_pages!(
+        sns.list_subscriptions_by_topic().topic_arn(arn),
+        "sns:ListSubscriptionsByTopic",
+        subscriptions
+    )?;
+    Ok(Value::Array(
+        all.iter()
+            .map(|s| {
+                json!({
+                    "Protocol": text(s.protocol()),
+                    "SubscriptionArn": text(s.subscription_arn()),
+                })
+            })
+            .collect(),
+    ))
 }

@@ -811,18 +811,22 @@ fn a_region_counts_a_trail_homed_in_a_region_outside_the_collection() {
         .unwrap_or_else(|| panic!("no eu-west-1 trail: {trails:?}"));
     assert_eq!(home["IsMultiRegionTrail"], true);
     assert_eq!(home["IsLogging"], true);
-    // Its selectors were read in its home region (moto gives a new trail
-    // none, so it records no management events there).
-    assert_eq!(home["LogsManagementEvents"], false);
+    // Its selectors were read in its home region, where the demo has it
+    // record management events.
+    assert_eq!(home["LogsManagementEvents"], true);
     // The region's own trail is single-region and stopped.
     let own = trails
         .iter()
         .find(|t| t["Region"] == "us-east-1")
         .expect("the us-east-1 trail");
     assert_eq!(own["IsLogging"], false);
-    // Detectors and recorders were not collected: unknown, not empty.
+    // Detectors and recorders were not collected: unknown, not empty; and
+    // so are the alarms on the trail's logs, whose log group lies in a
+    // region the scan did not cover.
     assert!(region.unknown.contains_key("GuardDutyDetectors"));
     assert!(region.config.get("GuardDutyDetectors").is_none());
+    assert!(region.config.get("LogMetricAlarms").is_none());
+    assert!(region.unknown.contains_key("LogMetricAlarms"));
 }
 
 #[test]

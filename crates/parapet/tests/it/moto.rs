@@ -1,4 +1,5 @@
-//! moto's server, the AWS emulator, on a free local port for one test.
+//! moto's server, the AWS emulator (with the services it lacks emulated by
+//! `scripts/moto-server.py`), on a free local port for one test.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -23,16 +24,18 @@ impl Moto {
     /// Starts moto with `env` on a free port and waits until it answers.
     pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let venv = venv();
-        let server = venv.join("bin/moto_server");
         assert!(
-            server.exists(),
+            venv.join("bin/moto_server").exists(),
             "moto is not installed in {}: run scripts/moto-venv (bash .ci/test does)",
             venv.display()
         );
-        // moto binds a port the system chooses and says which: no other
-        // test can take it between a probe and moto's own bind.
-        let mut command = Command::new(server);
+        // moto's server, with the services it lacks emulated from their
+        // published models. It binds a port the system chooses and says
+        // which: no other test can take it between a probe and its bind.
+        let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto-server.py");
+        let mut command = Command::new(venv.join("bin/python"));
         command
+            .arg(server)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
             .stdout(Stdio::null())

@@ -7,7 +7,7 @@ use crate::collect::Ctx;
 use crate::error::{Call, Named};
 use crate::types::Doc;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::AssignmentStatusType;
+use aws_sdk_iam::types::{AssignmentStatusType, EntityType};
 use futures::future::{BoxFuture, Shared};
 use parapet_core::Asset;
 use serde_json::{Map, Value, json};
@@ -47,6 +47,9 @@ pub(super) async fn password_policy(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>>
     )])
 }
 
+/// The AWS managed policy that lets a role manage AWS Support cases.
+const SUPPORT_POLICY: &str = "arn:aws:iam::aws:policy/AWSSupportAccess";
+
 pub(super) async fn account_summary(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>> {
     let answer = iam
         .get_account_summary()
@@ -82,7 +85,24 @@ pub(super) async fn account_summary(ctx: &Ctx, iam: &Client) -> Call<Vec<Asset>>
             .find(|d| d.user().is_some_and(|u| u.arn().ends_with(":root")))
             .map_or(Value::Null, |d| Value::String(d.serial_number().to_owned()))
     });
-    Doc::of(&mut asset).set("RootVirtualMfaDevice", root_virtual, &[]);
+    let support_roles = all_pages!(
+        iam.list_entities_for_policy()
+            .policy_arn(SUPPORT_POLICY)
+            .entity_filter(EntityType::Role),
+        "iam:ListEntitiesForPolicy",
+        policy_roles
+    )
+    .map(|roles| {
+        Value::Array(
+            roles
+                .iter()
+                .filter_map(|r| r.role_name().map(|n| json!(n)))
+                .collect(),
+        )
+    });
+    let mut doc = Doc::of(&mut asset);
+    doc.set("RootVirtualMfaDevice", root_virtual, &[]);
+    doc.set("SupportRoles", support_roles, &[]);
     Ok(vec![asset])
 }
 

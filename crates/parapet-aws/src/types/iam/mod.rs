@@ -135,6 +135,12 @@ pub(super) const IAM: Collector = Collector {
               - {name: DeleteVirtualMFADevice, action: change, key: [recipientAccountId]}
               - {name: CreateAccessKey, action: change, key: [recipientAccountId]}
               - {name: DeleteAccessKey, action: change, key: [recipientAccountId]}
+              - {name: CreateSAMLProvider, action: change, key: [recipientAccountId]}
+              - {name: DeleteSAMLProvider, action: change, key: [recipientAccountId]}
+              - {name: CreateUser, action: change, key: [recipientAccountId]}
+              - {name: DeleteUser, action: change, key: [recipientAccountId]}
+              - {name: AttachRolePolicy, action: change, key: [recipientAccountId], when: {requestParameters.policyArn: "arn:aws:iam::aws:policy/AWSSupportAccess"}}
+              - {name: DetachRolePolicy, action: change, key: [recipientAccountId], when: {requestParameters.policyArn: "arn:aws:iam::aws:policy/AWSSupportAccess"}}
             "#,
             dependents: &[],
             network: None,

@@ -399,6 +399,22 @@ def lambda_zip():
     return buffer.getvalue()
 
 
+def alarm(endpoint, region, name, metric, topic, tags):
+    """An alarm on any occurrence of a CIS monitoring metric, notifying `topic`."""
+    client(endpoint, "cloudwatch", region).put_metric_alarm(
+        AlarmName=name,
+        MetricName=metric,
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
+        Tags=tags,
+    )
+
+
 def seed_services(endpoint, region, scale):
     """One or two of each other collected type, compliant and not."""
     kms = client(endpoint, "kms", region)
@@ -541,18 +557,7 @@ def seed_services(endpoint, region, scale):
         queue = sqs.create_queue(QueueName="parapet-demo-security-inbox")["QueueUrl"]
         inbox = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox)
-        client(endpoint, "cloudwatch", region).put_metric_alarm(
-            AlarmName="parapet-demo-root-user-use",
-            MetricName="RootUserUse",
-            Namespace="CISBenchmark",
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[topic],
-            Tags=[{"Key": "owner", "Value": "platform"}],
-        )
+        alarm(endpoint, region, "parapet-demo-root-user-use", "RootUserUse", topic, [{"Key": "owner", "Value": "platform"}])
 
     ddb = client(endpoint, "dynamodb", region)
     ddb.create_table(

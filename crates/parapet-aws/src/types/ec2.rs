@@ -719,40 +719,35 @@ async fn vpcs(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
     );
     let vpcs = vpcs?;
     let endpoints = endpoints.map(|all| {
-        let mut by_vpc: HashMap<String, Vec<Value>> = HashMap::new();
-        for e in all {
-            by_vpc
-                .entry(e.vpc_id().unwrap_or_default().to_owned())
-                .or_default()
-                .push(json!({
+        super::grouped(
+            &all,
+            |e| e.vpc_id(),
+            |e| {
+                json!({
                     "VpcEndpointId": text(e.vpc_endpoint_id()),
                     "ServiceName": text(e.service_name()),
                     "VpcEndpointType": text(e.vpc_endpoint_type().map(|t| t.as_str())),
                     "State": text(e.state().map(|s| s.as_str())),
-                }));
-        }
-        by_vpc
+                })
+            },
+        )
     });
-    let mut by_resource: HashMap<String, Vec<Value>> = HashMap::new();
-    let flow_failure = match flow_logs {
-        Ok(logs) => {
-            for log in logs {
-                by_resource
-                    .entry(log.resource_id().unwrap_or_default().to_owned())
-                    .or_default()
-                    .push(json!({
-                        "FlowLogId": text(log.flow_log_id()),
-                        "FlowLogStatus": text(log.flow_log_status()),
-                        "TrafficType": text(log.traffic_type().map(|t| t.as_str())),
-                        "LogDestinationType": text(log.log_destination_type().map(|t| t.as_str())),
-                        "LogDestination": text(log.log_destination()),
-                        "LogGroupName": text(log.log_group_name()),
-                    }));
-            }
-            None
-        }
-        Err(failure) => Some(failure),
-    };
+    let flow_logs = flow_logs.map(|all| {
+        super::grouped(
+            &all,
+            |l| l.resource_id(),
+            |l| {
+                json!({
+                    "FlowLogId": text(l.flow_log_id()),
+                    "FlowLogStatus": text(l.flow_log_status()),
+                    "TrafficType": text(l.traffic_type().map(|t| t.as_str())),
+                    "LogDestinationType": text(l.log_destination_type().map(|t| t.as_str())),
+                    "LogDestination": text(l.log_destination()),
+                    "LogGroupName": text(l.log_group_name()),
+                })
+            },
+        )
+    });
     Ok(vpcs
         .iter()
         .map(|v| {
@@ -766,22 +761,8 @@ async fn vpcs(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
             });
             let mut asset = tagged(ctx, VPC, "vpc", id, v.tags(), config);
             let mut doc = super::Doc::of(&mut asset);
-            match &flow_failure {
-                None => doc.set(
-                    "FlowLogs",
-                    Ok(Value::Array(by_resource.get(id).cloned().unwrap_or_default())),
-                    &[],
-                ),
-                Some(failure) => doc.unknown("FlowLogs", failure),
-            }
-            doc.set(
-                "Endpoints",
-                endpoints
-                    .as_ref()
-                    .map_err(Clone::clone)
-                    .map(|by_vpc| Value::Array(by_vpc.get(id).cloned().unwrap_or_default())),
-                &[],
-            );
+            doc.set_group("FlowLogs", &flow_logs, id);
+            doc.set_group("Endpoints", &endpoints, id);
             asset
         })
         .collect())

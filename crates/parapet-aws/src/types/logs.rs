@@ -1,14 +1,13 @@
 //! CloudWatch Logs log groups: retention, encryption, metric filters and
 //! tags.
 
-use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, tag_hash, text};
+use super::{Collector, Doc, Grouped, Part, Reach, TypeDef, grouped, run_parts, tag_hash, text};
 use crate::collect::{Ctx, Out};
 use crate::error::{Call, Named};
 use aws_sdk_cloudwatchlogs::Client;
 use futures::FutureExt;
 use parapet_core::Asset;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) const LOGS: Collector = Collector {
@@ -109,14 +108,7 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
             );
             let mut doc = Doc::of(&mut asset);
             doc.tags(tags);
-            doc.set(
-                "MetricFilters",
-                filters
-                    .as_ref()
-                    .map_err(Clone::clone)
-                    .map(|all| Value::Array(all.get(name).cloned().unwrap_or_default())),
-                &[],
-            );
+            doc.set_group("MetricFilters", &filters, name);
             asset
         })
         .collect())
@@ -124,27 +116,26 @@ async fn log_groups(ctx: &Ctx, logs: &Client) -> Call<Vec<Asset>> {
 
 /// The region's metric filters by log group, each as its name, pattern
 /// and the metrics it feeds: one listing for every group.
-async fn metric_filters(logs: &Client) -> Call<HashMap<String, Vec<Value>>> {
+async fn metric_filters(logs: &Client) -> Call<Grouped> {
     let all = all_pages!(
         logs.describe_metric_filters(),
         "logs:DescribeMetricFilters",
         metric_filters
     )?;
-    let mut by_group: HashMap<String, Vec<Value>> = HashMap::new();
-    for f in &all {
-        by_group
-            .entry(f.log_group_name().unwrap_or_default().to_owned())
-            .or_default()
-            .push(json!({
+    Ok(grouped(
+        &all,
+        |f| f.log_group_name(),
+        |f| {
+            json!({
                 "FilterName": text(f.filter_name()),
-                "FilterPattern": text(f.filter_pattern()),
+                "FilterPattern": f.filter_pattern().unwrap_or_default(),
                 "Metrics": f.metric_transformations().iter().map(|m| json!({
                     "MetricNamespace": m.metric_namespace(),
                     "MetricName": m.metric_name(),
                 })).collect::<Vec<_>>(),
-            }));
-    }
-    Ok(by_group)
+            })
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -215,12 +215,38 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// Sets `field` to the items of a region-wide listing that belong to
+    /// `key` (none when no item does), or records that the listing failed.
+    pub fn set_group(&mut self, field: &str, listing: &Call<Grouped>, key: &str) {
+        let items = listing
+            .as_ref()
+            .map_err(Clone::clone)
+            .map(|groups| Value::Array(groups.get(key).cloned().unwrap_or_default()));
+        self.set(field, items, &[]);
+    }
+
     /// Records that `field` could not be read.
     pub fn unknown(&mut self, field: &str, failure: &Failure) {
         self.asset
             .unknown
             .insert(field.to_owned(), failure.reason());
     }
+}
+
+/// The items of one listing (a region's flow logs, VPC endpoints, metric
+/// filters), each written as a document, by the resource each belongs to.
+pub type Grouped = std::collections::HashMap<String, Vec<Value>>;
+
+/// Groups `items` by the resource `owner` names, each written by `doc`.
+pub fn grouped<T>(items: &[T], owner: fn(&T) -> Option<&str>, doc: fn(&T) -> Value) -> Grouped {
+    let mut groups = Grouped::new();
+    for item in items {
+        groups
+            .entry(owner(item).unwrap_or_default().to_owned())
+            .or_default()
+            .push(doc(item));
+    }
+    groups
 }
 
 /// How a string attribute (SQS queues and SNS topics describe themselves as

@@ -34,7 +34,7 @@ fn outputs_in_every_format_and_compliance_from_the_database() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON Lines on standard output"))
         .collect();
-    assert_eq!(lines.len(), 112, "every evaluation of the example estate");
+    assert_eq!(lines.len(), 113, "every evaluation of the example estate");
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(path("r.sarif")).expect("sarif"))
             .expect("JSON");
@@ -45,16 +45,16 @@ fn outputs_in_every_format_and_compliance_from_the_database() {
     );
     let junit = std::fs::read_to_string(path("r.txt")).expect("junit");
     assert!(
-        junit.contains("<testsuites name=\"parapet\" tests=\"112\""),
+        junit.contains("<testsuites name=\"parapet\" tests=\"113\""),
         "{junit}"
     );
     let ocsf = std::fs::read_to_string(path("r.ocsf.jsonl")).expect("ocsf");
-    assert_eq!(ocsf.lines().count(), 112);
+    assert_eq!(ocsf.lines().count(), 113);
     let csv = std::fs::read_to_string(path("r.csv")).expect("csv");
     assert!(csv.starts_with("severity,status,rule_id,"));
     assert_eq!(
         csv.matches(",123456789012,").count(),
-        112,
+        113,
         "one row per result"
     );
     let html = std::fs::read_to_string(path("r.html")).expect("html");

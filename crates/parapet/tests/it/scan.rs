@@ -59,7 +59,7 @@ fn json_report_has_counts_and_every_non_passing_result() {
         ),
         None
     );
-    assert_eq!(report["summary"]["medium"]["pass"], 10);
+    assert_eq!(report["summary"]["medium"]["pass"], 11);
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("9 assets, 181 rules, 112 evaluations"),
+        text.starts_with("9 assets, 213 rules, 113 evaluations"),
         "{text}"
     );
     let summary = text.find("│ critical").expect("summary row");

@@ -492,6 +492,51 @@ fn the_collector_reads_every_seeded_type_field_by_field() {
     assert_eq!(other.config["GuardDutyDetectors"], json!([]));
     assert_eq!(home.config["ConfigurationRecorders"][0]["Name"], "default");
     assert_eq!(other.config["ConfigurationRecorders"], json!([]));
+    // Security Hub, Macie and Access Analyzer watch eu-west-1 only.
+    assert_eq!(
+        home.config["SecurityHubs"][0]["HubArn"],
+        "arn:aws:securityhub:eu-west-1:123456789012:hub/default"
+    );
+    assert_eq!(other.config["SecurityHubs"], json!([]));
+    assert_eq!(home.config["MacieSessions"], json!([{"Status": "ENABLED"}]));
+    assert_eq!(other.config["MacieSessions"], json!([]));
+    assert_eq!(
+        home.config["AccessAnalyzers"],
+        json!([{"AnalyzerName": "parapet-demo-external", "Type": "ACCOUNT", "Status": "ACTIVE"}])
+    );
+    assert_eq!(other.config["AccessAnalyzers"], json!([]));
+    // The trail's log group has one CIS filter (root use) whose alarm
+    // notifies a topic with one confirmed subscriber: both regions see it
+    // through the multi-region trail.
+    for region_asset in [home, other] {
+        let alarms = &region_asset.config["LogMetricAlarms"];
+        assert_eq!(alarms.as_array().map(Vec::len), Some(1), "{alarms}");
+        assert_eq!(alarms[0]["FilterName"], "root-user-use");
+        assert_eq!(alarms[0]["LogGroupName"], "parapet-demo-audit");
+        assert_eq!(
+            alarms[0]["Alarms"][0]["AlarmName"],
+            "parapet-demo-root-user-use"
+        );
+        assert_eq!(alarms[0]["Subscribers"], 1);
+    }
+    let alarm = named(
+        &all,
+        "AWS::CloudWatch::Alarm",
+        "parapet-demo-root-user-use",
+        "eu-west-1",
+    );
+    assert_eq!(
+        alarm.config["Metrics"],
+        json!([{"Namespace": "CISBenchmark", "MetricName": "RootUserUse"}])
+    );
+    assert!(alarm.relationships.iter().any(|r| r.kind == "notifies"
+        && r.target == "arn:aws:sns:eu-west-1:123456789012:parapet-demo-security"));
+    let contacts = named(&all, "AWS::Account::Contacts", ACCOUNT, "global");
+    assert_eq!(contacts.config["SecurityContact"]["Name"], "Security team");
+    assert_eq!(contacts.config["BillingContact"], Value::Null);
+    let organization = named(&all, "AWS::Organizations::Organization", ACCOUNT, "global");
+    assert_eq!(organization.config["Organization"], Value::Null);
+    assert_eq!(organization.config["IsManagementAccount"], false);
 
     let trail = named(&all, "AWS::CloudTrail::Trail", "parapet-demo-trail", region);
     assert_eq!(trail.config["IsMultiRegionTrail"], true);
@@ -1011,5 +1056,31 @@ fn an_organisations_member_accounts_are_collected_each_as_its_own_scan() {
     assert!(
         message.contains("broken.yaml") && message.contains("acounts"),
         "{message}"
+    );
+}
+
+#[test]
+fn the_emulated_services_answer_as_their_models_say_and_refuse_what_they_forbid() {
+    let moto = Moto::start();
+    let output = moto.python(&super::fixture("aws-emulated.py"), &[]);
+    let got: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        got,
+        json!({
+            "hub before": "InvalidAccessException",
+            "macie before": "AccessDeniedException",
+            "create analyzer": "ok",
+            "analyzer type not in the model": "ValidationException",
+            "analyzer name against its pattern": "ValidationException",
+            "operation not emulated": "NotImplemented",
+            "query parameter not in the model": 400,
+            "path of no operation": 400,
+            "analyzers": ["a"],
+            "enable hub": "ok",
+            "hub after": "ok",
+            "enable macie": "ok",
+            "macie after": "ENABLED",
+            "moto behind": "ok",
+        })
     );
 }

@@ -27,15 +27,21 @@ Emulated, each for one account, per region:
 - Amazon Macie (`macie2`), whose timestamps moto sends without a time zone:
   EnableMacie, GetMacieSession, UpdateMacieSession, DisableMacie. Not
   modelled: jobs, findings, classification, members.
+- EBS snapshot block public access, three EC2 actions moto lacks:
+  GetSnapshotBlockPublicAccessState, EnableSnapshotBlockPublicAccess,
+  DisableSnapshotBlockPublicAccess (state per region; never managed by a
+  declarative policy). Every other EC2 action goes to moto.
 """
 
 import datetime
+import io
 import json
 import re
 import sys
 import threading
 import time
 from urllib.parse import parse_qs, unquote
+from xml.sax.saxutils import escape
 
 import botocore.loaders
 import moto.server
@@ -209,6 +215,84 @@ class RestJsonService:
         return [data]
 
 
+class Ec2Actions:
+    """Some actions of EC2's query protocol; the others go to moto."""
+
+    def __init__(self, handlers):
+        self.model = botocore.loaders.create_loader().load_service_model("ec2", "service-2")
+        self.handlers = handlers
+
+    def input_of(self, op, form):
+        shape = self.model["shapes"][op["input"]["shape"]] if "input" in op else {"members": {}}
+        members = shape.get("members", {})
+        names = {m.get("queryName") or name: name for name, m in members.items()}
+        value = {}
+        for key, items in form.items():
+            if key in ("Action", "Version"):
+                continue
+            if key not in names:
+                raise Violation(f"parameter {key!r} is not an input of {op['name']}")
+            value[names[key]] = items[0]
+        check({**shape, "type": "structure"}, value, op["name"], self.model)
+        return value
+
+    def __call__(self, environ, start_response, region, moto_app):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        form = parse_qs(body.decode(), keep_blank_values=True)
+        action = form.get("Action", [""])[0]
+        if action not in self.handlers:
+            environ["wsgi.input"] = io.BytesIO(body)
+            return moto_app(environ, start_response)
+        op = self.model["operations"][action]
+        try:
+            output = self.handlers[action](region, self.input_of(op, form))
+        except Violation as violation:
+            print(f"SPEC VIOLATION (EC2): {violation}", file=sys.stderr, flush=True)
+            return self.error(start_response, "InvalidParameterValue", str(violation))
+        members = self.model["shapes"][op["output"]["shape"]]["members"]
+        fields = "".join(
+            f"<{members[k].get('locationName', k)}>{escape(str(v))}</{members[k].get('locationName', k)}>"
+            for k, v in output.items()
+            if k in members
+        )
+        data = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<requestId>parapet-emulated</requestId>{fields}</{action}Response>"
+        ).encode()
+        start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    @staticmethod
+    def error(start_response, code, message):
+        data = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>parapet-emulated</RequestID></Response>"
+        ).encode()
+        start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
+class SnapshotBlockPublicAccess:
+    """The state of each region; unblocked until enabled."""
+
+    def __init__(self):
+        self.states = {}
+
+    def get(self, region, value):
+        return {"State": self.states.get(region, "unblocked"), "ManagedBy": "account"}
+
+    def enable(self, region, value):
+        if value["State"] == "unblocked":
+            raise Violation("unblocked is not a valid state to enable")
+        self.states[region] = value["State"]
+        return {"State": value["State"]}
+
+    def disable(self, region, value):
+        self.states[region] = "unblocked"
+        return {"State": "unblocked"}
+
+
 class AccessAnalyzer:
     """The analyzers of each region."""
 
@@ -313,10 +397,18 @@ class Macie:
 
 
 def emulated():
+    snapshots = SnapshotBlockPublicAccess()
     analyzer = AccessAnalyzer()
     hub = SecurityHub()
     macie = Macie()
     return {
+        "ec2": Ec2Actions(
+            {
+                "GetSnapshotBlockPublicAccessState": snapshots.get,
+                "EnableSnapshotBlockPublicAccess": snapshots.enable,
+                "DisableSnapshotBlockPublicAccess": snapshots.disable,
+            }
+        ),
         "securityhub": RestJsonService(
             "securityhub",
             {"EnableSecurityHub": hub.enable, "DescribeHub": hub.describe, "DisableSecurityHub": hub.disable},
@@ -360,6 +452,8 @@ class WithEmulations:
 
     def __call__(self, environ, start_response):
         scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope and scope.group(2) == "ec2":
+            return self.services["ec2"](environ, start_response, scope.group(1), self.moto)
         if scope and scope.group(2) in self.services:
             return self.services[scope.group(2)](environ, start_response, scope.group(1))
         return self.moto(environ, start_response)

@@ -229,21 +229,37 @@ pub(super) const EC2: Collector = Collector {
 
 pub(super) const EC2_ACCOUNT: Collector = Collector {
     service: "ec2-settings",
-    types: &[TypeDef {
-        name: EBS_DEFAULT_ENCRYPTION,
-        page: include_str!("../../../../docs/resources/aws/ec2-ebs-encryption-by-default.md"),
-        events: r#"
+    types: &[
+        TypeDef {
+            name: EBS_DEFAULT_ENCRYPTION,
+            page: include_str!("../../../../docs/resources/aws/ec2-ebs-encryption-by-default.md"),
+            events: r#"
             source: ec2.amazonaws.com
             events:
               - {name: EnableEbsEncryptionByDefault, action: change, key: [awsRegion]}
               - {name: DisableEbsEncryptionByDefault, action: change, key: [awsRegion]}
               - {name: ModifyEbsDefaultKmsKeyId, action: change, key: [awsRegion]}
             "#,
-        dependents: &[],
-        network: None,
-    }],
+            dependents: &[],
+            network: None,
+        },
+        TypeDef {
+            name: SNAPSHOT_BLOCK_PUBLIC_ACCESS,
+            page: include_str!(
+                "../../../../docs/resources/aws/ec2-snapshot-block-public-access.md"
+            ),
+            events: r#"
+            source: ec2.amazonaws.com
+            events:
+              - {name: EnableSnapshotBlockPublicAccess, action: change, key: [awsRegion]}
+              - {name: DisableSnapshotBlockPublicAccess, action: change, key: [awsRegion]}
+            "#,
+            dependents: &[],
+            network: None,
+        },
+    ],
     reach: Reach::Regional,
-    run: |ctx| ebs_default_encryption(ctx).boxed(),
+    run: |ctx| account_settings(ctx).boxed(),
 };
 
 const INSTANCE: &str = "AWS::EC2::Instance";
@@ -260,6 +276,7 @@ const NAT_GATEWAY: &str = "AWS::EC2::NatGateway";
 const NETWORK_INTERFACE: &str = "AWS::EC2::NetworkInterface";
 const EIP: &str = "AWS::EC2::EIP";
 const EBS_DEFAULT_ENCRYPTION: &str = "AWS::EC2::EBSEncryptionByDefault";
+const SNAPSHOT_BLOCK_PUBLIC_ACCESS: &str = "AWS::EC2::SnapshotBlockPublicAccess";
 
 async fn ec2(ctx: Arc<Ctx>) -> Out {
     let client = Client::new(&ctx.sdk());
@@ -1051,31 +1068,59 @@ async fn addresses(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
         .collect())
 }
 
-async fn ebs_default_encryption(ctx: Arc<Ctx>) -> Out {
+/// The settings of EC2 that hold for a whole account and region: EBS
+/// encryption by default and snapshot block public access.
+async fn account_settings(ctx: Arc<Ctx>) -> Out {
     let ec2 = Client::new(&ctx.sdk());
-    let run =
-        async {
-            let (enabled, key) = tokio::join!(
-                ec2.get_ebs_encryption_by_default().send(),
-                ec2.get_ebs_default_kms_key_id().send(),
-            );
-            let enabled = enabled.named("ec2:GetEbsEncryptionByDefault")?;
-            let mut asset = ctx.asset(
+    let parts: Vec<Part<'_>> = vec![
+        (
             EBS_DEFAULT_ENCRYPTION,
-            format!("arn:aws:ec2:{}:{}:ebs-encryption-by-default", ctx.region, ctx.session.account),
-            format!("EBS encryption by default in {}", ctx.region),
-            json!({"EbsEncryptionByDefault": enabled.ebs_encryption_by_default().unwrap_or(false)}),
-        );
-            super::Doc::of(&mut asset).set(
-                "KmsKeyId",
-                key.named("ec2:GetEbsDefaultKmsKeyId")
-                    .map(|k| text(k.kms_key_id())),
-                &[],
-            );
-            Ok(vec![asset])
-        }
-        .boxed();
-    run_parts(&ctx, vec![(EBS_DEFAULT_ENCRYPTION, run)]).await
+            ebs_default_encryption(&ctx, &ec2).boxed(),
+        ),
+        (
+            SNAPSHOT_BLOCK_PUBLIC_ACCESS,
+            snapshot_block_public_access(&ctx, &ec2).boxed(),
+        ),
+    ];
+    run_parts(&ctx, parts).await
+}
+
+async fn ebs_default_encryption(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
+    let (enabled, key) = tokio::join!(
+        ec2.get_ebs_encryption_by_default().send(),
+        ec2.get_ebs_default_kms_key_id().send(),
+    );
+    let enabled = enabled.named("ec2:GetEbsEncryptionByDefault")?;
+    let mut asset = ctx.asset(
+        EBS_DEFAULT_ENCRYPTION,
+        ctx.arn("ec2", "ebs-encryption-by-default"),
+        format!("EBS encryption by default in {}", ctx.region),
+        json!({"EbsEncryptionByDefault": enabled.ebs_encryption_by_default().unwrap_or(false)}),
+    );
+    super::Doc::of(&mut asset).set(
+        "KmsKeyId",
+        key.named("ec2:GetEbsDefaultKmsKeyId")
+            .map(|k| text(k.kms_key_id())),
+        &[],
+    );
+    Ok(vec![asset])
+}
+
+async fn snapshot_block_public_access(ctx: &Ctx, ec2: &Client) -> Call<Vec<Asset>> {
+    let answer = ec2
+        .get_snapshot_block_public_access_state()
+        .send()
+        .await
+        .named("ec2:GetSnapshotBlockPublicAccessState")?;
+    Ok(vec![ctx.asset(
+        SNAPSHOT_BLOCK_PUBLIC_ACCESS,
+        ctx.arn("ec2", "snapshot-block-public-access"),
+        format!("snapshot block public access in {}", ctx.region),
+        json!({
+            "State": text(answer.state().map(|s| s.as_str())),
+            "ManagedBy": text(answer.managed_by().map(|m| m.as_str())),
+        }),
+    )])
 }
 
 #[cfg(test)]

@@ -1080,7 +1080,12 @@ fn the_emulated_services_answer_as_their_models_say_and_refuse_what_they_forbid(
             "hub after": "ok",
             "enable macie": "ok",
             "macie after": "ENABLED",
+            "snapshot sharing before": "unblocked",
+            "snapshot sharing enabled as unblocked": "InvalidParameterValue",
+            "enable snapshot blocking": "ok",
+            "snapshot sharing after": "block-all-sharing",
             "moto behind": "ok",
+            "moto's own EC2 behind": 1,
         })
     );
 }

@@ -1,5 +1,5 @@
 //! Elastic Load Balancing v2: application and network load balancers (scheme,
-//! security groups, attributes), their listeners (protocol, port, TLS
+//! security groups, attributes, the WAF web ACL in front), their listeners (protocol, port, TLS
 //! policy) and target groups.
 
 use super::{Collector, Doc, Part, Reach, TypeDef, run_parts, strings, tag_map, text, time};
@@ -28,6 +28,8 @@ pub(super) const ELBV2: Collector = Collector {
               - {name: ModifyLoadBalancerAttributes, action: change, key: [requestParameters.loadBalancerArn]}
               - {name: SetSecurityGroups, action: change, key: [requestParameters.loadBalancerArn]}
               - {name: SetSubnets, action: change, key: [requestParameters.loadBalancerArn]}
+              - {name: AssociateWebACL, source: wafv2.amazonaws.com, action: change, key: [requestParameters.resourceArn]}
+              - {name: DisassociateWebACL, source: wafv2.amazonaws.com, action: change, key: [requestParameters.resourceArn]}
             "#,
             dependents: &[],
             network: Some(NetworkRole::Endpoint),
@@ -106,13 +108,15 @@ fn arns(balancers: &[LoadBalancer]) -> Vec<String> {
 
 async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
     let balancers = balancers.await?;
+    let waf = &aws_sdk_wafv2::Client::new(&ctx.sdk());
     let details = ctx
         .each(arns(&balancers), move |arn| async move {
-            let (attributes, tags) = tokio::join!(
+            let (attributes, tags, web_acl) = tokio::join!(
                 elb.describe_load_balancer_attributes()
                     .load_balancer_arn(&arn)
                     .send(),
                 elb.describe_tags().resource_arns(&arn).send(),
+                web_acl(waf, &arn),
             );
             let tags = tags.named("elasticloadbalancing:DescribeTags").map(|t| {
                 tag_map(
@@ -132,13 +136,13 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
                             .collect::<Map<String, Value>>(),
                     )
                 });
-            (attributes, tags)
+            (attributes, tags, web_acl)
         })
         .await;
     Ok(balancers
         .iter()
         .zip(details)
-        .map(|(b, (attributes, tags))| {
+        .map(|(b, (attributes, tags, web_acl))| {
             let name = b.load_balancer_name().unwrap_or_default();
             let mut asset = ctx.asset(
                 LOAD_BALANCER,
@@ -160,6 +164,10 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
             let mut doc = Doc::of(&mut asset);
             doc.set("Attributes", attributes, &[]);
             doc.tags(tags);
+            // WAF protects application load balancers only.
+            if b.r#type().is_some_and(|t| t.as_str() == "application") {
+                doc.set("WebAcl", web_acl, &[]);
+            }
             relate_security_groups(&mut asset, ctx, b.security_groups());
             for subnet in b.availability_zones().iter().filter_map(|z| z.subnet_id()) {
                 relate(
@@ -171,6 +179,21 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
             asset
         })
         .collect())
+}
+
+/// The AWS WAF web ACL that protects a load balancer, as its name and ARN,
+/// or `null`.
+async fn web_acl(waf: &aws_sdk_wafv2::Client, arn: &str) -> Call<Value> {
+    let answer = waf
+        .get_web_acl_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .named("wafv2:GetWebACLForResource")?;
+    Ok(answer.web_acl().map_or(
+        Value::Null,
+        |acl| json!({"Name": acl.name(), "ARN": acl.arn()}),
+    ))
 }
 
 async fn listeners(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {

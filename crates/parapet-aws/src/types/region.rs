@@ -121,7 +121,9 @@ async fn trails(ctx: &Ctx) -> Call<Vec<Value>> {
 }
 
 /// Fills in each region asset of one account's `assets` from the
-/// account's detectors and recorders of that region. A type that was not
+/// account's watchers of that region (GuardDuty detectors, Config
+/// recorders, Security Hub hubs, Macie sessions, Access Analyzer analyzers)
+/// and the alarms on its covering trails' logs. A type that was not
 /// collected, or whose collection failed in the region, leaves its field
 /// unknown.
 pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]) {

@@ -109,35 +109,48 @@ fn arns(balancers: &[LoadBalancer]) -> Vec<String> {
 async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Call<Vec<Asset>> {
     let balancers = balancers.await?;
     let waf = &aws_sdk_wafv2::Client::new(&ctx.sdk());
+    // WAF protects application load balancers only: the others are not asked.
+    let applications: Vec<bool> = balancers
+        .iter()
+        .map(|b| b.r#type().is_some_and(|t| t.as_str() == "application"))
+        .collect();
     let details = ctx
-        .each(arns(&balancers), move |arn| async move {
-            let (attributes, tags, web_acl) = tokio::join!(
-                elb.describe_load_balancer_attributes()
-                    .load_balancer_arn(&arn)
-                    .send(),
-                elb.describe_tags().resource_arns(&arn).send(),
-                web_acl(waf, &arn),
-            );
-            let tags = tags.named("elasticloadbalancing:DescribeTags").map(|t| {
-                tag_map(
-                    t.tag_descriptions()
-                        .iter()
-                        .flat_map(|d| d.tags())
-                        .map(|t| (t.key(), t.value())),
-                )
-            });
-            let attributes = attributes
-                .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
-                .map(|a| {
-                    Value::Object(
-                        a.attributes()
+        .each(
+            arns(&balancers).into_iter().zip(applications).collect(),
+            move |(arn, application)| async move {
+                let (attributes, tags, web_acl) = tokio::join!(
+                    elb.describe_load_balancer_attributes()
+                        .load_balancer_arn(&arn)
+                        .send(),
+                    elb.describe_tags().resource_arns(&arn).send(),
+                    async {
+                        match application {
+                            true => Some(web_acl(waf, &arn).await),
+                            false => None,
+                        }
+                    },
+                );
+                let tags = tags.named("elasticloadbalancing:DescribeTags").map(|t| {
+                    tag_map(
+                        t.tag_descriptions()
                             .iter()
-                            .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
-                            .collect::<Map<String, Value>>(),
+                            .flat_map(|d| d.tags())
+                            .map(|t| (t.key(), t.value())),
                     )
                 });
-            (attributes, tags, web_acl)
-        })
+                let attributes = attributes
+                    .named("elasticloadbalancing:DescribeLoadBalancerAttributes")
+                    .map(|a| {
+                        Value::Object(
+                            a.attributes()
+                                .iter()
+                                .filter_map(|x| Some((x.key()?.to_owned(), json!(x.value()))))
+                                .collect::<Map<String, Value>>(),
+                        )
+                    });
+                (attributes, tags, web_acl)
+            },
+        )
         .await;
     Ok(balancers
         .iter()
@@ -164,8 +177,7 @@ async fn load_balancers(ctx: &Ctx, elb: &Client, balancers: Balancers<'_>) -> Ca
             let mut doc = Doc::of(&mut asset);
             doc.set("Attributes", attributes, &[]);
             doc.tags(tags);
-            // WAF protects application load balancers only.
-            if b.r#type().is_some_and(|t| t.as_str() == "application") {
+            if let Some(web_acl) = web_acl {
                 doc.set("WebAcl", web_acl, &[]);
             }
             relate_security_groups(&mut asset, ctx, b.security_groups());

@@ -180,17 +180,15 @@ pub fn fill(assets: &mut [Asset], errors: &[CollectionError], collected: &[&str]
             }
         }
     }
+    let estate = Estate {
+        assets,
+        errors,
+        collected,
+    };
     let alarms: Vec<Result<Value, String>> = assets
         .iter()
         .filter(|a| a.resource_type.as_str() == REGION)
-        .map(|region| {
-            Estate {
-                assets,
-                errors,
-                collected,
-            }
-            .metric_alarms(region)
-        })
+        .map(|region| estate.metric_alarms(region))
         .collect();
     for (asset, found) in assets
         .iter_mut()

@@ -30,7 +30,11 @@ Emulated, each for one account, per region:
 - EBS snapshot block public access, three EC2 actions moto lacks:
   GetSnapshotBlockPublicAccessState, EnableSnapshotBlockPublicAccess,
   DisableSnapshotBlockPublicAccess (state per region; never managed by a
-  declarative policy). Every other EC2 action goes to moto.
+  declarative policy).
+- The default KMS key of EBS encryption by default, which moto lacks:
+  GetEbsDefaultKmsKeyId, ModifyEbsDefaultKmsKeyId, ResetEbsDefaultKmsKeyId
+  (per region; `alias/aws/ebs` until changed; the key named is not looked
+  up in KMS). Every other EC2 action goes to moto.
 """
 
 import datetime
@@ -293,6 +297,26 @@ class SnapshotBlockPublicAccess:
         return {"State": "unblocked"}
 
 
+class EbsDefaultKmsKey:
+    """The key of each region; the AWS managed key until changed."""
+
+    DEFAULT = "alias/aws/ebs"
+
+    def __init__(self):
+        self.keys = {}
+
+    def get(self, region, value):
+        return {"KmsKeyId": self.keys.get(region, self.DEFAULT)}
+
+    def modify(self, region, value):
+        self.keys[region] = value["KmsKeyId"]
+        return {"KmsKeyId": value["KmsKeyId"]}
+
+    def reset(self, region, value):
+        self.keys.pop(region, None)
+        return {"KmsKeyId": self.DEFAULT}
+
+
 class AccessAnalyzer:
     """The analyzers of each region."""
 
@@ -398,6 +422,7 @@ class Macie:
 
 def emulated():
     snapshots = SnapshotBlockPublicAccess()
+    ebs_key = EbsDefaultKmsKey()
     analyzer = AccessAnalyzer()
     hub = SecurityHub()
     macie = Macie()
@@ -407,6 +432,9 @@ def emulated():
                 "GetSnapshotBlockPublicAccessState": snapshots.get,
                 "EnableSnapshotBlockPublicAccess": snapshots.enable,
                 "DisableSnapshotBlockPublicAccess": snapshots.disable,
+                "GetEbsDefaultKmsKeyId": ebs_key.get,
+                "ModifyEbsDefaultKmsKeyId": ebs_key.modify,
+                "ResetEbsDefaultKmsKeyId": ebs_key.reset,
             }
         ),
         "securityhub": RestJsonService(

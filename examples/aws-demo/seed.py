@@ -330,6 +330,18 @@ def seed_iam(endpoint, scale):
     )["Policy"]["Arn"]
     iam.create_group(GroupName="parapet-demo-developers")
     iam.attach_group_policy(GroupName="parapet-demo-developers", PolicyArn=readonly)
+    iam.put_group_policy(
+        GroupName="parapet-demo-developers",
+        PolicyName="list-demo-buckets",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::parapet-demo-*"}
+                ],
+            }
+        ),
+    )
 
     iam.create_user(UserName="parapet-demo-alice", Tags=[{"Key": "team", "Value": "platform"}])
     iam.create_login_profile(UserName="parapet-demo-alice", Password="Correct-Horse-1")
@@ -387,6 +399,22 @@ def seed_iam(endpoint, scale):
         ),
     )
     iam.attach_role_policy(RoleName="parapet-demo-lambda", PolicyArn=readonly)
+    iam.put_role_policy(
+        RoleName="parapet-demo-lambda",
+        PolicyName="write-logs",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/*",
+                    }
+                ],
+            }
+        ),
+    )
 
 
 def lambda_zip():

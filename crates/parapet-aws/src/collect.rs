@@ -160,7 +160,9 @@ pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collecti
         .enable_all()
         .build()
         .map_err(AwsError::Runtime)?;
-    runtime.block_on(collect_async(options, progress))
+    let (collection, calls) =
+        runtime.block_on(crate::calls::counted(collect_async(options, progress)));
+    collection.map(|c| Collection { calls, ..c })
 }
 
 /// The resource types `options` ask for, known ones only.
@@ -229,6 +231,8 @@ async fn collect_async(
         resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
         partial: options.regions.is_some() || options.resource_types.is_some(),
         api_calls: shared.calls(),
+        api_retries: shared.retries(),
+        calls: BTreeMap::new(),
         duration: started.elapsed(),
         input_errors: Vec::new(),
     })

@@ -119,7 +119,8 @@ fn one_line(text: &str) -> String {
 /// The result of one call.
 pub type Call<T> = Result<T, Failure>;
 
-/// Maps an SDK result to a [`Call`] named by its IAM action.
+/// Maps an SDK result to a [`Call`] named by its IAM action, and counts
+/// the call in its collection: every call the collector makes is named.
 pub trait Named<T> {
     /// The result, with a failure named `action`.
     fn named(self, action: &str) -> Call<T>;
@@ -130,6 +131,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     fn named(self, action: &str) -> Call<T> {
+        crate::calls::record(action);
         self.map_err(|e| Failure::of(action, &e))
     }
 }

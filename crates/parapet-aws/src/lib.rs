@@ -7,11 +7,13 @@
 //! and type, or an unknown field of its asset, never a silent gap. The
 //! CloudTrail event map names the resources each change event touched.
 
+mod calls;
 pub mod catalog;
 pub mod collect;
 pub mod error;
 pub mod events;
 pub mod options;
+pub mod permissions;
 pub mod provider;
 pub mod queue;
 pub mod session;

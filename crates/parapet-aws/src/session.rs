@@ -29,21 +29,28 @@ use tokio::sync::Semaphore;
 /// regions are known, when the configuration names none.
 pub const HOME_REGION: &str = "us-east-1";
 
-/// An HTTP client that counts the requests it sends (retries included) and
-/// bounds how many are in flight. The bound is taken per request, at the
+/// An HTTP client that counts the requests it sends, and which of them
+/// were retries, and bounds how many are in flight. The bound is taken per request, at the
 /// leaves, so that no collector can wait for a permit that its own caller
 /// holds.
 #[derive(Debug, Clone)]
 struct Counting {
     inner: SharedHttpClient,
-    calls: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     in_flight: Arc<Semaphore>,
+}
+
+/// Requests sent, and which of them were retries.
+#[derive(Debug, Default)]
+struct Counts {
+    sent: AtomicU64,
+    retries: AtomicU64,
 }
 
 #[derive(Debug)]
 struct CountingConnector {
     inner: SharedHttpConnector,
-    calls: Arc<AtomicU64>,
+    counts: Arc<Counts>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -55,7 +62,7 @@ impl HttpClient for Counting {
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(CountingConnector {
             inner: self.inner.http_connector(settings, components),
-            calls: self.calls.clone(),
+            counts: self.counts.clone(),
             in_flight: self.in_flight.clone(),
         })
     }
@@ -64,13 +71,21 @@ impl HttpClient for Counting {
 impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let inner = self.inner.clone();
-        let calls = self.calls.clone();
+        let counts = self.counts.clone();
         let in_flight = self.in_flight.clone();
+        // The SDK numbers each attempt of a call in this header.
+        let retry = request
+            .headers()
+            .get("amz-sdk-request")
+            .is_some_and(|h| !h.starts_with("attempt=1;"));
         HttpConnectorFuture::new(async move {
             // The semaphore is never closed; were it, the call would go
             // unbounded rather than fail.
             let _permit = in_flight.acquire_owned().await.ok();
-            calls.fetch_add(1, Ordering::Relaxed);
+            counts.sent.fetch_add(1, Ordering::Relaxed);
+            if retry {
+                counts.retries.fetch_add(1, Ordering::Relaxed);
+            }
             inner.call(request).await
         })
     }
@@ -108,7 +123,7 @@ impl Shared {
         Shared {
             http: Counting {
                 inner,
-                calls: Arc::new(AtomicU64::new(0)),
+                counts: Arc::default(),
                 in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
             },
         }
@@ -116,7 +131,12 @@ impl Shared {
 
     /// The API calls sent so far, retries included.
     pub fn calls(&self) -> u64 {
-        self.http.calls.load(Ordering::Relaxed)
+        self.http.counts.sent.load(Ordering::Relaxed)
+    }
+
+    /// How many of them were retries of a call that failed.
+    pub fn retries(&self) -> u64 {
+        self.http.counts.retries.load(Ordering::Relaxed)
     }
 
     /// The configuration of the base credentials: the standard chain

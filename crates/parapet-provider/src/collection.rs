@@ -31,6 +31,12 @@ pub struct Collection {
     pub partial: bool,
     /// API calls sent, retries included.
     pub api_calls: u64,
+    /// How many of those were retries of a call that was throttled, failed
+    /// on the service's side or timed out.
+    pub api_retries: u64,
+    /// API calls made, by the action the provider names each by
+    /// (`s3:GetBucketPolicy` as IAM names it), retries aside.
+    pub calls: BTreeMap<String, u64>,
     /// Wall time.
     pub duration: Duration,
     /// Input that could not be read (lines of a file), each with its place.

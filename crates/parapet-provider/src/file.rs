@@ -113,6 +113,8 @@ impl Provider for FileSource {
             resource_types: resource_types.into_iter().collect(),
             partial: false,
             api_calls: 0,
+            api_retries: 0,
+            calls: BTreeMap::new(),
             duration: started.elapsed(),
             input_errors,
         })

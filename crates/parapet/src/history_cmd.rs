@@ -1,19 +1,20 @@
-//! `parapet assets history|diff|show`, `parapet events` and `parapet scans`.
+//! `parapet assets list|history|diff|show`, `parapet events` and `parapet scans`.
 
-use crate::cli::{AssetsCommand, EventsArgs, Format, GlobalArgs};
+use crate::cli::{AssetsCommand, AssetsListArgs, EventsArgs, Format, GlobalArgs, ListFormat};
 use crate::output::{Style, print_json, time};
 use anyhow::{Result, bail};
 use comfy_table::Cell;
 use parapet_core::EventKind;
 use parapet_core::diff::diff;
-use parapet_store::EventQuery;
 use parapet_store::roles::*;
+use parapet_store::{AssetQuery, AssetSummary, EventQuery};
 use std::process::ExitCode;
 
 /// Runs a `parapet assets` command.
 pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) -> Result<ExitCode> {
     let store = crate::db::open(global)?;
     match command {
+        AssetsCommand::List(args) => list_assets(&store, args, style)?,
         AssetsCommand::History { id, format } => {
             let history = store.asset_history(id)?;
             if history.is_empty() {
@@ -95,6 +96,87 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many assets a page of `parapet assets list` reads at a time.
+const PAGE: usize = 500;
+
+/// `parapet assets list`: pages through the inventory in id order, so that
+/// a listing of any size is written as it is read.
+fn list_assets(
+    store: &parapet_store::SqliteStore,
+    args: &AssetsListArgs,
+    style: Style,
+) -> Result<()> {
+    let tag = args.tag.as_ref().map(|t| match t.split_once('=') {
+        Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
+        None => (t.clone(), None),
+    });
+    let mut query = AssetQuery {
+        provider: args.provider.clone(),
+        account: args.account.clone(),
+        region: args.region.clone(),
+        resource_type: args.resource_type.clone(),
+        tag,
+        text: args.text.clone(),
+        include_deleted: args.include_deleted,
+        after: None,
+        limit: PAGE,
+    };
+    let mut left = args.limit.unwrap_or(usize::MAX);
+    let mut listed: Vec<AssetSummary> = Vec::new();
+    let mut out = std::io::stdout().lock();
+    while left > 0 {
+        query.limit = PAGE.min(left);
+        let page = store.assets(&query)?;
+        let Some(last) = page.last() else { break };
+        query.after = Some(last.id.clone());
+        left -= page.len();
+        let full = page.len() == query.limit;
+        if args.format == ListFormat::Jsonl {
+            for summary in &page {
+                // Listed assets have a version: a race with a deletion of
+                // history is the only way not to find it.
+                if let Some(version) = store.asset_at(&summary.id, None)? {
+                    parapet_core::jsonl::write_assets(&mut out, [&version.asset])?;
+                }
+            }
+        } else {
+            listed.extend(page);
+        }
+        if !full {
+            break;
+        }
+    }
+    drop(out);
+    match args.format {
+        ListFormat::Jsonl => {}
+        ListFormat::Json => print_json(&listed)?,
+        ListFormat::Table => {
+            let mut header = vec!["id", "type", "account", "region", "name", "open findings"];
+            if args.include_deleted {
+                header.push("deleted");
+            }
+            let mut table = style.table(&header);
+            for a in &listed {
+                let mut row = vec![
+                    Cell::new(&a.id),
+                    Cell::new(&a.resource_type),
+                    Cell::new(&a.account),
+                    Cell::new(&a.region),
+                    Cell::new(&a.name),
+                    Cell::new(a.open_findings),
+                ];
+                if args.include_deleted {
+                    row.push(Cell::new(a.deleted_at.map(time).unwrap_or_default()));
+                }
+                table.add_row(row);
+            }
+            out!("{table}");
+            out!("{} asset(s).", listed.len());
+        }
+    }
+    Ok(())
 }
 
 /// Runs `parapet events`.

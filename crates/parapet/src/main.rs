@@ -5,10 +5,14 @@
 //! - [`cli`]: the command line, one clap struct per command.
 //! - [`output`]: tables, colour and the output formats.
 //! - [`resources_cmd`]: `parapet resources list|show`.
+//! - [`permissions_cmd`]: `parapet permissions aws`.
+//! - [`docs_cmd`]: `parapet completions` and `parapet man`.
+//! - [`version`]: what `parapet --version` says.
 //! - [`rules_cmd`]: `parapet rules list|show|lint|test`.
 //! - [`scan_cmd`]: `parapet scan file`, and the run and report every scan shares.
 //! - [`scan_aws_cmd`]: `parapet scan aws`: the AWS provider's options.
-//! - [`history_cmd`]: `parapet assets`, `parapet events`, `parapet scans`.
+//! - [`history_cmd`]: `parapet assets list|history|diff|show`, `parapet
+//!   events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
 //! - [`incidents_cmd`]: `parapet incidents`.
 //! - [`notify_cmd`]: `parapet notify`, and the notification routes and
@@ -22,25 +26,36 @@ mod output;
 mod cli;
 mod config;
 mod db;
+mod docs_cmd;
 mod exposure_cmd;
 mod findings_cmd;
 mod history_cmd;
 mod incidents_cmd;
 mod notify_cmd;
+mod permissions_cmd;
 mod report_cmd;
 mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
 mod scan_cmd;
 mod serve_cmd;
+mod version;
 mod vuln_cmd;
 mod watch_cmd;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let mut command = cli::Cli::command();
+    if version::asked() {
+        // Once per process: clap keeps the text for the program's life.
+        command = command.version(&*String::leak(version::long()));
+    }
+    let cli = match cli::Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -53,7 +68,15 @@ fn main() -> ExitCode {
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let style = output::Style::detect(cli.global.no_color);
-    let config = config::load(&cli.global)?;
+    // What is generated from the definitions alone reads no configuration.
+    let config = if matches!(
+        cli.command,
+        cli::Command::Permissions(_) | cli::Command::Completions { .. } | cli::Command::Man { .. }
+    ) {
+        config::ConfigFile::default()
+    } else {
+        config::load(&cli.global)?
+    };
     let global = config::merged(cli.global, &config);
     if !config.mutes.is_empty()
         && matches!(cli.command, cli::Command::Scan(_) | cli::Command::Watch(_))
@@ -108,6 +131,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Vuln(command) => vuln_cmd::run(&cli.global, command, style),
         cli::Command::Serve(args) => serve_cmd::run(&cli.global, &policy, args),
         cli::Command::Tokens(command) => serve_cmd::run_tokens(&cli.global, command, style),
+        cli::Command::Permissions(command) => permissions_cmd::run(command),
+        cli::Command::Completions { shell } => docs_cmd::completions(*shell),
+        cli::Command::Man { dir } => docs_cmd::man(dir.as_deref()),
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

@@ -150,6 +150,8 @@ pub fn summary(collection: &Collection) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "resource_types": by_type(collection),
         "api_calls": collection.api_calls,
+        "api_retries": collection.api_retries,
+        "api_calls_by_action": collection.calls,
         "duration_seconds": collection.duration.as_secs_f64(),
         "peak_memory_mb": crate::output::peak_memory_mb(),
     })
@@ -172,12 +174,16 @@ pub fn print_summary(collection: &Collection, style: Style) -> Result<()> {
         })
         .collect();
     out!(
-        "Collected {} assets of {} types from {} account(s) in {:.1} s with {} API calls{}; {} collection error(s).",
+        "Collected {} assets of {} types from {} account(s) in {:.1} s with {} API calls{}{}; {} collection error(s).",
         by_type.values().sum::<usize>(),
         by_type.len(),
         collection.parts.len(),
         collection.duration.as_secs_f64(),
         collection.api_calls,
+        match collection.api_retries {
+            0 => String::new(),
+            n => format!(" ({n} of them retries)"),
+        },
         crate::output::peak_memory_note(),
         errors.len()
     );

@@ -26,6 +26,7 @@ pub(super) const ACCESS_ANALYZER: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["access-analyzer:ListAnalyzers"],
     run: |ctx| access_analyzer(ctx).boxed(),
 };
 

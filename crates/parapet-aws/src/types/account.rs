@@ -27,6 +27,7 @@ pub(super) const ACCOUNT: Collector = Collector {
         network: None,
     }],
     reach: Reach::Global,
+    calls: &["account:GetAlternateContact"],
     run: |ctx| account(ctx).boxed(),
 };
 

@@ -25,6 +25,7 @@ pub(super) const ACM: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["acm:ListCertificates", "acm:ListTagsForCertificate"],
     run: |ctx| acm(ctx).boxed(),
 };
 

@@ -31,6 +31,13 @@ pub(super) const CLOUDTRAIL: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:ListTags",
+        "s3:GetBucketLogging",
+    ],
     run: |ctx| cloudtrail(ctx).boxed(),
 };
 

@@ -27,6 +27,10 @@ pub(super) const CLOUDWATCH: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+    ],
     run: |ctx| cloudwatch(ctx).boxed(),
 };
 

@@ -27,6 +27,10 @@ pub(super) const CONFIG: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "config:DescribeConfigurationRecorderStatus",
+        "config:DescribeConfigurationRecorders",
+    ],
     run: |ctx| config(ctx).boxed(),
 };
 

@@ -27,6 +27,12 @@ pub(super) const DYNAMODB: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTable",
+        "dynamodb:ListTables",
+        "dynamodb:ListTagsOfResource",
+    ],
     run: |ctx| dynamodb(ctx).boxed(),
 };
 

@@ -224,6 +224,26 @@ pub(super) const EC2: Collector = Collector {
         },
     ],
     reach: Reach::Regional,
+    calls: &[
+        "ec2:DescribeAddresses",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeImageAttribute",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInternetGateways",
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSnapshotAttribute",
+        "ec2:DescribeSnapshots",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeVpcPeeringConnections",
+        "ec2:DescribeVpcs",
+    ],
     run: |ctx| ec2(ctx).boxed(),
 };
 
@@ -259,6 +279,11 @@ pub(super) const EC2_ACCOUNT: Collector = Collector {
         },
     ],
     reach: Reach::Regional,
+    calls: &[
+        "ec2:GetEbsDefaultKmsKeyId",
+        "ec2:GetEbsEncryptionByDefault",
+        "ec2:GetSnapshotBlockPublicAccessState",
+    ],
     run: |ctx| account_settings(ctx).boxed(),
 };
 

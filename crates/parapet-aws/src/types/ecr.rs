@@ -33,6 +33,12 @@ pub(super) const ECR: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "ecr:DescribeRepositories",
+        "ecr:GetLifecyclePolicy",
+        "ecr:GetRepositoryPolicy",
+        "ecr:ListTagsForResource",
+    ],
     run: |ctx| ecr(ctx).boxed(),
 };
 

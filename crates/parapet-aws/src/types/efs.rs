@@ -35,6 +35,11 @@ pub(super) const EFS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "elasticfilesystem:DescribeBackupPolicy",
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        "elasticfilesystem:DescribeFileSystems",
+    ],
     run: |ctx| efs(ctx).boxed(),
 };
 

@@ -29,6 +29,7 @@ pub(super) const EKS: Collector = Collector {
         network: Some(NetworkRole::Member),
     }],
     reach: Reach::Regional,
+    calls: &["eks:DescribeCluster", "eks:ListClusters"],
     run: |ctx| eks(ctx).boxed(),
 };
 

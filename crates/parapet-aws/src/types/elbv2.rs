@@ -64,6 +64,15 @@ pub(super) const ELBV2: Collector = Collector {
         },
     ],
     reach: Reach::Regional,
+    calls: &[
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeTags",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "wafv2:GetWebACLForResource",
+    ],
     run: |ctx| elbv2(ctx).boxed(),
 };
 

@@ -26,6 +26,7 @@ pub(super) const GUARDDUTY: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["guardduty:GetDetector", "guardduty:ListDetectors"],
     run: |ctx| guardduty(ctx).boxed(),
 };
 

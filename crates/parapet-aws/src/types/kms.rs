@@ -34,6 +34,13 @@ pub(super) const KMS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListKeys",
+        "kms:ListResourceTags",
+    ],
     run: |ctx| kms(ctx).boxed(),
 };
 

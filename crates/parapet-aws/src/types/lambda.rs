@@ -35,6 +35,12 @@ pub(super) const LAMBDA: Collector = Collector {
         network: Some(NetworkRole::Member),
     }],
     reach: Reach::Regional,
+    calls: &[
+        "lambda:GetFunctionUrlConfig",
+        "lambda:GetPolicy",
+        "lambda:ListFunctions",
+        "lambda:ListTags",
+    ],
     run: |ctx| lambda(ctx).boxed(),
 };
 

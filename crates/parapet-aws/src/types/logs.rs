@@ -31,6 +31,11 @@ pub(super) const LOGS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "logs:DescribeLogGroups",
+        "logs:DescribeMetricFilters",
+        "logs:ListTagsForResource",
+    ],
     run: |ctx| logs(ctx).boxed(),
 };
 

@@ -26,6 +26,7 @@ pub(super) const MACIE: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["macie2:GetMacieSession"],
     run: |ctx| macie(ctx).boxed(),
 };
 

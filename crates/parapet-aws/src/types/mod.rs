@@ -130,6 +130,10 @@ pub struct Collector {
     pub types: &'static [TypeDef],
     /// Where it runs.
     pub reach: Reach,
+    /// The API calls it can make, as IAM names their actions
+    /// (`s3:GetBucketPolicy`): what `parapet permissions aws` grants. A test
+    /// holds it to the calls the collector makes on the emulator.
+    pub calls: &'static [&'static str],
     /// Runs it.
     pub run: fn(Arc<Ctx>) -> BoxFuture<'static, Out>,
 }

@@ -33,6 +33,7 @@ pub(super) const OPENSEARCH: Collector = Collector {
         network: Some(NetworkRole::Member),
     }],
     reach: Reach::Regional,
+    calls: &["es:DescribeDomain", "es:ListDomainNames", "es:ListTags"],
     run: |ctx| opensearch(ctx).boxed(),
 };
 

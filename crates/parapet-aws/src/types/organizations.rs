@@ -43,6 +43,15 @@ pub(super) const ORGANIZATIONS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Global,
+    calls: &[
+        "iam:ListOrganizationsFeatures",
+        "organizations:DescribeOrganization",
+        "organizations:DescribeResourcePolicy",
+        "organizations:ListDelegatedAdministrators",
+        "organizations:ListDelegatedServicesForAccount",
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListRoots",
+    ],
     run: |ctx| organizations(ctx).boxed(),
 };
 

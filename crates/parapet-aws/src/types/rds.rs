@@ -74,6 +74,14 @@ pub(super) const RDS: Collector = Collector {
         },
     ],
     reach: Reach::Regional,
+    calls: &[
+        "rds:DescribeDBClusterSnapshotAttributes",
+        "rds:DescribeDBClusterSnapshots",
+        "rds:DescribeDBClusters",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBSnapshotAttributes",
+        "rds:DescribeDBSnapshots",
+    ],
     run: |ctx| rds(ctx).boxed(),
 };
 

@@ -46,6 +46,11 @@ pub(super) const REGIONS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+    ],
     run: |ctx| async move { region(&ctx).await }.boxed(),
 };
 

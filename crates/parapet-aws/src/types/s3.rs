@@ -37,6 +37,19 @@ pub(super) const BUCKETS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Listed,
+    calls: &[
+        "s3:GetBucketAcl",
+        "s3:GetBucketLocation",
+        "s3:GetBucketLogging",
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketTagging",
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:ListAllMyBuckets",
+    ],
     run: |ctx| buckets(ctx).boxed(),
 };
 
@@ -55,6 +68,7 @@ pub(super) const ACCOUNT: Collector = Collector {
         network: None,
     }],
     reach: Reach::Global,
+    calls: &["s3:GetAccountPublicAccessBlock"],
     run: |ctx| account_block(ctx).boxed(),
 };
 

@@ -28,6 +28,7 @@ pub(super) const SECRETS_MANAGER: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["secretsmanager:ListSecrets"],
     run: |ctx| secretsmanager(ctx).boxed(),
 };
 

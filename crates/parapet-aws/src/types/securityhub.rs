@@ -26,6 +26,7 @@ pub(super) const SECURITY_HUB: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &["securityhub:DescribeHub"],
     run: |ctx| security_hub(ctx).boxed(),
 };
 

@@ -32,6 +32,12 @@ pub(super) const SNS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "sns:GetTopicAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "sns:ListTagsForResource",
+        "sns:ListTopics",
+    ],
     run: |ctx| sns(ctx).boxed(),
 };
 

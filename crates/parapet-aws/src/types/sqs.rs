@@ -28,6 +28,11 @@ pub(super) const SQS: Collector = Collector {
         network: None,
     }],
     reach: Reach::Regional,
+    calls: &[
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:ListQueues",
+    ],
     run: |ctx| sqs(ctx).boxed(),
 };
 

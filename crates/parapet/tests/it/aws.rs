@@ -1084,8 +1084,132 @@ fn the_emulated_services_answer_as_their_models_say_and_refuse_what_they_forbid(
             "snapshot sharing enabled as unblocked": "InvalidParameterValue",
             "enable snapshot blocking": "ok",
             "snapshot sharing after": "block-all-sharing",
+            "EBS default key before": "alias/aws/ebs",
+            "EBS default key changed": "alias/ebs-cmk",
+            "EBS default key after": "alias/ebs-cmk",
+            "EBS default key reset": "alias/aws/ebs",
             "moto behind": "ok",
             "moto's own EC2 behind": 1,
         })
     );
+}
+
+/// The actions a `parapet permissions aws` statement grants.
+fn granted(policy: &Value, sid: &str) -> std::collections::BTreeSet<String> {
+    let statement = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement {sid} in {policy}"));
+    statement["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a.as_str().expect("an action").to_owned())
+        .collect()
+}
+
+/// The calls a `--format json` scan made, by action.
+fn calls_by_action(output: &std::process::Output) -> BTreeMap<String, u64> {
+    assert!(
+        output.status.success(),
+        "scan aws failed: {}",
+        stderr(output)
+    );
+    let report: Value = serde_json::from_str(&stdout(output)).expect("JSON report");
+    serde_json::from_value(report["collection"]["api_calls_by_action"].clone())
+        .expect("calls by action")
+}
+
+/// The calls a `--format json` scan made, by action, after checking that
+/// every request it sent, retries aside, was one of them.
+fn calls_made(output: &std::process::Output) -> BTreeMap<String, u64> {
+    let calls = calls_by_action(output);
+    let report: Value = serde_json::from_str(&stdout(output)).expect("JSON report");
+    let count = |name: &str| report["collection"][name].as_u64().expect("a count");
+    assert_eq!(
+        calls.values().sum::<u64>(),
+        count("api_calls") - count("api_retries"),
+        "every request the collector sent is named by its action: {calls:?}"
+    );
+    calls
+}
+
+#[test]
+fn the_printed_policy_grants_every_call_the_collectors_make_and_nothing_more() {
+    let moto = Moto::start();
+    moto.seed_demo(2);
+    // An organisation, for the calls that read one.
+    moto.python(&super::fixture("aws-organization.py"), &[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let home = tempfile::tempdir().expect("temp home");
+    let printed = moto
+        .parapet(&db, ("testing", "testing"), home.path())
+        .args(["permissions", "aws", "--organization"])
+        .output()
+        .expect("parapet runs");
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let policy: Value = serde_json::from_slice(&printed.stdout).expect("a JSON policy");
+    assert_eq!(policy["Version"], "2012-10-17");
+    assert_eq!(policy["Statement"].as_array().map(Vec::len), Some(2));
+    let policy_actions = granted(&policy, "ParapetCollect");
+
+    let whole = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &["--regions", REGIONS, "--format", "json"],
+    );
+    let mut made: std::collections::BTreeSet<String> = calls_made(&whole).into_keys().collect();
+    // Without --regions the enabled regions are asked for.
+    let regions = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &[
+            "--resource-types",
+            "AWS::IAM::AccountSummary",
+            "--format",
+            "json",
+        ],
+    );
+    made.extend(calls_made(&regions).into_keys());
+    let ungranted: Vec<_> = made.difference(&policy_actions).collect();
+    assert!(
+        ungranted.is_empty(),
+        "calls the policy does not grant: {ungranted:?}"
+    );
+    let ungranted: Vec<_> = made.difference(&policy_actions).collect();
+    assert!(
+        ungranted.is_empty(),
+        "calls the policy does not grant: {ungranted:?}"
+    );
+    let unused: Vec<_> = policy_actions.difference(&made).collect();
+    assert!(
+        unused.is_empty(),
+        "the policy grants calls the collectors never made: {unused:?}"
+    );
+
+    // Listing the member accounts takes one call more, which the
+    // organisation's statement grants. (Assuming their roles is the
+    // caller's own permission, not the audit role's.)
+    let organization = moto.scan(
+        &db,
+        ("testing", "testing"),
+        &[
+            "--regions",
+            "us-east-1",
+            "--resource-types",
+            "AWS::S3::Bucket",
+            "--organization-role",
+            "OrganizationAccountAccessRole",
+            "--format",
+            "json",
+        ],
+    );
+    let listing: std::collections::BTreeSet<String> = calls_by_action(&organization)
+        .into_keys()
+        .filter(|call| !policy_actions.contains(call))
+        .collect();
+    assert_eq!(listing, granted(&policy, "ParapetListMemberAccounts"));
 }

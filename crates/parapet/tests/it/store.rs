@@ -254,3 +254,185 @@ fn a_database_from_a_newer_parapet_is_refused() {
     );
     assert!(message.contains("future.db"), "{message}");
 }
+
+/// The assets of an interchange file, by id, with the fields a line may
+/// leave out at their defaults.
+fn assets_of(text: &str) -> std::collections::BTreeMap<String, Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut asset: Value = serde_json::from_str(l).expect("an asset line");
+            let fields = asset.as_object_mut().expect("an object");
+            for (field, default) in [
+                ("region", json!("")),
+                ("name", json!("")),
+                ("tags", json!({})),
+                ("relationships", json!([])),
+                ("unknown", json!({})),
+            ] {
+                fields.entry(field).or_insert(default);
+            }
+            (asset["id"].as_str().expect("an id").to_owned(), asset)
+        })
+        .collect()
+}
+
+/// The ids a `parapet assets list --format json` prints.
+fn listed(db: &Path, filters: &[&str]) -> Vec<String> {
+    let args: Vec<&str> = ["assets", "list", "--format", "json"]
+        .iter()
+        .chain(filters)
+        .copied()
+        .collect();
+    json_of(db, &args)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|a| a["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_inventory_is_listed_by_filter_and_exported_as_scan_file_reads_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let example = super::example_estate();
+    let original = assets_of(&std::fs::read_to_string(&example).expect("the example estate"));
+    let output = parapet_with_db(&db, &["scan", "file", example.to_str().expect("a path")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let ids: Vec<String> = original.keys().cloned().collect();
+    assert_eq!(listed(&db, &[]), ids, "every asset, in id order");
+    let expect = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        original
+            .iter()
+            .filter(|(_, a)| keep(a))
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let buckets = expect(&|a| a["resource_type"] == "AWS::S3::Bucket");
+    assert!(!buckets.is_empty() && buckets.len() < ids.len());
+    assert_eq!(listed(&db, &["--type", "AWS::S3::Bucket"]), buckets);
+    assert_eq!(
+        listed(&db, &["--tag", "owner=security"]),
+        expect(&|a| a["tags"]["owner"] == "security")
+    );
+    assert_eq!(
+        listed(&db, &["--tag", "owner"]),
+        expect(&|a| a["tags"].get("owner").is_some())
+    );
+    assert_eq!(
+        listed(&db, &["-q", "AUDIT"]),
+        expect(&|a| a["id"].as_str().is_some_and(|id| id.contains("audit"))
+            || a["name"].as_str().is_some_and(|n| n.contains("audit")))
+    );
+    assert_eq!(listed(&db, &["--region", "nowhere"]), Vec::<String>::new());
+    assert_eq!(listed(&db, &["--limit", "2"]), ids[..2].to_vec());
+
+    // The export is the interchange format: the same assets, which a scan
+    // of the file reads back with the same results.
+    let exported = parapet_with_db(&db, &["assets", "list", "--format", "jsonl"]);
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+    let export = stdout(&exported);
+    assert_eq!(assets_of(&export), original);
+    let file = dir.path().join("export.jsonl");
+    std::fs::write(&file, &export).expect("write the export");
+    let rescan = |path: &Path| -> Value {
+        let fresh = tempfile::tempdir().expect("temp dir");
+        let output = parapet_with_db(
+            &fresh.path().join("parapet.db"),
+            &[
+                "scan",
+                "file",
+                path.to_str().expect("a path"),
+                "--format",
+                "json",
+            ],
+        );
+        serde_json::from_slice(&output.stdout).expect("a JSON report")
+    };
+    let (again, before) = (rescan(&file), rescan(&example));
+    assert_eq!(again["assets"], before["assets"]);
+    assert_eq!(again["summary"], before["summary"]);
+    assert_eq!(again["results"], before["results"]);
+
+    // A deleted asset is listed only when asked for, as last seen.
+    let gone = &ids[0];
+    let rest: String = export
+        .lines()
+        .filter(|l| !l.contains(&format!("\"id\":\"{gone}\"")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let smaller = dir.path().join("smaller.jsonl");
+    std::fs::write(&smaller, rest).expect("write");
+    let output = parapet_with_db(&db, &["scan", "file", smaller.to_str().expect("a path")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(listed(&db, &[]), ids[1..].to_vec());
+    assert_eq!(listed(&db, &["--include-deleted"]), ids);
+    let table = parapet_with_db(&db, &["assets", "list", "--include-deleted"]);
+    let text = stdout(&table);
+    assert!(
+        text.contains(gone.as_str()) && text.contains("deleted"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} asset(s).", ids.len())), "{text}");
+}
+
+#[test]
+fn completions_manual_pages_and_the_version_come_from_the_command_line() {
+    let bash = super::parapet(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(
+        script.contains("complete -F") && script.contains("permissions"),
+        "{script}"
+    );
+    // The script is bash that bash accepts.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("parapet.bash");
+    std::fs::write(&file, &script).expect("write the script");
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .expect("bash runs");
+    assert!(checked.status.success(), "{}", stderr(&checked));
+
+    let man = super::parapet(&["man"]);
+    assert_eq!(man.status.code(), Some(0), "{}", stderr(&man));
+    let page = stdout(&man);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH parapet"),
+        "{page}"
+    );
+    assert!(page.contains("permissions"), "{page}");
+    let pages = dir.path().join("man1");
+    let written = super::parapet(&["man", "--dir", pages.to_str().expect("a path")]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    for page in ["parapet.1", "parapet-scan-aws.1", "parapet-assets-list.1"] {
+        let text = std::fs::read_to_string(pages.join(page)).expect(page);
+        assert!(text.contains(".TH"), "{page}: {text}");
+    }
+
+    let version = super::parapet(&["--version"]);
+    assert_eq!(version.status.code(), Some(0), "{}", stderr(&version));
+    let line = stdout(&version);
+    let rules = super::parapet(&["rules", "list", "--format", "json"]);
+    let count = serde_json::from_slice::<Value>(&rules.stdout)
+        .expect("rules as JSON")
+        .as_array()
+        .map(Vec::len)
+        .expect("a list");
+    // The digest is the one every scan records with its results.
+    let example = super::example_estate();
+    let db = dir.path().join("parapet.db");
+    let scan = parapet_with_db(&db, &["scan", "file", example.to_str().expect("a path")]);
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let scans = json_of(&db, &["scans", "--format", "json"]);
+    let digest = scans[0]["provenance"]["rules"].as_str().expect("a digest");
+    assert!(
+        line.starts_with(&format!("parapet {} (commit ", env!("CARGO_PKG_VERSION")))
+            && line.contains(&format!("built-in rules {digest}, {count} rules)")),
+        "{line}"
+    );
+}

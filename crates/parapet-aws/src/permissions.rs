@@ -9,16 +9,18 @@ use crate::types::COLLECTORS;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// What every collection asks before the collectors run: who the
-/// credentials are, and which regions the account has enabled.
-pub const SESSION_CALLS: &[&str] = &["sts:GetCallerIdentity", "ec2:DescribeRegions"];
+/// What every collection asks before the collectors run: which regions the
+/// account has enabled. (It first asks who the credentials are,
+/// `sts:GetCallerIdentity`, which IAM does not govern.)
+pub const SESSION_CALLS: &[&str] = &["ec2:DescribeRegions"];
 
 /// Listing an organisation's member accounts (`--organization-role`), in
 /// the management account or a delegated administrator.
 pub const ORGANIZATION_CALLS: &[&str] = &["organizations:ListAccounts"];
 
-/// Reading the continuous mode's queue (`parapet watch --queue-url`).
-pub const QUEUE_CALLS: &[&str] = &["sqs:ReceiveMessage", "sqs:DeleteMessageBatch"];
+/// Reading the continuous mode's queue (`parapet watch --queue-url`); IAM
+/// governs DeleteMessageBatch by `sqs:DeleteMessage`.
+pub const QUEUE_CALLS: &[&str] = &["sqs:ReceiveMessage", "sqs:DeleteMessage"];
 
 /// Keeping what could not be read in the dead-letter queue
 /// (`--dead-letter-queue-url`).

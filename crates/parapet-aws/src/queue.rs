@@ -111,7 +111,7 @@ impl Queue {
                         .id(i.to_string())
                         .receipt_handle(&m.receipt)
                         .build()
-                        .map_err(|e| Failure::malformed("sqs:DeleteMessageBatch", e.to_string()))
+                        .map_err(|e| Failure::malformed("sqs:DeleteMessage", e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let answer = self
@@ -123,10 +123,10 @@ impl Queue {
                         .set_entries(Some(entries))
                         .send(),
                 )
-                .named("sqs:DeleteMessageBatch")?;
+                .named("sqs:DeleteMessage")?;
             if let Some(failed) = answer.failed().first() {
                 return Err(Failure::malformed(
-                    "sqs:DeleteMessageBatch",
+                    "sqs:DeleteMessage",
                     format!("a message was not deleted: {}", failed.code()),
                 ));
             }

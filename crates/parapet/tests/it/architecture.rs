@@ -178,3 +178,38 @@ fn the_length_check_sees_functions() {
         .collect();
     assert_eq!(found, [("short".to_owned(), 3), ("indented".to_owned(), 5)]);
 }
+
+#[test]
+fn every_aws_sdk_crate_is_built_light_in_tests_and_small_in_releases() {
+    let manifest = |path: &Path| -> toml::Table {
+        toml::from_str(&std::fs::read_to_string(path).expect("a manifest")).expect("TOML")
+    };
+    let workspace = manifest(&root().join("Cargo.toml"));
+    let aws = manifest(&root().join("crates/parapet-aws/Cargo.toml"));
+    let sdks: Vec<&String> = aws["dependencies"]
+        .as_table()
+        .expect("dependencies")
+        .keys()
+        .filter(|name| name.starts_with("aws-sdk-"))
+        .collect();
+    assert!(sdks.len() > 20, "{sdks:?}");
+    let profile = |name: &str| &workspace["profile"][name]["package"];
+    let mut missing = Vec::new();
+    for sdk in &sdks {
+        let (dev, release) = (
+            profile("dev").get(sdk.as_str()),
+            profile("release").get(sdk.as_str()),
+        );
+        if dev.and_then(|p| p.get("opt-level")) != Some(&toml::Value::Integer(0)) {
+            missing.push(format!("[profile.dev.package.{sdk}] opt-level = 0"));
+        }
+        if release.and_then(|p| p.get("opt-level")) != Some(&toml::Value::String("s".into())) {
+            missing.push(format!("[profile.release.package.{sdk}] opt-level = \"s\""));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "missing in Cargo.toml:\n{}",
+        missing.join("\n")
+    );
+}

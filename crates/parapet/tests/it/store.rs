@@ -436,3 +436,18 @@ fn completions_manual_pages_and_the_version_come_from_the_command_line() {
         "{line}"
     );
 }
+
+#[test]
+fn the_policy_in_the_docs_is_the_one_parapet_prints() {
+    let printed = super::parapet(&["permissions", "aws"]);
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr(&printed));
+    let documented = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/aws-policy.json"),
+    )
+    .expect("docs/aws-policy.json");
+    assert_eq!(
+        stdout(&printed),
+        documented,
+        "regenerate it: parapet permissions aws > docs/aws-policy.json"
+    );
+}

@@ -122,6 +122,17 @@ pub struct AssetQuery {
     pub limit: usize,
 }
 
+impl AssetQuery {
+    /// The tag filter `KEY` or `KEY=VALUE`, as the API and the command line
+    /// take it.
+    pub fn tag_filter(text: &str) -> (String, Option<String>) {
+        match text.split_once('=') {
+            Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
+            None => (text.to_owned(), None),
+        }
+    }
+}
+
 impl Default for AssetQuery {
     fn default() -> Self {
         AssetQuery {

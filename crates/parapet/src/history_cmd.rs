@@ -108,10 +108,7 @@ fn list_assets(
     args: &AssetsListArgs,
     style: Style,
 ) -> Result<()> {
-    let tag = args.tag.as_ref().map(|t| match t.split_once('=') {
-        Some((key, value)) => (key.to_owned(), Some(value.to_owned())),
-        None => (t.clone(), None),
-    });
+    let tag = args.tag.as_deref().map(AssetQuery::tag_filter);
     let mut query = AssetQuery {
         provider: args.provider.clone(),
         account: args.account.clone(),

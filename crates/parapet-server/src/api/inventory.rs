@@ -39,10 +39,7 @@ pub async fn overview(State(app): State<Arc<App>>, params: Params) -> Json {
 
 /// The filters of an asset listing.
 fn asset_query(params: &Params) -> Result<AssetQuery, ApiError> {
-    let tag = params.text("tag").map(|t| match t.split_once('=') {
-        Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-        None => (t, None),
-    });
+    let tag = params.text("tag").map(|t| AssetQuery::tag_filter(&t));
     Ok(AssetQuery {
         provider: params.text("provider"),
         account: params.text("account"),

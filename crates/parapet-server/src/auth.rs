@@ -4,19 +4,24 @@
 //!   as `Authorization: Bearer`, kept only as a SHA-256 hash, each
 //!   read-only or read-write.
 //! - Browser sessions: logging in with a token (or with the OpenID Connect
-//!   provider) sets an `HttpOnly`, `SameSite=Strict` cookie; a session made
-//!   from a token ends when the token is revoked.
+//!   provider) sets an `HttpOnly`, `SameSite=Strict` cookie, named
+//!   `__Host-parapet_session` when cookies are `Secure`; a session made
+//!   from a token ends when the token is revoked, and so does its live
+//!   stream.
 //! - CSRF: a request that changes something and is not sent with a bearer
 //!   token must carry the session's `X-CSRF-Token` and, when the browser
 //!   names an `Origin`, come from the server's own origin.
 //! - A server open on loopback needs no credentials, but then answers only
 //!   requests addressed to a loopback host name, so that a web page cannot
-//!   reach it by rebinding its own name to 127.0.0.1.
+//!   reach it by rebinding its own name to 127.0.0.1, and refuses requests
+//!   that a proxy forwarded (a proxy on the same host would otherwise open
+//!   it to whoever reaches the proxy).
 //! - Security headers on every answer: a strict Content Security Policy
 //!   (the pages load nothing from anywhere else), no framing, no sniffing,
 //!   no referrer.
 
 use crate::error::ApiError;
+use crate::expiring::Expiring;
 use crate::state::{Access, App};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -27,13 +32,25 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use parapet_store::TokenScope;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
-/// The cookie that carries a browser session.
+/// The cookie that carries a browser session (see [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "parapet_session";
+/// The cookie that binds a login through the OpenID Connect provider to
+/// the browser that started it.
+pub const LOGIN_COOKIE: &str = "parapet_login";
+/// How many browser sessions are kept at most; the oldest makes room.
+const MAX_SESSIONS: usize = 100_000;
+/// Headers a proxy adds to what it forwards.
+const FORWARDING_HEADERS: [&str; 5] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
 /// The header that carries a session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a browser session lasts.
@@ -71,12 +88,58 @@ pub struct Principal {
 /// How a request proved who it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
-    /// A bearer token.
-    Token,
-    /// A browser session; its CSRF token.
-    Session(String),
+    /// A bearer token; its hash.
+    Token(String),
+    /// A browser session.
+    Session {
+        /// The hash of its cookie.
+        id_hash: String,
+        /// Its CSRF token.
+        csrf: String,
+    },
     /// Nothing: an open loopback server; the server's CSRF token.
     Open(String),
+}
+
+impl Via {
+    /// The CSRF token a browser sends with changes, if it is a browser.
+    pub fn csrf(&self) -> Option<&str> {
+        match self {
+            Via::Session { csrf, .. } | Via::Open(csrf) => Some(csrf),
+            Via::Token(_) => None,
+        }
+    }
+}
+
+/// The name of cookie `base` under these settings: with the `__Host-`
+/// prefix when cookies are `Secure`, so that browsers keep it only from
+/// this host, over HTTPS, for every path (the prefix needs `Secure`).
+pub fn cookie_name(settings: &crate::Settings, base: &str) -> String {
+    if settings.secure_cookies {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// A `Set-Cookie` value for cookie `base` (named by [`cookie_name`]) that
+/// holds `value` for `max_age` seconds (0 clears it).
+pub fn set_cookie(
+    settings: &crate::Settings,
+    base: &str,
+    value: &str,
+    max_age: u64,
+    same_site: &str,
+) -> String {
+    let secure = if settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}",
+        cookie_name(settings, base)
+    )
 }
 
 /// One browser session.
@@ -95,39 +158,49 @@ pub struct Session {
 }
 
 /// Browser sessions, by the hash of their cookie (kept in memory: a restart
-/// logs everyone out), and the CSRF token of an open loopback server.
-#[derive(Debug, Default)]
+/// logs everyone out; at most [`MAX_SESSIONS`]), and the CSRF token of an
+/// open loopback server.
+#[derive(Debug)]
 pub struct Sessions {
-    by_hash: Mutex<HashMap<String, Session>>,
+    by_hash: Mutex<Expiring<Session>>,
     open_csrf: Mutex<Option<String>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            by_hash: Mutex::new(Expiring::new(SESSION_LIFETIME, MAX_SESSIONS)),
+            open_csrf: Mutex::new(None),
+        }
+    }
 }
 
 impl Sessions {
     /// Starts a session; returns its cookie value.
     pub fn start(&self, session: Session) -> Result<String, ApiError> {
         let id = random_secret().map_err(ApiError::internal)?;
-        let mut sessions = self.by_hash.lock().map_err(ApiError::internal)?;
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(token_hash(&id), session);
+        self.by_hash
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(token_hash(&id), session);
         Ok(id)
     }
 
-    /// The live session with cookie `id`.
-    pub fn get(&self, id: &str) -> Result<Option<Session>, ApiError> {
+    /// The live session whose cookie has the hash `id_hash`.
+    pub fn get(&self, id_hash: &str) -> Result<Option<Session>, ApiError> {
         let sessions = self.by_hash.lock().map_err(ApiError::internal)?;
         Ok(sessions
-            .get(&token_hash(id))
+            .get(id_hash)
             .filter(|s| s.expires > Instant::now())
             .cloned())
     }
 
-    /// Ends the session with cookie `id`.
-    pub fn end(&self, id: &str) -> Result<(), ApiError> {
+    /// Ends the session whose cookie has the hash `id_hash`.
+    pub fn end(&self, id_hash: &str) -> Result<(), ApiError> {
         self.by_hash
             .lock()
             .map_err(ApiError::internal)?
-            .remove(&token_hash(id));
+            .take(id_hash);
         Ok(())
     }
 
@@ -178,31 +251,54 @@ async fn authenticate(app: &Arc<App>, headers: &HeaderMap) -> Result<Option<Prin
             .ok_or_else(|| {
                 ApiError::unauthenticated("`Authorization` must be `Bearer` and an API token")
             })?;
-        let token = valid_token(app, token_hash(token.trim()))
+        let hash = token_hash(token.trim());
+        let token = valid_token(app, hash.clone())
             .await?
             .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
         return Ok(Some(Principal {
             name: token.name,
             scope: token.scope,
-            via: Via::Token,
+            via: Via::Token(hash),
         }));
     }
-    if let Some(id) = cookie(headers, SESSION_COOKIE)
-        && let Some(session) = app.sessions.get(&id)?
+    let Some(id) = cookie(headers, &cookie_name(&app.settings, SESSION_COOKIE)) else {
+        return Ok(None);
+    };
+    let id_hash = token_hash(&id);
+    Ok(live_session(app, &id_hash).await?.map(|session| Principal {
+        name: session.name,
+        scope: session.scope,
+        via: Via::Session {
+            id_hash,
+            csrf: session.csrf,
+        },
+    }))
+}
+
+/// The session whose cookie has the hash `id_hash`, while it lasts and the
+/// token it was made from is valid (it ends with the token).
+async fn live_session(app: &Arc<App>, id_hash: &str) -> Result<Option<Session>, ApiError> {
+    let Some(session) = app.sessions.get(id_hash)? else {
+        return Ok(None);
+    };
+    if let Some(hash) = &session.token_hash
+        && valid_token(app, hash.clone()).await?.is_none()
     {
-        if let Some(hash) = &session.token_hash
-            && valid_token(app, hash.clone()).await?.is_none()
-        {
-            app.sessions.end(&id)?;
-            return Ok(None);
-        }
-        return Ok(Some(Principal {
-            name: session.name,
-            scope: session.scope,
-            via: Via::Session(session.csrf),
-        }));
+        app.sessions.end(id_hash)?;
+        return Ok(None);
     }
-    Ok(None)
+    Ok(Some(session))
+}
+
+/// Whether what `principal` proved itself with still holds: its token is
+/// not revoked or expired, its session not ended. Long requests (the live
+/// stream) ask again as they go.
+pub async fn still_valid(app: &Arc<App>, principal: &Principal) -> Result<bool, ApiError> {
+    Ok(match &principal.via {
+        Via::Token(hash) => valid_token(app, hash.clone()).await?.is_some(),
+        Via::Session { id_hash, .. } => live_session(app, id_hash).await?.is_some(),
+        Via::Open(_) => true,
+    })
 }
 
 /// The token with `hash` when it is valid now; its use is recorded (at
@@ -257,6 +353,17 @@ pub async fn guard(
                 format!("this server answers only requests to a loopback host, not `{host}`"),
             ));
         }
+        if let Some(name) = FORWARDING_HEADERS
+            .iter()
+            .find(|h| headers.contains_key(**h))
+        {
+            return Err(ApiError::forbidden(
+                "proxied",
+                format!(
+                    "this server is open on loopback and answers no request a proxy forwarded (`{name}`); behind a proxy, start it with `--auth`"
+                ),
+            ));
+        }
     }
     let principal = match authenticate(&app, headers).await? {
         Some(principal) => Some(principal),
@@ -299,9 +406,8 @@ pub async fn guard(
 /// A request that changes something from a browser carries the CSRF token
 /// and, when it names its origin, comes from this server's.
 fn check_csrf(principal: &Principal, headers: &HeaderMap) -> Result<(), ApiError> {
-    let expected = match &principal.via {
-        Via::Token => return Ok(()),
-        Via::Session(csrf) | Via::Open(csrf) => csrf,
+    let Some(expected) = principal.via.csrf() else {
+        return Ok(());
     };
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         let host = headers
@@ -411,7 +517,10 @@ mod tests {
         let principal = Principal {
             name: "alice".into(),
             scope: TokenScope::ReadWrite,
-            via: Via::Session("s3cret".into()),
+            via: Via::Session {
+                id_hash: "h".into(),
+                csrf: "s3cret".into(),
+            },
         };
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -437,7 +546,7 @@ mod tests {
         headers.insert(CSRF_HEADER, HeaderValue::from_static("guess"));
         assert!(check_csrf(&principal, &headers).is_err());
         let token = Principal {
-            via: Via::Token,
+            via: Via::Token("h".into()),
             ..principal
         };
         assert!(check_csrf(&token, &HeaderMap::new()).is_ok());

@@ -5,22 +5,31 @@
 //! starts: its signature (RS256 or ES256, with ring, against the provider's
 //! published keys), issuer, audience, expiry and nonce. The provider's
 //! endpoints come from its discovery document, read at start.
+//!
+//! A login is bound to the browser that started it: the `state` is only
+//! accepted with the short-lived cookie set when the login began (no login
+//! CSRF). Who may log in is named, never assumed: by subject (`sub`, which
+//! the provider never reassigns), by an email address the provider says it
+//! verified, or by a group in the ID token's groups claim; a user name the
+//! user can change (`preferred_username`) grants nothing.
 
 use crate::auth::random_secret;
+use crate::expiring::Expiring;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use parapet_store::TokenScope;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thiserror::Error;
 
 /// How long a login may take, from the redirect to the provider to the
 /// callback.
-const LOGIN_LIFETIME: Duration = Duration::from_secs(600);
+pub const LOGIN_LIFETIME: Duration = Duration::from_secs(600);
+/// How many logins may be in progress at once; the oldest makes room.
+const MAX_PENDING_LOGINS: usize = 10_000;
 /// The clock difference tolerated between the provider and this server.
 const LEEWAY_SECONDS: i64 = 60;
 
@@ -37,9 +46,14 @@ pub struct OidcSettings {
     /// The callback URL registered at the provider:
     /// `https://parapet.example/auth/oidc/callback`.
     pub redirect_url: String,
-    /// Users (by email, preferred user name or subject) who may change
-    /// things; everyone else the provider admits may read.
+    /// Who may change things: each a subject, a verified email address
+    /// (any entry with `@`), `group:NAME` (a group in the groups claim) or
+    /// `*` (anyone the provider admits).
     pub read_write: Vec<String>,
+    /// Who may read, named the same way; no one else may log in.
+    pub read_only: Vec<String>,
+    /// The ID token's claim that lists the user's groups.
+    pub groups_claim: String,
 }
 
 impl std::fmt::Debug for OidcSettings {
@@ -53,6 +67,8 @@ impl std::fmt::Debug for OidcSettings {
             )
             .field("redirect_url", &self.redirect_url)
             .field("read_write", &self.read_write)
+            .field("read_only", &self.read_only)
+            .field("groups_claim", &self.groups_claim)
             .finish()
     }
 }
@@ -68,9 +84,21 @@ pub enum OidcError {
         /// What went wrong.
         message: String,
     },
+    /// No one is named who may log in.
+    #[error(
+        "name who may log in through the provider (`--oidc-read-only`, `--oidc-read-write`): subjects, verified email addresses, `group:NAME` or `*`"
+    )]
+    NoOneAllowed,
     /// The login is not one this server started, or it took too long.
     #[error("this login was not started here, was already used, or took too long; log in again")]
     UnknownLogin,
+    /// The callback came to a browser other than the one that started the
+    /// login (someone sent it their own login).
+    #[error("this login was started in another browser; log in again")]
+    OtherBrowser,
+    /// The provider admitted a user this server does not name.
+    #[error("`{0}` may not use this server; ask its administrator to add you")]
+    NotAllowed(String),
     /// The provider refused the login.
     #[error("the provider refused the login: {0}")]
     Refused(String),
@@ -101,13 +129,23 @@ struct Jwk {
 struct Pending {
     nonce: String,
     verifier: String,
-    started: Instant,
+    /// The hash of the cookie that binds it to its browser.
+    binding: String,
+}
+
+/// A login just started.
+#[derive(Debug)]
+pub struct Login {
+    /// The provider's authorization page, where the browser goes.
+    pub url: String,
+    /// What the browser keeps in a cookie and brings back to the callback.
+    pub binding: String,
 }
 
 /// Who logged in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// Email, preferred user name or subject.
+    /// The verified email address, or else the subject.
     pub name: String,
     /// What they may do.
     pub scope: TokenScope,
@@ -121,7 +159,7 @@ pub struct Provider {
     token_endpoint: String,
     jwks_uri: String,
     keys: Mutex<Vec<Jwk>>,
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: Mutex<Expiring<Pending>>,
     agent: ureq::Agent,
 }
 
@@ -149,6 +187,9 @@ fn decode(part: &str, what: &str) -> Result<Vec<u8>, OidcError> {
 impl Provider {
     /// Reads the provider's discovery document and keys.
     pub fn discover(settings: OidcSettings) -> Result<Provider, OidcError> {
+        if settings.read_write.is_empty() && settings.read_only.is_empty() {
+            return Err(OidcError::NoOneAllowed);
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
@@ -172,7 +213,7 @@ impl Provider {
             jwks_uri: field("jwks_uri")?,
             settings,
             keys: Mutex::new(Vec::new()),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Expiring::new(LOGIN_LIFETIME, MAX_PENDING_LOGINS)),
             agent,
         };
         if provider.issuer.trim_end_matches('/') != provider.settings.issuer.trim_end_matches('/') {
@@ -199,20 +240,20 @@ impl Provider {
         Ok(())
     }
 
-    /// Starts a login: the URL of the provider's authorization page.
-    pub fn start(&self) -> Result<String, OidcError> {
+    /// Starts a login: the provider's authorization page, and the binding
+    /// the browser keeps until the callback.
+    pub fn start(&self) -> Result<Login, OidcError> {
         let random =
             || random_secret().map_err(|e| OidcError::Refused(format!("no randomness: {e}")));
-        let (state, nonce, verifier) = (random()?, random()?, random()?);
+        let (state, nonce, verifier, binding) = (random()?, random()?, random()?, random()?);
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         if let Ok(mut pending) = self.pending.lock() {
-            pending.retain(|_, p| p.started.elapsed() < LOGIN_LIFETIME);
             pending.insert(
                 state.clone(),
                 Pending {
                     nonce: nonce.clone(),
                     verifier,
-                    started: Instant::now(),
+                    binding: crate::auth::token_hash(&binding),
                 },
             );
         }
@@ -231,19 +272,34 @@ impl Provider {
         } else {
             '?'
         };
-        Ok(format!("{}{join}{query}", self.authorization_endpoint))
+        Ok(Login {
+            url: format!("{}{join}{query}", self.authorization_endpoint),
+            binding,
+        })
     }
 
-    /// Finishes a login from the callback's `code` and `state`: exchanges
-    /// the code and checks the ID token. Blocking (it calls the provider).
-    pub fn finish(&self, code: &str, state: &str) -> Result<Identity, OidcError> {
+    /// Finishes a login from the callback's `code` and `state` in the
+    /// browser that brings `binding` back: exchanges the code and checks
+    /// the ID token. Blocking (it calls the provider).
+    pub fn finish(
+        &self,
+        code: &str,
+        state: &str,
+        binding: Option<&str>,
+    ) -> Result<Identity, OidcError> {
         let pending = self
             .pending
             .lock()
             .ok()
-            .and_then(|mut p| p.remove(state))
-            .filter(|p| p.started.elapsed() < LOGIN_LIFETIME)
+            .and_then(|mut p| p.take(state))
             .ok_or(OidcError::UnknownLogin)?;
+        let brought = crate::auth::token_hash(binding.unwrap_or_default());
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            brought.as_bytes(),
+            pending.binding.as_bytes(),
+        )) {
+            return Err(OidcError::OtherBrowser);
+        }
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -373,25 +429,60 @@ impl Provider {
         }
         let subject = claims["sub"]
             .as_str()
+            .filter(|s| !s.is_empty())
             .ok_or_else(|| OidcError::Token("it names no subject".to_owned()))?;
-        let name = claims["email"]
-            .as_str()
-            .or(claims["preferred_username"].as_str())
-            .unwrap_or(subject)
-            .to_owned();
-        let write = self
-            .settings
-            .read_write
-            .iter()
-            .any(|w| *w == name || w == subject);
-        Ok(Identity {
-            name,
-            scope: if write {
-                TokenScope::ReadWrite
-            } else {
-                TokenScope::ReadOnly
-            },
-        })
+        let user = User::of(claims, subject, &self.settings.groups_claim);
+        let name = user.email.unwrap_or(subject).to_owned();
+        let scope = if self.settings.read_write.iter().any(|e| user.is(e)) {
+            TokenScope::ReadWrite
+        } else if self.settings.read_only.iter().any(|e| user.is(e)) {
+            TokenScope::ReadOnly
+        } else {
+            return Err(OidcError::NotAllowed(name));
+        };
+        Ok(Identity { name, scope })
+    }
+}
+
+/// What an ID token says of its user that may grant access.
+struct User<'a> {
+    subject: &'a str,
+    /// The email address, only when the provider says it verified it.
+    email: Option<&'a str>,
+    groups: Vec<&'a str>,
+}
+
+impl<'a> User<'a> {
+    fn of(claims: &'a Value, subject: &'a str, groups_claim: &str) -> User<'a> {
+        let verified = claims["email_verified"] == Value::Bool(true)
+            || claims["email_verified"].as_str() == Some("true");
+        let groups = match &claims[groups_claim] {
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            Value::String(one) => vec![one.as_str()],
+            _ => Vec::new(),
+        };
+        User {
+            subject,
+            email: claims["email"].as_str().filter(|_| verified),
+            groups,
+        }
+    }
+
+    /// Whether `entry` of an access list names this user.
+    fn is(&self, entry: &str) -> bool {
+        let entry = entry.trim();
+        if entry == "*" {
+            return true;
+        }
+        if let Some(group) = entry.strip_prefix("group:") {
+            return self.groups.contains(&group);
+        }
+        if entry.contains('@') {
+            return self
+                .email
+                .is_some_and(|email| email.eq_ignore_ascii_case(entry));
+        }
+        entry == self.subject
     }
 }
 
@@ -474,7 +565,36 @@ mod tests {
             client_secret: Some("s3cr3t-value".into()),
             redirect_url: "https://parapet.example/auth/oidc/callback".into(),
             read_write: vec![],
+            read_only: vec![],
+            groups_claim: "groups".into(),
         };
         assert!(!format!("{settings:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn access_is_granted_by_subject_verified_email_or_group_never_by_user_name() {
+        let claims = serde_json::json!({
+            "sub": "00u1",
+            "email": "Alice@Example.com",
+            "email_verified": true,
+            "preferred_username": "admin",
+            "groups": ["secops", "dev"],
+        });
+        let user = User::of(&claims, "00u1", "groups");
+        for entry in ["00u1", "alice@example.com", "group:secops", "*"] {
+            assert!(user.is(entry), "{entry}");
+        }
+        for entry in ["admin", "group:admins", "00u", "bob@example.com", "group:"] {
+            assert!(!user.is(entry), "{entry}");
+        }
+        let unverified = serde_json::json!({"sub": "00u2", "email": "alice@example.com"});
+        let user = User::of(&unverified, "00u2", "groups");
+        assert!(!user.is("alice@example.com"), "an unverified address");
+        assert_eq!(user.email, None);
+        let false_verified =
+            serde_json::json!({"sub": "x", "email": "a@b", "email_verified": false});
+        assert!(!User::of(&false_verified, "x", "groups").is("a@b"));
+        let other_claim = serde_json::json!({"sub": "x", "roles": "parapet-admins"});
+        assert!(User::of(&other_claim, "x", "roles").is("group:parapet-admins"));
     }
 }

@@ -182,7 +182,9 @@ pub struct ServeArgs {
 /// How the API and the web UI are reached, for `serve` and `watch --serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeOptions {
-    /// Require an API token or a session even on a loopback address.
+    /// Require an API token or a session even on a loopback address. A
+    /// server behind a reverse proxy needs it: without it, a loopback
+    /// server refuses every request a proxy forwarded.
     #[arg(long)]
     pub auth: bool,
     /// Mark session cookies `Secure`: the server is reached over HTTPS
@@ -200,10 +202,18 @@ pub struct ServeOptions {
     /// (`https://parapet.example/auth/oidc/callback`).
     #[arg(long, value_name = "URL")]
     pub oidc_redirect_url: Option<String>,
-    /// Users who may change things, by email, user name or subject
-    /// (comma-separated); everyone else the provider admits may read.
-    #[arg(long, value_name = "USERS", value_delimiter = ',')]
+    /// Who may change things (comma-separated): subjects (`sub`), email
+    /// addresses the provider verified, `group:NAME` (a group in the
+    /// groups claim), or `*` for anyone the provider admits.
+    #[arg(long, value_name = "WHO", value_delimiter = ',')]
     pub oidc_read_write: Vec<String>,
+    /// Who may read, named the same way. No one else may log in: a
+    /// provider that admits a user grants nothing by itself.
+    #[arg(long, value_name = "WHO", value_delimiter = ',')]
+    pub oidc_read_only: Vec<String>,
+    /// The ID token's claim that lists the user's groups.
+    #[arg(long, value_name = "CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
 }
 
 /// `parapet tokens ...`

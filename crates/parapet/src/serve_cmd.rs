@@ -69,6 +69,8 @@ fn oidc(options: &ServeOptions) -> Result<Option<Arc<parapet_server::oidc::Provi
         client_secret,
         redirect_url: redirect_url.clone(),
         read_write: options.oidc_read_write.clone(),
+        read_only: options.oidc_read_only.clone(),
+        groups_claim: options.oidc_groups_claim.clone(),
     })
     .context("cannot use the OpenID Connect provider")?;
     Ok(Some(Arc::new(provider)))

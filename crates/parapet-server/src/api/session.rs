@@ -2,7 +2,7 @@
 //! logging out.
 
 use super::Json;
-use crate::auth::{self, Principal, SESSION_COOKIE, SESSION_LIFETIME, Session, Via};
+use crate::auth::{self, LOGIN_COOKIE, Principal, SESSION_COOKIE, SESSION_LIFETIME, Session};
 use crate::error::ApiError;
 use crate::params::{Body, Params};
 use crate::state::{Access, App};
@@ -23,10 +23,7 @@ pub async fn show(State(app): State<Arc<App>>, request: Request) -> Json {
             "authenticated": true,
             "name": name,
             "scope": scope,
-            "csrf_token": match via {
-                Via::Session(csrf) | Via::Open(csrf) => Some(csrf),
-                Via::Token => None,
-            },
+            "csrf_token": via.csrf(),
             "auth_required": required,
             "oidc": app.settings.oidc.is_some(),
         }),
@@ -76,52 +73,69 @@ pub async fn login(
 
 /// `DELETE /api/v1/session`: logs out.
 pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
-        app.sessions.end(&id)?;
+    if let Some(id) = auth::cookie(&headers, &auth::cookie_name(&app.settings, SESSION_COOKIE)) {
+        app.sessions.end(&auth::token_hash(&id))?;
     }
     Ok(with_cookie(&app, "", 0, json!({"authenticated": false})))
 }
 
 /// An answer that sets (or, with `max_age` 0, clears) the session cookie.
 pub fn with_cookie(app: &App, id: &str, max_age: u64, body: serde_json::Value) -> Response {
-    let secure = if app.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    );
     let mut response = axum::Json(body).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    add_cookie(
+        &mut response,
+        &auth::set_cookie(&app.settings, SESSION_COOKIE, id, max_age, "Strict"),
+    );
     response
 }
 
-/// `GET /auth/oidc/login`: sends the browser to the provider.
+fn add_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// `GET /auth/oidc/login`: sends the browser to the provider, with the
+/// cookie that binds the login to this browser (`SameSite=Lax`: it comes
+/// back with the provider's redirect, a top-level navigation).
 pub async fn oidc_login(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
     let provider = app
         .settings
         .oidc
         .clone()
         .ok_or_else(|| ApiError::not_found("this server has no OpenID Connect provider"))?;
-    let url = provider
+    let login = provider
         .start()
         .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
-    Ok(redirect(&url))
+    let mut response = redirect(&login.url);
+    let lifetime = crate::oidc::LOGIN_LIFETIME.as_secs();
+    add_cookie(
+        &mut response,
+        &auth::set_cookie(&app.settings, LOGIN_COOKIE, &login.binding, lifetime, "Lax"),
+    );
+    Ok(response)
 }
 
 /// `GET /auth/oidc/callback`: the provider sends the browser back with a
 /// code; a session starts once the ID token checks out, and the browser
 /// goes to the UI. A login that fails goes back to the login page with the
 /// reason (`/?login_error=...`).
-pub async fn oidc_callback(State(app): State<Arc<App>>, params: Params) -> Response {
-    let identity = match oidc_identity(&app, params).await {
+pub async fn oidc_callback(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let binding = auth::cookie(&headers, &auth::cookie_name(&app.settings, LOGIN_COOKIE));
+    let identity = match oidc_identity(&app, params, binding).await {
         Ok(identity) => identity,
         Err(e) => {
             let reason: String = form_urlencoded::byte_serialize(e.message.as_bytes()).collect();
-            return redirect(&format!("/?login_error={reason}"));
+            let mut response = redirect(&format!("/?login_error={reason}"));
+            add_cookie(
+                &mut response,
+                &auth::set_cookie(&app.settings, LOGIN_COOKIE, "", 0, "Lax"),
+            );
+            return response;
         }
     };
     let session = auth::random_secret()
@@ -140,6 +154,10 @@ pub async fn oidc_callback(State(app): State<Arc<App>>, params: Params) -> Respo
         Err(e) => return e.into_response(),
     };
     let mut response = with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), json!({}));
+    add_cookie(
+        &mut response,
+        &auth::set_cookie(&app.settings, LOGIN_COOKIE, "", 0, "Lax"),
+    );
     *response.status_mut() = axum::http::StatusCode::FOUND;
     response
         .headers_mut()
@@ -148,7 +166,11 @@ pub async fn oidc_callback(State(app): State<Arc<App>>, params: Params) -> Respo
 }
 
 /// Who the callback's code names, once the provider and the ID token agree.
-async fn oidc_identity(app: &App, params: Params) -> Result<crate::oidc::Identity, ApiError> {
+async fn oidc_identity(
+    app: &App,
+    params: Params,
+    binding: Option<String>,
+) -> Result<crate::oidc::Identity, ApiError> {
     let params = params.only(&[
         "code",
         "state",
@@ -174,7 +196,7 @@ async fn oidc_identity(app: &App, params: Params) -> Result<crate::oidc::Identit
     let (Some(code), Some(state)) = (params.text("code"), params.text("state")) else {
         return Err(ApiError::parameter("the callback needs `code` and `state`"));
     };
-    tokio::task::spawn_blocking(move || provider.finish(&code, &state))
+    tokio::task::spawn_blocking(move || provider.finish(&code, &state, binding.as_deref()))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {

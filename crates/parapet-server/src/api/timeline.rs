@@ -151,8 +151,11 @@ const STREAM_BATCH: usize = 500;
 /// `GET /api/v1/stream`: every new event as it is committed, as
 /// server-sent events (`event: timeline`, `id` the event's, `data` the
 /// event). A client that reconnects with `Last-Event-ID` misses nothing.
+/// The stream ends once the token or the session that opened it no longer
+/// holds (revoked, expired, logged out).
 pub async fn stream(
     State(app): State<Arc<App>>,
+    axum::Extension(principal): axum::Extension<crate::auth::Principal>,
     headers: HeaderMap,
     params: Params,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -177,14 +180,19 @@ pub async fn stream(
         }
     };
     let interval = app.settings.poll_interval;
+    let principal = Arc::new(principal);
     let state = (app, start, Vec::<Event>::new());
-    let events =
-        futures_util::stream::unfold(state, move |(app, mut last, mut queue)| async move {
+    let events = futures_util::stream::unfold(state, move |(app, mut last, mut queue)| {
+        let principal = Arc::clone(&principal);
+        async move {
             loop {
                 if let Some(event) = queue.pop() {
                     return Some((Ok(event), (app, last, queue)));
                 }
                 tokio::time::sleep(interval).await;
+                if let Ok(false) = crate::auth::still_valid(&app, &principal).await {
+                    return None;
+                }
                 let after = last;
                 let found = app
                     .store(move |store| {
@@ -215,6 +223,7 @@ pub async fn stream(
                     })
                     .collect();
             }
-        });
+        }
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

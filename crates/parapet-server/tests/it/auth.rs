@@ -203,3 +203,130 @@ fn every_answer_carries_the_security_headers() {
     let api = server.get("/api/v1/assets", &[]);
     assert_eq!(api.header("cache-control"), Some("no-store"));
 }
+
+/// Logs a browser in with `token`: the session cookie as `name=value`, and
+/// the whole `Set-Cookie`.
+fn session_cookie(server: &Server, token: &str) -> (String, String) {
+    let login = server.send(
+        "POST",
+        "/api/v1/session",
+        &json!({"token": token}).to_string(),
+        &[],
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    let set = login.header("set-cookie").expect("a cookie").to_owned();
+    let pair = set.split(';').next().expect("pair").to_owned();
+    (pair, set)
+}
+
+/// Opens the live stream with `headers` and reads it until it ends: true
+/// when the server ended it, false when it was still open after ten seconds.
+fn stream_ends(server: &Server, headers: &[(&str, &str)], end_it: impl FnOnce()) -> bool {
+    use std::io::BufRead;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut request = agent.get(format!("{}/api/v1/stream", server.base));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.call().expect("stream");
+    assert_eq!(response.status(), 200);
+    let mut lines = std::io::BufReader::new(response.into_body().into_reader()).lines();
+    end_it();
+    loop {
+        match lines.next() {
+            None => return true,
+            Some(Ok(_)) => continue,
+            Some(Err(_)) => return false,
+        }
+    }
+}
+
+#[test]
+fn a_live_stream_ends_when_its_token_is_revoked_or_its_session_ends() {
+    let server = Server::start(Access::Authenticated);
+    let token = server.token(TokenScope::ReadOnly);
+    let bearer = format!("Bearer {token}");
+    let revoke = || {
+        let mut store = server.store();
+        let id = store.tokens().expect("tokens")[0].id;
+        store.revoke_token(id, chrono::Utc::now()).expect("revoke");
+    };
+    assert!(
+        stream_ends(&server, &[("authorization", &bearer)], revoke),
+        "the stream went on after its token was revoked"
+    );
+    let other = server.token(TokenScope::ReadOnly);
+    let (cookie, _) = session_cookie(&server, &other);
+    let log_out = || {
+        let me = server.get("/api/v1/session", &[("cookie", &cookie)]);
+        let csrf = me.json["csrf_token"].as_str().expect("csrf").to_owned();
+        let out = server.delete(
+            "/api/v1/session",
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        );
+        assert_eq!(out.status, 200, "{}", out.text);
+    };
+    assert!(
+        stream_ends(&server, &[("cookie", &cookie)], log_out),
+        "the stream went on after its session ended"
+    );
+}
+
+#[test]
+fn an_open_loopback_server_refuses_what_a_proxy_forwarded() {
+    let server = Server::start(Access::OpenOnLoopback);
+    for header in [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+    ] {
+        let answer = server.get("/api/v1/assets", &[(header, "203.0.113.9")]);
+        assert_eq!((answer.status, answer.code()), (403, "proxied"), "{header}");
+        assert!(answer.text.contains("--auth"), "{}", answer.text);
+    }
+    let guarded = Server::start(Access::Authenticated);
+    let token = format!("Bearer {}", guarded.token(TokenScope::ReadOnly));
+    let proxied = guarded.get(
+        "/api/v1/assets",
+        &[
+            ("authorization", &token),
+            ("x-forwarded-for", "203.0.113.9"),
+        ],
+    );
+    assert_eq!(
+        proxied.status, 200,
+        "a server with --auth may sit behind a proxy"
+    );
+}
+
+#[test]
+fn secure_session_cookies_carry_the_host_prefix() {
+    let server = Server::start_with(Access::Authenticated, |_, settings| {
+        settings.secure_cookies = true;
+    });
+    let token = server.token(TokenScope::ReadOnly);
+    let (pair, set) = session_cookie(&server, &token);
+    assert!(pair.starts_with("__Host-parapet_session="), "{set}");
+    for part in ["Secure", "Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(!set.contains("Domain"), "{set}");
+    assert_eq!(
+        server.get("/api/v1/session", &[("cookie", &pair)]).json["name"],
+        "tester"
+    );
+    let unprefixed = pair.trim_start_matches("__Host-");
+    assert_eq!(
+        server
+            .get("/api/v1/assets", &[("cookie", unprefixed)])
+            .status,
+        401,
+        "a cookie without the prefix could have been set by another host"
+    );
+}

@@ -151,15 +151,12 @@ pub struct Server {
 impl Server {
     /// Starts a server with `access` over a freshly seeded database.
     pub fn start(access: Access) -> Server {
-        Server::start_with(access, |_| None)
+        Server::start_with(access, |_, _| ())
     }
 
-    /// Starts a server with `access` and the OpenID Connect provider `oidc`
-    /// makes from the server's base URL.
-    pub fn start_with(
-        access: Access,
-        oidc: impl FnOnce(&str) -> Option<Arc<parapet_server::oidc::Provider>>,
-    ) -> Server {
+    /// Starts a server with `access` and the settings `configure` changes,
+    /// given the server's base URL.
+    pub fn start_with(access: Access, configure: impl FnOnce(&str, &mut Settings)) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("parapet.db");
         seed(&db);
@@ -170,18 +167,19 @@ impl Server {
         .rules;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        let oidc = oidc(&base);
+        let mut settings = Settings {
+            access,
+            secure_cookies: false,
+            poll_interval: std::time::Duration::from_millis(100),
+            oidc: None,
+        };
+        configure(&base, &mut settings);
         let path = db.clone();
         let app = App::new(
             Arc::new(move || Ok(Box::new(open(&path)?))),
             rules,
             parapet_rules::framework::builtin(),
-            Settings {
-                access,
-                secure_cookies: false,
-                poll_interval: std::time::Duration::from_millis(100),
-                oidc,
-            },
+            settings,
         )
         .expect("app");
         listener.set_nonblocking(true).expect("non-blocking");

@@ -68,15 +68,32 @@ fn login_error(location: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Follows a login from `/auth/oidc/login` as `user`: the callback's
-/// status, session cookie and where it sends the browser.
-fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
+/// The value of the cookie an answer sets, as `name=value`.
+fn set_cookie(answer: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// Starts a login as `user` in a browser and goes through the provider:
+/// the callback URL and the browser's login cookie.
+fn start_login(server: &Server, user: &str) -> (String, String) {
     let agent = agent();
     let start = agent
         .get(format!("{}/auth/oidc/login", server.base))
         .call()
         .expect("login");
     assert_eq!(start.status(), 302);
+    let binding = set_cookie(&start, "parapet_login").expect("the login cookie");
+    let set = start.headers()["set-cookie"].to_str().expect("cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Max-Age=600"),
+        "{set}"
+    );
     let to_provider = start.headers()["location"]
         .to_str()
         .expect("location")
@@ -98,12 +115,17 @@ fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
         .to_str()
         .expect("location")
         .to_owned();
-    let done = agent.get(&callback).call().expect("callback");
-    let cookie = done
-        .headers()
-        .get("set-cookie")
-        .and_then(|c| c.to_str().ok())
-        .map(|c| c.split(';').next().unwrap_or("").to_owned());
+    (callback, binding)
+}
+
+/// Brings the browser with `cookie` to `callback`: the status, the session
+/// cookie and where it sends the browser.
+fn callback(callback: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
+    let mut request = agent().get(callback);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let done = request.call().expect("callback");
     let status = done.status().as_u16();
     let location = done
         .headers()
@@ -111,29 +133,44 @@ fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
         .and_then(|l| l.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    // The same callback twice is refused: its state was used.
-    let again = agent.get(&callback).call().expect("replay");
-    assert!(
-        login_error(again.headers()["location"].to_str().unwrap_or("")).contains("already used"),
-        "a replayed callback"
-    );
-    (status, cookie, location)
+    let session = set_cookie(&done, "parapet_session");
+    (status, session, location)
 }
 
-#[test]
-fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
-    let idp = Idp::start();
-    let server = Server::start_with(Access::Authenticated, |base| {
+/// Follows a login from `/auth/oidc/login` as `user` in one browser: the
+/// callback's status, session cookie and where it sends the browser.
+fn log_in(server: &Server, user: &str) -> (u16, Option<String>, String) {
+    let (url, binding) = start_login(server, user);
+    let done = callback(&url, Some(&binding));
+    // The same callback twice is refused: its state was used.
+    let (_, _, again) = callback(&url, Some(&binding));
+    assert!(
+        login_error(&again).contains("already used"),
+        "a replayed callback"
+    );
+    done
+}
+
+fn server_with_provider(idp: &Idp) -> Server {
+    Server::start_with(Access::Authenticated, |base, settings| {
         let provider = Provider::discover(OidcSettings {
             issuer: idp.issuer.clone(),
             client_id: CLIENT.into(),
             client_secret: Some(SECRET.into()),
             redirect_url: format!("{base}/auth/oidc/callback"),
             read_write: vec!["alice@example.com".into()],
+            read_only: vec!["group:engineering".into(), "sub-dave".into()],
+            groups_claim: "groups".into(),
         })
         .expect("discovery");
-        Some(Arc::new(provider))
-    });
+        settings.oidc = Some(Arc::new(provider));
+    })
+}
+
+#[test]
+fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
+    let idp = Idp::start();
+    let server = server_with_provider(&idp);
     let session = server.get("/api/v1/session", &[]);
     assert_eq!(session.json["oidc"], true);
 
@@ -147,10 +184,27 @@ fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
         server.get("/api/v1/assets", &[("cookie", &cookie)]).status,
         200
     );
-    let (_, bob, _) = log_in(&server, "bob");
-    let bob = bob.expect("cookie");
-    let me = server.get("/api/v1/session", &[("cookie", &bob)]);
-    assert_eq!(me.json["scope"], "read-only");
+    for (user, name) in [("bob", "bob@example.com"), ("dave", "dave@example.com")] {
+        let (_, cookie, _) = log_in(&server, user);
+        let cookie = cookie.unwrap_or_else(|| panic!("{user} may read"));
+        let me = server.get("/api/v1/session", &[("cookie", &cookie)]);
+        assert_eq!(
+            (me.json["scope"].as_str(), me.json["name"].as_str()),
+            (Some("read-only"), Some(name))
+        );
+    }
+    // Named nowhere, or naming someone else by an unverified address and a
+    // user name: no session at all.
+    for user in ["eve", "mallory"] {
+        let (status, cookie, location) = log_in(&server, user);
+        assert_eq!(status, 302, "{user}");
+        assert!(cookie.is_none(), "{user} got a session");
+        let reason = login_error(&location);
+        assert!(
+            reason.contains("may not use this server"),
+            "{user}: {reason}"
+        );
+    }
 
     for (mode, says) in [
         ("wrong-audience", "another client"),
@@ -181,4 +235,42 @@ fn browsers_log_in_through_the_provider_and_bad_tokens_are_refused() {
         back("?error=access_denied&error_description=no")
             .contains("refused the login: access_denied")
     );
+}
+
+#[test]
+fn a_login_is_finished_only_in_the_browser_that_started_it() {
+    let idp = Idp::start();
+    let server = server_with_provider(&idp);
+    // Mallory starts a login in her browser and sends Alice the callback;
+    // Alice's browser has no login cookie, or one of its own login.
+    let (_, alices_cookie) = start_login(&server, "alice");
+    for cookie in [None, Some(alices_cookie.as_str())] {
+        let (mallorys, mallorys_cookie) = start_login(&server, "mallory");
+        let (status, session, location) = callback(&mallorys, cookie);
+        assert_eq!(status, 302);
+        assert!(session.is_none(), "a session from someone else's login");
+        assert!(
+            login_error(&location).contains("started in another browser"),
+            "{location}"
+        );
+        // The state is spent: not even Mallory's own browser can finish it.
+        let (_, session, _) = callback(&mallorys, Some(&mallorys_cookie));
+        assert!(session.is_none());
+    }
+}
+
+#[test]
+fn a_provider_with_no_one_named_is_refused_at_start() {
+    let idp = Idp::start();
+    let error = Provider::discover(OidcSettings {
+        issuer: idp.issuer.clone(),
+        client_id: CLIENT.into(),
+        client_secret: None,
+        redirect_url: "http://127.0.0.1/auth/oidc/callback".into(),
+        read_write: Vec::new(),
+        read_only: Vec::new(),
+        groups_claim: "groups".into(),
+    })
+    .expect_err("no one may log in");
+    assert!(error.to_string().contains("--oidc-read-only"), "{error}");
 }

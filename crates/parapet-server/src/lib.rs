@@ -47,13 +47,18 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Serves `app` on `listener` until `shutdown` completes, within the
+/// limits every Parapet server keeps (connections, deadlines).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    shutdown: impl Future<Output = ()>,
+) {
+    parapet_http::serve(
+        listener,
+        router(app),
+        parapet_http::Limits::default(),
+        shutdown,
+    )
+    .await;
 }

@@ -2,8 +2,11 @@
 //! text format) and, with a secret, `/events`: one event per POST (as an
 //! EventBridge API destination sends them), refused unless it carries the
 //! shared secret (`X-Parapet-Secret`, what an EventBridge connection's API
-//! key sends) or an HMAC-SHA256 of its body (`X-Parapet-Signature:
-//! sha256=HEX`), and answered only once its result is committed.
+//! key sends) or an HMAC-SHA256 of its time and body (`X-Parapet-Timestamp:
+//! UNIX_SECONDS`, `X-Parapet-Signature: sha256=HEX` of `SECONDS.BODY`, no
+//! more than five minutes away from now, so that a signed request
+//! recorded on the way cannot be replayed later), and answered only once
+//! its result is committed. Served within the limits of `parapet-http`.
 
 use crate::WatchError;
 use crate::daemon::{Reply, Work};
@@ -24,6 +27,12 @@ const MAX_EVENT_BYTES: usize = 256 * 1024;
 
 /// How long an endpoint request waits for its event's result.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How far a signature's timestamp may be from now, either way.
+const SIGNATURE_WINDOW_SECONDS: i64 = 300;
+
+/// How long an event's body may take to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the handlers share.
 struct Shared {
@@ -92,11 +101,11 @@ pub fn serve(
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                 };
-                // Errors of single connections are the clients'; the
-                // server itself ends only with the daemon.
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped)
-                    .await;
+                let limits = parapet_http::Limits {
+                    answer_timeout: REPLY_TIMEOUT + BODY_TIMEOUT,
+                    ..parapet_http::Limits::default()
+                };
+                parapet_http::serve(listener, app, limits, stopped).await;
             });
         })
         .map_err(cannot)?;
@@ -148,22 +157,27 @@ async fn events(State(shared): State<Arc<Shared>>, request: Request) -> Response
             "the event is larger than 256 KiB",
         );
     }
-    let body = match axum::body::to_bytes(body, MAX_EVENT_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_EVENT_BYTES))
+        .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
             return refuse(
                 &shared,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "the event is larger than 256 KiB",
             );
         }
+        Err(_) => {
+            return refuse(
+                &shared,
+                StatusCode::REQUEST_TIMEOUT,
+                "the event's body took longer than 10 s to arrive",
+            );
+        }
     };
-    if !proves(&parts.headers, secret.as_bytes(), &body) {
-        return refuse(
-            &shared,
-            StatusCode::UNAUTHORIZED,
-            "no valid X-Parapet-Secret or X-Parapet-Signature",
-        );
+    if let Err(why) = proves(&parts.headers, secret.as_bytes(), &body) {
+        return refuse(&shared, StatusCode::UNAUTHORIZED, why);
     }
     let Ok(body) = String::from_utf8(body.to_vec()) else {
         return refuse(&shared, StatusCode::BAD_REQUEST, "the body is not UTF-8");
@@ -195,36 +209,61 @@ async fn events(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .into_response()
 }
 
-/// Whether a request's headers prove it holds the secret.
-fn proves(headers: &HeaderMap, secret: &[u8], body: &[u8]) -> bool {
+/// Whether a request's headers prove it holds the secret; if not, why.
+fn proves(headers: &HeaderMap, secret: &[u8], body: &[u8]) -> Result<(), &'static str> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     authentic(
         secret,
-        header("X-Parapet-Secret"),
-        header("X-Parapet-Signature"),
+        Proof {
+            secret: header("X-Parapet-Secret"),
+            signature: header("X-Parapet-Signature"),
+            timestamp: header("X-Parapet-Timestamp"),
+        },
         body,
+        chrono::Utc::now().timestamp(),
     )
 }
 
-/// Whether a request proves it holds `secret`: the secret itself, or the
-/// HMAC-SHA256 of the body under it; both compared in constant time.
-fn authentic(secret: &[u8], given: Option<&str>, signature: Option<&str>, body: &[u8]) -> bool {
+/// What a request offers as proof.
+#[derive(Debug, Clone, Copy, Default)]
+struct Proof<'a> {
+    secret: Option<&'a str>,
+    signature: Option<&'a str>,
+    timestamp: Option<&'a str>,
+}
+
+/// Whether `proof` shows the sender holds `secret` at `now` (Unix seconds):
+/// the secret itself, or the HMAC-SHA256 of `TIMESTAMP.BODY` under it with
+/// a timestamp within the window; compared in constant time.
+fn authentic(secret: &[u8], proof: Proof<'_>, body: &[u8], now: i64) -> Result<(), &'static str> {
     use hmac::Mac;
     use subtle::ConstantTimeEq;
-    if let Some(given) = given {
-        return given.as_bytes().ct_eq(secret).into();
+    const NO_PROOF: &str = "no valid X-Parapet-Secret or X-Parapet-Signature";
+    if let Some(given) = proof.secret {
+        return bool::from(given.as_bytes().ct_eq(secret))
+            .then_some(())
+            .ok_or(NO_PROOF);
     }
-    let Some(signature) = signature.and_then(|s| s.strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(signature) = hex::decode(signature.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
-        return false;
-    };
+    let signature = proof
+        .signature
+        .and_then(|s| s.strip_prefix("sha256="))
+        .and_then(|s| hex::decode(s.trim()).ok())
+        .ok_or(NO_PROOF)?;
+    let timestamp = proof.timestamp.ok_or(
+        "a signed event needs X-Parapet-Timestamp (Unix seconds), signed as TIMESTAMP.BODY",
+    )?;
+    let seconds: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| "X-Parapet-Timestamp is not a number of Unix seconds")?;
+    if (now - seconds).abs() > SIGNATURE_WINDOW_SECONDS {
+        return Err("X-Parapet-Timestamp is more than five minutes away from now");
+    }
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).map_err(|_| NO_PROOF)?;
+    mac.update(timestamp.trim().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&signature).is_ok()
+    mac.verify_slice(&signature).map_err(|_| NO_PROOF)
 }
 
 #[cfg(test)]
@@ -232,32 +271,53 @@ mod tests {
     use super::*;
     use hmac::Mac;
 
-    fn sign(secret: &[u8], body: &[u8]) -> String {
+    fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key");
+        mac.update(format!("{timestamp}.").as_bytes());
         mac.update(body);
         format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
     }
 
     #[test]
-    fn requests_prove_the_secret_by_itself_or_by_a_signature_of_the_body() {
+    fn requests_prove_the_secret_by_itself_or_by_a_recent_signature_of_the_body() {
         let body = br#"{"detail-type": "AWS API Call via CloudTrail"}"#;
-        assert!(authentic(b"s3cret", Some("s3cret"), None, body));
-        assert!(!authentic(b"s3cret", Some("s3cre"), None, body));
-        assert!(!authentic(b"s3cret", Some(""), None, body));
-        let signature = sign(b"s3cret", body);
-        assert!(authentic(b"s3cret", None, Some(&signature), body));
+        let now = 1_780_000_000;
+        let secret = |given| Proof {
+            secret: Some(given),
+            ..Proof::default()
+        };
+        assert!(authentic(b"s3cret", secret("s3cret"), body, now).is_ok());
+        assert!(authentic(b"s3cret", secret("s3cre"), body, now).is_err());
+        assert!(authentic(b"s3cret", secret(""), body, now).is_err());
+        let at = "1780000000";
+        let signature = sign(b"s3cret", at, body);
+        let signed = |signature, timestamp| Proof {
+            signature: Some(signature),
+            timestamp,
+            ..Proof::default()
+        };
+        assert!(authentic(b"s3cret", signed(&signature, Some(at)), body, now).is_ok());
         assert!(
-            !authentic(b"s3cret", None, Some(&signature), b"{}"),
+            authentic(b"s3cret", signed(&signature, Some(at)), body, now + 299).is_ok(),
+            "within five minutes"
+        );
+        let replayed = authentic(b"s3cret", signed(&signature, Some(at)), body, now + 301);
+        assert!(replayed.is_err_and(|why| why.contains("five minutes")));
+        assert!(
+            authentic(b"s3cret", signed(&signature, Some("1780000001")), body, now).is_err(),
+            "the timestamp is signed"
+        );
+        let untimed = authentic(b"s3cret", signed(&signature, None), body, now);
+        assert!(untimed.is_err_and(|why| why.contains("X-Parapet-Timestamp")));
+        assert!(authentic(b"s3cret", signed(&signature, Some("soon")), body, now).is_err());
+        assert!(
+            authentic(b"s3cret", signed(&signature, Some(at)), b"{}", now).is_err(),
             "a signature of another body"
         );
-        assert!(!authentic(b"other", None, Some(&signature), body));
-        assert!(!authentic(b"s3cret", None, Some("sha256=zz"), body));
-        assert!(!authentic(
-            b"s3cret",
-            None,
-            Some(signature.trim_start_matches("sha256=")),
-            body
-        ));
-        assert!(!authentic(b"s3cret", None, None, body));
+        assert!(authentic(b"other", signed(&signature, Some(at)), body, now).is_err());
+        assert!(authentic(b"s3cret", signed("sha256=zz", Some(at)), body, now).is_err());
+        let bare = signature.trim_start_matches("sha256=");
+        assert!(authentic(b"s3cret", signed(bare, Some(at)), body, now).is_err());
+        assert!(authentic(b"s3cret", Proof::default(), body, now).is_err());
     }
 }

@@ -110,21 +110,19 @@ pub fn run(global: &GlobalArgs, policy: &Policy, args: &ServeArgs) -> Result<Exi
     let address = listener.local_addr().context("the listening address")?;
     let app = app(global, policy, address, &args.options)?;
     announce(address, &app);
-    runtime
-        .block_on(parapet_server::serve(listener, app, async {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async {
-                    match &mut terminate {
-                        Some(signal) => { signal.recv().await; }
-                        None => std::future::pending::<()>().await,
-                    }
-                } => {}
-            }
-        }))
-        .context("the server failed")?;
+    runtime.block_on(parapet_server::serve(listener, app, async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match &mut terminate {
+                    Some(signal) => { signal.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,9 +164,7 @@ pub fn spawn(
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             };
-            if let Err(e) = runtime.block_on(parapet_server::serve(listener, app, stopped)) {
-                eprintln!("parapet: the server failed: {e}");
-            }
+            runtime.block_on(parapet_server::serve(listener, app, stopped));
         })
         .context("cannot start the server's thread")?;
     Ok(Background {

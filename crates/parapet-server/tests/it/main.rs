@@ -195,8 +195,7 @@ impl Server {
                 parapet_server::serve(listener, app, async {
                     let _ = stopped.await;
                 })
-                .await
-                .expect("serve");
+                .await;
             });
         });
         Server {

@@ -530,22 +530,38 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
     assert_eq!(summary["committed"], true);
     assert!(summary["opened"].as_u64().is_some_and(|n| n >= 1), "{body}");
 
-    // Signed with HMAC-SHA256 instead.
+    // Signed with HMAC-SHA256 instead, with the time.
     let private = moto
         .python(&script, &["bucket-private", &ids["bucket"]])
         .stdout;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(&private);
-    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let sign = |at: i64| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(format!("{at}.").as_bytes());
+        mac.update(&private);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let now = chrono::Utc::now().timestamp();
+    let (signature, at) = (sign(now), now.to_string());
+    let signed = [
+        ("X-Parapet-Signature", signature.as_str()),
+        ("X-Parapet-Timestamp", at.as_str()),
+    ];
     assert_eq!(
-        post(&listen, &public, &[("X-Parapet-Signature", &signature)]).0,
+        post(&listen, &public, &signed).0,
         401,
         "the signature of another body"
     );
-    assert_eq!(
-        post(&listen, &private, &[("X-Parapet-Signature", &signature)]).0,
-        200
+    let (old_signature, old_at) = (sign(now - 600), (now - 600).to_string());
+    let (code, body) = post(
+        &listen,
+        &private,
+        &[
+            ("X-Parapet-Signature", &old_signature),
+            ("X-Parapet-Timestamp", &old_at),
+        ],
     );
+    assert_eq!(code, 401, "a signature ten minutes old: {body}");
+    assert_eq!(post(&listen, &private, &signed).0, 200);
     assert_eq!(status(&db, rule, &bucket), Some(FindingStatus::Resolved));
 
     // What is not an event is refused with the reason; the daemon goes on.
@@ -586,7 +602,7 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
         .lines()
         .filter(|l| l.contains("\"request refused\""))
         .count();
-    assert_eq!(refused, 4, "{log}");
+    assert_eq!(refused, 5, "{log}");
 }
 
 #[test]

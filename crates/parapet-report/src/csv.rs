@@ -1,6 +1,11 @@
-//! CSV: one row per result, passes included, for spreadsheets.
+//! CSV: one row per result, passes included, for spreadsheets. Asset
+//! names, tags and messages come from the accounts scanned, so a cell that
+//! a spreadsheet would take for a formula (starting with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return) is written with a leading `'`, which
+//! spreadsheets show as text.
 
 use crate::Report;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The header row.
@@ -32,7 +37,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 controls.iter().map(move |c| format!("{framework}:{c}"))
             })
             .collect();
-        writer.write_record([
+        let cells = [
             row.severity().as_str(),
             row.status().as_str(),
             &row.rule.id,
@@ -45,9 +50,28 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             &row.evaluation.message,
             &frameworks.join(" "),
             &row.rule.remediation.text,
-        ])?;
+        ];
+        writer.write_record(cells.map(|cell| Text(as_text(cell))))?;
     }
     writer.flush()
+}
+
+/// A cell as the CSV writer takes it.
+struct Text<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Text<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// `cell` as a spreadsheet reads it as text, never as a formula.
+fn as_text(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
 }
 
 /// The `csv` format.
@@ -77,5 +101,32 @@ mod tests {
             "S3 buckets are encrypted with \"KMS\" & <keys>"
         );
         assert_eq!(&rows[1][10], "cis-aws-foundations-7.0:3.1.1");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() {
+        let mut assets = fixture::ASSETS.clone();
+        for asset in assets.values_mut() {
+            asset.name = "=HYPERLINK(\"https://evil.example\",\"open\")".into();
+        }
+        let frameworks = parapet_rules::framework::builtin();
+        let (report, _) = Report::new(
+            fixture::report().generated_at,
+            &fixture::RULE_LIST,
+            &assets,
+            &fixture::EVALUATIONS,
+            &frameworks,
+        );
+        let mut out = Vec::new();
+        write(&report, &mut out).expect("write");
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
+        let first = reader.records().next().expect("a row").expect("readable");
+        assert_eq!(&first[8], "'=HYPERLINK(\"https://evil.example\",\"open\")");
+        for cell in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(as_text(cell), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["prod-logs", "", "a=b", "1-2"] {
+            assert_eq!(as_text(cell), cell);
+        }
     }
 }

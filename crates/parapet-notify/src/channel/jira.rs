@@ -149,7 +149,7 @@ impl Sender for Jira {
                         .failed("Jira answered without the issue's key".to_owned())
                 });
         };
-        let comment = json!({"body": message.text});
+        let comment = json!({"body": wiki(message)});
         self.jira(
             agent,
             &format!("/rest/api/2/issue/{issue}/comment"),
@@ -290,6 +290,30 @@ impl Jira {
     }
 }
 
+/// A message's text as Jira wiki markup: in a `{noformat}` block, so that
+/// nothing from a scanned account (a name with `[~admin]`, `[x|https://..]`
+/// or `!https://...png!`) becomes a mention, a link or an image, and the
+/// link to the finding after it.
+fn wiki(message: &Message<'_>) -> String {
+    let mut text = String::with_capacity(message.text.len() + 64);
+    text.push_str("{noformat}\n");
+    // The one thing that would end the block early: `{noformat`, in any
+    // case; a space after its brace disarms it.
+    let lower = message.text.to_ascii_lowercase();
+    let mut from = 0;
+    for (at, _) in lower.match_indices("{noformat") {
+        text.push_str(&message.text[from..=at]);
+        text.push(' ');
+        from = at + 1;
+    }
+    text.push_str(&message.text[from..]);
+    text.push_str("\n{noformat}");
+    if let Some(link) = &message.link {
+        text.push_str(&format!("\n[Open in Parapet|{link}]"));
+    }
+    text
+}
+
 /// The label that marks the Jira issue of a finding (or incident):
 /// `parapet-` and 16 hex digits of its dedup key's SHA-256.
 fn issue_label(change: &FindingChange) -> String {
@@ -313,9 +337,54 @@ impl Jira {
                     .map_or(&message.title, |i| &i.title),
                 250,
             ),
-            "description": message.text,
+            "description": wiki(message),
             "issuetype": {"name": self.issue_type},
             "labels": labels,
         }})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_from_a_hostile_name_is_one_literal_block_and_then_the_link() {
+        let (change, _) = super::super::hostile();
+        let templates =
+            crate::template::Templates::new(&Default::default(), ["jira"]).expect("defaults");
+        let rendered = templates
+            .render(
+                "jira",
+                &change,
+                "k",
+                Some("https://parapet.example.com/findings?rule=r"),
+            )
+            .expect("renders");
+        assert!(
+            rendered.text.contains("{noformat}"),
+            "the name is in the text"
+        );
+        let message = Message {
+            change: &change,
+            idempotency_key: "k",
+            link: Some("https://parapet.example.com/findings?rule=r".into()),
+            title: rendered.title,
+            text: rendered.text.replace("{noformat}", "{NoFormat}"),
+        };
+        let wiki = wiki(&message);
+        let blocks: Vec<usize> = wiki
+            .to_ascii_lowercase()
+            .match_indices("{noformat}")
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(blocks.len(), 2, "{wiki}");
+        assert!(wiki.starts_with("{noformat}\n"), "{wiki}");
+        let outside = &wiki[blocks[1]..];
+        assert_eq!(
+            outside,
+            "{noformat}\n[Open in Parapet|https://parapet.example.com/findings?rule=r]"
+        );
+        assert!(wiki[..blocks[1]].contains("[~admin]"), "shown as written");
     }
 }

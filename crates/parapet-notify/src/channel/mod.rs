@@ -220,6 +220,48 @@ fn facts(change: &FindingChange) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A change whose asset was named by someone who wants the notification to
+/// mention everyone and link elsewhere, and its default title.
+#[cfg(test)]
+pub(crate) fn hostile() -> (FindingChange, String) {
+    let name = "<!channel> [urgent](https://evil.example) <https://evil.example|click> {noformat} [~admin] !https://evil.example/x.png!";
+    let change = FindingChange {
+        asset_name: name.to_owned(),
+        asset_id: format!("arn:aws:s3:::{name}"),
+        message: format!("Bucket `{name}` is public"),
+        ..crate::template::sample()
+    };
+    let title = crate::template::Templates::new(&Default::default(), ["c"])
+        .and_then(|t| {
+            t.render("c", &change, "k", None)
+                .map_err(crate::NotifyError::Config)
+        })
+        .map(|r| r.title)
+        .unwrap_or_default();
+    (change, title)
+}
+
+/// Every text of a Slack or Teams message that the service renders as
+/// markup (`plain_text` objects are shown as written).
+#[cfg(test)]
+pub(crate) fn mrkdwn_texts(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("plain_text") => {}
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(text) if key == "text" || key == "value" => {
+                        out.push(text.clone());
+                    }
+                    other => mrkdwn_texts(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| mrkdwn_texts(v, out)),
+        _ => {}
+    }
+}
+
 /// At most `max` characters of `text`.
 pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {

@@ -39,7 +39,9 @@ fn digest(messages: &[Message<'_>], _key: &str) -> Value {
     json!({"text": heading, "blocks": blocks})
 }
 
-/// Text for Slack's mrkdwn: its three control characters escaped.
+/// Text for Slack's mrkdwn: its three control characters escaped, so that
+/// a name chosen in a scanned account (`<!channel>`, `<https://x|y>`) is
+/// shown as written, never as a mention or a link.
 fn mrkdwn(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -64,7 +66,7 @@ fn body(message: &Message<'_>) -> Value {
     blocks.push(json!({"type": "context", "elements": [
         {"type": "mrkdwn", "text": mrkdwn(&format!("{} · {}", change.kind.as_str(), change.at.to_rfc3339()))}
     ]}));
-    json!({"text": message.title, "blocks": blocks})
+    json!({"text": mrkdwn(&message.title), "blocks": blocks})
 }
 
 #[cfg(test)]
@@ -74,5 +76,28 @@ mod tests {
     #[test]
     fn text_is_escaped_for_slack() {
         assert_eq!(mrkdwn("<a & b>"), "&lt;a &amp; b&gt;");
+    }
+
+    #[test]
+    fn names_from_a_scanned_account_never_become_mentions_or_links() {
+        let (change, title) = super::super::hostile();
+        let message = Message {
+            change: &change,
+            idempotency_key: "k",
+            link: None,
+            title: title.clone(),
+            text: title,
+        };
+        for value in [body(&message), digest(std::slice::from_ref(&message), "k")] {
+            let mut texts = Vec::new();
+            super::super::mrkdwn_texts(&value, &mut texts);
+            assert!(!texts.is_empty());
+            for text in texts {
+                assert!(
+                    !text.contains("<!channel>") && !text.contains("<https://"),
+                    "{text}"
+                );
+            }
+        }
     }
 }

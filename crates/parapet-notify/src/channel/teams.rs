@@ -1,5 +1,7 @@
 //! Microsoft Teams, through an incoming (Workflows) webhook: an Adaptive
-//! Card per change, and a list of changes as a digest.
+//! Card per change, and a list of changes as a digest. Cards render a
+//! subset of Markdown, so every text is escaped: a name chosen in a scanned
+//! account (`[click](https://...)`) is shown as written, never as a link.
 
 use super::post::{Posting, UrlSettings};
 use super::{ChannelType, DIGEST_LINES, Message, facts};
@@ -24,12 +26,9 @@ fn digest(messages: &[Message<'_>], _key: &str) -> Value {
     let heading = format!("Parapet: {} finding changes", messages.len());
     let mut body =
         vec![json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": heading})];
-    body.extend(
-        messages
-            .iter()
-            .take(DIGEST_LINES)
-            .map(|m| json!({"type": "TextBlock", "wrap": true, "text": format!("- {}", m.title)})),
-    );
+    body.extend(messages.iter().take(DIGEST_LINES).map(
+        |m| json!({"type": "TextBlock", "wrap": true, "text": format!("- {}", markdown(&m.title))}),
+    ));
     if messages.len() > DIGEST_LINES {
         body.push(json!({"type": "TextBlock", "isSubtle": true,
             "text": format!("and {} more", messages.len() - DIGEST_LINES)}));
@@ -57,10 +56,10 @@ fn body(message: &Message<'_>) -> Value {
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": message.title},
+            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": markdown(&message.title)},
             {"type": "FactSet", "facts": facts(change)
                 .into_iter()
-                .map(|(label, value)| json!({"title": label, "value": value}))
+                .map(|(label, value)| json!({"title": label, "value": markdown(&value)}))
                 .collect::<Vec<_>>()},
         ],
     });
@@ -69,4 +68,51 @@ fn body(message: &Message<'_>) -> Value {
             json!([{"type": "Action.OpenUrl", "title": "Open in Parapet", "url": link}]);
     }
     envelope(card)
+}
+
+/// `text` with every character that Markdown (or a card's `{{DATE()}}`
+/// function) would read as markup escaped by a backslash.
+fn markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_{}[]()<>#+-!|~.".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(markdown("[a](b) *c*"), "\\[a\\]\\(b\\) \\*c\\*");
+        assert_eq!(markdown("plain words"), "plain words");
+    }
+
+    #[test]
+    fn names_from_a_scanned_account_never_become_links() {
+        let (change, title) = super::super::hostile();
+        let message = Message {
+            change: &change,
+            idempotency_key: "k",
+            link: None,
+            title: title.clone(),
+            text: title,
+        };
+        for value in [body(&message), digest(std::slice::from_ref(&message), "k")] {
+            let mut texts = Vec::new();
+            super::super::mrkdwn_texts(&value, &mut texts);
+            assert!(texts.len() >= 2, "{value}");
+            for text in texts {
+                assert!(
+                    !text.contains("[urgent](") && !text.contains("](https"),
+                    "{text}"
+                );
+            }
+        }
+    }
 }

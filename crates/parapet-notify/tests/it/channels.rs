@@ -286,7 +286,7 @@ fn jira_gets_an_issue_per_finding_then_a_comment_and_a_transition_as_it_resolves
     assert!(
         comment["body"]
             .as_str()
-            .is_some_and(|b| b.starts_with("Resolved"))
+            .is_some_and(|b| b.starts_with("{noformat}\nResolved"))
     );
     assert_eq!(
         store.channel_ref("jira", key).expect("query").as_deref(),
@@ -527,7 +527,10 @@ fn an_incident_acknowledged_and_resolved_by_hand_is_followed_by_its_alert_and_is
         ]
     );
     let comments = jira.bodies("POST", "/rest/api/2/issue/SEC-1/comment");
-    let text = |i: usize| comments[i]["body"].as_str().unwrap_or_default().to_owned();
+    let text = |i: usize| {
+        let body = comments[i]["body"].as_str().unwrap_or_default();
+        body.strip_prefix("{noformat}\n").unwrap_or(body).to_owned()
+    };
     assert!(
         text(1).starts_with(&format!("Incident {id} acknowledged by alice: ")),
         "{}",

@@ -52,7 +52,7 @@ pub enum StoreError {
         /// The name found.
         name: String,
     },
-    /// The folder for the database could not be created.
+    /// The database file or its folder could not be created.
     #[error("cannot create {}: {source}", path.display())]
     Folder {
         /// The folder.

@@ -110,18 +110,46 @@ fn severity_from(rank: i64) -> Severity {
     }
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, and brings its
-    /// schema up to date. A database written by a newer Parapet is refused.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        if let Some(parent) = path.parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+/// Creates the database file at `path` (and its folder) for its owner only,
+/// unless it exists.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|source| StoreError::Folder {
                 path: parent.to_owned(),
                 source,
             })?;
-        }
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Folder {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, and brings its
+    /// schema up to date. A database written by a newer Parapet is refused.
+    /// A new database is readable by its owner only (0600, and so are its
+    /// write-ahead log and shared memory, which SQLite creates with the
+    /// database's mode), in a new folder only its owner may enter (0700):
+    /// it holds the inventory of every account and the tokens' hashes.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        create_private(path)?;
         let conn = Connection::open(path).at(path)?;
         conn.busy_timeout(Duration::from_secs(10)).at(path)?;
         conn.pragma_update(None, "page_size", 16384).at(path)?;

@@ -19,6 +19,32 @@ fn a_new_database_gets_the_current_schema_and_reopens() {
 }
 
 #[test]
+fn a_new_database_its_log_and_its_folder_are_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("state/parapet");
+    let path = folder.join("parapet.db");
+    let mut store = SqliteStore::open(&path).expect("open");
+    estate(&mut store);
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&folder.join("parapet.db-wal")), 0o600);
+    assert_eq!(mode(&folder.join("parapet.db-shm")), 0o600);
+    assert_eq!(mode(&folder), 0o700);
+    drop(store);
+    // An existing file keeps the mode its owner gave it.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    SqliteStore::open(&path).expect("reopen");
+    assert_eq!(mode(&path), 0o640);
+}
+
+#[test]
 fn a_database_from_a_newer_parapet_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("future.db");

@@ -63,6 +63,20 @@ pub enum JsonlError {
         /// What was wrong.
         error: AssetError,
     },
+    /// The line's asset has the id of an asset on an earlier line.
+    #[error(
+        "{source_name}:{line}: asset `{id}` is also on line {first}; each asset appears once (the first is kept)"
+    )]
+    Duplicate {
+        /// The file (or stream) the line came from.
+        source_name: String,
+        /// The 1-based line number.
+        line: usize,
+        /// The id both lines give.
+        id: String,
+        /// The line that gave it first.
+        first: usize,
+    },
     /// Reading the file failed.
     #[error("{source_name}: reading line {line}: {error}")]
     Io {

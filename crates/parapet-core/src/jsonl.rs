@@ -1,17 +1,20 @@
 //! The JSON Lines interchange format for assets: one asset document per line,
 //! as described in `docs/assets.md`. Blank lines are skipped. A line that does
-//! not parse is reported with its line number and does not stop the others.
+//! not parse, or gives the id of an asset on an earlier line, is reported
+//! with its line number and does not stop the others.
 
 use crate::asset::Asset;
 use crate::error::{AssetError, JsonlError};
 use std::io::{BufRead, Write};
 
 /// Reads assets from `reader`, one per line. Each item is either an asset or
-/// the error of one line; reading goes on after a bad line.
+/// the error of one line; reading goes on after a bad line. Of two lines
+/// with one id, the first is kept and the second is an error.
 pub fn read_assets<'a, R: BufRead + 'a>(
     reader: R,
     source_name: &'a str,
 ) -> impl Iterator<Item = Result<Asset, JsonlError>> + 'a {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     reader.lines().enumerate().filter_map(move |(index, line)| {
         let line_no = index + 1;
         match line {
@@ -21,7 +24,20 @@ pub fn read_assets<'a, R: BufRead + 'a>(
                 error,
             })),
             Ok(text) if text.trim().is_empty() => None,
-            Ok(text) => Some(parse_line(&text, source_name, line_no)),
+            Ok(text) => Some(parse_line(&text, source_name, line_no).and_then(|asset| {
+                match seen.get(asset.id.as_str()) {
+                    Some(&first) => Err(JsonlError::Duplicate {
+                        source_name: source_name.to_owned(),
+                        line: line_no,
+                        id: asset.id.clone(),
+                        first,
+                    }),
+                    None => {
+                        seen.insert(asset.id.clone(), line_no);
+                        Ok(asset)
+                    }
+                }
+            })),
         }
     })
 }
@@ -80,8 +96,9 @@ mod tests {
     #[test]
     fn reports_bad_lines_by_number_and_keeps_the_rest() {
         let input = format!(
-            "{GOOD}\n\n{{not json\n{}\n{GOOD}\n",
-            GOOD.replace("AWS::S3::Bucket", "AWS::S3")
+            "{GOOD}\n\n{{not json\n{}\n{}\n",
+            GOOD.replace("AWS::S3::Bucket", "AWS::S3"),
+            GOOD.replace(":::a", ":::b")
         );
         let results: Vec<_> = read_assets(input.as_bytes(), "estate.jsonl").collect();
         assert_eq!(results.len(), 4);
@@ -102,6 +119,25 @@ mod tests {
         );
         assert!(invalid.to_string().contains("AWS::S3"), "{invalid}");
         assert!(results[3].is_ok());
+    }
+
+    #[test]
+    fn a_second_line_with_an_assets_id_is_reported_with_both_line_numbers() {
+        let other = GOOD.replace(":::a", ":::b");
+        let input = format!("{GOOD}\n{other}\n\n{GOOD}\n{other}\n");
+        let results: Vec<_> = read_assets(input.as_bytes(), "estate.jsonl").collect();
+        let errors: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "estate.jsonl:4: asset `arn:aws:s3:::a` is also on line 1; each asset appears once (the first is kept)",
+                "estate.jsonl:5: asset `arn:aws:s3:::b` is also on line 2; each asset appears once (the first is kept)",
+            ]
+        );
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
     }
 
     #[test]

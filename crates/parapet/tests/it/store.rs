@@ -451,3 +451,55 @@ fn the_policy_in_the_docs_is_the_one_parapet_prints() {
         "regenerate it: parapet permissions aws > docs/aws-policy.json"
     );
 }
+
+#[test]
+fn an_estate_with_one_id_twice_names_both_lines_and_records_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let file = estate(
+        dir.path(),
+        "twice.jsonl",
+        &[
+            ("logs", "Enabled", 1),
+            ("site", "Suspended", 1),
+            ("logs", "Suspended", 2),
+        ],
+    );
+    let output = parapet_with_db(
+        &db,
+        &[
+            "scan",
+            "file",
+            &file,
+            "--no-builtin-rules",
+            "--rules",
+            &rules_dir(),
+        ],
+    );
+    let said = stderr(&output);
+    assert!(
+        said.contains("twice.jsonl:3: asset `arn:aws:s3:::logs` is also on line 1"),
+        "{said}"
+    );
+    assert!(!said.contains("UNIQUE"), "{said}");
+    assert_ne!(output.status.code(), Some(0), "a bad line fails the run");
+    assert!(
+        stdout(&output).contains("Recorded scan"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        listed(&db, &[]),
+        ["arn:aws:s3:::logs", "arn:aws:s3:::site"],
+        "the first line of the two is kept"
+    );
+    let all = json_of(&db, &["assets", "list", "--format", "json"]);
+    assert_eq!(
+        (
+            all[0]["open_findings"].as_u64(),
+            all[0]["last_seen"].as_str()
+        ),
+        (Some(0), Some("2026-11-01T01:00:00Z")),
+        "the first line's bucket, versioned: {all}"
+    );
+}

@@ -47,16 +47,10 @@ const INDEX_TYPES: [&str; 2] = [
 impl Store {
     fn open(&self, entry: &str) -> std::io::Result<Box<dyn Read + Send + '_>> {
         match self {
-            Store::Folder(root) => {
-                // Blob paths come from the image's own JSON: keep them inside.
-                let relative = crate::tree::normalise(entry)
-                    .ok_or_else(|| std::io::Error::other("a path out of the image"))?;
-                let file = std::fs::File::open(root.join(relative.trim_start_matches('/')))?;
-                Ok(Box::new(std::io::BufReader::with_capacity(
-                    256 * 1024,
-                    file,
-                )))
-            }
+            Store::Folder(root) => Ok(Box::new(std::io::BufReader::with_capacity(
+                256 * 1024,
+                open_inside(root, entry)?,
+            ))),
             Store::Archive { path, entries } => {
                 let key = crate::tree::normalise(entry).unwrap_or_default();
                 let (offset, size) = *entries.get(&key).ok_or_else(|| {
@@ -92,6 +86,31 @@ impl Store {
             Store::Archive { entries, .. } => entries.contains_key(&format!("/{entry}")),
         }
     }
+}
+
+/// Opens the regular file `entry` of the folder `root` without following a
+/// link anywhere on the way and without blocking on a FIFO: blob paths come
+/// from the image's own JSON, and whoever made the folder chose its links.
+fn open_inside(root: &Path, entry: &str) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = || std::io::Error::other(format!("{entry} is not a regular file"));
+    let relative = crate::tree::normalise(entry)
+        .ok_or_else(|| std::io::Error::other("a path out of the image"))?;
+    let mut path = root.to_owned();
+    for part in relative.split('/').filter(|p| !p.is_empty()) {
+        path.push(part);
+        if std::fs::symlink_metadata(&path)?.file_type().is_symlink() {
+            return Err(not_regular());
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
 }
 
 /// The blob path of a digest (`sha256:abc` → `blobs/sha256/abc`).
@@ -270,31 +289,26 @@ impl Image {
                 let (tar_tx, tar_rx) = std::sync::mpsc::sync_channel(8);
                 let hashing = scope.spawn(move || {
                     let mut hasher = sha2::Sha256::new();
-                    pump(raw, &raw_tx, |chunk| hasher.update(chunk));
+                    // The whole blob counts for the digest, also when the
+                    // tar ends before it: what follows is hashed, never
+                    // decompressed.
+                    pump(raw, &raw_tx, Drained::HashTheRest, |chunk| {
+                        hasher.update(chunk)
+                    });
                     hasher.finalize()
                 });
                 let media_type = layer.media_type.as_str();
                 let decompress_label = label.as_str();
                 scope.spawn(move || {
                     match decompress(decompress_label, media_type, Pipe::new(raw_rx)) {
-                        Ok(stream) => pump(stream, &tar_tx, |_| {}),
+                        Ok(stream) => pump(stream, &tar_tx, Drained::Stop, |_| {}),
                         Err(e) => {
                             let _ = tar_tx.send(Err(std::io::Error::other(e.to_string())));
                         }
                     }
                 });
-                let mut tar = Pipe::new(tar_rx);
-                let applied = tree
-                    .apply_layer(&label, &mut tar, want, limits)
-                    .and_then(|()| {
-                        // What follows the tar's end (padding) still counts
-                        // for the digest.
-                        std::io::copy(&mut tar, &mut std::io::sink())
-                            .map(drop)
-                            .map_err(|e| VulnError::malformed(&label, "blob", e))
-                    });
-                // An error above stops the other threads: their sends fail.
-                drop(tar);
+                let tar = Pipe::new(tar_rx);
+                let applied = tree.apply_layer(&label, tar, want, limits);
                 let digest = hashing.join().map_err(|_| {
                     VulnError::malformed(&label, "blob", "the thread that read it failed")
                 })?;
@@ -318,13 +332,25 @@ impl Image {
 /// One piece of a stream passed between threads.
 type Chunk = std::io::Result<Vec<u8>>;
 
+/// What [`pump`] does once its receiver is gone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drained {
+    /// Stops reading.
+    Stop,
+    /// Reads the rest of its source, calling `each` on it, sending nothing.
+    HashTheRest,
+}
+
 /// Reads `source` into chunks sent to `to` (an error is sent too), calling
-/// `each` on every chunk; stops when the receiver is gone.
+/// `each` on every chunk, until the source ends or, when the receiver is
+/// gone, as `drained` says.
 fn pump(
     mut source: impl Read,
     to: &std::sync::mpsc::SyncSender<Chunk>,
+    drained: Drained,
     mut each: impl FnMut(&[u8]),
 ) {
+    let mut receiving = true;
     loop {
         let mut chunk = vec![0u8; 256 * 1024];
         match source.read(&mut chunk) {
@@ -332,8 +358,11 @@ fn pump(
             Ok(n) => {
                 chunk.truncate(n);
                 each(&chunk);
-                if to.send(Ok(chunk)).is_err() {
-                    return;
+                if receiving && to.send(Ok(chunk)).is_err() {
+                    if drained == Drained::Stop {
+                        return;
+                    }
+                    receiving = false;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -240,3 +240,64 @@ fn corrupt_package_databases_are_named_and_the_rest_is_still_read() {
     let names: Vec<&str> = inventory.packages.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["six"], "what could be read was read");
 }
+
+#[test]
+fn what_follows_a_layers_tar_is_never_decompressed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut blob = layer(&[("etc/os-release", b"ID=debian\nVERSION_ID=12\n", FILE)]);
+    // A second gzip member after the tar's end: a bomb would be expanded
+    // here; this one is corrupt, so reading it at all fails the layer.
+    blob.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    blob.extend_from_slice(&[0xff; 4096]);
+    let layout = image(dir.path(), &[blob]);
+    let inventory = scan(&layout, Limits::default()).expect("the tar was whole");
+    let os = inventory
+        .os
+        .as_ref()
+        .map(|o| (o.id.as_str(), o.version_id.as_str()));
+    assert_eq!(os, Some(("debian", "12")), "{:?}", inventory.errors);
+}
+
+#[test]
+fn links_and_special_files_in_a_layout_folder_are_refused_not_followed() {
+    use std::os::unix::fs::symlink;
+    let secret = outside("secret");
+    std::fs::write(&secret, "{\"schemaVersion\": 2, \"layers\": []}").expect("write");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layout = image(
+        dir.path(),
+        &[layer(&[("etc/os-release", b"ID=debian\n", FILE)])],
+    );
+    let blobs = layout.join("blobs/sha256");
+    let layer_blob = std::fs::read_dir(&blobs)
+        .expect("blobs")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])))
+        .expect("the layer's blob");
+    // The layer's blob becomes a link to a file elsewhere, then a FIFO.
+    std::fs::remove_file(&layer_blob).expect("remove");
+    symlink(&secret, &layer_blob).expect("symlink");
+    let error = scan(&layout, Limits::default()).expect_err("a link");
+    assert!(error.contains("not a regular file"), "{error}");
+    std::fs::remove_file(&layer_blob).expect("remove");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&layer_blob)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let error = scan(&layout, Limits::default()).expect_err("a FIFO, without blocking");
+    assert!(error.contains("not a regular file"), "{error}");
+    // A linked folder on the way is refused too.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    std::fs::remove_file(&layer_blob).expect("remove");
+    let moved = elsewhere.path().join("sha256");
+    std::fs::rename(&blobs, &moved).expect("move");
+    symlink(&moved, &blobs).expect("symlink");
+    let error = scan(&layout, Limits::default()).expect_err("a linked folder");
+    assert!(
+        error.contains("not a regular file") || error.contains("link"),
+        "{error}"
+    );
+    std::fs::remove_file(&secret).expect("clean up");
+}

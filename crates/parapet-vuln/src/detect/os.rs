@@ -283,17 +283,52 @@ fn rpm_headers(content: &[u8], wal: Option<&[u8]>) -> Result<Vec<(i64, Vec<u8>)>
         std::fs::write(scratch.path().join("rpmdb.sqlite-wal"), wal)
             .map_err(|e| format!("a scratch file: {e}"))?;
     }
-    let conn =
-        rusqlite::Connection::open(&db).map_err(|e| format!("not an SQLite database: {e}"))?;
+    use rusqlite::{OpenFlags, OptionalExtension};
+    // The image chose the schema: read only, with no function a view or a
+    // trigger of its own could call, from a real table, within bounds.
+    let conn = rusqlite::Connection::open_with_flags(
+        &db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("not an SQLite database: {e}"))?;
+    let not_rpm = |e: rusqlite::Error| format!("not an rpm database: {e}");
+    conn.pragma_update(None, "trusted_schema", "OFF")
+        .map_err(not_rpm)?;
+    conn.pragma_update(None, "query_only", "ON")
+        .map_err(not_rpm)?;
+    let kind: Option<String> = conn
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'Packages'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(not_rpm)?;
+    if kind.as_deref() != Some("table") {
+        return Err("not an rpm database: `Packages` is not a table".to_owned());
+    }
     let mut stmt = conn
-        .prepare("SELECT hnum, blob FROM Packages ORDER BY hnum")
-        .map_err(|e| format!("not an rpm database: {e}"))?;
+        .prepare(
+            "SELECT hnum, blob FROM Packages WHERE typeof(blob) = 'blob' AND length(blob) <= ?1 \
+             ORDER BY hnum LIMIT ?2",
+        )
+        .map_err(not_rpm)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| format!("not an rpm database: {e}"))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not an rpm database: {e}"))
+        .query_map([MAX_RPM_HEADER, MAX_RPM_PACKAGES + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(not_rpm)?;
+    let headers = rows.collect::<Result<Vec<_>, _>>().map_err(not_rpm)?;
+    if headers.len() > MAX_RPM_PACKAGES as usize {
+        return Err(format!("more than {MAX_RPM_PACKAGES} packages"));
+    }
+    Ok(headers)
 }
+
+/// The most packages an rpm database is read for.
+const MAX_RPM_PACKAGES: i64 = 200_000;
+/// The largest package header read (a package's file list is in it).
+const MAX_RPM_HEADER: i64 = 64 * 1024 * 1024;
 
 const RPMTAG_NAME: i32 = 1000;
 const RPMTAG_VERSION: i32 = 1001;

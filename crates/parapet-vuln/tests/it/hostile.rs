@@ -301,3 +301,27 @@ fn links_and_special_files_in_a_layout_folder_are_refused_not_followed() {
     );
     std::fs::remove_file(&secret).expect("clean up");
 }
+
+#[test]
+fn an_rpm_database_whose_packages_are_a_view_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("rpmdb.sqlite");
+    let conn = rusqlite::Connection::open(&db).expect("sqlite");
+    conn.execute_batch(
+        "CREATE VIEW Packages AS SELECT 1 AS hnum, zeroblob(64) AS blob;
+         CREATE TABLE Name (key TEXT, hnum INTEGER);",
+    )
+    .expect("schema");
+    drop(conn);
+    let content = std::fs::read(&db).expect("read");
+    let layout = image(
+        dir.path(),
+        &[layer(&[
+            ("etc/os-release", b"ID=rocky\nVERSION_ID=9.4\n", FILE),
+            ("var/lib/rpm/rpmdb.sqlite", &content, FILE),
+        ])],
+    );
+    let inventory = scan(&layout, Limits::default()).expect("read");
+    let errors = inventory.errors.join("\n");
+    assert!(errors.contains("`Packages` is not a table"), "{errors}");
+}

@@ -3,7 +3,10 @@
 //! with a bearer token from the registry's token service or basic
 //! authentication, as the registry's challenge asks. What is pulled is
 //! written as an OCI image layout in a scratch folder, each blob checked
-//! against its digest; credentials never appear in errors.
+//! against its digest; credentials never appear in errors, and go only to
+//! the registry and to a token service on its host or its domain (Docker
+//! Hub's `auth.docker.io` for `registry-1.docker.io`), never to one over
+//! plain HTTP when the registry speaks HTTPS.
 
 use crate::error::VulnError;
 use crate::tree::Limits;
@@ -175,18 +178,28 @@ impl Client<'_> {
         };
         let realm = parameter("realm")
             .ok_or_else(|| self.remote(url, "a bearer challenge without a realm"))?;
+        let realm_uri = token_service(self.base.starts_with("https:"), &realm)
+            .map_err(|e| self.remote(url, e))?;
+        let trusted = realm_uri
+            .host()
+            .is_some_and(|host| token_service_of(&self.reference.host, host));
         let scope = parameter("scope")
             .unwrap_or_else(|| format!("repository:{}:pull", self.reference.repository));
         let mut request = self.agent.get(&realm).query("scope", &scope);
         if let Some(service) = parameter("service") {
             request = request.query("service", &service);
         }
-        if let Some(basic) = &basic {
+        if let Some(basic) = basic.as_ref().filter(|_| trusted) {
             request = request.header("Authorization", basic);
         }
+        let withheld = if basic.is_some() && !trusted {
+            " (the credentials were not sent to it: it is neither the registry's host nor of its domain)"
+        } else {
+            ""
+        };
         let mut response = request
             .call()
-            .map_err(|e| self.remote(&realm, format!("the token service: {e}")))?;
+            .map_err(|e| self.remote(&realm, format!("the token service: {e}{withheld}")))?;
         let body: serde_json::Value = response
             .body_mut()
             .with_config()
@@ -253,6 +266,64 @@ impl Client<'_> {
     }
 }
 
+/// The token service a registry names, if it may be asked: an HTTPS URL
+/// when the registry speaks HTTPS.
+fn token_service(registry_https: bool, realm: &str) -> Result<ureq::http::Uri, String> {
+    let uri: ureq::http::Uri = realm
+        .parse()
+        .map_err(|_| "the challenge's realm is not a URL".to_owned())?;
+    match uri.scheme_str() {
+        Some("https") => Ok(uri),
+        Some("http") if !registry_https => Ok(uri),
+        _ => Err(format!(
+            "the registry names a token service that is not HTTPS ({realm}); refused"
+        )),
+    }
+}
+
+/// Whether `host` (`name[:port]`, `[v6]:port`) is this machine: `localhost`
+/// or a loopback address (never `localhost.example.com`).
+fn loopback(host: &str) -> bool {
+    let name = host_name(host);
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The name of `host` without its port or brackets.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// Whether the token service on `realm_host` may have the credentials of
+/// the registry at `registry`: the same host, or a host of the registry's
+/// domain (the registry's name less its first label, itself of two labels
+/// at least: `auth.docker.io` for `registry-1.docker.io`).
+fn token_service_of(registry: &str, realm_host: &str) -> bool {
+    let registry = host_name(registry).to_ascii_lowercase();
+    let realm = host_name(realm_host)
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    if registry == realm {
+        return true;
+    }
+    if registry.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    match registry.split_once('.') {
+        Some((_, domain)) if domain.contains('.') => realm.ends_with(&format!(".{domain}")),
+        _ => false,
+    }
+}
+
 /// Pulls `reference` into an OCI layout under `scratch`; returns its folder.
 pub fn pull(
     reference: &str,
@@ -261,7 +332,7 @@ pub fn pull(
     limits: &Limits,
 ) -> Result<PathBuf, VulnError> {
     let parsed = Reference::parse(reference)?;
-    let local = parsed.host.starts_with("localhost") || parsed.host.starts_with("127.0.0.1");
+    let local = loopback(&parsed.host);
     let scheme = if access.plain_http || local {
         "http"
     } else {
@@ -376,5 +447,61 @@ mod tests {
             plain_http: false,
         };
         assert!(!format!("{access:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn only_this_machine_is_spoken_to_in_plain_http_unasked() {
+        for host in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+        ] {
+            assert!(loopback(host), "{host}");
+        }
+        for host in [
+            "localhost.evil.example",
+            "localhost.evil.example:5000",
+            "127.0.0.1.nip.io",
+            "10.0.0.1:5000",
+            "registry.example.com",
+        ] {
+            assert!(!loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn an_https_registrys_token_service_is_https_too() {
+        assert!(token_service(true, "https://auth.docker.io/token").is_ok());
+        let refused = token_service(true, "http://auth.docker.io/token").expect_err("plain");
+        assert!(refused.contains("not HTTPS"), "{refused}");
+        assert!(token_service(true, "ftp://x/token").is_err());
+        assert!(token_service(true, "not a url at all").is_err());
+        assert!(token_service(false, "http://127.0.0.1:5001/token").is_ok());
+    }
+
+    #[test]
+    fn credentials_go_to_token_services_of_the_registrys_host_or_domain_only() {
+        let may = [
+            ("registry-1.docker.io", "auth.docker.io"),
+            ("ghcr.io", "ghcr.io"),
+            ("127.0.0.1:5000", "127.0.0.1"),
+            ("registry.example.com:5000", "auth.example.com"),
+        ];
+        for (registry, realm) in may {
+            assert!(token_service_of(registry, realm), "{registry} -> {realm}");
+        }
+        let may_not = [
+            ("registry-1.docker.io", "auth.docker.io.evil.example"),
+            ("ghcr.io", "evil.io"),
+            ("registry.foo.co.uk", "evil.co.uk"),
+            ("127.0.0.1:5000", "127.0.0.2"),
+            ("quay.io", "quay.io.evil.example"),
+            ("registry.example.com", "example.com.evil.example"),
+        ];
+        for (registry, realm) in may_not {
+            assert!(!token_service_of(registry, realm), "{registry} -> {realm}");
+        }
     }
 }

@@ -220,13 +220,33 @@ pub fn tree(
     let fs = Ext4::load(Box::new(Partition { disk, start }))
         .map_err(|e| VulnError::malformed(&name, "ext4", e))?;
     let mut tree = Tree::new();
-    let mut folders = vec!["/".to_owned()];
-    while let Some(folder) = folders.pop() {
+    // A directory hard-linked into one of its own folders (which a corrupt
+    // or hostile filesystem can hold) would be walked for ever: each folder
+    // is known by its metadata and listing, and one that is one of its
+    // ancestors again is not entered. ext4-view does not say inode numbers.
+    let mut seen: Vec<(u64, Option<usize>)> = Vec::new();
+    let mut folders: Vec<(String, Option<usize>)> = vec![("/".to_owned(), None)];
+    while let Some((folder, parent)) = folders.pop() {
         let entries = fs
             .read_dir(folder.as_str())
+            .and_then(|listing| listing.collect::<Result<Vec<_>, _>>())
             .map_err(|e| VulnError::malformed(&name, &folder, e))?;
+        let metadata = fs
+            .metadata(folder.as_str())
+            .map_err(|e| VulnError::malformed(&name, &folder, e))?;
+        let identity = folder_identity(&metadata, &entries);
+        let mut ancestor = parent;
+        let mut looped = false;
+        while let Some(at) = ancestor {
+            looped |= seen[at].0 == identity;
+            ancestor = seen[at].1;
+        }
+        if looped {
+            continue;
+        }
+        seen.push((identity, parent));
+        let here = Some(seen.len() - 1);
         for entry in entries {
-            let entry = entry.map_err(|e| VulnError::malformed(&name, &folder, e))?;
             let file_name = entry.file_name();
             let Ok(file_name) = file_name.as_str() else {
                 continue;
@@ -244,7 +264,7 @@ pub fn tree(
                 .map_err(|e| VulnError::malformed(&name, &full, e))?;
             let node = if kind.is_dir() {
                 tree.account(&name, 0, limits)?;
-                folders.push(full.clone());
+                folders.push((full.clone(), here));
                 Node::Dir
             } else if kind.is_symlink() {
                 tree.account(&name, 0, limits)?;
@@ -280,4 +300,17 @@ pub fn tree(
         }
     }
     Ok(tree)
+}
+
+/// What tells two folders apart without their inode numbers: their
+/// metadata (times to the nanosecond among it) and their entries.
+fn folder_identity(metadata: &ext4_view::Metadata, entries: &[ext4_view::DirEntry]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    metadata.hash(&mut hasher);
+    for entry in entries {
+        entry.file_name().as_ref().hash(&mut hasher);
+        format!("{:?}", entry.file_type().ok()).hash(&mut hasher);
+    }
+    hasher.finish()
 }

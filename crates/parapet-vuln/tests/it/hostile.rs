@@ -325,3 +325,63 @@ fn an_rpm_database_whose_packages_are_a_view_is_refused() {
     let errors = inventory.errors.join("\n");
     assert!(errors.contains("`Packages` is not a table"), "{errors}");
 }
+
+#[test]
+fn a_directory_linked_into_itself_on_a_disk_is_walked_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+    std::fs::create_dir_all(root.join("etc")).expect("mkdir");
+    std::fs::write(root.join("etc/os-release"), "ID=debian\nVERSION_ID=12\n").expect("write");
+    std::fs::write(root.join("a/b/file"), "x").expect("write");
+    let disk = dir.path().join("disk.img");
+    let run = |program: &str, args: &[&std::ffi::OsStr]| {
+        let output = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{program} (e2fsprogs; scripts/test-images installs it): {e}")
+            });
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(
+        "mke2fs",
+        &[
+            "-q".as_ref(),
+            "-t".as_ref(),
+            "ext4".as_ref(),
+            "-d".as_ref(),
+            root.as_os_str(),
+            disk.as_os_str(),
+            "8M".as_ref(),
+        ],
+    );
+    // /a/b/up is /a again: a loop no real tool makes.
+    run(
+        "debugfs",
+        &[
+            "-w".as_ref(),
+            "-R".as_ref(),
+            "link /a /a/b/up".as_ref(),
+            disk.as_os_str(),
+        ],
+    );
+    let limits = Limits {
+        max_entries: 10_000,
+        ..Limits::default()
+    };
+    let inventory = Target::parse(&format!("disk:{}", disk.display()))
+        .and_then(|t| {
+            t.inventory(&Options {
+                limits,
+                ..Options::default()
+            })
+        })
+        .expect("the disk is read, the loop entered once");
+    let os = inventory.os.as_ref().map(|o| o.id.as_str());
+    assert_eq!(os, Some("debian"), "{:?}", inventory.errors);
+}

@@ -164,6 +164,127 @@ fn parent(path: &str) -> &str {
     }
 }
 
+/// The folders above a normalised path, nearest first (`/` excluded).
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(parent(path)), |p| Some(parent(p))).take_while(|p| *p != "/")
+}
+
+/// The longest entry path read from a layer, as Linux's `PATH_MAX`.
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The most folders deep an entry path of a layer may be.
+pub const MAX_PATH_DEPTH: usize = 128;
+/// The largest extended header (PAX records, a GNU long name) read.
+pub const MAX_EXTENDED_HEADER: u64 = 1024 * 1024;
+
+/// `raw` normalised, if within bounds; `None` for the root itself.
+fn bounded_path(input: &str, raw: &str) -> Result<Option<String>, VulnError> {
+    let shown = || raw.chars().take(200).collect::<String>();
+    if raw.len() > MAX_PATH_BYTES || raw.split('/').count() > MAX_PATH_DEPTH {
+        return Err(VulnError::malformed(
+            input,
+            format!("entry {}…", shown()),
+            format!(
+                "its path is longer than {MAX_PATH_BYTES} bytes or deeper than {MAX_PATH_DEPTH} folders"
+            ),
+        ));
+    }
+    let Some(path) = normalise(raw) else {
+        return Err(VulnError::malformed(
+            input,
+            format!("entry {raw}"),
+            "its path climbs out of the root",
+        ));
+    };
+    Ok((path != "/").then_some(path))
+}
+
+/// The long path and link target that PAX records or GNU long-name
+/// entries give the entry after them.
+#[derive(Default)]
+struct Extended {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+}
+
+impl Extended {
+    /// Reads `entry` if it is an extended header (true), within bounds.
+    fn read(
+        &mut self,
+        input: &str,
+        index: usize,
+        entry: &mut tar::Entry<'_, impl Read>,
+    ) -> Result<bool, VulnError> {
+        let kind = entry.header().entry_type();
+        let pax = kind.is_pax_local_extensions();
+        if !(pax
+            || kind.is_pax_global_extensions()
+            || kind.is_gnu_longname()
+            || kind.is_gnu_longlink())
+        {
+            return Ok(false);
+        }
+        if entry.size() > MAX_EXTENDED_HEADER {
+            return Err(VulnError::Limit {
+                input: input.to_owned(),
+                what: format!("the extended header of entry {index}"),
+                limit: format!("{MAX_EXTENDED_HEADER} bytes"),
+            });
+        }
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| VulnError::malformed(input, format!("entry {index}"), e))?;
+        let trimmed = |data: &[u8]| {
+            let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
+            data[..end].to_vec()
+        };
+        if kind.is_gnu_longname() {
+            self.path = Some(trimmed(&data));
+        } else if kind.is_gnu_longlink() {
+            self.link = Some(trimmed(&data));
+        } else if pax {
+            for record in tar::PaxExtensions::new(&data) {
+                let record = record.map_err(|e| {
+                    VulnError::malformed(input, format!("entry {index}"), format!("PAX: {e}"))
+                })?;
+                match record.key_bytes() {
+                    b"path" => self.path = Some(record.value_bytes().to_vec()),
+                    b"linkpath" => self.link = Some(record.value_bytes().to_vec()),
+                    b"size" => {
+                        return Err(VulnError::malformed(
+                            input,
+                            format!("entry {index}"),
+                            "a PAX size record (a file over 8 GiB) is not read",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The path of `entry`: the extended one, else its header's.
+    fn path(&mut self, entry: &tar::Entry<'_, impl Read>) -> String {
+        let bytes = self
+            .path
+            .take()
+            .unwrap_or_else(|| entry.path_bytes().into_owned());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// The link target of `entry`: the extended one, else its header's.
+    fn link(&mut self, entry: &tar::Entry<'_, impl Read>) -> String {
+        let bytes = self.link.take().unwrap_or_else(|| {
+            entry
+                .link_name_bytes()
+                .map(|b| b.into_owned())
+                .unwrap_or_default()
+        });
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
 impl Tree {
     /// An empty tree.
     pub fn new() -> Tree {
@@ -212,20 +333,22 @@ impl Tree {
             return None;
         }
         let path = normalise_within(path, clamp)?;
-        let mut done = String::new();
+        // Grown one part at a time, so that a path costs its length.
+        let mut done = String::with_capacity(path.len());
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         for (i, part) in parts.iter().enumerate() {
-            let here = format!("{done}/{part}");
-            if let Some(Node::Symlink(target)) = self.nodes.get(&here) {
+            let above = done.len();
+            done.push('/');
+            done.push_str(part);
+            if let Some(Node::Symlink(target)) = self.nodes.get(done.as_str()) {
                 let base = if target.starts_with('/') {
                     target.clone()
                 } else {
-                    format!("{done}/{target}")
+                    format!("{}/{target}", &done[..above])
                 };
                 let joined = format!("{base}/{}", parts[i + 1..].join("/"));
                 return self.resolve(&joined, clamp, depth + 1);
             }
-            done = here;
         }
         Some(if done.is_empty() {
             "/".to_owned()
@@ -275,27 +398,29 @@ impl Tree {
     }
 
     /// Removes `path` and everything under it.
-    fn remove_all(&mut self, path: &str, keep: Option<&BTreeSet<String>>) {
+    fn remove_all(&mut self, path: &str) {
         let below = format!("{path}/");
         let doomed: Vec<String> = self
             .nodes
             .range(below.clone()..)
             .take_while(|(p, _)| p.starts_with(&below))
             .map(|(p, _)| p.clone())
-            .filter(|p| keep.is_none_or(|k| !k.contains(p)))
             .collect();
         for p in doomed {
             self.nodes.remove(&p);
         }
-        if keep.is_none() {
-            self.nodes.remove(path);
-        }
+        self.nodes.remove(path);
     }
 
     /// Applies one layer (an uncompressed tar stream): entries replace
     /// what lower layers had at their path, `.wh.NAME` removes `NAME`, and
     /// `.wh..wh..opq` hides everything lower layers put in its directory.
     /// `input` names the layer in errors; `want` says which files to keep.
+    ///
+    /// Long names (PAX records, GNU long-name entries) are read here, each
+    /// within [`MAX_EXTENDED_HEADER`] bytes, and a path longer than
+    /// [`MAX_PATH_BYTES`] or deeper than [`MAX_PATH_DEPTH`] is refused: a
+    /// layer costs memory and time in proportion to its size.
     pub fn apply_layer(
         &mut self,
         input: &str,
@@ -306,34 +431,30 @@ impl Tree {
         let mut archive = tar::Archive::new(reader);
         let entries = archive
             .entries()
-            .map_err(|e| VulnError::malformed(input, "tar", e))?;
+            .map_err(|e| VulnError::malformed(input, "tar", e))?
+            .raw(true);
         // Paths this layer wrote: an opaque marker hides only lower layers'.
         let mut written: BTreeSet<String> = BTreeSet::new();
+        // Folders this layer made opaque, applied once at its end.
+        let mut opaque: BTreeSet<String> = BTreeSet::new();
+        let mut extended = Extended::default();
         let mut buffer = Vec::new();
         for (index, entry) in entries.enumerate() {
             let mut entry =
                 entry.map_err(|e| VulnError::malformed(input, format!("entry {index}"), e))?;
-            let raw = entry
-                .path()
-                .map_err(|e| VulnError::malformed(input, format!("entry {index}"), e))?
-                .to_string_lossy()
-                .into_owned();
             let size = entry.size();
             self.count(input, size, limits)?;
-            let Some(path) = normalise(&raw) else {
-                return Err(VulnError::malformed(
-                    input,
-                    format!("entry {raw}"),
-                    "its path climbs out of the root",
-                ));
-            };
-            if path == "/" {
+            if extended.read(input, index, &mut entry)? {
                 continue;
             }
+            let raw = extended.path(&entry);
+            let link = extended.link(&entry);
+            let Some(path) = bounded_path(input, &raw)? else {
+                continue;
+            };
             let name = &path[parent(&path).len()..].trim_start_matches('/');
             if *name == ".wh..wh..opq" {
-                let dir = parent(&path).to_owned();
-                self.remove_all(&dir, Some(&written));
+                opaque.insert(parent(&path).to_owned());
                 continue;
             }
             if let Some(hidden) = name.strip_prefix(".wh.") {
@@ -343,28 +464,16 @@ impl Tree {
                 } else {
                     format!("{dir}/{hidden}")
                 };
-                self.remove_all(&target, None);
+                self.remove_all(&target);
                 continue;
             }
             let path = self.place(input, &path)?;
             let kind = entry.header().entry_type();
             let node = match kind {
                 tar::EntryType::Directory => Node::Dir,
-                tar::EntryType::Symlink => {
-                    let target = entry
-                        .link_name()
-                        .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?
-                        .map(|t| t.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    Node::Symlink(target)
-                }
+                tar::EntryType::Symlink => Node::Symlink(link),
                 tar::EntryType::Link => {
-                    let target = entry
-                        .link_name()
-                        .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?
-                        .map(|t| t.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let Some(target) = normalise(&target) else {
+                    let Some(target) = normalise(&link) else {
                         return Err(VulnError::malformed(
                             input,
                             format!("entry {raw}"),
@@ -416,10 +525,15 @@ impl Tree {
             std::io::copy(&mut entry, &mut std::io::sink())
                 .map_err(|e| VulnError::malformed(input, format!("entry {raw}"), e))?;
             if !matches!(node, Node::Dir) {
-                self.remove_all(&path, None);
+                self.remove_all(&path);
             }
             written.insert(path.clone());
             self.nodes.insert(path, node);
+        }
+        if !opaque.is_empty() {
+            self.nodes.retain(|path, _| {
+                written.contains(path) || !ancestors(path).any(|a| opaque.contains(a))
+            });
         }
         Ok(())
     }
@@ -574,6 +688,112 @@ mod tests {
             Some(&b"n"[..]),
             "the opaque layer's own entries stay"
         );
+    }
+
+    /// A PAX record: its length (itself included), key, value.
+    fn pax_record(key: &str, value: &str) -> String {
+        let body = format!(" {key}={value}\n");
+        let mut length = body.len() + 1;
+        while format!("{length}{body}").len() != length {
+            length += 1;
+        }
+        format!("{length}{body}")
+    }
+
+    /// A tar of files, each with a PAX header carrying `records` first.
+    fn pax_layer(files: &[(&str, &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (records, data) in files {
+            let mut pax = tar::Header::new_ustar();
+            pax.set_entry_type(tar::EntryType::XHeader);
+            pax.set_path("PaxHeaders/x").expect("path");
+            pax.set_size(records.len() as u64);
+            pax.set_cksum();
+            builder.append(&pax, records.as_bytes()).expect("append");
+            let mut header = tar::Header::new_ustar();
+            header.set_entry_type(FILE);
+            header.set_path("short").expect("path");
+            header.set_mode(0o644);
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            builder.append(&header, data.as_bytes()).expect("append");
+        }
+        builder.into_inner().expect("tar")
+    }
+
+    #[test]
+    fn long_names_are_read_from_pax_records_and_gnu_headers_within_bounds() {
+        let deep = format!("usr/lib/python3/{}/METADATA", "pkg/".repeat(30));
+        let mut tree = Tree::new();
+        let pax = pax_layer(&[(&pax_record("path", &deep), "Name: x\n")]);
+        tree.apply_layer("pax", &pax[..], &everything, &Limits::default())
+            .expect("a PAX path");
+        assert!(tree.read(&format!("/{deep}")).is_some());
+        assert!(!tree.exists("/short"), "the PAX path replaces the header's");
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(2);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, format!("opt/{}", "n".repeat(300)), &b"hi"[..])
+            .expect("a GNU long name");
+        let gnu = builder.into_inner().expect("tar");
+        let mut tree = Tree::new();
+        tree.apply_layer("gnu", &gnu[..], &everything, &Limits::default())
+            .expect("a GNU long name");
+        assert!(tree.exists(&format!("/opt/{}", "n".repeat(300))));
+        for (records, says) in [
+            (
+                pax_record("path", &"a/".repeat(3000)),
+                "longer than 4096 bytes or deeper than 128",
+            ),
+            (
+                pax_record("path", &"a/".repeat(200)),
+                "longer than 4096 bytes or deeper than 128",
+            ),
+            (
+                pax_record("comment", &"x".repeat(2 * 1024 * 1024)),
+                "the extended header of entry 0 goes beyond",
+            ),
+            (pax_record("size", "99999999999"), "PAX size record"),
+        ] {
+            let mut tree = Tree::new();
+            let error = tree
+                .apply_layer(
+                    "hostile",
+                    &pax_layer(&[(&records, "")])[..],
+                    &everything,
+                    &Limits::default(),
+                )
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains(says), "{error}");
+        }
+    }
+
+    #[test]
+    fn opaque_markers_repeated_and_nested_hide_each_lower_entry_once() {
+        let mut tree = Tree::new();
+        let mut lower: Vec<(String, &str, tar::EntryType)> = Vec::new();
+        for i in 0..50 {
+            lower.push((format!("a/b/c/{i}"), "x", FILE));
+        }
+        let lower: Vec<(&str, &str, tar::EntryType)> =
+            lower.iter().map(|(p, d, k)| (p.as_str(), *d, *k)).collect();
+        apply(&mut tree, &lower).expect("layer 1");
+        let mut upper: Vec<(&str, &str, tar::EntryType)> = Vec::new();
+        for _ in 0..100 {
+            upper.push(("a/b/c/.wh..wh..opq", "", FILE));
+            upper.push(("a/.wh..wh..opq", "", FILE));
+        }
+        upper.push(("a/b/c/kept", "k", FILE));
+        apply(&mut tree, &upper).expect("layer 2");
+        let left: Vec<&str> = tree
+            .paths()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with("/a/"))
+            .collect();
+        assert_eq!(left, ["/a/b/c/kept"], "the lower files are hidden, the upper one kept");
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub fn tree(
             } else {
                 Node::SPECIAL
             };
-            tree.insert(&full, node);
+            tree.insert(&name, &full, node, limits)?;
         }
     }
     Ok(tree)

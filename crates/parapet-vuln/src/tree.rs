@@ -11,15 +11,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::sync::Arc;
 
-/// Limits against decompression bombs and oversized inputs.
+/// Limits against decompression bombs and oversized inputs: what is read,
+/// and what is held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Uncompressed bytes read from one input (all its layers).
     pub max_bytes: u64,
     /// Entries read from one input.
     pub max_entries: u64,
-    /// Bytes of one file whose content is kept.
+    /// Bytes of one package database (dpkg, apk, rpm) or executable read
+    /// whole.
     pub max_file: u64,
+    /// Bytes of one package manifest or lockfile (`package.json`, a
+    /// `METADATA`, `Cargo.lock`): they are small.
+    pub max_manifest: u64,
+    /// Bytes of file content held at once from one input, all files
+    /// together.
+    pub max_kept: u64,
 }
 
 impl Default for Limits {
@@ -28,6 +36,18 @@ impl Default for Limits {
             max_bytes: 32 * 1024 * 1024 * 1024,
             max_entries: 5_000_000,
             max_file: 512 * 1024 * 1024,
+            max_manifest: 16 * 1024 * 1024,
+            max_kept: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The most bytes of one file read for `wanted`.
+    fn file_cap(&self, wanted: Want) -> u64 {
+        match wanted {
+            Want::Manifest => self.max_manifest,
+            _ => self.max_file,
         }
     }
 }
@@ -37,8 +57,10 @@ impl Default for Limits {
 pub enum Want {
     /// Nothing: only that it exists.
     Nothing,
-    /// Its content.
+    /// Its content: a package database.
     Content,
+    /// Its content: a package manifest or a lockfile, small.
+    Manifest,
     /// Its content if it is a Go binary (an executable with Go's build
     /// information).
     IfGoBinary,
@@ -75,9 +97,9 @@ impl Node {
 pub const GO_BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
 
 /// What to keep of a file that can seek (a folder's, a disk's), given
-/// what detection wants of it: all of it (within the limit), or the Go
-/// build information section of an executable. `(input, path)` name it in
-/// errors.
+/// what detection wants of it: all of it (within the limit for its kind),
+/// or the Go build information section of an executable. `(input, path)`
+/// name it in errors.
 pub fn keep<R: Read + std::io::Seek>(
     (input, path): (&str, &str),
     size: u64,
@@ -91,21 +113,59 @@ pub fn keep<R: Read + std::io::Seek>(
             .ok()
             .and_then(|f| go_section(f, limits))
             .map(Arc::new)),
-        Want::Content => {
-            if size > limits.max_file {
-                return Err(VulnError::Limit {
-                    input: input.to_owned(),
-                    what: format!("the file {path}"),
-                    limit: format!("{} bytes", limits.max_file),
-                });
-            }
+        Want::Content | Want::Manifest => {
+            let cap = file_within(input, path, size, wanted, limits)?;
             let mut bytes = Vec::new();
             open()
-                .and_then(|f| f.take(limits.max_file + 1).read_to_end(&mut bytes))
+                .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes))
                 .map_err(|e| VulnError::malformed(input, path, e))?;
             Ok(Some(Arc::new(bytes)))
         }
     }
+}
+
+/// The cap on a file of `size` bytes wanted as `wanted`; an error when it
+/// is larger.
+fn file_within(
+    input: &str,
+    path: &str,
+    size: u64,
+    wanted: Want,
+    limits: &Limits,
+) -> Result<u64, VulnError> {
+    let cap = limits.file_cap(wanted);
+    if size > cap {
+        return Err(VulnError::Limit {
+            input: input.to_owned(),
+            what: format!("the file {path}"),
+            limit: format!("{cap} bytes"),
+        });
+    }
+    Ok(cap)
+}
+
+/// How much of a Go binary is kept after each place its build information
+/// may start: the header and two strings (the Go version and the module
+/// list) fit well within it.
+const GO_BUILDINFO_WINDOW: usize = 1024 * 1024;
+/// How many such places are kept at most.
+const GO_BUILDINFO_WINDOWS: usize = 8;
+
+/// What a Go binary read whole (a layer's executable) keeps: a window
+/// after each 16-byte aligned build information magic, each padded to 16
+/// bytes so that the alignment holds; `None` when there is none (not a Go
+/// binary). The binary itself is not held.
+fn go_windows(binary: &[u8]) -> Option<Vec<u8>> {
+    let mut kept = Vec::new();
+    for at in memchr::memmem::find_iter(binary, GO_BUILDINFO_MAGIC)
+        .filter(|at| at % 16 == 0)
+        .take(GO_BUILDINFO_WINDOWS)
+    {
+        let window = &binary[at..binary.len().min(at + GO_BUILDINFO_WINDOW)];
+        kept.extend_from_slice(window);
+        kept.resize(kept.len().next_multiple_of(16), 0);
+    }
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// The Go build information section (`.go.buildinfo`) of an ELF
@@ -130,6 +190,8 @@ pub struct Tree {
     nodes: BTreeMap<String, Node>,
     read: u64,
     entries: u64,
+    /// Bytes of content kept so far (replaced files included).
+    kept: u64,
 }
 
 /// Normalises an entry path to `/a/b`: `.` parts dropped, `..` resolved;
@@ -397,6 +459,25 @@ impl Tree {
         Ok(())
     }
 
+    /// Counts the content `node` keeps against what may be held at once.
+    fn hold(&mut self, input: &str, node: &Node, limits: &Limits) -> Result<(), VulnError> {
+        if let Node::File {
+            content: Some(content),
+            ..
+        } = node
+        {
+            self.kept += content.len() as u64;
+            if self.kept > limits.max_kept {
+                return Err(VulnError::Limit {
+                    input: input.to_owned(),
+                    what: "the content of package files held".to_owned(),
+                    limit: format!("{} bytes", limits.max_kept),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Removes `path` and everything under it.
     fn remove_all(&mut self, path: &str) {
         let below = format!("{path}/");
@@ -494,23 +575,19 @@ impl Tree {
                     let content = match want(&path, mode) {
                         Want::Nothing => None,
                         wanted => {
-                            if size > limits.max_file {
-                                return Err(VulnError::Limit {
-                                    input: input.to_owned(),
-                                    what: format!("the file {path}"),
-                                    limit: format!("{} bytes", limits.max_file),
-                                });
-                            }
+                            let cap = file_within(input, &path, size, wanted, limits)?;
                             buffer.clear();
                             (&mut entry)
-                                .take(limits.max_file + 1)
+                                .take(cap + 1)
                                 .read_to_end(&mut buffer)
                                 .map_err(|e| {
                                     VulnError::malformed(input, format!("entry {raw}"), e)
                                 })?;
-                            let keep = wanted == Want::Content
-                                || memchr::memmem::find(&buffer, GO_BUILDINFO_MAGIC).is_some();
-                            keep.then(|| Arc::new(std::mem::take(&mut buffer)))
+                            if wanted == Want::IfGoBinary {
+                                go_windows(&buffer).map(Arc::new)
+                            } else {
+                                Some(Arc::new(std::mem::take(&mut buffer)))
+                            }
                         }
                     };
                     Node::File {
@@ -527,6 +604,7 @@ impl Tree {
             if !matches!(node, Node::Dir) {
                 self.remove_all(&path);
             }
+            self.hold(input, &node, limits)?;
             written.insert(path.clone());
             self.nodes.insert(path, node);
         }
@@ -594,16 +672,26 @@ impl Tree {
             } else {
                 Node::SPECIAL
             };
+            tree.hold(&input, &node, limits)?;
             tree.nodes.insert(path, node);
         }
         Ok(tree)
     }
 
-    /// Adds a file read from elsewhere (a disk's filesystem).
-    pub fn insert(&mut self, path: &str, node: Node) {
+    /// Adds a file read from elsewhere (a disk's filesystem), its content
+    /// counted against what may be held.
+    pub fn insert(
+        &mut self,
+        input: &str,
+        path: &str,
+        node: Node,
+        limits: &Limits,
+    ) -> Result<(), VulnError> {
+        self.hold(input, &node, limits)?;
         if let Some(path) = normalise(path) {
             self.nodes.insert(path, node);
         }
+        Ok(())
     }
 
     /// Counts an entry read from elsewhere against the limits.
@@ -793,7 +881,69 @@ mod tests {
             .map(|(p, _)| p)
             .filter(|p| p.starts_with("/a/"))
             .collect();
-        assert_eq!(left, ["/a/b/c/kept"], "the lower files are hidden, the upper one kept");
+        assert_eq!(
+            left,
+            ["/a/b/c/kept"],
+            "the lower files are hidden, the upper one kept"
+        );
+    }
+
+    #[test]
+    fn memory_held_is_bounded_by_kind_and_in_all() {
+        let manifest = "x".repeat(2048);
+        let wanted = |path: &str, _: u32| {
+            if path.ends_with("package.json") {
+                Want::Manifest
+            } else {
+                Want::Content
+            }
+        };
+        let small = Limits {
+            max_manifest: 1024,
+            ..Limits::default()
+        };
+        let entries = [("node_modules/a/package.json", manifest.as_str(), FILE)];
+        let error = Tree::new()
+            .apply_layer("m", &layer(&entries)[..], &wanted, &small)
+            .expect_err("a manifest over its cap")
+            .to_string();
+        assert!(
+            error.contains(
+                "the file /node_modules/a/package.json goes beyond the limit of 1024 bytes"
+            ),
+            "{error}"
+        );
+        let held = Limits {
+            max_kept: 5000,
+            ..Limits::default()
+        };
+        let entries = [
+            ("var/lib/dpkg/status", manifest.as_str(), FILE),
+            ("var/lib/dpkg/status.d/a", manifest.as_str(), FILE),
+            ("var/lib/dpkg/status.d/b", manifest.as_str(), FILE),
+        ];
+        let error = Tree::new()
+            .apply_layer("k", &layer(&entries)[..], &wanted, &held)
+            .expect_err("more held than allowed")
+            .to_string();
+        assert!(
+            error.contains("the content of package files held goes beyond"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_go_binary_read_whole_keeps_only_its_build_information() {
+        let mut binary = vec![0u8; 3 * 1024 * 1024];
+        let at = 2 * 1024 * 1024 + 64;
+        binary[at..at + GO_BUILDINFO_MAGIC.len()].copy_from_slice(GO_BUILDINFO_MAGIC);
+        binary[at + 1000] = 0xab;
+        let kept = go_windows(&binary).expect("a Go binary");
+        assert!(kept.starts_with(GO_BUILDINFO_MAGIC));
+        assert_eq!(kept[1000], 0xab, "what follows the magic is kept");
+        assert!(kept.len() <= GO_BUILDINFO_WINDOW + 16, "{}", kept.len());
+        binary[at + 1] = 0;
+        assert!(go_windows(&binary).is_none(), "no magic, nothing kept");
     }
 
     #[test]

@@ -88,15 +88,19 @@ fn errors_exit(inventory: &Inventory) -> ExitCode {
 
 /// Reads the target's inventory, printing the time it took.
 fn read(args: &VulnTarget) -> Result<Inventory> {
-    let max_bytes = args
-        .max_size
-        .parse::<bytesize::ByteSize>()
-        .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", args.max_size))?
-        .as_u64();
+    let size = |flag: &str, value: &str| {
+        value
+            .parse::<bytesize::ByteSize>()
+            .map(|s| s.as_u64())
+            .map_err(|e| anyhow::anyhow!("{flag} {value}: {e}"))
+    };
     let options = Options {
         limits: parapet_vuln::tree::Limits {
-            max_bytes,
-            ..Default::default()
+            max_bytes: size("--max-size", &args.max_size)?,
+            max_entries: args.max_entries,
+            max_file: size("--max-file-size", &args.max_file_size)?,
+            max_manifest: size("--max-manifest-size", &args.max_manifest_size)?,
+            max_kept: size("--max-held", &args.max_held)?,
         },
         registry: parapet_vuln::registry::Access {
             username: args.username.clone(),

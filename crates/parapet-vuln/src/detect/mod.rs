@@ -21,8 +21,10 @@ pub struct Scope {
 /// Which files of a tree detection reads, for `scope`.
 pub fn wanted(scope: Scope) -> impl Fn(&str, u32) -> Want {
     move |path, mode| {
-        if os::wanted(path) || lang::wanted(path) || (scope.lockfiles && lockfile::wanted(path)) {
+        if os::wanted(path) {
             Want::Content
+        } else if lang::wanted(path) || (scope.lockfiles && lockfile::wanted(path)) {
+            Want::Manifest
         } else if mode & 0o111 != 0 {
             Want::IfGoBinary
         } else {

@@ -40,6 +40,19 @@ pub struct VulnTarget {
     /// decompression bombs), such as 32GiB.
     #[arg(long, value_name = "SIZE", default_value = "32GiB")]
     pub max_size: String,
+    /// The most entries (files, folders, links) read from the target.
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    pub max_entries: u64,
+    /// The largest package database (dpkg, apk, rpm) or executable read.
+    #[arg(long, value_name = "SIZE", default_value = "512MiB")]
+    pub max_file_size: String,
+    /// The largest package manifest or lockfile read (package.json,
+    /// METADATA, Cargo.lock).
+    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
+    pub max_manifest_size: String,
+    /// The most file content held in memory at once, all files together.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB")]
+    pub max_held: String,
 }
 
 /// `parapet vuln scan`

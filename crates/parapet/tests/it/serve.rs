@@ -126,6 +126,8 @@ fn an_unreachable_identity_provider_stops_the_server_with_a_clear_error() {
             "parapet",
             "--oidc-redirect-url",
             "http://127.0.0.1/auth/oidc/callback",
+            "--oidc-read-only",
+            "*",
         ])
         .env("PARAPET_DB", &db)
         .env("PARAPET_OIDC_CLIENT_SECRET", "never-shown")

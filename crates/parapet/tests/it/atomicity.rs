@@ -102,6 +102,52 @@ fn current_state(store: &SqliteStore, files: &[PathBuf]) -> CurrentState {
     (assets, failing)
 }
 
+/// Everything a scan writes, as it stands: each asset's latest version
+/// (number, content hash, deleted or not) and how many versions its history
+/// holds, and every finding with its status. After a kill it is either the
+/// state before the scan or the state after it, never a part of each.
+type Snapshot = (
+    BTreeMap<String, (i64, String, bool, usize)>,
+    BTreeSet<(String, String, String)>,
+);
+
+fn snapshot(store: &SqliteStore, files: &[PathBuf]) -> Snapshot {
+    let mut assets = BTreeMap::new();
+    for file in files {
+        for line in std::fs::read_to_string(file).expect("estate").lines() {
+            let id = serde_json::from_str::<serde_json::Value>(line).expect("json")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            if assets.contains_key(&id) {
+                continue;
+            }
+            if let Some(latest) = store.asset_at(&id, None).expect("asset") {
+                let history = store.asset_history(&id).expect("history").len();
+                let state = (
+                    latest.version,
+                    latest.content_hash.to_string(),
+                    latest.deleted_at.is_some(),
+                    history,
+                );
+                assets.insert(id, state);
+            }
+        }
+    }
+    let findings = store
+        .findings(&FindingQuery {
+            statuses: Vec::new(),
+            include_muted: true,
+            limit: 1_000_000,
+            ..Default::default()
+        })
+        .expect("findings")
+        .into_iter()
+        .map(|f| (f.rule_id, f.asset_id, format!("{:?}", f.status)))
+        .collect();
+    (assets, findings)
+}
+
 #[test]
 fn a_scan_killed_at_any_point_leaves_a_consistent_database_and_the_next_scan_completes_the_work() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -117,8 +163,20 @@ fn a_scan_killed_at_any_point_leaves_a_consistent_database_and_the_next_scan_com
     let mut mid_write = 0;
     let wal = db.with_extension("db-wal");
     let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let shadow = dir.path().join("shadow.db");
+    let mut committed_scans = 0;
     for trial in 0..TRIALS {
         let file = &files[(trial as usize + 1) % 2];
+        // The database as the scan finds it (its log is empty: checkpointed
+        // after the previous trial), kept to work out what the scan would
+        // have made of it.
+        let (before, last_before) = {
+            let store = SqliteStore::open(&db).expect("open");
+            store.checkpoint().expect("checkpoint");
+            let last = store.scans(1).expect("scans").first().map(|s| s.id);
+            (snapshot(&store, &files), last)
+        };
+        std::fs::copy(&db, &shadow).expect("copy the database");
         // Writes come last in a scan: most kills aim at the second half.
         let delay = full.mul_f64(0.2 + 1.0 * f64::from(trial) / f64::from(TRIALS));
         let wal_before = wal_size();
@@ -170,6 +228,22 @@ fn a_scan_killed_at_any_point_leaves_a_consistent_database_and_the_next_scan_com
             );
         }
         let last = store.scans(1).expect("scans");
+        // The killed scan committed if it got as far as a scan of its own
+        // that is no longer running.
+        let finished = last.first().is_some_and(|s| {
+            Some(s.id) != last_before && s.status != parapet_core::ScanStatus::Running
+        });
+        let expected = if finished {
+            committed_scans += 1;
+            scan_to_completion(&shadow, file);
+            snapshot(&SqliteStore::open(&shadow).expect("open"), &files)
+        } else {
+            before
+        };
+        assert!(
+            snapshot(&store, &files) == expected,
+            "trial {trial}: the assets, versions and findings are neither the state before the scan nor after it (finished: {finished})"
+        );
         if wal_grew
             && last
                 .first()
@@ -205,7 +279,9 @@ fn a_scan_killed_at_any_point_leaves_a_consistent_database_and_the_next_scan_com
         // An empty log before the next trial: any growth is that scan writing.
         store.checkpoint().expect("checkpoint");
     }
-    eprintln!("{interrupted} of {TRIALS} scans interrupted, {mid_write} of them while writing");
+    eprintln!(
+        "{interrupted} of {TRIALS} scans interrupted, {mid_write} of them while writing; {committed_scans} committed"
+    );
     assert!(
         interrupted >= TRIALS / 2,
         "only {interrupted} of {TRIALS} scans were interrupted"

@@ -11,6 +11,7 @@ use parapet_store::{EventQuery, SqliteStore};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::Duration;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -373,6 +374,9 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
     );
 }
 
+/// How many times the daemon is killed, each at another moment.
+const KILLS: usize = 20;
+
 #[test]
 fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_restart() {
     let (moto, ids, dir, db) = prepared();
@@ -402,31 +406,57 @@ fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_r
     };
 
     // The burst is queued before the daemon starts (a daemon that keeps up
-    // with the sender would leave nothing in flight), and the daemon is
-    // killed as soon as it has committed something, with the rest in
-    // flight: looked for often, since a batch commits in tens of
-    // milliseconds.
+    // with the sender would leave nothing in flight); the daemon is killed
+    // again and again, each time at another moment: while it starts, as
+    // soon as it has committed something, a little after, or later. Now
+    // and then the burst is sent again, so that there is always work in
+    // flight (a repeat changes nothing, so it opens nothing).
     moto.python(&script, &["burst-public", "-", "--send-to", queue]);
-    let mut first = start();
+    let committed = || buckets.iter().filter(|b| opened(b) > 0).count();
+    let mut kills = 0;
+    let mut first_kill_left = None;
+    for round in 0..KILLS {
+        let before = committed();
+        let mut daemon = start();
+        let moment = Duration::from_millis(40 + 23 * round as u64);
+        match round % 4 {
+            0 => std::thread::sleep(moment),
+            1 | 2 => {
+                eventually_every(2, Duration::from_millis(2), || committed() > before);
+                if round % 4 == 2 {
+                    std::thread::sleep(moment / 4);
+                }
+            }
+            _ => std::thread::sleep(moment * 6),
+        }
+        if matches!(daemon.try_wait(), Ok(None)) {
+            kills += 1;
+        }
+        daemon.kill().expect("SIGKILL");
+        daemon.wait().expect("reaped");
+        first_kill_left.get_or_insert(buckets.len() - committed());
+        if round % 5 == 4 {
+            moto.python(&script, &["burst-public", "-", "--send-to", queue]);
+        }
+    }
     assert!(
-        eventually_every(60, std::time::Duration::from_millis(5), || buckets
-            .iter()
-            .any(|b| opened(b) > 0)),
-        "nothing was committed"
+        kills >= 20,
+        "only {kills} daemons were killed while running"
     );
-    first.kill().expect("SIGKILL");
-    first.wait().expect("reaped");
-    let committed = buckets.iter().filter(|b| opened(b) > 0).count();
-    // A receive takes ten messages at most: the rest were still queued or
-    // taken and not deleted.
-    assert!(committed < buckets.len(), "all committed before the kill");
+    // A receive takes ten messages at most: the first kill left some in
+    // flight.
+    assert!(
+        first_kill_left.is_some_and(|left| left > 0),
+        "all committed before the first kill"
+    );
+    let committed = committed();
 
     let mut second = start();
     assert!(
         eventually(90, || buckets
             .iter()
             .all(|b| status(&db, rule, b) == Some(FindingStatus::Open))),
-        "not every bucket's finding was opened after the restart ({committed} before the kill)"
+        "not every bucket's finding was opened after the restarts ({committed} before the last kill)"
     );
     for bucket in &buckets {
         assert_eq!(opened(bucket), 1, "{bucket}: opened exactly once");

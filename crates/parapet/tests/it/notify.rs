@@ -8,6 +8,8 @@ use parapet_store::roles::*;
 use parapet_store::{OutboxStatus, SqliteStore};
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const RULE: &str = "aws-s3-bucket-versioning-enabled";
@@ -45,21 +47,35 @@ fn scan_with(db: &std::path::Path, config: &str, file: &std::path::Path) -> std:
     )
 }
 
+/// How many times the sender is killed, each at another moment.
+const KILLS: usize = 24;
+
 #[test]
 fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("parapet.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    // The receiver is down (it answers 503) until told otherwise, then
+    // slow; it binds a port of its own.
+    let up = Arc::new(AtomicBool::new(false));
+    let receiver = {
+        let up = Arc::clone(&up);
+        Receiver::answering("127.0.0.1:0", move |_| {
+            if up.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+                (200, String::new())
+            } else {
+                (503, String::new())
+            }
+        })
+    };
     let config = dir.path().join("parapet.toml");
     std::fs::write(
         &config,
         format!(
-            "[notifications]\nmax_attempts = 30\n\
-             [[notifications.channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"http://127.0.0.1:{port}/hook\"\n\
-             [[notifications.routes]]\nchannels = [\"hook\"]\nrules = [\"{RULE}\"]\n"
+            "[notifications]\nmax_attempts = 60\n\
+             [[notifications.channels]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/hook\"\n\
+             [[notifications.routes]]\nchannels = [\"hook\"]\nrules = [\"{RULE}\"]\n",
+            receiver.url
         ),
     )
     .expect("write");
@@ -86,8 +102,12 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
             .all(|n| n.status == OutboxStatus::Pending && n.attempts == 1)
     );
 
-    // The receiver comes back, slow; the sender is killed midway.
-    let receiver = Receiver::start_on(&format!("127.0.0.1:{port}"), 200, Duration::from_millis(20));
+    // The receiver comes back; the sender is killed again and again, at
+    // another moment each time: before it sends anything, after one
+    // delivery, after a few.
+    let refused = receiver.received().len();
+    up.store(true, Ordering::SeqCst);
+    let accepted = || receiver.received().split_off(refused);
     std::thread::sleep(Duration::from_millis(1200));
     let send = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_parapet"));
@@ -98,15 +118,41 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
             .stderr(Stdio::piped());
         command
     };
-    let mut sender = send().spawn().expect("parapet notify send starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while receiver.received().len() < 30 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    let mut kills = 0;
+    for round in 0..KILLS {
+        let before = receiver.received().len();
+        let mut sender = send().spawn().expect("parapet notify send starts");
+        match round % 4 {
+            // At once, or a few milliseconds in: while it opens the outbox.
+            0 => {}
+            1 => std::thread::sleep(Duration::from_millis(5 + round as u64)),
+            // After one more delivery, or a few more.
+            _ => {
+                let wanted = before + 1 + round % 3;
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while receiver.received().len() < wanted
+                    && Instant::now() < deadline
+                    && matches!(sender.try_wait(), Ok(None))
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        if matches!(sender.try_wait(), Ok(None)) {
+            kills += 1;
+        }
+        sender.kill().ok();
+        sender.wait().expect("reaped");
     }
-    sender.kill().expect("SIGKILL");
-    sender.wait().expect("reaped");
-    let midway = receiver.received().len();
-    assert!((30..100).contains(&midway), "killed after {midway}");
+    let midway = accepted().len();
+    assert!(
+        kills >= 20,
+        "only {kills} senders were killed while running"
+    );
+    assert!(
+        midway < 100,
+        "everything was delivered before the last kill"
+    );
 
     let finished = send().output().expect("parapet notify send runs");
     assert!(finished.status.success(), "{}", stderr(&finished));
@@ -116,7 +162,7 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
         stdout(&finished)
     );
 
-    let got = receiver.received();
+    let got = accepted();
     let keys: Vec<&str> = got
         .iter()
         .map(|r| r.header("Idempotency-Key").expect("a key"))
@@ -132,10 +178,11 @@ fn every_change_arrives_once_the_receiver_is_back_even_when_the_sender_is_killed
         "every notification arrived, and nothing else"
     );
     assert!(outbox.iter().all(|n| n.status == OutboxStatus::Delivered));
-    // A duplicate (sent before the kill, not yet recorded) repeats its key.
+    // A delivery the receiver took just before a kill, not yet recorded,
+    // is sent again with the same key: one at most per kill.
     assert!(
-        got.len() <= 101,
-        "{} requests for 100 notifications",
+        got.len() <= 100 + kills,
+        "{} requests for 100 notifications and {kills} kills",
         got.len()
     );
     let assets: BTreeSet<String> = got

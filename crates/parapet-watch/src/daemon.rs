@@ -71,7 +71,7 @@ impl Daemon<'_> {
         // A small bound: a source waits while a batch is handled rather
         // than holding messages past their visibility timeout.
         let (sender, work) = mpsc::sync_channel::<Work>(16);
-        let _endpoint = match &self.settings.listen {
+        let endpoint = match &self.settings.listen {
             Some(address) => Some(endpoint::serve(
                 address,
                 self.settings.event_secret.clone(),
@@ -98,7 +98,8 @@ impl Daemon<'_> {
             "watching",
             serde_json::json!({
                 "queue": self.queue.as_ref().map(|q| q.name().to_owned()),
-                "listen": self.settings.listen,
+                "listen": endpoint.as_ref().map(|e| e.address.to_string()),
+                "serve": self.settings.serving,
                 "endpoint": self.settings.event_secret.is_some(),
             }),
         );

@@ -45,6 +45,8 @@ struct Shared {
 /// The endpoint, served on a thread of its own until the daemon stops.
 pub struct Endpoint {
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The address it listens on (a free port when asked for port 0).
+    pub address: std::net::SocketAddr,
 }
 
 impl Drop for Endpoint {
@@ -72,6 +74,7 @@ pub fn serve(
     };
     let listener = std::net::TcpListener::bind(address).map_err(cannot)?;
     listener.set_nonblocking(true).map_err(cannot)?;
+    let bound = listener.local_addr().map_err(cannot)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -111,6 +114,7 @@ pub fn serve(
         .map_err(cannot)?;
     Ok(Endpoint {
         thread: Some(thread),
+        address: bound,
     })
 }
 

@@ -34,8 +34,12 @@ pub struct Settings {
     pub wait: i32,
     /// The log's format.
     pub log: Log,
-    /// The endpoint's address, if it serves one.
+    /// The endpoint's address, if it serves one (port 0: any free port,
+    /// which the `watching` log line names).
     pub listen: Option<String>,
+    /// Where the API and the web UI are served beside the daemon, for the
+    /// `watching` log line.
+    pub serving: Option<String>,
     /// How often each account is collected whole; never when `None`.
     pub resync: Option<Duration>,
     /// The secret `/events` requests must prove; no `/events` without one.

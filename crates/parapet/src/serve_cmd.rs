@@ -131,6 +131,8 @@ pub fn run(global: &GlobalArgs, policy: &Policy, args: &ServeArgs) -> Result<Exi
 pub struct Background {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Where it listens (a free port when asked for port 0).
+    pub address: SocketAddr,
 }
 
 impl Drop for Background {
@@ -170,6 +172,7 @@ pub fn spawn(
     Ok(Background {
         stop: flag,
         thread: Some(thread),
+        address,
     })
 }
 

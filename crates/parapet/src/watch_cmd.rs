@@ -58,6 +58,7 @@ fn settings(args: &WatchArgs, config: &ConfigFile) -> Result<(Settings, Option<Q
             Some(LogFormat::Human) | None => parapet_watch::LogFormat::Human,
         }),
         listen: args.listen.clone().or_else(|| file.listen.clone()),
+        serving: None,
         resync: args.resync.or(file.resync),
         event_secret: secret,
     };
@@ -86,7 +87,7 @@ pub fn run(
     notifier: Option<&parapet_notify::Notifier>,
     args: &WatchArgs,
 ) -> Result<ExitCode> {
-    let (settings, queue) = settings(args, config)?;
+    let (mut settings, queue) = settings(args, config)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -105,7 +106,7 @@ pub fn run(
         )),
         None => None,
     };
-    let _server = args
+    let server = args
         .serve
         .as_deref()
         .map(|listen| {
@@ -118,6 +119,7 @@ pub fn run(
             )
         })
         .transpose()?;
+    settings.serving = server.as_ref().map(|s| s.address.to_string());
     let provider = AwsProvider::new(AwsOptions {
         profile: args.profile.clone(),
         role: None,

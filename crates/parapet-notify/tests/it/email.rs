@@ -18,17 +18,10 @@ impl Sink {
         let dir = tempfile::tempdir().expect("temp dir");
         let password_file = dir.path().join("password");
         std::fs::write(&password_file, password).expect("write");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp-sink.py");
-        let port_text = port.to_string();
         let (child, line) = parapet_testkit::start_python(
             &script,
             &[
-                "--port".as_ref(),
-                port_text.as_ref(),
                 "--user".as_ref(),
                 user.as_ref(),
                 "--dir".as_ref(),
@@ -38,7 +31,10 @@ impl Sink {
             ],
             true,
         );
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the SMTP sink did not start: {line}"));
         Sink { child, port, dir }
     }
 

@@ -10,7 +10,7 @@ use parapet_vuln::target::Options;
 use parapet_vuln::{Ecosystem, Target};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const USER: &str = "parapet";
 const PASSWORD: &str = "s3cr3t-Passw0rd";
@@ -37,17 +37,29 @@ impl Drop for Registry {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// The port the registry says it listens on (`msg="listening on
+/// 127.0.0.1:PORT"`); the rest of its log is read and dropped on a thread
+/// of its own, so that it never waits on a full pipe.
+fn listening_port(log: std::process::ChildStderr) -> u16 {
+    use std::io::BufRead;
+    let (found, port) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = found.send(digits.parse::<u16>().ok());
+            }
+        }
+    });
+    port.recv_timeout(Duration::from_secs(20))
+        .ok()
+        .flatten()
+        .expect("the registry did not say where it listens")
 }
 
 impl Registry {
     fn start(auth: Auth) -> Registry {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
         let mut children = Vec::new();
         let auth_config = match auth {
             Auth::Basic => {
@@ -83,30 +95,24 @@ impl Registry {
             }
         };
         let config = dir.path().join("config.yml");
+        // The registry binds a free port of its own and logs it.
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n{auth_config}",
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:0\nauth:\n{auth_config}",
                 dir.path().join("data").display()
             ),
         )
         .expect("write");
-        let registry = Command::new("docker-registry")
+        let mut registry = Command::new("docker-registry")
             .arg("serve")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("docker-registry starts (scripts/test-images installs it)");
+        let port = listening_port(registry.stderr.take().expect("stderr"));
         children.push(registry);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the registry did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
         let registry = Registry {
             port,
             children,

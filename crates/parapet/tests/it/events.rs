@@ -242,30 +242,36 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
     let (moto, ids, dir, db) = prepared();
     let script = fixture("aws-event.py");
     let queue = &ids["queue"];
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let serve = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .to_string();
-    let watch = moto
+    // Both servers bind a free port of their own and the log names it.
+    let mut watch = moto
         .watch(&db, dir.path(), queue)
         .args([
             "--log-format",
             "json",
             "--listen",
-            &listen,
+            "127.0.0.1:0",
             "--resync",
             "3s",
             "--serve",
-            &serve,
+            "127.0.0.1:0",
         ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("parapet watch starts");
+    let tail = LogTail::follow(&mut watch);
+    let watching = tail.watching();
+    let listen = watching["listen"]
+        .as_str()
+        .expect("the endpoint's address")
+        .to_owned();
+    let serve = watching["serve"]
+        .as_str()
+        .expect("the server's address")
+        .to_owned();
+    assert!(
+        !listen.ends_with(":0") && !serve.ends_with(":0"),
+        "{watching}"
+    );
     let bucket = format!("arn:aws:s3:::{}", ids["bucket"]);
     let rule = "aws-s3-bucket-policy-not-public";
     let send = |action: &str, target: &str| {
@@ -354,9 +360,9 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let output = watch.wait_with_output().expect("wait");
-    let log = stderr(&output);
-    assert!(output.status.success(), "{log}");
+    let status = watch.wait().expect("wait");
+    let log = tail.finish();
+    assert!(status.success(), "{log}");
     let lines: Vec<Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -372,6 +378,62 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
         lines.last().map(|l| l["message"].clone()),
         Some(Value::from("stopped"))
     );
+}
+
+/// The daemon's log (JSON, a line each) as it writes it, read on a thread
+/// of its own so that the daemon never waits on a full pipe.
+struct LogTail {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LogTail {
+    /// Follows the standard error of `daemon`.
+    fn follow(daemon: &mut std::process::Child) -> LogTail {
+        use std::io::BufRead;
+        let stderr = daemon.stderr.take().expect("a piped standard error");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&lines);
+        let thread = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                kept.lock().expect("lock").push(line);
+            }
+        });
+        LogTail {
+            lines,
+            thread: Some(thread),
+        }
+    }
+
+    /// The `watching` line: where the daemon listens, once it does.
+    fn watching(&self) -> Value {
+        let mut found = None;
+        assert!(
+            eventually_every(30, Duration::from_millis(20), || {
+                found = self
+                    .lines
+                    .lock()
+                    .expect("lock")
+                    .iter()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .find(|l| l["message"] == "watching");
+                found.is_some()
+            }),
+            "the daemon did not say where it listens"
+        );
+        found.unwrap_or_default()
+    }
+
+    /// Everything it wrote, once it has stopped.
+    fn finish(mut self) -> String {
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("the log reader");
+        }
+        self.lines.lock().expect("lock").join("\n")
+    }
 }
 
 /// How many times the daemon is killed, each at another moment.
@@ -511,18 +573,13 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
     let rule = "aws-s3-bucket-policy-not-public";
     let secret = "endpoint-secret-4f1c";
     std::fs::write(dir.path().join("event-secret"), format!("{secret}\n")).expect("write");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
     // Every setting from the configuration file: no queue, the endpoint
     // only, its secret in a file; and an accepted risk.
     let config = dir.path().join("parapet.toml");
     std::fs::write(
         &config,
         format!(
-            "[watch]\nlisten = \"{listen}\"\nlog_format = \"json\"\nevent_secret = {{ file = \"event-secret\" }}\n\n\
+            "[watch]\nlisten = \"127.0.0.1:0\"\nlog_format = \"json\"\nevent_secret = {{ file = \"event-secret\" }}\n\n\
              [[mutes]]\nrule_id = \"aws-s3-bucket-versioning-enabled\"\nasset = \"{bucket}\"\nreason = \"rewritten daily\"\n"
         ),
     )
@@ -534,10 +591,11 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("parapet watch starts");
-    assert!(
-        eventually(30, || std::net::TcpStream::connect(&listen).is_ok()),
-        "the endpoint did not open"
-    );
+    let tail = LogTail::follow(&mut watch);
+    let listen = tail.watching()["listen"]
+        .as_str()
+        .expect("the endpoint's address")
+        .to_owned();
 
     let public = moto
         .python(&script, &["bucket-public", &ids["bucket"]])
@@ -619,14 +677,7 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
     );
     let stopped = eventually(30, || watch.try_wait().ok().flatten().is_some());
     assert!(stopped, "SIGTERM did not stop the daemon");
-    let mut log = String::new();
-    use std::io::Read;
-    watch
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("log");
+    let log = tail.finish();
     assert!(!log.contains(secret), "the secret is in the log: {log}");
     let refused = log
         .lines()

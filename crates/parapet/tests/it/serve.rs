@@ -32,25 +32,24 @@ fn tokens_open_a_server_that_requires_them() {
     let token = stdout(&created).trim().to_owned();
     assert!(token.starts_with("ppt_"), "{token}");
     assert!(stderr(&created).contains("shown once"));
-    let address = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .to_string();
+    // The server binds a free port of its own and says which.
     let mut server = Command::new(env!("CARGO_BIN_EXE_parapet"))
-        .args(["serve", "--listen", &address, "--auth"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--auth"])
         .env("PARAPET_DB", &db)
         .env_remove("PARAPET_RULES")
         .stderr(Stdio::piped())
         .spawn()
         .expect("parapet serve starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let mut said = String::new();
+    let mut log_reader = std::io::BufReader::new(server.stderr.take().expect("stderr"));
+    std::io::BufRead::read_line(&mut log_reader, &mut said).expect("the server's first line");
+    let address = said
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {said}"))
+        .to_owned();
+    assert!(!address.ends_with(":0"), "{said}");
     let bearer = format!("Authorization: Bearer {token}\r\n");
     assert!(get(&address, "/api/v1/assets", "").contains(" 401 "));
     let assets = get(&address, "/api/v1/assets?type=AWS::S3::Bucket", &bearer);
@@ -93,13 +92,8 @@ fn tokens_open_a_server_that_requires_them() {
     assert!(killed.success());
     let status = server.wait().expect("wait");
     assert!(status.success(), "stops cleanly on SIGTERM");
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("log");
+    let mut log = said.clone();
+    log_reader.read_to_string(&mut log).expect("log");
     assert!(log.contains("API token or session required"), "{log}");
     assert!(!log.contains(&token[4..]), "no secret in the log");
 }

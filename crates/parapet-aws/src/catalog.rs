@@ -4,7 +4,6 @@
 //! described again with it, and its part in the network. All of it is
 //! declared beside each type's collector.
 
-use crate::events::EventMap;
 use crate::types::TypeDef;
 use parapet_provider::{EventInfo, ResourceTypeInfo};
 
@@ -14,7 +13,7 @@ fn info(def: &'static TypeDef, service: &'static str) -> ResourceTypeInfo {
         name: def.name,
         service,
         page: def.page,
-        events: EventMap::builtin()
+        events: crate::events::builtin()
             .events_of(def.name)
             .into_iter()
             .map(|(source, name, action)| EventInfo {

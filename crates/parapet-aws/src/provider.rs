@@ -3,7 +3,7 @@
 //! them: only the resources they name, with what depends on them.
 
 use crate::collect::GLOBAL;
-use crate::events::{EventMap, Resolved, key_names};
+use crate::events::{Resolved, key_names};
 use crate::options::AwsOptions;
 use crate::session::{HOME_REGION, account_of_role};
 use crate::types::region::REGION;
@@ -76,7 +76,7 @@ impl Provider for AwsProvider {
     }
 
     fn decode(&self, message: &serde_json::Value) -> Result<Decoded, ProviderError> {
-        let resolved = EventMap::builtin()
+        let resolved = crate::events::builtin()
             .resolve(message)
             .map_err(|e| ProviderError::NotAnEvent(e.to_string()))?;
         let mut decoded = Decoded::default();

@@ -159,7 +159,8 @@ impl Client<'_> {
             )),
             _ => None,
         };
-        let (scheme, parameters) = challenge.split_once(' ').unwrap_or((challenge, ""));
+        let challenge = Challenge::parse(challenge);
+        let scheme = challenge.scheme;
         if scheme.eq_ignore_ascii_case("basic") {
             return basic
                 .ok_or_else(|| self.remote(url, "the registry wants a user name and password"));
@@ -170,12 +171,7 @@ impl Client<'_> {
                 format!("an authentication scheme Parapet does not speak (`{scheme}`)"),
             ));
         }
-        let parameter = |name: &str| {
-            parameters.split(',').find_map(|p| {
-                let (key, value) = p.trim().split_once('=')?;
-                (key.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
-            })
-        };
+        let parameter = |name: &str| challenge.parameter(name);
         let realm = parameter("realm")
             .ok_or_else(|| self.remote(url, "a bearer challenge without a realm"))?;
         let realm_uri = token_service(self.base.starts_with("https:"), &realm)
@@ -263,6 +259,31 @@ impl Client<'_> {
             ));
         }
         Ok(small)
+    }
+}
+
+/// A `WWW-Authenticate` challenge: its scheme and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge<'a> {
+    /// `Bearer`, `Basic`.
+    pub scheme: &'a str,
+    parameters: &'a str,
+}
+
+impl<'a> Challenge<'a> {
+    /// Reads `SCHEME key="value", key=value`.
+    pub fn parse(header: &'a str) -> Challenge<'a> {
+        let header = header.trim();
+        let (scheme, parameters) = header.split_once(' ').unwrap_or((header, ""));
+        Challenge { scheme, parameters }
+    }
+
+    /// The value of parameter `name`, unquoted.
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.parameters.split(',').find_map(|p| {
+            let (key, value) = p.trim().split_once('=')?;
+            (key.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
+        })
     }
 }
 
@@ -469,6 +490,25 @@ mod tests {
         ] {
             assert!(!loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn challenges_give_their_scheme_and_parameters() {
+        let c = Challenge::parse(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/debian:pull""#,
+        );
+        assert_eq!(c.scheme, "Bearer");
+        assert_eq!(
+            c.parameter("realm").as_deref(),
+            Some("https://auth.docker.io/token")
+        );
+        assert_eq!(
+            c.parameter("service").as_deref(),
+            Some("registry.docker.io")
+        );
+        assert_eq!(c.parameter("nothing"), None);
+        assert_eq!(Challenge::parse("").scheme, "");
+        assert_eq!(Challenge::parse("Basic").parameter("realm"), None);
     }
 
     #[test]

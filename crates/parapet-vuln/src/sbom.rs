@@ -13,9 +13,15 @@ use std::str::FromStr;
 
 /// Reads a CycloneDX or SPDX JSON document.
 pub fn read(path: &Path) -> Result<Inventory, VulnError> {
-    let name = path.display().to_string();
     let text = std::fs::read(path).map_err(|e| VulnError::io(path, e))?;
-    let document: Value = serde_json::from_slice(&text).map_err(|e| {
+    parse(&path.display().to_string(), &text)
+}
+
+/// The packages of a CycloneDX or SPDX JSON document, `name` naming it in
+/// errors.
+pub fn parse(name: &str, text: &[u8]) -> Result<Inventory, VulnError> {
+    let name = name.to_owned();
+    let document: Value = serde_json::from_slice(text).map_err(|e| {
         VulnError::malformed(
             &name,
             format!("line {}, column {}", e.line(), e.column()),

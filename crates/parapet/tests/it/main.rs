@@ -11,6 +11,8 @@ mod aws;
 mod commands;
 /// CloudTrail events refreshing what they changed.
 mod events;
+/// Faults between Parapet and AWS, injected by a proxy in front of moto.
+mod faults;
 /// Effective permissions of IAM principals seeded in moto.
 mod identity;
 /// moto's server for the AWS tests.

@@ -113,8 +113,12 @@ fn scans_through_faults_complete_count_retries_and_never_turn_what_was_not_read_
         .expect("open")
         .count_assets(&Default::default())
         .expect("count");
+    let calls = serde_json::from_str::<Value>(&stdout(&clean)).expect("JSON report")["collection"]
+        ["api_calls"]
+        .as_u64()
+        .unwrap_or(0);
     eprintln!(
-        "faults: rate 0: {:.1} s, {assets} assets, {} results",
+        "faults: rate 0: {:.1} s, {assets} assets, {calls} calls, {} results",
         started.elapsed().as_secs_f64(),
         baseline.len()
     );

@@ -144,6 +144,41 @@ fn has_ext4(disk: &mut dyn Disk, start: u64) -> bool {
     disk.read_at(start + 1080, &mut magic).is_ok() && magic == [0x53, 0xef]
 }
 
+/// Refuses a superblock whose sizes cannot be its disk's, before ext4-view
+/// sizes its tables by them: a block size over 64 KiB, groups of fewer
+/// than 256 blocks, or more blocks than the disk holds (ext4-view would
+/// reserve memory for every group the superblock claims).
+fn check_superblock(disk: &mut dyn Disk, start: u64) -> Result<(), String> {
+    let mut sb = [0u8; 1024];
+    disk.read_at(start + 1024, &mut sb)
+        .map_err(|e| format!("its superblock: {e}"))?;
+    let le32 = |at: usize| u32::from_le_bytes([sb[at], sb[at + 1], sb[at + 2], sb[at + 3]]);
+    let log = le32(24);
+    if log > 6 {
+        return Err(format!("a block size of 2^{} bytes", u64::from(log) + 10));
+    }
+    let block = 1024u64 << log;
+    let per_group = le32(32);
+    if per_group < 256 {
+        return Err(format!("groups of {per_group} blocks"));
+    }
+    let mut blocks = u64::from(le32(4));
+    if le32(0x60) & 0x80 != 0 {
+        blocks |= u64::from(le32(0x150)) << 32;
+    }
+    let last = blocks
+        .checked_mul(block)
+        .and_then(|size| start.checked_add(size))
+        .and_then(|end| end.checked_sub(1));
+    let mut byte = [0u8; 1];
+    match last {
+        Some(last) if disk.read_at(last, &mut byte).is_ok() => Ok(()),
+        _ => Err(format!(
+            "it says it holds {blocks} blocks of {block} bytes, more than its disk"
+        )),
+    }
+}
+
 /// Where each partition starts, from the MBR or, when it says so, the GPT.
 fn partitions(disk: &mut dyn Disk) -> Vec<u64> {
     let mut mbr = [0u8; 512];
@@ -217,6 +252,7 @@ pub fn tree(
                 ))
             })?
     };
+    check_superblock(disk.as_mut(), start).map_err(|e| VulnError::malformed(&name, "ext4", e))?;
     let fs = Ext4::load(Box::new(Partition { disk, start }))
         .map_err(|e| VulnError::malformed(&name, "ext4", e))?;
     let mut tree = Tree::new();

@@ -241,10 +241,32 @@ pub(crate) fn hostile() -> (FindingChange, String) {
     (change, title)
 }
 
+/// Every text a channel renders as markup, of its message and its digest
+/// of the hostile change.
+#[cfg(test)]
+pub(crate) fn hostile_texts(
+    body: fn(&Message<'_>) -> Value,
+    digest: fn(&[Message<'_>], &str) -> Value,
+) -> Vec<String> {
+    let (change, title) = hostile();
+    let message = Message {
+        change: &change,
+        idempotency_key: "k",
+        link: None,
+        title: title.clone(),
+        text: title,
+    };
+    let mut texts = Vec::new();
+    for value in [body(&message), digest(std::slice::from_ref(&message), "k")] {
+        mrkdwn_texts(&value, &mut texts);
+    }
+    texts
+}
+
 /// Every text of a Slack or Teams message that the service renders as
 /// markup (`plain_text` objects are shown as written).
 #[cfg(test)]
-pub(crate) fn mrkdwn_texts(value: &Value, out: &mut Vec<String>) {
+fn mrkdwn_texts(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("plain_text") => {}
         Value::Object(map) => {

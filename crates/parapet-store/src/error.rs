@@ -10,12 +10,11 @@ pub enum StoreError {
     /// The database was written by a newer Parapet whose schema this one
     /// does not know.
     #[error(
-        "{}: the database has schema version {found}, newer than this Parapet supports ({supported}); upgrade Parapet to use it",
-        path.display()
+        "{database}: the database has schema version {found}, newer than this Parapet supports ({supported}); upgrade Parapet to use it"
     )]
     NewerSchema {
-        /// The database file.
-        path: PathBuf,
+        /// The database: a file, or a server and database name.
+        database: String,
         /// The schema version in the file.
         found: i64,
         /// The newest version this build knows.
@@ -32,10 +31,10 @@ pub enum StoreError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A stored JSON document could not be read back.
-    #[error("{}: stored {what} is not valid: {source}", path.display())]
+    #[error("{database}: stored {what} is not valid: {source}")]
     Corrupt {
-        /// The database file.
-        path: PathBuf,
+        /// The database: a file, or a server and database name.
+        database: String,
         /// What was being read.
         what: &'static str,
         /// The decoding error.
@@ -43,10 +42,10 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// A stored name (a status, an event kind) is not one this Parapet knows.
-    #[error("{}: stored {what} `{name}` is not known", path.display())]
+    #[error("{database}: stored {what} `{name}` is not known")]
     UnknownName {
-        /// The database file.
-        path: PathBuf,
+        /// The database: a file, or a server and database name.
+        database: String,
         /// What was being read.
         what: &'static str,
         /// The name found.

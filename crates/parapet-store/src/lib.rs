@@ -4,9 +4,10 @@
 //! tokens and the vulnerability scans attached to assets, behind role
 //! traits that take and return domain types only ([`roles`]). The findings
 //! lifecycle is logic apart from any database ([`lifecycle`]): a backend
-//! offers it plain reads and writes in one transaction. SQLite
-//! ([`SqliteStore`]) is the embedded default; SQL never leaves the backend
-//! module.
+//! offers it plain reads and writes in one transaction. One body of SQL
+//! ([`sql`]) serves two backends: SQLite ([`SqliteStore`]), the embedded
+//! default, and PostgreSQL ([`PostgresStore`]), which many processes on
+//! many machines share; SQL never leaves those modules.
 //!
 //! # Layout
 //!
@@ -16,17 +17,22 @@
 //! - [`lifecycle`]: what a scan, a mute or a hand on an incident changes,
 //!   worked out over a backend's [`lifecycle::Ledger`].
 //! - [`query`]: what callers ask for and get back (queries, records).
+//! - [`sql`]: the roles over any SQL database, and what a backend offers.
 //! - [`sqlite`]: the SQLite backend and its embedded, versioned migrations.
+//! - [`postgres`]: the PostgreSQL backend: connecting, and its migrations.
 //! - [`error`]: store errors.
 
 pub mod error;
 pub mod lifecycle;
+pub mod postgres;
 pub mod query;
 pub mod roles;
+pub mod sql;
 pub mod sqlite;
 
 pub use error::StoreError;
 pub use lifecycle::Policy;
+pub use postgres::PostgresStore;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
     FindingChange, FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo,
@@ -36,6 +42,7 @@ pub use query::{
 pub use roles::{
     Findings, Incidents, Inventory, Outbox, RuleFacts, Scans, Store, Timeline, Tokens,
 };
+pub use sql::SqlStore;
 pub use sqlite::SqliteStore;
 
 use std::path::PathBuf;

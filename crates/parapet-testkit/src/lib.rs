@@ -1,6 +1,9 @@
 //! What Parapet's integration tests share: the Python virtual environment
 //! `scripts/moto-venv` makes (`.ci/test` runs it), with moto's server,
-//! jsonschema, Selenium, aiosmtpd, cyclonedx-python-lib and schemathesis.
+//! jsonschema, Selenium, aiosmtpd, cyclonedx-python-lib and schemathesis,
+//! and a PostgreSQL server ([`postgres`]).
+
+pub mod postgres;
 
 use std::path::PathBuf;
 

@@ -1,42 +1,21 @@
 //! The SQLite backend: one file, WAL mode so that readers never wait for a
 //! scan, migrations embedded and applied on open, and every scan written as
-//! one transaction.
+//! one transaction. The statements are the store's own ([`crate::sql`]);
+//! this module opens the file and runs them.
 //!
 //! # Layout
 //!
-//! - this module: opening, migrations, scans, and the helpers the others
-//!   share.
-//! - `ledger`: the lifecycle's reads and writes in one transaction.
-//! - `history`: assets as they are and were, and the timeline.
-//! - `findings`: findings, results and mutes.
-//! - `incidents`: incidents and the outbox.
-//! - `inventory`: the inventory's listings, facets and the overview.
-//! - `tokens`: API tokens.
+//! - this module: opening, migrations, statements and rows.
 //! - `checkpoint`: WAL checkpoints on a thread of their own.
 
 mod checkpoint;
-mod findings;
-mod history;
-mod incidents;
-mod inventory;
-mod ledger;
-mod tokens;
 
 use crate::error::StoreError;
-use crate::lifecycle::{self, Policy};
-use crate::query::ScanOutput;
-use crate::roles::{RuleFacts, Scans};
+use crate::lifecycle::Policy;
+use crate::sql::{Arg, Database, Dialect, Row, SqlStore};
 use checkpoint::Checkpointer;
-use chrono::{DateTime, TimeZone, Utc};
-use ledger::SqliteLedger;
-use parapet_core::{
-    Asset, CollectionError, Evaluation, Provenance, ScanCounts, ScanRun, ScanStatus, Scope,
-    Severity,
-};
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use rusqlite::Connection;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -51,62 +30,144 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_api_tokens.sql"),
     include_str!("migrations/0008_overview_counts.sql"),
     include_str!("migrations/0009_scan_provenance.sql"),
+    include_str!("migrations/0010_outbox_incident.sql"),
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// A store in one SQLite file.
-pub struct SqliteStore {
+/// One SQLite file, as the store's database.
+pub struct Sqlite {
     // Declared first so that it is dropped (its last checkpoint done)
     // before the writer's connection closes.
     checkpointer: Option<Checkpointer>,
     conn: Connection,
     path: PathBuf,
-    policy: Policy,
+    name: String,
 }
 
-/// Attaches the database path to SQLite errors.
-trait AtPath<T> {
-    fn at(self, path: &Path) -> Result<T, StoreError>;
-}
+/// A store in one SQLite file.
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl<T> AtPath<T> for rusqlite::Result<T> {
-    fn at(self, path: &Path) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Backend {
-            database: path.display().to_string(),
+impl Sqlite {
+    fn fail(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Backend {
+            database: self.name.clone(),
             source: Box::new(source),
+        }
+    }
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Arg::Int(value) => ToSqlOutput::Borrowed(ValueRef::Integer(*value)),
+            Arg::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
         })
     }
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
+/// A row of SQLite's, read by column.
+struct SqliteRow<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    db: &'r Sqlite,
 }
 
-fn time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
+impl Row for SqliteRow<'_, '_> {
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+        self.row.get(column).map_err(|e| self.db.fail(e))
+    }
 
-/// A severity's rank as stored: 0 for critical up to 4 for informational,
-/// so that report order (most severe first) is ascending.
-fn severity_number(severity: Severity) -> i64 {
-    match severity {
-        Severity::Critical => 0,
-        Severity::High => 1,
-        Severity::Medium => 2,
-        Severity::Low => 3,
-        Severity::Informational => 4,
+    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+        self.row.get(column).map_err(|e| self.db.fail(e))
+    }
+
+    fn database(&self) -> &str {
+        &self.db.name
     }
 }
 
-fn severity_from(rank: i64) -> Severity {
-    match rank {
-        0 => Severity::Critical,
-        1 => Severity::High,
-        2 => Severity::Medium,
-        3 => Severity::Low,
-        _ => Severity::Informational,
+impl Database for Sqlite {
+    const DIALECT: Dialect = Dialect {
+        has_tag: "EXISTS (SELECT 1 FROM json_each(assets.tags) t WHERE t.key = ? AND (? IS NULL OR t.value = ?))",
+        position: "instr",
+    };
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(args)))
+            .map(|n| n as u64)
+            .map_err(|e| self.fail(e))
+    }
+
+    fn execute_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let mut changed = 0;
+        for args in each {
+            changed += stmt
+                .execute(rusqlite::params_from_iter(&args))
+                .map_err(|e| self.fail(e))? as u64;
+        }
+        Ok(changed)
+    }
+
+    fn insert_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        each.map(|args| {
+            stmt.query_row(rusqlite::params_from_iter(&args), |r| r.get(0))
+                .map_err(|e| self.fail(e))
+        })
+        .collect()
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args))
+            .map_err(|e| self.fail(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
+            each(&SqliteRow { row, db: self })?;
+        }
+        Ok(())
+    }
+
+    fn begin(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.fail(e))
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.fail(e))
+    }
+
+    fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    fn committed(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.after_commit();
+        }
     }
 }
 
@@ -141,7 +202,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database at `path`, and brings its
     /// schema up to date. A database written by a newer Parapet is refused.
     /// A new database is readable by its owner only (0600, and so are its
@@ -150,29 +211,40 @@ impl SqliteStore {
     /// it holds the inventory of every account and the tokens' hashes.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         create_private(path)?;
-        let conn = Connection::open(path).at(path)?;
-        conn.busy_timeout(Duration::from_secs(10)).at(path)?;
-        conn.pragma_update(None, "page_size", 16384).at(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
+        let name = path.display().to_string();
+        let fail = |source| StoreError::Backend {
+            database: name.clone(),
+            source: Box::new(source),
+        };
+        let conn = Connection::open(path).map_err(fail)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        conn.pragma_update(None, "page_size", 16384).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
         // In WAL mode NORMAL loses no committed transaction when the process
         // dies (only, at worst, the last ones on power loss).
-        conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail)?;
         // A scan of a large account writes far more than the default 2 MB
         // page cache holds.
-        conn.pragma_update(None, "cache_size", -262144).at(path)?;
-        conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
+        conn.pragma_update(None, "cache_size", -262144)
+            .map_err(fail)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(fail)?;
         let checkpointer = Checkpointer::start(path);
         if checkpointer.is_some() {
-            conn.pragma_update(None, "wal_autocheckpoint", 0).at(path)?;
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(fail)?;
         }
-        let mut store = SqliteStore {
+        let db = Sqlite {
             checkpointer,
             conn,
             path: path.to_owned(),
-            policy: Policy::default(),
+            name,
         };
-        store.migrate()?;
-        Ok(store)
+        migrate(&db)?;
+        Ok(SqlStore::new(db, Policy::default()))
     }
 
     /// Opens the database at `path` with a recording policy: the routes of
@@ -180,264 +252,69 @@ impl SqliteStore {
     /// findings into incidents.
     pub fn open_with(path: &Path, policy: Policy) -> Result<SqliteStore, StoreError> {
         let mut store = SqliteStore::open(path)?;
-        store.policy = policy;
+        store.set_policy(policy);
         Ok(store)
-    }
-
-    fn committed(&self) {
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.after_commit();
-        }
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.db.path
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .at(&self.path)
+        schema_version(&self.db)
     }
 
     /// Copies the write-ahead log into the database file and empties it.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
+        self.db
+            .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .at(&self.path)
+            .map_err(|e| self.db.fail(e))
     }
 
     /// Runs SQLite's integrity check; `ok` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        self.conn
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .at(&self.path)
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let found = self.schema_version()?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: self.path.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().at(&self.path)?;
-            tx.execute_batch(sql).at(&self.path)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)
-                .at(&self.path)?;
-            tx.commit().at(&self.path)?;
-            self.committed();
-        }
-        Ok(())
-    }
-
-    fn decode<T: DeserializeOwned>(&self, text: &str, what: &'static str) -> Result<T, StoreError> {
-        decode(&self.path, text, what)
-    }
-
-    /// Runs `work` on the lifecycle's ledger in one transaction, committed
-    /// when it succeeds.
-    fn in_ledger<T>(
-        &mut self,
-        work: impl FnOnce(&mut SqliteLedger<'_>, &Policy) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let tx = self.conn.transaction().at(&self.path)?;
-        let mut ledger = SqliteLedger::new(tx, &self.path);
-        let out = work(&mut ledger, &self.policy)?;
-        ledger.commit()?;
-        self.committed();
-        Ok(out)
-    }
-}
-
-fn decode<T: DeserializeOwned>(
-    path: &Path,
-    text: &str,
-    what: &'static str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|source| StoreError::Corrupt {
-        path: path.to_owned(),
-        what,
-        source,
-    })
-}
-
-/// One of the model's enums from the name it is stored as.
-fn named<T: DeserializeOwned>(
-    path: &Path,
-    name: &str,
-    what: &'static str,
-) -> Result<T, StoreError> {
-    parapet_core::parse_name(name).ok_or_else(|| StoreError::UnknownName {
-        path: path.to_owned(),
-        what,
-        name: name.to_owned(),
-    })
-}
-
-fn encode<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// A query's WHERE clause, built from the filters a caller gave; values are
-/// always bound, never spliced into the SQL.
-struct Filter {
-    sql: String,
-    args: Vec<SqlValue>,
-}
-
-impl Filter {
-    fn new(select: &str) -> Filter {
-        Filter {
-            sql: select.to_owned(),
-            args: Vec::new(),
-        }
-    }
-
-    /// `AND column = value`, when a value is given.
-    fn equal(&mut self, column: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.sql.push_str(&format!(" AND {column} = ?"));
-            self.args.push(SqlValue::Text(value.to_owned()));
-        }
-    }
-
-    /// `AND column IN (values)`, when there are values.
-    fn any_of<'a>(&mut self, column: &str, values: impl Iterator<Item = &'a str>) {
-        self.any_of_values(
-            column,
-            values.map(|v| SqlValue::Text(v.to_owned())).collect(),
-        );
-    }
-
-    /// `AND column IN (values)`, when there are values.
-    fn any_of_values(&mut self, column: &str, values: Vec<SqlValue>) {
-        if values.is_empty() {
-            return;
-        }
-        let marks = vec!["?"; values.len()].join(", ");
-        self.sql.push_str(&format!(" AND {column} IN ({marks})"));
-        self.args.extend(values);
-    }
-
-    /// A condition with one bound value, when the value is given.
-    fn condition(&mut self, sql: &str, value: Option<SqlValue>) {
-        if let Some(value) = value {
-            self.sql.push_str(sql);
-            self.args.push(value);
-        }
-    }
-}
-
-const SCAN_COLUMNS: &str =
-    "id, scope, source, started_at, finished_at, status, counts, errors, provenance";
-
-fn read_scan(
-    path: &Path,
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<ScanRun, StoreError>> {
-    let id: i64 = row.get(0)?;
-    let scope: String = row.get(1)?;
-    let source: String = row.get(2)?;
-    let started: i64 = row.get(3)?;
-    let finished: Option<i64> = row.get(4)?;
-    let status: String = row.get(5)?;
-    let counts: String = row.get(6)?;
-    let errors: String = row.get(7)?;
-    let provenance: Option<String> = row.get(8)?;
-    Ok((|| {
-        Ok(ScanRun {
-            id,
-            scope: decode(path, &scope, "scan scope")?,
-            source,
-            started_at: time(started),
-            finished_at: finished.map(time),
-            status: named(path, &status, "scan status")?,
-            counts: decode(path, &counts, "scan counts")?,
-            errors: decode(path, &errors, "scan errors")?,
-            provenance: provenance
-                .map(|p| decode(path, &p, "scan provenance"))
-                .transpose()?,
-        })
-    })())
-}
-
-impl Scans for SqliteStore {
-    fn begin_scan(
-        &mut self,
-        scope: &Scope,
-        source: &str,
-        provenance: &Provenance,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6)",
-                params![
-                    encode(scope),
-                    source,
-                    ms(started_at),
-                    ScanStatus::Running.as_str(),
-                    encode(&ScanCounts::default()),
-                    encode(provenance)
-                ],
-            )
-            .at(&self.path)?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    fn finish_scan(
-        &mut self,
-        scan_id: i64,
-        assets: &[Asset],
-        evaluations: &[Evaluation],
-        rules: &dyn RuleFacts,
-        errors: &[CollectionError],
-        finished_at: DateTime<Utc>,
-    ) -> Result<ScanOutput, StoreError> {
-        let input = lifecycle::scan::ScanInput {
-            scan_id,
-            assets,
-            evaluations,
-            rules,
-            errors,
-            finished_at,
-        };
-        self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
-    }
-
-    fn scans_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
-        let mut stmt = self
+        self.db
             .conn
-            .prepare_cached(&format!(
-                "SELECT {SCAN_COLUMNS} FROM scans WHERE id < ?1 ORDER BY id DESC LIMIT ?2"
-            ))
-            .at(&self.path)?;
-        let rows = stmt
-            .query_map(params![before.unwrap_or(i64::MAX), limit as i64], |row| {
-                read_scan(&self.path, row)
-            })
-            .at(&self.path)?
-            .collect::<Result<Vec<_>, _>>()
-            .at(&self.path)?;
-        rows.into_iter().collect()
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .map_err(|e| self.db.fail(e))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn schema_version(db: &Sqlite) -> Result<i64, StoreError> {
+    db.conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| db.fail(e))
+}
 
-    #[test]
-    fn severities_are_ordered_numbers() {
-        for s in Severity::ALL {
-            assert_eq!(severity_from(severity_number(s)), s);
-        }
-        assert!(severity_number(Severity::Critical) < severity_number(Severity::Low));
+/// Brings the schema up to date, one migration a transaction.
+fn migrate(db: &Sqlite) -> Result<(), StoreError> {
+    let found = schema_version(db)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            database: db.name.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        db.begin()?;
+        let applied = db
+            .conn
+            .execute_batch(sql)
+            .and_then(|()| {
+                db.conn
+                    .pragma_update(None, "user_version", index as i64 + 1)
+            })
+            .map_err(|e| db.fail(e))
+            .and_then(|()| db.commit());
+        if let Err(e) = applied {
+            db.rollback();
+            return Err(e);
+        }
+        db.committed();
+    }
+    Ok(())
 }

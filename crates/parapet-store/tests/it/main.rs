@@ -11,7 +11,7 @@ mod stories;
 use chrono::{DateTime, Duration, Utc};
 use parapet_core::{Asset, CollectionError, Evaluation, Provider, Scope, Severity, Status};
 use parapet_store::roles::*;
-use parapet_store::{Policy, ScanOutput, SqliteStore};
+use parapet_store::{Policy, PostgresStore, ScanOutput, SqliteStore};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -35,6 +35,23 @@ impl Backend for Sqlite {
     }
 }
 
+/// PostgreSQL, in a new database of the test server.
+pub struct Postgres;
+
+impl Backend for Postgres {
+    type Store = PostgresStore;
+    fn open(&self, policy: Policy) -> (Box<dyn std::any::Any>, PostgresStore) {
+        (Box::new(()), postgres_store(policy))
+    }
+}
+
+/// A fresh PostgreSQL database on the test server.
+pub fn postgres_store(policy: Policy) -> PostgresStore {
+    let url = parapet_testkit::postgres::database();
+    let target = parapet_store::postgres::Target::new(&url, None).expect("a test URL");
+    PostgresStore::connect_with(&target, policy).expect("connect")
+}
+
 /// A fresh SQLite database in a temporary folder.
 pub fn sqlite_store(policy: Policy) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -42,9 +59,17 @@ pub fn sqlite_store(policy: Policy) -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-/// One test per story and backend: `backend_name: Backend; module { story, ... } ...`.
+/// One test per story and backend:
+/// `[backend_name: Backend, ...] { module { story, ... } ... }`.
 macro_rules! stories {
-    ($backend:ident: $kind:expr; $($module:ident { $($story:ident),* $(,)? }),* $(,)?) => {
+    ([$($backend:ident: $kind:expr),* $(,)?] $stories:tt) => {
+        $(stories_on!($backend: $kind; $stories);)*
+    };
+}
+
+/// The stories on one backend.
+macro_rules! stories_on {
+    ($backend:ident: $kind:expr; { $($module:ident { $($story:ident),* $(,)? }),* $(,)? }) => {
         mod $backend {
             $(
                 mod $module {
@@ -61,13 +86,15 @@ macro_rules! stories {
 }
 
 stories! {
-    on_sqlite: crate::Sqlite;
-    assets { a_new_version_is_stored_only_when_the_content_changes, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
-    findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order },
-    incidents { findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them, acknowledged_then_resolved_by_hand_with_a_timeline, findings_milder_than_the_policy_make_no_incident },
-    inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
-    mutes { a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated, expiry_unmutes_with_an_event, a_finding_opened_under_an_active_mute_is_muted_at_once, a_mute_must_select_something_and_say_why },
-    outbox { each_change_of_state_is_routed_once_in_the_scans_transaction, delivery_attempts_retry_then_fail_and_stay_visible, without_a_router_nothing_is_queued }
+    [on_sqlite: crate::Sqlite, on_postgres: crate::Postgres]
+    {
+        assets { a_new_version_is_stored_only_when_the_content_changes, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
+        findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order },
+        incidents { findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them, acknowledged_then_resolved_by_hand_with_a_timeline, findings_milder_than_the_policy_make_no_incident },
+        inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
+        mutes { a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated, expiry_unmutes_with_an_event, a_finding_opened_under_an_active_mute_is_muted_at_once, a_mute_must_select_something_and_say_why },
+        outbox { each_change_of_state_is_routed_once_in_the_scans_transaction, delivery_attempts_retry_then_fail_and_stay_visible, without_a_router_nothing_is_queued }
+    }
 }
 
 /// A fixed starting time.

@@ -1,0 +1,374 @@
+//! The PostgreSQL backend: one database that any number of Parapet
+//! processes on any number of machines share. The statements are the
+//! store's own ([`crate::sql`]); this module connects (the URL, a password
+//! from the environment or a file, TLS when the URL asks), brings the schema
+//! up to date under an advisory lock, so that processes starting together
+//! migrate once, and runs statements, each prepared once per connection.
+//!
+//! # Layout
+//!
+//! - this module: the database, statements and rows, migrations.
+//! - `connect`: what the URL says, the password, TLS.
+
+mod connect;
+
+pub use connect::{PASSWORD_ENV, PASSWORD_FILE_ENV, Target, is_url};
+
+use crate::error::StoreError;
+use crate::lifecycle::Policy;
+use crate::sql::{Arg, Database, Dialect, Row, SqlStore};
+use bytes::BytesMut;
+use postgres::Client;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The migrations, each with the schema version it brings the database to.
+/// The versions are SQLite's: a PostgreSQL database of version N has the
+/// tables, columns and meaning of a SQLite database of version N.
+const MIGRATIONS: &[(i64, &str)] = &[(10, include_str!("migrations/0010_initial.sql"))];
+
+/// The schema version this build writes (SQLite's too).
+pub const SCHEMA_VERSION: i64 = crate::sqlite::SCHEMA_VERSION;
+
+/// The key of the advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x7061_7261_7065_7401;
+
+/// One PostgreSQL database, over one connection, as the store's database.
+pub struct Postgres {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, postgres::Statement>>,
+    name: String,
+}
+
+/// A store in a PostgreSQL database.
+pub type PostgresStore = SqlStore<Postgres>;
+
+impl Postgres {
+    fn fail(&self, source: postgres::Error) -> StoreError {
+        backend(&self.name, source)
+    }
+
+    /// The statement for `sql`, prepared on first use.
+    fn statement(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .borrow_mut()
+            .prepare(&numbered(sql))
+            .map_err(|e| self.fail(e))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn backend(name: &str, source: postgres::Error) -> StoreError {
+    StoreError::Backend {
+        database: name.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// `sql` with SQLite's placeholders (`?NNN`, and `?` for one more than the
+/// largest so far) as PostgreSQL's (`$NNN`). Quoted text and identifiers
+/// are left alone.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut largest = 0u32;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => out.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                let n = digits.parse().unwrap_or(largest + 1);
+                largest = largest.max(n);
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Arg::Null => Ok(IsNull::Yes),
+            Arg::Int(value) => match *ty {
+                Type::INT8 => value.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*value)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*value)?.to_sql(ty, out),
+                Type::BOOL => (*value != 0).to_sql(ty, out),
+                _ => Err(format!("an integer was given where {ty} is expected").into()),
+            },
+            Arg::Text(text) => text.as_ref().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A row of PostgreSQL's, read by column.
+struct PostgresRow<'r> {
+    row: &'r postgres::Row,
+    name: &'r str,
+}
+
+impl Row for PostgresRow<'_> {
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+        let ty = self
+            .row
+            .columns()
+            .get(column)
+            .map(|c| c.type_().clone())
+            .unwrap_or(Type::INT8);
+        let read = match ty {
+            Type::INT4 => self
+                .row
+                .try_get::<_, Option<i32>>(column)
+                .map(|v| v.map(i64::from)),
+            Type::INT2 => self
+                .row
+                .try_get::<_, Option<i16>>(column)
+                .map(|v| v.map(i64::from)),
+            Type::BOOL => self
+                .row
+                .try_get::<_, Option<bool>>(column)
+                .map(|v| v.map(i64::from)),
+            _ => self.row.try_get::<_, Option<i64>>(column),
+        };
+        read.map_err(|e| backend(self.name, e))
+    }
+
+    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError> {
+        self.row.try_get(column).map_err(|e| backend(self.name, e))
+    }
+
+    fn database(&self) -> &str {
+        self.name
+    }
+}
+
+fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+impl Database for Postgres {
+    const DIALECT: Dialect = Dialect {
+        has_tag: "EXISTS (SELECT 1 FROM jsonb_each_text(assets.tags::jsonb) t \
+                  WHERE t.key = CAST(? AS TEXT) AND (CAST(? AS TEXT) IS NULL OR t.value = CAST(? AS TEXT)))",
+        position: "strpos",
+    };
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        self.client
+            .borrow_mut()
+            .execute(&statement, &params(args))
+            .map_err(|e| self.fail(e))
+    }
+
+    fn execute_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<u64, StoreError> {
+        let mut statement = None;
+        let mut changed = 0;
+        for args in each {
+            let statement = match &statement {
+                Some(s) => s,
+                None => statement.insert(self.statement(sql)?),
+            };
+            changed += self
+                .client
+                .borrow_mut()
+                .execute(statement, &params(&args))
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(changed)
+    }
+
+    fn insert_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut statement = None;
+        let mut ids = Vec::new();
+        for args in each {
+            let statement = match &statement {
+                Some(s) => s,
+                None => statement.insert(self.statement(sql)?),
+            };
+            let row = self
+                .client
+                .borrow_mut()
+                .query_one(statement, &params(&args))
+                .map_err(|e| self.fail(e))?;
+            ids.push(row.try_get(0).map_err(|e| self.fail(e))?);
+        }
+        Ok(ids)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let statement = self.statement(sql)?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&statement, &params(args))
+            .map_err(|e| self.fail(e))?;
+        for row in &rows {
+            each(&PostgresRow {
+                row,
+                name: &self.name,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn begin(&self) -> Result<(), StoreError> {
+        self.client
+            .borrow_mut()
+            .batch_execute("BEGIN")
+            .map_err(|e| self.fail(e))
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        self.client
+            .borrow_mut()
+            .batch_execute("COMMIT")
+            .map_err(|e| self.fail(e))
+    }
+
+    fn rollback(&self) {
+        let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+    }
+}
+
+impl SqlStore<Postgres> {
+    /// Connects to the database `target` names and brings its schema up to
+    /// date. A database written by a newer Parapet is refused.
+    pub fn connect(target: &Target) -> Result<PostgresStore, StoreError> {
+        let client = target.connect()?;
+        let db = Postgres {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            name: target.name().to_owned(),
+        };
+        migrate(&db)?;
+        Ok(SqlStore::new(db, Policy::default()))
+    }
+
+    /// Connects as [`SqlStore::connect`] does, recording with `policy`.
+    pub fn connect_with(target: &Target, policy: Policy) -> Result<PostgresStore, StoreError> {
+        let mut store = PostgresStore::connect(target)?;
+        store.set_policy(policy);
+        Ok(store)
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        schema_version(&mut *self.db.client.borrow_mut(), &self.db.name)
+    }
+}
+
+fn schema_version(
+    client: &mut impl postgres::GenericClient,
+    name: &str,
+) -> Result<i64, StoreError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS parapet_schema (version BIGINT NOT NULL); \
+             INSERT INTO parapet_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM parapet_schema)",
+        )
+        .map_err(|e| backend(name, e))?;
+    client
+        .query_one("SELECT max(version) FROM parapet_schema", &[])
+        .and_then(|row| row.try_get::<_, i64>(0))
+        .map_err(|e| backend(name, e))
+}
+
+/// Brings the schema up to date, all of it in one transaction that holds an
+/// advisory lock: a second process waits, then finds nothing to do.
+fn migrate(db: &Postgres) -> Result<(), StoreError> {
+    let mut client = db.client.borrow_mut();
+    let mut tx = client.transaction().map_err(|e| db.fail(e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(|e| db.fail(e))?;
+    let found = schema_version(&mut tx, &db.name)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            database: db.name.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        tx.batch_execute(sql).map_err(|e| db.fail(e))?;
+        tx.execute("UPDATE parapet_schema SET version = $1", &[version])
+            .map_err(|e| db.fail(e))?;
+    }
+    tx.commit().map_err(|e| db.fail(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_as_sqlite_numbers_them() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ?1 AND c = ?2 AND d = ?1"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2 AND d = $1"
+        );
+        assert_eq!(
+            numbered("WHERE a = ? AND b IN (?, ?) LIMIT ?"),
+            "WHERE a = $1 AND b IN ($2, $3) LIMIT $4"
+        );
+        assert_eq!(
+            numbered("WHERE a = ?3 AND b = ?"),
+            "WHERE a = $3 AND b = $4"
+        );
+        assert_eq!(
+            numbered("WHERE a = '?' AND \"b?\" = ?"),
+            "WHERE a = '?' AND \"b?\" = $1"
+        );
+    }
+}

@@ -1,0 +1,485 @@
+//! The store over SQL, one body of queries for every backend: a backend
+//! ([`Database`]) offers statements with bound arguments, rows read by
+//! column, transactions and the few phrases its dialect spells its own way;
+//! [`SqlStore`] implements every role over it. SQLite and PostgreSQL run the
+//! same statements, so the two cannot drift apart.
+//!
+//! # Layout
+//!
+//! - this module: the backend's interface, the store, scans and the helpers
+//!   the others share.
+//! - `ledger`: the lifecycle's reads and writes in one transaction.
+//! - `history`: assets as they are and were, and the timeline.
+//! - `findings`: findings, results and mutes.
+//! - `incidents`: incidents and the outbox.
+//! - `inventory`: the inventory's listings, facets and the overview.
+//! - `tokens`: API tokens.
+
+mod findings;
+mod history;
+mod incidents;
+mod inventory;
+mod ledger;
+mod tokens;
+
+use crate::error::StoreError;
+use crate::lifecycle::{self, Policy};
+use crate::query::ScanOutput;
+use crate::roles::{RuleFacts, Scans};
+use chrono::{DateTime, TimeZone, Utc};
+use ledger::SqlLedger;
+use parapet_core::{
+    Asset, CollectionError, Evaluation, Provenance, ScanCounts, ScanRun, ScanStatus, Scope,
+    Severity,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+
+/// A value bound to a statement's placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg<'a> {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer.
+    Int(i64),
+    /// Text.
+    Text(Cow<'a, str>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(value: &'a str) -> Self {
+        Arg::Text(Cow::Borrowed(value))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(value: &'a String) -> Self {
+        Arg::Text(Cow::Borrowed(value))
+    }
+}
+
+impl From<String> for Arg<'_> {
+    fn from(value: String) -> Self {
+        Arg::Text(Cow::Owned(value))
+    }
+}
+
+impl<'a, T: Into<Arg<'a>>> From<Option<T>> for Arg<'a> {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Arg::Null, Into::into)
+    }
+}
+
+/// The arguments of a statement, in placeholder order.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::sql::Arg::from($value)),*][..]
+    };
+}
+pub(crate) use args;
+
+/// The arguments of one run of a statement that runs many times.
+macro_rules! arg_row {
+    ($($value:expr),* $(,)?) => {
+        vec![$($crate::sql::Arg::from($value)),*]
+    };
+}
+pub(crate) use arg_row;
+
+/// A row of a result, read by column number.
+pub trait Row {
+    /// An integer (a boolean reads as 0 or 1).
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, StoreError>;
+    /// Text.
+    fn opt_text(&self, column: usize) -> Result<Option<String>, StoreError>;
+    /// The database, for errors.
+    fn database(&self) -> &str;
+
+    /// An integer that is never NULL.
+    fn int(&self, column: usize) -> Result<i64, StoreError> {
+        self.opt_int(column)?.ok_or_else(|| self.null(column))
+    }
+
+    /// Text that is never NULL.
+    fn text(&self, column: usize) -> Result<String, StoreError> {
+        self.opt_text(column)?.ok_or_else(|| self.null(column))
+    }
+
+    /// A time stored as milliseconds since the epoch.
+    fn time(&self, column: usize) -> Result<DateTime<Utc>, StoreError> {
+        self.int(column).map(time)
+    }
+
+    /// A time that may be NULL.
+    fn opt_time(&self, column: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.opt_int(column)?.map(time))
+    }
+
+    /// The error of a NULL where the schema has none.
+    fn null(&self, column: usize) -> StoreError {
+        StoreError::Invalid(format!(
+            "{}: column {column} of a result is NULL where a value is required",
+            self.database()
+        ))
+    }
+}
+
+/// How a backend spells what SQL does not standardise.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// A condition that an asset (`assets`) has the tag whose key is the
+    /// first argument and, unless the second argument is NULL, whose value
+    /// is the third.
+    pub has_tag: &'static str,
+    /// The function that finds text in text: `F(haystack, needle) > 0`.
+    pub position: &'static str,
+}
+
+/// A SQL database the store runs on: statements with bound arguments,
+/// transactions, and its dialect. Statements are written with numbered
+/// (`?1`) or plain (`?`) placeholders; a backend that numbers them
+/// otherwise rewrites them.
+pub trait Database: Send {
+    /// How it spells what SQL does not standardise.
+    const DIALECT: Dialect;
+
+    /// What errors call it: a file, or a server and database (never a
+    /// credential).
+    fn name(&self) -> &str;
+
+    /// Runs a statement; returns how many rows it changed.
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError>;
+
+    /// Runs one statement once for each set of arguments, prepared once;
+    /// returns how many rows they changed.
+    fn execute_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<u64, StoreError>;
+
+    /// Runs one `INSERT ... RETURNING id` once for each set of arguments,
+    /// prepared once; returns the ids, in order.
+    fn insert_all(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Runs a query and hands each row to `each`, in order.
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Starts a transaction.
+    fn begin(&self) -> Result<(), StoreError>;
+
+    /// Commits the transaction.
+    fn commit(&self) -> Result<(), StoreError>;
+
+    /// Rolls the transaction back (nothing to report: what it wrote is gone
+    /// either way).
+    fn rollback(&self);
+
+    /// Told after each commit (SQLite copies its log into the file).
+    fn committed(&self) {}
+}
+
+/// A store over a SQL database.
+pub struct SqlStore<D: Database> {
+    pub(crate) db: D,
+    pub(crate) policy: Policy,
+}
+
+impl<D: Database> SqlStore<D> {
+    /// A store over `db`, recording with `policy`.
+    pub(crate) fn new(db: D, policy: Policy) -> SqlStore<D> {
+        SqlStore { db, policy }
+    }
+
+    /// Sets the recording policy: the routes of finding changes to
+    /// notification channels, and the grouping of findings into incidents.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
+    /// The database, as errors name it.
+    pub fn database(&self) -> &str {
+        self.db.name()
+    }
+
+    /// Runs a statement on its own, committed at once.
+    fn write(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        let changed = self.db.execute(sql, args)?;
+        self.db.committed();
+        Ok(changed)
+    }
+
+    /// Runs `work` on the lifecycle's ledger in one transaction, committed
+    /// when it succeeds and rolled back when it fails.
+    fn in_ledger<T>(
+        &mut self,
+        work: impl FnOnce(&mut SqlLedger<'_, D>, &Policy) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut ledger = SqlLedger::begin(&self.db)?;
+        let out = work(&mut ledger, &self.policy)?;
+        ledger.commit()?;
+        Ok(out)
+    }
+}
+
+/// Rows of a query, each read by `read`.
+pub(crate) fn rows<D: Database + ?Sized, T>(
+    db: &D,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut read: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    db.for_each_row(sql, args, &mut |row| {
+        out.push(read(row)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The first row of a query, if any, read by `read`.
+pub(crate) fn first<D: Database + ?Sized, T>(
+    db: &D,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut read: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut out = None;
+    db.for_each_row(sql, args, &mut |row| {
+        if out.is_none() {
+            out = Some(read(row)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// A row's JSON document read from text.
+pub(crate) fn json<T: DeserializeOwned>(
+    row: &dyn Row,
+    column: usize,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    decode(row.database(), &row.text(column)?, what)
+}
+
+/// A row's enum read from the name it is stored as.
+pub(crate) fn name_of<T: DeserializeOwned>(
+    row: &dyn Row,
+    column: usize,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    named(row.database(), &row.text(column)?, what)
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// A severity's rank as stored: 0 for critical up to 4 for informational,
+/// so that report order (most severe first) is ascending.
+pub(crate) fn severity_number(severity: Severity) -> i64 {
+    match severity {
+        Severity::Critical => 0,
+        Severity::High => 1,
+        Severity::Medium => 2,
+        Severity::Low => 3,
+        Severity::Informational => 4,
+    }
+}
+
+pub(crate) fn severity_from(rank: i64) -> Severity {
+    match rank {
+        0 => Severity::Critical,
+        1 => Severity::High,
+        2 => Severity::Medium,
+        3 => Severity::Low,
+        _ => Severity::Informational,
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    database: &str,
+    text: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Corrupt {
+        database: database.to_owned(),
+        what,
+        source,
+    })
+}
+
+/// One of the model's enums from the name it is stored as.
+pub(crate) fn named<T: DeserializeOwned>(
+    database: &str,
+    name: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    parapet_core::parse_name(name).ok_or_else(|| StoreError::UnknownName {
+        database: database.to_owned(),
+        what,
+        name: name.to_owned(),
+    })
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// A query's WHERE clause, built from the filters a caller gave; values are
+/// always bound, never spliced into the SQL.
+pub(crate) struct Filter<'a> {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg<'a>>,
+}
+
+impl<'a> Filter<'a> {
+    pub(crate) fn new(select: &str) -> Filter<'a> {
+        Filter {
+            sql: select.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// `AND column = value`, when a value is given.
+    pub(crate) fn equal(&mut self, column: &str, value: Option<&'a str>) {
+        if let Some(value) = value {
+            self.sql.push_str(&format!(" AND {column} = ?"));
+            self.args.push(value.into());
+        }
+    }
+
+    /// `AND column IN (values)`, when there are values.
+    pub(crate) fn any_of(&mut self, column: &str, values: Vec<Arg<'a>>) {
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        self.sql.push_str(&format!(" AND {column} IN ({marks})"));
+        self.args.extend(values);
+    }
+
+    /// A condition with one bound value, when the value is given.
+    pub(crate) fn condition(&mut self, sql: &str, value: Option<Arg<'a>>) {
+        if let Some(value) = value {
+            self.sql.push_str(sql);
+            self.args.push(value);
+        }
+    }
+
+    /// Appends SQL and its arguments.
+    pub(crate) fn push(&mut self, sql: &str, args: impl IntoIterator<Item = Arg<'a>>) {
+        self.sql.push_str(sql);
+        self.args.extend(args);
+    }
+}
+
+pub(crate) const SCAN_COLUMNS: &str =
+    "id, scope, source, started_at, finished_at, status, counts, errors, provenance";
+
+pub(crate) fn read_scan(row: &dyn Row) -> Result<ScanRun, StoreError> {
+    Ok(ScanRun {
+        id: row.int(0)?,
+        scope: json(row, 1, "scan scope")?,
+        source: row.text(2)?,
+        started_at: row.time(3)?,
+        finished_at: row.opt_time(4)?,
+        status: name_of(row, 5, "scan status")?,
+        counts: json(row, 6, "scan counts")?,
+        errors: json(row, 7, "scan errors")?,
+        provenance: row
+            .opt_text(8)?
+            .map(|p| decode(row.database(), &p, "scan provenance"))
+            .transpose()?,
+    })
+}
+
+impl<D: Database> Scans for SqlStore<D> {
+    fn begin_scan(
+        &mut self,
+        scope: &Scope,
+        source: &str,
+        provenance: &Provenance,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let id = first(
+            &self.db,
+            "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) \
+             VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6) RETURNING id",
+            args![
+                encode(scope),
+                source,
+                ms(started_at),
+                ScanStatus::Running.as_str(),
+                encode(&ScanCounts::default()),
+                encode(provenance)
+            ],
+            |r| r.int(0),
+        )?;
+        self.db.committed();
+        id.ok_or_else(|| StoreError::Invalid(format!("{}: no scan id", self.db.name())))
+    }
+
+    fn finish_scan(
+        &mut self,
+        scan_id: i64,
+        assets: &[Asset],
+        evaluations: &[Evaluation],
+        rules: &dyn RuleFacts,
+        errors: &[CollectionError],
+        finished_at: DateTime<Utc>,
+    ) -> Result<ScanOutput, StoreError> {
+        let input = lifecycle::scan::ScanInput {
+            scan_id,
+            assets,
+            evaluations,
+            rules,
+            errors,
+            finished_at,
+        };
+        self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
+    }
+
+    fn scans_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
+        rows(
+            &self.db,
+            &format!("SELECT {SCAN_COLUMNS} FROM scans WHERE id < ?1 ORDER BY id DESC LIMIT ?2"),
+            args![before.unwrap_or(i64::MAX), limit as i64],
+            read_scan,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_are_ordered_numbers() {
+        for s in Severity::ALL {
+            assert_eq!(severity_from(severity_number(s)), s);
+        }
+        assert!(severity_number(Severity::Critical) < severity_number(Severity::Low));
+    }
+}

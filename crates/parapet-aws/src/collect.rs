@@ -166,7 +166,7 @@ pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collecti
 }
 
 /// The resource types `options` ask for, known ones only.
-fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
+pub(crate) fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
     COLLECTORS
         .iter()
         .flat_map(|c| c.types.iter().map(|t| t.name))
@@ -241,7 +241,7 @@ async fn collect_async(
 /// The accounts to collect: the credentials' own, the configured ones, and
 /// the organisation's members (each with the role that reaches it); and
 /// those that could not be listed.
-async fn accounts(
+pub(crate) async fn accounts(
     options: &AwsOptions,
     home: &Session,
 ) -> (Vec<(String, Option<AssumeRole>)>, Vec<(String, Failure)>) {
@@ -280,7 +280,7 @@ async fn accounts(
 
 /// A session in each account, with its regions; the accounts that cannot
 /// be reached join `unreachable`.
-async fn sessions(
+pub(crate) async fn sessions(
     options: &AwsOptions,
     home: &Session,
     base: &aws_types::SdkConfig,
@@ -319,7 +319,7 @@ async fn sessions(
 }
 
 /// The part of an account that could not be reached: one error covering it.
-fn unreachable_part(
+pub(crate) fn unreachable_part(
     options: &AwsOptions,
     account: &str,
     failure: &Failure,
@@ -347,7 +347,7 @@ fn unreachable_part(
 }
 
 /// Every (account, region, collector) unit of the plans.
-fn units(
+pub(crate) fn units(
     options: &AwsOptions,
     plans: &[(Session, Vec<String>)],
     types: &[&'static str],
@@ -404,43 +404,94 @@ fn account_part(
         .iter()
         .filter(|(ctx, _, _)| ctx.session.account == session.account)
     {
-        assets.extend(
-            out.assets
-                .iter()
-                .filter(|a| {
-                    let kind = a.resource_type.as_str();
-                    types.contains(&kind) && selects(&options.keys, kind, &[&a.id, &a.name])
-                })
-                .cloned(),
-        );
-        for (resource_type, failure) in &out.failures {
-            errors.push(CollectionError {
-                account: Some(session.account.clone()),
-                region: match collector.reach {
-                    Reach::Regional => Some(ctx.region.clone()),
-                    Reach::Global => Some(GLOBAL.to_owned()),
-                    // One listing covers every region's resources.
-                    Reach::Listed => None,
-                },
-                resource_type: Some((*resource_type).to_owned()),
-                message: failure.to_string(),
-            });
-        }
+        assets.extend(wanted(options, types, &out.assets));
+        errors.extend(failures(&session.account, &ctx.region, collector, out));
     }
-    crate::types::region::fill(&mut assets, &errors, types);
     let mut regions = regions.to_vec();
     regions.push(GLOBAL.to_owned());
+    finish_part(scope_of(&session.account, regions, types), assets, errors)
+}
+
+/// The assets of `found` that the collection asked for.
+pub(crate) fn wanted(options: &AwsOptions, types: &[&str], found: &[Asset]) -> Vec<Asset> {
+    found
+        .iter()
+        .filter(|a| {
+            let kind = a.resource_type.as_str();
+            types.contains(&kind) && selects(&options.keys, kind, &[&a.id, &a.name])
+        })
+        .cloned()
+        .collect()
+}
+
+/// Where a collector's failures in `account` and `region` leave its types
+/// unknown.
+pub(crate) fn failures(
+    account: &str,
+    region: &str,
+    collector: &Collector,
+    out: &Out,
+) -> Vec<CollectionError> {
+    out.failures
+        .iter()
+        .map(|(resource_type, failure)| {
+            covering(
+                account,
+                region,
+                collector,
+                resource_type,
+                failure.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An error covering `resource_type` where `collector` runs in `region`.
+pub(crate) fn covering(
+    account: &str,
+    region: &str,
+    collector: &Collector,
+    resource_type: &str,
+    message: String,
+) -> CollectionError {
+    CollectionError {
+        account: Some(account.to_owned()),
+        region: match collector.reach {
+            Reach::Regional => Some(region.to_owned()),
+            Reach::Global => Some(GLOBAL.to_owned()),
+            // One listing covers every region's resources.
+            Reach::Listed => None,
+        },
+        resource_type: Some(resource_type.to_owned()),
+        message,
+    }
+}
+
+/// A part of `scope` from its assets and errors: the facts of each region
+/// filled in, each asset once.
+pub(crate) fn finish_part(
+    scope: Scope,
+    mut assets: Vec<Asset>,
+    errors: Vec<CollectionError>,
+) -> Part {
+    let types: Vec<&str> = scope
+        .resource_types
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    crate::types::region::fill(&mut assets, &errors, &types);
     assets.sort_by(|a, b| a.id.cmp(&b.id));
     assets.dedup_by(|a, b| a.id == b.id);
     Part {
-        scope: scope_of(&session.account, regions, types),
+        scope,
         assets,
         errors,
     }
 }
 
 /// The scope of one account's part: its regions and the types collected.
-fn scope_of(account: &str, regions: Vec<String>, types: &[&str]) -> Scope {
+pub(crate) fn scope_of(account: &str, regions: Vec<String>, types: &[&str]) -> Scope {
     Scope {
         provider: Provider::Aws,
         accounts: vec![account.to_owned()],

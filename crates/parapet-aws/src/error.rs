@@ -15,6 +15,9 @@ pub enum AwsError {
     /// The tokio runtime could not start.
     #[error("cannot start the collector's runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A unit of work that is not one of this build's.
+    #[error("not a unit of AWS collection: {0}")]
+    Unit(String),
 }
 
 /// One API call that was denied or failed, as the service said it. It never

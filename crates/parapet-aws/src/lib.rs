@@ -18,6 +18,7 @@ pub mod provider;
 pub mod queue;
 pub mod session;
 mod types;
+pub mod units;
 
 pub use catalog::catalog;
 pub use collect::collect;

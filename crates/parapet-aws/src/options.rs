@@ -1,11 +1,14 @@
 //! What to collect and with which identity: the command line's and the
 //! configuration file's AWS options.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How to reach an AWS estate and what to read of it.
-#[derive(Debug, Clone, Default)]
+/// How to reach an AWS estate and what to read of it (no credential: those
+/// come from each process's own environment), as jobs for workers carry
+/// them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AwsOptions {
     /// A named profile of the shared configuration files, instead of the
     /// default credential chain's choice.
@@ -38,7 +41,7 @@ pub struct AwsOptions {
 }
 
 /// A role to assume.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AssumeRole {
     /// The role's ARN.
@@ -52,7 +55,7 @@ pub struct AssumeRole {
 }
 
 /// One more account to collect, as the configuration file lists it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AccountTarget {
     /// A name for messages; the account id when absent.

@@ -10,8 +10,8 @@ use crate::types::region::REGION;
 use parapet_core::Asset;
 use parapet_provider::resource::dependents_of;
 use parapet_provider::{
-    Action, Collection, Decoded, Narrowing, Progress, Provider, ProviderError, ResourceTypeInfo,
-    Target,
+    AccountUnits, Action, Collection, Decoded, Narrowing, Part, Progress, Provider, ProviderError,
+    ResourceTypeInfo, Target, Unit, UnitOutput, UnitPlan,
 };
 use std::collections::BTreeSet;
 
@@ -73,6 +73,29 @@ impl Provider for AwsProvider {
             None => self.options.clone(),
         };
         crate::collect(&options, progress).map_err(|e| ProviderError::Start(Box::new(e)))
+    }
+
+    fn plan_units(&self, narrowing: Option<&Narrowing>) -> Result<UnitPlan, ProviderError> {
+        let options = match narrowing {
+            Some(narrowing) => narrowed(&self.options, narrowing),
+            None => self.options.clone(),
+        };
+        crate::units::plan(&options).map_err(|e| ProviderError::Start(Box::new(e)))
+    }
+
+    fn collect_unit(&self, unit: &Unit) -> Result<UnitOutput, ProviderError> {
+        crate::units::collect_unit(&self.options, unit).map_err(|e| match e {
+            crate::AwsError::Unit(why) => ProviderError::NotAUnit(why),
+            other => ProviderError::Start(Box::new(other)),
+        })
+    }
+
+    fn assemble(
+        &self,
+        account: &AccountUnits,
+        outputs: &[(Unit, Result<UnitOutput, String>)],
+    ) -> Part {
+        crate::units::assemble(account, outputs)
     }
 
     fn decode(&self, message: &serde_json::Value) -> Result<Decoded, ProviderError> {

@@ -1,6 +1,19 @@
-//! Errors for assets read from outside: each names what was wrong and where.
+//! Errors for assets read from outside: each names what was wrong and where;
+//! and an error told on one line with its causes.
 
 use thiserror::Error;
+
+/// An error with its causes, on one line: `what failed: why: why that`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// An asset document that does not satisfy the model.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use crate::PipelineError;
 use crate::facts;
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
-use parapet_provider::{Collection, Narrowing, Progress, Provider, Target};
+use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, Target};
 use parapet_rules::{Engine, IdentityPolicy, Rule, TagPolicy};
-use parapet_store::{RuleFacts, Store};
+use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The rules, compiled once, with what every run records of them.
@@ -138,16 +138,7 @@ impl Pipeline {
             Some(store) => store.vulnerability_scans()?,
             None => HashMap::new(),
         };
-        let collected: HashSet<&str> = collection.assets().map(|a| a.id.as_str()).collect();
-        let estate: Vec<&Asset> = collection
-            .assets()
-            .chain(
-                surroundings
-                    .iter()
-                    .filter(|a| !collected.contains(a.id.as_str())),
-            )
-            .collect();
-        let facts = facts::derive(&estate, &scans, now);
+        let facts = estate_facts(collection.assets(), &surroundings, &scans, now);
         let provenance = Provenance::new(provider.version(), &self.rules_digest);
         let mut evaluations = Vec::new();
         let mut recorded = Vec::new();
@@ -174,6 +165,69 @@ impl Pipeline {
             now,
             provenance,
         })
+    }
+}
+
+/// The facts of the assets collected and of the stored assets around them
+/// that were not collected again.
+fn estate_facts<'a>(
+    collected: impl Iterator<Item = &'a Asset>,
+    surroundings: &'a [Asset],
+    scans: &HashMap<String, parapet_core::VulnerabilityScan>,
+    now: DateTime<Utc>,
+) -> parapet_rules::Facts {
+    let mut estate: Vec<&Asset> = collected.collect();
+    let ids: HashSet<&str> = estate.iter().map(|a| a.id.as_str()).collect();
+    let around: Vec<&Asset> = surroundings
+        .iter()
+        .filter(|a| !ids.contains(a.id.as_str()))
+        .collect();
+    estate.extend(around);
+    facts::derive(&estate, scans, now)
+}
+
+impl Pipeline {
+    /// Evaluates one account's part, collected by workers, and records it
+    /// with the job that `lease` holds, in one transaction: its facts come
+    /// from its own assets and, when the collection covered less than the
+    /// account (`partial`), from the account's stored assets around them.
+    /// `None` when the lease no longer holds: nothing was recorded.
+    pub fn record_part(
+        &self,
+        provider: &dyn Provider,
+        part: &Part,
+        partial: bool,
+        started_at: DateTime<Utc>,
+        store: &mut dyn Store,
+        lease: &Lease,
+    ) -> Result<Option<ScanOutput>, PipelineError> {
+        let surroundings = match (partial, part.scope.accounts.first()) {
+            (true, Some(account)) => store
+                .current_assets(Some(account))?
+                .into_iter()
+                .filter(|a| !part.scope.contains(a))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let now = Utc::now();
+        let scans = store.vulnerability_scans()?;
+        let facts = estate_facts(part.assets.iter(), &surroundings, &scans, now);
+        let evaluations = self.engine.evaluate_all(&facts, &part.assets);
+        let provenance = Provenance::new(provider.version(), &self.rules_digest);
+        Ok(store.record_job_scan(
+            lease,
+            &JobScan {
+                scope: &part.scope,
+                source: &provider.source(),
+                provenance: &provenance,
+                started_at,
+                assets: &part.assets,
+                evaluations: &evaluations,
+                rules: &self.catalog,
+                errors: &part.errors,
+                finished_at: now,
+            },
+        )?)
     }
 }
 

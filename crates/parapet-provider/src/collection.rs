@@ -8,7 +8,7 @@ use std::time::Duration;
 /// A part of a collection, recorded as one scan: its scope (an asset of the
 /// scope that the part did not see has been deleted, unless an error
 /// covers it), what it found, and what was denied or failed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Part {
     /// What it covered.
     pub scope: Scope,

@@ -14,6 +14,12 @@ pub enum ProviderError {
     /// why.
     #[error("{0}")]
     NotAnEvent(String),
+    /// The provider cannot split a collection into units for workers.
+    #[error("{0} cannot be collected by workers")]
+    NoUnits(String),
+    /// A unit of work that is not the provider's.
+    #[error("not a unit of this provider: {0}")]
+    NotAUnit(String),
     /// The provider has no change events.
     #[error("{0} has no change events")]
     NoEvents(String),

@@ -14,6 +14,7 @@
 //! - [`events`]: the resources change events touched.
 //! - [`queue`]: the queues change events arrive on.
 //! - [`file`]: the JSON Lines inventory file as a provider.
+//! - [`units`]: a collection split into units that workers collect apart.
 //! - [`error`]: what can go wrong asking a provider.
 
 pub mod collection;
@@ -22,12 +23,14 @@ pub mod events;
 pub mod file;
 pub mod queue;
 pub mod resource;
+pub mod units;
 
 pub use collection::{Collection, Narrowing, Part, Progress, Quiet};
 pub use error::ProviderError;
 pub use events::{Action, Decoded, Target};
 pub use queue::{Message, Queue};
 pub use resource::{EventInfo, NetworkRole, ResourceTypeInfo};
+pub use units::{AccountUnits, Unit, UnitOutput, UnitPlan};
 
 use parapet_core::Asset;
 use std::collections::BTreeSet;
@@ -70,6 +73,36 @@ pub trait Provider: Send + Sync {
     /// Whether an event's `key` names `asset` (by its id, name or URL).
     fn names(&self, key: &str, asset: &Asset) -> bool {
         key == asset.id || key == asset.name
+    }
+
+    /// Plans a collection of its scope (or of the part `narrowing` names)
+    /// as units that workers collect apart.
+    fn plan_units(&self, narrowing: Option<&Narrowing>) -> Result<UnitPlan, ProviderError> {
+        let _ = narrowing;
+        Err(ProviderError::NoUnits(self.source()))
+    }
+
+    /// Collects one unit of a plan.
+    fn collect_unit(&self, unit: &Unit) -> Result<UnitOutput, ProviderError> {
+        let _ = unit;
+        Err(ProviderError::NoUnits(self.source()))
+    }
+
+    /// One account's part from its units' outputs (`Err`: the unit failed
+    /// as a whole, with why), as a whole collection would make it.
+    fn assemble(
+        &self,
+        account: &AccountUnits,
+        outputs: &[(Unit, Result<UnitOutput, String>)],
+    ) -> Part {
+        units::assemble(account, outputs, |_, why| {
+            vec![parapet_core::CollectionError {
+                account: Some(account.account.clone()),
+                region: None,
+                resource_type: None,
+                message: why.to_owned(),
+            }]
+        })
     }
 
     /// The accounts its configuration names, collected on a schedule even

@@ -2,7 +2,8 @@
 //! their versions (history), findings with their lifecycle, the event
 //! timeline, mutes, incidents, the notification outbox, scan runs, API
 //! tokens and the vulnerability scans attached to assets, behind role
-//! traits that take and return domain types only ([`roles`]). The findings
+//! traits that take and return domain types only ([`roles`]), and the job
+//! queue that workers on many machines share ([`jobs`]). The findings
 //! lifecycle is logic apart from any database ([`lifecycle`]): a backend
 //! offers it plain reads and writes in one transaction. One body of SQL
 //! ([`sql`]) serves two backends: SQLite ([`SqliteStore`]), the embedded
@@ -14,6 +15,7 @@
 //! - [`roles`]: the store's roles ([`Scans`], [`Inventory`], [`Findings`],
 //!   [`Timeline`], [`Outbox`], [`Incidents`], [`Tokens`]) and [`Store`],
 //!   all of them.
+//! - [`jobs`]: units of work spread over workers, and their leases.
 //! - [`lifecycle`]: what a scan, a mute or a hand on an incident changes,
 //!   worked out over a backend's [`lifecycle::Ledger`].
 //! - [`query`]: what callers ask for and get back (queries, records).
@@ -23,6 +25,7 @@
 //! - [`error`]: store errors.
 
 pub mod error;
+pub mod jobs;
 pub mod lifecycle;
 pub mod postgres;
 pub mod query;
@@ -31,6 +34,7 @@ pub mod sql;
 pub mod sqlite;
 
 pub use error::StoreError;
+pub use jobs::{JobRecord, JobStatus, Lease, NewJob, QueueCounts};
 pub use lifecycle::Policy;
 pub use postgres::PostgresStore;
 pub use query::{
@@ -40,7 +44,8 @@ pub use query::{
     ScanOutput, StoredEvent, TokenScope, TrendDay,
 };
 pub use roles::{
-    Findings, Incidents, Inventory, Outbox, RuleFacts, Scans, Store, Timeline, Tokens,
+    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, RuleFacts, Scans, Store, Timeline,
+    Tokens,
 };
 pub use sql::SqlStore;
 pub use sqlite::SqliteStore;

@@ -1,10 +1,12 @@
 //! The store's roles, one trait each, taking and returning domain types
 //! only: what a scan records ([`Scans`]), the [`Inventory`], [`Findings`]
 //! with their mutes, the [`Timeline`], the notification [`Outbox`],
-//! [`Incidents`] and API [`Tokens`]. [`Store`] is all of them: what a
-//! backend implements. Callers name the roles they use.
+//! [`Incidents`], API [`Tokens`] and the [`Jobs`] workers share. [`Store`]
+//! is all of them: what a backend implements. Callers name the roles they
+//! use.
 
 use crate::error::StoreError;
+use crate::jobs::{JobRecord, Lease, NewJob, QueueCounts};
 use crate::query::{
     ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets, FindingQuery, Incident,
     IncidentEvent, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, ScanOutput,
@@ -38,6 +40,10 @@ impl<F: Fn(&str) -> Severity> RuleFacts for F {
 
 /// Scan runs: begun, recorded as one transaction, listed.
 pub trait Scans {
+    /// The database, as messages name it: a file, or a server and
+    /// database (never a credential).
+    fn database(&self) -> &str;
+
     /// Records the start of a scan of `scope` from `source`, produced as
     /// `provenance` says; committed at once, so that a scan that never
     /// finishes is visible as `running`.
@@ -268,14 +274,100 @@ pub trait Tokens {
     fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError>;
 }
 
+/// What a scan recorded by a worker found, recorded with its job.
+pub struct JobScan<'a> {
+    /// What it covered.
+    pub scope: &'a Scope,
+    /// What produced it: `aws`, or the file read.
+    pub source: &'a str,
+    /// Parapet's, the collector's and the rule pack's versions.
+    pub provenance: &'a Provenance,
+    /// When its collection began.
+    pub started_at: DateTime<Utc>,
+    /// Every asset collected.
+    pub assets: &'a [Asset],
+    /// Every evaluation of those assets.
+    pub evaluations: &'a [Evaluation],
+    /// Each rule's severity and title.
+    pub rules: &'a dyn RuleFacts,
+    /// The parts of the scope that were denied or failed.
+    pub errors: &'a [CollectionError],
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The job queue workers share: units of work claimed under leases.
+pub trait Jobs {
+    /// Queues jobs; returns their numbers, in order.
+    fn enqueue_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>)
+    -> Result<Vec<i64>, StoreError>;
+
+    /// Claims the oldest job of `kinds` (every kind when empty) that is
+    /// ready: queued and due, or running with a lease that has passed (a
+    /// job whose attempts are spent then fails instead); holds it for
+    /// `lease` from `now`. Two workers never hold one job at once.
+    fn claim_job(
+        &mut self,
+        worker: &str,
+        kinds: &[&str],
+        lease: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, StoreError>;
+
+    /// Extends a lease to `until`; `false` when it no longer holds (another
+    /// worker claimed the job again).
+    fn renew_lease(&mut self, lease: &Lease, until: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Marks a job done with its `result` and queues the jobs it leads to,
+    /// in one transaction; `false` (and nothing written) when the lease no
+    /// longer holds.
+    fn complete_job(
+        &mut self,
+        lease: &Lease,
+        result: &serde_json::Value,
+        then: &[NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records an attempt that failed: tried again from `retry_at` when
+    /// attempts remain, failed for good otherwise; `false` when the lease
+    /// no longer holds.
+    fn fail_job(
+        &mut self,
+        lease: &Lease,
+        error: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a scan and marks its job done, in one transaction (a scan
+    /// whose job was claimed again by another worker is not recorded:
+    /// `None`).
+    fn record_job_scan(
+        &mut self,
+        lease: &Lease,
+        scan: &JobScan<'_>,
+    ) -> Result<Option<ScanOutput>, StoreError>;
+
+    /// The jobs of a group, oldest first.
+    fn group_jobs(&self, group: &str) -> Result<Vec<JobRecord>, StoreError>;
+
+    /// The jobs of a run (the planning job and every job it led to),
+    /// oldest first.
+    fn run_jobs(&self, run_id: i64) -> Result<Vec<JobRecord>, StoreError>;
+
+    /// The queue's jobs counted by kind and status.
+    fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
+}
+
 /// Every role: what a backend implements, and what a caller that needs
 /// several roles holds.
 pub trait Store:
-    Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Send
+    Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Send
 {
 }
 
 impl<T> Store for T where
-    T: Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Send
+    T: Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Send
 {
 }

@@ -5,8 +5,10 @@
 //! own: `initdb` in a temporary folder and the server on a Unix socket
 //! there, started on first use with the binaries of `PARAPET_PG_BIN`, the
 //! newest `/usr/lib/postgresql/*/bin`, or `PATH`, as the `postgres` user
-//! when the tests run as root (PostgreSQL refuses root). It stops, and its
-//! folder goes, when the test process ends, however it ends.
+//! when the tests run as root (PostgreSQL refuses root). The cluster also
+//! listens on 127.0.0.1 with TLS, its certificate signed by an authority
+//! made for it. It stops, and its folder goes, when the test process ends,
+//! however it ends.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -22,6 +24,10 @@ pub const URL_ENV: &str = "PARAPET_TEST_POSTGRES_URL";
 struct Server {
     /// The URL of its maintenance database.
     admin: String,
+    /// Where it also listens with TLS, when it is a cluster of the tests'
+    /// own: its port on 127.0.0.1 and the certificate of the authority
+    /// that signed its certificate.
+    tls: Option<(u16, PathBuf)>,
     /// The cluster script, kept running (its standard input open) for as
     /// long as the test process lives.
     _cluster: Option<Mutex<Child>>,
@@ -53,9 +59,9 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Starts a cluster of the test process's own; returns it and its socket
-/// folder.
-fn start_cluster() -> (Child, String) {
+/// Starts a cluster of the test process's own; returns it, its socket
+/// folder and its TCP port.
+fn start_cluster() -> (Child, String, u16) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/postgres-cluster.sh");
     let bin = bin_dir().map_or_else(
         || "$(dirname \"$(command -v initdb)\")".to_owned(),
@@ -82,12 +88,16 @@ fn start_cluster() -> (Child, String) {
             .read_line(&mut line)
             .unwrap_or_else(|e| panic!("the test PostgreSQL cluster printed nothing: {e}"));
     }
-    let folder = line.trim().to_owned();
-    assert!(
-        !folder.is_empty(),
-        "the test PostgreSQL cluster did not start (is Debian's postgresql installed? scripts/postgres installs it)"
-    );
-    (child, folder)
+    let (folder, port) = line
+        .trim()
+        .split_once(' ')
+        .and_then(|(folder, port)| Some((folder.to_owned(), port.parse().ok()?)))
+        .unwrap_or_else(|| {
+            panic!(
+                "the test PostgreSQL cluster did not start (is Debian's postgresql installed? scripts/postgres installs it)"
+            )
+        });
+    (child, folder, port)
 }
 
 fn shell_quote(text: &str) -> String {
@@ -99,12 +109,14 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var(URL_ENV) {
         Ok(url) => Server {
             admin: url,
+            tls: None,
             _cluster: None,
         },
         Err(_) => {
-            let (child, folder) = start_cluster();
+            let (child, folder, port) = start_cluster();
             Server {
-                admin: format!("postgres://parapet@/postgres?host={folder}"),
+                admin: format!("postgres://parapet@/postgres?host={folder}&port={port}"),
+                tls: Some((port, PathBuf::from(folder).join("ca.pem"))),
                 _cluster: Some(Mutex::new(child)),
             }
         }
@@ -113,6 +125,49 @@ fn server() -> &'static Server {
 
 /// A new, empty database on the test server; its URL (without a password).
 pub fn database() -> String {
+    with_database(&server().admin, &create_database())
+}
+
+/// A new, empty database on the test cluster, reached over TCP on
+/// 127.0.0.1: the URL without TLS options, and the certificate of the
+/// authority that signed the server's certificate. `None` when the tests
+/// use a server `PARAPET_TEST_POSTGRES_URL` names, whose TLS they do not
+/// know.
+pub fn tls_database() -> Option<(String, PathBuf)> {
+    let (port, authority) = server().tls.clone()?;
+    let name = create_database();
+    Some((
+        format!("postgres://parapet@127.0.0.1:{port}/{name}"),
+        authority,
+    ))
+}
+
+/// A plain connection to the database `url` names, for tests that look
+/// behind the store.
+pub fn connect(url: &str) -> postgres::Client {
+    let config: postgres::Config = url
+        .parse()
+        .unwrap_or_else(|e| panic!("not a PostgreSQL URL: {e}"));
+    config
+        .connect(postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL server refuses a connection: {e:?}"))
+}
+
+/// How many connections to the test server named `application` are open,
+/// and how many of them use TLS.
+pub fn sessions(application: &str) -> (i64, i64) {
+    let row = connect(&server().admin)
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a \
+             JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = $1",
+            &[&application],
+        )
+        .unwrap_or_else(|e| panic!("pg_stat_ssl: {e:?}"));
+    (row.get(0), row.get(1))
+}
+
+/// Creates a new, empty database; returns its name.
+fn create_database() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let server = server();
     let name = format!(
@@ -124,17 +179,10 @@ pub fn database() -> String {
     // one creation at a time.
     static CREATING: Mutex<()> = Mutex::new(());
     let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-    let config: postgres::Config = server
-        .admin
-        .parse()
-        .unwrap_or_else(|e| panic!("not a PostgreSQL URL: {e}"));
-    let mut admin = config
-        .connect(postgres::NoTls)
-        .unwrap_or_else(|e| panic!("the test PostgreSQL server refuses a connection: {e:?}"));
-    admin
+    connect(&server.admin)
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap_or_else(|e| panic!("cannot create database {name}: {e:?}"));
-    with_database(&server.admin, &name)
+    name
 }
 
 /// `url` naming database `name` instead of its own.

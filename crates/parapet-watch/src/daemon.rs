@@ -14,6 +14,7 @@ use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::schedule::Schedule;
 use crate::{Settings, WatchError};
+use parapet_core::error::chain;
 use parapet_notify::Notifier;
 use parapet_pipeline::{Pipeline, Request};
 use parapet_provider::{Message, Provider, Queue, Quiet, Target};
@@ -446,18 +447,6 @@ impl Pending {
             (a, b) => a.or(b),
         };
     }
-}
-
-/// An error with its causes, on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Sends the outbox's due notifications until `stop`: at once after each

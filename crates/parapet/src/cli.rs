@@ -5,7 +5,9 @@ use parapet_core::Severity;
 use std::path::PathBuf;
 
 mod vuln;
+mod worker;
 pub use vuln::*;
+pub use worker::*;
 
 /// Continuous cloud compliance: inventory, rules, findings, vulnerabilities
 /// and exposure in one binary.
@@ -44,9 +46,12 @@ pub struct GlobalArgs {
     /// when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// The database file [default: parapet/parapet.db in the platform's data
-    /// folder, ~/.local/share on Linux].
-    #[arg(long, value_name = "PATH", global = true, env = "PARAPET_DB")]
+    /// The database: a SQLite file [default: parapet/parapet.db in the
+    /// platform's data folder, ~/.local/share on Linux], or a PostgreSQL URL
+    /// (postgres://USER@HOST:PORT/DATABASE, `?sslmode=require` for TLS) whose
+    /// password comes from PGPASSWORD or the file PARAPET_DB_PASSWORD_FILE
+    /// names, never from the URL.
+    #[arg(long, value_name = "PATH|URL", global = true, env = "PARAPET_DB")]
     pub db: Option<PathBuf>,
     /// Parapet's configuration file (TOML when named `*.toml`, YAML
     /// otherwise): database, rule folders, AWS accounts and regions, tag
@@ -105,6 +110,12 @@ pub enum Command {
     /// no token is needed unless --auth is given; on any other address every
     /// request needs one (`parapet tokens create`).
     Serve(ServeArgs),
+    /// Do units of work from the job queue of a shared (PostgreSQL)
+    /// database: plans, collections of one account, region and service,
+    /// and each account's recording. Run any number, on any machines.
+    Worker(WorkerArgs),
+    /// The job queue: counts by kind and status, or the jobs of one run.
+    Jobs(JobsArgs),
     /// API tokens for the HTTP API and the web UI: create, list, revoke.
     #[command(subcommand)]
     Tokens(TokensCommand),
@@ -892,6 +903,15 @@ pub struct ScanAwsArgs {
     /// How many API calls may be in flight at once.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Queue the collection for workers (`parapet worker`) instead of
+    /// collecting here: one unit per account, region and service, and one
+    /// recording per account. Prints the run's number.
+    #[arg(long, conflicts_with = "event")]
+    pub enqueue: bool,
+    /// With --enqueue, wait until every job of the run is done or failed,
+    /// then print what the run recorded.
+    #[arg(long, requires = "enqueue")]
+    pub wait: bool,
     /// How results are reported.
     #[command(flatten)]
     pub report: ReportArgs,

@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use parapet_aws::AwsFileConfig;
 use parapet_core::{MuteSelector, Secret};
 use parapet_rules::{IdentityPolicy, TagPolicy};
-use parapet_store::roles::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,7 +21,8 @@ use std::time::Duration;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
-    /// The database file (`--db` and `PARAPET_DB` override it).
+    /// The database: a SQLite file, or a PostgreSQL URL without its
+    /// password (`--db` and `PARAPET_DB` override it).
     #[serde(default)]
     pub database: Option<PathBuf>,
     /// Rule folders loaded besides the built-in rules (`--rules` and
@@ -185,7 +185,11 @@ pub fn load(global: &GlobalArgs) -> Result<ConfigFile> {
             *p = folder.join(&*p);
         }
     };
-    config.database.iter_mut().for_each(anchor);
+    config
+        .database
+        .iter_mut()
+        .filter(|d| !d.to_str().is_some_and(parapet_store::postgres::is_url))
+        .for_each(anchor);
     config.rules.iter_mut().for_each(anchor);
     if let Some(secret) = &mut config.watch.event_secret {
         secret.anchor(folder);

@@ -7,7 +7,6 @@ use crate::output::{Style, print_json};
 use anyhow::{Context, Result, bail};
 use comfy_table::Cell;
 use parapet_graph::{Exposure, Topology, exposures};
-use parapet_store::roles::*;
 use std::process::ExitCode;
 
 /// Runs `parapet exposure`.
@@ -20,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: &ExposureArgs, style: Style) -> Result<Exi
     if let Some(wanted) = &args.asset {
         let ids = named(&assets, wanted);
         if ids.is_empty() {
-            bail!("no asset `{wanted}` in {}", store.path().display());
+            bail!("no asset `{wanted}` in {}", store.database());
         }
         found.retain(|e| ids.contains(&e.asset_id.as_str()));
         public.retain(|p| ids.contains(&p.asset_id.as_str()));
@@ -91,7 +90,7 @@ pub fn run_graph(global: &GlobalArgs, args: &GraphArgs) -> Result<ExitCode> {
         Some(wanted) => {
             let ids = named(&assets, wanted);
             if ids.is_empty() {
-                bail!("no asset `{wanted}` in {}", store.path().display());
+                bail!("no asset `{wanted}` in {}", store.database());
             }
             let exposure = found.iter().find(|e| ids.contains(&e.asset_id.as_str()));
             if exposure.is_none() {

@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_core::{FindingStatus, MuteSelector};
-use parapet_store::roles::*;
 use parapet_store::{FindingCursor, FindingQuery};
 use std::process::ExitCode;
 
@@ -18,7 +17,7 @@ pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Resu
     // Mutes whose time is up end before anything is shown.
     store.expire_mutes(Utc::now())?;
     match command {
-        FindingsCommand::List(args) => list(&store, args, style)?,
+        FindingsCommand::List(args) => list(store.as_ref(), args, style)?,
         FindingsCommand::Show {
             rule,
             asset,
@@ -82,7 +81,7 @@ pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Resu
                 }
             }
         }
-        FindingsCommand::Mute(args) => mute(&mut store, args)?,
+        FindingsCommand::Mute(args) => mute(store.as_mut(), args)?,
         FindingsCommand::Unmute { id } => {
             let mute = store.lift_mute(*id, Utc::now())?;
             out!("lifted mute {} ({})", mute.id, mute.reason);
@@ -114,7 +113,7 @@ pub fn run(global: &GlobalArgs, command: &FindingsCommand, style: Style) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(store: &parapet_store::SqliteStore, args: &FindingsListArgs, style: Style) -> Result<()> {
+fn list(store: &dyn parapet_store::Store, args: &FindingsListArgs, style: Style) -> Result<()> {
     let statuses = if args.status.is_empty() {
         vec![FindingStatus::Open, FindingStatus::Reopened]
     } else {
@@ -196,7 +195,7 @@ fn parse_cursor(text: &str) -> Result<FindingCursor> {
     }
 }
 
-fn mute(store: &mut parapet_store::SqliteStore, args: &MuteArgs) -> Result<()> {
+fn mute(store: &mut dyn parapet_store::Store, args: &MuteArgs) -> Result<()> {
     let tag = args
         .tag
         .as_ref()

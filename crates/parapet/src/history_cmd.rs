@@ -6,7 +6,6 @@ use anyhow::{Result, bail};
 use comfy_table::Cell;
 use parapet_core::EventKind;
 use parapet_core::diff::diff;
-use parapet_store::roles::*;
 use parapet_store::{AssetQuery, AssetSummary, EventQuery};
 use std::process::ExitCode;
 
@@ -14,11 +13,11 @@ use std::process::ExitCode;
 pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) -> Result<ExitCode> {
     let store = crate::db::open(global)?;
     match command {
-        AssetsCommand::List(args) => list_assets(&store, args, style)?,
+        AssetsCommand::List(args) => list_assets(store.as_ref(), args, style)?,
         AssetsCommand::History { id, format } => {
             let history = store.asset_history(id)?;
             if history.is_empty() {
-                bail!("no asset `{id}` in {}", store.path().display());
+                bail!("no asset `{id}` in {}", store.database());
             }
             match format {
                 Format::Json => print_json(&history)?,
@@ -45,7 +44,7 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
         } => {
             let history = store.asset_history(id)?;
             if history.is_empty() {
-                bail!("no asset `{id}` in {}", store.path().display());
+                bail!("no asset `{id}` in {}", store.database());
             }
             let newest = history.len() as i64;
             let to = to.unwrap_or(newest);
@@ -89,7 +88,7 @@ pub fn run_assets(global: &GlobalArgs, command: &AssetsCommand, style: Style) ->
             let Some(version) = store.asset_at(id, at.map(|w| w.0))? else {
                 match at {
                     Some(at) => bail!("asset `{id}` did not exist at {}", time(at.0)),
-                    None => bail!("no asset `{id}` in {}", store.path().display()),
+                    None => bail!("no asset `{id}` in {}", store.database()),
                 }
             };
             print_json(&version)?;
@@ -104,7 +103,7 @@ const PAGE: usize = 500;
 /// `parapet assets list`: pages through the inventory in id order, so that
 /// a listing of any size is written as it is read.
 fn list_assets(
-    store: &parapet_store::SqliteStore,
+    store: &dyn parapet_store::Store,
     args: &AssetsListArgs,
     style: Style,
 ) -> Result<()> {

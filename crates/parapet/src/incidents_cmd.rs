@@ -5,7 +5,6 @@ use crate::cli::{Format, GlobalArgs, IncidentStatusArg, IncidentsCommand};
 use crate::output::{Style, print_json};
 use anyhow::Result;
 use comfy_table::Cell;
-use parapet_store::roles::*;
 use parapet_store::{Incident, IncidentStatus, Policy};
 use std::process::ExitCode;
 

@@ -18,6 +18,8 @@
 //! - [`notify_cmd`]: `parapet notify`, and the notification routes and
 //!   channels every recording command uses.
 //! - [`watch_cmd`]: `parapet watch`: the daemon's settings.
+//! - [`worker_cmd`]: `parapet worker`, `parapet jobs`, and `parapet scan aws
+//!   --enqueue`.
 //! - [`config`]: the configuration file.
 //! - [`db`]: opening the database.
 
@@ -42,6 +44,7 @@ mod serve_cmd;
 mod version;
 mod vuln_cmd;
 mod watch_cmd;
+mod worker_cmd;
 
 use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
@@ -79,7 +82,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     };
     let global = config::merged(cli.global, &config);
     if !config.mutes.is_empty()
-        && matches!(cli.command, cli::Command::Scan(_) | cli::Command::Watch(_))
+        && matches!(
+            cli.command,
+            cli::Command::Scan(_) | cli::Command::Watch(_) | cli::Command::Worker(_)
+        )
     {
         config::sync_mutes(&global, &config)?;
     }
@@ -94,7 +100,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let (notifier, router) = if changes
         || matches!(
             cli.command,
-            cli::Command::Watch(_) | cli::Command::Notify(_) | cli::Command::Serve(_)
+            cli::Command::Watch(_)
+                | cli::Command::Notify(_)
+                | cli::Command::Serve(_)
+                | cli::Command::Worker(_)
         ) {
         notify_cmd::setup(&global, &config)?.unzip()
     } else {
@@ -131,6 +140,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Vuln(command) => vuln_cmd::run(&cli.global, command, style),
         cli::Command::Serve(args) => serve_cmd::run(&cli.global, &policy, args),
         cli::Command::Tokens(command) => serve_cmd::run_tokens(&cli.global, command, style),
+        cli::Command::Worker(args) => worker_cmd::run(&cli.global, &config, &policy, args),
+        cli::Command::Jobs(args) => worker_cmd::run_jobs(&cli.global, args, style),
         cli::Command::Permissions(command) => permissions_cmd::run(command),
         cli::Command::Completions { shell } => docs_cmd::completions(*shell),
         cli::Command::Man { dir } => docs_cmd::man(dir.as_deref()),

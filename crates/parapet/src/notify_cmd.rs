@@ -8,7 +8,6 @@ use crate::output::{Style, print_json};
 use anyhow::{Context, Result};
 use comfy_table::Cell;
 use parapet_notify::{Notifier, Routes, RuleFacts};
-use parapet_store::roles::*;
 use parapet_store::{OutboxStatus, Router};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -48,7 +47,7 @@ pub fn deliver(global: &GlobalArgs, notifier: &Notifier) -> Result<parapet_notif
     // backoff, after this moment, so each is tried once and counted once.
     let now = chrono::Utc::now();
     loop {
-        let done = notifier.deliver_due(&mut store, now)?;
+        let done = notifier.deliver_due(store.as_mut(), now)?;
         total.delivered += done.delivered;
         total.retrying += done.retrying;
         total.failed += done.failed;

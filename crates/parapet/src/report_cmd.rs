@@ -12,7 +12,6 @@ use parapet_core::{Asset, Evaluation, Severity, Status};
 use parapet_report::compliance::{self, ControlStatus};
 use parapet_report::{AssetInfo, Counts, Report, Row};
 use parapet_rules::Rule;
-use parapet_store::roles::*;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -90,6 +90,14 @@ pub fn run(
     args: &ScanAwsArgs,
     style: Style,
 ) -> Result<ExitCode> {
+    if args.enqueue {
+        return crate::worker_cmd::enqueue_aws(
+            global,
+            options(args, config.aws.clone())?,
+            args,
+            style,
+        );
+    }
     let provider = AwsProvider::new(options(args, config.aws.clone())?);
     let targets = args
         .event

@@ -93,7 +93,7 @@ pub fn scan_and_report(
     };
     let run = pipeline.run(
         provider,
-        store.as_mut().map(|s| s as &mut dyn Store),
+        store.as_mut().map(|s| &mut **s as &mut dyn Store),
         request,
         progress,
     )?;

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use comfy_table::Cell;
 use parapet_server::{Access, App, Settings};
-use parapet_store::roles::*;
 use parapet_store::{Policy, TokenScope};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -29,14 +28,9 @@ fn app(
     } else {
         Access::Authenticated
     };
-    let path = crate::db::path(global);
+    let database = crate::db::database(global)?;
     let policy = policy.clone();
-    let open: parapet_server::OpenStore = Arc::new(move || {
-        Ok(Box::new(parapet_store::SqliteStore::open_with(
-            &path,
-            policy.clone(),
-        )?))
-    });
+    let open: parapet_server::OpenStore = Arc::new(move || database.open_with(&policy));
     App::new(
         open,
         rules.rules,

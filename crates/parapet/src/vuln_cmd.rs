@@ -346,7 +346,6 @@ fn download(url: &str, path: &std::path::Path) -> Result<()> {
 /// Attaches `report`'s matches to the asset of the inventory that `wanted`
 /// names (its id, resource id or name); returns its id.
 fn attach(global: &GlobalArgs, wanted: &str, report: &parapet_vuln::Report) -> Result<String> {
-    use parapet_store::roles::*;
     let mut store = crate::db::open(global)?;
     let assets = store.current_assets(None)?;
     let found: Vec<&parapet_core::Asset> = assets

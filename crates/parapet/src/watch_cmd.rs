@@ -135,13 +135,8 @@ pub fn run(
     let rules = crate::rules_cmd::load_rules(global);
     crate::rules_cmd::report_load_errors(&rules);
     let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
-    let path = crate::db::path(global);
-    let open_store = || -> Result<Box<dyn Store>, StoreError> {
-        Ok(Box::new(parapet_store::SqliteStore::open_with(
-            &path,
-            policy.clone(),
-        )?))
-    };
+    let database = crate::db::database(global)?;
+    let open_store = || -> Result<Box<dyn Store>, StoreError> { database.open_with(policy) };
     Daemon {
         pipeline: &pipeline,
         provider: &provider,
@@ -152,6 +147,6 @@ pub fn run(
         stop,
     }
     .run()
-    .with_context(|| format!("the daemon over {}", path.display()))?;
+    .with_context(|| format!("the daemon over {}", database.name()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -191,6 +191,13 @@ impl MuteCandidate {
 /// One backend transaction: the plain reads and writes the lifecycle is
 /// told in. Nothing is visible to others until the backend commits.
 pub trait Ledger {
+    /// Waits until no other transaction holds `key` (exclusively, or at
+    /// all when `exclusive`), and holds it until this one ends: what keeps
+    /// two workers from recording one account, or a mute from changing
+    /// under a scan, at once. A backend with one writer at a time needs
+    /// nothing.
+    fn lock(&mut self, key: &str, exclusive: bool) -> Result<(), StoreError>;
+
     /// A scan run.
     fn scan(&mut self, id: i64) -> Result<Option<ScanRun>, StoreError>;
     /// Writes a scan's end: finished time, status, counts and errors.
@@ -202,6 +209,9 @@ pub trait Ledger {
         provider: Provider,
         account: &str,
     ) -> Result<Vec<(String, KnownAsset)>, StoreError>;
+    /// The accounts of those of `ids` the store keeps, with any provider:
+    /// (id, account).
+    fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError>;
     /// Writes assets, in order.
     fn write_assets(&mut self, writes: &[AssetWrite<'_>]) -> Result<(), StoreError>;
     /// Marks an asset deleted.

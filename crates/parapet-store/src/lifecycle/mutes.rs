@@ -8,6 +8,9 @@ use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use parapet_core::{EventKind, Mute, MuteSelector};
 
+/// The lock that mutes change under, and that scans hold shared.
+pub const LOCK: &str = "mutes";
+
 /// Adds a mute and mutes the findings it covers; returns the mute and how
 /// many findings it muted.
 pub fn add(
@@ -29,6 +32,7 @@ pub fn add(
     if expires_at.is_some_and(|e| e <= now) {
         return Err(StoreError::Invalid("the expiry is in the past".to_owned()));
     }
+    ledger.lock(LOCK, true)?;
     let mute = Mute {
         id: ledger.insert_mute(selector, reason, author, now, expires_at)?,
         selector: selector.clone(),
@@ -53,6 +57,7 @@ pub fn add(
 
 /// Lifts a mute and releases its findings.
 pub fn lift(ledger: &mut dyn Ledger, mute_id: i64, now: DateTime<Utc>) -> Result<Mute, StoreError> {
+    ledger.lock(LOCK, true)?;
     let mut mute = ledger
         .mutes(true)?
         .into_iter()
@@ -69,9 +74,23 @@ pub fn lift(ledger: &mut dyn Ledger, mute_id: i64, now: DateTime<Utc>) -> Result
     Ok(mute)
 }
 
+/// Whether a mute's expiry has passed at `now`.
+pub fn any_expired(ledger: &mut dyn Ledger, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    Ok(ledger
+        .mutes(false)?
+        .iter()
+        .any(|m| m.expires_at.is_some_and(|e| e <= now)))
+}
+
 /// Ends the mutes whose expiry has passed, releasing their findings;
 /// returns them.
 pub fn expire(ledger: &mut dyn Ledger, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
+    ledger.lock(LOCK, true)?;
+    expire_held(ledger, now)
+}
+
+/// [`expire`], the lock already held exclusively.
+pub fn expire_held(ledger: &mut dyn Ledger, now: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
     let expired: Vec<Mute> = ledger
         .mutes(false)?
         .into_iter()

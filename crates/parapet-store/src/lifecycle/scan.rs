@@ -16,7 +16,7 @@ use parapet_core::{
     ScanCounts, ScanRun, ScanStatus, Scope,
 };
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// What a scan found, to record.
 pub struct ScanInput<'a> {
@@ -53,7 +53,21 @@ pub fn record(
         .collect();
     let scan = running_scan(ledger, input.scan_id)?;
     let now = input.finished_at;
-    super::mutes::expire(ledger, now)?;
+    // Mutes do not change under a scan (it changes them itself only when
+    // one has expired), and one account is recorded by one scan at a time.
+    let expiring = super::mutes::any_expired(ledger, now)?;
+    ledger.lock(super::mutes::LOCK, expiring)?;
+    if expiring {
+        super::mutes::expire_held(ledger, now)?;
+    }
+    let mut accounts: Vec<&String> = scan.scope.accounts.iter().collect();
+    accounts.sort();
+    for account in accounts {
+        ledger.lock(
+            &format!("account:{}:{account}", scan.scope.provider.as_str()),
+            true,
+        )?;
+    }
     let mutes: Vec<Mute> = ledger
         .mutes(false)?
         .into_iter()
@@ -63,10 +77,13 @@ pub fn record(
     for account in &scan.scope.accounts {
         known.extend(ledger.known_assets(scan.scope.provider, account)?);
     }
+    let (foreign, errors) = foreign_assets(ledger, input, &known)?;
     let mut recording = Recording {
         ledger,
         policy,
         input,
+        foreign,
+        errors: &errors,
         now,
         counts: ScanCounts::default(),
         events: 0,
@@ -80,7 +97,7 @@ pub fn record(
     recording.follow_incidents()?;
     recording.route()?;
     let Recording { counts, events, .. } = recording;
-    let status = if input.errors.is_empty() {
+    let status = if errors.is_empty() {
         ScanStatus::Complete
     } else {
         ScanStatus::Partial
@@ -89,11 +106,47 @@ pub fn record(
         finished_at: Some(now),
         status,
         counts,
-        errors: input.errors.to_vec(),
+        errors,
         ..scan
     };
     ledger.close_scan(&scan)?;
     Ok(ScanOutput { scan, events })
+}
+
+/// The assets of the scan whose ids the store already keeps for another
+/// account (an API that names a resource of another account, an emulator
+/// that shares one between accounts): kept where they are and not recorded
+/// again, each with an error that says so; and the scan's errors with
+/// those added.
+fn foreign_assets<'a>(
+    ledger: &mut dyn Ledger,
+    input: &'a ScanInput<'_>,
+    known: &FxHashMap<String, KnownAsset>,
+) -> Result<(FxHashSet<&'a str>, Vec<CollectionError>), StoreError> {
+    let new: Vec<&str> = input
+        .assets
+        .iter()
+        .map(|a| a.id.as_str())
+        .filter(|id| !known.contains_key(*id))
+        .collect();
+    let owners: FxHashMap<String, String> = ledger.owners(&new)?.into_iter().collect();
+    let mut foreign = FxHashSet::default();
+    let mut errors = input.errors.to_vec();
+    for asset in input.assets {
+        if let Some(owner) = owners.get(&asset.id) {
+            foreign.insert(asset.id.as_str());
+            errors.push(CollectionError {
+                account: Some(asset.account.clone()),
+                region: Some(asset.region.clone()),
+                resource_type: Some(asset.resource_type.as_str().to_owned()),
+                message: format!(
+                    "{} is already recorded as an asset of account {owner}; it is kept there and not recorded for account {}",
+                    asset.id, asset.account
+                ),
+            });
+        }
+    }
+    Ok((foreign, errors))
 }
 
 /// The scan `id`, which must still be running.
@@ -114,6 +167,10 @@ struct Recording<'r, 'a> {
     ledger: &'r mut dyn Ledger,
     policy: &'r Policy,
     input: &'r ScanInput<'a>,
+    /// Assets another account already has: not recorded.
+    foreign: FxHashSet<&'r str>,
+    /// The scan's errors, and one for each foreign asset.
+    errors: &'r [CollectionError],
     now: DateTime<Utc>,
     counts: ScanCounts,
     /// Events appended.
@@ -162,6 +219,9 @@ impl<'a> Recording<'_, 'a> {
         let mut writes = Vec::with_capacity(assets.len());
         let mut events = Vec::new();
         for (asset, (text, hash)) in assets.iter().zip(contents) {
+            if self.foreign.contains(asset.id.as_str()) {
+                continue;
+            }
             if !scope.contains(asset) {
                 return Err(StoreError::Invalid(format!(
                     "asset {} ({} {} {}) is outside the scan's scope",
@@ -220,7 +280,7 @@ impl<'a> Recording<'_, 'a> {
         let mut unseen: Vec<(&String, &KnownAsset)> = known
             .iter()
             .filter(|(id, k)| {
-                !seen.contains_key(id.as_str()) && is_deleted(id, k, scope, self.input.errors)
+                !seen.contains_key(id.as_str()) && is_deleted(id, k, scope, self.errors)
             })
             .collect();
         unseen.sort_by(|a, b| a.0.cmp(b.0));
@@ -312,6 +372,9 @@ impl<'a> Recording<'_, 'a> {
         let follows = self.follows_changes();
         let mut unmuted: Vec<(usize, FindingChange)> = Vec::new();
         for evaluation in input.evaluations {
+            if self.foreign.contains(&*evaluation.asset_id) {
+                continue;
+            }
             let asset = *by_id.get(&*evaluation.asset_id).ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "evaluation of rule {} names asset {}, which is not in the scan",

@@ -26,7 +26,10 @@ use std::collections::HashMap;
 /// The migrations, each with the schema version it brings the database to.
 /// The versions are SQLite's: a PostgreSQL database of version N has the
 /// tables, columns and meaning of a SQLite database of version N.
-const MIGRATIONS: &[(i64, &str)] = &[(10, include_str!("migrations/0010_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (10, include_str!("migrations/0010_initial.sql")),
+    (11, include_str!("migrations/0011_jobs.sql")),
+];
 
 /// The schema version this build writes (SQLite's too).
 pub const SCHEMA_VERSION: i64 = crate::sqlite::SCHEMA_VERSION;
@@ -66,10 +69,30 @@ impl Postgres {
     }
 }
 
-fn backend(name: &str, source: postgres::Error) -> StoreError {
+/// The error of `name`: the server's own message when the server refused
+/// (the client's says only `db error`), else the client's with its causes
+/// (a TLS handshake's says why it failed only there).
+fn backend(name: &str, error: postgres::Error) -> StoreError {
+    let source = if error.as_db_error().is_some() {
+        error
+            .into_source()
+            .unwrap_or_else(|| "the server refused".into())
+    } else {
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            let text = inner.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = inner.source();
+        }
+        message.into()
+    };
     StoreError::Backend {
         database: name.to_owned(),
-        source: Box::new(source),
+        source,
     }
 }
 
@@ -185,6 +208,7 @@ impl Database for Postgres {
         has_tag: "EXISTS (SELECT 1 FROM jsonb_each_text(assets.tags::jsonb) t \
                   WHERE t.key = CAST(? AS TEXT) AND (CAST(? AS TEXT) IS NULL OR t.value = CAST(? AS TEXT)))",
         position: "strpos",
+        skip_locked: " FOR UPDATE SKIP LOCKED",
     };
 
     fn name(&self) -> &str {
@@ -261,6 +285,15 @@ impl Database for Postgres {
             })?;
         }
         Ok(())
+    }
+
+    fn lock(&self, key: &str, exclusive: bool) -> Result<(), StoreError> {
+        let sql = if exclusive {
+            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended(?1, 0))"
+        };
+        self.for_each_row(sql, &[Arg::from(key)], &mut |_| Ok(()))
     }
 
     fn begin(&self) -> Result<(), StoreError> {

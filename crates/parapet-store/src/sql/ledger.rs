@@ -60,6 +60,10 @@ impl<D: Database> Drop for SqlLedger<'_, D> {
 }
 
 impl<D: Database> Ledger for SqlLedger<'_, D> {
+    fn lock(&mut self, key: &str, exclusive: bool) -> Result<(), StoreError> {
+        self.db.lock(key, exclusive)
+    }
+
     fn scan(&mut self, id: i64) -> Result<Option<ScanRun>, StoreError> {
         first(
             self.db,
@@ -105,6 +109,21 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                 ))
             },
         )
+    }
+
+    fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
+        let mut owners = Vec::new();
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+            owners.extend(rows(
+                self.db,
+                &format!("SELECT id, account FROM assets WHERE id IN ({marks})"),
+                &values,
+                |r| Ok((r.text(0)?, r.text(1)?)),
+            )?);
+        }
+        Ok(owners)
     }
 
     fn write_assets(&mut self, writes: &[AssetWrite<'_>]) -> Result<(), StoreError> {

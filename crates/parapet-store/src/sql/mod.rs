@@ -14,11 +14,13 @@
 //! - `incidents`: incidents and the outbox.
 //! - `inventory`: the inventory's listings, facets and the overview.
 //! - `tokens`: API tokens.
+//! - `jobs`: the job queue workers share.
 
 mod findings;
 mod history;
 mod incidents;
 mod inventory;
+mod jobs;
 mod ledger;
 mod tokens;
 
@@ -140,6 +142,10 @@ pub struct Dialect {
     pub has_tag: &'static str,
     /// The function that finds text in text: `F(haystack, needle) > 0`.
     pub position: &'static str,
+    /// What a `SELECT` of rows to claim ends with so that concurrent
+    /// claimers pass over each other's rows (SQLite has one writer at a
+    /// time and needs nothing).
+    pub skip_locked: &'static str,
 }
 
 /// A SQL database the store runs on: statements with bound arguments,
@@ -191,6 +197,14 @@ pub trait Database: Send {
     /// either way).
     fn rollback(&self);
 
+    /// Waits until no other transaction holds `key` (exclusively, or at
+    /// all when `exclusive`) and holds it until this one ends. A database
+    /// with one writer at a time needs nothing.
+    fn lock(&self, key: &str, exclusive: bool) -> Result<(), StoreError> {
+        let _ = (key, exclusive);
+        Ok(())
+    }
+
     /// Told after each commit (SQLite copies its log into the file).
     fn committed(&self) {}
 }
@@ -211,11 +225,6 @@ impl<D: Database> SqlStore<D> {
     /// notification channels, and the grouping of findings into incidents.
     pub fn set_policy(&mut self, policy: Policy) {
         self.policy = policy;
-    }
-
-    /// The database, as errors name it.
-    pub fn database(&self) -> &str {
-        self.db.name()
     }
 
     /// Runs a statement on its own, committed at once.
@@ -416,6 +425,10 @@ pub(crate) fn read_scan(row: &dyn Row) -> Result<ScanRun, StoreError> {
 }
 
 impl<D: Database> Scans for SqlStore<D> {
+    fn database(&self) -> &str {
+        self.db.name()
+    }
+
     fn begin_scan(
         &mut self,
         scope: &Scope,

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_overview_counts.sql"),
     include_str!("migrations/0009_scan_provenance.sql"),
     include_str!("migrations/0010_outbox_incident.sql"),
+    include_str!("migrations/0011_jobs.sql"),
 ];
 
 /// The schema version this build writes.
@@ -92,6 +93,7 @@ impl Database for Sqlite {
     const DIALECT: Dialect = Dialect {
         has_tag: "EXISTS (SELECT 1 FROM json_each(assets.tags) t WHERE t.key = ? AND (? IS NULL OR t.value = ?))",
         position: "instr",
+        skip_locked: "",
     };
 
     fn name(&self) -> &str {

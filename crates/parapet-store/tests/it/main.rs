@@ -2,6 +2,9 @@
 //! every backend must tell alike, each run on every backend below; what is
 //! particular to one backend has a module of its own.
 
+/// PostgreSQL alone: TLS, the password, migrations by processes starting
+/// together, the refusal of a newer schema, the same tables as SQLite.
+mod postgres;
 /// SQLite alone: migrations, the refusal of a newer schema, the overview's
 /// counters kept by triggers.
 mod sqlite;
@@ -22,7 +25,13 @@ pub trait Backend {
     /// A fresh, empty store recording with `policy`, and what must live as
     /// long as it (a temporary folder).
     fn open(&self, policy: Policy) -> (Box<dyn std::any::Any>, Self::Store);
+    /// A fresh, empty database, and a way to open as many stores on it as
+    /// there are workers.
+    fn open_shared(&self, policy: Policy) -> (Box<dyn std::any::Any>, Opener<Self::Store>);
 }
+
+/// Opens another store on one database.
+pub type Opener<S> = std::sync::Arc<dyn Fn() -> S + Send + Sync>;
 
 /// SQLite, in a file of a temporary folder.
 pub struct Sqlite;
@@ -33,6 +42,12 @@ impl Backend for Sqlite {
         let (dir, store) = sqlite_store(policy);
         (Box::new(dir), store)
     }
+    fn open_shared(&self, policy: Policy) -> (Box<dyn std::any::Any>, Opener<SqliteStore>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("parapet.db");
+        let open = move || SqliteStore::open_with(&path, policy.clone()).expect("open store");
+        (Box::new(dir), std::sync::Arc::new(open))
+    }
 }
 
 /// PostgreSQL, in a new database of the test server.
@@ -42,6 +57,12 @@ impl Backend for Postgres {
     type Store = PostgresStore;
     fn open(&self, policy: Policy) -> (Box<dyn std::any::Any>, PostgresStore) {
         (Box::new(()), postgres_store(policy))
+    }
+    fn open_shared(&self, policy: Policy) -> (Box<dyn std::any::Any>, Opener<PostgresStore>) {
+        let url = parapet_testkit::postgres::database();
+        let target = parapet_store::postgres::Target::new(&url, None).expect("a test URL");
+        let open = move || PostgresStore::connect_with(&target, policy.clone()).expect("connect");
+        (Box::new(()), std::sync::Arc::new(open))
     }
 }
 
@@ -88,9 +109,10 @@ macro_rules! stories_on {
 stories! {
     [on_sqlite: crate::Sqlite, on_postgres: crate::Postgres]
     {
-        assets { a_new_version_is_stored_only_when_the_content_changes, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
+        assets { a_new_version_is_stored_only_when_the_content_changes, an_asset_another_account_already_has_is_kept_there_and_the_rest_is_recorded, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
         findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order },
         incidents { findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them, acknowledged_then_resolved_by_hand_with_a_timeline, findings_milder_than_the_policy_make_no_incident },
+        jobs { a_group_runs_stage_after_stage_and_a_failure_is_tried_again_later, a_job_whose_lease_passed_is_claimed_again_and_its_first_worker_can_no_longer_finish_it, a_job_abandoned_on_its_last_attempt_fails_for_good, a_scan_is_recorded_with_its_job_only_while_the_lease_holds, workers_claiming_at_once_each_take_different_jobs },
         inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
         mutes { a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated, expiry_unmutes_with_an_event, a_finding_opened_under_an_active_mute_is_muted_at_once, a_mute_must_select_something_and_say_why },
         outbox { each_change_of_state_is_routed_once_in_the_scans_transaction, delivery_attempts_retry_then_fail_and_stay_visible, without_a_router_nothing_is_queued }

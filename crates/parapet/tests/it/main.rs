@@ -41,6 +41,9 @@ mod test_images;
 mod topology;
 /// `parapet vuln`: images scanned, SBOMs, output formats.
 mod vuln;
+/// `parapet worker`: an organisation collected by several workers over
+/// PostgreSQL.
+mod workers;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -79,10 +79,29 @@ fn event_kinds(db: &Path, asset: &str) -> Vec<String> {
     kinds
 }
 
+/// The database a test of both backends runs on: a file in `dir`, or a
+/// new database on the test PostgreSQL server.
+fn database(dir: &Path, postgres: bool) -> std::path::PathBuf {
+    if postgres {
+        parapet_testkit::postgres::database().into()
+    } else {
+        dir.join("parapet.db")
+    }
+}
+
 #[test]
 fn scans_of_changed_files_produce_the_timeline() {
+    the_timeline_of_changed_files(false);
+}
+
+#[test]
+fn scans_of_changed_files_produce_the_timeline_on_postgres() {
+    the_timeline_of_changed_files(true);
+}
+
+fn the_timeline_of_changed_files(postgres: bool) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("parapet.db");
+    let db = database(dir.path(), postgres);
     // v1: a fails versioning, b passes, c exists.
     let v1 = estate(
         dir.path(),
@@ -170,8 +189,17 @@ fn scans_of_changed_files_produce_the_timeline() {
 
 #[test]
 fn mute_and_unmute_from_the_command_line() {
+    mute_and_unmute(false);
+}
+
+#[test]
+fn mute_and_unmute_from_the_command_line_on_postgres() {
+    mute_and_unmute(true);
+}
+
+fn mute_and_unmute(postgres: bool) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("parapet.db");
+    let db = database(dir.path(), postgres);
     let file = estate(
         dir.path(),
         "e.jsonl",

@@ -249,3 +249,58 @@ pub fn a_scan_records_what_produced_it(backend: &impl Backend) {
         Some(env!("CARGO_PKG_VERSION"))
     );
 }
+
+pub fn an_asset_another_account_already_has_is_kept_there_and_the_rest_is_recorded(
+    backend: &impl Backend,
+) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let shared = bucket("shared-hub", json!({"v": 1}), at(0));
+    let out = scan(&mut store, at(0), std::slice::from_ref(&shared), &[], &[]);
+    assert_eq!(out.scan.counts.created, 1);
+    // Another account reports an asset of the same id, and one of its own.
+    let mut theirs = bucket("shared-hub", json!({"v": 2}), at(1));
+    theirs.account = "222222222222".into();
+    let mut own = bucket("their-own", json!({}), at(1));
+    own.account = "222222222222".into();
+    let scope = parapet_core::Scope {
+        accounts: vec!["222222222222".into()],
+        ..crate::scope()
+    };
+    let id = store
+        .begin_scan(&scope, "test", &crate::provenance(), at(1))
+        .expect("begin");
+    let evaluations = [
+        crate::evaluation("rule", &theirs, parapet_core::Status::Fail),
+        crate::evaluation("rule", &own, parapet_core::Status::Fail),
+    ];
+    let out = store
+        .finish_scan(
+            id,
+            &[theirs.clone(), own.clone()],
+            &evaluations,
+            &|_: &str| parapet_core::Severity::High,
+            &[],
+            at(1),
+        )
+        .expect("the rest is recorded");
+    assert_eq!(out.scan.status, parapet_core::ScanStatus::Partial);
+    assert_eq!((out.scan.counts.created, out.scan.counts.opened), (1, 1));
+    assert!(
+        out.scan
+            .errors
+            .iter()
+            .any(|e| e.message.contains("shared-hub") && e.message.contains("111111111111")),
+        "{:?}",
+        out.scan.errors
+    );
+    let kept = store
+        .asset_at(&shared.id, None)
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        (kept.asset.account.as_str(), kept.version),
+        ("111111111111", 1)
+    );
+    assert!(store.asset_at(&own.id, None).expect("read").is_some());
+    assert!(store.finding("rule", &shared.id).expect("read").is_none());
+}

@@ -10,6 +10,8 @@ pub mod findings;
 pub mod incidents;
 /// The inventory, the overview and API tokens.
 pub mod inventory;
+/// The job queue: stages, leases, retries, recording with a job.
+pub mod jobs;
 /// Mutes: matching, lifting, expiry.
 pub mod mutes;
 /// The notification outbox: routing with the change, retries, failures.

@@ -40,12 +40,12 @@ pub use postgres::PostgresStore;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
     FindingChange, FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo,
-    IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, Router,
-    ScanOutput, StoredEvent, TokenScope, TrendDay,
+    IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, Pruned, ResultCount,
+    Router, ScanOutput, StoredEvent, TokenScope, TrendDay,
 };
 pub use roles::{
-    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, RuleFacts, Scans, Store, Timeline,
-    Tokens,
+    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Retention, RuleFacts, Scans, Store,
+    Timeline, Tokens,
 };
 pub use sql::SqlStore;
 pub use sqlite::SqliteStore;

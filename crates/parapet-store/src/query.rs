@@ -555,3 +555,17 @@ pub struct IncidentEvent {
     /// What else there is to say (the finding, who).
     pub detail: serde_json::Value,
 }
+
+/// What a prune removed: rows by table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    /// How many rows each table lost.
+    pub rows: BTreeMap<String, u64>,
+}
+
+impl Pruned {
+    /// How many rows in all.
+    pub fn total(&self) -> u64 {
+        self.rows.values().sum()
+    }
+}

@@ -9,8 +9,8 @@ use crate::error::StoreError;
 use crate::jobs::{JobRecord, Lease, NewJob, QueueCounts};
 use crate::query::{
     ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets, FindingQuery, Incident,
-    IncidentEvent, IncidentStatus, Notification, OutboxStatus, Overview, ResultCount, ScanOutput,
-    StoredEvent, TokenScope,
+    IncidentEvent, IncidentStatus, Notification, OutboxStatus, Overview, Pruned, ResultCount,
+    ScanOutput, StoredEvent, TokenScope,
 };
 use chrono::{DateTime, Utc};
 use parapet_core::{
@@ -360,14 +360,35 @@ pub trait Jobs {
     fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
 }
 
+/// Retention: history older than a cutoff removed.
+pub trait Retention {
+    /// Removes, in one transaction, what is older than `before` and no
+    /// longer current: superseded asset versions (each asset keeps its
+    /// current version and the one current at `before`), assets deleted
+    /// before it with their findings and versions, events, delivered or
+    /// failed notifications, resolved incidents, lifted mutes, finished
+    /// scans and jobs. Current assets, open findings, open incidents,
+    /// pending notifications and active mutes stay whatever their age.
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned, StoreError>;
+}
+
 /// Every role: what a backend implements, and what a caller that needs
 /// several roles holds.
 pub trait Store:
-    Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Send
+    Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Retention + Send
 {
 }
 
 impl<T> Store for T where
-    T: Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Send
+    T: Scans
+        + Inventory
+        + Findings
+        + Timeline
+        + Outbox
+        + Incidents
+        + Tokens
+        + Jobs
+        + Retention
+        + Send
 {
 }

@@ -138,6 +138,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Remove history older than a retention period: superseded asset
+    /// versions, assets deleted long ago, events, sent notifications,
+    /// resolved incidents, finished scans and jobs. What is current stays:
+    /// every asset's current version (and the one current at the cutoff),
+    /// open findings and incidents, pending notifications, active mutes.
+    Prune {
+        /// Remove what is older than this (`400d`, `26weeks`) [default: the
+        /// configuration's `retention`].
+        #[arg(long, value_parser = humantime::parse_duration)]
+        older_than: Option<std::time::Duration>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Recent scan runs with their scope, status and counts.
     Scans {
         /// How many.

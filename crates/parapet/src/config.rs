@@ -50,6 +50,10 @@ pub struct ConfigFile {
     /// Findings grouped into incidents (none without this section).
     #[serde(default)]
     pub incidents: Option<IncidentsConfig>,
+    /// How long history is kept (`400d`): what `parapet prune` removes
+    /// without `--older-than`.
+    #[serde(default, deserialize_with = "duration")]
+    pub retention: Option<Duration>,
 }
 
 /// The `incidents` section.

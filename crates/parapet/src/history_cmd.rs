@@ -1,8 +1,8 @@
-//! `parapet assets list|history|diff|show`, `parapet events` and `parapet scans`.
+//! `parapet assets list|history|diff|show`, `parapet events`, `parapet scans` and `parapet prune`.
 
 use crate::cli::{AssetsCommand, AssetsListArgs, EventsArgs, Format, GlobalArgs, ListFormat};
 use crate::output::{Style, print_json, time};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use comfy_table::Cell;
 use parapet_core::EventKind;
 use parapet_core::diff::diff;
@@ -254,5 +254,48 @@ pub fn run_scans(
             out!("{table}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `parapet prune`.
+pub fn run_prune(
+    global: &GlobalArgs,
+    older_than: Option<std::time::Duration>,
+    retention: Option<std::time::Duration>,
+    format: Format,
+    style: Style,
+) -> Result<ExitCode> {
+    let Some(age) = older_than.or(retention) else {
+        anyhow::bail!(
+            "say how old is too old: --older-than 400d, or `retention` in the configuration"
+        );
+    };
+    let before = chrono::Utc::now()
+        - chrono::Duration::from_std(age).context("the retention period is too long")?;
+    let mut store = crate::db::open(global)?;
+    let started = std::time::Instant::now();
+    let pruned = store.prune(before)?;
+    if format == Format::Json {
+        out!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "before": before,
+                "rows": pruned.rows,
+                "seconds": started.elapsed().as_secs_f64(),
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = style.table(&["table", "rows removed"]);
+    for (name, rows) in &pruned.rows {
+        table.add_row(vec![Cell::new(name), Cell::new(rows)]);
+    }
+    out!(
+        "Removed {} rows of history older than {} in {:.1} s.",
+        pruned.total(),
+        before.format("%Y-%m-%d %H:%M UTC"),
+        started.elapsed().as_secs_f64()
+    );
+    out!("{table}");
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@
 //! - [`rules_cmd`]: `parapet rules list|show|lint|test`.
 //! - [`scan_cmd`]: `parapet scan file`, and the run and report every scan shares.
 //! - [`scan_aws_cmd`]: `parapet scan aws`: the AWS provider's options.
-//! - [`history_cmd`]: `parapet assets list|history|diff|show`, `parapet
+//! - [`history_cmd`]: `parapet assets list|history|diff|show`, `parapet prune`, `parapet
 //!   events`, `parapet scans`.
 //! - [`findings_cmd`]: `parapet findings`.
 //! - [`incidents_cmd`]: `parapet incidents`.
@@ -145,6 +145,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Permissions(command) => permissions_cmd::run(command),
         cli::Command::Completions { shell } => docs_cmd::completions(*shell),
         cli::Command::Man { dir } => docs_cmd::man(dir.as_deref()),
+        cli::Command::Prune { older_than, format } => {
+            history_cmd::run_prune(&cli.global, *older_than, config.retention, *format, style)
+        }
         cli::Command::Scans { limit, format } => {
             history_cmd::run_scans(&cli.global, *limit, *format, style)
         }

@@ -15,6 +15,7 @@
 //! - `inventory`: the inventory's listings, facets and the overview.
 //! - `tokens`: API tokens.
 //! - `jobs`: the job queue workers share.
+//! - `retention`: history older than a cutoff removed.
 
 mod findings;
 mod history;
@@ -22,6 +23,7 @@ mod incidents;
 mod inventory;
 mod jobs;
 mod ledger;
+mod retention;
 mod tokens;
 
 use crate::error::StoreError;

@@ -185,6 +185,33 @@ fn the_timeline_of_changed_files(postgres: bool) {
     let scans = json_of(&db, &["scans", "--format", "json"]);
     assert_eq!(scans.as_array().expect("scans").len(), 3);
     assert_eq!(scans[0]["status"], "complete");
+
+    // Everything older than now goes but what is current.
+    let pruned = json_of(&db, &["prune", "--older-than", "0s", "--format", "json"]);
+    assert_eq!(
+        pruned["rows"]["asset_versions"], 4,
+        "a's first two versions, b's first and c's only one"
+    );
+    assert_eq!(pruned["rows"]["assets"], 1, "c");
+    assert_eq!(pruned["rows"]["scans"], 3);
+    let history = json_of(
+        &db,
+        &["assets", "history", "arn:aws:s3:::a", "--format", "json"],
+    );
+    assert_eq!(history.as_array().expect("versions").len(), 1);
+    let open = json_of(&db, &["findings", "list", "--format", "json"]);
+    assert_eq!(
+        open.as_array().expect("findings").len(),
+        2,
+        "open findings stay"
+    );
+    let refused = parapet_with_db(&db, &["prune"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("--older-than"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]

@@ -135,6 +135,13 @@ fn organisation_scan(moto: &Moto, db: &Path, more: &[&str]) -> std::process::Out
     moto.scan(db, ("testing", "testing"), &args)
 }
 
+/// moto, its certificates issued at once: by default it issues them a minute
+/// after they are requested, which a comparison with a scan made earlier
+/// would take for a change.
+fn steady_moto() -> Moto {
+    Moto::start_with(&[("MOTO_ACM_VALIDATION_WAIT", "0")])
+}
+
 /// Queues the organisation's collection in `db` and runs `workers`
 /// workers until the queue is empty; returns the run's number.
 fn by_workers(moto: &Moto, db: &Path, workers: usize) -> i64 {
@@ -171,7 +178,7 @@ fn by_workers(moto: &Moto, db: &Path, workers: usize) -> i64 {
 
 #[test]
 fn an_organisation_collected_by_one_two_and_four_workers_is_recorded_as_by_one_process() {
-    let moto = Moto::start();
+    let moto = steady_moto();
     let seeded = moto.python(&super::fixture("aws-organization.py"), &[]);
     let member = String::from_utf8_lossy(&seeded.stdout).trim().to_owned();
     moto.seed_demo(1);
@@ -238,4 +245,205 @@ fn an_organisation_collected_by_one_two_and_four_workers_is_recorded_as_by_one_p
             "{workers} workers: one scan per account"
         );
     }
+}
+
+/// Routes every finding change to a webhook (that nobody answers: the
+/// outbox keeps what would be sent) and groups findings into incidents.
+const NOTIFYING: &str = r#"
+[notifications]
+default = ["hook"]
+
+[[notifications.channels]]
+type = "webhook"
+name = "hook"
+url = "http://127.0.0.1:9/parapet"
+
+[incidents]
+group_by = "rule-and-account"
+min_severity = "high"
+"#;
+
+/// What was queued to be sent, as (channel, change, rule, asset), each
+/// with how many times; and each incident's group.
+type Sent = (
+    BTreeMap<(String, String, String, String), usize>,
+    Vec<String>,
+);
+
+fn sent(store: &dyn Store) -> Sent {
+    let mut outbox = BTreeMap::new();
+    for n in store.notifications(None, 1_000_000).expect("outbox") {
+        *outbox
+            .entry((
+                n.channel,
+                n.change.kind.as_str().to_owned(),
+                n.change.rule_id,
+                n.change.asset_id,
+            ))
+            .or_default() += 1;
+    }
+    let mut groups: Vec<String> = store
+        .incidents(None, None, 100_000)
+        .expect("incidents")
+        .into_iter()
+        .map(|i| i.group_key)
+        .collect();
+    groups.sort();
+    (outbox, groups)
+}
+
+/// Each asset's events, oldest first, as kinds with their rules.
+fn timeline(store: &dyn Store) -> BTreeMap<String, Vec<String>> {
+    let mut events: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut all = store
+        .events(&parapet_store::EventQuery {
+            limit: 1_000_000,
+            ..Default::default()
+        })
+        .expect("events");
+    all.reverse();
+    for stored in all {
+        events
+            .entry(stored.event.asset_id)
+            .or_default()
+            .push(format!(
+                "{} {}",
+                stored.event.kind.as_str(),
+                stored.event.rule_id.unwrap_or_default()
+            ));
+    }
+    events
+}
+
+/// Counts by a key that names their account, rule, severity, result,
+/// openness and mute.
+type Counted = Vec<(String, i64)>;
+
+/// The overview's counters, and the same counted from the findings.
+fn counters_and_recount(url: &str) -> (Counted, Counted) {
+    let mut client = parapet_testkit::postgres::connect(url);
+    let rows = |client: &mut postgres::Client, sql: &str| -> Counted {
+        client
+            .query(sql, &[])
+            .expect("counts")
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    (
+        rows(
+            &mut client,
+            "SELECT account || ' ' || rule_id || ' ' || severity || ' ' || result || ' ' || open || ' ' || muted, \
+             sum(n)::bigint FROM finding_counts WHERE live = 1 GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1",
+        ),
+        rows(
+            &mut client,
+            "SELECT account || ' ' || rule_id || ' ' || severity || ' ' || result || ' ' \
+             || CASE WHEN status IN ('open', 'reopened') THEN 1 ELSE 0 END || ' ' \
+             || CASE WHEN muted_by IS NULL THEN 0 ELSE 1 END, count(*) FROM findings \
+             WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL) GROUP BY 1 ORDER BY 1",
+        ),
+    )
+}
+
+#[test]
+fn workers_killed_at_any_moment_leave_every_unit_done_once_in_effect() {
+    let moto = steady_moto();
+    moto.python(&super::fixture("aws-organization.py"), &[]);
+    moto.seed_demo(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(&config, NOTIFYING).expect("write the configuration");
+    let config = config.display().to_string();
+    let alone = dir.path().join("alone.db");
+    let output = organisation_scan(&moto, &alone, &["--config", &config]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let reference = SqliteStore::open(&alone).expect("open");
+    let (expected, expected_sent, expected_timeline) =
+        (recorded(&reference), sent(&reference), timeline(&reference));
+    assert!(!expected_sent.0.is_empty() && !expected_sent.1.is_empty());
+    let home = tempfile::tempdir().expect("home");
+    let worker = |db: &Path, name: &str| {
+        moto.parapet(db, ("testing", "testing"), home.path())
+            .args([
+                "worker", "--lease", "3s", "--poll", "50ms", "--config", &config, "--name", name,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a worker starts")
+    };
+    let mut reclaimed = 0;
+    for trial in 0..20u64 {
+        let url = parapet_testkit::postgres::database();
+        let db = PathBuf::from(&url);
+        let queued = organisation_scan(&moto, &db, &["--enqueue", "--config", &config]);
+        assert!(queued.status.success(), "{}", stderr(&queued));
+        // One or two workers killed after varied moments: while planning,
+        // while collecting, while recording.
+        for kill in 0..(1 + trial % 2) {
+            let mut doomed = worker(&db, &format!("doomed-{trial}-{kill}"));
+            std::thread::sleep(std::time::Duration::from_millis(
+                150 + (trial * 397 + kill * 911) % 4500,
+            ));
+            doomed.kill().expect("SIGKILL");
+            doomed.wait().expect("reaped");
+        }
+        let survivor = moto
+            .parapet(&db, ("testing", "testing"), home.path())
+            .args([
+                "worker",
+                "--until-idle",
+                "--lease",
+                "3s",
+                "--poll",
+                "50ms",
+                "--config",
+                &config,
+            ])
+            .output()
+            .expect("the last worker runs");
+        assert!(survivor.status.success(), "{}", stderr(&survivor));
+        let store = postgres(&url);
+        let jobs = store.queue_counts().expect("counts");
+        assert_eq!(
+            jobs.with_status(JobStatus::Done),
+            jobs.counts.iter().map(|(_, _, n)| n).sum::<i64>(),
+            "trial {trial}: every job done: {jobs:?}"
+        );
+        reclaimed += store
+            .run_jobs(1)
+            .expect("jobs")
+            .iter()
+            .filter(|j| j.attempts > 1)
+            .count();
+        let got = recorded(&store);
+        assert_eq!(
+            differences(&got.assets, &expected.assets),
+            Vec::<String>::new(),
+            "trial {trial}"
+        );
+        assert_eq!(
+            differences(&got.results, &expected.results),
+            Vec::<String>::new(),
+            "trial {trial}"
+        );
+        assert_eq!(
+            got.scans_by_account, expected.scans_by_account,
+            "trial {trial}: one scan per account"
+        );
+        assert_eq!(
+            sent(&store),
+            expected_sent,
+            "trial {trial}: each notification and incident once"
+        );
+        assert_eq!(
+            timeline(&store),
+            expected_timeline,
+            "trial {trial}: each event once"
+        );
+        let (counters, recount) = counters_and_recount(&url);
+        assert_eq!(counters, recount, "trial {trial}: the overview's counters");
+    }
+    assert!(reclaimed > 0, "some kills left a job to be claimed again");
 }

@@ -16,3 +16,5 @@ pub mod jobs;
 pub mod mutes;
 /// The notification outbox: routing with the change, retries, failures.
 pub mod outbox;
+/// Retention: old history pruned, what is current kept.
+pub mod retention;

@@ -13,7 +13,9 @@
 //!
 //! - this module: the [`Worker`] loop, leases and their renewal, counters.
 //! - [`work`]: what each kind of job does, and queueing a collection.
+//! - [`endpoint`]: `/health` and `/metrics`.
 
+pub mod endpoint;
 pub mod work;
 
 use chrono::Utc;
@@ -74,7 +76,7 @@ pub struct Counters {
 }
 
 impl Counters {
-    fn add(counter: &AtomicU64) {
+    pub(crate) fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -10,7 +10,7 @@ use parapet_aws::{AwsOptions, AwsProvider};
 use parapet_pipeline::Pipeline;
 use parapet_provider::Provider;
 use parapet_store::{JobRecord, JobStatus, Policy};
-use parapet_worker::{Counters, ProviderSpec, Settings, Worker};
+use parapet_worker::{Counters, OpenStore, ProviderSpec, Settings, Worker};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +49,7 @@ pub fn run(
     let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
     let database = crate::db::database(global)?;
     let policy = policy.clone();
-    let open = move || database.open_with(&policy);
+    let open: Arc<OpenStore> = Arc::new(move || database.open_with(&policy));
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -59,7 +59,25 @@ pub fn run(
         .name
         .clone()
         .unwrap_or_else(|| format!("{}:{}", host(), std::process::id()));
-    let counters = Counters::default();
+    let counters = Arc::new(Counters::default());
+    let endpoint = match &args.listen {
+        Some(address) => {
+            let endpoint = parapet_worker::endpoint::serve(
+                address,
+                name.clone(),
+                Arc::clone(&counters),
+                Arc::clone(&open),
+                Arc::clone(&stop),
+            )
+            .with_context(|| format!("cannot listen on {address}"))?;
+            eprintln!(
+                "worker {name}: /health and /metrics on http://{}",
+                endpoint.address
+            );
+            Some(endpoint)
+        }
+        None => None,
+    };
     let threads = args.threads.max(1);
     let results: Vec<Result<(), parapet_worker::WorkerError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -67,7 +85,7 @@ pub fn run(
                 let worker = Worker {
                     pipeline: &pipeline,
                     providers: &provider,
-                    open: &open,
+                    open: &*open,
                     settings: Settings {
                         name: if threads == 1 {
                             name.clone()
@@ -90,6 +108,8 @@ pub fn run(
             .map(|h| h.join().unwrap_or(Ok(())))
             .collect()
     });
+    stop.store(true, Ordering::Relaxed);
+    drop(endpoint);
     eprintln!(
         "worker {name}: {} job(s) claimed, {} done, {} attempt(s) failed, {} lease(s) lost, {} taken over from a worker that stopped answering",
         counters.claimed.load(Ordering::Relaxed),

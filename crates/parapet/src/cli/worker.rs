@@ -23,6 +23,10 @@ pub struct WorkerArgs {
     /// Stop once no job is queued or running, rather than wait for more.
     #[arg(long)]
     pub until_idle: bool,
+    /// Serve `/health` and `/metrics` (Prometheus) on this address
+    /// (`127.0.0.1:0` picks a free port; the address is printed).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// Only these kinds of job (plan, collect, record, unreachable).
     #[arg(long, value_delimiter = ',', value_name = "KIND")]
     pub kinds: Vec<String>,

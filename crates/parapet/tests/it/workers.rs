@@ -447,3 +447,97 @@ fn workers_killed_at_any_moment_leave_every_unit_done_once_in_effect() {
     }
     assert!(reclaimed > 0, "some kills left a job to be claimed again");
 }
+
+#[test]
+fn a_worker_reports_its_health_and_metrics_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let url = parapet_testkit::postgres::database();
+    let db = PathBuf::from(&url);
+    let home = tempfile::tempdir().expect("home");
+    let moto = steady_moto();
+    // A run whose plan cannot reach AWS (nothing listens on port 9): it
+    // fails, and waits to be tried again.
+    let mut queued = moto.parapet(&db, ("testing", "testing"), home.path());
+    queued.args([
+        "scan",
+        "aws",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--enqueue",
+    ]);
+    let queued = queued.output().expect("parapet runs");
+    assert!(queued.status.success(), "{}", stderr(&queued));
+    let mut worker = moto
+        .parapet(&db, ("testing", "testing"), home.path())
+        .args([
+            "worker",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "50ms",
+            "--name",
+            "probe",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("a worker starts");
+    let mut lines = BufReader::new(worker.stderr.take().expect("stderr")).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("/metrics on http://").nth(1).map(str::to_owned))
+        .expect("the worker says where it listens");
+    let get = |path: &str| {
+        let mut answer = ureq::get(&format!("http://{address}{path}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .expect("the worker answers");
+        (
+            answer.status().as_u16(),
+            answer.body_mut().read_to_string().expect("text"),
+        )
+    };
+    assert_eq!(get("/health"), (200, "ok\n".to_owned()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let metrics = loop {
+        let (status, text) = get("/metrics");
+        assert_eq!(status, 200);
+        if text.contains("parapet_worker_jobs_failed_total{worker=\"probe\"} 1") {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        metrics.contains("parapet_worker_jobs_claimed_total{worker=\"probe\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("parapet_jobs{kind=\"plan\",status=\"queued\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("parapet_worker_up{worker=\"probe\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(get("/nothing").0, 404);
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = worker.wait().expect("the worker ends");
+    assert!(status.success(), "{rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("1 job(s) claimed, 0 done, 1 attempt(s) failed")),
+        "{rest:?}"
+    );
+    let store = postgres(&url);
+    let jobs = store.run_jobs(1).expect("jobs");
+    assert_eq!(jobs[0].status, JobStatus::Queued, "tried again later");
+    assert!(jobs[0].error.as_deref().is_some_and(|e| !e.is_empty()));
+}

@@ -7,7 +7,9 @@
 //!   provider) sets an `HttpOnly`, `SameSite=Strict` cookie, named
 //!   `__Host-parapet_session` when cookies are `Secure`; a session made
 //!   from a token ends when the token is revoked, and so does its live
-//!   stream.
+//!   stream. Sessions live in the store by the hash of their cookie, so
+//!   that every replica of the server knows them; the session's CSRF
+//!   token is derived from the cookie.
 //! - CSRF: a request that changes something and is not sent with a bearer
 //!   token must carry the session's `X-CSRF-Token` and, when the browser
 //!   names an `Origin`, come from the server's own origin.
@@ -21,7 +23,6 @@
 //!   no referrer.
 
 use crate::error::ApiError;
-use crate::expiring::Expiring;
 use crate::state::{Access, App};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -30,10 +31,10 @@ use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use parapet_store::TokenScope;
+use parapet_store::{TokenScope, WebSession};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 /// The cookie that carries a browser session (see [`cookie_name`]).
@@ -41,8 +42,6 @@ pub const SESSION_COOKIE: &str = "parapet_session";
 /// The cookie that binds a login through the OpenID Connect provider to
 /// the browser that started it.
 pub const LOGIN_COOKIE: &str = "parapet_login";
-/// How many browser sessions are kept at most; the oldest makes room.
-const MAX_SESSIONS: usize = 100_000;
 /// Headers a proxy adds to what it forwards.
 const FORWARDING_HEADERS: [&str; 5] = [
     "forwarded",
@@ -142,71 +141,51 @@ pub fn set_cookie(
     )
 }
 
-/// One browser session.
-#[derive(Debug, Clone)]
-pub struct Session {
-    /// Who.
-    pub name: String,
-    /// What they may do.
-    pub scope: TokenScope,
-    /// The hash of the token it was made from; none for OIDC.
-    pub token_hash: Option<String>,
-    /// Its CSRF token.
-    pub csrf: String,
-    /// When it ends.
-    pub expires: Instant,
+/// The CSRF token of a session: derived from its cookie, so that the store
+/// keeps no secret of it (only the cookie's hash).
+pub fn csrf_of(session_cookie: &str) -> String {
+    token_hash(&format!("parapet-csrf:{session_cookie}"))
 }
 
-/// Browser sessions, by the hash of their cookie (kept in memory: a restart
-/// logs everyone out; at most [`MAX_SESSIONS`]), and the CSRF token of an
-/// open loopback server.
-#[derive(Debug)]
-pub struct Sessions {
-    by_hash: Mutex<Expiring<Session>>,
-    open_csrf: Mutex<Option<String>>,
+/// Starts a browser session for `name` with `scope` (made from the API
+/// token that hashes to `token_hash`, if any), kept in the store so that
+/// every replica of the server knows it; returns its cookie value and its
+/// CSRF token.
+pub async fn start_session(
+    app: &Arc<App>,
+    name: String,
+    scope: TokenScope,
+    token_hash: Option<String>,
+) -> Result<(String, String), ApiError> {
+    let id = random_secret().map_err(ApiError::internal)?;
+    let id_hash = self::token_hash(&id);
+    let now = Utc::now();
+    let session = WebSession {
+        name,
+        scope,
+        token_hash,
+        expires_at: now + chrono::Duration::from_std(SESSION_LIFETIME).unwrap_or_default(),
+    };
+    app.store(move |store| Ok(store.start_session(&id_hash, &session, now)?))
+        .await?;
+    let csrf = csrf_of(&id);
+    Ok((id, csrf))
 }
 
-impl Default for Sessions {
-    fn default() -> Sessions {
-        Sessions {
-            by_hash: Mutex::new(Expiring::new(SESSION_LIFETIME, MAX_SESSIONS)),
-            open_csrf: Mutex::new(None),
-        }
-    }
+/// Ends the session whose cookie hashes to `id_hash`.
+pub async fn end_session(app: &Arc<App>, id_hash: String) -> Result<(), ApiError> {
+    app.store(move |store| Ok(store.end_session(&id_hash)?))
+        .await
 }
 
-impl Sessions {
-    /// Starts a session; returns its cookie value.
-    pub fn start(&self, session: Session) -> Result<String, ApiError> {
-        let id = random_secret().map_err(ApiError::internal)?;
-        self.by_hash
-            .lock()
-            .map_err(ApiError::internal)?
-            .insert(token_hash(&id), session);
-        Ok(id)
-    }
+/// The CSRF token of an open loopback server, made on first use.
+#[derive(Debug, Default)]
+pub struct OpenCsrf(Mutex<Option<String>>);
 
-    /// The live session whose cookie has the hash `id_hash`.
-    pub fn get(&self, id_hash: &str) -> Result<Option<Session>, ApiError> {
-        let sessions = self.by_hash.lock().map_err(ApiError::internal)?;
-        Ok(sessions
-            .get(id_hash)
-            .filter(|s| s.expires > Instant::now())
-            .cloned())
-    }
-
-    /// Ends the session whose cookie has the hash `id_hash`.
-    pub fn end(&self, id_hash: &str) -> Result<(), ApiError> {
-        self.by_hash
-            .lock()
-            .map_err(ApiError::internal)?
-            .take(id_hash);
-        Ok(())
-    }
-
-    /// The CSRF token of an open loopback server, made on first use.
-    pub fn open_csrf(&self) -> Result<String, ApiError> {
-        let mut token = self.open_csrf.lock().map_err(ApiError::internal)?;
+impl OpenCsrf {
+    /// The token.
+    pub fn get(&self) -> Result<String, ApiError> {
+        let mut token = self.0.lock().map_err(ApiError::internal)?;
         if let Some(token) = &*token {
             return Ok(token.clone());
         }
@@ -270,21 +249,25 @@ async fn authenticate(app: &Arc<App>, headers: &HeaderMap) -> Result<Option<Prin
         scope: session.scope,
         via: Via::Session {
             id_hash,
-            csrf: session.csrf,
+            csrf: csrf_of(&id),
         },
     }))
 }
 
 /// The session whose cookie has the hash `id_hash`, while it lasts and the
 /// token it was made from is valid (it ends with the token).
-async fn live_session(app: &Arc<App>, id_hash: &str) -> Result<Option<Session>, ApiError> {
-    let Some(session) = app.sessions.get(id_hash)? else {
+async fn live_session(app: &Arc<App>, id_hash: &str) -> Result<Option<WebSession>, ApiError> {
+    let key = id_hash.to_owned();
+    let Some(session) = app
+        .store(move |store| Ok(store.session(&key, Utc::now())?))
+        .await?
+    else {
         return Ok(None);
     };
     if let Some(hash) = &session.token_hash
         && valid_token(app, hash.clone()).await?.is_none()
     {
-        app.sessions.end(id_hash)?;
+        end_session(app, id_hash.to_owned()).await?;
         return Ok(None);
     }
     Ok(Some(session))
@@ -370,7 +353,7 @@ pub async fn guard(
         None if open => Some(Principal {
             name: "local".to_owned(),
             scope: TokenScope::ReadWrite,
-            via: Via::Open(app.sessions.open_csrf()?),
+            via: Via::Open(app.open_csrf.get()?),
         }),
         None => None,
     };

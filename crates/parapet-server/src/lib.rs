@@ -15,12 +15,10 @@
 //! - [`state`]: the store connections, rules and settings requests share.
 //! - [`ui`]: the web UI's files.
 //! - [`error`]: the one error shape every failure answers with.
-//! - `expiring`: the bounded map sessions and logins in progress live in.
 
 pub mod api;
 pub mod auth;
 pub mod error;
-mod expiring;
 pub mod oidc;
 pub mod params;
 pub mod state;

@@ -14,7 +14,6 @@
 //! user can change (`preferred_username`) grants nothing.
 
 use crate::auth::random_secret;
-use crate::expiring::Expiring;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use parapet_store::TokenScope;
@@ -28,8 +27,6 @@ use thiserror::Error;
 /// How long a login may take, from the redirect to the provider to the
 /// callback.
 pub const LOGIN_LIFETIME: Duration = Duration::from_secs(600);
-/// How many logins may be in progress at once; the oldest makes room.
-const MAX_PENDING_LOGINS: usize = 10_000;
 /// The clock difference tolerated between the provider and this server.
 const LEEWAY_SECONDS: i64 = 60;
 
@@ -125,21 +122,25 @@ struct Jwk {
     y: Option<String>,
 }
 
-/// A login in progress.
-struct Pending {
-    nonce: String,
-    verifier: String,
-    /// The hash of the cookie that binds it to its browser.
-    binding: String,
-}
-
 /// A login just started.
 #[derive(Debug)]
 pub struct Login {
     /// The provider's authorization page, where the browser goes.
     pub url: String,
-    /// What the browser keeps in a cookie and brings back to the callback.
+    /// What the browser keeps in a cookie and brings back to the callback:
+    /// the login's nonce and PKCE verifier are derived from it, so that the
+    /// server keeps no secret of a login in progress.
     pub binding: String,
+    /// The `state` the provider sends back with the code, by which the
+    /// server finds the login (it keeps the hashes of it and of the
+    /// binding).
+    pub state: String,
+}
+
+/// A secret of a login derived from its browser binding: its `nonce` or
+/// its PKCE `verifier` (43 base64url characters).
+fn derived(binding: &str, purpose: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("parapet-login-{purpose}:{binding}")))
 }
 
 /// Who logged in.
@@ -159,7 +160,6 @@ pub struct Provider {
     token_endpoint: String,
     jwks_uri: String,
     keys: Mutex<Vec<Jwk>>,
-    pending: Mutex<Expiring<Pending>>,
     agent: ureq::Agent,
 }
 
@@ -213,7 +213,6 @@ impl Provider {
             jwks_uri: field("jwks_uri")?,
             settings,
             keys: Mutex::new(Vec::new()),
-            pending: Mutex::new(Expiring::new(LOGIN_LIFETIME, MAX_PENDING_LOGINS)),
             agent,
         };
         if provider.issuer.trim_end_matches('/') != provider.settings.issuer.trim_end_matches('/') {
@@ -245,18 +244,10 @@ impl Provider {
     pub fn start(&self) -> Result<Login, OidcError> {
         let random =
             || random_secret().map_err(|e| OidcError::Refused(format!("no randomness: {e}")));
-        let (state, nonce, verifier, binding) = (random()?, random()?, random()?, random()?);
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(
-                state.clone(),
-                Pending {
-                    nonce: nonce.clone(),
-                    verifier,
-                    binding: crate::auth::token_hash(&binding),
-                },
-            );
-        }
+        let (state, binding) = (random()?, random()?);
+        let nonce = derived(&binding, "nonce");
+        let challenge =
+            URL_SAFE_NO_PAD.encode(Sha256::digest(derived(&binding, "verifier").as_bytes()));
         let query: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.settings.client_id)
@@ -275,37 +266,22 @@ impl Provider {
         Ok(Login {
             url: format!("{}{join}{query}", self.authorization_endpoint),
             binding,
+            state,
         })
     }
 
-    /// Finishes a login from the callback's `code` and `state` in the
-    /// browser that brings `binding` back: exchanges the code and checks
-    /// the ID token. Blocking (it calls the provider).
-    pub fn finish(
-        &self,
-        code: &str,
-        state: &str,
-        binding: Option<&str>,
-    ) -> Result<Identity, OidcError> {
-        let pending = self
-            .pending
-            .lock()
-            .ok()
-            .and_then(|mut p| p.take(state))
-            .ok_or(OidcError::UnknownLogin)?;
-        let brought = crate::auth::token_hash(binding.unwrap_or_default());
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            brought.as_bytes(),
-            pending.binding.as_bytes(),
-        )) {
-            return Err(OidcError::OtherBrowser);
-        }
+    /// Finishes a login from the callback's `code` in the browser that
+    /// brought back `binding` (the caller has found the login by its
+    /// `state` and checked that this browser started it): exchanges the
+    /// code and checks the ID token. Blocking (it calls the provider).
+    pub fn finish(&self, code: &str, binding: &str) -> Result<Identity, OidcError> {
+        let verifier = derived(binding, "verifier");
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", &self.settings.redirect_url),
             ("client_id", &self.settings.client_id),
-            ("code_verifier", &pending.verifier),
+            ("code_verifier", &verifier),
         ];
         let mut request = self.agent.post(&self.token_endpoint);
         if let Some(secret) = &self.settings.client_secret {
@@ -339,7 +315,7 @@ impl Provider {
             .as_str()
             .ok_or_else(|| OidcError::Refused("the token endpoint gave no ID token".to_owned()))?;
         let claims = self.verify(token)?;
-        self.identity(&claims, &pending.nonce)
+        self.identity(&claims, &derived(binding, "nonce"))
     }
 
     /// The claims of `token` once its signature is the provider's.

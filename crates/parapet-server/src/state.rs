@@ -1,8 +1,9 @@
 //! What every request shares: a small pool of store connections used on
 //! blocking threads (SQLite calls never run on the async workers), the rules
-//! and frameworks loaded at start, the settings, and the browser sessions.
+//! and frameworks loaded at start, the settings, and the CSRF token of an
+//! open server (browser sessions are in the store).
 
-use crate::auth::Sessions;
+use crate::auth::OpenCsrf;
 use crate::error::ApiError;
 use parapet_rules::{Framework, Rule};
 use parapet_store::{Store, StoreError};
@@ -51,8 +52,8 @@ pub struct App {
     pub frameworks: Vec<Framework>,
     /// The settings.
     pub settings: Settings,
-    /// Browser sessions.
-    pub sessions: Sessions,
+    /// The CSRF token of an open loopback server.
+    pub open_csrf: OpenCsrf,
 }
 
 impl App {
@@ -74,7 +75,7 @@ impl App {
             rules,
             frameworks,
             settings,
-            sessions: Sessions::default(),
+            open_csrf: OpenCsrf::default(),
         }))
     }
 

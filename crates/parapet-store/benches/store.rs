@@ -1,10 +1,11 @@
 //! Store throughput and query latency.
 //!
 //! First prints asset upserts per second for new, unchanged and changed
-//! assets (one scan of 100,000 assets each), then builds a database of
-//! 1,000,000 assets with findings and events (`PARAPET_BENCH_ASSETS`
-//! overrides the size) and lets divan time the queries the CLI makes, each
-//! for one page of results. Run with
+//! assets (one scan of 100,000 assets each) on SQLite and on PostgreSQL
+//! (a cluster the bench starts, as the tests do), then builds a SQLite
+//! database of 1,000,000 assets with findings and events
+//! (`PARAPET_BENCH_ASSETS` overrides the size) and lets divan time the
+//! queries the CLI makes, each for one page of results. Run with
 //! `cargo bench -p parapet-store --bench store`.
 
 use chrono::{DateTime, Duration, Utc};
@@ -88,7 +89,7 @@ fn scope(account: &str) -> Scope {
 }
 
 fn scan(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     assets: &[Asset],
     evaluations: &[Evaluation],
     when: DateTime<Utc>,
@@ -118,31 +119,36 @@ fn scan(
     started.elapsed().as_secs_f64()
 }
 
+/// Upserts on SQLite, then on PostgreSQL (a cluster of the bench's own, as
+/// the tests start one, or `PARAPET_TEST_POSTGRES_URL`'s server).
 fn report_upserts() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = SqliteStore::open(&dir.path().join("upserts.db")).expect("open");
+    let mut sqlite = SqliteStore::open(&dir.path().join("upserts.db")).expect("open");
+    report_upserts_on("SQLite", &mut sqlite);
+    let url = parapet_testkit::postgres::database();
+    let target = parapet_store::postgres::Target::new(&url, None).expect("URL");
+    let mut postgres = parapet_store::PostgresStore::connect(&target).expect("connect");
+    report_upserts_on("PostgreSQL", &mut postgres);
+}
+
+fn report_upserts_on(backend: &str, store: &mut dyn Store) {
     let n = UPSERT_BATCH;
     // A first account gives the database some size; the new assets of a
     // second account are what is measured.
     let first = estate(n, 0, t0());
-    scan(&mut store, &first, &[], t0());
+    scan(store, &first, &[], t0());
     let second: Vec<Asset> = (0..n)
         .map(|i| in_account(i, 0, t0(), "222222222222"))
         .collect();
-    let new = scan(&mut store, &second, &[], t0());
+    let new = scan(store, &second, &[], t0());
     let same = estate(n, 0, t0() + Duration::hours(1));
-    let unchanged = scan(&mut store, &same, &[], t0() + Duration::hours(1));
+    let unchanged = scan(store, &same, &[], t0() + Duration::hours(1));
     let changed_assets = estate(n, 1, t0() + Duration::hours(2));
-    let changed = scan(&mut store, &changed_assets, &[], t0() + Duration::hours(2));
+    let changed = scan(store, &changed_assets, &[], t0() + Duration::hours(2));
     let with_findings = estate(n, 0, t0() + Duration::hours(3));
     let evals = evaluations(&with_findings);
-    let evaluated = scan(
-        &mut store,
-        &with_findings,
-        &evals,
-        t0() + Duration::hours(3),
-    );
-    println!("asset upserts per second, one scan of {n} assets each (one transaction):");
+    let evaluated = scan(store, &with_findings, &evals, t0() + Duration::hours(3));
+    println!("{backend}: asset upserts per second, one scan of {n} assets each (one transaction):");
     println!("  new:       {:>9.0}/s", n as f64 / new);
     println!("  unchanged: {:>9.0}/s", n as f64 / unchanged);
     println!(

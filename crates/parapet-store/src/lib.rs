@@ -41,11 +41,11 @@ pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
     FindingChange, FindingCursor, FindingQuery, Grouping, Incident, IncidentEvent, IncidentInfo,
     IncidentPolicy, IncidentStatus, Notification, OutboxStatus, Overview, Pruned, ResultCount,
-    Router, ScanOutput, StoredEvent, TokenScope, TrendDay,
+    Router, ScanOutput, StoredEvent, TokenScope, TrendDay, WebSession,
 };
 pub use roles::{
     Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Retention, RuleFacts, Scans, Store,
-    Timeline, Tokens,
+    Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;
 pub use sqlite::SqliteStore;

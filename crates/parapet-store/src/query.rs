@@ -569,3 +569,18 @@ impl Pruned {
         self.rows.values().sum()
     }
 }
+
+/// A browser session of the web UI, as the store keeps it (by the hash of
+/// its cookie).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    /// Who.
+    pub name: String,
+    /// What they may do.
+    pub scope: TokenScope,
+    /// The hash of the API token it was made from (it ends with the
+    /// token); none for a login through the OpenID Connect provider.
+    pub token_hash: Option<String>,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}

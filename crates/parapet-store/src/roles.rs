@@ -7,6 +7,7 @@
 
 use crate::error::StoreError;
 use crate::jobs::{JobRecord, Lease, NewJob, QueueCounts};
+use crate::query::WebSession;
 use crate::query::{
     ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets, FindingQuery, Incident,
     IncidentEvent, IncidentStatus, Notification, OutboxStatus, Overview, Pruned, ResultCount,
@@ -360,6 +361,43 @@ pub trait Jobs {
     fn queue_counts(&self) -> Result<QueueCounts, StoreError>;
 }
 
+/// Browser sessions and OpenID Connect logins in progress, shared by every
+/// replica of the server; kept by hashes only.
+pub trait WebSessions {
+    /// Starts a session whose cookie hashes to `id_hash`.
+    fn start_session(
+        &mut self,
+        id_hash: &str,
+        session: &WebSession,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The session whose cookie hashes to `id_hash`, unless it has ended.
+    fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<WebSession>, StoreError>;
+
+    /// Ends a session.
+    fn end_session(&mut self, id_hash: &str) -> Result<(), StoreError>;
+
+    /// Records a login begun with the state that hashes to `state_hash`,
+    /// bound to the browser cookie that hashes to `binding_hash`.
+    fn start_login(
+        &mut self,
+        state_hash: &str,
+        binding_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Takes (once: no replica can take it again) the login begun with the
+    /// state that hashes to `state_hash`, unless it expired; returns the
+    /// hash of its browser binding.
+    fn take_login(
+        &mut self,
+        state_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError>;
+}
+
 /// Retention: history older than a cutoff removed.
 pub trait Retention {
     /// Removes, in one transaction, what is older than `before` and no
@@ -375,7 +413,17 @@ pub trait Retention {
 /// Every role: what a backend implements, and what a caller that needs
 /// several roles holds.
 pub trait Store:
-    Scans + Inventory + Findings + Timeline + Outbox + Incidents + Tokens + Jobs + Retention + Send
+    Scans
+    + Inventory
+    + Findings
+    + Timeline
+    + Outbox
+    + Incidents
+    + Tokens
+    + Jobs
+    + Retention
+    + WebSessions
+    + Send
 {
 }
 
@@ -389,6 +437,7 @@ impl<T> Store for T where
         + Tokens
         + Jobs
         + Retention
+        + WebSessions
         + Send
 {
 }

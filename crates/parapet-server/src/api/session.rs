@@ -2,7 +2,7 @@
 //! logging out.
 
 use super::Json;
-use crate::auth::{self, LOGIN_COOKIE, Principal, SESSION_COOKIE, SESSION_LIFETIME, Session};
+use crate::auth::{self, LOGIN_COOKIE, Principal, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::error::ApiError;
 use crate::params::{Body, Params};
 use crate::state::{Access, App};
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// `GET /api/v1/session`: who the caller is, and the CSRF token a browser
 /// sends with changes.
@@ -54,14 +53,13 @@ pub async fn login(
     let token = auth::valid_token(&app, auth::token_hash(login.token.trim()))
         .await?
         .ok_or_else(|| ApiError::unauthenticated("the API token is not valid"))?;
-    let csrf = auth::random_secret().map_err(ApiError::internal)?;
-    let id = app.sessions.start(Session {
-        name: token.name.clone(),
-        scope: token.scope,
-        token_hash: Some(auth::token_hash(login.token.trim())),
-        csrf: csrf.clone(),
-        expires: Instant::now() + SESSION_LIFETIME,
-    })?;
+    let (id, csrf) = auth::start_session(
+        &app,
+        token.name.clone(),
+        token.scope,
+        Some(auth::token_hash(login.token.trim())),
+    )
+    .await?;
     let body = json!({
         "authenticated": true,
         "name": token.name,
@@ -74,7 +72,7 @@ pub async fn login(
 /// `DELETE /api/v1/session`: logs out.
 pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(id) = auth::cookie(&headers, &auth::cookie_name(&app.settings, SESSION_COOKIE)) {
-        app.sessions.end(&auth::token_hash(&id))?;
+        auth::end_session(&app, auth::token_hash(&id)).await?;
     }
     Ok(with_cookie(&app, "", 0, json!({"authenticated": false})))
 }
@@ -107,6 +105,14 @@ pub async fn oidc_login(State(app): State<Arc<App>>) -> Result<Response, ApiErro
     let login = provider
         .start()
         .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
+    let (state_hash, binding_hash) = (
+        auth::token_hash(&login.state),
+        auth::token_hash(&login.binding),
+    );
+    let now = chrono::Utc::now();
+    let expires = now + chrono::Duration::from_std(crate::oidc::LOGIN_LIFETIME).unwrap_or_default();
+    app.store(move |store| Ok(store.start_login(&state_hash, &binding_hash, expires, now)?))
+        .await?;
     let mut response = redirect(&login.url);
     let lifetime = crate::oidc::LOGIN_LIFETIME.as_secs();
     add_cookie(
@@ -138,19 +144,8 @@ pub async fn oidc_callback(
             return response;
         }
     };
-    let session = auth::random_secret()
-        .map_err(ApiError::internal)
-        .and_then(|csrf| {
-            app.sessions.start(Session {
-                name: identity.name,
-                scope: identity.scope,
-                token_hash: None,
-                csrf,
-                expires: Instant::now() + SESSION_LIFETIME,
-            })
-        });
-    let id = match session {
-        Ok(id) => id,
+    let id = match auth::start_session(&app, identity.name, identity.scope, None).await {
+        Ok((id, _)) => id,
         Err(e) => return e.into_response(),
     };
     let mut response = with_cookie(&app, &id, SESSION_LIFETIME.as_secs(), json!({}));
@@ -167,7 +162,7 @@ pub async fn oidc_callback(
 
 /// Who the callback's code names, once the provider and the ID token agree.
 async fn oidc_identity(
-    app: &App,
+    app: &Arc<App>,
     params: Params,
     binding: Option<String>,
 ) -> Result<crate::oidc::Identity, ApiError> {
@@ -196,7 +191,24 @@ async fn oidc_identity(
     let (Some(code), Some(state)) = (params.text("code"), params.text("state")) else {
         return Err(ApiError::parameter("the callback needs `code` and `state`"));
     };
-    tokio::task::spawn_blocking(move || provider.finish(&code, &state, binding.as_deref()))
+    let state_hash = auth::token_hash(&state);
+    let bound = app
+        .store(move |store| Ok(store.take_login(&state_hash, chrono::Utc::now())?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthenticated(crate::oidc::OidcError::UnknownLogin.to_string())
+        })?;
+    let binding = binding.unwrap_or_default();
+    let brought = auth::token_hash(&binding);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        brought.as_bytes(),
+        bound.as_bytes(),
+    )) {
+        return Err(ApiError::unauthenticated(
+            crate::oidc::OidcError::OtherBrowser.to_string(),
+        ));
+    }
+    tokio::task::spawn_blocking(move || provider.finish(&code, &binding))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {

@@ -204,6 +204,49 @@ fn every_answer_carries_the_security_headers() {
     assert_eq!(api.header("cache-control"), Some("no-store"));
 }
 
+#[test]
+fn a_session_started_on_one_replica_is_known_to_another_and_ends_on_both() {
+    let one = Server::start(Access::Authenticated);
+    let two = one.replica(Access::Authenticated);
+    let token = one.token(TokenScope::ReadWrite);
+    let (cookie, _) = session_cookie(&one, &token);
+    let mine = one.get("/api/v1/session", &[("cookie", &cookie)]);
+    let there = two.get("/api/v1/session", &[("cookie", &cookie)]);
+    assert_eq!(there.json["authenticated"], true, "{}", there.text);
+    assert_eq!(there.json["name"], "tester");
+    let csrf = there.json["csrf_token"].as_str().expect("csrf").to_owned();
+    assert_eq!(
+        mine.json["csrf_token"],
+        csrf.as_str(),
+        "one CSRF token on every replica"
+    );
+    assert_eq!(
+        two.get("/api/v1/assets?limit=1", &[("cookie", &cookie)])
+            .status,
+        200
+    );
+    // Logging out on the second ends it on the first.
+    let out = two.delete(
+        "/api/v1/session",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+    );
+    assert_eq!(out.status, 200, "{}", out.text);
+    assert_eq!(
+        one.get("/api/v1/assets?limit=1", &[("cookie", &cookie)])
+            .status,
+        401
+    );
+    // Nothing secret is kept: the cookie and its CSRF token appear nowhere
+    // in the database or its log.
+    let secret = cookie.split_once('=').expect("name=value").1;
+    for file in [one.db.clone(), one.db.with_extension("db-wal")] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(secret), "{}", file.display());
+        assert!(!text.contains(&csrf), "{}", file.display());
+    }
+}
+
 /// Logs a browser in with `token`: the session cookie as `name=value`, and
 /// the whole `Set-Cookie`.
 fn session_cookie(server: &Server, token: &str) -> (String, String) {

@@ -143,7 +143,7 @@ pub struct Server {
     pub base: String,
     /// The database file.
     pub db: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -160,6 +160,20 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("parapet.db");
         seed(&db);
+        let mut server = Server::serve(db, access, configure);
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Another server over this one's database, as a second replica behind
+    /// a load balancer would be.
+    pub fn replica(&self, access: Access) -> Server {
+        Server::serve(self.db.clone(), access, |_, _| ())
+    }
+
+    /// A server with `access` and the settings `configure` changes over
+    /// the database `db`.
+    fn serve(db: PathBuf, access: Access, configure: impl FnOnce(&str, &mut Settings)) -> Server {
         let rules = parapet_rules::load(&RuleSources {
             builtin: true,
             folders: Vec::new(),
@@ -201,7 +215,7 @@ impl Server {
         Server {
             base,
             db,
-            _dir: dir,
+            _dir: None,
             stop: Some(stop),
             thread: Some(thread),
         }

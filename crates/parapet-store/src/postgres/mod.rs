@@ -29,6 +29,7 @@ use std::collections::HashMap;
 const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/0010_initial.sql")),
     (11, include_str!("migrations/0011_jobs.sql")),
+    (12, include_str!("migrations/0012_web_sessions.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

@@ -3,14 +3,13 @@
 //! in one transaction, failed and tried again.
 
 use super::ledger::SqlLedger;
-use super::{Arg, Database, SqlStore, arg_row, args, encode, first, json, ms, name_of, rows};
+use super::{Arg, Database, SqlStore, arg_row, args, first, json, ms, name_of, rows};
 use crate::error::StoreError;
 use crate::jobs::{JobRecord, JobStatus, Lease, NewJob, QueueCounts};
 use crate::lifecycle;
 use crate::query::ScanOutput;
 use crate::roles::{JobScan, Jobs};
 use chrono::{DateTime, Utc};
-use parapet_core::{ScanCounts, ScanStatus};
 
 const RECORD_COLUMNS: &str = "id, kind, run_id, grp, stage, payload, status, attempts, owner, result, error, created_at, finished_at";
 
@@ -212,21 +211,13 @@ impl<D: Database> Jobs for SqlStore<D> {
         if !complete(&self.db, lease, &result, scan.finished_at)? {
             return Ok(None);
         }
-        let scan_id = first(
+        let scan_id = super::insert_scan(
             &self.db,
-            "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) \
-             VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6) RETURNING id",
-            args![
-                encode(scan.scope),
-                scan.source,
-                ms(scan.started_at),
-                ScanStatus::Running.as_str(),
-                encode(&ScanCounts::default()),
-                encode(scan.provenance)
-            ],
-            |r| r.int(0),
-        )?
-        .ok_or_else(|| StoreError::Invalid(format!("{}: no scan id", self.db.name())))?;
+            scan.scope,
+            scan.source,
+            scan.provenance,
+            scan.started_at,
+        )?;
         let input = lifecycle::scan::ScanInput {
             scan_id,
             assets: scan.assets,

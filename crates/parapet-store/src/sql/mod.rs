@@ -16,6 +16,7 @@
 //! - `tokens`: API tokens.
 //! - `jobs`: the job queue workers share.
 //! - `retention`: history older than a cutoff removed.
+//! - `sessions`: browser sessions and logins in progress.
 
 mod findings;
 mod history;
@@ -24,6 +25,7 @@ mod inventory;
 mod jobs;
 mod ledger;
 mod retention;
+mod sessions;
 mod tokens;
 
 use crate::error::StoreError;
@@ -426,6 +428,32 @@ pub(crate) fn read_scan(row: &dyn Row) -> Result<ScanRun, StoreError> {
     })
 }
 
+/// Records the start of a scan (inside the caller's transaction, if any);
+/// returns its id.
+pub(crate) fn insert_scan<D: Database>(
+    db: &D,
+    scope: &Scope,
+    source: &str,
+    provenance: &Provenance,
+    started_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    first(
+        db,
+        "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) \
+         VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6) RETURNING id",
+        args![
+            encode(scope),
+            source,
+            ms(started_at),
+            ScanStatus::Running.as_str(),
+            encode(&ScanCounts::default()),
+            encode(provenance)
+        ],
+        |r| r.int(0),
+    )?
+    .ok_or_else(|| StoreError::Invalid(format!("{}: no scan id", db.name())))
+}
+
 impl<D: Database> Scans for SqlStore<D> {
     fn database(&self) -> &str {
         self.db.name()
@@ -438,22 +466,9 @@ impl<D: Database> Scans for SqlStore<D> {
         provenance: &Provenance,
         started_at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let id = first(
-            &self.db,
-            "INSERT INTO scans (scope, source, started_at, status, counts, errors, provenance) \
-             VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6) RETURNING id",
-            args![
-                encode(scope),
-                source,
-                ms(started_at),
-                ScanStatus::Running.as_str(),
-                encode(&ScanCounts::default()),
-                encode(provenance)
-            ],
-            |r| r.int(0),
-        )?;
+        let id = insert_scan(&self.db, scope, source, provenance, started_at)?;
         self.db.committed();
-        id.ok_or_else(|| StoreError::Invalid(format!("{}: no scan id", self.db.name())))
+        Ok(id)
     }
 
     fn finish_scan(

@@ -8,19 +8,24 @@ use chrono::{DateTime, Utc};
 
 const COLUMNS: &str = "id, name, scope, created_at, expires_at, last_used_at, revoked_at";
 
+/// The token scope stored in `column`.
+pub(super) fn scope_at(r: &dyn super::Row, column: usize) -> Result<TokenScope, StoreError> {
+    let scope = r.text(column)?;
+    TokenScope::parse(&scope).ok_or_else(|| StoreError::UnknownName {
+        database: r.database().to_owned(),
+        what: "token scope",
+        name: scope,
+    })
+}
+
 impl<D: Database> SqlStore<D> {
     /// Every token, or the one with `hash`.
     fn list_tokens(&self, hash: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
         let read = |r: &dyn super::Row| {
-            let scope = r.text(2)?;
             Ok(ApiToken {
                 id: r.int(0)?,
                 name: r.text(1)?,
-                scope: TokenScope::parse(&scope).ok_or_else(|| StoreError::UnknownName {
-                    database: r.database().to_owned(),
-                    what: "token scope",
-                    name: scope.clone(),
-                })?,
+                scope: scope_at(r, 2)?,
                 created_at: r.time(3)?,
                 expires_at: r.opt_time(4)?,
                 last_used_at: r.opt_time(5)?,

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_scan_provenance.sql"),
     include_str!("migrations/0010_outbox_incident.sql"),
     include_str!("migrations/0011_jobs.sql"),
+    include_str!("migrations/0012_web_sessions.sql"),
 ];
 
 /// The schema version this build writes.

@@ -18,3 +18,5 @@ pub mod mutes;
 pub mod outbox;
 /// Retention: old history pruned, what is current kept.
 pub mod retention;
+/// Browser sessions and logins in progress, shared by replicas.
+pub mod sessions;

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/0010_initial.sql")),
     (11, include_str!("migrations/0011_jobs.sql")),
     (12, include_str!("migrations/0012_web_sessions.sql")),
+    (13, include_str!("migrations/0013_folded_counts.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).
@@ -305,9 +306,11 @@ impl Database for Postgres {
     }
 
     fn commit(&self) -> Result<(), StoreError> {
+        // The overview's counters take the transaction's deltas at once
+        // (migration 0013).
         self.client
             .borrow_mut()
-            .batch_execute("COMMIT")
+            .batch_execute("SELECT parapet_fold(); COMMIT")
             .map_err(|e| self.fail(e))
     }
 

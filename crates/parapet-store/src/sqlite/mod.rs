@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_outbox_incident.sql"),
     include_str!("migrations/0011_jobs.sql"),
     include_str!("migrations/0012_web_sessions.sql"),
+    include_str!("migrations/0013_folded_counts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -817,3 +817,74 @@ impl Drop for Stopped {
         self.0.wait().ok();
     }
 }
+
+#[test]
+fn two_daemons_on_one_queue_over_postgresql_handle_every_event_once_in_effect() {
+    let moto = Moto::start();
+    let ids: BTreeMap<String, String> =
+        serde_json::from_slice(&moto.python(&fixture("aws-event.py"), &["setup"]).stdout)
+            .expect("ids");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = parapet_testkit::postgres::database();
+    let db = std::path::PathBuf::from(&url);
+    let scan = moto.scan(&db, ("testing", "testing"), &["--regions", "eu-west-1"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    let store = || {
+        parapet_store::PostgresStore::connect(
+            &parapet_store::postgres::Target::new(&url, None).expect("URL"),
+        )
+        .expect("connect")
+    };
+    let queue = &ids["queue"];
+    let daemons: Vec<_> = (0..2)
+        .map(|_| {
+            moto.watch(&db, dir.path(), queue)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("parapet watch starts")
+        })
+        .collect();
+    let buckets: Vec<String> = (0..20)
+        .map(|n| format!("arn:aws:s3:::watch-burst-{n}"))
+        .collect();
+    let rule = "aws-s3-bucket-policy-not-public";
+    let script = fixture("aws-event.py");
+    // The burst twice: the second changes nothing, whoever handles it.
+    moto.python(&script, &["burst-public", "-", "--send-to", queue]);
+    moto.python(&script, &["burst-public", "-", "--send-to", queue]);
+    let opened = |bucket: &str| {
+        store()
+            .events(&EventQuery {
+                asset_id: Some(bucket.to_owned()),
+                rule_id: Some(rule.to_owned()),
+                kinds: vec![EventKind::FindingOpened],
+                ..Default::default()
+            })
+            .expect("events")
+            .len()
+    };
+    assert!(
+        eventually(90, || buckets.iter().all(|b| opened(b) > 0)),
+        "every bucket's finding opened"
+    );
+    assert!(eventually(30, || {
+        let depth = moto.python(&fixture("aws-queue-depth.py"), &[queue]);
+        String::from_utf8_lossy(&depth.stdout).trim() == "0"
+    }));
+    for bucket in &buckets {
+        assert_eq!(opened(bucket), 1, "{bucket}: opened exactly once");
+        let created = store()
+            .events(&EventQuery {
+                asset_id: Some(bucket.clone()),
+                kinds: vec![EventKind::AssetCreated],
+                ..Default::default()
+            })
+            .expect("events")
+            .len();
+        assert_eq!(created, 1, "{bucket}: created exactly once");
+    }
+    for mut daemon in daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reaped");
+    }
+}

@@ -184,7 +184,12 @@ fn an_organisation_collected_by_one_two_and_four_workers_is_recorded_as_by_one_p
     moto.seed_demo(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let alone = dir.path().join("alone.db");
+    let started = std::time::Instant::now();
     let output = organisation_scan(&moto, &alone, &[]);
+    eprintln!(
+        "one process: the organisation collected and recorded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let expected = recorded(&SqliteStore::open(&alone).expect("open"));
     assert!(
@@ -206,7 +211,13 @@ fn an_organisation_collected_by_one_two_and_four_workers_is_recorded_as_by_one_p
     for workers in [1, 2, 4] {
         let url = parapet_testkit::postgres::database();
         let db = PathBuf::from(&url);
+        let started = std::time::Instant::now();
         let run = by_workers(&moto, &db, workers);
+        // A figure for the record (never asserted): the run's wall time.
+        eprintln!(
+            "{workers} worker(s): the organisation queued, collected and recorded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         let store = postgres(&url);
         let jobs = store.run_jobs(run).expect("jobs");
         assert!(

@@ -467,27 +467,36 @@ pub(crate) fn covering(
     }
 }
 
-/// A part of `scope` from its assets and errors: the facts of each region
-/// filled in, each asset once.
+/// A part of `scope` from its assets and errors: each asset once, in id
+/// order, and then the facts of each region filled in (in that order, so
+/// that a region's document does not change with the order units finish).
 pub(crate) fn finish_part(
     scope: Scope,
     mut assets: Vec<Asset>,
     errors: Vec<CollectionError>,
 ) -> Part {
-    let types: Vec<&str> = scope
+    assets.sort_by(|a, b| a.id.cmp(&b.id));
+    assets.dedup_by(|a, b| a.id == b.id);
+    let mut part = Part {
+        scope,
+        assets,
+        errors,
+    };
+    fill_regions(&mut part);
+    part
+}
+
+/// Fills in the facts of each region of a part whose assets are in id
+/// order.
+pub(crate) fn fill_regions(part: &mut Part) {
+    let types: Vec<&str> = part
+        .scope
         .resource_types
         .iter()
         .flatten()
         .map(String::as_str)
         .collect();
-    crate::types::region::fill(&mut assets, &errors, &types);
-    assets.sort_by(|a, b| a.id.cmp(&b.id));
-    assets.dedup_by(|a, b| a.id == b.id);
-    Part {
-        scope,
-        assets,
-        errors,
-    }
+    crate::types::region::fill(&mut part.assets, &part.errors, &types);
 }
 
 /// The scope of one account's part: its regions and the types collected.

@@ -6,7 +6,7 @@
 //! part as a whole collection makes it.
 
 use crate::collect::{
-    Ctx, accounts, covering, failures, finish_part, scope_of, selected_types, sessions, units,
+    Ctx, accounts, covering, failures, fill_regions, scope_of, selected_types, sessions, units,
     unreachable_part, wanted,
 };
 use crate::error::AwsError;
@@ -171,7 +171,7 @@ pub fn collect_unit(options: &AwsOptions, unit: &Unit) -> Result<UnitOutput, Aws
 /// One account's part from its units' outputs: a unit that failed as a
 /// whole leaves each of its collector's types unknown where it runs.
 pub fn assemble(account: &AccountUnits, outputs: &[(Unit, Result<UnitOutput, String>)]) -> Part {
-    let part =
+    let mut part =
         parapet_provider::units::assemble(account, outputs, |unit, why| match spec_of(unit) {
             Ok((spec, collector)) => collector
                 .types
@@ -193,5 +193,6 @@ pub fn assemble(account: &AccountUnits, outputs: &[(Unit, Result<UnitOutput, Str
                 message: format!("{why} ({e})"),
             }],
         });
-    finish_part(part.scope, part.assets, part.errors)
+    fill_regions(&mut part);
+    part
 }

@@ -22,6 +22,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -49,6 +50,61 @@ impl Default for Limits {
             grace: Duration::from_secs(5),
         }
     }
+}
+
+/// A server on a thread of its own (with a small runtime), until a flag
+/// is set: a daemon's endpoint beside its work.
+pub struct Background {
+    /// The address it listens on (a free port when asked for port 0).
+    pub address: std::net::SocketAddr,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            // It stops with its flag; a panicked server has nothing more
+            // to say.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves `router` on `address` within `limits`, on a thread named `name`,
+/// until `stop` is set.
+pub fn serve_in_background(
+    address: &str,
+    name: &str,
+    router: Router,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<Background> {
+    let listener = std::net::TcpListener::bind(address)?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    return;
+                };
+                let stopped = async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                };
+                serve(listener, router, limits, stopped).await;
+            });
+        })?;
+    Ok(Background {
+        address: bound,
+        thread: Some(thread),
+    })
 }
 
 /// A pause after the listener fails to accept (no file descriptor left),

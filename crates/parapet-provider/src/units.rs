@@ -55,7 +55,8 @@ pub struct UnitPlan {
 }
 
 /// One account's part from its units' outputs (a unit that failed as a
-/// whole gives `Err` with why): the assets of every output, and an error
+/// whole gives `Err` with why): the assets of every output, each once in id
+/// order, and an error
 /// covering each failed unit's place as `covers` names it, so that nothing
 /// there is taken as deleted.
 pub fn assemble(

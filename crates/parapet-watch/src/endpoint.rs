@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -43,21 +43,7 @@ struct Shared {
 }
 
 /// The endpoint, served on a thread of its own until the daemon stops.
-pub struct Endpoint {
-    thread: Option<std::thread::JoinHandle<()>>,
-    /// The address it listens on (a free port when asked for port 0).
-    pub address: std::net::SocketAddr,
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            // It stops with the daemon's flag; a panicked server has
-            // nothing more to say.
-            let _ = thread.join();
-        }
-    }
-}
+pub type Endpoint = parapet_http::Background;
 
 /// Serves the endpoint on `address` until `stop` is set.
 pub fn serve(
@@ -72,14 +58,6 @@ pub fn serve(
         address: address.to_owned(),
         source: e,
     };
-    let listener = std::net::TcpListener::bind(address).map_err(cannot)?;
-    listener.set_nonblocking(true).map_err(cannot)?;
-    let bound = listener.local_addr().map_err(cannot)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(cannot)?;
     let shared = Arc::new(Shared {
         secret,
         sender,
@@ -92,30 +70,12 @@ pub fn serve(
         .route("/events", any(events))
         .fallback(|| async { text(StatusCode::NOT_FOUND, "not found\n") })
         .with_state(shared);
-    let thread = std::thread::Builder::new()
-        .name("parapet-watch-endpoint".to_owned())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                let stopped = async move {
-                    while !stop.load(Ordering::Relaxed) {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                };
-                let limits = parapet_http::Limits {
-                    answer_timeout: REPLY_TIMEOUT + BODY_TIMEOUT,
-                    ..parapet_http::Limits::default()
-                };
-                parapet_http::serve(listener, app, limits, stopped).await;
-            });
-        })
-        .map_err(cannot)?;
-    Ok(Endpoint {
-        thread: Some(thread),
-        address: bound,
-    })
+    let limits = parapet_http::Limits {
+        answer_timeout: REPLY_TIMEOUT + BODY_TIMEOUT,
+        ..parapet_http::Limits::default()
+    };
+    parapet_http::serve_in_background(address, "parapet-watch-endpoint", app, limits, stop)
+        .map_err(cannot)
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {

@@ -11,22 +11,9 @@ use axum::routing::get;
 use parapet_store::QueueCounts;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 /// The endpoint, served on a thread of its own until its stop flag is set.
-pub struct Endpoint {
-    /// Where it listens.
-    pub address: std::net::SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+pub type Endpoint = parapet_http::Background;
 
 struct Shared {
     name: String,
@@ -42,13 +29,6 @@ pub fn serve(
     open: Arc<OpenStore>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<Endpoint> {
-    let listener = std::net::TcpListener::bind(address)?;
-    listener.set_nonblocking(true)?;
-    let bound = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
     let shared = Arc::new(Shared {
         name,
         counters,
@@ -59,25 +39,13 @@ pub fn serve(
         .route("/metrics", get(metrics))
         .fallback(|| async { text(StatusCode::NOT_FOUND, "not found\n".into()) })
         .with_state(shared);
-    let thread = std::thread::Builder::new()
-        .name("parapet-worker-endpoint".to_owned())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                let stopped = async move {
-                    while !stop.load(Ordering::Relaxed) {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                };
-                parapet_http::serve(listener, app, parapet_http::Limits::default(), stopped).await;
-            });
-        })?;
-    Ok(Endpoint {
-        address: bound,
-        thread: Some(thread),
-    })
+    parapet_http::serve_in_background(
+        address,
+        "parapet-worker-endpoint",
+        app,
+        parapet_http::Limits::default(),
+        stop,
+    )
 }
 
 fn text(status: StatusCode, body: String) -> Response {

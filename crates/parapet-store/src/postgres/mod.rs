@@ -80,17 +80,7 @@ fn backend(name: &str, error: postgres::Error) -> StoreError {
             .into_source()
             .unwrap_or_else(|| "the server refused".into())
     } else {
-        let mut message = error.to_string();
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            let text = inner.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            cause = inner.source();
-        }
-        message.into()
+        parapet_core::error::chain(&error).into()
     };
     StoreError::Backend {
         database: name.to_owned(),
@@ -346,16 +336,11 @@ impl SqlStore<Postgres> {
     }
 }
 
+/// The schema version the database records.
 fn schema_version(
     client: &mut impl postgres::GenericClient,
     name: &str,
 ) -> Result<i64, StoreError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS parapet_schema (version BIGINT NOT NULL); \
-             INSERT INTO parapet_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM parapet_schema)",
-        )
-        .map_err(|e| backend(name, e))?;
     client
         .query_one("SELECT max(version) FROM parapet_schema", &[])
         .and_then(|row| row.try_get::<_, i64>(0))
@@ -369,6 +354,11 @@ fn migrate(db: &Postgres) -> Result<(), StoreError> {
     let mut tx = client.transaction().map_err(|e| db.fail(e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(|e| db.fail(e))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS parapet_schema (version BIGINT NOT NULL); \
+         INSERT INTO parapet_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM parapet_schema)",
+    )
+    .map_err(|e| db.fail(e))?;
     let found = schema_version(&mut tx, &db.name)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {

@@ -216,6 +216,19 @@ fn prepared() -> (
     (moto, ids, dir, db)
 }
 
+/// How many events of `kind` (of `rule`, when given) `asset` has.
+fn count_events(store: &dyn Store, asset: &str, rule: Option<&str>, kind: EventKind) -> usize {
+    store
+        .events(&EventQuery {
+            asset_id: Some(asset.to_owned()),
+            rule_id: rule.map(str::to_owned),
+            kinds: vec![kind],
+            ..Default::default()
+        })
+        .expect("events")
+        .len()
+}
+
 /// Waits until `done` holds, up to `seconds`.
 fn eventually(seconds: u64, done: impl FnMut() -> bool) -> bool {
     eventually_every(seconds, std::time::Duration::from_millis(200), done)
@@ -455,16 +468,12 @@ fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_r
         .collect();
     let rule = "aws-s3-bucket-policy-not-public";
     let opened = |bucket: &str| {
-        SqliteStore::open(&db)
-            .expect("open")
-            .events(&EventQuery {
-                asset_id: Some(bucket.to_owned()),
-                rule_id: Some(rule.to_owned()),
-                kinds: vec![EventKind::FindingOpened],
-                ..Default::default()
-            })
-            .expect("events")
-            .len()
+        count_events(
+            &SqliteStore::open(&db).expect("open"),
+            bucket,
+            Some(rule),
+            EventKind::FindingOpened,
+        )
     };
 
     // The burst is queued before the daemon starts (a daemon that keeps up
@@ -852,17 +861,8 @@ fn two_daemons_on_one_queue_over_postgresql_handle_every_event_once_in_effect() 
     // The burst twice: the second changes nothing, whoever handles it.
     moto.python(&script, &["burst-public", "-", "--send-to", queue]);
     moto.python(&script, &["burst-public", "-", "--send-to", queue]);
-    let opened = |bucket: &str| {
-        store()
-            .events(&EventQuery {
-                asset_id: Some(bucket.to_owned()),
-                rule_id: Some(rule.to_owned()),
-                kinds: vec![EventKind::FindingOpened],
-                ..Default::default()
-            })
-            .expect("events")
-            .len()
-    };
+    let opened =
+        |bucket: &str| count_events(&store(), bucket, Some(rule), EventKind::FindingOpened);
     assert!(
         eventually(90, || buckets.iter().all(|b| opened(b) > 0)),
         "every bucket's finding opened"
@@ -873,15 +873,11 @@ fn two_daemons_on_one_queue_over_postgresql_handle_every_event_once_in_effect() 
     }));
     for bucket in &buckets {
         assert_eq!(opened(bucket), 1, "{bucket}: opened exactly once");
-        let created = store()
-            .events(&EventQuery {
-                asset_id: Some(bucket.clone()),
-                kinds: vec![EventKind::AssetCreated],
-                ..Default::default()
-            })
-            .expect("events")
-            .len();
-        assert_eq!(created, 1, "{bucket}: created exactly once");
+        assert_eq!(
+            count_events(&store(), bucket, None, EventKind::AssetCreated),
+            1,
+            "{bucket}: created exactly once"
+        );
     }
     for mut daemon in daemons {
         daemon.kill().expect("stop");

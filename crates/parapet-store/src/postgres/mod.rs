@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("migrations/0011_jobs.sql")),
     (12, include_str!("migrations/0012_web_sessions.sql")),
     (13, include_str!("migrations/0013_folded_counts.sql")),
+    (14, include_str!("migrations/0014_monthly_partitions.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).
@@ -201,6 +202,7 @@ impl Database for Postgres {
                   WHERE t.key = CAST(? AS TEXT) AND (CAST(? AS TEXT) IS NULL OR t.value = CAST(? AS TEXT)))",
         position: "strpos",
         skip_locked: " FOR UPDATE SKIP LOCKED",
+        drop_history: Some("SELECT parent, removed FROM parapet_drop_months(?1)"),
     };
 
     fn name(&self) -> &str {
@@ -372,6 +374,13 @@ fn migrate(db: &Postgres) -> Result<(), StoreError> {
         tx.execute("UPDATE parapet_schema SET version = $1", &[version])
             .map_err(|e| db.fail(e))?;
     }
+    // This month's history and the next two months' have their partitions,
+    // and rows written where none was are moved to theirs.
+    tx.execute(
+        "SELECT parapet_partitions((extract(epoch FROM now()) * 1000)::BIGINT)",
+        &[],
+    )
+    .map_err(|e| db.fail(e))?;
     tx.commit().map_err(|e| db.fail(e))
 }
 

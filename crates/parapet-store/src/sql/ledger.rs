@@ -131,8 +131,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)";
         const TOUCH_ASSET: &str = "UPDATE assets SET last_seen = ?1 WHERE id = ?2";
         const UPDATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL WHERE id = ?6";
-        const INSERT_VERSION: &str = "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (asset_id, version) DO UPDATE SET content_hash = excluded.content_hash, observed_at = excluded.observed_at, document = excluded.document";
+        const INSERT_VERSION: &str = "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)";
         let db = self.db;
         db.execute_all(
             INSERT_ASSET,

@@ -150,6 +150,10 @@ pub struct Dialect {
     /// claimers pass over each other's rows (SQLite has one writer at a
     /// time and needs nothing).
     pub skip_locked: &'static str,
+    /// What prune runs first, where history is kept in parts that can be
+    /// dropped whole: a query taking the cutoff as `?1` that drops them and
+    /// returns each table with the rows it lost.
+    pub drop_history: Option<&'static str>,
 }
 
 /// A SQL database the store runs on: statements with bound arguments,

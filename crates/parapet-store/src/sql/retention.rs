@@ -4,7 +4,8 @@
 //! (so that an asset can still be shown as it was at any time since), the
 //! assets that exist and their findings, open incidents, pending
 //! notifications and the events they carry, active mutes, and jobs not yet
-//! finished.
+//! finished. Where the backend keeps history by month (PostgreSQL), the
+//! months with nothing to keep are dropped whole first.
 
 use super::ledger::SqlLedger;
 use super::{Database, SqlStore, args, ms};
@@ -69,6 +70,13 @@ impl<D: Database> Retention for SqlStore<D> {
     fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned, StoreError> {
         let ledger = SqlLedger::begin(&self.db)?;
         let mut pruned = Pruned::default();
+        if let Some(sql) = D::DIALECT.drop_history {
+            self.db.for_each_row(sql, args![ms(before)], &mut |r| {
+                let removed = u64::try_from(r.int(1)?).unwrap_or_default();
+                *pruned.rows.entry(r.text(0)?).or_default() += removed;
+                Ok(())
+            })?;
+        }
         for (table, sql) in STEPS {
             let removed = self.db.execute(sql, args![ms(before)])?;
             *pruned.rows.entry((*table).to_owned()).or_default() += removed;

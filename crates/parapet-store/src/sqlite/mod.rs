@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_jobs.sql"),
     include_str!("migrations/0012_web_sessions.sql"),
     include_str!("migrations/0013_folded_counts.sql"),
+    include_str!("migrations/0014_monthly_partitions.sql"),
 ];
 
 /// The schema version this build writes.
@@ -96,6 +97,7 @@ impl Database for Sqlite {
         has_tag: "EXISTS (SELECT 1 FROM json_each(assets.tags) t WHERE t.key = ? AND (? IS NULL OR t.value = ?))",
         position: "instr",
         skip_locked: "",
+        drop_history: None,
     };
 
     fn name(&self) -> &str {

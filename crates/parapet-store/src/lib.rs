@@ -44,8 +44,8 @@ pub use query::{
     Router, ScanOutput, StoredEvent, TokenScope, TrendDay, WebSession,
 };
 pub use roles::{
-    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Retention, RuleFacts, Scans, Store,
-    Timeline, Tokens, WebSessions,
+    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Resyncs, Retention, RuleFacts, Scans,
+    Store, Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;
 pub use sqlite::SqliteStore;

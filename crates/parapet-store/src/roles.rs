@@ -18,6 +18,7 @@ use parapet_core::{
     Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, ScanRun, Scope,
     Severity,
 };
+use std::collections::BTreeSet;
 
 /// What recording needs to know of the rules behind the evaluations.
 pub trait RuleFacts {
@@ -410,6 +411,43 @@ pub trait Retention {
     fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned, StoreError>;
 }
 
+/// The continuous mode's schedule of whole collections: when each account
+/// of a source is next collected whole, shared by every process over one
+/// database. `None` stands for a whole collection, before any account is
+/// known.
+pub trait Resyncs {
+    /// Schedules the accounts of `source` not yet scheduled, spread evenly
+    /// over `every` from `now`, so that they do not all run at once. Once
+    /// accounts are known they replace the whole collection; with none
+    /// known, one whole collection is due after `every`.
+    fn plan_resyncs(
+        &mut self,
+        source: &str,
+        accounts: &BTreeSet<String>,
+        every: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Claims the resync of `source` due first at `now`, if any: it is
+    /// moved `hold` later, so that no other process takes it meanwhile and
+    /// it falls due again if this one stops before it is done.
+    fn claim_resync(
+        &mut self,
+        source: &str,
+        hold: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Option<String>>, StoreError>;
+
+    /// The resync of `account` finished at `now`: due again after `every`.
+    fn resynced(
+        &mut self,
+        source: &str,
+        account: Option<&str>,
+        every: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
 /// Every role: what a backend implements, and what a caller that needs
 /// several roles holds.
 pub trait Store:
@@ -423,6 +461,7 @@ pub trait Store:
     + Jobs
     + Retention
     + WebSessions
+    + Resyncs
     + Send
 {
 }
@@ -438,6 +477,7 @@ impl<T> Store for T where
         + Jobs
         + Retention
         + WebSessions
+        + Resyncs
         + Send
 {
 }

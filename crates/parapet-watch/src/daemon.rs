@@ -6,14 +6,15 @@
 //! acknowledged before its result is committed, so a restart reprocesses
 //! what was in flight. A message that is not an event is set aside with the
 //! reason. Each account is also collected whole on a schedule spread over
-//! the resync interval. The stop flag (SIGTERM, SIGINT) ends it between
+//! the resync interval, kept in the database: daemons sharing one take turns
+//! rather than each collecting every account. The stop flag (SIGTERM, SIGINT) ends it between
 //! batches.
 
 use crate::endpoint;
 use crate::log::Log;
 use crate::metrics::Metrics;
-use crate::schedule::Schedule;
 use crate::{Settings, WatchError};
+use chrono::Utc;
 use parapet_core::error::chain;
 use parapet_notify::Notifier;
 use parapet_pipeline::{Pipeline, Request};
@@ -24,6 +25,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// How often the resync schedule is looked at.
+const SCHEDULE_LOOK: Duration = Duration::from_secs(1);
 
 /// What the daemon's sources hand to its loop.
 pub enum Work {
@@ -147,16 +151,16 @@ impl Running<'_, '_> {
             self.resync(None);
             known = self.known_accounts();
         }
-        let mut schedule = settings
-            .resync
-            .map(|every| Schedule::new(every, known, Instant::now()));
+        if let Some(every) = settings.resync {
+            self.plan_resyncs(&known, every);
+        }
+        let mut looked = Instant::now();
         while !self.daemon.stop.load(Ordering::Relaxed) {
-            if let Some(schedule) = &mut schedule
-                && let Some(account) = schedule.due(Instant::now())
+            if let Some(every) = settings.resync
+                && looked.elapsed() >= SCHEDULE_LOOK
             {
-                self.resync(account.as_deref());
-                schedule.ran(account, Instant::now());
-                schedule.learn(self.known_accounts(), Instant::now());
+                looked = Instant::now();
+                self.resync_due(every);
             }
             let first = match work.recv_timeout(Duration::from_millis(500)) {
                 Ok(first) => first,
@@ -175,6 +179,53 @@ impl Running<'_, '_> {
             batch.extend(work.try_iter());
             self.handle(batch);
         }
+    }
+
+    /// Schedules the accounts not yet scheduled (the schedule is the
+    /// database's, shared with every daemon on it).
+    fn plan_resyncs(&mut self, accounts: &BTreeSet<String>, every: Duration) {
+        let source = self.daemon.provider.source();
+        if let Err(error) = self
+            .store
+            .plan_resyncs(&source, accounts, every, Utc::now())
+        {
+            self.log().line(
+                "warn",
+                "cannot schedule resyncs",
+                serde_json::json!({"reason": chain(&error)}),
+            );
+        }
+    }
+
+    /// Runs the resync due first, if one is and no other daemon took it,
+    /// then schedules its next and any account seen since.
+    fn resync_due(&mut self, every: Duration) {
+        let source = self.daemon.provider.source();
+        let account = match self.store.claim_resync(&source, every, Utc::now()) {
+            Ok(Some(account)) => account,
+            Ok(None) => return,
+            Err(error) => {
+                self.log().line(
+                    "warn",
+                    "cannot read the resync schedule",
+                    serde_json::json!({"reason": chain(&error)}),
+                );
+                return;
+            }
+        };
+        self.resync(account.as_deref());
+        if let Err(error) = self
+            .store
+            .resynced(&source, account.as_deref(), every, Utc::now())
+        {
+            self.log().line(
+                "warn",
+                "cannot schedule the next resync",
+                serde_json::json!({"account": account, "reason": chain(&error)}),
+            );
+        }
+        let known = self.known_accounts();
+        self.plan_resyncs(&known, every);
     }
 
     /// The accounts to resync: those of recent scans of the provider and

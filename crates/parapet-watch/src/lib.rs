@@ -9,7 +9,6 @@
 //!
 //! - [`daemon`]: the loop, its batches and resyncs, and the notifier thread.
 //! - [`endpoint`]: `/health`, `/metrics` and `/events`, on axum.
-//! - [`schedule`]: when each account is collected whole again.
 //! - [`metrics`]: what the daemon has done, for `/metrics`.
 //! - [`log`]: one line per event, readable or JSON.
 
@@ -17,7 +16,6 @@ pub mod daemon;
 pub mod endpoint;
 pub mod log;
 pub mod metrics;
-pub mod schedule;
 
 pub use daemon::Daemon;
 pub use log::{Log, LogFormat};

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("migrations/0012_web_sessions.sql")),
     (13, include_str!("migrations/0013_folded_counts.sql")),
     (14, include_str!("migrations/0014_monthly_partitions.sql")),
+    (15, include_str!("migrations/0015_resyncs.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

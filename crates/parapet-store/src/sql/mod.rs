@@ -15,6 +15,7 @@
 //! - `inventory`: the inventory's listings, facets and the overview.
 //! - `tokens`: API tokens.
 //! - `jobs`: the job queue workers share.
+//! - `resyncs`: when each account is next collected whole.
 //! - `retention`: history older than a cutoff removed.
 //! - `sessions`: browser sessions and logins in progress.
 
@@ -24,6 +25,7 @@ mod incidents;
 mod inventory;
 mod jobs;
 mod ledger;
+mod resyncs;
 mod retention;
 mod sessions;
 mod tokens;

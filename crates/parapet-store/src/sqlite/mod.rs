@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_web_sessions.sql"),
     include_str!("migrations/0013_folded_counts.sql"),
     include_str!("migrations/0014_monthly_partitions.sql"),
+    include_str!("migrations/0015_resyncs.sql"),
 ];
 
 /// The schema version this build writes.
@@ -157,7 +158,11 @@ impl Database for Sqlite {
     }
 
     fn begin(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch("BEGIN").map_err(|e| self.fail(e))
+        // Every transaction writes: take the write lock first (waiting for
+        // it), rather than failing at the first write after reading.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.fail(e))
     }
 
     fn commit(&self) -> Result<(), StoreError> {

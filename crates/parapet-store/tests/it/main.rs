@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 /// A backend the stories run on.
 pub trait Backend {
     /// Its store.
-    type Store: Store;
+    type Store: Store + 'static;
     /// A fresh, empty store recording with `policy`, and what must live as
     /// long as it (a temporary folder).
     fn open(&self, policy: Policy) -> (Box<dyn std::any::Any>, Self::Store);
@@ -116,6 +116,7 @@ stories! {
         inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
         mutes { a_mute_by_tag_hides_matching_findings_which_are_still_kept_and_evaluated, expiry_unmutes_with_an_event, a_finding_opened_under_an_active_mute_is_muted_at_once, a_mute_must_select_something_and_say_why },
         outbox { each_change_of_state_is_routed_once_in_the_scans_transaction, delivery_attempts_retry_then_fail_and_stay_visible, without_a_router_nothing_is_queued },
+        resyncs { accounts_are_resynced_spread_over_the_interval_and_new_ones_join, before_any_account_is_known_one_whole_collection_stands_for_all, processes_claiming_at_once_take_each_resync_once },
         retention { prune_removes_old_history_and_keeps_what_is_current },
         sessions { sessions_last_until_they_expire_or_end_and_a_login_is_taken_once }
     }

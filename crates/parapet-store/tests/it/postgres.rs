@@ -183,9 +183,27 @@ fn three_months(store: &mut dyn parapet_store::Store) -> DateTime<Utc> {
     let month = |m: i64| at(24 * (5 - 30 * m));
     let a = |m: i64| bucket("a", serde_json::json!({ "v": m }), month(m));
     let b = |m: i64| bucket("b", serde_json::json!({}), month(m));
-    scan(store, month(3), &[a(3)], &[evaluation("r", &a(3), Status::Fail)], &[]);
-    scan(store, month(2), &[a(2), b(2)], &[evaluation("r", &a(2), Status::Pass)], &[]);
-    scan(store, month(1), &[a(1), b(1)], &[evaluation("r", &a(1), Status::Pass)], &[]);
+    scan(
+        store,
+        month(3),
+        &[a(3)],
+        &[evaluation("r", &a(3), Status::Fail)],
+        &[],
+    );
+    scan(
+        store,
+        month(2),
+        &[a(2), b(2)],
+        &[evaluation("r", &a(2), Status::Pass)],
+        &[],
+    );
+    scan(
+        store,
+        month(1),
+        &[a(1), b(1)],
+        &[evaluation("r", &a(1), Status::Pass)],
+        &[],
+    );
     at(24 * (1 - 30))
 }
 
@@ -231,10 +249,22 @@ fn history_is_kept_by_month_and_prune_drops_months_with_nothing_to_keep() {
     // August held only a's first version, superseded before the cutoff:
     // dropped whole. September's versions are those current at the cutoff.
     let months = partitions(&mut sql);
-    assert!(!months.contains(&"asset_versions_y2026m08".to_owned()), "{months:?}");
-    assert!(!months.contains(&"events_y2026m08".to_owned()), "{months:?}");
-    assert!(!months.contains(&"events_y2026m09".to_owned()), "{months:?}");
-    assert!(months.contains(&"asset_versions_y2026m09".to_owned()), "{months:?}");
+    assert!(
+        !months.contains(&"asset_versions_y2026m08".to_owned()),
+        "{months:?}"
+    );
+    assert!(
+        !months.contains(&"events_y2026m08".to_owned()),
+        "{months:?}"
+    );
+    assert!(
+        !months.contains(&"events_y2026m09".to_owned()),
+        "{months:?}"
+    );
+    assert!(
+        months.contains(&"asset_versions_y2026m09".to_owned()),
+        "{months:?}"
+    );
     for id in ["arn:aws:s3:::a", "arn:aws:s3:::b"] {
         assert_eq!(
             on_postgres.asset_history(id).expect("history"),

@@ -845,9 +845,12 @@ fn two_daemons_on_one_queue_over_postgresql_handle_every_event_once_in_effect() 
         .expect("connect")
     };
     let queue = &ids["queue"];
+    let started = chrono::Utc::now();
+    let every = chrono::Duration::seconds(2);
     let daemons: Vec<_> = (0..2)
         .map(|_| {
             moto.watch(&db, dir.path(), queue)
+                .args(["--resync", "2s"])
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("parapet watch starts")
@@ -879,8 +882,35 @@ fn two_daemons_on_one_queue_over_postgresql_handle_every_event_once_in_effect() 
             "{bucket}: created exactly once"
         );
     }
+    // The daemons share one resync schedule: the account is collected
+    // whole every 2 s by one or the other, never by both at once.
+    assert!(eventually(60, || resyncs_since(&store(), started).len() >= 3));
     for mut daemon in daemons {
         daemon.kill().expect("stop");
         daemon.wait().expect("reaped");
     }
+    let resyncs = resyncs_since(&store(), started);
+    for pair in resyncs.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= every - chrono::Duration::milliseconds(100),
+            "resyncs closer than the interval: {resyncs:?}"
+        );
+    }
+}
+
+/// When the whole collections (scans of accounts, not of named assets)
+/// since `since` started, in order.
+fn resyncs_since(
+    store: &dyn parapet_store::Store,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let mut started: Vec<_> = store
+        .scans(1000)
+        .expect("scans")
+        .into_iter()
+        .filter(|s| s.started_at > since && s.scope.assets.is_empty())
+        .map(|s| s.started_at)
+        .collect();
+    started.sort();
+    started
 }

@@ -259,10 +259,7 @@ pub fn a_scan_is_recorded_with_its_job_only_while_the_lease_holds(backend: &impl
     assert_eq!(store.scans(10).expect("scans").len(), 1);
 }
 
-pub fn workers_claiming_at_once_each_take_different_jobs<B: Backend>(backend: &B)
-where
-    B::Store: 'static,
-{
+pub fn workers_claiming_at_once_each_take_different_jobs(backend: &impl Backend) {
     let (_dir, open) = backend.open_shared(Policy::default());
     let jobs: Vec<NewJob> = (0..60)
         .map(|n| job("collect", &format!("g{n}"), 0, n))

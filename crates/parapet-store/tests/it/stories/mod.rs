@@ -16,6 +16,8 @@ pub mod jobs;
 pub mod mutes;
 /// The notification outbox: routing with the change, retries, failures.
 pub mod outbox;
+/// The continuous mode's schedule of whole collections.
+pub mod resyncs;
 /// Retention: old history pruned, what is current kept.
 pub mod retention;
 /// Browser sessions and logins in progress, shared by replicas.

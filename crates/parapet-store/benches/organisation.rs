@@ -10,16 +10,17 @@
 //! cluster of the bench's own. Run with
 //! `cargo bench -p parapet-store --bench organisation`.
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
-use parapet_core::{Asset, Evaluation, Provider, Scope, Severity, Status};
+use common::{evaluations, scan};
+use parapet_core::{Asset, Evaluation};
 use parapet_store::roles::*;
 use parapet_store::{AssetQuery, FindingQuery, PostgresStore};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-const RULE: &str = "aws-s3-bucket-versioning-enabled";
 const REGIONS: [&str; 4] = ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"];
 
 fn setting(name: &str, default: usize) -> usize {
@@ -61,64 +62,8 @@ fn account(
             .expect("valid asset")
         })
         .collect();
-    let evaluations = assets
-        .iter()
-        .map(|a| {
-            let failing = a.config["Versioning"]["Status"] != "Enabled";
-            Evaluation {
-                rule_id: RULE.into(),
-                asset_id: a.id.as_str().into(),
-                status: if failing { Status::Fail } else { Status::Pass },
-                message: if failing {
-                    "versioning is suspended".into()
-                } else {
-                    "".into()
-                },
-                evidence: if failing {
-                    BTreeMap::from([("config.Versioning.Status".to_owned(), json!("Suspended"))])
-                } else {
-                    BTreeMap::new()
-                },
-            }
-        })
-        .collect();
+    let evaluations = evaluations(&assets);
     (assets, evaluations)
-}
-
-/// Records one account's scan, as a record job does.
-fn record(
-    store: &mut PostgresStore,
-    n: usize,
-    size: usize,
-    generation: usize,
-    when: DateTime<Utc>,
-) {
-    let (assets, evaluations) = account(n, size, generation, when);
-    let scope = Scope {
-        provider: Provider::Aws,
-        accounts: vec![account_id(n)],
-        regions: None,
-        resource_types: None,
-        assets: Default::default(),
-    };
-    let id = store
-        .begin_scan(
-            &scope,
-            "aws",
-            &parapet_core::Provenance::new("bench", "bench"),
-            when,
-        )
-        .expect("begin");
-    store
-        .finish_scan(
-            id,
-            &assets,
-            &evaluations,
-            &|_: &str| Severity::Medium,
-            &[],
-            when,
-        )
-        .expect("finish");
 }
 
 /// Records accounts `range` with `workers` threads, each over its own
@@ -142,7 +87,8 @@ fn record_with(
                     if n >= range.end {
                         break;
                     }
-                    record(&mut store, n, size, generation, when);
+                    let (assets, evaluations) = account(n, size, generation, when);
+                    scan(&mut store, &assets, &evaluations, when);
                 }
             });
         }

@@ -8,17 +8,18 @@
 //! queries the CLI makes, each for one page of results. Run with
 //! `cargo bench -p parapet-store --bench store`.
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
-use parapet_core::{Asset, Evaluation, FindingStatus, Provider, Scope, Severity, Status};
+use common::{RULE, evaluations, scan};
+use parapet_core::{Asset, FindingStatus, Severity};
 use parapet_store::roles::*;
 use parapet_store::{EventQuery, FindingQuery, SqliteStore};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
 const UPSERT_BATCH: usize = 100_000;
-const RULE: &str = "aws-s3-bucket-versioning-enabled";
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
@@ -49,74 +50,6 @@ fn in_account(n: usize, generation: usize, observed: DateTime<Utc>, account: &st
 
 fn estate(size: usize, generation: usize, observed: DateTime<Utc>) -> Vec<Asset> {
     (0..size).map(|n| asset(n, generation, observed)).collect()
-}
-
-fn evaluations(assets: &[Asset]) -> Vec<Evaluation> {
-    assets
-        .iter()
-        .map(|a| {
-            let failing = a.config["Versioning"]["Status"] != "Enabled";
-            Evaluation {
-                rule_id: RULE.into(),
-                asset_id: a.id.as_str().into(),
-                status: if failing { Status::Fail } else { Status::Pass },
-                message: if failing {
-                    "S3 buckets have versioning enabled".into()
-                } else {
-                    "".into()
-                },
-                evidence: if failing {
-                    BTreeMap::from([(
-                        "config.Versioning.Status".to_owned(),
-                        a.config["Versioning"]["Status"].clone(),
-                    )])
-                } else {
-                    BTreeMap::new()
-                },
-            }
-        })
-        .collect()
-}
-
-fn scope(account: &str) -> Scope {
-    Scope {
-        provider: Provider::Aws,
-        accounts: vec![account.into()],
-        regions: None,
-        resource_types: None,
-        assets: Default::default(),
-    }
-}
-
-fn scan(
-    store: &mut dyn Store,
-    assets: &[Asset],
-    evaluations: &[Evaluation],
-    when: DateTime<Utc>,
-) -> f64 {
-    let started = Instant::now();
-    let account = assets
-        .first()
-        .map_or("111111111111", |a| a.account.as_str());
-    let id = store
-        .begin_scan(
-            &scope(account),
-            "bench",
-            &parapet_core::Provenance::new("bench", "bench"),
-            when,
-        )
-        .expect("begin");
-    store
-        .finish_scan(
-            id,
-            assets,
-            evaluations,
-            &|_: &str| Severity::Medium,
-            &[],
-            when,
-        )
-        .expect("finish");
-    started.elapsed().as_secs_f64()
 }
 
 /// Upserts on SQLite, then on PostgreSQL (a cluster of the bench's own, as

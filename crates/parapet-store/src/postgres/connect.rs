@@ -11,12 +11,12 @@
 //! to plain; without `sslmode` the connection is plain.
 
 use crate::error::StoreError;
-use postgres::Client;
-use postgres::config::SslMode;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::runtime::Runtime;
+use tokio_postgres::config::SslMode;
 
 /// The environment variable that holds the database password.
 pub const PASSWORD_ENV: &str = "PGPASSWORD";
@@ -27,7 +27,7 @@ pub const PASSWORD_FILE_ENV: &str = "PARAPET_DB_PASSWORD_FILE";
 /// A PostgreSQL database to connect to, with its password and TLS settings.
 #[derive(Clone)]
 pub struct Target {
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     name: String,
     roots: Option<PathBuf>,
 }
@@ -112,7 +112,7 @@ impl Target {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        let mut config = postgres::Config::from_str(&text).map_err(invalid)?;
+        let mut config = tokio_postgres::Config::from_str(&text).map_err(invalid)?;
         if config.get_password().is_some() {
             return Err(inline());
         }
@@ -140,13 +140,28 @@ impl Target {
     }
 
     /// A new connection.
-    pub(super) fn connect(&self) -> Result<Client, StoreError> {
+    pub(super) fn connect(&self) -> Result<Session, StoreError> {
         let fail = |source| super::backend(&self.name, source);
-        if self.config.get_ssl_mode() == SslMode::Disable {
-            return self.config.connect(postgres::NoTls).map_err(fail);
-        }
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.tls()?);
-        self.config.connect(tls).map_err(fail)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend {
+                database: self.name.clone(),
+                source: e.into(),
+            })?;
+        let client = if self.config.get_ssl_mode() == SslMode::Disable {
+            let (client, connection) = runtime
+                .block_on(self.config.connect(tokio_postgres::NoTls))
+                .map_err(fail)?;
+            runtime.spawn(connection);
+            client
+        } else {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.tls()?);
+            let (client, connection) = runtime.block_on(self.config.connect(tls)).map_err(fail)?;
+            runtime.spawn(connection);
+            client
+        };
+        Ok(Session { runtime, client })
     }
 
     /// The TLS settings: the roots `sslrootcert` names, or the public ones.
@@ -179,9 +194,16 @@ impl Target {
     }
 }
 
+/// An open connection: its client, and the runtime its connection runs on,
+/// driven whenever the client waits for an answer.
+pub(super) struct Session {
+    pub runtime: Runtime,
+    pub client: tokio_postgres::Client,
+}
+
 /// The database as a URL without anything secret: user, servers, database.
-fn name_of(config: &postgres::Config) -> String {
-    use postgres::config::Host;
+fn name_of(config: &tokio_postgres::Config) -> String {
+    use tokio_postgres::config::Host;
     let mut tcp = Vec::new();
     let mut sockets = Vec::new();
     for (i, host) in config.get_hosts().iter().enumerate() {

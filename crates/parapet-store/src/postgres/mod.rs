@@ -3,7 +3,9 @@
 //! store's own ([`crate::sql`]); this module connects (the URL, a password
 //! from the environment or a file, TLS when the URL asks), brings the schema
 //! up to date under an advisory lock, so that processes starting together
-//! migrate once, and runs statements, each prepared once per connection.
+//! migrate once, and runs statements, each prepared once per connection,
+//! over tokio-postgres on a runtime of the connection's own; the rows of a
+//! batch are pipelined, so that a scan of many assets costs few round trips.
 //!
 //! # Layout
 //!
@@ -18,10 +20,11 @@ use crate::error::StoreError;
 use crate::lifecycle::Policy;
 use crate::sql::{Arg, Database, Dialect, Row, SqlStore};
 use bytes::BytesMut;
-use postgres::Client;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use connect::Session;
+use futures_util::future::try_join_all;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 /// The migrations, each with the schema version it brings the database to.
 /// The versions are SQLite's: a PostgreSQL database of version N has the
@@ -41,10 +44,16 @@ pub const SCHEMA_VERSION: i64 = crate::sqlite::SCHEMA_VERSION;
 /// The key of the advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x7061_7261_7065_7401;
 
+/// How many statements of one batch are sent before their answers are
+/// read: one round trip for many, within a bound on what waits in memory.
+const PIPELINE: usize = 512;
+
 /// One PostgreSQL database, over one connection, as the store's database.
+/// The statements of a batch (`execute_all`, `insert_all`) are pipelined:
+/// sent together, their answers read together.
 pub struct Postgres {
-    client: RefCell<Client>,
-    statements: RefCell<HashMap<String, postgres::Statement>>,
+    session: Session,
+    statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
     name: String,
 }
 
@@ -52,20 +61,56 @@ pub struct Postgres {
 pub type PostgresStore = SqlStore<Postgres>;
 
 impl Postgres {
-    fn fail(&self, source: postgres::Error) -> StoreError {
+    fn fail(&self, source: tokio_postgres::Error) -> StoreError {
         backend(&self.name, source)
     }
 
+    /// Waits for `work` on the connection.
+    fn wait<T>(
+        &self,
+        work: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, StoreError> {
+        self.session
+            .runtime
+            .block_on(work)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Runs `sql` once for each row of arguments `each` gives, pipelined;
+    /// returns the answers in order.
+    fn pipelined<T>(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
+        run: impl AsyncFn(
+            &tokio_postgres::Statement,
+            &[&(dyn ToSql + Sync)],
+        ) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = None;
+        let mut answers = Vec::new();
+        loop {
+            let batch: Vec<Vec<Arg<'_>>> = (&mut *each).take(PIPELINE).collect();
+            if batch.is_empty() {
+                return Ok(answers);
+            }
+            let statement = match &statement {
+                Some(s) => s,
+                None => statement.insert(self.statement(sql)?),
+            };
+            let bound: Vec<Vec<&(dyn ToSql + Sync)>> = batch.iter().map(|a| params(a)).collect();
+            answers.extend(self.wait(try_join_all(
+                bound.iter().map(|params| run(statement, params)),
+            ))?);
+        }
+    }
+
     /// The statement for `sql`, prepared on first use.
-    fn statement(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
+    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self
-            .client
-            .borrow_mut()
-            .prepare(&numbered(sql))
-            .map_err(|e| self.fail(e))?;
+        let statement = self.wait(self.session.client.prepare(&numbered(sql)))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), statement.clone());
@@ -76,7 +121,7 @@ impl Postgres {
 /// The error of `name`: the server's own message when the server refused
 /// (the client's says only `db error`), else the client's with its causes
 /// (a TLS handshake's says why it failed only there).
-fn backend(name: &str, error: postgres::Error) -> StoreError {
+fn backend(name: &str, error: tokio_postgres::Error) -> StoreError {
     let source = if error.as_db_error().is_some() {
         error
             .into_source()
@@ -154,7 +199,7 @@ impl ToSql for Arg<'_> {
 
 /// A row of PostgreSQL's, read by column.
 struct PostgresRow<'r> {
-    row: &'r postgres::Row,
+    row: &'r tokio_postgres::Row,
     name: &'r str,
 }
 
@@ -212,10 +257,7 @@ impl Database for Postgres {
 
     fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         let statement = self.statement(sql)?;
-        self.client
-            .borrow_mut()
-            .execute(&statement, &params(args))
-            .map_err(|e| self.fail(e))
+        self.wait(self.session.client.execute(&statement, &params(args)))
     }
 
     fn execute_all(
@@ -223,20 +265,11 @@ impl Database for Postgres {
         sql: &str,
         each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
     ) -> Result<u64, StoreError> {
-        let mut statement = None;
-        let mut changed = 0;
-        for args in each {
-            let statement = match &statement {
-                Some(s) => s,
-                None => statement.insert(self.statement(sql)?),
-            };
-            changed += self
-                .client
-                .borrow_mut()
-                .execute(statement, &params(&args))
-                .map_err(|e| self.fail(e))?;
-        }
-        Ok(changed)
+        let client = &self.session.client;
+        let changed = self.pipelined(sql, each, async |statement, params| {
+            client.execute(statement, params).await
+        })?;
+        Ok(changed.iter().sum())
     }
 
     fn insert_all(
@@ -244,21 +277,10 @@ impl Database for Postgres {
         sql: &str,
         each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut statement = None;
-        let mut ids = Vec::new();
-        for args in each {
-            let statement = match &statement {
-                Some(s) => s,
-                None => statement.insert(self.statement(sql)?),
-            };
-            let row = self
-                .client
-                .borrow_mut()
-                .query_one(statement, &params(&args))
-                .map_err(|e| self.fail(e))?;
-            ids.push(row.try_get(0).map_err(|e| self.fail(e))?);
-        }
-        Ok(ids)
+        let client = &self.session.client;
+        self.pipelined(sql, each, async |statement, params| {
+            client.query_one(statement, params).await?.try_get(0)
+        })
     }
 
     fn for_each_row(
@@ -268,11 +290,7 @@ impl Database for Postgres {
         each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let statement = self.statement(sql)?;
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(&statement, &params(args))
-            .map_err(|e| self.fail(e))?;
+        let rows = self.wait(self.session.client.query(&statement, &params(args)))?;
         for row in &rows {
             each(&PostgresRow {
                 row,
@@ -292,23 +310,21 @@ impl Database for Postgres {
     }
 
     fn begin(&self) -> Result<(), StoreError> {
-        self.client
-            .borrow_mut()
-            .batch_execute("BEGIN")
-            .map_err(|e| self.fail(e))
+        self.wait(self.session.client.batch_execute("BEGIN"))
     }
 
     fn commit(&self) -> Result<(), StoreError> {
         // The overview's counters take the transaction's deltas at once
         // (migration 0013).
-        self.client
-            .borrow_mut()
-            .batch_execute("SELECT parapet_fold(); COMMIT")
-            .map_err(|e| self.fail(e))
+        self.wait(
+            self.session
+                .client
+                .batch_execute("SELECT parapet_fold(); COMMIT"),
+        )
     }
 
     fn rollback(&self) {
-        let _ = self.client.borrow_mut().batch_execute("ROLLBACK");
+        let _ = self.wait(self.session.client.batch_execute("ROLLBACK"));
     }
 }
 
@@ -316,9 +332,8 @@ impl SqlStore<Postgres> {
     /// Connects to the database `target` names and brings its schema up to
     /// date. A database written by a newer Parapet is refused.
     pub fn connect(target: &Target) -> Result<PostgresStore, StoreError> {
-        let client = target.connect()?;
         let db = Postgres {
-            client: RefCell::new(client),
+            session: target.connect()?,
             statements: RefCell::new(HashMap::new()),
             name: target.name().to_owned(),
         };
@@ -335,34 +350,46 @@ impl SqlStore<Postgres> {
 
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        schema_version(&mut *self.db.client.borrow_mut(), &self.db.name)
+        self.db.schema_version()
     }
 }
 
-/// The schema version the database records.
-fn schema_version(
-    client: &mut impl postgres::GenericClient,
-    name: &str,
-) -> Result<i64, StoreError> {
-    client
-        .query_one("SELECT max(version) FROM parapet_schema", &[])
-        .and_then(|row| row.try_get::<_, i64>(0))
-        .map_err(|e| backend(name, e))
+impl Postgres {
+    /// The schema version the database records.
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        let client = &self.session.client;
+        self.wait(async {
+            client
+                .query_one("SELECT max(version) FROM parapet_schema", &[])
+                .await?
+                .try_get(0)
+        })
+    }
 }
 
 /// Brings the schema up to date, all of it in one transaction that holds an
 /// advisory lock: a second process waits, then finds nothing to do.
 fn migrate(db: &Postgres) -> Result<(), StoreError> {
-    let mut client = db.client.borrow_mut();
-    let mut tx = client.transaction().map_err(|e| db.fail(e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(|e| db.fail(e))?;
-    tx.batch_execute(
+    let client = &db.session.client;
+    db.wait(client.batch_execute("BEGIN"))?;
+    match migrate_within(db) {
+        Ok(()) => db.wait(client.batch_execute("COMMIT")),
+        Err(error) => {
+            db.rollback();
+            Err(error)
+        }
+    }
+}
+
+/// The migrations, within the transaction `migrate` began.
+fn migrate_within(db: &Postgres) -> Result<(), StoreError> {
+    let client = &db.session.client;
+    db.wait(client.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]))?;
+    db.wait(client.batch_execute(
         "CREATE TABLE IF NOT EXISTS parapet_schema (version BIGINT NOT NULL); \
          INSERT INTO parapet_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM parapet_schema)",
-    )
-    .map_err(|e| db.fail(e))?;
-    let found = schema_version(&mut tx, &db.name)?;
+    ))?;
+    let found = db.schema_version()?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
             database: db.name.clone(),
@@ -371,18 +398,15 @@ fn migrate(db: &Postgres) -> Result<(), StoreError> {
         });
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-        tx.batch_execute(sql).map_err(|e| db.fail(e))?;
-        tx.execute("UPDATE parapet_schema SET version = $1", &[version])
-            .map_err(|e| db.fail(e))?;
+        db.wait(client.batch_execute(sql))?;
+        db.wait(client.execute("UPDATE parapet_schema SET version = $1", &[version]))?;
     }
     // This month's history and the next two months' have their partitions,
     // and rows written where none was are moved to theirs.
-    tx.execute(
-        "SELECT parapet_partitions((extract(epoch FROM now()) * 1000)::BIGINT)",
-        &[],
+    db.wait(
+        client
+            .batch_execute("SELECT parapet_partitions((extract(epoch FROM now()) * 1000)::BIGINT)"),
     )
-    .map_err(|e| db.fail(e))?;
-    tx.commit().map_err(|e| db.fail(e))
 }
 
 #[cfg(test)]

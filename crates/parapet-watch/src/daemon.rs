@@ -29,6 +29,11 @@ use std::time::{Duration, Instant};
 /// How often the resync schedule is looked at.
 const SCHEDULE_LOOK: Duration = Duration::from_secs(1);
 
+/// How long a claimed resync is kept from other daemons at least: longer
+/// than a resync takes, so that only a daemon that stopped during one
+/// leaves it to another.
+const RESYNC_HOLD: Duration = Duration::from_secs(3600);
+
 /// What the daemon's sources hand to its loop.
 pub enum Work {
     /// Messages received from the queue, deleted once handled.
@@ -201,7 +206,8 @@ impl Running<'_, '_> {
     /// then schedules its next and any account seen since.
     fn resync_due(&mut self, every: Duration) {
         let source = self.daemon.provider.source();
-        let account = match self.store.claim_resync(&source, every, Utc::now()) {
+        let hold = every.max(RESYNC_HOLD);
+        let account = match self.store.claim_resync(&source, hold, Utc::now()) {
             Ok(Some(account)) => account,
             Ok(None) => return,
             Err(error) => {

@@ -1,15 +1,13 @@
 //! Rule evaluation over generated estates of mixed resource types.
 //!
-//! Prints memory per asset (resident set growth while the estate is built
-//! and converted), then divan measures evaluations per second: on one core
-//! over pre-converted assets, and end to end (conversion included) on all
-//! cores. Run with `cargo bench -p parapet-rules --bench evaluate`;
+//! Prints memory per asset (resident set growth while the estate is built),
+//! then divan measures evaluations per second on one core and on all cores.
+//! Run with `cargo bench -p parapet-rules --bench evaluate`;
 //! `PARAPET_BENCH_SKIP_MEMORY=1` skips the memory report (for profiling).
 
 use chrono::Utc;
 use divan::counter::ItemsCount;
 use parapet_core::Asset;
-use parapet_rules::value::PreparedAsset;
 use parapet_rules::{Engine, Facts, RuleSources, load};
 use serde_json::json;
 use std::sync::LazyLock;
@@ -135,19 +133,15 @@ fn report_memory() {
     let before = resident_bytes();
     let assets = estate(size);
     let built = resident_bytes();
-    let prepared: Vec<PreparedAsset> = assets.iter().filter_map(|a| ENGINE.prepare(a)).collect();
-    let converted = resident_bytes();
     println!(
-        "memory per asset over {size} assets: {} bytes as parsed assets, {} bytes more as CEL values of what the rules read",
-        (built - before) / size,
-        (converted - built) / size
+        "memory per asset over {size} assets: {} bytes as parsed assets",
+        (built - before) / size
     );
     println!(
         "rules: {}, evaluations per pass over {size} assets: {}",
         ENGINE.rules().len(),
         evaluations_for(&assets)
     );
-    drop(prepared);
 }
 
 fn main() {
@@ -157,26 +151,9 @@ fn main() {
     divan::main();
 }
 
-/// One core, assets converted beforehand: the rule engine's own rate.
+/// One core.
 #[divan::bench(args = [100_000], sample_count = 5, sample_size = 1)]
-fn one_core_preconverted(bencher: divan::Bencher, size: usize) {
-    let assets = estate_of(size);
-    let prepared: Vec<PreparedAsset> = assets.iter().filter_map(|a| ENGINE.prepare(a)).collect();
-    let mut out = Vec::with_capacity(evaluations_for(assets));
-    bencher
-        .counter(ItemsCount::new(evaluations_for(assets)))
-        .bench_local(|| {
-            out.clear();
-            for p in &prepared {
-                ENGINE.evaluate_prepared(&FACTS, p, &mut out);
-            }
-            out.len()
-        });
-}
-
-/// One core, end to end: conversion of each asset included.
-#[divan::bench(args = [100_000], sample_count = 5, sample_size = 1)]
-fn one_core_end_to_end(bencher: divan::Bencher, size: usize) {
+fn one_core(bencher: divan::Bencher, size: usize) {
     let assets = estate_of(size);
     bencher
         .counter(ItemsCount::new(evaluations_for(assets)))
@@ -188,20 +165,11 @@ fn one_core_end_to_end(bencher: divan::Bencher, size: usize) {
         });
 }
 
-/// All cores, end to end, as `parapet scan` runs it.
+/// All cores, as `parapet scan` runs it.
 #[divan::bench(args = SIZES, sample_count = 3, sample_size = 1)]
-fn all_cores_end_to_end(bencher: divan::Bencher, size: usize) {
+fn all_cores(bencher: divan::Bencher, size: usize) {
     let assets = estate_of(size);
     bencher
         .counter(ItemsCount::new(evaluations_for(assets)))
         .bench_local(|| ENGINE.evaluate_all(&FACTS, assets).len());
-}
-
-/// One core, conversion only: assets to the CEL values their rules read.
-#[divan::bench(args = [100_000], sample_count = 5, sample_size = 1)]
-fn one_core_conversion(bencher: divan::Bencher, size: usize) {
-    let assets = estate_of(size);
-    bencher
-        .counter(ItemsCount::new(assets.len()))
-        .bench_local(|| assets.iter().filter_map(|a| ENGINE.prepare(a)).count());
 }

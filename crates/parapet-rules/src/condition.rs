@@ -3,8 +3,8 @@
 //! Parapet's functions with the right number of arguments, and records the
 //! asset fields it reads (for `unknown` and evidence).
 
+use crate::cel::Program;
 use crate::functions::{FUNCTIONS, STANDARD_FUNCTIONS};
-use cel_interpreter::Program;
 use cel_parser::ast::{EntryExpr, Expr, IdedExpr};
 use cel_parser::reference::Val;
 use std::collections::BTreeSet;
@@ -91,8 +91,7 @@ impl Condition {
         })?;
         let mut found = Found::default();
         check(&ast, &mut Vec::new(), &mut found)?;
-        let program = Program::compile(source)
-            .map_err(|e| ConditionError::new(format!("syntax error: {e}")))?;
+        let program = crate::cel::compile::compile(&ast).map_err(ConditionError::new)?;
         Ok(Condition {
             source: source.to_owned(),
             program,

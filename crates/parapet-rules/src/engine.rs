@@ -1,17 +1,14 @@
-//! The evaluation engine: each asset is converted to CEL once and evaluated
-//! against only the rules of its resource type, assets in parallel across
-//! cores.
+//! The evaluation engine: rules indexed by resource type, each asset
+//! evaluated against only the rules of its type with its documents read in
+//! place, assets in parallel across cores.
 
+use crate::cel::{Env, EvalError, Frame, Val};
 use crate::condition::Condition;
-use crate::functions::{self, UNKNOWN_FUNCTION};
 use crate::identity_policy::IdentityPolicy;
 use crate::message::Message;
 use crate::rule::Rule;
 use crate::tag_policy::TagPolicy;
-use crate::value::{PreparedAsset, Projection};
-use cel_interpreter::objects::{Key, Map};
-use cel_interpreter::{Context, ExecutionError, Value};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use parapet_core::{
     Asset, Evaluation, ExposureFacts, PermissionFacts, Permissions, Status, VulnerabilityFacts,
 };
@@ -19,35 +16,44 @@ use parapet_core::{
 use parapet_core::{ExposureFact, VulnerabilityFact};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Rules indexed by resource type, with the CEL context they run in:
-/// compiled once and used for every evaluation after, whatever the facts of
-/// each run.
+/// Rules indexed by resource type, with the values every evaluation reads
+/// beside the asset: compiled once and used for every evaluation after,
+/// whatever the facts of each run.
 pub struct Engine {
     rules: Vec<Rule>,
-    /// The rules of each resource type and the parts of its assets they
-    /// read; looked up once per asset, so a fast hash.
+    /// The rules of each resource type; looked up once per asset, so a
+    /// fast hash.
     by_type: FxHashMap<String, TypeRules>,
-    root: Context<'static>,
+    /// `administrators`.
+    administrators: Json,
+    /// `permissions` of an asset that is no principal.
+    no_permissions: Json,
+    /// An empty list: `exposure` of an asset the internet does not reach.
+    empty: Json,
 }
+
+/// Assets one thread evaluates at a time: enough to keep the cost of
+/// handing work between threads small.
+const CHUNK: usize = 256;
 
 /// What one evaluation run knows beyond each asset's document: the time it
 /// evaluates as of, and the facts derived from the estate (exposure,
-/// vulnerabilities), converted to CEL once.
+/// vulnerabilities, permissions), as the documents rules read.
 pub struct Facts {
-    /// `now`, as a CEL timestamp.
-    now: Value,
+    /// `now`.
+    now: DateTime<FixedOffset>,
     /// Each exposed asset's `exposure` list.
-    exposed: FxHashMap<String, Value>,
+    exposed: FxHashMap<String, Json>,
     /// Assets whose exposure could not be decided, with why.
     undecided: FxHashMap<String, String>,
     /// Each scanned asset's `vulnerabilities` list.
-    scanned: FxHashMap<String, Value>,
+    scanned: FxHashMap<String, Json>,
     /// Each principal's `permissions`.
-    permitted: FxHashMap<String, Value>,
+    permitted: FxHashMap<String, Json>,
     /// Principals whose permissions could not be worked out, with why.
     unsettled: FxHashMap<String, String>,
 }
@@ -57,7 +63,7 @@ impl Facts {
     /// nothing is exposed, nothing scanned.
     pub fn at(now: DateTime<Utc>) -> Facts {
         Facts {
-            now: Value::Timestamp(now.fixed_offset()),
+            now: now.fixed_offset(),
             exposed: FxHashMap::default(),
             undecided: FxHashMap::default(),
             scanned: FxHashMap::default(),
@@ -73,7 +79,7 @@ impl Facts {
         self.exposed = facts
             .exposed
             .into_iter()
-            .map(|(id, list)| (id, cel_value(&list)))
+            .map(|(id, list)| (id, document(&list)))
             .collect();
         self.undecided = facts.undecided.into_iter().collect();
         self
@@ -86,13 +92,11 @@ impl Facts {
         self.scanned = facts
             .scanned
             .into_iter()
-            .map(|(id, list)| (id, cel_value(&list)))
+            .map(|(id, list)| (id, document(&list)))
             .collect();
         self
     }
-}
 
-impl Facts {
     /// Gives rules each principal's effective permissions as the
     /// `permissions` map; rules that read it are unknown for a principal
     /// whose permissions could not be worked out.
@@ -100,17 +104,16 @@ impl Facts {
         self.permitted = facts
             .principals
             .into_iter()
-            .map(|(id, permissions)| (id, cel_value(&permissions)))
+            .map(|(id, permissions)| (id, document(&permissions)))
             .collect();
         self.unsettled = facts.undecided.into_iter().collect();
         self
     }
 }
 
-/// A typed fact as the CEL value rules read.
-fn cel_value<T: serde::Serialize + ?Sized>(fact: &T) -> Value {
-    let json = serde_json::to_value(fact).unwrap_or(serde_json::Value::Null);
-    crate::value::from_json(&json)
+/// A typed fact as the document rules read.
+fn document<T: serde::Serialize + ?Sized>(fact: &T) -> Json {
+    serde_json::to_value(fact).unwrap_or(Json::Null)
 }
 
 /// Why a rule reading `vulnerabilities` is unknown for an unscanned asset.
@@ -122,11 +125,9 @@ const UNSCANNED: &str = "no vulnerability scan is attached to this asset or to w
 struct TypeRules {
     /// Indices into the engine's rules.
     rules: Vec<usize>,
-    /// What those rules read of an asset: all that is converted.
-    projection: Projection,
     /// The tag keys the tag policy requires of the type, as the
-    /// `required_tags` list.
-    required_tags: Option<Value>,
+    /// `required_tags` list (none without a policy).
+    required_tags: Option<Json>,
 }
 
 /// Why an expression gave no value for one asset.
@@ -155,6 +156,15 @@ impl Failure {
     }
 }
 
+impl From<EvalError> for Failure {
+    fn from(error: EvalError) -> Failure {
+        match error {
+            EvalError::Missing(_) | EvalError::Unknown(_) => Failure::Unknown(error.to_string()),
+            EvalError::Failed(_) => Failure::Error(error.to_string()),
+        }
+    }
+}
+
 /// What a rule's example sets besides its asset: the time, the required
 /// tags, the exposure and the vulnerabilities (each `None`: as the facts of
 /// the run have it). Examples write only the fields their rule reads, so
@@ -173,38 +183,42 @@ pub struct ExampleFacts<'a> {
     pub permissions: Option<&'a serde_json::Value>,
 }
 
+/// What one asset is evaluated with: its environment, whether a scan
+/// covers it, and the facts about it that could not be worked out.
+struct Subject<'a> {
+    env: Env<'a>,
+    scanned: bool,
+    undecided: Undecided<'a>,
+    /// The asset's id, shared by its evaluations.
+    id: Arc<str>,
+}
+
 impl Engine {
     /// An engine over `rules`, indexed by resource type.
     pub fn new(rules: Vec<Rule>) -> Engine {
         let mut by_type: FxHashMap<String, TypeRules> = FxHashMap::default();
         for (index, rule) in rules.iter().enumerate() {
             for t in &rule.resource_types {
-                let entry = by_type.entry(t.as_str().to_owned()).or_default();
-                entry.rules.push(index);
-                for path in rule.reads().chain(rule.message_reads()) {
-                    entry.projection.add(path);
-                }
+                by_type
+                    .entry(t.as_str().to_owned())
+                    .or_default()
+                    .rules
+                    .push(index);
             }
         }
-        let mut root = Context::default();
-        functions::register(&mut root);
-        root.add_variable_from_value("required_tags", tag_list(&[]));
-        root.add_variable_from_value("exposure", Value::List(Arc::new(Vec::new())));
-        root.add_variable_from_value("vulnerabilities", Value::List(Arc::new(Vec::new())));
-        root.add_variable_from_value("permissions", cel_value(&Permissions::default()));
-        root.add_variable_from_value("administrators", tag_list(&[]));
         Engine {
             rules,
             by_type,
-            root,
+            administrators: Json::Array(Vec::new()),
+            no_permissions: document(&Permissions::default()),
+            empty: Json::Array(Vec::new()),
         }
     }
 
     /// Applies an identity policy: rules read the principals it names as
     /// administrators as `administrators` (an empty list without one).
     pub fn with_identity_policy(mut self, policy: &IdentityPolicy) -> Engine {
-        self.root
-            .add_variable_from_value("administrators", tag_list(&policy.administrators));
+        self.administrators = document(&policy.administrators);
         self
     }
 
@@ -212,7 +226,7 @@ impl Engine {
     /// type as `required_tags` (an empty list without a policy).
     pub fn with_tag_policy(mut self, policy: &TagPolicy) -> Engine {
         for (resource_type, type_rules) in &mut self.by_type {
-            type_rules.required_tags = Some(tag_list(&policy.required_for(resource_type)));
+            type_rules.required_tags = Some(document(&policy.required_for(resource_type)));
         }
         self
     }
@@ -227,67 +241,75 @@ impl Engine {
         self.by_type.get(resource_type).map_or(0, |t| t.rules.len())
     }
 
-    /// Converts the parts of `asset` that the rules of its type read; `None`
-    /// when no rule applies to its type.
-    pub fn prepare<'a>(&self, asset: &'a Asset) -> Option<PreparedAsset<'a>> {
-        self.by_type
-            .get(asset.resource_type.as_str())
-            .map(|t| PreparedAsset::project(asset, &t.projection))
-    }
-
     /// Evaluates every rule of the asset's type against it.
     pub fn evaluate(&self, facts: &Facts, asset: &Asset) -> Vec<Evaluation> {
         let mut out = Vec::new();
-        if let Some(prepared) = self.prepare(asset) {
-            self.evaluate_prepared(facts, &prepared, &mut out);
-        }
+        self.evaluate_into(facts, asset, &mut out);
         out
     }
 
     /// Evaluates every asset, in parallel; results keep the assets' order.
     pub fn evaluate_all(&self, facts: &Facts, assets: &[Asset]) -> Vec<Evaluation> {
-        assets
-            .par_iter()
-            .flat_map_iter(|asset| self.evaluate(facts, asset))
-            .collect()
+        let parts: Vec<Vec<Evaluation>> = assets
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut out = Vec::with_capacity(chunk.len() * 8);
+                for asset in chunk {
+                    self.evaluate_into(facts, asset, &mut out);
+                }
+                out
+            })
+            .collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for part in parts {
+            all.extend(part);
+        }
+        all
     }
 
-    /// Evaluates an already converted asset, appending to `out`.
-    pub fn evaluate_prepared(
-        &self,
-        facts: &Facts,
-        prepared: &PreparedAsset<'_>,
-        out: &mut Vec<Evaluation>,
-    ) {
-        let Some(type_rules) = self.by_type.get(prepared.asset.resource_type.as_str()) else {
+    /// Evaluates every rule of the asset's type against it, appending to
+    /// `out`.
+    pub fn evaluate_into(&self, facts: &Facts, asset: &Asset, out: &mut Vec<Evaluation>) {
+        let Some(type_rules) = self.by_type.get(asset.resource_type.as_str()) else {
             return;
         };
-        let mut scope = self.scope(prepared, type_rules.required_tags.as_ref());
-        scope.add_variable_from_value("now", facts.now.clone());
-        let id = prepared.asset.id.as_str();
-        if let Some(exposure) = facts.exposed.get(id) {
-            scope.add_variable_from_value("exposure", exposure.clone());
+        let mut subject = self.subject(facts, asset, type_rules.required_tags.as_ref());
+        let mut frame = Frame::default();
+        for &index in &type_rules.rules {
+            if let Some(evaluation) = evaluate_rule(&self.rules[index], &mut subject, &mut frame) {
+                out.push(evaluation);
+            }
         }
+    }
+
+    /// The environment of `asset` under `facts`.
+    fn subject<'a>(
+        &'a self,
+        facts: &'a Facts,
+        asset: &'a Asset,
+        required_tags: Option<&'a Json>,
+    ) -> Subject<'a> {
+        let id = asset.id.as_str();
+        let mut env = Env::new(Some(asset), facts.now, &self.empty);
+        env.required_tags = required_tags.unwrap_or(&self.empty);
+        env.administrators = &self.administrators;
+        env.exposure = facts.exposed.get(id).unwrap_or(&self.empty);
+        env.permissions = facts.permitted.get(id).unwrap_or(&self.no_permissions);
         let scanned = match facts.scanned.get(id) {
             Some(list) => {
-                scope.add_variable_from_value("vulnerabilities", list.clone());
+                env.vulnerabilities = list;
                 true
             }
             None => false,
         };
-        if let Some(permissions) = facts.permitted.get(id) {
-            scope.add_variable_from_value("permissions", permissions.clone());
-        }
-        let undecided = Undecided {
-            exposure: facts.undecided.get(id),
-            permissions: facts.unsettled.get(id),
-        };
-        for &index in &type_rules.rules {
-            if let Some(evaluation) =
-                evaluate_rule(&self.rules[index], prepared, &scope, undecided, scanned)
-            {
-                out.push(evaluation);
-            }
+        Subject {
+            env,
+            scanned,
+            undecided: Undecided {
+                exposure: facts.undecided.get(id),
+                permissions: facts.unsettled.get(id),
+            },
+            id: Arc::from(id),
         }
     }
 
@@ -302,131 +324,70 @@ impl Engine {
         asset: &Asset,
         example: ExampleFacts<'_>,
     ) -> Option<Evaluation> {
-        let prepared = PreparedAsset::new(asset);
-        let required_tags = match example.required_tags {
-            Some(keys) => Some(tag_list(keys)),
-            None => self
-                .by_type
+        let required_tags = example.required_tags.map(document).or_else(|| {
+            self.by_type
                 .get(asset.resource_type.as_str())
-                .and_then(|t| t.required_tags.clone()),
-        };
-        let mut scope = self.scope(&prepared, required_tags.as_ref());
-        let now = example.now.map_or_else(
-            || facts.now.clone(),
-            |now| Value::Timestamp(now.fixed_offset()),
-        );
-        scope.add_variable_from_value("now", now);
-        let exposure = match example.exposure {
-            Some(list) => Some(cel_value(list)),
-            None => facts.exposed.get(asset.id.as_str()).cloned(),
-        };
-        if let Some(exposure) = exposure {
-            scope.add_variable_from_value("exposure", exposure);
+                .and_then(|t| t.required_tags.clone())
+        });
+        let exposure = example.exposure.map(document);
+        let vulnerabilities = example.vulnerabilities.map(document);
+        let mut subject = self.subject(facts, asset, required_tags.as_ref());
+        if let Some(now) = example.now {
+            subject.env.now = now.fixed_offset();
         }
-        let vulnerabilities = match example.vulnerabilities {
-            Some(list) => Some(cel_value(list)),
-            None => facts.scanned.get(asset.id.as_str()).cloned(),
-        };
-        let scanned = vulnerabilities.is_some();
-        if let Some(list) = vulnerabilities {
-            scope.add_variable_from_value("vulnerabilities", list);
+        if let Some(exposure) = &exposure {
+            subject.env.exposure = exposure;
         }
-        let permissions = match example.permissions {
-            Some(permissions) => Some(crate::value::from_json(permissions)),
-            None => facts.permitted.get(asset.id.as_str()).cloned(),
-        };
-        if let Some(permissions) = permissions {
-            scope.add_variable_from_value("permissions", permissions);
+        if let Some(list) = &vulnerabilities {
+            subject.env.vulnerabilities = list;
+            subject.scanned = true;
         }
-        let undecided = Undecided {
-            exposure: facts.undecided.get(asset.id.as_str()),
-            permissions: facts.unsettled.get(asset.id.as_str()),
-        };
-        evaluate_rule(rule, &prepared, &scope, undecided, scanned)
+        if let Some(permissions) = example.permissions {
+            subject.env.permissions = permissions;
+        }
+        evaluate_rule(rule, &mut subject, &mut Frame::default())
     }
-
-    /// A scope of the root context with the asset's variables bound.
-    fn scope(&self, prepared: &PreparedAsset<'_>, required_tags: Option<&Value>) -> Context<'_> {
-        let mut scope = self.root.new_inner_scope();
-        scope.add_variable_from_value("resource", prepared.resource.clone());
-        scope.add_variable_from_value("config", prepared.config.clone());
-        scope.add_variable_from_value("tags", prepared.tags.clone());
-        if let Some(keys) = required_tags {
-            scope.add_variable_from_value("required_tags", keys.clone());
-        }
-        scope
-    }
-}
-
-/// Strings (tag keys, principal patterns) as a CEL list.
-fn tag_list(keys: &[String]) -> Value {
-    Value::List(Arc::new(
-        keys.iter()
-            .map(|k| Value::String(Arc::new(k.clone())))
-            .collect(),
-    ))
 }
 
 /// Runs one expression: a missing field or `unknown()` makes the outcome
 /// unknown, any other failure an error.
-fn execute(condition: &Condition, scope: &Context<'_>) -> Result<Value, Failure> {
-    // cel-interpreter panics on a few malformed programs; one bad rule must
-    // not stop a scan.
-    let result = catch_unwind(AssertUnwindSafe(|| condition.program.execute(scope)));
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(ExecutionError::NoSuchKey(key))) => {
-            Err(Failure::Unknown(format!("field `{key}` is missing")))
-        }
-        Ok(Err(ExecutionError::FunctionError { function, message }))
-            if function == UNKNOWN_FUNCTION =>
-        {
-            Err(Failure::Unknown(message))
-        }
-        Ok(Err(e)) => Err(Failure::Error(e.to_string())),
-        Err(_) => Err(Failure::Error(
-            "the evaluator failed on this condition".to_owned(),
-        )),
-    }
+fn execute<'a>(
+    condition: &'a Condition,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<Val<'a>, Failure> {
+    condition.program.execute(env, frame).map_err(Failure::from)
 }
 
 /// Runs one condition, which must give a boolean.
-fn run(condition: &Condition, scope: &Context<'_>) -> Result<bool, Failure> {
-    match execute(condition, scope)? {
-        Value::Bool(b) => Ok(b),
+fn run<'a>(
+    condition: &'a Condition,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<bool, Failure> {
+    match execute(condition, env, frame)? {
+        Val::Bool(b) => Ok(b),
         other => Err(Failure::Error(format!(
-            "the condition returned {:?}, not a boolean",
-            other.type_of()
+            "the condition returned {}, not a boolean",
+            other.type_name()
         ))),
     }
 }
 
-/// A scope with the rule's variables worked out, in order, as the
-/// `variables` map; the first that cannot be fails the rule.
-fn bind_variables<'s>(rule: &Rule, scope: &'s Context<'_>) -> Result<Context<'s>, Failure> {
-    let mut values: HashMap<Key, Value> = HashMap::with_capacity(rule.variables.len());
-    let mut inner = scope.new_inner_scope();
+/// Works out the rule's variables, in order, into the environment; the
+/// first that cannot be fails the rule.
+fn bind_variables<'a>(
+    rule: &'a Rule,
+    env: &mut Env<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<(), Failure> {
+    env.variables.clear();
     for variable in &rule.variables {
-        // Only a variable that reads earlier ones needs them bound.
-        if !variable.expression.variables.is_empty() {
-            inner.add_variable_from_value(
-                "variables",
-                Value::Map(Map {
-                    map: Arc::new(values.clone()),
-                }),
-            );
-        }
-        let value = execute(&variable.expression, &inner)
+        let value = execute(&variable.expression, env, frame)
             .map_err(|f| f.within(&format!("variables.{}", variable.name)))?;
-        values.insert(crate::value::key(&variable.name), value);
+        env.variables.push((variable.name.as_str(), value));
     }
-    inner.add_variable_from_value(
-        "variables",
-        Value::Map(Map {
-            map: Arc::new(values),
-        }),
-    );
-    Ok(inner)
+    Ok(())
 }
 
 /// Whether two paths overlap: one is a prefix of the other.
@@ -474,27 +435,28 @@ fn gaps(rule: &Rule, asset: &Asset, undecided: Undecided<'_>) -> Vec<String> {
     gaps
 }
 
-fn evaluate_rule(
-    rule: &Rule,
-    prepared: &PreparedAsset<'_>,
-    scope: &Context<'_>,
-    undecided: Undecided<'_>,
-    scanned: bool,
+fn evaluate_rule<'a>(
+    rule: &'a Rule,
+    subject: &mut Subject<'a>,
+    frame: &mut Frame<'a>,
 ) -> Option<Evaluation> {
-    let asset = prepared.asset;
-    let gaps = gaps(rule, asset, undecided);
+    let asset = subject.env.asset?;
+    let gaps = gaps(rule, asset, subject.undecided);
     let (status, message): (Status, Arc<str>) = if !gaps.is_empty() {
         (Status::Unknown, gaps.join("; ").into())
     } else {
-        let applies = rule.applies.as_ref().map_or(Ok(true), |c| run(c, scope));
+        let applies = rule
+            .applies
+            .as_ref()
+            .map_or(Ok(true), |c| run(c, &subject.env, frame));
         match applies {
             Ok(false) => return None,
             Err(failure) => failure.within("applies").result(),
             // Applicable, but nothing says what the asset's software is.
-            Ok(true) if !scanned && rule.reads_vulnerabilities() => {
+            Ok(true) if !subject.scanned && rule.reads_vulnerabilities() => {
                 (Status::Unknown, UNSCANNED.into())
             }
-            Ok(true) => decide(rule, scope).unwrap_or_else(Failure::result),
+            Ok(true) => decide(rule, &mut subject.env, frame).unwrap_or_else(Failure::result),
         }
     };
     let evidence = if status == Status::Pass {
@@ -504,7 +466,7 @@ fn evaluate_rule(
     };
     Some(Evaluation {
         rule_id: Arc::clone(&rule.id),
-        asset_id: Arc::clone(&prepared.id),
+        asset_id: Arc::clone(&subject.id),
         status,
         message,
         evidence,
@@ -513,32 +475,37 @@ fn evaluate_rule(
 
 /// The status and message of an applicable rule: its variables worked out,
 /// then its condition.
-fn decide(rule: &Rule, scope: &Context<'_>) -> Result<(Status, Arc<str>), Failure> {
-    let bound;
-    let scope = if rule.variables.is_empty() {
-        scope
-    } else {
-        bound = bind_variables(rule, scope)?;
-        &bound
-    };
-    Ok(if run(&rule.compliant, scope)? {
+fn decide<'a>(
+    rule: &'a Rule,
+    env: &mut Env<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<(Status, Arc<str>), Failure> {
+    if !rule.variables.is_empty() {
+        bind_variables(rule, env, frame)?;
+    }
+    Ok(if run(&rule.compliant, env, frame)? {
         (
             Status::Pass,
-            message(rule.pass_message.as_ref(), rule, scope),
+            message(rule.pass_message.as_ref(), rule, env, frame),
         )
     } else {
         (
             Status::Fail,
-            message(rule.fail_message.as_ref(), rule, scope),
+            message(rule.fail_message.as_ref(), rule, env, frame),
         )
     })
 }
 
 /// A result's message from its template, or the rule's title (shared) when
 /// it has none.
-fn message(template: Option<&Message>, rule: &Rule, scope: &Context<'_>) -> Arc<str> {
+fn message<'a>(
+    template: Option<&'a Message>,
+    rule: &Rule,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> Arc<str> {
     match template {
-        Some(template) => template.render(scope).into(),
+        Some(template) => template.render(env, frame).into(),
         None => Arc::clone(&rule.title),
     }
 }

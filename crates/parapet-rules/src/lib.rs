@@ -11,7 +11,7 @@
 //! - [`rule`]: the file format, parsed and checked into [`Rule`].
 //! - [`condition`]: CEL conditions compiled and checked at load time.
 //! - [`functions`]: the functions Parapet adds to CEL.
-//! - [`value`]: assets converted to CEL values, once per asset.
+//! - [`cel`]: the CEL evaluator: conditions compiled once, assets read in place.
 //! - [`engine`]: evaluation of rules over assets, in parallel.
 //! - [`loader`]: built-in and user rule folders.
 //! - [`examples`]: running each rule's examples.
@@ -24,6 +24,7 @@
 //!   configuration.
 //! - [`error`]: rule file errors with file and position.
 
+pub mod cel;
 pub mod condition;
 pub mod engine;
 pub mod error;
@@ -37,7 +38,6 @@ pub mod message;
 pub mod pack;
 pub mod rule;
 pub mod tag_policy;
-pub mod value;
 
 pub use engine::{Engine, ExampleFacts, Facts};
 pub use error::{RuleError, RuleErrorKind};

@@ -8,10 +8,8 @@
 //! reads a field the asset lacks is written `?`: a message never changes a
 //! result.
 
+use crate::cel::{Env, Frame};
 use crate::condition::{Condition, ConditionError, FieldPath};
-use cel_interpreter::{Context, Value};
-use std::fmt::Write;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// A compiled message template.
 #[derive(Debug)]
@@ -98,21 +96,16 @@ impl Message {
             .collect()
     }
 
-    /// The message for the asset bound in `scope`.
-    pub fn render(&self, scope: &Context<'_>) -> String {
+    /// The message for the asset of `env`.
+    pub fn render<'a>(&'a self, env: &Env<'a>, frame: &mut Frame<'a>) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Expression(condition) => {
-                    // cel-interpreter panics on a few malformed programs;
-                    // a message must not stop a scan.
-                    let value = catch_unwind(AssertUnwindSafe(|| condition.program.execute(scope)));
-                    match value {
-                        Ok(Ok(value)) => write_value(&mut out, &value),
-                        _ => out.push_str(MISSING),
-                    }
-                }
+                Part::Expression(condition) => match condition.program.execute(env, frame) {
+                    Ok(value) => value.write_text(&mut out),
+                    Err(_) => out.push_str(MISSING),
+                },
             }
         }
         out
@@ -136,65 +129,22 @@ fn at(source: &str, index: usize, message: &str) -> ConditionError {
     }
 }
 
-/// Writes a value as message text.
-fn write_value(out: &mut String, value: &Value) {
-    match value {
-        Value::String(s) => out.push_str(s),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
-        Value::Float(f) => {
-            let _ = write!(out, "{f}");
-        }
-        Value::Bool(b) => {
-            let _ = write!(out, "{b}");
-        }
-        Value::Null => out.push_str("none"),
-        Value::Bytes(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
-        Value::Duration(d) => {
-            let _ = write!(out, "{}s", d.num_seconds());
-        }
-        Value::Timestamp(t) => out.push_str(&t.to_rfc3339()),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value(out, item);
-            }
-        }
-        Value::Map(map) => {
-            let mut entries: Vec<(String, &Value)> =
-                map.map.iter().map(|(k, v)| (k.to_string(), v)).collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&key);
-                out.push_str(": ");
-                write_value(out, value);
-            }
-        }
-        Value::Function(name, _) => out.push_str(name),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::from_json;
     use serde_json::json;
 
     fn render(template: &str, config: serde_json::Value) -> String {
         let message = Message::compile(template).expect("compiles");
-        let mut scope = Context::default();
-        crate::functions::register(&mut scope);
-        scope.add_variable_from_value("config", from_json(&config));
-        message.render(&scope)
+        let asset: parapet_core::Asset = serde_json::from_value(json!({
+            "id": "a", "provider": "aws", "account": "1", "region": "us-east-1",
+            "resource_type": "AWS::S3::Bucket", "name": "a", "config": config,
+            "observed_at": "2026-11-29T00:00:00Z"
+        }))
+        .expect("valid asset");
+        let empty = json!([]);
+        let env = Env::new(Some(&asset), chrono::Utc::now().fixed_offset(), &empty);
+        message.render(&env, &mut Frame::default())
     }
 
     #[test]

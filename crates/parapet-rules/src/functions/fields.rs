@@ -4,91 +4,90 @@
 //! rule's result `unknown`; `lookup` reads it with a default instead, for
 //! fields whose absence has a meaning of its own.
 
-use super::{UNKNOWN_FUNCTION, error};
-use crate::value::field;
-use cel_interpreter::{ExecutionError, Value};
-use std::sync::Arc;
+use super::{arg, text};
+use crate::cel::{Env, EvalError, Val};
 
-/// `lookup(value, "a.b.c", default)`: the field at the dotted path, or
-/// `default` when any step is missing or null. A numeric step indexes a list.
-pub fn lookup(value: Value, path: Arc<String>, default: Value) -> Result<Value, ExecutionError> {
-    let mut current = &value;
+/// `lookup(value, path, default)`: the value at a dotted path (`a.b.0.c`,
+/// list items by index), or `default` where a step is missing or null.
+pub fn lookup<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let path = text("lookup", args, 1)?;
+    let default = arg(args, 2);
+    let mut current = arg(args, 0);
     for step in path.split('.').filter(|s| !s.is_empty()) {
-        let next = match current {
-            Value::Map(_) => field(current, step),
-            Value::List(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
+        let next = if current.is_map() {
+            current.field(step)
+        } else if current.is_list() {
+            step.parse::<usize>()
+                .ok()
+                .and_then(|i| current.items().and_then(|mut items| items.nth(i)))
+        } else {
+            None
         };
         match next {
-            Some(Value::Null) | None => return Ok(default),
+            Some(Val::Null) | None => return Ok(default),
             Some(v) => current = v,
         }
     }
-    Ok(current.clone())
+    Ok(current)
 }
 
-/// `asList(value)`: a list as it is, `null` as the empty list, anything else
-/// as a list of one. Policies write one action, resource or principal as a
-/// string and several as a list; this reads both the same way.
-pub fn as_list(value: Value) -> Result<Value, ExecutionError> {
-    Ok(match value {
-        Value::List(_) => value,
-        Value::Null => Value::List(Arc::new(Vec::new())),
-        other => Value::List(Arc::new(vec![other])),
+/// `asList(value)`: a list as it is, `null` as an empty list, anything
+/// else as a list of one.
+pub fn as_list<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    Ok(match arg(args, 0) {
+        list if list.is_list() => list,
+        Val::Null => Val::list(Vec::new()),
+        other => Val::list(vec![other]),
     })
 }
 
-/// `unknown(reason)`: makes the rule's result `unknown` with the reason, for
-/// data that is present but does not allow a decision.
-pub fn unknown(reason: Arc<String>) -> Result<Value, ExecutionError> {
-    Err(error(UNKNOWN_FUNCTION, reason))
+/// `unknown(reason)`: makes the result unknown, with the reason.
+pub fn unknown<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    Err(EvalError::Unknown(text("unknown", args, 0)?.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{eval, fails_with};
-    use cel_interpreter::Value;
-    use std::sync::Arc;
+    use crate::cel::{EvalError, Val};
 
     #[test]
     fn lookup_walks_maps_and_lists() {
         let doc = "{'a': {'b': [{'c': 7}], 'n': null}}";
         assert_eq!(
             eval(&format!("lookup({doc}, 'a.b.0.c', 0)")),
-            Ok(Value::Int(7))
+            Ok(Val::Int(7))
         );
         assert_eq!(
             eval(&format!("lookup({doc}, 'a.x.c', 'none')")),
-            Ok(Value::String(Arc::new("none".into())))
+            Ok(Val::string("none"))
         );
         assert_eq!(
             eval(&format!("lookup({doc}, 'a.b.5.c', -1)")),
-            Ok(Value::Int(-1))
+            Ok(Val::Int(-1))
         );
         assert_eq!(
             eval(&format!("lookup({doc}, 'a.n', false)")),
-            Ok(Value::Bool(false))
+            Ok(Val::Bool(false))
         );
         assert_eq!(
             eval(&format!("lookup({doc}, 'a.b.0.c.d', 1)")),
-            Ok(Value::Int(1))
+            Ok(Val::Int(1))
         );
-        assert_eq!(eval("lookup(null, 'a', 2)"), Ok(Value::Int(2)));
+        assert_eq!(eval("lookup(null, 'a', 2)"), Ok(Val::Int(2)));
     }
 
     #[test]
     fn as_list_reads_one_or_several_alike() {
-        assert_eq!(eval("asList('s3:*') == ['s3:*']"), Ok(Value::Bool(true)));
-        assert_eq!(eval("asList(['a', 'b']).size()"), Ok(Value::Int(2)));
-        assert_eq!(eval("asList(null) == []"), Ok(Value::Bool(true)));
+        assert_eq!(eval("asList('s3:*') == ['s3:*']"), Ok(Val::Bool(true)));
+        assert_eq!(eval("asList(['a', 'b']).size()"), Ok(Val::Int(2)));
+        assert_eq!(eval("asList(null) == []"), Ok(Val::Bool(true)));
     }
 
     #[test]
     fn missing_fields_without_lookup_are_errors_the_engine_reads_as_unknown() {
         let err = eval("{'a': 1}.b == 1").expect_err("missing field");
-        assert!(
-            matches!(err, cel_interpreter::ExecutionError::NoSuchKey(ref k) if k.as_str() == "b")
-        );
+        assert!(matches!(err, EvalError::Missing(ref k) if k == "b"));
     }
 
     #[test]

@@ -7,148 +7,149 @@
 //! text AWS returns for bucket and queue policies, as one statement, or as a
 //! list of statements.
 
-use super::error;
-use crate::value::{field, from_json};
-use cel_interpreter::objects::Key;
-use cel_interpreter::{ExecutionError, Value};
-use parapet_policy::Document;
-use std::sync::Arc;
+use super::{arg, error, text};
+use crate::cel::compile::json_of;
+use crate::cel::{Env, EvalError, Val};
+use parapet_policy::document::parse_text;
+use serde_json::Value as Json;
+use std::borrow::Cow;
 
-/// A CEL value read as a policy document.
-#[derive(Clone, Copy)]
-struct Cel<'a>(&'a Value);
-
-impl<'a> Document<'a> for Cel<'a> {
-    fn field(self, name: &str) -> Option<Self> {
-        field(self.0, name).map(Cel)
-    }
-
-    fn text(self) -> Option<&'a str> {
-        match self.0 {
-            Value::String(s) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
-    fn items(self) -> Option<impl Iterator<Item = Self>> {
-        match self.0 {
-            Value::List(items) => Some(items.iter().map(Cel)),
-            _ => None,
-        }
-    }
-
-    fn entries(self) -> Option<impl Iterator<Item = (&'a str, Self)>> {
-        match self.0 {
-            Value::Map(map) => Some(map.map.iter().filter_map(|(k, v)| match k {
-                Key::String(k) => Some((k.as_str(), Cel(v))),
-                _ => None,
-            })),
-            _ => None,
-        }
-    }
-
-    fn is_null(self) -> bool {
-        matches!(self.0, Value::Null)
-    }
-
-    fn is_map(self) -> bool {
-        matches!(self.0, Value::Map(_))
-    }
-
-    fn shape(self) -> &'static str {
-        match self.0 {
-            Value::List(_) => "list",
-            Value::Map(_) => "map",
-            Value::String(_) => "string",
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Int(_) | Value::UInt(_) | Value::Float(_) => "number",
-            _ => "another type",
-        }
+/// A value as the JSON document the policy analysis reads: a document
+/// read in place, anything else (a string, a value the condition built)
+/// converted.
+fn document<'a>(value: &Val<'a>) -> Cow<'a, Json> {
+    match value {
+        Val::Json(json) => Cow::Borrowed(*json),
+        other => Cow::Owned(json_of(other).unwrap_or(Json::Null)),
     }
 }
 
-/// The statements of a policy, in any of the accepted shapes: a document,
-/// the JSON text AWS returns for bucket and queue policies, one statement,
-/// or a list of statements.
-pub fn statements(function: &str, policy: &Value) -> Result<Vec<Value>, ExecutionError> {
-    if let Value::String(text) = policy {
-        let doc = parapet_policy::document::parse_text(text).map_err(|e| error(function, e))?;
-        return statements(function, &from_json(&doc));
+/// Runs `f` over the statements of `policy` (a document, policy text, one
+/// statement or a list of statements).
+fn with_statements<R>(
+    function: &str,
+    policy: &Json,
+    f: impl FnOnce(&[&Json]) -> R,
+) -> Result<R, EvalError> {
+    if let Json::String(text) = policy {
+        let parsed = parse_text(text).map_err(|e| error(function, e))?;
+        let statements = parapet_policy::statements(&parsed).map_err(|e| error(function, e))?;
+        return Ok(f(&statements));
     }
-    Ok(parapet_policy::statements(Cel(policy))
-        .map_err(|e| error(function, e))?
-        .into_iter()
-        .map(|s| s.0.clone())
-        .collect())
+    let statements = parapet_policy::statements(policy).map_err(|e| error(function, e))?;
+    Ok(f(&statements))
+}
+
+/// The statements of a policy as values: read in place where the policy
+/// is a document, built where it was text or built by the condition.
+fn statement_values<'a>(
+    function: &str,
+    policy: &Val<'a>,
+    keep: impl Fn(&Json) -> bool,
+) -> Result<Vec<Val<'a>>, EvalError> {
+    match document(policy) {
+        Cow::Borrowed(json) if !json.is_string() => Ok(parapet_policy::statements(json)
+            .map_err(|e| error(function, e))?
+            .into_iter()
+            .filter(|s| keep(s))
+            .map(Val::json)
+            .collect()),
+        other => with_statements(function, &other, |statements| {
+            statements
+                .iter()
+                .filter(|s| keep(s))
+                .map(|s| Val::owned_json(s))
+                .collect()
+        }),
+    }
+}
+
+/// `statements(policy)`: the policy's statements as a list.
+pub fn statements_fn<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    Ok(Val::list(statement_values(
+        "statements",
+        &arg(args, 0),
+        |_| true,
+    )?))
 }
 
 /// `coversAction(statement, action)`: whether the statement's `Action` (or
 /// `NotAction`) covers `action`, whatever its effect.
-pub fn covers_action_fn(statement: Value, action: Arc<String>) -> bool {
-    parapet_policy::covers_action(Cel(&statement), &action)
-}
-
-/// `statements(policy)`: the policy's statements as a list.
-pub fn statements_fn(policy: Value) -> Result<Value, ExecutionError> {
-    Ok(Value::List(Arc::new(statements("statements", &policy)?)))
+pub fn covers_action_fn<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let action = text("coversAction", args, 1)?;
+    let statement = document(&arg(args, 0));
+    Ok(Val::Bool(parapet_policy::covers_action(
+        &*statement,
+        action,
+    )))
 }
 
 /// `allowsAction(policy, action)`: whether an `Allow` statement covers the
 /// action and no unconditional `Deny` statement covers it too. Resources are
 /// not considered. Given a principal's `permissions` (`{statements,
 /// boundary}`), the action must also be allowed by its boundary, if any.
-pub fn allows_action(policy: Value, action: Arc<String>) -> Result<bool, ExecutionError> {
-    if let Some(granted) = field(&policy, "statements") {
-        let granted = statements("allowsAction", granted)?;
-        let granted: Vec<Cel<'_>> = granted.iter().map(Cel).collect();
-        let boundary = match field(&policy, "boundary") {
-            None | Some(Value::Null) => None,
-            Some(boundary) => Some(statements("allowsAction", boundary)?),
-        };
-        let boundary: Option<Vec<Cel<'_>>> = boundary.as_ref().map(|b| b.iter().map(Cel).collect());
-        return Ok(parapet_policy::allows_action_within(
-            &granted,
-            boundary.as_deref(),
-            &action,
-        ));
+pub fn allows_action<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let f = "allowsAction";
+    let action = text(f, args, 1)?;
+    let policy = document(&arg(args, 0));
+    if let Some(granted) = policy.get("statements") {
+        let allowed = with_statements(f, granted, |granted| match policy.get("boundary") {
+            None | Some(Json::Null) => {
+                Ok(parapet_policy::allows_action_within(granted, None, action))
+            }
+            Some(boundary) => with_statements(f, boundary, |boundary| {
+                parapet_policy::allows_action_within(granted, Some(boundary), action)
+            }),
+        })??;
+        return Ok(Val::Bool(allowed));
     }
-    let statements = statements("allowsAction", &policy)?;
-    let statements: Vec<Cel<'_>> = statements.iter().map(Cel).collect();
-    Ok(parapet_policy::allows_action(&statements, &action))
+    let allowed = with_statements(f, &policy, |statements| {
+        parapet_policy::allows_action(statements, action)
+    })?;
+    Ok(Val::Bool(allowed))
 }
 
 /// `arnLike(arn, pattern)`: whether the ARN matches the pattern as IAM's
 /// `ArnLike` reads it (`*` and `?` wildcards, case-sensitive).
-pub fn arn_like(arn: Arc<String>, pattern: Arc<String>) -> bool {
-    parapet_policy::arn_like(&arn, &pattern)
+pub fn arn_like<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    Ok(Val::Bool(parapet_policy::arn_like(
+        text("arnLike", args, 0)?,
+        text("arnLike", args, 1)?,
+    )))
 }
 
 /// `isPublicPrincipal(principal)`: whether a principal is anyone.
-pub fn is_public_principal_fn(principal: Value) -> bool {
-    parapet_policy::is_public_principal(Cel(&principal))
+pub fn is_public_principal_fn<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let principal = document(&arg(args, 0));
+    Ok(Val::Bool(parapet_policy::is_public_principal(&*principal)))
 }
 
 /// `hasRestrictiveCondition(statement)`: whether a statement's condition
 /// limits who can use it.
-pub fn has_restrictive_condition_fn(statement: Value) -> bool {
-    parapet_policy::has_restrictive_condition(Cel(&statement))
+pub fn has_restrictive_condition_fn<'a>(
+    args: &[Val<'a>],
+    _: &Env<'a>,
+) -> Result<Val<'a>, EvalError> {
+    let statement = document(&arg(args, 0));
+    Ok(Val::Bool(parapet_policy::has_restrictive_condition(
+        &*statement,
+    )))
 }
 
 /// `publicStatements(policy)`: the `Allow` statements whose principal is
 /// public and whose condition does not restrict it.
-pub fn public_statements(policy: Value) -> Result<Value, ExecutionError> {
-    let public: Vec<Value> = statements("publicStatements", &policy)?
-        .into_iter()
-        .filter(|s| parapet_policy::is_public_statement(Cel(s)))
-        .collect();
-    Ok(Value::List(Arc::new(public)))
+pub fn public_statements<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    Ok(Val::list(statement_values(
+        "publicStatements",
+        &arg(args, 0),
+        |s| parapet_policy::is_public_statement(s),
+    )?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{eval, fails_with, truth};
-    use cel_interpreter::Value;
+    use crate::cel::Val;
 
     #[test]
     fn action_wildcards_and_case() {
@@ -258,7 +259,7 @@ mod tests {
     fn public_statements_from_policy_text() {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject"},{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:PutObject","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*"}]}"#;
         let result = eval(&format!("size(publicStatements({policy:?}))")).expect("evaluates");
-        assert_eq!(result, Value::Int(1));
+        assert_eq!(result, Val::Int(1));
         assert!(truth(&format!(
             "publicStatements({policy:?})[0].Action == 's3:GetObject'"
         )));

@@ -15,7 +15,7 @@ pub mod iam;
 pub mod network;
 pub mod time;
 
-use cel_interpreter::{Context, ExecutionError};
+use crate::cel::{Env, EvalError, Val};
 
 /// A function Parapet adds to CEL.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,13 @@ pub struct FunctionDecl {
     pub arity: usize,
     /// Its signature and what it returns, for `docs/rules.md` and errors.
     pub signature: &'static str,
+    /// Its implementation.
+    pub call: Custom,
 }
+
+/// A function's implementation: its arguments (as many as its arity,
+/// checked at load) and the environment of the asset evaluated.
+pub type Custom = for<'a> fn(&[Val<'a>], &Env<'a>) -> Result<Val<'a>, EvalError>;
 
 /// Every function Parapet adds, with its arity; [`register`] adds each one.
 pub const FUNCTIONS: &[FunctionDecl] = &[
@@ -34,90 +40,107 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
         name: "cidrContains",
         arity: 2,
         signature: "cidrContains(range string, address_or_range string) bool",
+        call: network::cidr_contains,
     },
     FunctionDecl {
         name: "isInternet",
         arity: 1,
         signature: "isInternet(range string) bool",
+        call: network::is_internet,
     },
     FunctionDecl {
         name: "isPublicCidr",
         arity: 1,
         signature: "isPublicCidr(range string) bool",
+        call: network::is_public_cidr,
     },
     FunctionDecl {
         name: "portRangeIncludes",
         arity: 3,
         signature: "portRangeIncludes(from int, to int, port int) bool",
+        call: network::port_range_includes,
     },
     FunctionDecl {
         name: "portRangesOverlap",
         arity: 4,
         signature: "portRangesOverlap(from1 int, to1 int, from2 int, to2 int) bool",
+        call: network::port_ranges_overlap,
     },
     FunctionDecl {
         name: "permissionText",
         arity: 1,
         signature: "permissionText(permission map) string",
+        call: network::permission_text,
     },
     FunctionDecl {
         name: "statements",
         arity: 1,
         signature: "statements(policy) list(map)",
+        call: iam::statements_fn,
     },
     FunctionDecl {
         name: "coversAction",
         arity: 2,
         signature: "coversAction(statement map, action string) bool",
+        call: iam::covers_action_fn,
     },
     FunctionDecl {
         name: "allowsAction",
         arity: 2,
         signature: "allowsAction(policy_or_statement_or_permissions, action string) bool",
+        call: iam::allows_action,
     },
     FunctionDecl {
         name: "isPublicPrincipal",
         arity: 1,
         signature: "isPublicPrincipal(principal) bool",
+        call: iam::is_public_principal_fn,
     },
     FunctionDecl {
         name: "hasRestrictiveCondition",
         arity: 1,
         signature: "hasRestrictiveCondition(statement map) bool",
+        call: iam::has_restrictive_condition_fn,
     },
     FunctionDecl {
         name: "publicStatements",
         arity: 1,
         signature: "publicStatements(policy) list(map)",
+        call: iam::public_statements,
     },
     FunctionDecl {
         name: "arnLike",
         arity: 2,
         signature: "arnLike(arn string, pattern string) bool",
+        call: iam::arn_like,
     },
     FunctionDecl {
         name: "ageDays",
         arity: 1,
         signature: "ageDays(timestamp_or_string) int",
+        call: time::age_days,
     },
     FunctionDecl {
         name: "lookup",
         arity: 3,
         signature: "lookup(value, path string, default) dyn",
+        call: fields::lookup,
     },
     FunctionDecl {
         name: "asList",
         arity: 1,
         signature: "asList(value) list",
+        call: fields::as_list,
     },
     FunctionDecl {
         name: "unknown",
         arity: 1,
         signature: "unknown(reason string) (makes the result unknown)",
+        call: fields::unknown,
     },
 ];
 
-/// The functions of cel-interpreter's standard context, which rules may call.
+/// CEL's standard functions and macros, which rules may call.
 pub const STANDARD_FUNCTIONS: &[&str] = &[
     "contains",
     "size",
@@ -126,7 +149,6 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "startsWith",
     "endsWith",
     "string",
-    "bytes",
     "double",
     "int",
     "uint",
@@ -151,55 +173,68 @@ pub const STANDARD_FUNCTIONS: &[&str] = &[
     "filter",
 ];
 
-/// The name `unknown()` reports under, so the engine can tell it from errors.
-pub(crate) const UNKNOWN_FUNCTION: &str = "unknown";
-
-/// Adds every function of [`FUNCTIONS`] to `ctx`.
-pub fn register(ctx: &mut Context<'_>) {
-    ctx.add_function("cidrContains", network::cidr_contains);
-    ctx.add_function("isInternet", network::is_internet);
-    ctx.add_function("isPublicCidr", network::is_public_cidr);
-    ctx.add_function("portRangeIncludes", network::port_range_includes);
-    ctx.add_function("portRangesOverlap", network::port_ranges_overlap);
-    ctx.add_function("permissionText", network::permission_text);
-    ctx.add_function("statements", iam::statements_fn);
-    ctx.add_function("coversAction", iam::covers_action_fn);
-    ctx.add_function("allowsAction", iam::allows_action);
-    ctx.add_function("isPublicPrincipal", iam::is_public_principal_fn);
-    ctx.add_function("hasRestrictiveCondition", iam::has_restrictive_condition_fn);
-    ctx.add_function("publicStatements", iam::public_statements);
-    ctx.add_function("arnLike", iam::arn_like);
-    ctx.add_function("ageDays", time::age_days);
-    ctx.add_function("lookup", fields::lookup);
-    ctx.add_function("asList", fields::as_list);
-    ctx.add_function(UNKNOWN_FUNCTION, fields::unknown);
+/// A function's error, under the function's own name.
+pub(crate) fn error(function: &str, message: impl std::fmt::Display) -> EvalError {
+    EvalError::function(function, message)
 }
 
-/// A function's error, under the function's own name.
-pub(crate) fn error(function: &str, message: impl ToString) -> ExecutionError {
-    ExecutionError::function_error(function, message)
+/// Argument `i`, as a string.
+pub(crate) fn text<'v>(
+    function: &str,
+    args: &'v [Val<'_>],
+    i: usize,
+) -> Result<&'v str, EvalError> {
+    match args.get(i) {
+        Some(value) => value.as_str().ok_or_else(|| {
+            error(
+                function,
+                format!("expected a string, found {}", value.type_name()),
+            )
+        }),
+        None => Err(error(function, "missing argument")),
+    }
+}
+
+/// Argument `i`, as an integer.
+pub(crate) fn int(function: &str, args: &[Val<'_>], i: usize) -> Result<i64, EvalError> {
+    match args.get(i) {
+        Some(Val::Int(n)) => Ok(*n),
+        Some(Val::UInt(n)) => i64::try_from(*n).map_err(|_| error(function, "integer overflow")),
+        Some(value) => Err(error(
+            function,
+            format!("expected an int, found {}", value.type_name()),
+        )),
+        None => Err(error(function, "missing argument")),
+    }
+}
+
+/// Argument `i`, whatever it is (`null` when missing).
+pub(crate) fn arg<'a>(args: &[Val<'a>], i: usize) -> Val<'a> {
+    args.get(i).cloned().unwrap_or_default()
 }
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use cel_interpreter::{Context, ExecutionError, Program, Value};
+    use crate::cel::{Env, EvalError, Frame, Val};
+    use crate::condition::Condition;
 
-    /// Evaluates `expr` in a context with Parapet's functions and `now` set
-    /// to 2026-11-29T00:00:00Z.
-    pub fn eval(expr: &str) -> Result<Value, ExecutionError> {
-        let mut ctx = Context::default();
-        super::register(&mut ctx);
+    /// Evaluates `expr` with Parapet's functions and `now` set to
+    /// 2026-11-29T00:00:00Z, against an empty asset.
+    pub fn eval(expr: &str) -> Result<Val<'static>, EvalError> {
+        let condition: &'static Condition = Box::leak(Box::new(
+            Condition::compile(expr).expect("test expression compiles"),
+        ));
+        let empty = Box::leak(Box::new(serde_json::json!([])));
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z").expect("fixed time");
-        ctx.add_variable_from_value("now", Value::Timestamp(now));
-        Program::compile(expr)
-            .expect("test expression compiles")
-            .execute(&ctx)
+        let env = Env::new(None, now, empty);
+        let mut frame = Frame::default();
+        condition.program.execute(&env, &mut frame)
     }
 
     /// Evaluates `expr` and expects a boolean.
     pub fn truth(expr: &str) -> bool {
         match eval(expr) {
-            Ok(Value::Bool(b)) => b,
+            Ok(Val::Bool(b)) => b,
             other => panic!("{expr}: expected a boolean, got {other:?}"),
         }
     }
@@ -216,26 +251,15 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cel_interpreter::Program;
 
     #[test]
-    fn every_declared_function_is_registered_once() {
-        let mut ctx = Context::default();
-        register(&mut ctx);
+    fn every_declared_function_is_declared_once_and_shadows_no_standard_one() {
         let mut seen = std::collections::HashSet::new();
         for f in FUNCTIONS {
             assert!(seen.insert(f.name), "{} declared twice", f.name);
             assert!(
                 !STANDARD_FUNCTIONS.contains(&f.name),
                 "{} shadows a standard function",
-                f.name
-            );
-            let result = Program::compile(&format!("{}()", f.name))
-                .expect("compiles")
-                .execute(&ctx);
-            assert!(
-                !matches!(result, Err(ExecutionError::UndeclaredReference(_))),
-                "{} is declared but not registered",
                 f.name
             );
         }

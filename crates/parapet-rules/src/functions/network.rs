@@ -1,15 +1,13 @@
 //! Network functions: CIDR containment, the whole internet, public ranges and
 //! port ranges, for IPv4 and IPv6 alike.
 
-use super::error;
-use crate::value::field;
-use cel_interpreter::{ExecutionError, Value};
+use super::{arg, error, int, text};
+use crate::cel::{Env, EvalError, Val};
 use ipnet::IpNet;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 /// Parses a CIDR range, or a single address as a one-address range.
-pub fn parse_range(function: &str, text: &str) -> Result<IpNet, ExecutionError> {
+pub fn parse_range(function: &str, text: &str) -> Result<IpNet, EvalError> {
     let text = text.trim();
     if let Ok(net) = text.parse::<IpNet>() {
         return Ok(net);
@@ -25,16 +23,17 @@ pub fn parse_range(function: &str, text: &str) -> Result<IpNet, ExecutionError> 
 /// `cidrContains(range, inner)`: whether `inner` (an address or range) lies
 /// wholly inside `range`. Ranges of different families never contain each
 /// other.
-pub fn cidr_contains(outer: Arc<String>, inner: Arc<String>) -> Result<bool, ExecutionError> {
-    let outer = parse_range("cidrContains", &outer)?;
-    let inner = parse_range("cidrContains", &inner)?;
-    Ok(outer.contains(&inner))
+pub fn cidr_contains<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let outer = parse_range("cidrContains", text("cidrContains", args, 0)?)?;
+    let inner = parse_range("cidrContains", text("cidrContains", args, 1)?)?;
+    Ok(Val::Bool(outer.contains(&inner)))
 }
 
 /// `isInternet(range)`: whether the range is the whole internet of its
 /// family: `0.0.0.0/0` or `::/0` (host bits set, as in `1.2.3.4/0`, count).
-pub fn is_internet(range: Arc<String>) -> Result<bool, ExecutionError> {
-    Ok(parse_range("isInternet", &range)?.prefix_len() == 0)
+pub fn is_internet<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let range = parse_range("isInternet", text("isInternet", args, 0)?)?;
+    Ok(Val::Bool(range.prefix_len() == 0))
 }
 
 /// Ranges that are not reachable from the internet: private, shared,
@@ -56,18 +55,18 @@ const NON_PUBLIC: &[&str] = &[
 /// `isPublicCidr(range)`: whether any address of the range is outside
 /// private, shared, loopback and link-local space, so that the internet can
 /// be among the sources it admits.
-pub fn is_public_cidr(range: Arc<String>) -> Result<bool, ExecutionError> {
-    let range = parse_range("isPublicCidr", &range)?;
+pub fn is_public_cidr<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let range = parse_range("isPublicCidr", text("isPublicCidr", args, 0)?)?;
     let inside_private = NON_PUBLIC
         .iter()
         .filter_map(|p| p.parse::<IpNet>().ok())
         .any(|private| private.contains(&range));
-    Ok(!inside_private)
+    Ok(Val::Bool(!inside_private))
 }
 
 /// The inclusive port range `from..=to`, where `-1` on either end (the EC2
 /// API's "all ports") means 0 to 65535.
-fn port_range(function: &str, from: i64, to: i64) -> Result<(i64, i64), ExecutionError> {
+fn port_range(function: &str, from: i64, to: i64) -> Result<(i64, i64), EvalError> {
     if from == -1 || to == -1 {
         return Ok((0, 65535));
     }
@@ -82,38 +81,37 @@ fn port_range(function: &str, from: i64, to: i64) -> Result<(i64, i64), Executio
 
 /// `portRangeIncludes(from, to, port)`: whether the inclusive range includes
 /// `port`; `-1` at either end means all ports.
-pub fn port_range_includes(from: i64, to: i64, port: i64) -> Result<bool, ExecutionError> {
-    let (lo, hi) = port_range("portRangeIncludes", from, to)?;
-    Ok(lo <= port && port <= hi)
+pub fn port_range_includes<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let f = "portRangeIncludes";
+    let (lo, hi) = port_range(f, int(f, args, 0)?, int(f, args, 1)?)?;
+    let port = int(f, args, 2)?;
+    Ok(Val::Bool(lo <= port && port <= hi))
 }
 
 /// `portRangesOverlap(from1, to1, from2, to2)`: whether two inclusive ranges
 /// share a port; `-1` at either end of a range means all ports.
-pub fn port_ranges_overlap(
-    from1: i64,
-    to1: i64,
-    from2: i64,
-    to2: i64,
-) -> Result<bool, ExecutionError> {
-    let (lo1, hi1) = port_range("portRangesOverlap", from1, to1)?;
-    let (lo2, hi2) = port_range("portRangesOverlap", from2, to2)?;
-    Ok(lo1 <= hi2 && lo2 <= hi1)
+pub fn port_ranges_overlap<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let f = "portRangesOverlap";
+    let (lo1, hi1) = port_range(f, int(f, args, 0)?, int(f, args, 1)?)?;
+    let (lo2, hi2) = port_range(f, int(f, args, 2)?, int(f, args, 3)?)?;
+    Ok(Val::Bool(lo1 <= hi2 && lo2 <= hi1))
 }
 
 /// `permissionText(permission)`: an EC2 security group permission as a
 /// reader says it: `tcp/22 from 0.0.0.0/0, ::/0`, `all traffic from sg-1`,
 /// `udp/1000-2000 from pl-1`. Fields it lacks are left out.
-pub fn permission_text(permission: Value) -> Result<Value, ExecutionError> {
-    let text_of = |value: Option<&Value>| match value {
-        Some(Value::String(s)) => Some(s.to_string()),
-        Some(Value::Int(i)) => Some(i.to_string()),
+pub fn permission_text<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let permission = arg(args, 0);
+    let text_of = |value: Option<Val<'_>>| match value {
+        Some(Val::Int(i)) => Some(i.to_string()),
+        Some(v) => v.as_str().map(str::to_owned),
         _ => None,
     };
-    let number = |name: &str| match field(&permission, name) {
-        Some(Value::Int(i)) => Some(*i),
+    let number = |name: &str| match permission.field(name) {
+        Some(Val::Int(i)) => Some(i),
         _ => None,
     };
-    let protocol = match text_of(field(&permission, "IpProtocol")).as_deref() {
+    let protocol = match text_of(permission.field("IpProtocol")).as_deref() {
         None | Some("-1") => None,
         Some("6") => Some("tcp".to_owned()),
         Some("17") => Some("udp".to_owned()),
@@ -140,11 +138,13 @@ pub fn permission_text(permission: Value) -> Result<Value, ExecutionError> {
         ("PrefixListIds", "PrefixListId"),
     ]
     .iter()
-    .filter_map(|(list, key)| match field(&permission, list) {
-        Some(Value::List(items)) => Some(
+    .filter_map(|(list, key)| match permission.field(list) {
+        Some(items) if items.is_list() => Some(
             items
-                .iter()
-                .filter_map(|item| text_of(field(item, key)))
+                .items()
+                .into_iter()
+                .flatten()
+                .filter_map(|item| text_of(item.field(key)))
                 .collect::<Vec<_>>(),
         ),
         _ => None,
@@ -155,19 +155,18 @@ pub fn permission_text(permission: Value) -> Result<Value, ExecutionError> {
         text.push_str(" from ");
         text.push_str(&sources.join(", "));
     }
-    Ok(Value::String(Arc::new(text)))
+    Ok(Val::string(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{eval, fails_with, truth};
-    use cel_interpreter::Value;
-    use std::sync::Arc;
+    use crate::cel::Val;
 
     #[test]
     fn permissions_read_as_protocol_ports_and_sources() {
         let text = |permission: &str| eval(&format!("permissionText({permission})")).expect("text");
-        let string = |s: &str| Value::String(Arc::new(s.to_owned()));
+        let string = Val::string;
         assert_eq!(
             text(
                 "{'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '0.0.0.0/0'}], 'Ipv6Ranges': [{'CidrIpv6': '::/0'}]}"

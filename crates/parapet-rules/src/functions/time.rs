@@ -1,58 +1,56 @@
 //! Time functions: the age in days of a timestamp, measured against the
 //! `now` variable (the evaluation time, fixed for a whole scan).
 
-use super::error;
-use cel_interpreter::{ExecutionError, FunctionContext, Value};
+use super::{arg, error};
+use crate::cel::{Env, EvalError, Val};
 use chrono::{DateTime, FixedOffset};
 
-fn timestamp(value: &Value) -> Result<DateTime<FixedOffset>, ExecutionError> {
+fn timestamp(value: &Val<'_>) -> Result<DateTime<FixedOffset>, EvalError> {
     match value {
-        Value::Timestamp(t) => Ok(*t),
-        Value::String(s) => DateTime::parse_from_rfc3339(s).map_err(|e| {
-            error(
+        Val::Timestamp(t) => Ok(*t),
+        other => match other.as_str() {
+            Some(s) => DateTime::parse_from_rfc3339(s).map_err(|e| {
+                error(
+                    "ageDays",
+                    format!("`{s}` is not an RFC 3339 timestamp: {e}"),
+                )
+            }),
+            None => Err(error(
                 "ageDays",
-                format!("`{s}` is not an RFC 3339 timestamp: {e}"),
-            )
-        }),
-        other => Err(error(
-            "ageDays",
-            format!(
-                "expected a timestamp or a string, found {:?}",
-                other.type_of()
-            ),
-        )),
+                format!(
+                    "expected a timestamp or a string, found {}",
+                    other.type_name()
+                ),
+            )),
+        },
     }
 }
 
-/// `ageDays(ts)`: whole days from `ts` to `now`, negative when `ts` is in the
-/// future.
-pub fn age_days(ftx: &FunctionContext, ts: Value) -> Result<i64, ExecutionError> {
-    let then = timestamp(&ts)?;
-    let now = match ftx.ptx.get_variable("now") {
-        Ok(Value::Timestamp(now)) => now,
-        _ => return Err(error("ageDays", "the `now` variable is not set")),
-    };
-    Ok((now - then).num_days())
+/// `ageDays(ts)`: whole days from `ts` (a timestamp or RFC 3339 text) to
+/// `now`.
+pub fn age_days<'a>(args: &[Val<'a>], env: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let then = timestamp(&arg(args, 0))?;
+    Ok(Val::Int((env.now - then).num_days()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{eval, fails_with};
-    use cel_interpreter::Value;
+    use crate::cel::Val;
 
     #[test]
     fn whole_days_before_now() {
-        assert_eq!(eval("ageDays('2026-08-31T00:00:00Z')"), Ok(Value::Int(90)));
-        assert_eq!(eval("ageDays('2026-08-31T00:00:01Z')"), Ok(Value::Int(89)));
+        assert_eq!(eval("ageDays('2026-08-31T00:00:00Z')"), Ok(Val::Int(90)));
+        assert_eq!(eval("ageDays('2026-08-31T00:00:01Z')"), Ok(Val::Int(89)));
         assert_eq!(
             eval("ageDays('2026-11-29T00:00:00+02:00')"),
-            Ok(Value::Int(0))
+            Ok(Val::Int(0))
         );
         assert_eq!(
             eval("ageDays(timestamp('2025-11-29T00:00:00Z'))"),
-            Ok(Value::Int(365))
+            Ok(Val::Int(365))
         );
-        assert_eq!(eval("ageDays('2026-12-09T00:00:00Z')"), Ok(Value::Int(-10)));
+        assert_eq!(eval("ageDays('2026-12-09T00:00:00Z')"), Ok(Val::Int(-10)));
     }
 
     #[test]

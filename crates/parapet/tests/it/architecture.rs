@@ -59,7 +59,7 @@ fn the_binary_holds_no_pipeline_logic() {
         "aws-sdk-",
         "aws-config",
         "tiny_http",
-        "cel-interpreter",
+        "cel-parser",
     ] {
         assert!(
             !dependencies.contains(crate_name),

@@ -1,6 +1,7 @@
 //! The result of evaluating one rule against one asset.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -59,9 +60,133 @@ pub struct Evaluation {
     /// collector recorded it, which call was denied or failed; for `error`,
     /// the evaluation error.
     pub message: Arc<str>,
-    /// The values of the asset's fields that the rule read, by path from the
-    /// asset (`config.PublicAccessBlock.BlockPublicAcls`). A field that was
-    /// absent is left out.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub evidence: BTreeMap<String, serde_json::Value>,
+    /// The values of the asset's fields that the rule read.
+    #[serde(default, skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: Evidence,
+}
+
+/// The values of the asset's fields that a rule read, by path from the
+/// asset (`config.PublicAccessBlock.BlockPublicAcls`), as one JSON object:
+/// written once where the result is made, from the fields where they are,
+/// then stored and reported as written. A field that was absent is left
+/// out.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence(Option<Box<RawValue>>);
+
+impl Evidence {
+    /// The evidence of `fields`, by path.
+    pub fn of<'v>(fields: impl IntoIterator<Item = (String, &'v serde_json::Value)>) -> Evidence {
+        let fields: BTreeMap<String, &serde_json::Value> = fields.into_iter().collect();
+        if fields.is_empty() {
+            return Evidence(None);
+        }
+        Evidence(serde_json::value::to_raw_value(&fields).ok())
+    }
+
+    /// Whether no field was read, or none was present.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The evidence as JSON text: an object of values by path.
+    pub fn json(&self) -> &str {
+        self.0.as_deref().map_or("{}", RawValue::get)
+    }
+
+    /// The values, by path.
+    pub fn fields(&self) -> BTreeMap<String, serde_json::Value> {
+        serde_json::from_str(self.json()).unwrap_or_default()
+    }
+
+    /// The value at `path`, if the rule read it and it was present.
+    pub fn get(&self, path: &str) -> Option<serde_json::Value> {
+        self.fields().remove(path)
+    }
+
+    /// Whether the value at `path` is part of the evidence.
+    pub fn contains_key(&self, path: &str) -> bool {
+        self.fields().contains_key(path)
+    }
+}
+
+impl From<BTreeMap<String, serde_json::Value>> for Evidence {
+    fn from(fields: BTreeMap<String, serde_json::Value>) -> Evidence {
+        Evidence::of(fields.iter().map(|(k, v)| (k.clone(), v)))
+    }
+}
+
+impl FromIterator<(String, serde_json::Value)> for Evidence {
+    fn from_iter<I: IntoIterator<Item = (String, serde_json::Value)>>(fields: I) -> Evidence {
+        Evidence::from(fields.into_iter().collect::<BTreeMap<_, _>>())
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Evidence) -> bool {
+        self.json() == other.json()
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => BTreeMap::<String, serde_json::Value>::new().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Evidence, D::Error> {
+        BTreeMap::<String, serde_json::Value>::deserialize(deserializer).map(Evidence::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evidence_is_written_once_sorted_by_path_and_reads_back() {
+        let config = json!({"Versioning": {"Status": "Suspended"}, "Logging": null});
+        let evidence = Evidence::of([
+            ("config.Versioning".to_owned(), &config["Versioning"]),
+            ("config.Logging".to_owned(), &config["Logging"]),
+        ]);
+        assert_eq!(
+            evidence.json(),
+            r#"{"config.Logging":null,"config.Versioning":{"Status":"Suspended"}}"#
+        );
+        assert_eq!(
+            evidence.get("config.Versioning"),
+            Some(json!({"Status": "Suspended"}))
+        );
+        assert!(evidence.contains_key("config.Logging"));
+        assert!(!evidence.contains_key("config.Other"));
+        let text = serde_json::to_string(&evidence).expect("serialises");
+        let back: Evidence = serde_json::from_str(&text).expect("deserialises");
+        assert_eq!(back, evidence);
+    }
+
+    #[test]
+    fn empty_evidence_is_left_out_of_an_evaluation() {
+        let evaluation = Evaluation {
+            rule_id: Arc::from("r"),
+            asset_id: Arc::from("a"),
+            status: Status::Pass,
+            message: Arc::from("ok"),
+            evidence: Evidence::default(),
+        };
+        let text = serde_json::to_string(&evaluation).expect("serialises");
+        assert!(!text.contains("evidence"), "{text}");
+        let back: Evaluation = serde_json::from_str(&text).expect("deserialises");
+        assert!(back.evidence.is_empty());
+        assert_eq!(Evidence::default().json(), "{}");
+        let with: Evaluation = serde_json::from_str(
+            r#"{"rule_id":"r","asset_id":"a","status":"fail","message":"m","evidence":{"config.A":1}}"#,
+        )
+        .expect("deserialises");
+        assert_eq!(with.evidence.get("config.A"), Some(json!(1)));
+    }
 }

@@ -34,7 +34,7 @@ pub mod vulnerability;
 
 pub use asset::{Asset, ContentHash, Provider, Relationship, ResourceType};
 pub use error::{AssetError, JsonlError};
-pub use evaluation::{Evaluation, Status};
+pub use evaluation::{Evaluation, Evidence, Status};
 pub use event::{Event, EventKind};
 pub use facts::{
     ExposureFact, ExposureFacts, PermissionFacts, Permissions, VulnerabilityFact,

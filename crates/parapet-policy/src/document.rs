@@ -1,7 +1,7 @@
 //! A JSON-like value as the policy analysis reads it: fields of maps, text,
-//! list items and map entries. Implemented for `serde_json` values; the
-//! rules implement it for their CEL values, so that a policy is read where
-//! it is without being converted.
+//! list items and map entries. Implemented for `serde_json` values, which
+//! the rules (reading an asset's documents where they are) and the topology
+//! hand it.
 
 /// A borrowed JSON-like value.
 pub trait Document<'a>: Copy + 'a {

@@ -2,7 +2,7 @@
 //! JSON Lines: every result, one object per line, for log pipelines.
 
 use crate::{Report, Row};
-use parapet_core::{Severity, Status};
+use parapet_core::{Evidence, Severity, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -31,8 +31,8 @@ pub struct ResultRecord<'a> {
     /// Why, for results that are not passes.
     pub message: &'a str,
     /// The values the rule read.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub evidence: &'a BTreeMap<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: &'a Evidence,
     /// The framework controls the rule maps to.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub frameworks: &'a BTreeMap<String, Vec<String>>,

@@ -10,14 +10,15 @@ use crate::rule::Rule;
 use crate::tag_policy::TagPolicy;
 use chrono::{DateTime, FixedOffset, Utc};
 use parapet_core::{
-    Asset, Evaluation, ExposureFacts, PermissionFacts, Permissions, Status, VulnerabilityFacts,
+    Asset, Evaluation, Evidence, ExposureFacts, PermissionFacts, Permissions, Status,
+    VulnerabilityFacts,
 };
 #[cfg(doc)]
 use parapet_core::{ExposureFact, VulnerabilityFact};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Rules indexed by resource type, with the values every evaluation reads
@@ -460,7 +461,7 @@ fn evaluate_rule<'a>(
         }
     };
     let evidence = if status == Status::Pass {
-        BTreeMap::new()
+        Evidence::default()
     } else {
         evidence(rule, asset)
     };
@@ -510,42 +511,54 @@ fn message<'a>(
     }
 }
 
-/// The value at `path` of the asset, if present; only that value is copied.
-fn value_at(asset: &Asset, path: &[String]) -> Option<serde_json::Value> {
+/// The value at `path` of the asset, if present, where it is (fields of
+/// the asset other than its configuration are converted).
+fn value_at<'a>(asset: &'a Asset, path: &[String]) -> Option<Cow<'a, Json>> {
     let (first, rest) = path.split_first()?;
+    let converted = |value: Json| Some(Cow::Owned(value));
     let top = match first.as_str() {
         "config" => &asset.config,
         "tags" => {
             return match rest {
-                [] => serde_json::to_value(&asset.tags).ok(),
-                [key] => asset.tags.get(key).map(|v| v.as_str().into()),
+                [] => serde_json::to_value(&asset.tags).ok().map(Cow::Owned),
+                [key] => asset
+                    .tags
+                    .get(key)
+                    .and_then(|v| converted(v.as_str().into())),
                 _ => None,
             };
         }
-        "relationships" => return serde_json::to_value(&asset.relationships).ok(),
-        "unknown" => return serde_json::to_value(&asset.unknown).ok(),
-        "id" => return Some(asset.id.as_str().into()),
-        "name" => return Some(asset.name.as_str().into()),
-        "account" => return Some(asset.account.as_str().into()),
-        "region" => return Some(asset.region.as_str().into()),
-        "provider" => return Some(asset.provider.as_str().into()),
-        "type" => return Some(asset.resource_type.as_str().into()),
+        "relationships" => {
+            return serde_json::to_value(&asset.relationships)
+                .ok()
+                .map(Cow::Owned);
+        }
+        "unknown" => return serde_json::to_value(&asset.unknown).ok().map(Cow::Owned),
+        "id" => return converted(asset.id.as_str().into()),
+        "name" => return converted(asset.name.as_str().into()),
+        "account" => return converted(asset.account.as_str().into()),
+        "region" => return converted(asset.region.as_str().into()),
+        "provider" => return converted(asset.provider.as_str().into()),
+        "type" => return converted(asset.resource_type.as_str().into()),
         _ => return None,
     };
     let mut current = top;
     for step in rest {
         current = match current {
-            serde_json::Value::Object(map) => map.get(step)?,
-            serde_json::Value::Array(items) => items.get(step.parse::<usize>().ok()?)?,
+            Json::Object(map) => map.get(step)?,
+            Json::Array(items) => items.get(step.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
-    Some(current.clone())
+    Some(Cow::Borrowed(current))
 }
 
-/// The values of the fields the rule read, by path; absent fields are left out.
-fn evidence(rule: &Rule, asset: &Asset) -> BTreeMap<String, serde_json::Value> {
-    rule.reads()
+/// The values of the fields the rule read, by path, written where they
+/// are; absent fields are left out.
+fn evidence(rule: &Rule, asset: &Asset) -> Evidence {
+    let values: Vec<(String, Cow<'_, Json>)> = rule
+        .reads()
         .filter_map(|path| value_at(asset, path).map(|v| (path.join("."), v)))
-        .collect()
+        .collect();
+    Evidence::of(values.iter().map(|(path, v)| (path.clone(), v.as_ref())))
 }

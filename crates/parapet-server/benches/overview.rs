@@ -16,7 +16,6 @@ use parapet_server::{Access, App, Settings};
 use parapet_store::SqliteStore;
 use parapet_store::roles::*;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
@@ -125,7 +124,7 @@ fn build(path: &std::path::Path, size: usize) {
                             Status::Pass
                         },
                         message: "".into(),
-                        evidence: BTreeMap::new(),
+                        evidence: Default::default(),
                     })
             })
             .collect();

@@ -238,7 +238,7 @@ fn stored(global: &GlobalArgs, account: Option<&str>) -> Result<Stored> {
             asset_id: Arc::from(finding.asset_id),
             status: finding.result,
             message: Arc::from(finding.message),
-            evidence: finding.evidence,
+            evidence: finding.evidence.into(),
         });
     }
     let mut provenance = Vec::new();

@@ -41,7 +41,7 @@ pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
             asset_id: a.id.as_str().into(),
             status: *status,
             message: "S3 bucket policies do not grant access to everyone".into(),
-            evidence: BTreeMap::new(),
+            evidence: Default::default(),
         })
         .collect();
     let only: Vec<Asset> = assets.iter().map(|(a, _)| a.clone()).collect();

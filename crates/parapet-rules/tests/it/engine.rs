@@ -255,12 +255,9 @@ fn failures_carry_the_title_and_the_evidence() {
     assert_eq!(&*evaluation.message, "Test rule");
     assert_eq!(
         evaluation.evidence.get("config.Versioning.Status"),
-        Some(&json!("Suspended"))
+        Some(json!("Suspended"))
     );
-    assert_eq!(
-        evaluation.evidence.get("config.Logging"),
-        Some(&json!(null))
-    );
+    assert_eq!(evaluation.evidence.get("config.Logging"), Some(json!(null)));
     assert!(!evaluation.evidence.contains_key("config.Other"));
 }
 

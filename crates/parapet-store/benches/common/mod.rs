@@ -31,8 +31,9 @@ pub fn evaluations(assets: &[Asset]) -> Vec<Evaluation> {
                         "config.Versioning.Status".to_owned(),
                         a.config["Versioning"]["Status"].clone(),
                     )])
+                    .into()
                 } else {
-                    BTreeMap::new()
+                    Default::default()
                 },
             }
         })

@@ -25,8 +25,8 @@ use crate::error::StoreError;
 use crate::query::{FindingChange, IncidentInfo, IncidentPolicy, IncidentStatus, Router};
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, EventKind, FindingStatus, Mute, MuteSelector, MuteTarget, Provider, ScanRun, Severity,
-    Status,
+    Asset, EventKind, Evidence, FindingStatus, Mute, MuteSelector, MuteTarget, Provider, ScanRun,
+    Severity, Status,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -136,7 +136,7 @@ pub struct FindingRow<'a> {
     /// The evaluation's message.
     pub message: &'a str,
     /// The evaluation's evidence.
-    pub evidence: &'a BTreeMap<String, serde_json::Value>,
+    pub evidence: &'a Evidence,
     /// The mute in force.
     pub muted_by: Option<i64>,
 }

@@ -168,7 +168,7 @@ pub fn evaluation(rule: &str, asset: &Asset, status: Status) -> Evaluation {
         asset_id: asset.id.as_str().into(),
         status,
         message: format!("{rule} is {status}").into(),
-        evidence: BTreeMap::from([("config.Versioning.Status".to_owned(), json!("x"))]),
+        evidence: BTreeMap::from([("config.Versioning.Status".to_owned(), json!("x"))]).into(),
     }
 }
 

@@ -3,8 +3,7 @@
 //! repository, function, domain), whether a statement allows an action (with
 //! `*` and `?` wildcards, `Action` and `NotAction`), whether a principal is
 //! everyone, and whether a condition restricts who can use a statement. Both
-//! the rules (over their CEL values) and the topology (over JSON) read
-//! policies through this crate.
+//! the rules and the topology read policies, as JSON, through this crate.
 //!
 //! # Layout
 //!

@@ -75,8 +75,8 @@ pub struct Evidence(Option<Box<RawValue>>);
 
 impl Evidence {
     /// The evidence of `fields`, by path.
-    pub fn of<'v>(fields: impl IntoIterator<Item = (String, &'v serde_json::Value)>) -> Evidence {
-        let fields: BTreeMap<String, &serde_json::Value> = fields.into_iter().collect();
+    pub fn of<'v>(fields: impl IntoIterator<Item = (&'v str, &'v serde_json::Value)>) -> Evidence {
+        let fields: BTreeMap<&str, &serde_json::Value> = fields.into_iter().collect();
         if fields.is_empty() {
             return Evidence(None);
         }
@@ -111,7 +111,7 @@ impl Evidence {
 
 impl From<BTreeMap<String, serde_json::Value>> for Evidence {
     fn from(fields: BTreeMap<String, serde_json::Value>) -> Evidence {
-        Evidence::of(fields.iter().map(|(k, v)| (k.clone(), v)))
+        Evidence::of(fields.iter().map(|(k, v)| (k.as_str(), v)))
     }
 }
 
@@ -151,8 +151,8 @@ mod tests {
     fn evidence_is_written_once_sorted_by_path_and_reads_back() {
         let config = json!({"Versioning": {"Status": "Suspended"}, "Logging": null});
         let evidence = Evidence::of([
-            ("config.Versioning".to_owned(), &config["Versioning"]),
-            ("config.Logging".to_owned(), &config["Logging"]),
+            ("config.Versioning", &config["Versioning"]),
+            ("config.Logging", &config["Logging"]),
         ]);
         assert_eq!(
             evidence.json(),

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The collected documents, one asset per line.
+const FIXTURE: &str = include_str!("fixtures/aws-account.jsonl");
+
 /// Assets cloned and evaluated at a time.
 const BATCH: usize = 10_000;
 
@@ -24,7 +27,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let documents: Vec<Asset> = include_str!("fixtures/aws-account.jsonl")
+    let documents: Vec<Asset> = FIXTURE
         .lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| serde_json::from_str(line).expect("a collected asset"))
@@ -36,11 +39,10 @@ fn main() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let engine = Engine::new(report.rules);
     let facts = Facts::at(Utc::now());
-    let bytes: usize = include_str!("fixtures/aws-account.jsonl").len();
     println!(
         "{} collected documents ({} KB, {} resource types), cloned to {total} assets",
         documents.len(),
-        bytes / 1024,
+        FIXTURE.len() / 1024,
         documents
             .iter()
             .map(|a| a.resource_type.as_str())

@@ -325,14 +325,15 @@ impl Engine {
         asset: &Asset,
         example: ExampleFacts<'_>,
     ) -> Option<Evaluation> {
-        let required_tags = example.required_tags.map(document).or_else(|| {
+        let example_tags = example.required_tags.map(document);
+        let required_tags = example_tags.as_ref().or_else(|| {
             self.by_type
                 .get(asset.resource_type.as_str())
-                .and_then(|t| t.required_tags.clone())
+                .and_then(|t| t.required_tags.as_ref())
         });
         let exposure = example.exposure.map(document);
         let vulnerabilities = example.vulnerabilities.map(document);
-        let mut subject = self.subject(facts, asset, required_tags.as_ref());
+        let mut subject = self.subject(facts, asset, required_tags);
         if let Some(now) = example.now {
             subject.env.now = now.fixed_offset();
         }
@@ -511,46 +512,17 @@ fn message<'a>(
     }
 }
 
-/// The value at `path` of the asset, if present, where it is (fields of
-/// the asset other than its configuration are converted).
+/// The value at `path` of the asset (from its top: `config.Acl`, `name`),
+/// if present: a document where it is, anything else converted.
 fn value_at<'a>(asset: &'a Asset, path: &[String]) -> Option<Cow<'a, Json>> {
-    let (first, rest) = path.split_first()?;
-    let converted = |value: Json| Some(Cow::Owned(value));
-    let top = match first.as_str() {
-        "config" => &asset.config,
-        "tags" => {
-            return match rest {
-                [] => serde_json::to_value(&asset.tags).ok().map(Cow::Owned),
-                [key] => asset
-                    .tags
-                    .get(key)
-                    .and_then(|v| converted(v.as_str().into())),
-                _ => None,
-            };
-        }
-        "relationships" => {
-            return serde_json::to_value(&asset.relationships)
-                .ok()
-                .map(Cow::Owned);
-        }
-        "unknown" => return serde_json::to_value(&asset.unknown).ok().map(Cow::Owned),
-        "id" => return converted(asset.id.as_str().into()),
-        "name" => return converted(asset.name.as_str().into()),
-        "account" => return converted(asset.account.as_str().into()),
-        "region" => return converted(asset.region.as_str().into()),
-        "provider" => return converted(asset.provider.as_str().into()),
-        "type" => return converted(asset.resource_type.as_str().into()),
-        _ => return None,
-    };
-    let mut current = top;
-    for step in rest {
-        current = match current {
-            Json::Object(map) => map.get(step)?,
-            Json::Array(items) => items.get(step.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
+    if path.is_empty() {
+        return None;
     }
-    Some(Cow::Borrowed(current))
+    let mut value = Val::Resource(asset);
+    for step in path {
+        value = value.step(step)?;
+    }
+    value.as_json()
 }
 
 /// The values of the fields the rule read, by path, written where they
@@ -560,5 +532,5 @@ fn evidence(rule: &Rule, asset: &Asset) -> Evidence {
         .reads()
         .filter_map(|path| value_at(asset, path).map(|v| (path.join("."), v)))
         .collect();
-    Evidence::of(values.iter().map(|(path, v)| (path.clone(), v.as_ref())))
+    Evidence::of(values.iter().map(|(path, v)| (path.as_str(), v.as_ref())))
 }

@@ -5,8 +5,8 @@
 //! and operators over constants folded.
 
 use super::eval::{self, Frame};
-use super::standard::{Standard, TimePart};
-use super::{Env, EvalError, Val};
+use super::standard::Standard;
+use super::{Env, Val};
 use crate::functions::{Custom, FUNCTIONS};
 use cel_parser::ast::{ComprehensionExpr, EntryExpr, Expr, IdedExpr, operators};
 use cel_parser::reference::Val as Literal;
@@ -386,8 +386,6 @@ fn operator(name: &str, mut args: Vec<Node>) -> Result<Node, String> {
                 Node::Call(Func::Custom(decl.name, decl.call), args)
             } else if let Some(standard) = Standard::named(name, &args)? {
                 Node::Call(Func::Standard(standard), args)
-            } else if let Some(part) = TimePart::named(name) {
-                Node::Call(Func::Standard(Standard::Time(part)), args)
             } else {
                 return Err(format!("unknown function `{name}`"));
             }
@@ -405,7 +403,7 @@ fn fold(node: Node) -> Node {
             .iter()
             .all(|(k, v)| matches!(k, Node::Const(Const::String(_))) && constant(v)),
         Node::Not(a) | Node::Negate(a) => constant(a),
-        Node::Binary(op, ab) => *op != Binary::Index && ab.iter().all(constant),
+        Node::Binary(_, ab) => ab.iter().all(constant),
         _ => false,
     };
     if !foldable {
@@ -415,10 +413,9 @@ fn fold(node: Node) -> Node {
     let empty = Json::Array(Vec::new());
     let env = Env::new(None, now, &empty);
     let mut frame = Frame::default();
-    let folded = match eval::eval(&node, &env, &mut frame) {
-        Ok(value) => constant_of(&value),
-        Err(EvalError::Failed(_) | EvalError::Missing(_) | EvalError::Unknown(_)) => None,
-    };
+    let folded = eval::eval(&node, &env, &mut frame)
+        .ok()
+        .and_then(|value| constant_of(&value));
     folded.unwrap_or(node)
 }
 
@@ -431,32 +428,7 @@ fn constant_of(value: &Val<'_>) -> Option<Node> {
         Val::UInt(u) => Node::Const(Const::UInt(*u)),
         Val::Double(f) => Node::Const(Const::Double(*f)),
         Val::Str(_) | Val::String(_) => Node::Const(Const::String(value.as_str()?.into())),
-        _ => Node::Json(json_of(value)?),
-    })
-}
-
-pub(crate) fn json_of(value: &Val<'_>) -> Option<Json> {
-    Some(match value {
-        Val::Null => Json::Null,
-        Val::Bool(b) => Json::Bool(*b),
-        Val::Int(i) => Json::from(*i),
-        Val::UInt(u) => Json::from(*u),
-        Val::Double(f) => serde_json::Number::from_f64(*f).map(Json::Number)?,
-        Val::Str(_) | Val::String(_) => Json::String(value.as_str()?.to_owned()),
-        Val::Json(json) => (*json).clone(),
-        _ if value.is_list() => Json::Array(
-            value
-                .items()?
-                .map(|item| json_of(&item))
-                .collect::<Option<_>>()?,
-        ),
-        Val::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|(k, v)| Some((k.as_str()?.to_owned(), json_of(v)?)))
-                .collect::<Option<_>>()?,
-        ),
-        _ => return None,
+        _ => Node::Json(value.to_json()?),
     })
 }
 

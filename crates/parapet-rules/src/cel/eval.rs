@@ -257,9 +257,7 @@ fn index<'a>(value: Val<'a>, index: Val<'a>) -> Result<Val<'a>, EvalError> {
                 index.type_name()
             )));
         };
-        let item = usize::try_from(i)
-            .ok()
-            .and_then(|i| value.items().and_then(|mut items| items.nth(i)));
+        let item = usize::try_from(i).ok().and_then(|i| value.item(i));
         return Ok(item.unwrap_or_default());
     }
     if value.is_map() {

@@ -79,9 +79,9 @@ impl TimePart {
 }
 
 impl Standard {
-    /// The standard function `name`, checked against its arguments where a
-    /// constant lets it be (a `matches` pattern); `None` when no standard
-    /// function has that name.
+    /// The standard function `name` (a timestamp's part included), checked
+    /// against its arguments where a constant lets it be (a `matches`
+    /// pattern); `None` when no standard function has that name.
     pub fn named(name: &str, args: &[Node]) -> Result<Option<Standard>, String> {
         Ok(Some(match name {
             "size" => Standard::Size,
@@ -103,7 +103,7 @@ impl Standard {
             "timestamp" => Standard::Timestamp,
             "max" => Standard::Max,
             "min" => Standard::Min,
-            _ => return Ok(None),
+            _ => return Ok(TimePart::named(name).map(Standard::Time)),
         }))
     }
 
@@ -207,10 +207,7 @@ impl Standard {
             }
             Standard::Timestamp => {
                 arity(1)?;
-                let text = text(0)?;
-                DateTime::parse_from_rfc3339(text)
-                    .map(Val::Timestamp)
-                    .map_err(|e| fail(format!("`{text}` is not an RFC 3339 timestamp: {e}")))
+                timestamp(text(0)?).map(Val::Timestamp).map_err(fail)
             }
             Standard::Max | Standard::Min => self.extreme(args).map_err(fail),
             Standard::Time(part) => {
@@ -324,6 +321,13 @@ impl Standard {
         }
         Ok(best.unwrap_or_default())
     }
+}
+
+/// A timestamp as RFC 3339 writes it (what `timestamp()` and `ageDays()`
+/// read).
+pub fn timestamp(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 timestamp: {e}"))
 }
 
 /// A duration as CEL writes it: a sequence of numbers with units `h`, `m`,

@@ -6,6 +6,7 @@
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use parapet_core::{Asset, Relationship};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -194,6 +195,61 @@ impl<'a> Val<'a> {
                 .map(|(_, v)| v.clone()),
             _ => None,
         }
+    }
+
+    /// A list's item at `index`, if it is a list and has it.
+    pub fn item(&self, index: usize) -> Option<Val<'a>> {
+        match self {
+            Val::Json(Json::Array(items)) => items.get(index).map(Val::json),
+            Val::List(items) => items.get(index).cloned(),
+            Val::Relationships(r) => r.get(index).map(Val::Relationship),
+            _ => None,
+        }
+    }
+
+    /// One step of a dotted path: a map's field, or a list's item when the
+    /// step is an index.
+    pub fn step(&self, step: &str) -> Option<Val<'a>> {
+        if self.is_list() {
+            step.parse().ok().and_then(|index| self.item(index))
+        } else {
+            self.field(step)
+        }
+    }
+
+    /// The value as JSON: a document as it is, anything else converted;
+    /// `None` for what JSON cannot hold (timestamps, durations, a map with a
+    /// key that is not a string).
+    pub fn as_json(&self) -> Option<Cow<'a, Json>> {
+        match self {
+            Val::Json(json) => Some(Cow::Borrowed(*json)),
+            other => other.to_json().map(Cow::Owned),
+        }
+    }
+
+    /// The value converted to JSON, as [`Val::as_json`].
+    pub fn to_json(&self) -> Option<Json> {
+        Some(match self {
+            Val::Null => Json::Null,
+            Val::Bool(b) => Json::Bool(*b),
+            Val::Int(i) => Json::from(*i),
+            Val::UInt(u) => Json::from(*u),
+            Val::Double(f) => serde_json::Number::from_f64(*f).map(Json::Number)?,
+            Val::Str(_) | Val::String(_) => Json::String(self.as_str()?.to_owned()),
+            Val::Json(json) => (*json).clone(),
+            Val::Timestamp(_) | Val::Duration(_) => return None,
+            _ if self.is_list() => Json::Array(
+                self.items()?
+                    .map(|item| item.to_json())
+                    .collect::<Option<_>>()?,
+            ),
+            _ => Json::Object(
+                self.entries()
+                    .into_iter()
+                    .map(|(k, v)| Some((k.as_str()?.to_owned(), v.to_json()?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
     }
 
     /// How many items a list, entries a map, or bytes a string has.
@@ -470,6 +526,34 @@ mod tests {
         let other = json!({"a": [1, "y"], "b": null});
         assert!(!Val::json(&other).equals(&built));
         assert!(Val::json(&json!([])).equals(&Val::list(Vec::new())));
+    }
+
+    #[test]
+    fn steps_walk_maps_and_lists_and_documents_stay_borrowed() {
+        let doc = json!({"a": [{"b": 1}]});
+        let value = Val::json(&doc);
+        let b = value
+            .step("a")
+            .and_then(|list| list.step("0"))
+            .and_then(|map| map.step("b"));
+        assert_eq!(b, Some(Val::Int(1)));
+        assert!(value.step("a").and_then(|list| list.step("x")).is_none());
+        assert!(matches!(value.as_json(), Some(Cow::Borrowed(_))));
+        assert_eq!(Val::list(vec![Val::Str("x")]).to_json(), Some(json!(["x"])));
+        let now = chrono::DateTime::UNIX_EPOCH.fixed_offset();
+        assert_eq!(Val::Timestamp(now).to_json(), None);
+        let asset: Asset = serde_json::from_value(json!({
+            "id": "arn:aws:s3:::b", "provider": "aws", "account": "1", "region": "us-east-1",
+            "resource_type": "AWS::S3::Bucket", "name": "b", "tags": {"owner": "x"},
+            "config": {}, "observed_at": "2026-11-29T00:00:00Z"
+        }))
+        .expect("valid asset");
+        let resource = Val::Resource(&asset);
+        assert_eq!(
+            resource.step("tags").and_then(|t| t.to_json()),
+            Some(json!({"owner": "x"}))
+        );
+        assert_eq!(resource.step("name"), Some(Val::Str("b")));
     }
 
     #[test]

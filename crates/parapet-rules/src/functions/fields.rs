@@ -14,15 +14,7 @@ pub fn lookup<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
     let default = arg(args, 2);
     let mut current = arg(args, 0);
     for step in path.split('.').filter(|s| !s.is_empty()) {
-        let next = if current.is_map() {
-            current.field(step)
-        } else if current.is_list() {
-            step.parse::<usize>()
-                .ok()
-                .and_then(|i| current.items().and_then(|mut items| items.nth(i)))
-        } else {
-            None
-        };
+        let next = current.step(step);
         match next {
             Some(Val::Null) | None => return Ok(default),
             Some(v) => current = v,

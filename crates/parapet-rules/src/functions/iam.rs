@@ -8,7 +8,6 @@
 //! list of statements.
 
 use super::{arg, error, text};
-use crate::cel::compile::json_of;
 use crate::cel::{Env, EvalError, Val};
 use parapet_policy::document::parse_text;
 use serde_json::Value as Json;
@@ -18,10 +17,7 @@ use std::borrow::Cow;
 /// read in place, anything else (a string, a value the condition built)
 /// converted.
 fn document<'a>(value: &Val<'a>) -> Cow<'a, Json> {
-    match value {
-        Val::Json(json) => Cow::Borrowed(*json),
-        other => Cow::Owned(json_of(other).unwrap_or(Json::Null)),
-    }
+    value.as_json().unwrap_or(Cow::Owned(Json::Null))
 }
 
 /// Runs `f` over the statements of `policy` (a document, policy text, one

@@ -9,12 +9,7 @@ fn timestamp(value: &Val<'_>) -> Result<DateTime<FixedOffset>, EvalError> {
     match value {
         Val::Timestamp(t) => Ok(*t),
         other => match other.as_str() {
-            Some(s) => DateTime::parse_from_rfc3339(s).map_err(|e| {
-                error(
-                    "ageDays",
-                    format!("`{s}` is not an RFC 3339 timestamp: {e}"),
-                )
-            }),
+            Some(s) => crate::cel::standard::timestamp(s).map_err(|e| error("ageDays", e)),
             None => Err(error(
                 "ageDays",
                 format!(

@@ -38,6 +38,9 @@ pub struct Condition {
     pub reads: Vec<FieldPath>,
     /// The rule's variables it reads (`variables.NAME`).
     pub variables: Vec<String>,
+    /// What it reads beside the asset and its facts: `now` (also through
+    /// `ageDays`), `required_tags`, `administrators`.
+    pub context: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Condition {
@@ -97,6 +100,7 @@ impl Condition {
             program,
             reads: found.reads.into_iter().collect(),
             variables: found.variables.into_iter().collect(),
+            context: found.context.into_iter().collect(),
         })
     }
 }
@@ -153,7 +157,11 @@ fn field_path(expr: &IdedExpr) -> Option<FieldPath> {
 struct Found {
     reads: BTreeSet<FieldPath>,
     variables: BTreeSet<String>,
+    context: BTreeSet<&'static str>,
 }
+
+/// The variables that stand for what an evaluation knows beside the asset.
+const CONTEXT: &[&str] = &["now", "required_tags", "administrators"];
 
 fn is_operator(name: &str) -> bool {
     name.starts_with(['_', '!', '@', '-'])
@@ -189,7 +197,13 @@ fn check(
                     "resource" => {
                         found.reads.insert(Vec::new());
                     }
-                    _ => {}
+                    other => {
+                        if let Some(context) = CONTEXT.iter().find(|c| **c == other)
+                            && !scope.iter().any(|s| s == name)
+                        {
+                            found.context.insert(context);
+                        }
+                    }
                 }
                 Ok(())
             } else {
@@ -210,6 +224,9 @@ fn check(
         }
         Expr::Call(call) => {
             let name = call.func_name.as_str();
+            if name == "ageDays" {
+                found.context.insert("now");
+            }
             if !is_operator(name) {
                 if let Some(decl) = FUNCTIONS.iter().find(|f| f.name == name) {
                     if call.target.is_some() {
@@ -288,6 +305,18 @@ mod tests {
             .iter()
             .map(|p| p.join("."))
             .collect()
+    }
+
+    #[test]
+    fn records_the_context_read_beside_the_asset() {
+        let context = |source: &str| Condition::compile(source).expect("compiles").context;
+        assert_eq!(context("config.A == 1"), Vec::<&str>::new());
+        assert_eq!(context("ageDays(config.Created) < 90"), ["now"]);
+        assert_eq!(context("timestamp(config.Created) > now"), ["now"]);
+        assert_eq!(
+            context("required_tags.all(k, k in tags) && !(config.Arn in administrators)"),
+            ["administrators", "required_tags"]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::cel::{Env, EvalError, Frame, Val};
 use crate::condition::Condition;
 use crate::identity_policy::IdentityPolicy;
+use crate::incremental::RuleInputs;
 use crate::message::Message;
 use crate::rule::Rule;
 use crate::tag_policy::TagPolicy;
@@ -26,6 +27,8 @@ use std::sync::Arc;
 /// whatever the facts of each run.
 pub struct Engine {
     rules: Vec<Rule>,
+    /// What each rule reads beside the asset's content, in rule order.
+    inputs: Vec<RuleInputs>,
     /// The rules of each resource type; looked up once per asset, so a
     /// fast hash.
     by_type: FxHashMap<String, TypeRules>,
@@ -109,6 +112,17 @@ impl Facts {
             .collect();
         self.unsettled = facts.undecided.into_iter().collect();
         self
+    }
+
+    /// What is known of the asset `id` for each derived fact (exposure,
+    /// vulnerabilities, permissions): its document, and why it could not be
+    /// worked out.
+    pub(crate) fn of(&self, id: &str) -> [(Option<&Json>, Option<&String>); 3] {
+        [
+            (self.exposed.get(id), self.undecided.get(id)),
+            (self.scanned.get(id), None),
+            (self.permitted.get(id), self.unsettled.get(id)),
+        ]
     }
 }
 
@@ -208,6 +222,7 @@ impl Engine {
             }
         }
         Engine {
+            inputs: rules.iter().map(RuleInputs::of).collect(),
             rules,
             by_type,
             administrators: Json::Array(Vec::new()),
@@ -235,6 +250,24 @@ impl Engine {
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// What each rule reads beside the asset's content, in rule order.
+    pub(crate) fn rule_inputs(&self) -> &[RuleInputs] {
+        &self.inputs
+    }
+
+    /// `required_tags` for assets of `resource_type`.
+    pub(crate) fn required_tags(&self, resource_type: &str) -> &Json {
+        self.by_type
+            .get(resource_type)
+            .and_then(|t| t.required_tags.as_ref())
+            .unwrap_or(&self.empty)
+    }
+
+    /// `administrators`.
+    pub(crate) fn administrators(&self) -> &Json {
+        &self.administrators
     }
 
     /// How many rules apply to assets of `resource_type`.
@@ -271,12 +304,33 @@ impl Engine {
     /// Evaluates every rule of the asset's type against it, appending to
     /// `out`.
     pub fn evaluate_into(&self, facts: &Facts, asset: &Asset, out: &mut Vec<Evaluation>) {
+        self.evaluate_selected(facts, asset, |_| true, out);
+    }
+
+    /// Evaluates the rules of the asset's type that `select` chooses (by
+    /// index in the engine's rules), appending to `out`.
+    pub(crate) fn evaluate_selected(
+        &self,
+        facts: &Facts,
+        asset: &Asset,
+        mut select: impl FnMut(usize) -> bool,
+        out: &mut Vec<Evaluation>,
+    ) {
         let Some(type_rules) = self.by_type.get(asset.resource_type.as_str()) else {
             return;
         };
+        let mut chosen = type_rules
+            .rules
+            .iter()
+            .copied()
+            .filter(|&i| select(i))
+            .peekable();
+        if chosen.peek().is_none() {
+            return;
+        }
         let mut subject = self.subject(facts, asset, type_rules.required_tags.as_ref());
         let mut frame = Frame::default();
-        for &index in &type_rules.rules {
+        for index in chosen {
             if let Some(evaluation) = evaluate_rule(&self.rules[index], &mut subject, &mut frame) {
                 out.push(evaluation);
             }

@@ -13,6 +13,7 @@
 //! - [`functions`]: the functions Parapet adds to CEL.
 //! - [`cel`]: the CEL evaluator: conditions compiled once, assets read in place.
 //! - [`engine`]: evaluation of rules over assets, in parallel.
+//! - [`incremental`]: results kept while what they read is unchanged.
 //! - [`loader`]: built-in and user rule folders.
 //! - [`examples`]: running each rule's examples.
 //! - [`lint`]: style checks.
@@ -32,6 +33,7 @@ pub mod examples;
 pub mod framework;
 pub mod functions;
 pub mod identity_policy;
+pub mod incremental;
 pub mod lint;
 pub mod loader;
 pub mod message;
@@ -43,6 +45,7 @@ pub use engine::{Engine, ExampleFacts, Facts};
 pub use error::{RuleError, RuleErrorKind};
 pub use framework::{Control, Framework};
 pub use identity_policy::IdentityPolicy;
+pub use incremental::{Before, Incremental, Reuse, RulePack, Stamp, Subject, Why};
 pub use loader::{LoadReport, RuleSources, load};
 pub use parapet_core::{
     ExposureFact, ExposureFacts, PermissionFacts, Permissions, VulnerabilityFact,

@@ -85,6 +85,15 @@ impl Message {
         })
     }
 
+    /// What the placeholders read beside the asset and its facts
+    /// ([`Condition::context`]).
+    pub fn context(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.parts.iter().flat_map(|part| match part {
+            Part::Expression(condition) => condition.context.iter().copied(),
+            Part::Text(_) => [].iter().copied(),
+        })
+    }
+
     /// The rule variables the placeholders read.
     pub fn variables(&self) -> Vec<&String> {
         self.parts

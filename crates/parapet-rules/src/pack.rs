@@ -8,23 +8,24 @@ use sha2::{Digest, Sha256};
 /// examples (not where its file lies), in id order. Two packs with the same
 /// digest evaluate alike.
 pub fn digest(rules: &[Rule]) -> String {
-    let mut views: Vec<(&str, serde_json::Value)> = rules
-        .iter()
-        .map(|rule| {
-            let mut view = serde_json::to_value(rule.view(true)).unwrap_or_default();
-            if let Some(fields) = view.as_object_mut() {
-                fields.remove("path");
-            }
-            (&*rule.id, view)
-        })
-        .collect();
+    let mut views: Vec<(&str, String)> = rules.iter().map(|r| (&*r.id, text(r))).collect();
     views.sort_by(|a, b| a.0.cmp(b.0));
     let mut hash = Sha256::new();
     for (_, view) in views {
-        hash.update(view.to_string().as_bytes());
+        hash.update(view.as_bytes());
         hash.update([0]);
     }
     format!("sha256:{}", hex::encode(&hash.finalize()[..16]))
+}
+
+/// What the digests read of one rule: its id, metadata, conditions and
+/// examples, not where its file lies.
+pub(crate) fn text(rule: &Rule) -> String {
+    let mut view = serde_json::to_value(rule.view(true)).unwrap_or_default();
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("path");
+    }
+    view.to_string()
 }
 
 #[cfg(test)]

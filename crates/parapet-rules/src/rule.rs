@@ -616,6 +616,31 @@ impl Rule {
             .flat_map(|c| c.reads.iter())
     }
 
+    /// What the rule's conditions, variables and messages read beside the
+    /// asset and its facts (`now`, `required_tags`, `administrators`).
+    pub fn context(&self) -> std::collections::BTreeSet<&'static str> {
+        self.applies
+            .iter()
+            .chain(self.variables.iter().map(|v| &v.expression))
+            .chain([&self.compliant])
+            .flat_map(|c| c.context.iter().copied())
+            .chain(
+                self.fail_message
+                    .iter()
+                    .chain(&self.pass_message)
+                    .flat_map(Message::context),
+            )
+            .collect()
+    }
+
+    /// Whether the rule's conditions, variables or messages read the
+    /// derived fact `name` (`exposure`, `vulnerabilities`, `permissions`).
+    pub fn reads_fact(&self, name: &str) -> bool {
+        self.reads()
+            .chain(self.message_reads())
+            .any(|path| path.first().is_some_and(|f| f == name))
+    }
+
     /// Whether what decides the result (not `applies`) reads the asset's
     /// vulnerabilities; worked out once, as the rule loads.
     pub fn reads_vulnerabilities(&self) -> bool {

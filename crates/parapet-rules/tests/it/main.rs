@@ -5,6 +5,8 @@
 mod builtin;
 /// The engine: unknown versus pass, errors, evidence, parallel evaluation.
 mod engine;
+/// Incremental evaluation: what is worked out again, and why.
+mod incremental;
 /// Loading rule folders, and the errors of broken files.
 mod loading;
 

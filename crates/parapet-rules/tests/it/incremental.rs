@@ -1,0 +1,149 @@
+use chrono::Utc;
+use parapet_core::{Asset, ExposureFacts, Status};
+use parapet_rules::{Before, Engine, Facts, Incremental, Rule, RulePack, Subject, Why};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+fn rule(id: &str, compliant: &str) -> Rule {
+    let text = format!(
+        "id: {id}\ntitle: Test rule\ndescription: d\nseverity: high\nresource_types: [AWS::S3::Bucket]\n\
+         compliant: {compliant:?}\nremediation: {{text: t}}\n\
+         examples: {{compliant: [{{description: a, config: {{}}}}], non_compliant: [{{description: b, config: {{}}}}]}}\n"
+    );
+    Rule::parse(Path::new("test.yaml"), &text).expect("test rule parses")
+}
+
+fn engine() -> Engine {
+    Engine::new(vec![
+        rule("content", "config.A == 1"),
+        rule("exposed", "size(exposure) == 0"),
+        rule("recent", "ageDays(config.Created) < 90"),
+    ])
+}
+
+fn bucket() -> Asset {
+    serde_json::from_value(json!({
+        "id": "arn:aws:s3:::b", "provider": "aws", "account": "123456789012", "region": "us-east-1",
+        "resource_type": "AWS::S3::Bucket", "name": "b",
+        "config": {"A": 1, "Created": "2026-11-01T00:00:00Z"},
+        "observed_at": "2026-11-29T00:00:00Z"
+    }))
+    .expect("valid asset")
+}
+
+fn undecided(why: &str) -> Facts {
+    Facts::at(Utc::now()).with_exposure(ExposureFacts {
+        exposed: HashMap::new(),
+        undecided: HashMap::from([("arn:aws:s3:::b".to_owned(), why.to_owned())]),
+    })
+}
+
+/// Evaluates the bucket again after `first`, as `hash` now, under `facts`
+/// and `engine`'s pack, with what `first` recorded under `pack`.
+fn again(
+    engine: &Engine,
+    facts: &Facts,
+    hash: &str,
+    first: &Incremental,
+    pack: &RulePack,
+) -> Incremental {
+    let asset = bucket();
+    let now = engine.pack();
+    let changed = engine.changed_rules(&now, pack);
+    engine.evaluate_changed(
+        facts,
+        &now,
+        &[Subject {
+            asset: &asset,
+            content_hash: hash,
+            before: Some(Before {
+                content_hash: "h1",
+                stamp: &first.stamps[0],
+                changed_rules: &changed,
+            }),
+        }],
+    )
+}
+
+/// The rules worked out, in order.
+fn rules(run: &Incremental) -> Vec<&str> {
+    run.evaluations.iter().map(|e| &*e.rule_id).collect()
+}
+
+#[test]
+fn a_result_is_worked_out_again_only_when_what_it_reads_changed() {
+    let engine = engine();
+    let pack = engine.pack();
+    let asset = bucket();
+    let facts = undecided("a route table could not be read");
+    let first = engine.evaluate_changed(
+        &facts,
+        &pack,
+        &[Subject {
+            asset: &asset,
+            content_hash: "h1",
+            before: None,
+        }],
+    );
+    assert_eq!(first.evaluations.len(), 3);
+    assert_eq!(first.reuse.worked_out, BTreeMap::from([(Why::New, 3)]));
+    assert_eq!(first.reuse.kept, 0);
+
+    // Nothing changed: only the rule that reads the time.
+    let same = again(&engine, &facts, "h1", &first, &pack);
+    assert_eq!(rules(&same), ["recent"]);
+    assert_eq!(same.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));
+    assert_eq!(same.reuse.kept, 2);
+    assert_eq!(same.stamps, first.stamps);
+
+    // The content changed: every rule.
+    let changed = again(&engine, &facts, "h2", &first, &pack);
+    assert_eq!(changed.reuse.worked_out, BTreeMap::from([(Why::Asset, 3)]));
+
+    // The exposure changed: the rule that reads it, and the time's.
+    let decided = Facts::at(Utc::now());
+    let exposure = again(&engine, &decided, "h1", &first, &pack);
+    let mut found: Vec<(&str, Status)> = exposure
+        .evaluations
+        .iter()
+        .map(|e| (&*e.rule_id, e.status))
+        .collect();
+    found.sort();
+    assert_eq!(found, [("exposed", Status::Pass), ("recent", Status::Pass)]);
+    assert_eq!(
+        exposure.reuse.worked_out,
+        BTreeMap::from([(Why::Exposure, 1), (Why::Time, 1)])
+    );
+    assert_ne!(exposure.stamps, first.stamps);
+
+    // One rule changed: that rule (and the time's).
+    let edited = Engine::new(vec![
+        rule("content", "config.A == 2"),
+        rule("exposed", "size(exposure) == 0"),
+        rule("recent", "ageDays(config.Created) < 90"),
+    ]);
+    let edit = again(&edited, &facts, "h1", &first, &pack);
+    assert_eq!(rules(&edit), ["content", "recent"]);
+    assert_eq!(
+        edit.reuse.worked_out,
+        BTreeMap::from([(Why::Rule, 1), (Why::Time, 1)])
+    );
+    assert_eq!(edit.evaluations[0].status, Status::Fail);
+}
+
+#[test]
+fn a_rule_reading_the_required_tags_changes_with_the_tag_policy() {
+    let rules = || {
+        vec![
+            rule("tagged", "required_tags.all(k, k in tags)"),
+            rule("content", "config.A == 1"),
+        ]
+    };
+    let plain = Engine::new(rules()).pack();
+    let policy: parapet_rules::TagPolicy =
+        serde_json::from_value(json!({"required": ["owner"]})).expect("a tag policy");
+    let tagged = Engine::new(rules()).with_tag_policy(&policy);
+    let changed = tagged.changed_rules(&tagged.pack(), &plain);
+    assert_eq!(changed, [true, false]);
+}

@@ -129,8 +129,11 @@ pub struct ScanCounts {
     pub changed: u64,
     /// Assets marked deleted.
     pub deleted: u64,
-    /// Evaluations recorded.
+    /// Evaluations recorded: results worked out by this scan.
     pub evaluations: u64,
+    /// Results that stood as stored: nothing they read had changed.
+    #[serde(default)]
+    pub kept: u64,
     /// Findings opened.
     pub opened: u64,
     /// Findings resolved.

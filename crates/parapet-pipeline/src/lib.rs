@@ -8,6 +8,8 @@
 //! # Layout
 //!
 //! - [`run`]: the [`Pipeline`] and one [`Run`].
+//! - `incremental`: only the rules whose inputs changed evaluated again,
+//!   over the store.
 //! - [`facts`]: exposure, vulnerabilities and permissions, derived from the
 //!   estate.
 //! - [`permissions`]: each principal's effective permissions, joined through
@@ -16,8 +18,9 @@
 
 pub mod error;
 pub mod facts;
+mod incremental;
 pub mod permissions;
 pub mod run;
 
 pub use error::PipelineError;
-pub use run::{Pipeline, Request, Run};
+pub use run::{Clock, Pipeline, Request, Run};

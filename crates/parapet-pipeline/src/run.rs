@@ -9,16 +9,26 @@ use crate::facts;
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, Target};
-use parapet_rules::{Engine, IdentityPolicy, Rule, TagPolicy};
+use parapet_rules::{Engine, IdentityPolicy, Reuse, Rule, RulePack, TagPolicy};
 use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// The rules, compiled once, with what every run records of them.
 pub struct Pipeline {
-    engine: Engine,
+    pub(crate) engine: Engine,
+    /// Each rule's digest, for incremental evaluation.
+    pub(crate) pack: RulePack,
     rules_digest: String,
     catalog: Catalog,
+    /// Whether every rule is evaluated again, whatever changed.
+    pub(crate) full: bool,
+    /// The time each run evaluates and records as of.
+    clock: Clock,
 }
+
+/// What tells a run the time.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Each rule's severity and title, as recording needs them.
 struct Catalog(HashMap<String, (Severity, String)>);
@@ -51,8 +61,12 @@ pub enum Request<'a> {
 pub struct Run {
     /// What was collected (with, for a refresh, the scopes it covered).
     pub collection: Collection,
-    /// Every result, the parts' assets in order.
+    /// Every result worked out, the parts' assets in order. With a store,
+    /// only the rules whose inputs changed are worked out; the others'
+    /// results stand as stored ([`Pipeline::all_results`]).
     pub evaluations: Vec<Evaluation>,
+    /// What was kept, and why the rest was worked out.
+    pub reuse: Reuse,
     /// The scans recorded, one per part (none without a store).
     pub recorded: Vec<ScanRun>,
     /// The time the run evaluated and recorded as of.
@@ -72,13 +86,31 @@ impl Pipeline {
                 .map(|r| (r.id.to_string(), (r.severity, r.title.to_string())))
                 .collect(),
         );
+        let engine = Engine::new(rules)
+            .with_tag_policy(tags)
+            .with_identity_policy(identity);
         Pipeline {
-            engine: Engine::new(rules)
-                .with_tag_policy(tags)
-                .with_identity_policy(identity),
+            pack: engine.pack(),
+            engine,
             rules_digest,
             catalog,
+            full: false,
+            clock: Arc::new(Utc::now),
         }
+    }
+
+    /// Evaluates every rule of every asset again, whatever changed, when
+    /// `full` (what each result was worked out with is still kept for the
+    /// runs after).
+    pub fn full(mut self, full: bool) -> Pipeline {
+        self.full = full;
+        self
+    }
+
+    /// Reads the time of each run from `clock` rather than the system's.
+    pub fn with_clock(mut self, clock: Clock) -> Pipeline {
+        self.clock = clock;
+        self
     }
 
     /// The engine, for reports of its rules.
@@ -133,7 +165,7 @@ impl Pipeline {
             }
             surroundings.extend(known.iter().filter(|a| !part.scope.contains(a)).cloned());
         }
-        let now = Utc::now();
+        let now = (self.clock)();
         let scans = match store.as_deref() {
             Some(store) => store.vulnerability_scans()?,
             None => HashMap::new(),
@@ -141,26 +173,32 @@ impl Pipeline {
         let facts = estate_facts(collection.assets(), &surroundings, &scans, now);
         let provenance = Provenance::new(provider.version(), &self.rules_digest);
         let mut evaluations = Vec::new();
+        let mut reuse = Reuse::default();
         let mut recorded = Vec::new();
+        if let Some(store) = store.as_deref_mut() {
+            store.keep_rule_pack(&self.pack.id, &self.pack.rules)?;
+        }
         for part in &collection.parts {
-            let results = self.engine.evaluate_all(&facts, &part.assets);
+            let results = self.evaluate_part(&facts, part, store.as_deref())?;
             if let Some(store) = store.as_deref_mut() {
                 let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
                 let output = store.finish_scan(
                     id,
                     &part.assets,
-                    &results,
+                    results.recorded(),
                     &self.catalog,
                     &part.errors,
                     now,
                 )?;
                 recorded.push(output.scan);
             }
-            evaluations.extend(results);
+            evaluations.extend(results.evaluations);
+            reuse.add(&results.reuse);
         }
         Ok(Run {
             collection,
             evaluations,
+            reuse,
             recorded,
             now,
             provenance,
@@ -209,10 +247,11 @@ impl Pipeline {
                 .collect(),
             _ => Vec::new(),
         };
-        let now = Utc::now();
+        let now = (self.clock)();
         let scans = store.vulnerability_scans()?;
         let facts = estate_facts(part.assets.iter(), &surroundings, &scans, now);
-        let evaluations = self.engine.evaluate_all(&facts, &part.assets);
+        store.keep_rule_pack(&self.pack.id, &self.pack.rules)?;
+        let results = self.evaluate_part(&facts, part, Some(&*store))?;
         let provenance = Provenance::new(provider.version(), &self.rules_digest);
         Ok(store.record_job_scan(
             lease,
@@ -222,7 +261,7 @@ impl Pipeline {
                 provenance: &provenance,
                 started_at,
                 assets: &part.assets,
-                evaluations: &evaluations,
+                evaluated: results.recorded(),
                 rules: &self.catalog,
                 errors: &part.errors,
                 finished_at: now,

@@ -304,17 +304,19 @@ impl Engine {
     /// Evaluates every rule of the asset's type against it, appending to
     /// `out`.
     pub fn evaluate_into(&self, facts: &Facts, asset: &Asset, out: &mut Vec<Evaluation>) {
-        self.evaluate_selected(facts, asset, |_| true, out);
+        self.evaluate_selected(facts, asset, |_| true, out, |_| ());
     }
 
     /// Evaluates the rules of the asset's type that `select` chooses (by
-    /// index in the engine's rules), appending to `out`.
+    /// index in the engine's rules), appending to `out`; `inapplicable` is
+    /// told each rule whose `applies` filter excludes the asset.
     pub(crate) fn evaluate_selected(
         &self,
         facts: &Facts,
         asset: &Asset,
         mut select: impl FnMut(usize) -> bool,
         out: &mut Vec<Evaluation>,
+        mut inapplicable: impl FnMut(&Rule),
     ) {
         let Some(type_rules) = self.by_type.get(asset.resource_type.as_str()) else {
             return;
@@ -331,8 +333,10 @@ impl Engine {
         let mut subject = self.subject(facts, asset, type_rules.required_tags.as_ref());
         let mut frame = Frame::default();
         for index in chosen {
-            if let Some(evaluation) = evaluate_rule(&self.rules[index], &mut subject, &mut frame) {
-                out.push(evaluation);
+            let rule = &self.rules[index];
+            match evaluate_rule(rule, &mut subject, &mut frame) {
+                Some(evaluation) => out.push(evaluation),
+                None => inapplicable(rule),
             }
         }
     }

@@ -162,6 +162,10 @@ pub struct Incremental {
     pub evaluations: Vec<Evaluation>,
     /// Each subject's new stamp, in order.
     pub stamps: Vec<Stamp>,
+    /// The rules worked out whose `applies` filter now excludes their
+    /// asset, as (rule id, asset id): a result stored for them no longer
+    /// stands.
+    pub inapplicable: Vec<(Arc<str>, Arc<str>)>,
     /// What was kept and what worked out again.
     pub reuse: Reuse,
 }
@@ -242,6 +246,7 @@ impl Engine {
                 let mut part = Incremental {
                     evaluations: Vec::with_capacity(chunk.len()),
                     stamps: Vec::with_capacity(chunk.len()),
+                    inapplicable: Vec::new(),
                     reuse: Reuse::default(),
                 };
                 for subject in chunk {
@@ -259,6 +264,7 @@ impl Engine {
         for part in parts {
             all.evaluations.extend(part.evaluations);
             all.stamps.extend(part.stamps);
+            all.inapplicable.extend(part.inapplicable);
             all.reuse.add(&part.reuse);
         }
         all
@@ -274,6 +280,8 @@ impl Engine {
     ) {
         let inputs = self.rule_inputs();
         let reuse = &mut out.reuse;
+        let inapplicable = &mut out.inapplicable;
+        let asset_id: Arc<str> = subject.asset.id.as_str().into();
         let why = |index: usize| -> Option<Why> {
             let Some(before) = subject.before else {
                 return Some(Why::New);
@@ -306,6 +314,7 @@ impl Engine {
                 }
             },
             &mut out.evaluations,
+            |rule| inapplicable.push((Arc::clone(&rule.id), Arc::clone(&asset_id))),
         );
     }
 }

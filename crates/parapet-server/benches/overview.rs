@@ -150,7 +150,14 @@ fn build(path: &std::path::Path, size: usize) {
                 .map_or(Severity::Low, |(_, s)| *s)
         };
         store
-            .finish_scan(id, &assets, &evaluations, &severity, &[], when)
+            .finish_scan(
+                id,
+                &assets,
+                parapet_store::Evaluated::all(&evaluations),
+                &severity,
+                &[],
+                when,
+            )
             .expect("finish");
     }
     store

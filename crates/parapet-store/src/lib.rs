@@ -35,7 +35,7 @@ pub mod sqlite;
 
 pub use error::StoreError;
 pub use jobs::{JobRecord, JobStatus, Lease, NewJob, QueueCounts};
-pub use lifecycle::Policy;
+pub use lifecycle::{EvaluatedAsset, Policy};
 pub use postgres::PostgresStore;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
@@ -44,8 +44,8 @@ pub use query::{
     Router, ScanOutput, StoredEvent, TokenScope, TrendDay, WebSession,
 };
 pub use roles::{
-    Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Resyncs, Retention, RuleFacts, Scans,
-    Store, Timeline, Tokens, WebSessions,
+    Evaluated, Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Resyncs, Retention,
+    RuleFacts, Scans, Store, Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;
 pub use sqlite::SqliteStore;

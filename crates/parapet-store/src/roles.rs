@@ -7,6 +7,7 @@
 
 use crate::error::StoreError;
 use crate::jobs::{JobRecord, Lease, NewJob, QueueCounts};
+use crate::lifecycle::EvaluatedAsset;
 use crate::query::WebSession;
 use crate::query::{
     ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets, FindingQuery, Incident,
@@ -15,10 +16,11 @@ use crate::query::{
 };
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, ScanRun, Scope,
-    Severity,
+    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, Provider, ScanRun,
+    Scope, Severity,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What recording needs to know of the rules behind the evaluations.
 pub trait RuleFacts {
@@ -65,11 +67,31 @@ pub trait Scans {
         &mut self,
         scan_id: i64,
         assets: &[Asset],
-        evaluations: &[Evaluation],
+        evaluated: Evaluated<'_>,
         rules: &dyn RuleFacts,
         errors: &[CollectionError],
         finished_at: DateTime<Utc>,
     ) -> Result<ScanOutput, StoreError>;
+
+    /// What incremental evaluation needs of the live assets of one
+    /// account: each one's content hash and the stamp its results were
+    /// worked out with (assets without one are left out).
+    fn evaluated_assets(
+        &self,
+        provider: Provider,
+        account: &str,
+    ) -> Result<Vec<EvaluatedAsset>, StoreError>;
+
+    /// The digest of each rule of the pack `id`, if it was kept.
+    fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError>;
+
+    /// Keeps the digest of each rule of the pack `id` (once: a pack's id
+    /// is a digest of its rules' digests).
+    fn keep_rule_pack(
+        &mut self,
+        id: &str,
+        rules: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
 
     /// The most recent scan runs, newest first.
     fn scans(&self, limit: usize) -> Result<Vec<ScanRun>, StoreError> {
@@ -276,6 +298,36 @@ pub trait Tokens {
     fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError>;
 }
 
+/// What evaluation made of a scan's assets.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluated<'a> {
+    /// The results worked out this time. Those of an asset's rules not
+    /// worked out again stand as stored.
+    pub evaluations: &'a [Evaluation],
+    /// What each asset's results were worked out with (parapet-rules'
+    /// `Stamp` as text), in the assets' order; empty when unknown, and then
+    /// every rule is evaluated again next time.
+    pub stamps: &'a [String],
+    /// How many results stood as stored, not worked out again.
+    pub kept: u64,
+    /// The (rule id, asset id) pairs worked out whose rule no longer
+    /// applies to the asset: a stored result of them is removed (its
+    /// finding resolved first, when open).
+    pub inapplicable: &'a [(Arc<str>, Arc<str>)],
+}
+
+impl<'a> Evaluated<'a> {
+    /// Every result worked out, with nothing to keep for next time.
+    pub fn all(evaluations: &'a [Evaluation]) -> Evaluated<'a> {
+        Evaluated {
+            evaluations,
+            stamps: &[],
+            kept: 0,
+            inapplicable: &[],
+        }
+    }
+}
+
 /// What a scan recorded by a worker found, recorded with its job.
 pub struct JobScan<'a> {
     /// What it covered.
@@ -288,8 +340,8 @@ pub struct JobScan<'a> {
     pub started_at: DateTime<Utc>,
     /// Every asset collected.
     pub assets: &'a [Asset],
-    /// Every evaluation of those assets.
-    pub evaluations: &'a [Evaluation],
+    /// What evaluation made of them.
+    pub evaluated: Evaluated<'a>,
     /// Each rule's severity and title.
     pub rules: &'a dyn RuleFacts,
     /// The parts of the scope that were denied or failed.

@@ -877,6 +877,11 @@ pub struct ReportArgs {
     /// Only evaluate: do not record assets, findings and events in the database.
     #[arg(long)]
     pub no_store: bool,
+    /// Evaluate every rule of every asset again. By default a recorded scan
+    /// keeps each result whose inputs (the asset's content, the rule, the
+    /// facts it reads) did not change since the last scan.
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// `parapet scan aws`

@@ -4,7 +4,7 @@
 use crate::cli::{GlobalArgs, ReportArgs, ReportFormat, ScanFileArgs};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use crate::rules_cmd::{load_rules, report_load_errors};
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use parapet_core::{ScanRun, Severity};
 use parapet_pipeline::{Pipeline, Request, Run};
 use parapet_provider::file::FileSource;
@@ -85,7 +85,7 @@ pub fn scan_and_report(
     } = scan;
     let rules = load_rules(global);
     let rules_failed = report_load_errors(&rules);
-    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
+    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity).full(args.full);
     let mut store = if args.no_store {
         None
     } else {
@@ -110,11 +110,20 @@ pub fn scan_and_report(
         .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a)))
         .collect();
     let frameworks = parapet_rules::framework::builtin();
+    let evaluations = match store.as_deref() {
+        Some(store) if run.reuse.kept > 0 => {
+            let assets: Vec<&parapet_core::Asset> = run.collection.assets().collect();
+            pipeline
+                .all_results(store, &assets, &run.evaluations)
+                .context("reading the results that stood as stored")?
+        }
+        _ => run.evaluations.clone(),
+    };
     let (mut report, _) = Report::new(
         run.now,
         pipeline.engine().rules(),
         &infos,
-        &run.evaluations,
+        &evaluations,
         &frameworks,
     );
     report.provenance = vec![run.provenance.clone()];
@@ -161,12 +170,14 @@ fn write_report(
                 let c = &run.counts;
                 writeln!(
                     stdout,
-                    "Recorded scan {}: {} assets ({} new, {} changed, {} deleted); findings {} opened, {} resolved, {} reopened.",
+                    "Recorded scan {}: {} assets ({} new, {} changed, {} deleted); results {} worked out, {} kept; findings {} opened, {} resolved, {} reopened.",
                     run.id,
                     c.assets,
                     c.created,
                     c.changed,
                     c.deleted,
+                    c.evaluations,
+                    c.kept,
                     c.opened,
                     c.resolved,
                     c.reopened

@@ -49,7 +49,7 @@ pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
         .finish_scan(
             id,
             &only,
-            &evaluations,
+            parapet_store::Evaluated::all(&evaluations),
             &|_: &str| Severity::Critical,
             &[],
             Utc::now(),

@@ -3,6 +3,8 @@
 
 /// Whole scans of an inventory file, and what they record.
 mod file;
+/// Incremental evaluation against a full one.
+mod incremental;
 /// Refreshes of what change events touched.
 mod refresh;
 

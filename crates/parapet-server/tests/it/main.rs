@@ -88,7 +88,7 @@ fn scan(store: &mut SqliteStore, assets: &[Asset], when: DateTime<Utc>) {
         .finish_scan(
             id,
             assets,
-            &evaluations,
+            parapet_store::Evaluated::all(&evaluations),
             &|rule: &str| severities.get(rule).copied().unwrap_or(Severity::Low),
             &[],
             when,

@@ -73,7 +73,7 @@ pub fn scan(
         .finish_scan(
             id,
             assets,
-            evaluations,
+            parapet_store::Evaluated::all(evaluations),
             &|_: &str| Severity::Medium,
             &[],
             when,

@@ -59,6 +59,19 @@ pub struct KnownAsset {
     pub resource_type: String,
 }
 
+/// What incremental evaluation needs of a live asset: the content hash and
+/// the stamp its results were last worked out with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluatedAsset {
+    /// Its id.
+    pub id: String,
+    /// The content hash of its current version.
+    pub content_hash: String,
+    /// The stamp its results were worked out with (parapet-rules' `Stamp`
+    /// as text).
+    pub stamp: String,
+}
+
 /// The lifecycle of a finding that has failed at least once, as it stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreviousFinding {
@@ -94,11 +107,16 @@ pub enum AssetWrite<'a> {
         hash: &'a str,
         /// Its content document, as versions keep it.
         document: &'a str,
+        /// What its results were worked out with, if known.
+        evaluated: Option<&'a str>,
     },
-    /// Seen again, unchanged: only when it was seen moves.
+    /// Seen again, unchanged: only when it was seen, and what its results
+    /// were worked out with, move.
     Touch {
         /// The asset.
         asset: &'a Asset,
+        /// What its results were worked out with, if known.
+        evaluated: Option<&'a str>,
     },
     /// Changed, recreated after a deletion, or both: its row, and a new
     /// version when its content changed.
@@ -111,6 +129,8 @@ pub enum AssetWrite<'a> {
         version: i64,
         /// The new version's document, when the content changed.
         document: Option<&'a str>,
+        /// What its results were worked out with, if known.
+        evaluated: Option<&'a str>,
     },
 }
 
@@ -239,6 +259,8 @@ pub trait Ledger {
     ) -> Result<(), StoreError>;
     /// Writes findings' rows, in order.
     fn write_findings(&mut self, rows: &[FindingRow<'_>]) -> Result<(), StoreError>;
+    /// Removes the results of (rule id, asset id) pairs, where stored.
+    fn remove_results(&mut self, pairs: &[(&str, &str)]) -> Result<(), StoreError>;
 
     /// Appends events, in order; returns their ids.
     fn append_events(&mut self, events: &[NewEvent<'_>]) -> Result<Vec<i64>, StoreError>;

@@ -6,10 +6,12 @@
 
 use super::incidents::{self, Transition};
 use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
-use super::{AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, Policy, PreviousFinding};
+use super::{
+    AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, OpenFinding, Policy, PreviousFinding,
+};
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
-use crate::roles::RuleFacts;
+use crate::roles::{Evaluated, RuleFacts};
 use chrono::{DateTime, Utc};
 use parapet_core::{
     Asset, CollectionError, ContentHash, Evaluation, EventKind, FindingStatus, Mute, MuteTarget,
@@ -24,8 +26,8 @@ pub struct ScanInput<'a> {
     pub scan_id: i64,
     /// Every asset collected.
     pub assets: &'a [Asset],
-    /// Every evaluation of those assets.
-    pub evaluations: &'a [Evaluation],
+    /// What evaluation made of them.
+    pub evaluated: Evaluated<'a>,
     /// Each rule's severity and title.
     pub rules: &'a dyn RuleFacts,
     /// The parts of the scope that were denied or failed.
@@ -94,6 +96,7 @@ pub fn record(
     recording.delete_unseen(&scan.scope, &known, &by_id)?;
     let failed_before = recording.failed_before(&scan.scope)?;
     recording.write_findings(&by_id, &failed_before, &mutes)?;
+    recording.remove_inapplicable(&known, &failed_before)?;
     recording.follow_incidents()?;
     recording.route()?;
     let Recording { counts, events, .. } = recording;
@@ -218,7 +221,8 @@ impl<'a> Recording<'_, 'a> {
         by_id.reserve(assets.len());
         let mut writes = Vec::with_capacity(assets.len());
         let mut events = Vec::new();
-        for (asset, (text, hash)) in assets.iter().zip(contents) {
+        let stamps = self.input.evaluated.stamps;
+        for (index, (asset, (text, hash))) in assets.iter().zip(contents).enumerate() {
             if self.foreign.contains(asset.id.as_str()) {
                 continue;
             }
@@ -231,13 +235,15 @@ impl<'a> Recording<'_, 'a> {
             by_id.insert(&asset.id, asset);
             self.counts.assets += 1;
             let step = asset_step(known.get(asset.id.as_str()), hash);
+            let evaluated = stamps.get(index).map(String::as_str);
             writes.push(match step {
                 AssetStep::New => AssetWrite::Insert {
                     asset,
                     hash,
                     document: text,
+                    evaluated,
                 },
-                AssetStep::Seen => AssetWrite::Touch { asset },
+                AssetStep::Seen => AssetWrite::Touch { asset, evaluated },
                 AssetStep::Updated {
                     version, previous, ..
                 } => AssetWrite::Update {
@@ -245,6 +251,7 @@ impl<'a> Recording<'_, 'a> {
                     hash,
                     version,
                     document: previous.map(|_| text.as_str()),
+                    evaluated,
                 },
             });
             if let Some((kind, detail)) = step.event() {
@@ -298,43 +305,101 @@ impl<'a> Recording<'_, 'a> {
             }])?;
             self.counts.deleted += 1;
             for open in self.ledger.open_findings(id)? {
-                self.ledger.resolve_finding(&open.rule_id, id, now)?;
-                let event = self.append(&[NewEvent {
-                    at: now,
-                    kind: EventKind::FindingResolved,
-                    asset_id: id,
-                    account: &k.account,
-                    rule_id: Some(&open.rule_id),
-                    scan_id,
-                    detail: serde_json::json!({"why": "asset deleted"}),
-                }])?;
-                self.counts.resolved += 1;
-                if open.muted_by.is_some() || !self.follows_changes() {
-                    continue;
-                }
-                let (asset_name, tags) = self.ledger.asset_label(id)?;
-                let rules = self.input.rules;
-                self.changed(
-                    event.first().copied().unwrap_or_default(),
-                    FindingChange {
-                        kind: EventKind::FindingResolved,
-                        at: now,
-                        severity: rules.severity(&open.rule_id),
-                        rule_title: rule_title(rules, &open.rule_id),
-                        rule_id: open.rule_id,
-                        message: open.message,
-                        asset_id: id.clone(),
-                        asset_name,
-                        account: k.account.clone(),
-                        region: k.region.clone(),
-                        resource_type: k.resource_type.clone(),
-                        tags,
-                        incident: None,
-                    },
-                );
+                self.resolve(id, k, open, "asset deleted")?;
             }
         }
         Ok(())
+    }
+
+    /// Resolves an open finding of the known asset `id`, saying `why`.
+    fn resolve(
+        &mut self,
+        id: &str,
+        k: &KnownAsset,
+        open: OpenFinding,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.now;
+        self.ledger.resolve_finding(&open.rule_id, id, now)?;
+        let event = self.append(&[NewEvent {
+            at: now,
+            kind: EventKind::FindingResolved,
+            asset_id: id,
+            account: &k.account,
+            rule_id: Some(&open.rule_id),
+            scan_id: Some(self.input.scan_id),
+            detail: serde_json::json!({"why": why}),
+        }])?;
+        self.counts.resolved += 1;
+        if open.muted_by.is_some() || !self.follows_changes() {
+            return Ok(());
+        }
+        let (asset_name, tags) = self.ledger.asset_label(id)?;
+        let rules = self.input.rules;
+        self.changed(
+            event.first().copied().unwrap_or_default(),
+            FindingChange {
+                kind: EventKind::FindingResolved,
+                at: now,
+                severity: rules.severity(&open.rule_id),
+                rule_title: rule_title(rules, &open.rule_id),
+                rule_id: open.rule_id,
+                message: open.message,
+                asset_id: id.to_owned(),
+                asset_name,
+                account: k.account.clone(),
+                region: k.region.clone(),
+                resource_type: k.resource_type.clone(),
+                tags,
+                incident: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the stored results of rules that no longer apply to their
+    /// (known) asset, resolving the open findings among them first.
+    fn remove_inapplicable(
+        &mut self,
+        known: &FxHashMap<String, KnownAsset>,
+        failed_before: &FxHashMap<String, FxHashMap<String, PreviousFinding>>,
+    ) -> Result<(), StoreError> {
+        let pairs: Vec<(&str, &str)> = self
+            .input
+            .evaluated
+            .inapplicable
+            .iter()
+            .map(|(rule, asset)| (&**rule, &**asset))
+            .filter(|(_, asset)| known.contains_key(*asset) && !self.foreign.contains(asset))
+            .collect();
+        let mut open: Vec<&str> = pairs
+            .iter()
+            .filter(|(rule, asset)| {
+                failed_before
+                    .get(*asset)
+                    .and_then(|rules| rules.get(*rule))
+                    .is_some_and(|f| f.status != FindingStatus::Resolved)
+            })
+            .map(|(_, asset)| *asset)
+            .collect();
+        open.sort_unstable();
+        open.dedup();
+        let removed: FxHashSet<(&str, &str)> = if open.is_empty() {
+            FxHashSet::default()
+        } else {
+            pairs.iter().copied().collect()
+        };
+        for asset in open {
+            let Some(k) = known.get(asset) else {
+                continue;
+            };
+            for finding in self.ledger.open_findings(asset)? {
+                if removed.contains(&(finding.rule_id.as_str(), asset)) {
+                    self.resolve(asset, k, finding, "the rule no longer applies")?;
+                }
+            }
+        }
+        self.ledger.remove_results(&pairs)
     }
 
     /// The findings that have ever failed in the scope's accounts, by asset
@@ -365,13 +430,15 @@ impl<'a> Recording<'_, 'a> {
     ) -> Result<(), StoreError> {
         let input = self.input;
         let now = self.now;
-        let mut rows = Vec::with_capacity(input.evaluations.len());
+        let evaluations = input.evaluated.evaluations;
+        self.counts.kept += input.evaluated.kept;
+        let mut rows = Vec::with_capacity(evaluations.len());
         let mut events = Vec::new();
         // The changes no mute covers, by the index of their event, when
         // changes are followed.
         let follows = self.follows_changes();
         let mut unmuted: Vec<(usize, FindingChange)> = Vec::new();
-        for evaluation in input.evaluations {
+        for evaluation in evaluations {
             if self.foreign.contains(&*evaluation.asset_id) {
                 continue;
             }

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("migrations/0013_folded_counts.sql")),
     (14, include_str!("migrations/0014_monthly_partitions.sql")),
     (15, include_str!("migrations/0015_resyncs.sql")),
+    (16, include_str!("migrations/0016_evaluation_stamps.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

@@ -11,7 +11,13 @@ use crate::roles::Findings;
 use chrono::{DateTime, Utc};
 use parapet_core::{Finding, Mute, MuteSelector};
 
-const FINDING_COLUMNS: &str = "rule_id, asset_id, account, region, resource_type, severity, status, first_seen, last_seen, resolved_at, result, message, evidence, muted_by";
+/// A finding's columns. Its result was last seen when its asset was last
+/// seen, if later than the result was last worked out: a result kept by
+/// incremental evaluation stands as of every scan that sees its asset.
+const FINDING_COLUMNS: &str = "rule_id, asset_id, account, region, resource_type, severity, status, first_seen, \
+     COALESCE((SELECT a.last_seen FROM assets a WHERE a.id = findings.asset_id AND a.deleted_at IS NULL \
+     AND a.last_seen > findings.last_seen), findings.last_seen), \
+     resolved_at, result, message, evidence, muted_by";
 
 impl<D: Database> Findings for SqlStore<D> {
     fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError> {

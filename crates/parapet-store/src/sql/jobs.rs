@@ -221,7 +221,7 @@ impl<D: Database> Jobs for SqlStore<D> {
         let input = lifecycle::scan::ScanInput {
             scan_id,
             assets: scan.assets,
-            evaluations: scan.evaluations,
+            evaluated: scan.evaluated,
             rules: scan.rules,
             errors: scan.errors,
             finished_at: scan.finished_at,

@@ -127,16 +127,21 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
     }
 
     fn write_assets(&mut self, writes: &[AssetWrite<'_>]) -> Result<(), StoreError> {
-        const INSERT_ASSET: &str = "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)";
-        const TOUCH_ASSET: &str = "UPDATE assets SET last_seen = ?1 WHERE id = ?2";
-        const UPDATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL WHERE id = ?6";
+        const INSERT_ASSET: &str = "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen, evaluated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10)";
+        const TOUCH_ASSET: &str = "UPDATE assets SET last_seen = ?1, evaluated = ?2 WHERE id = ?3";
+        const UPDATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL, evaluated = ?6 WHERE id = ?7";
         const INSERT_VERSION: &str = "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)";
         let db = self.db;
         db.execute_all(
             INSERT_ASSET,
             &mut writes.iter().filter_map(|write| match *write {
-                AssetWrite::Insert { asset, hash, .. } => Some(arg_row![
+                AssetWrite::Insert {
+                    asset,
+                    hash,
+                    evaluated,
+                    ..
+                } => Some(arg_row![
                     asset.id.as_str(),
                     asset.provider.as_str(),
                     asset.account.as_str(),
@@ -145,7 +150,8 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                     asset.name.as_str(),
                     encode(&asset.tags),
                     hash,
-                    ms(asset.observed_at)
+                    ms(asset.observed_at),
+                    evaluated
                 ]),
                 _ => None,
             }),
@@ -157,6 +163,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                     asset,
                     hash,
                     document,
+                    ..
                 } => Some(arg_row![
                     asset.id.as_str(),
                     1,
@@ -169,6 +176,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                     hash,
                     version,
                     document: Some(document),
+                    ..
                 } => Some(arg_row![
                     asset.id.as_str(),
                     version,
@@ -182,9 +190,11 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         db.execute_all(
             TOUCH_ASSET,
             &mut writes.iter().filter_map(|write| match *write {
-                AssetWrite::Touch { asset } => {
-                    Some(arg_row![ms(asset.observed_at), asset.id.as_str()])
-                }
+                AssetWrite::Touch { asset, evaluated } => Some(arg_row![
+                    ms(asset.observed_at),
+                    evaluated,
+                    asset.id.as_str()
+                ]),
                 _ => None,
             }),
         )?;
@@ -195,6 +205,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                     asset,
                     hash,
                     version,
+                    evaluated,
                     ..
                 } => Some(arg_row![
                     asset.name.as_str(),
@@ -202,6 +213,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                     hash,
                     version,
                     ms(asset.observed_at),
+                    evaluated,
                     asset.id.as_str()
                 ]),
                 _ => None,
@@ -280,6 +292,14 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
             "UPDATE findings SET status = 'resolved', resolved_at = ?1 WHERE rule_id = ?2 AND asset_id = ?3",
             args![ms(at), rule_id, asset_id],
         )
+    }
+
+    fn remove_results(&mut self, pairs: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.db.execute_all(
+            "DELETE FROM findings WHERE rule_id = ?1 AND asset_id = ?2",
+            &mut pairs.iter().map(|(rule, asset)| arg_row![*rule, *asset]),
+        )?;
+        Ok(())
     }
 
     fn write_findings(&mut self, rows: &[FindingRow<'_>]) -> Result<(), StoreError> {

@@ -31,18 +31,18 @@ mod sessions;
 mod tokens;
 
 use crate::error::StoreError;
-use crate::lifecycle::{self, Policy};
+use crate::lifecycle::{self, EvaluatedAsset, Policy};
 use crate::query::ScanOutput;
-use crate::roles::{RuleFacts, Scans};
+use crate::roles::{Evaluated, RuleFacts, Scans};
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqlLedger;
 use parapet_core::{
-    Asset, CollectionError, Evaluation, Provenance, ScanCounts, ScanRun, ScanStatus, Scope,
-    Severity,
+    Asset, CollectionError, Provenance, Provider, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// A value bound to a statement's placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -481,7 +481,7 @@ impl<D: Database> Scans for SqlStore<D> {
         &mut self,
         scan_id: i64,
         assets: &[Asset],
-        evaluations: &[Evaluation],
+        evaluated: Evaluated<'_>,
         rules: &dyn RuleFacts,
         errors: &[CollectionError],
         finished_at: DateTime<Utc>,
@@ -489,12 +489,53 @@ impl<D: Database> Scans for SqlStore<D> {
         let input = lifecycle::scan::ScanInput {
             scan_id,
             assets,
-            evaluations,
+            evaluated,
             rules,
             errors,
             finished_at,
         };
         self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
+    }
+
+    fn evaluated_assets(
+        &self,
+        provider: Provider,
+        account: &str,
+    ) -> Result<Vec<EvaluatedAsset>, StoreError> {
+        rows(
+            &self.db,
+            "SELECT id, content_hash, evaluated FROM assets \
+             WHERE provider = ?1 AND account = ?2 AND deleted_at IS NULL AND evaluated IS NOT NULL",
+            args![provider.as_str(), account],
+            |r| {
+                Ok(EvaluatedAsset {
+                    id: r.text(0)?,
+                    content_hash: r.text(1)?,
+                    stamp: r.text(2)?,
+                })
+            },
+        )
+    }
+
+    fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        first(
+            &self.db,
+            "SELECT rules FROM rule_packs WHERE id = ?1",
+            args![id],
+            |r| json(r, 0, "rule pack"),
+        )
+    }
+
+    fn keep_rule_pack(
+        &mut self,
+        id: &str,
+        rules: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.write(
+            "INSERT INTO rule_packs (id, rules) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+            args![id, encode(rules)],
+        )?;
+        Ok(())
     }
 
     fn scans_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<ScanRun>, StoreError> {

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_folded_counts.sql"),
     include_str!("migrations/0014_monthly_partitions.sql"),
     include_str!("migrations/0015_resyncs.sql"),
+    include_str!("migrations/0016_evaluation_stamps.sql"),
 ];
 
 /// The schema version this build writes.

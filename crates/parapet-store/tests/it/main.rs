@@ -110,7 +110,7 @@ stories! {
     [on_sqlite: crate::Sqlite, on_postgres: crate::Postgres]
     {
         assets { a_new_version_is_stored_only_when_the_content_changes, an_asset_another_account_already_has_is_kept_there_and_the_rest_is_recorded, the_asset_as_it_was_at_a_time, an_asset_missing_from_a_complete_collection_is_deleted_with_an_event, current_assets_are_the_latest_versions_of_those_not_deleted, a_failed_or_denied_collection_does_not_delete_what_it_could_not_see, an_asset_outside_the_scope_is_refused_and_nothing_is_written, a_scan_records_what_produced_it },
-        findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order },
+        findings { every_lifecycle_transition_with_its_event, findings_list_filters_and_hides_resolved_by_default, deleting_an_asset_resolves_its_open_findings, events_are_queryable_by_kind_account_and_time, paging_by_cursor_visits_every_finding_once_in_order, a_result_whose_rule_no_longer_applies_is_removed, a_kept_result_is_seen_with_its_asset },
         incidents { findings_of_one_rule_and_account_make_one_incident_that_resolves_and_reopens_with_them, acknowledged_then_resolved_by_hand_with_a_timeline, findings_milder_than_the_policy_make_no_incident },
         jobs { a_group_runs_stage_after_stage_and_a_failure_is_tried_again_later, a_job_whose_lease_passed_is_claimed_again_and_its_first_worker_can_no_longer_finish_it, a_job_abandoned_on_its_last_attempt_fails_for_good, a_scan_is_recorded_with_its_job_only_while_the_lease_holds, workers_claiming_at_once_each_take_different_jobs },
         inventory { assets_filter_by_tag_text_and_place_and_page_by_id, findings_filter_by_severities_rules_and_place, overview_counts_results_open_findings_mutes_and_trend, tokens_are_found_by_hash_used_and_revoked, a_vulnerability_scan_attached_to_an_asset_replaces_its_last_one },
@@ -187,7 +187,7 @@ pub fn scan(
         .finish_scan(
             id,
             assets,
-            evaluations,
+            parapet_store::Evaluated::all(evaluations),
             &|_: &str| Severity::High,
             errors,
             when,

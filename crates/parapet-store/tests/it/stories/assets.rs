@@ -216,7 +216,7 @@ pub fn an_asset_outside_the_scope_is_refused_and_nothing_is_written(backend: &im
         .finish_scan(
             id,
             &[stranger],
-            &[],
+            parapet_store::Evaluated::all(&[]),
             &|_: &str| parapet_core::Severity::Low,
             &[],
             at(0),
@@ -277,7 +277,7 @@ pub fn an_asset_another_account_already_has_is_kept_there_and_the_rest_is_record
         .finish_scan(
             id,
             &[theirs.clone(), own.clone()],
-            &evaluations,
+            parapet_store::Evaluated::all(&evaluations),
             &|_: &str| parapet_core::Severity::High,
             &[],
             at(1),

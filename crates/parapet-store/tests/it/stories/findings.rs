@@ -213,3 +213,108 @@ pub fn paging_by_cursor_visits_every_finding_once_in_order(backend: &impl Backen
     let expected: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
     assert_eq!(seen, expected);
 }
+
+/// Records one scan of `assets` with `evaluated`.
+fn scan_with(
+    store: &mut dyn Store,
+    when: chrono::DateTime<chrono::Utc>,
+    assets: &[parapet_core::Asset],
+    evaluated: parapet_store::Evaluated<'_>,
+) -> parapet_core::ScanCounts {
+    let id = store
+        .begin_scan(&crate::scope(), "test", &crate::provenance(), when)
+        .expect("begin scan");
+    store
+        .finish_scan(
+            id,
+            assets,
+            evaluated,
+            &|_: &str| parapet_core::Severity::High,
+            &[],
+            when,
+        )
+        .expect("finish scan")
+        .scan
+        .counts
+}
+
+pub fn a_result_whose_rule_no_longer_applies_is_removed(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let data = bucket("data", json!({}), at(0));
+    let logs = bucket("logs", json!({}), at(0));
+    let failing = [
+        evaluation(RULE, &data, Status::Fail),
+        evaluation(RULE, &logs, Status::Pass),
+    ];
+    scan(
+        &mut store,
+        at(0),
+        &[data.clone(), logs.clone()],
+        &failing,
+        &[],
+    );
+    let inapplicable: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)> = [&data, &logs]
+        .iter()
+        .map(|a| (RULE.into(), a.id.as_str().into()))
+        .collect();
+    let counts = scan_with(
+        &mut store,
+        at(1),
+        &[data.clone(), logs.clone()],
+        parapet_store::Evaluated {
+            evaluations: &[],
+            stamps: &[],
+            kept: 0,
+            inapplicable: &inapplicable,
+        },
+    );
+    assert_eq!(counts.resolved, 1, "the open finding is resolved");
+    assert!(store.results(None).expect("results").is_empty());
+    let resolved = store
+        .events(&EventQuery {
+            kinds: vec![EventKind::FindingResolved],
+            ..Default::default()
+        })
+        .expect("events");
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].event.asset_id, data.id);
+    assert_eq!(
+        resolved[0].event.detail["why"],
+        json!("the rule no longer applies")
+    );
+}
+
+pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let data = bucket("data", json!({}), at(0));
+    scan(
+        &mut store,
+        at(0),
+        std::slice::from_ref(&data),
+        &[evaluation(RULE, &data, Status::Fail)],
+        &[],
+    );
+    let later = bucket("data", json!({}), at(3));
+    let stamps = ["sha256:1/0/0/0".to_owned()];
+    let counts = scan_with(
+        &mut store,
+        at(3),
+        std::slice::from_ref(&later),
+        parapet_store::Evaluated {
+            evaluations: &[],
+            stamps: &stamps,
+            kept: 1,
+            inapplicable: &[],
+        },
+    );
+    assert_eq!((counts.evaluations, counts.kept), (0, 1));
+    let f = store.finding(RULE, &data.id).expect("query").expect("kept");
+    assert_eq!(f.status, Some(FindingStatus::Open));
+    assert_eq!(f.last_seen, at(3), "seen when its asset was");
+    let evaluated = store
+        .evaluated_assets(parapet_core::Provider::Aws, "111111111111")
+        .expect("stamps");
+    assert_eq!(evaluated.len(), 1);
+    assert_eq!(evaluated[0].stamp, stamps[0]);
+    assert_eq!(evaluated[0].content_hash, later.content_hash().to_string());
+}

@@ -223,7 +223,7 @@ pub fn a_scan_is_recorded_with_its_job_only_while_the_lease_holds(backend: &impl
         provenance: &provenance,
         started_at: at(1),
         assets: std::slice::from_ref(&asset),
-        evaluations: &evaluations,
+        evaluated: parapet_store::Evaluated::all(&evaluations),
         rules: &|_: &str| Severity::High,
         errors: &[],
         finished_at: at(1),

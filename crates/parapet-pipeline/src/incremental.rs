@@ -1,0 +1,188 @@
+//! Incremental evaluation over the store: what each asset's results were
+//! last worked out with comes from the store, only the rules whose inputs
+//! changed are evaluated again, and the results that stood are read back
+//! from the store when a report needs every result.
+
+use crate::PipelineError;
+use crate::run::Pipeline;
+use parapet_core::{Asset, ContentHash, Evaluation, Evidence, Status};
+use parapet_provider::Part;
+use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
+use parapet_store::Store;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// What evaluating one part gave.
+pub(crate) struct PartResults {
+    /// The results worked out, the part's assets in order.
+    pub evaluations: Vec<Evaluation>,
+    /// What each asset's results were worked out with, as the store keeps
+    /// it, in order (none without a store).
+    pub stamps: Vec<String>,
+    /// The rules worked out that no longer apply to their asset, as (rule
+    /// id, asset id).
+    pub inapplicable: Vec<(Arc<str>, Arc<str>)>,
+    /// What was kept, and why the rest was worked out.
+    pub reuse: Reuse,
+}
+
+/// What an asset was last evaluated with, as stored.
+struct Stored {
+    content_hash: String,
+    stamp: Stamp,
+}
+
+impl PartResults {
+    /// The results as the store records them.
+    pub fn recorded(&self) -> parapet_store::Evaluated<'_> {
+        parapet_store::Evaluated {
+            evaluations: &self.evaluations,
+            stamps: &self.stamps,
+            kept: self.reuse.kept,
+            inapplicable: &self.inapplicable,
+        }
+    }
+}
+
+impl Pipeline {
+    /// Evaluates one part's assets under `facts`: with a store, only the
+    /// rules whose inputs changed since each asset's last evaluation;
+    /// without one, every rule.
+    pub(crate) fn evaluate_part(
+        &self,
+        facts: &Facts,
+        part: &Part,
+        store: Option<&dyn Store>,
+    ) -> Result<PartResults, PipelineError> {
+        let Some(store) = store else {
+            return Ok(PartResults {
+                evaluations: self.engine.evaluate_all(facts, &part.assets),
+                stamps: Vec::new(),
+                inapplicable: Vec::new(),
+                reuse: Reuse::default(),
+            });
+        };
+        let mut stored: HashMap<String, Stored> = HashMap::new();
+        let accounts = if self.full {
+            &[][..]
+        } else {
+            &part.scope.accounts[..]
+        };
+        for account in accounts {
+            for asset in store.evaluated_assets(part.scope.provider, account)? {
+                if let Some(stamp) = Stamp::parse(&asset.stamp) {
+                    stored.insert(
+                        asset.id,
+                        Stored {
+                            content_hash: asset.content_hash,
+                            stamp,
+                        },
+                    );
+                }
+            }
+        }
+        let changed = self.changed_rules(store, stored.values().map(|s| &s.stamp))?;
+        let hashes: Vec<String> = part
+            .assets
+            .par_iter()
+            .map(|asset| ContentHash::of(asset.content_text().as_bytes()).to_string())
+            .collect();
+        let subjects: Vec<Subject<'_>> = part
+            .assets
+            .iter()
+            .zip(&hashes)
+            .map(|(asset, hash)| Subject {
+                asset,
+                content_hash: hash,
+                before: stored.get(&asset.id).map(|s| Before {
+                    content_hash: &s.content_hash,
+                    stamp: &s.stamp,
+                    changed_rules: changed.get(&*s.stamp.pack).map_or(&[], Vec::as_slice),
+                }),
+            })
+            .collect();
+        let incremental = self.engine.evaluate_changed(facts, &self.pack, &subjects);
+        Ok(PartResults {
+            evaluations: incremental.evaluations,
+            stamps: incremental.stamps.iter().map(Stamp::to_text).collect(),
+            inapplicable: incremental.inapplicable,
+            reuse: incremental.reuse,
+        })
+    }
+
+    /// For each pack the stamps name, which of the engine's rules changed
+    /// since (every rule, for a pack the store does not know).
+    fn changed_rules<'s>(
+        &self,
+        store: &dyn Store,
+        stamps: impl Iterator<Item = &'s Stamp>,
+    ) -> Result<HashMap<Arc<str>, Vec<bool>>, PipelineError> {
+        let mut changed = HashMap::new();
+        for stamp in stamps {
+            if changed.contains_key(&stamp.pack) {
+                continue;
+            }
+            let rules = if *stamp.pack == *self.pack.id {
+                vec![false; self.engine.rules().len()]
+            } else {
+                match store.rule_pack(&stamp.pack)? {
+                    Some(rules) => self
+                        .engine
+                        .changed_rules(&self.pack, &parapet_rules::RulePack::of(rules)),
+                    None => vec![true; self.engine.rules().len()],
+                }
+            };
+            changed.insert(Arc::clone(&stamp.pack), rules);
+        }
+        Ok(changed)
+    }
+
+    /// Every current result of `assets`: those worked out (`evaluations`)
+    /// and, for the rules of the pack not worked out again, the results
+    /// that stood as stored.
+    pub fn all_results(
+        &self,
+        store: &dyn Store,
+        assets: &[&Asset],
+        evaluations: &[Evaluation],
+    ) -> Result<Vec<Evaluation>, PipelineError> {
+        let worked_out: HashSet<(&str, &str)> = evaluations
+            .iter()
+            .map(|e| (&*e.rule_id, &*e.asset_id))
+            .collect();
+        let ids: HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
+        let rules: HashMap<&str, &Arc<str>> = self
+            .engine
+            .rules()
+            .iter()
+            .map(|r| (&*r.id, &r.id))
+            .collect();
+        let accounts: HashSet<&str> = assets.iter().map(|a| a.account.as_str()).collect();
+        let mut all = evaluations.to_vec();
+        for account in accounts {
+            for stored in store.results(Some(account))? {
+                let Some(rule_id) = rules.get(stored.rule_id.as_str()) else {
+                    continue;
+                };
+                if !ids.contains(stored.asset_id.as_str())
+                    || worked_out.contains(&(&*stored.rule_id, &*stored.asset_id))
+                {
+                    continue;
+                }
+                all.push(Evaluation {
+                    rule_id: Arc::clone(rule_id),
+                    asset_id: stored.asset_id.as_str().into(),
+                    status: stored.result,
+                    message: stored.message.into(),
+                    evidence: if stored.result == Status::Pass {
+                        Evidence::default()
+                    } else {
+                        Evidence::of(stored.evidence.iter().map(|(k, v)| (k.as_str(), v)))
+                    },
+                });
+            }
+        }
+        Ok(all)
+    }
+}

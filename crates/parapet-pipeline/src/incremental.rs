@@ -5,11 +5,10 @@
 
 use crate::PipelineError;
 use crate::run::Pipeline;
-use parapet_core::{Asset, ContentHash, Evaluation, Evidence, Status};
+use parapet_core::{Asset, Evaluation, Evidence, Status};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
 use parapet_store::Store;
-use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -25,6 +24,9 @@ pub(crate) struct PartResults {
     pub inapplicable: Vec<(Arc<str>, Arc<str>)>,
     /// What was kept, and why the rest was worked out.
     pub reuse: Reuse,
+    /// Each asset's content text and hash, in order (none without a
+    /// store).
+    pub contents: Vec<(String, String)>,
 }
 
 /// What an asset was last evaluated with, as stored.
@@ -39,6 +41,7 @@ impl PartResults {
         parapet_store::Evaluated {
             evaluations: &self.evaluations,
             stamps: &self.stamps,
+            contents: &self.contents,
             kept: self.reuse.kept,
             inapplicable: &self.inapplicable,
         }
@@ -61,6 +64,7 @@ impl Pipeline {
                 stamps: Vec::new(),
                 inapplicable: Vec::new(),
                 reuse: Reuse::default(),
+                contents: Vec::new(),
             });
         };
         let mut stored: HashMap<String, Stored> = HashMap::new();
@@ -83,16 +87,12 @@ impl Pipeline {
             }
         }
         let changed = self.changed_rules(store, stored.values().map(|s| &s.stamp))?;
-        let hashes: Vec<String> = part
-            .assets
-            .par_iter()
-            .map(|asset| ContentHash::of(asset.content_text().as_bytes()).to_string())
-            .collect();
+        let contents = parapet_store::contents(&part.assets);
         let subjects: Vec<Subject<'_>> = part
             .assets
             .iter()
-            .zip(&hashes)
-            .map(|(asset, hash)| Subject {
+            .zip(&contents)
+            .map(|(asset, (_, hash))| Subject {
                 asset,
                 content_hash: hash,
                 before: stored.get(&asset.id).map(|s| Before {
@@ -108,6 +108,7 @@ impl Pipeline {
             stamps: incremental.stamps.iter().map(Stamp::to_text).collect(),
             inapplicable: incremental.inapplicable,
             reuse: incremental.reuse,
+            contents,
         })
     }
 

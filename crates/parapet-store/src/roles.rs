@@ -308,6 +308,9 @@ pub struct Evaluated<'a> {
     /// `Stamp` as text), in the assets' order; empty when unknown, and then
     /// every rule is evaluated again next time.
     pub stamps: &'a [String],
+    /// Each asset's content text and hash, in the assets' order, where
+    /// evaluation worked them out already; empty: worked out as recorded.
+    pub contents: &'a [(String, String)],
     /// How many results stood as stored, not worked out again.
     pub kept: u64,
     /// The (rule id, asset id) pairs worked out whose rule no longer
@@ -322,6 +325,7 @@ impl<'a> Evaluated<'a> {
         Evaluated {
             evaluations,
             stamps: &[],
+            contents: &[],
             kept: 0,
             inapplicable: &[],
         }

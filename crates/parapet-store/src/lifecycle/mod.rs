@@ -242,11 +242,11 @@ pub trait Ledger {
         asset_id: &str,
     ) -> Result<(String, BTreeMap<String, String>), StoreError>;
 
-    /// The findings of one account that have failed at least once: rule,
+    /// The findings of these assets that have failed at least once: rule,
     /// asset and lifecycle.
     fn failed_findings(
         &mut self,
-        account: &str,
+        asset_ids: &[&str],
     ) -> Result<Vec<(String, String, PreviousFinding)>, StoreError>;
     /// The open findings of an asset.
     fn open_findings(&mut self, asset_id: &str) -> Result<Vec<OpenFinding>, StoreError>;

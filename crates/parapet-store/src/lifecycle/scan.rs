@@ -43,16 +43,14 @@ pub fn record(
     input: &ScanInput<'_>,
 ) -> Result<ScanOutput, StoreError> {
     // One serialisation serves the hash and the stored version; done on
-    // every core before the writes.
-    let contents: Vec<(String, String)> = input
-        .assets
-        .par_iter()
-        .map(|asset| {
-            let text = asset.content_text();
-            let hash = ContentHash::of(text.as_bytes()).to_string();
-            (text, hash)
-        })
-        .collect();
+    // every core before the writes, unless evaluation did it.
+    let worked_out: Vec<(String, String)>;
+    let contents = if input.evaluated.contents.len() == input.assets.len() {
+        input.evaluated.contents
+    } else {
+        worked_out = contents(input.assets);
+        &worked_out
+    };
     let scan = running_scan(ledger, input.scan_id)?;
     let now = input.finished_at;
     // Mutes do not change under a scan (it changes them itself only when
@@ -92,9 +90,9 @@ pub fn record(
         transitions: Vec::new(),
         routed: Vec::new(),
     };
-    let by_id = recording.write_assets(&scan.scope, &contents, &known)?;
+    let by_id = recording.write_assets(&scan.scope, contents, &known)?;
     recording.delete_unseen(&scan.scope, &known, &by_id)?;
-    let failed_before = recording.failed_before(&scan.scope)?;
+    let failed_before = recording.failed_before(&known)?;
     recording.write_findings(&by_id, &failed_before, &mutes)?;
     recording.remove_inapplicable(&known, &failed_before)?;
     recording.follow_incidents()?;
@@ -114,6 +112,19 @@ pub fn record(
     };
     ledger.close_scan(&scan)?;
     Ok(ScanOutput { scan, events })
+}
+
+/// Each asset's content text (as versions keep it) and content hash, in
+/// order, worked out on every core.
+pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
+    assets
+        .par_iter()
+        .map(|asset| {
+            let text = asset.content_text();
+            let hash = ContentHash::of(text.as_bytes()).to_string();
+            (text, hash)
+        })
+        .collect()
 }
 
 /// The assets of the scan whose ids the store already keeps for another
@@ -402,21 +413,30 @@ impl<'a> Recording<'_, 'a> {
         self.ledger.remove_results(&pairs)
     }
 
-    /// The findings that have ever failed in the scope's accounts, by asset
-    /// and rule: only they have a lifecycle to continue.
+    /// The findings that have ever failed of the known assets this scan
+    /// worked results out for, by asset and rule: only they have a
+    /// lifecycle to continue.
     fn failed_before(
         &mut self,
-        scope: &Scope,
+        known: &FxHashMap<String, KnownAsset>,
     ) -> Result<FxHashMap<String, FxHashMap<String, PreviousFinding>>, StoreError> {
+        let evaluated = self.input.evaluated;
+        let mut ids: Vec<&str> = evaluated
+            .evaluations
+            .iter()
+            .map(|e| &*e.asset_id)
+            .chain(evaluated.inapplicable.iter().map(|(_, asset)| &**asset))
+            .filter(|id| known.contains_key(*id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
         let mut failed: FxHashMap<String, FxHashMap<String, PreviousFinding>> =
             FxHashMap::default();
-        for account in &scope.accounts {
-            for (rule_id, asset_id, previous) in self.ledger.failed_findings(account)? {
-                failed
-                    .entry(asset_id)
-                    .or_default()
-                    .insert(rule_id, previous);
-            }
+        for (rule_id, asset_id, previous) in self.ledger.failed_findings(&ids)? {
+            failed
+                .entry(asset_id)
+                .or_default()
+                .insert(rule_id, previous);
         }
         Ok(failed)
     }

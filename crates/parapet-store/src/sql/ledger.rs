@@ -244,27 +244,35 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
 
     fn failed_findings(
         &mut self,
-        account: &str,
+        asset_ids: &[&str],
     ) -> Result<Vec<(String, String, PreviousFinding)>, StoreError> {
-        rows(
-            self.db,
-            "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by FROM findings \
-             WHERE account = ?1 AND status IS NOT NULL",
-            args![account],
-            |r| {
-                let status: FindingStatus = name_of(r, 2, "finding status")?;
-                Ok((
-                    r.text(0)?,
-                    r.text(1)?,
-                    PreviousFinding {
-                        status,
-                        first_seen: r.opt_time(3)?,
-                        resolved_at: r.opt_time(4)?,
-                        muted_by: r.opt_int(5)?,
-                    },
-                ))
-            },
-        )
+        let mut failed = Vec::new();
+        for chunk in asset_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+            failed.extend(rows(
+                self.db,
+                &format!(
+                    "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by FROM findings \
+                     WHERE asset_id IN ({marks}) AND status IS NOT NULL"
+                ),
+                &values,
+                |r| {
+                    let status: FindingStatus = name_of(r, 2, "finding status")?;
+                    Ok((
+                        r.text(0)?,
+                        r.text(1)?,
+                        PreviousFinding {
+                            status,
+                            first_seen: r.opt_time(3)?,
+                            resolved_at: r.opt_time(4)?,
+                            muted_by: r.opt_int(5)?,
+                        },
+                    ))
+                },
+            )?);
+        }
+        Ok(failed)
     }
 
     fn open_findings(&mut self, asset_id: &str) -> Result<Vec<OpenFinding>, StoreError> {

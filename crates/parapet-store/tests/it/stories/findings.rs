@@ -264,6 +264,7 @@ pub fn a_result_whose_rule_no_longer_applies_is_removed(backend: &impl Backend) 
         parapet_store::Evaluated {
             evaluations: &[],
             stamps: &[],
+            contents: &[],
             kept: 0,
             inapplicable: &inapplicable,
         },
@@ -303,6 +304,7 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
         parapet_store::Evaluated {
             evaluations: &[],
             stamps: &stamps,
+            contents: &[],
             kept: 1,
             inapplicable: &[],
         },

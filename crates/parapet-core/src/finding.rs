@@ -64,3 +64,16 @@ pub struct Finding {
     /// The mute in force, if any.
     pub muted_by: Option<i64>,
 }
+
+impl From<Finding> for crate::evaluation::Evaluation {
+    /// The latest result a finding holds, as an evaluation.
+    fn from(finding: Finding) -> Self {
+        crate::evaluation::Evaluation {
+            rule_id: finding.rule_id.into(),
+            asset_id: finding.asset_id.into(),
+            status: finding.result,
+            message: finding.message.into(),
+            evidence: finding.evidence.into(),
+        }
+    }
+}

@@ -91,6 +91,9 @@ fn main() {
         &format!("first scan of {first}"),
     );
     drop(fresh);
+    for file in ["first.db", "first.db-wal", "first.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(file));
+    }
 
     let mut store = SqliteStore::open(&dir.path().join("estate.db")).expect("a database");
     let estate = Collected(Mutex::new(parts(&documents, total)));
@@ -117,7 +120,16 @@ fn main() {
     );
     *estate.0.lock().expect("the estate") = run.collection.parts;
     scan(&pipeline, &estate, &mut store, "rescan, nothing changed");
-    println!("peak resident memory: {} MB", peak_resident_kb() / 1024);
+    let size: u64 = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "database: {} MB; peak resident memory: {} MB",
+        size / 1_000_000,
+        peak_resident_kb() / 1024
+    );
 }
 
 /// `total` assets cloned from `documents`, in parts of one account each.

@@ -5,7 +5,7 @@
 
 use crate::PipelineError;
 use crate::run::Pipeline;
-use parapet_core::{Asset, Evaluation, Evidence, Status};
+use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
 use parapet_store::Store;
@@ -153,35 +153,18 @@ impl Pipeline {
             .map(|e| (&*e.rule_id, &*e.asset_id))
             .collect();
         let ids: HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
-        let rules: HashMap<&str, &Arc<str>> = self
-            .engine
-            .rules()
-            .iter()
-            .map(|r| (&*r.id, &r.id))
-            .collect();
+        let rules: HashSet<&str> = self.engine.rules().iter().map(|r| &*r.id).collect();
         let accounts: HashSet<&str> = assets.iter().map(|a| a.account.as_str()).collect();
         let mut all = evaluations.to_vec();
         for account in accounts {
             for stored in store.results(Some(account))? {
-                let Some(rule_id) = rules.get(stored.rule_id.as_str()) else {
-                    continue;
-                };
-                if !ids.contains(stored.asset_id.as_str())
-                    || worked_out.contains(&(&*stored.rule_id, &*stored.asset_id))
+                let (rule, asset) = (stored.rule_id.as_str(), stored.asset_id.as_str());
+                if rules.contains(rule)
+                    && ids.contains(asset)
+                    && !worked_out.contains(&(rule, asset))
                 {
-                    continue;
+                    all.push(Evaluation::from(stored));
                 }
-                all.push(Evaluation {
-                    rule_id: Arc::clone(rule_id),
-                    asset_id: stored.asset_id.as_str().into(),
-                    status: stored.result,
-                    message: stored.message.into(),
-                    evidence: if stored.result == Status::Pass {
-                        Evidence::default()
-                    } else {
-                        Evidence::of(stored.evidence.iter().map(|(k, v)| (k.as_str(), v)))
-                    },
-                });
             }
         }
         Ok(all)

@@ -232,8 +232,20 @@ pub fn run_scans(
         Format::Json => print_json(&scans)?,
         Format::Table => {
             let mut table = style.table(&[
-                "id", "started", "status", "source", "accounts", "assets", "created", "changed",
-                "deleted", "opened", "resolved", "errors",
+                "id",
+                "started",
+                "status",
+                "source",
+                "accounts",
+                "assets",
+                "created",
+                "changed",
+                "deleted",
+                "worked out",
+                "kept",
+                "opened",
+                "resolved",
+                "errors",
             ]);
             for s in &scans {
                 table.add_row(vec![
@@ -246,6 +258,8 @@ pub fn run_scans(
                     Cell::new(s.counts.created),
                     Cell::new(s.counts.changed),
                     Cell::new(s.counts.deleted),
+                    Cell::new(s.counts.evaluations),
+                    Cell::new(s.counts.kept),
                     Cell::new(s.counts.opened + s.counts.reopened),
                     Cell::new(s.counts.resolved),
                     Cell::new(s.errors.len()),

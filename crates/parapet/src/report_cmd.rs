@@ -15,7 +15,6 @@ use parapet_rules::Rule;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// How reports name an asset.
 pub fn asset_info(asset: &Asset) -> AssetInfo {
@@ -233,13 +232,7 @@ fn stored(global: &GlobalArgs, account: Option<&str>) -> Result<Stored> {
                 account: finding.account.clone(),
                 region: finding.region.clone(),
             });
-        evaluations.push(Evaluation {
-            rule_id: Arc::from(finding.rule_id),
-            asset_id: Arc::from(finding.asset_id),
-            status: finding.result,
-            message: Arc::from(finding.message),
-            evidence: finding.evidence.into(),
-        });
+        evaluations.push(Evaluation::from(finding));
     }
     let mut provenance = Vec::new();
     for scan in store.scans(RECENT_SCANS)? {

@@ -527,6 +527,8 @@ impl<'a> Recording<'_, 'a> {
                 muted_by: step.muted_by,
             });
         }
+        // In key order, each rule's rows land side by side in the table.
+        rows.sort_unstable_by(|a, b| (a.rule_id, &a.asset.id).cmp(&(b.rule_id, &b.asset.id)));
         self.ledger.write_findings(&rows)?;
         let ids = self.append(&events)?;
         for (index, change) in unmuted {

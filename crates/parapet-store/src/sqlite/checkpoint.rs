@@ -6,13 +6,19 @@
 //! large scan takes to commit. Instead the writer's own automatic checkpoints
 //! are off and, after each commit, a second connection copies the log in
 //! passive mode (never blocking readers or the next writer) on another thread.
-//! Closing the store waits for the last checkpoint.
+//! A log grown past a limit (writes back to back never let it start over) is
+//! emptied by a checkpoint that waits for the writer. Closing the store waits
+//! for the last checkpoint.
 
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// The log's length (in pages) past which a checkpoint waits for the
+/// writer and empties it: 16,384 pages of 16 KB, 256 MB.
+const MAX_LOG_FRAMES: i64 = 16_384;
 
 pub(super) struct Checkpointer {
     wake: Option<Sender<()>>,
@@ -36,7 +42,17 @@ impl Checkpointer {
                     // A checkpoint that fails (the disk is full, a reader
                     // holds the log) loses nothing: the pages stay in the
                     // log, where readers find them, until the next one.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let frames = conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                            row.get::<_, i64>(1)
+                        })
+                        .unwrap_or(0);
+                    // The log starts over only when a writer finds it all
+                    // copied, which back-to-back commits never let happen:
+                    // past a limit, wait for the writer and empty it.
+                    if frames > MAX_LOG_FRAMES {
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
                 }
             })
             .ok()?;

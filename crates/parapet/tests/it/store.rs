@@ -558,3 +558,53 @@ fn an_estate_with_one_id_twice_names_both_lines_and_records_the_rest() {
         "the first line's bucket, versioned: {all}"
     );
 }
+
+#[test]
+fn a_rescan_keeps_what_did_not_change_and_reports_every_result() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("parapet.db");
+    let file = estate(
+        dir.path(),
+        "estate.jsonl",
+        &[("data", "Suspended", 1), ("logs", "Enabled", 1)],
+    );
+    let rules = rules_dir();
+    let scan_json = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "file",
+            file.as_str(),
+            "--no-builtin-rules",
+            "--rules",
+            rules.as_str(),
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        json_of(&db, &args)
+    };
+    let first = scan_json(&[]);
+    assert_eq!(first["recorded"][0]["counts"]["evaluations"], 2);
+    assert_eq!(first["recorded"][0]["counts"]["kept"], 0);
+    // Nothing changed: both results kept, and reported as before.
+    let again = scan_json(&[]);
+    let counts = &again["recorded"][0]["counts"];
+    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(0), &json!(2)));
+    assert_eq!(again["summary"], first["summary"]);
+    assert_eq!(again["results"], first["results"]);
+    // Everything again, when asked.
+    let full = scan_json(&["--full"]);
+    let counts = &full["recorded"][0]["counts"];
+    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(2), &json!(0)));
+    // One bucket changed: only its result is worked out.
+    estate(
+        dir.path(),
+        "estate.jsonl",
+        &[("data", "Enabled", 2), ("logs", "Enabled", 2)],
+    );
+    let changed = scan_json(&[]);
+    let counts = &changed["recorded"][0]["counts"];
+    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(1), &json!(1)));
+    assert_eq!(counts["resolved"], 1);
+    assert_eq!(changed["results"], json!([]), "nothing fails any more");
+}

@@ -1,6 +1,7 @@
 //! Continuous mode's latency against moto: `parapet watch` follows a queue
 //! while buckets are made public one by one, each change's CloudTrail event
-//! sent to the queue as it is made (20 a second). For each, the time from
+//! sent to the queue as it is made (20 a second, or
+//! `PARAPET_BENCH_RATE`). For each, the time from
 //! the message being sent to the queue to the finding being committed (its
 //! `first_seen`), and to a webhook on 127.0.0.1 receiving its notification;
 //! prints p50, p95 and p99 of each.
@@ -34,6 +35,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    let rate = std::env::var("PARAPET_BENCH_RATE").unwrap_or_else(|_| "20".to_owned());
     let count = events.to_string();
     let moto = moto::Moto::start();
     let script = fixture("aws-event.py");
@@ -64,7 +66,7 @@ fn main() {
         .expect("parapet watch starts");
     let sent = moto.python(
         &fixture("aws-sent-times.py"),
-        &["--queue", queue, "--rate", "20", "--count", &count],
+        &["--queue", queue, "--rate", &rate, "--count", &count],
     );
     let sent: BTreeMap<String, i64> = serde_json::from_slice(&sent.stdout).expect("sent times");
     let deadline = Instant::now() + Duration::from_secs(600);

@@ -589,13 +589,19 @@ fn a_rescan_keeps_what_did_not_change_and_reports_every_result() {
     // Nothing changed: both results kept, and reported as before.
     let again = scan_json(&[]);
     let counts = &again["recorded"][0]["counts"];
-    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(0), &json!(2)));
+    assert_eq!(
+        (&counts["evaluations"], &counts["kept"]),
+        (&json!(0), &json!(2))
+    );
     assert_eq!(again["summary"], first["summary"]);
     assert_eq!(again["results"], first["results"]);
     // Everything again, when asked.
     let full = scan_json(&["--full"]);
     let counts = &full["recorded"][0]["counts"];
-    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(2), &json!(0)));
+    assert_eq!(
+        (&counts["evaluations"], &counts["kept"]),
+        (&json!(2), &json!(0))
+    );
     // One bucket changed: only its result is worked out.
     estate(
         dir.path(),
@@ -604,7 +610,10 @@ fn a_rescan_keeps_what_did_not_change_and_reports_every_result() {
     );
     let changed = scan_json(&[]);
     let counts = &changed["recorded"][0]["counts"];
-    assert_eq!((&counts["evaluations"], &counts["kept"]), (&json!(1), &json!(1)));
+    assert_eq!(
+        (&counts["evaluations"], &counts["kept"]),
+        (&json!(1), &json!(1))
+    );
     assert_eq!(counts["resolved"], 1);
     assert_eq!(changed["results"], json!([]), "nothing fails any more");
 }

@@ -68,13 +68,9 @@ impl Pipeline {
             });
         };
         let mut stored: HashMap<String, Stored> = HashMap::new();
-        let accounts = if self.full {
-            &[][..]
-        } else {
-            &part.scope.accounts[..]
-        };
-        for account in accounts {
-            for asset in store.evaluated_assets(part.scope.provider, account)? {
+        if !self.full {
+            let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
+            for asset in store.evaluated_assets(&ids)? {
                 if let Some(stamp) = Stamp::parse(&asset.stamp) {
                     stored.insert(
                         asset.id,

@@ -16,8 +16,8 @@ use crate::query::{
 };
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, Provider, ScanRun,
-    Scope, Severity,
+    Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, ScanRun, Scope,
+    Severity,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -73,14 +73,10 @@ pub trait Scans {
         finished_at: DateTime<Utc>,
     ) -> Result<ScanOutput, StoreError>;
 
-    /// What incremental evaluation needs of the live assets of one
-    /// account: each one's content hash and the stamp its results were
-    /// worked out with (assets without one are left out).
-    fn evaluated_assets(
-        &self,
-        provider: Provider,
-        account: &str,
-    ) -> Result<Vec<EvaluatedAsset>, StoreError>;
+    /// What incremental evaluation needs of these assets, where they exist
+    /// now: each one's content hash and the stamp its results were worked
+    /// out with (assets without one are left out).
+    fn evaluated_assets(&self, ids: &[&str]) -> Result<Vec<EvaluatedAsset>, StoreError>;
 
     /// The digest of each rule of the pack `id`, if it was kept.
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError>;

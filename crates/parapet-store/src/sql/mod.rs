@@ -37,7 +37,7 @@ use crate::roles::{Evaluated, RuleFacts, Scans};
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqlLedger;
 use parapet_core::{
-    Asset, CollectionError, Provenance, Provider, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
+    Asset, CollectionError, Provenance, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -497,24 +497,28 @@ impl<D: Database> Scans for SqlStore<D> {
         self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
     }
 
-    fn evaluated_assets(
-        &self,
-        provider: Provider,
-        account: &str,
-    ) -> Result<Vec<EvaluatedAsset>, StoreError> {
-        rows(
-            &self.db,
-            "SELECT id, content_hash, evaluated FROM assets \
-             WHERE provider = ?1 AND account = ?2 AND deleted_at IS NULL AND evaluated IS NOT NULL",
-            args![provider.as_str(), account],
-            |r| {
-                Ok(EvaluatedAsset {
-                    id: r.text(0)?,
-                    content_hash: r.text(1)?,
-                    stamp: r.text(2)?,
-                })
-            },
-        )
+    fn evaluated_assets(&self, ids: &[&str]) -> Result<Vec<EvaluatedAsset>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+            found.extend(rows(
+                &self.db,
+                &format!(
+                    "SELECT id, content_hash, evaluated FROM assets \
+                     WHERE id IN ({marks}) AND deleted_at IS NULL AND evaluated IS NOT NULL"
+                ),
+                &values,
+                |r| {
+                    Ok(EvaluatedAsset {
+                        id: r.text(0)?,
+                        content_hash: r.text(1)?,
+                        stamp: r.text(2)?,
+                    })
+                },
+            )?);
+        }
+        Ok(found)
     }
 
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {

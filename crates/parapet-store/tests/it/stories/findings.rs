@@ -314,7 +314,7 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
     assert_eq!(f.status, Some(FindingStatus::Open));
     assert_eq!(f.last_seen, at(3), "seen when its asset was");
     let evaluated = store
-        .evaluated_assets(parapet_core::Provider::Aws, "111111111111")
+        .evaluated_assets(&[data.id.as_str(), "arn:aws:s3:::elsewhere"])
         .expect("stamps");
     assert_eq!(evaluated.len(), 1);
     assert_eq!(evaluated[0].stamp, stamps[0]);

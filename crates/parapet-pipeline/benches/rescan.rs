@@ -128,7 +128,7 @@ fn main() {
     println!(
         "database: {} MB; peak resident memory: {} MB",
         size / 1_000_000,
-        peak_resident_kb() / 1024
+        parapet_testkit::peak_resident_mb()
     );
 }
 
@@ -190,17 +190,4 @@ fn scan(pipeline: &Pipeline, estate: &Collected, store: &mut SqliteStore, label:
         run.reuse.worked_out,
     );
     run
-}
-
-/// The process's peak resident set, in KB, from /proc/self/status.
-fn peak_resident_kb() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -67,7 +67,10 @@ fn main() {
         results.len()
     });
     print_rate("one core", total / 10, evaluations, time, 1);
-    println!("peak resident memory: {} MB", peak_resident_kb() / 1024);
+    println!(
+        "peak resident memory: {} MB",
+        parapet_testkit::peak_resident_mb()
+    );
 }
 
 /// Clones `count` assets from `documents`, a batch at a time, and times
@@ -104,17 +107,4 @@ fn print_rate(label: &str, assets: usize, evaluations: usize, time: Duration, co
         rate,
         rate / cores as f64
     );
-}
-
-/// The process's peak resident set, in KB, from /proc/self/status.
-fn peak_resident_kb() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

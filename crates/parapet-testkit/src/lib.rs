@@ -1,7 +1,8 @@
-//! What Parapet's integration tests share: the Python virtual environment
-//! `scripts/moto-venv` makes (`.ci/test` runs it), with moto's server,
-//! jsonschema, Selenium, aiosmtpd, cyclonedx-python-lib and schemathesis,
-//! and a PostgreSQL server ([`postgres`]).
+//! What Parapet's integration tests and benchmarks share: the Python
+//! virtual environment `scripts/moto-venv` makes (`.ci/test` runs it), with
+//! moto's server, jsonschema, Selenium, aiosmtpd, cyclonedx-python-lib and
+//! schemathesis, a PostgreSQL server ([`postgres`]), and the peak memory
+//! benchmarks report.
 
 pub mod postgres;
 
@@ -63,4 +64,18 @@ pub fn start_python(
             .unwrap_or_else(|e| panic!("{} printed nothing: {e}", script.display()));
     }
     (child, line.trim().to_owned())
+}
+
+/// The process's peak resident memory so far, in MB (Linux's `VmHWM`; 0
+/// where the system does not tell it).
+pub fn peak_resident_mb() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }

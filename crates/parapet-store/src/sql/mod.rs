@@ -502,21 +502,30 @@ impl<D: Database> Scans for SqlStore<D> {
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
-            found.extend(rows(
+            // Only the key in the condition: with `deleted_at` there too,
+            // SQLite reads every live asset through `assets_place`.
+            let rows = rows(
                 &self.db,
                 &format!(
-                    "SELECT id, content_hash, evaluated FROM assets \
-                     WHERE id IN ({marks}) AND deleted_at IS NULL AND evaluated IS NOT NULL"
+                    "SELECT id, content_hash, evaluated, deleted_at FROM assets WHERE id IN ({marks})"
                 ),
                 &values,
                 |r| {
-                    Ok(EvaluatedAsset {
-                        id: r.text(0)?,
-                        content_hash: r.text(1)?,
-                        stamp: r.text(2)?,
-                    })
+                    Ok((
+                        EvaluatedAsset {
+                            id: r.text(0)?,
+                            content_hash: r.text(1)?,
+                            stamp: r.opt_text(2)?.unwrap_or_default(),
+                        },
+                        r.opt_int(3)?.is_none(),
+                    ))
                 },
-            )?);
+            )?;
+            found.extend(
+                rows.into_iter()
+                    .filter(|(asset, live)| *live && !asset.stamp.is_empty())
+                    .map(|(asset, _)| asset),
+            );
         }
         Ok(found)
     }

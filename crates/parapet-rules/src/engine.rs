@@ -304,19 +304,20 @@ impl Engine {
     /// Evaluates every rule of the asset's type against it, appending to
     /// `out`.
     pub fn evaluate_into(&self, facts: &Facts, asset: &Asset, out: &mut Vec<Evaluation>) {
-        self.evaluate_selected(facts, asset, |_| true, out, |_| ());
+        self.evaluate_selected(facts, asset, |_| true, out, |_, _| ());
     }
 
     /// Evaluates the rules of the asset's type that `select` chooses (by
     /// index in the engine's rules), appending to `out`; `inapplicable` is
-    /// told each rule whose `applies` filter excludes the asset.
+    /// told each rule whose `applies` filter excludes the asset, with the
+    /// asset's id.
     pub(crate) fn evaluate_selected(
         &self,
         facts: &Facts,
         asset: &Asset,
         mut select: impl FnMut(usize) -> bool,
         out: &mut Vec<Evaluation>,
-        mut inapplicable: impl FnMut(&Rule),
+        mut inapplicable: impl FnMut(&Rule, &Arc<str>),
     ) {
         let Some(type_rules) = self.by_type.get(asset.resource_type.as_str()) else {
             return;
@@ -336,7 +337,7 @@ impl Engine {
             let rule = &self.rules[index];
             match evaluate_rule(rule, &mut subject, &mut frame) {
                 Some(evaluation) => out.push(evaluation),
-                None => inapplicable(rule),
+                None => inapplicable(rule, &subject.id),
             }
         }
     }

@@ -281,7 +281,6 @@ impl Engine {
         let inputs = self.rule_inputs();
         let reuse = &mut out.reuse;
         let inapplicable = &mut out.inapplicable;
-        let asset_id: Arc<str> = subject.asset.id.as_str().into();
         let why = |index: usize| -> Option<Why> {
             let Some(before) = subject.before else {
                 return Some(Why::New);
@@ -314,7 +313,7 @@ impl Engine {
                 }
             },
             &mut out.evaluations,
-            |rule| inapplicable.push((Arc::clone(&rule.id), Arc::clone(&asset_id))),
+            |rule, asset_id| inapplicable.push((Arc::clone(&rule.id), Arc::clone(asset_id))),
         );
     }
 }

@@ -132,7 +132,10 @@ fn main() {
     );
 }
 
-/// `total` assets cloned from `documents`, in parts of one account each.
+/// `total` assets cloned from `documents`, in parts of one account each;
+/// each clone carries its account's number in its ARN, as the assets of a
+/// real account do (so an account's rows sit together in the store's
+/// indexes, as they would).
 fn parts(documents: &[Asset], total: usize) -> Vec<Part> {
     let per_account: usize = std::env::var("PARAPET_BENCH_ACCOUNT_ASSETS")
         .ok()
@@ -155,7 +158,7 @@ fn parts(documents: &[Asset], total: usize) -> Vec<Part> {
             });
         }
         let mut asset = documents[i % documents.len()].clone();
-        asset.id = format!("{}#{i}", asset.id);
+        asset.id = format!("{}#{i}", asset.id.replace(&asset.account, &account));
         asset.account = account;
         if let Some(part) = parts.last_mut() {
             part.assets.push(asset);

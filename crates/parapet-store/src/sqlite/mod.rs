@@ -231,7 +231,14 @@ impl SqlStore<Sqlite> {
         let conn = Connection::open(path).map_err(fail)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
         conn.set_prepared_statement_cache_capacity(64);
-        conn.pragma_update(None, "page_size", 16384).map_err(fail)?;
+        // Each statement of a scan copies every page it changes into its
+        // statement journal (the overview's triggers make each insert a
+        // multi-row write), and each commit writes every page it changed
+        // into the log: with 4 KiB pages rather than 16 KiB the first
+        // recorded scan of 100,000 assets took 20 s rather than 27.5 s
+        // (reads of one page of results stay well under a millisecond). A
+        // database keeps the page size it was created with.
+        conn.pragma_update(None, "page_size", 4096).map_err(fail)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(fail)?;
         // In WAL mode NORMAL loses no committed transaction when the process

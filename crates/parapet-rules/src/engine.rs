@@ -49,7 +49,7 @@ const CHUNK: usize = 256;
 /// vulnerabilities, permissions), as the documents rules read.
 pub struct Facts {
     /// `now`.
-    now: DateTime<FixedOffset>,
+    pub(crate) now: DateTime<FixedOffset>,
     /// Each exposed asset's `exposure` list.
     exposed: FxHashMap<String, Json>,
     /// Assets whose exposure could not be decided, with why.
@@ -310,7 +310,9 @@ impl Engine {
     /// Evaluates the rules of the asset's type that `select` chooses (by
     /// index in the engine's rules), appending to `out`; `inapplicable` is
     /// told each rule whose `applies` filter excludes the asset, with the
-    /// asset's id.
+    /// asset's id. Returns until when (milliseconds since the epoch,
+    /// excluded) what they read of the time reads the same (`i64::MAX` when
+    /// none read it).
     pub(crate) fn evaluate_selected(
         &self,
         facts: &Facts,
@@ -318,9 +320,9 @@ impl Engine {
         mut select: impl FnMut(usize) -> bool,
         out: &mut Vec<Evaluation>,
         mut inapplicable: impl FnMut(&Rule, &Arc<str>),
-    ) {
+    ) -> i64 {
         let Some(type_rules) = self.by_type.get(asset.resource_type.as_str()) else {
-            return;
+            return i64::MAX;
         };
         let mut chosen = type_rules
             .rules
@@ -329,7 +331,7 @@ impl Engine {
             .filter(|&i| select(i))
             .peekable();
         if chosen.peek().is_none() {
-            return;
+            return i64::MAX;
         }
         let mut subject = self.subject(facts, asset, type_rules.required_tags.as_ref());
         let mut frame = Frame::default();
@@ -340,6 +342,7 @@ impl Engine {
                 None => inapplicable(rule, &subject.id),
             }
         }
+        subject.env.time_bound.get()
     }
 
     /// The environment of `asset` under `facts`.

@@ -3,9 +3,12 @@
 //! (its content hash), each rule's digest (its text, and the policies it
 //! reads), the derived facts the rule reads (exposure, vulnerabilities,
 //! permissions, each with its own digest per asset) and, for a rule that
-//! reads `now` (or `ageDays`), the time. A [`Stamp`] kept with each asset
-//! records the pack and fact digests its results were worked out with; a
-//! [`RulePack`] records each rule's digest under a pack.
+//! reads `now` (or `ageDays`), the time: such a result stands until what
+//! it read of the time could read otherwise (`ageDays` until its count of
+//! days changes, `now` itself not beyond the run). A [`Stamp`] kept with
+//! each asset records the pack and fact digests its results were worked
+//! out with and how long its time-reading results stand; a [`RulePack`]
+//! records each rule's digest under a pack.
 
 use crate::engine::{Engine, Facts};
 use parapet_core::{Asset, Evaluation};
@@ -47,25 +50,32 @@ impl RulePack {
 }
 
 /// What an asset's results were worked out with, besides its content: the
-/// pack, and a digest of each derived fact about it (0 where it has none).
+/// pack, a digest of each derived fact about it (0 where it has none), and
+/// the span of time over which its results that read the time stand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     /// The pack's id.
     pub pack: Arc<str>,
     /// The digests of `exposure`, `vulnerabilities` and `permissions`.
     pub facts: [u64; 3],
+    /// From when (milliseconds since the epoch, included) to when
+    /// (excluded) the results that read the time stand; an empty span
+    /// works them out again at the next run.
+    pub time: (i64, i64),
 }
 
 impl Stamp {
-    /// The stamp as the store keeps it: the pack id and the three digests,
-    /// separated by `/`.
+    /// The stamp as the store keeps it: the pack id, the three digests and
+    /// the span of time, separated by `/`.
     pub fn to_text(&self) -> String {
         let [e, v, p] = self.facts;
-        format!("{}/{e:x}/{v:x}/{p:x}", self.pack)
+        let (since, until) = self.time;
+        format!("{}/{e:x}/{v:x}/{p:x}/{since}/{until}", self.pack)
     }
 
     /// A stamp from its text; `None` when it is not one (it is then
-    /// treated as absent, and every result worked out again).
+    /// treated as absent, and every result worked out again). A stamp
+    /// written before stamps kept a span of time has an empty one.
     pub fn parse(text: &str) -> Option<Stamp> {
         let mut parts = text.split('/');
         let pack = parts.next().filter(|p| !p.is_empty())?;
@@ -73,10 +83,23 @@ impl Stamp {
         for fact in &mut facts {
             *fact = u64::from_str_radix(parts.next()?, 16).ok()?;
         }
+        let time = match (parts.next(), parts.next()) {
+            (None, _) => (0, 0),
+            (Some(since), Some(until)) => (since.parse().ok()?, until.parse().ok()?),
+            (Some(_), None) => return None,
+        };
         parts.next().is_none().then(|| Stamp {
             pack: pack.into(),
             facts,
+            time,
         })
+    }
+
+    /// Whether its results that read the time stand at `now` (milliseconds
+    /// since the epoch).
+    fn stands_at(&self, now: i64) -> bool {
+        let (since, until) = self.time;
+        since <= now && now < until
     }
 }
 
@@ -250,12 +273,13 @@ impl Engine {
                     reuse: Reuse::default(),
                 };
                 for subject in chunk {
-                    let stamp = Stamp {
+                    let digests = fact_digests(facts, &subject.asset.id);
+                    let until = self.evaluate_subject(facts, subject, &digests, &mut part);
+                    part.stamps.push(Stamp {
                         pack: Arc::clone(&pack_id),
-                        facts: fact_digests(facts, &subject.asset.id),
-                    };
-                    self.evaluate_subject(facts, subject, &stamp, &mut part);
-                    part.stamps.push(stamp);
+                        facts: digests,
+                        time: (facts.now.timestamp_millis(), until),
+                    });
                 }
                 part
             })
@@ -270,18 +294,23 @@ impl Engine {
         all
     }
 
-    /// Evaluates the rules of one subject whose inputs changed.
+    /// Evaluates the rules of one subject whose inputs changed, its facts
+    /// having the digests `digests` now; returns until when (milliseconds
+    /// since the epoch, excluded) its results that read the time stand.
     fn evaluate_subject(
         &self,
         facts: &Facts,
         subject: &Subject<'_>,
-        stamp: &Stamp,
+        digests: &[u64; 3],
         out: &mut Incremental,
-    ) {
+    ) -> i64 {
         let inputs = self.rule_inputs();
         let reuse = &mut out.reuse;
         let inapplicable = &mut out.inapplicable;
-        let why = |index: usize| -> Option<Why> {
+        let now = facts.now.timestamp_millis();
+        // Until when the results that read the time and are kept stand.
+        let mut kept_until = i64::MAX;
+        let mut why = |index: usize| -> Option<Why> {
             let Some(before) = subject.before else {
                 return Some(Why::New);
             };
@@ -293,13 +322,20 @@ impl Engine {
             }
             let rule = inputs[index];
             if let Some(fact) =
-                (0..FACTS.len()).find(|&f| rule.facts[f] && before.stamp.facts[f] != stamp.facts[f])
+                (0..FACTS.len()).find(|&f| rule.facts[f] && before.stamp.facts[f] != digests[f])
             {
                 return Some(Why::fact(fact));
             }
-            rule.time.then_some(Why::Time)
+            if !rule.time {
+                return None;
+            }
+            if !before.stamp.stands_at(now) {
+                return Some(Why::Time);
+            }
+            kept_until = before.stamp.time.1;
+            None
         };
-        self.evaluate_selected(
+        let until = self.evaluate_selected(
             facts,
             subject.asset,
             |index| match why(index) {
@@ -315,6 +351,7 @@ impl Engine {
             &mut out.evaluations,
             |rule, asset_id| inapplicable.push((Arc::clone(&rule.id), Arc::clone(asset_id))),
         );
+        until.min(kept_until)
     }
 }
 
@@ -357,9 +394,21 @@ mod tests {
         let stamp = Stamp {
             pack: "sha256:00ff".into(),
             facts: [0, 17, u64::MAX],
+            time: (1_764_374_400_000, i64::MAX),
         };
         assert_eq!(Stamp::parse(&stamp.to_text()), Some(stamp));
-        for bad in ["", "sha256:1/0/0", "sha256:1/0/0/0/0", "p/x/0/0", "/0/0/0"] {
+        let before_spans = Stamp::parse("sha256:00ff/0/11/ffffffffffffffff").expect("a stamp");
+        assert_eq!(before_spans.facts, [0, 17, u64::MAX]);
+        assert!(!before_spans.stands_at(0) && !before_spans.stands_at(1_764_374_400_000));
+        for bad in [
+            "",
+            "sha256:1/0/0",
+            "sha256:1/0/0/0/0",
+            "sha256:1/0/0/0/0/x",
+            "sha256:1/0/0/0/0/0/0",
+            "p/x/0/0",
+            "/0/0/0",
+        ] {
             assert_eq!(Stamp::parse(bad), None, "{bad}");
         }
     }

@@ -25,6 +25,7 @@ use chrono::{DateTime, FixedOffset};
 use compile::Root;
 use parapet_core::Asset;
 use serde_json::Value as Json;
+use std::cell::Cell;
 use std::rc::Rc;
 
 /// What a condition's variables stand for while one asset is evaluated.
@@ -46,6 +47,11 @@ pub struct Env<'a> {
     pub administrators: &'a Json,
     /// The rule's variables worked out so far, in order.
     pub variables: Vec<(&'a str, Val<'a>)>,
+    /// The earliest time (milliseconds since the epoch) at which what was
+    /// read of the time so far could read otherwise: `now` itself once
+    /// `now` is read, the instant its count next changes once `ageDays` is
+    /// called; `i64::MAX` while nothing read the time.
+    pub time_bound: Cell<i64>,
 }
 
 impl<'a> Env<'a> {
@@ -60,7 +66,14 @@ impl<'a> Env<'a> {
             permissions: empty,
             administrators: empty,
             variables: Vec::new(),
+            time_bound: Cell::new(i64::MAX),
         }
+    }
+
+    /// Notes that what was read of the time could read otherwise from `at`
+    /// (milliseconds since the epoch) on.
+    pub fn bound_time(&self, at: i64) {
+        self.time_bound.set(self.time_bound.get().min(at));
     }
 
     fn root(&self, root: Root) -> Val<'a> {
@@ -68,7 +81,10 @@ impl<'a> Env<'a> {
             Root::Resource => self.asset.map_or(Val::Null, Val::Resource),
             Root::Config => self.asset.map_or(Val::Null, |a| Val::json(&a.config)),
             Root::Tags => self.asset.map_or(Val::Null, |a| Val::Strings(&a.tags)),
-            Root::Now => Val::Timestamp(self.now),
+            Root::Now => {
+                self.bound_time(self.now.timestamp_millis());
+                Val::Timestamp(self.now)
+            }
             Root::RequiredTags => Val::json(self.required_tags),
             Root::Exposure => Val::json(self.exposure),
             Root::Vulnerabilities => Val::json(self.vulnerabilities),

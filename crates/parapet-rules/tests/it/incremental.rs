@@ -32,8 +32,8 @@ fn bucket() -> Asset {
     .expect("valid asset")
 }
 
-fn undecided(why: &str) -> Facts {
-    Facts::at(Utc::now()).with_exposure(ExposureFacts {
+fn undecided(why: &str, now: chrono::DateTime<Utc>) -> Facts {
+    Facts::at(now).with_exposure(ExposureFacts {
         exposed: HashMap::new(),
         undecided: HashMap::from([("arn:aws:s3:::b".to_owned(), why.to_owned())]),
     })
@@ -66,6 +66,20 @@ fn again(
     )
 }
 
+/// The bucket evaluated for the first time, under `facts`.
+fn first_run(engine: &Engine, facts: &Facts) -> Incremental {
+    let asset = bucket();
+    engine.evaluate_changed(
+        facts,
+        &engine.pack(),
+        &[Subject {
+            asset: &asset,
+            content_hash: "h1",
+            before: None,
+        }],
+    )
+}
+
 /// The rules worked out, in order.
 fn rules(run: &Incremental) -> Vec<&str> {
     run.evaluations.iter().map(|e| &*e.rule_id).collect()
@@ -75,34 +89,26 @@ fn rules(run: &Incremental) -> Vec<&str> {
 fn a_result_is_worked_out_again_only_when_what_it_reads_changed() {
     let engine = engine();
     let pack = engine.pack();
-    let asset = bucket();
-    let facts = undecided("a route table could not be read");
-    let first = engine.evaluate_changed(
-        &facts,
-        &pack,
-        &[Subject {
-            asset: &asset,
-            content_hash: "h1",
-            before: None,
-        }],
-    );
+    let now = Utc::now();
+    let facts = undecided("a route table could not be read", now);
+    let first = first_run(&engine, &facts);
     assert_eq!(first.evaluations.len(), 3);
     assert_eq!(first.reuse.worked_out, BTreeMap::from([(Why::New, 3)]));
     assert_eq!(first.reuse.kept, 0);
 
-    // Nothing changed: only the rule that reads the time.
+    // Nothing changed: every result is kept, the one that reads the time
+    // too while its count of days stands.
     let same = again(&engine, &facts, "h1", &first, &pack);
-    assert_eq!(rules(&same), ["recent"]);
-    assert_eq!(same.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));
-    assert_eq!(same.reuse.kept, 2);
+    assert_eq!(rules(&same), Vec::<&str>::new());
+    assert_eq!(same.reuse.kept, 3);
     assert_eq!(same.stamps, first.stamps);
 
     // The content changed: every rule.
     let changed = again(&engine, &facts, "h2", &first, &pack);
     assert_eq!(changed.reuse.worked_out, BTreeMap::from([(Why::Asset, 3)]));
 
-    // The exposure changed: the rule that reads it, and the time's.
-    let decided = Facts::at(Utc::now());
+    // The exposure changed: the rule that reads it.
+    let decided = Facts::at(now);
     let exposure = again(&engine, &decided, "h1", &first, &pack);
     let mut found: Vec<(&str, Status)> = exposure
         .evaluations
@@ -110,26 +116,76 @@ fn a_result_is_worked_out_again_only_when_what_it_reads_changed() {
         .map(|e| (&*e.rule_id, e.status))
         .collect();
     found.sort();
-    assert_eq!(found, [("exposed", Status::Pass), ("recent", Status::Pass)]);
+    assert_eq!(found, [("exposed", Status::Pass)]);
     assert_eq!(
         exposure.reuse.worked_out,
-        BTreeMap::from([(Why::Exposure, 1), (Why::Time, 1)])
+        BTreeMap::from([(Why::Exposure, 1)])
     );
     assert_ne!(exposure.stamps, first.stamps);
 
-    // One rule changed: that rule (and the time's).
+    // One rule changed: that rule.
     let edited = Engine::new(vec![
         rule("content", "config.A == 2"),
         rule("exposed", "size(exposure) == 0"),
         rule("recent", "ageDays(config.Created) < 90"),
     ]);
     let edit = again(&edited, &facts, "h1", &first, &pack);
-    assert_eq!(rules(&edit), ["content", "recent"]);
-    assert_eq!(
-        edit.reuse.worked_out,
-        BTreeMap::from([(Why::Rule, 1), (Why::Time, 1)])
-    );
+    assert_eq!(rules(&edit), ["content"]);
+    assert_eq!(edit.reuse.worked_out, BTreeMap::from([(Why::Rule, 1)]));
     assert_eq!(edit.evaluations[0].status, Status::Fail);
+}
+
+#[test]
+fn a_result_that_reads_the_time_stands_until_its_answer_could_change() {
+    let engine = engine();
+    let pack = engine.pack();
+    // Created 2026-11-01: 89 days old from 2027-01-29, 90 from 2027-01-30.
+    let at = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .expect("a time")
+            .to_utc()
+    };
+    let first = first_run(&engine, &Facts::at(at("2027-01-29T12:00:00Z")));
+    let recent = |run: &Incremental| {
+        run.evaluations
+            .iter()
+            .find(|e| &*e.rule_id == "recent")
+            .map(|e| e.status)
+    };
+    let at_time = |time: &str| again(&engine, &Facts::at(at(time)), "h1", &first, &pack);
+    assert_eq!(recent(&first), Some(Status::Pass));
+    assert_eq!(
+        first.stamps[0].time,
+        (
+            at("2027-01-29T12:00:00Z").timestamp_millis(),
+            at("2027-01-30T00:00:00Z").timestamp_millis()
+        )
+    );
+    // Until the count of days changes the result stands.
+    let later = at_time("2027-01-29T23:59:59Z");
+    assert_eq!(later.reuse.kept, 3);
+    assert_eq!(later.stamps[0].time.1, first.stamps[0].time.1);
+    // From then it is worked out again, and fails.
+    let next = at_time("2027-01-30T00:00:00Z");
+    assert_eq!(next.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));
+    assert_eq!(recent(&next), Some(Status::Fail));
+    // A clock that went back works it out again too.
+    let back = at_time("2027-01-29T11:00:00Z");
+    assert_eq!(back.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));
+
+    // A rule that reads `now` itself is worked out at every run, and so are
+    // the other results of its asset that read the time.
+    let clocked = Engine::new(vec![
+        rule("content", "config.A == 1"),
+        rule("recent", "ageDays(config.Created) < 90"),
+        rule("clock", "now > timestamp(config.Created)"),
+    ]);
+    let pack = clocked.pack();
+    let facts = Facts::at(at("2027-01-29T12:00:00Z"));
+    let first = first_run(&clocked, &facts);
+    let same = again(&clocked, &facts, "h1", &first, &pack);
+    assert_eq!(same.reuse.worked_out, BTreeMap::from([(Why::Time, 2)]));
+    assert_eq!(same.reuse.kept, 1);
 }
 
 #[test]

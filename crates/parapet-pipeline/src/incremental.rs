@@ -48,6 +48,16 @@ impl PartResults {
     }
 }
 
+/// What a part's assets were last evaluated with, read from the store
+/// before the part is worked out.
+pub(crate) struct PartBefore {
+    /// By asset id.
+    stored: HashMap<String, Stored>,
+    /// For each pack the stamps name, which of the engine's rules changed
+    /// since.
+    changed: HashMap<Arc<str>, Vec<bool>>,
+}
+
 impl Pipeline {
     /// Evaluates one part's assets under `facts`: with a store, only the
     /// rules whose inputs changed since each asset's last evaluation;
@@ -58,14 +68,19 @@ impl Pipeline {
         part: &Part,
         store: Option<&dyn Store>,
     ) -> Result<PartResults, PipelineError> {
+        let before = self.part_before(part, store)?;
+        Ok(self.work_out(facts, part, before))
+    }
+
+    /// What the part's assets were last evaluated with: `None` without a
+    /// store, nothing known with `--full`.
+    pub(crate) fn part_before(
+        &self,
+        part: &Part,
+        store: Option<&dyn Store>,
+    ) -> Result<Option<PartBefore>, PipelineError> {
         let Some(store) = store else {
-            return Ok(PartResults {
-                evaluations: self.engine.evaluate_all(facts, &part.assets),
-                stamps: Vec::new(),
-                inapplicable: Vec::new(),
-                reuse: Reuse::default(),
-                contents: Vec::new(),
-            });
+            return Ok(None);
         };
         let mut stored: HashMap<String, Stored> = HashMap::new();
         if !self.full {
@@ -83,6 +98,27 @@ impl Pipeline {
             }
         }
         let changed = self.changed_rules(store, stored.values().map(|s| &s.stamp))?;
+        Ok(Some(PartBefore { stored, changed }))
+    }
+
+    /// Works out the part's results under `facts` from what its assets were
+    /// last evaluated with (every rule without a store). Reads nothing from
+    /// the store, so it runs while an earlier part is recorded.
+    pub(crate) fn work_out(
+        &self,
+        facts: &Facts,
+        part: &Part,
+        before: Option<PartBefore>,
+    ) -> PartResults {
+        let Some(PartBefore { stored, changed }) = before else {
+            return PartResults {
+                evaluations: self.engine.evaluate_all(facts, &part.assets),
+                stamps: Vec::new(),
+                inapplicable: Vec::new(),
+                reuse: Reuse::default(),
+                contents: Vec::new(),
+            };
+        };
         let contents = parapet_store::contents(&part.assets);
         let subjects: Vec<Subject<'_>> = part
             .assets
@@ -99,13 +135,13 @@ impl Pipeline {
             })
             .collect();
         let incremental = self.engine.evaluate_changed(facts, &self.pack, &subjects);
-        Ok(PartResults {
+        PartResults {
             evaluations: incremental.evaluations,
             stamps: incremental.stamps.iter().map(Stamp::to_text).collect(),
             inapplicable: incremental.inapplicable,
             reuse: incremental.reuse,
             contents,
-        })
+        }
     }
 
     /// For each pack the stamps name, which of the engine's rules changed

@@ -178,23 +178,47 @@ impl Pipeline {
         if let Some(store) = store.as_deref_mut() {
             store.keep_rule_pack(&self.pack.id, &self.pack.rules)?;
         }
-        for part in &collection.parts {
-            let results = self.evaluate_part(&facts, part, store.as_deref())?;
-            if let Some(store) = store.as_deref_mut() {
-                let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
-                let output = store.finish_scan(
-                    id,
-                    &part.assets,
-                    results.recorded(),
-                    &self.catalog,
-                    &part.errors,
-                    now,
-                )?;
-                recorded.push(output.scan);
+        // Each part is worked out on a thread of its own while the part
+        // before it is recorded (what it reads of the store is read first:
+        // parts are accounts apart, so recording one changes nothing the
+        // next reads).
+        std::thread::scope(|scope| -> Result<(), PipelineError> {
+            let mut pending = None;
+            for part in collection.parts.iter().map(Some).chain([None]) {
+                let next = match part {
+                    Some(part) => {
+                        let before = self.part_before(part, store.as_deref())?;
+                        let facts = &facts;
+                        Some((
+                            part,
+                            scope.spawn(move || self.work_out(facts, part, before)),
+                        ))
+                    }
+                    None => None,
+                };
+                let Some((part, working)) = std::mem::replace(&mut pending, next) else {
+                    continue;
+                };
+                let results = working
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                if let Some(store) = store.as_deref_mut() {
+                    let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
+                    let output = store.finish_scan(
+                        id,
+                        &part.assets,
+                        results.recorded(),
+                        &self.catalog,
+                        &part.errors,
+                        now,
+                    )?;
+                    recorded.push(output.scan);
+                }
+                evaluations.extend(results.evaluations);
+                reuse.add(&results.reuse);
             }
-            evaluations.extend(results.evaluations);
-            reuse.add(&results.reuse);
-        }
+            Ok(())
+        })?;
         Ok(Run {
             collection,
             evaluations,

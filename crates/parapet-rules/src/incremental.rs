@@ -274,11 +274,11 @@ impl Engine {
                 };
                 for subject in chunk {
                     let digests = fact_digests(facts, &subject.asset.id);
-                    let until = self.evaluate_subject(facts, subject, &digests, &mut part);
+                    let time = self.evaluate_subject(facts, subject, &digests, &mut part);
                     part.stamps.push(Stamp {
                         pack: Arc::clone(&pack_id),
                         facts: digests,
-                        time: (facts.now.timestamp_millis(), until),
+                        time,
                     });
                 }
                 part
@@ -295,21 +295,25 @@ impl Engine {
     }
 
     /// Evaluates the rules of one subject whose inputs changed, its facts
-    /// having the digests `digests` now; returns until when (milliseconds
-    /// since the epoch, excluded) its results that read the time stand.
+    /// having the digests `digests` now; returns the span of time its
+    /// results that read the time stand for (the earlier span, shortened
+    /// to what was worked out, while none was worked out again, so that
+    /// an unchanged asset keeps its stamp).
     fn evaluate_subject(
         &self,
         facts: &Facts,
         subject: &Subject<'_>,
         digests: &[u64; 3],
         out: &mut Incremental,
-    ) -> i64 {
+    ) -> (i64, i64) {
         let inputs = self.rule_inputs();
         let reuse = &mut out.reuse;
         let inapplicable = &mut out.inapplicable;
         let now = facts.now.timestamp_millis();
-        // Until when the results that read the time and are kept stand.
+        // Until when the results that read the time and are kept stand;
+        // whether any that reads it is worked out again.
         let mut kept_until = i64::MAX;
+        let mut time_worked_out = false;
         let mut why = |index: usize| -> Option<Why> {
             let Some(before) = subject.before else {
                 return Some(Why::New);
@@ -341,6 +345,7 @@ impl Engine {
             |index| match why(index) {
                 Some(why) => {
                     *reuse.worked_out.entry(why).or_default() += 1;
+                    time_worked_out |= inputs[index].time;
                     true
                 }
                 None => {
@@ -351,7 +356,11 @@ impl Engine {
             &mut out.evaluations,
             |rule, asset_id| inapplicable.push((Arc::clone(&rule.id), Arc::clone(asset_id))),
         );
-        until.min(kept_until)
+        let since = match subject.before {
+            Some(before) if !time_worked_out => before.stamp.time.0,
+            _ => now,
+        };
+        (since, until.min(kept_until))
     }
 }
 

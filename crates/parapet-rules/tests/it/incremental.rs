@@ -164,11 +164,21 @@ fn a_result_that_reads_the_time_stands_until_its_answer_could_change() {
     // Until the count of days changes the result stands.
     let later = at_time("2027-01-29T23:59:59Z");
     assert_eq!(later.reuse.kept, 3);
-    assert_eq!(later.stamps[0].time.1, first.stamps[0].time.1);
+    assert_eq!(
+        later.stamps, first.stamps,
+        "an unchanged asset keeps its stamp"
+    );
     // From then it is worked out again, and fails.
     let next = at_time("2027-01-30T00:00:00Z");
     assert_eq!(next.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));
     assert_eq!(recent(&next), Some(Status::Fail));
+    assert_eq!(
+        next.stamps[0].time,
+        (
+            at("2027-01-30T00:00:00Z").timestamp_millis(),
+            at("2027-01-31T00:00:00Z").timestamp_millis()
+        )
+    );
     // A clock that went back works it out again too.
     let back = at_time("2027-01-29T11:00:00Z");
     assert_eq!(back.reuse.worked_out, BTreeMap::from([(Why::Time, 1)]));

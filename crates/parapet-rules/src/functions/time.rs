@@ -41,7 +41,7 @@ pub fn age_days<'a>(args: &[Val<'a>], env: &Env<'a>) -> Result<Val<'a>, EvalErro
 mod tests {
     use super::super::test_support::{eval, fails_with};
     use super::*;
-    use crate::cel::Val;
+    use crate::cel::Frame;
 
     #[test]
     fn whole_days_before_now() {
@@ -61,7 +61,7 @@ mod tests {
     /// `ageDays(then)` as of `now`, and the time bound it noted.
     fn age_at(then: &str, now: DateTime<FixedOffset>) -> (i64, i64) {
         let empty = serde_json::json!([]);
-        let env = crate::cel::Env::new(None, now, &empty);
+        let env = Env::new(None, now, &empty);
         let days = age_days(&[Val::Str(then)], &env).expect("a timestamp");
         let Val::Int(days) = days else {
             panic!("ageDays gave {days:?}")
@@ -119,11 +119,9 @@ mod tests {
             crate::condition::Condition::compile("now > timestamp('2026-01-01T00:00:00Z')")
                 .expect("compiles");
         let empty = serde_json::json!([]);
-        let env = crate::cel::Env::new(None, now, &empty);
+        let env = Env::new(None, now, &empty);
         assert_eq!(env.time_bound.get(), i64::MAX);
-        let _ = condition
-            .program
-            .execute(&env, &mut crate::cel::Frame::default());
+        let _ = condition.program.execute(&env, &mut Frame::default());
         assert_eq!(env.time_bound.get(), now.timestamp_millis());
     }
 

@@ -152,14 +152,12 @@ fn a_result_that_reads_the_time_stands_until_its_answer_could_change() {
             .find(|e| &*e.rule_id == "recent")
             .map(|e| e.status)
     };
+    let span = |from: &str, to: &str| (at(from).timestamp_millis(), at(to).timestamp_millis());
     let at_time = |time: &str| again(&engine, &Facts::at(at(time)), "h1", &first, &pack);
     assert_eq!(recent(&first), Some(Status::Pass));
     assert_eq!(
         first.stamps[0].time,
-        (
-            at("2027-01-29T12:00:00Z").timestamp_millis(),
-            at("2027-01-30T00:00:00Z").timestamp_millis()
-        )
+        span("2027-01-29T12:00:00Z", "2027-01-30T00:00:00Z")
     );
     // Until the count of days changes the result stands.
     let later = at_time("2027-01-29T23:59:59Z");
@@ -174,10 +172,7 @@ fn a_result_that_reads_the_time_stands_until_its_answer_could_change() {
     assert_eq!(recent(&next), Some(Status::Fail));
     assert_eq!(
         next.stamps[0].time,
-        (
-            at("2027-01-30T00:00:00Z").timestamp_millis(),
-            at("2027-01-31T00:00:00Z").timestamp_millis()
-        )
+        span("2027-01-30T00:00:00Z", "2027-01-31T00:00:00Z")
     );
     // A clock that went back works it out again too.
     let back = at_time("2027-01-29T11:00:00Z");

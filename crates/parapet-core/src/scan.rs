@@ -28,6 +28,17 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The whole of `accounts` of `provider`: every region and type.
+    pub fn whole(provider: Provider, accounts: Vec<String>) -> Scope {
+        Scope {
+            provider,
+            accounts,
+            regions: None,
+            resource_types: None,
+            assets: BTreeMap::new(),
+        }
+    }
+
     /// Whether `asset` lies inside the scope.
     pub fn contains(&self, asset: &Asset) -> bool {
         self.contains_parts(

@@ -12,12 +12,13 @@
 //! rescan`.
 
 use parapet_core::{Asset, Provider as Cloud, Scope};
-use parapet_pipeline::{Pipeline, Request, Run};
+use parapet_pipeline::{Pipeline, Request};
 use parapet_provider::ResourceTypeInfo;
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, ProviderError, Quiet};
 use parapet_rules::{IdentityPolicy, RuleSources, TagPolicy, load};
 use parapet_store::{SqliteStore, Store};
-use std::sync::Mutex;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The allocator the `parapet` binary uses.
@@ -30,11 +31,17 @@ const FIXTURE: &str = include_str!("../../parapet-rules/benches/fixtures/aws-acc
 /// Assets per account, unless `PARAPET_BENCH_ACCOUNT_ASSETS` says.
 const PER_ACCOUNT: usize = 1_000;
 
-/// An estate already collected: each run hands its parts out, and the
-/// benchmark puts them back (changed or not) for the next.
-struct Collected(Mutex<Vec<Part>>);
+/// An estate collected account after account: each part is cloned from
+/// the documents when the pipeline asks for it, so the benchmark holds no
+/// more of the estate than the pipeline does. Once `changed` is set, every
+/// hundredth asset carries a tag it did not have.
+struct Cloned<'a> {
+    documents: &'a [Asset],
+    total: usize,
+    changed: AtomicBool,
+}
 
-impl Provider for Collected {
+impl Provider for Cloned<'_> {
     fn source(&self) -> String {
         "bench".to_owned()
     }
@@ -49,14 +56,42 @@ impl Provider for Collected {
 
     fn collect(
         &self,
-        _: Option<&Narrowing>,
-        _: &dyn Progress,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
     ) -> Result<Collection, ProviderError> {
-        let parts = std::mem::take(&mut *self.0.lock().expect("the estate"));
+        let mut parts = Vec::new();
+        let collection = self.collect_parts(narrowing, progress, &mut |part, _| {
+            parts.push(part);
+            ControlFlow::Continue(())
+        })?;
         Ok(Collection {
             parts,
-            ..Collection::default()
+            ..collection
         })
+    }
+
+    fn collect_parts(
+        &self,
+        _: Option<&Narrowing>,
+        _: &dyn Progress,
+        each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
+    ) -> Result<Collection, ProviderError> {
+        let per_account: usize = std::env::var("PARAPET_BENCH_ACCOUNT_ASSETS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PER_ACCOUNT);
+        let changed = self.changed.load(Ordering::Relaxed);
+        for first in (0..self.total).step_by(per_account) {
+            let part = part(
+                self.documents,
+                first..self.total.min(first + per_account),
+                changed,
+            );
+            if each(part, false).is_break() {
+                break;
+            }
+        }
+        Ok(Collection::default())
     }
 }
 
@@ -83,7 +118,11 @@ fn main() {
 
     let first = total.min(100_000);
     let mut fresh = SqliteStore::open(&dir.path().join("first.db")).expect("a database");
-    let estate = Collected(Mutex::new(parts(&documents, first)));
+    let estate = Cloned {
+        documents: &documents,
+        total: first,
+        changed: AtomicBool::new(false),
+    };
     scan(
         &pipeline,
         &estate,
@@ -96,29 +135,24 @@ fn main() {
     }
 
     let mut store = SqliteStore::open(&dir.path().join("estate.db")).expect("a database");
-    let estate = Collected(Mutex::new(parts(&documents, total)));
-    let run = scan(
+    let estate = Cloned {
+        documents: &documents,
+        total,
+        changed: AtomicBool::new(false),
+    };
+    scan(
         &pipeline,
         &estate,
         &mut store,
         &format!("first scan of {total}"),
     );
-    let mut collected = run.collection.parts;
-    let mut changed = 0;
-    for (index, asset) in collected.iter_mut().flat_map(|p| &mut p.assets).enumerate() {
-        if index % 100 == 0 {
-            asset.tags.insert("bench".to_owned(), "changed".to_owned());
-            changed += 1;
-        }
-    }
-    *estate.0.lock().expect("the estate") = collected;
-    let run = scan(
+    estate.changed.store(true, Ordering::Relaxed);
+    scan(
         &pipeline,
         &estate,
         &mut store,
-        &format!("rescan, {changed} assets changed"),
+        &format!("rescan, {} assets changed", total.div_ceil(100)),
     );
-    *estate.0.lock().expect("the estate") = run.collection.parts;
     scan(&pipeline, &estate, &mut store, "rescan, nothing changed");
     let size: u64 = std::fs::read_dir(dir.path())
         .expect("the folder")
@@ -132,50 +166,41 @@ fn main() {
     );
 }
 
-/// `total` assets cloned from `documents`, in parts of one account each;
-/// each clone carries its account's number in its ARN, as the assets of a
-/// real account do (so an account's rows sit together in the store's
-/// indexes, as they would).
-fn parts(documents: &[Asset], total: usize) -> Vec<Part> {
-    let per_account: usize = std::env::var("PARAPET_BENCH_ACCOUNT_ASSETS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(PER_ACCOUNT);
-    let mut parts: Vec<Part> = Vec::new();
-    for i in 0..total {
-        let account = format!("{:012}", 100_000_000_000 + i / per_account);
-        if i % per_account == 0 {
-            parts.push(Part {
-                scope: Scope {
-                    provider: Cloud::Aws,
-                    accounts: vec![account.clone()],
-                    regions: None,
-                    resource_types: None,
-                    assets: Default::default(),
-                },
-                assets: Vec::with_capacity(per_account),
-                errors: Vec::new(),
-            });
-        }
-        let mut asset = documents[i % documents.len()].clone();
-        asset.id = format!("{}#{i}", asset.id.replace(&asset.account, &account));
-        asset.account = account;
-        if let Some(part) = parts.last_mut() {
-            part.assets.push(asset);
-        }
+/// The assets `range` numbers, cloned from `documents` into one account's
+/// part; each clone carries its account's number in its ARN, as the assets
+/// of a real account do (so an account's rows sit together in the store's
+/// indexes, as they would); with `changed`, every hundredth carries a tag.
+fn part(documents: &[Asset], range: std::ops::Range<usize>, changed: bool) -> Part {
+    let account = format!("{:012}", 100_000_000_000 + range.start);
+    let assets = range
+        .map(|i| {
+            let mut asset = documents[i % documents.len()].clone();
+            asset.id = format!("{}#{i}", asset.id.replace(&asset.account, &account));
+            asset.account.clone_from(&account);
+            if changed && i % 100 == 0 {
+                asset.tags.insert("bench".to_owned(), "changed".to_owned());
+            }
+            asset
+        })
+        .collect();
+    Part {
+        scope: Scope::whole(Cloud::Aws, vec![account]),
+        assets,
+        errors: Vec::new(),
     }
-    parts
 }
 
-/// One run of the pipeline, timed, with what it kept and worked out.
-fn scan(pipeline: &Pipeline, estate: &Collected, store: &mut SqliteStore, label: &str) -> Run {
+/// One run of the pipeline, timed, with what it kept and worked out and
+/// the peak resident memory so far.
+fn scan(pipeline: &Pipeline, estate: &Cloned<'_>, store: &mut SqliteStore, label: &str) {
     let started = Instant::now();
     let run = pipeline
-        .run(
+        .run_each(
             estate,
             Some(store as &mut dyn Store),
             Request::Whole,
             &Quiet,
+            &mut |_| Ok(()),
         )
         .expect("a run");
     let time = started.elapsed().as_secs_f64();
@@ -186,11 +211,11 @@ fn scan(pipeline: &Pipeline, estate: &Collected, store: &mut SqliteStore, label:
         .map(|s| s.counts.created + s.counts.changed)
         .sum();
     println!(
-        "{label}: {assets} assets ({changed} new or changed) in {time:.2} s ({:.0} assets/s); rules kept {}, worked out {} {:?}",
+        "{label}: {assets} assets ({changed} new or changed) in {time:.2} s ({:.0} assets/s); rules kept {}, worked out {} {:?}; peak resident memory so far {} MB",
         assets as f64 / time,
         run.reuse.kept,
         run.reuse.worked_out(),
         run.reuse.worked_out,
+        parapet_testkit::peak_resident_mb()
     );
-    run
 }

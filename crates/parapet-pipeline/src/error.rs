@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-/// A run that could not finish; nothing of it was recorded.
+/// A run that could not finish; the parts recorded before it stand.
 #[derive(Debug, Error)]
 pub enum PipelineError {
     /// The provider could not collect.

@@ -23,4 +23,4 @@ pub mod permissions;
 pub mod run;
 
 pub use error::PipelineError;
-pub use run::{Clock, Pipeline, Request, Run};
+pub use run::{Clock, Done, Pipeline, Request, Run};

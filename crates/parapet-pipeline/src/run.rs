@@ -6,12 +6,14 @@
 
 use crate::PipelineError;
 use crate::facts;
+use crate::incremental::PartResults;
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, Target};
 use parapet_rules::{Engine, IdentityPolicy, Reuse, Rule, RulePack, TagPolicy};
 use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// The rules, compiled once, with what every run records of them.
@@ -123,13 +125,40 @@ impl Pipeline {
         &self.rules_digest
     }
 
-    /// Collects, evaluates and (with a store) records.
+    /// Collects, evaluates and (with a store) records, keeping every part
+    /// and every result worked out in the [`Run`].
     pub fn run(
+        &self,
+        provider: &dyn Provider,
+        store: Option<&mut dyn Store>,
+        request: Request<'_>,
+        progress: &dyn Progress,
+    ) -> Result<Run, PipelineError> {
+        let mut parts = Vec::new();
+        let mut evaluations = Vec::new();
+        let mut run = self.run_each(provider, store, request, progress, &mut |done| {
+            parts.push(done.part);
+            evaluations.extend(done.evaluations);
+            Ok(())
+        })?;
+        run.collection.parts = parts;
+        run.evaluations = evaluations;
+        Ok(run)
+    }
+
+    /// Collects, evaluates and (with a store) records part after part,
+    /// handing each to `each` once recorded and keeping none: the
+    /// [`Run`]'s collection has no parts and no results, so that memory
+    /// holds a part or two whatever the estate's size. Each part's facts
+    /// come from its own assets and, when the collection covered less than
+    /// its account, from the account's stored assets around them.
+    pub fn run_each(
         &self,
         provider: &dyn Provider,
         mut store: Option<&mut dyn Store>,
         request: Request<'_>,
         progress: &dyn Progress,
+        each: &mut dyn FnMut(Done<'_>) -> Result<(), PipelineError>,
     ) -> Result<Run, PipelineError> {
         let mut stored = Stored::default();
         let narrowing = match request {
@@ -148,58 +177,56 @@ impl Pipeline {
                 Some(provider.plan(targets, &known))
             }
         };
-        let mut collection = provider.collect(narrowing.as_ref(), progress)?;
-        let partial = collection.partial || matches!(request, Request::Refresh(_));
-        let mut surroundings: Vec<Asset> = Vec::new();
-        for part in &mut collection.parts {
-            let Some(account) = part.scope.accounts.first().cloned() else {
-                continue;
-            };
-            let known = if partial {
-                stored.of(store.as_deref(), &account)?
-            } else {
-                &[]
-            };
-            if let Some(narrowing) = &narrowing {
-                keyed_scope(provider, narrowing, part, known);
-            }
-            surroundings.extend(known.iter().filter(|a| !part.scope.contains(a)).cloned());
-        }
-        let now = (self.clock)();
+        let refresh = matches!(request, Request::Refresh(_));
         let scans = match store.as_deref() {
             Some(store) => store.vulnerability_scans()?,
             None => HashMap::new(),
         };
-        let facts = estate_facts(collection.assets(), &surroundings, &scans, now);
         let provenance = Provenance::new(provider.version(), &self.rules_digest);
-        let mut evaluations = Vec::new();
-        let mut reuse = Reuse::default();
-        let mut recorded = Vec::new();
         if let Some(store) = store.as_deref_mut() {
             store.keep_rule_pack(&self.pack.id, &self.pack.rules)?;
         }
+        let mut now = None;
+        let mut reuse = Reuse::default();
+        let mut recorded = Vec::new();
+        let mut failure = None;
         // Each part is worked out on a thread of its own while the part
         // before it is recorded (what it reads of the store is read first:
         // parts are accounts apart, so recording one changes nothing the
         // next reads).
-        std::thread::scope(|scope| -> Result<(), PipelineError> {
-            let mut pending = None;
-            for part in collection.parts.iter().map(Some).chain([None]) {
-                let next = match part {
-                    Some(part) => {
-                        let before = self.part_before(part, store.as_deref())?;
-                        let facts = &facts;
-                        Some((
-                            part,
-                            scope.spawn(move || self.work_out(facts, part, before)),
-                        ))
+        let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
+            let scans = &scans;
+            let mut pending: Option<std::thread::ScopedJoinHandle<'_, (Part, PartResults)>> = None;
+            let mut step = |next: Option<(Part, bool)>| -> Result<(), PipelineError> {
+                let now = *now.get_or_insert_with(|| (self.clock)());
+                let next = match next {
+                    Some((mut part, partial)) => {
+                        let known = match part.scope.accounts.first() {
+                            Some(account) if partial || refresh => {
+                                stored.take(store.as_deref(), account)?
+                            }
+                            _ => Vec::new(),
+                        };
+                        if let Some(narrowing) = &narrowing {
+                            keyed_scope(provider, narrowing, &mut part, &known);
+                        }
+                        let surroundings: Vec<Asset> = known
+                            .into_iter()
+                            .filter(|a| !part.scope.contains(a))
+                            .collect();
+                        let before = self.part_before(&part, store.as_deref())?;
+                        Some(scope.spawn(move || {
+                            let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
+                            let results = self.work_out(&facts, &part, before);
+                            (part, results)
+                        }))
                     }
                     None => None,
                 };
-                let Some((part, working)) = std::mem::replace(&mut pending, next) else {
-                    continue;
+                let Some(working) = std::mem::replace(&mut pending, next) else {
+                    return Ok(());
                 };
-                let results = working
+                let (part, results) = working
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 if let Some(store) = store.as_deref_mut() {
@@ -214,20 +241,52 @@ impl Pipeline {
                     )?;
                     recorded.push(output.scan);
                 }
-                evaluations.extend(results.evaluations);
                 reuse.add(&results.reuse);
+                each(Done {
+                    part,
+                    evaluations: results.evaluations,
+                    kept: results.reuse.kept,
+                    store: store.as_deref(),
+                })
+            };
+            let collection =
+                provider.collect_parts(narrowing.as_ref(), progress, &mut |part, partial| {
+                    match step(Some((part, partial))) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(error) => {
+                            failure = Some(error);
+                            ControlFlow::Break(())
+                        }
+                    }
+                })?;
+            if let Some(error) = failure.take() {
+                return Err(error);
             }
-            Ok(())
+            step(None)?;
+            Ok(collection)
         })?;
         Ok(Run {
             collection,
-            evaluations,
+            evaluations: Vec::new(),
             reuse,
             recorded,
-            now,
+            now: now.unwrap_or_else(|| (self.clock)()),
             provenance,
         })
     }
+}
+
+/// A part once recorded, as [`Pipeline::run_each`] hands it on.
+pub struct Done<'a> {
+    /// The part collected.
+    pub part: Part,
+    /// Its results worked out; with a store, the others stand as stored
+    /// ([`Pipeline::all_results`]).
+    pub evaluations: Vec<Evaluation>,
+    /// How many results were kept as stored.
+    pub kept: u64,
+    /// The store it was recorded in.
+    pub store: Option<&'a dyn Store>,
 }
 
 /// The facts of the assets collected and of the stored assets around them
@@ -334,5 +393,19 @@ impl Stored {
             self.by_account.insert(account.to_owned(), assets);
         }
         Ok(self.by_account.get(account).map_or(&[], Vec::as_slice))
+    }
+
+    /// The stored assets of `account`, read now unless read before (then
+    /// no longer kept).
+    fn take(
+        &mut self,
+        store: Option<&dyn Store>,
+        account: &str,
+    ) -> Result<Vec<Asset>, PipelineError> {
+        match (self.by_account.remove(account), store) {
+            (Some(assets), _) => Ok(assets),
+            (None, Some(store)) => Ok(store.current_assets(Some(account))?),
+            (None, None) => Ok(Vec::new()),
+        }
     }
 }

@@ -96,13 +96,7 @@ impl Provider for FileSource {
                     .chain(self.accounts.iter().cloned())
                     .collect();
                 Part {
-                    scope: Scope {
-                        provider: cloud,
-                        accounts: accounts.into_iter().collect(),
-                        regions: None,
-                        resource_types: None,
-                        assets: BTreeMap::new(),
-                    },
+                    scope: Scope::whole(cloud, accounts.into_iter().collect()),
                     assets,
                     errors: Vec::new(),
                 }

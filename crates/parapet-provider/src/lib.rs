@@ -34,6 +34,7 @@ pub use units::{AccountUnits, Unit, UnitOutput, UnitPlan};
 
 use parapet_core::Asset;
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 /// A source of assets: a cloud's APIs, or an inventory file.
 pub trait Provider: Send + Sync {
@@ -53,6 +54,28 @@ pub trait Provider: Send + Sync {
         narrowing: Option<&Narrowing>,
         progress: &dyn Progress,
     ) -> Result<Collection, ProviderError>;
+
+    /// Collects like [`Provider::collect`], handing each part to `each` as
+    /// soon as it is complete rather than holding them all, with whether
+    /// the collection covers less than the part's accounts whole
+    /// ([`Collection::partial`]), and returns the rest of the collection
+    /// (its parts empty). Stops early when `each` breaks. A provider that
+    /// collects its parts one after another overrides it, so that no more
+    /// than a part or two is in memory.
+    fn collect_parts(
+        &self,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+        each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
+    ) -> Result<Collection, ProviderError> {
+        let mut collection = self.collect(narrowing, progress)?;
+        for part in std::mem::take(&mut collection.parts) {
+            if each(part, collection.partial).is_break() {
+                break;
+            }
+        }
+        Ok(collection)
+    }
 
     /// The resources the change events of one message touched, with a note
     /// per event saying what it touched or why it changed nothing. A

@@ -128,13 +128,7 @@ fn build(path: &std::path::Path, size: usize) {
                     })
             })
             .collect();
-        let scope = Scope {
-            provider: Provider::Aws,
-            accounts: accounts.clone(),
-            regions: None,
-            resource_types: None,
-            assets: Default::default(),
-        };
+        let scope = Scope::whole(Provider::Aws, accounts.clone());
         let id = store
             .begin_scan(
                 &scope,

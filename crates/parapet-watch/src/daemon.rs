@@ -263,11 +263,12 @@ impl Running<'_, '_> {
             Some(_) => Request::Accounts(&accounts),
             None => Request::Whole,
         };
-        let run = self.daemon.pipeline.run(
+        let run = self.daemon.pipeline.run_each(
             self.daemon.provider,
             Some(&mut *self.store),
             request,
             &Quiet,
+            &mut |_| Ok(()),
         );
         match run {
             Ok(run) => {
@@ -439,11 +440,12 @@ impl Running<'_, '_> {
     /// and resolved, or `None` when the refresh failed.
     fn refresh(&mut self, pending: &Pending) -> Option<(u64, u64)> {
         let started = Instant::now();
-        let run = self.daemon.pipeline.run(
+        let run = self.daemon.pipeline.run_each(
             self.daemon.provider,
             Some(&mut *self.store),
             Request::Refresh(&pending.targets),
             &Quiet,
+            &mut |_| Ok(()),
         );
         match run {
             Ok(run) => {

@@ -8,8 +8,9 @@ use anyhow::{Context, Result};
 use comfy_table::Cell;
 use indicatif::{ProgressBar, ProgressStyle};
 use parapet_aws::{AssumeRole, AwsFileConfig, AwsOptions, AwsProvider};
+use parapet_core::CollectionError;
 use parapet_pipeline::Request;
-use parapet_provider::{Collection, Progress, Provider, Target};
+use parapet_provider::{Collection, Part, Progress, Provider, Target};
 use parapet_store::Policy;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
@@ -138,25 +139,49 @@ pub fn run(
     code
 }
 
-/// Assets by resource type.
-fn by_type(collection: &Collection) -> BTreeMap<&str, usize> {
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for asset in collection.assets() {
-        *by_type.entry(asset.resource_type.as_str()).or_default() += 1;
+/// What a scan collected, noted part by part as the parts pass (so that
+/// no part has to be kept for the summary).
+#[derive(Default)]
+pub struct Collected {
+    /// Each part: its accounts, regions, assets and errors.
+    parts: Vec<serde_json::Value>,
+    /// Assets by resource type.
+    by_type: BTreeMap<String, usize>,
+    /// The parts' errors, each with its part's accounts.
+    errors: Vec<(String, CollectionError)>,
+}
+
+impl Collected {
+    /// Notes what `part` collected.
+    pub fn add(&mut self, part: &Part) {
+        for asset in &part.assets {
+            *self
+                .by_type
+                .entry(asset.resource_type.as_str().to_owned())
+                .or_default() += 1;
+        }
+        let account = part.scope.accounts.join(",");
+        self.parts.push(serde_json::json!({
+            "account": account,
+            "regions": part.scope.regions,
+            "assets": part.assets.len(),
+            "errors": part.errors,
+        }));
+        self.errors
+            .extend(part.errors.iter().map(|e| (account.clone(), e.clone())));
     }
-    by_type
+
+    /// How many assets were collected.
+    pub fn assets(&self) -> usize {
+        self.by_type.values().sum()
+    }
 }
 
 /// What was collected, for the JSON report.
-pub fn summary(collection: &Collection) -> serde_json::Value {
+pub fn summary(collected: &Collected, collection: &Collection) -> serde_json::Value {
     serde_json::json!({
-        "accounts": collection.parts.iter().map(|p| serde_json::json!({
-            "account": p.scope.accounts.join(","),
-            "regions": p.scope.regions,
-            "assets": p.assets.len(),
-            "errors": p.errors,
-        })).collect::<Vec<_>>(),
-        "resource_types": by_type(collection),
+        "accounts": collected.parts,
+        "resource_types": collected.by_type,
         "api_calls": collection.api_calls,
         "api_retries": collection.api_retries,
         "api_calls_by_action": collection.calls,
@@ -166,26 +191,16 @@ pub fn summary(collection: &Collection) -> serde_json::Value {
 }
 
 /// What was collected, and what was denied or failed, as tables.
-pub fn print_summary(collection: &Collection, style: Style) -> Result<()> {
-    let by_type = by_type(collection);
+pub fn print_summary(collected: &Collected, collection: &Collection, style: Style) -> Result<()> {
     let mut table = style.table(&["resource type", "assets"]);
-    for (resource_type, count) in &by_type {
+    for (resource_type, count) in &collected.by_type {
         table.add_row(vec![Cell::new(resource_type), Cell::new(count)]);
     }
-    let errors: Vec<_> = collection
-        .parts
-        .iter()
-        .flat_map(|p| {
-            p.errors
-                .iter()
-                .map(move |e| (p.scope.accounts.join(","), e))
-        })
-        .collect();
     out!(
         "Collected {} assets of {} types from {} account(s) in {:.1} s with {} API calls{}{}; {} collection error(s).",
-        by_type.values().sum::<usize>(),
-        by_type.len(),
-        collection.parts.len(),
+        collected.assets(),
+        collected.by_type.len(),
+        collected.parts.len(),
         collection.duration.as_secs_f64(),
         collection.api_calls,
         match collection.api_retries {
@@ -193,12 +208,12 @@ pub fn print_summary(collection: &Collection, style: Style) -> Result<()> {
             n => format!(" ({n} of them retries)"),
         },
         crate::output::peak_memory_note(),
-        errors.len()
+        collected.errors.len()
     );
     out!("{table}");
-    if !errors.is_empty() {
+    if !collected.errors.is_empty() {
         let mut table = style.table(&["account", "region", "resource type", "error"]);
-        for (account, error) in errors {
+        for (account, error) in &collected.errors {
             table.add_row(vec![
                 Cell::new(account),
                 Cell::new(error.region.as_deref().unwrap_or("all")),

@@ -4,7 +4,8 @@
 use crate::cli::{GlobalArgs, ReportArgs, ReportFormat, ScanFileArgs};
 use crate::output::{EXIT_ERROR, EXIT_FAILED, Style, print_json};
 use crate::rules_cmd::{load_rules, report_load_errors};
-use anyhow::{Context as _, Result};
+use crate::scan_aws_cmd::Collected;
+use anyhow::Result;
 use parapet_core::{ScanRun, Severity};
 use parapet_pipeline::{Pipeline, Request, Run};
 use parapet_provider::file::FileSource;
@@ -91,34 +92,42 @@ pub fn scan_and_report(
     } else {
         Some(crate::db::open_with(global, policy)?)
     };
-    let run = pipeline.run(
+    // Each part is noted as it passes, and only what the report needs is
+    // kept of it.
+    let mut collected = Collected::default();
+    let mut infos: HashMap<String, AssetInfo> = HashMap::new();
+    let mut evaluations = Vec::new();
+    let run = pipeline.run_each(
         provider,
         store.as_mut().map(|s| &mut **s as &mut dyn Store),
         request,
         progress,
+        &mut |done| {
+            collected.add(&done.part);
+            infos.extend(
+                done.part
+                    .assets
+                    .iter()
+                    .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a))),
+            );
+            match done.store {
+                Some(store) if done.kept > 0 => {
+                    let assets: Vec<&parapet_core::Asset> = done.part.assets.iter().collect();
+                    evaluations.extend(pipeline.all_results(store, &assets, &done.evaluations)?);
+                }
+                _ => evaluations.extend(done.evaluations),
+            }
+            Ok(())
+        },
     )?;
     for error in &run.collection.input_errors {
         eprintln!("error: {error}");
     }
     let collects = run.collection.api_calls > 0;
     if collects && args.format == ReportFormat::Table {
-        crate::scan_aws_cmd::print_summary(&run.collection, style)?;
+        crate::scan_aws_cmd::print_summary(&collected, &run.collection, style)?;
     }
-    let infos: HashMap<String, AssetInfo> = run
-        .collection
-        .assets()
-        .map(|a| (a.id.clone(), crate::report_cmd::asset_info(a)))
-        .collect();
     let frameworks = parapet_rules::framework::builtin();
-    let evaluations = match store.as_deref() {
-        Some(store) if run.reuse.kept > 0 => {
-            let assets: Vec<&parapet_core::Asset> = run.collection.assets().collect();
-            pipeline
-                .all_results(store, &assets, &run.evaluations)
-                .context("reading the results that stood as stored")?
-        }
-        _ => run.evaluations.clone(),
-    };
     let (mut report, _) = Report::new(
         run.now,
         pipeline.engine().rules(),
@@ -127,7 +136,7 @@ pub fn scan_and_report(
         &frameworks,
     );
     report.provenance = vec![run.provenance.clone()];
-    write_report(&pipeline, &run, &report, args, style, collects)?;
+    write_report(&pipeline, &run, &collected, &report, args, style, collects)?;
     let failed = crate::report_cmd::threshold_met(&report, args.fail_on);
     Ok(if rules_failed || !run.collection.input_errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
@@ -143,6 +152,7 @@ pub fn scan_and_report(
 fn write_report(
     pipeline: &Pipeline,
     run: &Run,
+    collected: &Collected,
     report: &Report<'_>,
     args: &ReportArgs,
     style: Style,
@@ -152,8 +162,8 @@ fn write_report(
     crate::report_cmd::write_outputs(&args.output, report, rules)?;
     match args.format {
         ReportFormat::Report(format) if format.name() == "json" => print_json(&ScanReport {
-            collection: collects.then(|| crate::scan_aws_cmd::summary(&run.collection)),
-            assets: run.collection.assets().count(),
+            collection: collects.then(|| crate::scan_aws_cmd::summary(collected, &run.collection)),
+            assets: collected.assets(),
             rules: rules.len(),
             summary: report.summary(),
             input_errors: &run.collection.input_errors,

@@ -19,13 +19,7 @@ pub fn bucket(name: &str) -> Asset {
 
 /// Records one scan of `assets`, each failing or passing the rule.
 pub fn scan(store: &mut SqliteStore, assets: &[(Asset, Status)]) {
-    let scope = Scope {
-        provider: Provider::Aws,
-        accounts: vec!["111111111111".into()],
-        regions: None,
-        resource_types: None,
-        assets: BTreeMap::new(),
-    };
+    let scope = Scope::whole(Provider::Aws, vec!["111111111111".into()]);
     let id = store
         .begin_scan(
             &scope,

@@ -7,6 +7,8 @@ mod file;
 mod incremental;
 /// Refreshes of what change events touched.
 mod refresh;
+/// Runs that hand each part on as soon as it is recorded.
+mod stream;
 
 use parapet_core::Asset;
 use parapet_pipeline::Pipeline;

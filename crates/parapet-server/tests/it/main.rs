@@ -69,13 +69,10 @@ fn scan(store: &mut SqliteStore, assets: &[Asset], when: DateTime<Utc>) {
         .collect();
     let engine = Engine::new(rules);
     let evaluations = engine.evaluate_all(&parapet_rules::Facts::at(when), assets);
-    let scope = Scope {
-        provider: parapet_core::Provider::Aws,
-        accounts: vec!["111111111111".into(), "222222222222".into()],
-        regions: None,
-        resource_types: None,
-        assets: Default::default(),
-    };
+    let scope = Scope::whole(
+        parapet_core::Provider::Aws,
+        vec!["111111111111".into(), "222222222222".into()],
+    );
     let id = store
         .begin_scan(
             &scope,

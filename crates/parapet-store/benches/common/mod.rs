@@ -42,13 +42,7 @@ pub fn evaluations(assets: &[Asset]) -> Vec<Evaluation> {
 
 /// One account, every region and type.
 pub fn scope(account: &str) -> Scope {
-    Scope {
-        provider: Provider::Aws,
-        accounts: vec![account.into()],
-        regions: None,
-        resource_types: None,
-        assets: Default::default(),
-    }
+    Scope::whole(Provider::Aws, vec![account.into()])
 }
 
 pub fn scan(

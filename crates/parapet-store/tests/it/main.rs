@@ -147,13 +147,7 @@ pub fn bucket(name: &str, config: Value, observed: DateTime<Utc>) -> Asset {
 
 /// The scope of account 111111111111, every region and type.
 pub fn scope() -> Scope {
-    Scope {
-        provider: Provider::Aws,
-        accounts: vec!["111111111111".into()],
-        regions: None,
-        resource_types: None,
-        assets: Default::default(),
-    }
+    Scope::whole(Provider::Aws, vec!["111111111111".into()])
 }
 
 /// What the stories' scans say produced them.

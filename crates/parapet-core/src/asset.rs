@@ -358,9 +358,20 @@ impl Asset {
         serde_json::to_string(&self.content(&self.sorted_relationships())).unwrap_or_default()
     }
 
-    /// The hash of everything but `observed_at`: of [`Asset::content_text`].
+    /// The hash of everything but `observed_at`: of [`Asset::content_text`],
+    /// written into a buffer each thread keeps rather than a text of its
+    /// own.
     pub fn content_hash(&self) -> ContentHash {
-        ContentHash::of(self.content_text().as_bytes())
+        thread_local! {
+            static TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        TEXT.with(|text| {
+            let mut text = text.borrow_mut();
+            text.clear();
+            // Plain data always serialises.
+            let _ = serde_json::to_writer(&mut *text, &self.content(&self.sorted_relationships()));
+            ContentHash::of(&text)
+        })
     }
 }
 

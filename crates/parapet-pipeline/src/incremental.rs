@@ -84,8 +84,18 @@ impl Pipeline {
         };
         let mut stored: HashMap<String, Stored> = HashMap::new();
         if !self.full {
-            let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
-            for asset in store.evaluated_assets(&ids)? {
+            // A refresh names a few of an account's assets; any other part
+            // covers its account (or most of it), read in one pass.
+            let evaluated = match part.scope.accounts.as_slice() {
+                [account] if part.scope.assets.is_empty() => {
+                    store.evaluated_assets_of(part.scope.provider, account)?
+                }
+                _ => {
+                    let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
+                    store.evaluated_assets(&ids)?
+                }
+            };
+            for asset in evaluated {
                 if let Some(stamp) = Stamp::parse(&asset.stamp) {
                     stored.insert(
                         asset.id,
@@ -119,7 +129,11 @@ impl Pipeline {
                 contents: Vec::new(),
             };
         };
-        let contents = parapet_store::contents(&part.assets);
+        // The text of an asset whose content is unchanged is not needed: no
+        // version of it is kept.
+        let contents = parapet_store::contents_where(&part.assets, |asset, hash| {
+            stored.get(&asset.id).is_none_or(|s| s.content_hash != hash)
+        });
         let subjects: Vec<Subject<'_>> = part
             .assets
             .iter()

@@ -14,8 +14,8 @@ use crate::query::{FindingChange, ScanOutput};
 use crate::roles::{Evaluated, RuleFacts};
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, ContentHash, Evaluation, EventKind, FindingStatus, Mute, MuteTarget,
-    ScanCounts, ScanRun, ScanStatus, Scope,
+    Asset, CollectionError, Evaluation, EventKind, FindingStatus, Mute, MuteTarget, ScanCounts,
+    ScanRun, ScanStatus, Scope,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -77,6 +77,8 @@ pub fn record(
     for account in &scan.scope.accounts {
         known.extend(ledger.known_assets(scan.scope.provider, account)?);
     }
+    let mut made = Vec::new();
+    let contents = with_texts(input.assets, contents, &known, &mut made);
     let (foreign, errors) = foreign_assets(ledger, input, &known)?;
     let mut recording = Recording {
         ledger,
@@ -117,14 +119,55 @@ pub fn record(
 /// Each asset's content text (as versions keep it) and content hash, in
 /// order, worked out on every core.
 pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
+    contents_where(assets, |_, _| true)
+}
+
+/// Each asset's content text and content hash, in order, worked out on
+/// every core; the text only where `wanted` (given the asset and its hash)
+/// says a new version may be kept, and empty elsewhere (recording makes it
+/// if it turns out to be needed).
+pub fn contents_where(
+    assets: &[Asset],
+    wanted: impl Fn(&Asset, &str) -> bool + Sync,
+) -> Vec<(String, String)> {
     assets
         .par_iter()
         .map(|asset| {
-            let text = asset.content_text();
-            let hash = ContentHash::of(text.as_bytes()).to_string();
+            let hash = asset.content_hash().to_string();
+            let text = if wanted(asset, &hash) {
+                asset.content_text()
+            } else {
+                String::new()
+            };
             (text, hash)
         })
         .collect()
+}
+
+/// `contents` with every text a new version needs: those left empty by
+/// [`contents_where`] are made for the assets the store does not know with
+/// the same hash.
+fn with_texts<'c>(
+    assets: &[Asset],
+    contents: &'c [(String, String)],
+    known: &FxHashMap<String, KnownAsset>,
+    made: &'c mut Vec<(String, String)>,
+) -> &'c [(String, String)] {
+    let needed = |asset: &Asset, (text, hash): &(String, String)| {
+        text.is_empty() && known.get(&asset.id).is_none_or(|k| k.content_hash != *hash)
+    };
+    if !assets.iter().zip(contents).any(|(a, c)| needed(a, c)) {
+        return contents;
+    }
+    *made = assets
+        .iter()
+        .zip(contents)
+        .map(|(asset, content)| match needed(asset, content) {
+            true => (asset.content_text(), content.1.clone()),
+            false => content.clone(),
+        })
+        .collect();
+    made
 }
 
 /// The assets of the scan whose ids the store already keeps for another

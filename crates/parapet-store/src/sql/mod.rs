@@ -257,6 +257,28 @@ impl<D: Database> SqlStore<D> {
     }
 }
 
+/// The live assets with a stamp among the rows of `sql`, which selects
+/// id, content hash, stamp and deletion time.
+fn evaluated_rows<D: Database + ?Sized>(
+    db: &D,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<Vec<EvaluatedAsset>, StoreError> {
+    let mut found = Vec::new();
+    db.for_each_row(sql, args, &mut |r| {
+        let stamp = r.opt_text(2)?.unwrap_or_default();
+        if r.opt_int(3)?.is_none() && !stamp.is_empty() {
+            found.push(EvaluatedAsset {
+                id: r.text(0)?,
+                content_hash: r.text(1)?,
+                stamp,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(found)
+}
+
 /// Rows of a query, each read by `read`.
 pub(crate) fn rows<D: Database + ?Sized, T>(
     db: &D,
@@ -504,30 +526,27 @@ impl<D: Database> Scans for SqlStore<D> {
             let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
             // Only the key in the condition: with `deleted_at` there too,
             // SQLite reads every live asset through `assets_place`.
-            let rows = rows(
+            found.extend(evaluated_rows(
                 &self.db,
                 &format!(
                     "SELECT id, content_hash, evaluated, deleted_at FROM assets WHERE id IN ({marks})"
                 ),
                 &values,
-                |r| {
-                    Ok((
-                        EvaluatedAsset {
-                            id: r.text(0)?,
-                            content_hash: r.text(1)?,
-                            stamp: r.opt_text(2)?.unwrap_or_default(),
-                        },
-                        r.opt_int(3)?.is_none(),
-                    ))
-                },
-            )?;
-            found.extend(
-                rows.into_iter()
-                    .filter(|(asset, live)| *live && !asset.stamp.is_empty())
-                    .map(|(asset, _)| asset),
-            );
+            )?);
         }
         Ok(found)
+    }
+
+    fn evaluated_assets_of(
+        &self,
+        provider: parapet_core::Provider,
+        account: &str,
+    ) -> Result<Vec<EvaluatedAsset>, StoreError> {
+        evaluated_rows(
+            &self.db,
+            "SELECT id, content_hash, evaluated, deleted_at FROM assets WHERE provider = ?1 AND account = ?2",
+            args![provider.as_str(), account],
+        )
     }
 
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {

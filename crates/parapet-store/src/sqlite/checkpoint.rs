@@ -16,9 +16,9 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The log's length (in pages) past which a checkpoint waits for the
-/// writer and empties it: 16,384 pages of 16 KB, 256 MB.
-const MAX_LOG_FRAMES: i64 = 16_384;
+/// The log's length past which a checkpoint waits for the writer and
+/// empties it.
+const MAX_LOG_BYTES: i64 = 256 << 20;
 
 pub(super) struct Checkpointer {
     wake: Option<Sender<()>>,
@@ -32,6 +32,11 @@ impl Checkpointer {
     pub(super) fn start(path: &Path) -> Option<Checkpointer> {
         let conn = Connection::open(path).ok()?;
         conn.busy_timeout(Duration::from_secs(10)).ok()?;
+        // The log counts pages (frames), of the database's own size.
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |row| row.get(0))
+            .ok()?;
+        let max_frames = MAX_LOG_BYTES / page_size.max(512);
         let (wake, woken) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("parapet-checkpoint".into())
@@ -50,7 +55,7 @@ impl Checkpointer {
                     // The log starts over only when a writer finds it all
                     // copied, which back-to-back commits never let happen:
                     // past a limit, wait for the writer and empty it.
-                    if frames > MAX_LOG_FRAMES {
+                    if frames > max_frames {
                         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
                     }
                 }

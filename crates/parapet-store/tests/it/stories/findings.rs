@@ -319,4 +319,56 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
     assert_eq!(evaluated.len(), 1);
     assert_eq!(evaluated[0].stamp, stamps[0]);
     assert_eq!(evaluated[0].content_hash, later.content_hash().to_string());
+    let of_account = store
+        .evaluated_assets_of(later.provider, &later.account)
+        .expect("stamps");
+    assert_eq!(of_account, evaluated, "the same read by account");
+    assert!(
+        store
+            .evaluated_assets_of(later.provider, "999999999999")
+            .expect("stamps")
+            .is_empty()
+    );
+}
+
+pub fn a_version_left_without_its_text_is_kept_with_it(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let first = bucket("data", json!({"Versioning": "Off"}), at(0));
+    let changed = bucket("data", json!({"Versioning": "On"}), at(1));
+    for (when, asset) in [(at(0), &first), (at(1), &changed)] {
+        // Evaluation leaves the text out where the content looked the same
+        // as stored; recording makes it where a version is kept after all.
+        let contents = parapet_store::contents_where(std::slice::from_ref(asset), |_, _| false);
+        assert!(contents[0].0.is_empty());
+        scan_with(
+            &mut store,
+            when,
+            std::slice::from_ref(asset),
+            parapet_store::Evaluated {
+                evaluations: &[],
+                stamps: &[],
+                contents: &contents,
+                kept: 0,
+                inapplicable: &[],
+            },
+        );
+        let stored = store
+            .asset_at(&asset.id, None)
+            .expect("query")
+            .expect("the asset");
+        assert_eq!(stored.content_hash, asset.content_hash());
+        assert_eq!(
+            stored.asset.config, asset.config,
+            "the version keeps its document"
+        );
+    }
+    assert_eq!(
+        store
+            .asset_at(&first.id, Some(at(0)))
+            .expect("query")
+            .expect("the first version")
+            .asset
+            .config,
+        first.config
+    );
 }

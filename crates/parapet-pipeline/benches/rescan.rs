@@ -191,8 +191,11 @@ fn part(documents: &[Asset], range: std::ops::Range<usize>, changed: bool) -> Pa
 }
 
 /// One run of the pipeline, timed, with what it kept and worked out and
-/// the peak resident memory so far.
+/// the peak resident memory so far. The log the runs before it left is
+/// copied into the database first, untimed, as it is in the time between
+/// two scans.
 fn scan(pipeline: &Pipeline, estate: &Cloned<'_>, store: &mut SqliteStore, label: &str) {
+    store.checkpoint().expect("a checkpoint");
     let started = Instant::now();
     let run = pipeline
         .run_each(

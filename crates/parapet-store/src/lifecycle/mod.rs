@@ -57,6 +57,26 @@ pub struct KnownAsset {
     pub region: String,
     /// Its resource type.
     pub resource_type: String,
+    /// What its results were last worked out with (parapet-rules' `Stamp`
+    /// as text), if known.
+    pub evaluated: Option<String>,
+}
+
+/// A place (an account's resource type in one region) that a scan
+/// collected whole, and the time its assets were observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaceSeen<'a> {
+    /// The cloud.
+    pub provider: Provider,
+    /// The account.
+    pub account: &'a str,
+    /// The region.
+    pub region: &'a str,
+    /// The resource type.
+    pub resource_type: &'a str,
+    /// When its assets were observed (the earliest of them, where they
+    /// differ).
+    pub at: DateTime<Utc>,
 }
 
 /// What incremental evaluation needs of a live asset: the content hash and
@@ -234,8 +254,11 @@ pub trait Ledger {
     fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError>;
     /// Writes assets, in order.
     fn write_assets(&mut self, writes: &[AssetWrite<'_>]) -> Result<(), StoreError>;
-    /// Marks an asset deleted.
+    /// Marks an asset deleted; it was last seen when its place was, if
+    /// that is later than its own last sighting.
     fn mark_deleted(&mut self, asset_id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Notes the places a scan collected whole (a later time only).
+    fn mark_places_seen(&mut self, places: &[PlaceSeen<'_>]) -> Result<(), StoreError>;
     /// An asset's name and tags.
     fn asset_label(
         &mut self,

@@ -7,15 +7,16 @@
 use super::incidents::{self, Transition};
 use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
 use super::{
-    AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, OpenFinding, Policy, PreviousFinding,
+    AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, OpenFinding, PlaceSeen, Policy,
+    PreviousFinding,
 };
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
 use crate::roles::{Evaluated, RuleFacts};
 use chrono::{DateTime, Utc};
 use parapet_core::{
-    Asset, CollectionError, Evaluation, EventKind, FindingStatus, Mute, MuteTarget, ScanCounts,
-    ScanRun, ScanStatus, Scope,
+    Asset, CollectionError, Evaluation, EventKind, FindingStatus, Mute, MuteTarget, Provider,
+    ScanCounts, ScanRun, ScanStatus, Scope,
 };
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -80,12 +81,14 @@ pub fn record(
     let mut made = Vec::new();
     let contents = with_texts(input.assets, contents, &known, &mut made);
     let (foreign, errors) = foreign_assets(ledger, input, &known)?;
+    let places = places_seen(&scan.scope, input.assets, &foreign, &errors);
     let mut recording = Recording {
         ledger,
         policy,
         input,
         foreign,
         errors: &errors,
+        places,
         now,
         counts: ScanCounts::default(),
         events: 0,
@@ -94,6 +97,9 @@ pub fn record(
     };
     let by_id = recording.write_assets(&scan.scope, contents, &known)?;
     recording.delete_unseen(&scan.scope, &known, &by_id)?;
+    // After the deletions: an asset deleted now was last seen when its
+    // place was seen before.
+    recording.mark_places_seen(scan.scope.provider)?;
     let failed_before = recording.failed_before(&known)?;
     recording.write_findings(&by_id, &failed_before, &mutes)?;
     recording.remove_inapplicable(&known, &failed_before)?;
@@ -206,6 +212,41 @@ fn foreign_assets<'a>(
     Ok((foreign, errors))
 }
 
+/// A place: an account, a region and a resource type.
+type Place<'a> = (&'a str, &'a str, &'a str);
+
+fn place_of(asset: &Asset) -> Place<'_> {
+    (&asset.account, &asset.region, asset.resource_type.as_str())
+}
+
+/// The places of the scan's assets that it collected whole, each with the
+/// earliest time its assets there were observed: every live asset there
+/// was seen (those it did not see it marks deleted), unless an error
+/// covers the place or only the assets an event named were described of
+/// its type.
+fn places_seen<'a>(
+    scope: &Scope,
+    assets: &'a [Asset],
+    foreign: &FxHashSet<&str>,
+    errors: &[CollectionError],
+) -> FxHashMap<Place<'a>, DateTime<Utc>> {
+    let mut places: FxHashMap<Place<'a>, DateTime<Utc>> = FxHashMap::default();
+    for asset in assets {
+        if foreign.contains(asset.id.as_str()) || !scope.contains(asset) {
+            continue;
+        }
+        let at = places.entry(place_of(asset)).or_insert(asset.observed_at);
+        *at = (*at).min(asset.observed_at);
+    }
+    places.retain(|(account, region, resource_type), _| {
+        !scope.assets.contains_key(*resource_type)
+            && !errors
+                .iter()
+                .any(|e| e.covers(account, region, resource_type))
+    });
+    places
+}
+
 /// The scan `id`, which must still be running.
 fn running_scan(ledger: &mut dyn Ledger, id: i64) -> Result<ScanRun, StoreError> {
     let scan = ledger
@@ -232,6 +273,9 @@ struct Recording<'r, 'a> {
     counts: ScanCounts,
     /// Events appended.
     events: u64,
+    /// The places the scan collected whole, each with the earliest time
+    /// its assets there were observed.
+    places: FxHashMap<Place<'r>, DateTime<Utc>>,
     /// Changes of findings no mute covers, for incidents.
     transitions: Vec<Transition>,
     /// The same changes with the ids of their events, for the outbox (only
@@ -288,8 +332,17 @@ impl<'a> Recording<'_, 'a> {
             }
             by_id.insert(&asset.id, asset);
             self.counts.assets += 1;
-            let step = asset_step(known.get(asset.id.as_str()), hash);
+            let before = known.get(asset.id.as_str());
+            let step = asset_step(before, hash);
             let evaluated = stamps.get(index).map(String::as_str);
+            // Seen again as it was, and evaluated as it was: its place
+            // being seen says when it was.
+            if matches!(step, AssetStep::Seen)
+                && before.is_some_and(|k| k.evaluated.as_deref() == evaluated)
+                && self.places.get(&place_of(asset)) == Some(&asset.observed_at)
+            {
+                continue;
+            }
             writes.push(match step {
                 AssetStep::New => AssetWrite::Insert {
                     asset,
@@ -327,6 +380,22 @@ impl<'a> Recording<'_, 'a> {
         self.ledger.write_assets(&writes)?;
         self.append(&events)?;
         Ok(by_id)
+    }
+
+    /// Notes that the places the scan collected whole were seen.
+    fn mark_places_seen(&mut self, provider: Provider) -> Result<(), StoreError> {
+        let places: Vec<PlaceSeen<'_>> = self
+            .places
+            .iter()
+            .map(|(&(account, region, resource_type), &at)| PlaceSeen {
+                provider,
+                account,
+                region,
+                resource_type,
+                at,
+            })
+            .collect();
+        self.ledger.mark_places_seen(&places)
     }
 
     /// Marks deleted the assets of the scope this collection did not see

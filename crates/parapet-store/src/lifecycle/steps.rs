@@ -165,6 +165,7 @@ mod tests {
             account: "1".to_owned(),
             region: "eu-west-1".to_owned(),
             resource_type: "AWS::S3::Bucket".to_owned(),
+            evaluated: None,
         }
     }
 

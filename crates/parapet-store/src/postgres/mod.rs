@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("migrations/0014_monthly_partitions.sql")),
     (15, include_str!("migrations/0015_resyncs.sql")),
     (16, include_str!("migrations/0016_evaluation_stamps.sql")),
+    (17, include_str!("migrations/0017_place_seen.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

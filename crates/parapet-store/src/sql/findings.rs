@@ -10,19 +10,28 @@ use crate::query::{FindingQuery, Overview, ResultCount};
 use crate::roles::Findings;
 use chrono::{DateTime, Utc};
 use parapet_core::{Finding, Mute, MuteSelector};
+use std::sync::LazyLock;
 
 /// A finding's columns. Its result was last seen when its asset was last
 /// seen, if later than the result was last worked out: a result kept by
 /// incremental evaluation stands as of every scan that sees its asset.
-const FINDING_COLUMNS: &str = "rule_id, asset_id, account, region, resource_type, severity, status, first_seen, \
-     COALESCE((SELECT a.last_seen FROM assets a WHERE a.id = findings.asset_id AND a.deleted_at IS NULL \
-     AND a.last_seen > findings.last_seen), findings.last_seen), \
-     resolved_at, result, message, evidence, muted_by";
+static FINDING_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let asset_seen = format!(
+        "(SELECT {} FROM assets a WHERE a.id = findings.asset_id AND a.deleted_at IS NULL)",
+        super::last_seen_of("a")
+    );
+    format!(
+        "rule_id, asset_id, account, region, resource_type, severity, status, first_seen, \
+         CASE WHEN {asset_seen} > findings.last_seen THEN {asset_seen} ELSE findings.last_seen END, \
+         resolved_at, result, message, evidence, muted_by"
+    )
+});
 
 impl<D: Database> Findings for SqlStore<D> {
     fn findings(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError> {
         let mut filter = Filter::new(&format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE status IS NOT NULL"
+            "SELECT {} FROM findings WHERE status IS NOT NULL",
+            *FINDING_COLUMNS
         ));
         filter.any_of(
             "status",
@@ -67,7 +76,8 @@ impl<D: Database> Findings for SqlStore<D> {
 
     fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError> {
         let mut filter = Filter::new(&format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL)"
+            "SELECT {} FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL)",
+            *FINDING_COLUMNS
         ));
         filter.equal("account", account);
         filter.push(" ORDER BY severity, rule_id, asset_id", []);
@@ -77,7 +87,10 @@ impl<D: Database> Findings for SqlStore<D> {
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError> {
         super::first(
             &self.db,
-            &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE rule_id = ?1 AND asset_id = ?2"),
+            &format!(
+                "SELECT {} FROM findings WHERE rule_id = ?1 AND asset_id = ?2",
+                *FINDING_COLUMNS
+            ),
             args![rule_id, asset_id],
             read_finding,
         )

@@ -58,9 +58,12 @@ pub(super) fn assets<D: Database>(
     query: &AssetQuery,
 ) -> Result<Vec<AssetSummary>, StoreError> {
     let mut filter = filter::<D>(
-        "SELECT id, provider, account, region, resource_type, name, tags, version, first_seen, last_seen, deleted_at, \
-         (SELECT count(*) FROM findings f WHERE f.asset_id = assets.id AND f.status IN ('open', 'reopened') AND f.muted_by IS NULL) \
-         FROM assets WHERE 1 = 1",
+        &format!(
+            "SELECT id, provider, account, region, resource_type, name, tags, version, first_seen, {}, deleted_at, \
+             (SELECT count(*) FROM findings f WHERE f.asset_id = assets.id AND f.status IN ('open', 'reopened') AND f.muted_by IS NULL) \
+             FROM assets WHERE 1 = 1",
+            super::last_seen_of("assets")
+        ),
         query,
         true,
     );

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::lifecycle::{
-    AssetWrite, FindingRow, KnownAsset, Ledger, MuteCandidate, NewEvent, OpenFinding,
+    AssetWrite, FindingRow, KnownAsset, Ledger, MuteCandidate, NewEvent, OpenFinding, PlaceSeen,
     PreviousFinding,
 };
 use crate::query::{FindingChange, IncidentInfo, IncidentStatus};
@@ -93,7 +93,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
     ) -> Result<Vec<(String, KnownAsset)>, StoreError> {
         rows(
             self.db,
-            "SELECT id, content_hash, version, deleted_at, region, resource_type FROM assets WHERE provider = ?1 AND account = ?2",
+            "SELECT id, content_hash, version, deleted_at, region, resource_type, evaluated FROM assets WHERE provider = ?1 AND account = ?2",
             args![provider.as_str(), account],
             |r| {
                 Ok((
@@ -105,6 +105,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                         account: account.to_owned(),
                         region: r.text(4)?,
                         resource_type: r.text(5)?,
+                        evaluated: r.opt_text(6)?,
                     },
                 ))
             },
@@ -224,9 +225,30 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
 
     fn mark_deleted(&mut self, asset_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE assets SET deleted_at = ?1 WHERE id = ?2",
+            &format!(
+                "UPDATE assets SET deleted_at = ?1, last_seen = {} WHERE id = ?2",
+                super::last_seen_of("assets")
+            ),
             args![ms(at), asset_id],
         )
+    }
+
+    fn mark_places_seen(&mut self, places: &[PlaceSeen<'_>]) -> Result<(), StoreError> {
+        self.db.execute_all(
+            "INSERT INTO place_seen (provider, account, region, resource_type, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (provider, account, region, resource_type) DO UPDATE SET seen_at = \
+             CASE WHEN excluded.seen_at > place_seen.seen_at THEN excluded.seen_at ELSE place_seen.seen_at END",
+            &mut places.iter().map(|p| {
+                arg_row![
+                    p.provider.as_str(),
+                    p.account,
+                    p.region,
+                    p.resource_type,
+                    ms(p.at)
+                ]
+            }),
+        )?;
+        Ok(())
     }
 
     fn asset_label(

@@ -257,6 +257,19 @@ impl<D: Database> SqlStore<D> {
     }
 }
 
+/// When the asset of the row `asset` (a table or its alias) was last seen:
+/// its own `last_seen`, or, while it lives, when its place was last
+/// collected whole if that is later (an asset seen again unchanged is not
+/// written again).
+pub(crate) fn last_seen_of(asset: &str) -> String {
+    format!(
+        "CASE WHEN {asset}.deleted_at IS NULL THEN COALESCE((SELECT p.seen_at FROM place_seen p \
+         WHERE p.provider = {asset}.provider AND p.account = {asset}.account AND p.region = {asset}.region \
+         AND p.resource_type = {asset}.resource_type AND p.seen_at > {asset}.last_seen), {asset}.last_seen) \
+         ELSE {asset}.last_seen END"
+    )
+}
+
 /// The live assets with a stamp among the rows of `sql`, which selects
 /// id, content hash, stamp and deletion time.
 fn evaluated_rows<D: Database + ?Sized>(

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_monthly_partitions.sql"),
     include_str!("migrations/0015_resyncs.sql"),
     include_str!("migrations/0016_evaluation_stamps.sql"),
+    include_str!("migrations/0017_place_seen.sql"),
 ];
 
 /// The schema version this build writes.

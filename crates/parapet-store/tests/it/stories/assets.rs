@@ -5,6 +5,8 @@ use parapet_store::Policy;
 use parapet_store::roles::*;
 use serde_json::json;
 
+const RULE: &str = "aws-s3-bucket-versioning-enabled";
+
 fn kinds(store: &dyn Store, asset: &str) -> Vec<EventKind> {
     let mut events = store
         .events(&EventQuery {
@@ -303,4 +305,62 @@ pub fn an_asset_another_account_already_has_is_kept_there_and_the_rest_is_record
     );
     assert!(store.asset_at(&own.id, None).expect("read").is_some());
     assert!(store.finding("rule", &shared.id).expect("read").is_none());
+}
+
+/// When `id` was last seen, as the inventory and its finding say.
+fn last_seen(
+    store: &dyn Store,
+    id: &str,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let asset = store
+        .assets(&parapet_store::AssetQuery {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .expect("assets")
+        .into_iter()
+        .find(|a| a.id == id)
+        .expect("the asset");
+    let finding = store
+        .finding(RULE, id)
+        .expect("query")
+        .expect("its finding");
+    (asset.last_seen, finding.last_seen)
+}
+
+pub fn an_asset_seen_again_unchanged_was_last_seen_when_its_place_was(backend: &impl Backend) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let sighting = |when| bucket("a", json!({}), at(when));
+    let result = |when| crate::evaluation(RULE, &sighting(when), parapet_core::Status::Fail);
+    scan(&mut store, at(0), &[sighting(0)], &[result(0)], &[]);
+    // Seen again unchanged, its result kept: nothing of it is written.
+    scan(&mut store, at(1), &[sighting(1)], &[], &[]);
+    assert_eq!(last_seen(&store, &sighting(0).id), (at(1), at(1)));
+    // A collection that failed in its place did not see it.
+    let denied = CollectionError {
+        account: Some("111111111111".into()),
+        region: Some("eu-west-1".into()),
+        resource_type: None,
+        message: "AccessDenied".into(),
+    };
+    scan(&mut store, at(2), &[], &[], std::slice::from_ref(&denied));
+    assert_eq!(last_seen(&store, &sighting(0).id), (at(1), at(1)));
+    // Seen again, beside an asset of another region.
+    let mut elsewhere = bucket("b", json!({}), at(3));
+    elsewhere.region = "us-east-1".into();
+    elsewhere.id = "arn:aws:s3:::elsewhere".into();
+    scan(
+        &mut store,
+        at(3),
+        &[sighting(3), elsewhere.clone()],
+        &[],
+        &[],
+    );
+    assert_eq!(last_seen(&store, &sighting(0).id), (at(3), at(3)));
+    // Deleted later, it was last seen at its last sighting, not when it was
+    // found missing.
+    let out = scan(&mut store, at(4), &[elsewhere], &[], &[]);
+    assert_eq!(out.scan.counts.deleted, 1);
+    let (asset, _) = last_seen(&store, &sighting(0).id);
+    assert_eq!(asset, at(3));
 }

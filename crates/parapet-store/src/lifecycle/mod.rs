@@ -105,6 +105,25 @@ pub struct PreviousFinding {
     pub muted_by: Option<i64>,
 }
 
+/// A result as stored: its finding's lifecycle, once it has failed, and
+/// what its row says besides, which recording compares a new result with
+/// so that a row that would not change is not written again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    /// The lifecycle; `None` while it has never failed.
+    pub previous: Option<PreviousFinding>,
+    /// The asset's account, region and resource type, as the row has them.
+    pub place: (String, String, String),
+    /// The rule's severity then.
+    pub severity: Severity,
+    /// The result.
+    pub result: Status,
+    /// Its message.
+    pub message: String,
+    /// Its evidence, as JSON text.
+    pub evidence: String,
+}
+
 /// An open finding of an asset, as its deletion resolves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenFinding {
@@ -179,6 +198,27 @@ pub struct FindingRow<'a> {
     pub evidence: &'a Evidence,
     /// The mute in force.
     pub muted_by: Option<i64>,
+}
+
+impl FindingRow<'_> {
+    /// Whether writing the row would change nothing of `stored` but when
+    /// the result was last seen.
+    pub fn restates(&self, stored: &StoredResult) -> bool {
+        let lifecycle = self.status.map(|status| PreviousFinding {
+            status,
+            first_seen: self.first_seen,
+            resolved_at: self.resolved_at,
+            muted_by: self.muted_by,
+        });
+        stored.previous == lifecycle
+            && stored.severity == self.severity
+            && stored.result == self.result
+            && stored.message == self.message
+            && stored.place.0 == self.asset.account
+            && stored.place.1 == self.asset.region
+            && stored.place.2 == self.asset.resource_type.as_str()
+            && self.evidence.json() == stored.evidence
+    }
 }
 
 /// An event to append to the timeline.
@@ -265,12 +305,11 @@ pub trait Ledger {
         asset_id: &str,
     ) -> Result<(String, BTreeMap<String, String>), StoreError>;
 
-    /// The findings of these assets that have failed at least once: rule,
-    /// asset and lifecycle.
-    fn failed_findings(
+    /// Every stored result of these assets: rule, asset and result.
+    fn stored_results(
         &mut self,
         asset_ids: &[&str],
-    ) -> Result<Vec<(String, String, PreviousFinding)>, StoreError>;
+    ) -> Result<Vec<(String, String, StoredResult)>, StoreError>;
     /// The open findings of an asset.
     fn open_findings(&mut self, asset_id: &str) -> Result<Vec<OpenFinding>, StoreError>;
     /// Resolves one finding.
@@ -383,4 +422,83 @@ pub trait Ledger {
         idempotency_key: &str,
         change: &FindingChange,
     ) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_row_restates_a_stored_result_only_when_all_but_its_time_is_the_same() {
+        let asset: Asset = serde_json::from_value(json!({
+            "id": "arn:aws:s3:::data", "provider": "aws", "account": "1", "region": "eu-west-1",
+            "resource_type": "AWS::S3::Bucket", "name": "data", "config": {},
+            "observed_at": "2026-12-01T10:00:00Z",
+        }))
+        .expect("an asset");
+        let evidence = Evidence::of([("config.Versioning", &json!("Off"))]);
+        let first = Utc::now();
+        let row = FindingRow {
+            rule_id: "aws-s3-bucket-versioning-enabled",
+            asset: &asset,
+            severity: Severity::Medium,
+            status: Some(FindingStatus::Open),
+            first_seen: Some(first),
+            last_seen: Utc::now(),
+            resolved_at: None,
+            result: Status::Fail,
+            message: "versioning is off",
+            evidence: &evidence,
+            muted_by: None,
+        };
+        let stored = StoredResult {
+            previous: Some(PreviousFinding {
+                status: FindingStatus::Open,
+                first_seen: Some(first),
+                resolved_at: None,
+                muted_by: None,
+            }),
+            place: ("1".into(), "eu-west-1".into(), "AWS::S3::Bucket".into()),
+            severity: Severity::Medium,
+            result: Status::Fail,
+            message: "versioning is off".into(),
+            evidence: evidence.json().to_owned(),
+        };
+        assert!(row.restates(&stored));
+        let changed = [
+            StoredResult {
+                message: "versioning is suspended".into(),
+                ..stored.clone()
+            },
+            StoredResult {
+                evidence: r#"{"config.Versioning":"Suspended"}"#.into(),
+                ..stored.clone()
+            },
+            StoredResult {
+                previous: None,
+                ..stored.clone()
+            },
+            StoredResult {
+                severity: Severity::High,
+                ..stored.clone()
+            },
+            StoredResult {
+                result: Status::Unknown,
+                ..stored.clone()
+            },
+            StoredResult {
+                place: ("1".into(), "us-east-1".into(), "AWS::S3::Bucket".into()),
+                ..stored.clone()
+            },
+        ];
+        for stored in changed {
+            assert!(!row.restates(&stored), "{stored:?}");
+        }
+        let muted = FindingRow {
+            muted_by: Some(7),
+            ..row
+        };
+        assert!(!muted.restates(&stored));
+    }
 }

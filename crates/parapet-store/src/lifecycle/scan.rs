@@ -8,7 +8,7 @@ use super::incidents::{self, Transition};
 use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
 use super::{
     AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, OpenFinding, PlaceSeen, Policy,
-    PreviousFinding,
+    StoredResult,
 };
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
@@ -100,9 +100,9 @@ pub fn record(
     // After the deletions: an asset deleted now was last seen when its
     // place was seen before.
     recording.mark_places_seen(scan.scope.provider)?;
-    let failed_before = recording.failed_before(&known)?;
-    recording.write_findings(&by_id, &failed_before, &mutes)?;
-    recording.remove_inapplicable(&known, &failed_before)?;
+    let stored_before = recording.stored_before(&known)?;
+    recording.write_findings(&by_id, &stored_before, &mutes)?;
+    recording.remove_inapplicable(&known, &stored_before)?;
     recording.follow_incidents()?;
     recording.route()?;
     let Recording { counts, events, .. } = recording;
@@ -485,7 +485,7 @@ impl<'a> Recording<'_, 'a> {
     fn remove_inapplicable(
         &mut self,
         known: &FxHashMap<String, KnownAsset>,
-        failed_before: &FxHashMap<String, FxHashMap<String, PreviousFinding>>,
+        stored_before: &FxHashMap<String, FxHashMap<String, StoredResult>>,
     ) -> Result<(), StoreError> {
         let pairs: Vec<(&str, &str)> = self
             .input
@@ -498,9 +498,10 @@ impl<'a> Recording<'_, 'a> {
         let mut open: Vec<&str> = pairs
             .iter()
             .filter(|(rule, asset)| {
-                failed_before
+                stored_before
                     .get(*asset)
                     .and_then(|rules| rules.get(*rule))
+                    .and_then(|stored| stored.previous.as_ref())
                     .is_some_and(|f| f.status != FindingStatus::Resolved)
             })
             .map(|(_, asset)| *asset)
@@ -528,10 +529,10 @@ impl<'a> Recording<'_, 'a> {
     /// The findings that have ever failed of the known assets this scan
     /// worked results out for, by asset and rule: only they have a
     /// lifecycle to continue.
-    fn failed_before(
+    fn stored_before(
         &mut self,
         known: &FxHashMap<String, KnownAsset>,
-    ) -> Result<FxHashMap<String, FxHashMap<String, PreviousFinding>>, StoreError> {
+    ) -> Result<FxHashMap<String, FxHashMap<String, StoredResult>>, StoreError> {
         let evaluated = self.input.evaluated;
         let mut ids: Vec<&str> = evaluated
             .evaluations
@@ -542,22 +543,18 @@ impl<'a> Recording<'_, 'a> {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut failed: FxHashMap<String, FxHashMap<String, PreviousFinding>> =
-            FxHashMap::default();
-        for (rule_id, asset_id, previous) in self.ledger.failed_findings(&ids)? {
-            failed
-                .entry(asset_id)
-                .or_default()
-                .insert(rule_id, previous);
+        let mut stored: FxHashMap<String, FxHashMap<String, StoredResult>> = FxHashMap::default();
+        for (rule_id, asset_id, result) in self.ledger.stored_results(&ids)? {
+            stored.entry(asset_id).or_default().insert(rule_id, result);
         }
-        Ok(failed)
+        Ok(stored)
     }
 
     /// Carries each evaluation into its finding's lifecycle.
     fn write_findings(
         &mut self,
         by_id: &FxHashMap<&str, &Asset>,
-        failed_before: &FxHashMap<String, FxHashMap<String, PreviousFinding>>,
+        stored_before: &FxHashMap<String, FxHashMap<String, StoredResult>>,
         mutes: &[Mute],
     ) -> Result<(), StoreError> {
         let input = self.input;
@@ -581,9 +578,10 @@ impl<'a> Recording<'_, 'a> {
                 ))
             })?;
             self.counts.evaluations += 1;
-            let previous = failed_before
+            let stored = stored_before
                 .get(&*evaluation.asset_id)
                 .and_then(|rules| rules.get(&*evaluation.rule_id));
+            let previous = stored.and_then(|s| s.previous.as_ref());
             let severity = input.rules.severity(&evaluation.rule_id);
             let target = MuteTarget {
                 rule_id: &evaluation.rule_id,
@@ -625,7 +623,7 @@ impl<'a> Recording<'_, 'a> {
                     ));
                 }
             }
-            rows.push(FindingRow {
+            let row = FindingRow {
                 rule_id: &evaluation.rule_id,
                 asset,
                 severity,
@@ -637,7 +635,12 @@ impl<'a> Recording<'_, 'a> {
                 message: &evaluation.message,
                 evidence: &evaluation.evidence,
                 muted_by: step.muted_by,
-            });
+            };
+            // A row that would say what it says is left alone: its result
+            // was last seen when its asset was.
+            if !stored.is_some_and(|stored| row.restates(stored)) {
+                rows.push(row);
+            }
         }
         // In key order, each rule's rows land side by side in the table.
         rows.sort_unstable_by(|a, b| (a.rule_id, &a.asset.id).cmp(&(b.rule_id, &b.asset.id)));

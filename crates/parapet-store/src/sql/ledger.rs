@@ -3,12 +3,12 @@
 use super::findings::{mute_candidates, read_mutes};
 use super::{
     Arg, Database, SCAN_COLUMNS, arg_row, args, encode, first, json, ms, name_of, read_scan, rows,
-    severity_number,
+    severity_from, severity_number,
 };
 use crate::error::StoreError;
 use crate::lifecycle::{
     AssetWrite, FindingRow, KnownAsset, Ledger, MuteCandidate, NewEvent, OpenFinding, PlaceSeen,
-    PreviousFinding,
+    PreviousFinding, StoredResult,
 };
 use crate::query::{FindingChange, IncidentInfo, IncidentStatus};
 use chrono::{DateTime, Utc};
@@ -264,37 +264,47 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         .ok_or_else(|| StoreError::NotFound(format!("no asset {asset_id}")))
     }
 
-    fn failed_findings(
+    fn stored_results(
         &mut self,
         asset_ids: &[&str],
-    ) -> Result<Vec<(String, String, PreviousFinding)>, StoreError> {
-        let mut failed = Vec::new();
+    ) -> Result<Vec<(String, String, StoredResult)>, StoreError> {
+        let mut stored = Vec::new();
         for chunk in asset_ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
-            failed.extend(rows(
+            stored.extend(rows(
                 self.db,
                 &format!(
-                    "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by FROM findings \
-                     WHERE asset_id IN ({marks}) AND status IS NOT NULL"
+                    "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by, account, region, \
+                     resource_type, severity, result, message, evidence FROM findings WHERE asset_id IN ({marks})"
                 ),
                 &values,
                 |r| {
-                    let status: FindingStatus = name_of(r, 2, "finding status")?;
-                    Ok((
-                        r.text(0)?,
-                        r.text(1)?,
-                        PreviousFinding {
-                            status,
+                    let previous = match r.opt_text(2)? {
+                        Some(status) => Some(PreviousFinding {
+                            status: super::named(r.database(), &status, "finding status")?,
                             first_seen: r.opt_time(3)?,
                             resolved_at: r.opt_time(4)?,
                             muted_by: r.opt_int(5)?,
+                        }),
+                        None => None,
+                    };
+                    Ok((
+                        r.text(0)?,
+                        r.text(1)?,
+                        StoredResult {
+                            previous,
+                            place: (r.text(6)?, r.text(7)?, r.text(8)?),
+                            severity: severity_from(r.int(9)?),
+                            result: name_of(r, 10, "result")?,
+                            message: r.text(11)?,
+                            evidence: r.text(12)?,
                         },
                     ))
                 },
             )?);
         }
-        Ok(failed)
+        Ok(stored)
     }
 
     fn open_findings(&mut self, asset_id: &str) -> Result<Vec<OpenFinding>, StoreError> {

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use parapet_core::{Asset, CollectionError, Provider, Relationship, ResourceType, Scope};
 use parapet_provider::{Collection, Part, Progress};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -152,17 +153,65 @@ impl Out {
     }
 }
 
+/// An account reached: its session and the regions to collect.
+type Plan = (Session, Vec<String>);
+
+/// Accounts collected at a time: each account's part is handed on once
+/// its group is collected, so that no more than a group (and the parts
+/// not yet taken) is held, whatever the organisation's size.
+const ACCOUNTS_AT_ONCE: usize = 8;
+
+/// Parts collected ahead of the one being taken.
+const PARTS_AHEAD: usize = 2;
+
 /// Collects the estate `options` describe: one part per account, whose
 /// scope is the account's regions (`global` included) and the types
 /// collected.
 pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collection, AwsError> {
+    let mut parts = Vec::new();
+    let collection = collect_parts(options, progress, &mut |part| {
+        parts.push(part);
+        ControlFlow::Continue(())
+    })?;
+    Ok(Collection {
+        parts,
+        ..collection
+    })
+}
+
+/// Collects like [`collect`], a group of accounts at a time, handing each
+/// account's part to `each` in the order of the accounts (the next group
+/// is collected once no more than [`PARTS_AHEAD`] parts wait to be taken);
+/// returns the rest of the collection (its parts empty). Stops once `each`
+/// breaks.
+pub fn collect_parts(
+    options: &AwsOptions,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Part) -> ControlFlow<()>,
+) -> Result<Collection, AwsError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(AwsError::Runtime)?;
-    let (collection, calls) =
-        runtime.block_on(crate::calls::counted(collect_async(options, progress)));
-    collection.map(|c| Collection { calls, ..c })
+    let (send, mut receive) = tokio::sync::mpsc::channel::<Part>(PARTS_AHEAD);
+    std::thread::scope(|scope| {
+        let collecting = scope.spawn(|| {
+            runtime.block_on(crate::calls::counted(collect_async(
+                options, progress, send,
+            )))
+        });
+        while let Some(part) = receive.blocking_recv() {
+            if each(part).is_break() {
+                break;
+            }
+        }
+        // The collection stops at the next part it would hand on.
+        drop(receive);
+        let (collection, calls) = collecting
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        collection.map(|c| Collection { calls, ..c })
+    })
 }
 
 /// The resource types `options` ask for, known ones only.
@@ -182,6 +231,7 @@ pub(crate) fn selected_types(options: &AwsOptions) -> Vec<&'static str> {
 async fn collect_async(
     options: &AwsOptions,
     progress: &dyn Progress,
+    parts: tokio::sync::mpsc::Sender<Part>,
 ) -> Result<Collection, AwsError> {
     let started = Instant::now();
     let observed_at = Utc::now();
@@ -198,15 +248,75 @@ async fn collect_async(
         None => Session::identify(base.clone()).await,
     }
     .map_err(AwsError::Identity)?;
-    let (targets, mut unreachable) = accounts(options, &home).await;
-    let plans = sessions(options, &home, &base, targets, &mut unreachable).await;
+    let (targets, unreachable) = {
+        let (targets, mut unreachable) = accounts(options, &home).await;
+        let plans = sessions(options, &home, &base, targets, &mut unreachable).await;
+        (plans, unreachable)
+    };
     let types = selected_types(options);
-    let mut parts: Vec<Part> = unreachable
+    progress.planned(units(options, &targets, &types, observed_at).len() as u64);
+    // Every account in order, those that could not be reached among them.
+    let mut order: Vec<(String, Result<Plan, Part>)> = unreachable
         .into_iter()
-        .map(|(account, failure)| unreachable_part(options, &account, &failure, &types))
+        .map(|(account, failure)| {
+            let part = unreachable_part(options, &account, &failure, &types);
+            (account, Err(part))
+        })
+        .chain(
+            targets
+                .into_iter()
+                .map(|(session, regions)| (session.account.clone(), Ok((session, regions)))),
+        )
         .collect();
-    let units = units(options, &plans, &types, observed_at);
-    progress.planned(units.len() as u64);
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut group: Vec<Plan> = Vec::new();
+    let mut entries = order.into_iter().peekable();
+    while let Some((_, entry)) = entries.next() {
+        let unreached = match entry {
+            Ok(plan) => {
+                group.push(plan);
+                None
+            }
+            Err(part) => Some(part),
+        };
+        let last = entries.peek().is_none();
+        if !group.is_empty() && (unreached.is_some() || group.len() == ACCOUNTS_AT_ONCE || last) {
+            let collected = collect_group(options, progress, &group, &types, observed_at).await;
+            group.clear();
+            for part in collected {
+                if parts.send(part).await.is_err() {
+                    break;
+                }
+            }
+        }
+        if let Some(part) = unreached
+            && parts.send(part).await.is_err()
+        {
+            break;
+        }
+    }
+    Ok(Collection {
+        parts: Vec::new(),
+        resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        partial: options.regions.is_some() || options.resource_types.is_some(),
+        api_calls: shared.calls(),
+        api_retries: shared.retries(),
+        calls: BTreeMap::new(),
+        duration: started.elapsed(),
+        input_errors: Vec::new(),
+    })
+}
+
+/// The parts of a group of accounts, each collected by its units, in the
+/// group's order.
+async fn collect_group(
+    options: &AwsOptions,
+    progress: &dyn Progress,
+    plans: &[Plan],
+    types: &[&'static str],
+    observed_at: DateTime<Utc>,
+) -> Vec<Part> {
+    let units = units(options, plans, types, observed_at);
     let results: Vec<(Arc<Ctx>, &'static Collector, Out)> =
         futures::stream::iter(units.into_iter().map(|(ctx, collector)| async move {
             let out = (collector.run)(ctx.clone()).await;
@@ -222,20 +332,10 @@ async fn collect_async(
         .buffer_unordered(64)
         .collect()
         .await;
-    for (session, regions) in &plans {
-        parts.push(account_part(options, session, regions, &results, &types));
-    }
-    parts.sort_by(|a, b| a.scope.accounts.cmp(&b.scope.accounts));
-    Ok(Collection {
-        parts,
-        resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
-        partial: options.regions.is_some() || options.resource_types.is_some(),
-        api_calls: shared.calls(),
-        api_retries: shared.retries(),
-        calls: BTreeMap::new(),
-        duration: started.elapsed(),
-        input_errors: Vec::new(),
-    })
+    plans
+        .iter()
+        .map(|(session, regions)| account_part(options, session, regions, &results, types))
+        .collect()
 }
 
 /// The accounts to collect: the credentials' own, the configured ones, and

@@ -21,7 +21,7 @@ mod types;
 pub mod units;
 
 pub use catalog::catalog;
-pub use collect::collect;
+pub use collect::{collect, collect_parts};
 pub use error::{AwsError, Failure};
 pub use options::{AccountTarget, AssumeRole, AwsFileConfig, AwsOptions};
 pub use provider::AwsProvider;

@@ -14,6 +14,7 @@ use parapet_provider::{
     ResourceTypeInfo, Target, Unit, UnitOutput, UnitPlan,
 };
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 /// An AWS estate: the accounts and regions its options reach.
 #[derive(Debug, Clone)]
@@ -73,6 +74,21 @@ impl Provider for AwsProvider {
             None => self.options.clone(),
         };
         crate::collect(&options, progress).map_err(|e| ProviderError::Start(Box::new(e)))
+    }
+
+    fn collect_parts(
+        &self,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+        each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
+    ) -> Result<Collection, ProviderError> {
+        let options = match narrowing {
+            Some(narrowing) => narrowed(&self.options, narrowing),
+            None => self.options.clone(),
+        };
+        let partial = options.regions.is_some() || options.resource_types.is_some();
+        crate::collect_parts(&options, progress, &mut |part| each(part, partial))
+            .map_err(|e| ProviderError::Start(Box::new(e)))
     }
 
     fn plan_units(&self, narrowing: Option<&Narrowing>) -> Result<UnitPlan, ProviderError> {

@@ -298,7 +298,7 @@ async fn collect_async(
     Ok(Collection {
         parts: Vec::new(),
         resource_types: types.iter().map(|t| (*t).to_owned()).collect(),
-        partial: options.regions.is_some() || options.resource_types.is_some(),
+        partial: options.partial(),
         api_calls: shared.calls(),
         api_retries: shared.retries(),
         calls: BTreeMap::new(),

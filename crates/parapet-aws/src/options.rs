@@ -40,6 +40,14 @@ pub struct AwsOptions {
     pub only_accounts: Option<BTreeSet<String>>,
 }
 
+impl AwsOptions {
+    /// Whether a collection with these options covers less than its
+    /// accounts whole (some regions or types only).
+    pub fn partial(&self) -> bool {
+        self.regions.is_some() || self.resource_types.is_some()
+    }
+}
+
 /// A role to assume.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -32,6 +32,14 @@ impl AwsProvider {
     pub fn options(&self) -> &AwsOptions {
         &self.options
     }
+
+    /// Its options, narrowed to the part `narrowing` names when given.
+    fn narrowed(&self, narrowing: Option<&Narrowing>) -> AwsOptions {
+        match narrowing {
+            Some(narrowing) => narrowed(&self.options, narrowing),
+            None => self.options.clone(),
+        }
+    }
 }
 
 /// `options` narrowed to the part `narrowing` names.
@@ -69,10 +77,7 @@ impl Provider for AwsProvider {
         narrowing: Option<&Narrowing>,
         progress: &dyn Progress,
     ) -> Result<Collection, ProviderError> {
-        let options = match narrowing {
-            Some(narrowing) => narrowed(&self.options, narrowing),
-            None => self.options.clone(),
-        };
+        let options = self.narrowed(narrowing);
         crate::collect(&options, progress).map_err(|e| ProviderError::Start(Box::new(e)))
     }
 
@@ -82,20 +87,14 @@ impl Provider for AwsProvider {
         progress: &dyn Progress,
         each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
     ) -> Result<Collection, ProviderError> {
-        let options = match narrowing {
-            Some(narrowing) => narrowed(&self.options, narrowing),
-            None => self.options.clone(),
-        };
-        let partial = options.regions.is_some() || options.resource_types.is_some();
+        let options = self.narrowed(narrowing);
+        let partial = options.partial();
         crate::collect_parts(&options, progress, &mut |part| each(part, partial))
             .map_err(|e| ProviderError::Start(Box::new(e)))
     }
 
     fn plan_units(&self, narrowing: Option<&Narrowing>) -> Result<UnitPlan, ProviderError> {
-        let options = match narrowing {
-            Some(narrowing) => narrowed(&self.options, narrowing),
-            None => self.options.clone(),
-        };
+        let options = self.narrowed(narrowing);
         crate::units::plan(&options).map_err(|e| ProviderError::Start(Box::new(e)))
     }
 

@@ -98,7 +98,7 @@ pub fn plan(options: &AwsOptions) -> Result<UnitPlan, AwsError> {
                 .iter()
                 .map(|(account, failure)| unreachable_part(options, account, failure, &types))
                 .collect(),
-            partial: options.regions.is_some() || options.resource_types.is_some(),
+            partial: options.partial(),
         })
     })
 }

@@ -526,9 +526,10 @@ impl<'a> Recording<'_, 'a> {
         self.ledger.remove_results(&pairs)
     }
 
-    /// The findings that have ever failed of the known assets this scan
-    /// worked results out for, by asset and rule: only they have a
-    /// lifecycle to continue.
+    /// Every stored result of the known assets this scan worked results
+    /// out for, by asset and rule: the lifecycle of those that have failed,
+    /// and what each row says, so that a row that would not change is left
+    /// alone.
     fn stored_before(
         &mut self,
         known: &FxHashMap<String, KnownAsset>,

@@ -16,13 +16,11 @@ use std::sync::LazyLock;
 /// seen, if later than the result was last worked out: a result kept by
 /// incremental evaluation stands as of every scan that sees its asset.
 static FINDING_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let asset_seen = format!(
-        "(SELECT {} FROM assets a WHERE a.id = findings.asset_id AND a.deleted_at IS NULL)",
-        super::last_seen_of("a")
-    );
+    let asset_seen = super::last_seen_of("a");
     format!(
         "rule_id, asset_id, account, region, resource_type, severity, status, first_seen, \
-         CASE WHEN {asset_seen} > findings.last_seen THEN {asset_seen} ELSE findings.last_seen END, \
+         COALESCE((SELECT {asset_seen} FROM assets a WHERE a.id = findings.asset_id AND a.deleted_at IS NULL \
+         AND {asset_seen} > findings.last_seen), findings.last_seen), \
          resolved_at, result, message, evidence, muted_by"
     )
 });

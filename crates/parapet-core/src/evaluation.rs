@@ -68,10 +68,11 @@ pub struct Evaluation {
 /// The values of the asset's fields that a rule read, by path from the
 /// asset (`config.PublicAccessBlock.BlockPublicAcls`), as one JSON object:
 /// written once where the result is made, from the fields where they are,
-/// then stored and reported as written. A field that was absent is left
+/// then stored and reported as written (and shared by the results that
+/// read the same fields of one asset). A field that was absent is left
 /// out.
 #[derive(Debug, Clone, Default)]
-pub struct Evidence(Option<Box<RawValue>>);
+pub struct Evidence(Option<Arc<RawValue>>);
 
 impl Evidence {
     /// The evidence of `fields`, by path.
@@ -80,7 +81,7 @@ impl Evidence {
         if fields.is_empty() {
             return Evidence(None);
         }
-        Evidence(serde_json::value::to_raw_value(&fields).ok())
+        Evidence(serde_json::value::to_raw_value(&fields).ok().map(Arc::from))
     }
 
     /// Whether no field was read, or none was present.

@@ -29,6 +29,10 @@ pub struct Engine {
     rules: Vec<Rule>,
     /// What each rule reads beside the asset's content, in rule order.
     inputs: Vec<RuleInputs>,
+    /// The fields each rule's evidence holds, in rule order: rules that
+    /// read the same fields share one, so that an asset's evidence for them
+    /// is written once.
+    evidence: Vec<Arc<EvidenceFields>>,
     /// The rules of each resource type; looked up once per asset, so a
     /// fast hash.
     by_type: FxHashMap<String, TypeRules>,
@@ -206,6 +210,25 @@ struct Subject<'a> {
     undecided: Undecided<'a>,
     /// The asset's id, shared by its evaluations.
     id: Arc<str>,
+    /// The evidence written so far, by the fields it holds.
+    evidence: Vec<(Arc<EvidenceFields>, Evidence)>,
+}
+
+impl Subject<'_> {
+    /// The asset's evidence of `fields`: written the first time, shared
+    /// after.
+    fn evidence(&mut self, fields: &Arc<EvidenceFields>) -> Evidence {
+        if let Some((_, made)) = self.evidence.iter().find(|(f, _)| Arc::ptr_eq(f, fields)) {
+            return made.clone();
+        }
+        let made = self
+            .env
+            .asset
+            .map(|asset| fields.of_asset(asset))
+            .unwrap_or_default();
+        self.evidence.push((Arc::clone(fields), made.clone()));
+        made
+    }
 }
 
 impl Engine {
@@ -221,8 +244,18 @@ impl Engine {
                     .push(index);
             }
         }
+        let mut shared: FxHashMap<Vec<String>, Arc<EvidenceFields>> = FxHashMap::default();
+        let evidence = rules
+            .iter()
+            .map(|rule| {
+                let fields = EvidenceFields::of(rule);
+                let key = fields.0.iter().map(|(path, _)| path.clone()).collect();
+                Arc::clone(shared.entry(key).or_insert_with(|| Arc::new(fields)))
+            })
+            .collect();
         Engine {
             inputs: rules.iter().map(RuleInputs::of).collect(),
+            evidence,
             rules,
             by_type,
             administrators: Json::Array(Vec::new()),
@@ -337,7 +370,7 @@ impl Engine {
         let mut frame = Frame::default();
         for index in chosen {
             let rule = &self.rules[index];
-            match evaluate_rule(rule, &mut subject, &mut frame) {
+            match evaluate_rule(rule, &self.evidence[index], &mut subject, &mut frame) {
                 Some(evaluation) => out.push(evaluation),
                 None => inapplicable(rule, &subject.id),
             }
@@ -373,6 +406,7 @@ impl Engine {
                 permissions: facts.unsettled.get(id),
             },
             id: Arc::from(id),
+            evidence: Vec::new(),
         }
     }
 
@@ -409,7 +443,8 @@ impl Engine {
         if let Some(permissions) = example.permissions {
             subject.env.permissions = permissions;
         }
-        evaluate_rule(rule, &mut subject, &mut Frame::default())
+        let fields = Arc::new(EvidenceFields::of(rule));
+        evaluate_rule(rule, &fields, &mut subject, &mut Frame::default())
     }
 }
 
@@ -501,6 +536,7 @@ fn gaps(rule: &Rule, asset: &Asset, undecided: Undecided<'_>) -> Vec<String> {
 
 fn evaluate_rule<'a>(
     rule: &'a Rule,
+    fields: &Arc<EvidenceFields>,
     subject: &mut Subject<'a>,
     frame: &mut Frame<'a>,
 ) -> Option<Evaluation> {
@@ -526,7 +562,7 @@ fn evaluate_rule<'a>(
     let evidence = if status == Status::Pass {
         Evidence::default()
     } else {
-        evidence(rule, asset)
+        subject.evidence(fields)
     };
     Some(Evaluation {
         rule_id: Arc::clone(&rule.id),
@@ -574,25 +610,41 @@ fn message<'a>(
     }
 }
 
+/// The fields a rule read, as its evidence holds them: each path from the
+/// asset's top (`config.Acl`, `name`) and its steps, in path order.
+#[derive(Debug)]
+struct EvidenceFields(Vec<(String, Vec<String>)>);
+
+impl EvidenceFields {
+    fn of(rule: &Rule) -> EvidenceFields {
+        let mut fields: Vec<(String, Vec<String>)> = rule
+            .reads()
+            .filter(|path| !path.is_empty())
+            .map(|path| (path.join("."), path.clone()))
+            .collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.dedup_by(|a, b| a.0 == b.0);
+        EvidenceFields(fields)
+    }
+
+    /// The values of the fields in `asset`, by path, written where they
+    /// are; absent fields are left out.
+    fn of_asset(&self, asset: &Asset) -> Evidence {
+        let values: Vec<(&str, Cow<'_, Json>)> = self
+            .0
+            .iter()
+            .filter_map(|(path, steps)| value_at(asset, steps).map(|v| (path.as_str(), v)))
+            .collect();
+        Evidence::of(values.iter().map(|(path, v)| (*path, v.as_ref())))
+    }
+}
+
 /// The value at `path` of the asset (from its top: `config.Acl`, `name`),
 /// if present: a document where it is, anything else converted.
 fn value_at<'a>(asset: &'a Asset, path: &[String]) -> Option<Cow<'a, Json>> {
-    if path.is_empty() {
-        return None;
-    }
     let mut value = Val::Resource(asset);
     for step in path {
         value = value.step(step)?;
     }
     value.as_json()
-}
-
-/// The values of the fields the rule read, by path, written where they
-/// are; absent fields are left out.
-fn evidence(rule: &Rule, asset: &Asset) -> Evidence {
-    let values: Vec<(String, Cow<'_, Json>)> = rule
-        .reads()
-        .filter_map(|path| value_at(asset, path).map(|v| (path.join("."), v)))
-        .collect();
-    Evidence::of(values.iter().map(|(path, v)| (path.as_str(), v.as_ref())))
 }

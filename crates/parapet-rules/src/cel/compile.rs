@@ -2,7 +2,9 @@
 //! resolved to the part of the asset or facts it stands for, each loop
 //! variable to a slot, each function to its implementation, macros
 //! (`all`, `exists`, `exists_one`, `map`, `filter`) to loops of their own,
-//! and operators over constants folded.
+//! operators over constants folded, and what a loop's body works out the
+//! same on every turn (`p.FromPort` in a loop over ports inside a loop over
+//! permissions) marked to be worked out once per run of the loop.
 
 use super::eval::{self, Frame};
 use super::standard::Standard;
@@ -85,6 +87,9 @@ pub struct Loop {
     pub slot: usize,
     /// The predicate, or what `map` computes.
     pub body: Node,
+    /// The memos of what the body works out the same on every turn,
+    /// forgotten as each run of the loop starts.
+    pub memos: std::ops::Range<usize>,
 }
 
 /// A compiled expression.
@@ -115,6 +120,88 @@ pub enum Node {
     /// A call; a method's target is its first argument.
     Call(Func, Vec<Node>),
     Loop(Box<Loop>),
+    /// What a loop's body works out the same on every turn: worked out on
+    /// first use in a run of the loop, kept in memo `usize` for the rest.
+    /// Worked out lazily, where it was written, so that `&&`, `||` and
+    /// `?:` still decide whether it is worked out at all.
+    Memo(usize, Box<Node>),
+}
+
+impl Node {
+    /// The nodes it is made of.
+    fn children_mut(&mut self) -> Vec<&mut Node> {
+        match self {
+            Node::Const(_)
+            | Node::Json(_)
+            | Node::Root(_)
+            | Node::Local(_)
+            | Node::Variable(_)
+            | Node::Memo(..) => Vec::new(),
+            Node::Select(a, _)
+            | Node::Has(a, _)
+            | Node::Not(a)
+            | Node::Negate(a)
+            | Node::NotStrictlyFalse(a) => vec![a],
+            Node::And(ab) | Node::Or(ab) | Node::Binary(_, ab) => ab.iter_mut().collect(),
+            Node::Conditional(abc) => abc.iter_mut().collect(),
+            Node::List(items) | Node::Call(_, items) => items.iter_mut().collect(),
+            Node::Map(entries) => entries.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
+            Node::Loop(l) => {
+                let Loop {
+                    kind, range, body, ..
+                } = &mut **l;
+                let mut children = vec![range, body];
+                if let LoopKind::Map {
+                    filter: Some(filter),
+                } = kind
+                {
+                    children.push(filter);
+                }
+                children
+            }
+        }
+    }
+
+    /// The loop variables it reads and does not bind, as a set of slots
+    /// (bit `s` for slot `s`, slots from 63 on all as bit 63).
+    fn free(&self) -> u64 {
+        match self {
+            Node::Local(slot) => slot_bit(*slot),
+            Node::Memo(_, inner) => inner.free(),
+            Node::Loop(l) => {
+                let mut inside = l.body.free();
+                if let LoopKind::Map {
+                    filter: Some(filter),
+                } = &l.kind
+                {
+                    inside |= filter.free();
+                }
+                if l.slot < 63 {
+                    inside &= !slot_bit(l.slot);
+                }
+                l.range.free() | inside
+            }
+            Node::Const(_) | Node::Json(_) | Node::Root(_) | Node::Variable(_) => 0,
+            Node::Select(a, _)
+            | Node::Has(a, _)
+            | Node::Not(a)
+            | Node::Negate(a)
+            | Node::NotStrictlyFalse(a) => a.free(),
+            Node::And(ab) | Node::Or(ab) | Node::Binary(_, ab) => ab[0].free() | ab[1].free(),
+            Node::Conditional(abc) => abc.iter().fold(0, |set, n| set | n.free()),
+            Node::List(items) | Node::Call(_, items) => {
+                items.iter().fold(0, |set, n| set | n.free())
+            }
+            Node::Map(entries) => entries
+                .iter()
+                .fold(0, |set, (k, v)| set | k.free() | v.free()),
+        }
+    }
+}
+
+/// The bit of slot `slot` in a set of slots.
+fn slot_bit(slot: usize) -> u64 {
+    1 << slot.min(63)
 }
 
 /// A scalar constant.
@@ -147,6 +234,7 @@ impl Const {
 pub struct Program {
     pub(super) node: Node,
     pub(super) slots: usize,
+    pub(super) memos: usize,
 }
 
 /// Compiles a checked expression.
@@ -156,6 +244,7 @@ pub fn compile(ast: &IdedExpr) -> Result<Program, String> {
     Ok(Program {
         node,
         slots: compiler.slots,
+        memos: compiler.memos,
     })
 }
 
@@ -165,6 +254,8 @@ struct Compiler {
     scope: Vec<(String, usize)>,
     /// Slots needed so far.
     slots: usize,
+    /// Memos needed so far.
+    memos: usize,
 }
 
 impl Compiler {
@@ -329,16 +420,47 @@ impl Compiler {
             _ => Err(()),
         };
         self.scope.pop();
-        let (kind, body) = match result {
+        let (mut kind, mut body) = match result {
             Ok(found) => found,
             Err(()) => return Err("unsupported comprehension".to_owned()),
         };
+        let first = self.memos;
+        self.hoist(&mut body, slot);
+        if let LoopKind::Map {
+            filter: Some(filter),
+        } = &mut kind
+        {
+            self.hoist(filter, slot);
+        }
         Ok(Node::Loop(Box::new(Loop {
             kind,
             range,
             slot,
             body,
+            memos: first..self.memos,
         })))
+    }
+
+    /// Marks the largest parts of `node`, inside the loop of variable
+    /// `slot`, that read neither that variable nor one bound inside the
+    /// loop, as memos of the loop; parts as cheap to read as a memo
+    /// (constants, variables) are left alone.
+    fn hoist(&mut self, node: &mut Node, slot: usize) {
+        let inner = !(slot_bit(slot) - 1);
+        if node.free() & inner == 0 {
+            if !matches!(
+                node,
+                Node::Const(_) | Node::Json(_) | Node::Root(_) | Node::Local(_) | Node::Memo(..)
+            ) {
+                let part = std::mem::replace(node, Node::Const(Const::Null));
+                *node = Node::Memo(self.memos, Box::new(part));
+                self.memos += 1;
+            }
+            return;
+        }
+        for child in node.children_mut() {
+            self.hoist(child, slot);
+        }
     }
 }
 
@@ -466,5 +588,28 @@ mod tests {
         assert!(matches!(l.kind, LoopKind::Exists));
         assert!(matches!(&l.body, Node::Select(operand, _) if matches!(**operand, Node::Local(0))));
         assert!(compile(&cel_parser::Parser::new().parse("bucket.x").expect("parses")).is_err());
+    }
+
+    #[test]
+    fn what_a_loop_works_out_the_same_each_turn_is_a_memo_of_the_loop() {
+        let Node::Loop(outer) = compiled("config.Ps.exists(p, [1, 2].exists(x, x < p.Max))") else {
+            panic!("a loop")
+        };
+        let Node::Loop(inner) = &outer.body else {
+            panic!("a loop inside")
+        };
+        assert!(outer.memos.is_empty());
+        assert_eq!(inner.memos, 0..1);
+        let Node::Binary(Binary::Lt, ab) = &inner.body else {
+            panic!("a comparison")
+        };
+        assert!(matches!(ab[0], Node::Local(1)));
+        assert!(matches!(&ab[1], Node::Memo(0, part)
+            if matches!(&**part, Node::Select(operand, _) if matches!(**operand, Node::Local(0)))));
+        // A loop that reads nothing of the outer loop's turn is one memo.
+        let Node::Loop(outer) = compiled("config.Ps.all(p, config.Qs.exists(q, q > 1))") else {
+            panic!("a loop")
+        };
+        assert!(matches!(&outer.body, Node::Memo(_, part) if matches!(**part, Node::Loop(_))));
     }
 }

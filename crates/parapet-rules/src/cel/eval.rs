@@ -9,17 +9,22 @@ use super::{Env, EvalError, Val};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-/// The slots of loop variables, reused across evaluations.
+/// The slots of loop variables and the memos of loops, reused across
+/// evaluations.
 #[derive(Default)]
 pub struct Frame<'a> {
     pub(super) slots: Vec<Val<'a>>,
+    memos: Vec<Option<Result<Val<'a>, EvalError>>>,
 }
 
 impl<'a> Frame<'a> {
-    /// Makes room for `n` slots.
-    pub(super) fn reserve(&mut self, n: usize) {
-        if self.slots.len() < n {
-            self.slots.resize(n, Val::Null);
+    /// Makes room for `slots` slots and `memos` memos.
+    pub(super) fn reserve(&mut self, slots: usize, memos: usize) {
+        if self.slots.len() < slots {
+            self.slots.resize(slots, Val::Null);
+        }
+        if self.memos.len() < memos {
+            self.memos.resize(memos, None);
         }
     }
 }
@@ -121,6 +126,16 @@ pub fn eval<'a>(
         }
         Node::Call(func, args) => call(func, args, env, frame),
         Node::Loop(l) => run_loop(l, env, frame),
+        Node::Memo(memo, inner) => {
+            if let Some(Some(known)) = frame.memos.get(*memo) {
+                return known.clone();
+            }
+            let value = eval(inner, env, frame);
+            if let Some(slot) = frame.memos.get_mut(*memo) {
+                *slot = Some(value.clone());
+            }
+            value
+        }
     }
 }
 
@@ -157,7 +172,10 @@ fn run_loop<'a>(l: &'a Loop, env: &Env<'a>, frame: &mut Frame<'a>) -> Result<Val
     let items = range
         .items()
         .ok_or_else(|| EvalError::failed(format!("cannot range over a {}", range.type_name())))?;
-    frame.reserve(l.slot + 1);
+    frame.reserve(l.slot + 1, l.memos.end);
+    for memo in l.memos.clone() {
+        frame.memos[memo] = None;
+    }
     match &l.kind {
         LoopKind::All => {
             for item in items {
@@ -399,6 +417,20 @@ mod tests {
         assert!(truth("{'a': 1, 'b': 2}.all(k, k in ['a', 'b'])"));
         assert!(truth("[1, 2].all(x, [3].all(y, y > x))"));
         fails_with("'text'.all(c, c == 't')", "cannot range over a string");
+    }
+
+    #[test]
+    fn a_memo_holds_for_one_run_of_its_loop_and_only_where_it_is_read() {
+        assert!(truth(
+            "[{'a': 1}, {'a': 2}].map(p, [10, 20].map(x, x + p.a)) == [[11, 21], [12, 22]]"
+        ));
+        // Worked out only where `||` reaches it: the first turn decides.
+        assert!(truth("[1, 2].exists(x, x == 1 || {'a': 1}.b == 1)"));
+        assert_eq!(
+            eval("[1, 2].exists(x, x == 2 || {'a': 1}.b == 1)"),
+            Err(EvalError::Missing("b".into()))
+        );
+        assert!(truth("[1, 2, 3].filter(x, x > size([1, 2])) == [3]"));
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl Program {
         env: &Env<'a>,
         frame: &mut Frame<'a>,
     ) -> Result<Val<'a>, EvalError> {
-        frame.reserve(self.slots);
+        frame.reserve(self.slots, self.memos);
         eval::eval(&self.node, env, frame)
     }
 }

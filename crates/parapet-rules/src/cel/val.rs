@@ -51,6 +51,9 @@ pub enum Val<'a> {
     Duration(TimeDelta),
 }
 
+/// Fields of an object found by scanning them rather than by searching.
+const SMALL_OBJECT: usize = 11;
+
 /// The fields of the `resource` map.
 const RESOURCE_FIELDS: &[&str] = &[
     "id",
@@ -166,6 +169,12 @@ impl<'a> Val<'a> {
     /// A map's field `name`, if it is a map and has it.
     pub fn field(&self, name: &str) -> Option<Val<'a>> {
         match self {
+            // A document's object seldom has more fields than one node of
+            // its tree holds: comparing lengths first skips most keys.
+            Val::Json(Json::Object(fields)) if fields.len() <= SMALL_OBJECT => fields
+                .iter()
+                .find(|(key, _)| key.as_str() == name)
+                .map(|(_, value)| Val::json(value)),
             Val::Json(Json::Object(fields)) => fields.get(name).map(Val::json),
             Val::Map(entries) => entries
                 .iter()

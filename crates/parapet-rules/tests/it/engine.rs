@@ -5,8 +5,12 @@ use serde_json::json;
 use std::path::Path;
 
 fn rule(compliant: &str) -> Rule {
+    rule_named("test-rule", compliant)
+}
+
+fn rule_named(id: &str, compliant: &str) -> Rule {
     let text = format!(
-        "id: test-rule\ntitle: Test rule\ndescription: d\nseverity: high\nresource_types: [AWS::S3::Bucket]\n\
+        "id: {id}\ntitle: Test rule\ndescription: d\nseverity: high\nresource_types: [AWS::S3::Bucket]\n\
          compliant: {compliant:?}\nremediation: {{text: t}}\n\
          examples: {{compliant: [{{description: a, config: {{}}}}], non_compliant: [{{description: b, config: {{}}}}]}}\n"
     );
@@ -259,6 +263,33 @@ fn failures_carry_the_title_and_the_evidence() {
     );
     assert_eq!(evaluation.evidence.get("config.Logging"), Some(json!(null)));
     assert!(!evaluation.evidence.contains_key("config.Other"));
+}
+
+#[test]
+fn rules_that_read_the_same_fields_share_each_assets_evidence_and_no_more() {
+    let engine = Engine::new(vec![
+        rule_named("versioning", "config.Versioning.Status == 'Enabled'"),
+        rule_named("logging", "config.Logging != null"),
+        rule_named(
+            "versioning-again",
+            "config.Versioning.Status in ['Enabled']",
+        ),
+    ]);
+    let facts = Facts::at(Utc::now());
+    for status in ["Suspended", "Off"] {
+        let asset = bucket(
+            json!({"Versioning": {"Status": status}, "Logging": null}),
+            json!({}),
+        );
+        let evaluations = engine.evaluate(&facts, &asset);
+        let evidence: Vec<String> = evaluations
+            .iter()
+            .map(|e| e.evidence.json().to_owned())
+            .collect();
+        let versioning = format!(r#"{{"config.Versioning.Status":"{status}"}}"#);
+        let logging = r#"{"config.Logging":null}"#.to_owned();
+        assert_eq!(evidence, [versioning.clone(), logging, versioning]);
+    }
 }
 
 #[test]

@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, Target};
 use parapet_rules::{Engine, IdentityPolicy, Reuse, Rule, RulePack, TagPolicy};
+#[cfg(doc)]
+use parapet_store::Scans;
 use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -151,7 +153,10 @@ impl Pipeline {
     /// [`Run`]'s collection has no parts and no results, so that memory
     /// holds a part or two whatever the estate's size. Each part's facts
     /// come from its own assets and, when the collection covered less than
-    /// its account, from the account's stored assets around them.
+    /// its account, from the account's stored assets around them. Parts
+    /// are recorded in one batch of the store ([`Scans::begin_batch`]):
+    /// committed some at a time, and all by the time the run returns,
+    /// whether it succeeds or fails.
     pub fn run_each(
         &self,
         provider: &dyn Provider,
@@ -185,6 +190,7 @@ impl Pipeline {
         let provenance = Provenance::new(provider.version(), &self.rules_digest);
         if let Some(store) = store.as_deref_mut() {
             store.keep_rule_pack(&self.pack.id, &self.pack.rules)?;
+            store.begin_batch();
         }
         let mut now = None;
         let mut reuse = Reuse::default();
@@ -264,7 +270,10 @@ impl Pipeline {
             }
             step(None)?;
             Ok(collection)
-        })?;
+        });
+        let ended = store.map_or(Ok(()), |store| store.end_batch());
+        let collection = collection?;
+        ended?;
         Ok(Run {
             collection,
             evaluations: Vec::new(),

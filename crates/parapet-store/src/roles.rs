@@ -49,7 +49,8 @@ pub trait Scans {
     fn database(&self) -> &str;
 
     /// Records the start of a scan of `scope` from `source`, produced as
-    /// `provenance` says; committed at once, so that a scan that never
+    /// `provenance` says; committed at once (inside a batch, with the
+    /// batch's transaction when one is open), so that a scan that never
     /// finishes is visible as `running`.
     fn begin_scan(
         &mut self,
@@ -72,6 +73,17 @@ pub trait Scans {
         errors: &[CollectionError],
         finished_at: DateTime<Utc>,
     ) -> Result<ScanOutput, StoreError>;
+
+    /// Lets the scans finished from now on share transactions: each is
+    /// committed with the others once they hold enough assets or have
+    /// waited long enough, and at [`Scans::end_batch`]. A process killed
+    /// meanwhile, or a scan that fails to be written, loses the scans not
+    /// yet committed, whole.
+    fn begin_batch(&mut self);
+
+    /// Commits the scans finished since [`Scans::begin_batch`] and ends
+    /// the batch.
+    fn end_batch(&mut self) -> Result<(), StoreError>;
 
     /// What incremental evaluation needs of these assets, where they exist
     /// now: each one's content hash and the stamp its results were worked

@@ -43,6 +43,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// A value bound to a statement's placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,12 +224,55 @@ pub trait Database: Send {
 pub struct SqlStore<D: Database> {
     pub(crate) db: D,
     pub(crate) policy: Policy,
+    /// The batch that scans' parts are recorded in, while one is open.
+    batch: Option<Batch>,
 }
+
+/// Parts of a scan recorded into one transaction, committed once it holds
+/// [`BATCH_ASSETS`] assets or has been open [`BATCH_TIME`], and when the
+/// batch ends. Each commit writes every page it changed into SQLite's log,
+/// and a part's results land in every rule's stretch of each index: one
+/// commit per part of a thousand assets rewrote 27 MB of pages, and the
+/// first recorded scan of 100,000 assets wrote 4.1 GB rather than 1.7 GB.
+struct Batch {
+    /// When its open transaction began, if one is open.
+    began: Option<Instant>,
+    /// Assets recorded in the open transaction.
+    assets: usize,
+}
+
+/// Assets recorded before a batch's transaction is committed.
+const BATCH_ASSETS: usize = 10_000;
+
+/// The longest a batch's transaction stays open, so that other writers
+/// (a watch daemon, a worker) wait no longer than this.
+const BATCH_TIME: Duration = Duration::from_secs(2);
 
 impl<D: Database> SqlStore<D> {
     /// A store over `db`, recording with `policy`.
     pub(crate) fn new(db: D, policy: Policy) -> SqlStore<D> {
-        SqlStore { db, policy }
+        SqlStore {
+            db,
+            policy,
+            batch: None,
+        }
+    }
+
+    /// Commits the batch's open transaction, if any.
+    fn commit_batch(&mut self) -> Result<(), StoreError> {
+        let Some(batch) = &mut self.batch else {
+            return Ok(());
+        };
+        if batch.began.take().is_none() {
+            return Ok(());
+        }
+        batch.assets = 0;
+        if let Err(e) = self.db.commit() {
+            self.db.rollback();
+            return Err(e);
+        }
+        self.db.committed();
+        Ok(())
     }
 
     /// Sets the recording policy: the routes of finding changes to
@@ -246,14 +290,34 @@ impl<D: Database> SqlStore<D> {
 
     /// Runs `work` on the lifecycle's ledger in one transaction, committed
     /// when it succeeds and rolled back when it fails.
+    /// Inside a batch, the work joins the batch's transaction, and its
+    /// failure rolls back the batch's work not yet committed.
     fn in_ledger<T>(
         &mut self,
         work: impl FnOnce(&mut SqlLedger<'_, D>, &Policy) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut ledger = SqlLedger::begin(&self.db)?;
-        let out = work(&mut ledger, &self.policy)?;
-        ledger.commit()?;
-        Ok(out)
+        let mut ledger = match &mut self.batch {
+            Some(batch) => {
+                if batch.began.is_none() {
+                    self.db.begin()?;
+                    batch.began = Some(Instant::now());
+                }
+                SqlLedger::within(&self.db)
+            }
+            None => SqlLedger::begin(&self.db)?,
+        };
+        let out = work(&mut ledger, &self.policy);
+        let out = match out {
+            Ok(out) => ledger.commit().map(|()| out),
+            Err(e) => Err(e),
+        };
+        if out.is_err()
+            && let Some(batch) = &mut self.batch
+        {
+            batch.began = None;
+            batch.assets = 0;
+        }
+        out
     }
 }
 
@@ -529,7 +593,34 @@ impl<D: Database> Scans for SqlStore<D> {
             errors,
             finished_at,
         };
-        self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))
+        let output =
+            self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))?;
+        if let Some(batch) = &mut self.batch {
+            batch.assets += assets.len();
+            let due = batch.assets >= BATCH_ASSETS
+                || batch
+                    .began
+                    .is_some_and(|began| began.elapsed() >= BATCH_TIME);
+            if due {
+                self.commit_batch()?;
+            }
+        }
+        Ok(output)
+    }
+
+    fn begin_batch(&mut self) {
+        if self.batch.is_none() {
+            self.batch = Some(Batch {
+                began: None,
+                assets: 0,
+            });
+        }
+    }
+
+    fn end_batch(&mut self) -> Result<(), StoreError> {
+        let committed = self.commit_batch();
+        self.batch = None;
+        committed
     }
 
     fn evaluated_assets(&self, ids: &[&str]) -> Result<Vec<EvaluatedAsset>, StoreError> {

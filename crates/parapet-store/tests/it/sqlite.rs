@@ -1,5 +1,5 @@
 use crate::stories::inventory::{RULE, estate};
-use crate::{at, bucket, evaluation, scan};
+use crate::{at, bucket, evaluation, provenance, scan, scope};
 use parapet_core::{MuteSelector, Status};
 use parapet_store::roles::*;
 use parapet_store::{Policy, SqliteStore, StoreError};
@@ -16,6 +16,52 @@ fn a_new_database_gets_the_current_schema_and_reopens() {
     let again = SqliteStore::open(&dir.path().join("parapet.db")).expect("reopen");
     assert_eq!(again.scans(10).expect("scans").len(), 0);
     assert_eq!(again.integrity_check().expect("check"), "ok");
+}
+
+#[test]
+fn scans_of_a_batch_are_committed_when_it_ends_and_a_failure_loses_those_not_committed_whole() {
+    let (dir, mut store) = crate::sqlite_store(Policy::default());
+    let other = SqliteStore::open(&dir.path().join("parapet.db")).expect("a second connection");
+    let ids = |s: &SqliteStore| -> Vec<String> {
+        let mut ids: Vec<String> = s
+            .current_assets(None)
+            .expect("assets")
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let a = bucket("a", json!({}), at(0));
+    let b = bucket("b", json!({}), at(1));
+    store.begin_batch();
+    scan(&mut store, at(0), std::slice::from_ref(&a), &[], &[]);
+    assert!(
+        ids(&other).is_empty(),
+        "seen before the batch was committed"
+    );
+    assert_eq!(ids(&store), [a.id.as_str()]);
+    store.end_batch().expect("the batch commits");
+    assert_eq!(ids(&other), [a.id.as_str()]);
+
+    store.begin_batch();
+    scan(&mut store, at(1), &[a.clone(), b.clone()], &[], &[]);
+    let id = store
+        .begin_scan(&scope(), "test", &provenance(), at(2))
+        .expect("begin scan");
+    let failed = store.finish_scan(
+        id,
+        std::slice::from_ref(&a),
+        parapet_store::Evaluated::all(&[evaluation(RULE, &b, Status::Fail)]),
+        &|_: &str| parapet_core::Severity::High,
+        &[],
+        at(2),
+    );
+    assert!(matches!(failed, Err(StoreError::Invalid(_))), "{failed:?}");
+    store.end_batch().expect("nothing is left to commit");
+    assert_eq!(ids(&store), [a.id.as_str()]);
+    assert_eq!(ids(&other), [a.id.as_str()]);
+    assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 
 #[test]

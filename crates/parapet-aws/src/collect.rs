@@ -168,15 +168,7 @@ const PARTS_AHEAD: usize = 2;
 /// scope is the account's regions (`global` included) and the types
 /// collected.
 pub fn collect(options: &AwsOptions, progress: &dyn Progress) -> Result<Collection, AwsError> {
-    let mut parts = Vec::new();
-    let collection = collect_parts(options, progress, &mut |part| {
-        parts.push(part);
-        ControlFlow::Continue(())
-    })?;
-    Ok(Collection {
-        parts,
-        ..collection
-    })
+    Collection::gathered(|each| collect_parts(options, progress, each))
 }
 
 /// Collects like [`collect`], a group of accounts at a time, handing each

@@ -59,14 +59,8 @@ impl Provider for Cloned<'_> {
         narrowing: Option<&Narrowing>,
         progress: &dyn Progress,
     ) -> Result<Collection, ProviderError> {
-        let mut parts = Vec::new();
-        let collection = self.collect_parts(narrowing, progress, &mut |part, _| {
-            parts.push(part);
-            ControlFlow::Continue(())
-        })?;
-        Ok(Collection {
-            parts,
-            ..collection
+        Collection::gathered(|each| {
+            self.collect_parts(narrowing, progress, &mut |part, _| each(part))
         })
     }
 

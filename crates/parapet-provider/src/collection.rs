@@ -3,6 +3,7 @@
 
 use parapet_core::{Asset, CollectionError, Scope};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// A part of a collection, recorded as one scan: its scope (an asset of the
@@ -47,6 +48,23 @@ impl Collection {
     /// Every asset found, part after part.
     pub fn assets(&self) -> impl Iterator<Item = &Asset> {
         self.parts.iter().flat_map(|p| &p.assets)
+    }
+
+    /// The whole collection of one that hands each part on as it is
+    /// collected (`collect` is given where to hand them): its parts kept,
+    /// in the order they came.
+    pub fn gathered<E>(
+        collect: impl FnOnce(&mut dyn FnMut(Part) -> ControlFlow<()>) -> Result<Collection, E>,
+    ) -> Result<Collection, E> {
+        let mut parts = Vec::new();
+        let collection = collect(&mut |part| {
+            parts.push(part);
+            ControlFlow::Continue(())
+        })?;
+        Ok(Collection {
+            parts,
+            ..collection
+        })
     }
 }
 

@@ -8,7 +8,8 @@ use crate::run::Pipeline;
 use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
-use parapet_store::Store;
+use parapet_store::{EvaluatedAsset, Store};
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -49,10 +50,10 @@ impl PartResults {
 }
 
 /// What a part's assets were last evaluated with, read from the store
-/// before the part is worked out.
+/// before the part is worked out (and made sense of as it is).
 pub(crate) struct PartBefore {
-    /// By asset id.
-    stored: HashMap<String, Stored>,
+    /// As stored.
+    evaluated: Vec<EvaluatedAsset>,
     /// For each pack the stamps name, which of the engine's rules changed
     /// since.
     changed: HashMap<Arc<str>, Vec<bool>>,
@@ -82,33 +83,24 @@ impl Pipeline {
         let Some(store) = store else {
             return Ok(None);
         };
-        let mut stored: HashMap<String, Stored> = HashMap::new();
-        if !self.full {
+        let evaluated = match part.scope.accounts.as_slice() {
+            _ if self.full => Vec::new(),
             // A refresh names a few of an account's assets; any other part
             // covers its account (or most of it), read in one pass.
-            let evaluated = match part.scope.accounts.as_slice() {
-                [account] if part.scope.assets.is_empty() => {
-                    store.evaluated_assets_of(part.scope.provider, account)?
-                }
-                _ => {
-                    let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
-                    store.evaluated_assets(&ids)?
-                }
-            };
-            for asset in evaluated {
-                if let Some(stamp) = Stamp::parse(&asset.stamp) {
-                    stored.insert(
-                        asset.id,
-                        Stored {
-                            content_hash: asset.content_hash,
-                            stamp,
-                        },
-                    );
-                }
+            [account] if part.scope.assets.is_empty() => {
+                store.evaluated_assets_of(part.scope.provider, account)?
             }
-        }
-        let changed = self.changed_rules(store, stored.values().map(|s| &s.stamp))?;
-        Ok(Some(PartBefore { stored, changed }))
+            _ => {
+                let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
+                store.evaluated_assets(&ids)?
+            }
+        };
+        let packs: HashSet<&str> = evaluated
+            .iter()
+            .filter_map(|a| Stamp::pack_of(&a.stamp))
+            .collect();
+        let changed = self.changed_rules(store, packs)?;
+        Ok(Some(PartBefore { evaluated, changed }))
     }
 
     /// Works out the part's results under `facts` from what its assets were
@@ -120,7 +112,7 @@ impl Pipeline {
         part: &Part,
         before: Option<PartBefore>,
     ) -> PartResults {
-        let Some(PartBefore { stored, changed }) = before else {
+        let Some(PartBefore { evaluated, changed }) = before else {
             return PartResults {
                 evaluations: self.engine.evaluate_all(facts, &part.assets),
                 stamps: Vec::new(),
@@ -129,6 +121,18 @@ impl Pipeline {
                 contents: Vec::new(),
             };
         };
+        let mut stored: FxHashMap<String, Stored> = FxHashMap::default();
+        stored.reserve(evaluated.len());
+        stored.extend(evaluated.into_iter().filter_map(|asset| {
+            let stamp = Stamp::parse(&asset.stamp)?;
+            Some((
+                asset.id,
+                Stored {
+                    content_hash: asset.content_hash,
+                    stamp,
+                },
+            ))
+        }));
         // The text of an asset whose content is unchanged is not needed: no
         // version of it is kept.
         let contents = parapet_store::contents_where(&part.assets, |asset, hash| {
@@ -158,29 +162,26 @@ impl Pipeline {
         }
     }
 
-    /// For each pack the stamps name, which of the engine's rules changed
-    /// since (every rule, for a pack the store does not know).
-    fn changed_rules<'s>(
+    /// For each of `packs`, which of the engine's rules changed since
+    /// (every rule, for a pack the store does not know).
+    fn changed_rules(
         &self,
         store: &dyn Store,
-        stamps: impl Iterator<Item = &'s Stamp>,
+        packs: HashSet<&str>,
     ) -> Result<HashMap<Arc<str>, Vec<bool>>, PipelineError> {
         let mut changed = HashMap::new();
-        for stamp in stamps {
-            if changed.contains_key(&stamp.pack) {
-                continue;
-            }
-            let rules = if *stamp.pack == *self.pack.id {
+        for pack in packs {
+            let rules = if pack == &*self.pack.id {
                 vec![false; self.engine.rules().len()]
             } else {
-                match store.rule_pack(&stamp.pack)? {
+                match store.rule_pack(pack)? {
                     Some(rules) => self
                         .engine
                         .changed_rules(&self.pack, &parapet_rules::RulePack::of(rules)),
                     None => vec![true; self.engine.rules().len()],
                 }
             };
-            changed.insert(Arc::clone(&stamp.pack), rules);
+            changed.insert(Arc::from(pack), rules);
         }
         Ok(changed)
     }

@@ -77,8 +77,8 @@ impl Stamp {
     /// treated as absent, and every result worked out again). A stamp
     /// written before stamps kept a span of time has an empty one.
     pub fn parse(text: &str) -> Option<Stamp> {
-        let mut parts = text.split('/');
-        let pack = parts.next().filter(|p| !p.is_empty())?;
+        let pack = Stamp::pack_of(text)?;
+        let mut parts = text.split('/').skip(1);
         let mut facts = [0; 3];
         for fact in &mut facts {
             *fact = u64::from_str_radix(parts.next()?, 16).ok()?;
@@ -93,6 +93,11 @@ impl Stamp {
             facts,
             time,
         })
+    }
+
+    /// The pack id of a stamp's text, read without the rest.
+    pub fn pack_of(text: &str) -> Option<&str> {
+        text.split('/').next().filter(|p| !p.is_empty())
     }
 
     /// Whether its results that read the time stand at `now` (milliseconds

@@ -91,8 +91,10 @@ pub trait Scans {
     fn evaluated_assets(&self, ids: &[&str]) -> Result<Vec<EvaluatedAsset>, StoreError>;
 
     /// The same of every live asset of `account`: cheaper than by id when
-    /// most of the account's assets are asked for (read in the order of its
-    /// index rather than looked up one by one).
+    /// most of the account's assets are asked for (read along the account's
+    /// index rather than looked up one by one). A store may keep what it
+    /// read for recording the account's scan that follows, as long as
+    /// nothing has changed those assets since.
     fn evaluated_assets_of(
         &self,
         provider: parapet_core::Provider,

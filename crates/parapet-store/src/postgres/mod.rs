@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("migrations/0015_resyncs.sql")),
     (16, include_str!("migrations/0016_evaluation_stamps.sql")),
     (17, include_str!("migrations/0017_place_seen.sql")),
+    (18, include_str!("migrations/0018_assets_known.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

@@ -206,6 +206,7 @@ impl<D: Database> Jobs for SqlStore<D> {
         lease: &Lease,
         scan: &JobScan<'_>,
     ) -> Result<Option<ScanOutput>, StoreError> {
+        self.kept.borrow_mut().clear();
         let mut ledger = SqlLedger::begin(&self.db)?;
         let result = serde_json::json!({"assets": scan.assets.len()});
         if !complete(&self.db, lease, &result, scan.finished_at)? {

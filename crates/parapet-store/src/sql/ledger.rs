@@ -2,8 +2,8 @@
 
 use super::findings::{mute_candidates, read_mutes};
 use super::{
-    Arg, Database, SCAN_COLUMNS, arg_row, args, encode, first, json, ms, name_of, read_scan, rows,
-    severity_from, severity_number,
+    Arg, Database, KeptRead, SCAN_COLUMNS, arg_row, args, encode, first, json, ms, name_of,
+    read_scan, rows, severity_from, severity_number, take_kept,
 };
 use crate::error::StoreError;
 use crate::lifecycle::{
@@ -13,6 +13,7 @@ use crate::lifecycle::{
 use crate::query::{FindingChange, IncidentInfo, IncidentStatus};
 use chrono::{DateTime, Utc};
 use parapet_core::{FindingStatus, Mute, MuteSelector, Provider, ScanRun, Severity};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// One transaction of the store, as the lifecycle's ledger: rolled back
@@ -25,6 +26,8 @@ pub(crate) struct SqlLedger<'d, D: Database> {
     db: &'d D,
     open: bool,
     held: bool,
+    /// The store's kept reads of accounts' assets, if it keeps any.
+    kept: Option<&'d RefCell<Vec<KeptRead>>>,
 }
 
 impl<'d, D: Database> SqlLedger<'d, D> {
@@ -35,6 +38,7 @@ impl<'d, D: Database> SqlLedger<'d, D> {
             db,
             open: true,
             held: false,
+            kept: None,
         })
     }
 
@@ -44,7 +48,15 @@ impl<'d, D: Database> SqlLedger<'d, D> {
             db,
             open: true,
             held: true,
+            kept: None,
         }
+    }
+
+    /// Reads an account's assets from `kept` when a read of them is kept
+    /// there and still holds (and takes it: the ledger writes them).
+    pub(crate) fn keeping(mut self, kept: &'d RefCell<Vec<KeptRead>>) -> SqlLedger<'d, D> {
+        self.kept = Some(kept);
+        self
     }
 
     /// Commits everything written (inside a transaction already open,
@@ -71,6 +83,33 @@ impl<'d, D: Database> SqlLedger<'d, D> {
         first(self.db, sql, args, |r| r.int(0))?
             .ok_or_else(|| StoreError::Invalid(format!("{}: an insert gave no id", self.db.name())))
     }
+}
+
+/// What the store knows of each asset of `account`, deleted or not.
+pub(crate) fn known_assets<D: Database>(
+    db: &D,
+    provider: Provider,
+    account: &str,
+) -> Result<Vec<(String, KnownAsset)>, StoreError> {
+    rows(
+        db,
+        "SELECT id, content_hash, version, deleted_at, region, resource_type, evaluated FROM assets WHERE provider = ?1 AND account = ?2",
+        args![provider.as_str(), account],
+        |r| {
+            Ok((
+                r.text(0)?,
+                KnownAsset {
+                    content_hash: r.text(1)?,
+                    version: r.int(2)?,
+                    deleted_at: r.opt_time(3)?,
+                    account: account.to_owned(),
+                    region: r.text(4)?,
+                    resource_type: r.text(5)?,
+                    evaluated: r.opt_text(6)?,
+                },
+            ))
+        },
+    )
 }
 
 impl<D: Database> Drop for SqlLedger<'_, D> {
@@ -113,25 +152,12 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         provider: Provider,
         account: &str,
     ) -> Result<Vec<(String, KnownAsset)>, StoreError> {
-        rows(
-            self.db,
-            "SELECT id, content_hash, version, deleted_at, region, resource_type, evaluated FROM assets WHERE provider = ?1 AND account = ?2",
-            args![provider.as_str(), account],
-            |r| {
-                Ok((
-                    r.text(0)?,
-                    KnownAsset {
-                        content_hash: r.text(1)?,
-                        version: r.int(2)?,
-                        deleted_at: r.opt_time(3)?,
-                        account: account.to_owned(),
-                        region: r.text(4)?,
-                        resource_type: r.text(5)?,
-                        evaluated: r.opt_text(6)?,
-                    },
-                ))
-            },
-        )
+        if let Some(kept) = self.kept
+            && let Some(known) = take_kept(self.db, kept, provider, account)?
+        {
+            return Ok(known);
+        }
+        known_assets(self.db, provider, account)
     }
 
     fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {

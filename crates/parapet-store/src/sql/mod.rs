@@ -31,17 +31,18 @@ mod sessions;
 mod tokens;
 
 use crate::error::StoreError;
-use crate::lifecycle::{self, EvaluatedAsset, Policy};
+use crate::lifecycle::{self, EvaluatedAsset, KnownAsset, Policy};
 use crate::query::ScanOutput;
 use crate::roles::{Evaluated, RuleFacts, Scans};
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqlLedger;
 use parapet_core::{
-    Asset, CollectionError, Provenance, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
+    Asset, CollectionError, Provenance, Provider, ScanCounts, ScanRun, ScanStatus, Scope, Severity,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -218,6 +219,14 @@ pub trait Database: Send {
 
     /// Told after each commit (SQLite copies its log into the file).
     fn committed(&self) {}
+
+    /// A number that changes whenever another connection commits, where
+    /// the backend can tell (SQLite's `data_version`): what was read stays
+    /// true while it does not change and this connection writes nothing
+    /// over it. `None` where it cannot tell.
+    fn data_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A store over a SQL database.
@@ -226,6 +235,46 @@ pub struct SqlStore<D: Database> {
     pub(crate) policy: Policy,
     /// The batch that scans' parts are recorded in, while one is open.
     batch: Option<Batch>,
+    /// Accounts' assets read for incremental evaluation, kept for the
+    /// recording of each account's scan.
+    kept: RefCell<Vec<KeptRead>>,
+}
+
+/// An account's assets as incremental evaluation read them
+/// ([`Scans::evaluated_assets_of`]), kept so that recording the account's
+/// scan, which follows, need not read them again. Trusted only while no
+/// other connection has committed since ([`Database::data_version`]) and
+/// this store has written none of them: recording a scan takes its
+/// accounts' reads, recording a worker's scan and pruning drop every read
+/// kept, and so does the end of a batch.
+pub(crate) struct KeptRead {
+    provider: Provider,
+    account: String,
+    /// The database's data version before the read.
+    version: i64,
+    known: Vec<(String, KnownAsset)>,
+}
+
+/// The most reads kept: the pipeline reads one account ahead of the one
+/// it records.
+const KEPT_READS: usize = 2;
+
+/// The kept read of `account`, taken from `kept`, if it still holds.
+pub(crate) fn take_kept<D: Database>(
+    db: &D,
+    kept: &RefCell<Vec<KeptRead>>,
+    provider: Provider,
+    account: &str,
+) -> Result<Option<Vec<(String, KnownAsset)>>, StoreError> {
+    let mut kept = kept.borrow_mut();
+    let Some(at) = kept
+        .iter()
+        .position(|k| k.provider == provider && k.account == account)
+    else {
+        return Ok(None);
+    };
+    let read = kept.remove(at);
+    Ok((db.data_version()? == Some(read.version)).then_some(read.known))
 }
 
 /// Parts of a scan recorded into one transaction, committed once it holds
@@ -255,6 +304,7 @@ impl<D: Database> SqlStore<D> {
             db,
             policy,
             batch: None,
+            kept: RefCell::default(),
         }
     }
 
@@ -305,7 +355,8 @@ impl<D: Database> SqlStore<D> {
                 SqlLedger::within(&self.db)
             }
             None => SqlLedger::begin(&self.db)?,
-        };
+        }
+        .keeping(&self.kept);
         let out = work(&mut ledger, &self.policy).and_then(|out| ledger.commit().map(|()| out));
         if out.is_err()
             && let Some(batch) = &mut self.batch
@@ -616,6 +667,7 @@ impl<D: Database> Scans for SqlStore<D> {
     fn end_batch(&mut self) -> Result<(), StoreError> {
         let committed = self.commit_batch();
         self.batch = None;
+        self.kept.borrow_mut().clear();
         committed
     }
 
@@ -639,14 +691,37 @@ impl<D: Database> Scans for SqlStore<D> {
 
     fn evaluated_assets_of(
         &self,
-        provider: parapet_core::Provider,
+        provider: Provider,
         account: &str,
     ) -> Result<Vec<EvaluatedAsset>, StoreError> {
-        evaluated_rows(
-            &self.db,
-            "SELECT id, content_hash, evaluated, deleted_at FROM assets WHERE provider = ?1 AND account = ?2",
-            args![provider.as_str(), account],
-        )
+        let version = self.db.data_version()?;
+        let known = ledger::known_assets(&self.db, provider, account)?;
+        let found = known
+            .iter()
+            .filter(|(_, k)| k.deleted_at.is_none())
+            .filter_map(|(id, k)| {
+                let stamp = k.evaluated.as_deref().filter(|s| !s.is_empty())?;
+                Some(EvaluatedAsset {
+                    id: id.clone(),
+                    content_hash: k.content_hash.clone(),
+                    stamp: stamp.to_owned(),
+                })
+            })
+            .collect();
+        if let Some(version) = version {
+            let mut kept = self.kept.borrow_mut();
+            kept.retain(|k| k.provider != provider || k.account != account);
+            if kept.len() == KEPT_READS {
+                kept.remove(0);
+            }
+            kept.push(KeptRead {
+                provider,
+                account: account.to_owned(),
+                version,
+                known,
+            });
+        }
+        Ok(found)
     }
 
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {

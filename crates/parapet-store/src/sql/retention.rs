@@ -68,6 +68,7 @@ const STEPS: &[(&str, &str)] = &[
 
 impl<D: Database> Retention for SqlStore<D> {
     fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned, StoreError> {
+        self.kept.borrow_mut().clear();
         let ledger = SqlLedger::begin(&self.db)?;
         let mut pruned = Pruned::default();
         if let Some(sql) = D::DIALECT.drop_history {

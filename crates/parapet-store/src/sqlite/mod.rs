@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_resyncs.sql"),
     include_str!("migrations/0016_evaluation_stamps.sql"),
     include_str!("migrations/0017_place_seen.sql"),
+    include_str!("migrations/0018_assets_known.sql"),
 ];
 
 /// The schema version this build writes.
@@ -175,6 +176,13 @@ impl Database for Sqlite {
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+
+    fn data_version(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map(Some)
+            .map_err(|e| self.fail(e))
     }
 
     fn committed(&self) {

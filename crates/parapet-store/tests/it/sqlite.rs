@@ -64,6 +64,58 @@ fn scans_of_a_batch_are_committed_when_it_ends_and_a_failure_loses_those_not_com
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 
+/// The versions of `asset` kept, oldest first, by content hash.
+fn versions(store: &SqliteStore, asset: &str) -> Vec<String> {
+    store
+        .asset_history(asset)
+        .expect("history")
+        .into_iter()
+        .map(|v| v.content_hash.to_string())
+        .collect()
+}
+
+#[test]
+fn an_accounts_assets_read_for_evaluation_serve_its_recording_only_while_nothing_changed_them() {
+    let (dir, mut store) = crate::sqlite_store(Policy::default());
+    let mut other = SqliteStore::open(&dir.path().join("parapet.db")).expect("a second connection");
+    let first = bucket("a", json!({"v": 1}), at(0));
+    let second = bucket("a", json!({"v": 2}), at(1));
+    let hash = |a: &parapet_core::Asset| a.content_hash().to_string();
+    scan(&mut store, at(0), std::slice::from_ref(&first), &[], &[]);
+
+    // Another connection changes the asset after this one read the
+    // account: the read no longer holds, and recording the first content
+    // again is a change back.
+    store
+        .evaluated_assets_of(parapet_core::Provider::Aws, &first.account)
+        .expect("read");
+    scan(&mut other, at(1), std::slice::from_ref(&second), &[], &[]);
+    scan(&mut store, at(2), std::slice::from_ref(&first), &[], &[]);
+    assert_eq!(
+        versions(&store, &first.id),
+        [hash(&first), hash(&second), hash(&first)]
+    );
+
+    // This connection's own recording takes the read: the next scan reads
+    // what that recording wrote.
+    store
+        .evaluated_assets_of(parapet_core::Provider::Aws, &first.account)
+        .expect("read");
+    scan(&mut store, at(3), std::slice::from_ref(&second), &[], &[]);
+    scan(&mut store, at(4), std::slice::from_ref(&first), &[], &[]);
+    assert_eq!(
+        versions(&store, &first.id),
+        [
+            hash(&first),
+            hash(&second),
+            hash(&first),
+            hash(&second),
+            hash(&first)
+        ]
+    );
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
 #[test]
 fn a_new_database_its_log_and_its_folder_are_for_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("migrations/0016_evaluation_stamps.sql")),
     (17, include_str!("migrations/0017_place_seen.sql")),
     (18, include_str!("migrations/0018_assets_known.sql")),
+    (19, include_str!("migrations/0019_findings_by_asset.sql")),
 ];
 
 /// The schema version this build writes (SQLite's too).

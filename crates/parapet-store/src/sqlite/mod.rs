@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_evaluation_stamps.sql"),
     include_str!("migrations/0017_place_seen.sql"),
     include_str!("migrations/0018_assets_known.sql"),
+    include_str!("migrations/0019_findings_by_asset.sql"),
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use parapet_rules::{Engine, IdentityPolicy, Reuse, Rule, RulePack, TagPolicy};
 #[cfg(doc)]
 use parapet_store::Scans;
 use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -30,6 +30,9 @@ pub struct Pipeline {
     /// The time each run evaluates and records as of.
     clock: Clock,
 }
+
+/// Parts worked out at once while earlier parts are recorded.
+const WORKING: usize = 2;
 
 /// What tells a run the time.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -151,7 +154,7 @@ impl Pipeline {
     /// Collects, evaluates and (with a store) records part after part,
     /// handing each to `each` once recorded and keeping none: the
     /// [`Run`]'s collection has no parts and no results, so that memory
-    /// holds a part or two whatever the estate's size. Each part's facts
+    /// holds a few parts whatever the estate's size. Each part's facts
     /// come from its own assets and, when the collection covered less than
     /// its account, from the account's stored assets around them. Parts
     /// are recorded in one batch of the store ([`Scans::begin_batch`]):
@@ -196,64 +199,69 @@ impl Pipeline {
         let mut reuse = Reuse::default();
         let mut recorded = Vec::new();
         let mut failure = None;
-        // Each part is worked out on a thread of its own while the part
-        // before it is recorded (what it reads of the store is read first:
+        // Each part is worked out on a thread of its own while the parts
+        // before it are recorded (what it reads of the store is read first:
         // parts are accounts apart, so recording one changes nothing the
-        // next reads).
+        // next read). Up to `WORKING` parts are worked out at once, so that
+        // a part that takes longer than recording one does not hold up the
+        // recording.
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
-            let mut pending: Option<std::thread::ScopedJoinHandle<'_, (Part, PartResults)>> = None;
+            let mut working: VecDeque<std::thread::ScopedJoinHandle<'_, (Part, PartResults)>> =
+                VecDeque::new();
             let mut step = |next: Option<(Part, bool)>| -> Result<(), PipelineError> {
                 let now = *now.get_or_insert_with(|| (self.clock)());
-                let next = match next {
-                    Some((mut part, partial)) => {
-                        let known = match part.scope.accounts.first() {
-                            Some(account) if partial || refresh => {
-                                stored.take(store.as_deref(), account)?
-                            }
-                            _ => Vec::new(),
-                        };
-                        if let Some(narrowing) = &narrowing {
-                            keyed_scope(provider, narrowing, &mut part, &known);
+                let ended = next.is_none();
+                if let Some((mut part, partial)) = next {
+                    let known = match part.scope.accounts.first() {
+                        Some(account) if partial || refresh => {
+                            stored.take(store.as_deref(), account)?
                         }
-                        let surroundings: Vec<Asset> = known
-                            .into_iter()
-                            .filter(|a| !part.scope.contains(a))
-                            .collect();
-                        let before = self.part_before(&part, store.as_deref())?;
-                        Some(scope.spawn(move || {
-                            let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
-                            let results = self.work_out(&facts, &part, before);
-                            (part, results)
-                        }))
+                        _ => Vec::new(),
+                    };
+                    if let Some(narrowing) = &narrowing {
+                        keyed_scope(provider, narrowing, &mut part, &known);
                     }
-                    None => None,
-                };
-                let Some(working) = std::mem::replace(&mut pending, next) else {
-                    return Ok(());
-                };
-                let (part, results) = working
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                if let Some(store) = store.as_deref_mut() {
-                    let id = store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
-                    let output = store.finish_scan(
-                        id,
-                        &part.assets,
-                        results.recorded(),
-                        &self.catalog,
-                        &part.errors,
-                        now,
-                    )?;
-                    recorded.push(output.scan);
+                    let surroundings: Vec<Asset> = known
+                        .into_iter()
+                        .filter(|a| !part.scope.contains(a))
+                        .collect();
+                    let before = self.part_before(&part, store.as_deref())?;
+                    working.push_back(scope.spawn(move || {
+                        let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
+                        let results = self.work_out(&facts, &part, before);
+                        (part, results)
+                    }));
                 }
-                reuse.add(&results.reuse);
-                each(Done {
-                    part,
-                    evaluations: results.evaluations,
-                    kept: results.reuse.kept,
-                    store: store.as_deref(),
-                })
+                while working.len() > WORKING || ended {
+                    let Some(oldest) = working.pop_front() else {
+                        break;
+                    };
+                    let (part, results) = oldest
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    if let Some(store) = store.as_deref_mut() {
+                        let id =
+                            store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
+                        let output = store.finish_scan(
+                            id,
+                            &part.assets,
+                            results.recorded(),
+                            &self.catalog,
+                            &part.errors,
+                            now,
+                        )?;
+                        recorded.push(output.scan);
+                    }
+                    reuse.add(&results.reuse);
+                    each(Done {
+                        part,
+                        evaluations: results.evaluations,
+                        kept: results.reuse.kept,
+                        store: store.as_deref(),
+                    })?;
+                }
+                Ok(())
             };
             let collection =
                 provider.collect_parts(narrowing.as_ref(), progress, &mut |part, partial| {

@@ -61,7 +61,7 @@ pub trait Provider: Send + Sync {
     /// ([`Collection::partial`]), and returns the rest of the collection
     /// (its parts empty). Stops early when `each` breaks. A provider that
     /// collects its parts one after another overrides it, so that no more
-    /// than a part or two is in memory.
+    /// than a few parts are in memory.
     fn collect_parts(
         &self,
         narrowing: Option<&Narrowing>,

@@ -96,7 +96,7 @@ impl Provider for Accounts {
 }
 
 #[test]
-fn a_run_holds_a_part_or_two_and_hands_each_on_in_order_once_recorded() {
+fn a_run_holds_a_few_parts_and_hands_each_on_in_order_once_recorded() {
     let pipeline = pipeline();
     let (_dir, mut store) = store();
     let accounts = Accounts::new(6);
@@ -122,8 +122,8 @@ fn a_run_holds_a_part_or_two_and_hands_each_on_in_order_once_recorded() {
         .expect("a run");
     assert_eq!(
         accounts.most_held.load(Ordering::SeqCst),
-        2,
-        "one part worked out while the one before it is recorded"
+        3,
+        "two parts worked out while the one before them is recorded"
     );
     let expected: Vec<Vec<String>> = (0..6).map(|i| Accounts::part(i).scope.accounts).collect();
     assert_eq!(seen, expected);
@@ -170,7 +170,7 @@ fn a_part_that_cannot_be_handed_on_stops_the_collection_with_its_error() {
     assert_eq!(calls, 2);
     assert_eq!(
         accounts.handed.load(Ordering::SeqCst),
-        3,
-        "the part after it was being worked out; none was collected after"
+        4,
+        "the two parts after it were being worked out; none was collected after"
     );
 }

@@ -255,9 +255,9 @@ pub(crate) struct KeptRead {
     known: Vec<(String, KnownAsset)>,
 }
 
-/// The most reads kept: the pipeline reads one account ahead of the one
-/// it records.
-const KEPT_READS: usize = 2;
+/// The most reads kept: the pipeline reads up to two accounts ahead of
+/// the one it records.
+const KEPT_READS: usize = 3;
 
 /// The kept read of `account`, taken from `kept`, if it still holds.
 pub(crate) fn take_kept<D: Database>(

@@ -199,17 +199,15 @@ impl Pipeline {
             .iter()
             .map(|e| (&*e.rule_id, &*e.asset_id))
             .collect();
-        let ids: HashSet<&str> = assets.iter().map(|a| a.id.as_str()).collect();
+        let ids: Vec<&str> = assets.iter().map(|a| a.id.as_str()).collect();
         let rules: HashSet<&str> = self.engine.rules().iter().map(|r| &*r.id).collect();
-        let accounts: HashSet<&str> = assets.iter().map(|a| a.account.as_str()).collect();
         let mut all = evaluations.to_vec();
-        for account in accounts {
-            for stored in store.results(Some(account))? {
+        // A thousand assets' findings at a time, each made an evaluation
+        // before the next are read.
+        for ids in ids.chunks(1000) {
+            for stored in store.results_of(ids)? {
                 let (rule, asset) = (stored.rule_id.as_str(), stored.asset_id.as_str());
-                if rules.contains(rule)
-                    && ids.contains(asset)
-                    && !worked_out.contains(&(rule, asset))
-                {
+                if rules.contains(rule) && !worked_out.contains(&(rule, asset)) {
                     all.push(Evaluation::from(stored));
                 }
             }

@@ -177,6 +177,10 @@ pub trait Findings {
     /// deleted), passes included, in one account or all; for reports.
     fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError>;
 
+    /// The same of these assets alone, those that exist now: read by
+    /// asset, so its cost follows how many are asked for, not the estate.
+    fn results_of(&self, asset_ids: &[&str]) -> Result<Vec<Finding>, StoreError>;
+
     /// One finding.
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError>;
 

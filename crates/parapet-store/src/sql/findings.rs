@@ -73,13 +73,38 @@ impl<D: Database> Findings for SqlStore<D> {
     }
 
     fn results(&self, account: Option<&str>) -> Result<Vec<Finding>, StoreError> {
+        // With an account, the live assets are those of the account: else
+        // every live asset of the estate is looked up for its findings.
         let mut filter = Filter::new(&format!(
-            "SELECT {} FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL)",
+            "SELECT {} FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL",
             *FINDING_COLUMNS
         ));
         filter.equal("account", account);
+        filter.push(")", []);
+        filter.equal("account", account);
         filter.push(" ORDER BY severity, rule_id, asset_id", []);
         rows(&self.db, &filter.sql, &filter.args, read_finding)
+    }
+
+    fn results_of(&self, asset_ids: &[&str]) -> Result<Vec<Finding>, StoreError> {
+        let mut found = Vec::new();
+        super::for_each_row_in(
+            &self.db,
+            asset_ids,
+            |marks| {
+                format!(
+                    "SELECT {} FROM findings WHERE asset_id IN ({marks}) AND EXISTS \
+                     (SELECT 1 FROM assets live WHERE live.id = findings.asset_id AND live.deleted_at IS NULL) \
+                     ORDER BY severity, rule_id, asset_id",
+                    *FINDING_COLUMNS
+                )
+            },
+            &mut |r| {
+                found.push(read_finding(r)?);
+                Ok(())
+            },
+        )?;
+        Ok(found)
     }
 
     fn finding(&self, rule_id: &str, asset_id: &str) -> Result<Option<Finding>, StoreError> {

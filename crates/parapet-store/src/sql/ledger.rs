@@ -2,8 +2,8 @@
 
 use super::findings::{mute_candidates, read_mutes};
 use super::{
-    Arg, Database, KeptRead, SCAN_COLUMNS, arg_row, args, encode, first, json, ms, name_of,
-    read_scan, rows, severity_from, severity_number, take_kept,
+    Arg, Database, KeptRead, SCAN_COLUMNS, arg_row, args, encode, first, for_each_row_in, json, ms,
+    name_of, read_scan, rows, severity_from, severity_number, take_kept,
 };
 use crate::error::StoreError;
 use crate::lifecycle::{
@@ -162,16 +162,15 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
 
     fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError> {
         let mut owners = Vec::new();
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
-            owners.extend(rows(
-                self.db,
-                &format!("SELECT id, account FROM assets WHERE id IN ({marks})"),
-                &values,
-                |r| Ok((r.text(0)?, r.text(1)?)),
-            )?);
-        }
+        for_each_row_in(
+            self.db,
+            ids,
+            |marks| format!("SELECT id, account FROM assets WHERE id IN ({marks})"),
+            &mut |r| {
+                owners.push((r.text(0)?, r.text(1)?));
+                Ok(())
+            },
+        )?;
         Ok(owners)
     }
 
@@ -317,41 +316,40 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         asset_ids: &[&str],
     ) -> Result<Vec<(String, String, StoredResult)>, StoreError> {
         let mut stored = Vec::new();
-        for chunk in asset_ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
-            stored.extend(rows(
-                self.db,
-                &format!(
+        for_each_row_in(
+            self.db,
+            asset_ids,
+            |marks| {
+                format!(
                     "SELECT rule_id, asset_id, status, first_seen, resolved_at, muted_by, account, region, \
                      resource_type, severity, result, message, evidence FROM findings WHERE asset_id IN ({marks})"
-                ),
-                &values,
-                |r| {
-                    let previous = match r.opt_text(2)? {
-                        Some(status) => Some(PreviousFinding {
-                            status: super::named(r.database(), &status, "finding status")?,
-                            first_seen: r.opt_time(3)?,
-                            resolved_at: r.opt_time(4)?,
-                            muted_by: r.opt_int(5)?,
-                        }),
-                        None => None,
-                    };
-                    Ok((
-                        r.text(0)?,
-                        r.text(1)?,
-                        StoredResult {
-                            previous,
-                            place: (r.text(6)?, r.text(7)?, r.text(8)?),
-                            severity: severity_from(r.int(9)?),
-                            result: name_of(r, 10, "result")?,
-                            message: r.text(11)?,
-                            evidence: r.text(12)?,
-                        },
-                    ))
-                },
-            )?);
-        }
+                )
+            },
+            &mut |r| {
+                let previous = match r.opt_text(2)? {
+                    Some(status) => Some(PreviousFinding {
+                        status: super::named(r.database(), &status, "finding status")?,
+                        first_seen: r.opt_time(3)?,
+                        resolved_at: r.opt_time(4)?,
+                        muted_by: r.opt_int(5)?,
+                    }),
+                    None => None,
+                };
+                stored.push((
+                    r.text(0)?,
+                    r.text(1)?,
+                    StoredResult {
+                        previous,
+                        place: (r.text(6)?, r.text(7)?, r.text(8)?),
+                        severity: severity_from(r.int(9)?),
+                        result: name_of(r, 10, "result")?,
+                        message: r.text(11)?,
+                        evidence: r.text(12)?,
+                    },
+                ));
+                Ok(())
+            },
+        )?;
         Ok(stored)
     }
 

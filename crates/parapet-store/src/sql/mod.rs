@@ -381,26 +381,18 @@ pub(crate) fn last_seen_of(asset: &str) -> String {
     )
 }
 
-/// The live assets with a stamp among the rows of `sql`, which selects
-/// id, content hash, stamp and deletion time.
-fn evaluated_rows<D: Database + ?Sized>(
-    db: &D,
-    sql: &str,
-    args: &[Arg<'_>],
-) -> Result<Vec<EvaluatedAsset>, StoreError> {
-    let mut found = Vec::new();
-    db.for_each_row(sql, args, &mut |r| {
-        let stamp = r.opt_text(2)?.unwrap_or_default();
-        if r.opt_int(3)?.is_none() && !stamp.is_empty() {
-            found.push(EvaluatedAsset {
-                id: r.text(0)?,
-                content_hash: r.text(1)?,
-                stamp,
-            });
-        }
-        Ok(())
-    })?;
-    Ok(found)
+/// A live asset with a stamp from a row of id, content hash, stamp and
+/// deletion time; `None` for any other.
+fn evaluated_row(r: &dyn Row) -> Result<Option<EvaluatedAsset>, StoreError> {
+    let stamp = r.opt_text(2)?.unwrap_or_default();
+    if r.opt_int(3)?.is_some() || stamp.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(EvaluatedAsset {
+        id: r.text(0)?,
+        content_hash: r.text(1)?,
+        stamp,
+    }))
 }
 
 /// Rows of a query, each read by `read`.
@@ -416,6 +408,23 @@ pub(crate) fn rows<D: Database + ?Sized, T>(
         Ok(())
     })?;
     Ok(out)
+}
+
+/// Hands each row of a query over many ids to `each`, asking for 500
+/// ids at a time: `sql` makes the query from one batch's placeholders
+/// (`?, ?, ...`).
+pub(crate) fn for_each_row_in<D: Database + ?Sized>(
+    db: &D,
+    ids: &[&str],
+    sql: impl Fn(&str) -> String,
+    each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
+        db.for_each_row(&sql(&marks), &values, each)?;
+    }
+    Ok(())
 }
 
 /// The first row of a query, if any, read by `read`.
@@ -673,19 +682,21 @@ impl<D: Database> Scans for SqlStore<D> {
 
     fn evaluated_assets(&self, ids: &[&str]) -> Result<Vec<EvaluatedAsset>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let values: Vec<Arg<'_>> = chunk.iter().map(|id| Arg::from(*id)).collect();
-            // Only the key in the condition: with `deleted_at` there too,
-            // SQLite reads every live asset through `assets_place`.
-            found.extend(evaluated_rows(
-                &self.db,
-                &format!(
+        // Only the key in the condition: with `deleted_at` there too,
+        // SQLite reads every live asset through `assets_place`.
+        for_each_row_in(
+            &self.db,
+            ids,
+            |marks| {
+                format!(
                     "SELECT id, content_hash, evaluated, deleted_at FROM assets WHERE id IN ({marks})"
-                ),
-                &values,
-            )?);
-        }
+                )
+            },
+            &mut |r| {
+                found.extend(evaluated_row(r)?);
+                Ok(())
+            },
+        )?;
         Ok(found)
     }
 

@@ -134,6 +134,42 @@ pub fn deleting_an_asset_resolves_its_open_findings(backend: &impl Backend) {
     assert_eq!(events[0].event.detail["why"], "asset deleted");
 }
 
+pub fn results_of_some_assets_or_one_account_leave_out_the_rest_and_the_deleted(
+    backend: &impl Backend,
+) {
+    let (_dir, mut store) = backend.open(Policy::default());
+    let [a, b, c] = ["a", "b", "c"].map(|name| bucket(name, json!({}), at(0)));
+    scan(
+        &mut store,
+        at(0),
+        &[a.clone(), b.clone(), c.clone()],
+        &[
+            evaluation(RULE, &a, Status::Fail),
+            evaluation(RULE, &b, Status::Pass),
+            evaluation(RULE, &c, Status::Fail),
+        ],
+        &[],
+    );
+    scan(&mut store, at(1), &[a.clone(), b.clone()], &[], &[]);
+    let assets = |found: Vec<parapet_core::Finding>| -> Vec<String> {
+        let mut ids: Vec<String> = found.into_iter().map(|f| f.asset_id).collect();
+        ids.sort();
+        ids
+    };
+    let of = store
+        .results_of(&[a.id.as_str(), c.id.as_str(), "arn:aws:s3:::unknown"])
+        .expect("results of assets");
+    assert_eq!(assets(of), std::slice::from_ref(&a.id), "c was deleted");
+    let of_account = store.results(Some(&a.account)).expect("results");
+    assert_eq!(assets(of_account), [a.id.clone(), b.id.clone()]);
+    assert!(
+        store
+            .results(Some("999999999999"))
+            .expect("results")
+            .is_empty()
+    );
+}
+
 pub fn events_are_queryable_by_kind_account_and_time(backend: &impl Backend) {
     let (_dir, mut store) = backend.open(Policy::default());
     let a = bucket("a", json!({}), at(0));

@@ -77,11 +77,20 @@ pub struct Evidence(Option<Arc<RawValue>>);
 impl Evidence {
     /// The evidence of `fields`, by path.
     pub fn of<'v>(fields: impl IntoIterator<Item = (&'v str, &'v serde_json::Value)>) -> Evidence {
-        let fields: BTreeMap<&str, &serde_json::Value> = fields.into_iter().collect();
+        let mut fields: Vec<(&str, &serde_json::Value)> = fields.into_iter().collect();
         if fields.is_empty() {
             return Evidence(None);
         }
-        Evidence(serde_json::value::to_raw_value(&fields).ok().map(Arc::from))
+        // By path, the last value of a path standing, as a map keeps it
+        // (the engine hands its fields sorted, so this seldom moves any).
+        fields.reverse();
+        fields.sort_by_key(|(path, _)| *path);
+        fields.dedup_by_key(|(path, _)| *path);
+        Evidence(
+            serde_json::value::to_raw_value(&ByPath(&fields))
+                .ok()
+                .map(Arc::from),
+        )
     }
 
     /// Whether no field was read, or none was present.
@@ -119,6 +128,15 @@ impl From<BTreeMap<String, serde_json::Value>> for Evidence {
 impl FromIterator<(String, serde_json::Value)> for Evidence {
     fn from_iter<I: IntoIterator<Item = (String, serde_json::Value)>>(fields: I) -> Evidence {
         Evidence::from(fields.into_iter().collect::<BTreeMap<_, _>>())
+    }
+}
+
+/// Fields sorted by path, written as one JSON object.
+struct ByPath<'a>(&'a [(&'a str, &'a serde_json::Value)]);
+
+impl Serialize for ByPath<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().copied())
     }
 }
 
@@ -168,6 +186,16 @@ mod tests {
         let text = serde_json::to_string(&evidence).expect("serialises");
         let back: Evidence = serde_json::from_str(&text).expect("deserialises");
         assert_eq!(back, evidence);
+        let twice = Evidence::of([
+            ("name", &json!("first")),
+            ("config.Logging", &config["Logging"]),
+            ("name", &json!("last")),
+        ]);
+        assert_eq!(
+            twice.json(),
+            r#"{"config.Logging":null,"name":"last"}"#,
+            "a path given twice keeps its last value, as a map would"
+        );
     }
 
     #[test]

@@ -605,7 +605,7 @@ fn message<'a>(
     frame: &mut Frame<'a>,
 ) -> Arc<str> {
     match template {
-        Some(template) => template.render(env, frame).into(),
+        Some(template) => template.render(env, frame),
         None => Arc::clone(&rule.title),
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::cel::{Env, Frame};
 use crate::condition::{Condition, ConditionError, FieldPath};
+use std::sync::Arc;
 
 /// A compiled message template.
 #[derive(Debug)]
@@ -105,9 +106,10 @@ impl Message {
             .collect()
     }
 
-    /// The message for the asset of `env`.
-    pub fn render<'a>(&'a self, env: &Env<'a>, frame: &mut Frame<'a>) -> String {
-        let mut out = String::new();
+    /// The message for the asset of `env`, written in the frame's buffer
+    /// (no growing of a new string for each result) and copied out once.
+    pub fn render<'a>(&'a self, env: &Env<'a>, frame: &mut Frame<'a>) -> Arc<str> {
+        let mut out = frame.take_text();
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
@@ -117,7 +119,9 @@ impl Message {
                 },
             }
         }
-        out
+        let message = Arc::from(out.as_str());
+        frame.put_text(out);
+        message
     }
 }
 
@@ -153,7 +157,7 @@ mod tests {
         .expect("valid asset");
         let empty = json!([]);
         let env = Env::new(Some(&asset), chrono::Utc::now().fixed_offset(), &empty);
-        message.render(&env, &mut Frame::default())
+        message.render(&env, &mut Frame::default()).to_string()
     }
 
     #[test]

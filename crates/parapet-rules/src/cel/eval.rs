@@ -15,9 +15,23 @@ use std::rc::Rc;
 pub struct Frame<'a> {
     pub(super) slots: Vec<Val<'a>>,
     memos: Vec<Option<Result<Val<'a>, EvalError>>>,
+    /// A buffer messages are written in, its room kept between them.
+    text: String,
 }
 
 impl<'a> Frame<'a> {
+    /// The message buffer, emptied; handed back with [`Frame::put_text`].
+    pub fn take_text(&mut self) -> String {
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        text
+    }
+
+    /// Hands back the buffer [`Frame::take_text`] gave.
+    pub fn put_text(&mut self, text: String) {
+        self.text = text;
+    }
+
     /// Makes room for `slots` slots and `memos` memos.
     pub(super) fn reserve(&mut self, slots: usize, memos: usize) {
         if self.slots.len() < slots {

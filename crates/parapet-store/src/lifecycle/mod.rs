@@ -170,6 +170,9 @@ pub enum AssetWrite<'a> {
         document: Option<&'a str>,
         /// What its results were worked out with, if known.
         evaluated: Option<&'a str>,
+        /// Whether it had been deleted (only then does its deletion time,
+        /// and the indexes that hold it, change).
+        recreated: bool,
     },
 }
 

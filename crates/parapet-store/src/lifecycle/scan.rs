@@ -352,13 +352,16 @@ impl<'a> Recording<'_, 'a> {
                 },
                 AssetStep::Seen => AssetWrite::Touch { asset, evaluated },
                 AssetStep::Updated {
-                    version, previous, ..
+                    version,
+                    previous,
+                    recreated,
                 } => AssetWrite::Update {
                     asset,
                     hash,
                     version,
                     document: previous.map(|_| text.as_str()),
                     evaluated,
+                    recreated,
                 },
             });
             if let Some((kind, detail)) = step.event() {
@@ -643,8 +646,9 @@ impl<'a> Recording<'_, 'a> {
                 rows.push(row);
             }
         }
-        // In key order, each rule's rows land side by side in the table.
-        rows.sort_unstable_by(|a, b| (a.rule_id, &a.asset.id).cmp(&(b.rule_id, &b.asset.id)));
+        // In the order SQLite keeps them (by asset, then rule), each asset's
+        // rows land side by side in the table.
+        rows.sort_unstable_by(|a, b| (&a.asset.id, a.rule_id).cmp(&(&b.asset.id, b.rule_id)));
         self.ledger.write_findings(&rows)?;
         let ids = self.append(&events)?;
         for (index, change) in unmuted {

@@ -178,7 +178,8 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         const INSERT_ASSET: &str = "INSERT INTO assets (id, provider, account, region, resource_type, name, tags, content_hash, version, first_seen, last_seen, evaluated) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10)";
         const TOUCH_ASSET: &str = "UPDATE assets SET last_seen = ?1, evaluated = ?2 WHERE id = ?3";
-        const UPDATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL, evaluated = ?6 WHERE id = ?7";
+        const UPDATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, evaluated = ?6 WHERE id = ?7";
+        const RECREATE_ASSET: &str = "UPDATE assets SET name = ?1, tags = ?2, content_hash = ?3, version = ?4, last_seen = ?5, deleted_at = NULL, evaluated = ?6 WHERE id = ?7";
         const INSERT_VERSION: &str = "INSERT INTO asset_versions (asset_id, version, content_hash, observed_at, document) VALUES (?1, ?2, ?3, ?4, ?5)";
         let db = self.db;
         db.execute_all(
@@ -246,27 +247,32 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
                 _ => None,
             }),
         )?;
-        db.execute_all(
-            UPDATE_ASSET,
-            &mut writes.iter().filter_map(|write| match *write {
-                AssetWrite::Update {
-                    asset,
-                    hash,
-                    version,
-                    evaluated,
-                    ..
-                } => Some(arg_row![
-                    asset.name.as_str(),
-                    encode(&asset.tags),
-                    hash,
-                    version,
-                    ms(asset.observed_at),
-                    evaluated,
-                    asset.id.as_str()
-                ]),
-                _ => None,
-            }),
-        )?;
+        // An asset that was not deleted keeps its deletion time (NULL)
+        // untouched, and with it the indexes that hold it.
+        for (sql, recreating) in [(UPDATE_ASSET, false), (RECREATE_ASSET, true)] {
+            db.execute_all(
+                sql,
+                &mut writes.iter().filter_map(|write| match *write {
+                    AssetWrite::Update {
+                        asset,
+                        hash,
+                        version,
+                        evaluated,
+                        recreated,
+                        ..
+                    } if recreated == recreating => Some(arg_row![
+                        asset.name.as_str(),
+                        encode(&asset.tags),
+                        hash,
+                        version,
+                        ms(asset.observed_at),
+                        evaluated,
+                        asset.id.as_str()
+                    ]),
+                    _ => None,
+                }),
+            )?;
+        }
         Ok(())
     }
 

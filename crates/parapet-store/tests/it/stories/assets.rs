@@ -139,7 +139,7 @@ pub fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event(
     scan(
         &mut store,
         at(2),
-        &[a, bucket("b", json!({}), at(2))],
+        &[a.clone(), bucket("b", json!({}), at(2))],
         &[],
         &[],
     );
@@ -150,6 +150,27 @@ pub fn an_asset_missing_from_a_complete_collection_is_deleted_with_an_event(
             EventKind::AssetDeleted,
             EventKind::AssetCreated
         ]
+    );
+    let live = |store: &dyn Store| -> Vec<String> {
+        let current = store.current_assets(None).expect("current assets");
+        let mut ids: Vec<String> = current.into_iter().map(|asset| asset.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(live(&store), vec![a.id.clone(), b.id.clone()], "live again");
+    // Gone again, and back changed: live, at a new version.
+    scan(&mut store, at(3), std::slice::from_ref(&a), &[], &[]);
+    assert_eq!(live(&store), vec![a.id.clone()]);
+    let changed = bucket("b", json!({"Versioning": {"Status": "Enabled"}}), at(4));
+    scan(&mut store, at(4), &[a.clone(), changed.clone()], &[], &[]);
+    assert_eq!(live(&store), vec![a.id, b.id.clone()]);
+    assert_eq!(
+        store
+            .asset_at(&b.id, None)
+            .expect("query")
+            .expect("exists")
+            .version,
+        2
     );
 }
 

@@ -81,6 +81,8 @@ impl<D: Database> Findings for SqlStore<D> {
         ));
         filter.equal("account", account);
         filter.push(")", []);
+        // The findings' own account too, which their index by account
+        // (`findings_account`) narrows by.
         filter.equal("account", account);
         filter.push(" ORDER BY severity, rule_id, asset_id", []);
         rows(&self.db, &filter.sql, &filter.args, read_finding)

@@ -5,7 +5,7 @@
 
 use crate::asset::Asset;
 use crate::error::{AssetError, JsonlError};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Seek, SeekFrom, Write};
 
 /// Reads assets from `reader`, one per line. Each item is either an asset or
 /// the error of one line; reading goes on after a bad line. Of two lines
@@ -14,32 +14,108 @@ pub fn read_assets<'a, R: BufRead + 'a>(
     reader: R,
     source_name: &'a str,
 ) -> impl Iterator<Item = Result<Asset, JsonlError>> + 'a {
+    read_located(reader, source_name).map(|(_, item)| item)
+}
+
+/// Where a line of the file starts: its byte offset and its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineAt {
+    /// Bytes before it.
+    pub offset: u64,
+    /// The 1-based line number.
+    pub line: usize,
+}
+
+/// [`read_assets`], each item with where its line starts, so that a
+/// reader can come back for the line ([`read_line_at`]) rather than hold
+/// its asset.
+pub fn read_located<'a, R: BufRead + 'a>(
+    mut reader: R,
+    source_name: &'a str,
+) -> impl Iterator<Item = (LineAt, Result<Asset, JsonlError>)> + 'a {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    reader.lines().enumerate().filter_map(move |(index, line)| {
-        let line_no = index + 1;
-        match line {
-            Err(error) => Some(Err(JsonlError::Io {
-                source_name: source_name.to_owned(),
-                line: line_no,
-                error,
-            })),
-            Ok(text) if text.trim().is_empty() => None,
-            Ok(text) => Some(parse_line(&text, source_name, line_no).and_then(|asset| {
-                match seen.get(asset.id.as_str()) {
-                    Some(&first) => Err(JsonlError::Duplicate {
-                        source_name: source_name.to_owned(),
-                        line: line_no,
-                        id: asset.id.clone(),
-                        first,
-                    }),
-                    None => {
-                        seen.insert(asset.id.clone(), line_no);
-                        Ok(asset)
-                    }
+    let mut at = LineAt { offset: 0, line: 0 };
+    let mut bytes = Vec::new();
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        // A read that failed ends the reading: what follows cannot be
+        // told apart.
+        while !failed {
+            bytes.clear();
+            let here = LineAt {
+                offset: at.offset,
+                line: at.line + 1,
+            };
+            let read = match reader.read_until(b'\n', &mut bytes) {
+                Ok(0) => return None,
+                Ok(read) => read,
+                Err(error) => {
+                    failed = true;
+                    return Some((here, Err(io_error(source_name, here.line, error))));
                 }
-            })),
+            };
+            at = LineAt {
+                offset: at.offset + read as u64,
+                line: here.line,
+            };
+            let item = match line_text(&bytes) {
+                Err(error) => Err(io_error(source_name, here.line, error)),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => parse_line(text, source_name, here.line).and_then(|asset| {
+                    match seen.get(asset.id.as_str()) {
+                        Some(&first) => Err(JsonlError::Duplicate {
+                            source_name: source_name.to_owned(),
+                            line: here.line,
+                            id: asset.id.clone(),
+                            first,
+                        }),
+                        None => {
+                            seen.insert(asset.id.clone(), here.line);
+                            Ok(asset)
+                        }
+                    }
+                }),
+            };
+            return Some((here, item));
         }
+        None
     })
+}
+
+/// The asset on the line that starts at `at` of a file read before with
+/// [`read_located`].
+pub fn read_line_at<R: BufRead + Seek>(
+    reader: &mut R,
+    at: LineAt,
+    source_name: &str,
+) -> Result<Asset, JsonlError> {
+    let mut bytes = Vec::new();
+    reader
+        .seek(SeekFrom::Start(at.offset))
+        .and_then(|_| reader.read_until(b'\n', &mut bytes))
+        .map_err(|error| io_error(source_name, at.line, error))?;
+    let text = line_text(&bytes).map_err(|error| io_error(source_name, at.line, error))?;
+    parse_line(text, source_name, at.line)
+}
+
+/// A line's text without its line ending, as [`BufRead::lines`] gives it.
+fn line_text(bytes: &[u8]) -> std::io::Result<&str> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    Ok(text.strip_suffix('\r').unwrap_or(text))
+}
+
+fn io_error(source_name: &str, line: usize, error: std::io::Error) -> JsonlError {
+    JsonlError::Io {
+        source_name: source_name.to_owned(),
+        line,
+        error,
+    }
 }
 
 /// Parses one line of the format.
@@ -119,6 +195,36 @@ mod tests {
         );
         assert!(invalid.to_string().contains("AWS::S3"), "{invalid}");
         assert!(results[3].is_ok());
+    }
+
+    #[test]
+    fn each_line_is_located_and_read_back_where_it_starts() {
+        let other = GOOD.replace(":::a", ":::b");
+        let mut input = format!("{GOOD}\r\n\n").into_bytes();
+        input.extend_from_slice(b"\xff\xfe\n");
+        input.extend_from_slice(format!("{other}\n{GOOD}").as_bytes());
+        let located: Vec<_> = read_located(input.as_slice(), "estate.jsonl").collect();
+        let lines: Vec<(u64, usize, bool)> = located
+            .iter()
+            .map(|(at, item)| (at.offset, at.line, item.is_ok()))
+            .collect();
+        let first = GOOD.len() as u64;
+        assert_eq!(
+            lines,
+            [
+                (0, 1, true),
+                (first + 3, 3, false),
+                (first + 6, 4, true),
+                (first + 7 + other.len() as u64, 5, false),
+            ]
+        );
+        let utf8 = located[1].1.as_ref().expect_err("not UTF-8").to_string();
+        assert!(utf8.contains("line 3"), "{utf8}");
+        let mut file = std::io::Cursor::new(input);
+        for (at, item) in located.iter().filter(|(_, item)| item.is_ok()) {
+            let again = read_line_at(&mut file, *at, "estate.jsonl").expect("read back");
+            assert_eq!(&again, item.as_ref().expect("an asset"));
+        }
     }
 
     #[test]

@@ -2,7 +2,12 @@ use super::{fixture, parapet, stderr, stdout};
 use serde_json::Value;
 
 fn scan_json(extra: &[&str]) -> (Value, i32) {
-    let path = super::example_estate();
+    scan_json_of(&super::example_estate(), extra)
+}
+
+/// The JSON report of `scan file` over the estate at `path`, and the exit
+/// code.
+fn scan_json_of(path: &std::path::Path, extra: &[&str]) -> (Value, i32) {
     let mut args = vec![
         "scan",
         "file",
@@ -165,6 +170,58 @@ fn bad_lines_are_reported_by_number_and_the_rest_is_scanned() {
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
     assert_eq!(report["assets"], 3);
     assert_eq!(report["input_errors"].as_array().expect("errors").len(), 2);
+}
+
+#[test]
+fn standard_input_gives_the_files_report_and_each_account_is_a_scan_of_its_own() {
+    // The example estate, and its assets again in a second account, the
+    // two accounts' lines interleaved.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("two-accounts.jsonl");
+    let example = std::fs::read_to_string(super::example_estate()).expect("the example");
+    let mut lines = String::new();
+    for line in example.lines().filter(|l| !l.trim().is_empty()) {
+        let mut asset: Value = serde_json::from_str(line).expect("an asset");
+        lines.push_str(line);
+        lines.push('\n');
+        asset["id"] = format!("{}#other", asset["id"].as_str().expect("id")).into();
+        asset["account"] = "210987654321".into();
+        lines.push_str(&asset.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&path, lines).expect("write");
+    let (from_file, code) = scan_json_of(&path, &[]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(["scan", "file", "-", "--format", "json"])
+        .env_remove("PARAPET_RULES")
+        .env("PARAPET_DB", dir.path().join("parapet.db"))
+        .stdin(std::fs::File::open(&path).expect("the estate"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("parapet runs");
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(child.stdout.as_mut().expect("stdout"), &mut text)
+        .expect("the report");
+    assert_eq!(child.wait().expect("exit").code(), Some(code));
+    let from_stdin: Value = serde_json::from_slice(&text).expect("JSON report");
+    assert_eq!(from_stdin["summary"], from_file["summary"]);
+    assert_eq!(from_stdin["results"], from_file["results"]);
+    let accounts = |report: &Value| -> Vec<Value> {
+        let recorded = report["recorded"].as_array().expect("recorded scans");
+        recorded
+            .iter()
+            .map(|scan| scan["scope"]["accounts"].clone())
+            .collect()
+    };
+    let text = std::fs::read_to_string(&path).expect("the estate");
+    let expected: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|asset| asset["account"].as_str().map(str::to_owned))
+        .collect();
+    let expected: Vec<Value> = expected.iter().map(|a| serde_json::json!([a])).collect();
+    assert_eq!(accounts(&from_file), expected, "one scan per account");
+    assert_eq!(accounts(&from_stdin), expected);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use crate::asset::Asset;
 use crate::error::{AssetError, JsonlError};
-use std::io::{BufRead, Seek, SeekFrom, Write};
+use std::io::{BufRead, Seek, Write};
 
 /// Reads assets from `reader`, one per line. Each item is either an asset or
 /// the error of one line; reading goes on after a bad line. Of two lines
@@ -90,9 +90,16 @@ pub fn read_line_at<R: BufRead + Seek>(
     source_name: &str,
 ) -> Result<Asset, JsonlError> {
     let mut bytes = Vec::new();
+    // Relative to where the reader stands, so that a buffered reader keeps
+    // its buffer when the line is in it (the next line, mostly).
     reader
-        .seek(SeekFrom::Start(at.offset))
-        .and_then(|_| reader.read_until(b'\n', &mut bytes))
+        .stream_position()
+        .and_then(|here| {
+            let ahead = i64::try_from(at.offset).unwrap_or(i64::MAX)
+                - i64::try_from(here).unwrap_or(i64::MAX);
+            reader.seek_relative(ahead)
+        })
+        .and_then(|()| reader.read_until(b'\n', &mut bytes))
         .map_err(|error| io_error(source_name, at.line, error))?;
     let text = line_text(&bytes).map_err(|error| io_error(source_name, at.line, error))?;
     parse_line(text, source_name, at.line)

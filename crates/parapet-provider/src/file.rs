@@ -39,7 +39,7 @@ impl FileSource {
 
     fn open(&self) -> Result<BufReader<File>, ProviderError> {
         File::open(&self.path)
-            .map(BufReader::new)
+            .map(|file| BufReader::with_capacity(1 << 16, file))
             .map_err(|source| ProviderError::Read {
                 path: self.path.display().to_string(),
                 source,

@@ -255,11 +255,23 @@ impl Estate<'_> {
         }
         let mut found = Vec::new();
         let trails = region.config["Trails"].as_array().into_iter().flatten();
-        for trail in trails.filter(|t| {
-            t["IsMultiRegionTrail"] == true
-                && t["IsLogging"] == true
-                && t["LogsManagementEvents"] == true
-        }) {
+        let multi_region = trails.filter(|t| t["IsMultiRegionTrail"] == true);
+        // A trail whose status or selectors its home region would not tell
+        // may be the one that covers the region: the alarms are unknown.
+        for (field, call) in [
+            ("IsLogging", "cloudtrail:GetTrailStatus"),
+            ("LogsManagementEvents", "cloudtrail:GetEventSelectors"),
+        ] {
+            if let Some(trail) = multi_region.clone().find(|t| t.get(field).is_none()) {
+                return Err(format!(
+                    "NotCollected: {call} of trail {}",
+                    trail["TrailARN"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        for trail in
+            multi_region.filter(|t| t["IsLogging"] == true && t["LogsManagementEvents"] == true)
+        {
             let Some(group_arn) = trail["CloudWatchLogsLogGroupArn"].as_str() else {
                 continue;
             };
@@ -598,6 +610,16 @@ mod tests {
         assert_eq!(
             assets[0].unknown["LogMetricAlarms"],
             "NotCollected: region us-east-1"
+        );
+        // A trail's status could not be read in its home region.
+        let mut assets = monitored();
+        let trail = &mut assets[0].config["Trails"][0];
+        let arn = trail["TrailARN"].as_str().expect("an ARN").to_owned();
+        trail.as_object_mut().expect("a trail").remove("IsLogging");
+        fill(&mut assets, &[], ALL);
+        assert_eq!(
+            assets[0].unknown["LogMetricAlarms"],
+            format!("NotCollected: cloudtrail:GetTrailStatus of trail {arn}")
         );
         // The trails could not be read.
         let mut assets = monitored();

@@ -21,14 +21,14 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     /// The message buffer, emptied; handed back with [`Frame::put_text`].
-    pub fn take_text(&mut self) -> String {
+    pub(crate) fn take_text(&mut self) -> String {
         let mut text = std::mem::take(&mut self.text);
         text.clear();
         text
     }
 
     /// Hands back the buffer [`Frame::take_text`] gave.
-    pub fn put_text(&mut self, text: String) {
+    pub(crate) fn put_text(&mut self, text: String) {
         self.text = text;
     }
 

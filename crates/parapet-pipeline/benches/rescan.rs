@@ -12,13 +12,19 @@
 //! which nothing did; prints what each kept and worked out, and the peak
 //! resident memory. Run with `cargo bench -p parapet-pipeline --bench
 //! rescan`.
+//!
+//! `PARAPET_BENCH_DATABASE` names a database file to keep: the first time,
+//! the whole estate is recorded there; each time after, only rescans run
+//! over it (`PARAPET_BENCH_RESCANS` of them, 6 unless it says), each
+//! undoing the change of the one before (so each changes 1 %), which lets
+//! two builds be compared over one database.
 
 use parapet_core::{Asset, Provider as Cloud, Scope};
 use parapet_pipeline::{Pipeline, Request};
 use parapet_provider::ResourceTypeInfo;
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, ProviderError, Quiet};
 use parapet_rules::{IdentityPolicy, RuleSources, TagPolicy, load};
-use parapet_store::{SqliteStore, Store};
+use parapet_store::{Inventory, SqliteStore, Store};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -115,6 +121,13 @@ fn main() {
         &TagPolicy::default(),
         &IdentityPolicy::default(),
     );
+    if let Ok(kept) = std::env::var("PARAPET_BENCH_DATABASE") {
+        let kept = std::path::Path::new(&kept);
+        if kept.exists() {
+            rescan_kept(&pipeline, &documents, total, kept);
+            return;
+        }
+    }
     let dir = tempfile::tempdir().expect("a temporary folder");
 
     let first = total.min(100_000);
@@ -136,7 +149,9 @@ fn main() {
         let _ = std::fs::remove_file(dir.path().join(file));
     }
 
-    let mut store = SqliteStore::open(&dir.path().join("estate.db")).expect("a database");
+    let database = std::env::var("PARAPET_BENCH_DATABASE")
+        .map_or_else(|_| dir.path().join("estate.db"), std::path::PathBuf::from);
+    let mut store = SqliteStore::open(&database).expect("a database");
     let estate = Cloned {
         documents: &documents,
         total,
@@ -157,9 +172,13 @@ fn main() {
         &format!("rescan, {} assets changed", total.div_ceil(100)),
     );
     scan(&pipeline, &estate, &mut store, "rescan, nothing changed");
-    let size: u64 = std::fs::read_dir(dir.path())
-        .expect("the folder")
-        .filter_map(|e| e.ok()?.metadata().ok())
+    let size: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|end| {
+            let mut file = database.clone().into_os_string();
+            file.push(end);
+            std::fs::metadata(file).ok()
+        })
         .map(|m| m.len())
         .sum();
     println!(
@@ -167,6 +186,43 @@ fn main() {
         size / 1_000_000,
         parapet_testkit::peak_resident_mb()
     );
+}
+
+/// Rescans of the estate kept in `database`, each changing what the one
+/// before changed back (whether the estate stands changed is read from the
+/// first account's first asset), then one in which nothing changed.
+fn rescan_kept(pipeline: &Pipeline, documents: &[Asset], total: usize, database: &std::path::Path) {
+    let rescans: usize = std::env::var("PARAPET_BENCH_RESCANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let mut store = SqliteStore::open(database).expect("the kept database");
+    let first = part(documents, 0..1, false, chrono::Utc::now());
+    let stored = store
+        .current_assets(first.scope.accounts.first().map(String::as_str))
+        .expect("the first account's assets");
+    let changed = stored
+        .iter()
+        .find(|a| a.id == first.assets[0].id)
+        .expect("the kept database holds the estate")
+        .tags
+        .contains_key("bench");
+    let estate = Cloned {
+        documents,
+        total,
+        changed: AtomicBool::new(changed),
+        cloning: AtomicU64::new(0),
+    };
+    for _ in 0..rescans {
+        let changed = !estate.changed.load(Ordering::Relaxed);
+        estate.changed.store(changed, Ordering::Relaxed);
+        let label = match changed {
+            true => "rescan, 1 % changed",
+            false => "rescan, 1 % changed back",
+        };
+        scan(pipeline, &estate, &mut store, label);
+    }
+    scan(pipeline, &estate, &mut store, "rescan, nothing changed");
 }
 
 /// The assets `range` numbers, cloned from `documents` into one account's

@@ -8,9 +8,9 @@ use crate::run::Pipeline;
 use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
-use parapet_store::{EvaluatedAsset, Store};
+use parapet_store::{EvaluatedAsset, KeptAccount, ReadAhead, Store, StoreError};
 use rustc_hash::FxHashMap;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// What evaluating one part gave.
@@ -59,7 +59,59 @@ pub(crate) struct PartBefore {
     changed: HashMap<Arc<str>, Vec<bool>>,
 }
 
+/// Reads the digest of each rule of a pack, if the store kept it.
+type RulePackRead<'a> = dyn Fn(&str) -> Result<Option<BTreeMap<String, String>>, StoreError> + 'a;
+
+/// How a part's assets' last evaluation is read: at once, or by the thread
+/// that works the part out, through the store's second connection.
+pub(crate) enum Reading {
+    /// Read (`None` without a store).
+    Read(Option<PartBefore>),
+    /// To be read on the part's thread.
+    Ahead(ReadAhead),
+}
+
 impl Pipeline {
+    /// How the part's assets' last evaluation is read: ahead, on the
+    /// part's thread, where the store can read the part's account there
+    /// (a part that covers one account, without `--full`); otherwise now.
+    pub(crate) fn reading(
+        &self,
+        part: &Part,
+        store: Option<&dyn Store>,
+    ) -> Result<Reading, PipelineError> {
+        if let (Some(store), [account], false) = (store, part.scope.accounts.as_slice(), self.full)
+            && part.scope.assets.is_empty()
+            && let Some(ahead) = store.read_ahead(part.scope.provider, account)?
+        {
+            return Ok(Reading::Ahead(ahead));
+        }
+        Ok(Reading::Read(self.part_before(part, store)?))
+    }
+
+    /// What `reading` says the part's assets were last evaluated with,
+    /// read on this thread when it was left to it, with what the store
+    /// keeps of that read for recording the part.
+    pub(crate) fn read_before(
+        &self,
+        reading: Reading,
+    ) -> Result<(Option<PartBefore>, Option<KeptAccount>), PipelineError> {
+        match reading {
+            Reading::Read(before) => Ok((before, None)),
+            Reading::Ahead(ahead) => {
+                let read = ahead.read()?;
+                let changed = self.changed_rules(&|id| ahead.rule_pack(id), &read.evaluated)?;
+                Ok((
+                    Some(PartBefore {
+                        evaluated: read.evaluated,
+                        changed,
+                    }),
+                    Some(read.kept),
+                ))
+            }
+        }
+    }
+
     /// Evaluates one part's assets under `facts`: with a store, only the
     /// rules whose inputs changed since each asset's last evaluation;
     /// without one, every rule.
@@ -95,11 +147,7 @@ impl Pipeline {
                 store.evaluated_assets(&ids)?
             }
         };
-        let packs: HashSet<&str> = evaluated
-            .iter()
-            .filter_map(|a| Stamp::pack_of(&a.stamp))
-            .collect();
-        let changed = self.changed_rules(store, packs)?;
+        let changed = self.changed_rules(&|id| store.rule_pack(id), &evaluated)?;
         Ok(Some(PartBefore { evaluated, changed }))
     }
 
@@ -162,19 +210,24 @@ impl Pipeline {
         }
     }
 
-    /// For each of `packs`, which of the engine's rules changed since
-    /// (every rule, for a pack the store does not know).
+    /// For each pack the stamps of `evaluated` name, which of the engine's
+    /// rules changed since (every rule, for a pack `rule_pack` does not
+    /// know).
     fn changed_rules(
         &self,
-        store: &dyn Store,
-        packs: HashSet<&str>,
+        rule_pack: &RulePackRead<'_>,
+        evaluated: &[EvaluatedAsset],
     ) -> Result<HashMap<Arc<str>, Vec<bool>>, PipelineError> {
+        let packs: HashSet<&str> = evaluated
+            .iter()
+            .filter_map(|a| Stamp::pack_of(&a.stamp))
+            .collect();
         let mut changed = HashMap::new();
         for pack in packs {
             let rules = if pack == &*self.pack.id {
                 vec![false; self.engine.rules().len()]
             } else {
-                match store.rule_pack(pack)? {
+                match rule_pack(pack)? {
                     Some(rules) => self
                         .engine
                         .changed_rules(&self.pack, &parapet_rules::RulePack::of(rules)),

@@ -200,15 +200,16 @@ impl Pipeline {
         let mut recorded = Vec::new();
         let mut failure = None;
         // Each part is worked out on a thread of its own while the parts
-        // before it are recorded (what it reads of the store is read first:
-        // parts are accounts apart, so recording one changes nothing the
-        // next read). Up to `WORKING` parts are worked out at once, so that
+        // before it are recorded. What it reads of the store is read on that
+        // thread through the store's second connection where the store has
+        // one (and has committed what it wrote of the part's account), and
+        // first, here, where not: parts are accounts apart, so recording
+        // one changes nothing the next read. Up to `WORKING` parts are worked out at once, so that
         // a part that takes longer than recording one does not hold up the
         // recording.
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
-            let mut working: VecDeque<std::thread::ScopedJoinHandle<'_, (Part, PartResults)>> =
-                VecDeque::new();
+            let mut working: VecDeque<std::thread::ScopedJoinHandle<'_, Worked>> = VecDeque::new();
             let mut step = |next: Option<(Part, bool)>| -> Result<(), PipelineError> {
                 let now = *now.get_or_insert_with(|| (self.clock)());
                 let ended = next.is_none();
@@ -226,21 +227,25 @@ impl Pipeline {
                         .into_iter()
                         .filter(|a| !part.scope.contains(a))
                         .collect();
-                    let before = self.part_before(&part, store.as_deref())?;
+                    let reading = self.reading(&part, store.as_deref())?;
                     working.push_back(scope.spawn(move || {
+                        let (before, kept) = self.read_before(reading)?;
                         let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
                         let results = self.work_out(&facts, &part, before);
-                        (part, results)
+                        Ok((part, results, kept))
                     }));
                 }
                 while working.len() > WORKING || ended {
                     let Some(oldest) = working.pop_front() else {
                         break;
                     };
-                    let (part, results) = oldest
+                    let (part, results, kept) = oldest
                         .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
                     if let Some(store) = store.as_deref_mut() {
+                        if let Some(kept) = kept {
+                            store.keep_read(kept);
+                        }
                         let id =
                             store.begin_scan(&part.scope, &provider.source(), &provenance, now)?;
                         let output = store.finish_scan(
@@ -292,6 +297,10 @@ impl Pipeline {
         })
     }
 }
+
+/// A part worked out on its thread: its results, and what the store keeps
+/// of the part's account as that thread read it.
+type Worked = Result<(Part, PartResults, Option<parapet_store::KeptAccount>), PipelineError>;
 
 /// A part once recorded, as [`Pipeline::run_each`] hands it on.
 pub struct Done<'a> {

@@ -49,6 +49,7 @@ pub use roles::{
     RuleFacts, Scans, Store, Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;
+pub use sql::ahead::{AccountRead, KeptAccount, ReadAhead};
 pub use sqlite::SqliteStore;
 
 use std::path::PathBuf;

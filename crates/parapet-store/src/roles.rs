@@ -14,6 +14,7 @@ use crate::query::{
     IncidentEvent, IncidentStatus, Notification, OutboxStatus, Overview, Pruned, ResultCount,
     ScanOutput, StoredEvent, TokenScope,
 };
+use crate::sql::ahead::{KeptAccount, ReadAhead};
 use chrono::{DateTime, Utc};
 use parapet_core::{
     Asset, CollectionError, Evaluation, Finding, Mute, MuteSelector, Provenance, ScanRun, Scope,
@@ -100,6 +101,28 @@ pub trait Scans {
         provider: parapet_core::Provider,
         account: &str,
     ) -> Result<Vec<EvaluatedAsset>, StoreError>;
+
+    /// The same as [`Scans::evaluated_assets_of`], to be read on another
+    /// thread while this store records other accounts: `None` where the
+    /// backend cannot (it has no second connection, or the account has
+    /// writes not yet committed, which another connection would not see),
+    /// and the caller reads here instead. Hand what was read back with
+    /// [`Scans::keep_read`] before recording the account's scan.
+    fn read_ahead(
+        &self,
+        provider: parapet_core::Provider,
+        account: &str,
+    ) -> Result<Option<ReadAhead>, StoreError> {
+        let _ = (provider, account);
+        Ok(None)
+    }
+
+    /// Keeps an account's assets read ahead for recording its scan, as
+    /// [`Scans::evaluated_assets_of`] keeps what it reads, as long as
+    /// nothing has changed them since the read was granted.
+    fn keep_read(&self, kept: KeptAccount) {
+        let _ = kept;
+    }
 
     /// The digest of each rule of the pack `id`, if it was kept.
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError>;

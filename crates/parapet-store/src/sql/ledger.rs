@@ -1,9 +1,10 @@
 //! The lifecycle's reads and writes in one transaction of the database.
 
+use super::ahead::KeptRead;
 use super::findings::{mute_candidates, read_mutes};
 use super::{
-    Arg, Database, KeptRead, SCAN_COLUMNS, arg_row, args, encode, first, for_each_row_in, json, ms,
-    name_of, read_scan, rows, severity_from, severity_number, take_kept,
+    Arg, Database, SCAN_COLUMNS, arg_row, args, encode, first, for_each_row_in, json, ms, name_of,
+    read_scan, rows, severity_from, severity_number, take_kept,
 };
 use crate::error::StoreError;
 use crate::lifecycle::{

@@ -9,6 +9,7 @@
 //! - this module: the backend's interface, the store, scans and the helpers
 //!   the others share.
 //! - `ledger`: the lifecycle's reads and writes in one transaction.
+//! - `ahead`: an account's assets read ahead on a second connection.
 //! - `history`: assets as they are and were, and the timeline.
 //! - `findings`: findings, results and mutes.
 //! - `incidents`: incidents and the outbox.
@@ -19,6 +20,7 @@
 //! - `retention`: history older than a cutoff removed.
 //! - `sessions`: browser sessions and logins in progress.
 
+pub(crate) mod ahead;
 mod findings;
 mod history;
 mod incidents;
@@ -34,6 +36,7 @@ use crate::error::StoreError;
 use crate::lifecycle::{self, EvaluatedAsset, KnownAsset, Policy};
 use crate::query::ScanOutput;
 use crate::roles::{Evaluated, RuleFacts, Scans};
+use ahead::{KeptAccount, KeptRead, ReadAhead};
 use chrono::{DateTime, TimeZone, Utc};
 use ledger::SqlLedger;
 use parapet_core::{
@@ -43,7 +46,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A value bound to a statement's placeholder.
@@ -164,7 +168,7 @@ pub struct Dialect {
 /// transactions, and its dialect. Statements are written with numbered
 /// (`?1`) or plain (`?`) placeholders; a backend that numbers them
 /// otherwise rewrites them.
-pub trait Database: Send {
+pub trait Database: Send + 'static {
     /// How it spells what SQL does not standardise.
     const DIALECT: Dialect;
 
@@ -227,6 +231,16 @@ pub trait Database: Send {
     fn data_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
     }
+
+    /// A second connection to the same database, for reads on other
+    /// threads while this one writes; it sees only what has been
+    /// committed. `None` where the backend has none.
+    fn reader(&self) -> Result<Option<Arc<Mutex<Self>>>, StoreError>
+    where
+        Self: Sized,
+    {
+        Ok(None)
+    }
 }
 
 /// A store over a SQL database.
@@ -238,21 +252,6 @@ pub struct SqlStore<D: Database> {
     /// Accounts' assets read for incremental evaluation, kept for the
     /// recording of each account's scan.
     kept: RefCell<Vec<KeptRead>>,
-}
-
-/// An account's assets as incremental evaluation read them
-/// ([`Scans::evaluated_assets_of`]), kept so that recording the account's
-/// scan, which follows, need not read them again. Trusted only while no
-/// other connection has committed since ([`Database::data_version`]) and
-/// this store has written none of them: recording a scan takes its
-/// accounts' reads, recording a worker's scan and pruning drop every read
-/// kept, and so does the end of a batch.
-pub(crate) struct KeptRead {
-    provider: Provider,
-    account: String,
-    /// The database's data version before the read.
-    version: i64,
-    known: Vec<(String, KnownAsset)>,
 }
 
 /// The most reads kept: the pipeline reads up to two accounts ahead of
@@ -288,6 +287,9 @@ struct Batch {
     began: Option<Instant>,
     /// Assets recorded in the open transaction.
     assets: usize,
+    /// The accounts recorded in the open transaction, which another
+    /// connection does not see yet.
+    written: HashSet<(Provider, String)>,
 }
 
 /// Assets recorded before a batch's transaction is committed.
@@ -317,12 +319,24 @@ impl<D: Database> SqlStore<D> {
             return Ok(());
         }
         batch.assets = 0;
+        batch.written.clear();
         if let Err(e) = self.db.commit() {
             self.db.rollback();
             return Err(e);
         }
         self.db.committed();
         Ok(())
+    }
+
+    /// Keeps an account's assets as read for recording its scan, in place
+    /// of any read of the account kept before.
+    fn keep(&self, read: KeptRead) {
+        let mut kept = self.kept.borrow_mut();
+        kept.retain(|k| k.provider != read.provider || k.account != read.account);
+        if kept.len() == KEPT_READS {
+            kept.remove(0);
+        }
+        kept.push(read);
     }
 
     /// Sets the recording policy: the routes of finding changes to
@@ -363,6 +377,7 @@ impl<D: Database> SqlStore<D> {
         {
             batch.began = None;
             batch.assets = 0;
+            batch.written.clear();
         }
         out
     }
@@ -653,6 +668,15 @@ impl<D: Database> Scans for SqlStore<D> {
             self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))?;
         if let Some(batch) = &mut self.batch {
             batch.assets += assets.len();
+            let provider = output.scan.scope.provider;
+            batch.written.extend(
+                output
+                    .scan
+                    .scope
+                    .accounts
+                    .iter()
+                    .map(|account| (provider, account.clone())),
+            );
             let due = batch.assets >= BATCH_ASSETS
                 || batch
                     .began
@@ -669,6 +693,7 @@ impl<D: Database> Scans for SqlStore<D> {
             self.batch = Some(Batch {
                 began: None,
                 assets: 0,
+                written: HashSet::new(),
             });
         }
     }
@@ -707,25 +732,9 @@ impl<D: Database> Scans for SqlStore<D> {
     ) -> Result<Vec<EvaluatedAsset>, StoreError> {
         let version = self.db.data_version()?;
         let known = ledger::known_assets(&self.db, provider, account)?;
-        let found = known
-            .iter()
-            .filter(|(_, k)| k.deleted_at.is_none())
-            .filter_map(|(id, k)| {
-                let stamp = k.evaluated.as_deref().filter(|s| !s.is_empty())?;
-                Some(EvaluatedAsset {
-                    id: id.clone(),
-                    content_hash: k.content_hash.clone(),
-                    stamp: stamp.to_owned(),
-                })
-            })
-            .collect();
+        let found = ahead::evaluated_of(&known);
         if let Some(version) = version {
-            let mut kept = self.kept.borrow_mut();
-            kept.retain(|k| k.provider != provider || k.account != account);
-            if kept.len() == KEPT_READS {
-                kept.remove(0);
-            }
-            kept.push(KeptRead {
+            self.keep(KeptRead {
                 provider,
                 account: account.to_owned(),
                 version,
@@ -735,13 +744,38 @@ impl<D: Database> Scans for SqlStore<D> {
         Ok(found)
     }
 
+    fn read_ahead(
+        &self,
+        provider: Provider,
+        account: &str,
+    ) -> Result<Option<ReadAhead>, StoreError> {
+        let unseen = self
+            .batch
+            .as_ref()
+            .is_some_and(|b| b.written.contains(&(provider, account.to_owned())));
+        if unseen {
+            return Ok(None);
+        }
+        let Some(version) = self.db.data_version()? else {
+            return Ok(None);
+        };
+        let Some(reader) = self.db.reader()? else {
+            return Ok(None);
+        };
+        Ok(Some(ReadAhead {
+            reads: reader,
+            provider,
+            account: account.to_owned(),
+            version,
+        }))
+    }
+
+    fn keep_read(&self, kept: KeptAccount) {
+        self.keep(kept.0);
+    }
+
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
-        first(
-            &self.db,
-            "SELECT rules FROM rule_packs WHERE id = ?1",
-            args![id],
-            |r| json(r, 0, "rule pack"),
-        )
+        ahead::rule_pack(&self.db, id)
     }
 
     fn keep_rule_pack(

@@ -14,9 +14,11 @@ use crate::error::StoreError;
 use crate::lifecycle::Policy;
 use crate::sql::{Arg, Database, Dialect, Row, SqlStore};
 use checkpoint::Checkpointer;
-use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The migrations, in order; the schema version is how many have run.
@@ -53,6 +55,9 @@ pub struct Sqlite {
     conn: Connection,
     path: PathBuf,
     name: String,
+    /// A read-only connection for other threads, opened when first asked
+    /// for.
+    reader: OnceCell<Arc<Mutex<Sqlite>>>,
 }
 
 /// A store in one SQLite file.
@@ -191,6 +196,43 @@ impl Database for Sqlite {
             checkpointer.after_commit();
         }
     }
+
+    fn reader(&self) -> Result<Option<Arc<Mutex<Sqlite>>>, StoreError> {
+        if let Some(reader) = self.reader.get() {
+            return Ok(Some(Arc::clone(reader)));
+        }
+        let reader = Arc::new(Mutex::new(self.open_reader()?));
+        Ok(Some(Arc::clone(self.reader.get_or_init(|| reader))))
+    }
+}
+
+impl Sqlite {
+    /// A read-only connection to the same file. Its page cache is small
+    /// and its own: it walks each account's assets once a scan, and the
+    /// writer's cache keeps what the writer changes.
+    fn open_reader(&self) -> Result<Sqlite, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.fail(e))?;
+        let reader = Sqlite {
+            checkpointer: None,
+            conn,
+            path: self.path.clone(),
+            name: self.name.clone(),
+            reader: OnceCell::new(),
+        };
+        reader
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| reader.fail(e))?;
+        reader
+            .conn
+            .pragma_update(None, "cache_size", -16384)
+            .map_err(|e| reader.fail(e))?;
+        Ok(reader)
+    }
 }
 
 /// Creates the database file at `path` (and its folder) for its owner only,
@@ -271,6 +313,7 @@ impl SqlStore<Sqlite> {
             conn,
             path: path.to_owned(),
             name,
+            reader: OnceCell::new(),
         };
         migrate(&db)?;
         Ok(SqlStore::new(db, Policy::default()))

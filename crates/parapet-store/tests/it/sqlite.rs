@@ -116,6 +116,85 @@ fn an_accounts_assets_read_for_evaluation_serve_its_recording_only_while_nothing
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 
+/// Records `asset` as evaluated with a stamp, so that incremental
+/// evaluation's reads name it.
+fn stamped(
+    store: &mut SqliteStore,
+    when: chrono::DateTime<chrono::Utc>,
+    asset: &parapet_core::Asset,
+) {
+    let id = store
+        .begin_scan(&scope(), "test", &provenance(), when)
+        .expect("begin scan");
+    let stamps = ["sha256:1/0/0/0".to_owned()];
+    store
+        .finish_scan(
+            id,
+            std::slice::from_ref(asset),
+            parapet_store::Evaluated {
+                evaluations: &[],
+                stamps: &stamps,
+                contents: &[],
+                kept: 0,
+                inapplicable: &[],
+            },
+            &|_: &str| parapet_core::Severity::High,
+            &[],
+            when,
+        )
+        .expect("finish scan");
+}
+
+#[test]
+fn an_account_is_read_ahead_on_another_thread_once_what_was_written_of_it_is_committed() {
+    let (dir, mut store) = crate::sqlite_store(Policy::default());
+    let mut other = SqliteStore::open(&dir.path().join("parapet.db")).expect("a second connection");
+    let first = bucket("a", json!({"v": 1}), at(0));
+    let second = bucket("a", json!({"v": 2}), at(1));
+    let hash = |a: &parapet_core::Asset| a.content_hash().to_string();
+    let aws = parapet_core::Provider::Aws;
+    let read_ahead = |store: &SqliteStore| {
+        let ahead = store.read_ahead(aws, &first.account).expect("asked")?;
+        let read = std::thread::spawn(move || ahead.read())
+            .join()
+            .expect("the reading thread")
+            .expect("read");
+        Some(read)
+    };
+    stamped(&mut store, at(0), &first);
+
+    // Read on another thread, the account is what this connection reads.
+    let read = read_ahead(&store).expect("SQLite reads ahead");
+    assert_eq!(
+        read.evaluated,
+        store
+            .evaluated_assets_of(aws, &first.account)
+            .expect("read")
+    );
+    assert_eq!(read.evaluated[0].content_hash, hash(&first));
+
+    // Another connection changes the asset after the read was granted: the
+    // read no longer holds, and recording the first content again is a
+    // change back.
+    store.keep_read(read.kept);
+    stamped(&mut other, at(1), &second);
+    stamped(&mut store, at(2), &first);
+    assert_eq!(
+        versions(&store, &first.id),
+        [hash(&first), hash(&second), hash(&first)]
+    );
+
+    // Recorded in a batch and not yet committed, the account cannot be read
+    // on another connection; once committed, it can.
+    store.begin_batch();
+    stamped(&mut store, at(3), &second);
+    assert!(read_ahead(&store).is_none(), "read before it was committed");
+    store.end_batch().expect("the batch commits");
+    let read = read_ahead(&store).expect("read once committed");
+    assert_eq!(read.evaluated[0].content_hash, hash(&second));
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
 #[test]
 fn a_new_database_its_log_and_its_folder_are_for_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;

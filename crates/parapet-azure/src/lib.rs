@@ -1,0 +1,22 @@
+//! Azure as a provider. Credentials come from Microsoft's `azure_identity`
+//! (a service principal's secret, workload identity, managed identity, or
+//! the Azure CLI's sign-in); Azure Resource Manager is read through
+//! `azure_core`'s pipeline, which retries, waits as `Retry-After` says and
+//! carries the bearer token, while this crate follows `nextLink` pages and
+//! reads ARM's error shape.
+//!
+//! # Layout
+//!
+//! - [`arm`]: Azure Resource Manager reads: one resource, every page of a
+//!   list, and the errors ARM answers with.
+//! - [`credentials`]: which credential signs Parapet in, and the HTTP
+//!   client every request goes through.
+//! - [`error`]: what can go wrong.
+
+pub mod arm;
+pub mod credentials;
+pub mod error;
+
+pub use arm::Arm;
+pub use credentials::{Credentials, Endpoints};
+pub use error::{ArmError, AzureError};

@@ -1,0 +1,160 @@
+//! Resource Manager reads through azure_core's pipeline, signed in with a
+//! service principal's secret.
+
+use crate::fake::{CLIENT_ID, Fake, SECRET, TENANT};
+use azure_core::credentials::Secret;
+use azure_core::http::Url;
+use parapet_azure::{Arm, ArmError, Credentials, Endpoints};
+use serde_json::json;
+
+const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
+const STORAGE: &str = "2024-01-01";
+
+/// Waits for `future` on a runtime of its own (the fake runs its own).
+fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+/// A client of the fake, trusting its certificate from a PEM file.
+fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a folder");
+    let pem = dir.path().join("fake.pem");
+    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    let base = Url::parse(&format!("https://{}", fake.address)).expect("a URL");
+    let endpoints = Endpoints {
+        resource_manager: base.clone(),
+        authority: base,
+        extra_roots: Vec::new(),
+    }
+    .trust(&pem)
+    .expect("the certificate trusted");
+    let http = endpoints.http_client().expect("a client");
+    let credential = Credentials::ClientSecret {
+        tenant: TENANT.to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        secret: Secret::new(secret.to_owned()),
+    }
+    .token_credential(&endpoints, &http)
+    .expect("a credential");
+    (Arm::new(credential, &endpoints, http), dir)
+}
+
+fn account(subscription: &str, name: &str) -> serde_json::Value {
+    json!({
+        "id": format!("/subscriptions/{subscription}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"),
+        "name": name,
+        "type": "Microsoft.Storage/storageAccounts",
+        "location": "westeurope",
+        "kind": "StorageV2",
+        "sku": {"name": "Standard_LRS", "tier": "Standard"},
+        "properties": {"supportsHttpsTrafficOnly": true, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
+    })
+}
+
+fn accounts_path(subscription: &str) -> String {
+    format!("/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts")
+}
+
+#[test]
+fn a_list_is_read_page_after_page_signed_in_once_and_every_request_is_one_the_specifications_define()
+ {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for name in ["alpha", "bravo", "charlie", "delta", "echo"] {
+            estate.seed(account(SUBSCRIPTION, name));
+        }
+        estate.seed(account(OTHER, "foxtrot"));
+    }
+    let (arm, _dir) = client(&fake, SECRET);
+    let listed = wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect("the accounts");
+    let names: Vec<&str> = listed.iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, ["alpha", "bravo", "charlie", "delta", "echo"]);
+    let one = wait(arm
+        .get(
+            &format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/charlie"),
+            STORAGE,
+        )
+        )
+        .expect("one account");
+    assert_eq!(one["properties"]["minimumTlsVersion"], "TLS1_2");
+    let estate = fake.estate.lock().expect("the estate");
+    assert_eq!(
+        estate.calls,
+        [
+            "StorageAccounts_List",
+            "StorageAccounts_List",
+            "StorageAccounts_List",
+            "StorageAccounts_GetProperties"
+        ],
+        "three pages of two, then one account"
+    );
+    assert_eq!(estate.sign_ins, 1, "the token is kept");
+    assert!(estate.violations.is_empty(), "{:?}", estate.violations);
+}
+
+#[test]
+fn what_is_missing_denied_or_refused_by_the_specifications_is_an_error_in_arms_shape() {
+    let fake = Fake::start();
+    let denied = accounts_path(OTHER);
+    fake.estate
+        .lock()
+        .expect("the estate")
+        .denied
+        .insert(denied.to_lowercase());
+    let (arm, _dir) = client(&fake, SECRET);
+    let missing = wait(arm.get(&format!("/subscriptions/{SUBSCRIPTION}"), "2022-12-01"))
+        .expect_err("no such subscription");
+    assert!(missing.is_not_found(), "{missing}");
+    let refused: ArmError = wait(arm.list(&denied, STORAGE)).expect_err("denied");
+    assert!(refused.is_denied(), "{refused}");
+    assert_eq!(refused.code, "AuthorizationFailed");
+    assert_eq!(refused.operation, format!("GET {denied}"));
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    // An API version the specification does not define is refused, as ARM
+    // refuses it, and the fake notes that a real service would have too.
+    let wrong =
+        wait(arm.list(&accounts_path(SUBSCRIPTION), "2019-01-01")).expect_err("another version");
+    assert_eq!(wrong.code, "InvalidApiVersionParameter");
+    assert_eq!(fake.violations().len(), 1, "{:?}", fake.violations());
+}
+
+#[test]
+fn a_throttled_request_is_sent_again_once_retry_after_has_passed() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        estate.seed(account(SUBSCRIPTION, "alpha"));
+        estate.throttle = 2;
+    }
+    let (arm, _dir) = client(&fake, SECRET);
+    let started = std::time::Instant::now();
+    let listed =
+        wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect("the accounts, after waiting");
+    assert_eq!(listed.len(), 1);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "each of two 429s said to wait a second"
+    );
+    let estate = fake.estate.lock().expect("the estate");
+    assert_eq!(estate.calls.len(), 3, "twice throttled, then answered");
+    assert!(estate.violations.is_empty(), "{:?}", estate.violations);
+}
+
+#[test]
+fn a_secret_entra_id_refuses_fails_every_read_with_its_reason_and_never_shows_the_secret() {
+    let fake = Fake::start();
+    let wrong = "not-the-secret-42";
+    let (arm, _dir) = client(&fake, wrong);
+    let failed = wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect_err("not signed in");
+    let text = failed.to_string();
+    assert!(text.contains("AADSTS7000215"), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+    let estate = fake.estate.lock().expect("the estate");
+    assert!(estate.calls.is_empty(), "nothing reached ARM unsigned");
+}

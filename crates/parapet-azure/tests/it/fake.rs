@@ -1,0 +1,399 @@
+//! A fake of Azure Resource Manager and of Microsoft Entra ID's token
+//! endpoint on 127.0.0.1, over TLS with a certificate made for the test
+//! (Azure's SDK signs in over HTTPS only). Every ARM request is checked
+//! against the operations Microsoft's REST API specifications define
+//! (`fixtures/arm-operations.json`): a request that matches none, names
+//! another API version or none, or carries a query parameter its operation
+//! does not take is answered as ARM answers it and noted as a violation,
+//! which fails the test. Resources are seeded by id; a list holds the
+//! resources of its type under its scope, two a page, each page but the
+//! last with a `nextLink`. Requests can be made to be throttled (429 with
+//! `Retry-After`) or denied (403 `AuthorizationFailed`).
+//!
+//! What it does not model: writes (PUT, PATCH, DELETE, long-running
+//! operations), resource groups as resources, `$filter` and `$expand`,
+//! request bodies, and the definitions of answers (a seeded resource is
+//! answered as it was seeded).
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// The tenant, application and secret the token endpoint accepts.
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+pub const CLIENT_ID: &str = "5b4d6c1e-0f3a-4d1b-9a61-1f2e3d4c5b6a";
+pub const SECRET: &str = "fake-client-secret-value";
+
+/// What the specifications say of one operation.
+#[derive(Debug, Clone, Deserialize)]
+struct Operation {
+    id: String,
+    method: String,
+    path: String,
+    api_version: String,
+    #[serde(default)]
+    lists: Option<String>,
+    #[serde(default)]
+    query: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Parameter {
+    pattern: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Operations {
+    parameters: HashMap<String, Parameter>,
+    operations: Vec<Operation>,
+}
+
+/// What the fake holds and saw.
+#[derive(Default)]
+pub struct Estate {
+    /// Resources by id, lowercased (ARM's ids are not case-sensitive).
+    pub resources: BTreeMap<String, Value>,
+    /// How many of the next ARM requests are throttled.
+    pub throttle: u32,
+    /// Paths (lowercased) whose reads are denied.
+    pub denied: HashSet<String>,
+    /// Every ARM request, as the operation it matched (or the path).
+    pub calls: Vec<String>,
+    /// Requests the specifications would refuse.
+    pub violations: Vec<String>,
+    /// Tokens issued.
+    tokens: Vec<String>,
+    /// Token requests.
+    pub sign_ins: u32,
+}
+
+impl Estate {
+    /// Seeds `resource` under its `id`.
+    pub fn seed(&mut self, resource: Value) {
+        let id = resource["id"]
+            .as_str()
+            .expect("a resource id")
+            .to_lowercase();
+        self.resources.insert(id, resource);
+    }
+}
+
+/// A running fake.
+pub struct Fake {
+    pub address: SocketAddr,
+    pub estate: Arc<Mutex<Estate>>,
+    /// The PEM of the certificate it serves, to trust.
+    pub certificate: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Fake {
+    /// Starts the fake on a port of 127.0.0.1.
+    pub fn start() -> Fake {
+        let specs: Operations = serde_json::from_str(include_str!("fixtures/arm-operations.json"))
+            .expect("the operations");
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .expect("a certificate");
+        let certificate = certified.cert.pem();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der())
+            .expect("a key");
+        let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("the server's certificate");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let estate = Arc::new(Mutex::new(Estate::default()));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a port");
+        let address = listener.local_addr().expect("its address");
+        let state = Served {
+            estate: Arc::clone(&estate),
+            specs: Arc::new(specs),
+            base: format!("https://{address}"),
+        };
+        let app = Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .fallback(arm)
+            .with_state(state);
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Fake {
+            address,
+            estate,
+            certificate,
+            _runtime: runtime,
+        }
+    }
+
+    /// The violations seen so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.estate.lock().expect("the estate").violations.clone()
+    }
+}
+
+#[derive(Clone)]
+struct Served {
+    estate: Arc<Mutex<Estate>>,
+    specs: Arc<Operations>,
+    base: String,
+}
+
+/// ARM's error shape.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// Entra ID's token endpoint, for the client credentials grant.
+async fn token(
+    State(served): State<Served>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut estate = served.estate.lock().expect("the estate");
+    estate.sign_ins += 1;
+    let field = |name: &str| form.get(name).map(String::as_str);
+    let refused = |error: &str, description: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response()
+    };
+    if tenant != TENANT {
+        return refused("invalid_request", "AADSTS90002: Tenant not found.");
+    }
+    if field("grant_type") != Some("client_credentials")
+        || field("scope").is_none_or(|s| !s.ends_with("/.default"))
+    {
+        return refused(
+            "invalid_request",
+            "AADSTS900144: The request body must contain the grant_type and a scope ending in /.default.",
+        );
+    }
+    if field("client_id") != Some(CLIENT_ID) || field("client_secret") != Some(SECRET) {
+        return refused(
+            "invalid_client",
+            "AADSTS7000215: Invalid client secret provided.",
+        );
+    }
+    let token = format!("fake-token-{}", estate.tokens.len() + 1);
+    estate.tokens.push(token.clone());
+    Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
+        .into_response()
+}
+
+/// Whether `path` matches the template `template` under the parameters'
+/// constraints: literal segments compare without regard to case.
+fn matches(specs: &Operations, template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (
+        template.trim_matches('/').split('/').collect(),
+        path.trim_matches('/').split('/').collect(),
+    );
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| match t.strip_prefix('{') {
+            Some(name) => {
+                let name = name.trim_end_matches('}');
+                !p.is_empty()
+                    && specs.parameters.get(name).is_some_and(|c| {
+                        regex::Regex::new(&c.pattern)
+                            .unwrap_or_else(|e| panic!("the pattern of {name}: {e}"))
+                            .is_match(p)
+                    })
+            }
+            None => t.eq_ignore_ascii_case(p),
+        })
+}
+
+/// Azure Resource Manager.
+async fn arm(
+    State(served): State<Served>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut estate = served.estate.lock().expect("the estate");
+    let path = uri.path().to_owned();
+    let query: Vec<(String, String)> = uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let Some(operation) = served
+        .specs
+        .operations
+        .iter()
+        .find(|o| o.method == method.as_str() && matches(&served.specs, &o.path, &path))
+        .cloned()
+    else {
+        estate.violations.push(format!(
+            "{method} {path}: no operation of the specifications"
+        ));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidResourceType",
+            "The resource type could not be found.",
+        );
+    };
+    estate.calls.push(operation.id.clone());
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| estate.tokens.iter().any(|issued| issued == t)) {
+        estate
+            .violations
+            .push(format!("{}: no token issued here", operation.id));
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+        );
+    }
+    let versions: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k == "api-version")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    match versions.as_slice() {
+        [] => {
+            estate
+                .violations
+                .push(format!("{}: no api-version", operation.id));
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            );
+        }
+        [version] if *version == operation.api_version => {}
+        _ => {
+            estate.violations.push(format!(
+                "{}: api-version {versions:?}, not {}",
+                operation.id, operation.api_version
+            ));
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidApiVersionParameter",
+                "The api-version is invalid.",
+            );
+        }
+    }
+    let unknown: Vec<&String> = query
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| *k != "api-version" && *k != "$skiptoken" && !operation.query.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        let message = format!(
+            "{}: query parameters {unknown:?} it does not take",
+            operation.id
+        );
+        estate.violations.push(message.clone());
+        return error(StatusCode::BAD_REQUEST, "InvalidQueryParameter", &message);
+    }
+    if estate.throttle > 0 {
+        estate.throttle -= 1;
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "SubscriptionRequestsThrottled",
+            "Number of requests for subscription exceeded the limit.",
+        );
+        response
+            .headers_mut()
+            .insert("retry-after", "1".parse().expect("a header"));
+        return response;
+    }
+    if estate.denied.contains(&path.to_lowercase()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            "The client does not have authorization to perform action over scope.",
+        );
+    }
+    match &operation.lists {
+        None => match estate.resources.get(&path.to_lowercase()) {
+            Some(resource) => Json(resource.clone()).into_response(),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "The Resource was not found.",
+            ),
+        },
+        Some(kind) => {
+            let scope = path
+                .to_lowercase()
+                .split("/providers/")
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches("/subscriptions")
+                .to_owned();
+            let all: Vec<&Value> = estate
+                .resources
+                .iter()
+                .filter(|(id, r)| {
+                    id.starts_with(&scope)
+                        && r["type"]
+                            .as_str()
+                            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+                })
+                .map(|(_, r)| r)
+                .collect();
+            let skip: usize = query
+                .iter()
+                .find(|(k, _)| k == "$skiptoken")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let page: Vec<Value> = all
+                .iter()
+                .skip(skip)
+                .take(2)
+                .map(|r| (*r).clone())
+                .collect();
+            let mut body = json!({"value": page});
+            if skip + 2 < all.len() {
+                body["nextLink"] = json!(format!(
+                    "{}{path}?api-version={}&$skiptoken={}",
+                    served.base,
+                    operation.api_version,
+                    skip + 2
+                ));
+            }
+            Json(body).into_response()
+        }
+    }
+}

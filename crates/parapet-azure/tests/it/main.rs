@@ -1,0 +1,6 @@
+//! Azure against a fake of Resource Manager and of Entra ID's token
+//! endpoint, built from Microsoft's REST API specifications
+//! ([`fake`]), on 127.0.0.1.
+
+mod arm;
+mod fake;

@@ -11,11 +11,14 @@
 //!   list, and the errors ARM answers with.
 //! - [`credentials`]: which credential signs Parapet in, and the HTTP
 //!   client every request goes through.
+//! - [`types`]: the resource types, one module per resource provider,
+//!   and the collection of a subscription.
 //! - [`error`]: what can go wrong.
 
 pub mod arm;
 pub mod credentials;
 pub mod error;
+pub mod types;
 
 pub use arm::Arm;
 pub use credentials::{Credentials, Endpoints};

@@ -7,12 +7,12 @@ use azure_core::http::Url;
 use parapet_azure::{Arm, ArmError, Credentials, Endpoints};
 use serde_json::json;
 
-const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+pub const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
 const STORAGE: &str = "2024-01-01";
 
 /// Waits for `future` on a runtime of its own (the fake runs its own).
-fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
+pub fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -21,7 +21,7 @@ fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 /// A client of the fake, trusting its certificate from a PEM file.
-fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
+pub fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a folder");
     let pem = dir.path().join("fake.pem");
     std::fs::write(&pem, &fake.certificate).expect("the certificate written");
@@ -44,7 +44,7 @@ fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
     (Arm::new(credential, &endpoints, http), dir)
 }
 
-fn account(subscription: &str, name: &str) -> serde_json::Value {
+pub fn account(subscription: &str, name: &str) -> serde_json::Value {
     json!({
         "id": format!("/subscriptions/{subscription}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"),
         "name": name,

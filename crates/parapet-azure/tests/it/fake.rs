@@ -355,13 +355,13 @@ async fn arm(
             ),
         },
         Some(kind) => {
-            let scope = path
-                .to_lowercase()
-                .split("/providers/")
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches("/subscriptions")
-                .to_owned();
+            // A list of a provider's type holds those under the path
+            // before the provider; a nested list, those under its path.
+            let lower = path.to_lowercase();
+            let scope = match lower.split_once("/providers/") {
+                Some((before, after)) if after.split('/').count() <= 2 => format!("{before}/"),
+                _ => format!("{lower}/"),
+            };
             let all: Vec<&Value> = estate
                 .resources
                 .iter()

@@ -3,4 +3,5 @@
 //! ([`fake`]), on 127.0.0.1.
 
 mod arm;
+mod collect;
 mod fake;

@@ -1,0 +1,203 @@
+//! The resource types Azure is collected as, in Azure Resource Manager's
+//! own naming (`Microsoft.Storage/storageAccounts`), one module per
+//! resource provider. Each module declares its [`Collector`]: the types it
+//! yields with what is known of each, and the RBAC actions it reads with.
+//! Adding a type is its module's declaration and, for a new module, one
+//! line of [`COLLECTORS`].
+
+mod storage;
+mod subscription;
+
+use crate::arm::Arm;
+use crate::error::ArmError;
+use chrono::{DateTime, Utc};
+use parapet_core::{Asset, CollectionError, Provider, ResourceType};
+use parapet_provider::{Action, EventInfo, NetworkRole, ResourceTypeInfo};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Every collector, in the order they run.
+pub const COLLECTORS: &[Collector] = &[subscription::SUBSCRIPTION, storage::STORAGE];
+
+/// One resource type.
+pub struct TypeDef {
+    /// Its name (`Microsoft.Storage/storageAccounts`).
+    pub name: &'static str,
+    /// Its documentation page (`docs/resources/azure/`): fields, where
+    /// each comes from, and an example.
+    pub page: &'static str,
+    /// The ARM operations that create, change or delete it, as Event Grid
+    /// names them in `data.operationName`.
+    pub operations: &'static [&'static str],
+    /// The types described again when it changes.
+    pub dependents: &'static [&'static str],
+    /// Its part in the network topology.
+    pub network: Option<NetworkRole>,
+}
+
+/// What a collector's run gives: a future of its assets and errors.
+pub type Run<'a> = Pin<Box<dyn Future<Output = Out> + Send + 'a>>;
+
+/// One resource provider's collector.
+pub struct Collector {
+    /// The resource provider (`Microsoft.Storage`).
+    pub namespace: &'static str,
+    /// The types it yields.
+    pub types: &'static [TypeDef],
+    /// The RBAC actions it reads with (`Microsoft.Storage/storageAccounts/read`):
+    /// what the Reader role grants, and what a custom role needs.
+    pub actions: &'static [&'static str],
+    /// Runs it in one subscription.
+    pub run: for<'a> fn(&'a Ctx) -> Run<'a>,
+}
+
+/// What a collector runs with: ARM, the subscription, and the time of the
+/// collection.
+pub struct Ctx {
+    /// Azure Resource Manager.
+    pub arm: Arm,
+    /// The subscription collected.
+    pub subscription: String,
+    /// When the collection began: every asset's observation time.
+    pub observed_at: DateTime<Utc>,
+}
+
+/// What a collector gave.
+#[derive(Debug, Default)]
+pub struct Out {
+    /// The assets described.
+    pub assets: Vec<Asset>,
+    /// What could not be read, each naming the type it leaves unknown.
+    pub errors: Vec<CollectionError>,
+}
+
+impl Ctx {
+    /// The asset of the ARM resource `resource` of type `kind`, with
+    /// `config` as its document: id, name, region (`location`, or
+    /// `global`) and tags from the resource.
+    pub fn asset(&self, kind: &'static str, resource: &Value, config: Value) -> Asset {
+        let text = |key: &str| {
+            resource
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let tags: BTreeMap<String, String> = resource
+            .get("tags")
+            .and_then(Value::as_object)
+            .map(|tags| {
+                tags.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let region = match text("location") {
+            "" => "global",
+            location => location,
+        };
+        Asset {
+            id: text("id").to_owned(),
+            provider: Provider::Azure,
+            account: self.subscription.clone(),
+            region: region.to_owned(),
+            resource_type: ResourceType::new(kind)
+                .unwrap_or_else(|_| unreachable!("{kind} is a declared type")),
+            name: text("name").to_owned(),
+            tags,
+            config,
+            relationships: Vec::new(),
+            unknown: BTreeMap::new(),
+            observed_at: self.observed_at,
+        }
+    }
+
+    /// The error of a read that leaves `kind` unknown in the subscription.
+    pub fn failed(&self, kind: &str, error: &ArmError) -> CollectionError {
+        CollectionError {
+            account: Some(self.subscription.clone()),
+            region: None,
+            resource_type: Some(kind.to_owned()),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// What the provider interface says of every type: the ARM operation that
+/// deletes a type deletes it; every other (a write, which may create it,
+/// or a child's write or deletion) changes it.
+pub fn catalog() -> Vec<ResourceTypeInfo> {
+    COLLECTORS
+        .iter()
+        .flat_map(|c| c.types.iter().map(move |t| (c.namespace, t)))
+        .map(|(namespace, t)| ResourceTypeInfo {
+            name: t.name,
+            service: namespace,
+            page: t.page,
+            events: t
+                .operations
+                .iter()
+                .map(|operation| EventInfo {
+                    source: namespace.to_owned(),
+                    name: (*operation).to_owned(),
+                    action: match operation.strip_suffix("/delete") == Some(t.name) {
+                        true => Action::Delete,
+                        false => Action::Change,
+                    },
+                })
+                .collect(),
+            dependents: t.dependents,
+            network: t.network,
+        })
+        .collect()
+}
+
+/// Collects every type in the subscription `ctx` names.
+pub async fn collect(ctx: &Ctx) -> Out {
+    let mut out = Out::default();
+    for collector in COLLECTORS {
+        let Out { assets, errors } = (collector.run)(ctx).await;
+        out.assets.extend(assets);
+        out.errors.extend(errors);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_type_is_named_as_arm_names_it_and_has_its_page_and_operations() {
+        let catalog = catalog();
+        assert!(!catalog.is_empty());
+        for info in &catalog {
+            assert!(ResourceType::new(info.name).is_ok(), "{}", info.name);
+            assert!(
+                info.page.starts_with(&format!("# {}\n", info.name)),
+                "{}: its page is titled with its name",
+                info.name
+            );
+            assert!(!info.summary().is_empty(), "{}", info.name);
+            for event in &info.events {
+                assert!(event.name.starts_with(info.name), "{}", event.name);
+            }
+        }
+        let account = catalog
+            .iter()
+            .find(|t| t.name == "Microsoft.Storage/storageAccounts")
+            .expect("storage accounts");
+        let deletes: Vec<&str> = account
+            .events
+            .iter()
+            .filter(|e| e.action == Action::Delete)
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(
+            deletes,
+            ["Microsoft.Storage/storageAccounts/delete"],
+            "deleting a container changes its account"
+        );
+    }
+}

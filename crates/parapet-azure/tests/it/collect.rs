@@ -1,0 +1,147 @@
+//! A subscription collected type by type from the fake: the summary asset,
+//! storage accounts with their blob service and containers, and what a
+//! denied read leaves unknown.
+
+use crate::arm::{SUBSCRIPTION, account, client, wait};
+use crate::fake::{Fake, SECRET, TENANT};
+use parapet_azure::types::{self, Ctx};
+use serde_json::{Value, json};
+
+/// Seeds the subscription, a compliant account and a public one.
+fn seed(fake: &Fake) {
+    let mut estate = fake.estate.lock().expect("the estate");
+    estate.seed(json!({
+        "id": format!("/subscriptions/{SUBSCRIPTION}"),
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+        "displayName": "Posture",
+        "state": "Enabled",
+        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}
+    }));
+    let mut public = account(SUBSCRIPTION, "publicdata");
+    public["properties"]["allowBlobPublicAccess"] = json!(true);
+    public["tags"] = json!({"owner": "data"});
+    for (account, versioning, access) in [
+        (account(SUBSCRIPTION, "privatelogs"), true, "None"),
+        (public, false, "Container"),
+    ] {
+        let id = account["id"].as_str().expect("an id").to_owned();
+        estate.seed(json!({
+            "id": format!("{id}/blobServices/default"),
+            "name": "default",
+            "type": "Microsoft.Storage/storageAccounts/blobServices",
+            "properties": {"isVersioningEnabled": versioning, "deleteRetentionPolicy": {"enabled": versioning, "days": 7}}
+        }));
+        estate.seed(json!({
+            "id": format!("{id}/blobServices/default/containers/logs"),
+            "name": "logs",
+            "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
+            "properties": {"publicAccess": access}
+        }));
+        estate.seed(account);
+    }
+}
+
+fn ctx(arm: parapet_azure::Arm) -> Ctx {
+    Ctx {
+        arm,
+        subscription: SUBSCRIPTION.to_owned(),
+        observed_at: "2026-12-06T10:00:00Z".parse().expect("a time"),
+    }
+}
+
+#[test]
+fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_field() {
+    let fake = Fake::start();
+    seed(&fake);
+    let (arm, _dir) = client(&fake, SECRET);
+    let out = wait(types::collect(&ctx(arm)));
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let kinds: Vec<(&str, &str)> = out
+        .assets
+        .iter()
+        .map(|a| (a.resource_type.as_str(), a.name.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Microsoft.Resources/subscriptions", "Posture"),
+            ("Microsoft.Storage/storageAccounts", "privatelogs"),
+            ("Microsoft.Storage/storageAccounts", "publicdata"),
+        ]
+    );
+    let summary = &out.assets[0];
+    assert_eq!(summary.region, "global");
+    assert_eq!(summary.account, SUBSCRIPTION);
+    assert_eq!(summary.config["state"], "Enabled");
+    let public = &out.assets[2];
+    assert_eq!(public.region, "westeurope");
+    assert_eq!(public.tags.get("owner").map(String::as_str), Some("data"));
+    assert_eq!(public.config["properties"]["allowBlobPublicAccess"], true);
+    assert_eq!(public.config["blobService"]["isVersioningEnabled"], false);
+    assert_eq!(
+        public.config["containers"],
+        json!([{"name": "logs", "publicAccess": "Container"}])
+    );
+    assert_eq!(
+        out.assets[1].config["containers"][0]["publicAccess"],
+        "None"
+    );
+    assert!(out.assets.iter().all(|a| a.unknown.is_empty()));
+    let estate = fake.estate.lock().expect("the estate");
+    assert!(estate.violations.is_empty(), "{:?}", estate.violations);
+    for operation in [
+        "Subscriptions_Get",
+        "StorageAccounts_List",
+        "BlobServices_GetServiceProperties",
+        "BlobContainers_List",
+    ] {
+        assert!(estate.calls.iter().any(|c| c == operation), "{operation}");
+    }
+}
+
+#[test]
+fn a_denied_read_leaves_its_field_or_its_type_unknown_never_empty() {
+    let fake = Fake::start();
+    seed(&fake);
+    let public = account(SUBSCRIPTION, "publicdata");
+    let containers = format!(
+        "{}/blobServices/default/containers",
+        public["id"].as_str().expect("an id")
+    );
+    fake.estate
+        .lock()
+        .expect("the estate")
+        .denied
+        .insert(containers.to_lowercase());
+    let (arm, _dir) = client(&fake, SECRET);
+    let ctx = ctx(arm);
+    let out = wait(types::collect(&ctx));
+    let denied = out
+        .assets
+        .iter()
+        .find(|a| a.name == "publicdata")
+        .expect("the account is still described");
+    assert_eq!(denied.config.get("containers"), None::<&Value>);
+    let reason = denied
+        .unknown
+        .get("containers")
+        .expect("containers unknown");
+    assert!(reason.contains("AuthorizationFailed"), "{reason}");
+    assert!(!denied.unknown.contains_key("blobService"));
+
+    // Denied the list of accounts, the type is a collection error.
+    fake.estate.lock().expect("the estate").denied.insert(
+        format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Storage/storageAccounts")
+            .to_lowercase(),
+    );
+    let out = wait(types::collect(&ctx));
+    assert_eq!(out.assets.len(), 1, "only the summary");
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert_eq!(
+        out.errors[0].resource_type.as_deref(),
+        Some("Microsoft.Storage/storageAccounts")
+    );
+    assert_eq!(out.errors[0].account.as_deref(), Some(SUBSCRIPTION));
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

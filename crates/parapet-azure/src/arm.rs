@@ -8,20 +8,103 @@
 use crate::credentials::Endpoints;
 use crate::error::ArmError;
 use azure_core::credentials::TokenCredential;
+use azure_core::http::headers::HeaderName;
 use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
+use azure_core::http::policies::{Policy, PolicyResult};
 use azure_core::http::{
     ClientOptions, Context, ExponentialRetryOptions, HttpClient, Method, Pipeline,
     PipelineSendOptions, Request, RetryOptions, Transport, Url,
 };
 use azure_core::time::Duration;
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A client of Azure Resource Manager.
 #[derive(Debug, Clone)]
 pub struct Arm {
     pipeline: Pipeline,
     endpoint: Url,
+    counts: Arc<Counts>,
+}
+
+/// The calls a client made: each by the RBAC action it reads with, and
+/// every try (retries included).
+#[derive(Debug, Default)]
+pub struct Counts {
+    calls: Mutex<BTreeMap<String, u64>>,
+    tries: AtomicU64,
+}
+
+impl Counts {
+    /// The calls made, by action (`Microsoft.Storage/storageAccounts/read`).
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every request sent, retries included.
+    pub fn tries(&self) -> u64 {
+        self.tries.load(Ordering::Relaxed)
+    }
+}
+
+/// Below this many reads left in the subscription's window
+/// (`x-ms-ratelimit-remaining-subscription-reads`), each answer is handed on
+/// a second later, so that a collection slows down before ARM throttles it.
+const PACE_BELOW: u64 = 100;
+
+/// A policy run on every try: counts it, and slows down when ARM says few
+/// reads are left.
+#[derive(Debug)]
+struct Tries(Arc<Counts>);
+
+#[async_trait::async_trait]
+impl Policy for Tries {
+    async fn send(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+    ) -> PolicyResult {
+        self.0.tries.fetch_add(1, Ordering::Relaxed);
+        let (first, rest) = next
+            .split_first()
+            .unwrap_or_else(|| unreachable!("the transport follows every policy"));
+        let response = first.send(ctx, request, rest).await?;
+        let left = response
+            .headers()
+            .get_optional_str(&HeaderName::from_static(
+                "x-ms-ratelimit-remaining-subscription-reads",
+            ))
+            .and_then(|v| v.parse::<u64>().ok());
+        if left.is_some_and(|left| left < PACE_BELOW) {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        Ok(response)
+    }
+}
+
+/// The RBAC action a read of `path` needs: the resource provider's
+/// namespace and the types along the path after its last `/providers/`
+/// (`Microsoft.Storage/storageAccounts/blobServices/read`), or a
+/// subscription's read.
+pub fn action(path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let after = segments
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"))
+        .map_or(&[][..], |at| &segments[at + 1..]);
+    match after.split_first() {
+        Some((namespace, rest)) if !rest.is_empty() => {
+            let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
+            format!("{namespace}/{}/read", types.join("/"))
+        }
+        _ => "Microsoft.Resources/subscriptions/read".to_owned(),
+    }
 }
 
 impl Arm {
@@ -33,6 +116,7 @@ impl Arm {
         http: Arc<dyn HttpClient>,
     ) -> Arm {
         let endpoint = endpoints.resource_manager.clone();
+        let counts = Arc::new(Counts::default());
         let scope = format!("{}/.default", endpoint.as_str().trim_end_matches('/'));
         let auth = BearerTokenAuthorizationPolicy::new(credential, [scope]);
         let options = ClientOptions {
@@ -50,10 +134,19 @@ impl Arm {
             Some(env!("CARGO_PKG_VERSION")),
             options,
             Vec::new(),
-            vec![Arc::new(auth)],
+            vec![Arc::new(auth), Arc::new(Tries(Arc::clone(&counts)))],
             None,
         );
-        Arm { pipeline, endpoint }
+        Arm {
+            pipeline,
+            endpoint,
+            counts,
+        }
+    }
+
+    /// The calls made so far.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
     }
 
     /// The document at `path` (from the root: `/subscriptions/...`), read
@@ -113,6 +206,13 @@ impl Arm {
     /// Sends a GET of `url` and reads its JSON answer.
     async fn read(&self, url: Url, path: &str) -> Result<Value, ArmError> {
         let operation = format!("GET {path}");
+        *self
+            .counts
+            .calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(action(path))
+            .or_default() += 1;
         let mut request = Request::new(url, Method::Get);
         request.insert_header("accept", "application/json");
         let response = self
@@ -194,6 +294,24 @@ fn refused(operation: String, status: u16, body: &[u8]) -> ArmError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reads_action_is_its_providers_namespace_and_the_types_along_its_path() {
+        assert_eq!(
+            action(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a/blobServices/default/containers"
+            ),
+            "Microsoft.Storage/storageAccounts/blobServices/containers/read"
+        );
+        assert_eq!(
+            action("/subscriptions/s/providers/Microsoft.Storage/storageAccounts"),
+            "Microsoft.Storage/storageAccounts/read"
+        );
+        assert_eq!(
+            action("/subscriptions/s"),
+            "Microsoft.Resources/subscriptions/read"
+        );
+    }
 
     #[test]
     fn an_answer_in_arms_error_shape_gives_its_code_and_message_and_any_other_its_start() {

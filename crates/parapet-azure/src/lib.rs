@@ -11,6 +11,7 @@
 //!   list, and the errors ARM answers with.
 //! - [`credentials`]: which credential signs Parapet in, and the HTTP
 //!   client every request goes through.
+//! - [`provider`]: the subscriptions in scope, each collected as a part.
 //! - [`types`]: the resource types, one module per resource provider,
 //!   and the collection of a subscription.
 //! - [`error`]: what can go wrong.
@@ -18,8 +19,10 @@
 pub mod arm;
 pub mod credentials;
 pub mod error;
+pub mod provider;
 pub mod types;
 
 pub use arm::Arm;
 pub use credentials::{Credentials, Endpoints};
 pub use error::{ArmError, AzureError};
+pub use provider::{AzureOptions, AzureProvider};

@@ -71,9 +71,7 @@ impl Provider for Cloned<'_> {
         narrowing: Option<&Narrowing>,
         progress: &dyn Progress,
     ) -> Result<Collection, ProviderError> {
-        Collection::gathered(|each| {
-            self.collect_parts(narrowing, progress, &mut |part, _| each(part))
-        })
+        Collection::of_parts(self, narrowing, progress)
     }
 
     fn collect_parts(

@@ -50,6 +50,19 @@ impl Collection {
         self.parts.iter().flat_map(|p| &p.assets)
     }
 
+    /// The whole collection of `provider`, which hands each part on as it
+    /// collects it ([`crate::Provider::collect_parts`]): what its
+    /// [`crate::Provider::collect`] is.
+    pub fn of_parts(
+        provider: &dyn crate::Provider,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+    ) -> Result<Collection, crate::ProviderError> {
+        Collection::gathered(|each| {
+            provider.collect_parts(narrowing, progress, &mut |part, _| each(part))
+        })
+    }
+
     /// The whole collection of one that hands each part on as it is
     /// collected (`collect` is given where to hand them): its parts kept,
     /// in the order they came.

@@ -8,7 +8,7 @@ use parapet_azure::{Arm, ArmError, Credentials, Endpoints};
 use serde_json::json;
 
 pub const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
-const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
+pub const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
 const STORAGE: &str = "2024-01-01";
 
 /// Waits for `future` on a runtime of its own (the fake runs its own).
@@ -20,8 +20,9 @@ pub fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
         .block_on(future)
 }
 
-/// A client of the fake, trusting its certificate from a PEM file.
-pub fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
+/// The fake's endpoints, trusting its certificate from a PEM file (kept
+/// in the folder returned).
+pub fn endpoints(fake: &Fake) -> (Endpoints, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a folder");
     let pem = dir.path().join("fake.pem");
     std::fs::write(&pem, &fake.certificate).expect("the certificate written");
@@ -33,14 +34,25 @@ pub fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
     }
     .trust(&pem)
     .expect("the certificate trusted");
-    let http = endpoints.http_client().expect("a client");
-    let credential = Credentials::ClientSecret {
+    (endpoints, dir)
+}
+
+/// The fake's service principal, with `secret`.
+pub fn principal(secret: &str) -> Credentials {
+    Credentials::ClientSecret {
         tenant: TENANT.to_owned(),
         client_id: CLIENT_ID.to_owned(),
         secret: Secret::new(secret.to_owned()),
     }
-    .token_credential(&endpoints, &http)
-    .expect("a credential");
+}
+
+/// A client of the fake, signed in with `secret`.
+pub fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
+    let (endpoints, dir) = endpoints(fake);
+    let http = endpoints.http_client().expect("a client");
+    let credential = principal(secret)
+        .token_credential(&endpoints, &http)
+        .expect("a credential");
     (Arm::new(credential, &endpoints, http), dir)
 }
 
@@ -56,7 +68,7 @@ pub fn account(subscription: &str, name: &str) -> serde_json::Value {
     })
 }
 
-fn accounts_path(subscription: &str) -> String {
+pub fn accounts_path(subscription: &str) -> String {
     format!("/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts")
 }
 

@@ -6,7 +6,7 @@
 //! another API version or none, or carries a query parameter its operation
 //! does not take is answered as ARM answers it and noted as a violation,
 //! which fails the test. Resources are seeded by id; a list holds the
-//! resources of its type under its scope, two a page, each page but the
+//! resources of its type (read off their ids) under its scope, two a page, each page but the
 //! last with a `nextLink`. Requests can be made to be throttled (429 with
 //! `Retry-After`) or denied (403 `AuthorizationFailed`).
 //!
@@ -64,6 +64,9 @@ pub struct Estate {
     pub throttle: u32,
     /// Paths (lowercased) whose reads are denied.
     pub denied: HashSet<String>,
+    /// The reads left in the subscription's window, said with every
+    /// answer (`x-ms-ratelimit-remaining-subscription-reads`) when set.
+    pub reads_left: Option<u64>,
     /// Every ARM request, as the operation it matched (or the path).
     pub calls: Vec<String>,
     /// Requests the specifications would refuse.
@@ -240,6 +243,29 @@ fn matches(specs: &Operations, template: &str, path: &str) -> bool {
         })
 }
 
+/// The type of the resource `id` names, as ARM reads it off the id: the
+/// namespace and the types after its last `/providers/`, or a
+/// subscription's or resource group's.
+fn type_of(id: &str) -> String {
+    let segments: Vec<&str> = id.trim_matches('/').split('/').collect();
+    match segments
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"))
+    {
+        Some(at) => {
+            let after = &segments[at + 1..];
+            let types: Vec<&str> = after.iter().skip(1).step_by(2).copied().collect();
+            format!(
+                "{}/{}",
+                after.first().copied().unwrap_or_default(),
+                types.join("/")
+            )
+        }
+        None if segments.len() == 2 => "Microsoft.Resources/subscriptions".to_owned(),
+        None => "Microsoft.Resources/resourceGroups".to_owned(),
+    }
+}
+
 /// Azure Resource Manager.
 async fn arm(
     State(served): State<Served>,
@@ -338,6 +364,24 @@ async fn arm(
             .insert("retry-after", "1".parse().expect("a header"));
         return response;
     }
+    let mut answer = answer(&estate, &served, &operation, &path, &query);
+    if let Some(left) = estate.reads_left {
+        answer.headers_mut().insert(
+            "x-ms-ratelimit-remaining-subscription-reads",
+            left.to_string().parse().expect("a header"),
+        );
+    }
+    answer
+}
+
+/// The answer to an operation the specifications define.
+fn answer(
+    estate: &Estate,
+    served: &Served,
+    operation: &Operation,
+    path: &str,
+    query: &[(String, String)],
+) -> Response {
     if estate.denied.contains(&path.to_lowercase()) {
         return error(
             StatusCode::FORBIDDEN,
@@ -365,12 +409,7 @@ async fn arm(
             let all: Vec<&Value> = estate
                 .resources
                 .iter()
-                .filter(|(id, r)| {
-                    id.starts_with(&scope)
-                        && r["type"]
-                            .as_str()
-                            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
-                })
+                .filter(|(id, _)| id.starts_with(&scope) && type_of(id).eq_ignore_ascii_case(kind))
                 .map(|(_, r)| r)
                 .collect();
             let skip: usize = query

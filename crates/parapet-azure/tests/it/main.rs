@@ -5,3 +5,4 @@
 mod arm;
 mod collect;
 mod fake;
+mod provider;

@@ -1,0 +1,146 @@
+//! Azure as a provider of the pipeline: its scope is the subscriptions the
+//! options name, or every enabled subscription the identity can read;
+//! each is collected whole and handed on as a part of its own.
+
+use crate::arm::Arm;
+use crate::credentials::{Credentials, Endpoints};
+use crate::error::{ArmError, AzureError};
+use crate::types::{self, Ctx};
+use parapet_core::{Provider as Cloud, Scope};
+use parapet_provider::{
+    Collection, Narrowing, Part, Progress, Provider, ProviderError, ResourceTypeInfo,
+};
+use serde_json::Value;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// The API version of Microsoft.Resources' subscriptions.
+const SUBSCRIPTIONS_API: &str = "2022-12-01";
+
+/// What to collect, and as whom.
+#[derive(Debug, Clone)]
+pub struct AzureOptions {
+    /// Only these subscriptions; `None`: every enabled subscription the
+    /// identity can read.
+    pub subscriptions: Option<Vec<String>>,
+    /// The credential.
+    pub credentials: Credentials,
+    /// Where Azure is.
+    pub endpoints: Endpoints,
+}
+
+/// The Azure provider.
+pub struct AzureProvider {
+    options: AzureOptions,
+}
+
+impl AzureProvider {
+    /// A provider collecting what `options` say.
+    pub fn new(options: AzureOptions) -> AzureProvider {
+        AzureProvider { options }
+    }
+
+    /// The client of Resource Manager, signed in.
+    fn arm(&self) -> Result<Arm, AzureError> {
+        let endpoints = &self.options.endpoints;
+        let http = endpoints.http_client()?;
+        let credential = self
+            .options
+            .credentials
+            .token_credential(endpoints, &http)?;
+        Ok(Arm::new(credential, endpoints, http))
+    }
+}
+
+/// Every enabled subscription the identity can read, by id.
+async fn enabled_subscriptions(arm: &Arm) -> Result<Vec<String>, ArmError> {
+    let listed = arm.list("/subscriptions", SUBSCRIPTIONS_API).await?;
+    Ok(listed
+        .iter()
+        .filter(|s| s.get("state").and_then(Value::as_str) == Some("Enabled"))
+        .filter_map(|s| s.get("subscriptionId").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect())
+}
+
+fn start(error: impl std::error::Error + Send + Sync + 'static) -> ProviderError {
+    ProviderError::Start(Box::new(error))
+}
+
+impl Provider for AzureProvider {
+    fn source(&self) -> String {
+        "azure".to_owned()
+    }
+
+    fn version(&self) -> String {
+        format!("parapet-azure {}", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn resource_types(&self) -> Vec<ResourceTypeInfo> {
+        types::catalog()
+    }
+
+    fn collect(
+        &self,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+    ) -> Result<Collection, ProviderError> {
+        Collection::of_parts(self, narrowing, progress)
+    }
+
+    fn collect_parts(
+        &self,
+        narrowing: Option<&Narrowing>,
+        progress: &dyn Progress,
+        each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
+    ) -> Result<Collection, ProviderError> {
+        let started = Instant::now();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(start)?;
+        let arm = self.arm().map_err(start)?;
+        let mut subscriptions = match &self.options.subscriptions {
+            Some(named) => named.clone(),
+            None => runtime
+                .block_on(enabled_subscriptions(&arm))
+                .map_err(start)?,
+        };
+        if let Some(narrowing) = narrowing {
+            subscriptions.retain(|s| narrowing.accounts.contains(s));
+        }
+        progress.planned(subscriptions.len() as u64);
+        let observed_at = chrono::Utc::now();
+        for subscription in subscriptions {
+            let ctx = Ctx {
+                arm: arm.clone(),
+                subscription: subscription.clone(),
+                observed_at,
+            };
+            let out = runtime.block_on(types::collect(&ctx));
+            progress.done(&subscription, out.assets.len());
+            let part = Part {
+                scope: Scope::whole(Cloud::Azure, vec![subscription]),
+                assets: out.assets,
+                errors: out.errors,
+            };
+            if each(part, false).is_break() {
+                break;
+            }
+        }
+        let calls = arm.counts().calls();
+        let made: u64 = calls.values().sum();
+        let tries = arm.counts().tries();
+        Ok(Collection {
+            parts: Vec::new(),
+            resource_types: types::catalog().iter().map(|t| t.name.to_owned()).collect(),
+            partial: false,
+            api_calls: tries,
+            api_retries: tries.saturating_sub(made),
+            calls,
+            duration: started.elapsed(),
+            input_errors: Vec::new(),
+        })
+    }
+}

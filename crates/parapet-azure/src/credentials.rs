@@ -44,6 +44,29 @@ impl Default for Endpoints {
 }
 
 impl Endpoints {
+    /// Resource Manager and the sign-in at these URLs (a sovereign cloud,
+    /// a test server), both HTTPS: a token is never sent in the clear.
+    pub fn new(resource_manager: &str, authority: &str) -> Result<Endpoints, AzureError> {
+        let parse = |setting: &str, value: &str| {
+            let url = Url::parse(value).map_err(|e| AzureError::Setting {
+                setting: setting.to_owned(),
+                message: format!("{value}: {e}"),
+            })?;
+            if url.scheme() != "https" {
+                return Err(AzureError::Setting {
+                    setting: setting.to_owned(),
+                    message: format!("{value}: not HTTPS"),
+                });
+            }
+            Ok(url)
+        };
+        Ok(Endpoints {
+            resource_manager: parse("resource manager", resource_manager)?,
+            authority: parse("authority", authority)?,
+            extra_roots: Vec::new(),
+        })
+    }
+
     /// Trusts the certificates of the PEM file `path` too.
     pub fn trust(mut self, path: &Path) -> Result<Endpoints, AzureError> {
         let setting = |message: String| AzureError::Setting {
@@ -247,6 +270,23 @@ mod tests {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         }
+    }
+
+    #[test]
+    fn endpoints_are_https_urls() {
+        let fine = Endpoints::new(
+            "https://management.usgovcloudapi.net",
+            "https://login.microsoftonline.us",
+        )
+        .expect("HTTPS");
+        assert_eq!(
+            fine.resource_manager.host_str(),
+            Some("management.usgovcloudapi.net")
+        );
+        let clear = Endpoints::new("http://127.0.0.1:1", "https://login.microsoftonline.com")
+            .expect_err("not HTTPS");
+        assert!(clear.to_string().contains("resource manager"), "{clear}");
+        assert!(Endpoints::new("https://management.azure.com", "not a url").is_err());
     }
 
     #[test]

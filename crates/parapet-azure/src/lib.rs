@@ -25,4 +25,4 @@ pub mod types;
 pub use arm::Arm;
 pub use credentials::{Credentials, Endpoints};
 pub use error::{ArmError, AzureError};
-pub use provider::{AzureOptions, AzureProvider};
+pub use provider::{AzureFileConfig, AzureOptions, AzureProvider};

@@ -29,6 +29,16 @@ pub struct AzureOptions {
     pub endpoints: Endpoints,
 }
 
+/// The `azure` section of Parapet's configuration file.
+#[derive(Debug, Clone, Default, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AzureFileConfig {
+    /// The subscriptions to collect [default: every enabled subscription
+    /// the identity can read].
+    #[serde(default)]
+    pub subscriptions: Option<Vec<String>>,
+}
+
 /// The Azure provider.
 pub struct AzureProvider {
     options: AzureOptions,

@@ -632,7 +632,7 @@ pub enum ResourcesCommand {
     /// Show one type's configuration fields, where each comes from, and an
     /// example (the page under docs/resources/).
     Show {
-        /// The type, such as AWS::S3::Bucket.
+        /// The type, such as AWS::S3::Bucket or Microsoft.Storage/storageAccounts.
         #[arg(value_name = "TYPE")]
         resource_type: String,
     },
@@ -746,6 +746,13 @@ pub enum ScanCommand {
     /// report: a summary of what was collected, by severity and status, then
     /// the failing results.
     Aws(ScanAwsArgs),
+    /// Collect Azure subscriptions through Azure Resource Manager (signed
+    /// in as the environment says: a service principal's secret or
+    /// federated token, the machine's managed identity, or the Azure CLI),
+    /// store, evaluate every rule and report, as `scan aws` does. The
+    /// Azure provider is being built: it collects subscriptions and storage
+    /// accounts so far (`parapet resources list` names them).
+    Azure(ScanAzureArgs),
 }
 
 /// The formats results can be written in: tables for people, or one of
@@ -931,6 +938,39 @@ pub struct ScanAwsArgs {
     /// then print what the run recorded.
     #[arg(long, requires = "enqueue")]
     pub wait: bool,
+    /// How results are reported.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `parapet scan azure`
+#[derive(Debug, Args)]
+pub struct ScanAzureArgs {
+    /// Collect only these subscriptions [default: every enabled subscription
+    /// the identity can read].
+    #[arg(long, value_delimiter = ',', value_name = "SUBSCRIPTION")]
+    pub subscriptions: Vec<String>,
+    /// Azure Resource Manager's endpoint, for a sovereign cloud or a test
+    /// server.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PARAPET_AZURE_RESOURCE_MANAGER",
+        default_value = "https://management.azure.com"
+    )]
+    pub resource_manager: String,
+    /// Microsoft Entra ID's sign-in endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AZURE_AUTHORITY_HOST",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub authority: String,
+    /// Trust the certificates of this PEM file besides the public roots (a
+    /// proxy that inspects TLS).
+    #[arg(long, value_name = "FILE", env = "PARAPET_AZURE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
     /// How results are reported.
     #[command(flatten)]
     pub report: ReportArgs,

@@ -32,6 +32,9 @@ pub struct ConfigFile {
     /// Which AWS accounts and regions to collect.
     #[serde(default)]
     pub aws: AwsFileConfig,
+    /// Which Azure subscriptions to collect.
+    #[serde(default)]
+    pub azure: parapet_azure::AzureFileConfig,
     /// The tag keys assets must carry.
     #[serde(default)]
     pub tags: TagPolicy,
@@ -374,6 +377,18 @@ mod tests {
             &config,
         );
         assert_eq!(overridden.db, Some(PathBuf::from("/cli/parapet.db")));
+    }
+
+    #[test]
+    fn the_azure_section_names_subscriptions_and_nothing_else() {
+        let config = parse("[azure]\nsubscriptions = [\"0b1f6471-1bf0-4dda-aec3-cb9272f09590\"]")
+            .expect("valid");
+        assert_eq!(
+            config.azure.subscriptions,
+            Some(vec!["0b1f6471-1bf0-4dda-aec3-cb9272f09590".to_owned()])
+        );
+        assert_eq!(parse("").expect("valid").azure.subscriptions, None);
+        assert!(parse("[azure]\ntenant = \"x\"").is_err(), "unknown key");
     }
 
     #[test]

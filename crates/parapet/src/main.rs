@@ -45,6 +45,7 @@ mod report_cmd;
 mod resources_cmd;
 mod rules_cmd;
 mod scan_aws_cmd;
+mod scan_azure_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod version;
@@ -162,6 +163,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         }
         cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
             scan_aws_cmd::run(&cli.global, &config, &policy, args, style)
+        }
+        cli::Command::Scan(cli::ScanCommand::Azure(args)) => {
+            scan_azure_cmd::run(&cli.global, &config, &policy, args, style)
         }
     }?;
     // What a scan or a hand on an incident recorded is sent at once; what

@@ -6,11 +6,18 @@ use anyhow::{Result, bail};
 use comfy_table::Cell;
 use std::process::ExitCode;
 
+/// Every provider's resource types: AWS's, then Azure's.
+fn catalog() -> Vec<parapet_provider::ResourceTypeInfo> {
+    let mut catalog = parapet_aws::catalog();
+    catalog.extend(parapet_azure::types::catalog());
+    catalog
+}
+
 /// Runs `parapet resources ...`.
 pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
     match command {
         ResourcesCommand::List { format } => {
-            let catalog = parapet_aws::catalog();
+            let catalog = catalog();
             match format {
                 Format::Json => print_json(
                     &catalog
@@ -40,11 +47,13 @@ pub fn run(command: &ResourcesCommand, style: Style) -> Result<ExitCode> {
                 }
             }
         }
-        ResourcesCommand::Show { resource_type } => match parapet_aws::catalog::find(resource_type)
+        ResourcesCommand::Show { resource_type } => match catalog()
+            .into_iter()
+            .find(|d| d.name.eq_ignore_ascii_case(resource_type))
         {
             Some(doc) => {
                 out_raw!("{}", doc.page);
-                out!("\nCloudTrail events that create, change or delete it:\n");
+                out!("\nChange events that create, change or delete it:\n");
                 for event in &doc.events {
                     out!(
                         "- {} {} ({})",

@@ -53,6 +53,23 @@ fn options(args: &ScanAwsArgs, file: AwsFileConfig) -> Result<AwsOptions> {
 /// A progress bar on a terminal's standard error.
 struct Bar(ProgressBar);
 
+impl Bar {
+    /// The bar of a collection, hidden where standard error is not a
+    /// terminal.
+    fn collecting() -> Bar {
+        let bar = if std::io::stderr().is_terminal() {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} collecting [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Bar(bar)
+    }
+}
+
 impl Progress for Bar {
     fn planned(&self, total: u64) {
         self.0.set_length(total);
@@ -113,17 +130,7 @@ pub fn run(
         Some(targets) => Request::Refresh(targets),
         None => Request::Whole,
     };
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::new(0)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} collecting [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let progress = Bar(bar.clone());
-    let code = scan_and_report(
+    collect_and_report(
         Scan {
             global,
             config,
@@ -133,9 +140,19 @@ pub fn run(
         },
         &provider,
         request,
-        &progress,
-    );
-    bar.finish_and_clear();
+    )
+}
+
+/// Collects from `provider` with a progress bar, records, evaluates and
+/// reports.
+pub fn collect_and_report(
+    scan: Scan<'_>,
+    provider: &dyn Provider,
+    request: Request<'_>,
+) -> Result<ExitCode> {
+    let progress = Bar::collecting();
+    let code = scan_and_report(scan, provider, request, &progress);
+    progress.0.finish_and_clear();
     code
 }
 

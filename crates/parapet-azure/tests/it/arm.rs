@@ -1,11 +1,10 @@
 //! Resource Manager reads through azure_core's pipeline, signed in with a
 //! service principal's secret.
 
-use crate::fake::{CLIENT_ID, Fake, SECRET, TENANT};
 use azure_core::credentials::Secret;
 use azure_core::http::Url;
 use parapet_azure::{Arm, ArmError, Credentials, Endpoints};
-use serde_json::json;
+use parapet_azure_fake::{CLIENT_ID, Fake, SECRET, TENANT, storage_account};
 
 pub const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 pub const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
@@ -56,18 +55,6 @@ pub fn client(fake: &Fake, secret: &str) -> (Arm, tempfile::TempDir) {
     (Arm::new(credential, &endpoints, http), dir)
 }
 
-pub fn account(subscription: &str, name: &str) -> serde_json::Value {
-    json!({
-        "id": format!("/subscriptions/{subscription}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"),
-        "name": name,
-        "type": "Microsoft.Storage/storageAccounts",
-        "location": "westeurope",
-        "kind": "StorageV2",
-        "sku": {"name": "Standard_LRS", "tier": "Standard"},
-        "properties": {"supportsHttpsTrafficOnly": true, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
-    })
-}
-
 pub fn accounts_path(subscription: &str) -> String {
     format!("/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts")
 }
@@ -79,9 +66,9 @@ fn a_list_is_read_page_after_page_signed_in_once_and_every_request_is_one_the_sp
     {
         let mut estate = fake.estate.lock().expect("the estate");
         for name in ["alpha", "bravo", "charlie", "delta", "echo"] {
-            estate.seed(account(SUBSCRIPTION, name));
+            estate.seed(storage_account(SUBSCRIPTION, name));
         }
-        estate.seed(account(OTHER, "foxtrot"));
+        estate.seed(storage_account(OTHER, "foxtrot"));
     }
     let (arm, _dir) = client(&fake, SECRET);
     let listed = wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect("the accounts");
@@ -141,7 +128,7 @@ fn a_throttled_request_is_sent_again_once_retry_after_has_passed() {
     let fake = Fake::start();
     {
         let mut estate = fake.estate.lock().expect("the estate");
-        estate.seed(account(SUBSCRIPTION, "alpha"));
+        estate.seed(storage_account(SUBSCRIPTION, "alpha"));
         estate.throttle = 2;
     }
     let (arm, _dir) = client(&fake, SECRET);

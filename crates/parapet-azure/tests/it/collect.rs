@@ -2,27 +2,20 @@
 //! storage accounts with their blob service and containers, and what a
 //! denied read leaves unknown.
 
-use crate::arm::{SUBSCRIPTION, account, client, wait};
-use crate::fake::{Fake, SECRET, TENANT};
+use crate::arm::{SUBSCRIPTION, client, wait};
 use parapet_azure::types::{self, Ctx};
+use parapet_azure_fake::{Fake, SECRET, storage_account, subscription};
 use serde_json::{Value, json};
 
 /// Seeds the subscription, a compliant account and a public one.
 fn seed(fake: &Fake) {
     let mut estate = fake.estate.lock().expect("the estate");
-    estate.seed(json!({
-        "id": format!("/subscriptions/{SUBSCRIPTION}"),
-        "subscriptionId": SUBSCRIPTION,
-        "tenantId": TENANT,
-        "displayName": "Posture",
-        "state": "Enabled",
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}
-    }));
-    let mut public = account(SUBSCRIPTION, "publicdata");
+    estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+    let mut public = storage_account(SUBSCRIPTION, "publicdata");
     public["properties"]["allowBlobPublicAccess"] = json!(true);
     public["tags"] = json!({"owner": "data"});
     for (account, versioning, access) in [
-        (account(SUBSCRIPTION, "privatelogs"), true, "None"),
+        (storage_account(SUBSCRIPTION, "privatelogs"), true, "None"),
         (public, false, "Container"),
     ] {
         let id = account["id"].as_str().expect("an id").to_owned();
@@ -65,7 +58,7 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
     assert_eq!(
         kinds,
         [
-            ("Microsoft.Resources/subscriptions", "Posture"),
+            ("Microsoft.Resources/subscriptions", "subscription Enabled"),
             ("Microsoft.Storage/storageAccounts", "privatelogs"),
             ("Microsoft.Storage/storageAccounts", "publicdata"),
         ]
@@ -104,7 +97,7 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
 fn a_denied_read_leaves_its_field_or_its_type_unknown_never_empty() {
     let fake = Fake::start();
     seed(&fake);
-    let public = account(SUBSCRIPTION, "publicdata");
+    let public = storage_account(SUBSCRIPTION, "publicdata");
     let containers = format!(
         "{}/blobServices/default/containers",
         public["id"].as_str().expect("an id")

@@ -1,8 +1,7 @@
 //! Azure against a fake of Resource Manager and of Entra ID's token
 //! endpoint, built from Microsoft's REST API specifications
-//! ([`fake`]), on 127.0.0.1.
+//! (`parapet-azure-fake`), on 127.0.0.1.
 
 mod arm;
 mod collect;
-mod fake;
 mod provider;

@@ -1,11 +1,10 @@
 //! The provider over the fake: every enabled subscription the identity
 //! can read, each a part of its own, with the calls counted by RBAC action.
 
-use crate::arm::{OTHER, SUBSCRIPTION, account, endpoints, principal};
-use crate::fake::{Fake, SECRET, TENANT};
+use crate::arm::{OTHER, SUBSCRIPTION, endpoints, principal};
 use parapet_azure::{AzureOptions, AzureProvider};
+use parapet_azure_fake::{Fake, SECRET, storage_account, subscription};
 use parapet_provider::{Provider, Quiet};
-use serde_json::json;
 
 fn provider(fake: &Fake, subscriptions: Option<Vec<String>>) -> (AzureProvider, tempfile::TempDir) {
     let (endpoints, dir) = endpoints(fake);
@@ -17,16 +16,6 @@ fn provider(fake: &Fake, subscriptions: Option<Vec<String>>) -> (AzureProvider, 
     (AzureProvider::new(options), dir)
 }
 
-fn subscription(id: &str, state: &str) -> serde_json::Value {
-    json!({
-        "id": format!("/subscriptions/{id}"),
-        "subscriptionId": id,
-        "tenantId": TENANT,
-        "displayName": format!("subscription {state}"),
-        "state": state
-    })
-}
-
 #[test]
 fn every_enabled_subscription_is_a_part_of_its_own_and_the_calls_are_counted_by_action() {
     let fake = Fake::start();
@@ -34,8 +23,8 @@ fn every_enabled_subscription_is_a_part_of_its_own_and_the_calls_are_counted_by_
         let mut estate = fake.estate.lock().expect("the estate");
         estate.seed(subscription(SUBSCRIPTION, "Enabled"));
         estate.seed(subscription(OTHER, "Disabled"));
-        estate.seed(account(SUBSCRIPTION, "alpha"));
-        estate.seed(account(OTHER, "bravo"));
+        estate.seed(storage_account(SUBSCRIPTION, "alpha"));
+        estate.seed(storage_account(OTHER, "bravo"));
         estate.throttle = 1;
     }
     let (azure, _dir) = provider(&fake, None);

@@ -7,6 +7,8 @@ mod architecture;
 mod atomicity;
 /// `parapet scan aws` against moto's server.
 mod aws;
+/// `parapet scan azure` against the fake of Azure Resource Manager.
+mod azure;
 /// The commands that read and act on what scans recorded.
 mod commands;
 /// CloudTrail events refreshing what they changed.

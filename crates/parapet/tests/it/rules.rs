@@ -178,8 +178,22 @@ fn resources_lists_every_collected_type_and_shows_its_page() {
     assert!(output.status.success(), "{}", stderr(&output));
     let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let listed = listed.as_array().expect("a list");
-    assert_eq!(listed.len(), parapet_aws::catalog().len());
+    assert_eq!(
+        listed.len(),
+        parapet_aws::catalog().len() + parapet_azure::types::catalog().len()
+    );
     assert!(listed.len() >= 40);
+    let account = listed
+        .iter()
+        .find(|t| t["resource_type"] == "Microsoft.Storage/storageAccounts")
+        .expect("Azure's storage accounts listed");
+    assert_eq!(account["service"], "Microsoft.Storage");
+    assert!(
+        account["fields"]
+            .as_array()
+            .expect("fields")
+            .contains(&serde_json::json!("containers"))
+    );
     let bucket = listed
         .iter()
         .find(|t| t["resource_type"] == "AWS::S3::Bucket")

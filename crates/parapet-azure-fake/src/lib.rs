@@ -2,7 +2,7 @@
 //! endpoint on 127.0.0.1, over TLS with a certificate made for the test
 //! (Azure's SDK signs in over HTTPS only). Every ARM request is checked
 //! against the operations Microsoft's REST API specifications define
-//! (`fixtures/arm-operations.json`): a request that matches none, names
+//! (`operations.json`): a request that matches none, names
 //! another API version or none, or carries a query parameter its operation
 //! does not take is answered as ARM answers it and noted as a violation,
 //! which fails the test. Resources are seeded by id; a list holds the
@@ -26,9 +26,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-/// The tenant, application and secret the token endpoint accepts.
+/// The tenant the token endpoint signs in to.
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/// The one application (client) id it knows.
 pub const CLIENT_ID: &str = "5b4d6c1e-0f3a-4d1b-9a61-1f2e3d4c5b6a";
+/// That application's secret.
 pub const SECRET: &str = "fake-client-secret-value";
 
 /// What the specifications say of one operation.
@@ -88,9 +90,38 @@ impl Estate {
     }
 }
 
+/// A subscription as Subscriptions_Get answers it, named by its `state`.
+pub fn subscription(id: &str, state: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{id}"),
+        "subscriptionId": id,
+        "tenantId": TENANT,
+        "displayName": format!("subscription {state}"),
+        "state": state,
+        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}
+    })
+}
+
+/// A storage account of the resource group `posture` of `subscription`,
+/// as StorageAccounts_List answers it: secure transfer, TLS 1.2, no blob
+/// public access.
+pub fn storage_account(subscription: &str, name: &str) -> Value {
+    json!({
+        "id": format!("/subscriptions/{subscription}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"),
+        "name": name,
+        "type": "Microsoft.Storage/storageAccounts",
+        "location": "westeurope",
+        "kind": "StorageV2",
+        "sku": {"name": "Standard_LRS", "tier": "Standard"},
+        "properties": {"supportsHttpsTrafficOnly": true, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
+    })
+}
+
 /// A running fake.
 pub struct Fake {
+    /// Where it listens.
     pub address: SocketAddr,
+    /// What it holds and saw.
     pub estate: Arc<Mutex<Estate>>,
     /// The PEM of the certificate it serves, to trust.
     pub certificate: String,
@@ -100,8 +131,8 @@ pub struct Fake {
 impl Fake {
     /// Starts the fake on a port of 127.0.0.1.
     pub fn start() -> Fake {
-        let specs: Operations = serde_json::from_str(include_str!("fixtures/arm-operations.json"))
-            .expect("the operations");
+        let specs: Operations =
+            serde_json::from_str(include_str!("../operations.json")).expect("the operations");
         let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
             .expect("a certificate");
         let certificate = certified.cert.pem();

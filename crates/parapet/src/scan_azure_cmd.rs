@@ -1,0 +1,46 @@
+//! `parapet scan azure`: the Azure provider's options from the command
+//! line, the environment and the configuration file.
+
+use crate::cli::{GlobalArgs, ScanAzureArgs};
+use crate::output::Style;
+use crate::scan_aws_cmd::collect_and_report;
+use crate::scan_cmd::Scan;
+use anyhow::Result;
+use parapet_azure::{AzureOptions, AzureProvider, Credentials, Endpoints};
+use parapet_pipeline::Request;
+use parapet_store::Policy;
+use std::process::ExitCode;
+
+/// Runs `parapet scan azure`.
+pub fn run(
+    global: &GlobalArgs,
+    config: &crate::config::ConfigFile,
+    policy: &Policy,
+    args: &ScanAzureArgs,
+    style: Style,
+) -> Result<ExitCode> {
+    let mut endpoints = Endpoints::new(&args.resource_manager, &args.authority)?;
+    if let Some(file) = &args.ca_file {
+        endpoints = endpoints.trust(file)?;
+    }
+    let subscriptions = match args.subscriptions.is_empty() {
+        true => config.azure.subscriptions.clone(),
+        false => Some(args.subscriptions.clone()),
+    };
+    let provider = AzureProvider::new(AzureOptions {
+        subscriptions,
+        credentials: Credentials::from_env(|name| std::env::var(name).ok()),
+        endpoints,
+    });
+    collect_and_report(
+        Scan {
+            global,
+            config,
+            policy,
+            args: &args.report,
+            style,
+        },
+        &provider,
+        Request::Whole,
+    )
+}

@@ -1,0 +1,116 @@
+//! `parapet scan azure` against the fake of Azure Resource Manager and
+//! Entra ID's token endpoint (`parapet-azure-fake`), signed in as a
+//! service principal from the environment.
+
+use parapet_azure_fake::{CLIENT_ID, Fake, SECRET, TENANT, storage_account, subscription};
+use serde_json::{Value, json};
+use std::process::{Command, Output};
+
+const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+/// Runs `parapet` signed in to the fake as its service principal, on the
+/// database `db`, trusting the fake's certificate from `pem`.
+fn parapet_on(fake: &Fake, db: &std::path::Path, pem: &std::path::Path, args: &[&str]) -> Output {
+    let url = format!("https://{}", fake.address);
+    Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("PARAPET_RULES")
+        .env("PARAPET_DB", db)
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", CLIENT_ID)
+        .env("AZURE_CLIENT_SECRET", SECRET)
+        .env("PARAPET_AZURE_RESOURCE_MANAGER", &url)
+        .env("AZURE_AUTHORITY_HOST", &url)
+        .env("PARAPET_AZURE_CA_FILE", pem)
+        .output()
+        .expect("parapet runs")
+}
+
+#[test]
+fn scan_azure_collects_records_and_reports_the_subscriptions_the_identity_can_read() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+        for (name, public) in [("privatelogs", false), ("publicdata", true)] {
+            let mut account = storage_account(SUBSCRIPTION, name);
+            account["properties"]["allowBlobPublicAccess"] = json!(public);
+            estate.seed(account);
+        }
+    }
+    let dir = tempfile::tempdir().expect("a folder");
+    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
+    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+
+    let output = parapet_on(&fake, &db, &pem, &["scan", "azure", "--format", "json"]);
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(
+        !out.contains(SECRET) && !err.contains(SECRET),
+        "the secret is never shown"
+    );
+    let report: Value = serde_json::from_str(&out).expect("a JSON report");
+    assert_eq!(report["assets"], 3);
+    assert_eq!(report["collection"]["accounts"][0]["account"], SUBSCRIPTION);
+    assert_eq!(
+        report["collection"]["resource_types"]["Microsoft.Storage/storageAccounts"],
+        2
+    );
+    assert_eq!(
+        report["collection"]["api_calls_by_action"]["Microsoft.Storage/storageAccounts/read"],
+        1
+    );
+    assert_eq!(report["recorded"][0]["counts"]["assets"], 3);
+    assert_eq!(report["recorded"][0]["source"], "azure");
+
+    // Recorded: the inventory holds them as Azure assets of the
+    // subscription.
+    let listed = parapet_on(
+        &fake,
+        &db,
+        &pem,
+        &["assets", "list", "--provider", "azure", "--format", "json"],
+    );
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let assets: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let names: Vec<&str> = assets
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 3, "{assets}");
+    assert!(names.contains(&"publicdata"), "{names:?}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
+
+#[test]
+fn a_resource_manager_that_is_not_https_is_refused_before_any_sign_in() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().expect("a folder");
+    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
+    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    let output = parapet_on(
+        &fake,
+        &db,
+        &pem,
+        &[
+            "scan",
+            "azure",
+            "--resource-manager",
+            &format!("http://{}", fake.address),
+        ],
+    );
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("not HTTPS"), "{err}");
+    assert_eq!(fake.estate.lock().expect("the estate").sign_ins, 0);
+}

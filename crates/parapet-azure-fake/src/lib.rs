@@ -107,13 +107,133 @@ pub fn subscription(id: &str, state: &str) -> Value {
 /// public access.
 pub fn storage_account(subscription: &str, name: &str) -> Value {
     json!({
-        "id": format!("/subscriptions/{subscription}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"),
+        "id": posture(subscription, "Microsoft.Storage/storageAccounts", name),
         "name": name,
         "type": "Microsoft.Storage/storageAccounts",
         "location": "westeurope",
         "kind": "StorageV2",
         "sku": {"name": "Standard_LRS", "tier": "Standard"},
         "properties": {"supportsHttpsTrafficOnly": true, "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false}
+    })
+}
+
+/// A network security group of the resource group `posture` of
+/// `subscription`, as NetworkSecurityGroups_ListAll answers it, with these
+/// inbound rules (name, port, source prefix), each allowed.
+pub fn network_security_group(
+    subscription: &str,
+    name: &str,
+    inbound: &[(&str, &str, &str)],
+) -> Value {
+    let id = posture(
+        subscription,
+        "Microsoft.Network/networkSecurityGroups",
+        name,
+    );
+    let rules: Vec<Value> = inbound
+        .iter()
+        .enumerate()
+        .map(|(i, (rule, port, source))| {
+            json!({
+                "id": format!("{id}/securityRules/{rule}"),
+                "name": rule,
+                "type": "Microsoft.Network/networkSecurityGroups/securityRules",
+                "properties": {
+                    "protocol": "Tcp",
+                    "sourcePortRange": "*",
+                    "destinationPortRange": port,
+                    "sourceAddressPrefix": source,
+                    "destinationAddressPrefix": "*",
+                    "access": "Allow",
+                    "priority": 100 + i,
+                    "direction": "Inbound",
+                    "provisioningState": "Succeeded"
+                }
+            })
+        })
+        .collect();
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/networkSecurityGroups",
+        "location": "westeurope",
+        "properties": {"securityRules": rules, "defaultSecurityRules": [], "provisioningState": "Succeeded"}
+    })
+}
+
+/// The id of a resource of the resource group `posture`.
+fn posture(subscription: &str, kind: &str, name: &str) -> String {
+    format!("/subscriptions/{subscription}/resourceGroups/posture/providers/{kind}/{name}")
+}
+
+/// A virtual network of the resource group `posture`, as
+/// VirtualNetworks_ListAll answers it, with one subnet `web` guarded by
+/// the network security group `web`.
+pub fn virtual_network(subscription: &str, name: &str) -> Value {
+    let id = posture(subscription, "Microsoft.Network/virtualNetworks", name);
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/virtualNetworks",
+        "location": "westeurope",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{
+                "id": format!("{id}/subnets/web"),
+                "name": "web",
+                "properties": {
+                    "addressPrefix": "10.0.1.0/24",
+                    "networkSecurityGroup": {"id": posture(subscription, "Microsoft.Network/networkSecurityGroups", "web")}
+                }
+            }],
+            "enableDdosProtection": false,
+            "provisioningState": "Succeeded"
+        }
+    })
+}
+
+/// A network interface in the subnet `web` of the virtual network
+/// `posture`, with the public IP address `address` when given.
+pub fn network_interface(subscription: &str, name: &str, address: Option<&str>) -> Value {
+    let id = posture(subscription, "Microsoft.Network/networkInterfaces", name);
+    let mut configuration = json!({
+        "id": format!("{id}/ipConfigurations/ipconfig1"),
+        "name": "ipconfig1",
+        "properties": {
+            "privateIPAddress": "10.0.1.4",
+            "privateIPAllocationMethod": "Dynamic",
+            "subnet": {"id": format!("{}/subnets/web", posture(subscription, "Microsoft.Network/virtualNetworks", "posture"))}
+        }
+    });
+    if let Some(address) = address {
+        configuration["properties"]["publicIPAddress"] =
+            json!({"id": posture(subscription, "Microsoft.Network/publicIPAddresses", address)});
+    }
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/networkInterfaces",
+        "location": "westeurope",
+        "properties": {"ipConfigurations": [configuration], "enableIPForwarding": false, "provisioningState": "Succeeded"}
+    })
+}
+
+/// A static public IP address (Standard SKU) attached to the first IP
+/// configuration of the network interface `interface`.
+pub fn public_ip_address(subscription: &str, name: &str, interface: &str) -> Value {
+    json!({
+        "id": posture(subscription, "Microsoft.Network/publicIPAddresses", name),
+        "name": name,
+        "type": "Microsoft.Network/publicIPAddresses",
+        "location": "westeurope",
+        "sku": {"name": "Standard", "tier": "Regional"},
+        "properties": {
+            "ipAddress": "20.61.15.4",
+            "publicIPAllocationMethod": "Static",
+            "publicIPAddressVersion": "IPv4",
+            "ipConfiguration": {"id": format!("{}/ipConfigurations/ipconfig1", posture(subscription, "Microsoft.Network/networkInterfaces", interface))},
+            "provisioningState": "Succeeded"
+        }
     })
 }
 

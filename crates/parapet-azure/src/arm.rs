@@ -53,14 +53,42 @@ impl Counts {
 }
 
 /// Below this many reads left in the subscription's window
-/// (`x-ms-ratelimit-remaining-subscription-reads`), each answer is handed on
-/// a second later, so that a collection slows down before ARM throttles it.
+/// (`x-ms-ratelimit-remaining-subscription-reads`), requests go out one a
+/// second, so that a collection slows down before ARM throttles it; an
+/// answer with more left lifts the pace.
 const PACE_BELOW: u64 = 100;
 
-/// A policy run on every try: counts it, and slows down when ARM says few
-/// reads are left.
+/// A policy run on every try: counts it, and paces the requests while ARM
+/// says few reads are left.
 #[derive(Debug)]
-struct Tries(Arc<Counts>);
+struct Tries {
+    counts: Arc<Counts>,
+    /// While pacing, when the next request may go out.
+    slot: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Tries {
+    /// When this request may go out, taking the slot after it for the
+    /// next; `None` when not pacing.
+    fn take_slot(&self) -> Option<tokio::time::Instant> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = (*slot)?.max(tokio::time::Instant::now());
+        *slot = Some(at + std::time::Duration::from_secs(1));
+        Some(at)
+    }
+
+    /// Starts or lifts the pace as `left` reads are said to be left.
+    fn heed(&self, left: u64) {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        match left < PACE_BELOW {
+            true if slot.is_none() => {
+                *slot = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+            }
+            true => {}
+            false => *slot = None,
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Policy for Tries {
@@ -70,7 +98,10 @@ impl Policy for Tries {
         request: &mut Request,
         next: &[Arc<dyn Policy>],
     ) -> PolicyResult {
-        self.0.tries.fetch_add(1, Ordering::Relaxed);
+        if let Some(at) = self.take_slot() {
+            tokio::time::sleep_until(at).await;
+        }
+        self.counts.tries.fetch_add(1, Ordering::Relaxed);
         let (first, rest) = next
             .split_first()
             .unwrap_or_else(|| unreachable!("the transport follows every policy"));
@@ -81,8 +112,8 @@ impl Policy for Tries {
                 "x-ms-ratelimit-remaining-subscription-reads",
             ))
             .and_then(|v| v.parse::<u64>().ok());
-        if left.is_some_and(|left| left < PACE_BELOW) {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if let Some(left) = left {
+            self.heed(left);
         }
         Ok(response)
     }
@@ -134,7 +165,13 @@ impl Arm {
             Some(env!("CARGO_PKG_VERSION")),
             options,
             Vec::new(),
-            vec![Arc::new(auth), Arc::new(Tries(Arc::clone(&counts)))],
+            vec![
+                Arc::new(auth),
+                Arc::new(Tries {
+                    counts: Arc::clone(&counts),
+                    slot: Mutex::default(),
+                }),
+            ],
             None,
         );
         Arm {

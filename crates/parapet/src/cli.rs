@@ -750,8 +750,10 @@ pub enum ScanCommand {
     /// in as the environment says: a service principal's secret or
     /// federated token, the machine's managed identity, or the Azure CLI),
     /// store, evaluate every rule and report, as `scan aws` does. The
-    /// Azure provider is being built: it collects subscriptions and storage
-    /// accounts so far (`parapet resources list` names them).
+    /// Azure provider is being built: it collects subscriptions, storage
+    /// accounts and the network's security groups, virtual networks,
+    /// interfaces and public addresses so far (`parapet resources list`
+    /// names them).
     Azure(ScanAzureArgs),
 }
 

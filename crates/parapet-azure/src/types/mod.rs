@@ -5,6 +5,7 @@
 //! Adding a type is its module's declaration and, for a new module, one
 //! line of [`COLLECTORS`].
 
+mod network;
 mod storage;
 mod subscription;
 
@@ -19,7 +20,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// Every collector, in the order they run.
-pub const COLLECTORS: &[Collector] = &[subscription::SUBSCRIPTION, storage::STORAGE];
+pub const COLLECTORS: &[Collector] = &[
+    subscription::SUBSCRIPTION,
+    storage::STORAGE,
+    network::NETWORK,
+];
 
 /// One resource type.
 pub struct TypeDef {
@@ -121,6 +126,36 @@ impl Ctx {
             resource_type: Some(kind.to_owned()),
             message: error.to_string(),
         }
+    }
+}
+
+/// Every resource of `kind` in the subscription, listed in one paged
+/// call (`/subscriptions/{id}/providers/{kind}`), each an asset whose
+/// document is its `properties` (and its `sku` and `zones`, where it has
+/// them) as ARM gives them; a failed list is a collection error for the
+/// type.
+pub async fn listed(ctx: &Ctx, kind: &'static str, api_version: &str) -> Out {
+    let path = format!("/subscriptions/{}/providers/{kind}", ctx.subscription);
+    match ctx.arm.list(&path, api_version).await {
+        Ok(resources) => Out {
+            assets: resources
+                .iter()
+                .map(|resource| {
+                    let mut config = serde_json::Map::new();
+                    for key in ["properties", "sku", "zones"] {
+                        if let Some(value) = resource.get(key) {
+                            config.insert(key.to_owned(), value.clone());
+                        }
+                    }
+                    ctx.asset(kind, resource, Value::Object(config))
+                })
+                .collect(),
+            errors: Vec::new(),
+        },
+        Err(error) => Out {
+            assets: Vec::new(),
+            errors: vec![ctx.failed(kind, &error)],
+        },
     }
 }
 

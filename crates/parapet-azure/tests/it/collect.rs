@@ -4,7 +4,10 @@
 
 use crate::arm::{SUBSCRIPTION, client, wait};
 use parapet_azure::types::{self, Ctx};
-use parapet_azure_fake::{Fake, SECRET, storage_account, subscription};
+use parapet_azure_fake::{
+    Fake, SECRET, network_interface, network_security_group, public_ip_address, storage_account,
+    subscription, virtual_network,
+};
 use serde_json::{Value, json};
 
 /// Seeds the subscription, a compliant account and a public one.
@@ -33,6 +36,14 @@ fn seed(fake: &Fake) {
         }));
         estate.seed(account);
     }
+    estate.seed(network_security_group(
+        SUBSCRIPTION,
+        "web",
+        &[("ssh-from-anywhere", "22", "*")],
+    ));
+    estate.seed(virtual_network(SUBSCRIPTION, "posture"));
+    estate.seed(network_interface(SUBSCRIPTION, "web-nic", Some("web-ip")));
+    estate.seed(public_ip_address(SUBSCRIPTION, "web-ip", "web-nic"));
 }
 
 fn ctx(arm: parapet_azure::Arm) -> Ctx {
@@ -61,8 +72,22 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
             ("Microsoft.Resources/subscriptions", "subscription Enabled"),
             ("Microsoft.Storage/storageAccounts", "privatelogs"),
             ("Microsoft.Storage/storageAccounts", "publicdata"),
+            ("Microsoft.Network/networkSecurityGroups", "web"),
+            ("Microsoft.Network/virtualNetworks", "posture"),
+            ("Microsoft.Network/networkInterfaces", "web-nic"),
+            ("Microsoft.Network/publicIPAddresses", "web-ip"),
         ]
     );
+    let address = &out.assets[6];
+    assert_eq!(address.config["sku"]["name"], "Standard");
+    assert_eq!(address.config["properties"]["ipAddress"], "20.61.15.4");
+    assert_eq!(
+        out.assets[4].config["properties"]["subnets"][0]["name"],
+        "web"
+    );
+    let rule = &out.assets[3].config["properties"]["securityRules"][0]["properties"];
+    assert_eq!(rule["destinationPortRange"], "22");
+    assert_eq!(rule["sourceAddressPrefix"], "*");
     let summary = &out.assets[0];
     assert_eq!(summary.region, "global");
     assert_eq!(summary.account, SUBSCRIPTION);
@@ -88,6 +113,10 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
         "StorageAccounts_List",
         "BlobServices_GetServiceProperties",
         "BlobContainers_List",
+        "NetworkSecurityGroups_ListAll",
+        "VirtualNetworks_ListAll",
+        "NetworkInterfaces_ListAll",
+        "PublicIPAddresses_ListAll",
     ] {
         assert!(estate.calls.iter().any(|c| c == operation), "{operation}");
     }
@@ -129,7 +158,11 @@ fn a_denied_read_leaves_its_field_or_its_type_unknown_never_empty() {
             .to_lowercase(),
     );
     let out = wait(types::collect(&ctx));
-    assert_eq!(out.assets.len(), 1, "only the summary");
+    assert_eq!(
+        out.assets.len(),
+        5,
+        "the summary and the network's four resources"
+    );
     assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
     assert_eq!(
         out.errors[0].resource_type.as_deref(),

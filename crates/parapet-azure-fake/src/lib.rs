@@ -237,6 +237,53 @@ pub fn public_ip_address(subscription: &str, name: &str, interface: &str) -> Val
     })
 }
 
+/// A route table of the resource group `posture` sending everything to a
+/// virtual appliance at 10.0.2.4.
+pub fn route_table(subscription: &str, name: &str) -> Value {
+    let id = posture(subscription, "Microsoft.Network/routeTables", name);
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/routeTables",
+        "location": "westeurope",
+        "properties": {
+            "disableBgpRoutePropagation": false,
+            "routes": [{
+                "id": format!("{id}/routes/default"),
+                "name": "default",
+                "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.2.4"}
+            }],
+            "provisioningState": "Succeeded"
+        }
+    })
+}
+
+/// A Standard public load balancer of the resource group `posture`
+/// forwarding TCP 443 from the public IP address `address`.
+pub fn load_balancer(subscription: &str, name: &str, address: &str) -> Value {
+    let id = posture(subscription, "Microsoft.Network/loadBalancers", name);
+    json!({
+        "id": id,
+        "name": name,
+        "type": "Microsoft.Network/loadBalancers",
+        "location": "westeurope",
+        "sku": {"name": "Standard", "tier": "Regional"},
+        "properties": {
+            "frontendIPConfigurations": [{
+                "id": format!("{id}/frontendIPConfigurations/public"),
+                "name": "public",
+                "properties": {"publicIPAddress": {"id": posture(subscription, "Microsoft.Network/publicIPAddresses", address)}}
+            }],
+            "loadBalancingRules": [{
+                "id": format!("{id}/loadBalancingRules/https"),
+                "name": "https",
+                "properties": {"protocol": "Tcp", "frontendPort": 443, "backendPort": 443}
+            }],
+            "provisioningState": "Succeeded"
+        }
+    })
+}
+
 /// A running fake.
 pub struct Fake {
     /// Where it listens.

@@ -752,8 +752,8 @@ pub enum ScanCommand {
     /// store, evaluate every rule and report, as `scan aws` does. The
     /// Azure provider is being built: it collects subscriptions, storage
     /// accounts and the network's security groups, virtual networks,
-    /// interfaces and public addresses so far (`parapet resources list`
-    /// names them).
+    /// interfaces, public addresses, route tables and load balancers so far
+    /// (`parapet resources list` names them).
     Azure(ScanAzureArgs),
 }
 

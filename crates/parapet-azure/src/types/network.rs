@@ -1,6 +1,7 @@
-//! Microsoft.Network's resources that place and guard everything else:
-//! virtual networks with their subnets, network security groups with their
-//! rules, network interfaces and public IP addresses. Each is listed across
+//! Microsoft.Network's resources that place, route and guard everything
+//! else: virtual networks with their subnets, network security groups with
+//! their rules, network interfaces, public IP addresses, route tables and
+//! load balancers. Each is listed across
 //! the subscription in one paged call, its properties as ARM gives them.
 
 use super::{Collector, Ctx, Out, TypeDef, listed};
@@ -53,12 +54,36 @@ pub(super) const NETWORK: Collector = Collector {
             dependents: &[],
             network: Some(NetworkRole::Address),
         },
+        TypeDef {
+            name: ROUTE_TABLE,
+            page: include_str!("../../../../docs/resources/azure/network-route-table.md"),
+            operations: &[
+                "Microsoft.Network/routeTables/write",
+                "Microsoft.Network/routeTables/delete",
+                "Microsoft.Network/routeTables/routes/write",
+                "Microsoft.Network/routeTables/routes/delete",
+            ],
+            dependents: &[],
+            network: Some(NetworkRole::Routes),
+        },
+        TypeDef {
+            name: LOAD_BALANCER,
+            page: include_str!("../../../../docs/resources/azure/network-load-balancer.md"),
+            operations: &[
+                "Microsoft.Network/loadBalancers/write",
+                "Microsoft.Network/loadBalancers/delete",
+            ],
+            dependents: &[],
+            network: Some(NetworkRole::Forwarding),
+        },
     ],
     actions: &[
         "Microsoft.Network/networkSecurityGroups/read",
         "Microsoft.Network/virtualNetworks/read",
         "Microsoft.Network/networkInterfaces/read",
         "Microsoft.Network/publicIPAddresses/read",
+        "Microsoft.Network/routeTables/read",
+        "Microsoft.Network/loadBalancers/read",
     ],
     run: |ctx| Box::pin(network(ctx)),
 };
@@ -67,19 +92,23 @@ const SECURITY_GROUP: &str = "Microsoft.Network/networkSecurityGroups";
 const VIRTUAL_NETWORK: &str = "Microsoft.Network/virtualNetworks";
 const INTERFACE: &str = "Microsoft.Network/networkInterfaces";
 const PUBLIC_ADDRESS: &str = "Microsoft.Network/publicIPAddresses";
+const ROUTE_TABLE: &str = "Microsoft.Network/routeTables";
+const LOAD_BALANCER: &str = "Microsoft.Network/loadBalancers";
 
 /// The API version of Microsoft.Network.
 const API: &str = "2024-05-01";
 
 async fn network(ctx: &Ctx) -> Out {
-    let (groups, networks, interfaces, addresses) = tokio::join!(
+    let (groups, networks, interfaces, addresses, routes, balancers) = tokio::join!(
         listed(ctx, SECURITY_GROUP, API),
         listed(ctx, VIRTUAL_NETWORK, API),
         listed(ctx, INTERFACE, API),
         listed(ctx, PUBLIC_ADDRESS, API),
+        listed(ctx, ROUTE_TABLE, API),
+        listed(ctx, LOAD_BALANCER, API),
     );
     let mut out = Out::default();
-    for part in [groups, networks, interfaces, addresses] {
+    for part in [groups, networks, interfaces, addresses, routes, balancers] {
         out.assets.extend(part.assets);
         out.errors.extend(part.errors);
     }

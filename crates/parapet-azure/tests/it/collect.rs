@@ -5,8 +5,8 @@
 use crate::arm::{SUBSCRIPTION, client, wait};
 use parapet_azure::types::{self, Ctx};
 use parapet_azure_fake::{
-    Fake, SECRET, network_interface, network_security_group, public_ip_address, storage_account,
-    subscription, virtual_network,
+    Fake, SECRET, load_balancer, network_interface, network_security_group, public_ip_address,
+    route_table, storage_account, subscription, virtual_network,
 };
 use serde_json::{Value, json};
 
@@ -44,6 +44,8 @@ fn seed(fake: &Fake) {
     estate.seed(virtual_network(SUBSCRIPTION, "posture"));
     estate.seed(network_interface(SUBSCRIPTION, "web-nic", Some("web-ip")));
     estate.seed(public_ip_address(SUBSCRIPTION, "web-ip", "web-nic"));
+    estate.seed(route_table(SUBSCRIPTION, "through-firewall"));
+    estate.seed(load_balancer(SUBSCRIPTION, "front", "web-ip"));
 }
 
 fn ctx(arm: parapet_azure::Arm) -> Ctx {
@@ -76,8 +78,15 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
             ("Microsoft.Network/virtualNetworks", "posture"),
             ("Microsoft.Network/networkInterfaces", "web-nic"),
             ("Microsoft.Network/publicIPAddresses", "web-ip"),
+            ("Microsoft.Network/routeTables", "through-firewall"),
+            ("Microsoft.Network/loadBalancers", "front"),
         ]
     );
+    assert_eq!(
+        out.assets[7].config["properties"]["routes"][0]["properties"]["nextHopType"],
+        "VirtualAppliance"
+    );
+    assert_eq!(out.assets[8].config["sku"]["name"], "Standard");
     let address = &out.assets[6];
     assert_eq!(address.config["sku"]["name"], "Standard");
     assert_eq!(address.config["properties"]["ipAddress"], "20.61.15.4");
@@ -117,6 +126,8 @@ fn a_subscription_is_collected_as_its_summary_and_its_storage_accounts_field_by_
         "VirtualNetworks_ListAll",
         "NetworkInterfaces_ListAll",
         "PublicIPAddresses_ListAll",
+        "RouteTables_ListAll",
+        "LoadBalancers_ListAll",
     ] {
         assert!(estate.calls.iter().any(|c| c == operation), "{operation}");
     }
@@ -160,8 +171,8 @@ fn a_denied_read_leaves_its_field_or_its_type_unknown_never_empty() {
     let out = wait(types::collect(&ctx));
     assert_eq!(
         out.assets.len(),
-        5,
-        "the summary and the network's four resources"
+        7,
+        "the summary and the network's six resources"
     );
     assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
     assert_eq!(

@@ -76,8 +76,8 @@ fn a_collection_goes_one_request_a_second_once_arm_says_few_reads_are_left() {
     let collection = azure.collect(None, &Quiet).expect("a collection");
     let reads: u64 = collection.calls.values().sum();
     assert_eq!(
-        reads, 6,
-        "the subscription, its storage accounts and its four network types"
+        reads, 8,
+        "the subscription, its storage accounts and its six network types"
     );
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(reads - 1),

@@ -358,7 +358,7 @@ mod tests {
             br#"{"error":{"code":"AuthorizationFailed","message":"The client does not have authorization"}}"#,
         );
         assert_eq!(denied.code, "AuthorizationFailed");
-        assert!(denied.is_denied());
+        assert_eq!(denied.status, Some(403));
         assert_eq!(
             denied.to_string(),
             "GET /subscriptions/s: 403 AuthorizationFailed: The client does not have authorization"
@@ -366,6 +366,6 @@ mod tests {
         let gateway = refused("GET /x".to_owned(), 502, b"<html>Bad Gateway</html>");
         assert_eq!(gateway.code, "HTTP502");
         assert_eq!(gateway.message, "<html>Bad Gateway</html>");
-        assert!(!gateway.is_denied());
+        assert_eq!(gateway.status, Some(502));
     }
 }

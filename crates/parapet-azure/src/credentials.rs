@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Where Azure is: its public cloud unless told otherwise.
+/// Where Azure is: Resource Manager, the sign-in, and the roots trusted.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     /// Azure Resource Manager, `https://management.azure.com`.
@@ -29,18 +29,6 @@ pub struct Endpoints {
     /// Certificates trusted beside the public roots (a proxy that
     /// inspects TLS, a sovereign cloud's, a test server's).
     pub extra_roots: Vec<CertificateDer<'static>>,
-}
-
-impl Default for Endpoints {
-    fn default() -> Endpoints {
-        Endpoints {
-            resource_manager: Url::parse("https://management.azure.com")
-                .unwrap_or_else(|_| unreachable!("a constant URL")),
-            authority: Url::parse("https://login.microsoftonline.com")
-                .unwrap_or_else(|_| unreachable!("a constant URL")),
-            extra_roots: Vec::new(),
-        }
-    }
 }
 
 impl Endpoints {

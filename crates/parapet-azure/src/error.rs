@@ -18,19 +18,6 @@ pub struct ArmError {
     pub message: String,
 }
 
-impl ArmError {
-    /// Whether the identity may not make the call: what it was denied is
-    /// unknown, not absent.
-    pub fn is_denied(&self) -> bool {
-        matches!(self.status, Some(401 | 403))
-    }
-
-    /// Whether the resource asked for does not exist.
-    pub fn is_not_found(&self) -> bool {
-        self.status == Some(404)
-    }
-}
-
 impl fmt::Display for ArmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {

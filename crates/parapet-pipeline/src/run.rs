@@ -203,10 +203,10 @@ impl Pipeline {
         // before it are recorded. What it reads of the store is read on that
         // thread through the store's second connection where the store has
         // one (and has committed what it wrote of the part's account), and
-        // first, here, where not: parts are accounts apart, so recording
-        // one changes nothing the next read. Up to `WORKING` parts are worked out at once, so that
-        // a part that takes longer than recording one does not hold up the
-        // recording.
+        // first, here, where not: parts are accounts apart, so recording one
+        // changes nothing the next read. Up to `WORKING` parts are worked
+        // out at once, so that a part that takes longer than recording one
+        // does not hold up the recording.
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
             let mut working: VecDeque<std::thread::ScopedJoinHandle<'_, Worked>> = VecDeque::new();

@@ -118,13 +118,18 @@ impl Ctx {
         }
     }
 
-    /// The error of a read that leaves `kind` unknown in the subscription.
-    pub fn failed(&self, kind: &str, error: &ArmError) -> CollectionError {
-        CollectionError {
-            account: Some(self.subscription.clone()),
-            region: None,
-            resource_type: Some(kind.to_owned()),
-            message: error.to_string(),
+    /// What a list that failed with `error` gives: nothing of `kind`, and
+    /// a collection error that leaves the type unknown in the subscription
+    /// (so that nothing of it is marked deleted).
+    pub fn failed(&self, kind: &str, error: &ArmError) -> Out {
+        Out {
+            assets: Vec::new(),
+            errors: vec![CollectionError {
+                account: Some(self.subscription.clone()),
+                region: None,
+                resource_type: Some(kind.to_owned()),
+                message: error.to_string(),
+            }],
         }
     }
 }
@@ -152,10 +157,7 @@ pub async fn listed(ctx: &Ctx, kind: &'static str, api_version: &str) -> Out {
                 .collect(),
             errors: Vec::new(),
         },
-        Err(error) => Out {
-            assets: Vec::new(),
-            errors: vec![ctx.failed(kind, &error)],
-        },
+        Err(error) => ctx.failed(kind, &error),
     }
 }
 

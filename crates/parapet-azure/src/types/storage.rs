@@ -41,12 +41,7 @@ async fn storage(ctx: &Ctx) -> Out {
     );
     let accounts = match ctx.arm.list(&path, API).await {
         Ok(accounts) => accounts,
-        Err(error) => {
-            return Out {
-                assets: Vec::new(),
-                errors: vec![ctx.failed(ACCOUNT, &error)],
-            };
-        }
+        Err(error) => return ctx.failed(ACCOUNT, &error),
     };
     let mut out = Out::default();
     for account in &accounts {

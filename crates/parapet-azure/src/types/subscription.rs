@@ -34,16 +34,15 @@ async fn subscription(ctx: &Ctx) -> Out {
                 "state": found.get("state"),
                 "subscriptionPolicies": found.get("subscriptionPolicies"),
             });
-            let mut resource = found.clone();
-            resource["name"] = found.get("displayName").cloned().unwrap_or_default();
+            let mut asset = ctx.asset(KIND, &found, config);
+            if let Some(name) = found.get("displayName").and_then(|n| n.as_str()) {
+                name.clone_into(&mut asset.name);
+            }
             Out {
-                assets: vec![ctx.asset(KIND, &resource, config)],
+                assets: vec![asset],
                 errors: Vec::new(),
             }
         }
-        Err(error) => Out {
-            assets: Vec::new(),
-            errors: vec![ctx.failed(KIND, &error)],
-        },
+        Err(error) => ctx.failed(KIND, &error),
     }
 }

@@ -109,9 +109,10 @@ fn what_is_missing_denied_or_refused_by_the_specifications_is_an_error_in_arms_s
     let (arm, _dir) = client(&fake, SECRET);
     let missing = wait(arm.get(&format!("/subscriptions/{SUBSCRIPTION}"), "2022-12-01"))
         .expect_err("no such subscription");
-    assert!(missing.is_not_found(), "{missing}");
+    assert_eq!(missing.status, Some(404), "{missing}");
+    assert_eq!(missing.code, "ResourceNotFound");
     let refused: ArmError = wait(arm.list(&denied, STORAGE)).expect_err("denied");
-    assert!(refused.is_denied(), "{refused}");
+    assert_eq!(refused.status, Some(403), "{refused}");
     assert_eq!(refused.code, "AuthorizationFailed");
     assert_eq!(refused.operation, format!("GET {denied}"));
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());

@@ -44,11 +44,23 @@ struct Operation {
     lists: Option<String>,
     #[serde(default)]
     query: Vec<String>,
+    /// Whether its answer is paged (`x-ms-pageable`); one that is not
+    /// holds every item in one answer.
+    #[serde(default = "paged")]
+    pageable: bool,
+}
+
+fn paged() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
 struct Parameter {
     pattern: String,
+    /// `many` for a parameter that holds slashes
+    /// (`x-ms-skip-url-encoding`: a scope, a resource's id).
+    #[serde(default)]
+    segments: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +81,9 @@ pub struct Estate {
     /// The reads left in the subscription's window, said with every
     /// answer (`x-ms-ratelimit-remaining-subscription-reads`) when set.
     pub reads_left: Option<u64>,
+    /// How many answers say `reads_left` before the window refills and
+    /// they say 12,000 (every answer, when not set).
+    pub reads_left_for: Option<u32>,
     /// Every ARM request, as the operation it matched (or the path).
     pub calls: Vec<String>,
     /// Requests the specifications would refuse.
@@ -88,6 +103,18 @@ impl Estate {
             .to_lowercase();
         self.resources.insert(id, resource);
     }
+}
+
+/// The compliant estate (`estates/compliant.json`) of `subscription`: a
+/// resource or more of every type Parapet collects, each configured as
+/// the CIS Azure Foundations Benchmark asks, and the settings beside
+/// them (a blob service, a server's auditing, a vault's keys), as ARM
+/// answers them.
+pub fn compliant_estate(subscription: &str) -> Vec<Value> {
+    let text = include_str!("../estates/compliant.json")
+        .replace("{subscription}", subscription)
+        .replace("{tenant}", TENANT);
+    serde_json::from_str(&text).expect("the compliant estate")
 }
 
 /// A subscription as Subscriptions_Get answers it, named by its `state`.
@@ -420,25 +447,40 @@ async fn token(
 }
 
 /// Whether `path` matches the template `template` under the parameters'
-/// constraints: literal segments compare without regard to case.
+/// constraints: literal segments compare without regard to case; a
+/// parameter that holds slashes takes one or more segments.
 fn matches(specs: &Operations, template: &str, path: &str) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (
         template.trim_matches('/').split('/').collect(),
         path.trim_matches('/').split('/').collect(),
     );
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| match t.strip_prefix('{') {
-            Some(name) => {
-                let name = name.trim_end_matches('}');
-                !p.is_empty()
-                    && specs.parameters.get(name).is_some_and(|c| {
-                        regex::Regex::new(&c.pattern)
-                            .unwrap_or_else(|e| panic!("the pattern of {name}: {e}"))
-                            .is_match(p)
-                    })
-            }
-            None => t.eq_ignore_ascii_case(p),
-        })
+    segments_match(specs, &t, &p)
+}
+
+fn segments_match(specs: &Operations, template: &[&str], path: &[&str]) -> bool {
+    let Some((first, rest)) = template.split_first() else {
+        return path.is_empty();
+    };
+    let Some(name) = first.strip_prefix('{').map(|n| n.trim_end_matches('}')) else {
+        return path.split_first().is_some_and(|(p, after)| {
+            first.eq_ignore_ascii_case(p) && segments_match(specs, rest, after)
+        });
+    };
+    let Some(constraint) = specs.parameters.get(name) else {
+        return false;
+    };
+    let pattern = regex::Regex::new(&constraint.pattern)
+        .unwrap_or_else(|e| panic!("the pattern of {name}: {e}"));
+    let most = match constraint.segments.as_deref() {
+        Some("many") => path.len(),
+        _ => path.len().min(1),
+    };
+    (1..=most).any(|taken| {
+        let value = path[..taken].join("/");
+        path[..taken].iter().all(|s| !s.is_empty())
+            && pattern.is_match(&value)
+            && segments_match(specs, rest, &path[taken..])
+    })
 }
 
 /// The type of the resource `id` names, as ARM reads it off the id: the
@@ -563,7 +605,12 @@ async fn arm(
         return response;
     }
     let mut answer = answer(&estate, &served, &operation, &path, &query);
-    if let Some(left) = estate.reads_left {
+    if let Some(mut left) = estate.reads_left {
+        match estate.reads_left_for {
+            Some(0) => left = 12_000,
+            Some(n) => estate.reads_left_for = Some(n - 1),
+            None => {}
+        }
         answer.headers_mut().insert(
             "x-ms-ratelimit-remaining-subscription-reads",
             left.to_string().parse().expect("a header"),
@@ -604,12 +651,23 @@ fn answer(
                 Some((before, after)) if after.split('/').count() <= 2 => format!("{before}/"),
                 _ => format!("{lower}/"),
             };
+            // An extension resource (one under another's id, such as a
+            // resource's diagnostic settings) is listed only at that
+            // resource.
+            let depth = |id: &str| id.matches("/providers/").count();
             let all: Vec<&Value> = estate
                 .resources
                 .iter()
-                .filter(|(id, _)| id.starts_with(&scope) && type_of(id).eq_ignore_ascii_case(kind))
+                .filter(|(id, _)| {
+                    id.starts_with(&scope)
+                        && depth(id) == depth(&lower)
+                        && type_of(id).eq_ignore_ascii_case(kind)
+                })
                 .map(|(_, r)| r)
                 .collect();
+            if !operation.pageable {
+                return Json(json!({"value": all})).into_response();
+            }
             let skip: usize = query
                 .iter()
                 .find(|(k, _)| k == "$skiptoken")

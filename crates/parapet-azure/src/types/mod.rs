@@ -5,13 +5,24 @@
 //! Adding a type is its module's declaration and, for a new module, one
 //! line of [`COLLECTORS`].
 
+mod authorization;
+mod compute;
+mod container;
+mod cosmos;
+mod flexible;
+mod insights;
+mod keyvault;
 mod network;
+mod security;
+mod sql;
 mod storage;
 mod subscription;
+mod web;
 
 use crate::arm::Arm;
 use crate::error::ArmError;
 use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, stream};
 use parapet_core::{Asset, CollectionError, Provider, ResourceType};
 use parapet_provider::{Action, EventInfo, NetworkRole, ResourceTypeInfo};
 use serde_json::Value;
@@ -22,9 +33,25 @@ use std::pin::Pin;
 /// Every collector, in the order they run.
 pub const COLLECTORS: &[Collector] = &[
     subscription::SUBSCRIPTION,
+    authorization::AUTHORIZATION,
+    security::SECURITY,
+    insights::INSIGHTS,
     storage::STORAGE,
     network::NETWORK,
+    compute::COMPUTE,
+    sql::SQL,
+    flexible::POSTGRESQL,
+    flexible::MYSQL,
+    cosmos::COSMOS,
+    keyvault::KEY_VAULT,
+    web::WEB,
+    container::SERVICE,
+    container::REGISTRY,
 ];
+
+/// How many resources of a subscription are described at once (each
+/// description being a few reads beside the resource's own).
+const CONCURRENT: usize = 8;
 
 /// One resource type.
 pub struct TypeDef {
@@ -118,6 +145,18 @@ impl Ctx {
         }
     }
 
+    /// Every resource the list at `path` holds.
+    pub async fn list(&self, path: String, api_version: &str) -> Result<Vec<Value>, ArmError> {
+        self.arm.list(&path, api_version).await
+    }
+
+    /// The `properties` of the one resource at `path` (a setting, such as
+    /// a blob service's or a server's auditing).
+    pub async fn setting(&self, path: String, api_version: &str) -> Result<Value, ArmError> {
+        let found = self.arm.get(&path, api_version).await?;
+        Ok(found.get("properties").cloned().unwrap_or(Value::Null))
+    }
+
     /// What a list that failed with `error` gives: nothing of `kind`, and
     /// a collection error that leaves the type unknown in the subscription
     /// (so that nothing of it is marked deleted).
@@ -134,31 +173,134 @@ impl Ctx {
     }
 }
 
+impl FromIterator<Out> for Out {
+    fn from_iter<I: IntoIterator<Item = Out>>(parts: I) -> Out {
+        let mut out = Out::default();
+        for part in parts {
+            out.assets.extend(part.assets);
+            out.errors.extend(part.errors);
+        }
+        out
+    }
+}
+
+/// An asset's document as it is put together: the resource's own fields
+/// as ARM gives them (`properties`, `sku`, `kind`, `identity`, `zones`,
+/// where it has them), then what the reads beside it found, each a field
+/// of its own or, where the read failed, unknown with the reason.
+pub struct Document {
+    config: serde_json::Map<String, Value>,
+    unknown: Vec<(String, String)>,
+}
+
+impl Document {
+    /// The document of `resource`'s own fields.
+    pub fn of(resource: &Value) -> Document {
+        let mut config = serde_json::Map::new();
+        for key in ["properties", "sku", "kind", "identity", "zones"] {
+            if let Some(value) = resource.get(key) {
+                config.insert(key.to_owned(), value.clone());
+            }
+        }
+        Document {
+            config,
+            unknown: Vec::new(),
+        }
+    }
+
+    /// `field` as the read `read` found it, or unknown where it failed.
+    pub fn read(mut self, field: &str, read: Result<Value, ArmError>) -> Document {
+        match read {
+            Ok(value) => {
+                self.config.insert(field.to_owned(), value);
+            }
+            Err(error) => self.unknown.push((field.to_owned(), error.to_string())),
+        }
+        self
+    }
+
+    /// The asset of `resource`, of type `kind`, with this document.
+    pub fn asset(self, ctx: &Ctx, kind: &'static str, resource: &Value) -> Asset {
+        let mut asset = ctx.asset(kind, resource, Value::Object(self.config));
+        asset.unknown.extend(self.unknown);
+        asset
+    }
+}
+
+/// The `properties` of each resource a list gave.
+pub fn properties(resources: Vec<Value>) -> Value {
+    Value::Array(
+        resources
+            .into_iter()
+            .map(|mut resource| {
+                let mut properties = resource
+                    .get_mut("properties")
+                    .map(Value::take)
+                    .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+                if let (Some(object), Some(name)) =
+                    (properties.as_object_mut(), resource.get_mut("name"))
+                {
+                    object.insert("name".to_owned(), name.take());
+                }
+                properties
+            })
+            .collect(),
+    )
+}
+
+/// The id of an ARM resource.
+pub fn id_of(resource: &Value) -> &str {
+    resource
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Each of `resources` described by `describe`, [`CONCURRENT`] at once,
+/// in the order listed.
+pub async fn each<T, F, Fut>(resources: Vec<Value>, describe: F) -> Vec<T>
+where
+    F: Fn(Value) -> Fut,
+    Fut: Future<Output = T>,
+{
+    stream::iter(resources)
+        .map(describe)
+        .buffered(CONCURRENT)
+        .collect()
+        .await
+}
+
 /// Every resource of `kind` in the subscription, listed in one paged
-/// call (`/subscriptions/{id}/providers/{kind}`), each an asset whose
-/// document is its `properties` (and its `sku` and `zones`, where it has
-/// them) as ARM gives them; a failed list is a collection error for the
-/// type.
-pub async fn listed(ctx: &Ctx, kind: &'static str, api_version: &str) -> Out {
+/// call (`/subscriptions/{id}/providers/{kind}`), each described by
+/// `describe`; a failed list is a collection error for the type.
+pub async fn listed_each<F, Fut>(
+    ctx: &Ctx,
+    kind: &'static str,
+    api_version: &str,
+    describe: F,
+) -> Out
+where
+    F: Fn(Value) -> Fut,
+    Fut: Future<Output = Asset>,
+{
     let path = format!("/subscriptions/{}/providers/{kind}", ctx.subscription);
     match ctx.arm.list(&path, api_version).await {
         Ok(resources) => Out {
-            assets: resources
-                .iter()
-                .map(|resource| {
-                    let mut config = serde_json::Map::new();
-                    for key in ["properties", "sku", "zones"] {
-                        if let Some(value) = resource.get(key) {
-                            config.insert(key.to_owned(), value.clone());
-                        }
-                    }
-                    ctx.asset(kind, resource, Value::Object(config))
-                })
-                .collect(),
+            assets: each(resources, describe).await,
             errors: Vec::new(),
         },
         Err(error) => ctx.failed(kind, &error),
     }
+}
+
+/// Every resource of `kind` in the subscription, listed in one paged
+/// call, each an asset of its own fields as ARM gives them
+/// ([`Document::of`]).
+pub async fn listed(ctx: &Ctx, kind: &'static str, api_version: &str) -> Out {
+    listed_each(ctx, kind, api_version, |resource| async move {
+        Document::of(&resource).asset(ctx, kind, &resource)
+    })
+    .await
 }
 
 /// What the provider interface says of every type: the ARM operation that

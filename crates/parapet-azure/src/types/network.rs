@@ -1,10 +1,12 @@
 //! Microsoft.Network's resources that place, route and guard everything
 //! else: virtual networks with their subnets, network security groups with
 //! their rules, network interfaces, public IP addresses, route tables and
-//! load balancers. Each is listed across
-//! the subscription in one paged call, its properties as ARM gives them.
+//! load balancers and application gateways, and the network watchers with
+//! the flow logs they keep. Each is listed across the subscription in one
+//! paged call (flow logs, watcher by watcher), its properties as ARM gives
+//! them.
 
-use super::{Collector, Ctx, Out, TypeDef, listed};
+use super::{Collector, Ctx, Document, Out, TypeDef, each, id_of, listed};
 use parapet_provider::NetworkRole;
 
 pub(super) const NETWORK: Collector = Collector {
@@ -76,6 +78,36 @@ pub(super) const NETWORK: Collector = Collector {
             dependents: &[],
             network: Some(NetworkRole::Forwarding),
         },
+        TypeDef {
+            name: APPLICATION_GATEWAY,
+            page: include_str!("../../../../docs/resources/azure/network-application-gateway.md"),
+            operations: &[
+                "Microsoft.Network/applicationGateways/write",
+                "Microsoft.Network/applicationGateways/delete",
+            ],
+            dependents: &[],
+            network: Some(NetworkRole::Forwarding),
+        },
+        TypeDef {
+            name: WATCHER,
+            page: include_str!("../../../../docs/resources/azure/network-network-watcher.md"),
+            operations: &[
+                "Microsoft.Network/networkWatchers/write",
+                "Microsoft.Network/networkWatchers/delete",
+            ],
+            dependents: &[FLOW_LOG],
+            network: None,
+        },
+        TypeDef {
+            name: FLOW_LOG,
+            page: include_str!("../../../../docs/resources/azure/network-flow-log.md"),
+            operations: &[
+                "Microsoft.Network/networkWatchers/flowLogs/write",
+                "Microsoft.Network/networkWatchers/flowLogs/delete",
+            ],
+            dependents: &[],
+            network: None,
+        },
     ],
     actions: &[
         "Microsoft.Network/networkSecurityGroups/read",
@@ -84,6 +116,9 @@ pub(super) const NETWORK: Collector = Collector {
         "Microsoft.Network/publicIPAddresses/read",
         "Microsoft.Network/routeTables/read",
         "Microsoft.Network/loadBalancers/read",
+        "Microsoft.Network/applicationGateways/read",
+        "Microsoft.Network/networkWatchers/read",
+        "Microsoft.Network/networkWatchers/flowLogs/read",
     ],
     run: |ctx| Box::pin(network(ctx)),
 };
@@ -94,23 +129,63 @@ const INTERFACE: &str = "Microsoft.Network/networkInterfaces";
 const PUBLIC_ADDRESS: &str = "Microsoft.Network/publicIPAddresses";
 const ROUTE_TABLE: &str = "Microsoft.Network/routeTables";
 const LOAD_BALANCER: &str = "Microsoft.Network/loadBalancers";
+const APPLICATION_GATEWAY: &str = "Microsoft.Network/applicationGateways";
+const WATCHER: &str = "Microsoft.Network/networkWatchers";
+const FLOW_LOG: &str = "Microsoft.Network/networkWatchers/flowLogs";
 
 /// The API version of Microsoft.Network.
 const API: &str = "2024-05-01";
 
 async fn network(ctx: &Ctx) -> Out {
-    let (groups, networks, interfaces, addresses, routes, balancers) = tokio::join!(
+    let (groups, networks, interfaces, addresses, routes, balancers, gateways, watchers) = tokio::join!(
         listed(ctx, SECURITY_GROUP, API),
         listed(ctx, VIRTUAL_NETWORK, API),
         listed(ctx, INTERFACE, API),
         listed(ctx, PUBLIC_ADDRESS, API),
         listed(ctx, ROUTE_TABLE, API),
         listed(ctx, LOAD_BALANCER, API),
+        listed(ctx, APPLICATION_GATEWAY, API),
+        watchers(ctx),
     );
-    let mut out = Out::default();
-    for part in [groups, networks, interfaces, addresses, routes, balancers] {
-        out.assets.extend(part.assets);
-        out.errors.extend(part.errors);
-    }
-    out
+    [
+        groups, networks, interfaces, addresses, routes, balancers, gateways, watchers,
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// The network watchers, each with the flow logs it keeps (an asset of
+/// their own each, named by the security group or network they log).
+async fn watchers(ctx: &Ctx) -> Out {
+    let path = format!("/subscriptions/{}/providers/{WATCHER}", ctx.subscription);
+    let watchers = match ctx.arm.list(&path, API).await {
+        Ok(watchers) => watchers,
+        Err(error) => {
+            return [ctx.failed(WATCHER, &error), ctx.failed(FLOW_LOG, &error)]
+                .into_iter()
+                .collect();
+        }
+    };
+    let logs = each(watchers.clone(), |watcher| async move {
+        let path = format!("{}/flowLogs", id_of(&watcher));
+        match ctx.arm.list(&path, API).await {
+            Ok(logs) => Out {
+                assets: logs
+                    .iter()
+                    .map(|log| Document::of(log).asset(ctx, FLOW_LOG, log))
+                    .collect(),
+                errors: Vec::new(),
+            },
+            Err(error) => ctx.failed(FLOW_LOG, &error),
+        }
+    })
+    .await;
+    let watchers = Out {
+        assets: watchers
+            .iter()
+            .map(|watcher| Document::of(watcher).asset(ctx, WATCHER, watcher))
+            .collect(),
+        errors: Vec::new(),
+    };
+    std::iter::once(watchers).chain(logs).collect()
 }

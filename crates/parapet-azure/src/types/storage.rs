@@ -1,7 +1,7 @@
 //! Storage accounts, with their blob service's properties (soft delete,
 //! versioning) and their containers' public access.
 
-use super::{Collector, Ctx, Out, TypeDef};
+use super::{Collector, Ctx, Document, Out, TypeDef, id_of, listed_each};
 use parapet_core::Asset;
 use parapet_provider::NetworkRole;
 use serde_json::{Value, json};
@@ -35,70 +35,35 @@ const ACCOUNT: &str = "Microsoft.Storage/storageAccounts";
 const API: &str = "2024-01-01";
 
 async fn storage(ctx: &Ctx) -> Out {
-    let path = format!(
-        "/subscriptions/{}/providers/Microsoft.Storage/storageAccounts",
-        ctx.subscription
-    );
-    let accounts = match ctx.arm.list(&path, API).await {
-        Ok(accounts) => accounts,
-        Err(error) => return ctx.failed(ACCOUNT, &error),
-    };
-    let mut out = Out::default();
-    for account in &accounts {
-        out.assets.push(described(ctx, account).await);
-    }
-    out
+    listed_each(ctx, ACCOUNT, API, |account| described(ctx, account)).await
 }
 
 /// One account's asset: its resource, its blob service's properties and
-/// its containers (each left unknown, with the reason, where its read
-/// failed).
-async fn described(ctx: &Ctx, account: &Value) -> Asset {
-    let id = account
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let blob = format!("{id}/blobServices/default");
-    let listed = format!("{blob}/containers");
-    let (service, containers) = tokio::join!(ctx.arm.get(&blob, API), ctx.arm.list(&listed, API));
-    let mut unknown = Vec::new();
-    let service = match service {
-        Ok(service) => service.get("properties").cloned().unwrap_or(Value::Null),
-        Err(error) => {
-            unknown.push(("blobService", error.to_string()));
-            Value::Null
-        }
-    };
-    let containers = match containers {
-        Ok(containers) => Value::Array(
-            containers
-                .iter()
-                .map(|c| {
-                    json!({
-                        "name": c.get("name"),
-                        "publicAccess": c.pointer("/properties/publicAccess"),
-                    })
-                })
-                .collect(),
-        ),
-        Err(error) => {
-            unknown.push(("containers", error.to_string()));
-            Value::Null
-        }
-    };
-    let config = json!({
-        "kind": account.get("kind"),
-        "sku": account.get("sku"),
-        "properties": account.get("properties"),
-        "blobService": service,
-        "containers": containers,
-    });
-    let mut asset = ctx.asset(ACCOUNT, account, config);
-    for (field, reason) in unknown {
-        if let Some(object) = asset.config.as_object_mut() {
-            object.remove(field);
-        }
-        asset.unknown.insert(field.to_owned(), reason);
-    }
-    asset
+/// its containers' public access (each left unknown, with the reason,
+/// where its read failed).
+async fn described(ctx: &Ctx, account: Value) -> Asset {
+    let blob = format!("{}/blobServices/default", id_of(&account));
+    let (service, containers) = tokio::join!(
+        ctx.setting(blob.clone(), API),
+        ctx.list(format!("{blob}/containers"), API)
+    );
+    Document::of(&account)
+        .read("blobService", service)
+        .read(
+            "containers",
+            containers.map(|containers| {
+                Value::Array(
+                    containers
+                        .iter()
+                        .map(|c| {
+                            json!({
+                                "name": c.get("name"),
+                                "publicAccess": c.pointer("/properties/publicAccess"),
+                            })
+                        })
+                        .collect(),
+                )
+            }),
+        )
+        .asset(ctx, ACCOUNT, &account)
 }

@@ -5,8 +5,8 @@
 use crate::arm::{SUBSCRIPTION, client, wait};
 use parapet_azure::types::{self, Ctx};
 use parapet_azure_fake::{
-    Fake, SECRET, load_balancer, network_interface, network_security_group, public_ip_address,
-    route_table, storage_account, subscription, virtual_network,
+    Fake, SECRET, compliant_estate, load_balancer, network_interface, network_security_group,
+    public_ip_address, route_table, storage_account, subscription, virtual_network,
 };
 use serde_json::{Value, json};
 
@@ -181,4 +181,166 @@ fn a_denied_read_leaves_its_field_or_its_type_unknown_never_empty() {
     );
     assert_eq!(out.errors[0].account.as_deref(), Some(SUBSCRIPTION));
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
+
+#[test]
+fn the_compliant_estate_yields_every_type_with_every_read_beside_it() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for resource in compliant_estate(SUBSCRIPTION) {
+            estate.seed(resource);
+        }
+    }
+    let (arm, _dir) = client(&fake, SECRET);
+    let out = wait(types::collect(&ctx(arm)));
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let violations = fake.violations();
+    assert!(violations.is_empty(), "{violations:?}");
+    for info in types::catalog() {
+        assert!(
+            out.assets
+                .iter()
+                .any(|a| a.resource_type.as_str() == info.name),
+            "no {} collected",
+            info.name
+        );
+    }
+    for asset in &out.assets {
+        assert!(
+            asset.unknown.is_empty(),
+            "{}: {:?}",
+            asset.id,
+            asset.unknown
+        );
+    }
+    let named = |kind: &str, name: &str| {
+        out.assets
+            .iter()
+            .find(|a| a.resource_type.as_str() == kind && a.name == name)
+            .unwrap_or_else(|| panic!("{kind} {name}"))
+    };
+    let of_kind = |kind: &str| {
+        out.assets
+            .iter()
+            .filter(|a| a.resource_type.as_str() == kind)
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+    };
+
+    let server = named("Microsoft.Sql/servers", "posture-sql");
+    assert_eq!(server.config["auditing"]["state"], "Enabled");
+    assert_eq!(
+        server.config["encryptionProtector"]["serverKeyType"],
+        "AzureKeyVault"
+    );
+    assert_eq!(server.config["administrators"][0]["login"], "sql-admins");
+    assert_eq!(server.config["firewallRules"], json!([]));
+    assert_eq!(server.config["securityAlertPolicy"]["state"], "Enabled");
+    assert_eq!(
+        of_kind("Microsoft.Sql/servers/databases"),
+        ["orders"],
+        "master is the server's"
+    );
+    let database = named("Microsoft.Sql/servers/databases", "orders");
+    assert_eq!(
+        database.config["transparentDataEncryption"]["state"],
+        "Enabled"
+    );
+
+    let postgres = named("Microsoft.DBforPostgreSQL/flexibleServers", "posture-pg");
+    assert_eq!(postgres.config["parameters"]["log_checkpoints"], "on");
+    assert_eq!(
+        postgres.config["parameters"].as_object().map(|p| p.len()),
+        Some(7),
+        "every page of parameters"
+    );
+    let mysql = named("Microsoft.DBforMySQL/flexibleServers", "posture-mysql");
+    assert_eq!(mysql.config["parameters"]["tls_version"], "TLSv1.2,TLSv1.3");
+
+    let vault = named("Microsoft.KeyVault/vaults", "posture-keys");
+    assert_eq!(vault.config["keys"][0]["attributes"]["exp"], 1830297600);
+    assert_eq!(vault.config["secrets"][0]["name"], "api-token");
+    assert_eq!(vault.config["diagnosticSettings"][0]["name"], "audit");
+    assert_eq!(
+        of_kind("Microsoft.Insights/diagnosticSettings"),
+        ["activity-log"],
+        "a vault's settings are the vault's"
+    );
+
+    let site = named("Microsoft.Web/sites", "posture-web");
+    assert_eq!(site.config["config"]["minTlsVersion"], "1.2");
+    assert_eq!(site.config["identity"]["type"], "SystemAssigned");
+    assert_eq!(
+        of_kind("Microsoft.Authorization/roleDefinitions"),
+        ["Deployment operator"],
+        "built-in roles are left out"
+    );
+    assert_eq!(
+        of_kind("Microsoft.Security/pricings").len(),
+        11,
+        "an answer unpaged"
+    );
+    assert_eq!(of_kind("Microsoft.Insights/activityLogAlerts").len(), 11);
+    assert_eq!(
+        of_kind("Microsoft.Network/networkWatchers/flowLogs"),
+        ["web"]
+    );
+    let machine = named("Microsoft.Compute/virtualMachines", "web");
+    assert_eq!(machine.config["zones"], json!(["1"]));
+    assert_eq!(
+        machine.config["properties"]["securityProfile"]["encryptionAtHost"],
+        true
+    );
+    let calls = fake.estate.lock().expect("the estate").calls.clone();
+    for operation in [
+        "VirtualMachines_ListAll",
+        "TransparentDataEncryptions_Get",
+        "Configurations_ListByServer (MySQL)",
+        "DiagnosticSettings_List",
+        "RoleDefinitions_List",
+        "FlowLogs_List",
+        "WebApps_GetConfiguration",
+    ] {
+        assert!(calls.iter().any(|c| c == operation), "{operation}");
+    }
+}
+
+#[test]
+fn a_denied_read_of_a_server_setting_leaves_it_unknown_and_its_databases_described() {
+    let fake = Fake::start();
+    let server = {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for resource in compliant_estate(SUBSCRIPTION) {
+            estate.seed(resource);
+        }
+        let server = format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/posture/providers/Microsoft.Sql/servers/posture-sql"
+        );
+        estate
+            .denied
+            .insert(format!("{server}/auditingSettings/default").to_lowercase());
+        estate.denied.insert(
+            format!("{server}/databases/orders/transparentDataEncryption/current").to_lowercase(),
+        );
+        server
+    };
+    let (arm, _dir) = client(&fake, SECRET);
+    let out = wait(types::collect(&ctx(arm)));
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let found = out
+        .assets
+        .iter()
+        .find(|a| a.id == server)
+        .expect("the server");
+    assert!(found.config.get("auditing").is_none());
+    assert!(found.unknown["auditing"].contains("AuthorizationFailed"));
+    assert_eq!(found.config["securityAlertPolicy"]["state"], "Enabled");
+    let database = out
+        .assets
+        .iter()
+        .find(|a| a.name == "orders")
+        .expect("the database");
+    assert!(database.unknown.contains_key("transparentDataEncryption"));
+    assert_eq!(database.config["auditing"]["state"], "Enabled");
 }

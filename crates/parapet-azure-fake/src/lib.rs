@@ -117,6 +117,49 @@ pub fn compliant_estate(subscription: &str) -> Vec<Value> {
     serde_json::from_str(&text).expect("the compliant estate")
 }
 
+/// The non-compliant estate of `subscription`: the compliant one with the
+/// changes of `estates/noncompliant.json` (each a JSON merge patch, a
+/// removal or an addition, naming the rules it makes fail).
+pub fn noncompliant_estate(subscription: &str) -> Vec<Value> {
+    let text = include_str!("../estates/noncompliant.json")
+        .replace("{subscription}", subscription)
+        .replace("{tenant}", TENANT);
+    let changes: Value = serde_json::from_str(&text).expect("the non-compliant estate");
+    let id_of = |v: &Value| v["id"].as_str().expect("an id").to_lowercase();
+    let mut estate = compliant_estate(subscription);
+    let listed = |key: &str| changes[key].as_array().cloned().unwrap_or_default();
+    for change in listed("merge") {
+        let resource = estate
+            .iter_mut()
+            .find(|r| id_of(r) == id_of(&change))
+            .unwrap_or_else(|| panic!("no resource {} to change", change["id"]));
+        merge_patch(resource, &change["patch"]);
+    }
+    let removed: Vec<String> = listed("remove").iter().map(id_of).collect();
+    estate.retain(|r| !removed.contains(&id_of(r)));
+    estate.extend(listed("add").into_iter().map(|a| a["resource"].clone()));
+    estate
+}
+
+/// Applies the JSON merge patch (RFC 7386) `patch` to `target`.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    let object = target.as_object_mut().expect("an object");
+    for (key, value) in changes {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge_patch(object.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
 /// A subscription as Subscriptions_Get answers it, named by its `state`.
 pub fn subscription(id: &str, state: &str) -> Value {
     json!({

@@ -105,6 +105,10 @@ mod tests {
         assert_eq!(cis.control("2.4").map(|c| c.manual), Some(false));
         assert_eq!(cis.control("2.2").map(|c| c.manual), Some(true));
         assert!(find("aws-foundational-security-best-practices").is_some());
+        let azure = find("cis-azure-foundations-6.0").expect("CIS Azure 6.0 is built in");
+        assert_eq!(azure.control("8.3.5").map(|c| c.manual), Some(false));
+        assert_eq!(azure.control("5.3.1").map(|c| c.manual), Some(true));
+        assert!(find("cis-azure-foundations-3.0").is_some());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Microsoft's and the same everywhere, so they are left out; an
 //! assignment names its role by id.
 
+use super::subscription::KIND as SUMMARY;
 use super::{Collector, Ctx, Document, Out, TypeDef, listed};
 use serde_json::Value;
 
@@ -17,7 +18,7 @@ pub(super) const AUTHORIZATION: Collector = Collector {
                 "Microsoft.Authorization/roleAssignments/write",
                 "Microsoft.Authorization/roleAssignments/delete",
             ],
-            dependents: &[],
+            dependents: &[SUMMARY],
             network: None,
         },
         TypeDef {

@@ -4,6 +4,7 @@
 //! operations (such as the creation of a network security group rule).
 
 use super::keyvault::DIAGNOSTICS_API;
+use super::subscription::KIND as SUMMARY;
 use super::{Collector, Ctx, Out, TypeDef, listed};
 
 pub(super) const INSIGHTS: Collector = Collector {
@@ -16,7 +17,7 @@ pub(super) const INSIGHTS: Collector = Collector {
                 "Microsoft.Insights/diagnosticSettings/write",
                 "Microsoft.Insights/diagnosticSettings/delete",
             ],
-            dependents: &[],
+            dependents: &[SUMMARY],
             network: None,
         },
         TypeDef {
@@ -26,7 +27,7 @@ pub(super) const INSIGHTS: Collector = Collector {
                 "Microsoft.Insights/activityLogAlerts/write",
                 "Microsoft.Insights/activityLogAlerts/delete",
             ],
-            dependents: &[],
+            dependents: &[SUMMARY],
             network: None,
         },
     ],

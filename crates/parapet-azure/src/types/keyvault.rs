@@ -45,16 +45,20 @@ async fn vaults(ctx: &Ctx) -> Out {
 }
 
 /// The name and attributes (enabled, `exp`, `nbf`, as seconds since the
-/// epoch) of each key or secret listed.
+/// epoch) of each key or secret listed, and a key's rotation policy.
 fn attributes(items: Vec<Value>) -> Value {
     Value::Array(
         items
             .iter()
             .map(|item| {
-                json!({
+                let mut described = json!({
                     "name": item.get("name"),
                     "attributes": item.pointer("/properties/attributes"),
-                })
+                });
+                if let Some(policy) = item.pointer("/properties/rotationPolicy") {
+                    described["rotationPolicy"] = policy.clone();
+                }
+                described
             })
             .collect(),
     )

@@ -332,7 +332,8 @@ pub fn catalog() -> Vec<ResourceTypeInfo> {
         .collect()
 }
 
-/// Collects every type in the subscription `ctx` names.
+/// Collects every type in the subscription `ctx` names, then sums up
+/// what the rules about the whole subscription read in its summary asset.
 pub async fn collect(ctx: &Ctx) -> Out {
     let mut out = Out::default();
     for collector in COLLECTORS {
@@ -340,6 +341,7 @@ pub async fn collect(ctx: &Ctx) -> Out {
         out.assets.extend(assets);
         out.errors.extend(errors);
     }
+    subscription::summarise(&mut out, &ctx.subscription);
     out
 }
 

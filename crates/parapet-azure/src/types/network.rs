@@ -6,6 +6,7 @@
 //! paged call (flow logs, watcher by watcher), its properties as ARM gives
 //! them.
 
+use super::subscription::KIND as SUMMARY;
 use super::{Collector, Ctx, Document, Out, TypeDef, each, id_of, listed};
 use parapet_provider::NetworkRole;
 
@@ -95,7 +96,7 @@ pub(super) const NETWORK: Collector = Collector {
                 "Microsoft.Network/networkWatchers/write",
                 "Microsoft.Network/networkWatchers/delete",
             ],
-            dependents: &[FLOW_LOG],
+            dependents: &[FLOW_LOG, SUMMARY],
             network: None,
         },
         TypeDef {

@@ -278,13 +278,30 @@ fn the_compliant_estate_yields_every_type_with_every_read_beside_it() {
     );
     assert_eq!(
         of_kind("Microsoft.Security/pricings").len(),
-        11,
+        12,
         "an answer unpaged"
     );
     assert_eq!(of_kind("Microsoft.Insights/activityLogAlerts").len(), 11);
     assert_eq!(
         of_kind("Microsoft.Network/networkWatchers/flowLogs"),
         ["web"]
+    );
+    let summary = &out.assets[0];
+    assert_eq!(summary.config["ownerAssignments"], 2);
+    assert_eq!(summary.config["regionsInUse"], json!(["westeurope"]));
+    assert_eq!(
+        summary.config["networkWatcherRegions"],
+        json!(["westeurope"])
+    );
+    assert_eq!(
+        summary.config["activityLogCategories"]
+            .as_array()
+            .map(Vec::len),
+        Some(8)
+    );
+    assert_eq!(
+        summary.config["activityLogAlerts"].as_array().map(Vec::len),
+        Some(11)
     );
     let machine = named("Microsoft.Compute/virtualMachines", "web");
     assert_eq!(machine.config["zones"], json!(["1"]));
@@ -343,4 +360,37 @@ fn a_denied_read_of_a_server_setting_leaves_it_unknown_and_its_databases_describ
         .expect("the database");
     assert!(database.unknown.contains_key("transparentDataEncryption"));
     assert_eq!(database.config["auditing"]["state"], "Enabled");
+}
+
+#[test]
+fn a_summary_field_whose_source_was_denied_is_unknown_not_empty() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for resource in compliant_estate(SUBSCRIPTION) {
+            estate.seed(resource);
+        }
+        estate.denied.insert(
+            format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Insights/activityLogAlerts")
+                .to_lowercase(),
+        );
+    }
+    let (arm, _dir) = client(&fake, SECRET);
+    let out = wait(types::collect(&ctx(arm)));
+    let summary = &out.assets[0];
+    assert_eq!(
+        summary.resource_type.as_str(),
+        "Microsoft.Resources/subscriptions"
+    );
+    assert!(summary.config.get("activityLogAlerts").is_none());
+    assert!(
+        summary.unknown["activityLogAlerts"].contains("Microsoft.Insights/activityLogAlerts"),
+        "{:?}",
+        summary.unknown
+    );
+    assert!(
+        summary.unknown.contains_key("regionsInUse"),
+        "a failed list may hide a region"
+    );
+    assert_eq!(summary.config["ownerAssignments"], 2);
 }

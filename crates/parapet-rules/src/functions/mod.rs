@@ -67,6 +67,12 @@ pub const FUNCTIONS: &[FunctionDecl] = &[
         call: network::port_ranges_overlap,
     },
     FunctionDecl {
+        name: "portSpecIncludes",
+        arity: 2,
+        signature: "portSpecIncludes(spec string, port int) bool",
+        call: network::port_spec_includes,
+    },
+    FunctionDecl {
         name: "permissionText",
         arity: 1,
         signature: "permissionText(permission map) string",

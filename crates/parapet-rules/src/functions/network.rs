@@ -97,6 +97,31 @@ pub fn port_ranges_overlap<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>,
     Ok(Val::Bool(lo1 <= hi2 && lo2 <= hi1))
 }
 
+/// `portSpecIncludes(spec, port)`: whether a port written as Azure's
+/// network security rules and Google's firewall rules write them (`22`,
+/// `1000-2000`, or `*` for every port) includes `port`. A missing spec
+/// (`null`) includes nothing.
+pub fn port_spec_includes<'a>(args: &[Val<'a>], _: &Env<'a>) -> Result<Val<'a>, EvalError> {
+    let f = "portSpecIncludes";
+    let port = int(f, args, 1)?;
+    if matches!(arg(args, 0), Val::Null) {
+        return Ok(Val::Bool(false));
+    }
+    let spec = text(f, args, 0)?.trim();
+    let number = |text: &str| {
+        text.trim()
+            .parse::<i64>()
+            .map_err(|_| error(f, format!("`{spec}` is not a port, a range or `*`")))
+    };
+    let (lo, hi) = match spec.split_once('-') {
+        _ if spec == "*" => (-1, -1),
+        Some((from, to)) => (number(from)?, number(to)?),
+        None => (number(spec)?, number(spec)?),
+    };
+    let (lo, hi) = port_range(f, lo, hi)?;
+    Ok(Val::Bool(lo <= port && port <= hi))
+}
+
 /// `permissionText(permission)`: an EC2 security group permission as a
 /// reader says it: `tcp/22 from 0.0.0.0/0, ::/0`, `all traffic from sg-1`,
 /// `udp/1000-2000 from pl-1`. Fields it lacks are left out.
@@ -250,6 +275,13 @@ mod tests {
         assert!(!truth("portRangesOverlap(1000, 1999, 2000, 3000)"));
         assert!(truth("portRangesOverlap(-1, -1, 3389, 3389)"));
         fails_with("portRangeIncludes(443, 80, 22)", "not a port range");
+        assert!(truth("portSpecIncludes('22', 22)"));
+        assert!(truth("portSpecIncludes('*', 3389)"));
+        assert!(truth("portSpecIncludes('3000-3500', 3389)"));
+        assert!(!truth("portSpecIncludes('80-443', 22)"));
+        assert!(!truth("portSpecIncludes(null, 22)"));
+        fails_with("portSpecIncludes('ssh', 22)", "is not a port");
+        fails_with("portSpecIncludes('443-80', 22)", "not a port range");
         fails_with("portRangeIncludes(0, 70000, 22)", "not a port range");
     }
 }

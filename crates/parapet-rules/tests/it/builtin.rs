@@ -80,11 +80,14 @@ fn builtin_rules_cover_the_first_resource_types() {
 
 #[test]
 fn every_field_a_rule_reads_is_documented_on_its_type_page() {
-    // docs/resources/aws/*.md: one page per type, titled with the type, with
-    // a table whose first column lists the configuration fields.
-    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/resources/aws");
+    // docs/resources/PROVIDER/*.md: one page per type, titled with the
+    // type, with a table whose first column lists the configuration fields.
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/resources");
     let mut pages: std::collections::HashMap<String, HashSet<String>> = Default::default();
-    for entry in std::fs::read_dir(folder).expect("docs/resources/aws") {
+    let entries = ["aws", "azure"].iter().flat_map(|provider| {
+        std::fs::read_dir(format!("{docs}/{provider}")).expect("docs/resources")
+    });
+    for entry in entries {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("page");
         let title = text
             .lines()
@@ -105,7 +108,7 @@ fn every_field_a_rule_reads_is_documented_on_its_type_page() {
         for t in &rule.resource_types {
             let fields = pages.get(t.as_str()).unwrap_or_else(|| {
                 panic!(
-                    "rule {} reads {t}, which docs/resources/aws/ does not document",
+                    "rule {} reads {t}, which docs/resources/ does not document",
                     rule.id
                 )
             });
@@ -130,25 +133,39 @@ fn the_readme_counts_the_builtin_rules_by_service_and_severity() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
         .expect("README.md");
     let total = engine.rules().len();
+    let of = |prefix: &str| {
+        engine
+            .rules()
+            .iter()
+            .filter(|r| r.id.starts_with(prefix))
+            .count()
+    };
     for phrase in [
-        format!("{total} AWS rules ship in the binary"),
-        format!("evaluates {total} rules"),
+        format!("{} AWS rules ship in the binary", of("aws-")),
+        format!("{} Azure rules ship in the binary", of("azure-")),
+        format!("evaluates {} rules", of("aws-")),
     ] {
         assert!(
             readme.replace('\n', " ").contains(&phrase),
             "README.md does not say `{phrase}`"
         );
     }
-    let mut by_severity = std::collections::BTreeMap::new();
-    for rule in engine.rules() {
-        *by_severity.entry(rule.severity.as_str()).or_insert(0) += 1;
+    assert_eq!(of("aws-") + of("azure-"), total);
+    for (prefix, lead) in [("aws-", "By severity"), ("azure-", "Azure's by severity")] {
+        let mut by_severity = std::collections::BTreeMap::new();
+        for rule in engine.rules().iter().filter(|r| r.id.starts_with(prefix)) {
+            *by_severity.entry(rule.severity.as_str()).or_insert(0) += 1;
+        }
+        let line = format!(
+            "{lead}: {} critical, {} high, {} medium, {} low.",
+            by_severity.get("critical").unwrap_or(&0),
+            by_severity.get("high").unwrap_or(&0),
+            by_severity.get("medium").unwrap_or(&0),
+            by_severity.get("low").unwrap_or(&0),
+        );
+        assert!(
+            readme.replace('\n', " ").contains(&line),
+            "README.md does not say: {line}"
+        );
     }
-    let line = format!(
-        "By severity: {} critical, {} high, {} medium, {} low.",
-        by_severity.get("critical").unwrap_or(&0),
-        by_severity.get("high").unwrap_or(&0),
-        by_severity.get("medium").unwrap_or(&0),
-        by_severity.get("low").unwrap_or(&0),
-    );
-    assert!(readme.contains(&line), "README.md does not say: {line}");
 }

@@ -2,8 +2,12 @@
 //! Entra ID's token endpoint (`parapet-azure-fake`), signed in as a
 //! service principal from the environment.
 
-use parapet_azure_fake::{CLIENT_ID, Fake, SECRET, TENANT, storage_account, subscription};
+use parapet_azure_fake::{
+    CLIENT_ID, Fake, SECRET, TENANT, compliant_estate, noncompliant_estate, storage_account,
+    subscription,
+};
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 
 const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
@@ -113,4 +117,101 @@ fn a_resource_manager_that_is_not_https_is_refused_before_any_sign_in() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("not HTTPS"), "{err}");
     assert_eq!(fake.estate.lock().expect("the estate").sign_ins, 0);
+}
+
+/// Rules with no result on the compliant estate (nothing they apply to
+/// exists there), and why.
+const NOT_ON_COMPLIANT: &[(&str, &str)] = &[
+    (
+        "azure-keyvault-keys-expire-access-policies",
+        "the compliant estate's vault grants access with Azure RBAC, as the benchmark asks",
+    ),
+    (
+        "azure-keyvault-secrets-expire-access-policies",
+        "the compliant estate's vault grants access with Azure RBAC, as the benchmark asks",
+    ),
+];
+
+/// Every result of `parapet scan azure` over `estate`, seeded in a fresh
+/// fake, by rule id: the statuses it gave.
+fn posture(estate: Vec<Value>) -> BTreeMap<String, BTreeSet<String>> {
+    let fake = Fake::start();
+    {
+        let mut seeded = fake.estate.lock().expect("the estate");
+        for resource in estate {
+            seeded.seed(resource);
+        }
+    }
+    let dir = tempfile::tempdir().expect("a folder");
+    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
+    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    let output = parapet_on(&fake, &db, &pem, &["scan", "azure", "--format", "jsonl"]);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{err}");
+    let violations = fake.violations();
+    assert!(violations.is_empty(), "{violations:?}");
+    let mut by_rule: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let result: Value = serde_json::from_str(line).expect("a JSON line");
+        let rule = result["rule_id"].as_str().expect("a rule").to_owned();
+        let status = result["status"].as_str().expect("a status");
+        let entry = by_rule.entry(rule).or_default();
+        if status != "pass" {
+            entry.insert(format!("{status}: {}", result["message"]));
+        } else {
+            entry.insert(status.to_owned());
+        }
+    }
+    by_rule
+}
+
+/// The ids of the built-in Azure rules.
+fn azure_rules() -> BTreeSet<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args(["rules", "list", "--format", "json"])
+        .output()
+        .expect("parapet runs");
+    let rules: Vec<Value> = serde_json::from_slice(&output.stdout).expect("rules as JSON");
+    rules
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .filter(|id| id.starts_with("azure-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_compliant_estate_passes_every_azure_rule() {
+    let results = posture(compliant_estate(SUBSCRIPTION));
+    let absent: BTreeSet<&str> = NOT_ON_COMPLIANT.iter().map(|(id, _)| *id).collect();
+    let rules = azure_rules();
+    assert!(rules.len() >= 80, "{}", rules.len());
+    let mut wrong = Vec::new();
+    for rule in &rules {
+        match results.get(rule) {
+            None if absent.contains(rule.as_str()) => {}
+            None => wrong.push(format!("{rule}: no result")),
+            Some(_) if absent.contains(rule.as_str()) => {
+                wrong.push(format!("{rule}: a result, though listed as having none"));
+            }
+            Some(statuses) if statuses.iter().all(|s| s == "pass") => {}
+            Some(statuses) => wrong.push(format!("{rule}: {statuses:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn the_noncompliant_estate_fails_every_azure_rule() {
+    let results = posture(noncompliant_estate(SUBSCRIPTION));
+    let wrong: Vec<String> = azure_rules()
+        .into_iter()
+        .filter(|rule| {
+            !results
+                .get(rule)
+                .is_some_and(|statuses| statuses.iter().any(|s| s.starts_with("fail")))
+        })
+        .map(|rule| format!("{rule}: {:?}", results.get(&rule)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

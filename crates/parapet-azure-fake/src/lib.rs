@@ -10,6 +10,9 @@
 //! last with a `nextLink`. Requests can be made to be throttled (429 with
 //! `Retry-After`) or denied (403 `AuthorizationFailed`).
 //!
+//! Management groups are a tree set by the test (`management_groups`,
+//! `placements`), which ManagementGroups_GetDescendants walks.
+//!
 //! What it does not model: writes (PUT, PATCH, DELETE, long-running
 //! operations), resource groups as resources, `$filter` and `$expand`,
 //! request bodies, and the definitions of answers (a seeded resource is
@@ -32,6 +35,16 @@ pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "5b4d6c1e-0f3a-4d1b-9a61-1f2e3d4c5b6a";
 /// That application's secret.
 pub const SECRET: &str = "fake-client-secret-value";
+
+/// A parameter's pattern, compiled once as the operations are read.
+mod serde_regex_text {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<regex::Regex, D::Error> {
+        let text = String::deserialize(d)?;
+        regex::Regex::new(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 /// What the specifications say of one operation.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,7 +69,8 @@ fn paged() -> bool {
 
 #[derive(Debug, Deserialize)]
 struct Parameter {
-    pattern: String,
+    #[serde(with = "serde_regex_text")]
+    pattern: regex::Regex,
     /// `many` for a parameter that holds slashes
     /// (`x-ms-skip-url-encoding`: a scope, a resource's id).
     #[serde(default)]
@@ -84,6 +98,11 @@ pub struct Estate {
     /// How many answers say `reads_left` before the window refills and
     /// they say 12,000 (every answer, when not set).
     pub reads_left_for: Option<u32>,
+    /// The management groups, each with its parent (`None` under the
+    /// tenant's root).
+    pub management_groups: BTreeMap<String, Option<String>>,
+    /// The management group each subscription is placed in.
+    pub placements: BTreeMap<String, String>,
     /// Every ARM request, as the operation it matched (or the path).
     pub calls: Vec<String>,
     /// Requests the specifications would refuse.
@@ -95,6 +114,47 @@ pub struct Estate {
 }
 
 impl Estate {
+    /// Whether the management group `group` is `ancestor` or lies under it.
+    fn under(&self, group: &str, ancestor: &str) -> bool {
+        let mut at = Some(group.to_owned());
+        while let Some(current) = at {
+            if current.eq_ignore_ascii_case(ancestor) {
+                return true;
+            }
+            at = self.management_groups.get(&current).cloned().flatten();
+        }
+        false
+    }
+
+    /// What ManagementGroups_GetDescendants answers for `group`: each
+    /// management group and subscription under it, at any depth.
+    fn descendants(&self, group: &str) -> Vec<Value> {
+        let entity = |id: String, kind: &str, name: &str, parent: &str| {
+            json!({"id": id, "type": kind, "name": name, "properties": {"displayName": name,
+                "parent": {"id": format!("/providers/Microsoft.Management/managementGroups/{parent}")}}})
+        };
+        let groups = self
+            .management_groups
+            .iter()
+            .filter(|(g, parent)| {
+                !g.eq_ignore_ascii_case(group) && parent.is_some() && self.under(g, group)
+            })
+            .map(|(g, parent)| {
+                entity(
+                    format!("/providers/Microsoft.Management/managementGroups/{g}"),
+                    "Microsoft.Management/managementGroups",
+                    g,
+                    parent.as_deref().unwrap_or_default(),
+                )
+            });
+        let subscriptions = self
+            .placements
+            .iter()
+            .filter(|(_, g)| self.under(g, group))
+            .map(|(s, g)| entity(format!("/subscriptions/{s}"), "/subscriptions", s, g));
+        groups.chain(subscriptions).collect()
+    }
+
     /// Seeds `resource` under its `id`.
     pub fn seed(&mut self, resource: Value) {
         let id = resource["id"]
@@ -512,8 +572,7 @@ fn segments_match(specs: &Operations, template: &[&str], path: &[&str]) -> bool 
     let Some(constraint) = specs.parameters.get(name) else {
         return false;
     };
-    let pattern = regex::Regex::new(&constraint.pattern)
-        .unwrap_or_else(|e| panic!("the pattern of {name}: {e}"));
+    let pattern = &constraint.pattern;
     let most = match constraint.segments.as_deref() {
         Some("many") => path.len(),
         _ => path.len().min(1),
@@ -698,16 +757,24 @@ fn answer(
             // resource's diagnostic settings) is listed only at that
             // resource.
             let depth = |id: &str| id.matches("/providers/").count();
-            let all: Vec<&Value> = estate
-                .resources
-                .iter()
-                .filter(|(id, _)| {
-                    id.starts_with(&scope)
-                        && depth(id) == depth(&lower)
-                        && type_of(id).eq_ignore_ascii_case(kind)
-                })
-                .map(|(_, r)| r)
-                .collect();
+            let descendants;
+            let all: Vec<&Value> = match kind.as_str() {
+                "descendants" => {
+                    let group = path.split('/').nth(4).unwrap_or_default();
+                    descendants = estate.descendants(group);
+                    descendants.iter().collect()
+                }
+                _ => estate
+                    .resources
+                    .iter()
+                    .filter(|(id, _)| {
+                        id.starts_with(&scope)
+                            && depth(id) == depth(&lower)
+                            && type_of(id).eq_ignore_ascii_case(kind)
+                    })
+                    .map(|(_, r)| r)
+                    .collect(),
+            };
             if !operation.pageable {
                 return Json(json!({"value": all})).into_response();
             }

@@ -1,6 +1,7 @@
 //! Azure as a provider of the pipeline: its scope is the subscriptions the
-//! options name, or every enabled subscription the identity can read;
-//! each is collected whole and handed on as a part of its own.
+//! options name, those under a management group (at any depth), or every
+//! enabled subscription the identity can read; each is collected whole and
+//! handed on as a part of its own.
 
 use crate::arm::Arm;
 use crate::credentials::{Credentials, Endpoints};
@@ -16,6 +17,8 @@ use std::time::Instant;
 
 /// The API version of Microsoft.Resources' subscriptions.
 const SUBSCRIPTIONS_API: &str = "2022-12-01";
+/// The API version of Microsoft.Management's management groups.
+const MANAGEMENT_API: &str = "2021-04-01";
 
 /// What to collect, and as whom.
 #[derive(Debug, Clone)]
@@ -23,6 +26,9 @@ pub struct AzureOptions {
     /// Only these subscriptions; `None`: every enabled subscription the
     /// identity can read.
     pub subscriptions: Option<Vec<String>>,
+    /// Every subscription under this management group, at any depth
+    /// (when no subscriptions are named).
+    pub management_group: Option<String>,
     /// The credential.
     pub credentials: Credentials,
     /// Where Azure is.
@@ -37,6 +43,9 @@ pub struct AzureFileConfig {
     /// the identity can read].
     #[serde(default)]
     pub subscriptions: Option<Vec<String>>,
+    /// Every subscription under this management group, at any depth.
+    #[serde(default)]
+    pub management_group: Option<String>,
 }
 
 /// The Azure provider.
@@ -69,6 +78,18 @@ async fn enabled_subscriptions(arm: &Arm) -> Result<Vec<String>, ArmError> {
         .iter()
         .filter(|s| s.get("state").and_then(Value::as_str) == Some("Enabled"))
         .filter_map(|s| s.get("subscriptionId").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Every subscription under the management group `group`, at any depth.
+async fn subscriptions_under(arm: &Arm, group: &str) -> Result<Vec<String>, ArmError> {
+    let path = format!("/providers/Microsoft.Management/managementGroups/{group}/descendants");
+    let listed = arm.list(&path, MANAGEMENT_API).await?;
+    Ok(listed
+        .iter()
+        .filter(|d| d.get("type").and_then(Value::as_str) == Some("/subscriptions"))
+        .filter_map(|d| d.get("name").and_then(Value::as_str))
         .map(str::to_owned)
         .collect())
 }
@@ -111,9 +132,13 @@ impl Provider for AzureProvider {
             .build()
             .map_err(start)?;
         let arm = self.arm().map_err(start)?;
-        let mut subscriptions = match &self.options.subscriptions {
-            Some(named) => named.clone(),
-            None => runtime
+        let mut subscriptions = match (&self.options.subscriptions, &self.options.management_group)
+        {
+            (Some(named), _) => named.clone(),
+            (None, Some(group)) => runtime
+                .block_on(subscriptions_under(&arm, group))
+                .map_err(start)?,
+            (None, None) => runtime
                 .block_on(enabled_subscriptions(&arm))
                 .map_err(start)?,
         };

@@ -142,7 +142,7 @@ impl<'a> Drawing<'a> {
             vpcs_drawn.insert(subnet.vpc.clone());
             self.g.node(
                 &subnet.arn,
-                &subnet.id,
+                &subnet.name,
                 &subnet.kind,
                 Some(&subnet.vpc),
                 None,
@@ -246,6 +246,9 @@ impl<'a> Drawing<'a> {
                 _ => endpoint.owner.as_str(),
             };
             self.g.edge(anchor, &subnet.arn, "in_subnet", "");
+            if let Some(own) = topology.interface_acl(endpoint) {
+                self.g.edge(&own.arn, anchor, "guards", "");
+            }
             for group in endpoint
                 .groups
                 .iter()

@@ -2,7 +2,8 @@
 //! protocols and ports the internet reaches, evaluated hop by hop (a public
 //! address, a route to an attached internet gateway in the subnet's route
 //! table, the network ACL's inbound rules in order and its outbound rules
-//! for the answer, the security groups), IPv4 and IPv6, and through
+//! for the answer, the interface's own ordered rules where it has them,
+//! the security groups), IPv4 and IPv6, and through
 //! internet-facing load balancers to their targets. Each exposure carries
 //! the path that explains it.
 
@@ -106,6 +107,12 @@ fn narrower(a: &IpNet, b: &IpNet) -> Option<IpNet> {
     } else {
         None
     }
+}
+
+/// What a path calls an endpoint's interface: its id, or the last part of
+/// a long resource id (Azure's).
+fn interface_label(interface: &str) -> String {
+    interface.rsplit('/').next().unwrap_or(interface).to_owned()
 }
 
 fn hop(id: &str, label: impl Into<String>) -> Hop {
@@ -235,11 +242,16 @@ pub fn undecided(t: &Topology) -> BTreeMap<String, String> {
             Some(subnet) if t.route_table(subnet).is_none() => {
                 Some(format!("no route table is known for {}", subnet.id))
             }
-            Some(_) => endpoint
-                .groups
-                .iter()
-                .find(|g| !t.groups.contains_key(*g))
-                .map(|g| format!("security group {g} is not known")),
+            Some(_) => match &endpoint.acl {
+                Some(acl) if t.interface_acl(endpoint).is_none() => {
+                    Some(format!("network security group {acl} is not known"))
+                }
+                _ => endpoint
+                    .groups
+                    .iter()
+                    .find(|g| !t.groups.contains_key(*g))
+                    .map(|g| format!("security group {g} is not known")),
+            },
         };
         if let Some(reason) = reason {
             out.entry(endpoint.owner.clone()).or_insert(reason);
@@ -255,6 +267,7 @@ fn reach(t: &Topology, endpoint: &Endpoint, subnet: &Subnet) -> Vec<Exposure> {
         return out;
     };
     let acl = t.acl(subnet);
+    let own = t.interface_acl(endpoint);
     let families: [(&'static str, Option<&String>); 2] = [
         ("ipv4", endpoint.public_ipv4.as_ref()),
         ("ipv6", endpoint.ipv6.first()),
@@ -280,7 +293,22 @@ fn reach(t: &Topology, endpoint: &Endpoint, subnet: &Subnet) -> Vec<Exposure> {
             // answers; no group (a network load balancer) admits everything.
             let mut admitted: Vec<(Option<&str>, IpNet, PortSet)> = Vec::new();
             if endpoint.groups.is_empty() {
+                // Without groups, the ordered rules decide: the whole
+                // internet, and each narrower internet range they allow.
                 admitted.push((None, route.destination, PortSet::all()));
+                let allowing = [acl, own]
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|a| &a.entries)
+                    .filter(|e| !e.egress && e.allow);
+                for entry in allowing {
+                    if let Some(source) = narrower(&route.destination, &entry.cidr)
+                        && source != route.destination
+                        && from_internet(&source)
+                    {
+                        admitted.push((None, source, PortSet::all()));
+                    }
+                }
             }
             for group in endpoint.groups.iter().filter_map(|g| t.groups.get(g)) {
                 for rule in &group.ingress {
@@ -297,22 +325,33 @@ fn reach(t: &Topology, endpoint: &Endpoint, subnet: &Subnet) -> Vec<Exposure> {
                     Some(listens) => ports.intersect(listens),
                     None => ports,
                 };
-                for (rule, allowed) in acl_allows(acl, false, &source, &wanted) {
+                let through_subnet = acl_allows(acl, false, &source, &wanted);
+                let through_both = through_subnet.into_iter().flat_map(|(rule, allowed)| {
+                    acl_allows(own, false, &source, &allowed)
+                        .into_iter()
+                        .map(move |(own_rule, allowed)| (rule, own_rule, allowed))
+                });
+                for (rule, own_rule, allowed) in through_both {
                     for (protocol, range) in allowed.ranges() {
-                        if !answers_leave(acl, &source, protocol) {
+                        if !answers_leave(acl, &source, protocol)
+                            || !answers_leave(own, &source, protocol)
+                        {
                             continue;
                         }
                         let mut path = vec![
                             hop("internet", "internet"),
                             hop(gateway_id, route.target.clone()),
                             hop(&table.arn, format!("{} ({})", table.id, route.destination)),
-                            hop(&subnet.arn, subnet.id.clone()),
+                            hop(&subnet.arn, subnet.name.clone()),
                         ];
                         if let (Some(acl), Some(number)) = (acl, rule) {
                             path.push(hop(&acl.arn, format!("{} rule {number} allow", acl.id)));
                         }
                         if let Some(interface) = &endpoint.interface {
-                            path.push(hop(interface, interface.clone()));
+                            path.push(hop(interface, interface_label(interface)));
+                        }
+                        if let (Some(own), Some(number)) = (own, own_rule) {
+                            path.push(hop(&own.arn, format!("{} rule {number} allow", own.id)));
                         }
                         if let Some(group) = group.and_then(|g| t.groups.get(g)) {
                             path.push(hop(
@@ -386,6 +425,13 @@ fn through(t: &Topology, balancer: &Balancer, front: &Exposure) -> Vec<Exposure>
                     }) else {
                         continue;
                     };
+                    let own = t.interface_acl(endpoint);
+                    let Some(own_rule) = acl_allows(own, false, &peer, &wanted)
+                        .first()
+                        .map(|(rule, _)| *rule)
+                    else {
+                        continue;
+                    };
                     let Some((group_hop, admits)) =
                         admitted_from(t, endpoint, balancer, &peer, &wanted)
                     else {
@@ -397,14 +443,17 @@ fn through(t: &Topology, balancer: &Balancer, front: &Exposure) -> Vec<Exposure>
                         format!("{} {}", balancer.name, front.ports()),
                     ));
                     path.push(hop(&group.arn, group.name.clone()));
-                    path.push(hop(&subnet.arn, subnet.id.clone()));
+                    path.push(hop(&subnet.arn, subnet.name.clone()));
                     if let (Some(acl), Some(number)) = (acl, rule) {
                         path.push(hop(&acl.arn, format!("{} rule {number} allow", acl.id)));
                     }
                     if let Some(interface) = &endpoint.interface {
-                        path.push(hop(interface, interface.clone()));
+                        path.push(hop(interface, interface_label(interface)));
                     }
-                    path.push(group_hop);
+                    if let (Some(own), Some(number)) = (own, own_rule) {
+                        path.push(hop(&own.arn, format!("{} rule {number} allow", own.id)));
+                    }
+                    path.extend(group_hop);
                     path.push(hop(&endpoint.owner, endpoint.owner_name.clone()));
                     out.push(Exposure {
                         asset_id: endpoint.owner.clone(),
@@ -428,14 +477,18 @@ fn through(t: &Topology, balancer: &Balancer, front: &Exposure) -> Vec<Exposure>
 
 /// The group rule of `endpoint` that admits `wanted` from the load
 /// balancer (its groups, or `peer`'s addresses), as a path hop and the
-/// ports it admits.
+/// ports it admits; an endpoint without groups (guarded by ordered rules
+/// alone, as on Azure) admits all of `wanted`.
 fn admitted_from(
     t: &Topology,
     endpoint: &Endpoint,
     balancer: &Balancer,
     peer: &IpNet,
     wanted: &PortSet,
-) -> Option<(Hop, (u16, u16))> {
+) -> Option<(Option<Hop>, (u16, u16))> {
+    if endpoint.groups.is_empty() {
+        return wanted.ranges().next().map(|(_, range)| (None, range));
+    }
     for group in endpoint.groups.iter().filter_map(|g| t.groups.get(g)) {
         for rule in &group.ingress {
             let from = match &rule.source {
@@ -446,7 +499,7 @@ fn admitted_from(
             let both = rule.ports.intersect(wanted);
             if let Some((protocol, range)) = both.ranges().next() {
                 let label = format!("{} {} from {from}", group.id, describe(protocol, range));
-                return Some((hop(&group.arn, label), range));
+                return Some((Some(hop(&group.arn, label)), range));
             }
         }
     }

@@ -17,8 +17,10 @@ pub struct Subnet {
     pub arn: String,
     /// Its resource type.
     pub kind: String,
-    /// `subnet-...`.
+    /// `subnet-...` (on Azure, the subnet's resource id, lowercase).
     pub id: String,
+    /// What a path or a drawing calls it (`subnet-...`, `posture/web`).
+    pub name: String,
     /// Its VPC.
     pub vpc: String,
     /// IPv4 and IPv6 blocks.
@@ -164,6 +166,10 @@ pub struct Endpoint {
     pub subnet: String,
     /// Its security groups.
     pub groups: Vec<String>,
+    /// The ordered rules of the interface itself (its [`Acl`]'s `arn`):
+    /// Azure's network security group on a network interface, which must
+    /// allow what the subnet's allows.
+    pub acl: Option<String>,
     /// A public IPv4 address (or the DNS name of a public endpoint).
     pub public_ipv4: Option<String>,
     /// IPv6 addresses (all of them routable).
@@ -275,6 +281,7 @@ pub(crate) struct Index {
     table_of_subnet: HashMap<String, usize>,
     main_table: HashMap<String, usize>,
     acl_of_subnet: HashMap<String, usize>,
+    acl_by_arn: HashMap<String, usize>,
     default_acl: HashMap<String, usize>,
     endpoints_of: HashMap<String, Vec<usize>>,
 }
@@ -311,6 +318,7 @@ impl Topology {
             }
         }
         for (i, acl) in self.acls.iter().enumerate() {
+            index.acl_by_arn.entry(acl.arn.clone()).or_insert(i);
             for subnet in &acl.subnets {
                 index.acl_of_subnet.entry(subnet.clone()).or_insert(i);
             }
@@ -345,6 +353,15 @@ impl Topology {
             .get(&subnet.id)
             .or_else(|| self.index.main_table.get(&subnet.vpc))
             .map(|i| &self.route_tables[*i])
+    }
+
+    /// The ordered rules of `endpoint`'s interface, when it has its own.
+    pub fn interface_acl(&self, endpoint: &Endpoint) -> Option<&Acl> {
+        endpoint
+            .acl
+            .as_ref()
+            .and_then(|arn| self.index.acl_by_arn.get(arn))
+            .map(|i| &self.acls[*i])
     }
 
     /// The network ACL guarding `subnet`: its own, or its VPC's default.

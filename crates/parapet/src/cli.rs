@@ -749,11 +749,9 @@ pub enum ScanCommand {
     /// Collect Azure subscriptions through Azure Resource Manager (signed
     /// in as the environment says: a service principal's secret or
     /// federated token, the machine's managed identity, or the Azure CLI),
-    /// store, evaluate every rule and report, as `scan aws` does. The
-    /// Azure provider is being built: it collects subscriptions, storage
-    /// accounts and the network's security groups, virtual networks,
-    /// interfaces, public addresses, route tables and load balancers so far
-    /// (`parapet resources list` names them).
+    /// store, evaluate every rule and report, as `scan aws` does: 32
+    /// resource types (`parapet resources list` names them) and the Azure
+    /// rules (CIS Microsoft Azure Foundations).
     Azure(ScanAzureArgs),
 }
 
@@ -952,6 +950,10 @@ pub struct ScanAzureArgs {
     /// the identity can read].
     #[arg(long, value_delimiter = ',', value_name = "SUBSCRIPTION")]
     pub subscriptions: Vec<String>,
+    /// Collect every subscription under this management group, at any
+    /// depth (its id, such as the tenant root group's, the tenant id).
+    #[arg(long, value_name = "GROUP", conflicts_with = "subscriptions")]
+    pub management_group: Option<String>,
     /// Azure Resource Manager's endpoint, for a sovereign cloud or a test
     /// server.
     #[arg(

@@ -23,12 +23,18 @@ pub fn run(
     if let Some(file) = &args.ca_file {
         endpoints = endpoints.trust(file)?;
     }
-    let subscriptions = match args.subscriptions.is_empty() {
-        true => config.azure.subscriptions.clone(),
-        false => Some(args.subscriptions.clone()),
+    let named = !args.subscriptions.is_empty();
+    let (subscriptions, management_group) = match (named, &args.management_group) {
+        (true, _) => (Some(args.subscriptions.clone()), None),
+        (false, Some(group)) => (None, Some(group.clone())),
+        (false, None) => (
+            config.azure.subscriptions.clone(),
+            config.azure.management_group.clone(),
+        ),
     };
     let provider = AzureProvider::new(AzureOptions {
         subscriptions,
+        management_group,
         credentials: Credentials::from_env(|name| std::env::var(name).ok()),
         endpoints,
     });

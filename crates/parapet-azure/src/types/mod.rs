@@ -53,6 +53,10 @@ pub const COLLECTORS: &[Collector] = &[
 /// description being a few reads beside the resource's own).
 const CONCURRENT: usize = 8;
 
+/// How many collectors of a subscription run at once (their results kept
+/// in the order of [`COLLECTORS`]).
+const COLLECTORS_AT_ONCE: usize = 4;
+
 /// One resource type.
 pub struct TypeDef {
     /// Its name (`Microsoft.Storage/storageAccounts`).
@@ -332,15 +336,17 @@ pub fn catalog() -> Vec<ResourceTypeInfo> {
         .collect()
 }
 
-/// Collects every type in the subscription `ctx` names, then sums up
+/// Collects every type in the subscription `ctx` names, a few collectors
+/// at once, then sums up
 /// what the rules about the whole subscription read in its summary asset.
 pub async fn collect(ctx: &Ctx) -> Out {
-    let mut out = Out::default();
-    for collector in COLLECTORS {
-        let Out { assets, errors } = (collector.run)(ctx).await;
-        out.assets.extend(assets);
-        out.errors.extend(errors);
-    }
+    let mut out: Out = stream::iter(COLLECTORS)
+        .map(|collector| (collector.run)(ctx))
+        .buffered(COLLECTORS_AT_ONCE)
+        .collect::<Vec<Out>>()
+        .await
+        .into_iter()
+        .collect();
     subscription::summarise(&mut out, &ctx.subscription);
     out
 }

@@ -7,9 +7,18 @@ use parapet_azure_fake::{Fake, SECRET, storage_account, subscription};
 use parapet_provider::{Provider, Quiet};
 
 fn provider(fake: &Fake, subscriptions: Option<Vec<String>>) -> (AzureProvider, tempfile::TempDir) {
+    scoped(fake, subscriptions, None)
+}
+
+fn scoped(
+    fake: &Fake,
+    subscriptions: Option<Vec<String>>,
+    management_group: Option<&str>,
+) -> (AzureProvider, tempfile::TempDir) {
     let (endpoints, dir) = endpoints(fake);
     let options = AzureOptions {
         subscriptions,
+        management_group: management_group.map(str::to_owned),
         credentials: principal(SECRET),
         endpoints,
     };
@@ -86,4 +95,67 @@ fn a_collection_goes_one_request_a_second_once_arm_says_few_reads_are_left() {
         elapsed < std::time::Duration::from_secs(reads - 1),
         "once it said 12,000 were left, they went out at once"
     );
+}
+
+#[test]
+fn a_management_group_scopes_the_collection_to_the_subscriptions_under_it_at_any_depth() {
+    const THIRD: &str = "5c7e9f10-2b3d-4e5f-8a6b-7c8d9e0f1a2b";
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for (id, name) in [
+            (SUBSCRIPTION, "alpha"),
+            (OTHER, "bravo"),
+            (THIRD, "charlie"),
+        ] {
+            estate.seed(subscription(id, "Enabled"));
+            estate.seed(storage_account(id, name));
+        }
+        estate.management_groups.insert("root".to_owned(), None);
+        estate
+            .management_groups
+            .insert("prod".to_owned(), Some("root".to_owned()));
+        estate
+            .management_groups
+            .insert("prod-eu".to_owned(), Some("prod".to_owned()));
+        estate
+            .placements
+            .insert(SUBSCRIPTION.to_owned(), "prod".to_owned());
+        estate
+            .placements
+            .insert(OTHER.to_owned(), "prod-eu".to_owned());
+        estate
+            .placements
+            .insert(THIRD.to_owned(), "root".to_owned());
+    }
+    let (azure, _dir) = scoped(&fake, None, Some("prod"));
+    let collection = azure.collect(None, &Quiet).expect("a collection");
+    let mut accounts: Vec<&str> = collection
+        .parts
+        .iter()
+        .flat_map(|p| p.scope.accounts.iter().map(String::as_str))
+        .collect();
+    accounts.sort_unstable();
+    let mut expected = [SUBSCRIPTION, OTHER];
+    expected.sort_unstable();
+    assert_eq!(accounts, expected, "charlie is outside prod");
+    assert_eq!(
+        collection
+            .calls
+            .get("Microsoft.Management/managementGroups/descendants/read")
+            .copied(),
+        Some(2),
+        "prod-eu and two subscriptions: two pages"
+    );
+    let estate = fake.estate.lock().expect("the estate");
+    assert!(
+        estate
+            .calls
+            .iter()
+            .any(|c| c == "ManagementGroups_GetDescendants"),
+        "{:?}",
+        estate.calls
+    );
+    assert!(!estate.calls.iter().any(|c| c == "Subscriptions_List"));
+    assert!(estate.violations.is_empty(), "{:?}", estate.violations);
 }

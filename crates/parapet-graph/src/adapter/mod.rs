@@ -7,9 +7,13 @@
 //! - [`aws`]: VPCs, subnets, route tables, gateways, network ACLs, security
 //!   groups, instances, interfaces, databases and load balancers.
 //! - [`aws_public`]: AWS policies, ACLs and permissions that grant everyone.
+//! - [`azure`]: virtual networks and subnets, route tables, network
+//!   security groups on subnets and interfaces, public addresses, machines
+//!   and scale sets, public load balancers.
 
 pub mod aws;
 pub mod aws_public;
+pub mod azure;
 
 use crate::ports::PortSet;
 use crate::public::PublicAccess;
@@ -29,7 +33,7 @@ pub trait Adapter: Sync {
 }
 
 /// Every adapter.
-pub static ADAPTERS: &[&dyn Adapter] = &[&aws::Aws];
+pub static ADAPTERS: &[&dyn Adapter] = &[&aws::Aws, &azure::Azure];
 
 /// A non-empty text field.
 pub(crate) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {

@@ -8,6 +8,7 @@ use parapet_azure_fake::{
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
@@ -31,6 +32,15 @@ fn parapet_on(fake: &Fake, db: &std::path::Path, pem: &std::path::Path, args: &[
         .expect("parapet runs")
 }
 
+/// A folder for a run against `fake`: the database's path and the fake's
+/// certificate, written.
+fn files(fake: &Fake) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("a folder");
+    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
+    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    (dir, db, pem)
+}
+
 #[test]
 fn scan_azure_collects_records_and_reports_the_subscriptions_the_identity_can_read() {
     let fake = Fake::start();
@@ -43,9 +53,7 @@ fn scan_azure_collects_records_and_reports_the_subscriptions_the_identity_can_re
             estate.seed(account);
         }
     }
-    let dir = tempfile::tempdir().expect("a folder");
-    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
-    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    let (_dir, db, pem) = files(&fake);
 
     let output = parapet_on(&fake, &db, &pem, &["scan", "azure", "--format", "json"]);
     let (out, err) = (
@@ -96,29 +104,6 @@ fn scan_azure_collects_records_and_reports_the_subscriptions_the_identity_can_re
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
 
-#[test]
-fn a_resource_manager_that_is_not_https_is_refused_before_any_sign_in() {
-    let fake = Fake::start();
-    let dir = tempfile::tempdir().expect("a folder");
-    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
-    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
-    let output = parapet_on(
-        &fake,
-        &db,
-        &pem,
-        &[
-            "scan",
-            "azure",
-            "--resource-manager",
-            &format!("http://{}", fake.address),
-        ],
-    );
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{err}");
-    assert!(err.contains("not HTTPS"), "{err}");
-    assert_eq!(fake.estate.lock().expect("the estate").sign_ins, 0);
-}
-
 /// Rules with no result on the compliant estate (nothing they apply to
 /// exists there), and why.
 const NOT_ON_COMPLIANT: &[(&str, &str)] = &[
@@ -142,9 +127,7 @@ fn posture(estate: Vec<Value>) -> BTreeMap<String, BTreeSet<String>> {
             seeded.seed(resource);
         }
     }
-    let dir = tempfile::tempdir().expect("a folder");
-    let (db, pem) = (dir.path().join("parapet.db"), dir.path().join("fake.pem"));
-    std::fs::write(&pem, &fake.certificate).expect("the certificate written");
+    let (_dir, db, pem) = files(&fake);
     let output = parapet_on(&fake, &db, &pem, &["scan", "azure", "--format", "jsonl"]);
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(matches!(output.status.code(), Some(0 | 1)), "{err}");
@@ -214,4 +197,69 @@ fn the_noncompliant_estate_fails_every_azure_rule() {
         .map(|rule| format!("{rule}: {:?}", results.get(&rule)))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn what_the_command_line_refuses_is_refused_before_any_sign_in() {
+    let fake = Fake::start();
+    let (_dir, db, pem) = files(&fake);
+    let plain = format!("http://{}", fake.address);
+    let cases: [(&[&str], &str); 2] = [
+        (&["--resource-manager", &plain], "not HTTPS"),
+        (
+            &[
+                "--subscriptions",
+                SUBSCRIPTION,
+                "--management-group",
+                "prod",
+            ],
+            "--management-group",
+        ),
+    ];
+    for (args, said) in cases {
+        let mut all = vec!["scan", "azure"];
+        all.extend_from_slice(args);
+        let output = parapet_on(&fake, &db, &pem, &all);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+    assert_eq!(fake.estate.lock().expect("the estate").sign_ins, 0);
+}
+
+#[test]
+fn a_management_group_scans_the_subscriptions_under_it() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+        estate.seed(storage_account(SUBSCRIPTION, "underprod"));
+        estate.management_groups.insert("prod".to_owned(), None);
+        estate
+            .placements
+            .insert(SUBSCRIPTION.to_owned(), "prod".to_owned());
+    }
+    let (_dir, db, pem) = files(&fake);
+    let output = parapet_on(
+        &fake,
+        &db,
+        &pem,
+        &[
+            "scan",
+            "azure",
+            "--management-group",
+            "prod",
+            "--format",
+            "json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{err}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report["collection"]["accounts"][0]["account"], SUBSCRIPTION);
+    assert_eq!(
+        report["collection"]["resource_types"]["Microsoft.Storage/storageAccounts"],
+        1
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

@@ -212,13 +212,15 @@ fn scan(posture: &str, regions: &str) -> Vec<Value> {
     run()
 }
 
-/// The ids of the built-in rules.
+/// The ids of the built-in AWS rules (Azure's posture is tested against
+/// its own fake, in `azure.rs`).
 fn builtin_rules() -> BTreeSet<String> {
     let output = parapet(&["rules", "list", "--format", "json"]);
     let rules: Vec<Value> = serde_json::from_slice(&output.stdout).expect("rules as JSON");
     rules
         .iter()
         .map(|r| r["id"].as_str().expect("id").to_owned())
+        .filter(|id| id.starts_with("aws-"))
         .collect()
 }
 

@@ -749,7 +749,7 @@ pub enum ScanCommand {
     /// Collect Azure subscriptions through Azure Resource Manager (signed
     /// in as the environment says: a service principal's secret or
     /// federated token, the machine's managed identity, or the Azure CLI),
-    /// store, evaluate every rule and report, as `scan aws` does: 32
+    /// store, evaluate every rule and report, as `scan aws` does: 33
     /// resource types (`parapet resources list` names them) and the Azure
     /// rules (CIS Microsoft Azure Foundations).
     Azure(ScanAzureArgs),

@@ -1,7 +1,7 @@
 //! Microsoft.Network's resources that place, route and guard everything
 //! else: virtual networks with their subnets, network security groups with
 //! their rules, network interfaces, public IP addresses, route tables and
-//! load balancers and application gateways, and the network watchers with
+//! load balancers, application gateways and Bastion hosts, and the network watchers with
 //! the flow logs they keep. Each is listed across the subscription in one
 //! paged call (flow logs, watcher by watcher), its properties as ARM gives
 //! them.
@@ -90,6 +90,16 @@ pub(super) const NETWORK: Collector = Collector {
             network: Some(NetworkRole::Forwarding),
         },
         TypeDef {
+            name: BASTION,
+            page: include_str!("../../../../docs/resources/azure/network-bastion-host.md"),
+            operations: &[
+                "Microsoft.Network/bastionHosts/write",
+                "Microsoft.Network/bastionHosts/delete",
+            ],
+            dependents: &[SUMMARY],
+            network: None,
+        },
+        TypeDef {
             name: WATCHER,
             page: include_str!("../../../../docs/resources/azure/network-network-watcher.md"),
             operations: &[
@@ -120,6 +130,7 @@ pub(super) const NETWORK: Collector = Collector {
         "Microsoft.Network/applicationGateways/read",
         "Microsoft.Network/networkWatchers/read",
         "Microsoft.Network/networkWatchers/flowLogs/read",
+        "Microsoft.Network/bastionHosts/read",
     ],
     run: |ctx| Box::pin(network(ctx)),
 };
@@ -132,13 +143,14 @@ const ROUTE_TABLE: &str = "Microsoft.Network/routeTables";
 const LOAD_BALANCER: &str = "Microsoft.Network/loadBalancers";
 const APPLICATION_GATEWAY: &str = "Microsoft.Network/applicationGateways";
 const WATCHER: &str = "Microsoft.Network/networkWatchers";
+const BASTION: &str = "Microsoft.Network/bastionHosts";
 const FLOW_LOG: &str = "Microsoft.Network/networkWatchers/flowLogs";
 
 /// The API version of Microsoft.Network.
 const API: &str = "2024-05-01";
 
 async fn network(ctx: &Ctx) -> Out {
-    let (groups, networks, interfaces, addresses, routes, balancers, gateways, watchers) = tokio::join!(
+    let (groups, networks, interfaces, addresses, routes, balancers, gateways, bastions, watchers) = tokio::join!(
         listed(ctx, SECURITY_GROUP, API),
         listed(ctx, VIRTUAL_NETWORK, API),
         listed(ctx, INTERFACE, API),
@@ -146,10 +158,11 @@ async fn network(ctx: &Ctx) -> Out {
         listed(ctx, ROUTE_TABLE, API),
         listed(ctx, LOAD_BALANCER, API),
         listed(ctx, APPLICATION_GATEWAY, API),
+        listed(ctx, BASTION, API),
         watchers(ctx),
     );
     [
-        groups, networks, interfaces, addresses, routes, balancers, gateways, watchers,
+        groups, networks, interfaces, addresses, routes, balancers, gateways, bastions, watchers,
     ]
     .into_iter()
     .collect()

@@ -1,5 +1,6 @@
 //! Storage accounts, with their blob service's properties (soft delete,
-//! versioning) and their containers' public access.
+//! versioning), their containers' public access and their file service's
+//! properties (share soft delete, SMB versions and channel encryption).
 
 use super::{Collector, Ctx, Document, Out, TypeDef, id_of, listed_each};
 use parapet_core::Asset;
@@ -17,6 +18,7 @@ pub(super) const STORAGE: Collector = Collector {
             "Microsoft.Storage/storageAccounts/blobServices/write",
             "Microsoft.Storage/storageAccounts/blobServices/containers/write",
             "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+            "Microsoft.Storage/storageAccounts/fileServices/write",
         ],
         dependents: &[],
         network: Some(NetworkRole::Member),
@@ -25,6 +27,7 @@ pub(super) const STORAGE: Collector = Collector {
         "Microsoft.Storage/storageAccounts/read",
         "Microsoft.Storage/storageAccounts/blobServices/read",
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+        "Microsoft.Storage/storageAccounts/fileServices/read",
     ],
     run: |ctx| Box::pin(storage(ctx)),
 };
@@ -43,12 +46,15 @@ async fn storage(ctx: &Ctx) -> Out {
 /// where its read failed).
 async fn described(ctx: &Ctx, account: Value) -> Asset {
     let blob = format!("{}/blobServices/default", id_of(&account));
-    let (service, containers) = tokio::join!(
+    let files = format!("{}/fileServices/default", id_of(&account));
+    let (service, containers, file_service) = tokio::join!(
         ctx.setting(blob.clone(), API),
-        ctx.list(format!("{blob}/containers"), API)
+        ctx.list(format!("{blob}/containers"), API),
+        ctx.setting(files, API),
     );
     Document::of(&account)
         .read("blobService", service)
+        .read("fileService", file_service)
         .read(
             "containers",
             containers.map(|containers| {

@@ -3,7 +3,7 @@
 //! whole subscription read, gathered from the rest of its collection once
 //! that is done: the activity log alerts that watch it, the categories
 //! its activity log exports, the regions it uses and those Network
-//! Watcher covers, and how many principals own it. A summary field whose
+//! Watcher covers, its Bastion hosts, and how many principals own it. A summary field whose
 //! source could not be listed is unknown, never empty.
 
 use super::{Collector, Ctx, Out, TypeDef};
@@ -83,6 +83,11 @@ const FIELDS: &[Field] = &[
         name: "networkWatcherRegions",
         from: &["Microsoft.Network/networkWatchers"],
         gather: watcher_regions,
+    },
+    Field {
+        name: "bastionHosts",
+        from: &["Microsoft.Network/bastionHosts"],
+        gather: bastions,
     },
     Field {
         name: "ownerAssignments",
@@ -219,6 +224,11 @@ fn regions_in_use(assets: &[Asset], _: &str) -> Value {
         .filter(|region| region != "global")
         .collect();
     json!(regions)
+}
+
+/// How many Bastion hosts the subscription has.
+fn bastions(assets: &[Asset], _: &str) -> Value {
+    json!(of_type(assets, "Microsoft.Network/bastionHosts").count())
 }
 
 /// The regions a network watcher is provisioned in.

@@ -29,6 +29,12 @@ fn seed(fake: &Fake) {
             "properties": {"isVersioningEnabled": versioning, "deleteRetentionPolicy": {"enabled": versioning, "days": 7}}
         }));
         estate.seed(json!({
+            "id": format!("{id}/fileServices/default"),
+            "name": "default",
+            "type": "Microsoft.Storage/storageAccounts/fileServices",
+            "properties": {"shareDeleteRetentionPolicy": {"enabled": versioning, "days": 7}}
+        }));
+        estate.seed(json!({
             "id": format!("{id}/blobServices/default/containers/logs"),
             "name": "logs",
             "type": "Microsoft.Storage/storageAccounts/blobServices/containers",

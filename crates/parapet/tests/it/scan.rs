@@ -135,7 +135,7 @@ fn table_output_has_the_summary_then_the_failures_without_colour_when_piped() {
     let output = parapet(&["scan", "file", path.to_str().expect("utf-8")]);
     let text = stdout(&output);
     assert!(
-        text.starts_with("9 assets, 341 rules, 113 evaluations"),
+        text.starts_with("9 assets, 345 rules, 113 evaluations"),
         "{text}"
     );
     let summary = text.find("│ critical").expect("summary row");

@@ -3,7 +3,6 @@
 //! account or event hub) and the activity log alerts that watch for
 //! operations (such as the creation of a network security group rule).
 
-use super::keyvault::DIAGNOSTICS_API;
 use super::subscription::KIND as SUMMARY;
 use super::{Collector, Ctx, Out, TypeDef, listed};
 
@@ -41,6 +40,9 @@ pub(super) const INSIGHTS: Collector = Collector {
 const DIAGNOSTIC_SETTING: &str = "Microsoft.Insights/diagnosticSettings";
 const ALERT: &str = "Microsoft.Insights/activityLogAlerts";
 
+/// The API version of diagnostic settings (the subscription's, and a
+/// resource's, as a key vault's).
+pub(super) const DIAGNOSTICS_API: &str = "2021-05-01-preview";
 /// The API version of the activity log alerts.
 const ALERTS_API: &str = "2020-10-01";
 

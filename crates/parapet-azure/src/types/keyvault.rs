@@ -4,6 +4,7 @@
 //! secrets' attributes (enabled, expiry) and the vault's diagnostic
 //! settings (where its audit events go).
 
+use super::insights::DIAGNOSTICS_API;
 use super::{Collector, Ctx, Document, Out, TypeDef, id_of, listed_each};
 use parapet_core::Asset;
 use parapet_provider::NetworkRole;
@@ -37,8 +38,6 @@ const VAULT: &str = "Microsoft.KeyVault/vaults";
 
 /// The API version of Microsoft.KeyVault.
 const API: &str = "2023-07-01";
-/// The API version of Microsoft.Insights' diagnostic settings.
-pub(super) const DIAGNOSTICS_API: &str = "2021-05-01-preview";
 
 async fn vaults(ctx: &Ctx) -> Out {
     listed_each(ctx, VAULT, API, |vault| described(ctx, vault)).await

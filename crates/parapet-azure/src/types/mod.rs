@@ -111,8 +111,9 @@ pub struct Out {
 
 impl Ctx {
     /// The asset of the ARM resource `resource` of type `kind`, with
-    /// `config` as its document: id, name, region (`location`, or
-    /// `global`) and tags from the resource.
+    /// `config` as its document: id, name, region (`location` as Azure
+    /// names regions, `westeurope`, or `global`) and tags from the
+    /// resource.
     pub fn asset(&self, kind: &'static str, resource: &Value, config: Value) -> Asset {
         let text = |key: &str| {
             resource
@@ -129,15 +130,15 @@ impl Ctx {
                     .collect()
             })
             .unwrap_or_default();
-        let region = match text("location") {
-            "" => "global",
+        let region = match text("location").replace(' ', "").to_lowercase() {
+            location if location.is_empty() => "global".to_owned(),
             location => location,
         };
         Asset {
             id: text("id").to_owned(),
             provider: Provider::Azure,
             account: self.subscription.clone(),
-            region: region.to_owned(),
+            region,
             resource_type: ResourceType::new(kind)
                 .unwrap_or_else(|_| unreachable!("{kind} is a declared type")),
             name: text("name").to_owned(),

@@ -180,7 +180,14 @@ async fn watchers(ctx: &Ctx) -> Out {
                 .collect();
         }
     };
-    let logs = each(watchers.clone(), |watcher| async move {
+    let described = Out {
+        assets: watchers
+            .iter()
+            .map(|watcher| Document::of(watcher).asset(ctx, WATCHER, watcher))
+            .collect(),
+        errors: Vec::new(),
+    };
+    let logs = each(watchers, |watcher| async move {
         let path = format!("{}/flowLogs", id_of(&watcher));
         match ctx.arm.list(&path, API).await {
             Ok(logs) => Out {
@@ -194,12 +201,5 @@ async fn watchers(ctx: &Ctx) -> Out {
         }
     })
     .await;
-    let watchers = Out {
-        assets: watchers
-            .iter()
-            .map(|watcher| Document::of(watcher).asset(ctx, WATCHER, watcher))
-            .collect(),
-        errors: Vec::new(),
-    };
-    std::iter::once(watchers).chain(logs).collect()
+    std::iter::once(described).chain(logs).collect()
 }

@@ -211,16 +211,11 @@ fn categories(assets: &[Asset], _: &str) -> Value {
     json!(exported)
 }
 
-/// Azure's region names as one writes them in a location (`westeurope`).
-fn region_of(location: &str) -> String {
-    location.replace(' ', "").to_lowercase()
-}
-
 /// The regions some resource of the subscription is in.
 fn regions_in_use(assets: &[Asset], _: &str) -> Value {
     let regions: BTreeSet<String> = assets
         .iter()
-        .map(|a| region_of(&a.region))
+        .map(|a| a.region.clone())
         .filter(|region| region != "global")
         .collect();
     json!(regions)
@@ -235,7 +230,7 @@ fn bastions(assets: &[Asset], _: &str) -> Value {
 fn watcher_regions(assets: &[Asset], _: &str) -> Value {
     let regions: BTreeSet<String> = of_type(assets, "Microsoft.Network/networkWatchers")
         .filter(|w| w.config["properties"]["provisioningState"] == "Succeeded")
-        .map(|w| region_of(&w.region))
+        .map(|w| w.region.clone())
         .collect();
     json!(regions)
 }
@@ -243,17 +238,18 @@ fn watcher_regions(assets: &[Asset], _: &str) -> Value {
 /// How many role assignments make a principal Owner of the whole
 /// subscription (there, or inherited from above it).
 fn owners(assets: &[Asset], scope: &str) -> Value {
+    let owner = format!("/{OWNER}");
     let count = of_type(assets, "Microsoft.Authorization/roleAssignments")
         .filter(|a| {
             let properties = &a.config["properties"];
             properties["roleDefinitionId"]
                 .as_str()
-                .is_some_and(|role| role.ends_with(&format!("/{OWNER}")))
+                .is_some_and(|role| role.ends_with(&owner))
                 && properties["scope"].as_str().is_some_and(|s| {
-                    let s = s.to_lowercase();
-                    s == scope.to_lowercase()
+                    s.eq_ignore_ascii_case(scope)
                         || s == "/"
-                        || s.starts_with("/providers/microsoft.management/")
+                        || s.to_lowercase()
+                            .starts_with("/providers/microsoft.management/")
                 })
         })
         .count();

@@ -84,6 +84,19 @@ impl<'a> Estate<'a> {
         }
     }
 
+    /// The public address of an IP configuration (an interface's, a load
+    /// balancer front end's): as the public IP address names the
+    /// configuration, or as the configuration names the address.
+    fn public_address(&self, configuration: &Value) -> Option<String> {
+        reference(configuration)
+            .and_then(|c| self.addresses.get(&c).cloned())
+            .or_else(|| {
+                reference(&props(configuration)["publicIPAddress"])
+                    .and_then(|a| self.assets.get(&a))
+                    .and_then(|a| text(props(&a.config), "ipAddress").map(str::to_owned))
+            })
+    }
+
     /// The asset id, as collected, of the lowercase resource id `id`
     /// (`id` itself when it was not collected).
     fn collected(&self, id: Option<String>) -> Option<String> {
@@ -412,17 +425,10 @@ fn network_interface(
         for pool in list(cp, "loadBalancerBackendAddressPools").filter_map(reference) {
             pools.entry(pool).or_default().push(interface.clone());
         }
-        let public_ipv4 = reference(configuration)
-            .and_then(|c| estate.addresses.get(&c).cloned())
-            .or_else(|| {
-                reference(&cp["publicIPAddress"])
-                    .and_then(|a| estate.assets.get(&a))
-                    .and_then(|a| text(props(&a.config), "ipAddress").map(str::to_owned))
-            });
         t.endpoints.push(Endpoint {
             interface: Some(asset.id.clone()),
             acl: group.clone(),
-            public_ipv4,
+            public_ipv4: estate.public_address(configuration),
             ..endpoint(owner, subnet)
         });
     }
@@ -474,16 +480,8 @@ fn load_balancer(
     t: &mut Topology,
 ) {
     let p = props(&asset.config);
-    let public: Vec<(String, String)> = list(p, "frontendIPConfigurations")
-        .filter_map(|f| {
-            let id = reference(f)?;
-            let address = estate.addresses.get(&id).cloned().or_else(|| {
-                reference(&props(f)["publicIPAddress"])
-                    .and_then(|a| estate.assets.get(&a))
-                    .and_then(|a| text(props(&a.config), "ipAddress").map(str::to_owned))
-            })?;
-            Some((id, address))
-        })
+    let public: Vec<String> = list(p, "frontendIPConfigurations")
+        .filter_map(|f| estate.public_address(f))
         .collect();
     if public.is_empty() {
         return;
@@ -506,18 +504,23 @@ fn load_balancer(
         let Ok(back) = u16::try_from(back) else {
             continue;
         };
-        let members = pools.get(&pool).cloned().unwrap_or_default();
+        let arn = text(rule, "id").unwrap_or(&id).to_owned();
         t.target_groups.insert(
             id.clone(),
             TargetGroup {
-                arn: text(rule, "id").unwrap_or(&id).to_owned(),
+                arn: arn.clone(),
                 kind: "Microsoft.Network/loadBalancers/loadBalancingRules".to_owned(),
                 name: format!("{}/{}", asset.name, text(rule, "name").unwrap_or(last(&id))),
-                targets: members.into_iter().map(|m| (m, back)).collect(),
+                targets: pools
+                    .get(&pool)
+                    .into_iter()
+                    .flatten()
+                    .map(|m| (m.clone(), back))
+                    .collect(),
             },
         );
         listeners.push(Listener {
-            arn: text(rule, "id").unwrap_or(&id).to_owned(),
+            arn,
             ports: PortSet::of_rule(protocol, Some(front), Some(front)),
             target_groups: vec![id],
         });
@@ -558,7 +561,7 @@ fn load_balancer(
             listeners,
         },
     );
-    for (_, address) in public {
+    for address in public {
         t.endpoints.push(Endpoint {
             public_ipv4: Some(address),
             listens: Some(listens.clone()),

@@ -54,17 +54,22 @@ fn scan(db: &Path, file: &str) {
     );
 }
 
-/// A folder with only the versioning rule, so the counts stay small.
+/// A folder with only the versioning rule, so the counts stay small. It is
+/// written once per test process: tests run at once, and rewriting the file
+/// while another test's parapet reads it would hand that one an empty rule.
 fn rules_dir() -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/aws/s3");
-    let only = std::env::temp_dir().join(format!("parapet-versioning-rule-{}", std::process::id()));
-    std::fs::create_dir_all(&only).expect("rules folder");
-    std::fs::copy(
-        dir.join("bucket-versioning-enabled.yaml"),
-        only.join("rule.yaml"),
-    )
-    .expect("copy rule");
-    only.display().to_string()
+    static ONLY: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let only = ONLY.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/aws/s3");
+        let only = tempfile::tempdir().expect("rules folder");
+        std::fs::copy(
+            dir.join("bucket-versioning-enabled.yaml"),
+            only.path().join("rule.yaml"),
+        )
+        .expect("copy rule");
+        only
+    });
+    only.path().display().to_string()
 }
 
 fn event_kinds(db: &Path, asset: &str) -> Vec<String> {

@@ -8,9 +8,8 @@ use crate::options::AwsOptions;
 use crate::session::{HOME_REGION, account_of_role};
 use crate::types::region::REGION;
 use parapet_core::Asset;
-use parapet_provider::resource::dependents_of;
 use parapet_provider::{
-    AccountUnits, Action, Collection, Decoded, Narrowing, Part, Progress, Provider, ProviderError,
+    AccountUnits, Collection, Decoded, Narrowing, Part, Progress, Provider, ProviderError,
     ResourceTypeInfo, Target, Unit, UnitOutput, UnitPlan,
 };
 use std::collections::BTreeSet;
@@ -165,53 +164,18 @@ impl Provider for AwsProvider {
     }
 }
 
-/// Only the resources the targets name, with what depends on them. A type
-/// is described whole when a key does not name a resource, when its
-/// region's summary depends on it, or when a change names a resource the
-/// inventory does not know (it may know it by another name: an alias); a
-/// region's summary is described with every type it reads.
+/// Only the resources the targets name, with what depends on them
+/// ([`parapet_provider::plan::plan`], each region's summary being AWS's),
+/// in the targets' regions; global resources (IAM) from the home region.
 fn plan(types: &[ResourceTypeInfo], targets: &[Target], stored: &[Asset]) -> Narrowing {
-    let mut plan = Narrowing::default();
-    let mut whole = BTreeSet::new();
-    let mut regions = BTreeSet::new();
-    for t in targets {
-        plan.accounts.insert(t.account.clone());
-        if t.region != GLOBAL {
-            regions.insert(t.region.clone());
-        }
-        let dependents = dependents_of(types, &t.resource_type);
-        whole.extend(dependents.iter().map(|d| (*d).to_owned()));
-        let known = || {
-            stored.iter().any(|a| {
-                a.account == t.account
-                    && a.resource_type.as_str() == t.resource_type
-                    && key_names(&t.key, &[&a.id, &a.name])
-            })
-        };
-        if !t.names_resource
-            || dependents.contains(&REGION)
-            || (t.action != Action::Create && !known())
-        {
-            whole.insert(t.resource_type.clone());
-        } else {
-            plan.keyed
-                .entry(t.resource_type.clone())
-                .or_default()
-                .insert(t.key.clone());
-        }
-    }
-    if whole.contains(REGION) {
-        // The region's summary is filled from every type it reads: each is
-        // described again with it, or the summary would lose them.
-        whole.extend(
-            types
-                .iter()
-                .filter(|t| t.dependents.contains(&REGION))
-                .map(|t| t.name.to_owned()),
-        );
-    }
-    plan.keyed.retain(|t, _| !whole.contains(t));
-    plan.whole = Some(whole);
+    let mut plan = parapet_provider::plan::plan(types, targets, stored, REGION, |key, a| {
+        key_names(key, &[&a.id, &a.name])
+    });
+    let mut regions: BTreeSet<String> = targets
+        .iter()
+        .filter(|t| t.region != GLOBAL)
+        .map(|t| t.region.clone())
+        .collect();
     if regions.is_empty() && !plan.accounts.is_empty() {
         // Only global resources (IAM): their collector runs from one region.
         regions.insert(HOME_REGION.to_owned());
@@ -223,6 +187,7 @@ fn plan(types: &[ResourceTypeInfo], targets: &[Target], stored: &[Asset]) -> Nar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parapet_provider::Action;
     use std::collections::BTreeMap;
 
     fn target(resource_type: &str, region: &str, key: &str, action: Action) -> Target {

@@ -6,7 +6,8 @@
 //! another API version or none, or carries a query parameter its operation
 //! does not take is answered as ARM answers it and noted as a violation,
 //! which fails the test. Resources are seeded by id; a list holds the
-//! resources of its type (read off their ids) under its scope, two a page, each page but the
+//! resources of its type (read off their ids) under its scope (Resources_List,
+//! every tracked resource of the subscription), two a page, each page but the
 //! last with a `nextLink`. Requests can be made to be throttled (429 with
 //! `Retry-After`) or denied (403 `AuthorizationFailed`).
 //!
@@ -759,6 +760,21 @@ fn answer(
             let depth = |id: &str| id.matches("/providers/").count();
             let descendants;
             let all: Vec<&Value> = match kind.as_str() {
+                // Resources_List: every tracked resource (one with a
+                // location) of the subscription, extension resources aside.
+                "*" => {
+                    let subscription = lower.trim_end_matches("/resources");
+                    estate
+                        .resources
+                        .iter()
+                        .filter(|(id, r)| {
+                            id.starts_with(&format!("{subscription}/"))
+                                && depth(id) == 1
+                                && r.get("location").is_some()
+                        })
+                        .map(|(_, r)| r)
+                        .collect()
+                }
                 "descendants" => {
                     let group = path.split('/').nth(4).unwrap_or_default();
                     descendants = estate.descendants(group);

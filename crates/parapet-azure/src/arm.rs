@@ -122,7 +122,8 @@ impl Policy for Tries {
 /// The RBAC action a read of `path` needs: the resource provider's
 /// namespace and the types along the path after its last `/providers/`
 /// (`Microsoft.Storage/storageAccounts/blobServices/read`), or a
-/// subscription's read.
+/// subscription's read (`Microsoft.Resources/subscriptions/resources/read`
+/// for what lies under it).
 pub fn action(path: &str) -> String {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let after = segments
@@ -134,7 +135,12 @@ pub fn action(path: &str) -> String {
             let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
             format!("{namespace}/{}/read", types.join("/"))
         }
-        _ => "Microsoft.Resources/subscriptions/read".to_owned(),
+        // No provider: the subscription itself, or what lies under it
+        // (`/subscriptions/{id}/resources`).
+        _ => match segments.get(2) {
+            Some(under) => format!("Microsoft.Resources/subscriptions/{under}/read"),
+            None => "Microsoft.Resources/subscriptions/read".to_owned(),
+        },
     }
 }
 
@@ -347,6 +353,10 @@ mod tests {
         assert_eq!(
             action("/subscriptions/s"),
             "Microsoft.Resources/subscriptions/read"
+        );
+        assert_eq!(
+            action("/subscriptions/s/resources"),
+            "Microsoft.Resources/subscriptions/resources/read"
         );
     }
 

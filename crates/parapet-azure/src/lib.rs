@@ -11,6 +11,7 @@
 //!   list, and the errors ARM answers with.
 //! - [`credentials`]: which credential signs Parapet in, and the HTTP
 //!   client every request goes through.
+//! - [`events`]: Event Grid's change events and the resources they touched.
 //! - [`provider`]: the subscriptions in scope, each collected as a part.
 //! - [`types`]: the resource types, one module per resource provider,
 //!   and the collection of a subscription.
@@ -19,6 +20,7 @@
 pub mod arm;
 pub mod credentials;
 pub mod error;
+pub mod events;
 pub mod provider;
 pub mod types;
 

@@ -6,12 +6,15 @@
 use crate::arm::Arm;
 use crate::credentials::{Credentials, Endpoints};
 use crate::error::{ArmError, AzureError};
-use crate::types::{self, Ctx};
+use crate::types::{self, Ctx, Wanted};
+use parapet_core::Asset;
 use parapet_core::{Provider as Cloud, Scope};
 use parapet_provider::{
-    Collection, Narrowing, Part, Progress, Provider, ProviderError, ResourceTypeInfo,
+    Collection, Decoded, Narrowing, Part, Progress, Provider, ProviderError, ResourceTypeInfo,
+    Target,
 };
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -145,22 +148,29 @@ impl Provider for AzureProvider {
         if let Some(narrowing) = narrowing {
             subscriptions.retain(|s| narrowing.accounts.contains(s));
         }
+        let wanted = narrowing.map_or_else(Wanted::every, Wanted::of);
+        let partial = narrowing.is_some_and(|n| n.whole.is_some());
         progress.planned(subscriptions.len() as u64);
         let observed_at = chrono::Utc::now();
         for subscription in subscriptions {
             let ctx = Ctx {
                 arm: arm.clone(),
                 subscription: subscription.clone(),
+                wanted: wanted.clone(),
                 observed_at,
             };
             let out = runtime.block_on(types::collect(&ctx));
             progress.done(&subscription, out.assets.len());
+            let mut scope = Scope::whole(Cloud::Azure, vec![subscription]);
+            if partial {
+                scope.resource_types = Some(types::covered(&wanted));
+            }
             let part = Part {
-                scope: Scope::whole(Cloud::Azure, vec![subscription]),
+                scope,
                 assets: out.assets,
                 errors: out.errors,
             };
-            if each(part, false).is_break() {
+            if each(part, partial).is_break() {
                 break;
             }
         }
@@ -170,12 +180,39 @@ impl Provider for AzureProvider {
         Ok(Collection {
             parts: Vec::new(),
             resource_types: types::catalog().iter().map(|t| t.name.to_owned()).collect(),
-            partial: false,
+            partial,
             api_calls: tries,
             api_retries: tries.saturating_sub(made),
             calls,
             duration: started.elapsed(),
             input_errors: Vec::new(),
         })
+    }
+
+    fn decode(&self, message: &Value) -> Result<Decoded, ProviderError> {
+        crate::events::decode(message).map_err(|e| ProviderError::NotAnEvent(e.to_string()))
+    }
+
+    fn plan(&self, targets: &[Target], stored: &[Asset]) -> Narrowing {
+        parapet_provider::plan::plan(
+            &self.resource_types(),
+            targets,
+            stored,
+            types::SUMMARY,
+            |key, asset| self.names(key, asset),
+        )
+    }
+
+    fn names(&self, key: &str, asset: &Asset) -> bool {
+        key.eq_ignore_ascii_case(&asset.id)
+    }
+
+    fn configured_accounts(&self) -> BTreeSet<String> {
+        self.options
+            .subscriptions
+            .iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 }

@@ -12,6 +12,7 @@
 //! - [`collection`]: what a collection covered and found, and what narrows
 //!   one.
 //! - [`events`]: the resources change events touched.
+//! - [`plan`]: the refresh plan of a batch of change events.
 //! - [`queue`]: the queues change events arrive on.
 //! - [`file`]: the JSON Lines inventory file as a provider.
 //! - [`units`]: a collection split into units that workers collect apart.
@@ -21,6 +22,7 @@ pub mod collection;
 pub mod error;
 pub mod events;
 pub mod file;
+pub mod plan;
 pub mod queue;
 pub mod resource;
 pub mod units;

@@ -53,6 +53,9 @@ async fn authorization(ctx: &Ctx) -> Out {
 /// The custom role definitions assignable in the subscription, named by
 /// their role names.
 async fn custom_roles(ctx: &Ctx) -> Out {
+    if !ctx.wanted.wants(DEFINITION) {
+        return Out::default();
+    }
     let path = format!("/subscriptions/{}/providers/{DEFINITION}", ctx.subscription);
     match ctx.arm.list(&path, API).await {
         Ok(definitions) => Out {

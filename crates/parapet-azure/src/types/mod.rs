@@ -24,9 +24,9 @@ use crate::error::ArmError;
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use parapet_core::{Asset, CollectionError, Provider, ResourceType};
-use parapet_provider::{Action, EventInfo, NetworkRole, ResourceTypeInfo};
+use parapet_provider::{Action, EventInfo, Narrowing, NetworkRole, ResourceTypeInfo};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -48,6 +48,10 @@ pub const COLLECTORS: &[Collector] = &[
     container::SERVICE,
     container::REGISTRY,
 ];
+
+/// The subscription's summary asset's type: what the rules about a whole
+/// subscription read.
+pub const SUMMARY: &str = subscription::KIND;
 
 /// How many resources of a subscription are described at once (each
 /// description being a few reads beside the resource's own).
@@ -89,15 +93,89 @@ pub struct Collector {
     pub run: for<'a> fn(&'a Ctx) -> Run<'a>,
 }
 
-/// What a collector runs with: ARM, the subscription, and the time of the
-/// collection.
+/// What a collector runs with: ARM, the subscription, what is asked for,
+/// and the time of the collection.
 pub struct Ctx {
     /// Azure Resource Manager.
     pub arm: Arm,
     /// The subscription collected.
     pub subscription: String,
+    /// The types and resources asked for.
+    pub wanted: Wanted,
     /// When the collection began: every asset's observation time.
     pub observed_at: DateTime<Utc>,
+}
+
+/// What a collection asks for: every type, or (continuous mode's refresh)
+/// some types whole and, of others, only the resources with these ids.
+/// ARM's ids are compared without regard to case, as ARM compares them
+/// (Event Grid writes `resourcegroups` where a list writes
+/// `resourceGroups`).
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// Types described whole; `None`: every type.
+    whole: Option<BTreeSet<String>>,
+    /// Types of which only the resources with these ids (lowercase) are.
+    keyed: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Wanted {
+    /// Every type, whole.
+    pub fn every() -> Wanted {
+        Wanted::default()
+    }
+
+    /// What `narrowing` asks for, by its `whole` and `keyed` types.
+    pub fn of(narrowing: &Narrowing) -> Wanted {
+        Wanted {
+            whole: narrowing.whole.clone(),
+            keyed: narrowing
+                .keyed
+                .iter()
+                .map(|(kind, keys)| {
+                    (
+                        kind.clone(),
+                        keys.iter().map(|k| k.to_lowercase()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether any resource of `kind` is asked for.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.whole.as_ref().is_none_or(|w| w.contains(kind)) || self.keyed.contains_key(kind)
+    }
+
+    /// Whether the resource of `kind` with the id `id` is asked for.
+    pub fn selects(&self, kind: &str, id: &str) -> bool {
+        self.wants(kind)
+            && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
+                || self.keyed[kind].contains(&id.to_lowercase()))
+    }
+
+    /// Whether some resource of `kind` asked for lies under the resource
+    /// with the id `parent` (a server's databases).
+    pub fn under(&self, kind: &str, parent: &str) -> bool {
+        let prefix = format!("{}/", parent.to_lowercase());
+        self.wants(kind)
+            && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
+                || self.keyed[kind].iter().any(|id| id.starts_with(&prefix)))
+    }
+
+    /// The types asked for; `None`: every type.
+    fn types(&self) -> Option<Vec<String>> {
+        let whole = self.whole.as_ref()?;
+        Some(whole.iter().chain(self.keyed.keys()).cloned().collect())
+    }
+
+    /// Keeps what a collector gave that was asked for.
+    fn keep(&self, out: &mut Out) {
+        out.assets
+            .retain(|a| self.selects(a.resource_type.as_str(), &a.id));
+        out.errors
+            .retain(|e| e.resource_type.as_deref().is_none_or(|t| self.wants(t)));
+    }
 }
 
 /// What a collector gave.
@@ -213,6 +291,14 @@ impl Document {
         }
     }
 
+    /// A document of these fields (an object), rather than a resource's.
+    pub fn with(fields: serde_json::Map<String, Value>) -> Document {
+        Document {
+            config: fields,
+            unknown: Vec::new(),
+        }
+    }
+
     /// `field` as the read `read` found it, or unknown where it failed.
     pub fn read(mut self, field: &str, read: Result<Value, ArmError>) -> Document {
         match read {
@@ -275,9 +361,10 @@ where
         .await
 }
 
-/// Every resource of `kind` in the subscription, listed in one paged
-/// call (`/subscriptions/{id}/providers/{kind}`), each described by
-/// `describe`; a failed list is a collection error for the type.
+/// Every resource of `kind` in the subscription that the collection asks
+/// for, listed in one paged call (`/subscriptions/{id}/providers/{kind}`),
+/// each described by `describe`; a failed list is a collection error for
+/// the type. Nothing is listed when no resource of the type is asked for.
 pub async fn listed_each<F, Fut>(
     ctx: &Ctx,
     kind: &'static str,
@@ -288,12 +375,18 @@ where
     F: Fn(Value) -> Fut,
     Fut: Future<Output = Asset>,
 {
+    if !ctx.wanted.wants(kind) {
+        return Out::default();
+    }
     let path = format!("/subscriptions/{}/providers/{kind}", ctx.subscription);
     match ctx.arm.list(&path, api_version).await {
-        Ok(resources) => Out {
-            assets: each(resources, describe).await,
-            errors: Vec::new(),
-        },
+        Ok(mut resources) => {
+            resources.retain(|r| ctx.wanted.selects(kind, id_of(r)));
+            Out {
+                assets: each(resources, describe).await,
+                errors: Vec::new(),
+            }
+        }
         Err(error) => ctx.failed(kind, &error),
     }
 }
@@ -337,19 +430,33 @@ pub fn catalog() -> Vec<ResourceTypeInfo> {
         .collect()
 }
 
-/// Collects every type in the subscription `ctx` names, a few collectors
-/// at once, then sums up
-/// what the rules about the whole subscription read in its summary asset.
+/// Collects what `ctx` asks for in its subscription, a few collectors at
+/// once (only those yielding a type asked for), then sums up what the rules
+/// about the whole subscription read in its summary asset.
 pub async fn collect(ctx: &Ctx) -> Out {
     let mut out: Out = stream::iter(COLLECTORS)
+        .filter(|collector| {
+            std::future::ready(collector.types.iter().any(|t| ctx.wanted.wants(t.name)))
+        })
         .map(|collector| (collector.run)(ctx))
         .buffered(COLLECTORS_AT_ONCE)
         .collect::<Vec<Out>>()
         .await
         .into_iter()
         .collect();
-    subscription::summarise(&mut out, &ctx.subscription);
+    ctx.wanted.keep(&mut out);
+    if ctx.wanted.wants(subscription::KIND) {
+        subscription::summarise(&mut out, &ctx.subscription);
+    }
     out
+}
+
+/// The types a collection of `wanted` covers, every one when it asks for
+/// all.
+pub fn covered(wanted: &Wanted) -> Vec<String> {
+    wanted
+        .types()
+        .unwrap_or_else(|| catalog().iter().map(|t| t.name.to_owned()).collect())
 }
 
 #[cfg(test)]

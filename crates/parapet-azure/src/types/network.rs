@@ -171,9 +171,17 @@ async fn network(ctx: &Ctx) -> Out {
 /// The network watchers, each with the flow logs it keeps (an asset of
 /// their own each, named by the security group or network they log).
 async fn watchers(ctx: &Ctx) -> Out {
+    if !ctx.wanted.wants(WATCHER) && !ctx.wanted.wants(FLOW_LOG) {
+        return Out::default();
+    }
     let path = format!("/subscriptions/{}/providers/{WATCHER}", ctx.subscription);
     let watchers = match ctx.arm.list(&path, API).await {
-        Ok(watchers) => watchers,
+        Ok(mut watchers) => {
+            watchers.retain(|w| {
+                ctx.wanted.selects(WATCHER, id_of(w)) || ctx.wanted.under(FLOW_LOG, id_of(w))
+            });
+            watchers
+        }
         Err(error) => {
             return [ctx.failed(WATCHER, &error), ctx.failed(FLOW_LOG, &error)]
                 .into_iter()
@@ -188,11 +196,15 @@ async fn watchers(ctx: &Ctx) -> Out {
         errors: Vec::new(),
     };
     let logs = each(watchers, |watcher| async move {
-        let path = format!("{}/flowLogs", id_of(&watcher));
-        match ctx.arm.list(&path, API).await {
+        let id = id_of(&watcher);
+        if !ctx.wanted.under(FLOW_LOG, id) {
+            return Out::default();
+        }
+        match ctx.arm.list(&format!("{id}/flowLogs"), API).await {
             Ok(logs) => Out {
                 assets: logs
                     .iter()
+                    .filter(|log| ctx.wanted.selects(FLOW_LOG, id_of(log)))
                     .map(|log| Document::of(log).asset(ctx, FLOW_LOG, log))
                     .collect(),
                 errors: Vec::new(),

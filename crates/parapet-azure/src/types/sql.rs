@@ -65,7 +65,12 @@ const API: &str = "2021-11-01";
 async fn sql(ctx: &Ctx) -> Out {
     let path = format!("/subscriptions/{}/providers/{SERVER}", ctx.subscription);
     let servers = match ctx.arm.list(&path, API).await {
-        Ok(servers) => servers,
+        Ok(mut servers) => {
+            servers.retain(|s| {
+                ctx.wanted.selects(SERVER, id_of(s)) || ctx.wanted.under(DATABASE, id_of(s))
+            });
+            servers
+        }
         Err(error) => {
             return [ctx.failed(SERVER, &error), ctx.failed(DATABASE, &error)]
                 .into_iter()
@@ -78,30 +83,52 @@ async fn sql(ctx: &Ctx) -> Out {
         .collect()
 }
 
-/// One server's asset and its databases'.
+/// One server's asset and its databases', each when asked for.
 async fn described(ctx: &Ctx, server: Value) -> Out {
     let id = id_of(&server);
-    let (firewall, auditing, administrators, protector, alerts, databases) = tokio::join!(
-        ctx.list(format!("{id}/firewallRules"), API),
-        ctx.setting(format!("{id}/auditingSettings/default"), API),
-        ctx.list(format!("{id}/administrators"), API),
-        ctx.setting(format!("{id}/encryptionProtector/current"), API),
-        ctx.setting(format!("{id}/securityAlertPolicies/Default"), API),
-        ctx.list(format!("{id}/databases"), API),
+    let (asset, databases) = tokio::join!(
+        async {
+            if !ctx.wanted.selects(SERVER, id) {
+                return None;
+            }
+            let (firewall, auditing, administrators, protector, alerts) = tokio::join!(
+                ctx.list(format!("{id}/firewallRules"), API),
+                ctx.setting(format!("{id}/auditingSettings/default"), API),
+                ctx.list(format!("{id}/administrators"), API),
+                ctx.setting(format!("{id}/encryptionProtector/current"), API),
+                ctx.setting(format!("{id}/securityAlertPolicies/Default"), API),
+            );
+            Some(
+                Document::of(&server)
+                    .read("firewallRules", firewall.map(properties))
+                    .read("auditing", auditing)
+                    .read("administrators", administrators.map(properties))
+                    .read("encryptionProtector", protector)
+                    .read("securityAlertPolicy", alerts)
+                    .asset(ctx, SERVER, &server),
+            )
+        },
+        databases(ctx, id),
     );
-    let asset = Document::of(&server)
-        .read("firewallRules", firewall.map(properties))
-        .read("auditing", auditing)
-        .read("administrators", administrators.map(properties))
-        .read("encryptionProtector", protector)
-        .read("securityAlertPolicy", alerts)
-        .asset(ctx, SERVER, &server);
-    let databases = match databases {
+    let server = Out {
+        assets: asset.into_iter().collect(),
+        errors: Vec::new(),
+    };
+    [server, databases].into_iter().collect()
+}
+
+/// The databases of the server `id` asked for, `master` aside.
+async fn databases(ctx: &Ctx, id: &str) -> Out {
+    if !ctx.wanted.under(DATABASE, id) {
+        return Out::default();
+    }
+    match ctx.list(format!("{id}/databases"), API).await {
         Ok(databases) => Out {
             assets: each(
                 databases
                     .into_iter()
                     .filter(|d| d.get("name").and_then(Value::as_str) != Some("master"))
+                    .filter(|d| ctx.wanted.selects(DATABASE, id_of(d)))
                     .collect(),
                 |database| database_described(ctx, database),
             )
@@ -109,12 +136,7 @@ async fn described(ctx: &Ctx, server: Value) -> Out {
             errors: Vec::new(),
         },
         Err(error) => ctx.failed(DATABASE, &error),
-    };
-    let server = Out {
-        assets: vec![asset],
-        errors: Vec::new(),
-    };
-    [server, databases].into_iter().collect()
+    }
 }
 
 /// One database's asset: its resource, its transparent data encryption

@@ -1,12 +1,14 @@
 //! The subscription itself, as a summary asset (as AWS has its region
-//! assets): its state, tenant and policies, and what the rules about a
-//! whole subscription read, gathered from the rest of its collection once
-//! that is done: the activity log alerts that watch it, the categories
-//! its activity log exports, the regions it uses and those Network
-//! Watcher covers, its Bastion hosts, and how many principals own it. A summary field whose
-//! source could not be listed is unknown, never empty.
+//! assets): its state, tenant and policies, the regions its resources are
+//! in (every resource Resource Manager tracks, Resources_List, not only the
+//! types Parapet collects), and what the rules about a whole subscription
+//! read, gathered from the rest of its collection once that is done: the
+//! activity log alerts that watch it, the categories its activity log
+//! exports, the regions Network Watcher covers, its Bastion hosts, and how
+//! many principals own it. A summary field whose source could not be read
+//! is unknown, never empty.
 
-use super::{Collector, Ctx, Out, TypeDef};
+use super::{Collector, Ctx, Document, Out, TypeDef};
 use parapet_core::Asset;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -20,7 +22,10 @@ pub(super) const SUBSCRIPTION: Collector = Collector {
         dependents: &[],
         network: None,
     }],
-    actions: &["Microsoft.Resources/subscriptions/read"],
+    actions: &[
+        "Microsoft.Resources/subscriptions/read",
+        "Microsoft.Resources/subscriptions/resources/read",
+    ],
     run: |ctx| Box::pin(subscription(ctx)),
 };
 
@@ -29,21 +34,36 @@ pub(super) const KIND: &str = "Microsoft.Resources/subscriptions";
 /// The API version of Microsoft.Resources' subscriptions.
 const API: &str = "2022-12-01";
 
+/// The API version of Microsoft.Resources' resources (Resources_List).
+const RESOURCES_API: &str = "2021-04-01";
+
 /// The built-in Owner role's definition id.
 const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 
 async fn subscription(ctx: &Ctx) -> Out {
     let path = format!("/subscriptions/{}", ctx.subscription);
-    match ctx.arm.get(&path, API).await {
+    let (found, resources) = tokio::join!(
+        ctx.arm.get(&path, API),
+        ctx.list(format!("{path}/resources"), RESOURCES_API),
+    );
+    match found {
         Ok(found) => {
-            let config = json!({
-                "subscriptionId": found.get("subscriptionId"),
-                "displayName": found.get("displayName"),
-                "tenantId": found.get("tenantId"),
-                "state": found.get("state"),
-                "subscriptionPolicies": found.get("subscriptionPolicies"),
-            });
-            let mut asset = ctx.asset(KIND, &found, config);
+            let mut config = serde_json::Map::new();
+            for field in [
+                "subscriptionId",
+                "displayName",
+                "tenantId",
+                "state",
+                "subscriptionPolicies",
+            ] {
+                config.insert(
+                    field.to_owned(),
+                    found.get(field).cloned().unwrap_or(Value::Null),
+                );
+            }
+            let mut asset = Document::with(config)
+                .read("regionsInUse", resources.map(regions_in_use))
+                .asset(ctx, KIND, &found);
             if let Some(name) = found.get("displayName").and_then(|n| n.as_str()) {
                 name.clone_into(&mut asset.name);
             }
@@ -54,6 +74,18 @@ async fn subscription(ctx: &Ctx) -> Out {
         }
         Err(error) => ctx.failed(KIND, &error),
     }
+}
+
+/// The regions some resource of the subscription is in, as Azure names
+/// regions (`westeurope`); global resources aside.
+fn regions_in_use(resources: Vec<Value>) -> Value {
+    let regions: BTreeSet<String> = resources
+        .iter()
+        .filter_map(|r| r.get("location").and_then(Value::as_str))
+        .map(|location| location.replace(' ', "").to_lowercase())
+        .filter(|region| !region.is_empty() && region != "global")
+        .collect();
+    json!(regions)
 }
 
 /// One summary field: its name, the types it is gathered from, and how.
@@ -73,11 +105,6 @@ const FIELDS: &[Field] = &[
         name: "activityLogCategories",
         from: &["Microsoft.Insights/diagnosticSettings"],
         gather: categories,
-    },
-    Field {
-        name: "regionsInUse",
-        from: &[],
-        gather: regions_in_use,
     },
     Field {
         name: "networkWatcherRegions",
@@ -113,16 +140,12 @@ pub(super) fn summarise(out: &mut Out, subscription: &str) {
     };
     let scope = format!("/subscriptions/{subscription}");
     for field in FIELDS {
-        let unlisted: Vec<&str> = match field.from {
-            // The regions in use are read off every type: any failed list
-            // may hide one.
-            [] => failed.iter().map(String::as_str).collect(),
-            from => from
-                .iter()
-                .copied()
-                .filter(|t| failed.contains(*t))
-                .collect(),
-        };
+        let unlisted: Vec<&str> = field
+            .from
+            .iter()
+            .copied()
+            .filter(|t| failed.contains(*t))
+            .collect();
         let value = (field.gather)(&out.assets, &scope);
         let asset = &mut out.assets[at];
         match unlisted.as_slice() {
@@ -209,16 +232,6 @@ fn categories(assets: &[Asset], _: &str) -> Value {
         }
     }
     json!(exported)
-}
-
-/// The regions some resource of the subscription is in.
-fn regions_in_use(assets: &[Asset], _: &str) -> Value {
-    let regions: BTreeSet<String> = assets
-        .iter()
-        .map(|a| a.region.clone())
-        .filter(|region| region != "global")
-        .collect();
-    json!(regions)
 }
 
 /// How many Bastion hosts the subscription has.

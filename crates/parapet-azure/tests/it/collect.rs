@@ -58,6 +58,7 @@ fn ctx(arm: parapet_azure::Arm) -> Ctx {
     Ctx {
         arm,
         subscription: SUBSCRIPTION.to_owned(),
+        wanted: parapet_azure::types::Wanted::every(),
         observed_at: "2026-12-06T10:00:00Z".parse().expect("a time"),
     }
 }
@@ -380,6 +381,9 @@ fn a_summary_field_whose_source_was_denied_is_unknown_not_empty() {
             format!("/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Insights/activityLogAlerts")
                 .to_lowercase(),
         );
+        estate
+            .denied
+            .insert(format!("/subscriptions/{SUBSCRIPTION}/resources").to_lowercase());
     }
     let (arm, _dir) = client(&fake, SECRET);
     let out = wait(types::collect(&ctx(arm)));
@@ -395,8 +399,13 @@ fn a_summary_field_whose_source_was_denied_is_unknown_not_empty() {
         summary.unknown
     );
     assert!(
-        summary.unknown.contains_key("regionsInUse"),
-        "a failed list may hide a region"
+        summary.unknown["regionsInUse"].contains("AuthorizationFailed"),
+        "the resources could not be listed: {:?}",
+        summary.unknown
+    );
+    assert!(
+        summary.config["networkWatcherRegions"].is_array(),
+        "what its own sources give stays known"
     );
     assert_eq!(summary.config["ownerAssignments"], 2);
 }

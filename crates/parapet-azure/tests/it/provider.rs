@@ -159,3 +159,142 @@ fn a_management_group_scopes_the_collection_to_the_subscriptions_under_it_at_any
     assert!(!estate.calls.iter().any(|c| c == "Subscriptions_List"));
     assert!(estate.violations.is_empty(), "{:?}", estate.violations);
 }
+
+/// An Event Grid event of a successful write of `operation` on `uri`.
+fn event(operation: &str, uri: &str) -> serde_json::Value {
+    serde_json::json!([{
+        "subject": uri, "eventType": "Microsoft.Resources.ResourceWriteSuccess", "id": "1",
+        "eventTime": "2026-12-06T10:00:00Z", "dataVersion": "2", "metadataVersion": "1",
+        "topic": format!("/subscriptions/{SUBSCRIPTION}"),
+        "data": {"operationName": operation, "resourceUri": uri, "subscriptionId": SUBSCRIPTION},
+    }])
+}
+
+#[test]
+fn an_event_s_refresh_reads_only_the_resources_it_names_and_what_depends_on_them() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        for resource in parapet_azure_fake::compliant_estate(SUBSCRIPTION) {
+            estate.seed(resource);
+        }
+    }
+    let (azure, _dir) = provider(&fake, Some(vec![SUBSCRIPTION.to_owned()]));
+    let whole = azure.collect(None, &Quiet).expect("a collection");
+    let stored: Vec<_> = whole.assets().cloned().collect();
+    let prefix = format!("/subscriptions/{SUBSCRIPTION}/resourcegroups/posture/providers");
+    let refresh = |operation: &str, uri: &str| {
+        let decoded = azure.decode(&event(operation, uri)).expect("an event");
+        let narrowing = azure.plan(&decoded.targets, &stored);
+        (
+            narrowing.clone(),
+            azure.collect(Some(&narrowing), &Quiet).expect("a refresh"),
+        )
+    };
+
+    // A container's write: its account alone, by the id Event Grid writes
+    // in lowercase.
+    let (narrowing, refreshed) = refresh(
+        "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+        &format!(
+            "{prefix}/Microsoft.Storage/storageAccounts/postureaudit/blobServices/default/containers/x"
+        ),
+    );
+    assert_eq!(narrowing.whole, Some(Default::default()));
+    assert!(refreshed.partial);
+    let part = &refreshed.parts[0];
+    let ids: Vec<&str> = part.assets.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/postureaudit"
+        )]
+    );
+    assert_eq!(
+        part.scope.resource_types,
+        Some(vec!["Microsoft.Storage/storageAccounts".to_owned()])
+    );
+    let before = whole.assets().find(|a| a.id == ids[0]).expect("stored");
+    assert_eq!(
+        part.assets[0].config, before.config,
+        "described as a whole collection does"
+    );
+    assert!(
+        refreshed
+            .calls
+            .keys()
+            .all(|action| action.starts_with("Microsoft.Storage/")),
+        "{:?}",
+        refreshed.calls
+    );
+    assert!(
+        refreshed.api_calls < whole.api_calls / 5,
+        "{} calls",
+        refreshed.api_calls
+    );
+
+    // A database's write: the database, its server's settings unread.
+    let database = stored
+        .iter()
+        .find(|a| a.resource_type.as_str() == "Microsoft.Sql/servers/databases")
+        .expect("a database");
+    let (_, refreshed) = refresh(
+        "Microsoft.Sql/servers/databases/transparentDataEncryption/write",
+        &format!(
+            "{}/transparentDataEncryption/current",
+            database.id.to_lowercase()
+        ),
+    );
+    let ids: Vec<&str> = refreshed.parts[0]
+        .assets
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(ids, [database.id.as_str()]);
+    assert!(
+        !refreshed
+            .calls
+            .contains_key("Microsoft.Sql/servers/encryptionProtector/read"),
+        "{:?}",
+        refreshed.calls
+    );
+
+    // A role assignment's write: the subscription's summary again, with
+    // every type it is filled from, and nothing else.
+    let (narrowing, refreshed) = refresh(
+        "Microsoft.Authorization/roleAssignments/write",
+        &format!(
+            "/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments/new"
+        ),
+    );
+    let whole_types = narrowing.whole.expect("types");
+    for read in [
+        "Microsoft.Resources/subscriptions",
+        "Microsoft.Authorization/roleAssignments",
+        "Microsoft.Insights/activityLogAlerts",
+        "Microsoft.Insights/diagnosticSettings",
+        "Microsoft.Network/networkWatchers",
+        "Microsoft.Network/bastionHosts",
+    ] {
+        assert!(whole_types.contains(read), "{read} not in {whole_types:?}");
+    }
+    let part = &refreshed.parts[0];
+    let summary = part
+        .assets
+        .iter()
+        .find(|a| a.resource_type.as_str() == "Microsoft.Resources/subscriptions")
+        .expect("the summary");
+    let stored_summary = stored
+        .iter()
+        .find(|a| a.resource_type.as_str() == "Microsoft.Resources/subscriptions")
+        .expect("stored");
+    assert_eq!(summary.config, stored_summary.config);
+    assert!(summary.unknown.is_empty(), "{:?}", summary.unknown);
+    assert!(
+        part.assets
+            .iter()
+            .all(|a| whole_types.contains(a.resource_type.as_str())),
+        "only the types asked for"
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -19,6 +19,8 @@
 //! request bodies, and the definitions of answers (a seeded resource is
 //! answered as it was seeded).
 
+pub mod azurite;
+
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -544,10 +546,36 @@ async fn token(
             "AADSTS7000215: Invalid client secret provided.",
         );
     }
-    let token = format!("fake-token-{}", estate.tokens.len() + 1);
+    let token = access_token(field("scope").unwrap_or_default(), estate.tokens.len() + 1);
     estate.tokens.push(token.clone());
     Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
         .into_response()
+}
+
+/// An access token as Entra ID issues one, a JWT, for `scope`'s resource:
+/// its claims as Entra ID's (audience, issuer, times, tenant, app), its
+/// signature not a real one. Azurite (with `--oauth basic`) reads the
+/// claims and checks them; ARM's fake knows the tokens it issued.
+fn access_token(scope: &str, serial: usize) -> String {
+    use base64::Engine;
+    let encode =
+        |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claims = json!({
+        "aud": scope.trim_end_matches("/.default"),
+        "iss": format!("https://sts.windows.net/{TENANT}/"),
+        "iat": now, "nbf": now, "exp": now + 3599,
+        "tid": TENANT, "appid": CLIENT_ID, "oid": CLIENT_ID, "ver": "1.0",
+        "uti": format!("fake-{serial}"),
+    });
+    format!(
+        "{}.{}.{}",
+        encode(json!({"typ": "JWT", "alg": "RS256"})),
+        encode(claims),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("fake-signature-{serial}"))
+    )
 }
 
 /// Whether `path` matches the template `template` under the parameters'

@@ -13,6 +13,7 @@
 //!   client every request goes through.
 //! - [`events`]: Event Grid's change events and the resources they touched.
 //! - [`provider`]: the subscriptions in scope, each collected as a part.
+//! - [`queue`]: the Storage queue Event Grid delivers change events to.
 //! - [`types`]: the resource types, one module per resource provider,
 //!   and the collection of a subscription.
 //! - [`error`]: what can go wrong.
@@ -22,9 +23,11 @@ pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod provider;
+pub mod queue;
 pub mod types;
 
 pub use arm::Arm;
 pub use credentials::{Credentials, Endpoints};
 pub use error::{ArmError, AzureError};
 pub use provider::{AzureFileConfig, AzureOptions, AzureProvider};
+pub use queue::StorageQueue;

@@ -11,7 +11,7 @@
 
 use crate::credentials::{Credentials, Endpoints};
 use crate::error::AzureError;
-use azure_core::http::{Transport, Url};
+use azure_core::http::{ExponentialRetryOptions, RetryOptions, Transport, Url};
 use azure_storage_queue::models::{
     QueueClientReceiveMessagesOptions, QueueMessage, ReceivedMessage,
 };
@@ -57,6 +57,14 @@ impl StorageQueue {
             })?;
             let mut options = QueueClientOptions::default();
             options.client_options.transport = Some(Transport::new(http.clone()));
+            // A failing queue is said within half a minute; the daemon
+            // asks again.
+            options.client_options.retry = RetryOptions::exponential(ExponentialRetryOptions {
+                initial_delay: azure_core::time::Duration::milliseconds(200),
+                max_retries: 4,
+                max_total_elapsed: azure_core::time::Duration::seconds(30),
+                max_delay: azure_core::time::Duration::seconds(8),
+            });
             QueueClient::new(parsed, Some(credential.clone()), Some(options)).map_err(|e| {
                 AzureError::Setting {
                     setting: "queue URL".to_owned(),

@@ -142,10 +142,10 @@ mod tests {
         let (mut suites, mut cases) = (0, 0);
         loop {
             match reader.read_event().expect("well-formed XML") {
-                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "testsuite" => {
+                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testsuite" => {
                     suites += 1
                 }
-                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "testcase" => cases += 1,
+                Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => cases += 1,
                 Event::Eof => break,
                 _ => {}
             }

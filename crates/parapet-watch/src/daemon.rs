@@ -150,12 +150,12 @@ impl Running<'_, '_> {
     /// Handles batches and resyncs until the stop flag is set.
     fn until_stopped(&mut self, work: &mpsc::Receiver<Work>) {
         let settings = self.daemon.settings;
-        let mut known = self.known_accounts();
-        if known.is_empty() {
-            // Nothing collected yet: the inventory starts whole.
+        if self.scanned_accounts().is_empty() {
+            // Nothing collected yet (whatever the configuration names): the
+            // inventory starts whole.
             self.resync(None);
-            known = self.known_accounts();
         }
+        let known = self.known_accounts();
         if let Some(every) = settings.resync {
             self.plan_resyncs(&known, every);
         }
@@ -237,22 +237,29 @@ impl Running<'_, '_> {
     /// The accounts to resync: those of recent scans of the provider and
     /// the configured ones.
     fn known_accounts(&self) -> BTreeSet<String> {
-        let provider = self.daemon.provider;
-        let mut accounts = provider.configured_accounts();
-        match self.store.scans(500) {
-            Ok(scans) => accounts.extend(
-                scans
-                    .into_iter()
-                    .filter(|s| s.source == provider.source())
-                    .flat_map(|s| s.scope.accounts),
-            ),
-            Err(error) => self.log().line(
-                "warn",
-                "cannot read the accounts of earlier scans",
-                serde_json::json!({"reason": error.to_string()}),
-            ),
-        }
+        let mut accounts = self.daemon.provider.configured_accounts();
+        accounts.extend(self.scanned_accounts());
         accounts
+    }
+
+    /// The accounts of recent scans of the provider.
+    fn scanned_accounts(&self) -> BTreeSet<String> {
+        let source = self.daemon.provider.source();
+        match self.store.scans(500) {
+            Ok(scans) => scans
+                .into_iter()
+                .filter(|s| s.source == source)
+                .flat_map(|s| s.scope.accounts)
+                .collect(),
+            Err(error) => {
+                self.log().line(
+                    "warn",
+                    "cannot read the accounts of earlier scans",
+                    serde_json::json!({"reason": error.to_string()}),
+                );
+                BTreeSet::new()
+            }
+        }
     }
 
     /// Collects one account (or everything) whole: what events missed.

@@ -1,12 +1,19 @@
 //! The daemon's HTTP endpoint, on axum: `/health`, `/metrics` (Prometheus'
-//! text format) and, with a secret, `/events`: one event per POST (as an
-//! EventBridge API destination sends them), refused unless it carries the
-//! shared secret (`X-Parapet-Secret`, what an EventBridge connection's API
-//! key sends) or an HMAC-SHA256 of its time and body (`X-Parapet-Timestamp:
-//! UNIX_SECONDS`, `X-Parapet-Signature: sha256=HEX` of `SECONDS.BODY`, no
-//! more than five minutes away from now, so that a signed request
-//! recorded on the way cannot be replayed later), and answered only once
-//! its result is committed. Served within the limits of `parapet-http`.
+//! text format) and, with a secret, `/events`: events POSTed one request at
+//! a time (an EventBridge API destination sends one event, an Event Grid
+//! webhook a batch), refused unless it carries the shared secret
+//! (`X-Parapet-Secret`, what an EventBridge connection's API key or an
+//! Event Grid subscription's secret delivery property sends) or an
+//! HMAC-SHA256 of its time and body (`X-Parapet-Timestamp: UNIX_SECONDS`,
+//! `X-Parapet-Signature: sha256=HEX` of `SECONDS.BODY`, no more than five
+//! minutes away from now, so that a signed request recorded on the way
+//! cannot be replayed later), and answered only once its result is
+//! committed. Event Grid's validation handshakes are answered here too,
+//! once the request proves the secret: its own schema's
+//! (`aeg-event-type: SubscriptionValidation`, answered with the validation
+//! code) and the CloudEvents abuse protection's (`OPTIONS` with
+//! `WebHook-Request-Origin`, answered with `WebHook-Allowed-Origin`).
+//! Served within the limits of `parapet-http`.
 
 use crate::WatchError;
 use crate::daemon::{Reply, Work};
@@ -105,6 +112,9 @@ async fn events(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let Some(secret) = shared.secret.clone() else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
+    if request.method() == Method::OPTIONS {
+        return abuse_protection(&shared, request.headers(), secret.as_bytes());
+    }
     if request.method() != Method::POST {
         return refuse(&shared, StatusCode::METHOD_NOT_ALLOWED, "events are POSTed");
     }
@@ -146,6 +156,13 @@ async fn events(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let Ok(body) = String::from_utf8(body.to_vec()) else {
         return refuse(&shared, StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
+    if parts
+        .headers
+        .get(EVENT_GRID_TYPE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"SubscriptionValidation"))
+    {
+        return validation(&shared, &body);
+    }
     Metrics::add(&shared.metrics.messages_received, 1);
     let sender = shared.sender.clone();
     let answered = tokio::task::spawn_blocking(move || {
@@ -169,6 +186,85 @@ async fn events(State(shared): State<Arc<Shared>>, request: Request) -> Response
         StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         [(header::CONTENT_TYPE, "application/json")],
         text,
+    )
+        .into_response()
+}
+
+/// The header Event Grid says what it delivers with.
+const EVENT_GRID_TYPE: &str = "aeg-event-type";
+
+/// The event type of Event Grid's validation handshake.
+const VALIDATION_EVENT: &str = "Microsoft.EventGrid.SubscriptionValidationEvent";
+
+/// Answers Event Grid's validation handshake (its own schema): the
+/// validation code of the batch's validation event, which tells Event Grid
+/// that this endpoint consents to its subscription's events.
+fn validation(shared: &Shared, body: &str) -> Response {
+    let events: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let handshake = events
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("eventType").and_then(|t| t.as_str()) == Some(VALIDATION_EVENT));
+    let Some(handshake) = handshake else {
+        return refuse(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "a SubscriptionValidation request without a validation event",
+        );
+    };
+    let Some(code) = handshake
+        .pointer("/data/validationCode")
+        .and_then(|c| c.as_str())
+    else {
+        return refuse(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "the validation event has no data.validationCode",
+        );
+    };
+    shared.log.line(
+        "info",
+        "event subscription validated",
+        serde_json::json!({"topic": handshake.get("topic"), "subject": handshake.get("subject")}),
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({"validationResponse": code}).to_string(),
+    )
+        .into_response()
+}
+
+/// Answers the CloudEvents webhook abuse protection's `OPTIONS` request
+/// (what Event Grid sends a CloudEvents subscription's endpoint): the
+/// origin it names may send, at any rate.
+fn abuse_protection(shared: &Shared, headers: &HeaderMap, secret: &[u8]) -> Response {
+    let Some(origin) = headers
+        .get("WebHook-Request-Origin")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+    else {
+        return refuse(
+            shared,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "events are POSTed (OPTIONS is the CloudEvents handshake, with WebHook-Request-Origin)",
+        );
+    };
+    if let Err(why) = proves(headers, secret, b"") {
+        return refuse(shared, StatusCode::UNAUTHORIZED, why);
+    }
+    shared.log.line(
+        "info",
+        "event subscription validated",
+        serde_json::json!({"origin": origin}),
+    );
+    (
+        StatusCode::OK,
+        [
+            ("WebHook-Allowed-Origin", origin),
+            ("WebHook-Allowed-Rate", "*"),
+        ],
     )
         .into_response()
 }

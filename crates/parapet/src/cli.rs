@@ -93,7 +93,7 @@ pub enum Command {
     Graph(GraphArgs),
     /// Continuous mode: keep the inventory current from CloudTrail events
     /// read from an SQS queue, describing again only what each changed.
-    Watch(WatchArgs),
+    Watch(Box<WatchArgs>),
     /// Incidents: findings grouped, with an owner and a lifecycle.
     #[command(subcommand)]
     Incidents(IncidentsCommand),
@@ -946,8 +946,21 @@ pub struct ScanAwsArgs {
 /// `parapet scan azure`
 #[derive(Debug, Args)]
 pub struct ScanAzureArgs {
-    /// Collect only these subscriptions [default: every enabled subscription
-    /// the identity can read].
+    /// Where Azure is and what of it to collect.
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    /// How results are reported.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Where Azure is and what of it to collect, for `scan azure` and
+/// `watch --cloud azure`.
+#[derive(Debug, Args)]
+pub struct AzureArgs {
+    /// Collect only these subscriptions [default: the configuration file's
+    /// azure section, else every enabled subscription the identity can
+    /// read].
     #[arg(long, value_delimiter = ',', value_name = "SUBSCRIPTION")]
     pub subscriptions: Vec<String>,
     /// Collect every subscription under this management group, at any
@@ -975,9 +988,6 @@ pub struct ScanAzureArgs {
     /// proxy that inspects TLS).
     #[arg(long, value_name = "FILE", env = "PARAPET_AZURE_CA_FILE")]
     pub ca_file: Option<PathBuf>,
-    /// How results are reported.
-    #[command(flatten)]
-    pub report: ReportArgs,
 }
 
 /// `parapet scan file`
@@ -1059,15 +1069,21 @@ pub enum LogFormat {
 /// file's `watch` section; an option or its environment variable wins.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The SQS queue an EventBridge rule sends CloudTrail events to.
+    /// The cloud watched [default: aws].
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// The queue change events arrive on: for AWS, the SQS queue an
+    /// EventBridge rule sends CloudTrail events to; for Azure, the Storage
+    /// queue an Event Grid subscription delivers to
+    /// (`https://ACCOUNT.queue.core.windows.net/QUEUE`).
     #[arg(long, env = "PARAPET_QUEUE_URL", value_name = "URL")]
     pub queue_url: Option<String>,
     /// The queue's region [default: the one its URL names, else the
     /// configured region].
     #[arg(long, value_name = "REGION")]
     pub queue_region: Option<String>,
-    /// Where messages that are not CloudTrail events are set aside (else
-    /// they are logged and dropped).
+    /// Where messages that are not change events are set aside, a queue
+    /// of the same kind (else they are logged and dropped).
     #[arg(long, env = "PARAPET_DEAD_LETTER_QUEUE_URL", value_name = "URL")]
     pub dead_letter_queue_url: Option<String>,
     /// A named profile of the shared AWS configuration files.
@@ -1106,6 +1122,19 @@ pub struct WatchArgs {
     /// How the API and the web UI are reached.
     #[command(flatten)]
     pub serve_options: ServeOptions,
+    /// Azure's endpoints and scope, with --cloud azure.
+    #[command(flatten, next_help_heading = "Azure (with --cloud azure)")]
+    pub azure: AzureArgs,
+}
+
+/// The clouds `parapet watch` follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    /// CloudTrail events through EventBridge.
+    Aws,
+    /// Event Grid's events of Azure subscriptions.
+    Azure,
 }
 
 #[cfg(test)]

@@ -135,7 +135,10 @@ const MUTE_AUTHOR: &str = "configuration";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchConfig {
-    /// The SQS queue EventBridge sends CloudTrail events to.
+    /// The cloud watched: `aws` or `azure`.
+    #[serde(default)]
+    pub cloud: Option<crate::cli::Cloud>,
+    /// The queue change events arrive on (an SQS queue, a Storage queue).
     #[serde(default)]
     pub queue_url: Option<String>,
     /// The queue's region.

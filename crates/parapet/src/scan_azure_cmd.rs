@@ -1,7 +1,7 @@
 //! `parapet scan azure`: the Azure provider's options from the command
 //! line, the environment and the configuration file.
 
-use crate::cli::{GlobalArgs, ScanAzureArgs};
+use crate::cli::{AzureArgs, GlobalArgs, ScanAzureArgs};
 use crate::output::Style;
 use crate::scan_aws_cmd::collect_and_report;
 use crate::scan_cmd::Scan;
@@ -19,6 +19,24 @@ pub fn run(
     args: &ScanAzureArgs,
     style: Style,
 ) -> Result<ExitCode> {
+    let provider = AzureProvider::new(options(&args.azure, config)?);
+    collect_and_report(
+        Scan {
+            global,
+            config,
+            policy,
+            args: &args.report,
+            style,
+        },
+        &provider,
+        Request::Whole,
+    )
+}
+
+/// The Azure provider's options: the endpoints, the credential the
+/// environment describes, and the scope the command line gives, else the
+/// configuration file's.
+pub fn options(args: &AzureArgs, config: &crate::config::ConfigFile) -> Result<AzureOptions> {
     let mut endpoints = Endpoints::new(&args.resource_manager, &args.authority)?;
     if let Some(file) = &args.ca_file {
         endpoints = endpoints.trust(file)?;
@@ -32,21 +50,10 @@ pub fn run(
             config.azure.management_group.clone(),
         ),
     };
-    let provider = AzureProvider::new(AzureOptions {
+    Ok(AzureOptions {
         subscriptions,
         management_group,
         credentials: Credentials::from_env(|name| std::env::var(name).ok()),
         endpoints,
-    });
-    collect_and_report(
-        Scan {
-            global,
-            config,
-            policy,
-            args: &args.report,
-            style,
-        },
-        &provider,
-        Request::Whole,
-    )
+    })
 }

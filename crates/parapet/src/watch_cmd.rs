@@ -1,14 +1,16 @@
 //! `parapet watch`: the daemon's settings from its options and the
-//! configuration file's `watch` section, the AWS provider and its SQS queue,
-//! the API beside it when asked, and the signals that stop it.
+//! configuration file's `watch` section, the cloud watched (AWS with its SQS
+//! queue, or Azure with its Storage queue), the API beside it when asked,
+//! and the signals that stop it.
 
-use crate::cli::{GlobalArgs, LogFormat, WatchArgs};
+use crate::cli::{Cloud, GlobalArgs, LogFormat, WatchArgs};
 use crate::config::ConfigFile;
 use anyhow::{Context, Result};
-use parapet_aws::queue::Queue;
 use parapet_aws::{AwsOptions, AwsProvider};
+use parapet_azure::{AzureProvider, StorageQueue};
 use parapet_core::Secret;
 use parapet_pipeline::Pipeline;
+use parapet_provider::{Provider, Queue};
 use parapet_store::{Policy, Store, StoreError};
 use parapet_watch::{Daemon, Log, Settings};
 use std::collections::BTreeMap;
@@ -73,7 +75,7 @@ fn settings(args: &WatchArgs, config: &ConfigFile) -> Result<(Settings, Option<Q
     );
     anyhow::ensure!(
         (0..=20).contains(&settings.wait),
-        "the receive wait is {} s; SQS allows 0 to 20",
+        "the receive wait is {} s; give 0 to 20 (SQS's limit)",
         settings.wait
     );
     Ok((settings, queue))
@@ -93,19 +95,6 @@ pub fn run(
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("cannot listen for signals")?;
     }
-    let queue: Option<Arc<dyn parapet_provider::Queue>> = match queue {
-        Some(q) => Some(Arc::new(
-            Queue::connect(
-                &q.url,
-                q.region.as_deref(),
-                args.profile.as_deref(),
-                args.endpoint_url.as_deref(),
-            )
-            .with_context(|| format!("cannot reach the queue {}", q.url))?
-            .with_dead_letter(q.dead_letter),
-        )),
-        None => None,
-    };
     let server = args
         .serve
         .as_deref()
@@ -120,6 +109,48 @@ pub fn run(
         })
         .transpose()?;
     settings.serving = server.as_ref().map(|s| s.address.to_string());
+    let (provider, queue) = match args.cloud.or(config.watch.cloud).unwrap_or(Cloud::Aws) {
+        Cloud::Aws => aws(args, config, queue)?,
+        Cloud::Azure => azure(args, config, queue)?,
+    };
+    let rules = crate::rules_cmd::load_rules(global);
+    crate::rules_cmd::report_load_errors(&rules);
+    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
+    let database = crate::db::database(global)?;
+    let open_store = || -> Result<Box<dyn Store>, StoreError> { database.open_with(policy) };
+    Daemon {
+        pipeline: &pipeline,
+        provider: provider.as_ref(),
+        queue,
+        open: &open_store,
+        notifier,
+        settings: &settings,
+        stop,
+    }
+    .run()
+    .with_context(|| format!("the daemon over {}", database.name()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a cloud's daemon works with: its provider, and the queue its
+/// events arrive on, if one is given.
+type Watched = (Box<dyn Provider>, Option<Arc<dyn Queue>>);
+
+/// AWS: the accounts and regions of the configuration file, the SQS queue.
+fn aws(args: &WatchArgs, config: &ConfigFile, queue: Option<QueueSettings>) -> Result<Watched> {
+    let queue: Option<Arc<dyn Queue>> = match queue {
+        Some(q) => Some(Arc::new(
+            parapet_aws::queue::Queue::connect(
+                &q.url,
+                q.region.as_deref(),
+                args.profile.as_deref(),
+                args.endpoint_url.as_deref(),
+            )
+            .with_context(|| format!("cannot reach the queue {}", q.url))?
+            .with_dead_letter(q.dead_letter),
+        )),
+        None => None,
+    };
     let provider = AwsProvider::new(AwsOptions {
         profile: args.profile.clone(),
         role: None,
@@ -132,21 +163,28 @@ pub fn run(
         keys: BTreeMap::new(),
         only_accounts: None,
     });
-    let rules = crate::rules_cmd::load_rules(global);
-    crate::rules_cmd::report_load_errors(&rules);
-    let pipeline = Pipeline::new(rules.rules, &config.tags, &config.identity);
-    let database = crate::db::database(global)?;
-    let open_store = || -> Result<Box<dyn Store>, StoreError> { database.open_with(policy) };
-    Daemon {
-        pipeline: &pipeline,
-        provider: &provider,
-        queue,
-        open: &open_store,
-        notifier,
-        settings: &settings,
-        stop,
-    }
-    .run()
-    .with_context(|| format!("the daemon over {}", database.name()))?;
-    Ok(ExitCode::SUCCESS)
+    Ok((Box::new(provider), queue))
+}
+
+/// Azure: the subscriptions of the options or the configuration file, the
+/// Storage queue, signed in with the same credential.
+fn azure(args: &WatchArgs, config: &ConfigFile, queue: Option<QueueSettings>) -> Result<Watched> {
+    let options = crate::scan_azure_cmd::options(&args.azure, config)?;
+    let queue: Option<Arc<dyn Queue>> = match queue {
+        Some(q) => Some(Arc::new(
+            StorageQueue::connect(
+                &q.url,
+                q.dead_letter.as_deref(),
+                &options.credentials,
+                &options.endpoints,
+            )
+            .with_context(|| {
+                // A SAS token in the URL's query never shows.
+                let shown = q.url.split('?').next().unwrap_or_default();
+                format!("cannot reach the queue {shown}")
+            })?,
+        )),
+        None => None,
+    };
+    Ok((Box::new(AzureProvider::new(options)), queue))
 }

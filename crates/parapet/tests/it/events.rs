@@ -28,7 +28,7 @@ fn change(moto: &Moto, db: &Path, dir: &Path, action: &str, target: &str) {
     assert!(output.status.success(), "{action}: {}", stderr(&output));
 }
 
-fn status(db: &Path, rule: &str, asset: &str) -> Option<FindingStatus> {
+pub(super) fn status(db: &Path, rule: &str, asset: &str) -> Option<FindingStatus> {
     SqliteStore::open(db)
         .expect("open")
         .finding(rule, asset)
@@ -230,7 +230,7 @@ fn count_events(store: &dyn Store, asset: &str, rule: Option<&str>, kind: EventK
 }
 
 /// Waits until `done` holds, up to `seconds`.
-fn eventually(seconds: u64, done: impl FnMut() -> bool) -> bool {
+pub(super) fn eventually(seconds: u64, done: impl FnMut() -> bool) -> bool {
     eventually_every(seconds, std::time::Duration::from_millis(200), done)
 }
 
@@ -395,14 +395,14 @@ fn watch_follows_the_queue_and_stops_on_sigterm() {
 
 /// The daemon's log (JSON, a line each) as it writes it, read on a thread
 /// of its own so that the daemon never waits on a full pipe.
-struct LogTail {
+pub(super) struct LogTail {
     lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl LogTail {
     /// Follows the standard error of `daemon`.
-    fn follow(daemon: &mut std::process::Child) -> LogTail {
+    pub(super) fn follow(daemon: &mut std::process::Child) -> LogTail {
         use std::io::BufRead;
         let stderr = daemon.stderr.take().expect("a piped standard error");
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -422,7 +422,7 @@ impl LogTail {
     }
 
     /// The `watching` line: where the daemon listens, once it does.
-    fn watching(&self) -> Value {
+    pub(super) fn watching(&self) -> Value {
         let mut found = None;
         assert!(
             eventually_every(30, Duration::from_millis(20), || {
@@ -440,8 +440,21 @@ impl LogTail {
         found.unwrap_or_default()
     }
 
+    /// The address of its endpoint, once it listens.
+    pub(super) fn listening(&self) -> String {
+        self.watching()["listen"]
+            .as_str()
+            .expect("the endpoint's address")
+            .to_owned()
+    }
+
+    /// What it has written so far.
+    pub(super) fn so_far(&self) -> String {
+        self.lines.lock().expect("lock").join("\n")
+    }
+
     /// Everything it wrote, once it has stopped.
-    fn finish(mut self) -> String {
+    pub(super) fn finish(mut self) -> String {
         if let Some(thread) = self.thread.take() {
             thread.join().expect("the log reader");
         }
@@ -546,11 +559,23 @@ fn a_daemon_killed_with_events_in_flight_leaves_each_effect_exactly_once_after_r
 }
 
 /// One POST to the daemon's endpoint: the status and the body.
-fn post(address: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
+pub(super) fn post(address: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
+    let (status, _, body) = request(address, "POST", body, headers);
+    (status, body)
+}
+
+/// One request to the daemon's `/events`: the status, the head and the
+/// body of the answer.
+pub(super) fn request(
+    address: &str,
+    method: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
     let mut request = format!(
-        "POST /events HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "{method} /events HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -566,11 +591,11 @@ fn post(address: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status in {answer}"));
-    let body = answer
+    let (head, body) = answer
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
+        .map(|(h, b)| (h.to_owned(), b.to_owned()))
         .unwrap_or_default();
-    (status, body)
+    (status, head, body)
 }
 
 #[test]
@@ -601,10 +626,7 @@ fn the_event_endpoint_answers_once_the_result_is_committed() {
         .spawn()
         .expect("parapet watch starts");
     let tail = LogTail::follow(&mut watch);
-    let listen = tail.watching()["listen"]
-        .as_str()
-        .expect("the endpoint's address")
-        .to_owned();
+    let listen = tail.listening();
 
     let public = moto
         .python(&script, &["bucket-public", &ids["bucket"]])

@@ -9,6 +9,8 @@ mod atomicity;
 mod aws;
 /// `parapet scan azure` against the fake of Azure Resource Manager.
 mod azure;
+/// `parapet watch --cloud azure`: Event Grid's events through Azurite and `/events`.
+mod azure_watch;
 /// The commands that read and act on what scans recorded.
 mod commands;
 /// CloudTrail events refreshing what they changed.

@@ -9,7 +9,9 @@
 //! resources of its type (read off their ids) under its scope (Resources_List,
 //! every tracked resource of the subscription), two a page, each page but the
 //! last with a `nextLink`. Requests can be made to be throttled (429 with
-//! `Retry-After`) or denied (403 `AuthorizationFailed`).
+//! `Retry-After`) or denied (403 `AuthorizationFailed`). A resource is also
+//! read by its id (Resources_GetById, with its provider's API version, the
+//! one its type's list takes).
 //!
 //! Management groups are a tree set by the test (`management_groups`,
 //! `placements`), which ManagementGroups_GetDescendants walks.
@@ -28,7 +30,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +40,14 @@ pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "5b4d6c1e-0f3a-4d1b-9a61-1f2e3d4c5b6a";
 /// That application's secret.
 pub const SECRET: &str = "fake-client-secret-value";
+/// That application's certificate and its private key (PEM), made for
+/// the tests: a client assertion signed with it signs the application in.
+pub const CLIENT_CERTIFICATE: &str = include_str!("../fixtures/client-certificate.pem");
+/// The certificate's RSA public key (PKCS#1 DER), which checks an
+/// assertion's signature.
+const CLIENT_PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/client-certificate.rsapub.der");
+/// The type of a client assertion (RFC 7523).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A parameter's pattern, compiled once as the operations are read.
 mod serde_regex_text {
@@ -91,6 +101,9 @@ struct Operations {
 pub struct Estate {
     /// Resources by id, lowercased (ARM's ids are not case-sensitive).
     pub resources: BTreeMap<String, Value>,
+    /// How many resources a page of a list holds (two when not set, so
+    /// that tests page; a benchmark sets ARM's own, a thousand).
+    pub page_size: Option<usize>,
     /// How many of the next ARM requests are throttled.
     pub throttle: u32,
     /// Paths (lowercased) whose reads are denied.
@@ -110,8 +123,11 @@ pub struct Estate {
     pub calls: Vec<String>,
     /// Requests the specifications would refuse.
     pub violations: Vec<String>,
-    /// Tokens issued.
-    tokens: Vec<String>,
+    /// Tenants besides [`TENANT`] the application is registered in (a
+    /// multitenant application consented there).
+    pub tenants: BTreeSet<String>,
+    /// Tokens issued, each with the tenant it was issued in.
+    tokens: Vec<(String, String)>,
     /// Token requests.
     pub sign_ins: u32,
 }
@@ -491,6 +507,20 @@ impl Fake {
         }
     }
 
+    /// The environment that signs Parapet in to this fake as its service
+    /// principal, trusting the certificates of the PEM file `ca_file`.
+    pub fn settings(&self, ca_file: &std::path::Path) -> Vec<(&'static str, String)> {
+        let url = format!("https://{}", self.address);
+        vec![
+            ("PARAPET_AZURE_RESOURCE_MANAGER", url.clone()),
+            ("AZURE_AUTHORITY_HOST", url),
+            ("PARAPET_AZURE_CA_FILE", ca_file.display().to_string()),
+            ("AZURE_TENANT_ID", TENANT.to_owned()),
+            ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
+            ("AZURE_CLIENT_SECRET", SECRET.to_owned()),
+        ]
+    }
+
     /// The violations seen so far.
     pub fn violations(&self) -> Vec<String> {
         self.estate.lock().expect("the estate").violations.clone()
@@ -529,7 +559,7 @@ async fn token(
         )
             .into_response()
     };
-    if tenant != TENANT {
+    if tenant != TENANT && !estate.tenants.contains(&tenant) {
         return refused("invalid_request", "AADSTS90002: Tenant not found.");
     }
     if field("grant_type") != Some("client_credentials")
@@ -540,23 +570,108 @@ async fn token(
             "AADSTS900144: The request body must contain the grant_type and a scope ending in /.default.",
         );
     }
-    if field("client_id") != Some(CLIENT_ID) || field("client_secret") != Some(SECRET) {
+    if field("client_id") != Some(CLIENT_ID) {
         return refused(
-            "invalid_client",
-            "AADSTS7000215: Invalid client secret provided.",
+            "unauthorized_client",
+            "AADSTS700016: Application not found in the directory.",
         );
     }
-    let token = access_token(field("scope").unwrap_or_default(), estate.tokens.len() + 1);
-    estate.tokens.push(token.clone());
+    match (
+        field("client_secret"),
+        field("client_assertion_type"),
+        field("client_assertion"),
+    ) {
+        (Some(SECRET), None, None) => {}
+        (None, Some(JWT_BEARER), Some(assertion)) => {
+            let audience = format!("{}/{tenant}/oauth2/v2.0/token", served.base);
+            if let Err(why) = assertion_checks(assertion, &audience) {
+                return refused("invalid_client", why);
+            }
+        }
+        (None, None, None) | (None, Some(_), _) | (None, None, Some(_)) => {
+            return refused(
+                "invalid_request",
+                "AADSTS7000218: The request body must contain client_assertion or client_secret.",
+            );
+        }
+        _ => {
+            return refused(
+                "invalid_client",
+                "AADSTS7000215: Invalid client secret provided.",
+            );
+        }
+    }
+    let token = access_token(
+        field("scope").unwrap_or_default(),
+        &tenant,
+        estate.tokens.len() + 1,
+    );
+    estate.tokens.push((token.clone(), tenant));
     Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
         .into_response()
+}
+
+/// Whether a client assertion is one Entra ID takes from the
+/// application's certificate: a JWT signed RS256 with the certificate's key,
+/// naming it by its thumbprint (`x5t`, SHA-1 of its DER), issued by and
+/// about the application, for this token endpoint, and current.
+fn assertion_checks(assertion: &str, audience: &str) -> Result<(), &'static str> {
+    use base64::Engine;
+    const INVALID: &str = "AADSTS50027: JWT token is invalid or malformed.";
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return Err(INVALID);
+    };
+    let json = |part: &str| -> Result<Value, &'static str> {
+        let bytes = engine.decode(part).map_err(|_| INVALID)?;
+        serde_json::from_slice(&bytes).map_err(|_| INVALID)
+    };
+    let (head, body) = (json(header)?, json(claims)?);
+    let certificate = {
+        use rustls::pki_types::pem::PemObject;
+        rustls::pki_types::CertificateDer::from_pem_slice(CLIENT_CERTIFICATE.as_bytes())
+            .expect("the test certificate")
+    };
+    let thumbprint = engine.encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &certificate,
+    ));
+    if head["alg"] != "RS256" || head["x5t"] != thumbprint.as_str() {
+        return Err(
+            "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
+        );
+    }
+    let signature = engine.decode(signature).map_err(|_| INVALID)?;
+    ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        CLIENT_PUBLIC_KEY,
+    )
+    .verify(format!("{header}.{claims}").as_bytes(), &signature)
+    .map_err(|_| "AADSTS700027: Client assertion failed signature validation.")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let within = body["nbf"].as_u64().is_some_and(|nbf| nbf <= now + 300)
+        && body["exp"].as_u64().is_some_and(|exp| exp > now);
+    if body["aud"] != audience
+        || body["iss"] != CLIENT_ID
+        || body["sub"] != CLIENT_ID
+        || body["jti"].as_str().is_none_or(str::is_empty)
+        || !within
+    {
+        return Err(
+            "AADSTS700024: Client assertion is not within its valid time range, or names another audience or client.",
+        );
+    }
+    Ok(())
 }
 
 /// An access token as Entra ID issues one, a JWT, for `scope`'s resource:
 /// its claims as Entra ID's (audience, issuer, times, tenant, app), its
 /// signature not a real one. Azurite (with `--oauth basic`) reads the
 /// claims and checks them; ARM's fake knows the tokens it issued.
-fn access_token(scope: &str, serial: usize) -> String {
+fn access_token(scope: &str, tenant: &str, serial: usize) -> String {
     use base64::Engine;
     let encode =
         |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
@@ -565,9 +680,9 @@ fn access_token(scope: &str, serial: usize) -> String {
         .map_or(0, |d| d.as_secs());
     let claims = json!({
         "aud": scope.trim_end_matches("/.default"),
-        "iss": format!("https://sts.windows.net/{TENANT}/"),
+        "iss": format!("https://sts.windows.net/{tenant}/"),
         "iat": now, "nbf": now, "exp": now + 3599,
-        "tid": TENANT, "appid": CLIENT_ID, "oid": CLIENT_ID, "ver": "1.0",
+        "tid": tenant, "appid": CLIENT_ID, "oid": CLIENT_ID, "ver": "1.0",
         "uti": format!("fake-{serial}"),
     });
     format!(
@@ -671,7 +786,13 @@ async fn arm(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if !bearer.is_some_and(|t| estate.tokens.iter().any(|issued| issued == t)) {
+    let Some(tenant) = bearer.and_then(|t| {
+        estate
+            .tokens
+            .iter()
+            .find(|(issued, _)| issued == t)
+            .map(|(_, tenant)| tenant.clone())
+    }) else {
         estate
             .violations
             .push(format!("{}: no token issued here", operation.id));
@@ -680,12 +801,51 @@ async fn arm(
             "InvalidAuthenticationToken",
             "The access token is invalid.",
         );
+    };
+    // A subscription is read with a token of its own tenant.
+    let subscription = path
+        .strip_prefix("/subscriptions/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| {
+            estate
+                .resources
+                .get(&format!("/subscriptions/{}", id.to_lowercase()))
+        });
+    if subscription.is_some_and(|s| s["tenantId"].as_str().is_some_and(|t| t != tenant)) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationTokenTenant",
+            "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
+        );
     }
     let versions: Vec<&str> = query
         .iter()
         .filter(|(k, _)| k == "api-version")
         .map(|(_, v)| v.as_str())
         .collect();
+    // Resources_GetById takes the resource provider's API version: the one
+    // the type's own list takes here.
+    let mut operation = operation;
+    if operation.api_version == "of the type" {
+        let kind = type_of(&path);
+        match served.specs.operations.iter().find(|o| {
+            o.lists
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(&kind))
+        }) {
+            Some(list) => list.api_version.clone_into(&mut operation.api_version),
+            None => {
+                estate
+                    .violations
+                    .push(format!("{}: no operation reads {kind}", operation.id));
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "NoRegisteredProviderFound",
+                    "No registered resource provider found for the location and API version.",
+                );
+            }
+        }
+    }
     match versions.as_slice() {
         [] => {
             estate
@@ -735,7 +895,7 @@ async fn arm(
             .insert("retry-after", "1".parse().expect("a header"));
         return response;
     }
-    let mut answer = answer(&estate, &served, &operation, &path, &query);
+    let mut answer = answer(&estate, &served, &operation, &path, &query, &tenant);
     if let Some(mut left) = estate.reads_left {
         match estate.reads_left_for {
             Some(0) => left = 12_000,
@@ -757,6 +917,7 @@ fn answer(
     operation: &Operation,
     path: &str,
     query: &[(String, String)],
+    tenant: &str,
 ) -> Response {
     if estate.denied.contains(&path.to_lowercase()) {
         return error(
@@ -817,6 +978,8 @@ fn answer(
                             && type_of(id).eq_ignore_ascii_case(kind)
                     })
                     .map(|(_, r)| r)
+                    // Subscriptions_List: those of the token's tenant.
+                    .filter(|r| r["tenantId"].as_str().is_none_or(|t| t == tenant))
                     .collect(),
             };
             if !operation.pageable {
@@ -827,22 +990,56 @@ fn answer(
                 .find(|(k, _)| k == "$skiptoken")
                 .and_then(|(_, v)| v.parse().ok())
                 .unwrap_or(0);
+            let size = estate.page_size.unwrap_or(2).max(1);
             let page: Vec<Value> = all
                 .iter()
                 .skip(skip)
-                .take(2)
+                .take(size)
                 .map(|r| (*r).clone())
                 .collect();
             let mut body = json!({"value": page});
-            if skip + 2 < all.len() {
+            if skip + size < all.len() {
                 body["nextLink"] = json!(format!(
                     "{}{path}?api-version={}&$skiptoken={}",
                     served.base,
                     operation.api_version,
-                    skip + 2
+                    skip + size
                 ));
             }
             Json(body).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn a_client_assertion_not_signed_by_the_certificate_is_refused() {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let certificate = {
+            use rustls::pki_types::pem::PemObject;
+            rustls::pki_types::CertificateDer::from_pem_slice(CLIENT_CERTIFICATE.as_bytes())
+                .expect("the certificate")
+        };
+        let thumbprint = engine.encode(ring::digest::digest(
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            &certificate,
+        ));
+        let header = engine.encode(json!({"alg": "RS256", "x5t": thumbprint}).to_string());
+        let claims = engine.encode(
+            json!({"aud": "https://fake/t/oauth2/v2.0/token", "iss": CLIENT_ID, "sub": CLIENT_ID,
+                "jti": "1", "nbf": 0, "exp": u64::MAX})
+            .to_string(),
+        );
+        let forged = format!("{header}.{claims}.{}", engine.encode([7u8; 256]));
+        let refused = assertion_checks(&forged, "https://fake/t/oauth2/v2.0/token");
+        assert!(refused.is_err_and(|why| why.contains("signature")));
+        let other = engine.encode(json!({"alg": "RS256", "x5t": "another"}).to_string());
+        let refused = assertion_checks(&format!("{other}.{claims}.AAAA"), "aud");
+        assert!(refused.is_err_and(|why| why.contains("not registered")));
+        assert!(assertion_checks("not a jwt", "aud").is_err());
     }
 }

@@ -5,7 +5,7 @@
 //! the certificate to trust, the service principal) to a file.
 
 use clap::{Parser, ValueEnum};
-use parapet_azure_fake::{CLIENT_ID, Fake, SECRET, TENANT, compliant_estate, noncompliant_estate};
+use parapet_azure_fake::{Fake, compliant_estate, noncompliant_estate};
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -50,10 +50,11 @@ fn main() -> std::io::Result<()> {
     let pem = args.settings.with_extension("pem");
     std::fs::write(&pem, &fake.certificate)?;
     let url = format!("https://{}", fake.address);
-    let settings = format!(
-        "PARAPET_AZURE_RESOURCE_MANAGER={url}\nAZURE_AUTHORITY_HOST={url}\nPARAPET_AZURE_CA_FILE={}\nAZURE_TENANT_ID={TENANT}\nAZURE_CLIENT_ID={CLIENT_ID}\nAZURE_CLIENT_SECRET={SECRET}\n",
-        pem.display()
-    );
+    let settings: String = fake
+        .settings(&pem)
+        .iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
     let written = args.settings.with_extension("partial");
     std::fs::write(&written, settings)?;
     std::fs::rename(&written, &args.settings)?;

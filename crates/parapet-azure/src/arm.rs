@@ -55,7 +55,8 @@ impl Counts {
 /// Below this many reads left in the subscription's window
 /// (`x-ms-ratelimit-remaining-subscription-reads`), requests go out one a
 /// second, so that a collection slows down before ARM throttles it; an
-/// answer with more left lifts the pace.
+/// answer with more left lifts the pace, for the requests already waiting
+/// too.
 const PACE_BELOW: u64 = 100;
 
 /// A policy run on every try: counts it, and paces the requests while ARM
@@ -65,6 +66,8 @@ struct Tries {
     counts: Arc<Counts>,
     /// While pacing, when the next request may go out.
     slot: Mutex<Option<tokio::time::Instant>>,
+    /// Wakes the requests waiting for their slots when the pace is lifted.
+    lifted: tokio::sync::Notify,
 }
 
 impl Tries {
@@ -85,7 +88,11 @@ impl Tries {
                 *slot = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
             }
             true => {}
-            false => *slot = None,
+            false => {
+                if slot.take().is_some() {
+                    self.lifted.notify_waiters();
+                }
+            }
         }
     }
 }
@@ -98,8 +105,16 @@ impl Policy for Tries {
         request: &mut Request,
         next: &[Arc<dyn Policy>],
     ) -> PolicyResult {
+        // Registered before the slot is taken, so that a pace lifted
+        // meanwhile wakes it.
+        let lifted = self.lifted.notified();
+        tokio::pin!(lifted);
+        lifted.as_mut().enable();
         if let Some(at) = self.take_slot() {
-            tokio::time::sleep_until(at).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                () = lifted => {}
+            }
         }
         self.counts.tries.fetch_add(1, Ordering::Relaxed);
         let (first, rest) = next
@@ -176,6 +191,7 @@ impl Arm {
                 Arc::new(Tries {
                     counts: Arc::clone(&counts),
                     slot: Mutex::default(),
+                    lifted: tokio::sync::Notify::new(),
                 }),
             ],
             None,

@@ -1,18 +1,20 @@
 //! Which credential signs Parapet in to Azure, and the HTTP client every
 //! request (tokens and Azure Resource Manager alike) goes through. The
 //! environment chooses the credential as Azure's own tools do: a service
-//! principal's secret, then workload identity, then the managed identity
+//! principal's secret or certificate, then workload identity, then the managed identity
 //! of the machine Parapet runs on, then the user signed in to the Azure
 //! CLI.
 
+use crate::certificate::CertificateAssertion;
 use crate::error::AzureError;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, HttpClient, Transport, Url};
 use azure_identity::{
-    AzureCliCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
-    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -125,6 +127,17 @@ pub enum Credentials {
         /// The secret, never shown.
         secret: Secret,
     },
+    /// A service principal and its certificate (`AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID`, `AZURE_CLIENT_CERTIFICATE_PATH`: a PEM file with
+    /// the certificate and its unencrypted private key).
+    ClientCertificate {
+        /// The tenant (directory) id.
+        tenant: String,
+        /// The application (client) id.
+        client_id: String,
+        /// The PEM file.
+        certificate: PathBuf,
+    },
     /// Workload identity: a federated token in a file
     /// (`AZURE_FEDERATED_TOKEN_FILE`, with `AZURE_TENANT_ID` and
     /// `AZURE_CLIENT_ID`), as on AKS.
@@ -143,8 +156,12 @@ pub enum Credentials {
         /// A user-assigned identity's client id.
         client_id: Option<String>,
     },
-    /// The user signed in to the Azure CLI (`az login`).
-    AzureCli,
+    /// The user signed in to the Azure CLI (`az login`), in its default
+    /// tenant or this one.
+    AzureCli {
+        /// The tenant, when not the CLI's default.
+        tenant: Option<String>,
+    },
 }
 
 impl Credentials {
@@ -160,6 +177,13 @@ impl Credentials {
                     tenant,
                     client_id,
                     secret: Secret::new(secret),
+                };
+            }
+            if let Some(file) = set("AZURE_CLIENT_CERTIFICATE_PATH") {
+                return Credentials::ClientCertificate {
+                    tenant,
+                    client_id,
+                    certificate: PathBuf::from(file),
                 };
             }
             if let Some(file) = set("AZURE_FEDERATED_TOKEN_FILE") {
@@ -182,16 +206,37 @@ impl Credentials {
                 client_id: set("AZURE_CLIENT_ID"),
             };
         }
-        Credentials::AzureCli
+        Credentials::AzureCli { tenant: None }
+    }
+
+    /// The same credential signing in to `tenant` (a multitenant
+    /// application's, or the Azure CLI user's); a managed identity signs in
+    /// to its own tenant only.
+    pub fn in_tenant(&self, tenant: &str) -> Result<Credentials, AzureError> {
+        let mut other = self.clone();
+        match &mut other {
+            Credentials::ClientSecret { tenant: t, .. }
+            | Credentials::ClientCertificate { tenant: t, .. }
+            | Credentials::WorkloadIdentity { tenant: t, .. } => tenant.clone_into(t),
+            Credentials::AzureCli { tenant: t } => *t = Some(tenant.to_owned()),
+            Credentials::ManagedIdentity { .. } => {
+                return Err(AzureError::Setting {
+                    setting: "tenants".to_owned(),
+                    message: "a managed identity signs in to its own tenant only".to_owned(),
+                });
+            }
+        }
+        Ok(other)
     }
 
     /// What kind of credential it is, as messages name it.
     pub fn kind(&self) -> &'static str {
         match self {
             Credentials::ClientSecret { .. } => "client secret",
+            Credentials::ClientCertificate { .. } => "client certificate",
             Credentials::WorkloadIdentity { .. } => "workload identity",
             Credentials::ManagedIdentity { .. } => "managed identity",
-            Credentials::AzureCli => "Azure CLI",
+            Credentials::AzureCli { .. } => "Azure CLI",
         }
     }
 
@@ -220,6 +265,25 @@ impl Credentials {
                 Some(ClientSecretCredentialOptions { client_options }),
             )
             .map_err(failed)?,
+            Credentials::ClientCertificate {
+                tenant,
+                client_id,
+                certificate,
+            } => {
+                let audience = format!(
+                    "{}/{tenant}/oauth2/v2.0/token",
+                    endpoints.authority.as_str().trim_end_matches('/')
+                );
+                let assertion = CertificateAssertion::from_file(certificate, client_id, &audience)
+                    .map_err(|message| AzureError::Credential { kind, message })?;
+                ClientAssertionCredential::new(
+                    tenant.clone(),
+                    client_id.clone(),
+                    assertion,
+                    Some(ClientAssertionCredentialOptions { client_options }),
+                )
+                .map_err(failed)?
+            }
             Credentials::WorkloadIdentity {
                 tenant,
                 client_id,
@@ -238,7 +302,13 @@ impl Credentials {
                 }))
                 .map_err(failed)?
             }
-            Credentials::AzureCli => AzureCliCredential::new(None).map_err(failed)?,
+            Credentials::AzureCli { tenant } => {
+                AzureCliCredential::new(Some(AzureCliCredentialOptions {
+                    tenant_id: tenant.clone(),
+                    ..AzureCliCredentialOptions::default()
+                }))
+                .map_err(failed)?
+            }
         })
     }
 }
@@ -290,6 +360,13 @@ mod tests {
             !format!("{secret:?}").contains("s3cret"),
             "the secret is never shown"
         );
+        let certificate = Credentials::from_env(env(&[
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/parapet/sp.pem"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+        ]));
+        assert_eq!(certificate.kind(), "client certificate");
         let workload = Credentials::from_env(env(&[
             ("AZURE_TENANT_ID", "t"),
             ("AZURE_CLIENT_ID", "c"),

@@ -9,6 +9,7 @@
 //!
 //! - [`arm`]: Azure Resource Manager reads: one resource, every page of a
 //!   list, and the errors ARM answers with.
+//! - [`certificate`]: a service principal's certificate as its credential.
 //! - [`credentials`]: which credential signs Parapet in, and the HTTP
 //!   client every request goes through.
 //! - [`events`]: Event Grid's change events and the resources they touched.
@@ -19,6 +20,7 @@
 //! - [`error`]: what can go wrong.
 
 pub mod arm;
+pub mod certificate;
 pub mod credentials;
 pub mod error;
 pub mod events;

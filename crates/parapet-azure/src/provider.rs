@@ -1,7 +1,9 @@
 //! Azure as a provider of the pipeline: its scope is the subscriptions the
 //! options name, those under a management group (at any depth), or every
-//! enabled subscription the identity can read; each is collected whole and
-//! handed on as a part of its own.
+//! enabled subscription the identity can read, in its own tenant or in each
+//! of the tenants named (a multitenant application's, or the Azure CLI
+//! user's); each is collected (whole, or as a refresh names) and handed on
+//! as a part of its own.
 
 use crate::arm::Arm;
 use crate::credentials::{Credentials, Endpoints};
@@ -14,7 +16,7 @@ use parapet_provider::{
     Target,
 };
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -32,6 +34,8 @@ pub struct AzureOptions {
     /// Every subscription under this management group, at any depth
     /// (when no subscriptions are named).
     pub management_group: Option<String>,
+    /// The tenants signed in to, each in turn; none: the credential's own.
+    pub tenants: Vec<String>,
     /// The credential.
     pub credentials: Credentials,
     /// Where Azure is.
@@ -49,6 +53,9 @@ pub struct AzureFileConfig {
     /// Every subscription under this management group, at any depth.
     #[serde(default)]
     pub management_group: Option<String>,
+    /// The tenants to sign in to [default: the credential's own].
+    #[serde(default)]
+    pub tenants: Option<Vec<String>>,
 }
 
 /// The Azure provider.
@@ -62,15 +69,62 @@ impl AzureProvider {
         AzureProvider { options }
     }
 
-    /// The client of Resource Manager, signed in.
-    fn arm(&self) -> Result<Arm, AzureError> {
+    /// A client of Resource Manager for each tenant, signed in.
+    fn arms(&self) -> Result<Vec<Arm>, AzureError> {
         let endpoints = &self.options.endpoints;
         let http = endpoints.http_client()?;
-        let credential = self
-            .options
-            .credentials
-            .token_credential(endpoints, &http)?;
-        Ok(Arm::new(credential, endpoints, http))
+        let credentials = match self.options.tenants.as_slice() {
+            [] => vec![self.options.credentials.clone()],
+            tenants => tenants
+                .iter()
+                .map(|t| self.options.credentials.in_tenant(t))
+                .collect::<Result<_, _>>()?,
+        };
+        credentials
+            .iter()
+            .map(|c| {
+                let credential = c.token_credential(endpoints, &http)?;
+                Ok(Arm::new(credential, endpoints, http.clone()))
+            })
+            .collect()
+    }
+
+    /// The subscriptions in scope, each with the client of its tenant.
+    async fn subscriptions(&self, arms: &[Arm]) -> Result<Vec<(Arm, String)>, AzureError> {
+        let several = arms.len() > 1;
+        let mut found = Vec::new();
+        for arm in arms {
+            let subscriptions = match (&self.options.subscriptions, &self.options.management_group)
+            {
+                (Some(named), _) if !several => named.clone(),
+                (Some(named), _) => enabled_subscriptions(arm)
+                    .await?
+                    .into_iter()
+                    .filter(|s| named.iter().any(|n| n.eq_ignore_ascii_case(s)))
+                    .collect(),
+                (None, Some(group)) => subscriptions_under(arm, group).await?,
+                (None, None) => enabled_subscriptions(arm).await?,
+            };
+            found.extend(subscriptions.into_iter().map(|s| (arm.clone(), s)));
+        }
+        if several && let Some(named) = &self.options.subscriptions {
+            let missing: Vec<&str> = named
+                .iter()
+                .filter(|n| !found.iter().any(|(_, s)| s.eq_ignore_ascii_case(n)))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(AzureError::Setting {
+                    setting: "subscriptions".to_owned(),
+                    message: format!(
+                        "{} not found enabled in the tenants {}",
+                        missing.join(", "),
+                        self.options.tenants.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -134,27 +188,18 @@ impl Provider for AzureProvider {
             .enable_all()
             .build()
             .map_err(start)?;
-        let arm = self.arm().map_err(start)?;
-        let mut subscriptions = match (&self.options.subscriptions, &self.options.management_group)
-        {
-            (Some(named), _) => named.clone(),
-            (None, Some(group)) => runtime
-                .block_on(subscriptions_under(&arm, group))
-                .map_err(start)?,
-            (None, None) => runtime
-                .block_on(enabled_subscriptions(&arm))
-                .map_err(start)?,
-        };
+        let arms = self.arms().map_err(start)?;
+        let mut subscriptions = runtime.block_on(self.subscriptions(&arms)).map_err(start)?;
         if let Some(narrowing) = narrowing {
-            subscriptions.retain(|s| narrowing.accounts.contains(s));
+            subscriptions.retain(|(_, s)| narrowing.accounts.contains(s));
         }
         let wanted = narrowing.map_or_else(Wanted::every, Wanted::of);
         let partial = narrowing.is_some_and(|n| n.whole.is_some());
         progress.planned(subscriptions.len() as u64);
         let observed_at = chrono::Utc::now();
-        for subscription in subscriptions {
+        for (arm, subscription) in subscriptions {
             let ctx = Ctx {
-                arm: arm.clone(),
+                arm,
                 subscription: subscription.clone(),
                 wanted: wanted.clone(),
                 observed_at,
@@ -174,9 +219,14 @@ impl Provider for AzureProvider {
                 break;
             }
         }
-        let calls = arm.counts().calls();
+        let mut calls = BTreeMap::new();
+        for arm in &arms {
+            for (action, count) in arm.counts().calls() {
+                *calls.entry(action).or_insert(0) += count;
+            }
+        }
         let made: u64 = calls.values().sum();
-        let tries = arm.counts().tries();
+        let tries: u64 = arms.iter().map(|a| a.counts().tries()).sum();
         Ok(Collection {
             parts: Vec::new(),
             resource_types: types::catalog().iter().map(|t| t.name.to_owned()).collect(),

@@ -1,8 +1,8 @@
 //! What Parapet's integration tests and benchmarks share: the Python
 //! virtual environment `scripts/moto-venv` makes (`.ci/test` runs it), with
 //! moto's server, jsonschema, Selenium, aiosmtpd, cyclonedx-python-lib and
-//! schemathesis, a PostgreSQL server ([`postgres`]), and the peak memory
-//! benchmarks report.
+//! schemathesis, a PostgreSQL server ([`postgres`]), and what benchmarks
+//! report: peak memory and latency percentiles.
 
 pub mod postgres;
 
@@ -78,4 +78,35 @@ pub fn peak_resident_mb() -> usize {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// Prints the percentiles of the times from `sent` to `done`, key by key
+/// (milliseconds since the epoch each), as `what`.
+pub fn report_latencies(
+    what: &str,
+    sent: &std::collections::BTreeMap<String, i64>,
+    done: &std::collections::BTreeMap<String, i64>,
+) {
+    let mut latencies: Vec<i64> = sent
+        .iter()
+        .filter_map(|(key, at)| done.get(key).map(|d| d - at))
+        .collect();
+    latencies.sort_unstable();
+    if latencies.is_empty() {
+        println!("{what}: none of {} events", sent.len());
+        return;
+    }
+    let pick = |p: f64| {
+        let rank = (latencies.len() as f64 * p).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1]
+    };
+    println!(
+        "{} of {} events; {what}: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+        latencies.len(),
+        sent.len(),
+        pick(0.50),
+        pick(0.95),
+        pick(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
 }

@@ -18,6 +18,7 @@ mod moto;
 mod receiver;
 
 use parapet_store::{FindingQuery, SqliteStore};
+use parapet_testkit::report_latencies;
 
 use parapet_store::roles::*;
 use std::collections::BTreeMap;
@@ -114,33 +115,6 @@ fn main() {
     };
     watch.kill().ok();
     watch.wait().ok();
-    report("from the queue to the committed finding", &sent, &committed);
-    report("from the queue to the webhook", &sent, &heard);
-}
-
-/// Prints the percentiles of the times from `sent` to `done`, bucket by
-/// bucket.
-fn report(what: &str, sent: &BTreeMap<String, i64>, done: &BTreeMap<String, i64>) {
-    let mut latencies: Vec<i64> = sent
-        .iter()
-        .filter_map(|(bucket, at)| done.get(bucket).map(|d| d - at))
-        .collect();
-    latencies.sort_unstable();
-    if latencies.is_empty() {
-        println!("{what}: none of {} events", sent.len());
-        return;
-    }
-    let pick = |p: f64| {
-        let rank = (latencies.len() as f64 * p).ceil() as usize;
-        latencies[rank.clamp(1, latencies.len()) - 1]
-    };
-    println!(
-        "{} of {} events; {what}: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
-        latencies.len(),
-        sent.len(),
-        pick(0.50),
-        pick(0.95),
-        pick(0.99),
-        latencies.last().copied().unwrap_or_default()
-    );
+    report_latencies("from the queue to the committed finding", &sent, &committed);
+    report_latencies("from the queue to the webhook", &sent, &heard);
 }

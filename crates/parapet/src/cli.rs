@@ -747,8 +747,9 @@ pub enum ScanCommand {
     /// the failing results.
     Aws(ScanAwsArgs),
     /// Collect Azure subscriptions through Azure Resource Manager (signed
-    /// in as the environment says: a service principal's secret or
-    /// federated token, the machine's managed identity, or the Azure CLI),
+    /// in as the environment says: a service principal's secret,
+    /// certificate (AZURE_CLIENT_CERTIFICATE_PATH) or federated token, the
+    /// machine's managed identity, or the Azure CLI),
     /// store, evaluate every rule and report, as `scan aws` does: 33
     /// resource types (`parapet resources list` names them) and the Azure
     /// rules (CIS Microsoft Azure Foundations).
@@ -967,6 +968,12 @@ pub struct AzureArgs {
     /// depth (its id, such as the tenant root group's, the tenant id).
     #[arg(long, value_name = "GROUP", conflicts_with = "subscriptions")]
     pub management_group: Option<String>,
+    /// Sign in to each of these tenants in turn and collect their
+    /// subscriptions (a multitenant application's secret or certificate, or
+    /// the Azure CLI's user) [default: the configuration file's, else the
+    /// credential's own tenant].
+    #[arg(long, value_delimiter = ',', value_name = "TENANT")]
+    pub tenants: Vec<String>,
     /// Azure Resource Manager's endpoint, for a sovereign cloud or a test
     /// server.
     #[arg(

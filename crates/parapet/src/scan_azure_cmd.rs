@@ -50,9 +50,14 @@ pub fn options(args: &AzureArgs, config: &crate::config::ConfigFile) -> Result<A
             config.azure.management_group.clone(),
         ),
     };
+    let tenants = match args.tenants.as_slice() {
+        [] => config.azure.tenants.clone().unwrap_or_default(),
+        named => named.to_vec(),
+    };
     Ok(AzureOptions {
         subscriptions,
         management_group,
+        tenants,
         credentials: Credentials::from_env(|name| std::env::var(name).ok()),
         endpoints,
     })

@@ -115,7 +115,7 @@ pub struct Ctx {
 pub struct Wanted {
     /// Types described whole; `None`: every type.
     whole: Option<BTreeSet<String>>,
-    /// Types of which only the resources with these ids (lowercase) are.
+    /// Types of which only the resources with these ids are.
     keyed: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -129,16 +129,7 @@ impl Wanted {
     pub fn of(narrowing: &Narrowing) -> Wanted {
         Wanted {
             whole: narrowing.whole.clone(),
-            keyed: narrowing
-                .keyed
-                .iter()
-                .map(|(kind, keys)| {
-                    (
-                        kind.clone(),
-                        keys.iter().map(|k| k.to_lowercase()).collect(),
-                    )
-                })
-                .collect(),
+            keyed: narrowing.keyed.clone(),
         }
     }
 
@@ -151,7 +142,16 @@ impl Wanted {
     pub fn selects(&self, kind: &str, id: &str) -> bool {
         self.wants(kind)
             && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
-                || self.keyed[kind].contains(&id.to_lowercase()))
+                || self.keyed[kind].iter().any(|k| k.eq_ignore_ascii_case(id)))
+    }
+
+    /// The ids of `kind` asked for, when only those are (a refresh of the
+    /// resources events named): each is read by its id rather than listed.
+    pub fn only(&self, kind: &str) -> Option<&BTreeSet<String>> {
+        match &self.whole {
+            Some(whole) if !whole.contains(kind) => self.keyed.get(kind),
+            _ => None,
+        }
     }
 
     /// Whether some resource of `kind` asked for lies under the resource
@@ -160,7 +160,9 @@ impl Wanted {
         let prefix = format!("{}/", parent.to_lowercase());
         self.wants(kind)
             && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
-                || self.keyed[kind].iter().any(|id| id.starts_with(&prefix)))
+                || self.keyed[kind]
+                    .iter()
+                    .any(|id| id.to_lowercase().starts_with(&prefix)))
     }
 
     /// The types asked for; `None`: every type.
@@ -363,8 +365,9 @@ where
 
 /// Every resource of `kind` in the subscription that the collection asks
 /// for, listed in one paged call (`/subscriptions/{id}/providers/{kind}`),
-/// each described by `describe`; a failed list is a collection error for
-/// the type. Nothing is listed when no resource of the type is asked for.
+/// or each read by its id when only some are asked for, each described by
+/// `describe`; a failed list or read is a collection error for the type.
+/// Nothing is read when no resource of the type is asked for.
 pub async fn listed_each<F, Fut>(
     ctx: &Ctx,
     kind: &'static str,
@@ -378,6 +381,15 @@ where
     if !ctx.wanted.wants(kind) {
         return Out::default();
     }
+    if let Some(ids) = ctx.wanted.only(kind) {
+        return match read_each(ctx, ids, api_version).await {
+            Ok(resources) => Out {
+                assets: each(resources, describe).await,
+                errors: Vec::new(),
+            },
+            Err(error) => ctx.failed(kind, &error),
+        };
+    }
     let path = format!("/subscriptions/{}/providers/{kind}", ctx.subscription);
     match ctx.arm.list(&path, api_version).await {
         Ok(mut resources) => {
@@ -389,6 +401,31 @@ where
         }
         Err(error) => ctx.failed(kind, &error),
     }
+}
+
+/// The resources with these ids, read [`CONCURRENT`] at once; one that is
+/// not found has been deleted and is left out.
+async fn read_each(
+    ctx: &Ctx,
+    ids: &BTreeSet<String>,
+    api_version: &str,
+) -> Result<Vec<Value>, ArmError> {
+    let ids: Vec<Value> = ids.iter().cloned().map(Value::String).collect();
+    let reads = each(ids, |id| async move {
+        ctx.arm
+            .get(id.as_str().unwrap_or_default(), api_version)
+            .await
+    })
+    .await;
+    let mut found = Vec::new();
+    for read in reads {
+        match read {
+            Ok(resource) => found.push(resource),
+            Err(error) if error.status == Some(404) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(found)
 }
 
 /// Every resource of `kind` in the subscription, listed in one paged

@@ -11,13 +11,7 @@ pub const OTHER: &str = "8c56bb7a-6f4f-4b4a-9d3e-2a1b0c9d8e7f";
 const STORAGE: &str = "2024-01-01";
 
 /// Waits for `future` on a runtime of its own (the fake runs its own).
-pub fn wait<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
-}
+pub use crate::queue_client::block as wait;
 
 /// The fake's endpoints, trusting its certificate from a PEM file (kept
 /// in the folder returned).
@@ -157,4 +151,55 @@ fn a_secret_entra_id_refuses_fails_every_read_with_its_reason_and_never_shows_th
     assert!(!text.contains(wrong), "{text}");
     let estate = fake.estate.lock().expect("the estate");
     assert!(estate.calls.is_empty(), "nothing reached ARM unsigned");
+}
+
+#[test]
+fn a_service_principal_s_certificate_signs_in_with_a_signed_client_assertion() {
+    let fake = Fake::start();
+    fake.estate
+        .lock()
+        .expect("the estate")
+        .seed(storage_account(SUBSCRIPTION, "alpha"));
+    let (endpoints, dir) = endpoints(&fake);
+    let http = endpoints.http_client().expect("a client");
+    let signed_in = |pem: &str| {
+        let path = dir.path().join("sp.pem");
+        std::fs::write(&path, pem).expect("written");
+        Credentials::ClientCertificate {
+            tenant: TENANT.to_owned(),
+            client_id: CLIENT_ID.to_owned(),
+            certificate: path,
+        }
+        .token_credential(&endpoints, &http)
+    };
+    let credential = signed_in(parapet_azure_fake::CLIENT_CERTIFICATE).expect("a credential");
+    let arm = Arm::new(credential, &endpoints, http.clone());
+    let listed = wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect("the accounts");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(fake.estate.lock().expect("the estate").sign_ins, 1);
+
+    // Only the certificate, no key: refused before any sign-in, naming the
+    // file.
+    let certificate_only = parapet_azure_fake::CLIENT_CERTIFICATE
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .next()
+        .expect("the certificate");
+    let refused = signed_in(certificate_only).expect_err("no key").to_string();
+    assert!(
+        refused.contains("client certificate") && refused.contains("sp.pem"),
+        "{refused}"
+    );
+    // A key that is not the certificate's: Entra ID refuses the assertion.
+    let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).expect("a key pair");
+    let mismatched = format!("{}{}", certificate_only, other.signing_key.serialize_pem());
+    match signed_in(&mismatched) {
+        Err(error) => assert!(error.to_string().contains("RSA"), "{error}"),
+        Ok(credential) => {
+            let arm = Arm::new(credential, &endpoints, http.clone());
+            let failed =
+                wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect_err("refused");
+            assert!(failed.to_string().contains("AADSTS"), "{failed}");
+        }
+    }
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

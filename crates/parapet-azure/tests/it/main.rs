@@ -6,3 +6,4 @@ mod arm;
 mod collect;
 mod provider;
 mod queue;
+mod queue_client;

@@ -19,6 +19,7 @@ fn scoped(
     let options = AzureOptions {
         subscriptions,
         management_group: management_group.map(str::to_owned),
+        tenants: Vec::new(),
         credentials: principal(SECRET),
         endpoints,
     };
@@ -78,22 +79,37 @@ fn a_collection_goes_one_request_a_second_once_arm_says_few_reads_are_left() {
     {
         let mut estate = fake.estate.lock().expect("the estate");
         estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+        for name in ["alpha", "bravo", "charlie"] {
+            estate.seed(storage_account(SUBSCRIPTION, name));
+        }
+        // The list's two pages (one after the other) say 12 reads are
+        // left; the answers after them, 12,000.
         estate.reads_left = Some(12);
-        estate.reads_left_for = Some(5);
+        estate.reads_left_for = Some(2);
     }
     let (azure, _dir) = provider(&fake, Some(vec![SUBSCRIPTION.to_owned()]));
+    let accounts = parapet_provider::Narrowing {
+        whole: Some(["Microsoft.Storage/storageAccounts".to_owned()].into()),
+        ..parapet_provider::Narrowing::accounts([SUBSCRIPTION.to_owned()].into())
+    };
     let started = std::time::Instant::now();
-    let collection = azure.collect(None, &Quiet).expect("a collection");
+    let collection = azure
+        .collect(Some(&accounts), &Quiet)
+        .expect("a collection");
     let reads: u64 = collection.calls.values().sum();
-    assert!(reads > 5, "{reads}");
+    assert_eq!(
+        reads,
+        2 + 3 * 3,
+        "two pages, then three reads beside each account"
+    );
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= std::time::Duration::from_secs(4),
-        "once ARM said 12 reads were left, the next requests went out one a second"
+        elapsed >= std::time::Duration::from_secs(2),
+        "once ARM said 12 reads were left, the next requests went out one a second: {elapsed:?}"
     );
     assert!(
-        elapsed < std::time::Duration::from_secs(reads - 1),
-        "once it said 12,000 were left, they went out at once"
+        elapsed < std::time::Duration::from_secs(6),
+        "once it said 12,000 were left, they went out at once: {elapsed:?}"
     );
 }
 
@@ -295,6 +311,76 @@ fn an_event_s_refresh_reads_only_the_resources_it_names_and_what_depends_on_them
             .iter()
             .all(|a| whole_types.contains(a.resource_type.as_str())),
         "only the types asked for"
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
+
+#[test]
+fn each_tenant_named_is_signed_in_to_and_its_subscriptions_collected_with_its_own_token() {
+    const PARTNER: &str = "3f8c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f";
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        estate.tenants.insert(PARTNER.to_owned());
+        estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+        let mut partner = subscription(OTHER, "Enabled");
+        partner["tenantId"] = PARTNER.into();
+        estate.seed(partner);
+        estate.seed(storage_account(SUBSCRIPTION, "alpha"));
+        estate.seed(storage_account(OTHER, "bravo"));
+    }
+    let (endpoints, _dir) = endpoints(&fake);
+    let options = |tenants: Vec<String>, subscriptions: Option<Vec<String>>| AzureOptions {
+        subscriptions,
+        management_group: None,
+        tenants,
+        credentials: principal(SECRET),
+        endpoints: endpoints.clone(),
+    };
+    let both = vec![parapet_azure_fake::TENANT.to_owned(), PARTNER.to_owned()];
+    let collection = AzureProvider::new(options(both.clone(), None))
+        .collect(None, &Quiet)
+        .expect("a collection");
+    let parts: Vec<(&str, Vec<&str>)> = collection
+        .parts
+        .iter()
+        .map(|p| {
+            (
+                p.scope.accounts[0].as_str(),
+                p.assets.iter().map(|a| a.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (SUBSCRIPTION, vec!["subscription Enabled", "alpha"]),
+            (OTHER, vec!["subscription Enabled", "bravo"])
+        ]
+    );
+    assert!(
+        collection.parts.iter().all(|p| p.errors.is_empty()),
+        "each subscription read with its tenant's token"
+    );
+    // Its own tenant alone lists its own subscription alone.
+    let own = AzureProvider::new(options(Vec::new(), None))
+        .collect(None, &Quiet)
+        .expect("a collection");
+    assert_eq!(own.parts.len(), 1);
+    // A subscription named but in none of the tenants is said.
+    let missing = AzureProvider::new(options(
+        both,
+        Some(vec![
+            OTHER.to_owned(),
+            "9d4f0c38-0000-4000-8000-000000000000".to_owned(),
+        ]),
+    ))
+    .collect(None, &Quiet)
+    .expect_err("refused");
+    let said = format!("{:?}", missing);
+    assert!(
+        said.contains("9d4f0c38") && said.contains(PARTNER),
+        "{said}"
     );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

@@ -2,64 +2,33 @@
 //! fake's Entra ID tokens: Base64 and plain messages received, handled
 //! ones deleted, one that is not an event kept in the dead-letter queue.
 
-use crate::arm::{endpoints, principal, wait};
-use azure_core::http::{Transport, Url};
-use azure_storage_queue::models::QueueMessage;
-use azure_storage_queue::{QueueClient, QueueClientOptions};
-use base64::Engine;
+use crate::arm::{endpoints, principal};
+use crate::queue_client::{block, deliver, queue_client, send, trusted};
 use parapet_azure::StorageQueue;
 use parapet_azure_fake::azurite::Azurite;
 use parapet_azure_fake::{Fake, SECRET};
 use parapet_provider::Queue;
-
-/// A client of the queue at `url`, as the test's own sender and reader.
-fn client(url: &str, endpoints: &parapet_azure::Endpoints) -> QueueClient {
-    let http = endpoints.http_client().expect("a client");
-    let credential = principal(SECRET)
-        .token_credential(endpoints, &http)
-        .expect("a credential");
-    let mut options = QueueClientOptions::default();
-    options.client_options.transport = Some(Transport::new(http));
-    QueueClient::new(
-        Url::parse(url).expect("a URL"),
-        Some(credential),
-        Some(options),
-    )
-    .expect("a client")
-}
-
-fn send(client: &QueueClient, text: &str) {
-    let message = QueueMessage {
-        message_text: Some(text.to_owned()),
-    };
-    wait(client.send_message(message.try_into().expect("XML"), None)).expect("sent");
-}
 
 #[test]
 fn events_are_received_base64_or_plain_deleted_once_handled_and_others_set_aside() {
     let fake = Fake::start();
     let azurite = Azurite::start();
     let (endpoints, dir) = endpoints(&fake);
-    let both = dir.path().join("both.pem");
-    std::fs::write(
-        &both,
-        format!("{}{}", fake.certificate, azurite.certificate),
-    )
-    .expect("the certificates");
+    let both = trusted(&fake, &azurite, dir.path());
     let endpoints = endpoints.trust(&both).expect("trusted");
     let (url, dead_url) = (
         azurite.queue_url("events"),
         azurite.queue_url("events-dead"),
     );
-    let (sender, dead) = (client(&url, &endpoints), client(&dead_url, &endpoints));
-    wait(sender.create(None)).expect("the queue");
-    wait(dead.create(None)).expect("the dead-letter queue");
+    let (sender, dead) = (
+        queue_client(&url, &fake, &both),
+        queue_client(&dead_url, &fake, &both),
+    );
+    block(sender.create(None)).expect("the queue");
+    block(dead.create(None)).expect("the dead-letter queue");
 
     let event = r#"[{"eventType":"Microsoft.Resources.ResourceWriteSuccess"}]"#;
-    send(
-        &sender,
-        &base64::engine::general_purpose::STANDARD.encode(event),
-    );
+    deliver(&sender, event);
     send(&sender, event);
     let queue = StorageQueue::connect(&url, Some(&dead_url), &principal(SECRET), &endpoints)
         .expect("the queue");

@@ -3,8 +3,7 @@
 //! service principal from the environment.
 
 use parapet_azure_fake::{
-    CLIENT_ID, Fake, SECRET, TENANT, compliant_estate, noncompliant_estate, storage_account,
-    subscription,
+    Fake, SECRET, compliant_estate, noncompliant_estate, storage_account, subscription,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,18 +15,12 @@ const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 /// Runs `parapet` signed in to the fake as its service principal, on the
 /// database `db`, trusting the fake's certificate from `pem`.
 fn parapet_on(fake: &Fake, db: &std::path::Path, pem: &std::path::Path, args: &[&str]) -> Output {
-    let url = format!("https://{}", fake.address);
     Command::new(env!("CARGO_BIN_EXE_parapet"))
         .args(args)
         .env_remove("NO_COLOR")
         .env_remove("PARAPET_RULES")
         .env("PARAPET_DB", db)
-        .env("AZURE_TENANT_ID", TENANT)
-        .env("AZURE_CLIENT_ID", CLIENT_ID)
-        .env("AZURE_CLIENT_SECRET", SECRET)
-        .env("PARAPET_AZURE_RESOURCE_MANAGER", &url)
-        .env("AZURE_AUTHORITY_HOST", &url)
-        .env("PARAPET_AZURE_CA_FILE", pem)
+        .envs(fake.settings(pem))
         .output()
         .expect("parapet runs")
 }

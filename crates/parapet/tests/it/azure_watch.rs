@@ -3,65 +3,18 @@
 //! Storage queue on Azurite and through the `/events` endpoint with Event
 //! Grid's validation handshakes.
 
+use super::azure_queue::{block, deliver, queue_client, trusted};
 use super::events::{LogTail, eventually, post, request, status};
-use azure_core::http::{Transport, Url};
-use azure_storage_queue::models::QueueMessage;
-use azure_storage_queue::{QueueClient, QueueClientOptions};
-use base64::Engine;
-use parapet_azure::{Credentials, Endpoints};
 use parapet_azure_fake::azurite::Azurite;
-use parapet_azure_fake::{CLIENT_ID, Fake, SECRET, TENANT, compliant_estate};
+use parapet_azure_fake::{Fake, SECRET, TENANT, compliant_estate};
 use parapet_core::FindingStatus;
 use parapet_store::SqliteStore;
 use parapet_store::roles::*;
 use serde_json::{Value, json};
-use std::path::Path;
 
 const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const RULE: &str = "azure-storage-blob-anonymous-access-disabled";
 const EVENT_SECRET: &str = "event-grid-delivery-secret-7d2a";
-
-/// A client of the Storage queue at `url`, signed in to the fake as its
-/// service principal: what stands for Event Grid, and reads the
-/// dead-letter queue.
-fn queue_client(url: &str, fake: &Fake, pem: &Path) -> QueueClient {
-    let base = format!("https://{}", fake.address);
-    let endpoints = Endpoints::new(&base, &base)
-        .and_then(|e| e.trust(pem))
-        .expect("the fake's endpoints");
-    let http = endpoints.http_client().expect("a client");
-    let credential = Credentials::ClientSecret {
-        tenant: TENANT.to_owned(),
-        client_id: CLIENT_ID.to_owned(),
-        secret: azure_core::credentials::Secret::new(SECRET.to_owned()),
-    }
-    .token_credential(&endpoints, &http)
-    .expect("a credential");
-    let mut options = QueueClientOptions::default();
-    options.client_options.transport = Some(Transport::new(http));
-    QueueClient::new(
-        Url::parse(url).expect("a URL"),
-        Some(credential),
-        Some(options),
-    )
-    .expect("a client")
-}
-
-fn block<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
-}
-
-/// Sends `text` as Event Grid does: Base64-encoded.
-fn deliver(queue: &QueueClient, text: &str) {
-    let message = QueueMessage {
-        message_text: Some(base64::engine::general_purpose::STANDARD.encode(text)),
-    };
-    block(queue.send_message(message.try_into().expect("XML"), None)).expect("sent");
-}
 
 /// One Event Grid event (its own schema) of `operation` on `uri`.
 fn event(kind: &str, operation: &str, uri: &str) -> Value {
@@ -96,10 +49,8 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
     let dir = tempfile::tempdir().expect("a folder");
     let (db, pem) = (
         dir.path().join("parapet.db"),
-        dir.path().join("trusted.pem"),
+        trusted(&fake, &azurite, dir.path()),
     );
-    std::fs::write(&pem, format!("{}{}", fake.certificate, azurite.certificate))
-        .expect("the certificates");
     let secret_file = dir.path().join("event-secret");
     std::fs::write(&secret_file, EVENT_SECRET).expect("the secret");
     let (url, dead_url) = (
@@ -113,8 +64,20 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
     block(queue.create(None)).expect("the queue");
     block(dead.create(None)).expect("the dead-letter queue");
 
-    let base = format!("https://{}", fake.address);
+    let webhook = super::receiver::Receiver::start(200);
+    let config = dir.path().join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\ndefault = [\"security\"]\n[[notifications.channels]]\ntype = \"webhook\"\n\
+             name = \"security\"\nurl = \"{}/hook\"\n",
+            webhook.url
+        ),
+    )
+    .expect("the configuration");
     let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .arg("--config")
+        .arg(&config)
         .args(["watch", "--cloud", "azure", "--subscriptions", SUBSCRIPTION])
         .args(["--queue-url", &url, "--dead-letter-queue-url", &dead_url])
         .args(["--log-format", "json", "--listen", "127.0.0.1:0"])
@@ -122,12 +85,7 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
         .arg(&secret_file)
         .env_remove("PARAPET_RULES")
         .env("PARAPET_DB", &db)
-        .env("AZURE_TENANT_ID", TENANT)
-        .env("AZURE_CLIENT_ID", CLIENT_ID)
-        .env("AZURE_CLIENT_SECRET", SECRET)
-        .env("PARAPET_AZURE_RESOURCE_MANAGER", &base)
-        .env("AZURE_AUTHORITY_HOST", &base)
-        .env("PARAPET_AZURE_CA_FILE", &pem)
+        .envs(fake.settings(&pem))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("parapet watch starts");
@@ -161,6 +119,21 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
             == Some(FindingStatus::Open)),
         "the public account's finding was not opened: {}",
         tail.so_far()
+    );
+    // Its notification reaches the webhook.
+    let notified = |event: &str| {
+        webhook.received().iter().any(|r| {
+            serde_json::from_str::<Value>(&r.body).is_ok_and(|body| {
+                body["event"] == event
+                    && body["finding"]["rule_id"] == RULE
+                    && body["asset"]["id"] == account.as_str()
+            })
+        })
+    };
+    assert!(
+        eventually(30, || notified("finding_opened")),
+        "no notification: {:?}",
+        webhook.received()
     );
     // What is not an event is kept in the dead-letter queue.
     deliver(&queue, "not an event");
@@ -221,6 +194,7 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
     let (code, body) = post(&listen, batch.as_bytes(), &notification);
     assert_eq!(code, 200, "{body}");
     assert_eq!(status(&db, RULE, &account), Some(FindingStatus::Resolved));
+    assert!(eventually(30, || notified("finding_resolved")));
 
     // A deletion marks the account deleted, its finding with it.
     fake.estate

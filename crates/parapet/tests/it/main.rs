@@ -9,6 +9,9 @@ mod atomicity;
 mod aws;
 /// `parapet scan azure` against the fake of Azure Resource Manager.
 mod azure;
+/// A Storage queue on Azurite as Event Grid writes to it (shared with parapet-azure's tests).
+#[path = "../../../parapet-azure/tests/it/queue_client.rs"]
+mod azure_queue;
 /// `parapet watch --cloud azure`: Event Grid's events through Azurite and `/events`.
 mod azure_watch;
 /// The commands that read and act on what scans recorded.

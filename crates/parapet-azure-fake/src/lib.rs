@@ -16,18 +16,24 @@
 //! Management groups are a tree set by the test (`management_groups`,
 //! `placements`), which ManagementGroups_GetDescendants walks.
 //!
-//! What it does not model: writes (PUT, PATCH, DELETE, long-running
-//! operations), resource groups as resources, `$filter` and `$expand`,
-//! request bodies, and the definitions of answers (a seeded resource is
-//! answered as it was seeded).
+//! Resources are created with PUT ([`Fake::put`], or over HTTPS) through the
+//! operations that create them (a provider's own, or Resources_CreateOrUpdateById),
+//! and what a test seeds directly must be one of those would create.
+//!
+//! What it does not model: PATCH, DELETE and long-running operations,
+//! resource groups as resources, `$filter` and `$expand`, the schemas of
+//! request bodies and of answers (a resource is answered as it was put or
+//! seeded).
 
 pub mod azurite;
+mod entra;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use entra::{access_token, token};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -43,11 +49,6 @@ pub const SECRET: &str = "fake-client-secret-value";
 /// That application's certificate and its private key (PEM), made for
 /// the tests: a client assertion signed with it signs the application in.
 pub const CLIENT_CERTIFICATE: &str = include_str!("../fixtures/client-certificate.pem");
-/// The certificate's RSA public key (PKCS#1 DER), which checks an
-/// assertion's signature.
-const CLIENT_PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/client-certificate.rsapub.der");
-/// The type of a client assertion (RFC 7523).
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A parameter's pattern, compiled once as the operations are read.
 mod serde_regex_text {
@@ -94,6 +95,55 @@ struct Parameter {
 struct Operations {
     parameters: HashMap<String, Parameter>,
     operations: Vec<Operation>,
+}
+
+/// The operations of `operations.json`, read once.
+fn specs() -> &'static Operations {
+    static SPECS: std::sync::OnceLock<Operations> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| {
+        serde_json::from_str(include_str!("../operations.json")).expect("the operations")
+    })
+}
+
+impl Operations {
+    /// The operation of `method` on `path`, the first the specifications
+    /// define that matches it.
+    fn of(&self, method: &str, path: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .find(|o| o.method == method && matches(self, &o.path, path))
+    }
+
+    /// The API version `operation` on `path` takes: its own, or for the
+    /// generic operations by id the resource provider's, the one the
+    /// type's own read (or list) takes here.
+    fn version(&self, operation: &Operation, path: &str) -> Option<String> {
+        if operation.api_version != "of the type" {
+            return Some(operation.api_version.clone());
+        }
+        let kind = type_of(path);
+        // A type with a read of its own: the path must be one it reads
+        // (its names within their patterns); else the type's list says.
+        let reads: Vec<&Operation> = self
+            .operations
+            .iter()
+            .filter(|o| {
+                o.method == "GET"
+                    && o.lists.is_none()
+                    && o.api_version != "of the type"
+                    && type_of(&o.path).eq_ignore_ascii_case(&kind)
+            })
+            .collect();
+        let found = match reads.as_slice() {
+            [] => self.operations.iter().find(|o| {
+                o.lists
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&kind))
+            }),
+            reads => reads.iter().copied().find(|o| matches(self, &o.path, path)),
+        };
+        found.map(|o| o.api_version.clone())
+    }
 }
 
 /// What the fake holds and saw.
@@ -174,13 +224,20 @@ impl Estate {
         groups.chain(subscriptions).collect()
     }
 
-    /// Seeds `resource` under its `id`.
+    /// Seeds `resource` under its `id`, which must be one an operation of
+    /// the specifications creates (its names within their patterns), with
+    /// an API version known for its type; a subscription is the tenant's.
     pub fn seed(&mut self, resource: Value) {
-        let id = resource["id"]
-            .as_str()
-            .expect("a resource id")
-            .to_lowercase();
-        self.resources.insert(id, resource);
+        let id = resource["id"].as_str().expect("a resource id");
+        let subscription = id.matches('/').count() == 2 && id.starts_with("/subscriptions/");
+        let created = specs()
+            .of("PUT", id)
+            .is_some_and(|o| specs().version(o, id).is_some());
+        assert!(
+            subscription || created,
+            "no operation of the specifications creates {id}"
+        );
+        self.resources.insert(id.to_lowercase(), resource);
     }
 }
 
@@ -441,14 +498,14 @@ pub struct Fake {
     pub estate: Arc<Mutex<Estate>>,
     /// The PEM of the certificate it serves, to trust.
     pub certificate: String,
+    /// Its routes, to send it requests without a connection.
+    app: Router,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl Fake {
     /// Starts the fake on a port of 127.0.0.1.
     pub fn start() -> Fake {
-        let specs: Operations =
-            serde_json::from_str(include_str!("../operations.json")).expect("the operations");
         let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
             .expect("a certificate");
         let certificate = certified.cert.pem();
@@ -475,13 +532,14 @@ impl Fake {
         let address = listener.local_addr().expect("its address");
         let state = Served {
             estate: Arc::clone(&estate),
-            specs: Arc::new(specs),
+            specs: specs(),
             base: format!("https://{address}"),
         };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .fallback(arm)
             .with_state(state);
+        let app_kept = app.clone();
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -503,6 +561,7 @@ impl Fake {
             address,
             estate,
             certificate,
+            app: app_kept,
             _runtime: runtime,
         }
     }
@@ -521,6 +580,48 @@ impl Fake {
         ]
     }
 
+    /// Creates or replaces the resource `id` with `body` as a user would,
+    /// through the operation of the specifications that creates it (PUT,
+    /// with its API version and a token issued here), and returns what ARM
+    /// answers: its status and the resource.
+    pub fn put(&self, id: &str, body: &Value) -> (u16, Value) {
+        use tower::ServiceExt;
+        let version = specs()
+            .of("PUT", id)
+            .and_then(|o| specs().version(o, id))
+            .unwrap_or_else(|| panic!("no operation of the specifications creates {id}"));
+        let token = {
+            let mut estate = self.estate.lock().expect("the estate");
+            let token = access_token(
+                "https://management.azure.com/.default",
+                TENANT,
+                estate.tokens.len() + 1,
+            );
+            estate.tokens.push((token.clone(), TENANT.to_owned()));
+            token
+        };
+        let request = axum::http::Request::builder()
+            .method(Method::PUT)
+            .uri(format!("{id}?api-version={version}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .expect("a request");
+        let answer = self
+            ._runtime
+            .block_on(self.app.clone().oneshot(request))
+            .expect("an answer");
+        let status = answer.status().as_u16();
+        let bytes = self
+            ._runtime
+            .block_on(axum::body::to_bytes(answer.into_body(), usize::MAX))
+            .expect("the body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// The violations seen so far.
     pub fn violations(&self) -> Vec<String> {
         self.estate.lock().expect("the estate").violations.clone()
@@ -530,7 +631,7 @@ impl Fake {
 #[derive(Clone)]
 struct Served {
     estate: Arc<Mutex<Estate>>,
-    specs: Arc<Operations>,
+    specs: &'static Operations,
     base: String,
 }
 
@@ -541,156 +642,6 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         Json(json!({"error": {"code": code, "message": message}})),
     )
         .into_response()
-}
-
-/// Entra ID's token endpoint, for the client credentials grant.
-async fn token(
-    State(served): State<Served>,
-    Path(tenant): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let mut estate = served.estate.lock().expect("the estate");
-    estate.sign_ins += 1;
-    let field = |name: &str| form.get(name).map(String::as_str);
-    let refused = |error: &str, description: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": error, "error_description": description})),
-        )
-            .into_response()
-    };
-    if tenant != TENANT && !estate.tenants.contains(&tenant) {
-        return refused("invalid_request", "AADSTS90002: Tenant not found.");
-    }
-    if field("grant_type") != Some("client_credentials")
-        || field("scope").is_none_or(|s| !s.ends_with("/.default"))
-    {
-        return refused(
-            "invalid_request",
-            "AADSTS900144: The request body must contain the grant_type and a scope ending in /.default.",
-        );
-    }
-    if field("client_id") != Some(CLIENT_ID) {
-        return refused(
-            "unauthorized_client",
-            "AADSTS700016: Application not found in the directory.",
-        );
-    }
-    match (
-        field("client_secret"),
-        field("client_assertion_type"),
-        field("client_assertion"),
-    ) {
-        (Some(SECRET), None, None) => {}
-        (None, Some(JWT_BEARER), Some(assertion)) => {
-            let audience = format!("{}/{tenant}/oauth2/v2.0/token", served.base);
-            if let Err(why) = assertion_checks(assertion, &audience) {
-                return refused("invalid_client", why);
-            }
-        }
-        (None, None, None) | (None, Some(_), _) | (None, None, Some(_)) => {
-            return refused(
-                "invalid_request",
-                "AADSTS7000218: The request body must contain client_assertion or client_secret.",
-            );
-        }
-        _ => {
-            return refused(
-                "invalid_client",
-                "AADSTS7000215: Invalid client secret provided.",
-            );
-        }
-    }
-    let token = access_token(
-        field("scope").unwrap_or_default(),
-        &tenant,
-        estate.tokens.len() + 1,
-    );
-    estate.tokens.push((token.clone(), tenant));
-    Json(json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
-        .into_response()
-}
-
-/// Whether a client assertion is one Entra ID takes from the
-/// application's certificate: a JWT signed RS256 with the certificate's key,
-/// naming it by its thumbprint (`x5t`, SHA-1 of its DER), issued by and
-/// about the application, for this token endpoint, and current.
-fn assertion_checks(assertion: &str, audience: &str) -> Result<(), &'static str> {
-    use base64::Engine;
-    const INVALID: &str = "AADSTS50027: JWT token is invalid or malformed.";
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let parts: Vec<&str> = assertion.split('.').collect();
-    let [header, claims, signature] = parts.as_slice() else {
-        return Err(INVALID);
-    };
-    let json = |part: &str| -> Result<Value, &'static str> {
-        let bytes = engine.decode(part).map_err(|_| INVALID)?;
-        serde_json::from_slice(&bytes).map_err(|_| INVALID)
-    };
-    let (head, body) = (json(header)?, json(claims)?);
-    let certificate = {
-        use rustls::pki_types::pem::PemObject;
-        rustls::pki_types::CertificateDer::from_pem_slice(CLIENT_CERTIFICATE.as_bytes())
-            .expect("the test certificate")
-    };
-    let thumbprint = engine.encode(ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        &certificate,
-    ));
-    if head["alg"] != "RS256" || head["x5t"] != thumbprint.as_str() {
-        return Err(
-            "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
-        );
-    }
-    let signature = engine.decode(signature).map_err(|_| INVALID)?;
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        CLIENT_PUBLIC_KEY,
-    )
-    .verify(format!("{header}.{claims}").as_bytes(), &signature)
-    .map_err(|_| "AADSTS700027: Client assertion failed signature validation.")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let within = body["nbf"].as_u64().is_some_and(|nbf| nbf <= now + 300)
-        && body["exp"].as_u64().is_some_and(|exp| exp > now);
-    if body["aud"] != audience
-        || body["iss"] != CLIENT_ID
-        || body["sub"] != CLIENT_ID
-        || body["jti"].as_str().is_none_or(str::is_empty)
-        || !within
-    {
-        return Err(
-            "AADSTS700024: Client assertion is not within its valid time range, or names another audience or client.",
-        );
-    }
-    Ok(())
-}
-
-/// An access token as Entra ID issues one, a JWT, for `scope`'s resource:
-/// its claims as Entra ID's (audience, issuer, times, tenant, app), its
-/// signature not a real one. Azurite (with `--oauth basic`) reads the
-/// claims and checks them; ARM's fake knows the tokens it issued.
-fn access_token(scope: &str, tenant: &str, serial: usize) -> String {
-    use base64::Engine;
-    let encode =
-        |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let claims = json!({
-        "aud": scope.trim_end_matches("/.default"),
-        "iss": format!("https://sts.windows.net/{tenant}/"),
-        "iat": now, "nbf": now, "exp": now + 3599,
-        "tid": tenant, "appid": CLIENT_ID, "oid": CLIENT_ID, "ver": "1.0",
-        "uti": format!("fake-{serial}"),
-    });
-    format!(
-        "{}.{}.{}",
-        encode(json!({"typ": "JWT", "alg": "RS256"})),
-        encode(claims),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("fake-signature-{serial}"))
-    )
 }
 
 /// Whether `path` matches the template `template` under the parameters'
@@ -758,6 +709,7 @@ async fn arm(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let mut estate = served.estate.lock().expect("the estate");
     let path = uri.path().to_owned();
@@ -769,7 +721,7 @@ async fn arm(
         .specs
         .operations
         .iter()
-        .find(|o| o.method == method.as_str() && matches(&served.specs, &o.path, &path))
+        .find(|o| o.method == method.as_str() && matches(served.specs, &o.path, &path))
         .cloned()
     else {
         estate.violations.push(format!(
@@ -782,107 +734,14 @@ async fn arm(
         );
     };
     estate.calls.push(operation.id.clone());
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(tenant) = bearer.and_then(|t| {
-        estate
-            .tokens
-            .iter()
-            .find(|(issued, _)| issued == t)
-            .map(|(_, tenant)| tenant.clone())
-    }) else {
-        estate
-            .violations
-            .push(format!("{}: no token issued here", operation.id));
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            "The access token is invalid.",
-        );
+    let tenant = match signed_in(&mut estate, &headers, &operation, &path) {
+        Ok(tenant) => tenant,
+        Err(refused) => return *refused,
     };
-    // A subscription is read with a token of its own tenant.
-    let subscription = path
-        .strip_prefix("/subscriptions/")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|id| {
-            estate
-                .resources
-                .get(&format!("/subscriptions/{}", id.to_lowercase()))
-        });
-    if subscription.is_some_and(|s| s["tenantId"].as_str().is_some_and(|t| t != tenant)) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationTokenTenant",
-            "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
-        );
-    }
-    let versions: Vec<&str> = query
-        .iter()
-        .filter(|(k, _)| k == "api-version")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    // Resources_GetById takes the resource provider's API version: the one
-    // the type's own list takes here.
-    let mut operation = operation;
-    if operation.api_version == "of the type" {
-        let kind = type_of(&path);
-        match served.specs.operations.iter().find(|o| {
-            o.lists
-                .as_deref()
-                .is_some_and(|l| l.eq_ignore_ascii_case(&kind))
-        }) {
-            Some(list) => list.api_version.clone_into(&mut operation.api_version),
-            None => {
-                estate
-                    .violations
-                    .push(format!("{}: no operation reads {kind}", operation.id));
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "NoRegisteredProviderFound",
-                    "No registered resource provider found for the location and API version.",
-                );
-            }
-        }
-    }
-    match versions.as_slice() {
-        [] => {
-            estate
-                .violations
-                .push(format!("{}: no api-version", operation.id));
-            return error(
-                StatusCode::BAD_REQUEST,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            );
-        }
-        [version] if *version == operation.api_version => {}
-        _ => {
-            estate.violations.push(format!(
-                "{}: api-version {versions:?}, not {}",
-                operation.id, operation.api_version
-            ));
-            return error(
-                StatusCode::BAD_REQUEST,
-                "InvalidApiVersionParameter",
-                "The api-version is invalid.",
-            );
-        }
-    }
-    let unknown: Vec<&String> = query
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| *k != "api-version" && *k != "$skiptoken" && !operation.query.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        let message = format!(
-            "{}: query parameters {unknown:?} it does not take",
-            operation.id
-        );
-        estate.violations.push(message.clone());
-        return error(StatusCode::BAD_REQUEST, "InvalidQueryParameter", &message);
-    }
+    let operation = match versioned(&mut estate, served.specs, operation, &path, &query) {
+        Ok(operation) => operation,
+        Err(refused) => return *refused,
+    };
     if estate.throttle > 0 {
         estate.throttle -= 1;
         let mut response = error(
@@ -894,6 +753,9 @@ async fn arm(
             .headers_mut()
             .insert("retry-after", "1".parse().expect("a header"));
         return response;
+    }
+    if operation.method == "PUT" {
+        return created(&mut estate, &path, &body);
     }
     let mut answer = answer(&estate, &served, &operation, &path, &query, &tenant);
     if let Some(mut left) = estate.reads_left {
@@ -908,6 +770,157 @@ async fn arm(
         );
     }
     answer
+}
+
+/// A resource created or replaced at `path` with the JSON `body`, as ARM
+/// answers it: its id, name and type from the path, 201 when it is new,
+/// 200 when it replaced one.
+fn created(estate: &mut Estate, path: &str, body: &[u8]) -> Response {
+    let Ok(Value::Object(mut resource)) = serde_json::from_slice::<Value>(body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized.",
+        );
+    };
+    let name = path.rsplit('/').next().unwrap_or_default();
+    resource.insert("id".to_owned(), json!(path));
+    resource.insert("name".to_owned(), json!(name));
+    resource.insert("type".to_owned(), json!(type_of(path)));
+    let replaced = estate
+        .resources
+        .insert(path.to_lowercase(), Value::Object(resource.clone()))
+        .is_some();
+    let status = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (status, Json(Value::Object(resource))).into_response()
+}
+
+/// The tenant of the request's bearer token, one issued here; a
+/// subscription is read with a token of its own tenant.
+fn signed_in(
+    estate: &mut Estate,
+    headers: &HeaderMap,
+    operation: &Operation,
+    path: &str,
+) -> Result<String, Box<Response>> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(tenant) = bearer.and_then(|t| {
+        estate
+            .tokens
+            .iter()
+            .find(|(issued, _)| issued == t)
+            .map(|(_, tenant)| tenant.clone())
+    }) else {
+        estate
+            .violations
+            .push(format!("{}: no token issued here", operation.id));
+        return Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+        )));
+    };
+    let subscription = path
+        .strip_prefix("/subscriptions/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| {
+            estate
+                .resources
+                .get(&format!("/subscriptions/{}", id.to_lowercase()))
+        });
+    if subscription.is_some_and(|s| s["tenantId"].as_str().is_some_and(|t| t != tenant)) {
+        return Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationTokenTenant",
+            "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
+        )));
+    }
+    Ok(tenant)
+}
+
+/// `operation` with the API version it takes on `path` (the generic
+/// operations by id take the resource provider's), once the request's
+/// `api-version` is that one and its query holds nothing else the
+/// operation does not take.
+fn versioned(
+    estate: &mut Estate,
+    specs: &Operations,
+    operation: Operation,
+    path: &str,
+    query: &[(String, String)],
+) -> Result<Operation, Box<Response>> {
+    let versions: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k == "api-version")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    // The generic operations by id take the resource provider's API
+    // version.
+    let mut operation = operation;
+    match specs.version(&operation, path) {
+        Some(version) => operation.api_version = version,
+        None => {
+            estate.violations.push(format!(
+                "{}: no operation reads {}",
+                operation.id,
+                type_of(path)
+            ));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "NoRegisteredProviderFound",
+                "No registered resource provider found for the location and API version.",
+            )));
+        }
+    }
+    match versions.as_slice() {
+        [] => {
+            estate
+                .violations
+                .push(format!("{}: no api-version", operation.id));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )));
+        }
+        [version] if *version == operation.api_version => {}
+        _ => {
+            estate.violations.push(format!(
+                "{}: api-version {versions:?}, not {}",
+                operation.id, operation.api_version
+            ));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "InvalidApiVersionParameter",
+                "The api-version is invalid.",
+            )));
+        }
+    }
+    let unknown: Vec<&String> = query
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| *k != "api-version" && *k != "$skiptoken" && !operation.query.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        let message = format!(
+            "{}: query parameters {unknown:?} it does not take",
+            operation.id
+        );
+        estate.violations.push(message.clone());
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "InvalidQueryParameter",
+            &message,
+        )));
+    }
+    Ok(operation)
 }
 
 /// The answer to an operation the specifications define.
@@ -1008,38 +1021,5 @@ fn answer(
             }
             Json(body).into_response()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::Engine;
-
-    #[test]
-    fn a_client_assertion_not_signed_by_the_certificate_is_refused() {
-        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let certificate = {
-            use rustls::pki_types::pem::PemObject;
-            rustls::pki_types::CertificateDer::from_pem_slice(CLIENT_CERTIFICATE.as_bytes())
-                .expect("the certificate")
-        };
-        let thumbprint = engine.encode(ring::digest::digest(
-            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            &certificate,
-        ));
-        let header = engine.encode(json!({"alg": "RS256", "x5t": thumbprint}).to_string());
-        let claims = engine.encode(
-            json!({"aud": "https://fake/t/oauth2/v2.0/token", "iss": CLIENT_ID, "sub": CLIENT_ID,
-                "jti": "1", "nbf": 0, "exp": u64::MAX})
-            .to_string(),
-        );
-        let forged = format!("{header}.{claims}.{}", engine.encode([7u8; 256]));
-        let refused = assertion_checks(&forged, "https://fake/t/oauth2/v2.0/token");
-        assert!(refused.is_err_and(|why| why.contains("signature")));
-        let other = engine.encode(json!({"alg": "RS256", "x5t": "another"}).to_string());
-        let refused = assertion_checks(&format!("{other}.{claims}.AAAA"), "aud");
-        assert!(refused.is_err_and(|why| why.contains("not registered")));
-        assert!(assertion_checks("not a jwt", "aud").is_err());
     }
 }

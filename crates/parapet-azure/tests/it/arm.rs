@@ -203,3 +203,59 @@ fn a_service_principal_s_certificate_signs_in_with_a_signed_client_assertion() {
     }
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
+
+#[test]
+fn resources_put_through_the_operations_that_create_them_are_read_back_by_get_and_list() {
+    let fake = Fake::start();
+    let group = format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/posture/providers");
+    let account = format!("{group}/Microsoft.Storage/storageAccounts/created");
+    let body = serde_json::json!({
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+        "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": false},
+    });
+    let (status, created) = fake.put(&account, &body);
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "created");
+    assert_eq!(created["type"], "Microsoft.Storage/storageAccounts");
+    let mut changed = created.clone();
+    changed["properties"]["allowBlobPublicAccess"] = true.into();
+    assert_eq!(fake.put(&account, &changed).0, 200, "replaced");
+    // A network security group goes through Resources_CreateOrUpdateById,
+    // with Microsoft.Network's API version.
+    let group_id = format!("{group}/Microsoft.Network/networkSecurityGroups/web");
+    assert_eq!(
+        fake.put(
+            &group_id,
+            &serde_json::json!({"location": "westeurope", "properties": {"securityRules": []}})
+        )
+        .0,
+        201
+    );
+    let (arm, _dir) = client(&fake, SECRET);
+    let listed = wait(arm.list(&accounts_path(SUBSCRIPTION), STORAGE)).expect("the accounts");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["properties"]["allowBlobPublicAccess"], true);
+    let read = wait(arm.get(&group_id, "2024-05-01")).expect("the group");
+    assert_eq!(read["id"], group_id.as_str());
+    let calls = fake.estate.lock().expect("the estate").calls.clone();
+    assert_eq!(
+        &calls[..3],
+        [
+            "Resources_CreateOrUpdateById",
+            "Resources_CreateOrUpdateById",
+            "Resources_CreateOrUpdateById"
+        ]
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}
+
+#[test]
+#[should_panic(expected = "no operation of the specifications creates")]
+fn a_resource_no_operation_creates_cannot_be_seeded() {
+    let fake = Fake::start();
+    // Microsoft.Storage's account names are lowercase letters and digits.
+    fake.estate
+        .lock()
+        .expect("the estate")
+        .seed(storage_account(SUBSCRIPTION, "Not_Valid"));
+}

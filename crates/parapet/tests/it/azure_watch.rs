@@ -26,14 +26,20 @@ fn event(kind: &str, operation: &str, uri: &str) -> Value {
     })
 }
 
-/// Sets the storage account's `allowBlobPublicAccess` in the fake.
+/// Sets the storage account's `allowBlobPublicAccess`, as a user would:
+/// its document put again through ARM.
 fn allow_public_access(fake: &Fake, account: &str, allowed: bool) {
-    let mut estate = fake.estate.lock().expect("the estate");
-    let resource = estate
+    let mut resource = fake
+        .estate
+        .lock()
+        .expect("the estate")
         .resources
-        .get_mut(&account.to_lowercase())
+        .get(&account.to_lowercase())
+        .cloned()
         .expect("the account");
     resource["properties"]["allowBlobPublicAccess"] = json!(allowed);
+    let (status, answer) = fake.put(account, &resource);
+    assert_eq!(status, 200, "{answer}");
 }
 
 #[test]

@@ -754,8 +754,18 @@ async fn arm(
             .insert("retry-after", "1".parse().expect("a header"));
         return response;
     }
+    if estate.denied.contains(&path.to_lowercase()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            "The client does not have authorization to perform action over scope.",
+        );
+    }
     if operation.method == "PUT" {
         return created(&mut estate, &path, &body);
+    }
+    if operation.method == "POST" {
+        return graph(&mut estate, &body, &tenant);
     }
     let mut answer = answer(&estate, &served, &operation, &path, &query, &tenant);
     if let Some(mut left) = estate.reads_left {
@@ -923,6 +933,67 @@ fn versioned(
     Ok(operation)
 }
 
+/// Azure Resource Graph's answer to the census query (the only one the
+/// fake answers; another is a violation): the tracked resources (those
+/// with a location) of each subscription asked for, of the token's tenant,
+/// counted by type (lowercase, as Resource Graph writes types), a thousand
+/// rows a page by `$skipToken`.
+fn graph(estate: &mut Estate, body: &[u8], tenant: &str) -> Response {
+    const CENSUS: &str = "resources | summarize count() by subscriptionId, type";
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if request["query"] != CENSUS {
+        estate.violations.push(format!(
+            "Resources (Resource Graph): a query the fake does not answer: {}",
+            request["query"]
+        ));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Please provide below info when asking for support.",
+        );
+    }
+    let asked: BTreeSet<String> = request["subscriptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_lowercase)
+        .filter(|s| {
+            estate
+                .resources
+                .get(&format!("/subscriptions/{s}"))
+                .is_none_or(|sub| sub["tenantId"].as_str().is_none_or(|t| t == tenant))
+        })
+        .collect();
+    let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (id, resource) in &estate.resources {
+        let subscription = id.split('/').nth(2).unwrap_or_default();
+        if asked.contains(subscription)
+            && id.matches("/providers/").count() == 1
+            && resource.get("location").is_some()
+        {
+            *counts
+                .entry((subscription.to_owned(), type_of(id).to_lowercase()))
+                .or_default() += 1;
+        }
+    }
+    let rows: Vec<Value> = counts
+        .into_iter()
+        .map(|((s, t), n)| json!({"subscriptionId": s, "type": t, "count_": n}))
+        .collect();
+    let skip: usize = request["options"]["$skipToken"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = rows.iter().skip(skip).take(1000).cloned().collect();
+    let mut answer = json!({"totalRecords": rows.len(), "count": page.len(),
+        "resultTruncated": "false", "data": page});
+    if skip + 1000 < rows.len() {
+        answer["$skipToken"] = json!((skip + 1000).to_string());
+    }
+    Json(answer).into_response()
+}
+
 /// The answer to an operation the specifications define.
 fn answer(
     estate: &Estate,
@@ -932,13 +1003,6 @@ fn answer(
     query: &[(String, String)],
     tenant: &str,
 ) -> Response {
-    if estate.denied.contains(&path.to_lowercase()) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "AuthorizationFailed",
-            "The client does not have authorization to perform action over scope.",
-        );
-    }
     match &operation.lists {
         None => match estate.resources.get(&path.to_lowercase()) {
             Some(resource) => Json(resource.clone()).into_response(),

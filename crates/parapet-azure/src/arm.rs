@@ -212,7 +212,19 @@ impl Arm {
     /// with `api_version`.
     pub async fn get(&self, path: &str, api_version: &str) -> Result<Value, ArmError> {
         let url = self.url(path, api_version)?;
-        self.read(url, path).await
+        self.read(url, path, None).await
+    }
+
+    /// The answer to the query `body` POSTed to `path` (Azure Resource
+    /// Graph's), with `api_version`: a read that takes a body.
+    pub async fn query(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<Value, ArmError> {
+        let url = self.url(path, api_version)?;
+        self.read(url, path, Some(body)).await
     }
 
     /// Every item of the list at `path`, read with `api_version`, following
@@ -221,7 +233,7 @@ impl Arm {
         let mut url = self.url(path, api_version)?;
         let mut items = Vec::new();
         loop {
-            let page = self.read(url, path).await?;
+            let page = self.read(url, path, None).await?;
             let Some(Value::Array(value)) = page.get("value") else {
                 return Err(malformed(path, "a list's answer has no `value` array"));
             };
@@ -262,9 +274,15 @@ impl Arm {
         Ok(url)
     }
 
-    /// Sends a GET of `url` and reads its JSON answer.
-    async fn read(&self, url: Url, path: &str) -> Result<Value, ArmError> {
-        let operation = format!("GET {path}");
+    /// Sends a GET of `url` (a POST of `body`, when given) and reads its
+    /// JSON answer.
+    async fn read(&self, url: Url, path: &str, body: Option<&Value>) -> Result<Value, ArmError> {
+        let method = if body.is_some() {
+            Method::Post
+        } else {
+            Method::Get
+        };
+        let operation = format!("{method} {path}");
         *self
             .counts
             .calls
@@ -272,8 +290,12 @@ impl Arm {
             .unwrap_or_else(PoisonError::into_inner)
             .entry(action(path))
             .or_default() += 1;
-        let mut request = Request::new(url, Method::Get);
+        let mut request = Request::new(url, method);
         request.insert_header("accept", "application/json");
+        if let Some(body) = body {
+            request.insert_header("content-type", "application/json");
+            request.set_body(body.to_string());
+        }
         let response = self
             .pipeline
             .send(
@@ -322,7 +344,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 }
 
 /// An answer that does not say what ARM's should.
-fn malformed(path: &str, message: &str) -> ArmError {
+pub(crate) fn malformed(path: &str, message: &str) -> ArmError {
     ArmError {
         operation: format!("GET {path}"),
         status: None,

@@ -13,6 +13,7 @@
 //! - [`credentials`]: which credential signs Parapet in, and the HTTP
 //!   client every request goes through.
 //! - [`events`]: Event Grid's change events and the resources they touched.
+//! - [`graph`]: Azure Resource Graph's census of the subscriptions' types.
 //! - [`provider`]: the subscriptions in scope, each collected as a part.
 //! - [`queue`]: the Storage queue Event Grid delivers change events to.
 //! - [`types`]: the resource types, one module per resource provider,
@@ -24,6 +25,7 @@ pub mod certificate;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod graph;
 pub mod provider;
 pub mod queue;
 pub mod types;

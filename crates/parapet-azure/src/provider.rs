@@ -18,6 +18,7 @@ use parapet_provider::{
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The API version of Microsoft.Resources' subscriptions.
@@ -89,11 +90,12 @@ impl AzureProvider {
             .collect()
     }
 
-    /// The subscriptions in scope, each with the client of its tenant.
-    async fn subscriptions(&self, arms: &[Arm]) -> Result<Vec<(Arm, String)>, AzureError> {
+    /// The subscriptions in scope, each with the client of its tenant (its
+    /// place in `arms`).
+    async fn subscriptions(&self, arms: &[Arm]) -> Result<Vec<(usize, String)>, AzureError> {
         let several = arms.len() > 1;
         let mut found = Vec::new();
-        for arm in arms {
+        for (at, arm) in arms.iter().enumerate() {
             let subscriptions = match (&self.options.subscriptions, &self.options.management_group)
             {
                 (Some(named), _) if !several => named.clone(),
@@ -105,7 +107,7 @@ impl AzureProvider {
                 (None, Some(group)) => subscriptions_under(arm, group).await?,
                 (None, None) => enabled_subscriptions(arm).await?,
             };
-            found.extend(subscriptions.into_iter().map(|s| (arm.clone(), s)));
+            found.extend(subscriptions.into_iter().map(|s| (at, s)));
         }
         if several && let Some(named) = &self.options.subscriptions {
             let missing: Vec<&str> = named
@@ -126,6 +128,30 @@ impl AzureProvider {
         }
         Ok(found)
     }
+}
+
+/// Resource Graph's census of each tenant's subscriptions, by
+/// subscription (lowercase); a tenant whose census fails (Resource Graph
+/// denied) has none, and its subscriptions are listed type by type.
+async fn census(
+    arms: &[Arm],
+    subscriptions: &[(usize, String)],
+) -> BTreeMap<String, Arc<BTreeSet<String>>> {
+    let mut found = BTreeMap::new();
+    for (at, arm) in arms.iter().enumerate() {
+        let ids: Vec<String> = subscriptions
+            .iter()
+            .filter(|(a, _)| *a == at)
+            .map(|(_, s)| s.clone())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        if let Ok(counted) = crate::graph::census(arm, &ids).await {
+            found.extend(counted.into_iter().map(|(s, types)| (s, Arc::new(types))));
+        }
+    }
+    found
 }
 
 /// Every enabled subscription the identity can read, by id.
@@ -195,11 +221,18 @@ impl Provider for AzureProvider {
         }
         let wanted = narrowing.map_or_else(Wanted::every, Wanted::of);
         let partial = narrowing.is_some_and(|n| n.whole.is_some());
+        // A whole collection takes Resource Graph's census first; a refresh
+        // of what events named does not (the census may not have them yet).
+        let census = match partial {
+            true => BTreeMap::new(),
+            false => runtime.block_on(census(&arms, &subscriptions)),
+        };
         progress.planned(subscriptions.len() as u64);
         let observed_at = chrono::Utc::now();
-        for (arm, subscription) in subscriptions {
+        for (at, subscription) in subscriptions {
             let ctx = Ctx {
-                arm,
+                arm: arms[at].clone(),
+                census: census.get(&subscription.to_lowercase()).cloned(),
                 subscription: subscription.clone(),
                 wanted: wanted.clone(),
                 observed_at,

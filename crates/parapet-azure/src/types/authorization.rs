@@ -20,6 +20,7 @@ pub(super) const AUTHORIZATION: Collector = Collector {
             ],
             dependents: &[SUMMARY],
             network: None,
+            tracked: false,
         },
         TypeDef {
             name: DEFINITION,
@@ -30,6 +31,7 @@ pub(super) const AUTHORIZATION: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: false,
         },
     ],
     actions: &[

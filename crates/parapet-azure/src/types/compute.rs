@@ -21,6 +21,7 @@ pub(super) const COMPUTE: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Endpoint),
+            tracked: true,
         },
         TypeDef {
             name: SCALE_SET,
@@ -33,6 +34,7 @@ pub(super) const COMPUTE: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Endpoint),
+            tracked: true,
         },
         TypeDef {
             name: DISK,
@@ -43,6 +45,7 @@ pub(super) const COMPUTE: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: true,
         },
         TypeDef {
             name: SNAPSHOT,
@@ -53,6 +56,7 @@ pub(super) const COMPUTE: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: true,
         },
     ],
     actions: &[

@@ -16,6 +16,7 @@ pub(super) const COSMOS: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Member),
+        tracked: true,
     }],
     actions: &["Microsoft.DocumentDB/databaseAccounts/read"],
     run: |ctx| Box::pin(cosmos(ctx)),

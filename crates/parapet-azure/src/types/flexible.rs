@@ -23,6 +23,7 @@ pub(super) const POSTGRESQL: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Endpoint),
+        tracked: true,
     }],
     actions: &[
         "Microsoft.DBforPostgreSQL/flexibleServers/read",
@@ -46,6 +47,7 @@ pub(super) const MYSQL: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Endpoint),
+        tracked: true,
     }],
     actions: &[
         "Microsoft.DBforMySQL/flexibleServers/read",

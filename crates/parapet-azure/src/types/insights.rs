@@ -18,6 +18,7 @@ pub(super) const INSIGHTS: Collector = Collector {
             ],
             dependents: &[SUMMARY],
             network: None,
+            tracked: false,
         },
         TypeDef {
             name: ALERT,
@@ -28,6 +29,7 @@ pub(super) const INSIGHTS: Collector = Collector {
             ],
             dependents: &[SUMMARY],
             network: None,
+            tracked: true,
         },
     ],
     actions: &[

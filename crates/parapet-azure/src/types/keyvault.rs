@@ -24,6 +24,7 @@ pub(super) const KEY_VAULT: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Member),
+        tracked: true,
     }],
     actions: &[
         "Microsoft.KeyVault/vaults/read",

@@ -75,6 +75,10 @@ pub struct TypeDef {
     pub dependents: &'static [&'static str],
     /// Its part in the network topology.
     pub network: Option<NetworkRole>,
+    /// Whether Resource Manager tracks it (it has a location): Azure
+    /// Resource Graph's `resources` table then holds it, and a
+    /// subscription whose census counts none of it is not listed for it.
+    pub tracked: bool,
 }
 
 /// What a collector's run gives: a future of its assets and errors.
@@ -102,6 +106,10 @@ pub struct Ctx {
     pub subscription: String,
     /// The types and resources asked for.
     pub wanted: Wanted,
+    /// The types (lowercase, as Azure Resource Graph names them) of which
+    /// the subscription holds some tracked resource, when a census was
+    /// taken: a tracked type it does not count is not listed.
+    pub census: Option<std::sync::Arc<BTreeSet<String>>>,
     /// When the collection began: every asset's observation time.
     pub observed_at: DateTime<Utc>,
 }
@@ -228,6 +236,20 @@ impl Ctx {
             unknown: BTreeMap::new(),
             observed_at: self.observed_at,
         }
+    }
+
+    /// Whether the census says the subscription holds nothing of `kind`,
+    /// a tracked type (so that listing it is not needed).
+    pub fn absent(&self, kind: &str) -> bool {
+        let tracked = COLLECTORS
+            .iter()
+            .flat_map(|c| c.types)
+            .any(|t| t.name == kind && t.tracked);
+        tracked
+            && self
+                .census
+                .as_ref()
+                .is_some_and(|present| !present.contains(&kind.to_lowercase()))
     }
 
     /// Every resource the list at `path` holds.
@@ -378,7 +400,7 @@ where
     F: Fn(Value) -> Fut,
     Fut: Future<Output = Asset>,
 {
-    if !ctx.wanted.wants(kind) {
+    if !ctx.wanted.wants(kind) || ctx.absent(kind) {
         return Out::default();
     }
     if let Some(ids) = ctx.wanted.only(kind) {

@@ -24,6 +24,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Firewall),
+            tracked: true,
         },
         TypeDef {
             name: VIRTUAL_NETWORK,
@@ -36,6 +37,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Network),
+            tracked: true,
         },
         TypeDef {
             name: INTERFACE,
@@ -46,6 +48,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Endpoint),
+            tracked: true,
         },
         TypeDef {
             name: PUBLIC_ADDRESS,
@@ -56,6 +59,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Address),
+            tracked: true,
         },
         TypeDef {
             name: ROUTE_TABLE,
@@ -68,6 +72,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Routes),
+            tracked: true,
         },
         TypeDef {
             name: LOAD_BALANCER,
@@ -78,6 +83,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Forwarding),
+            tracked: true,
         },
         TypeDef {
             name: APPLICATION_GATEWAY,
@@ -88,6 +94,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: Some(NetworkRole::Forwarding),
+            tracked: true,
         },
         TypeDef {
             name: BASTION,
@@ -98,6 +105,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[SUMMARY],
             network: None,
+            tracked: true,
         },
         TypeDef {
             name: WATCHER,
@@ -108,6 +116,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[FLOW_LOG, SUMMARY],
             network: None,
+            tracked: true,
         },
         TypeDef {
             name: FLOW_LOG,
@@ -118,6 +127,7 @@ pub(super) const NETWORK: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: true,
         },
     ],
     actions: &[
@@ -171,7 +181,7 @@ async fn network(ctx: &Ctx) -> Out {
 /// The network watchers, each with the flow logs it keeps (an asset of
 /// their own each, named by the security group or network they log).
 async fn watchers(ctx: &Ctx) -> Out {
-    if !ctx.wanted.wants(WATCHER) && !ctx.wanted.wants(FLOW_LOG) {
+    if (!ctx.wanted.wants(WATCHER) && !ctx.wanted.wants(FLOW_LOG)) || ctx.absent(WATCHER) {
         return Out::default();
     }
     let path = format!("/subscriptions/{}/providers/{WATCHER}", ctx.subscription);
@@ -197,7 +207,7 @@ async fn watchers(ctx: &Ctx) -> Out {
     };
     let logs = each(watchers, |watcher| async move {
         let id = id_of(&watcher);
-        if !ctx.wanted.under(FLOW_LOG, id) {
+        if !ctx.wanted.under(FLOW_LOG, id) || ctx.absent(FLOW_LOG) {
             return Out::default();
         }
         match ctx.arm.list(&format!("{id}/flowLogs"), API).await {

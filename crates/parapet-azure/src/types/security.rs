@@ -13,6 +13,7 @@ pub(super) const SECURITY: Collector = Collector {
             operations: &["Microsoft.Security/pricings/write"],
             dependents: &[],
             network: None,
+            tracked: false,
         },
         TypeDef {
             name: CONTACT,
@@ -23,6 +24,7 @@ pub(super) const SECURITY: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: false,
         },
         TypeDef {
             name: PROVISIONING,
@@ -32,6 +34,7 @@ pub(super) const SECURITY: Collector = Collector {
             operations: &["Microsoft.Security/autoProvisioningSettings/write"],
             dependents: &[],
             network: None,
+            tracked: false,
         },
     ],
     actions: &[

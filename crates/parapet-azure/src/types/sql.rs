@@ -28,6 +28,7 @@ pub(super) const SQL: Collector = Collector {
             ],
             dependents: &[DATABASE],
             network: Some(NetworkRole::Endpoint),
+            tracked: true,
         },
         TypeDef {
             name: DATABASE,
@@ -40,6 +41,7 @@ pub(super) const SQL: Collector = Collector {
             ],
             dependents: &[],
             network: None,
+            tracked: true,
         },
     ],
     actions: &[
@@ -63,6 +65,9 @@ const DATABASE: &str = "Microsoft.Sql/servers/databases";
 const API: &str = "2021-11-01";
 
 async fn sql(ctx: &Ctx) -> Out {
+    if ctx.absent(SERVER) {
+        return Out::default();
+    }
     let path = format!("/subscriptions/{}/providers/{SERVER}", ctx.subscription);
     let servers = match ctx.arm.list(&path, API).await {
         Ok(mut servers) => {
@@ -119,7 +124,7 @@ async fn described(ctx: &Ctx, server: Value) -> Out {
 
 /// The databases of the server `id` asked for, `master` aside.
 async fn databases(ctx: &Ctx, id: &str) -> Out {
-    if !ctx.wanted.under(DATABASE, id) {
+    if !ctx.wanted.under(DATABASE, id) || ctx.absent(DATABASE) {
         return Out::default();
     }
     match ctx.list(format!("{id}/databases"), API).await {

@@ -22,6 +22,7 @@ pub(super) const STORAGE: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Member),
+        tracked: true,
     }],
     actions: &[
         "Microsoft.Storage/storageAccounts/read",

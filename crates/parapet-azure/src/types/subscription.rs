@@ -21,6 +21,7 @@ pub(super) const SUBSCRIPTION: Collector = Collector {
         operations: &[],
         dependents: &[],
         network: None,
+        tracked: false,
     }],
     actions: &[
         "Microsoft.Resources/subscriptions/read",

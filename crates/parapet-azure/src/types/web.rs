@@ -20,6 +20,7 @@ pub(super) const WEB: Collector = Collector {
         ],
         dependents: &[],
         network: Some(NetworkRole::Endpoint),
+        tracked: true,
     }],
     actions: &[
         "Microsoft.Web/sites/read",

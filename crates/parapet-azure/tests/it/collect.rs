@@ -59,6 +59,7 @@ fn ctx(arm: parapet_azure::Arm) -> Ctx {
         arm,
         subscription: SUBSCRIPTION.to_owned(),
         wanted: parapet_azure::types::Wanted::every(),
+        census: None,
         observed_at: "2026-12-06T10:00:00Z".parse().expect("a time"),
     }
 }

@@ -384,3 +384,59 @@ fn each_tenant_named_is_signed_in_to_and_its_subscriptions_collected_with_its_ow
     );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
+
+#[test]
+fn resource_graph_s_census_spares_the_lists_of_types_a_subscription_does_not_hold() {
+    let fake = Fake::start();
+    {
+        let mut estate = fake.estate.lock().expect("the estate");
+        estate.seed(subscription(SUBSCRIPTION, "Enabled"));
+        estate.seed(storage_account(SUBSCRIPTION, "alpha"));
+    }
+    let (azure, _dir) = provider(&fake, Some(vec![SUBSCRIPTION.to_owned()]));
+    let counted = azure.collect(None, &Quiet).expect("a collection");
+    let names: Vec<&str> = counted.assets().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["subscription Enabled", "alpha"]);
+    let calls = &counted.calls;
+    assert_eq!(
+        calls.get("Microsoft.ResourceGraph/resources/read"),
+        Some(&1)
+    );
+    assert_eq!(
+        calls.get("Microsoft.Storage/storageAccounts/read"),
+        Some(&1)
+    );
+    for spared in [
+        "Microsoft.Compute/virtualMachines/read",
+        "Microsoft.Sql/servers/read",
+        "Microsoft.Network/networkSecurityGroups/read",
+    ] {
+        assert!(!calls.contains_key(spared), "{spared}: {calls:?}");
+    }
+    assert!(
+        calls.contains_key("Microsoft.Authorization/roleAssignments/read"),
+        "types Resource Graph's resources table does not hold are listed"
+    );
+
+    // Resource Graph denied: every type is listed, and nothing is lost.
+    fake.estate
+        .lock()
+        .expect("the estate")
+        .denied
+        .insert("/providers/microsoft.resourcegraph/resources".to_owned());
+    let listed = azure.collect(None, &Quiet).expect("a collection");
+    let names: Vec<&str> = listed.assets().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["subscription Enabled", "alpha"]);
+    assert!(
+        listed
+            .calls
+            .contains_key("Microsoft.Compute/virtualMachines/read")
+    );
+    assert!(
+        listed.parts[0].errors.is_empty(),
+        "{:?}",
+        listed.parts[0].errors
+    );
+    assert!(listed.api_calls > counted.api_calls + 10);
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -9,7 +9,7 @@
 //! server). A change to an extension resource (a vault's diagnostic
 //! settings, under the vault's id) also changes the resource it extends.
 
-use crate::types::{COLLECTORS, TypeDef};
+use crate::types::{COLLECTORS, TypeDef, action_of};
 use parapet_provider::{Action, Decoded, Target};
 use serde_json::Value;
 use thiserror::Error;
@@ -127,12 +127,7 @@ fn targets(operation: &str, uri: &str, subscription: &str) -> Vec<Target> {
     let mut found = Vec::new();
     for def in definitions().filter(|d| declares(d, operation)) {
         let key = id_at_depth(uri, def.name);
-        let action = match operation.rsplit_once('/') {
-            Some((kind, "write")) if kind.eq_ignore_ascii_case(def.name) => Action::Create,
-            Some((kind, "delete")) if kind.eq_ignore_ascii_case(def.name) => Action::Delete,
-            _ => Action::Change,
-        };
-        found.push(target(def, key, action));
+        found.push(target(def, key, action_of(def.name, operation)));
         if let Some((parent, parent_type)) = extended(uri, def.name)
             && let Some(parent_def) =
                 definitions().find(|d| d.name.eq_ignore_ascii_case(&parent_type))

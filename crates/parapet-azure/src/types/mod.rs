@@ -460,9 +460,19 @@ pub async fn listed(ctx: &Ctx, kind: &'static str, api_version: &str) -> Out {
     .await
 }
 
-/// What the provider interface says of every type: the ARM operation that
-/// deletes a type deletes it; every other (a write, which may create it,
-/// or a child's write or deletion) changes it.
+/// What the ARM operation `operation` does to a resource of type `kind`
+/// that declares it: the type's own delete deletes it, its own write may
+/// create it, any other (a child's write or deletion, an action) changes it.
+pub(crate) fn action_of(kind: &str, operation: &str) -> Action {
+    match operation.rsplit_once('/') {
+        Some((of, "delete")) if of.eq_ignore_ascii_case(kind) => Action::Delete,
+        Some((of, "write")) if of.eq_ignore_ascii_case(kind) => Action::Create,
+        _ => Action::Change,
+    }
+}
+
+/// What the provider interface says of every type, each operation's
+/// action as [`action_of`] reads it.
 pub fn catalog() -> Vec<ResourceTypeInfo> {
     COLLECTORS
         .iter()
@@ -477,10 +487,7 @@ pub fn catalog() -> Vec<ResourceTypeInfo> {
                 .map(|operation| EventInfo {
                     source: namespace.to_owned(),
                     name: (*operation).to_owned(),
-                    action: match operation.strip_suffix("/delete") == Some(t.name) {
-                        true => Action::Delete,
-                        false => Action::Change,
-                    },
+                    action: action_of(t.name, operation),
                 })
                 .collect(),
             dependents: t.dependents,

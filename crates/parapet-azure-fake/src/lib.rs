@@ -717,13 +717,7 @@ async fn arm(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let Some(operation) = served
-        .specs
-        .operations
-        .iter()
-        .find(|o| o.method == method.as_str() && matches(served.specs, &o.path, &path))
-        .cloned()
-    else {
+    let Some(operation) = served.specs.of(method.as_str(), &path).cloned() else {
         estate.violations.push(format!(
             "{method} {path}: no operation of the specifications"
         ));

@@ -19,7 +19,7 @@ const PATH: &str = "/providers/Microsoft.ResourceGraph/resources";
 
 /// The census: how many tracked resources of each type each subscription
 /// holds.
-pub const CENSUS: &str = "resources | summarize count() by subscriptionId, type";
+const CENSUS: &str = "resources | summarize count() by subscriptionId, type";
 
 /// The most subscriptions one query takes.
 const BATCH: usize = 1000;

@@ -141,36 +141,41 @@ impl Wanted {
         }
     }
 
-    /// Whether any resource of `kind` is asked for.
-    pub fn wants(&self, kind: &str) -> bool {
-        self.whole.as_ref().is_none_or(|w| w.contains(kind)) || self.keyed.contains_key(kind)
+    /// Whether every resource of `kind` is asked for.
+    fn whole(&self, kind: &str) -> bool {
+        self.whole.as_ref().is_none_or(|w| w.contains(kind))
     }
 
-    /// Whether the resource of `kind` with the id `id` is asked for.
-    pub fn selects(&self, kind: &str, id: &str) -> bool {
-        self.wants(kind)
-            && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
-                || self.keyed[kind].iter().any(|k| k.eq_ignore_ascii_case(id)))
+    /// Whether any resource of `kind` is asked for.
+    pub fn wants(&self, kind: &str) -> bool {
+        self.whole(kind) || self.keyed.contains_key(kind)
     }
 
     /// The ids of `kind` asked for, when only those are (a refresh of the
     /// resources events named): each is read by its id rather than listed.
     pub fn only(&self, kind: &str) -> Option<&BTreeSet<String>> {
-        match &self.whole {
-            Some(whole) if !whole.contains(kind) => self.keyed.get(kind),
-            _ => None,
+        match self.whole(kind) {
+            true => None,
+            false => self.keyed.get(kind),
         }
+    }
+
+    /// Whether the resource of `kind` with the id `id` is asked for.
+    pub fn selects(&self, kind: &str, id: &str) -> bool {
+        self.whole(kind)
+            || self
+                .only(kind)
+                .is_some_and(|ids| ids.iter().any(|k| k.eq_ignore_ascii_case(id)))
     }
 
     /// Whether some resource of `kind` asked for lies under the resource
     /// with the id `parent` (a server's databases).
     pub fn under(&self, kind: &str, parent: &str) -> bool {
         let prefix = format!("{}/", parent.to_lowercase());
-        self.wants(kind)
-            && (self.whole.as_ref().is_none_or(|w| w.contains(kind))
-                || self.keyed[kind]
-                    .iter()
-                    .any(|id| id.to_lowercase().starts_with(&prefix)))
+        self.whole(kind)
+            || self
+                .only(kind)
+                .is_some_and(|ids| ids.iter().any(|id| id.to_lowercase().starts_with(&prefix)))
     }
 
     /// The types asked for; `None`: every type.
@@ -371,14 +376,14 @@ pub fn id_of(resource: &Value) -> &str {
         .unwrap_or_default()
 }
 
-/// Each of `resources` described by `describe`, [`CONCURRENT`] at once,
-/// in the order listed.
-pub async fn each<T, F, Fut>(resources: Vec<Value>, describe: F) -> Vec<T>
+/// Each of `items` (resources, or ids) described by `describe`,
+/// [`CONCURRENT`] at once, in the order given.
+pub async fn each<I, T, F, Fut>(items: Vec<I>, describe: F) -> Vec<T>
 where
-    F: Fn(Value) -> Fut,
+    F: Fn(I) -> Fut,
     Fut: Future<Output = T>,
 {
-    stream::iter(resources)
+    stream::iter(items)
         .map(describe)
         .buffered(CONCURRENT)
         .collect()
@@ -432,11 +437,8 @@ async fn read_each(
     ids: &BTreeSet<String>,
     api_version: &str,
 ) -> Result<Vec<Value>, ArmError> {
-    let ids: Vec<Value> = ids.iter().cloned().map(Value::String).collect();
-    let reads = each(ids, |id| async move {
-        ctx.arm
-            .get(id.as_str().unwrap_or_default(), api_version)
-            .await
+    let reads = each(ids.iter().cloned().collect(), |id: String| async move {
+        ctx.arm.get(&id, api_version).await
     })
     .await;
     let mut found = Vec::new();

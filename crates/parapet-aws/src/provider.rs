@@ -77,7 +77,7 @@ impl Provider for AwsProvider {
         progress: &dyn Progress,
     ) -> Result<Collection, ProviderError> {
         let options = self.narrowed(narrowing);
-        crate::collect(&options, progress).map_err(|e| ProviderError::Start(Box::new(e)))
+        crate::collect(&options, progress).map_err(ProviderError::start)
     }
 
     fn collect_parts(
@@ -89,12 +89,12 @@ impl Provider for AwsProvider {
         let options = self.narrowed(narrowing);
         let partial = options.partial();
         crate::collect_parts(&options, progress, &mut |part| each(part, partial))
-            .map_err(|e| ProviderError::Start(Box::new(e)))
+            .map_err(ProviderError::start)
     }
 
     fn plan_units(&self, narrowing: Option<&Narrowing>) -> Result<UnitPlan, ProviderError> {
         let options = self.narrowed(narrowing);
-        crate::units::plan(&options).map_err(|e| ProviderError::Start(Box::new(e)))
+        crate::units::plan(&options).map_err(ProviderError::start)
     }
 
     fn collect_unit(&self, unit: &Unit) -> Result<UnitOutput, ProviderError> {

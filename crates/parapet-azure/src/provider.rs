@@ -177,10 +177,6 @@ async fn subscriptions_under(arm: &Arm, group: &str) -> Result<Vec<String>, ArmE
         .collect())
 }
 
-fn start(error: impl std::error::Error + Send + Sync + 'static) -> ProviderError {
-    ProviderError::Start(Box::new(error))
-}
-
 impl Provider for AzureProvider {
     fn source(&self) -> String {
         "azure".to_owned()
@@ -213,9 +209,11 @@ impl Provider for AzureProvider {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(start)?;
-        let arms = self.arms().map_err(start)?;
-        let mut subscriptions = runtime.block_on(self.subscriptions(&arms)).map_err(start)?;
+            .map_err(ProviderError::start)?;
+        let arms = self.arms().map_err(ProviderError::start)?;
+        let mut subscriptions = runtime
+            .block_on(self.subscriptions(&arms))
+            .map_err(ProviderError::start)?;
         if let Some(narrowing) = narrowing {
             subscriptions.retain(|(_, s)| narrowing.accounts.contains(s));
         }

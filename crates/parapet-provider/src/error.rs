@@ -41,3 +41,11 @@ pub enum ProviderError {
         reason: String,
     },
 }
+
+impl ProviderError {
+    /// The collection could not start because of `error` (a credential,
+    /// a client, the scope).
+    pub fn start(error: impl std::error::Error + Send + Sync + 'static) -> ProviderError {
+        ProviderError::Start(Box::new(error))
+    }
+}

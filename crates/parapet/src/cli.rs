@@ -4,8 +4,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use parapet_core::Severity;
 use std::path::PathBuf;
 
+mod gcp;
 mod vuln;
 mod worker;
+pub use gcp::*;
 pub use vuln::*;
 pub use worker::*;
 
@@ -754,6 +756,14 @@ pub enum ScanCommand {
     /// resource types (`parapet resources list` names them) and the Azure
     /// rules (CIS Microsoft Azure Foundations).
     Azure(ScanAzureArgs),
+    /// Collect a Google Cloud organisation, folder or projects from Cloud
+    /// Asset Inventory (signed in with Application Default Credentials: a
+    /// service account key or workload identity federation file named by
+    /// GOOGLE_APPLICATION_CREDENTIALS, gcloud's user credentials, or the
+    /// metadata server), store, evaluate every rule and report, as `scan
+    /// aws` does: 36 resource types and the Google Cloud rules (CIS Google
+    /// Cloud Platform Foundation).
+    Gcp(ScanGcpArgs),
 }
 
 /// The formats results can be written in: tables for people, or one of

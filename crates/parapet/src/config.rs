@@ -35,6 +35,9 @@ pub struct ConfigFile {
     /// Which Azure subscriptions to collect.
     #[serde(default)]
     pub azure: parapet_azure::AzureFileConfig,
+    /// Which Google Cloud organisation, folder or projects to collect.
+    #[serde(default)]
+    pub gcp: parapet_gcp::GcpFileConfig,
     /// The tag keys assets must carry.
     #[serde(default)]
     pub tags: TagPolicy,

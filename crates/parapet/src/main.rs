@@ -47,6 +47,7 @@ mod rules_cmd;
 mod scan_aws_cmd;
 mod scan_azure_cmd;
 mod scan_cmd;
+mod scan_gcp_cmd;
 mod serve_cmd;
 mod version;
 mod vuln_cmd;
@@ -163,6 +164,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         }
         cli::Command::Scan(cli::ScanCommand::Aws(args)) => {
             scan_aws_cmd::run(&cli.global, &config, &policy, args, style)
+        }
+        cli::Command::Scan(cli::ScanCommand::Gcp(args)) => {
+            scan_gcp_cmd::run(&cli.global, &config, &policy, args, style)
         }
         cli::Command::Scan(cli::ScanCommand::Azure(args)) => {
             scan_azure_cmd::run(&cli.global, &config, &policy, args, style)

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 fn catalog() -> Vec<parapet_provider::ResourceTypeInfo> {
     let mut catalog = parapet_aws::catalog();
     catalog.extend(parapet_azure::types::catalog());
+    catalog.extend(parapet_gcp::types::catalog());
     catalog
 }
 

@@ -180,7 +180,9 @@ fn resources_lists_every_collected_type_and_shows_its_page() {
     let listed = listed.as_array().expect("a list");
     assert_eq!(
         listed.len(),
-        parapet_aws::catalog().len() + parapet_azure::types::catalog().len()
+        parapet_aws::catalog().len()
+            + parapet_azure::types::catalog().len()
+            + parapet_gcp::types::catalog().len()
     );
     assert!(listed.len() >= 40);
     let account = listed

@@ -1,0 +1,3 @@
+//! The Google Cloud provider against the fake of Cloud Asset Inventory.
+
+mod collect;

@@ -112,7 +112,7 @@ async fn listing(
         .map(|listed| {
             listed
                 .into_iter()
-                .filter_map(|a| Some((a.name.clone(), policy_document(a.iam_policy?))))
+                .filter_map(|a| Some((a.name.clone(), policy_document(a.iam_policy.as_ref()?))))
                 .collect()
         })
         .map_err(|e| e.to_string());
@@ -122,16 +122,43 @@ async fn listing(
     })
 }
 
-/// An IAM policy as a document: its `bindings` (each `{role, members,
-/// condition}`) and `auditConfigs`, without its etag and version.
-fn policy_document(policy: impl serde::Serialize) -> Value {
-    let mut document = serde_json::to_value(&policy).unwrap_or(Value::Null);
-    if let Value::Object(fields) = &mut document {
-        fields.remove("etag");
-        fields.remove("version");
-        fields.entry("bindings").or_insert_with(|| json!([]));
-    }
-    document
+/// An IAM policy as a document: its `bindings` (each `{role, members}`,
+/// with its `condition` `{title, expression}` where it has one) and
+/// `auditConfigs` (each `{service, auditLogConfigs: [{logType,
+/// exemptedMembers}]}`), log types by name as Google's JSON names them.
+fn policy_document(policy: &google_cloud_iam_v1::model::Policy) -> Value {
+    let bindings: Vec<Value> = policy
+        .bindings
+        .iter()
+        .map(|b| {
+            let mut binding = json!({"role": b.role, "members": b.members});
+            if let Some(condition) = &b.condition {
+                binding["condition"] = json!({
+                    "title": condition.title,
+                    "expression": condition.expression,
+                });
+            }
+            binding
+        })
+        .collect();
+    let audit: Vec<Value> = policy
+        .audit_configs
+        .iter()
+        .map(|a| {
+            let configs: Vec<Value> = a
+                .audit_log_configs
+                .iter()
+                .map(|c| {
+                    json!({
+                        "logType": c.log_type.name().unwrap_or("LOG_TYPE_UNSPECIFIED"),
+                        "exemptedMembers": c.exempted_members,
+                    })
+                })
+                .collect();
+            json!({"service": a.service, "auditLogConfigs": configs})
+        })
+        .collect();
+    json!({"bindings": bindings, "auditConfigs": audit})
 }
 
 /// The project (by id) or, above projects, the organisation (or folder)

@@ -126,70 +126,21 @@ fn posture(estate: Vec<Value>) -> BTreeMap<String, BTreeSet<String>> {
     assert!(matches!(output.status.code(), Some(0 | 1)), "{err}");
     let violations = fake.violations();
     assert!(violations.is_empty(), "{violations:?}");
-    let mut by_rule: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let result: Value = serde_json::from_str(line).expect("a JSON line");
-        let rule = result["rule_id"].as_str().expect("a rule").to_owned();
-        let status = result["status"].as_str().expect("a status");
-        let entry = by_rule.entry(rule).or_default();
-        if status != "pass" {
-            entry.insert(format!("{status}: {}", result["message"]));
-        } else {
-            entry.insert(status.to_owned());
-        }
-    }
-    by_rule
-}
-
-/// The ids of the built-in Azure rules.
-fn azure_rules() -> BTreeSet<String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_parapet"))
-        .args(["rules", "list", "--format", "json"])
-        .output()
-        .expect("parapet runs");
-    let rules: Vec<Value> = serde_json::from_slice(&output.stdout).expect("rules as JSON");
-    rules
-        .iter()
-        .filter_map(|r| r["id"].as_str())
-        .filter(|id| id.starts_with("azure-"))
-        .map(str::to_owned)
-        .collect()
+    crate::estates::by_rule(&output.stdout)
 }
 
 #[test]
 fn the_compliant_estate_passes_every_azure_rule() {
     let results = posture(compliant_estate(SUBSCRIPTION));
-    let absent: BTreeSet<&str> = NOT_ON_COMPLIANT.iter().map(|(id, _)| *id).collect();
-    let rules = azure_rules();
+    let rules = crate::estates::rules("azure-");
     assert!(rules.len() >= 80, "{}", rules.len());
-    let mut wrong = Vec::new();
-    for rule in &rules {
-        match results.get(rule) {
-            None if absent.contains(rule.as_str()) => {}
-            None => wrong.push(format!("{rule}: no result")),
-            Some(_) if absent.contains(rule.as_str()) => {
-                wrong.push(format!("{rule}: a result, though listed as having none"));
-            }
-            Some(statuses) if statuses.iter().all(|s| s == "pass") => {}
-            Some(statuses) => wrong.push(format!("{rule}: {statuses:?}")),
-        }
-    }
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    crate::estates::all_pass(&results, &rules, NOT_ON_COMPLIANT);
 }
 
 #[test]
 fn the_noncompliant_estate_fails_every_azure_rule() {
     let results = posture(noncompliant_estate(SUBSCRIPTION));
-    let wrong: Vec<String> = azure_rules()
-        .into_iter()
-        .filter(|rule| {
-            !results
-                .get(rule)
-                .is_some_and(|statuses| statuses.iter().any(|s| s.starts_with("fail")))
-        })
-        .map(|rule| format!("{rule}: {:?}", results.get(&rule)))
-        .collect();
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    crate::estates::all_fail(&results, crate::estates::rules("azure-"));
 }
 
 #[test]

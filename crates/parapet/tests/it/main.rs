@@ -16,10 +16,14 @@ mod azure_queue;
 mod azure_watch;
 /// The commands that read and act on what scans recorded.
 mod commands;
+/// The posture checks of the clouds tested against a fake.
+mod estates;
 /// CloudTrail events refreshing what they changed.
 mod events;
 /// Faults between Parapet and AWS, injected by a proxy in front of moto.
 mod faults;
+/// `parapet scan gcp` against the fake of Cloud Asset Inventory.
+mod gcp;
 /// Effective permissions of IAM principals seeded in moto.
 mod identity;
 /// moto's server for the AWS tests.

@@ -45,6 +45,9 @@ struct MethodDef {
     path: String,
     #[serde(default)]
     parameters: BTreeMap<String, Param>,
+    /// The schema of its request body, if it takes one.
+    #[serde(default)]
+    request: Option<Value>,
 }
 
 /// A request that matched a method: the method's id, its path parameters
@@ -85,12 +88,94 @@ impl Request {
 pub struct Discovery {
     methods: Vec<(MethodDef, regex::Regex, Vec<String>)>,
     globals: BTreeMap<String, Param>,
+    schemas: Value,
 }
 
 impl Discovery {
     /// Cloud Asset API v1's.
     pub fn cloud_asset() -> Discovery {
         Discovery::of(include_str!("../discovery/cloudasset-v1.json"))
+    }
+
+    /// Pub/Sub API v1's.
+    pub fn pubsub() -> Discovery {
+        Discovery::of(include_str!("../discovery/pubsub-v1.json"))
+    }
+
+    /// Whether one of its methods is `method` at `uri`'s path.
+    pub fn serves(&self, method: &Method, uri: &Uri) -> bool {
+        self.methods
+            .iter()
+            .any(|(m, r, _)| m.http_method == method.as_str() && r.is_match(uri.path()))
+    }
+
+    /// Checks a request's body against its method's request schema.
+    pub fn body(&self, request: &Request, body: &[u8]) -> Result<Value, String> {
+        let def = self
+            .methods
+            .iter()
+            .find(|(m, _, _)| m.id == request.method)
+            .map(|(m, _, _)| m)
+            .ok_or("no such method")?;
+        let Some(schema) = def.request.as_ref().and_then(|r| r["$ref"].as_str()) else {
+            return match body.is_empty() {
+                true => Ok(Value::Null),
+                false => Err(format!("{} takes no body", def.id)),
+            };
+        };
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+        self.conforms(schema, &value, schema)?;
+        Ok(value)
+    }
+
+    /// Checks `value` against the schema named `name`; `at` names the place.
+    fn conforms(&self, name: &str, value: &Value, at: &str) -> Result<(), String> {
+        let schema = &self.schemas[name];
+        let fields = value
+            .as_object()
+            .ok_or_else(|| format!("{at} is not an object"))?;
+        for (key, field) in fields {
+            let property = &schema["properties"][key];
+            if property.is_null() {
+                return Err(format!("{at} has no field {key}"));
+            }
+            self.typed(property, field, &format!("{at}.{key}"))?;
+        }
+        Ok(())
+    }
+
+    /// Checks one field against its property's description.
+    fn typed(&self, property: &Value, field: &Value, at: &str) -> Result<(), String> {
+        if let Some(reference) = property["$ref"].as_str() {
+            return self.conforms(reference, field, at);
+        }
+        let ok = match property["type"].as_str().unwrap_or_default() {
+            "boolean" => field.is_boolean(),
+            "integer" => field.is_i64() || field.as_str().is_some_and(|s| s.parse::<i64>().is_ok()),
+            "string" if property["format"] == "byte" => field.as_str().is_some_and(|s| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.decode(s).is_ok()
+            }),
+            "string" => field.is_string(),
+            "object" => field
+                .as_object()
+                .is_some_and(|o| o.values().all(Value::is_string)),
+            "array" => {
+                let items = field
+                    .as_array()
+                    .ok_or_else(|| format!("{at} is not a list"))?;
+                for (i, item) in items.iter().enumerate() {
+                    self.typed(&property["items"], item, &format!("{at}[{i}]"))?;
+                }
+                true
+            }
+            _ => true,
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(format!("{at} is not what the schema says: {field}")),
+        }
     }
 
     fn of(text: &str) -> Discovery {
@@ -109,7 +194,12 @@ impl Discovery {
                 )
             })
             .collect();
-        Discovery { methods, globals }
+        let schemas = document["schemas"].clone();
+        Discovery {
+            methods,
+            globals,
+            schemas,
+        }
     }
 
     /// The method `method` and `uri` call, with its parameters, or why the

@@ -28,12 +28,14 @@
 
 mod discovery;
 mod jwt;
+mod pubsub;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use discovery::{Discovery, Request};
+use pubsub::PubSub;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -230,6 +232,23 @@ impl Estate {
     }
 }
 
+impl Estate {
+    /// The message a Cloud Asset Inventory feed of `RESOURCE` content
+    /// publishes when the asset named `name` changes: a `TemporalAsset`
+    /// with the asset as the estate holds it now, or, with `deleted`, its
+    /// deletion (the asset as it was last).
+    pub fn feed_message(&self, name: &str, deleted: bool) -> Option<Value> {
+        let record = self.records().into_iter().find(|r| r.name == name)?;
+        let asset = record.answer("RESOURCE")?;
+        Some(json!({
+            "asset": asset,
+            "window": {"startTime": "2026-12-06T10:00:00Z"},
+            "deleted": deleted,
+            "priorAssetState": "PRESENT",
+        }))
+    }
+}
+
 /// An asset as Cloud Asset Inventory holds it.
 #[derive(Debug, Clone)]
 struct Record {
@@ -358,8 +377,10 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 #[derive(Clone)]
 struct Served {
     estate: Arc<Mutex<Estate>>,
+    pubsub: Arc<Mutex<PubSub>>,
     violations: Arc<Mutex<Vec<String>>>,
-    discovery: Arc<Discovery>,
+    calls: Arc<Mutex<Vec<String>>>,
+    apis: Arc<[Discovery; 2]>,
     types: Arc<BTreeSet<String>>,
 }
 
@@ -369,7 +390,10 @@ pub struct Fake {
     pub address: SocketAddr,
     /// What it holds.
     pub estate: Arc<Mutex<Estate>>,
+    /// Its Pub/Sub subscriptions and topics.
+    pub pubsub: Arc<Mutex<PubSub>>,
     violations: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<String>>>,
     key_file: tempfile::NamedTempFile,
     _runtime: tokio::runtime::Runtime,
 }
@@ -388,8 +412,10 @@ impl Fake {
         let address = listener.local_addr().expect("its address");
         let served = Served {
             estate: Arc::new(Mutex::new(estate)),
+            pubsub: Arc::default(),
             violations: Arc::default(),
-            discovery: Arc::new(Discovery::cloud_asset()),
+            calls: Arc::default(),
+            apis: Arc::new([Discovery::cloud_asset(), Discovery::pubsub()]),
             types: Arc::new(
                 include_str!("../discovery/asset-types.txt")
                     .lines()
@@ -398,7 +424,12 @@ impl Fake {
                     .collect(),
             ),
         };
-        let (estate, violations) = (Arc::clone(&served.estate), Arc::clone(&served.violations));
+        let (estate, pubsub, violations, calls) = (
+            Arc::clone(&served.estate),
+            Arc::clone(&served.pubsub),
+            Arc::clone(&served.violations),
+            Arc::clone(&served.calls),
+        );
         let app = Router::new().fallback(serve).with_state(served);
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -409,7 +440,9 @@ impl Fake {
         Fake {
             address,
             estate,
+            pubsub,
             violations,
+            calls,
             key_file,
             _runtime: runtime,
         }
@@ -434,7 +467,15 @@ impl Fake {
                 self.key_file.path().display().to_string(),
             ),
             ("PARAPET_GCP_INVENTORY_ENDPOINT", self.url()),
+            ("PARAPET_GCP_PUBSUB_ENDPOINT", self.url()),
         ]
+    }
+
+    /// The Cloud Asset Inventory calls answered, in order: each method's
+    /// id with the content type asked for and its asset names
+    /// (`cloudasset.batchGetAssetsHistory IAM_POLICY //storage...`).
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// The requests that broke the discovery document, each with why.
@@ -459,30 +500,67 @@ async fn serve(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let key: Value = serde_json::from_str(SERVICE_ACCOUNT_KEY).expect("the key");
     if let Err(why) = jwt::verify(&headers, &key) {
         return error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why);
     }
-    let request = match served.discovery.request(&method, &uri) {
-        Ok(request) => request,
+    let violation = |why: &str| {
+        if let Ok(mut violations) = served.violations.lock() {
+            violations.push(format!("{method} {uri}: {why}"));
+        }
+    };
+    let api = served
+        .apis
+        .iter()
+        .find(|api| api.serves(&method, &uri))
+        .unwrap_or(&served.apis[0]);
+    let checked = api
+        .request(&method, &uri)
+        .and_then(|request| api.body(&request, &body).map(|body| (request, body)));
+    let (request, body) = match checked {
+        Ok(checked) => checked,
         Err(why) => {
-            if let Ok(mut violations) = served.violations.lock() {
-                violations.push(format!("{method} {uri}: {why}"));
-            }
+            violation(&why);
             return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &why);
         }
     };
-    let Ok(estate) = served.estate.lock().map(|e| e.clone()) else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the estate");
-    };
+    if request.method.starts_with("cloudasset.")
+        && let Ok(mut calls) = served.calls.lock()
+    {
+        let mut call = vec![request.method.clone()];
+        call.extend(request.single("contentType").map(str::to_owned));
+        call.extend(request.all("assetNames"));
+        calls.push(call.join(" "));
+    }
     let answer = match request.method.as_str() {
-        "cloudasset.assets.list" => list(&estate, &served.types, &request),
-        "cloudasset.batchGetAssetsHistory" => history(&estate, &request),
-        other => Err((
-            StatusCode::NOT_IMPLEMENTED,
-            format!("{other} is not modelled"),
-        )),
+        "cloudasset.assets.list" | "cloudasset.batchGetAssetsHistory" => {
+            let Ok(estate) = served.estate.lock().map(|e| e.clone()) else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the estate");
+            };
+            match request.method.as_str() {
+                "cloudasset.assets.list" => list(&estate, &served.types, &request),
+                _ => history(&estate, &request),
+            }
+        }
+        "pubsub.projects.subscriptions.pull" => pull(&served.pubsub, &request, &body).await,
+        other => match served.pubsub.lock() {
+            Ok(mut pubsub) => match other {
+                "pubsub.projects.subscriptions.acknowledge" => {
+                    pubsub.acknowledge(&request.path("subscription"), &body)
+                }
+                "pubsub.projects.subscriptions.modifyAckDeadline" => {
+                    pubsub.modify(&request.path("subscription"), &body)
+                }
+                "pubsub.projects.topics.publish" => pubsub.publish(&request.path("topic"), &body),
+                other => Err((
+                    StatusCode::NOT_IMPLEMENTED,
+                    format!("{other} is not modelled"),
+                )),
+            },
+            Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "Pub/Sub".to_owned())),
+        },
     };
     match answer {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
@@ -490,14 +568,40 @@ async fn serve(
             let code = match status {
                 StatusCode::FORBIDDEN => "PERMISSION_DENIED",
                 StatusCode::BAD_REQUEST => "INVALID_ARGUMENT",
+                StatusCode::NOT_FOUND => "NOT_FOUND",
+                StatusCode::INTERNAL_SERVER_ERROR => "INTERNAL",
                 _ => "UNIMPLEMENTED",
             };
-            if status == StatusCode::NOT_IMPLEMENTED
-                && let Ok(mut violations) = served.violations.lock()
-            {
-                violations.push(format!("{method} {uri}: {why}"));
+            if status == StatusCode::NOT_IMPLEMENTED {
+                violation(&why);
             }
             error(status, code, &why)
+        }
+    }
+}
+
+/// A pull: the messages waiting, or, if none, those that arrive within
+/// the pull's wait (an empty answer after it).
+async fn pull(pubsub: &Mutex<PubSub>, request: &Request, body: &Value) -> Answer {
+    let subscription = request.path("subscription");
+    let most = body["maxMessages"]
+        .as_u64()
+        .and_then(|m| usize::try_from(m).ok())
+        .filter(|m| *m > 0)
+        .ok_or((
+            StatusCode::BAD_REQUEST,
+            "maxMessages must be positive".to_owned(),
+        ))?;
+    let until = std::time::Instant::now() + PubSub::wait();
+    loop {
+        let found = pubsub
+            .lock()
+            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "Pub/Sub".to_owned()))?
+            .pull(&subscription, most)?;
+        match found {
+            Some(answer) => return Ok(answer),
+            None if std::time::Instant::now() >= until => return Ok(json!({})),
+            None => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
         }
     }
 }

@@ -10,6 +10,25 @@ use parapet_core::Asset;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The types the derived fields of `kind` are worked out from: what a
+/// refresh of it lists beside it.
+pub fn inputs(kind: &str) -> &'static [&'static str] {
+    match kind {
+        SUMMARY => &[
+            "logging.googleapis.com/LogSink",
+            "logging.googleapis.com/LogMetric",
+            "monitoring.googleapis.com/AlertPolicy",
+            "serviceusage.googleapis.com/Service",
+            "essentialcontacts.googleapis.com/Contact",
+        ],
+        ORGANIZATION => &["essentialcontacts.googleapis.com/Contact"],
+        "compute.googleapis.com/Network" => &["dns.googleapis.com/Policy"],
+        "storage.googleapis.com/Bucket" => &["logging.googleapis.com/LogSink"],
+        "apikeys.googleapis.com/Key" => &["serviceusage.googleapis.com/Service"],
+        _ => &[],
+    }
+}
+
 /// A record read only to work out others: an enabled service or an
 /// essential contact, with the account it belongs to.
 #[derive(Debug, Clone)]

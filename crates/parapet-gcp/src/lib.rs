@@ -18,6 +18,10 @@
 //!   record becomes.
 //! - [`derived`]: what is worked out across a project's assets (its
 //!   summary, a network's DNS logging, a bucket's log sinks).
+//! - [`events`]: Cloud Asset Inventory feed messages and the assets they
+//!   carry.
+//! - [`pubsub`]: the Pub/Sub subscription feed messages arrive on.
+//! - [`refresh`]: what a refresh of the assets feed messages named reads.
 //! - [`provider`]: the scope (an organisation, a folder, projects), each
 //!   project collected as a part.
 //! - [`error`]: what can go wrong.
@@ -25,11 +29,15 @@
 pub mod credentials;
 pub mod derived;
 pub mod error;
+pub mod events;
 pub mod inventory;
 pub mod provider;
+pub mod pubsub;
+pub mod refresh;
 pub mod types;
 
 pub use credentials::{Credentials, Endpoints};
 pub use error::{GcpError, InventoryError};
 pub use inventory::Inventory;
 pub use provider::{GcpFileConfig, GcpOptions, GcpProvider, GcpScope};
+pub use pubsub::PubSubQueue;

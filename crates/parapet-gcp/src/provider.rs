@@ -10,16 +10,20 @@
 use crate::credentials::{Credentials, Endpoints};
 use crate::derived::{self, Folded};
 use crate::error::{GcpError, InventoryError};
+use crate::events::Fed;
 use crate::inventory::{Content, Inventory};
+use crate::refresh::{self, Wanted};
 use crate::types::{self, FOLDED, Record, SUMMARY};
 use google_cloud_asset_v1::model;
 use parapet_core::{Asset, CollectionError, Provider as Cloud, Scope};
 use parapet_provider::{
-    Collection, Narrowing, Part, Progress, Provider, ProviderError, ResourceTypeInfo,
+    Collection, Decoded, Narrowing, Part, Progress, Provider, ProviderError, ResourceTypeInfo,
+    Target,
 };
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What is collected.
@@ -66,12 +70,22 @@ pub struct GcpFileConfig {
 /// The Google Cloud provider.
 pub struct GcpProvider {
     options: GcpOptions,
+    /// The assets feed messages carried, by name, until a refresh
+    /// describes them.
+    fed: Mutex<BTreeMap<String, Fed>>,
+    /// The projects' ids by number, as collections found them (feed
+    /// messages name projects by number).
+    projects: Mutex<BTreeMap<String, String>>,
 }
 
 impl GcpProvider {
     /// A provider collecting what `options` say.
     pub fn new(options: GcpOptions) -> GcpProvider {
-        GcpProvider { options }
+        GcpProvider {
+            options,
+            fed: Mutex::default(),
+            projects: Mutex::default(),
+        }
     }
 
     /// The parents listed: `organizations/N`, `folders/N` or each `projects/ID`.
@@ -84,10 +98,171 @@ impl GcpProvider {
     }
 }
 
+impl GcpProvider {
+    /// A runtime, and a client of Cloud Asset Inventory signed in on it.
+    fn client(&self) -> Result<(tokio::runtime::Runtime, Inventory), ProviderError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(ProviderError::start)?;
+        let inventory = {
+            // Google's credentials keep their token fresh on the runtime.
+            let _entered = runtime.enter();
+            let credentials = self
+                .options
+                .credentials
+                .signed_in()
+                .map_err(ProviderError::start)?;
+            runtime
+                .block_on(Inventory::new(credentials, &self.options.endpoints))
+                .map_err(ProviderError::start)?
+        };
+        Ok((runtime, inventory))
+    }
+
+    /// The id of the project numbered `number`: as `stored` or an earlier
+    /// collection knows it, else as Cloud Asset Inventory says (the
+    /// number itself when it cannot be asked).
+    fn project_id(&self, number: &str, stored: &[Asset]) -> String {
+        let known = stored
+            .iter()
+            .find(|a| {
+                a.resource_type.as_str() == SUMMARY
+                    && a.config.get("projectNumber").and_then(Value::as_str) == Some(number)
+            })
+            .map(|a| a.account.clone())
+            .or_else(|| self.projects.lock().ok()?.get(number).cloned());
+        if let Some(id) = known {
+            return id;
+        }
+        let name = format!("//cloudresourcemanager.googleapis.com/projects/{number}");
+        let asked = self.client().ok().and_then(|(runtime, inventory)| {
+            let names = BTreeSet::from([name.clone()]);
+            let found = runtime
+                .block_on(inventory.current(
+                    &format!("projects/{number}"),
+                    &names,
+                    Content::Resource,
+                ))
+                .ok()?;
+            let data = found
+                .get(&name)?
+                .as_ref()?
+                .resource
+                .as_ref()?
+                .data
+                .as_ref()?;
+            data.get("projectId")?.as_str().map(str::to_owned)
+        });
+        match asked {
+            Some(id) => {
+                if let Ok(mut projects) = self.projects.lock() {
+                    projects.insert(number.to_owned(), id.clone());
+                }
+                id
+            }
+            None => number.to_owned(),
+        }
+    }
+
+    /// The listings of every parent of the scope, of the types `wanted`
+    /// lists, with a collection error for each project that failed (an
+    /// organisation or folder that fails stops the collection).
+    async fn listings(
+        &self,
+        inventory: &Inventory,
+        wanted: &Wanted,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<Listing>, Vec<CollectionError>), ProviderError> {
+        let kinds = wanted.listed();
+        let parents = self.parents();
+        let mut listings = Vec::new();
+        let mut errors = Vec::new();
+        if kinds.is_empty() {
+            return Ok((listings, errors));
+        }
+        progress.planned(parents.len() as u64);
+        for parent in parents {
+            match listing(inventory, &parent, &kinds).await {
+                Ok(listing) => {
+                    progress.done(&parent, listing.resources.len());
+                    listings.push(listing);
+                }
+                Err(error) => match parent.strip_prefix("projects/") {
+                    Some(project) => {
+                        progress.done(&parent, 0);
+                        errors.push(CollectionError {
+                            account: Some(project.to_owned()),
+                            region: None,
+                            resource_type: None,
+                            message: error.to_string(),
+                        });
+                    }
+                    None => return Err(ProviderError::start(GcpError::Inventory(error))),
+                },
+            }
+        }
+        Ok((listings, errors))
+    }
+
+    /// The assets `narrowing` names one by one, from the feed messages
+    /// that carried them and the inventory, each account's and type's as
+    /// a listing of their own; a collection error for each that could not
+    /// be read.
+    async fn named(
+        &self,
+        inventory: &Inventory,
+        narrowing: &Narrowing,
+        wanted: &Wanted,
+    ) -> (Vec<Listing>, Vec<CollectionError>) {
+        let mut listings = Vec::new();
+        let mut errors = Vec::new();
+        let Ok(mut fed) = self.fed.lock().map(|f| f.clone()) else {
+            return (listings, errors);
+        };
+        for account in &narrowing.accounts {
+            for (kind, names) in wanted.keyed() {
+                match refresh::named(inventory, account, kind, names, &mut fed).await {
+                    Ok(found) => {
+                        let mut policies = Ok(BTreeMap::new());
+                        let mut resources = Vec::new();
+                        for (asset, policy) in found {
+                            match (policy, &mut policies) {
+                                (Some(Ok(p)), Ok(map)) => {
+                                    map.insert(asset.name.clone(), p);
+                                }
+                                (Some(Err(why)), _) => policies = Err(why),
+                                _ => {}
+                            }
+                            resources.push(asset);
+                        }
+                        listings.push(Listing {
+                            resources,
+                            policies,
+                            account: Some(account.clone()),
+                        });
+                    }
+                    Err(error) => errors.push(error),
+                }
+            }
+        }
+        if let Ok(mut kept) = self.fed.lock() {
+            let named: BTreeSet<&String> = wanted.keyed().values().flatten().collect();
+            kept.retain(|name, _| !named.contains(name));
+        }
+        (listings, errors)
+    }
+}
+
 /// What the listings of one parent gave.
 struct Listing {
     resources: Vec<model::Asset>,
     policies: Result<BTreeMap<String, Value>, String>,
+    /// The account all its assets belong to, when it is known beforehand
+    /// (the assets named in one account); `None`: each asset's ancestors
+    /// say.
+    account: Option<String>,
 }
 
 /// Reads `parent`'s resources of `kinds`, and the IAM policies of those
@@ -119,6 +294,7 @@ async fn listing(
     Ok(Listing {
         resources: resources?,
         policies,
+        account: None,
     })
 }
 
@@ -126,7 +302,7 @@ async fn listing(
 /// with its `condition` `{title, expression}` where it has one) and
 /// `auditConfigs` (each `{service, auditLogConfigs: [{logType,
 /// exemptedMembers}]}`), log types by name as Google's JSON names them.
-fn policy_document(policy: &google_cloud_iam_v1::model::Policy) -> Value {
+pub fn policy_document(policy: &google_cloud_iam_v1::model::Policy) -> Value {
     let bindings: Vec<Value> = policy
         .bindings
         .iter()
@@ -180,10 +356,10 @@ fn account_of(ancestors: &[String], project_ids: &BTreeMap<String, String>) -> S
 }
 
 /// The ids of the projects listed, by number.
-fn project_ids(listings: &[(String, Listing)]) -> BTreeMap<String, String> {
+fn project_ids(listings: &[Listing]) -> BTreeMap<String, String> {
     listings
         .iter()
-        .flat_map(|(_, l)| &l.resources)
+        .flat_map(|l| &l.resources)
         .filter(|a| a.asset_type == SUMMARY)
         .filter_map(|a| {
             let data = a.resource.as_ref()?.data.as_ref()?;
@@ -196,15 +372,18 @@ fn project_ids(listings: &[(String, Listing)]) -> BTreeMap<String, String> {
 
 /// The assets and folded records of the listings, each in its account.
 fn assets_of(
-    listings: Vec<(String, Listing)>,
+    listings: Vec<Listing>,
     observed_at: chrono::DateTime<chrono::Utc>,
 ) -> (Vec<Asset>, Vec<Folded>) {
     let ids = project_ids(&listings);
     let mut assets = Vec::new();
     let mut folded = Vec::new();
-    for (_, listing) in listings {
+    for listing in listings {
         for record in listing.resources {
-            let account = account_of(&record.ancestors, &ids);
+            let account = listing
+                .account
+                .clone()
+                .unwrap_or_else(|| account_of(&record.ancestors, &ids));
             let Some(resource) = record.resource else {
                 continue;
             };
@@ -272,47 +451,31 @@ impl Provider for GcpProvider {
         each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
     ) -> Result<Collection, ProviderError> {
         let started = Instant::now();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(ProviderError::start)?;
-        // Google's credentials keep their token fresh on the runtime.
-        let _entered = runtime.enter();
-        let credentials = self
-            .options
-            .credentials
-            .signed_in()
-            .map_err(ProviderError::start)?;
-        let inventory = runtime
-            .block_on(Inventory::new(credentials, &self.options.endpoints))
-            .map_err(ProviderError::start)?;
-        let kinds = types::listed();
-        let parents = self.parents();
-        progress.planned(parents.len() as u64);
+        let (runtime, inventory) = self.client()?;
+        let wanted = Wanted::of(narrowing);
         let observed_at = chrono::Utc::now();
-        let mut listings = Vec::new();
-        let mut failed = Vec::new();
-        for parent in parents {
-            match runtime.block_on(listing(&inventory, &parent, &kinds)) {
-                Ok(listing) => {
-                    progress.done(&parent, listing.resources.len());
-                    listings.push((parent, listing));
-                }
-                Err(error) => match parent.strip_prefix("projects/") {
-                    Some(project) => {
-                        progress.done(&parent, 0);
-                        failed.push((project.to_owned(), error));
-                    }
-                    None => return Err(ProviderError::start(GcpError::Inventory(error))),
-                },
-            }
+        let (mut listings, mut errors) =
+            runtime.block_on(self.listings(&inventory, &wanted, progress))?;
+        if let Some(narrowing) = narrowing {
+            let (named, failed) = runtime.block_on(self.named(&inventory, narrowing, &wanted));
+            listings.extend(named);
+            errors.extend(failed);
+        }
+        if let Ok(mut known) = self.projects.lock() {
+            known.extend(project_ids(&listings));
         }
         let (mut assets, folded) = assets_of(listings, observed_at);
         derived::derive(&mut assets, &folded);
+        assets.retain(|a| wanted.keeps(a));
         let mut by_account: BTreeMap<String, Vec<Asset>> = BTreeMap::new();
-        if let GcpScope::Projects(named) = &self.options.scope {
-            by_account.extend(named.iter().map(|p| (p.clone(), Vec::new())));
+        match (narrowing, &self.options.scope) {
+            (Some(narrowing), _) => {
+                by_account.extend(narrowing.accounts.iter().map(|a| (a.clone(), Vec::new())))
+            }
+            (None, GcpScope::Projects(named)) => {
+                by_account.extend(named.iter().map(|p| (p.clone(), Vec::new())))
+            }
+            (None, _) => {}
         }
         for asset in assets {
             by_account
@@ -320,29 +483,20 @@ impl Provider for GcpProvider {
                 .or_default()
                 .push(asset);
         }
-        let mut errors: BTreeMap<String, Vec<CollectionError>> = BTreeMap::new();
-        for (project, error) in failed {
-            errors
-                .entry(project.clone())
-                .or_default()
-                .push(CollectionError {
-                    account: Some(project),
-                    region: None,
-                    resource_type: None,
-                    message: error.to_string(),
-                });
-        }
-        let wanted: Option<BTreeSet<String>> = narrowing.map(|n| n.accounts.clone());
+        let accounts: Option<&BTreeSet<String>> = narrowing.map(|n| &n.accounts);
         for (account, assets) in by_account {
-            if wanted.as_ref().is_some_and(|w| !w.contains(&account)) {
+            if accounts.is_some_and(|w| !w.contains(&account)) {
                 continue;
             }
+            let mut scope = Scope::whole(Cloud::Gcp, vec![account.clone()]);
+            scope.resource_types = wanted.covered();
+            let mine = |e: &CollectionError| e.account.as_deref() == Some(account.as_str());
             let part = Part {
-                scope: Scope::whole(Cloud::Gcp, vec![account.clone()]),
+                scope,
                 assets,
-                errors: errors.remove(&account).unwrap_or_default(),
+                errors: errors.iter().filter(|e| mine(e)).cloned().collect(),
             };
-            if each(part, false).is_break() {
+            if each(part, wanted.partial()).is_break() {
                 break;
             }
         }
@@ -351,13 +505,43 @@ impl Provider for GcpProvider {
         Ok(Collection {
             parts: Vec::new(),
             resource_types: types::TYPES.iter().map(|t| t.name.to_owned()).collect(),
-            partial: false,
+            partial: wanted.partial(),
             api_calls: made,
             api_retries: 0,
             calls,
             duration: started.elapsed(),
             input_errors: Vec::new(),
         })
+    }
+
+    fn decode(&self, message: &Value) -> Result<Decoded, ProviderError> {
+        let (mut decoded, fed) =
+            crate::events::decode(message).map_err(|e| ProviderError::NotAnEvent(e.to_string()))?;
+        // A feed names a project by its number: its id is the account.
+        for target in &mut decoded.targets {
+            if let Some(number) = target.account.strip_prefix("projects/") {
+                target.account = self.project_id(number, &[]);
+            }
+        }
+        if let (Some(fed), Ok(mut kept)) = (fed, self.fed.lock()) {
+            let name = fed.asset.name.clone();
+            let merged = match kept.remove(&name) {
+                Some(earlier) => fed.after(earlier),
+                None => fed,
+            };
+            kept.insert(name, merged);
+        }
+        Ok(decoded)
+    }
+
+    fn plan(&self, targets: &[Target], stored: &[Asset]) -> Narrowing {
+        parapet_provider::plan::plan(
+            &self.resource_types(),
+            targets,
+            stored,
+            SUMMARY,
+            |key, asset| self.names(key, asset),
+        )
     }
 
     fn names(&self, key: &str, asset: &Asset) -> bool {

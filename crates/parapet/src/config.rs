@@ -138,7 +138,7 @@ const MUTE_AUTHOR: &str = "configuration";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchConfig {
-    /// The cloud watched: `aws` or `azure`.
+    /// The cloud watched: `aws`, `azure` or `gcp`.
     #[serde(default)]
     pub cloud: Option<crate::cli::Cloud>,
     /// The queue change events arrive on (an SQS queue, a Storage queue).

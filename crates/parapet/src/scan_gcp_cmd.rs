@@ -66,6 +66,9 @@ pub fn options(args: &GcpArgs, config: &crate::config::ConfigFile) -> Result<Gcp
                 .clone()
                 .or_else(|| file.impersonate_service_account.clone()),
         },
-        endpoints: Endpoints::new(args.inventory_endpoint.as_deref(), None)?,
+        endpoints: Endpoints::new(
+            args.inventory_endpoint.as_deref(),
+            args.pubsub_endpoint.as_deref(),
+        )?,
     })
 }

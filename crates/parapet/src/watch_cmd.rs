@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use parapet_aws::{AwsOptions, AwsProvider};
 use parapet_azure::{AzureProvider, StorageQueue};
 use parapet_core::Secret;
+use parapet_gcp::{GcpProvider, PubSubQueue};
 use parapet_pipeline::Pipeline;
 use parapet_provider::{Provider, Queue};
 use parapet_store::{Policy, Store, StoreError};
@@ -112,6 +113,7 @@ pub fn run(
     let (provider, queue) = match args.cloud.or(config.watch.cloud).unwrap_or(Cloud::Aws) {
         Cloud::Aws => aws(args, config, queue)?,
         Cloud::Azure => azure(args, config, queue)?,
+        Cloud::Gcp => gcp(args, config, queue)?,
     };
     let rules = crate::rules_cmd::load_rules(global);
     crate::rules_cmd::report_load_errors(&rules);
@@ -187,4 +189,24 @@ fn azure(args: &WatchArgs, config: &ConfigFile, queue: Option<QueueSettings>) ->
         None => None,
     };
     Ok((Box::new(AzureProvider::new(options)), queue))
+}
+
+/// Google Cloud: the scope of the options or the configuration file, the
+/// Pub/Sub subscription of its Cloud Asset Inventory feed, signed in with
+/// the same credential.
+fn gcp(args: &WatchArgs, config: &ConfigFile, queue: Option<QueueSettings>) -> Result<Watched> {
+    let options = crate::scan_gcp_cmd::options(&args.gcp, config)?;
+    let queue: Option<Arc<dyn Queue>> = match queue {
+        Some(q) => Some(Arc::new(
+            PubSubQueue::connect(
+                &q.url,
+                q.dead_letter.as_deref(),
+                &options.credentials,
+                &options.endpoints,
+            )
+            .with_context(|| format!("cannot reach the subscription {}", q.url))?,
+        )),
+        None => None,
+    };
+    Ok((Box::new(GcpProvider::new(options)), queue))
 }

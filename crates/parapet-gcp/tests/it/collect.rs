@@ -8,7 +8,8 @@ use parapet_gcp_fake::{Fake, ORGANIZATION, compliant_estate};
 use parapet_provider::{Collection, Provider, Quiet};
 use serde_json::json;
 
-fn provider(fake: &Fake, scope: GcpScope) -> GcpProvider {
+/// A provider of `scope` signed in to `fake` with its service account key.
+pub fn provider(fake: &Fake, scope: GcpScope) -> GcpProvider {
     GcpProvider::new(GcpOptions {
         scope,
         credentials: Credentials {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// `parapet scan gcp`
 #[derive(Debug, Args)]
 pub struct ScanGcpArgs {
-    /// Where Google Cloud is and what of it to collect.
+    /// Where Google Cloud is and what of it to collect, for `scan gcp` and
+    /// `watch --cloud gcp`.
     #[command(flatten)]
     pub gcp: GcpArgs,
     /// How results are reported.
@@ -15,7 +16,8 @@ pub struct ScanGcpArgs {
     pub report: ReportArgs,
 }
 
-/// Where Google Cloud is and what of it to collect.
+/// Where Google Cloud is and what of it to collect, for `scan gcp` and
+/// `watch --cloud gcp`.
 #[derive(Debug, Args)]
 pub struct GcpArgs {
     /// Collect every project of this organisation (its number), and the
@@ -44,4 +46,8 @@ pub struct GcpArgs {
     /// server [default: https://cloudasset.googleapis.com].
     #[arg(long, value_name = "URL", env = "PARAPET_GCP_INVENTORY_ENDPOINT")]
     pub inventory_endpoint: Option<String>,
+    /// Pub/Sub's endpoint, for `watch --cloud gcp` [default:
+    /// https://pubsub.googleapis.com].
+    #[arg(long, value_name = "URL", env = "PARAPET_GCP_PUBSUB_ENDPOINT")]
+    pub pubsub_endpoint: Option<String>,
 }

@@ -71,16 +71,7 @@ fn watch_follows_event_grid_through_a_storage_queue_and_the_endpoint() {
     block(dead.create(None)).expect("the dead-letter queue");
 
     let webhook = super::receiver::Receiver::start(200);
-    let config = dir.path().join("parapet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[notifications]\ndefault = [\"security\"]\n[[notifications.channels]]\ntype = \"webhook\"\n\
-             name = \"security\"\nurl = \"{}/hook\"\n",
-            webhook.url
-        ),
-    )
-    .expect("the configuration");
+    let config = super::events::webhook_config(dir.path(), &webhook.url);
     let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_parapet"))
         .arg("--config")
         .arg(&config)

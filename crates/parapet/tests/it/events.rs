@@ -229,6 +229,21 @@ fn count_events(store: &dyn Store, asset: &str, rule: Option<&str>, kind: EventK
         .len()
 }
 
+/// A configuration file in `dir` sending every finding change to the
+/// webhook at `url` (`/hook`).
+pub(super) fn webhook_config(dir: &Path, url: &str) -> std::path::PathBuf {
+    let config = dir.join("parapet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notifications]\ndefault = [\"security\"]\n[[notifications.channels]]\ntype = \"webhook\"\n\
+             name = \"security\"\nurl = \"{url}/hook\"\n"
+        ),
+    )
+    .expect("the configuration");
+    config
+}
+
 /// Waits until `done` holds, up to `seconds`.
 pub(super) fn eventually(seconds: u64, done: impl FnMut() -> bool) -> bool {
     eventually_every(seconds, std::time::Duration::from_millis(200), done)

@@ -24,6 +24,8 @@ mod events;
 mod faults;
 /// `parapet scan gcp` against the fake of Cloud Asset Inventory.
 mod gcp;
+/// `parapet watch --cloud gcp`: a Cloud Asset Inventory feed through Pub/Sub.
+mod gcp_watch;
 /// Effective permissions of IAM principals seeded in moto.
 mod identity;
 /// moto's server for the AWS tests.

@@ -156,6 +156,21 @@ fn acl_allows(
     allowed
 }
 
+/// What a path says of the rule numbered `number` of `acl` that allowed
+/// the traffic: `acl-4 rule 100 allow`, or its label where it has one
+/// (`firewall of web-1: allow-ssh (priority 1000) allow`).
+fn rule_text(acl: &Acl, number: i64) -> String {
+    match acl
+        .entries
+        .iter()
+        .find(|e| e.number == number)
+        .and_then(|e| e.label.as_deref())
+    {
+        Some(label) => format!("{}: {label} allow", acl.id),
+        None => format!("{} rule {number} allow", acl.id),
+    }
+}
+
 /// Whether `acl` lets the answers to `peer` out: some ephemeral port of the
 /// protocol is allowed outbound.
 fn answers_leave(acl: Option<&Acl>, peer: &IpNet, protocol: Protocol) -> bool {
@@ -345,13 +360,13 @@ fn reach(t: &Topology, endpoint: &Endpoint, subnet: &Subnet) -> Vec<Exposure> {
                             hop(&subnet.arn, subnet.name.clone()),
                         ];
                         if let (Some(acl), Some(number)) = (acl, rule) {
-                            path.push(hop(&acl.arn, format!("{} rule {number} allow", acl.id)));
+                            path.push(hop(&acl.arn, rule_text(acl, number)));
                         }
                         if let Some(interface) = &endpoint.interface {
                             path.push(hop(interface, interface_label(interface)));
                         }
                         if let (Some(own), Some(number)) = (own, own_rule) {
-                            path.push(hop(&own.arn, format!("{} rule {number} allow", own.id)));
+                            path.push(hop(&own.arn, rule_text(own, number)));
                         }
                         if let Some(group) = group.and_then(|g| t.groups.get(g)) {
                             path.push(hop(
@@ -445,13 +460,13 @@ fn through(t: &Topology, balancer: &Balancer, front: &Exposure) -> Vec<Exposure>
                     path.push(hop(&group.arn, group.name.clone()));
                     path.push(hop(&subnet.arn, subnet.name.clone()));
                     if let (Some(acl), Some(number)) = (acl, rule) {
-                        path.push(hop(&acl.arn, format!("{} rule {number} allow", acl.id)));
+                        path.push(hop(&acl.arn, rule_text(acl, number)));
                     }
                     if let Some(interface) = &endpoint.interface {
                         path.push(hop(interface, interface_label(interface)));
                     }
                     if let (Some(own), Some(number)) = (own, own_rule) {
-                        path.push(hop(&own.arn, format!("{} rule {number} allow", own.id)));
+                        path.push(hop(&own.arn, rule_text(own, number)));
                     }
                     path.extend(group_hop);
                     path.push(hop(&endpoint.owner, endpoint.owner_name.clone()));

@@ -94,6 +94,9 @@ pub struct AclEntry {
     pub cidr: IpNet,
     /// The ports it matches.
     pub ports: PortSet,
+    /// What a path says of it, where its number alone does not name it
+    /// (a firewall rule's name and priority).
+    pub label: Option<String>,
 }
 
 /// A network ACL and the subnets it guards.

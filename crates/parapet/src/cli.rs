@@ -763,7 +763,7 @@ pub enum ScanCommand {
     /// service account key or workload identity federation file named by
     /// GOOGLE_APPLICATION_CREDENTIALS, gcloud's user credentials, or the
     /// metadata server), store, evaluate every rule and report, as `scan
-    /// aws` does: 36 resource types and the Google Cloud rules (CIS Google
+    /// aws` does: 37 resource types and the Google Cloud rules (CIS Google
     /// Cloud Platform Foundation).
     Gcp(ScanGcpArgs),
 }

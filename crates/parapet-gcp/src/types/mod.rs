@@ -209,6 +209,12 @@ pub const TYPES: &[TypeDef] = &[
         Some(NetworkRole::Forwarding),
     ),
     kind(
+        "compute.googleapis.com/UrlMap",
+        page!("url-map.md"),
+        false,
+        Some(NetworkRole::Forwarding),
+    ),
+    kind(
         "compute.googleapis.com/SslPolicy",
         page!("ssl-policy.md"),
         false,

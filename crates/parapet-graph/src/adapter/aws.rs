@@ -192,6 +192,7 @@ fn acl(asset: &Asset) -> Acl {
                 allow: text(e, "RuleAction") == Some("allow"),
                 cidr: cidr(e, "CidrBlock").or_else(|| cidr(e, "Ipv6CidrBlock"))?,
                 ports: rule_ports(e, "Protocol"),
+                label: None,
             })
         })
         .collect();

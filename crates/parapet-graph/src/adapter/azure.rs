@@ -156,16 +156,7 @@ fn system_routes(prefixes: &[IpNet]) -> Vec<Route> {
         target_kind: None,
         active: true,
     });
-    let internet = ["0.0.0.0/0", "::/0"].iter().filter_map(|d| {
-        Some(Route {
-            destination: d.parse().ok()?,
-            target: INTERNET.to_owned(),
-            via: Via::Internet,
-            target_kind: None,
-            active: true,
-        })
-    });
-    local.chain(internet).collect()
+    local.chain(super::internet_routes(INTERNET)).collect()
 }
 
 /// A network's subnets, and the system route table of those without one
@@ -359,6 +350,7 @@ fn security_group(asset: &Asset, subnets: Vec<String>) -> Acl {
                 allow,
                 cidr,
                 ports: ports.clone(),
+                label: None,
             })
         })
         .collect();
@@ -370,6 +362,7 @@ fn security_group(asset: &Asset, subnets: Vec<String>) -> Acl {
             allow: true,
             cidr: n.parse().ok()?,
             ports: PortSet::all(),
+            label: None,
         })
     }));
     Acl {

@@ -10,10 +10,14 @@
 //! - [`azure`]: virtual networks and subnets, route tables, network
 //!   security groups on subnets and interfaces, public addresses, machines
 //!   and scale sets, public load balancers.
+//! - [`gcp`]: VPC networks and subnetworks, routes, VPC firewall rules by
+//!   priority and target, instances' external addresses, external load
+//!   balancers and their backends' instances.
 
 pub mod aws;
 pub mod aws_public;
 pub mod azure;
+pub mod gcp;
 
 use crate::ports::PortSet;
 use crate::public::PublicAccess;
@@ -33,7 +37,24 @@ pub trait Adapter: Sync {
 }
 
 /// Every adapter.
-pub static ADAPTERS: &[&dyn Adapter] = &[&aws::Aws, &azure::Azure];
+pub static ADAPTERS: &[&dyn Adapter] = &[&aws::Aws, &azure::Azure, &gcp::Gcp];
+
+/// Routes of the whole internet (IPv4 and IPv6) to `target`: what a
+/// public front end, or a network's default route, answers through.
+pub(crate) fn internet_routes(target: &str) -> Vec<crate::topology::Route> {
+    ["0.0.0.0/0", "::/0"]
+        .iter()
+        .filter_map(|d| {
+            Some(crate::topology::Route {
+                destination: d.parse().ok()?,
+                target: target.to_owned(),
+                via: crate::topology::Via::Internet,
+                target_kind: None,
+                active: true,
+            })
+        })
+        .collect()
+}
 
 /// A non-empty text field.
 pub(crate) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {

@@ -102,6 +102,11 @@ impl Discovery {
         Discovery::of(include_str!("../discovery/pubsub-v1.json"))
     }
 
+    /// IAM Service Account Credentials API v1's.
+    pub fn iam_credentials() -> Discovery {
+        Discovery::of(include_str!("../discovery/iamcredentials-v1.json"))
+    }
+
     /// Whether one of its methods is `method` at `uri`'s path.
     pub fn serves(&self, method: &Method, uri: &Uri) -> bool {
         self.methods

@@ -14,15 +14,24 @@ const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// The public half of the service account's key.
 const PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/service-account.rsapub.der");
 
-/// Checks the request's bearer token against the service account `key`:
-/// its signature, key id, issuer, expiry and scope; `Err` says why it
-/// does not sign the request in.
-pub fn verify(headers: &HeaderMap, key: &Value) -> Result<(), String> {
+/// Checks the request's bearer token: one of the access tokens `issued`
+/// (to the service account each names), or a JWT of the service account
+/// `key` (its signature, key id, issuer, expiry and scope). Gives the
+/// service account signed in; `Err` says why the token does not sign the
+/// request in.
+pub fn verify(
+    headers: &HeaderMap,
+    key: &Value,
+    issued: &std::collections::BTreeMap<String, String>,
+) -> Result<String, String> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or("Request is missing required authentication credential")?;
+    if let Some(account) = issued.get(token) {
+        return Ok(account.clone());
+    }
     let parts: Vec<&str> = token.split('.').collect();
     let [header, claims, signature] = parts.as_slice() else {
         return Err("the bearer token is not a JWT".to_owned());
@@ -64,7 +73,7 @@ pub fn verify(headers: &HeaderMap, key: &Value) -> Result<(), String> {
         .as_str()
         .is_some_and(|a| a.ends_with(".googleapis.com/"));
     match scoped || audience {
-        true => Ok(()),
+        true => Ok(key["client_email"].as_str().unwrap_or_default().to_owned()),
         false => {
             Err("the token has neither the cloud-platform scope nor an API audience".to_owned())
         }

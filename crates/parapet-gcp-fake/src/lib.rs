@@ -12,7 +12,13 @@
 //! Requests are signed in as Google's client libraries sign in with a
 //! service account key: a self-signed JWT (RS256, with the key's id) as
 //! the bearer token, whose signature, issuer, expiry and scope the fake
-//! checks against the service account it knows ([`SERVICE_ACCOUNT_KEY`]).
+//! checks against the service account it knows ([`SERVICE_ACCOUNT_KEY`]),
+//! or with an access token the fake's IAM Service Account Credentials API
+//! issued to act as another service account (`generateAccessToken`, for
+//! the accounts of [`Estate::impersonable`]).
+//!
+//! Pub/Sub's pull subscriptions and topics are served from Pub/Sub's
+//! discovery document, request bodies checked against its schemas.
 //!
 //! The estate is an organisation with folders, projects and the assets in
 //! them, as ListAssets answers them (`RESOURCE` and `IAM_POLICY` content,
@@ -38,7 +44,7 @@ use discovery::{Discovery, Request};
 use pubsub::PubSub;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -126,6 +132,10 @@ pub struct Estate {
     /// The names of the resources deleted: their history says so.
     #[serde(skip)]
     deleted: BTreeSet<String>,
+    /// The service accounts (by email) the fake's service account may act
+    /// as (it holds Service Account Token Creator on them).
+    #[serde(skip)]
+    pub impersonable: BTreeSet<String>,
 }
 
 impl Estate {
@@ -380,7 +390,8 @@ struct Served {
     pubsub: Arc<Mutex<PubSub>>,
     violations: Arc<Mutex<Vec<String>>>,
     calls: Arc<Mutex<Vec<String>>>,
-    apis: Arc<[Discovery; 2]>,
+    issued: Arc<Mutex<BTreeMap<String, String>>>,
+    apis: Arc<[Discovery; 3]>,
     types: Arc<BTreeSet<String>>,
 }
 
@@ -415,7 +426,12 @@ impl Fake {
             pubsub: Arc::default(),
             violations: Arc::default(),
             calls: Arc::default(),
-            apis: Arc::new([Discovery::cloud_asset(), Discovery::pubsub()]),
+            issued: Arc::default(),
+            apis: Arc::new([
+                Discovery::cloud_asset(),
+                Discovery::pubsub(),
+                Discovery::iam_credentials(),
+            ]),
             types: Arc::new(
                 include_str!("../discovery/asset-types.txt")
                     .lines()
@@ -456,6 +472,27 @@ impl Fake {
     /// The file holding the service account's key.
     pub fn key_file(&self) -> &std::path::Path {
         self.key_file.path()
+    }
+
+    /// Writes, in `dir`, an `impersonated_service_account` credentials file
+    /// (as `gcloud auth application-default login
+    /// --impersonate-service-account` writes one) that signs in with the
+    /// fake's key and acts as `target` through the fake's IAM Service
+    /// Account Credentials API; gives its path.
+    pub fn impersonation_file(&self, target: &str, dir: &std::path::Path) -> std::path::PathBuf {
+        let source: Value = serde_json::from_str(SERVICE_ACCOUNT_KEY).expect("the key");
+        let file = dir.join("impersonated.json");
+        let credentials = json!({
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": format!(
+                "{}/v1/projects/-/serviceAccounts/{target}:generateAccessToken",
+                self.url()
+            ),
+            "source_credentials": source,
+            "delegates": [],
+        });
+        std::fs::write(&file, credentials.to_string()).expect("the credentials file");
+        file
     }
 
     /// The environment that points Parapet at the fake, signed in with
@@ -503,9 +540,11 @@ async fn serve(
     body: axum::body::Bytes,
 ) -> Response {
     let key: Value = serde_json::from_str(SERVICE_ACCOUNT_KEY).expect("the key");
-    if let Err(why) = jwt::verify(&headers, &key) {
-        return error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why);
-    }
+    let issued = served.issued.lock().map(|i| i.clone()).unwrap_or_default();
+    let caller = match jwt::verify(&headers, &key, &issued) {
+        Ok(caller) => caller,
+        Err(why) => return error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why),
+    };
     let violation = |why: &str| {
         if let Ok(mut violations) = served.violations.lock() {
             violations.push(format!("{method} {uri}: {why}"));
@@ -545,6 +584,14 @@ async fn serve(
             }
         }
         "pubsub.projects.subscriptions.pull" => pull(&served.pubsub, &request, &body).await,
+        "iamcredentials.projects.serviceAccounts.generateAccessToken" => {
+            let impersonable = served
+                .estate
+                .lock()
+                .map(|e| e.impersonable.clone())
+                .unwrap_or_default();
+            impersonate(&served.issued, &impersonable, &caller, &request, &body)
+        }
         other => match served.pubsub.lock() {
             Ok(mut pubsub) => match other {
                 "pubsub.projects.subscriptions.acknowledge" => {
@@ -578,6 +625,43 @@ async fn serve(
             error(status, code, &why)
         }
     }
+}
+
+/// generateAccessToken: an access token of the service account the path
+/// names, for a caller allowed to act as it.
+fn impersonate(
+    issued: &Mutex<BTreeMap<String, String>>,
+    impersonable: &BTreeSet<String>,
+    caller: &str,
+    request: &Request,
+    body: &Value,
+) -> Answer {
+    let name = request.path("name");
+    let target = name.rsplit('/').next().unwrap_or_default().to_owned();
+    if !impersonable.contains(&target) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!(
+                "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist): {caller} acting as {target}"
+            ),
+        ));
+    }
+    let scoped = body["scope"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|s| s == "https://www.googleapis.com/auth/cloud-platform")
+    });
+    if !scoped {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "scope must name cloud-platform".to_owned(),
+        ));
+    }
+    let mut tokens = issued
+        .lock()
+        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "tokens".to_owned()))?;
+    let token = format!("ya29.fake-impersonated-{}", tokens.len() + 1);
+    tokens.insert(token.clone(), target);
+    Ok(json!({"accessToken": token, "expireTime": "2099-01-01T00:00:00Z"}))
 }
 
 /// A pull: the messages waiting, or, if none, those that arrive within

@@ -12,6 +12,8 @@
 //! Azurite from `scripts/azurite`); `PARAPET_BENCH_EVENTS` sets how many
 //! (200).
 
+mod common;
+
 #[path = "../../parapet-azure/tests/it/queue_client.rs"]
 #[allow(dead_code)]
 mod azure_queue;
@@ -19,8 +21,6 @@ mod azure_queue;
 use azure_queue::{block, deliver, queue_client, trusted};
 use parapet_azure_fake::azurite::Azurite;
 use parapet_azure_fake::{Fake, compliant_estate};
-use parapet_store::roles::*;
-use parapet_store::{FindingQuery, SqliteStore};
 use parapet_testkit::report_latencies;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -89,23 +89,8 @@ fn main() {
             "/subscriptions/{SUBSCRIPTION}/resourceGroups/posture/providers/Microsoft.Storage/storageAccounts/{name}"
         )
     };
-    let started = Instant::now();
-    while SqliteStore::open(&db)
-        .ok()
-        .and_then(|s| s.scans(1).ok())
-        .is_none_or(|s| s.is_empty())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no first collection"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    println!(
-        "first collection of {} accounts: {:?}",
-        events + 1,
-        started.elapsed()
-    );
+    let took = common::first_collection(&db);
+    println!("first collection of {} accounts: {:?}", events + 1, took);
 
     let mut sent = BTreeMap::new();
     let every = Duration::from_secs_f64(1.0 / rate);
@@ -129,25 +114,7 @@ fn main() {
         sent.insert(account, chrono::Utc::now().timestamp_millis());
         std::thread::sleep(every.saturating_sub(at.elapsed()));
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let committed = loop {
-        let findings = SqliteStore::open(&db)
-            .expect("open")
-            .findings(&FindingQuery {
-                rule_ids: vec![RULE.to_owned()],
-                limit: 100_000,
-                ..Default::default()
-            })
-            .expect("findings");
-        let times: BTreeMap<String, i64> = findings
-            .into_iter()
-            .filter_map(|f| Some((f.asset_id, f.first_seen?.timestamp_millis())))
-            .collect();
-        if sent.keys().all(|a| times.contains_key(a)) || Instant::now() > deadline {
-            break times;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let committed = common::committed(&db, RULE, &sent);
     watch.kill().ok();
     watch.wait().ok();
     report_latencies("from the queue to the committed finding", &sent, &committed);

@@ -206,3 +206,39 @@ fn a_credential_the_fake_does_not_know_is_refused() {
     assert!(text.contains("UNAUTHENTICATED"), "{text}");
     assert!(!text.contains("PRIVATE KEY"), "{text}");
 }
+
+#[test]
+fn an_impersonated_service_account_signs_in_and_one_not_granted_is_refused() {
+    const SCANNER: &str = "parapet-scanner@security-tools.iam.gserviceaccount.com";
+    let mut estate = compliant_estate();
+    estate.impersonable.insert(SCANNER.to_owned());
+    let fake = Fake::start(estate);
+    let dir = tempfile::tempdir().expect("a folder");
+    let as_scanner = |target: &str| {
+        GcpProvider::new(GcpOptions {
+            scope: GcpScope::Projects(vec!["parapet-prod".to_owned()]),
+            credentials: Credentials {
+                file: Some(fake.impersonation_file(target, dir.path())),
+                impersonate: None,
+            },
+            endpoints: Endpoints::new(Some(&fake.url()), None).expect("the fake's endpoint"),
+        })
+    };
+    let collection = as_scanner(SCANNER)
+        .collect(None, &Quiet)
+        .expect("a collection as the scanner");
+    assert!(collection.assets().count() > 30);
+    // Acting as an account not granted: the project is a collection
+    // error, its assets unknown rather than gone.
+    let refused = as_scanner("someone-else@security-tools.iam.gserviceaccount.com")
+        .collect(None, &Quiet)
+        .expect("a collection of errors");
+    let part = &refused.parts[0];
+    assert!(part.assets.is_empty());
+    assert!(
+        part.errors[0].message.contains("UNAUTHENTICATED"),
+        "{:?}",
+        part.errors
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -30,14 +30,7 @@ const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const RULE: &str = "azure-storage-blob-anonymous-access-disabled";
 
 fn main() {
-    let events: usize = std::env::var("PARAPET_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let rate: f64 = std::env::var("PARAPET_BENCH_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20.0);
+    let (events, rate) = common::load();
     let fake = Fake::start();
     let names: Vec<String> = (0..events).map(|i| format!("bench{i:05}")).collect();
     {

@@ -23,14 +23,7 @@ const RULE: &str = "gcp-storage-uniform-bucket-level-access";
 const TEMPLATE: &str = "//storage.googleapis.com/parapet-prod-access-logs";
 
 fn main() {
-    let events: usize = std::env::var("PARAPET_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let rate: f64 = std::env::var("PARAPET_BENCH_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20.0);
+    let (events, rate) = common::load();
     let mut estate = compliant_estate();
     estate.page_size = Some(1000);
     let template = estate

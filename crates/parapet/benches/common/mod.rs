@@ -8,6 +8,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// How many events (`PARAPET_BENCH_EVENTS`, 200) and how many a second
+/// (`PARAPET_BENCH_RATE`, 20) a bench sends.
+pub fn load() -> (usize, f64) {
+    let setting = |name: &str| std::env::var(name).ok();
+    (
+        setting("PARAPET_BENCH_EVENTS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200),
+        setting("PARAPET_BENCH_RATE")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20.0),
+    )
+}
+
 /// Waits until the database at `db` records a scan (at most two minutes);
 /// gives how long that took.
 pub fn first_collection(db: &Path) -> Duration {

@@ -15,7 +15,9 @@
 //! checks against the service account it knows ([`SERVICE_ACCOUNT_KEY`]),
 //! or with an access token the fake's IAM Service Account Credentials API
 //! issued to act as another service account (`generateAccessToken`, for
-//! the accounts of [`Estate::impersonable`]).
+//! the accounts of [`Estate::impersonable`]), or that its metadata server
+//! issued to the machine's service account ([`Estate::machine_account`],
+//! at `GCE_METADATA_HOST`).
 //!
 //! Pub/Sub's pull subscriptions and topics are served from Pub/Sub's
 //! discovery document, request bodies checked against its schemas.
@@ -136,6 +138,10 @@ pub struct Estate {
     /// as (it holds Service Account Token Creator on them).
     #[serde(skip)]
     pub impersonable: BTreeSet<String>,
+    /// The service account of the machine the fake's metadata server
+    /// serves (as a VM's, at `GCE_METADATA_HOST`); none: it answers 404.
+    #[serde(skip)]
+    pub machine_account: Option<String>,
 }
 
 impl Estate {
@@ -446,7 +452,17 @@ impl Fake {
             Arc::clone(&served.violations),
             Arc::clone(&served.calls),
         );
-        let app = Router::new().fallback(serve).with_state(served);
+        let app = Router::new()
+            .route(
+                "/computeMetadata/v1/instance/service-accounts/default/token",
+                axum::routing::get(metadata_token),
+            )
+            .route(
+                "/computeMetadata/v1/universe/universe-domain",
+                axum::routing::get(metadata_universe),
+            )
+            .fallback(serve)
+            .with_state(served);
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -624,6 +640,49 @@ async fn serve(
             }
             error(status, code, &why)
         }
+    }
+}
+
+/// Whether a request to the metadata server says it is one
+/// (`Metadata-Flavor: Google`), as the real server requires.
+fn flavoured(headers: &HeaderMap) -> bool {
+    headers
+        .get("metadata-flavor")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"google"))
+}
+
+/// The metadata server's access token of the machine's service account.
+async fn metadata_token(State(served): State<Served>, headers: HeaderMap) -> Response {
+    if !flavoured(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Missing Metadata-Flavor:Google header.",
+        )
+            .into_response();
+    }
+    let account = served
+        .estate
+        .lock()
+        .ok()
+        .and_then(|e| e.machine_account.clone());
+    let (Some(account), Ok(mut tokens)) = (account, served.issued.lock()) else {
+        return (StatusCode::NOT_FOUND, "not on a machine").into_response();
+    };
+    let token = format!("ya29.fake-metadata-{}", tokens.len() + 1);
+    tokens.insert(token.clone(), account);
+    axum::Json(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"}))
+        .into_response()
+}
+
+/// The metadata server's universe domain.
+async fn metadata_universe(headers: HeaderMap) -> Response {
+    match flavoured(&headers) {
+        true => "googleapis.com".into_response(),
+        false => (
+            StatusCode::FORBIDDEN,
+            "Missing Metadata-Flavor:Google header.",
+        )
+            .into_response(),
     }
 }
 

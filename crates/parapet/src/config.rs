@@ -398,6 +398,21 @@ mod tests {
     }
 
     #[test]
+    fn the_gcp_section_names_a_scope_and_an_account_to_act_as() {
+        let config = parse(
+            "[gcp]\norganization = \"538192046571\"\n\
+             impersonate_service_account = \"scanner@tools.iam.gserviceaccount.com\"",
+        )
+        .expect("valid");
+        assert_eq!(config.gcp.organization.as_deref(), Some("538192046571"));
+        assert_eq!(
+            config.gcp.impersonate_service_account.as_deref(),
+            Some("scanner@tools.iam.gserviceaccount.com")
+        );
+        assert!(parse("[gcp]\norganisation = \"1\"").is_err(), "unknown key");
+    }
+
+    #[test]
     fn a_mute_must_select_something() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("parapet.toml");

@@ -242,3 +242,30 @@ fn an_impersonated_service_account_signs_in_and_one_not_granted_is_refused() {
     );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }
+
+#[test]
+fn a_folder_is_collected_with_the_projects_under_it() {
+    let fake = Fake::start(compliant_estate());
+    let collection = provider(&fake, GcpScope::Folder("271828182845".to_owned()))
+        .collect(None, &Quiet)
+        .expect("a collection");
+    let accounts: Vec<&str> = collection
+        .parts
+        .iter()
+        .map(|p| p.scope.accounts[0].as_str())
+        .collect();
+    assert!(accounts.contains(&"parapet-prod"), "{accounts:?}");
+    assert!(
+        collection
+            .assets()
+            .any(|a| a.resource_type.as_str() == "cloudresourcemanager.googleapis.com/Folder"),
+        "the folder itself"
+    );
+    assert!(
+        collection
+            .assets()
+            .all(|a| a.resource_type.as_str() != "cloudresourcemanager.googleapis.com/Organization"),
+        "nothing above it"
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -159,3 +159,40 @@ fn a_scan_without_a_scope_or_with_two_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn on_a_machine_the_metadata_server_signs_parapet_in() {
+    let mut estate = compliant_estate();
+    estate.machine_account = Some("314159265358-compute@developer.gserviceaccount.com".to_owned());
+    let fake = Fake::start(estate);
+    let dir = tempfile::tempdir().expect("a folder");
+    // No key file and no gcloud sign-in: Application Default Credentials
+    // fall back to the metadata server.
+    let output = Command::new(env!("CARGO_BIN_EXE_parapet"))
+        .args([
+            "scan",
+            "gcp",
+            "--projects",
+            "parapet-prod",
+            "--format",
+            "json",
+        ])
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("PARAPET_GCP_CREDENTIALS_FILE")
+        .env_remove("PARAPET_RULES")
+        .env("HOME", dir.path())
+        .env("CLOUDSDK_CONFIG", dir.path().join("gcloud"))
+        .env("GCE_METADATA_HOST", fake.address.to_string())
+        .env("PARAPET_GCP_INVENTORY_ENDPOINT", fake.url())
+        .env("PARAPET_DB", dir.path().join("parapet.db"))
+        .output()
+        .expect("parapet runs");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{err}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let types = report["collection"]["resource_types"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
+    assert!(types >= 30, "signed in and collected: {report}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -84,7 +84,7 @@ fn every_field_a_rule_reads_is_documented_on_its_type_page() {
     // type, with a table whose first column lists the configuration fields.
     let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/resources");
     let mut pages: std::collections::HashMap<String, HashSet<String>> = Default::default();
-    let entries = ["aws", "azure"].iter().flat_map(|provider| {
+    let entries = ["aws", "azure", "gcp"].iter().flat_map(|provider| {
         std::fs::read_dir(format!("{docs}/{provider}")).expect("docs/resources")
     });
     for entry in entries {
@@ -143,6 +143,7 @@ fn the_readme_counts_the_builtin_rules_by_service_and_severity() {
     for phrase in [
         format!("{} AWS rules ship in the binary", of("aws-")),
         format!("{} Azure rules ship in the binary", of("azure-")),
+        format!("{} Google Cloud rules ship in the binary", of("gcp-")),
         format!("evaluates {} rules", of("aws-")),
     ] {
         assert!(
@@ -150,8 +151,12 @@ fn the_readme_counts_the_builtin_rules_by_service_and_severity() {
             "README.md does not say `{phrase}`"
         );
     }
-    assert_eq!(of("aws-") + of("azure-"), total);
-    for (prefix, lead) in [("aws-", "By severity"), ("azure-", "Azure's by severity")] {
+    assert_eq!(of("aws-") + of("azure-") + of("gcp-"), total);
+    for (prefix, lead) in [
+        ("aws-", "By severity"),
+        ("azure-", "Azure's by severity"),
+        ("gcp-", "Google Cloud's by severity"),
+    ] {
         let mut by_severity = std::collections::BTreeMap::new();
         for rule in engine.rules().iter().filter(|r| r.id.starts_with(prefix)) {
             *by_severity.entry(rule.severity.as_str()).or_insert(0) += 1;

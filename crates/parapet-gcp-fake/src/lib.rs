@@ -397,6 +397,7 @@ struct Served {
     violations: Arc<Mutex<Vec<String>>>,
     calls: Arc<Mutex<Vec<String>>>,
     issued: Arc<Mutex<BTreeMap<String, String>>>,
+    key: Arc<Value>,
     apis: Arc<[Discovery; 3]>,
     types: Arc<BTreeSet<String>>,
 }
@@ -433,6 +434,7 @@ impl Fake {
             violations: Arc::default(),
             calls: Arc::default(),
             issued: Arc::default(),
+            key: Arc::new(serde_json::from_str(SERVICE_ACCOUNT_KEY).expect("the key")),
             apis: Arc::new([
                 Discovery::cloud_asset(),
                 Discovery::pubsub(),
@@ -555,9 +557,8 @@ async fn serve(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let key: Value = serde_json::from_str(SERVICE_ACCOUNT_KEY).expect("the key");
     let issued = served.issued.lock().map(|i| i.clone()).unwrap_or_default();
-    let caller = match jwt::verify(&headers, &key, &issued) {
+    let caller = match jwt::verify(&headers, &served.key, &issued) {
         Ok(caller) => caller,
         Err(why) => return error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &why),
     };

@@ -287,7 +287,12 @@ async fn listing(
         .map(|listed| {
             listed
                 .into_iter()
-                .filter_map(|a| Some((a.name.clone(), policy_document(a.iam_policy.as_ref()?))))
+                .filter_map(|a| {
+                    Some((
+                        a.name.clone(),
+                        policy_document(Some(a.iam_policy.as_ref()?)),
+                    ))
+                })
                 .collect()
         })
         .map_err(|e| e.to_string());
@@ -298,11 +303,15 @@ async fn listing(
     })
 }
 
-/// An IAM policy as a document: its `bindings` (each `{role, members}`,
+/// An IAM policy as a document (none set: no bindings): its `bindings`
+/// (each `{role, members}`,
 /// with its `condition` `{title, expression}` where it has one) and
 /// `auditConfigs` (each `{service, auditLogConfigs: [{logType,
 /// exemptedMembers}]}`), log types by name as Google's JSON names them.
-pub fn policy_document(policy: &google_cloud_iam_v1::model::Policy) -> Value {
+pub fn policy_document(policy: Option<&google_cloud_iam_v1::model::Policy>) -> Value {
+    let Some(policy) = policy else {
+        return json!({"bindings": [], "auditConfigs": []});
+    };
     let bindings: Vec<Value> = policy
         .bindings
         .iter()
@@ -407,7 +416,7 @@ fn assets_of(
                 Ok(policies) => Ok(policies
                     .get(&record.name)
                     .cloned()
-                    .unwrap_or_else(|| json!({"bindings": []}))),
+                    .unwrap_or_else(|| policy_document(None))),
                 Err(why) => Err(why.clone()),
             });
             let record = Record {

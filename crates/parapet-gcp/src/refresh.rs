@@ -8,43 +8,41 @@
 use crate::derived;
 use crate::events::Fed;
 use crate::inventory::{Content, Inventory};
+use crate::provider::policy_document;
 use crate::types;
 use google_cloud_asset_v1::model;
 use parapet_core::{Asset, CollectionError};
 use parapet_provider::Narrowing;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What a collection asks for: everything, or some types whole and some
-/// assets by name.
+/// What a collection asks for: everything, or (a refresh) what its
+/// narrowing names: some types whole and some assets by name.
 #[derive(Debug, Clone, Default)]
-pub struct Wanted {
-    /// Types described whole; `None`: every type.
-    whole: Option<BTreeSet<String>>,
-    /// Assets described by name, by type.
-    keyed: BTreeMap<String, BTreeSet<String>>,
-}
+pub struct Wanted(Option<Narrowing>);
 
 impl Wanted {
     /// What `narrowing` asks for, or everything.
     pub fn of(narrowing: Option<&Narrowing>) -> Wanted {
-        narrowing.map_or_else(Wanted::default, |n| Wanted {
-            whole: n.whole.clone(),
-            keyed: n.keyed.clone(),
-        })
+        Wanted(narrowing.cloned())
+    }
+
+    /// The types described whole; `None`: every type.
+    fn whole(&self) -> Option<&BTreeSet<String>> {
+        self.0.as_ref()?.whole.as_ref()
     }
 
     /// Whether only some types are asked for.
     pub fn partial(&self) -> bool {
-        self.whole.is_some()
+        self.whole().is_some()
     }
 
     /// The types listed whole: those asked for, and those their derived
     /// fields (and the keyed assets') are worked out from.
     pub fn listed(&self) -> Vec<&'static str> {
-        let Some(whole) = &self.whole else {
+        let Some(whole) = self.whole() else {
             return types::listed();
         };
-        let asked = whole.iter().chain(self.keyed.keys());
+        let asked = whole.iter().chain(self.keyed().keys());
         let mut kinds: BTreeSet<&'static str> = types::listed()
             .into_iter()
             .filter(|t| whole.contains(*t))
@@ -62,22 +60,22 @@ impl Wanted {
     /// Whether `asset` was asked for.
     pub fn keeps(&self, asset: &Asset) -> bool {
         let kind = asset.resource_type.as_str();
-        self.whole.as_ref().is_none_or(|w| w.contains(kind))
+        self.whole().is_none_or(|w| w.contains(kind))
             || self
-                .keyed
+                .keyed()
                 .get(kind)
                 .is_some_and(|names| names.contains(&asset.id))
     }
 
     /// The types a part covers; `None`: every type.
     pub fn covered(&self) -> Option<Vec<String>> {
-        let whole = self.whole.as_ref()?;
-        Some(whole.iter().chain(self.keyed.keys()).cloned().collect())
+        self.0.as_ref()?.resource_types()
     }
 
     /// The names asked for one by one, by type.
     pub fn keyed(&self) -> &BTreeMap<String, BTreeSet<String>> {
-        &self.keyed
+        static NONE: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        self.0.as_ref().map_or(&NONE, |n| &n.keyed)
     }
 }
 
@@ -158,8 +156,8 @@ pub async fn named(
         .map(|f| {
             let name = f.asset.name.clone();
             let policy = with_iam.then(|| match (&policies, f.policy_known) {
-                (_, true) => Ok(policy_of(f.asset.iam_policy.as_ref())),
-                (Ok(read), false) => Ok(policy_of(
+                (_, true) => Ok(policy_document(f.asset.iam_policy.as_ref())),
+                (Ok(read), false) => Ok(policy_document(
                     read.get(&name)
                         .and_then(|a| a.as_ref())
                         .and_then(|a| a.iam_policy.as_ref()),
@@ -169,12 +167,4 @@ pub async fn named(
             (f.asset, policy)
         })
         .collect())
-}
-
-/// An asset's IAM policy as a document; none set: no bindings.
-fn policy_of(policy: Option<&google_cloud_iam_v1::model::Policy>) -> serde_json::Value {
-    policy.map_or_else(
-        || serde_json::json!({"bindings": [], "auditConfigs": []}),
-        crate::provider::policy_document,
-    )
 }

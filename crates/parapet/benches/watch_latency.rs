@@ -9,6 +9,7 @@
 //! Run with `cargo bench -p parapet --bench watch_latency` (needs the venv
 //! of `scripts/moto-venv`); `PARAPET_BENCH_EVENTS` sets how many (200).
 
+mod common;
 #[path = "../tests/it/moto.rs"]
 #[allow(dead_code)]
 mod moto;
@@ -17,10 +18,8 @@ mod moto;
 #[allow(dead_code)]
 mod receiver;
 
-use parapet_store::{FindingQuery, SqliteStore};
 use parapet_testkit::report_latencies;
 
-use parapet_store::roles::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -32,12 +31,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn main() {
-    let events: usize = std::env::var("PARAPET_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let rate = std::env::var("PARAPET_BENCH_RATE").unwrap_or_else(|_| "20".to_owned());
-    let count = events.to_string();
+    let (events, rate) = common::load();
+    let (count, rate) = (events.to_string(), rate.to_string());
     let moto = moto::Moto::start();
     let script = fixture("aws-event.py");
     let ids: BTreeMap<String, String> =
@@ -70,28 +65,9 @@ fn main() {
         &["--queue", queue, "--rate", &rate, "--count", &count],
     );
     let sent: BTreeMap<String, i64> = serde_json::from_slice(&sent.stdout).expect("sent times");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let committed = loop {
-        let findings = SqliteStore::open(&db)
-            .expect("open")
-            .findings(&FindingQuery {
-                rule_ids: vec![rule.to_owned()],
-                limit: 100_000,
-                ..Default::default()
-            })
-            .expect("findings");
-        let times: BTreeMap<String, i64> = findings
-            .into_iter()
-            .filter_map(|f| {
-                let bucket = f.asset_id.trim_start_matches("arn:aws:s3:::").to_owned();
-                Some((bucket, f.first_seen?.timestamp_millis()))
-            })
-            .collect();
-        if sent.keys().all(|b| times.contains_key(b)) || Instant::now() > deadline {
-            break times;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let committed = common::committed(&db, rule, &sent, |id| {
+        id.trim_start_matches("arn:aws:s3:::").to_owned()
+    });
     // The webhook's notifications follow the commit.
     let deadline = Instant::now() + Duration::from_secs(60);
     let heard = loop {

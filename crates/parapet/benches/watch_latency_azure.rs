@@ -107,7 +107,7 @@ fn main() {
         sent.insert(account, chrono::Utc::now().timestamp_millis());
         std::thread::sleep(every.saturating_sub(at.elapsed()));
     }
-    let committed = common::committed(&db, RULE, &sent);
+    let committed = common::committed(&db, RULE, &sent, str::to_owned);
     watch.kill().ok();
     watch.wait().ok();
     report_latencies("from the queue to the committed finding", &sent, &committed);

@@ -79,7 +79,7 @@ fn main() {
         sent.insert(name.clone(), chrono::Utc::now().timestamp_millis());
         std::thread::sleep(every.saturating_sub(at.elapsed()));
     }
-    let committed = common::committed(&db, RULE, &sent);
+    let committed = common::committed(&db, RULE, &sent, str::to_owned);
     watch.kill().ok();
     watch.wait().ok();
     report_latencies("from Pub/Sub to the committed finding", &sent, &committed);

@@ -22,8 +22,8 @@ pub struct TypeDef {
     /// Whether its IAM policy is read (Cloud Asset Inventory's
     /// `IAM_POLICY` content) into `iamPolicy`.
     pub iam: bool,
-    /// Where in the resource its human name is (a JSON pointer); `None`:
-    /// the last segment of its full resource name.
+    /// The field of the resource that holds its human name; `None`: the
+    /// last segment of its full resource name.
     pub display: Option<&'static str>,
     /// The types described again when it changes.
     pub dependents: &'static [&'static str],
@@ -81,7 +81,7 @@ const fn with_dependents(mut def: TypeDef, dependents: &'static [&'static str]) 
 pub const TYPES: &[TypeDef] = &[
     named(
         kind(ORGANIZATION, page!("organization.md"), true, None),
-        "/displayName",
+        "displayName",
     ),
     named(
         kind(
@@ -90,9 +90,9 @@ pub const TYPES: &[TypeDef] = &[
             true,
             None,
         ),
-        "/displayName",
+        "displayName",
     ),
-    named(kind(SUMMARY, page!("project.md"), true, None), "/projectId"),
+    named(kind(SUMMARY, page!("project.md"), true, None), "projectId"),
     kind(
         "compute.googleapis.com/Project",
         page!("compute-project.md"),
@@ -106,7 +106,7 @@ pub const TYPES: &[TypeDef] = &[
             true,
             None,
         ),
-        "/email",
+        "email",
     ),
     kind(
         "iam.googleapis.com/ServiceAccountKey",
@@ -121,7 +121,7 @@ pub const TYPES: &[TypeDef] = &[
             false,
             None,
         ),
-        "/displayName",
+        "displayName",
     ),
     kind(
         "cloudkms.googleapis.com/CryptoKey",
@@ -258,7 +258,7 @@ pub const TYPES: &[TypeDef] = &[
                 false,
                 None,
             ),
-            "/displayName",
+            "displayName",
         ),
         &[SUMMARY],
     ),
@@ -366,7 +366,7 @@ pub struct Record<'a> {
     /// `us-central1-a`, `us`, `global`), or empty.
     pub location: &'a str,
     /// The IAM policy set on it: `{bindings, auditConfigs}`, or why it
-    /// could not be read.
+    /// could not be read; `None` for a type without one.
     pub iam_policy: Option<Result<Value, String>>,
 }
 
@@ -376,9 +376,9 @@ impl Record<'_> {
         let def = self.def;
         let display = def
             .display
-            .and_then(|pointer| Value::Object(self.data.clone()).pointer(pointer).cloned())
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| last_segment(self.name).to_owned());
+            .and_then(|field| self.data.get(field)?.as_str())
+            .unwrap_or_else(|| last_segment(self.name))
+            .to_owned();
         let tags = labels(&self.data);
         let relationships = relationships(def.name, &self.data);
         let mut config = self.data;
@@ -389,9 +389,6 @@ impl Record<'_> {
             }
             Some(Err(why)) => {
                 unknown.insert("iamPolicy".to_owned(), why);
-            }
-            None if def.iam => {
-                config.insert("iamPolicy".to_owned(), serde_json::json!({"bindings": []}));
             }
             None => {}
         }
@@ -521,7 +518,8 @@ mod tests {
             asset.unknown.get("iamPolicy").map(String::as_str),
             Some("PERMISSION_DENIED")
         );
-        let asset = record(None).asset("p", Utc::now());
+        let asset = record(Some(Ok(serde_json::json!({"bindings": []})))).asset("p", Utc::now());
         assert_eq!(asset.config["iamPolicy"]["bindings"], serde_json::json!([]));
+        assert!(asset.unknown.is_empty());
     }
 }

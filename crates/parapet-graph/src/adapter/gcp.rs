@@ -28,7 +28,7 @@ use crate::topology::{
 use ipnet::IpNet;
 use parapet_core::{Asset, Provider};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const NETWORK: &str = "compute.googleapis.com/Network";
 const SUBNETWORK: &str = "compute.googleapis.com/Subnetwork";
@@ -59,12 +59,38 @@ fn key(reference: &str) -> String {
     path.to_owned()
 }
 
-/// What the assets say, by kind.
+/// What the assets say, looked up by kind, by path, and (routes and
+/// firewall rules) by the network they belong to: each built once, so
+/// that an estate's instances do not each read every asset.
 struct Estate<'a> {
     assets: &'a [&'a Asset],
+    by_path: HashMap<String, &'a Asset>,
+    in_network: HashMap<(&'static str, String), Vec<&'a Asset>>,
 }
 
 impl<'a> Estate<'a> {
+    fn new(assets: &'a [&'a Asset]) -> Estate<'a> {
+        let mut in_network: HashMap<(&'static str, String), Vec<&'a Asset>> = HashMap::new();
+        for asset in assets {
+            let kind = match asset.resource_type.as_str() {
+                ROUTE => ROUTE,
+                FIREWALL => FIREWALL,
+                _ => continue,
+            };
+            if let Some(network) = text(&asset.config, "network") {
+                in_network
+                    .entry((kind, key(network)))
+                    .or_default()
+                    .push(asset);
+            }
+        }
+        Estate {
+            assets,
+            by_path: assets.iter().map(|a| (key(&a.id), *a)).collect(),
+            in_network,
+        }
+    }
+
     fn of(&self, kind: &'static str) -> impl Iterator<Item = &'a Asset> + '_ {
         self.assets
             .iter()
@@ -74,7 +100,17 @@ impl<'a> Estate<'a> {
 
     /// The asset whose path is `path`, of `kind`.
     fn find(&self, kind: &'static str, path: &str) -> Option<&'a Asset> {
-        self.of(kind).find(|a| key(&a.id) == path)
+        self.by_path
+            .get(path)
+            .copied()
+            .filter(|a| a.resource_type.as_str() == kind)
+    }
+
+    /// The routes or firewall rules (`kind`) of the network at `network`.
+    fn in_network(&self, kind: &'static str, network: &str) -> &[&'a Asset] {
+        self.in_network
+            .get(&(kind, network.to_owned()))
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -84,7 +120,7 @@ impl super::Adapter for Gcp {
     }
 
     fn read(&self, assets: &[&Asset], t: &mut Topology) {
-        let estate = Estate { assets };
+        let estate = Estate::new(assets);
         let mut ranges: BTreeMap<String, Vec<IpNet>> = BTreeMap::new();
         for subnet in estate.of(SUBNETWORK) {
             let network = text(&subnet.config, "network").map(key).unwrap_or_default();
@@ -148,20 +184,17 @@ fn routes(network: &Asset, estate: &Estate, ranges: &[IpNet]) -> RouteTable {
         target_kind: None,
         active: true,
     });
-    let collected = estate
-        .of(ROUTE)
-        .filter(|r| text(&r.config, "network").map(key).as_deref() == Some(path.as_str()))
-        .filter_map(|r| {
-            let internet = text(&r.config, "nextHopGateway")
-                .is_some_and(|g| g.ends_with("/default-internet-gateway"));
-            Some(Route {
-                destination: text(&r.config, "destRange")?.parse().ok()?,
-                target: r.id.clone(),
-                via: if internet { Via::Internet } else { Via::Other },
-                target_kind: Some(ROUTE.to_owned()),
-                active: true,
-            })
-        });
+    let collected = estate.in_network(ROUTE, &path).iter().filter_map(|r| {
+        let internet = text(&r.config, "nextHopGateway")
+            .is_some_and(|g| g.ends_with("/default-internet-gateway"));
+        Some(Route {
+            destination: text(&r.config, "destRange")?.parse().ok()?,
+            target: r.id.clone(),
+            via: if internet { Via::Internet } else { Via::Other },
+            target_kind: Some(ROUTE.to_owned()),
+            active: true,
+        })
+    });
     let routes = local.chain(collected).collect();
     RouteTable {
         arn: network.id.clone(),
@@ -221,8 +254,9 @@ fn firewall(instance: &Asset, network: &str, estate: &Estate) -> Acl {
         .filter_map(|s| text(s, "email").map(str::to_owned))
         .collect();
     let mut rules: Vec<&Asset> = estate
-        .of(FIREWALL)
-        .filter(|f| text(&f.config, "network").map(key).as_deref() == Some(network))
+        .in_network(FIREWALL, network)
+        .iter()
+        .copied()
         .filter(|f| text(&f.config, "direction").unwrap_or("INGRESS") == "INGRESS")
         .filter(|f| f.config.get("disabled") != Some(&Value::Bool(true)))
         .filter(|f| targets(&f.config, &tags, &accounts))

@@ -22,8 +22,10 @@ pub fn load() -> (usize, f64) {
     )
 }
 
-/// Waits until the database at `db` records a scan (at most two minutes);
+/// Waits until the database at `db` records a scan (the AWS bench records
+/// its own first scan before it starts the daemon) (at most two minutes);
 /// gives how long that took.
+#[allow(dead_code)]
 pub fn first_collection(db: &Path) -> Duration {
     let started = Instant::now();
     while SqliteStore::open(db)
@@ -40,9 +42,16 @@ pub fn first_collection(db: &Path) -> Duration {
     started.elapsed()
 }
 
-/// When the finding of `rule` of each asset of `sent` was first seen
-/// (milliseconds since the epoch), once all are (or ten minutes passed).
-pub fn committed(db: &Path, rule: &str, sent: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+/// When the finding of `rule` of each key of `sent` was first seen
+/// (milliseconds since the epoch), once all are (or ten minutes passed);
+/// `key` gives an asset id's key in `sent` (the id itself, a bucket's
+/// name).
+pub fn committed(
+    db: &Path,
+    rule: &str,
+    sent: &BTreeMap<String, i64>,
+    key: impl Fn(&str) -> String,
+) -> BTreeMap<String, i64> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let findings = SqliteStore::open(db)
@@ -55,7 +64,7 @@ pub fn committed(db: &Path, rule: &str, sent: &BTreeMap<String, i64>) -> BTreeMa
             .expect("findings");
         let times: BTreeMap<String, i64> = findings
             .into_iter()
-            .filter_map(|f| Some((f.asset_id, f.first_seen?.timestamp_millis())))
+            .filter_map(|f| Some((key(&f.asset_id), f.first_seen?.timestamp_millis())))
             .collect();
         if sent.keys().all(|a| times.contains_key(a)) || Instant::now() > deadline {
             return times;

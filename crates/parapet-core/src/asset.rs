@@ -98,9 +98,17 @@ impl fmt::Display for Provider {
 
 /// A resource type in the provider's own naming, such as `AWS::S3::Bucket`,
 /// `Microsoft.Storage/storageAccounts` or `storage.googleapis.com/Bucket`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ResourceType(String);
+
+/// Written as its name, without a copy of it (every asset's content hash
+/// writes its type).
+impl Serialize for ResourceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl ResourceType {
     /// Checks the name against its provider's naming: AWS types are
@@ -190,7 +198,10 @@ impl ContentHash {
 
 impl fmt::Display for ContentHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        let mut hex = [0; 64];
+        // 32 bytes always fit 64 hex digits, which are ASCII.
+        let _ = hex::encode_to_slice(self.0, &mut hex);
+        f.write_str(std::str::from_utf8(&hex).unwrap_or_default())
     }
 }
 
@@ -317,12 +328,22 @@ struct Content<'a> {
     name: &'a str,
     tags: &'a BTreeMap<String, String>,
     config: &'a serde_json::Value,
-    relationships: &'a [Relationship],
+    relationships: Relationships<'a>,
     unknown: &'a BTreeMap<String, String>,
 }
 
+/// An asset's relationships in order: as collected when they already are
+/// (most collectors draw them in order), else sorted references to them,
+/// so that no relationship is copied to be hashed.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Relationships<'a> {
+    InOrder(&'a [Relationship]),
+    Sorted(Vec<&'a Relationship>),
+}
+
 impl Asset {
-    fn content<'a>(&'a self, relationships: &'a [Relationship]) -> Content<'a> {
+    fn content(&self) -> Content<'_> {
         Content {
             id: &self.id,
             provider: self.provider,
@@ -332,22 +353,25 @@ impl Asset {
             name: &self.name,
             tags: &self.tags,
             config: &self.config,
-            relationships,
+            relationships: self.sorted_relationships(),
             unknown: &self.unknown,
         }
     }
 
-    fn sorted_relationships(&self) -> Vec<Relationship> {
-        let mut relationships = self.relationships.clone();
-        relationships.sort();
-        relationships
+    fn sorted_relationships(&self) -> Relationships<'_> {
+        if self.relationships.is_sorted() {
+            return Relationships::InOrder(&self.relationships);
+        }
+        let mut sorted: Vec<&Relationship> = self.relationships.iter().collect();
+        sorted.sort();
+        Relationships::Sorted(sorted)
     }
 
     /// The asset as a JSON document without `observed_at`, with its
     /// relationships sorted: what versions are compared on.
     pub fn content_document(&self) -> serde_json::Value {
         // Plain data always converts to a JSON value.
-        serde_json::to_value(self.content(&self.sorted_relationships())).unwrap_or_default()
+        serde_json::to_value(self.content()).unwrap_or_default()
     }
 
     /// [`Asset::content_document`] as compact JSON text, written in one
@@ -355,7 +379,7 @@ impl Asset {
     /// keys of the configuration come out sorted, so the text does not depend
     /// on the order a collector happened to see things in.
     pub fn content_text(&self) -> String {
-        serde_json::to_string(&self.content(&self.sorted_relationships())).unwrap_or_default()
+        serde_json::to_string(&self.content()).unwrap_or_default()
     }
 
     /// The hash of everything but `observed_at`: of [`Asset::content_text`],
@@ -369,7 +393,7 @@ impl Asset {
             let mut text = text.borrow_mut();
             text.clear();
             // Plain data always serialises.
-            let _ = serde_json::to_writer(&mut *text, &self.content(&self.sorted_relationships()));
+            let _ = serde_json::to_writer(&mut *text, &self.content());
             ContentHash::of(&text)
         })
     }
@@ -479,5 +503,10 @@ mod tests {
             target: "vpc-1".into(),
         });
         assert_eq!(d.content_hash(), e.content_hash());
+        assert_eq!(d.content_text(), e.content_text());
+        assert_eq!(
+            e.content_hash(),
+            ContentHash::of(e.content_text().as_bytes())
+        );
     }
 }

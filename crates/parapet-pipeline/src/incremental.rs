@@ -34,6 +34,8 @@ pub(crate) struct PartResults {
 struct Stored {
     content_hash: String,
     stamp: Stamp,
+    /// The stamp as stored, kept for an asset whose stamp stays.
+    text: String,
 }
 
 impl PartResults {
@@ -178,6 +180,7 @@ impl Pipeline {
                 Stored {
                     content_hash: asset.content_hash,
                     stamp,
+                    text: asset.stamp,
                 },
             ))
         }));
@@ -201,9 +204,20 @@ impl Pipeline {
             })
             .collect();
         let incremental = self.engine.evaluate_changed(facts, &self.pack, &subjects);
+        drop(subjects);
+        // Most stamps stay as they were: their text is the stored one.
+        let stamps = incremental
+            .stamps
+            .iter()
+            .zip(&part.assets)
+            .map(|(stamp, asset)| match stored.remove(&asset.id) {
+                Some(before) if before.stamp == *stamp => before.text,
+                _ => stamp.to_text(),
+            })
+            .collect();
         PartResults {
             evaluations: incremental.evaluations,
-            stamps: incremental.stamps.iter().map(Stamp::to_text).collect(),
+            stamps,
             inapplicable: incremental.inapplicable,
             reuse: incremental.reuse,
             contents,

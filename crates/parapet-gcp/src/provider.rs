@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What is collected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,15 @@ pub struct GcpProvider {
     /// The projects' ids by number, as collections found them (feed
     /// messages name projects by number).
     projects: Mutex<BTreeMap<String, String>>,
+    /// The project numbers Cloud Asset Inventory could not resolve, with
+    /// when it was last asked.
+    unresolved: Mutex<BTreeMap<String, Instant>>,
 }
+
+/// How long a project number the inventory could not resolve goes
+/// unasked: the messages of a project Parapet may not read, or that was
+/// deleted, each ask otherwise, with a sign-in each.
+const UNRESOLVED_FOR: Duration = Duration::from_secs(300);
 
 impl GcpProvider {
     /// A provider collecting what `options` say.
@@ -85,6 +93,7 @@ impl GcpProvider {
             options,
             fed: Mutex::default(),
             projects: Mutex::default(),
+            unresolved: Mutex::default(),
         }
     }
 
@@ -123,7 +132,8 @@ impl GcpProvider {
 
     /// The id of the project numbered `number`: as `stored` or an earlier
     /// collection knows it, else as Cloud Asset Inventory says (the
-    /// number itself when it cannot be asked).
+    /// number itself when it cannot be asked, or could not in the last
+    /// [`UNRESOLVED_FOR`]).
     fn project_id(&self, number: &str, stored: &[Asset]) -> String {
         let known = stored
             .iter()
@@ -135,6 +145,14 @@ impl GcpProvider {
             .or_else(|| self.projects.lock().ok()?.get(number).cloned());
         if let Some(id) = known {
             return id;
+        }
+        let asked_lately = self.unresolved.lock().ok().and_then(|unresolved| {
+            unresolved
+                .get(number)
+                .map(|at| at.elapsed() < UNRESOLVED_FOR)
+        });
+        if asked_lately == Some(true) {
+            return number.to_owned();
         }
         let name = format!("//cloudresourcemanager.googleapis.com/projects/{number}");
         let asked = self.client().ok().and_then(|(runtime, inventory)| {
@@ -162,7 +180,12 @@ impl GcpProvider {
                 }
                 id
             }
-            None => number.to_owned(),
+            None => {
+                if let Ok(mut unresolved) = self.unresolved.lock() {
+                    unresolved.insert(number.to_owned(), Instant::now());
+                }
+                number.to_owned()
+            }
         }
     }
 

@@ -93,3 +93,22 @@ fn a_project_named_by_number_is_found_by_id_before_any_collection() {
         fake.calls()
     );
 }
+
+#[test]
+fn a_project_number_the_inventory_cannot_resolve_is_not_asked_again_for_every_message() {
+    let fake = Fake::start(compliant_estate());
+    let provider = provider(&fake);
+    let mut unknown = message(&fake);
+    unknown["asset"]["ancestors"] = json!(["projects/271828182845", "organizations/538"]);
+    let lookup = "//cloudresourcemanager.googleapis.com/projects/271828182845";
+    for _ in 0..3 {
+        let decoded = provider.decode(&unknown).expect("a feed message");
+        assert_eq!(decoded.targets[0].account, "271828182845", "the number");
+    }
+    let asked = fake.calls().iter().filter(|c| c.ends_with(lookup)).count();
+    assert_eq!(asked, 1, "{:?}", fake.calls());
+    let known = provider
+        .decode(&message(&fake))
+        .expect("a feed message of a known project");
+    assert_eq!(known.targets[0].account, "parapet-prod");
+}

@@ -9,6 +9,7 @@ use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
 use parapet_store::{EvaluatedAsset, KeptAccount, ReadAhead, Store, StoreError};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -28,6 +29,24 @@ pub(crate) struct PartResults {
     /// Each asset's content text and hash, in order (none without a
     /// store).
     pub contents: Vec<(String, String)>,
+}
+
+/// An asset's content text and hash, with its content's fingerprint. An
+/// asset whose fingerprint is the one its stamp recorded has the hash
+/// stored with it, not taken again; the text is written only where the hash
+/// differs from the stored one (no version of an unchanged asset is kept).
+fn content(asset: &Asset, before: Option<&Stored>) -> ((String, String), u128) {
+    let fingerprint = asset.content_fingerprint();
+    if let Some(before) = before.filter(|b| b.stamp.content != 0 && b.stamp.content == fingerprint)
+    {
+        return ((String::new(), before.content_hash.clone()), fingerprint);
+    }
+    let hash = asset.content_hash().to_string();
+    let text = match before {
+        Some(before) if before.content_hash == hash => String::new(),
+        _ => asset.content_text(),
+    };
+    ((text, hash), fingerprint)
 }
 
 /// What an asset was last evaluated with, as stored.
@@ -184,18 +203,19 @@ impl Pipeline {
                 },
             ))
         }));
-        // The text of an asset whose content is unchanged is not needed: no
-        // version of it is kept.
-        let contents = parapet_store::contents_where(&part.assets, |asset, hash| {
-            stored.get(&asset.id).is_none_or(|s| s.content_hash != hash)
-        });
+        let (contents, fingerprints): (Vec<(String, String)>, Vec<u128>) = part
+            .assets
+            .par_iter()
+            .map(|asset| content(asset, stored.get(&asset.id)))
+            .unzip();
         let subjects: Vec<Subject<'_>> = part
             .assets
             .iter()
-            .zip(&contents)
-            .map(|(asset, (_, hash))| Subject {
+            .zip(contents.iter().zip(&fingerprints))
+            .map(|(asset, ((_, hash), fingerprint))| Subject {
                 asset,
                 content_hash: hash,
+                content_fingerprint: *fingerprint,
                 before: stored.get(&asset.id).map(|s| Before {
                     content_hash: &s.content_hash,
                     stamp: &s.stamp,

@@ -50,8 +50,9 @@ impl RulePack {
 }
 
 /// What an asset's results were worked out with, besides its content: the
-/// pack, a digest of each derived fact about it (0 where it has none), and
-/// the span of time over which its results that read the time stand.
+/// pack, a digest of each derived fact about it (0 where it has none), the
+/// span of time over which its results that read the time stand, and the
+/// fingerprint of the content they were worked out from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     /// The pack's id.
@@ -62,20 +63,29 @@ pub struct Stamp {
     /// (excluded) the results that read the time stand; an empty span
     /// works them out again at the next run.
     pub time: (i64, i64),
+    /// The [`Asset::content_fingerprint`] of the content whose hash is
+    /// stored beside the stamp (0 when not known): an asset with the same
+    /// fingerprint has that hash, which is then not taken again.
+    pub content: u128,
 }
 
 impl Stamp {
-    /// The stamp as the store keeps it: the pack id, the three digests and
-    /// the span of time, separated by `/`.
+    /// The stamp as the store keeps it: the pack id, the three digests,
+    /// the span of time and the content's fingerprint, separated by `/`.
     pub fn to_text(&self) -> String {
         let [e, v, p] = self.facts;
         let (since, until) = self.time;
-        format!("{}/{e:x}/{v:x}/{p:x}/{since}/{until}", self.pack)
+        let content = self.content;
+        format!(
+            "{}/{e:x}/{v:x}/{p:x}/{since}/{until}/{content:x}",
+            self.pack
+        )
     }
 
     /// A stamp from its text; `None` when it is not one (it is then
     /// treated as absent, and every result worked out again). A stamp
-    /// written before stamps kept a span of time has an empty one.
+    /// written before stamps kept a span of time has an empty one, and one
+    /// written before they kept the content's fingerprint has none (0).
     pub fn parse(text: &str) -> Option<Stamp> {
         let pack = Stamp::pack_of(text)?;
         let mut parts = text.split('/').skip(1);
@@ -88,10 +98,15 @@ impl Stamp {
             (Some(since), Some(until)) => (since.parse().ok()?, until.parse().ok()?),
             (Some(_), None) => return None,
         };
+        let content = match parts.next() {
+            Some(content) => u128::from_str_radix(content, 16).ok()?,
+            None => 0,
+        };
         parts.next().is_none().then(|| Stamp {
             pack: pack.into(),
             facts,
             time,
+            content,
         })
     }
 
@@ -179,6 +194,8 @@ pub struct Subject<'a> {
     pub asset: &'a Asset,
     /// Its content hash now.
     pub content_hash: &'a str,
+    /// Its [`Asset::content_fingerprint`] now (0 when not taken).
+    pub content_fingerprint: u128,
     /// Its last evaluation, if any.
     pub before: Option<Before<'a>>,
 }
@@ -284,6 +301,7 @@ impl Engine {
                         pack: Arc::clone(&pack_id),
                         facts: digests,
                         time,
+                        content: subject.content_fingerprint,
                     });
                 }
                 part
@@ -409,17 +427,22 @@ mod tests {
             pack: "sha256:00ff".into(),
             facts: [0, 17, u64::MAX],
             time: (1_764_374_400_000, i64::MAX),
+            content: u128::MAX - 1,
         };
         assert_eq!(Stamp::parse(&stamp.to_text()), Some(stamp));
         let before_spans = Stamp::parse("sha256:00ff/0/11/ffffffffffffffff").expect("a stamp");
         assert_eq!(before_spans.facts, [0, 17, u64::MAX]);
+        assert_eq!(before_spans.content, 0);
+        let before_content = Stamp::parse("sha256:00ff/0/11/0/5/9").expect("a stamp");
+        assert_eq!((before_content.time, before_content.content), ((5, 9), 0));
         assert!(!before_spans.stands_at(0) && !before_spans.stands_at(1_764_374_400_000));
         for bad in [
             "",
             "sha256:1/0/0",
             "sha256:1/0/0/0/0",
             "sha256:1/0/0/0/0/x",
-            "sha256:1/0/0/0/0/0/0",
+            "sha256:1/0/0/0/0/0/x",
+            "sha256:1/0/0/0/0/0/0/0",
             "p/x/0/0",
             "/0/0/0",
         ] {

@@ -57,6 +57,7 @@ fn again(
         &[Subject {
             asset: &asset,
             content_hash: hash,
+            content_fingerprint: 0,
             before: Some(Before {
                 content_hash: "h1",
                 stamp: &first.stamps[0],
@@ -75,6 +76,7 @@ fn first_run(engine: &Engine, facts: &Facts) -> Incremental {
         &[Subject {
             asset: &asset,
             content_hash: "h1",
+            content_fingerprint: 0,
             before: None,
         }],
     )

@@ -11,7 +11,7 @@ use parapet_provider::Quiet;
 use parapet_provider::file::FileSource;
 use parapet_rules::condition::Condition;
 use parapet_rules::{IdentityPolicy, RuleSources, TagPolicy, load};
-use parapet_store::{Findings, Inventory, SqliteStore, Store};
+use parapet_store::{Findings, Inventory, Scans, SqliteStore, Store};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -279,4 +279,55 @@ fn incremental_results_equal_a_full_evaluation_after_random_changes() {
     let again = scan(&pipeline(variant, clock, false), &file, &mut kept);
     assert_eq!(again.reuse.worked_out(), 0);
     assert!(again.reuse.kept > 0);
+}
+
+#[test]
+fn stamps_without_a_fingerprint_keep_every_result_and_gain_one() {
+    let (estate, _) = collected();
+    let (dir, mut store) = crate::store();
+    let file = dir.path().join("estate.jsonl");
+    let lines: Vec<String> = estate
+        .iter()
+        .map(|a| serde_json::to_string(a).expect("a document"))
+        .collect();
+    std::fs::write(&file, lines.join("\n")).expect("the estate");
+    let clock: DateTime<Utc> = "2026-12-06T12:00:00Z".parse().expect("a time");
+    let pipeline = pipeline(0, clock, false);
+    scan(&pipeline, &file, &mut store);
+    let account = &estate[0].account;
+    let stamps = |store: &SqliteStore| -> Vec<(String, parapet_rules::Stamp)> {
+        store
+            .evaluated_assets_of(parapet_core::Provider::Aws, account)
+            .expect("the stamps")
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id,
+                    parapet_rules::Stamp::parse(&a.stamp).expect("a stamp"),
+                )
+            })
+            .collect()
+    };
+    let first = stamps(&store);
+    assert!(!first.is_empty() && first.iter().all(|(_, s)| s.content != 0));
+    // As a version before fingerprints wrote them: the last field dropped.
+    let db = rusqlite::Connection::open(dir.path().join("parapet.db")).expect("the database");
+    for (id, stamp) in &first {
+        let text = stamp.to_text();
+        let old = text.rsplit_once('/').expect("fields").0;
+        db.execute(
+            "UPDATE assets SET evaluated = ?1 WHERE id = ?2",
+            (old, id.as_str()),
+        )
+        .expect("an old stamp");
+    }
+    drop(db);
+    assert!(stamps(&store).iter().all(|(_, s)| s.content == 0));
+    let rescan = scan(&pipeline, &file, &mut store);
+    assert_eq!(rescan.reuse.worked_out(), 0, "{:?}", rescan.reuse);
+    let changed: u64 = rescan.recorded.iter().map(|s| s.counts.changed).sum();
+    assert_eq!(changed, 0, "no asset changed");
+    assert_eq!(stamps(&store), first, "the fingerprints written back");
+    let again = scan(&pipeline, &file, &mut store);
+    assert_eq!(again.reuse.worked_out(), 0);
 }

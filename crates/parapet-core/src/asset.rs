@@ -342,6 +342,23 @@ enum Relationships<'a> {
     Sorted(Vec<&'a Relationship>),
 }
 
+impl Relationships<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Relationships::InOrder(all) => all.len(),
+            Relationships::Sorted(sorted) => sorted.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Relationship> {
+        let (in_order, sorted): (&[Relationship], &[&Relationship]) = match self {
+            Relationships::InOrder(all) => (all, &[]),
+            Relationships::Sorted(sorted) => (&[], sorted),
+        };
+        in_order.iter().chain(sorted.iter().copied())
+    }
+}
+
 impl Asset {
     fn content(&self) -> Content<'_> {
         Content {
@@ -485,24 +502,38 @@ impl Asset {
         BYTES.with(|bytes| {
             let mut out = bytes.borrow_mut();
             out.0.clear();
-            out.text(&self.id);
-            out.text(self.provider.as_str());
-            out.text(&self.account);
-            out.text(&self.region);
-            out.text(self.resource_type.as_str());
-            out.text(&self.name);
-            out.map(&self.tags);
-            out.value(&self.config);
-            let relationships: Vec<&Relationship> = match self.sorted_relationships() {
-                Relationships::InOrder(all) => all.iter().collect(),
-                Relationships::Sorted(sorted) => sorted,
-            };
+            // Every field of the content, so that one added to it cannot
+            // be left out here.
+            let Content {
+                id,
+                provider,
+                account,
+                region,
+                resource_type,
+                name,
+                tags,
+                config,
+                relationships,
+                unknown,
+            } = self.content();
+            for text in [
+                id,
+                provider.as_str(),
+                account,
+                region,
+                resource_type.as_str(),
+                name,
+            ] {
+                out.text(text);
+            }
+            out.map(tags);
+            out.value(config);
             out.len(relationships.len());
-            for relationship in relationships {
+            for relationship in relationships.iter() {
                 out.text(&relationship.kind);
                 out.text(&relationship.target);
             }
-            out.map(&self.unknown);
+            out.map(unknown);
             let digest = Sha256::digest(&out.0);
             let mut first = [0; 16];
             first.copy_from_slice(&digest[..16]);

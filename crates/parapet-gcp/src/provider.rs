@@ -146,12 +146,12 @@ impl GcpProvider {
         if let Some(id) = known {
             return id;
         }
-        let asked_lately = self.unresolved.lock().ok().and_then(|unresolved| {
+        let asked_lately = self.unresolved.lock().ok().is_some_and(|unresolved| {
             unresolved
                 .get(number)
-                .map(|at| at.elapsed() < UNRESOLVED_FOR)
+                .is_some_and(|at| at.elapsed() < UNRESOLVED_FOR)
         });
-        if asked_lately == Some(true) {
+        if asked_lately {
             return number.to_owned();
         }
         let name = format!("//cloudresourcemanager.googleapis.com/projects/{number}");

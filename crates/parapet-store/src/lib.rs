@@ -35,7 +35,7 @@ pub mod sqlite;
 
 pub use error::StoreError;
 pub use jobs::{JobRecord, JobStatus, Lease, NewJob, QueueCounts};
-pub use lifecycle::scan::{contents, contents_where};
+pub use lifecycle::scan::contents;
 pub use lifecycle::{EvaluatedAsset, Policy};
 pub use postgres::PostgresStore;
 pub use query::{

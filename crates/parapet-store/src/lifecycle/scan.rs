@@ -125,34 +125,15 @@ pub fn record(
 /// Each asset's content text (as versions keep it) and content hash, in
 /// order, worked out on every core.
 pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
-    contents_where(assets, |_, _| true)
-}
-
-/// Each asset's content text and content hash, in order, worked out on
-/// every core; the text only where `wanted` (given the asset and its hash)
-/// says a new version may be kept, and empty elsewhere (recording makes it
-/// if it turns out to be needed).
-pub fn contents_where(
-    assets: &[Asset],
-    wanted: impl Fn(&Asset, &str) -> bool + Sync,
-) -> Vec<(String, String)> {
     assets
         .par_iter()
-        .map(|asset| {
-            let hash = asset.content_hash().to_string();
-            let text = if wanted(asset, &hash) {
-                asset.content_text()
-            } else {
-                String::new()
-            };
-            (text, hash)
-        })
+        .map(|asset| (asset.content_text(), asset.content_hash().to_string()))
         .collect()
 }
 
-/// `contents` with every text a new version needs: those left empty by
-/// [`contents_where`] are made for the assets the store does not know with
-/// the same hash.
+/// `contents` with every text a new version needs: those evaluation left
+/// empty (the content looked the same as stored) are made for the assets
+/// the store does not know with the same hash.
 fn with_texts<'c>(
     assets: &[Asset],
     contents: &'c [(String, String)],

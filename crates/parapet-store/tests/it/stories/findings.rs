@@ -374,8 +374,7 @@ pub fn a_version_left_without_its_text_is_kept_with_it(backend: &impl Backend) {
     for (when, asset) in [(at(0), &first), (at(1), &changed)] {
         // Evaluation leaves the text out where the content looked the same
         // as stored; recording makes it where a version is kept after all.
-        let contents = parapet_store::contents_where(std::slice::from_ref(asset), |_, _| false);
-        assert!(contents[0].0.is_empty());
+        let contents = [(String::new(), asset.content_hash().to_string())];
         scan_with(
             &mut store,
             when,

@@ -80,6 +80,25 @@ pub fn peak_resident_mb() -> usize {
         .map_or(0, |kb| kb / 1024)
 }
 
+/// The processor time the process has used so far (user and system, every
+/// thread), in seconds (Linux's `/proc/self/stat`, in ticks of 1/100 s; 0
+/// where the system does not tell it).
+pub fn processor_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // The fields after the command's name, which is in parentheses
+            // and may hold spaces: user time is the 14th field, system time
+            // the 15th.
+            let (_, after) = stat.rsplit_once(')')?;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 /// Prints the percentiles of the times from `sent` to `done`, key by key
 /// (milliseconds since the epoch each), as `what`.
 pub fn report_latencies(

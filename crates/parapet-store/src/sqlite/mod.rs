@@ -9,6 +9,7 @@
 //! - `checkpoint`: WAL checkpoints on a thread of their own.
 
 mod checkpoint;
+mod rows;
 
 use crate::error::StoreError;
 use crate::lifecycle::Policy;
@@ -63,7 +64,55 @@ pub struct Sqlite {
 /// A store in one SQLite file.
 pub type SqliteStore = SqlStore<Sqlite>;
 
+/// Executes one statement with its arguments.
+type RunStatement<'r, 'a> =
+    dyn FnMut(&mut rusqlite::CachedStatement<'_>, &[Arg<'a>]) -> Result<(), StoreError> + 'r;
+
 impl Sqlite {
+    /// Runs `sql` for each row of `each`: an `INSERT … VALUES (…)` as one
+    /// statement per chunk of rows ([`rows`]), any other statement once
+    /// per row. `run` executes each statement with its arguments.
+    fn in_chunks<'a>(
+        &self,
+        sql: &str,
+        each: &mut dyn Iterator<Item = Vec<Arg<'a>>>,
+        run: &mut RunStatement<'_, 'a>,
+    ) -> Result<(), StoreError> {
+        let Some(values) = rows::Values::of(sql) else {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+            for args in each {
+                run(&mut stmt, &args)?;
+            }
+            return Ok(());
+        };
+        let all: Vec<Vec<Arg<'a>>> = each.collect();
+        let mut left = all.len();
+        let mut rows = all.into_iter();
+        let mut args = Vec::new();
+        while left > 0 {
+            let n = rows::chunk(left, values.most_rows());
+            let mut stmt = match n {
+                1 => self.conn.prepare_cached(sql),
+                _ => self.conn.prepare_cached(&values.repeated(n)),
+            }
+            .map_err(|e| self.fail(e))?;
+            args.clear();
+            for row in rows.by_ref().take(n) {
+                if row.len() != values.parameters {
+                    return Err(StoreError::Invalid(format!(
+                        "{} arguments for a statement of {}: {sql}",
+                        row.len(),
+                        values.parameters
+                    )));
+                }
+                args.extend(row);
+            }
+            run(&mut stmt, &args)?;
+            left -= n;
+        }
+        Ok(())
+    }
+
     fn fail(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Backend {
             database: self.name.clone(),
@@ -127,13 +176,13 @@ impl Database for Sqlite {
         sql: &str,
         each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
     ) -> Result<u64, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
         let mut changed = 0;
-        for args in each {
+        self.in_chunks(sql, each, &mut |stmt, args| {
             changed += stmt
-                .execute(rusqlite::params_from_iter(&args))
+                .execute(rusqlite::params_from_iter(args))
                 .map_err(|e| self.fail(e))? as u64;
-        }
+            Ok(())
+        })?;
         Ok(changed)
     }
 
@@ -142,12 +191,21 @@ impl Database for Sqlite {
         sql: &str,
         each: &mut dyn Iterator<Item = Vec<Arg<'_>>>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
-        each.map(|args| {
-            stmt.query_row(rusqlite::params_from_iter(&args), |r| r.get(0))
-                .map_err(|e| self.fail(e))
-        })
-        .collect()
+        let mut ids = Vec::new();
+        self.in_chunks(sql, each, &mut |stmt, args| {
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(args))
+                .map_err(|e| self.fail(e))?;
+            let first = ids.len();
+            while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
+                ids.push(row.get(0).map_err(|e| self.fail(e))?);
+            }
+            // A statement returns its rows in no set order; a rowid table
+            // gives its new rows ids above the largest, row after row.
+            ids[first..].sort_unstable();
+            Ok(())
+        })?;
+        Ok(ids)
     }
 
     fn for_each_row(
@@ -282,7 +340,7 @@ impl SqlStore<Sqlite> {
         };
         let conn = Connection::open(path).map_err(fail)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.set_prepared_statement_cache_capacity(128);
         // Each statement of a scan copies every page it changes into its
         // statement journal (the overview's triggers make each insert a
         // multi-row write), and each commit writes every page it changed
@@ -389,4 +447,88 @@ fn migrate(db: &Sqlite) -> Result<(), StoreError> {
         db.committed();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> Sqlite {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        conn.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE NOT NULL, v INTEGER NOT NULL);
+             CREATE TABLE seen (k TEXT NOT NULL);
+             CREATE TRIGGER t_seen AFTER INSERT ON t BEGIN INSERT INTO seen (k) VALUES (NEW.k); END;",
+        )
+        .expect("a schema");
+        Sqlite {
+            checkpointer: None,
+            conn,
+            path: PathBuf::from(":memory:"),
+            name: "memory".to_owned(),
+            reader: OnceCell::new(),
+        }
+    }
+
+    #[test]
+    fn rows_written_in_chunks_return_their_ids_in_order_and_upsert_one_by_one() {
+        let db = memory();
+        db.begin().expect("a transaction");
+        // 100 rows: chunks of 64, 32 and 4, each row's id read back by its key.
+        let keys: Vec<String> = (0..100).map(|i| format!("k{i:03}")).collect();
+        let ids = db
+            .insert_all(
+                "INSERT INTO t (k, v) VALUES (?1, ?2) RETURNING id",
+                &mut keys
+                    .iter()
+                    .map(|k| vec![Arg::from(k.as_str()), Arg::Int(1)]),
+            )
+            .expect("inserted");
+        assert_eq!(ids.len(), 100);
+        for (id, key) in ids.iter().zip(&keys) {
+            let stored: String = db
+                .conn
+                .query_row("SELECT k FROM t WHERE id = ?1", [id], |r| r.get(0))
+                .expect("the row");
+            assert_eq!(&stored, key);
+        }
+        // A key twice in one chunk: the second row updates the first.
+        let changed = db
+            .execute_all(
+                "INSERT INTO t (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = t.v + excluded.v",
+                &mut ["k000", "new", "k000", "k099"]
+                    .into_iter()
+                    .map(|k| vec![Arg::from(k), Arg::Int(10)]),
+            )
+            .expect("upserted");
+        assert_eq!(changed, 4);
+        db.commit().expect("committed");
+        let v = |k: &str| -> i64 {
+            db.conn
+                .query_row("SELECT v FROM t WHERE k = ?1", [k], |r| r.get(0))
+                .expect("a value")
+        };
+        assert_eq!((v("k000"), v("k099"), v("new"), v("k050")), (21, 11, 10, 1));
+        let seen: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM seen", [], |r| r.get(0))
+            .expect("a count");
+        assert_eq!(seen, 101, "the trigger fires once per row inserted");
+    }
+
+    #[test]
+    fn a_failing_row_fails_its_chunk_and_names_the_database() {
+        let db = memory();
+        db.begin().expect("a transaction");
+        let error = db
+            .execute_all(
+                "INSERT INTO t (k, v) VALUES (?1, ?2)",
+                &mut [Arg::Int(1), Arg::Null]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| vec![Arg::Int(i as i64), v]),
+            )
+            .expect_err("v may not be NULL");
+        assert!(error.to_string().contains("memory"), "{error}");
+    }
 }

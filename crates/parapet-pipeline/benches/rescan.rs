@@ -9,8 +9,9 @@
 //! the pipeline's thread): the first recorded scan of
 //! 100,000 assets in a fresh database, the first recorded scan of the whole
 //! estate, a rescan in which 1 % of the assets changed, and a rescan in
-//! which nothing did; prints what each kept and worked out, and the peak
-//! resident memory. Run with `cargo bench -p parapet-pipeline --bench
+//! which nothing did; prints what each kept and worked out, its processor
+//! time (every thread) beside the time spent cloning, and the peak resident
+//! memory. Run with `cargo bench -p parapet-pipeline --bench
 //! rescan`.
 //!
 //! `PARAPET_BENCH_DATABASE` names a database file to keep: the first time,

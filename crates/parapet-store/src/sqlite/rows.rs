@@ -41,7 +41,13 @@ impl<'s> Values<'s> {
         let (head, rest) = sql.split_at(start);
         let end = rest.find(')')?;
         let (inner, tail) = (&rest[1..end], &rest[end + 1..]);
-        if inner.contains('(') || tail.contains('?') || head.contains('?') {
+        // A literal holding a parenthesis would end the row early: an odd
+        // count of quotes before the first `)` shows one.
+        if inner.contains('(')
+            || inner.matches('\'').count() % 2 != 0
+            || tail.contains('?')
+            || head.contains('?')
+        {
             return None;
         }
         let mut row = Vec::new();
@@ -120,6 +126,16 @@ mod tests {
     }
 
     #[test]
+    fn literals_stay_in_every_row() {
+        let values = Values::of("INSERT INTO t (a, b) VALUES (?1, 'queued') RETURNING id")
+            .expect("one row of values");
+        assert_eq!(
+            values.repeated(2),
+            "INSERT INTO t (a, b) VALUES (?1, 'queued'), (?2, 'queued') RETURNING id"
+        );
+    }
+
+    #[test]
     fn a_parameter_used_twice_keeps_its_number_in_its_row() {
         let values = Values::of("INSERT INTO t (a, b, c) VALUES (?1, ?2, ?2) RETURNING id")
             .expect("one row of values");
@@ -138,6 +154,7 @@ mod tests {
             "INSERT INTO t (a, b) VALUES (?1, coalesce(?2, 0))",
             "INSERT INTO t (a) VALUES (?1) ON CONFLICT (a) DO UPDATE SET b = ?2",
             "INSERT INTO t (a) VALUES (1)",
+            "INSERT INTO t (a, b) VALUES (?1, 'x)y')",
         ] {
             assert_eq!(Values::of(sql), None, "{sql}");
         }

@@ -9,7 +9,6 @@ use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
 use parapet_store::{EvaluatedAsset, KeptAccount, ReadAhead, Store, StoreError};
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -205,7 +204,7 @@ impl Pipeline {
         }));
         let (contents, fingerprints): (Vec<(String, String)>, Vec<u128>) = part
             .assets
-            .par_iter()
+            .iter()
             .map(|asset| content(asset, stored.get(&asset.id)))
             .unzip();
         let subjects: Vec<Subject<'_>> = part

@@ -399,6 +399,14 @@ impl Asset {
         serde_json::to_string(&self.content()).unwrap_or_default()
     }
 
+    /// [`Asset::content_text`] with its hash, from one serialisation: for
+    /// an asset whose text is kept as a new version.
+    pub fn content_text_and_hash(&self) -> (String, ContentHash) {
+        let text = self.content_text();
+        let hash = ContentHash::of(text.as_bytes());
+        (text, hash)
+    }
+
     /// The hash of everything but `observed_at`: of [`Asset::content_text`],
     /// written into a buffer each thread keeps rather than a text of its
     /// own.
@@ -648,8 +656,8 @@ mod tests {
         assert_eq!(d.content_hash(), e.content_hash());
         assert_eq!(d.content_text(), e.content_text());
         assert_eq!(
-            e.content_hash(),
-            ContentHash::of(e.content_text().as_bytes())
+            e.content_text_and_hash(),
+            (e.content_text(), e.content_hash())
         );
     }
 

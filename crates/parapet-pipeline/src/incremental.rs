@@ -32,18 +32,21 @@ pub(crate) struct PartResults {
 
 /// An asset's content text and hash, with its content's fingerprint. An
 /// asset whose fingerprint is the one its stamp recorded has the hash
-/// stored with it, not taken again; the text is written only where the hash
-/// differs from the stored one (no version of an unchanged asset is kept).
+/// stored with it, not taken again; any other is serialised once, for its
+/// hash and the new version the store keeps of it. The text is left empty
+/// where the hash is the stored one (a stamp written before fingerprints):
+/// no version of an unchanged asset is kept.
 fn content(asset: &Asset, before: Option<&Stored>) -> ((String, String), u128) {
     let fingerprint = asset.content_fingerprint();
     if let Some(before) = before.filter(|b| b.stamp.content != 0 && b.stamp.content == fingerprint)
     {
         return ((String::new(), before.content_hash.clone()), fingerprint);
     }
-    let hash = asset.content_hash().to_string();
+    let (text, hash) = asset.content_text_and_hash();
+    let hash = hash.to_string();
     let text = match before {
         Some(before) if before.content_hash == hash => String::new(),
-        _ => asset.content_text(),
+        _ => text,
     };
     ((text, hash), fingerprint)
 }

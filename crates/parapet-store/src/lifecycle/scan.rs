@@ -127,7 +127,10 @@ pub fn record(
 pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
     assets
         .par_iter()
-        .map(|asset| (asset.content_text(), asset.content_hash().to_string()))
+        .map(|asset| {
+            let (text, hash) = asset.content_text_and_hash();
+            (text, hash.to_string())
+        })
         .collect()
 }
 

@@ -8,6 +8,8 @@
 //! statement per chunk of rows (`VALUES (…), (…), …`), whose pages are copied
 //! once.
 
+use std::fmt::Write;
+
 /// The most rows one statement writes; a run of rows is cut into chunks of
 /// powers of two up to it, so that a statement holds a few shapes (each
 /// prepared once).
@@ -81,8 +83,8 @@ impl<'s> Values<'s> {
             sql.push('(');
             for (before, number) in &self.row {
                 sql.push_str(before);
-                sql.push('?');
-                sql.push_str(&(number + k * self.parameters).to_string());
+                // Writing to a string cannot fail.
+                let _ = write!(sql, "?{}", number + k * self.parameters);
             }
             sql.push_str(self.row_end);
             sql.push(')');

@@ -155,11 +155,14 @@ impl Worker<'_> {
             }
             Ok(Outcome::LeaseLost) => false,
             Err(why) => {
-                Counters::add(&self.counters.failed);
                 let backoff = Duration::from_secs(5 * (lease.attempt.clamp(1, 12) as u64).pow(2));
                 let now = Utc::now();
                 let retry_at = now + chrono::Duration::from_std(backoff).unwrap_or_default();
-                store.fail_job(lease, &why, retry_at, now)?
+                let recorded = store.fail_job(lease, &why, retry_at, now);
+                // Counted once the queue says so, so that the metrics never
+                // show a failure whose job still reads as running.
+                Counters::add(&self.counters.failed);
+                recorded?
             }
         };
         if !held || lost.load(Ordering::Relaxed) {

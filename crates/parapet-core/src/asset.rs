@@ -22,6 +22,9 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 3] = [Provider::Aws, Provider::Azure, Provider::Gcp];
+
     /// The lowercase name used in the interchange format.
     pub fn as_str(self) -> &'static str {
         match self {

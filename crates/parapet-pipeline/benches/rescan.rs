@@ -18,7 +18,8 @@
 //! the whole estate is recorded there; each time after, only rescans run
 //! over it (`PARAPET_BENCH_RESCANS` of them, 6 unless it says), each
 //! undoing the change of the one before (so each changes 1 %), which lets
-//! two builds be compared over one database.
+//! two builds be compared over one database; the time to read one
+//! account's stored assets (what a refresh of it reads) is printed first.
 
 use parapet_core::{Asset, Provider as Cloud, Scope};
 use parapet_pipeline::{Pipeline, Request};
@@ -197,9 +198,15 @@ fn rescan_kept(pipeline: &Pipeline, documents: &[Asset], total: usize, database:
         .unwrap_or(6);
     let mut store = SqliteStore::open(database).expect("the kept database");
     let first = part(documents, 0..1, false, chrono::Utc::now());
+    let started = Instant::now();
     let stored = store
         .current_assets(first.scope.accounts.first().map(String::as_str))
         .expect("the first account's assets");
+    println!(
+        "one account's {} stored assets read in {:.1} ms (what a refresh of the account reads)",
+        stored.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
     let changed = stored
         .iter()
         .find(|a| a.id == first.assets[0].id)

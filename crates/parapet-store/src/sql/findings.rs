@@ -79,7 +79,7 @@ impl<D: Database> Findings for SqlStore<D> {
             "SELECT {} FROM findings WHERE asset_id IN (SELECT id FROM assets WHERE deleted_at IS NULL",
             *FINDING_COLUMNS
         ));
-        filter.equal("account", account);
+        filter.place("", None, account);
         filter.push(")", []);
         // The findings' own account too, which their index by account
         // (`findings_account`) narrows by.

@@ -121,7 +121,7 @@ impl<D: Database> Inventory for SqlStore<D> {
              JOIN asset_versions v ON v.asset_id = a.id AND v.version = a.version \
              WHERE a.deleted_at IS NULL",
         );
-        filter.equal("a.account", account);
+        filter.place("a.", None, account);
         rows(&self.db, &filter.sql, &filter.args, |r| {
             read_version(r.database(), &r.text(0)?, r.int(1)?)
         })
@@ -129,7 +129,7 @@ impl<D: Database> Inventory for SqlStore<D> {
 
     fn asset_names(&self, account: Option<&str>) -> Result<HashMap<String, String>, StoreError> {
         let mut filter = Filter::new("SELECT id, name FROM assets WHERE deleted_at IS NULL");
-        filter.equal("account", account);
+        filter.place("", None, account);
         Ok(rows(&self.db, &filter.sql, &filter.args, |r| {
             Ok((r.text(0)?, r.text(1)?))
         })?

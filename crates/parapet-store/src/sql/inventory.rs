@@ -26,8 +26,7 @@ fn filter<'a, D: Database>(select: &str, query: &'a AssetQuery, in_id_order: boo
             [],
         );
     }
-    filter.equal("provider", query.provider.as_deref());
-    filter.equal("account", query.account.as_deref());
+    filter.place("", query.provider.as_deref(), query.account.as_deref());
     filter.equal("region", query.region.as_deref());
     filter.equal("resource_type", query.resource_type.as_deref());
     if let Some((key, value)) = &query.tag {

@@ -559,6 +559,29 @@ impl<'a> Filter<'a> {
         }
     }
 
+    /// An asset's place: `AND provider = value` and `AND account = value`
+    /// (each column after `prefix`), for each value given. An account
+    /// without a provider is looked for under every provider, because the
+    /// assets' indexes by account lead with the provider (`assets_place`
+    /// after `deleted_at`, `assets_known` first): without it, one account's
+    /// assets are found by reading every asset of the estate.
+    pub(crate) fn place(
+        &mut self,
+        prefix: &str,
+        provider: Option<&'a str>,
+        account: Option<&'a str>,
+    ) {
+        let column = |name: &str| format!("{prefix}{name}");
+        match (provider, account) {
+            (None, Some(_)) => self.any_of(
+                &column("provider"),
+                Provider::ALL.iter().map(|p| p.as_str().into()).collect(),
+            ),
+            _ => self.equal(&column("provider"), provider),
+        }
+        self.equal(&column("account"), account);
+    }
+
     /// `AND column IN (values)`, when there are values.
     pub(crate) fn any_of(&mut self, column: &str, values: Vec<Arg<'a>>) {
         if values.is_empty() {

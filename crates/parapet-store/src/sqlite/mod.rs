@@ -531,4 +531,80 @@ mod tests {
             .expect_err("v may not be NULL");
         assert!(error.to_string().contains("memory"), "{error}");
     }
+
+    #[test]
+    fn one_accounts_assets_are_read_without_reading_the_estates() {
+        use crate::query::AssetQuery;
+        use crate::roles::{Findings, Inventory, Scans};
+        use parapet_core::{Asset, Provider, Scope, Severity};
+        use rusqlite::StatementStatus;
+        use rusqlite::trace::{TraceEvent, TraceEventCodes};
+
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut store = SqliteStore::open(&dir.path().join("parapet.db")).expect("a database");
+        let now = chrono::Utc::now();
+        // 400 assets in one account, 2 in another.
+        for (account, count) in [("111111111111", 400), ("222222222222", 2)] {
+            let assets: Vec<Asset> = (0..count)
+                .map(|i| {
+                    serde_json::from_value(serde_json::json!({
+                        "id": format!("arn:aws:s3:::{account}-{i}"), "provider": "aws",
+                        "account": account, "region": "eu-west-1",
+                        "resource_type": "AWS::S3::Bucket", "name": format!("{account}-{i}"),
+                        "config": {}, "observed_at": now.to_rfc3339()
+                    }))
+                    .expect("an asset")
+                })
+                .collect();
+            let scope = Scope::whole(Provider::Aws, vec![account.to_owned()]);
+            let provenance = parapet_core::Provenance::new("test 1", "sha256:0");
+            let id = store
+                .begin_scan(&scope, "test", &provenance, now)
+                .expect("a scan");
+            store
+                .finish_scan(
+                    id,
+                    &assets,
+                    crate::Evaluated::all(&[]),
+                    &|_: &str| Severity::High,
+                    &[],
+                    now,
+                )
+                .expect("recorded");
+        }
+        // The virtual machine's steps of every statement run, by its text.
+        let steps = Arc::new(Mutex::new(Vec::<(String, i32)>::new()));
+        let traced = Arc::clone(&steps);
+        store
+            .db
+            .conn
+            .trace_v2(
+                TraceEventCodes::SQLITE_TRACE_PROFILE,
+                Some(move |event: TraceEvent<'_>| {
+                    if let TraceEvent::Profile(statement, _) = event {
+                        let steps = statement.get_status(StatementStatus::VmStep);
+                        if let Ok(mut all) = traced.lock() {
+                            all.push((statement.sql().into_owned(), steps));
+                        }
+                    }
+                }),
+            )
+            .expect("traced");
+        let small = Some("222222222222");
+        assert_eq!(store.current_assets(small).expect("assets").len(), 2);
+        assert_eq!(store.asset_names(small).expect("names").len(), 2);
+        assert!(store.results(small).expect("results").is_empty());
+        let query = AssetQuery {
+            account: small.map(str::to_owned),
+            ..AssetQuery::default()
+        };
+        assert_eq!(store.assets(&query).expect("a page").len(), 2);
+        assert_eq!(store.count_assets(&query).expect("a count"), 2);
+        let steps = steps.lock().expect("the steps").clone();
+        assert_eq!(steps.len(), 5, "{steps:?}");
+        for (sql, steps) in steps {
+            // Reading 400 rows takes several steps each.
+            assert!(steps < 400, "{steps} steps: {sql}");
+        }
+    }
 }

@@ -24,7 +24,9 @@
 use parapet_core::{Asset, Provider as Cloud, Scope};
 use parapet_pipeline::{Pipeline, Request};
 use parapet_provider::ResourceTypeInfo;
-use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, ProviderError, Quiet};
+use parapet_provider::{
+    Action, Collection, Narrowing, Part, Progress, Provider, ProviderError, Quiet, Target,
+};
 use parapet_rules::{IdentityPolicy, RuleSources, TagPolicy, load};
 use parapet_store::{Inventory, SqliteStore, Store};
 use std::ops::ControlFlow;
@@ -78,7 +80,7 @@ impl Provider for Cloned<'_> {
 
     fn collect_parts(
         &self,
-        _: Option<&Narrowing>,
+        narrowing: Option<&Narrowing>,
         _: &dyn Progress,
         each: &mut dyn FnMut(Part, bool) -> ControlFlow<()>,
     ) -> Result<Collection, ProviderError> {
@@ -90,6 +92,9 @@ impl Provider for Cloned<'_> {
         let observed_at = chrono::Utc::now();
         for first in (0..self.total).step_by(per_account) {
             let range = first..self.total.min(first + per_account);
+            if narrowing.is_some_and(|n| !n.accounts.contains(&account_of(first))) {
+                continue;
+            }
             let started = Instant::now();
             let part = part(self.documents, range, changed, observed_at);
             self.cloning
@@ -172,6 +177,7 @@ fn main() {
         &format!("rescan, {} assets changed", total.div_ceil(100)),
     );
     scan(&pipeline, &estate, &mut store, "rescan, nothing changed");
+    refreshes(&pipeline, &estate, &mut store);
     let size: u64 = ["", "-wal", "-shm"]
         .iter()
         .filter_map(|end| {
@@ -229,6 +235,7 @@ fn rescan_kept(pipeline: &Pipeline, documents: &[Asset], total: usize, database:
         scan(pipeline, &estate, &mut store, label);
     }
     scan(pipeline, &estate, &mut store, "rescan, nothing changed");
+    refreshes(pipeline, &estate, &mut store);
 }
 
 /// The assets `range` numbers, cloned from `documents` into one account's
@@ -243,7 +250,7 @@ fn part(
     changed: bool,
     observed_at: chrono::DateTime<chrono::Utc>,
 ) -> Part {
-    let account = format!("{:012}", 100_000_000_000 + range.start);
+    let account = account_of(range.start);
     let assets = range
         .map(|i| {
             let mut asset = documents[i % documents.len()].clone();
@@ -262,6 +269,53 @@ fn part(
         errors: Vec::new(),
     }
 }
+
+/// The account whose part begins with the asset numbered `first`.
+fn account_of(first: usize) -> String {
+    format!("{:012}", 100_000_000_000 + first)
+}
+
+/// Refreshes of one account each, as `parapet watch` runs one for a
+/// change event (the provider's plan for it is the whole account), spread
+/// over the estate: their times, fastest, median and slowest.
+fn refreshes(pipeline: &Pipeline, estate: &Cloned<'_>, store: &mut SqliteStore) {
+    let per_account = estate.total.min(PER_ACCOUNT);
+    let mut times: Vec<f64> = (0..REFRESHES)
+        .map(|i| {
+            let first = (i * estate.total / REFRESHES) / per_account * per_account;
+            let target = Target {
+                resource_type: "AWS::S3::Bucket".to_owned(),
+                account: account_of(first),
+                region: "us-east-1".to_owned(),
+                key: "bench".to_owned(),
+                names_resource: true,
+                action: Action::Change,
+            };
+            let started = Instant::now();
+            let run = pipeline
+                .run_each(
+                    estate,
+                    Some(store as &mut dyn Store),
+                    Request::Refresh(std::slice::from_ref(&target)),
+                    &Quiet,
+                    &mut |_| Ok(()),
+                )
+                .expect("a refresh");
+            assert_eq!(run.recorded.len(), 1, "one account refreshed");
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "refresh of one account of {per_account} assets ({REFRESHES} accounts): fastest {:.1} ms, median {:.1} ms, slowest {:.1} ms",
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}
+
+/// How many refreshes [`refreshes`] times.
+const REFRESHES: usize = 20;
 
 /// One run of the pipeline, timed, with what it kept and worked out and
 /// the peak resident memory so far. The log the runs before it left is

@@ -16,7 +16,8 @@ use parapet_store::Scans;
 use parapet_store::{JobScan, Lease, RuleFacts, ScanOutput, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 
 /// The rules, compiled once, with what every run records of them.
 pub struct Pipeline {
@@ -207,9 +208,24 @@ impl Pipeline {
         // changes nothing the next read. Up to `WORKING` parts are worked
         // out at once, so that a part that takes longer than recording one
         // does not hold up the recording.
+        // The work threads last the run, each taking the next part queued
+        // (so that each keeps its memory, rather than a thread per part
+        // handing what it made to the next); each part's result comes back
+        // on a channel of its own, in order. They stop once the queue is
+        // dropped, as the scope's work ends.
+        let (queue, queued) = std::sync::mpsc::channel::<Work<'_>>();
+        let queued = Mutex::new(queued);
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
-            let mut working: VecDeque<std::thread::ScopedJoinHandle<'_, Worked>> = VecDeque::new();
+            let queue = queue;
+            for _ in 0..=WORKING {
+                scope.spawn(|| {
+                    while let Some(work) = queued.lock().ok().and_then(|q| q.recv().ok()) {
+                        work();
+                    }
+                });
+            }
+            let mut working: VecDeque<Receiver<Worked>> = VecDeque::new();
             let mut step = |next: Option<(Part, bool)>| -> Result<(), PipelineError> {
                 let now = *now.get_or_insert_with(|| (self.clock)());
                 let ended = next.is_none();
@@ -228,20 +244,29 @@ impl Pipeline {
                         .filter(|a| !part.scope.contains(a))
                         .collect();
                     let reading = self.reading(&part, store.as_deref())?;
-                    working.push_back(scope.spawn(move || {
-                        let (before, kept) = self.read_before(reading)?;
-                        let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
-                        let results = self.work_out(&facts, &part, before);
-                        Ok((part, results, kept))
-                    }));
+                    let (done, worked) = std::sync::mpsc::sync_channel(1);
+                    let work: Work<'_> = Box::new(move || {
+                        let worked = self.read_before(reading).map(|(before, kept)| {
+                            let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
+                            let results = self.work_out(&facts, &part, before);
+                            (part, results, kept)
+                        });
+                        // Unanswered only once the run has stopped.
+                        let _ = done.send(worked);
+                    });
+                    // Its receiver outlives the scope: it cannot fail.
+                    let _ = queue.send(work);
+                    working.push_back(worked);
                 }
                 while working.len() > WORKING || ended {
                     let Some(oldest) = working.pop_front() else {
                         break;
                     };
+                    // A part goes unanswered only when its work panicked,
+                    // which the scope raises again as it ends.
                     let (part, results, kept) = oldest
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                        .recv()
+                        .expect("a part's work answers unless it panicked")?;
                     if let Some(store) = store.as_deref_mut() {
                         if let Some(kept) = kept {
                             store.keep_read(kept);
@@ -301,6 +326,9 @@ impl Pipeline {
 /// A part worked out on its thread: its results, and what the store keeps
 /// of the part's account as that thread read it.
 type Worked = Result<(Part, PartResults, Option<parapet_store::KeptAccount>), PipelineError>;
+
+/// A part's work, as queued for the work threads.
+type Work<'a> = Box<dyn FnOnce() + Send + 'a>;
 
 /// A part once recorded, as [`Pipeline::run_each`] hands it on.
 pub struct Done<'a> {

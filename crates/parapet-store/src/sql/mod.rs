@@ -276,23 +276,28 @@ pub(crate) fn take_kept<D: Database>(
     Ok((db.data_version()? == Some(read.version)).then_some(read.known))
 }
 
-/// Parts of a scan recorded into one transaction, committed once it holds
-/// [`BATCH_ASSETS`] assets or has been open [`BATCH_TIME`], and when the
-/// batch ends. Each commit writes every page it changed into SQLite's log,
-/// and a part's results land in every rule's stretch of each index: one
-/// commit per part of a thousand assets rewrote 27 MB of pages, and the
-/// first recorded scan of 100,000 assets wrote 4.1 GB rather than 1.3 GB.
+/// Parts of a scan recorded into one transaction, committed once
+/// [`BATCH_ASSETS`] assets were new, changed or deleted in it or it has
+/// been open [`BATCH_TIME`], and when the batch ends. Each commit writes
+/// every page it changed into SQLite's log, and a part's results land in
+/// every rule's stretch of each index: one commit per part of a thousand
+/// assets rewrote 27 MB of pages, and the first recorded scan of 100,000
+/// assets wrote 4.1 GB rather than 1.3 GB. A rescan that changes few
+/// assets commits by time: its commits write the pages it shares across
+/// parts (the scans, the places seen, the counters, the end of each index)
+/// a few times rather than once per ten parts.
 struct Batch {
     /// When its open transaction began, if one is open.
     began: Option<Instant>,
-    /// Assets recorded in the open transaction.
+    /// Assets new, changed or deleted in the open transaction.
     assets: usize,
     /// The accounts recorded in the open transaction, which another
     /// connection does not see yet.
     written: HashSet<(Provider, String)>,
 }
 
-/// Assets recorded before a batch's transaction is committed.
+/// Assets new, changed or deleted before a batch's transaction is
+/// committed.
 const BATCH_ASSETS: usize = 10_000;
 
 /// The longest a batch's transaction stays open, so that other writers
@@ -690,7 +695,8 @@ impl<D: Database> Scans for SqlStore<D> {
         let output =
             self.in_ledger(|ledger, policy| lifecycle::scan::record(ledger, policy, &input))?;
         if let Some(batch) = &mut self.batch {
-            batch.assets += assets.len();
+            let counts = &output.scan.counts;
+            batch.assets += (counts.created + counts.changed + counts.deleted) as usize;
             let provider = output.scan.scope.provider;
             batch.written.extend(
                 output

@@ -64,6 +64,36 @@ fn scans_of_a_batch_are_committed_when_it_ends_and_a_failure_loses_those_not_com
     assert_eq!(store.integrity_check().expect("check"), "ok");
 }
 
+#[test]
+fn a_batch_commits_once_ten_thousand_assets_changed_in_it_and_assets_seen_again_do_not_count() {
+    let (dir, mut store) = crate::sqlite_store(Policy::default());
+    let other = SqliteStore::open(&dir.path().join("parapet.db")).expect("a second connection");
+    // How many scans the other connection sees finished.
+    let finished = || {
+        other
+            .scans(10)
+            .expect("scans")
+            .iter()
+            .filter(|s| s.finished_at.is_some())
+            .count()
+    };
+    let assets: Vec<_> = (0..10_000)
+        .map(|i| bucket(&format!("b{i}"), json!({}), at(0)))
+        .collect();
+    store.begin_batch();
+    scan(&mut store, at(0), &assets, &[], &[]);
+    assert_eq!(finished(), 1, "10,000 new assets commit the batch");
+    // The same assets seen again change nothing: the batch stays open
+    // (unless it has been open for its longest).
+    let began = std::time::Instant::now();
+    scan(&mut store, at(1), &assets, &[], &[]);
+    if began.elapsed() < std::time::Duration::from_secs(2) {
+        assert_eq!(finished(), 1, "assets seen again do not count");
+    }
+    store.end_batch().expect("the batch commits");
+    assert_eq!(finished(), 2);
+}
+
 /// The versions of `asset` kept, oldest first, by content hash.
 fn versions(store: &SqliteStore, asset: &str) -> Vec<String> {
     store

@@ -8,7 +8,7 @@ use crate::run::Pipeline;
 use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
-use parapet_store::{EvaluatedAsset, KeptAccount, ReadAhead, Store, StoreError};
+use parapet_store::{EvaluatedAsset, EvaluatedRef, KeptAccount, ReadAhead, Store, StoreError};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -18,8 +18,9 @@ pub(crate) struct PartResults {
     /// The results worked out, the part's assets in order.
     pub evaluations: Vec<Evaluation>,
     /// What each asset's results were worked out with, as the store keeps
-    /// it, in order (none without a store).
-    pub stamps: Vec<String>,
+    /// it, in order: `None` where the stamp stored stays (none without a
+    /// store).
+    pub stamps: Vec<Option<String>>,
     /// The rules worked out that no longer apply to their asset, as (rule
     /// id, asset id).
     pub inapplicable: Vec<(Arc<str>, Arc<str>)>,
@@ -36,11 +37,11 @@ pub(crate) struct PartResults {
 /// hash and the new version the store keeps of it. The text is left empty
 /// where the hash is the stored one (a stamp written before fingerprints):
 /// no version of an unchanged asset is kept.
-fn content(asset: &Asset, before: Option<&Stored>) -> ((String, String), u128) {
+fn content(asset: &Asset, before: Option<&Stored<'_>>) -> ((String, String), u128) {
     let fingerprint = asset.content_fingerprint();
     if let Some(before) = before.filter(|b| b.stamp.content != 0 && b.stamp.content == fingerprint)
     {
-        return ((String::new(), before.content_hash.clone()), fingerprint);
+        return ((String::new(), before.content_hash.to_owned()), fingerprint);
     }
     let (text, hash) = asset.content_text_and_hash();
     let hash = hash.to_string();
@@ -52,11 +53,9 @@ fn content(asset: &Asset, before: Option<&Stored>) -> ((String, String), u128) {
 }
 
 /// What an asset was last evaluated with, as stored.
-struct Stored {
-    content_hash: String,
+struct Stored<'a> {
+    content_hash: &'a str,
     stamp: Stamp,
-    /// The stamp as stored, kept for an asset whose stamp stays.
-    text: String,
 }
 
 impl PartResults {
@@ -76,10 +75,36 @@ impl PartResults {
 /// before the part is worked out (and made sense of as it is).
 pub(crate) struct PartBefore {
     /// As stored.
-    evaluated: Vec<EvaluatedAsset>,
+    read: Read,
     /// For each pack the stamps name, which of the engine's rules changed
     /// since.
     changed: HashMap<Arc<str>, Vec<bool>>,
+}
+
+/// What the store gave of a part's assets: what incremental evaluation
+/// needs of them, or the account's assets as read ahead (which tell it,
+/// and which the store takes back to record the part).
+enum Read {
+    Evaluated(Vec<EvaluatedAsset>),
+    Ahead(KeptAccount),
+}
+
+impl PartBefore {
+    /// The part's assets that were evaluated, as stored.
+    fn evaluated(&self) -> Vec<EvaluatedRef<'_>> {
+        match &self.read {
+            Read::Evaluated(all) => all.iter().map(EvaluatedAsset::borrowed).collect(),
+            Read::Ahead(kept) => kept.evaluated().collect(),
+        }
+    }
+
+    /// The account's assets as read ahead, for the store to keep.
+    pub(crate) fn into_kept(self) -> Option<KeptAccount> {
+        match self.read {
+            Read::Evaluated(_) => None,
+            Read::Ahead(kept) => Some(kept),
+        }
+    }
 }
 
 /// Reads the digest of each rule of a pack, if the store kept it.
@@ -113,24 +138,22 @@ impl Pipeline {
     }
 
     /// What `reading` says the part's assets were last evaluated with,
-    /// read on this thread when it was left to it, with what the store
-    /// keeps of that read for recording the part.
+    /// read on this thread when it was left to it (with what the store
+    /// keeps of that read for recording the part).
     pub(crate) fn read_before(
         &self,
         reading: Reading,
-    ) -> Result<(Option<PartBefore>, Option<KeptAccount>), PipelineError> {
+    ) -> Result<Option<PartBefore>, PipelineError> {
         match reading {
-            Reading::Read(before) => Ok((before, None)),
+            Reading::Read(before) => Ok(before),
             Reading::Ahead(ahead) => {
-                let read = ahead.read()?;
-                let changed = self.changed_rules(&|id| ahead.rule_pack(id), &read.evaluated)?;
-                Ok((
-                    Some(PartBefore {
-                        evaluated: read.evaluated,
-                        changed,
-                    }),
-                    Some(read.kept),
-                ))
+                let kept = ahead.read()?;
+                let evaluated: Vec<EvaluatedRef<'_>> = kept.evaluated().collect();
+                let changed = self.changed_rules(&|id| ahead.rule_pack(id), &evaluated)?;
+                Ok(Some(PartBefore {
+                    read: Read::Ahead(kept),
+                    changed,
+                }))
             }
         }
     }
@@ -145,7 +168,7 @@ impl Pipeline {
         store: Option<&dyn Store>,
     ) -> Result<PartResults, PipelineError> {
         let before = self.part_before(part, store)?;
-        Ok(self.work_out(facts, part, before))
+        Ok(self.work_out(facts, part, before.as_ref()))
     }
 
     /// What the part's assets were last evaluated with: `None` without a
@@ -170,8 +193,17 @@ impl Pipeline {
                 store.evaluated_assets(&ids)?
             }
         };
-        let changed = self.changed_rules(&|id| store.rule_pack(id), &evaluated)?;
-        Ok(Some(PartBefore { evaluated, changed }))
+        let changed = self.changed_rules(
+            &|id| store.rule_pack(id),
+            &evaluated
+                .iter()
+                .map(EvaluatedAsset::borrowed)
+                .collect::<Vec<_>>(),
+        )?;
+        Ok(Some(PartBefore {
+            read: Read::Evaluated(evaluated),
+            changed,
+        }))
     }
 
     /// Works out the part's results under `facts` from what its assets were
@@ -181,9 +213,9 @@ impl Pipeline {
         &self,
         facts: &Facts,
         part: &Part,
-        before: Option<PartBefore>,
+        before: Option<&PartBefore>,
     ) -> PartResults {
-        let Some(PartBefore { evaluated, changed }) = before else {
+        let Some(before) = before else {
             return PartResults {
                 evaluations: self.engine.evaluate_all(facts, &part.assets),
                 stamps: Vec::new(),
@@ -192,23 +224,24 @@ impl Pipeline {
                 contents: Vec::new(),
             };
         };
-        let mut stored: FxHashMap<String, Stored> = FxHashMap::default();
+        let changed = &before.changed;
+        let evaluated = before.evaluated();
+        let mut stored: FxHashMap<&str, Stored<'_>> = FxHashMap::default();
         stored.reserve(evaluated.len());
         stored.extend(evaluated.into_iter().filter_map(|asset| {
-            let stamp = Stamp::parse(&asset.stamp)?;
+            let stamp = Stamp::parse(asset.stamp)?;
             Some((
                 asset.id,
                 Stored {
                     content_hash: asset.content_hash,
                     stamp,
-                    text: asset.stamp,
                 },
             ))
         }));
         let (contents, fingerprints): (Vec<(String, String)>, Vec<u128>) = part
             .assets
             .iter()
-            .map(|asset| content(asset, stored.get(&asset.id)))
+            .map(|asset| content(asset, stored.get(asset.id.as_str())))
             .unzip();
         let subjects: Vec<Subject<'_>> = part
             .assets
@@ -218,8 +251,8 @@ impl Pipeline {
                 asset,
                 content_hash: hash,
                 content_fingerprint: *fingerprint,
-                before: stored.get(&asset.id).map(|s| Before {
-                    content_hash: &s.content_hash,
+                before: stored.get(asset.id.as_str()).map(|s| Before {
+                    content_hash: s.content_hash,
                     stamp: &s.stamp,
                     changed_rules: changed.get(&*s.stamp.pack).map_or(&[], Vec::as_slice),
                 }),
@@ -227,14 +260,14 @@ impl Pipeline {
             .collect();
         let incremental = self.engine.evaluate_changed(facts, &self.pack, &subjects);
         drop(subjects);
-        // Most stamps stay as they were: their text is the stored one.
+        // Most stamps stay as they were, as stored.
         let stamps = incremental
             .stamps
             .iter()
             .zip(&part.assets)
-            .map(|(stamp, asset)| match stored.remove(&asset.id) {
-                Some(before) if before.stamp == *stamp => before.text,
-                _ => stamp.to_text(),
+            .map(|(stamp, asset)| match stored.get(asset.id.as_str()) {
+                Some(before) if before.stamp == *stamp => None,
+                _ => Some(stamp.to_text()),
             })
             .collect();
         PartResults {
@@ -252,11 +285,11 @@ impl Pipeline {
     fn changed_rules(
         &self,
         rule_pack: &RulePackRead<'_>,
-        evaluated: &[EvaluatedAsset],
+        evaluated: &[EvaluatedRef<'_>],
     ) -> Result<HashMap<Arc<str>, Vec<bool>>, PipelineError> {
         let packs: HashSet<&str> = evaluated
             .iter()
-            .filter_map(|a| Stamp::pack_of(&a.stamp))
+            .filter_map(|a| Stamp::pack_of(a.stamp))
             .collect();
         let mut changed = HashMap::new();
         for pack in packs {

@@ -6,7 +6,7 @@
 
 use crate::PipelineError;
 use crate::facts;
-use crate::incremental::PartResults;
+use crate::incremental::{PartBefore, PartResults};
 use chrono::{DateTime, Utc};
 use parapet_core::{Asset, Evaluation, Provenance, ScanRun, Severity};
 use parapet_provider::{Collection, Narrowing, Part, Progress, Provider, Target};
@@ -246,10 +246,10 @@ impl Pipeline {
                     let reading = self.reading(&part, store.as_deref())?;
                     let (done, worked) = std::sync::mpsc::sync_channel(1);
                     let work: Work<'_> = Box::new(move || {
-                        let worked = self.read_before(reading).map(|(before, kept)| {
+                        let worked = self.read_before(reading).map(|before| {
                             let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
-                            let results = self.work_out(&facts, &part, before);
-                            (part, results, kept)
+                            let results = self.work_out(&facts, &part, before.as_ref());
+                            (part, results, before.and_then(PartBefore::into_kept))
                         });
                         // Unanswered only once the run has stopped.
                         let _ = done.send(worked);

@@ -36,7 +36,7 @@ pub mod sqlite;
 pub use error::StoreError;
 pub use jobs::{JobRecord, JobStatus, Lease, NewJob, QueueCounts};
 pub use lifecycle::scan::contents;
-pub use lifecycle::{EvaluatedAsset, Policy};
+pub use lifecycle::{EvaluatedAsset, EvaluatedRef, Policy};
 pub use postgres::PostgresStore;
 pub use query::{
     AccountPosture, ApiToken, AssetQuery, AssetSummary, AssetVersion, EventQuery, Facets,
@@ -49,7 +49,7 @@ pub use roles::{
     RuleFacts, Scans, Store, Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;
-pub use sql::ahead::{AccountRead, KeptAccount, ReadAhead};
+pub use sql::ahead::{KeptAccount, ReadAhead};
 pub use sqlite::SqliteStore;
 
 use std::path::PathBuf;

@@ -351,9 +351,11 @@ pub struct Evaluated<'a> {
     /// worked out again stand as stored.
     pub evaluations: &'a [Evaluation],
     /// What each asset's results were worked out with (parapet-rules'
-    /// `Stamp` as text), in the assets' order; empty when unknown, and then
-    /// every rule is evaluated again next time.
-    pub stamps: &'a [String],
+    /// `Stamp` as text), in the assets' order: `None` where it is the stamp
+    /// stored with the asset (which is neither copied nor compared again);
+    /// empty when unknown, and then every rule is evaluated again next
+    /// time.
+    pub stamps: &'a [Option<String>],
     /// Each asset's content text and hash, in the assets' order, where
     /// evaluation worked them out already; empty: worked out as recorded.
     pub contents: &'a [(String, String)],

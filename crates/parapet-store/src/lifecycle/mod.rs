@@ -42,6 +42,9 @@ pub struct Policy {
     pub incidents: Option<IncidentPolicy>,
 }
 
+/// What the store knows of each asset of an account, by id.
+pub type KnownAssets = rustc_hash::FxHashMap<String, KnownAsset>;
+
 /// What the store knows of an asset when a scan starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownAsset {
@@ -90,6 +93,28 @@ pub struct EvaluatedAsset {
     /// The stamp its results were worked out with (parapet-rules' `Stamp`
     /// as text).
     pub stamp: String,
+}
+
+/// An [`EvaluatedAsset`] borrowed from what the store read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluatedRef<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The content hash of its current version.
+    pub content_hash: &'a str,
+    /// The stamp its results were worked out with.
+    pub stamp: &'a str,
+}
+
+impl EvaluatedAsset {
+    /// The asset, borrowed.
+    pub fn borrowed(&self) -> EvaluatedRef<'_> {
+        EvaluatedRef {
+            id: &self.id,
+            content_hash: &self.content_hash,
+            stamp: &self.stamp,
+        }
+    }
 }
 
 /// The lifecycle of a finding that has failed at least once, as it stands.
@@ -291,7 +316,7 @@ pub trait Ledger {
         &mut self,
         provider: Provider,
         account: &str,
-    ) -> Result<Vec<(String, KnownAsset)>, StoreError>;
+    ) -> Result<KnownAssets, StoreError>;
     /// The accounts of those of `ids` the store keeps, with any provider:
     /// (id, account).
     fn owners(&mut self, ids: &[&str]) -> Result<Vec<(String, String)>, StoreError>;

@@ -7,8 +7,8 @@
 use super::incidents::{self, Transition};
 use super::steps::{AssetStep, asset_step, finding_step, is_deleted};
 use super::{
-    AssetWrite, FindingRow, KnownAsset, Ledger, NewEvent, OpenFinding, PlaceSeen, Policy,
-    StoredResult,
+    AssetWrite, FindingRow, KnownAsset, KnownAssets, Ledger, NewEvent, OpenFinding, PlaceSeen,
+    Policy, StoredResult,
 };
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
@@ -74,9 +74,14 @@ pub fn record(
         .into_iter()
         .filter(|m| m.is_active(now))
         .collect();
-    let mut known: FxHashMap<String, KnownAsset> = FxHashMap::default();
+    let mut known = KnownAssets::default();
     for account in &scan.scope.accounts {
-        known.extend(ledger.known_assets(scan.scope.provider, account)?);
+        let read = ledger.known_assets(scan.scope.provider, account)?;
+        if known.is_empty() {
+            known = read;
+        } else {
+            known.extend(read);
+        }
     }
     let mut made = Vec::new();
     let contents = with_texts(input.assets, contents, &known, &mut made);
@@ -140,7 +145,7 @@ pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
 fn with_texts<'c>(
     assets: &[Asset],
     contents: &'c [(String, String)],
-    known: &FxHashMap<String, KnownAsset>,
+    known: &KnownAssets,
     made: &'c mut Vec<(String, String)>,
 ) -> &'c [(String, String)] {
     let needed = |asset: &Asset, (text, hash): &(String, String)| {
@@ -168,7 +173,7 @@ fn with_texts<'c>(
 fn foreign_assets<'a>(
     ledger: &mut dyn Ledger,
     input: &'a ScanInput<'_>,
-    known: &FxHashMap<String, KnownAsset>,
+    known: &KnownAssets,
 ) -> Result<(FxHashSet<&'a str>, Vec<CollectionError>), StoreError> {
     let new: Vec<&str> = input
         .assets
@@ -296,7 +301,7 @@ impl<'a> Recording<'_, 'a> {
         &mut self,
         scope: &Scope,
         contents: &'a [(String, String)],
-        known: &FxHashMap<String, KnownAsset>,
+        known: &KnownAssets,
     ) -> Result<FxHashMap<&'a str, &'a Asset>, StoreError> {
         let assets = self.input.assets;
         let mut by_id: FxHashMap<&str, &Asset> = FxHashMap::default();
@@ -318,11 +323,16 @@ impl<'a> Recording<'_, 'a> {
             self.counts.assets += 1;
             let before = known.get(asset.id.as_str());
             let step = asset_step(before, hash);
-            let evaluated = stamps.get(index).map(String::as_str);
+            let stored = before.and_then(|k| k.evaluated.as_deref());
+            let (evaluated, as_stored) = match stamps.get(index) {
+                Some(Some(stamp)) => (Some(stamp.as_str()), stored == Some(stamp.as_str())),
+                Some(None) => (stored, true),
+                None => (None, stored.is_none()),
+            };
             // Seen again as it was, and evaluated as it was: its place
             // being seen says when it was.
             if matches!(step, AssetStep::Seen)
-                && before.is_some_and(|k| k.evaluated.as_deref() == evaluated)
+                && as_stored
                 && self.places.get(&place_of(asset)) == Some(&asset.observed_at)
             {
                 continue;
@@ -391,7 +401,7 @@ impl<'a> Recording<'_, 'a> {
     fn delete_unseen(
         &mut self,
         scope: &Scope,
-        known: &FxHashMap<String, KnownAsset>,
+        known: &KnownAssets,
         seen: &FxHashMap<&str, &Asset>,
     ) -> Result<(), StoreError> {
         let mut unseen: Vec<(&String, &KnownAsset)> = known
@@ -471,7 +481,7 @@ impl<'a> Recording<'_, 'a> {
     /// (known) asset, resolving the open findings among them first.
     fn remove_inapplicable(
         &mut self,
-        known: &FxHashMap<String, KnownAsset>,
+        known: &KnownAssets,
         stored_before: &FxHashMap<String, FxHashMap<String, StoredResult>>,
     ) -> Result<(), StoreError> {
         let pairs: Vec<(&str, &str)> = self
@@ -519,7 +529,7 @@ impl<'a> Recording<'_, 'a> {
     /// alone.
     fn stored_before(
         &mut self,
-        known: &FxHashMap<String, KnownAsset>,
+        known: &KnownAssets,
     ) -> Result<FxHashMap<String, FxHashMap<String, StoredResult>>, StoreError> {
         let evaluated = self.input.evaluated;
         let mut ids: Vec<&str> = evaluated

@@ -7,28 +7,20 @@
 
 use super::{Database, args, first, json, ledger};
 use crate::error::StoreError;
-use crate::lifecycle::{EvaluatedAsset, KnownAsset};
+use crate::lifecycle::{EvaluatedRef, KnownAssets};
 use parapet_core::Provider;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// The reads a second connection makes.
 pub(crate) trait AheadReads: Send + Sync {
-    fn known_assets(
-        &self,
-        provider: Provider,
-        account: &str,
-    ) -> Result<Vec<(String, KnownAsset)>, StoreError>;
+    fn known_assets(&self, provider: Provider, account: &str) -> Result<KnownAssets, StoreError>;
 
     fn rule_pack(&self, id: &str) -> Result<Option<BTreeMap<String, String>>, StoreError>;
 }
 
 impl<D: Database> AheadReads for Mutex<D> {
-    fn known_assets(
-        &self,
-        provider: Provider,
-        account: &str,
-    ) -> Result<Vec<(String, KnownAsset)>, StoreError> {
+    fn known_assets(&self, provider: Provider, account: &str) -> Result<KnownAssets, StoreError> {
         let db = self.lock().unwrap_or_else(PoisonError::into_inner);
         ledger::known_assets(&*db, provider, account)
     }
@@ -63,20 +55,17 @@ pub struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Reads the account's assets: what incremental evaluation needs of
-    /// each live one with a stamp (as [`crate::Scans::evaluated_assets_of`]
-    /// gives it), and what the store keeps for recording.
-    pub fn read(&self) -> Result<AccountRead, StoreError> {
+    /// Reads the account's assets: what the store keeps for recording,
+    /// which tells incremental evaluation what it needs of each live one
+    /// with a stamp ([`KeptAccount::evaluated`]).
+    pub fn read(&self) -> Result<KeptAccount, StoreError> {
         let known = self.reads.known_assets(self.provider, &self.account)?;
-        Ok(AccountRead {
-            evaluated: evaluated_of(&known),
-            kept: KeptAccount(KeptRead {
-                provider: self.provider,
-                account: self.account.clone(),
-                version: self.version,
-                known,
-            }),
-        })
+        Ok(KeptAccount(KeptRead {
+            provider: self.provider,
+            account: self.account.clone(),
+            version: self.version,
+            known,
+        }))
     }
 
     /// The digest of each rule of the pack `id`, if it was kept, read on
@@ -86,17 +75,17 @@ impl ReadAhead {
     }
 }
 
-/// What [`ReadAhead::read`] read.
-pub struct AccountRead {
-    /// The account's live assets with a stamp.
-    pub evaluated: Vec<EvaluatedAsset>,
-    /// What the store keeps for recording the account's scan: hand it back
-    /// with [`crate::Scans::keep_read`].
-    pub kept: KeptAccount,
-}
-
-/// An account's assets as read ahead, for the store to keep.
+/// An account's assets as read ahead, for the store to keep: hand it back
+/// with [`crate::Scans::keep_read`] to record the account's scan.
 pub struct KeptAccount(pub(crate) KeptRead);
+
+impl KeptAccount {
+    /// The account's live assets with a stamp, as
+    /// [`crate::Scans::evaluated_assets_of`] gives them, borrowed.
+    pub fn evaluated(&self) -> impl Iterator<Item = EvaluatedRef<'_>> {
+        evaluated_of(&self.0.known)
+    }
+}
 
 /// An account's assets as incremental evaluation read them
 /// ([`crate::Scans::evaluated_assets_of`], or ahead), kept so that
@@ -110,21 +99,20 @@ pub(crate) struct KeptRead {
     pub(crate) account: String,
     /// The database's data version before the read.
     pub(crate) version: i64,
-    pub(crate) known: Vec<(String, KnownAsset)>,
+    pub(crate) known: KnownAssets,
 }
 
 /// The live assets with a stamp among `known`.
-pub(crate) fn evaluated_of(known: &[(String, KnownAsset)]) -> Vec<EvaluatedAsset> {
+pub(crate) fn evaluated_of(known: &KnownAssets) -> impl Iterator<Item = EvaluatedRef<'_>> {
     known
         .iter()
         .filter(|(_, k)| k.deleted_at.is_none())
         .filter_map(|(id, k)| {
             let stamp = k.evaluated.as_deref().filter(|s| !s.is_empty())?;
-            Some(EvaluatedAsset {
-                id: id.clone(),
-                content_hash: k.content_hash.clone(),
-                stamp: stamp.to_owned(),
+            Some(EvaluatedRef {
+                id,
+                content_hash: &k.content_hash,
+                stamp,
             })
         })
-        .collect()
 }

@@ -8,8 +8,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::lifecycle::{
-    AssetWrite, FindingRow, KnownAsset, Ledger, MuteCandidate, NewEvent, OpenFinding, PlaceSeen,
-    PreviousFinding, StoredResult,
+    AssetWrite, FindingRow, KnownAsset, KnownAssets, Ledger, MuteCandidate, NewEvent, OpenFinding,
+    PlaceSeen, PreviousFinding, StoredResult,
 };
 use crate::query::{FindingChange, IncidentInfo, IncidentStatus};
 use chrono::{DateTime, Utc};
@@ -86,18 +86,19 @@ impl<'d, D: Database> SqlLedger<'d, D> {
     }
 }
 
-/// What the store knows of each asset of `account`, deleted or not.
+/// What the store knows of each asset of `account`, deleted or not, by id
+/// (the map made on the thread that reads).
 pub(crate) fn known_assets<D: Database>(
     db: &D,
     provider: Provider,
     account: &str,
-) -> Result<Vec<(String, KnownAsset)>, StoreError> {
-    rows(
-        db,
+) -> Result<KnownAssets, StoreError> {
+    let mut known = KnownAssets::default();
+    db.for_each_row(
         "SELECT id, content_hash, version, deleted_at, region, resource_type, evaluated FROM assets WHERE provider = ?1 AND account = ?2",
         args![provider.as_str(), account],
-        |r| {
-            Ok((
+        &mut |r| {
+            known.insert(
                 r.text(0)?,
                 KnownAsset {
                     content_hash: r.text(1)?,
@@ -108,9 +109,11 @@ pub(crate) fn known_assets<D: Database>(
                     resource_type: r.text(5)?,
                     evaluated: r.opt_text(6)?,
                 },
-            ))
+            );
+            Ok(())
         },
-    )
+    )?;
+    Ok(known)
 }
 
 impl<D: Database> Drop for SqlLedger<'_, D> {
@@ -152,7 +155,7 @@ impl<D: Database> Ledger for SqlLedger<'_, D> {
         &mut self,
         provider: Provider,
         account: &str,
-    ) -> Result<Vec<(String, KnownAsset)>, StoreError> {
+    ) -> Result<KnownAssets, StoreError> {
         if let Some(kept) = self.kept
             && let Some(known) = take_kept(self.db, kept, provider, account)?
         {

@@ -33,7 +33,7 @@ mod sessions;
 mod tokens;
 
 use crate::error::StoreError;
-use crate::lifecycle::{self, EvaluatedAsset, KnownAsset, Policy};
+use crate::lifecycle::{self, EvaluatedAsset, KnownAssets, Policy};
 use crate::query::ScanOutput;
 use crate::roles::{Evaluated, RuleFacts, Scans};
 use ahead::{KeptAccount, KeptRead, ReadAhead};
@@ -264,7 +264,7 @@ pub(crate) fn take_kept<D: Database>(
     kept: &RefCell<Vec<KeptRead>>,
     provider: Provider,
     account: &str,
-) -> Result<Option<Vec<(String, KnownAsset)>>, StoreError> {
+) -> Result<Option<KnownAssets>, StoreError> {
     let mut kept = kept.borrow_mut();
     let Some(at) = kept
         .iter()
@@ -761,7 +761,13 @@ impl<D: Database> Scans for SqlStore<D> {
     ) -> Result<Vec<EvaluatedAsset>, StoreError> {
         let version = self.db.data_version()?;
         let known = ledger::known_assets(&self.db, provider, account)?;
-        let found = ahead::evaluated_of(&known);
+        let found = ahead::evaluated_of(&known)
+            .map(|a| EvaluatedAsset {
+                id: a.id.to_owned(),
+                content_hash: a.content_hash.to_owned(),
+                stamp: a.stamp.to_owned(),
+            })
+            .collect();
         if let Some(version) = version {
             self.keep(KeptRead {
                 provider,

@@ -332,7 +332,7 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
         &[],
     );
     let later = bucket("data", json!({}), at(3));
-    let stamps = ["sha256:1/0/0/0".to_owned()];
+    let stamps = [Some("sha256:1/0/0/0".to_owned())];
     let counts = scan_with(
         &mut store,
         at(3),
@@ -353,7 +353,7 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
         .evaluated_assets(&[data.id.as_str(), "arn:aws:s3:::elsewhere"])
         .expect("stamps");
     assert_eq!(evaluated.len(), 1);
-    assert_eq!(evaluated[0].stamp, stamps[0]);
+    assert_eq!(Some(&evaluated[0].stamp), stamps[0].as_ref());
     assert_eq!(evaluated[0].content_hash, later.content_hash().to_string());
     let of_account = store
         .evaluated_assets_of(later.provider, &later.account)
@@ -365,6 +365,28 @@ pub fn a_kept_result_is_seen_with_its_asset(backend: &impl Backend) {
             .expect("stamps")
             .is_empty()
     );
+    // A stamp that stays is not given again: the one stored stands, and the
+    // asset is seen when its place was.
+    let again = bucket("data", json!({}), at(4));
+    scan_with(
+        &mut store,
+        at(4),
+        std::slice::from_ref(&again),
+        parapet_store::Evaluated {
+            evaluations: &[],
+            stamps: &[None],
+            contents: &[],
+            kept: 1,
+            inapplicable: &[],
+        },
+    );
+    assert_eq!(
+        store.evaluated_assets(&[data.id.as_str()]).expect("stamps"),
+        evaluated,
+        "the stamp stored stands"
+    );
+    let f = store.finding(RULE, &data.id).expect("query").expect("kept");
+    assert_eq!(f.last_seen, at(4), "seen when its asset was");
 }
 
 pub fn a_version_left_without_its_text_is_kept_with_it(backend: &impl Backend) {

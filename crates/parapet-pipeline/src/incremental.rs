@@ -8,7 +8,9 @@ use crate::run::Pipeline;
 use parapet_core::{Asset, Evaluation};
 use parapet_provider::Part;
 use parapet_rules::{Before, Facts, Reuse, Stamp, Subject};
-use parapet_store::{EvaluatedAsset, EvaluatedRef, KeptAccount, ReadAhead, Store, StoreError};
+use parapet_store::{
+    Content, EvaluatedAsset, EvaluatedRef, KeptAccount, ReadAhead, Store, StoreError,
+};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -26,22 +28,20 @@ pub(crate) struct PartResults {
     pub inapplicable: Vec<(Arc<str>, Arc<str>)>,
     /// What was kept, and why the rest was worked out.
     pub reuse: Reuse,
-    /// Each asset's content text and hash, in order (none without a
-    /// store).
-    pub contents: Vec<(String, String)>,
+    /// Each asset's content, in order (none without a store).
+    pub contents: Vec<Content>,
 }
 
-/// An asset's content text and hash, with its content's fingerprint. An
-/// asset whose fingerprint is the one its stamp recorded has the hash
-/// stored with it, not taken again; any other is serialised once, for its
-/// hash and the new version the store keeps of it. The text is left empty
-/// where the hash is the stored one (a stamp written before fingerprints):
-/// no version of an unchanged asset is kept.
-fn content(asset: &Asset, before: Option<&Stored<'_>>) -> ((String, String), u128) {
+/// An asset's content, with its content's fingerprint. An asset whose
+/// fingerprint is the one its stamp recorded is as stored: its hash is the
+/// one stored with it, not taken again; any other is serialised once, for
+/// its hash and the new version the store keeps of it. The text is left
+/// empty where the hash is the stored one (a stamp written before
+/// fingerprints): no version of an unchanged asset is kept.
+fn content(asset: &Asset, before: Option<&Stored<'_>>) -> (Content, u128) {
     let fingerprint = asset.content_fingerprint();
-    if let Some(before) = before.filter(|b| b.stamp.content != 0 && b.stamp.content == fingerprint)
-    {
-        return ((String::new(), before.content_hash.to_owned()), fingerprint);
+    if before.is_some_and(|b| b.stamp.content != 0 && b.stamp.content == fingerprint) {
+        return (Content::AsStored, fingerprint);
     }
     let (text, hash) = asset.content_text_and_hash();
     let hash = hash.to_string();
@@ -49,7 +49,7 @@ fn content(asset: &Asset, before: Option<&Stored<'_>>) -> ((String, String), u12
         Some(before) if before.content_hash == hash => String::new(),
         _ => text,
     };
-    ((text, hash), fingerprint)
+    (Content::Hashed { text, hash }, fingerprint)
 }
 
 /// What an asset was last evaluated with, as stored.
@@ -238,7 +238,7 @@ impl Pipeline {
                 },
             ))
         }));
-        let (contents, fingerprints): (Vec<(String, String)>, Vec<u128>) = part
+        let (contents, fingerprints): (Vec<Content>, Vec<u128>) = part
             .assets
             .iter()
             .map(|asset| content(asset, stored.get(asset.id.as_str())))
@@ -247,15 +247,21 @@ impl Pipeline {
             .assets
             .iter()
             .zip(contents.iter().zip(&fingerprints))
-            .map(|(asset, ((_, hash), fingerprint))| Subject {
-                asset,
-                content_hash: hash,
-                content_fingerprint: *fingerprint,
-                before: stored.get(asset.id.as_str()).map(|s| Before {
-                    content_hash: s.content_hash,
-                    stamp: &s.stamp,
-                    changed_rules: changed.get(&*s.stamp.pack).map_or(&[], Vec::as_slice),
-                }),
+            .map(|(asset, (content, fingerprint))| {
+                let before = stored.get(asset.id.as_str());
+                Subject {
+                    asset,
+                    content_hash: match content {
+                        Content::Hashed { hash, .. } => hash,
+                        Content::AsStored => before.map_or("", |s| s.content_hash),
+                    },
+                    content_fingerprint: *fingerprint,
+                    before: before.map(|s| Before {
+                        content_hash: s.content_hash,
+                        stamp: &s.stamp,
+                        changed_rules: changed.get(&*s.stamp.pack).map_or(&[], Vec::as_slice),
+                    }),
+                }
             })
             .collect();
         let incremental = self.engine.evaluate_changed(facts, &self.pack, &subjects);

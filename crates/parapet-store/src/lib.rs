@@ -45,7 +45,7 @@ pub use query::{
     Router, ScanOutput, StoredEvent, TokenScope, TrendDay, WebSession,
 };
 pub use roles::{
-    Evaluated, Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Resyncs, Retention,
+    Content, Evaluated, Findings, Incidents, Inventory, JobScan, Jobs, Outbox, Resyncs, Retention,
     RuleFacts, Scans, Store, Timeline, Tokens, WebSessions,
 };
 pub use sql::SqlStore;

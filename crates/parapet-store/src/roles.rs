@@ -344,6 +344,22 @@ pub trait Tokens {
     fn revoke_token(&mut self, id: i64, now: DateTime<Utc>) -> Result<ApiToken, StoreError>;
 }
 
+/// An asset's content as evaluation found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// The content stored with the asset: its hash is the one stored (and
+    /// neither copied nor compared again).
+    AsStored,
+    /// Its content hash, with its content text where a new version needs
+    /// it (empty where the hash looked the same as stored).
+    Hashed {
+        /// The content text, as versions keep it.
+        text: String,
+        /// The content hash.
+        hash: String,
+    },
+}
+
 /// What evaluation made of a scan's assets.
 #[derive(Debug, Clone, Copy)]
 pub struct Evaluated<'a> {
@@ -356,9 +372,9 @@ pub struct Evaluated<'a> {
     /// empty when unknown, and then every rule is evaluated again next
     /// time.
     pub stamps: &'a [Option<String>],
-    /// Each asset's content text and hash, in the assets' order, where
-    /// evaluation worked them out already; empty: worked out as recorded.
-    pub contents: &'a [(String, String)],
+    /// Each asset's content, in the assets' order, where evaluation worked
+    /// it out already; empty: worked out as recorded.
+    pub contents: &'a [Content],
     /// How many results stood as stored, not worked out again.
     pub kept: u64,
     /// The (rule id, asset id) pairs worked out whose rule no longer

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::query::{FindingChange, ScanOutput};
-use crate::roles::{Evaluated, RuleFacts};
+use crate::roles::{Content, Evaluated, RuleFacts};
 use chrono::{DateTime, Utc};
 use parapet_core::{
     Asset, CollectionError, Evaluation, EventKind, FindingStatus, Mute, MuteTarget, Provider,
@@ -45,7 +45,7 @@ pub fn record(
 ) -> Result<ScanOutput, StoreError> {
     // One serialisation serves the hash and the stored version; done on
     // every core before the writes, unless evaluation did it.
-    let worked_out: Vec<(String, String)>;
+    let worked_out: Vec<Content>;
     let contents = if input.evaluated.contents.len() == input.assets.len() {
         input.evaluated.contents
     } else {
@@ -85,6 +85,7 @@ pub fn record(
     }
     let mut made = Vec::new();
     let contents = with_texts(input.assets, contents, &known, &mut made);
+    let contents = texts_and_hashes(input.assets, contents, &known);
     let (foreign, errors) = foreign_assets(ledger, input, &known)?;
     let places = places_seen(&scan.scope, input.assets, &foreign, &errors);
     let mut recording = Recording {
@@ -100,7 +101,7 @@ pub fn record(
         transitions: Vec::new(),
         routed: Vec::new(),
     };
-    let by_id = recording.write_assets(&scan.scope, contents, &known)?;
+    let by_id = recording.write_assets(&scan.scope, &contents, &known)?;
     recording.delete_unseen(&scan.scope, &known, &by_id)?;
     // After the deletions: an asset deleted now was last seen when its
     // place was seen before.
@@ -129,27 +130,33 @@ pub fn record(
 
 /// Each asset's content text (as versions keep it) and content hash, in
 /// order, worked out on every core.
-pub fn contents(assets: &[Asset]) -> Vec<(String, String)> {
+pub fn contents(assets: &[Asset]) -> Vec<Content> {
     assets
         .par_iter()
         .map(|asset| {
             let (text, hash) = asset.content_text_and_hash();
-            (text, hash.to_string())
+            Content::Hashed {
+                text,
+                hash: hash.to_string(),
+            }
         })
         .collect()
 }
 
 /// `contents` with every text a new version needs: those evaluation left
-/// empty (the content looked the same as stored) are made for the assets
-/// the store does not know with the same hash.
+/// out (the content looked the same as stored) are made for the assets the
+/// store does not know with the same hash.
 fn with_texts<'c>(
     assets: &[Asset],
-    contents: &'c [(String, String)],
+    contents: &'c [Content],
     known: &KnownAssets,
-    made: &'c mut Vec<(String, String)>,
-) -> &'c [(String, String)] {
-    let needed = |asset: &Asset, (text, hash): &(String, String)| {
-        text.is_empty() && known.get(&asset.id).is_none_or(|k| k.content_hash != *hash)
+    made: &'c mut Vec<Content>,
+) -> &'c [Content] {
+    let needed = |asset: &Asset, content: &Content| match content {
+        Content::AsStored => !known.contains_key(&asset.id),
+        Content::Hashed { text, hash } => {
+            text.is_empty() && known.get(&asset.id).is_none_or(|k| k.content_hash != *hash)
+        }
     };
     if !assets.iter().zip(contents).any(|(a, c)| needed(a, c)) {
         return contents;
@@ -157,12 +164,40 @@ fn with_texts<'c>(
     *made = assets
         .iter()
         .zip(contents)
-        .map(|(asset, content)| match needed(asset, content) {
-            true => (asset.content_text(), content.1.clone()),
-            false => content.clone(),
+        .map(|(asset, content)| match (needed(asset, content), content) {
+            (true, Content::Hashed { hash, .. }) => Content::Hashed {
+                text: asset.content_text(),
+                hash: hash.clone(),
+            },
+            (true, Content::AsStored) => {
+                let (text, hash) = asset.content_text_and_hash();
+                Content::Hashed {
+                    text,
+                    hash: hash.to_string(),
+                }
+            }
+            (false, content) => content.clone(),
         })
         .collect();
     made
+}
+
+/// Each asset's content text (empty where no version needs it) and hash,
+/// as recording writes them: the hash stored with an asset whose content
+/// is as stored ([`with_texts`] made the others' texts).
+fn texts_and_hashes<'c>(
+    assets: &[Asset],
+    contents: &'c [Content],
+    known: &'c KnownAssets,
+) -> Vec<(&'c str, &'c str)> {
+    assets
+        .iter()
+        .zip(contents)
+        .map(|(asset, content)| match content {
+            Content::Hashed { text, hash } => (text.as_str(), hash.as_str()),
+            Content::AsStored => ("", known.get(&asset.id).map_or("", |k| &k.content_hash)),
+        })
+        .collect()
 }
 
 /// The assets of the scan whose ids the store already keeps for another
@@ -300,7 +335,7 @@ impl<'a> Recording<'_, 'a> {
     fn write_assets(
         &mut self,
         scope: &Scope,
-        contents: &'a [(String, String)],
+        contents: &[(&str, &str)],
         known: &KnownAssets,
     ) -> Result<FxHashMap<&'a str, &'a Asset>, StoreError> {
         let assets = self.input.assets;
@@ -309,7 +344,7 @@ impl<'a> Recording<'_, 'a> {
         let mut writes = Vec::with_capacity(assets.len());
         let mut events = Vec::new();
         let stamps = self.input.evaluated.stamps;
-        for (index, (asset, (text, hash))) in assets.iter().zip(contents).enumerate() {
+        for (index, (asset, &(text, hash))) in assets.iter().zip(contents).enumerate() {
             if self.foreign.contains(asset.id.as_str()) {
                 continue;
             }
@@ -353,7 +388,7 @@ impl<'a> Recording<'_, 'a> {
                     asset,
                     hash,
                     version,
-                    document: previous.map(|_| text.as_str()),
+                    document: previous.map(|_| text),
                     evaluated,
                     recreated,
                 },

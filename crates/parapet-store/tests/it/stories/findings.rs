@@ -2,7 +2,7 @@ use crate::{Backend, at, bucket, evaluation, scan};
 use parapet_core::{EventKind, FindingStatus, Status};
 use parapet_store::Policy;
 use parapet_store::roles::*;
-use parapet_store::{EventQuery, FindingQuery};
+use parapet_store::{Content, EventQuery, FindingQuery};
 use serde_json::json;
 
 const RULE: &str = "aws-s3-bucket-versioning-enabled";
@@ -393,10 +393,30 @@ pub fn a_version_left_without_its_text_is_kept_with_it(backend: &impl Backend) {
     let (_dir, mut store) = backend.open(Policy::default());
     let first = bucket("data", json!({"Versioning": "Off"}), at(0));
     let changed = bucket("data", json!({"Versioning": "On"}), at(1));
-    for (when, asset) in [(at(0), &first), (at(1), &changed)] {
+    let other = bucket("other", json!({"Versioning": "On"}), at(0));
+    for (when, asset, content) in [
+        (
+            at(0),
+            &first,
+            Content::Hashed {
+                text: String::new(),
+                hash: first.content_hash().to_string(),
+            },
+        ),
+        (
+            at(1),
+            &changed,
+            Content::Hashed {
+                text: String::new(),
+                hash: changed.content_hash().to_string(),
+            },
+        ),
+        (at(2), &other, Content::AsStored),
+    ] {
         // Evaluation leaves the text out where the content looked the same
-        // as stored; recording makes it where a version is kept after all.
-        let contents = [(String::new(), asset.content_hash().to_string())];
+        // as stored (or the content itself, as stored); recording makes it
+        // where a version is kept after all.
+        let contents = [content];
         scan_with(
             &mut store,
             when,
@@ -428,4 +448,20 @@ pub fn a_version_left_without_its_text_is_kept_with_it(backend: &impl Backend) {
             .config,
         first.config
     );
+    // Seen again as stored: the hash stored stands, and no version is added.
+    scan_with(
+        &mut store,
+        at(3),
+        std::slice::from_ref(&changed),
+        parapet_store::Evaluated {
+            evaluations: &[],
+            stamps: &[],
+            contents: &[Content::AsStored],
+            kept: 0,
+            inapplicable: &[],
+        },
+    );
+    let history = store.asset_history(&changed.id).expect("history");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[1].content_hash, changed.content_hash());
 }

@@ -83,9 +83,15 @@ pub fn record(
             known.extend(read);
         }
     }
+    // What the store knows of each asset, looked up once.
+    let known_of: Vec<Option<&KnownAsset>> = input
+        .assets
+        .iter()
+        .map(|a| known.get(a.id.as_str()))
+        .collect();
     let mut made = Vec::new();
-    let contents = with_texts(input.assets, contents, &known, &mut made);
-    let contents = texts_and_hashes(input.assets, contents, &known);
+    let contents = with_texts(input.assets, contents, &known_of, &mut made);
+    let contents = texts_and_hashes(contents, &known_of);
     let (foreign, errors) = foreign_assets(ledger, input, &known)?;
     let places = places_seen(&scan.scope, input.assets, &foreign, &errors);
     let mut recording = Recording {
@@ -101,7 +107,7 @@ pub fn record(
         transitions: Vec::new(),
         routed: Vec::new(),
     };
-    let by_id = recording.write_assets(&scan.scope, &contents, &known)?;
+    let by_id = recording.write_assets(&scan.scope, &contents, &known_of)?;
     recording.delete_unseen(&scan.scope, &known, &by_id)?;
     // After the deletions: an asset deleted now was last seen when its
     // place was seen before.
@@ -149,35 +155,38 @@ pub fn contents(assets: &[Asset]) -> Vec<Content> {
 fn with_texts<'c>(
     assets: &[Asset],
     contents: &'c [Content],
-    known: &KnownAssets,
+    known_of: &[Option<&KnownAsset>],
     made: &'c mut Vec<Content>,
 ) -> &'c [Content] {
-    let needed = |asset: &Asset, content: &Content| match content {
-        Content::AsStored => !known.contains_key(&asset.id),
+    let needed = |known: &Option<&KnownAsset>, content: &Content| match content {
+        Content::AsStored => known.is_none(),
         Content::Hashed { text, hash } => {
-            text.is_empty() && known.get(&asset.id).is_none_or(|k| k.content_hash != *hash)
+            text.is_empty() && known.is_none_or(|k| k.content_hash != *hash)
         }
     };
-    if !assets.iter().zip(contents).any(|(a, c)| needed(a, c)) {
+    if !known_of.iter().zip(contents).any(|(k, c)| needed(k, c)) {
         return contents;
     }
     *made = assets
         .iter()
+        .zip(known_of)
         .zip(contents)
-        .map(|(asset, content)| match (needed(asset, content), content) {
-            (true, Content::Hashed { hash, .. }) => Content::Hashed {
-                text: asset.content_text(),
-                hash: hash.clone(),
-            },
-            (true, Content::AsStored) => {
-                let (text, hash) = asset.content_text_and_hash();
-                Content::Hashed {
-                    text,
-                    hash: hash.to_string(),
+        .map(
+            |((asset, known), content)| match (needed(known, content), content) {
+                (true, Content::Hashed { hash, .. }) => Content::Hashed {
+                    text: asset.content_text(),
+                    hash: hash.clone(),
+                },
+                (true, Content::AsStored) => {
+                    let (text, hash) = asset.content_text_and_hash();
+                    Content::Hashed {
+                        text,
+                        hash: hash.to_string(),
+                    }
                 }
-            }
-            (false, content) => content.clone(),
-        })
+                (false, content) => content.clone(),
+            },
+        )
         .collect();
     made
 }
@@ -186,16 +195,15 @@ fn with_texts<'c>(
 /// as recording writes them: the hash stored with an asset whose content
 /// is as stored ([`with_texts`] made the others' texts).
 fn texts_and_hashes<'c>(
-    assets: &[Asset],
     contents: &'c [Content],
-    known: &'c KnownAssets,
+    known_of: &[Option<&'c KnownAsset>],
 ) -> Vec<(&'c str, &'c str)> {
-    assets
+    known_of
         .iter()
         .zip(contents)
-        .map(|(asset, content)| match content {
+        .map(|(known, content)| match content {
             Content::Hashed { text, hash } => (text.as_str(), hash.as_str()),
-            Content::AsStored => ("", known.get(&asset.id).map_or("", |k| &k.content_hash)),
+            Content::AsStored => ("", known.map_or("", |k| k.content_hash.as_str())),
         })
         .collect()
 }
@@ -336,7 +344,7 @@ impl<'a> Recording<'_, 'a> {
         &mut self,
         scope: &Scope,
         contents: &[(&str, &str)],
-        known: &KnownAssets,
+        known_of: &[Option<&KnownAsset>],
     ) -> Result<FxHashMap<&'a str, &'a Asset>, StoreError> {
         let assets = self.input.assets;
         let mut by_id: FxHashMap<&str, &Asset> = FxHashMap::default();
@@ -356,7 +364,7 @@ impl<'a> Recording<'_, 'a> {
             }
             by_id.insert(&asset.id, asset);
             self.counts.assets += 1;
-            let before = known.get(asset.id.as_str());
+            let before = known_of.get(index).copied().flatten();
             let step = asset_step(before, hash);
             let stored = before.and_then(|k| k.evaluated.as_deref());
             let (evaluated, as_stored) = match stamps.get(index) {

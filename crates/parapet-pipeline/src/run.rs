@@ -200,31 +200,21 @@ impl Pipeline {
         let mut reuse = Reuse::default();
         let mut recorded = Vec::new();
         let mut failure = None;
-        // Each part is worked out on a thread of its own while the parts
-        // before it are recorded. What it reads of the store is read on that
-        // thread through the store's second connection where the store has
+        // Each part is worked out on a work thread while the parts before it
+        // are recorded ([`work_threads`]). What it reads of the store is read
+        // there through the store's second connection where the store has
         // one (and has committed what it wrote of the part's account), and
         // first, here, where not: parts are accounts apart, so recording one
         // changes nothing the next read. Up to `WORKING` parts are worked
         // out at once, so that a part that takes longer than recording one
-        // does not hold up the recording.
-        // The work threads last the run, each taking the next part queued
-        // (so that each keeps its memory, rather than a thread per part
-        // handing what it made to the next); each part's result comes back
-        // on a channel of its own, in order. They stop once the queue is
-        // dropped, as the scope's work ends.
+        // does not hold up the recording; each part's result comes back on a
+        // channel of its own, in order.
         let (queue, queued) = std::sync::mpsc::channel::<Work<'_>>();
         let queued = Mutex::new(queued);
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
             let queue = queue;
-            for _ in 0..=WORKING {
-                scope.spawn(|| {
-                    while let Some(work) = queued.lock().ok().and_then(|q| q.recv().ok()) {
-                        work();
-                    }
-                });
-            }
+            work_threads(scope, &queued);
             let mut working: VecDeque<Receiver<Worked>> = VecDeque::new();
             let mut step = |next: Option<(Part, bool)>| -> Result<(), PipelineError> {
                 let now = *now.get_or_insert_with(|| (self.clock)());
@@ -246,13 +236,8 @@ impl Pipeline {
                     let reading = self.reading(&part, store.as_deref())?;
                     let (done, worked) = std::sync::mpsc::sync_channel(1);
                     let work: Work<'_> = Box::new(move || {
-                        let worked = self.read_before(reading).map(|before| {
-                            let facts = estate_facts(part.assets.iter(), &surroundings, scans, now);
-                            let results = self.work_out(&facts, &part, before.as_ref());
-                            (part, results, before.and_then(PartBefore::into_kept))
-                        });
                         // Unanswered only once the run has stopped.
-                        let _ = done.send(worked);
+                        let _ = done.send(self.work(part, &surroundings, reading, scans, now));
                     });
                     // Its receiver outlives the scope: it cannot fail.
                     let _ = queue.send(work);
@@ -329,6 +314,42 @@ type Worked = Result<(Part, PartResults, Option<parapet_store::KeptAccount>), Pi
 
 /// A part's work, as queued for the work threads.
 type Work<'a> = Box<dyn FnOnce() + Send + 'a>;
+
+/// Starts the threads that work parts out for as long as `scope` lasts,
+/// each taking the next work queued (so that each keeps its memory, rather
+/// than a thread per part handing what it made to the next), until the
+/// queue is dropped.
+fn work_threads<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    queued: &'scope Mutex<Receiver<Work<'_>>>,
+) {
+    for _ in 0..=WORKING {
+        scope.spawn(move || {
+            while let Some(work) = queued.lock().ok().and_then(|q| q.recv().ok()) {
+                work();
+            }
+        });
+    }
+}
+
+impl Pipeline {
+    /// Works one part out, on a work thread: what the store holds of it
+    /// (read here when `reading` leaves it to this thread), its facts,
+    /// and its results.
+    fn work(
+        &self,
+        part: Part,
+        surroundings: &[Asset],
+        reading: crate::incremental::Reading,
+        scans: &HashMap<String, parapet_core::VulnerabilityScan>,
+        now: DateTime<Utc>,
+    ) -> Worked {
+        let before = self.read_before(reading)?;
+        let facts = estate_facts(part.assets.iter(), surroundings, scans, now);
+        let results = self.work_out(&facts, &part, before.as_ref());
+        Ok((part, results, before.and_then(PartBefore::into_kept)))
+    }
+}
 
 /// A part once recorded, as [`Pipeline::run_each`] hands it on.
 pub struct Done<'a> {

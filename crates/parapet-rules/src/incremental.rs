@@ -236,6 +236,12 @@ impl RuleInputs {
 /// Assets one thread evaluates at a time.
 const CHUNK: usize = 256;
 
+/// Subjects from which their chunks are shared among the cores: fewer (an
+/// account's part, which the pipeline works out beside another part while
+/// it records a third) are evaluated on the calling thread, which holds
+/// them already, rather than handed to the pool's threads and back.
+const SHARED_FROM: usize = 8 * CHUNK;
+
 impl Engine {
     /// The digest of each rule, with the policies it reads (the required
     /// tags of its types, the administrators), and the pack they make.
@@ -276,8 +282,9 @@ impl Engine {
     }
 
     /// Evaluates each subject's rules whose inputs changed since its last
-    /// evaluation (all of them when it has none), in parallel, under
-    /// `pack` (this engine's [`Engine::pack`]).
+    /// evaluation (all of them when it has none), in parallel from
+    /// [`SHARED_FROM`] subjects, under `pack` (this engine's
+    /// [`Engine::pack`]).
     pub fn evaluate_changed(
         &self,
         facts: &Facts,
@@ -285,28 +292,29 @@ impl Engine {
         subjects: &[Subject<'_>],
     ) -> Incremental {
         let pack_id: Arc<str> = pack.id.as_str().into();
-        let parts: Vec<Incremental> = subjects
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut part = Incremental {
-                    evaluations: Vec::with_capacity(chunk.len()),
-                    stamps: Vec::with_capacity(chunk.len()),
-                    inapplicable: Vec::new(),
-                    reuse: Reuse::default(),
-                };
-                for subject in chunk {
-                    let digests = fact_digests(facts, &subject.asset.id);
-                    let time = self.evaluate_subject(facts, subject, &digests, &mut part);
-                    part.stamps.push(Stamp {
-                        pack: Arc::clone(&pack_id),
-                        facts: digests,
-                        time,
-                        content: subject.content_fingerprint,
-                    });
-                }
-                part
-            })
-            .collect();
+        let evaluate = |chunk: &[Subject<'_>]| {
+            let mut part = Incremental {
+                evaluations: Vec::with_capacity(chunk.len()),
+                stamps: Vec::with_capacity(chunk.len()),
+                inapplicable: Vec::new(),
+                reuse: Reuse::default(),
+            };
+            for subject in chunk {
+                let digests = fact_digests(facts, &subject.asset.id);
+                let time = self.evaluate_subject(facts, subject, &digests, &mut part);
+                part.stamps.push(Stamp {
+                    pack: Arc::clone(&pack_id),
+                    facts: digests,
+                    time,
+                    content: subject.content_fingerprint,
+                });
+            }
+            part
+        };
+        if subjects.len() < SHARED_FROM {
+            return evaluate(subjects);
+        }
+        let parts: Vec<Incremental> = subjects.par_chunks(CHUNK).map(evaluate).collect();
         let mut all = Incremental::default();
         for part in parts {
             all.evaluations.extend(part.evaluations);

@@ -210,3 +210,45 @@ fn a_rule_reading_the_required_tags_changes_with_the_tag_policy() {
     let changed = tagged.changed_rules(&tagged.pack(), &plain);
     assert_eq!(changed, [true, false]);
 }
+
+#[test]
+fn many_subjects_shared_among_the_cores_come_out_as_one_at_a_time() {
+    let engine = engine();
+    let pack = engine.pack();
+    let facts = undecided("a route table could not be read", Utc::now());
+    // Enough for the chunks to be shared among the cores; every tenth
+    // asset fails the content rule.
+    let assets: Vec<Asset> = (0..3000)
+        .map(|i| {
+            let mut asset = bucket();
+            asset.id = format!("arn:aws:s3:::b{i}");
+            asset.config["A"] = json!(if i % 10 == 0 { 2 } else { 1 });
+            asset
+        })
+        .collect();
+    let subject = |asset| Subject {
+        asset,
+        content_hash: "h1",
+        content_fingerprint: 0,
+        before: None,
+    };
+    let subjects: Vec<Subject<'_>> = assets.iter().map(subject).collect();
+    let all = engine.evaluate_changed(&facts, &pack, &subjects);
+    let mut one_by_one = Incremental::default();
+    for asset in &assets {
+        let one = engine.evaluate_changed(&facts, &pack, &[subject(asset)]);
+        one_by_one.evaluations.extend(one.evaluations);
+        one_by_one.stamps.extend(one.stamps);
+        one_by_one.reuse.add(&one.reuse);
+    }
+    assert_eq!(all.evaluations.len(), 9000);
+    assert_eq!(all.evaluations, one_by_one.evaluations);
+    assert_eq!(all.stamps, one_by_one.stamps);
+    assert_eq!(all.reuse.worked_out, one_by_one.reuse.worked_out);
+    let failed = all
+        .evaluations
+        .iter()
+        .filter(|e| &*e.rule_id == "content" && e.status == Status::Fail)
+        .count();
+    assert_eq!(failed, 300);
+}

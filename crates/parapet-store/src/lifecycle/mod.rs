@@ -54,12 +54,12 @@ pub struct KnownAsset {
     pub version: i64,
     /// When it was deleted, if it was.
     pub deleted_at: Option<DateTime<Utc>>,
-    /// Its account.
-    pub account: String,
-    /// Its region.
-    pub region: String,
-    /// Its resource type.
-    pub resource_type: String,
+    /// Its account (shared by the account's assets as read).
+    pub account: Arc<str>,
+    /// Its region (shared likewise).
+    pub region: Arc<str>,
+    /// Its resource type (shared likewise).
+    pub resource_type: Arc<str>,
     /// What its results were last worked out with (parapet-rules' `Stamp`
     /// as text), if known.
     pub evaluated: Option<String>,

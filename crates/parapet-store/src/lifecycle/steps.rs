@@ -162,9 +162,9 @@ mod tests {
             content_hash: hash.to_owned(),
             version: 3,
             deleted_at: deleted.then(Utc::now),
-            account: "1".to_owned(),
-            region: "eu-west-1".to_owned(),
-            resource_type: "AWS::S3::Bucket".to_owned(),
+            account: "1".into(),
+            region: "eu-west-1".into(),
+            resource_type: "AWS::S3::Bucket".into(),
             evaluated: None,
         }
     }
@@ -212,7 +212,7 @@ mod tests {
         assert!(is_deleted("arn:b", &k, &scope, &[]));
         assert!(!is_deleted("arn:b", &known("a", true), &scope, &[]));
         let elsewhere = KnownAsset {
-            region: "us-east-1".to_owned(),
+            region: "us-east-1".into(),
             ..k.clone()
         };
         assert!(!is_deleted("arn:b", &elsewhere, &scope, &[]));

@@ -14,8 +14,10 @@ use crate::lifecycle::{
 use crate::query::{FindingChange, IncidentInfo, IncidentStatus};
 use chrono::{DateTime, Utc};
 use parapet_core::{FindingStatus, Mute, MuteSelector, Provider, ScanRun, Severity};
+use rustc_hash::FxHashSet;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One transaction of the store, as the lifecycle's ledger: rolled back
 /// unless committed. Inside a transaction already open (a batch of scans)
@@ -94,6 +96,17 @@ pub(crate) fn known_assets<D: Database>(
     account: &str,
 ) -> Result<KnownAssets, StoreError> {
     let mut known = KnownAssets::default();
+    // The account, and each region and resource type, once for all.
+    let owner: Arc<str> = account.into();
+    let mut names: FxHashSet<Arc<str>> = FxHashSet::default();
+    let mut shared = |name: String| match names.get(name.as_str()) {
+        Some(shared) => Arc::clone(shared),
+        None => {
+            let shared: Arc<str> = name.into();
+            names.insert(Arc::clone(&shared));
+            shared
+        }
+    };
     db.for_each_row(
         "SELECT id, content_hash, version, deleted_at, region, resource_type, evaluated FROM assets WHERE provider = ?1 AND account = ?2",
         args![provider.as_str(), account],
@@ -104,9 +117,9 @@ pub(crate) fn known_assets<D: Database>(
                     content_hash: r.text(1)?,
                     version: r.int(2)?,
                     deleted_at: r.opt_time(3)?,
-                    account: account.to_owned(),
-                    region: r.text(4)?,
-                    resource_type: r.text(5)?,
+                    account: Arc::clone(&owner),
+                    region: shared(r.text(4)?),
+                    resource_type: shared(r.text(5)?),
                     evaluated: r.opt_text(6)?,
                 },
             );

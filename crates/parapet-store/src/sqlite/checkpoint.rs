@@ -7,12 +7,16 @@
 //! are off and, after each commit, a second connection copies the log in
 //! passive mode (never blocking readers or the next writer) on another thread.
 //! A log grown past a limit (writes back to back never let it start over) is
-//! emptied by a checkpoint that waits for the writer. Closing the store waits
-//! for the last checkpoint.
+//! emptied by a checkpoint that waits for the writer and holds it off while
+//! it runs; passive copies first bring what is left to copy down to a few
+//! pages, so that the writer is held off for those alone. One checkpoint runs
+//! at a time: [`Checkpointer::alone`] waits for the thread's. Closing the
+//! store waits for the last checkpoint.
 
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -20,9 +24,18 @@ use std::time::Duration;
 /// empties it.
 const MAX_LOG_BYTES: i64 = 256 << 20;
 
+/// What may be left to copy when the checkpoint that empties the log
+/// starts: the writer waits while it is copied.
+const LEFT_BYTES: i64 = 16 << 20;
+
+/// Passive copies, at most, before the log is emptied whatever is left (a
+/// writer that writes faster than the copies never lets it shrink).
+const PASSES: usize = 8;
+
 pub(super) struct Checkpointer {
     wake: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    running: Arc<Mutex<()>>,
 }
 
 impl Checkpointer {
@@ -36,7 +49,10 @@ impl Checkpointer {
         let page_size: i64 = conn
             .query_row("PRAGMA page_size", [], |row| row.get(0))
             .ok()?;
-        let max_frames = MAX_LOG_BYTES / page_size.max(512);
+        let frames = |bytes: i64| bytes / page_size.max(512);
+        let (max_frames, left_frames) = (frames(MAX_LOG_BYTES), frames(LEFT_BYTES));
+        let running = Arc::new(Mutex::new(()));
+        let held = Arc::clone(&running);
         let (wake, woken) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("parapet-checkpoint".into())
@@ -44,26 +60,37 @@ impl Checkpointer {
                 while woken.recv().is_ok() {
                     // Commits made meanwhile are covered by one checkpoint.
                     while woken.try_recv().is_ok() {}
+                    let _alone = held.lock().unwrap_or_else(PoisonError::into_inner);
                     // A checkpoint that fails (the disk is full, a reader
                     // holds the log) loses nothing: the pages stay in the
                     // log, where readers find them, until the next one.
-                    let frames = conn
-                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-                            row.get::<_, i64>(1)
-                        })
-                        .unwrap_or(0);
+                    let Some((log, copied)) = passive(&conn) else {
+                        continue;
+                    };
                     // The log starts over only when a writer finds it all
                     // copied, which back-to-back commits never let happen:
                     // past a limit, wait for the writer and empty it.
-                    if frames > max_frames {
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    if log <= max_frames {
+                        continue;
                     }
+                    let mut left = log - copied;
+                    for _ in 1..PASSES {
+                        if left <= left_frames {
+                            break;
+                        }
+                        let Some((log, copied)) = passive(&conn) else {
+                            break;
+                        };
+                        left = log - copied;
+                    }
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
                 }
             })
             .ok()?;
         Some(Checkpointer {
             wake: Some(wake),
             thread: Some(thread),
+            running,
         })
     }
 
@@ -73,6 +100,22 @@ impl Checkpointer {
             let _ = wake.send(());
         }
     }
+
+    /// Waits for the thread's checkpoint, if one runs, and keeps the next
+    /// from starting while the guard lives (SQLite refuses a checkpoint
+    /// while another runs).
+    pub(super) fn alone(&self) -> MutexGuard<'_, ()> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A passive checkpoint: the log's length and how much of it has been
+/// copied into the database, in pages; `None` when it failed.
+fn passive(conn: &Connection) -> Option<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+    })
+    .ok()
 }
 
 impl Drop for Checkpointer {

@@ -396,12 +396,24 @@ impl SqlStore<Sqlite> {
         schema_version(&self.db)
     }
 
-    /// Copies the write-ahead log into the database file and empties it.
+    /// Copies the write-ahead log into the database file and empties it,
+    /// once the checkpoint that runs after each commit, if one runs, is
+    /// done; an error when another connection kept it from emptying the
+    /// log.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.db
+        let _alone = self.db.checkpointer.as_ref().map(Checkpointer::alone);
+        let busy: i64 = self
+            .db
             .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(|e| self.db.fail(e))
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .map_err(|e| self.db.fail(e))?;
+        match busy {
+            0 => Ok(()),
+            _ => Err(StoreError::Backend {
+                database: self.db.name.clone(),
+                source: "the write-ahead log could not be emptied: another connection was reading or writing it".into(),
+            }),
+        }
     }
 
     /// Runs SQLite's integrity check; `ok` when the file is sound.

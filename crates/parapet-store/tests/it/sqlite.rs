@@ -94,6 +94,23 @@ fn a_batch_commits_once_ten_thousand_assets_changed_in_it_and_assets_seen_again_
     assert_eq!(finished(), 2);
 }
 
+#[test]
+fn a_checkpoint_right_after_a_commit_waits_for_the_one_the_commit_started_and_empties_the_log() {
+    let (dir, mut store) = crate::sqlite_store(Policy::default());
+    let log = dir.path().join("parapet.db-wal");
+    for round in 0..20 {
+        let assets: Vec<_> = (0..2_000)
+            .map(|i| bucket(&format!("b{i}"), json!({ "round": round }), at(round)))
+            .collect();
+        scan(&mut store, at(round), &assets, &[], &[]);
+        // The commit's own checkpoint has started, or is under way.
+        std::thread::sleep(std::time::Duration::from_millis(round as u64));
+        store.checkpoint().expect("the log emptied");
+        let length = std::fs::metadata(&log).map_or(0, |m| m.len());
+        assert_eq!(length, 0, "round {round}: the log holds {length} bytes");
+    }
+}
+
 /// The versions of `asset` kept, oldest first, by content hash.
 fn versions(store: &SqliteStore, asset: &str) -> Vec<String> {
     store

@@ -213,6 +213,8 @@ impl Pipeline {
         let queued = Mutex::new(queued);
         let collection = std::thread::scope(|scope| -> Result<Collection, PipelineError> {
             let scans = &scans;
+            // Moved in, so that it is dropped as this body ends, however it
+            // ends: the work threads then stop and the scope can end.
             let queue = queue;
             work_threads(scope, &queued);
             let mut working: VecDeque<Receiver<Worked>> = VecDeque::new();
